@@ -1,0 +1,92 @@
+# vdev top-level build. Each folder contributes a build.mk fragment; this file
+# holds the flags, the dependency bootstrap and the user-facing targets.
+#   make            build everything        make check      all tests
+#   make bench      benchmarks              make demo       first-run demo
+#   make SANITIZE=1 check   ASan+UBSan build (in build-san/)
+#   make golden-update      regenerate golden expectations and generated/
+#   make install PREFIX=/usr/local DESTDIR=
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+SANITIZE ?= 0
+CC ?= cc
+
+ifeq ($(SANITIZE),1)
+B := build-san
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=undefined
+OPT := -O1
+else
+B := build
+SAN_FLAGS :=
+OPT := -O2
+endif
+
+# Dependencies come from apt; install them before anything needs a header.
+DEPS_STAMP := $(B)/.deps-ok
+$(DEPS_STAMP): scripts/install-deps.sh
+	@./scripts/install-deps.sh
+	@mkdir -p $(@D) && touch $@
+deps: $(DEPS_STAMP)
+
+PKG_CFLAGS = $(shell pkg-config --cflags talloc json-c 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs talloc json-c 2>/dev/null)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wwrite-strings -Wno-unused-parameter -Werror
+BASE_CFLAGS := -std=gnu11 $(OPT) -g -D_GNU_SOURCE $(SAN_FLAGS) -MMD -MP
+CFLAGS_ALL = $(BASE_CFLAGS) $(WARN) $(PKG_CFLAGS) -Iruntime $(CFLAGS)
+LDFLAGS_ALL = $(SAN_FLAGS) $(LDFLAGS)
+
+$(B)/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+ALL_TARGETS :=
+CHECK_DEPS :=
+BENCH_TARGETS :=
+CLEAN_EXTRA :=
+
+include runtime/build.mk
+include dsl/build.mk
+include compiler/build.mk
+include tools/build.mk
+include models/build.mk
+include tests/build.mk
+include bench/build.mk
+
+all: $(ALL_TARGETS)
+
+# The test runner is Criterion; its Synthesis line is the closing line.
+check: all $(CHECK_DEPS)
+	@echo "== vdev tests ($(B)) =="
+	VDEV_BUILD=$(B) $(B)/tests/vdev-tests --jobs=2 $(CRITERION_ARGS)
+
+bench: all $(BENCH_TARGETS)
+	@VDEV_BUILD=$(B) ./bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/vdev \
+	    $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(LIBVDEV) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(RUNTIME_PUBLIC_HEADERS) $(DESTDIR)$(PREFIX)/include/vdev/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VDEV_VERSION)|' \
+	    runtime/libvdev.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libvdev.pc
+	install -m 755 $(INSTALL_BINS) $(DESTDIR)$(PREFIX)/bin/
+
+FORMAT_SRCS = $(filter-out generated/%,$(shell git ls-files '*.c' '*.h' 2>/dev/null))
+format-check:
+	@clang-format --dry-run --Werror $(FORMAT_SRCS) && echo "format ok"
+format:
+	@clang-format -i $(FORMAT_SRCS)
+
+clean:
+	rm -rf build build-san $(CLEAN_EXTRA)
+
+VDEV_VERSION := 0.1.0
+
+.PHONY: all check bench install clean deps format format-check
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

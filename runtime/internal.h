@@ -1,0 +1,282 @@
+/* libvdev internals: the device and connection structures every runtime
+ * module shares, and each module's entry points. Not installed. */
+#ifndef VDEV_INTERNAL_H
+#define VDEV_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <talloc.h>
+
+#include "vdev.h"
+#include "vdev_proto.h"
+
+#define VDEV_NR_BARS 6
+#define VDEV_ROM_INDEX 6
+#define VDEV_CONFIG_INDEX 7
+#define VDEV_NR_PCI_REGIONS 9   /* BAR0-5, ROM, config, VGA */
+#define VDEV_MAX_REGIONS 16     /* + device-specific regions */
+#define VDEV_NR_IRQ_INDEXES 5   /* INTx, MSI, MSI-X, ERR, REQ */
+#define VDEV_CONFIG_SIZE 4096   /* PCIe extended config space */
+
+/* Limits this server advertises in its VERSION reply and enforces. */
+#define VDEV_MAX_MSG_FDS 16u
+#define VDEV_MAX_DATA_XFER (1u << 20)
+#define VDEV_MAX_DMA_MAPS 65535u
+#define VDEV_MAX_MSG_SIZE (VDEV_MAX_DATA_XFER + 4096u)
+
+#define VDEV_LOG(dev, lvl, ...)                                               \
+    do {                                                                      \
+        if ((lvl) <= (dev)->log_max)                                          \
+            vdev_log((dev), (lvl), __VA_ARGS__);                              \
+    } while (0)
+
+/* ------------------------------------------------------------ regions */
+
+struct vdev_region {
+    bool present;
+    uint32_t flags;          /* VFIO_REGION_INFO_FLAG_* */
+    uint64_t size;
+    enum vdev_bar_kind kind; /* BARs only */
+    bool prefetchable;
+    vdev_region_access_fn *access;
+    void *opaque;
+    int mem_fd;              /* memfd of backing memory, or -1 */
+    void *mem;               /* its mapping in this process, or NULL */
+    struct vdev_mmap_area *areas; /* client-mmapable areas */
+    unsigned nr_areas;
+    uint32_t cap_type;       /* VFIO_REGION_INFO_CAP_TYPE, 0 if none */
+    uint32_t cap_subtype;
+};
+
+/* ------------------------------------------------------------ config */
+
+struct vdev_config {
+    uint8_t data[VDEV_CONFIG_SIZE];
+    uint8_t wmask[VDEV_CONFIG_SIZE];  /* bits the guest may write */
+    uint8_t w1cmask[VDEV_CONFIG_SIZE];/* bits cleared by writing one */
+    uint32_t bar_mask[VDEV_NR_BARS + 1]; /* size masks, ROM last */
+    uint8_t next_cap;        /* last capability, for chaining */
+    uint16_t last_ext_cap;   /* last extended capability, 0 if none */
+    uint8_t free_cap;        /* next free offset for auto placement */
+    uint16_t free_ext_cap;
+    uint8_t msi_cap, msix_cap, pcie_cap, pm_cap; /* offsets, 0 if absent */
+    vdev_config_hook_fn *hook;
+    void *hook_opaque;
+};
+
+/* ------------------------------------------------------------ IRQs */
+
+struct vdev_irq_index {
+    unsigned count;
+    int *trigger_fd;  /* count entries, -1 when unset */
+    int *mask_fd;     /* eventfd signalled on guest mask (optional) */
+    int *unmask_fd;   /* eventfd signalled on guest unmask (optional) */
+    bool *masked;     /* client-side mask (SET_IRQS MASK/UNMASK) */
+    bool *pending;    /* raised while masked; delivered on unmask */
+};
+
+struct vdev_msix {
+    unsigned nr_vectors;
+    unsigned table_bar, pba_bar;
+    uint32_t table_offset, pba_offset;
+    uint8_t *table;   /* nr_vectors * 16 bytes, guest-visible */
+    uint64_t *pba;    /* pending bits */
+};
+
+struct vdev_irqs {
+    struct vdev_irq_index index[VDEV_NR_IRQ_INDEXES];
+    bool intx_level;       /* OR of the device's levels */
+    uint32_t levels;       /* per-vector levels for vdev_irq_set_level */
+    unsigned msi_vectors;  /* from the MSI capability, 0 if none */
+    uint32_t msi_pending;  /* MSI vectors raised while masked */
+    struct vdev_msix msix;
+};
+
+/* ------------------------------------------------------------ DMA */
+
+struct vdev_dma_map {
+    uint64_t iova;
+    uint64_t size;
+    uint64_t offset;   /* into fd */
+    uint32_t prot;     /* VDEV_DMA_READ | VDEV_DMA_WRITE */
+    uint32_t id;
+    int fd;            /* -1: served by DMA_READ/WRITE messages */
+    void *vaddr;       /* mmap of fd, or NULL */
+    size_t mmap_len;
+    uint64_t *dirty;   /* bitmap, one bit per page, while logging */
+};
+
+struct vdev_dma {
+    struct vdev_dma_map **maps; /* sorted by iova, non-overlapping */
+    unsigned nr_maps;
+    unsigned cap_maps;
+    uint32_t next_id;
+    bool logging;
+    uint64_t log_pgsize;
+};
+
+/* ------------------------------------------------------------ connection */
+
+/* Everything that lives as long as one client: freed in one talloc_free()
+ * on disconnect; destructors close fds and unmap memory. */
+struct vdev_conn {
+    struct vdev_dev *dev;
+    int fd;
+    int twin_fd;             /* server->client channel, or -1 */
+    bool negotiated;
+    uint16_t major, minor;
+    uint32_t peer_max_msg_fds;
+    uint32_t peer_max_data_xfer;
+    bool write_multi;
+
+    /* receive side: bytes read but not yet dispatched */
+    uint8_t *rbuf;
+    size_t rcap, rstart, rend;
+    int rfds[VDEV_MAX_MSG_FDS * 4];
+    unsigned nr_rfds;
+    size_t rfds_msg_end;     /* fds belong to the message ending here */
+
+    /* send side: replies batched until the input is drained */
+    uint8_t *sbuf;
+    size_t scap, slen;
+
+    uint16_t next_msg_id;    /* server->client requests */
+    struct vdev_dma dma;
+};
+
+/* A received message as handlers see it. fds not taken by the handler
+ * (set to -1) are closed after dispatch. */
+struct vdev_msg {
+    const struct vfio_user_header *hdr;
+    const uint8_t *body;
+    uint32_t body_len;
+    int *fds;
+    unsigned nr_fds;
+};
+
+/* Reply under construction; handlers fill payload via vdev_reply_alloc(). */
+struct vdev_reply {
+    uint8_t *payload;
+    uint32_t len;
+    int fds[VDEV_MAX_MSG_FDS];
+    unsigned nr_fds;  /* fds to send (not owned; not closed) */
+};
+
+/* ------------------------------------------------------------ device */
+
+enum vdev_mig_generation {
+    VDEV_MIG_NONE = 0,
+    VDEV_MIG_V1 = 1, /* legacy migration region */
+    VDEV_MIG_V2 = 2, /* DEVICE_FEATURE + MIG_DATA_* */
+};
+
+struct vdev_dev {
+    char *name;
+    struct vdev_pci_ident ident;
+    void *priv;
+
+    vdev_log_fn *log_fn;
+    void *log_opaque;
+    enum vdev_log_level log_max;
+
+    vdev_reset_fn *reset_fn;
+    void *reset_opaque;
+
+    struct vdev_region regions[VDEV_MAX_REGIONS];
+    unsigned nr_regions;     /* highest index + 1, >= VDEV_NR_PCI_REGIONS */
+    struct vdev_config cfg;
+    struct vdev_irqs irqs;
+
+    int listen_fd;
+    char *socket_path;       /* removed on teardown when we created it */
+    int epoll_fd;
+    int stop_fd;             /* eventfd written by vdev_stop() */
+    volatile int stopping;
+    struct vdev_conn *conn;  /* current client, or NULL */
+    bool qemu_dma_layout;
+
+    struct vdev_stats stats;
+    struct vdev_migration *mig; /* NULL when the device has no migration */
+};
+
+/* ------------------------------------------------------------ modules */
+
+/* device.c */
+void vdev_region_init(struct vdev_region *r);
+
+/* transport.c: sockets and framing. */
+int vdev_transport_listen_path(struct vdev_dev *dev, const char *path);
+int vdev_transport_accept(struct vdev_dev *dev);
+/* Reads what is available; returns bytes read, 0 on EOF, -EAGAIN, -errno. */
+ssize_t vdev_transport_recv(struct vdev_conn *c);
+int vdev_transport_flush(struct vdev_conn *c);
+int vdev_transport_send_fds(struct vdev_conn *c, const void *buf, size_t len,
+                            const int *fds, unsigned nr_fds);
+void vdev_conn_close(struct vdev_dev *dev);
+
+/* server.c: framing, dispatch, replies. */
+int vdev_serve_input(struct vdev_conn *c);
+void *vdev_reply_alloc(struct vdev_reply *r, struct vdev_conn *c,
+                       uint32_t len);
+/* Server->client request (DMA_READ/WRITE) and its reply, synchronously. */
+int vdev_conn_request(struct vdev_conn *c, uint16_t cmd, const void *req,
+                      size_t req_len, void *reply, size_t reply_len);
+
+/* Message handlers: return 0 (reply built in r) or -errno (error reply). */
+typedef int vdev_handler_fn(struct vdev_conn *c, struct vdev_msg *m,
+                            struct vdev_reply *r);
+vdev_handler_fn vdev_handle_version;
+vdev_handler_fn vdev_handle_dma_map;
+vdev_handler_fn vdev_handle_dma_unmap;
+vdev_handler_fn vdev_handle_device_get_info;
+vdev_handler_fn vdev_handle_region_info;
+vdev_handler_fn vdev_handle_region_io_fds;
+vdev_handler_fn vdev_handle_irq_info;
+vdev_handler_fn vdev_handle_set_irqs;
+vdev_handler_fn vdev_handle_region_read;
+vdev_handler_fn vdev_handle_region_write;
+vdev_handler_fn vdev_handle_region_write_multi;
+vdev_handler_fn vdev_handle_device_reset;
+vdev_handler_fn vdev_handle_dirty_pages;
+vdev_handler_fn vdev_handle_device_feature;
+vdev_handler_fn vdev_handle_mig_data_read;
+vdev_handler_fn vdev_handle_mig_data_write;
+
+/* region_io.c: one region access, shared by READ/WRITE/WRITE_MULTI. */
+int vdev_region_access(struct vdev_dev *dev, uint32_t index, uint64_t offset,
+                       void *buf, uint32_t count, bool is_write);
+
+/* pci_config.c */
+void vdev_config_init(struct vdev_dev *dev);
+void vdev_config_reset(struct vdev_dev *dev);
+int vdev_config_access(struct vdev_dev *dev, uint64_t offset, void *buf,
+                       uint32_t count, bool is_write);
+void vdev_config_bar_init(struct vdev_dev *dev, unsigned index);
+
+/* irq.c */
+int vdev_irqs_init(struct vdev_dev *dev);
+void vdev_irqs_reset(struct vdev_dev *dev);
+/* Closes every eventfd the client gave us (on disconnect). */
+void vdev_irqs_drop_fds(struct vdev_dev *dev);
+/* MSI-X table/PBA accesses: returns 1 if [offset, offset+count) in BAR
+ * `bar` was served, 0 if it is not MSI-X space, -errno on error. */
+int vdev_msix_access(struct vdev_dev *dev, unsigned bar, uint64_t offset,
+                     void *buf, uint32_t count, bool is_write);
+/* Re-evaluates INTx after command/mask changes. */
+void vdev_irq_intx_update(struct vdev_dev *dev);
+/* Delivers MSI/MSI-X pending vectors after the guest unmasked them. */
+void vdev_irq_msi_update(struct vdev_dev *dev);
+
+/* dma.c */
+int vdev_dma_add(struct vdev_conn *c, uint64_t iova, uint64_t size, int fd,
+                 uint64_t offset, uint32_t prot);
+int vdev_dma_remove(struct vdev_conn *c, uint64_t iova, uint64_t size);
+void vdev_dma_remove_all(struct vdev_conn *c);
+struct vdev_dma_map *vdev_dma_lookup(struct vdev_dma *dma, uint64_t iova);
+
+/* migration.c (NULL-safe: devices without migration) */
+struct vdev_migration;
+void vdev_migration_reset(struct vdev_dev *dev);
+
+#endif /* VDEV_INTERNAL_H */

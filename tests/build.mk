@@ -1,0 +1,19 @@
+# One Criterion binary holds every test; helper programs the tests spawn
+# (test device servers) are built beside it.
+TEST_SRCS := $(wildcard tests/test_*.c)
+TEST_SUPPORT_SRCS := $(filter-out $(TEST_SRCS),$(wildcard tests/*.c))
+TEST_OBJS := $(TEST_SRCS:%.c=$(B)/%.o) $(TEST_SUPPORT_SRCS:%.c=$(B)/%.o)
+TEST_BIN := $(B)/tests/vdev-tests
+TEST_LINK_LIBS = $(LIBVDEVC) $(LIBVDEVDSL) $(LIBVDEV)
+
+$(TEST_OBJS): CFLAGS += -I$(B)/dsl -Idsl -Icompiler -Itests -Igenerated
+$(TEST_OBJS): | $(if $(LIBVDEVDSL),$(B)/dsl/parser.h $(B)/dsl/lexer.h)
+$(TEST_BIN): $(TEST_OBJS) $(TEST_LINK_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJS) $(TEST_LINK_LIBS) $(PKG_LIBS) -lcriterion
+
+CHECK_DEPS += $(TEST_BIN)
+
+golden-update: $(VDEVC) generated-update
+	@./tests/golden/update.sh $(VDEVC)
+.PHONY: golden-update
