@@ -58,9 +58,16 @@ parse_caps(struct json_object *caps, struct peer_caps *pc)
 
     if ((rc = member_u32(caps, "max_msg_fds", &pc->max_msg_fds)) < 0 ||
         (rc = member_u32(caps, "max_data_xfer_size", &pc->max_data_xfer)) < 0 ||
-        (rc = member_u32(caps, "max_dma_maps", &maps)) < 0 ||
-        (rc = member_u32(caps, "pgsizes", &pgsizes)) < 0)
+        (rc = member_u32(caps, "max_dma_maps", &maps)) < 0)
         return rc;
+    if ((rc = member(caps, "pgsizes", json_type_int, &v)) < 0)
+        return rc;
+    if (v) {
+        /* A bit mask: json-c keeps values above INT64_MAX as uint64. */
+        pgsizes = json_object_get_uint64(v);
+        if (json_object_get_int64(v) < 0)
+            return -EINVAL;
+    }
     /* DMA maps are tracked in 4 KiB pages only. */
     if (!(pgsizes & 4096) || !pc->max_data_xfer)
         return -EINVAL;
@@ -111,8 +118,10 @@ parse_json(const uint8_t *data, size_t len, struct peer_caps *pc)
     return rc < 0 ? rc : 0;
 }
 
+/* The reply's capabilities are a subset of the proposal (spec), so
+ * write_multiple and twin_socket appear only when the client offered them. */
 static struct json_object *
-our_caps(bool twin)
+our_caps(bool write_multi, bool twin)
 {
     struct json_object *root = json_object_new_object();
     struct json_object *caps = json_object_new_object();
@@ -131,8 +140,9 @@ our_caps(bool twin)
                            json_object_new_int64(VDEV_MAX_DMA_MAPS));
     json_object_object_add(caps, "pgsizes",
                            json_object_new_int64(VFIO_USER_DEF_PGSIZES));
-    json_object_object_add(caps, "write_multiple",
-                           json_object_new_boolean(1));
+    if (write_multi)
+        json_object_object_add(caps, "write_multiple",
+                               json_object_new_boolean(1));
     if (twin) {
         struct json_object *t = json_object_new_object();
         if (!t) {
@@ -148,9 +158,9 @@ our_caps(bool twin)
 
 static int
 reply_version(struct vdev_conn *c, struct vdev_reply *r, uint16_t minor,
-              bool twin)
+              bool write_multi, bool twin)
 {
-    struct json_object *root = our_caps(twin);
+    struct json_object *root = our_caps(write_multi, twin);
     struct vfio_user_version v = { .major = VFIO_USER_MAJOR, .minor = minor };
     const char *s;
     size_t len;
@@ -213,7 +223,8 @@ vdev_handle_version(struct vdev_conn *c, struct vdev_msg *m,
         twin = true;
     }
 #endif
-    rc = reply_version(c, r, v.minor < OUR_MINOR ? v.minor : OUR_MINOR, twin);
+    rc = reply_version(c, r, v.minor < OUR_MINOR ? v.minor : OUR_MINOR,
+                       pc.write_multi, twin);
     if (rc < 0)
         return rc;
     c->major = v.major;

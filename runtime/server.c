@@ -224,6 +224,22 @@ reject_oversized(struct vdev_conn *c, const struct vfio_user_header *h)
     return reply_error(c, &copy, EMSGSIZE);
 }
 
+static int
+reject_short(struct vdev_conn *c, const uint8_t *p)
+{
+    struct vfio_user_header h;
+
+    memcpy(&h, p, sizeof(h));
+    c->rstart += HDR_SIZE;
+    c->dev->stats.messages++;
+    c->dev->stats.errors++;
+    VDEV_LOG(c->dev, VDEV_LOG_INFO, "cmd %u: msg_size %u below the header",
+             h.cmd, h.msg_size);
+    if (h.flags & VFIO_USER_F_NO_REPLY)
+        return 0;
+    return reply_error(c, &h, EINVAL);
+}
+
 /* Drops skipped bytes; fds that came meanwhile belong to the skipped
  * message, as reads never cross its end. */
 static void
@@ -257,10 +273,12 @@ rx_process(struct vdev_conn *c)
 
         memcpy(&h, p, sizeof(h));
         if (h.msg_size < HDR_SIZE) {
-            VDEV_LOG(c->dev, VDEV_LOG_WARN,
-                     "msg_size %u below the header size: framing lost",
-                     h.msg_size);
-            return -EPROTO;
+            /* The header is there, whatever msg_size says: answer it and
+             * step over those 16 bytes. A client that sent a body anyway
+             * gets its next bytes rejected as headers in turn. */
+            if ((rc = reject_short(c, p)) < 0)
+                return rc;
+            continue;
         }
         if (h.msg_size > VDEV_MAX_MSG_SIZE) {
             if ((rc = reject_oversized(c, &h)) < 0)
@@ -347,7 +365,11 @@ rx_prepare(struct vdev_conn *c)
     if (avail >= HDR_SIZE) {
         uint32_t size;
         memcpy(&size, c->rbuf + c->rstart + 4, sizeof(size));
-        need = size;
+        /* rx_process has dealt with any other size */
+        if (size > avail && size <= VDEV_MAX_MSG_SIZE)
+            need = size;
+        else
+            need = avail + 1;
     }
     if (need > c->rcap) {
         int rc = rx_grow(c, need);
