@@ -525,7 +525,10 @@ mark_piece(struct vdev_conn *c, struct vdev_dma_map *m, uint64_t iova,
 int
 vdev_dma_mark_dirty(struct vdev_dev *dev, uint64_t iova, uint64_t len)
 {
-    int ret = walk(dev->conn, iova, len, 0, mark_piece, NULL);
+    int ret = walk(dev->conn, iova, len, 0, NULL, NULL);
 
+    /* All or nothing, like the copies. */
+    if (ret > 0 && dev->conn->dma.logging)
+        ret = walk(dev->conn, iova, len, 0, mark_piece, NULL);
     return ret < 0 ? ret : 0;
 }
