@@ -337,7 +337,8 @@ mk_msg(struct msg_buf *b, uint16_t cmd, const void *body, uint32_t len,
     b->hdr.cmd = cmd;
     b->hdr.msg_size = (uint32_t)sizeof(b->hdr) + len;
     memcpy(b->body, body, len);
-    memcpy(b->fds, fds, nr_fds * sizeof(int));
+    if (nr_fds)
+        memcpy(b->fds, fds, nr_fds * sizeof(int));
     b->m.hdr = &b->hdr;
     b->m.body = b->body;
     b->m.body_len = len;
