@@ -361,16 +361,18 @@ do_map(struct vdev_conn *c, struct msg_buf *b,
 }
 
 static int
-do_unmap(struct vdev_conn *c, struct msg_buf *b, const void *req,
-         uint32_t len)
+do_unmap_n(struct vdev_conn *c, struct msg_buf *b, const void *req,
+           size_t req_size, uint32_t len)
 {
     uint8_t raw[64] = { 0 };
 
-    memcpy(raw, req, len <= 40 ? len : 40);
+    memcpy(raw, req, req_size < len ? req_size : len);
     return vdev_handle_dma_unmap(c, mk_msg(b, VFIO_USER_DMA_UNMAP, raw, len,
                                            NULL, 0),
                                  &b->r);
 }
+
+#define do_unmap(c, b, req, len) do_unmap_n(c, b, req, sizeof(*(req)), len)
 
 Test(dma_proto, map_malformed_variants)
 {
