@@ -217,33 +217,40 @@ blit_or(uint8_t *out, uint64_t out_len, uint64_t q, const uint64_t *src,
 }
 
 /* The common case: the range starts the output at word 0 and lies in one
- * map. Plain stores, shifting only when the map's bit p is unaligned. */
+ * map. Plain stores; when the map's bit p is word-aligned the copy and the
+ * clear are one pass over memory (the traffic is the cost: a 32 MiB bitmap
+ * per TiB at 4 KiB pages). */
 static void
-blit_store(uint8_t *out, uint64_t out_len, const uint64_t *src, uint64_t p,
-           uint64_t n)
+blit_store_clear(uint8_t *out, uint64_t out_len, uint64_t *src, uint64_t p,
+                 uint64_t n)
 {
     uint64_t words = n / 64, w0 = p / 64;
     unsigned s = p % 64;
     uint64_t k;
 
-    if (s == 0 && ((uintptr_t)out % 8) == 0) {
-        uint64_t *o = (uint64_t *)(void *)out;
+    if (s == 0) {
+        /* Copy then clear a block at a time: the block is still in L1
+         * when it is cleared, and memcpy/memset beat a fused loop. */
+        for (k = 0; k < words; k += 512) {
+            uint64_t m = words - k < 512 ? words - k : 512;
 
-        for (k = 0; k < words; k++)
-            o[k] = src[w0 + k];
-    } else if (s == 0) {
-        for (k = 0; k < words; k++)
-            memcpy(out + k * 8, &src[w0 + k], 8);
+            memcpy(out + k * 8, &src[w0 + k], m * 8);
+            memset(&src[w0 + k], 0, m * 8);
+        }
     } else {
         for (k = 0; k < words; k++) {
             uint64_t v = (src[w0 + k] >> s) | (src[w0 + k + 1] << (64 - s));
 
             memcpy(out + k * 8, &v, 8);
         }
+        if (words)
+            bits_clear(src, p, words * 64);
     }
-    if (n % 64)
+    if (n % 64) {
         out_store(out, out_len, words,
                   bits_get(src, p + words * 64, (unsigned)(n % 64)));
+        bits_clear(src, p + words * 64, n % 64);
+    }
 }
 
 int
@@ -277,9 +284,8 @@ vdev_dirty_report(struct vdev_conn *c, uint64_t iova, uint64_t size,
         struct vdev_dma_map *m = dma->maps[i];
         uint64_t p = first_pg - (m->iova >> shift);
 
-        blit_store(out, need, m->dirty, p, nbits);
+        blit_store_clear(out, need, m->dirty, p, nbits);
         memset(out + need, 0, bitmap_len - need);
-        bits_clear(m->dirty, p, nbits);
         return 0;
     }
 
