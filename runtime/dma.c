@@ -502,7 +502,14 @@ dma_copy(struct vdev_dev *dev, uint64_t iova, void *buf, size_t len,
 {
     struct copy_ctx x = { .buf = buf, .is_write = is_write };
     uint32_t prot = is_write ? VDEV_DMA_WRITE : VDEV_DMA_READ;
+    struct vdev_dma_map *m;
     int ret;
+
+    /* Fast path: one mapped piece, one lookup. */
+    m = dev->conn && len ? vdev_dma_lookup(&dev->conn->dma, iova) : NULL;
+    if (m && m->vaddr && (m->prot & prot) &&
+        len - 1 <= m->size - 1 - (iova - m->iova))
+        return copy_piece(dev->conn, m, iova, len, &x);
 
     /* Check the whole range first so a bad tail does not leave a
      * half-done copy behind. */
