@@ -63,6 +63,7 @@ struct vdev_config {
     uint8_t msi_cap, msix_cap, pcie_cap, pm_cap; /* offsets, 0 if absent */
     vdev_config_hook_fn *hook;
     void *hook_opaque;
+    uint8_t poweron[VDEV_CONFIG_SIZE]; /* reset restores writable bits */
 };
 
 /* ------------------------------------------------------------ IRQs */
