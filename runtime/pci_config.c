@@ -176,7 +176,7 @@ after_msi_write(struct vdev_dev *dev, const struct cfg_before *b)
 
     /* Multiple Message Enable above what the device can do is undefined;
      * clamp it so every later decision can trust the field. */
-    if (((flags & PCI_MSI_FLAGS_QSIZE) >> 4) > qmask) {
+    if ((unsigned)((flags & PCI_MSI_FLAGS_QSIZE) >> 4) > qmask) {
         flags = (uint16_t)((flags & ~PCI_MSI_FLAGS_QSIZE) | qmask << 4);
         vdev_put16(c->data + off, flags);
     }
