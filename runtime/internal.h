@@ -83,6 +83,7 @@ struct vdev_msix {
     uint32_t table_offset, pba_offset;
     uint8_t *table;   /* nr_vectors * 16 bytes, guest-visible */
     uint64_t *pba;    /* pending bits */
+    bool table_used;  /* the client writes the table through us */
 };
 
 struct vdev_irqs {

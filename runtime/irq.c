@@ -117,6 +117,7 @@ vdev_irqs_reset(struct vdev_dev *dev)
     }
     if (m->pba)
         memset(m->pba, 0, talloc_get_size(m->pba));
+    m->table_used = false;
 }
 
 static void
@@ -331,8 +332,20 @@ pba_set(struct vdev_msix *m, unsigned v, bool on)
         m->pba[v / 64] &= ~(1ull << (v % 64));
 }
 
+/* A client that emulates the table itself (QEMU does) never writes ours and
+ * masks vectors with SET_IRQS MASK/UNMASK instead; our copy would stay
+ * masked from reset forever. So the table's mask bits count once the client
+ * has written the table through us. */
 static bool
 msix_vector_masked(const struct vdev_msix *m, unsigned v)
+{
+    return m->table_used &&
+           (m->table[v * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL] &
+            PCI_MSIX_ENTRY_CTRL_MASKBIT);
+}
+
+static bool
+msix_entry_masked(const struct vdev_msix *m, unsigned v)
 {
     return m->table[v * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL] &
            PCI_MSIX_ENTRY_CTRL_MASKBIT;
@@ -399,8 +412,10 @@ msix_table_write(struct vdev_dev *dev, uint64_t rel, const uint8_t *src,
     struct vdev_msix *m = &dev->irqs.msix;
     unsigned first = (unsigned)(rel / PCI_MSIX_ENTRY_SIZE);
     unsigned last = (unsigned)((rel + count - 1) / PCI_MSIX_ENTRY_SIZE);
+
+    m->table_used = true;
     for (unsigned v = first; v <= last; v++) {
-        bool before = msix_vector_masked(m, v);
+        bool before = msix_entry_masked(m, v);
 
         for (unsigned b = 0; b < PCI_MSIX_ENTRY_SIZE; b++) {
             uint64_t pos = (uint64_t)v * PCI_MSIX_ENTRY_SIZE + b;
@@ -416,7 +431,7 @@ msix_table_write(struct vdev_dev *dev, uint64_t rel, const uint8_t *src,
                 val = 0;
             m->table[pos] = val;
         }
-        if (before != msix_vector_masked(m, v)) {
+        if (before != msix_entry_masked(m, v)) {
             vdev_irq_notify_mask(dev, VFIO_PCI_MSIX_IRQ_INDEX, v, !before);
             if (before)
                 msix_try(dev, v);

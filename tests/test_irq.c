@@ -303,9 +303,12 @@ Test(irq, msix_delivery_masks_and_pba)
     cr_expect_eq(vdev_irq_msix_send(f.dev, 8), -EINVAL);
     wr(f.dev, f.msix + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
 
-    /* Vectors come up masked: the send lands in the PBA. */
+    /* Vectors come up masked; once the guest drives the table through
+     * us, a send to a masked vector lands in the PBA. */
     msix_rw(&f, 3 * 16 + 12, &ctrl, 4, false);
     cr_expect_eq(ctrl, 1);
+    q = 0xfee00000ull;
+    msix_rw(&f, 3 * 16, &q, 8, true);
     cr_expect_eq(vdev_irq_msix_send(f.dev, 3), 0);
     cr_expect_eq(events(efd[3]), 0);
     msix_rw(&f, 0x800, &pba, 8, false);
@@ -317,8 +320,6 @@ Test(irq, msix_delivery_masks_and_pba)
     cr_expect_eq(pba, 1u << 3);
 
     /* Program the entry with 8-byte writes; unmasking delivers. */
-    q = 0xfee00000ull;
-    msix_rw(&f, 3 * 16, &q, 8, true);
     q = 0x41 | 1ull << 32; /* data 0x41, still masked */
     msix_rw(&f, 3 * 16 + 8, &q, 8, true);
     cr_expect_eq(events(efd[3]), 0);
@@ -354,6 +355,50 @@ Test(irq, msix_delivery_masks_and_pba)
     cr_expect_eq(rd(f.dev, f.msix + PCI_MSIX_FLAGS, 2), 7);
     for (int i = 0; i < 8; i++)
         close(efd[i]);
+    talloc_free(f.dev);
+}
+
+/* QEMU emulates the MSI-X table itself and masks with SET_IRQS. */
+Test(irq, msix_client_owned_table)
+{
+    struct fixture f;
+    int efd[8];
+    uint64_t pba;
+
+    setup(&f);
+    install(&f, VFIO_PCI_MSIX_IRQ_INDEX, 0, 8, efd);
+    wr(f.dev, f.msix + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
+    cr_expect_eq(vdev_irq_msix_send(f.dev, 5), 0);
+    cr_expect_eq(events(efd[5]), 1);
+    cr_assert_eq(simple(&f, VFIO_IRQ_SET_DATA_NONE |
+                                VFIO_IRQ_SET_ACTION_MASK,
+                        VFIO_PCI_MSIX_IRQ_INDEX, 5, 1),
+                 0);
+    cr_expect_eq(vdev_irq_msix_send(f.dev, 5), 0);
+    cr_expect_eq(events(efd[5]), 0);
+    msix_rw(&f, 0x800, &pba, 8, false);
+    cr_expect_eq(pba, 1u << 5);
+    cr_assert_eq(simple(&f, VFIO_IRQ_SET_DATA_NONE |
+                                VFIO_IRQ_SET_ACTION_UNMASK,
+                        VFIO_PCI_MSIX_IRQ_INDEX, 5, 1),
+                 0);
+    cr_expect_eq(events(efd[5]), 1);
+    msix_rw(&f, 0x800, &pba, 8, false);
+    cr_expect_eq(pba, 0);
+    for (int i = 0; i < 8; i++)
+        close(efd[i]);
+    talloc_free(f.dev);
+}
+
+Test(irq, msi_enable_clamped_to_capability)
+{
+    struct fixture f;
+
+    setup(&f);
+    wr(f.dev, f.msi + PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_ENABLE | 7 << 4);
+    cr_expect_eq(rd(f.dev, f.msi + PCI_MSI_FLAGS, 2) & PCI_MSI_FLAGS_QSIZE,
+                 2 << 4);
+    cr_expect_eq(vdev_irq_msi_send(f.dev, 3), 0);
     talloc_free(f.dev);
 }
 
