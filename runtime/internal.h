@@ -63,6 +63,7 @@ struct vdev_config {
     uint8_t msi_cap, msix_cap, pcie_cap, pm_cap; /* offsets, 0 if absent */
     vdev_config_hook_fn *hook;
     void *hook_opaque;
+    uint8_t poweron[VDEV_CONFIG_SIZE]; /* reset restores writable bits */
 };
 
 /* ------------------------------------------------------------ IRQs */
@@ -82,6 +83,7 @@ struct vdev_msix {
     uint32_t table_offset, pba_offset;
     uint8_t *table;   /* nr_vectors * 16 bytes, guest-visible */
     uint64_t *pba;    /* pending bits */
+    bool table_used;  /* the client writes the table through us */
 };
 
 struct vdev_irqs {
