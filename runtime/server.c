@@ -36,6 +36,10 @@ static const struct {
     [VFIO_USER_REGION_WRITE] = { vdev_handle_region_write, 0 },
     [VFIO_USER_DEVICE_RESET] = { vdev_handle_device_reset, 0 },
     [VFIO_USER_REGION_WRITE_MULTI] = { vdev_handle_region_write_multi, 0 },
+    [VFIO_USER_DEVICE_GET_IRQ_INFO] = { vdev_handle_irq_info, 0 },
+    [VFIO_USER_DEVICE_SET_IRQS] = { vdev_handle_set_irqs, VDEV_MAX_MSG_FDS },
+    [VFIO_USER_DMA_MAP] = { vdev_handle_dma_map, 1 },
+    [VFIO_USER_DMA_UNMAP] = { vdev_handle_dma_unmap, 0 },
 };
 
 static void
