@@ -89,6 +89,15 @@ handle_other(struct vdev_client *cl, int fd, struct vdev_client_msg *m)
     return rc;
 }
 
+static int
+oversized(int fd, const struct vdev_client_msg *m)
+{
+    if ((m->hdr.flags & VFIO_USER_F_TYPE_MASK) != VFIO_USER_F_TYPE_COMMAND ||
+        (m->hdr.flags & VFIO_USER_F_NO_REPLY))
+        return 0;
+    return vdev_client_send_error(fd, &m->hdr, EMSGSIZE);
+}
+
 /* The twin channel carries only server requests; if it breaks, the main
  * socket still tells us whether the server is alive. */
 static void
@@ -99,6 +108,8 @@ serve_twin(struct vdev_client *cl)
 
     if (rc == 0)
         rc = handle_other(cl, cl->twin_fd, &m);
+    else if (rc == -EMSGSIZE)
+        rc = oversized(cl->twin_fd, &m);
     if (rc < 0 && rc != -EMSGSIZE) {
         close(cl->twin_fd);
         cl->twin_fd = -1;
@@ -124,11 +135,17 @@ wait_reply(struct vdev_client *cl, uint16_t id, struct vdev_client_msg *m)
         if (!p[0].revents)
             continue;
         int rc = vdev_client_recv_msg(cl, cl->fd, m);
-        if (rc < 0)
+        bool ours = (m->hdr.flags & VFIO_USER_F_TYPE_MASK) ==
+                        VFIO_USER_F_TYPE_REPLY && m->hdr.msg_id == id;
+        if (rc == -EMSGSIZE && !ours) {
+            /* drained already; a request that large gets refused */
+            rc = oversized(cl->fd, m);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
+        if (rc < 0 || ours)
             return rc;
-        if ((m->hdr.flags & VFIO_USER_F_TYPE_MASK) == VFIO_USER_F_TYPE_REPLY &&
-            m->hdr.msg_id == id)
-            return 0;
         rc = handle_other(cl, cl->fd, m);
         if (rc < 0)
             return rc;
@@ -250,9 +267,10 @@ vdev_client_serve(struct vdev_client *cl)
         if (p[0].revents) {
             struct vdev_client_msg m;
             int rc = vdev_client_recv_msg(cl, cl->fd, &m);
-            if (rc < 0)
-                return rc;
-            rc = handle_other(cl, cl->fd, &m);
+            if (rc == -EMSGSIZE)
+                rc = oversized(cl->fd, &m);
+            else if (rc == 0)
+                rc = handle_other(cl, cl->fd, &m);
             if (rc < 0)
                 return rc;
             served++;

@@ -60,6 +60,13 @@ send_reply(int fd, const struct vfio_user_header *req, uint32_t error_no,
                              error_no ? 0 : body_len, NULL, 0);
 }
 
+int
+vdev_client_send_error(int fd, const struct vfio_user_header *req,
+                       uint32_t error_no)
+{
+    return send_reply(fd, req, error_no, NULL, 0);
+}
+
 static int
 serve_dma(struct vdev_client *cl, int fd, struct vdev_client_msg *m,
           bool is_write)

@@ -71,5 +71,8 @@ void vdev_client_default_caps(struct vdev_client_caps *caps);
 /* client_dma.c: answers a server->client DMA_READ/DMA_WRITE on fd. */
 int vdev_client_serve_request(struct vdev_client *cl, int fd,
                               struct vdev_client_msg *m);
+/* Error reply (header only) to a server request. */
+int vdev_client_send_error(int fd, const struct vfio_user_header *req,
+                           uint32_t error_no);
 
 #endif /* VDEV_CLIENT_PRIV_H */
