@@ -82,7 +82,7 @@ vdev_client_region_info(struct vdev_client *cl, uint32_t index,
         /* The server says how much it needs; the chain is only usable
          * when it fit, so ask once more with that much room. */
         if (out->argsz <= argsz || out->argsz > fixed + 65536 ||
-            attempt == 1)
+            !caps || !caps_cap || attempt == 1)
             break;
         argsz = out->argsz;
         vdev_client_close_fds(fds, nr_fds);

@@ -136,9 +136,9 @@ parse_caps(json_object *c, const struct vdev_client_caps *proposed,
     if (json_object_object_get_ex(c, "write_multiple", &v)) {
         if (!json_object_is_type(v, json_type_boolean))
             return -EPROTO;
+        /* The server states what it can receive; a client that did not
+         * offer WRITE_MULTI simply never sends one. */
         out->write_multiple = json_object_get_boolean(v);
-        if (out->write_multiple && !proposed->write_multiple)
-            return -EPROTO;
     }
     if (json_object_object_get_ex(c, "twin_socket", &v))
         return parse_twin(v, proposed, out, twin_fd_index);

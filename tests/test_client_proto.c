@@ -76,6 +76,10 @@ Test(client_json, defaults_when_absent)
     cr_assert_eq(parse(" {\"capabilities\":{\"max_msg_fds\":3}}\n", &p, &out,
                        &twin), 0);
     cr_assert_eq(out.max_msg_fds, 3);
+    /* what the server can receive, whether or not we offered it */
+    cr_assert_eq(parse("{\"capabilities\":{\"write_multiple\":true}}", &p,
+                       &out, &twin), 0);
+    cr_assert(out.write_multiple);
 }
 
 Test(client_json, twin_socket_reply)
@@ -114,8 +118,7 @@ Test(client_json, strict_rejections)
         "{\"capabilities\":{\"pgsizes\":0}}",
         "{\"capabilities\":{\"pgsizes\":true}}",
         "{\"capabilities\":{\"write_multiple\":1}}",
-        /* not proposed, so not a subset */
-        "{\"capabilities\":{\"write_multiple\":true}}",
+        /* twin mode the client did not offer */
         "{\"capabilities\":{\"twin_socket\":{\"supported\":true,"
         "\"fd_index\":0}}}",
         "{\"capabilities\":{\"twin_socket\":true}}",
