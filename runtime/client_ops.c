@@ -8,17 +8,24 @@
 
 #include "client_priv.h"
 
+/* The spec's DEVICE_GET_INFO payload: newer <linux/vfio.h> grew the struct
+ * (cap_offset), the wire format did not. */
+#define DEVICE_INFO_WIRE 16u
+
 int
 vdev_client_device_info(struct vdev_client *cl, struct vfio_device_info *out)
 {
-    struct vfio_device_info req = {.argsz = sizeof(req)};
+    struct vfio_device_info req = {.argsz = DEVICE_INFO_WIRE};
     size_t len;
-    int rc = vdev_client_call(cl, VFIO_USER_DEVICE_GET_INFO, &req,
-                              sizeof(req), NULL, 0, out, sizeof(*out), &len,
-                              NULL, NULL);
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = vdev_client_call(cl, VFIO_USER_DEVICE_GET_INFO, &req,
+                          DEVICE_INFO_WIRE, NULL, 0, out, DEVICE_INFO_WIRE,
+                          &len, NULL, NULL);
     if (rc < 0)
         return rc;
-    return len < sizeof(*out) ? -EPROTO : 0;
+    return len < DEVICE_INFO_WIRE ? -EPROTO : 0;
 }
 
 int
