@@ -63,6 +63,7 @@ struct vdev_config {
     uint8_t msi_cap, msix_cap, pcie_cap, pm_cap; /* offsets, 0 if absent */
     vdev_config_hook_fn *hook;
     void *hook_opaque;
+    uint8_t poweron[VDEV_CONFIG_SIZE]; /* reset restores writable bits */
 };
 
 /* ------------------------------------------------------------ IRQs */
@@ -82,6 +83,7 @@ struct vdev_msix {
     uint32_t table_offset, pba_offset;
     uint8_t *table;   /* nr_vectors * 16 bytes, guest-visible */
     uint64_t *pba;    /* pending bits */
+    bool table_used;  /* the client writes the table through us */
 };
 
 struct vdev_irqs {
@@ -136,10 +138,14 @@ struct vdev_conn {
     int rfds[VDEV_MAX_MSG_FDS * 4];
     unsigned nr_rfds;
     size_t rfds_msg_end;     /* fds belong to the message ending here */
+    bool rfds_lost;          /* some of those fds were cut off (CTRUNC) */
+    size_t rwant;            /* most bytes the next recv may take */
+    size_t rskip;            /* rest of a rejected oversized message */
 
     /* send side: replies batched until the input is drained */
     uint8_t *sbuf;
     size_t scap, slen;
+    bool out_blocked;        /* socket full: input paused until EPOLLOUT */
 
     uint16_t next_msg_id;    /* server->client requests */
     struct vdev_dma dma;
@@ -161,6 +167,7 @@ struct vdev_reply {
     uint32_t len;
     int fds[VDEV_MAX_MSG_FDS];
     unsigned nr_fds;  /* fds to send (not owned; not closed) */
+    bool close_fds;   /* ...unless set: then closed once sent */
 };
 
 /* ------------------------------------------------------------ device */
