@@ -1,8 +1,8 @@
 # One Criterion binary holds every test; helper programs the tests spawn
 # (test device servers) are built beside it.
 TEST_SRCS := $(wildcard tests/test_*.c)
-# tests/NAME_main.c are whole programs the tests spawn: build/tests/vdev-NAME.
-TEST_PROG_SRCS := $(wildcard tests/*_main.c)
+# tests/NAME_main.c (not test_*) are whole programs the tests spawn: build/tests/vdev-NAME.
+TEST_PROG_SRCS := $(filter-out $(TEST_SRCS),$(wildcard tests/*_main.c))
 TEST_SUPPORT_SRCS := $(filter-out $(TEST_SRCS) $(TEST_PROG_SRCS),$(wildcard tests/*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(B)/%.o) $(TEST_SUPPORT_SRCS:%.c=$(B)/%.o)
 TEST_BIN := $(B)/tests/vdev-tests
