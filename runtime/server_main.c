@@ -244,6 +244,9 @@ print_banner(void *ctx, const struct vdev_server_info *info,
                info->name, path);
         printf("-device '{\"driver\":\"vfio-user-pci\",\"socket\":"
                "{\"path\":\"%s\",\"type\":\"unix\"}}'\n", q ? q : path);
+        /* Without shared guest RAM every DMA becomes a socket message. */
+        printf("  (plus -object memory-backend-memfd,id=mem,size=RAM,share=on "
+               "-machine memory-backend=mem)\n");
     } else {
         printf("%s: serving vfio-user on an inherited socket\n", info->name);
     }
