@@ -92,8 +92,9 @@ var_name_ok(const char *name)
 {
     if (!name || !*name || strlen(name) > VDEV_MGMT_NAME_MAX)
         return false;
+    /* ':' and '=' separate fields in list and get replies. */
     for (const char *p = name; *p; p++)
-        if (*p <= ' ' || *p >= 0x7f)
+        if (*p <= ' ' || *p >= 0x7f || *p == ':' || *p == '=')
             return false;
     return true;
 }

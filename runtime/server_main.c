@@ -347,14 +347,17 @@ vdev_server_main(int argc, char **argv, const struct vdev_server_info *info,
     if (rc >= 0)
         return rc;
     if (o.fd >= 0) {
-        int type = 0, listening = 0;
+        int type = 0, domain = 0, listening = 0;
         socklen_t len = sizeof(int);
 
-        if (getsockopt(o.fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+        if (getsockopt(o.fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
+            domain != AF_UNIX ||
+            getsockopt(o.fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
             type != SOCK_STREAM ||
             getsockopt(o.fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 ||
             !listening) {
-            fprintf(stderr, "%s: --fd=%d is not a listening stream socket\n",
+            fprintf(stderr, "%s: --fd=%d is not a listening UNIX stream "
+                            "socket\n",
                     info->name, o.fd);
             return EXIT_FAILURE;
         }

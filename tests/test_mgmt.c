@@ -385,10 +385,12 @@ Test(mgmt_setup, register_vars_validates)
         { "has space", 8, false, count_get, NULL },
         { "noget", 8, false, NULL, NULL },
         { "wide", 65, false, count_get, NULL },
+        { "a=b", 8, false, count_get, NULL },
+        { "", 8, false, count_get, NULL },
     };
 
     cr_assert_not_null(dev);
-    for (unsigned i = 0; i < 5; i++)
+    for (unsigned i = 0; i < 7; i++)
         cr_expect_eq(vdev_register_vars(dev, &bad[i], 1), -EINVAL, "%u", i);
     cr_expect_eq(vdev_register_vars(dev, t_vars, 2), 0);
     cr_expect_eq(vdev_register_vars(dev, &t_vars[1], 1), -EEXIST);
