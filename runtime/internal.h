@@ -205,6 +205,7 @@ struct vdev_dev {
 
     struct vdev_stats stats;
     struct vdev_migration *mig; /* NULL when the device has no migration */
+    struct vdev_mgmt *mgmt;     /* named values and their socket (mgmt.c) */
 };
 
 /* ------------------------------------------------------------ modules */
@@ -316,5 +317,12 @@ int vdev_twin_setup(struct vdev_conn *c, int *client_end);
 /* migration.c (NULL-safe: devices without migration) */
 struct vdev_migration;
 void vdev_migration_reset(struct vdev_dev *dev);
+
+/* mgmt.c: the management channel. Its sockets sit in dev->epoll_fd with
+ * epoll data.u32 >= VDEV_EV_MGMT; the loop in server.c hands every such
+ * event here. Never blocks; a client's misbehaviour only drops that client. */
+#define VDEV_EV_MGMT 0x10000u
+struct vdev_mgmt;
+int vdev_mgmt_dispatch(struct vdev_dev *dev, uint32_t tag);
 
 #endif /* VDEV_INTERNAL_H */
