@@ -63,6 +63,7 @@ struct vdev_config {
     uint8_t msi_cap, msix_cap, pcie_cap, pm_cap; /* offsets, 0 if absent */
     vdev_config_hook_fn *hook;
     void *hook_opaque;
+    uint8_t poweron[VDEV_CONFIG_SIZE]; /* reset restores writable bits */
 };
 
 /* ------------------------------------------------------------ IRQs */
@@ -82,6 +83,7 @@ struct vdev_msix {
     uint32_t table_offset, pba_offset;
     uint8_t *table;   /* nr_vectors * 16 bytes, guest-visible */
     uint64_t *pba;    /* pending bits */
+    bool table_used;  /* the client writes the table through us */
 };
 
 struct vdev_irqs {
@@ -137,10 +139,14 @@ struct vdev_conn {
     int rfds[VDEV_MAX_MSG_FDS * 4];
     unsigned nr_rfds;
     size_t rfds_msg_end;     /* fds belong to the message ending here */
+    bool rfds_lost;          /* some of those fds were cut off (CTRUNC) */
+    size_t rwant;            /* most bytes the next recv may take */
+    size_t rskip;            /* rest of a rejected oversized message */
 
     /* send side: replies batched until the input is drained */
     uint8_t *sbuf;
     size_t scap, slen;
+    bool out_blocked;        /* socket full: input paused until EPOLLOUT */
 
     uint16_t next_msg_id;    /* server->client requests */
     struct vdev_dma dma;
@@ -162,6 +168,7 @@ struct vdev_reply {
     uint32_t len;
     int fds[VDEV_MAX_MSG_FDS];
     unsigned nr_fds;  /* fds to send (not owned; not closed) */
+    bool close_fds;   /* ...unless set: then closed once sent */
 };
 
 /* ------------------------------------------------------------ device */
@@ -199,6 +206,7 @@ struct vdev_dev {
 
     struct vdev_stats stats;
     struct vdev_migration *mig; /* NULL when the device has no migration */
+    struct vdev_mgmt *mgmt;     /* named values and their socket (mgmt.c) */
 };
 
 /* ------------------------------------------------------------ modules */
@@ -310,5 +318,12 @@ int vdev_twin_setup(struct vdev_conn *c, int *client_end);
 /* migration.c (NULL-safe: devices without migration) */
 struct vdev_migration;
 void vdev_migration_reset(struct vdev_dev *dev);
+
+/* mgmt.c: the management channel. Its sockets sit in dev->epoll_fd with
+ * epoll data.u32 >= VDEV_EV_MGMT; the loop in server.c hands every such
+ * event here. Never blocks; a client's misbehaviour only drops that client. */
+#define VDEV_EV_MGMT 0x10000u
+struct vdev_mgmt;
+int vdev_mgmt_dispatch(struct vdev_dev *dev, uint32_t tag);
 
 #endif /* VDEV_INTERNAL_H */
