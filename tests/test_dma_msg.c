@@ -341,3 +341,21 @@ Test(dma_msg, dirty_marked_for_message_writes)
     cr_assert_eq(bm[1], 0);
     rig_stop(&r);
 }
+
+Test(dma_msg, reply_larger_than_the_buffer_room)
+{
+    struct rig r;
+    static uint8_t buf[20000];
+    struct vdev_conn *c;
+
+    rig_start(&r, false, false, FAKE_INTERLEAVE, 1, 1 << 20);
+    c = r.dev->conn;
+    c->rcap = 2048; /* the reply cannot fit: read past the buffer */
+    cr_assert_eq(vdev_dma_read(r.dev, GUEST_BASE + 3, buf, sizeof(buf)), 0);
+    for (unsigned i = 0; i < sizeof(buf); i++)
+        cr_assert_eq(buf[i], (uint8_t)((i + 3) * 13 + 5));
+    cr_assert_eq(c->rend - c->rstart, 32);
+    cr_assert_eq(((struct vfio_user_header *)(c->rbuf + c->rstart))->msg_id,
+                 77);
+    rig_stop(&r);
+}
