@@ -373,11 +373,14 @@ vdev_conn_request(struct vdev_conn *c, uint16_t cmd, const void *req,
 
     if (req_len > VDEV_MAX_MSG_SIZE - sizeof(h))
         return -EINVAL;
-    if (!twin && c->slen) {
-        /* Replies still batched go first: the client may be waiting on
-         * them before it reads anything else. */
+    /* Replies still batched go first, all of them: the request must not
+     * land inside a half-sent reply, and the client may be waiting on them
+     * before it reads anything else. */
+    while (!twin && c->slen) {
         ret = vdev_transport_flush(c);
-        if (ret < 0 && ret != -EAGAIN)
+        if (ret == -EAGAIN)
+            ret = wait_fd(c->fd, POLLOUT, deadline);
+        if (ret < 0)
             return ret;
     }
     ret = send_all(twin ? c->twin_fd : c->fd, iov, req_len ? 2 : 1,
