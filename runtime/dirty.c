@@ -41,25 +41,37 @@ total_bytes(const struct vdev_dma *dma, unsigned shift)
     return t;
 }
 
-int
-vdev_dirty_map_alloc(struct vdev_conn *c, struct vdev_dma_map *m)
+static int
+alloc_one(struct vdev_dma_map *m, unsigned shift, uint64_t *total)
 {
-    unsigned shift = log_shift(&c->dma);
     uint64_t bytes = map_bytes(m, shift);
 
     if (m->dirty)
         return 0;
     if (bytes > DIRTY_MAX_TOTAL_BYTES ||
-        total_bytes(&c->dma, shift) + bytes > DIRTY_MAX_TOTAL_BYTES)
+        *total + bytes > DIRTY_MAX_TOTAL_BYTES)
         return -ENOMEM;
     m->dirty = talloc_zero_array(m, uint64_t, (size_t)(bytes / 8));
-    return m->dirty ? 0 : -ENOMEM;
+    if (!m->dirty)
+        return -ENOMEM;
+    *total += bytes;
+    return 0;
+}
+
+int
+vdev_dirty_map_alloc(struct vdev_conn *c, struct vdev_dma_map *m)
+{
+    unsigned shift = log_shift(&c->dma);
+    uint64_t total = total_bytes(&c->dma, shift);
+
+    return alloc_one(m, shift, &total);
 }
 
 int
 vdev_dirty_start(struct vdev_conn *c, uint64_t pgsize)
 {
     struct vdev_dma *dma = &c->dma;
+    uint64_t total = 0;
     int ret = 0;
 
     if (dma->logging)
@@ -67,8 +79,15 @@ vdev_dirty_start(struct vdev_conn *c, uint64_t pgsize)
     if (pgsize < 4096 || (pgsize & (pgsize - 1)))
         return -EINVAL;
     dma->log_pgsize = pgsize;
+    /* Refuse before allocating (and touching) anything. */
+    for (unsigned i = 0; i < dma->nr_maps && total <= DIRTY_MAX_TOTAL_BYTES;
+         i++)
+        total += map_bytes(dma->maps[i], log_shift(dma));
+    if (total > DIRTY_MAX_TOTAL_BYTES)
+        ret = -ENOMEM;
+    total = 0;
     for (unsigned i = 0; i < dma->nr_maps && ret == 0; i++)
-        ret = vdev_dirty_map_alloc(c, dma->maps[i]);
+        ret = alloc_one(dma->maps[i], log_shift(dma), &total);
     if (ret < 0) {
         for (unsigned i = 0; i < dma->nr_maps; i++) {
             talloc_free(dma->maps[i]->dirty);
