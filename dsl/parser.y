@@ -104,6 +104,10 @@ item
                         { $$ = vdevc_bar_new(CTX, @2, $2, $3, $5, true); }
     | BAR expr attrs ';'
                         { $$ = vdevc_bar_new(CTX, @2, $2, $3, NULL, false); }
+    | BAR expr attrs MEMORY ';'
+                        { $$ = vdevc_bar_new(CTX, @2, $2, vdevc_list(CTX, $3,
+                              vdevc_attr_new(CTX, @4, A_FLAG, "memory", 0, 0,
+                                             NULL)), NULL, false); }
     | INTERRUPT expr '=' expr ';'
                         { $$ = vdevc_interrupt_new(CTX, @2, $2, $4); }
     | CAPABILITY IDENT attrs ';'
