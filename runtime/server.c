@@ -37,6 +37,10 @@ static const struct {
     [VFIO_USER_REGION_WRITE] = { vdev_handle_region_write, 0 },
     [VFIO_USER_DEVICE_RESET] = { vdev_handle_device_reset, 0 },
     [VFIO_USER_REGION_WRITE_MULTI] = { vdev_handle_region_write_multi, 0 },
+    [VFIO_USER_DEVICE_GET_IRQ_INFO] = { vdev_handle_irq_info, 0 },
+    [VFIO_USER_DEVICE_SET_IRQS] = { vdev_handle_set_irqs, VDEV_MAX_MSG_FDS },
+    [VFIO_USER_DMA_MAP] = { vdev_handle_dma_map, 1 },
+    [VFIO_USER_DMA_UNMAP] = { vdev_handle_dma_unmap, 0 },
 };
 
 static void
@@ -576,9 +580,11 @@ handle_events(struct vdev_dev *dev, const struct epoll_event *ev, int n)
             serve_conn(dev);
         } else if (tag == EV_LISTEN) {
             accept_client(dev);
-        } else {
+        } else if (tag == EV_STOP) {
             drain_stop(dev);
             stop = 1;
+        } else if (tag >= VDEV_EV_MGMT) {
+            vdev_mgmt_dispatch(dev, tag);
         }
     }
     return stop;

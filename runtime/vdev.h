@@ -231,6 +231,79 @@ struct vdev_stats {
 };
 void vdev_get_stats(const struct vdev_dev *dev, struct vdev_stats *out);
 
+/* ---------------------------------------------------------- migration */
+
+/* A device's migratable state is one block of memory (generated code keeps
+ * registers and declared state in a struct) described by a field table.
+ * The runtime writes a self-describing, versioned stream of it (plus its
+ * own config-space and interrupt state) and loads such streams back. */
+struct vdev_mig_field {
+    const char *name;  /* qualified name, e.g. "ctrl" or "state.dma_src" */
+    uint32_t id;       /* FNV-1a 32 of name: stable across revisions */
+    uint32_t since;    /* state version that introduced the field */
+    uint32_t offset;   /* in the state block */
+    uint32_t size;     /* bytes */
+};
+
+struct vdev_mig_desc {
+    const char *device;     /* written in the stream header, checked on load */
+    uint32_t version;       /* state version of this build */
+    const struct vdev_mig_field *fields;
+    unsigned nr_fields;
+    void *state;            /* the live state block */
+    size_t state_size;
+    /* Called with a candidate block after a load filled it (fields missing
+     * from an older stream hold their reset values); returns 0 or -EINVAL
+     * (e.g. an enum value out of range). The live block is only replaced
+     * when this passes. NULL: no checks. */
+    int (*validate)(struct vdev_dev *dev, const void *candidate);
+    /* Fills a block with reset values (used for fields an older stream
+     * lacks). */
+    void (*reset_values)(struct vdev_dev *dev, void *block);
+    /* After the live block was replaced: re-derive IRQ lines etc. */
+    void (*post_load)(struct vdev_dev *dev);
+};
+
+int vdev_set_migration(struct vdev_dev *dev, const struct vdev_mig_desc *desc);
+
+/* ---------------------------------------------------------- named values */
+
+/* Registers, fields and state exposed by name to the management channel
+ * (vdevctl get/set). external: may be set from outside (input pins, a
+ * doorbell peer); others are read-only there. */
+struct vdev_var {
+    const char *name;
+    unsigned bits; /* 1..64 */
+    bool external;
+    uint64_t (*get)(struct vdev_dev *dev);
+    int (*set)(struct vdev_dev *dev, uint64_t value); /* NULL if !external */
+};
+
+int vdev_register_vars(struct vdev_dev *dev, const struct vdev_var *vars,
+                       unsigned nr_vars);
+
+/* Management channel: a second UNIX socket (mode 0600) with a line-based
+ * text protocol (help, info, list, get NAME, set NAME VALUE, stats; one
+ * reply line each, "ok ..." or "error: ..."). Served by vdev_run() and
+ * vdev_dispatch() through vdev_fd(). The socket file is removed when the
+ * device is freed. Returns 0 or -errno (-EADDRINUSE: a live server). */
+int vdev_mgmt_listen(struct vdev_dev *dev, const char *path);
+
+/* ---------------------------------------------------------- standalone */
+
+struct vdev_server_info {
+    const char *name;        /* program name, e.g. "vdev-edu" */
+    const char *description; /* one line for --help */
+};
+
+typedef struct vdev_dev *vdev_create_fn(void *mem_ctx);
+
+/* A whole server program after QEMU's vhost-user backend conventions:
+ * --socket-path=PATH | --fd=N, --help, --version, -v/--log-level, stays in
+ * the foreground, exits cleanly on SIGTERM/SIGINT. Returns the exit status. */
+int vdev_server_main(int argc, char **argv, const struct vdev_server_info *info,
+                     vdev_create_fn *create);
+
 #ifdef __cplusplus
 }
 #endif
