@@ -37,14 +37,14 @@ vdev_region_access(struct vdev_dev *dev, uint32_t index, uint64_t offset,
                    void *buf, uint32_t count, bool is_write)
 {
     struct vdev_region *r;
-    uint32_t need = is_write ? VFIO_REGION_INFO_FLAG_WRITE
-                             : VFIO_REGION_INFO_FLAG_READ;
+    uint32_t need =
+        is_write ? VFIO_REGION_INFO_FLAG_WRITE : VFIO_REGION_INFO_FLAG_READ;
 
     if (index >= dev->nr_regions)
         return -EINVAL;
     r = &dev->regions[index];
-    if (!r->present || !count || offset > r->size ||
-        count > r->size - offset || !(r->flags & need))
+    if (!r->present || !count || offset > r->size || count > r->size - offset ||
+        !(r->flags & need))
         return -EINVAL;
     /* Only a BAR holding the MSI-X table or PBA needs the detour. */
     if (index == VDEV_CONFIG_INDEX || !r->access ||

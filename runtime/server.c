@@ -12,8 +12,8 @@
 #define HDR_SIZE ((uint32_t)sizeof(struct vfio_user_header))
 #define RBUF_INIT (64u * 1024)
 #define SBUF_INIT (64u * 1024)
-#define RX_MIN_ROOM 4096u      /* compact the input when less room is left */
-#define TX_HIGH (256u * 1024)  /* queued replies that make us flush early */
+#define RX_MIN_ROOM 4096u     /* compact the input when less room is left */
+#define TX_HIGH (256u * 1024) /* queued replies that make us flush early */
 
 /* epoll tags (transport.c and device.c use the same values) */
 #define EV_LISTEN 0u
@@ -29,18 +29,18 @@ static const struct {
     vdev_handler_fn *fn;
     unsigned max_fds;
 } handlers[VFIO_USER_MAX_COMMAND] = {
-    [VFIO_USER_VERSION] = { vdev_handle_version, 0 },
-    [VFIO_USER_DEVICE_GET_INFO] = { vdev_handle_device_get_info, 0 },
-    [VFIO_USER_DEVICE_GET_REGION_INFO] = { vdev_handle_region_info, 0 },
-    [VFIO_USER_DEVICE_GET_REGION_IO_FDS] = { vdev_handle_region_io_fds, 0 },
-    [VFIO_USER_REGION_READ] = { vdev_handle_region_read, 0 },
-    [VFIO_USER_REGION_WRITE] = { vdev_handle_region_write, 0 },
-    [VFIO_USER_DEVICE_RESET] = { vdev_handle_device_reset, 0 },
-    [VFIO_USER_REGION_WRITE_MULTI] = { vdev_handle_region_write_multi, 0 },
-    [VFIO_USER_DEVICE_GET_IRQ_INFO] = { vdev_handle_irq_info, 0 },
-    [VFIO_USER_DEVICE_SET_IRQS] = { vdev_handle_set_irqs, VDEV_MAX_MSG_FDS },
-    [VFIO_USER_DMA_MAP] = { vdev_handle_dma_map, 1 },
-    [VFIO_USER_DMA_UNMAP] = { vdev_handle_dma_unmap, 0 },
+    [VFIO_USER_VERSION] = {vdev_handle_version, 0},
+    [VFIO_USER_DEVICE_GET_INFO] = {vdev_handle_device_get_info, 0},
+    [VFIO_USER_DEVICE_GET_REGION_INFO] = {vdev_handle_region_info, 0},
+    [VFIO_USER_DEVICE_GET_REGION_IO_FDS] = {vdev_handle_region_io_fds, 0},
+    [VFIO_USER_REGION_READ] = {vdev_handle_region_read, 0},
+    [VFIO_USER_REGION_WRITE] = {vdev_handle_region_write, 0},
+    [VFIO_USER_DEVICE_RESET] = {vdev_handle_device_reset, 0},
+    [VFIO_USER_REGION_WRITE_MULTI] = {vdev_handle_region_write_multi, 0},
+    [VFIO_USER_DEVICE_GET_IRQ_INFO] = {vdev_handle_irq_info, 0},
+    [VFIO_USER_DEVICE_SET_IRQS] = {vdev_handle_set_irqs, VDEV_MAX_MSG_FDS},
+    [VFIO_USER_DMA_MAP] = {vdev_handle_dma_map, 1},
+    [VFIO_USER_DMA_UNMAP] = {vdev_handle_dma_unmap, 0},
 };
 
 static void
@@ -124,8 +124,8 @@ reply_error(struct vdev_conn *c, const struct vfio_user_header *req, int err)
 static COLD int
 reply_with_fds(struct vdev_conn *c, uint8_t *p, struct vdev_reply *r)
 {
-    int rc = vdev_transport_send_fds(c, p, HDR_SIZE + r->len, r->fds,
-                                     r->nr_fds);
+    int rc =
+        vdev_transport_send_fds(c, p, HDR_SIZE + r->len, r->fds, r->nr_fds);
 
     if (r->close_fds)
         close_fds(r->fds, r->nr_fds);
@@ -186,8 +186,8 @@ finish_slow(struct vdev_conn *c, const struct vfio_user_header *h,
         c->dev->stats.errors++;
         VDEV_LOG(c->dev, no_reply ? VDEV_LOG_WARN : VDEV_LOG_INFO,
                  "%s (cmd %u, id %u, size %u, %u fds): error %d (%s)",
-                 vfio_user_command_name(h->cmd), h->cmd, h->msg_id,
-                 h->msg_size, nr_fds, err, strerror(err));
+                 vfio_user_command_name(h->cmd), h->cmd, h->msg_id, h->msg_size,
+                 nr_fds, err, strerror(err));
     }
     if (no_reply || err) {
         if (r->close_fds)
@@ -440,7 +440,7 @@ rx_prepare(struct vdev_conn *c)
 static COLD int
 tx_blocked(struct vdev_conn *c)
 {
-    struct epoll_event ev = { .events = EPOLLOUT, .data.u32 = EV_CONN };
+    struct epoll_event ev = {.events = EPOLLOUT, .data.u32 = EV_CONN};
 
     c->out_blocked = true;
     /* Stop reading until the client takes its replies. */
@@ -507,7 +507,7 @@ vdev_serve_input(struct vdev_conn *c)
 static int
 serve_output(struct vdev_conn *c)
 {
-    struct epoll_event ev = { .events = EPOLLIN, .data.u32 = EV_CONN };
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = EV_CONN};
     int rc = vdev_transport_flush(c);
 
     if (rc == -EAGAIN)

@@ -25,7 +25,7 @@
 static int
 epoll_set(struct vdev_dev *dev, int op, int fd, uint32_t events, uint32_t tag)
 {
-    struct epoll_event ev = { .events = events, .data.u32 = tag };
+    struct epoll_event ev = {.events = events, .data.u32 = tag};
 
     return epoll_ctl(dev->epoll_fd, op, fd, &ev) < 0 ? -errno : 0;
 }
@@ -58,7 +58,7 @@ remove_stale(const char *path, const struct sockaddr_un *sa)
 int
 vdev_transport_listen_path(struct vdev_dev *dev, const char *path)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
     size_t len = strlen(path);
     int fd, rc;
 
@@ -316,8 +316,8 @@ static int
 wait_writable(struct vdev_conn *c)
 {
     struct pollfd p[2] = {
-        { .fd = c->fd, .events = POLLOUT },
-        { .fd = c->dev->stop_fd, .events = POLLIN },
+        {.fd = c->fd, .events = POLLOUT},
+        {.fd = c->dev->stop_fd, .events = POLLIN},
     };
     int n;
 
@@ -356,8 +356,8 @@ vdev_transport_send_fds(struct vdev_conn *c, const void *buf, size_t len,
         struct cmsghdr align;
         char buf[CMSG_SPACE(sizeof(int) * VDEV_MAX_MSG_FDS)];
     } ctl;
-    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
     size_t off = 0;
     ssize_t n;
     int rc;

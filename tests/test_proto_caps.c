@@ -44,7 +44,7 @@ cfg_read(uint32_t off, uint32_t len)
 
 Test(proto_caps, capability_list)
 {
-    unsigned seen[256] = { 0 }, n = 0;
+    unsigned seen[256] = {0}, n = 0;
     uint32_t ext;
 
     cr_assert(cfg_read(PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
@@ -74,23 +74,19 @@ Test(proto_caps, msix_table_served_in_bar0)
 
     /* vector 1's data word: served by the MSI-X table, not the callback
      * (which reads zero past its registers) */
-    cr_assert_eq(raw_region_write(fd, 0, TESTDEV_MSIX_TABLE + 16 + 8, &data,
-                                  4),
+    cr_assert_eq(raw_region_write(fd, 0, TESTDEV_MSIX_TABLE + 16 + 8, &data, 4),
                  0);
-    cr_assert_eq(raw_region_read(fd, 0, TESTDEV_MSIX_TABLE + 16 + 8, &back,
-                                 4),
+    cr_assert_eq(raw_region_read(fd, 0, TESTDEV_MSIX_TABLE + 16 + 8, &back, 4),
                  0);
     cr_assert_eq(back, data);
     /* vectors start masked */
-    cr_assert_eq(raw_region_read(fd, 0, TESTDEV_MSIX_TABLE + 12, &ctrl, 4),
-                 0);
+    cr_assert_eq(raw_region_read(fd, 0, TESTDEV_MSIX_TABLE + 12, &ctrl, 4), 0);
     cr_assert_eq(ctrl & PCI_MSIX_ENTRY_CTRL_MASKBIT,
                  PCI_MSIX_ENTRY_CTRL_MASKBIT);
     cr_assert_eq(raw_region_read(fd, 0, TESTDEV_MSIX_PBA, &pba, 8), 0);
     cr_assert_eq(pba, 0);
     /* the registers still reach the device */
-    cr_assert_eq(raw_region_write(fd, 0, TESTDEV_REG_SCRATCH, &scratch, 4),
-                 0);
+    cr_assert_eq(raw_region_write(fd, 0, TESTDEV_REG_SCRATCH, &scratch, 4), 0);
     cr_assert_eq(srv.td.scratch, 0x77);
     cr_assert_eq(raw_region_read(fd, 0, TESTDEV_REG_ID, &id, 4), 0);
     cr_assert_eq(id, TESTDEV_ID_VALUE);

@@ -61,9 +61,10 @@ Test(proto_version, negotiates_and_reports_caps)
     struct json_object *root, *caps, *v;
     struct vfio_user_version ver;
 
-    cr_assert_eq(raw_version(fd, "{\"capabilities\":{\"max_msg_fds\":4,"
-                                 "\"write_multiple\":true,"
-                                 "\"unknown_future_key\":[1,{}]}}",
+    cr_assert_eq(raw_version(fd,
+                             "{\"capabilities\":{\"max_msg_fds\":4,"
+                             "\"write_multiple\":true,"
+                             "\"unknown_future_key\":[1,{}]}}",
                              &r),
                  0);
     memcpy(&ver, r.payload, sizeof(ver));
@@ -96,7 +97,7 @@ Test(proto_version, subset_of_proposal)
 
 Test(proto_version, minor_is_negotiated_down)
 {
-    struct vfio_user_version v = { .major = 0, .minor = 0 }, back;
+    struct vfio_user_version v = {.major = 0, .minor = 0}, back;
     struct raw_reply r;
 
     cr_assert_eq(raw_call(fd, 1, VFIO_USER_VERSION, &v, sizeof(v), &r), 0);
@@ -107,7 +108,7 @@ Test(proto_version, minor_is_negotiated_down)
 
 Test(proto_version, higher_minor_gets_ours)
 {
-    struct vfio_user_version v = { .major = 0, .minor = 7 }, back;
+    struct vfio_user_version v = {.major = 0, .minor = 7}, back;
     struct raw_reply r;
 
     cr_assert_eq(raw_call(fd, 1, VFIO_USER_VERSION, &v, sizeof(v), &r), 0);
@@ -118,7 +119,7 @@ Test(proto_version, higher_minor_gets_ours)
 
 Test(proto_version, bad_major)
 {
-    struct vfio_user_version v = { .major = 1, .minor = 0 };
+    struct vfio_user_version v = {.major = 1, .minor = 0};
 
     cr_assert_eq(raw_call(fd, 1, VFIO_USER_VERSION, &v, sizeof(v), NULL),
                  -EINVAL);
@@ -165,8 +166,9 @@ Test(proto_version, twin_not_offered_unless_supported)
     struct raw_reply r;
     struct json_object *root, *caps, *v;
 
-    cr_assert_eq(raw_version(fd, "{\"capabilities\":{\"twin_socket\":"
-                                 "{\"supported\":true}}}",
+    cr_assert_eq(raw_version(fd,
+                             "{\"capabilities\":{\"twin_socket\":"
+                             "{\"supported\":true}}}",
                              &r),
                  0);
     caps = reply_caps(&r, &root);

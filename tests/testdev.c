@@ -25,8 +25,8 @@ bar0_access(struct vdev_dev *dev, void *opaque, uint64_t offset, void *buf,
         } else if (o < 8) {
             unsigned sh = 8 * (unsigned)(o - 4);
             if (is_write)
-                td->scratch = (td->scratch & ~(0xffu << sh)) |
-                              ((uint32_t)b[i] << sh);
+                td->scratch =
+                    (td->scratch & ~(0xffu << sh)) | ((uint32_t)b[i] << sh);
             else
                 b[i] = (uint8_t)(td->scratch >> sh);
         } else if (!is_write) {
@@ -61,16 +61,16 @@ testdev_reset(struct vdev_dev *dev, void *opaque)
 int
 testdev_add_caps(struct vdev_dev *dev)
 {
-    static const uint8_t vendor_body[5] = { 0xde, 0xad, 0xbe, 0xef, 0x01 };
+    static const uint8_t vendor_body[5] = {0xde, 0xad, 0xbe, 0xef, 0x01};
     int rc;
 
     if ((rc = vdev_cap_pm(dev, 0)) < 0 ||
         (rc = vdev_cap_msi(dev, 0, 4, true, true)) < 0 ||
-        (rc = vdev_cap_msix(dev, 0, TESTDEV_MSIX_VECTORS, 0,
-                            TESTDEV_MSIX_TABLE, 0, TESTDEV_MSIX_PBA)) < 0 ||
+        (rc = vdev_cap_msix(dev, 0, TESTDEV_MSIX_VECTORS, 0, TESTDEV_MSIX_TABLE,
+                            0, TESTDEV_MSIX_PBA)) < 0 ||
         (rc = vdev_cap_pcie(dev, 0, VDEV_PCIE_ENDPOINT, 1, 1)) < 0 ||
-        (rc = vdev_cap_vendor(dev, 0, vendor_body, sizeof(vendor_body),
-                              NULL)) < 0 ||
+        (rc = vdev_cap_vendor(dev, 0, vendor_body, sizeof(vendor_body), NULL)) <
+            0 ||
         (rc = vdev_ext_cap_dsn(dev, 0, TESTDEV_DSN)) < 0)
         return rc;
     return 0;
@@ -79,7 +79,7 @@ testdev_add_caps(struct vdev_dev *dev)
 struct vdev_dev *
 testdev_create(void *mem_ctx, struct testdev *td)
 {
-    static const struct vdev_mmap_area area = { 0, TESTDEV_BAR2_MMAP_SIZE };
+    static const struct vdev_mmap_area area = {0, TESTDEV_BAR2_MMAP_SIZE};
     const struct vdev_pci_ident id = {
         .vendor_id = TESTDEV_VENDOR,
         .device_id = TESTDEV_DEVICE,
