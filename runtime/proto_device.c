@@ -165,7 +165,6 @@ vdev_handle_region_read(struct vdev_conn *c, struct vdev_msg *m,
 {
     struct vfio_user_region_access a;
     uint8_t *p;
-    int rc;
 
     if (m->body_len != ACCESS_SIZE)
         return -EINVAL;
@@ -174,12 +173,11 @@ vdev_handle_region_read(struct vdev_conn *c, struct vdev_msg *m,
         return -EINVAL;
     if (!(p = vdev_reply_alloc(r, c, ACCESS_SIZE + a.count)))
         return -ENOMEM;
-    rc = vdev_region_access(c->dev, a.region, a.offset, p + ACCESS_SIZE,
-                            a.count, false);
-    if (rc < 0)
-        return rc;
+    /* Filled first so the access is the last call (an error reply drops
+     * the payload anyway). */
     memcpy(p, &a, ACCESS_SIZE);
-    return 0;
+    return vdev_region_access(c->dev, a.region, a.offset, p + ACCESS_SIZE,
+                              a.count, false);
 }
 
 int

@@ -7,9 +7,10 @@
 
 /* Everything but a plain callback: config space, MSI-X, backing memory. */
 static __attribute__((noinline)) int
-access_other(struct vdev_dev *dev, struct vdev_region *r, uint32_t index,
-             uint64_t offset, void *buf, uint32_t count, bool is_write)
+access_other(struct vdev_dev *dev, uint32_t index, uint64_t offset, void *buf,
+             uint32_t count, bool is_write)
 {
+    struct vdev_region *r = &dev->regions[index];
     int rc;
 
     if (index == VDEV_CONFIG_INDEX)
@@ -50,6 +51,6 @@ vdev_region_access(struct vdev_dev *dev, uint32_t index, uint64_t offset,
     if (index == VDEV_CONFIG_INDEX || !r->access ||
         (dev->cfg.msix_cap && (index == dev->irqs.msix.table_bar ||
                                index == dev->irqs.msix.pba_bar)))
-        return access_other(dev, r, index, offset, buf, count, is_write);
+        return access_other(dev, index, offset, buf, count, is_write);
     return r->access(dev, r->opaque, offset, buf, count, is_write);
 }

@@ -132,7 +132,7 @@ reply_with_fds(struct vdev_conn *c, uint8_t *p, struct vdev_reply *r)
     return rc;
 }
 
-static int
+static inline int
 reply_ok(struct vdev_conn *c, const struct vfio_user_header *req,
          struct vdev_reply *r)
 {
@@ -554,7 +554,7 @@ accept_client(struct vdev_dev *dev)
         VDEV_LOG(dev, VDEV_LOG_WARN, "accept: %s", strerror(-rc));
 }
 
-static void
+static inline void
 serve_conn(struct vdev_dev *dev)
 {
     struct vdev_conn *c = dev->conn;
