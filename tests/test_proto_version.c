@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -161,10 +162,11 @@ Test(proto_version, second_version_rejected)
     cr_assert_eq(v, TESTDEV_ID_VALUE);
 }
 
-Test(proto_version, twin_not_offered_unless_supported)
+Test(proto_version, twin_socket_offered_when_asked)
 {
     struct raw_reply r;
-    struct json_object *root, *caps, *v;
+    struct json_object *root, *caps, *twin, *v;
+    struct stat st;
 
     cr_assert_eq(raw_version(fd,
                              "{\"capabilities\":{\"twin_socket\":"
@@ -172,14 +174,32 @@ Test(proto_version, twin_not_offered_unless_supported)
                              &r),
                  0);
     caps = reply_caps(&r, &root);
-    if (json_object_object_get_ex(caps, "twin_socket", &v)) {
-        struct json_object *idx;
-        /* offered: the fd it names came with the reply */
-        cr_assert(json_object_object_get_ex(v, "fd_index", &idx));
-        cr_assert_lt(json_object_get_int(idx), (int)r.nr_fds);
-    } else {
-        cr_assert_eq(r.nr_fds, 0);
-    }
+    cr_assert(json_object_object_get_ex(caps, "twin_socket", &twin));
+    cr_assert(json_object_object_get_ex(twin, "supported", &v));
+    cr_assert(json_object_get_boolean(v));
+    cr_assert(json_object_object_get_ex(twin, "fd_index", &v));
+    cr_assert_eq(json_object_get_int(v), 0);
+    /* the fd it names came with the reply, and it is a socket */
+    cr_assert_eq(r.nr_fds, 1);
+    cr_assert_eq(fstat(r.fds[0], &st), 0);
+    cr_assert(S_ISSOCK(st.st_mode));
+    json_object_put(root);
+    raw_reply_free(&r);
+}
+
+Test(proto_version, no_twin_unless_asked)
+{
+    struct raw_reply r;
+    struct json_object *root, *caps, *v;
+
+    cr_assert_eq(raw_version(fd,
+                             "{\"capabilities\":{\"twin_socket\":"
+                             "{\"supported\":false}}}",
+                             &r),
+                 0);
+    caps = reply_caps(&r, &root);
+    cr_assert(!json_object_object_get_ex(caps, "twin_socket", &v));
+    cr_assert_eq(r.nr_fds, 0);
     json_object_put(root);
     raw_reply_free(&r);
 }
