@@ -34,13 +34,13 @@ raw_send(int fd, const void *buf, size_t len, const int *fds, unsigned nr_fds)
 {
     union {
         struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int) * 64)];
+        char buf[CMSG_SPACE(sizeof(int) * RAW_SEND_MAX_FDS)];
     } ctl;
     struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
     struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
     size_t off = 0;
 
-    if (nr_fds > 64)
+    if (nr_fds > RAW_SEND_MAX_FDS)
         return -EINVAL;
     if (nr_fds) {
         struct cmsghdr *cm;

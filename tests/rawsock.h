@@ -10,7 +10,8 @@
 
 #include "vdev_proto.h"
 
-#define RAW_MAX_FDS 8
+#define RAW_MAX_FDS 8        /* kept from a reply */
+#define RAW_SEND_MAX_FDS 128 /* sent with one message */
 
 struct raw_reply {
     struct vfio_user_header hdr;

@@ -316,3 +316,60 @@ Test(proto_errors_pre, message_before_version)
     cr_assert_eq(raw_negotiate(fd), 0);
     assert_served();
 }
+
+/* More fds than the server's ancillary buffer holds: the kernel truncates
+ * them (MSG_CTRUNC); the server closes what arrived and fails the message. */
+Test(proto_errors, truncated_fds)
+{
+    enum { N = VDEV_MAX_MSG_FDS * 4 + 20 };
+    int fds[N], p[2];
+    struct raw_reply r;
+    struct pollfd pfd;
+    char c;
+
+    cr_assert_eq(pipe(p), 0);
+    for (unsigned i = 0; i < N; i++)
+        fds[i] = p[1];
+    cr_assert_eq(
+        raw_send_msg(fd, 16, VFIO_USER_DEVICE_RESET, 0, NULL, 0, fds, N), 0);
+    close(p[1]);
+    cr_assert_eq(raw_recv(fd, &r), 0);
+    cr_assert_eq(r.hdr.msg_id, 16);
+    cr_assert_eq(r.hdr.error_no, EINVAL);
+    raw_reply_free(&r);
+    pfd.fd = p[0];
+    pfd.events = POLLIN;
+    cr_assert_eq(poll(&pfd, 1, 2000), 1);
+    cr_assert_eq(read(p[0], &c, 1), 0);
+    close(p[0]);
+    assert_served();
+}
+
+/* fds go with the message they were sent with, even when the messages
+ * around it arrive without waiting for replies. */
+Test(proto_errors, fds_stay_with_their_message)
+{
+    struct vfio_user_region_access a = {
+        .offset = TESTDEV_REG_ID, .region = 0, .count = 4};
+    int efd = dup(0), expect[3] = {0, EINVAL, 0};
+
+    cr_assert_geq(efd, 0);
+    cr_assert_eq(
+        raw_send_msg(fd, 21, VFIO_USER_REGION_READ, 0, &a, sizeof(a), NULL, 0),
+        0);
+    cr_assert_eq(
+        raw_send_msg(fd, 22, VFIO_USER_REGION_READ, 0, &a, sizeof(a), &efd, 1),
+        0);
+    cr_assert_eq(
+        raw_send_msg(fd, 23, VFIO_USER_REGION_READ, 0, &a, sizeof(a), NULL, 0),
+        0);
+    close(efd);
+    for (unsigned i = 0; i < 3; i++) {
+        struct raw_reply r;
+        cr_assert_eq(raw_recv(fd, &r), 0);
+        cr_assert_eq(r.hdr.msg_id, 21 + i);
+        cr_assert_eq(r.hdr.error_no, (uint32_t)expect[i], "message %u", i);
+        raw_reply_free(&r);
+    }
+    assert_served();
+}
