@@ -3,6 +3,7 @@
  * REGION_IO_FDS, reset, pipelining, No_reply and a 1 MiB write in pieces. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -390,4 +391,64 @@ Test(proto_region, max_xfer_write_in_pieces)
     cr_assert_eq(memcmp(back, msg + 32, count), 0);
     free(msg);
     free(back);
+}
+
+struct flood {
+    int fd;
+    unsigned n;
+    uint32_t count;
+    int rc;
+};
+
+static void *
+flood_thread(void *arg)
+{
+    struct flood *f = arg;
+    struct {
+        struct vfio_user_header h;
+        struct vfio_user_region_access a;
+    } __attribute__((packed)) req;
+
+    for (unsigned i = 0; i < f->n && f->rc == 0; i++) {
+        req.h = (struct vfio_user_header){
+            .msg_id = (uint16_t)i,
+            .cmd = VFIO_USER_REGION_READ,
+            .msg_size = sizeof(req),
+        };
+        req.a = (struct vfio_user_region_access){
+            .offset = (i * 4096u) % TESTDEV_BAR2_SIZE,
+            .region = 2,
+            .count = f->count,
+        };
+        f->rc = raw_send(f->fd, &req, sizeof(req), NULL, 0);
+    }
+    return NULL;
+}
+
+/* A client that sends far more than it reads: the server stops reading
+ * while its replies wait, then answers everything, in order. */
+Test(proto_region, backpressure_keeps_order)
+{
+    struct flood f = {.fd = fd, .n = 3000, .count = 4096};
+    uint32_t marks[TESTDEV_BAR2_SIZE / 4096];
+    pthread_t t;
+
+    for (unsigned i = 0; i < TESTDEV_BAR2_SIZE / 4096; i++) {
+        marks[i] = 0xab000000u | i;
+        cr_assert_eq(raw_region_write(fd, 2, i * 4096u, &marks[i], 4), 0);
+    }
+    cr_assert_eq(pthread_create(&t, NULL, flood_thread, &f), 0);
+    usleep(300000); /* let both socket buffers fill */
+    for (unsigned i = 0; i < f.n; i++) {
+        struct raw_reply r;
+        uint32_t v;
+        cr_assert_eq(raw_recv(fd, &r), 0, "reply %u", i);
+        cr_assert_eq(r.hdr.msg_id, (uint16_t)i);
+        cr_assert_eq(r.len, 16 + f.count);
+        memcpy(&v, r.payload + 16, 4);
+        cr_assert_eq(v, marks[i % (TESTDEV_BAR2_SIZE / 4096)]);
+        raw_reply_free(&r);
+    }
+    pthread_join(t, NULL);
+    cr_assert_eq(f.rc, 0);
 }
