@@ -156,7 +156,10 @@ reply_ok(struct vdev_conn *c, const struct vfio_user_header *req,
 
 /* Returns the errno for the client, 0 when served. Before VERSION only
  * VERSION is served; everything else gets EINVAL, as for any message the
- * session's state does not allow (a second VERSION is also EINVAL). */
+ * session's state does not allow (a second VERSION is also EINVAL). A
+ * reply, or a command with reserved flag bits set, is EINVAL too; the
+ * error field is reserved in commands and ignored, as a reserved field
+ * should be by a receiver. */
 static int
 check_and_call(struct vdev_conn *c, struct vdev_msg *m, struct vdev_reply *r,
                bool fds_lost)
@@ -164,7 +167,7 @@ check_and_call(struct vdev_conn *c, struct vdev_msg *m, struct vdev_reply *r,
     const struct vfio_user_header *h = m->hdr;
     unsigned cmd = h->cmd;
 
-    if (h->flags & ~ALLOWED_FLAGS || h->error_no)
+    if (h->flags & ~ALLOWED_FLAGS)
         return EINVAL;
     if (cmd >= VFIO_USER_MAX_COMMAND || !handlers[cmd].fn)
         return ENOSYS;
