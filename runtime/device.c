@@ -61,7 +61,7 @@ dev_open_fds(struct vdev_dev *dev)
     dev->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (dev->stop_fd < 0)
         return -errno;
-    ev.data.u32 = 2; /* see server.c: EV_STOP */
+    ev.data.u32 = VDEV_EV_STOP;
     if (epoll_ctl(dev->epoll_fd, EPOLL_CTL_ADD, dev->stop_fd, &ev) < 0)
         return -errno;
     return 0;

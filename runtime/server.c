@@ -10,15 +10,8 @@
 #include "internal.h"
 
 #define HDR_SIZE ((uint32_t)sizeof(struct vfio_user_header))
-#define RBUF_INIT (64u * 1024)
-#define SBUF_INIT (64u * 1024)
 #define RX_MIN_ROOM 4096u     /* compact the input when less room is left */
 #define TX_HIGH (256u * 1024) /* queued replies that make us flush early */
-
-/* epoll tags (transport.c and device.c use the same values) */
-#define EV_LISTEN 0u
-#define EV_CONN 1u
-#define EV_STOP 2u
 
 #define ALLOWED_FLAGS VFIO_USER_F_NO_REPLY
 #define COLD __attribute__((cold, noinline))
@@ -390,12 +383,12 @@ rx_prepare_slow(struct vdev_conn *c)
 
     if (!avail) {
         c->rstart = c->rend = 0;
-        if (c->rcap > RBUF_INIT && !c->rskip) {
+        if (c->rcap > VDEV_RBUF_INIT && !c->rskip) {
             /* Give a large message's buffer back once it is served. */
-            uint8_t *p = talloc_realloc_size(c, c->rbuf, RBUF_INIT);
+            uint8_t *p = talloc_realloc_size(c, c->rbuf, VDEV_RBUF_INIT);
             if (p) {
                 c->rbuf = p;
-                c->rcap = RBUF_INIT;
+                c->rcap = VDEV_RBUF_INIT;
             }
         }
     }
@@ -431,7 +424,7 @@ rx_prepare_slow(struct vdev_conn *c)
 static inline int
 rx_prepare(struct vdev_conn *c)
 {
-    if (c->rstart == c->rend && c->rcap == RBUF_INIT &&
+    if (c->rstart == c->rend && c->rcap == VDEV_RBUF_INIT &&
         !(c->rskip | c->nr_rfds)) {
         c->rstart = c->rend = 0;
         c->rwant = 0;
@@ -443,7 +436,7 @@ rx_prepare(struct vdev_conn *c)
 static COLD int
 tx_blocked(struct vdev_conn *c)
 {
-    struct epoll_event ev = {.events = EPOLLOUT, .data.u32 = EV_CONN};
+    struct epoll_event ev = {.events = EPOLLOUT, .data.u32 = VDEV_EV_CONN};
 
     c->out_blocked = true;
     /* Stop reading until the client takes its replies. */
@@ -454,11 +447,11 @@ tx_blocked(struct vdev_conn *c)
 static COLD void
 tx_shrink(struct vdev_conn *c)
 {
-    uint8_t *p = talloc_realloc_size(c, c->sbuf, SBUF_INIT);
+    uint8_t *p = talloc_realloc_size(c, c->sbuf, VDEV_SBUF_INIT);
 
     if (p) {
         c->sbuf = p;
-        c->scap = SBUF_INIT;
+        c->scap = VDEV_SBUF_INIT;
     }
 }
 
@@ -469,7 +462,7 @@ tx_finish(struct vdev_conn *c)
 
     if (rc == -EAGAIN)
         return tx_blocked(c);
-    if (rc == 0 && c->scap > SBUF_INIT)
+    if (rc == 0 && c->scap > VDEV_SBUF_INIT)
         tx_shrink(c);
     return rc;
 }
@@ -510,7 +503,7 @@ vdev_serve_input(struct vdev_conn *c)
 static int
 serve_output(struct vdev_conn *c)
 {
-    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = EV_CONN};
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = VDEV_EV_CONN};
     int rc = vdev_transport_flush(c);
 
     if (rc == -EAGAIN)
@@ -579,11 +572,11 @@ handle_events(struct vdev_dev *dev, const struct epoll_event *ev, int n)
     for (int i = 0; i < n; i++) {
         uint32_t tag = ev[i].data.u32;
 
-        if (tag == EV_CONN) {
+        if (tag == VDEV_EV_CONN) {
             serve_conn(dev);
-        } else if (tag == EV_LISTEN) {
+        } else if (tag == VDEV_EV_LISTEN) {
             accept_client(dev);
-        } else if (tag == EV_STOP) {
+        } else if (tag == VDEV_EV_STOP) {
             drain_stop(dev);
             stop = 1;
         } else if (tag >= VDEV_EV_MGMT) {
@@ -624,7 +617,7 @@ vdev_run(struct vdev_dev *dev)
     while (!dev->stopping) {
         n = epoll_wait(dev->epoll_fd, ev, 4, -1);
         /* The common wake-up: the client, alone. */
-        if (n == 1 && ev[0].data.u32 == EV_CONN) {
+        if (n == 1 && ev[0].data.u32 == VDEV_EV_CONN) {
             serve_conn(dev);
             continue;
         }

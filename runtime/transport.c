@@ -13,14 +13,8 @@
 #include "internal.h"
 
 #define LISTEN_BACKLOG 16
-#define RBUF_INIT (64u * 1024)
-#define SBUF_INIT (64u * 1024)
 /* A reply with fds waits this long for a client that stopped reading. */
 #define SEND_WAIT_MS 5000
-
-/* epoll tags, shared with server.c by value */
-#define EV_LISTEN 0u
-#define EV_CONN 1u
 
 static int
 epoll_set(struct vdev_dev *dev, int op, int fd, uint32_t events, uint32_t tag)
@@ -110,7 +104,8 @@ vdev_listen(struct vdev_dev *dev, const char *path)
         return -EBUSY;
     if ((rc = vdev_transport_listen_path(dev, path)) < 0)
         return rc;
-    return epoll_set(dev, EPOLL_CTL_ADD, dev->listen_fd, EPOLLIN, EV_LISTEN);
+    return epoll_set(dev, EPOLL_CTL_ADD, dev->listen_fd, EPOLLIN,
+                     VDEV_EV_LISTEN);
 }
 
 int
@@ -136,7 +131,7 @@ vdev_listen_fd(struct vdev_dev *dev, int fd)
         fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
         return -errno;
     dev->listen_fd = fd;
-    return epoll_set(dev, EPOLL_CTL_ADD, fd, EPOLLIN, EV_LISTEN);
+    return epoll_set(dev, EPOLL_CTL_ADD, fd, EPOLLIN, VDEV_EV_LISTEN);
 }
 
 /* ------------------------------------------------------------ connection */
@@ -165,7 +160,7 @@ conn_destructor(struct vdev_conn *c)
         dev->conn = NULL;
     /* The next client, waiting in the backlog, may now be accepted. */
     if (dev->listen_fd >= 0 && dev->epoll_fd >= 0)
-        epoll_set(dev, EPOLL_CTL_ADD, dev->listen_fd, EPOLLIN, EV_LISTEN);
+        epoll_set(dev, EPOLL_CTL_ADD, dev->listen_fd, EPOLLIN, VDEV_EV_LISTEN);
     return 0;
 }
 
@@ -181,8 +176,8 @@ vdev_transport_accept(struct vdev_dev *dev)
     if (fd < 0)
         return -errno;
     c = talloc_zero(dev, struct vdev_conn);
-    if (!c || !(c->rbuf = talloc_size(c, RBUF_INIT)) ||
-        !(c->sbuf = talloc_size(c, SBUF_INIT))) {
+    if (!c || !(c->rbuf = talloc_size(c, VDEV_RBUF_INIT)) ||
+        !(c->sbuf = talloc_size(c, VDEV_SBUF_INIT))) {
         talloc_free(c);
         close(fd);
         return -ENOMEM;
@@ -190,15 +185,15 @@ vdev_transport_accept(struct vdev_dev *dev)
     c->dev = dev;
     c->fd = fd;
     c->twin_fd = -1;
-    c->rcap = RBUF_INIT;
-    c->scap = SBUF_INIT;
+    c->rcap = VDEV_RBUF_INIT;
+    c->scap = VDEV_SBUF_INIT;
     c->peer_max_msg_fds = VFIO_USER_DEF_MAX_MSG_FDS;
     c->peer_max_data_xfer = VFIO_USER_DEF_MAX_DATA_XFER;
     talloc_set_destructor(c, conn_destructor);
     dev->conn = c;
     /* One client at a time: later ones wait in the backlog. */
     epoll_ctl(dev->epoll_fd, EPOLL_CTL_DEL, dev->listen_fd, NULL);
-    if (epoll_set(dev, EPOLL_CTL_ADD, fd, EPOLLIN, EV_CONN) < 0) {
+    if (epoll_set(dev, EPOLL_CTL_ADD, fd, EPOLLIN, VDEV_EV_CONN) < 0) {
         int rc = -errno;
         talloc_free(c);
         return rc;
