@@ -155,3 +155,83 @@ Test(vdevctl, errors, .init = setup, .fini = teardown)
     assert_has(t, "Usage: vdevctl SOCKET COMMAND");
     free(t);
 }
+
+/* ------------------------------------------------- management channel */
+
+static uint64_t pins_in, pins_out = 0xa5;
+
+static uint64_t
+get_in(struct vdev_dev *d)
+{
+    return pins_in;
+}
+
+static int
+set_in(struct vdev_dev *d, uint64_t v)
+{
+    pins_in = v;
+    return 0;
+}
+
+static uint64_t
+get_out(struct vdev_dev *d)
+{
+    return pins_out;
+}
+
+static struct testsrv msrv;
+static char mgmt_path[160];
+
+static void
+mgmt_setup(void)
+{
+    static const struct vdev_var vars[] = {
+        {.name = "inputs", .bits = 16, .external = true, .get = get_in,
+         .set = set_in},
+        {.name = "outputs", .bits = 8, .get = get_out},
+    };
+    cr_assert_eq(testsrv_init(&msrv), 0);
+    snprintf(mgmt_path, sizeof(mgmt_path), "%s/mgmt.sock", msrv.dir);
+    cr_assert_eq(vdev_register_vars(msrv.dev, vars, 2), 0);
+    cr_assert_eq(vdev_mgmt_listen(msrv.dev, mgmt_path), 0);
+    cr_assert_eq(testsrv_start(&msrv), 0);
+}
+
+static void
+mgmt_teardown(void)
+{
+    testsrv_free(&msrv);
+}
+
+Test(vdevctl_mgmt, get_set_list_stats, .init = mgmt_setup,
+     .fini = mgmt_teardown)
+{
+    char *t;
+    cr_assert_eq(vdevctl(&t, "%s list", mgmt_path), 0, "%s", t);
+    cr_assert_str_eq(t, "inputs:16:ext\noutputs:8:ro\n");
+    free(t);
+    cr_assert_eq(vdevctl(&t, "%s get outputs", mgmt_path), 0, "%s", t);
+    cr_assert_str_eq(t, "outputs=0xa5\n");
+    free(t);
+    cr_assert_eq(vdevctl(&t, "%s set inputs 0x1234", mgmt_path), 0, "%s", t);
+    cr_assert_str_eq(t, "inputs=0x1234\n");
+    free(t);
+    cr_assert_eq(vdevctl(&t, "%s get inputs", mgmt_path), 0);
+    cr_assert_str_eq(t, "inputs=0x1234\n");
+    free(t);
+    cr_assert_eq(vdevctl(&t, "%s stats", mgmt_path), 0, "%s", t);
+    assert_has(t, "messages=");
+    assert_has(t, "\nconnections=");
+    free(t);
+    cr_assert_eq(vdevctl(&t, "%s mgmt info", mgmt_path), 0, "%s", t);
+    assert_has(t, "vendor=0x1b36");
+    free(t);
+    /* the server's refusal comes back as the message, exit status 1 */
+    cr_assert_eq(vdevctl(&t, "%s set outputs 1", mgmt_path), 1);
+    cr_assert(strncmp(t, "vdevctl: ", 9) == 0, "%s", t);
+    assert_has(t, ": set: ");
+    free(t);
+    cr_assert_eq(vdevctl(&t, "%s get nosuch", mgmt_path), 1);
+    assert_has(t, ": get: ");
+    free(t);
+}

@@ -1,5 +1,6 @@
 /* vdevctl: command-line front end — argument parsing, connection and the
- * read / write / reset / info commands against a vdev server socket. */
+ * read / write / reset / info commands against a vdev server socket; the
+ * management commands go to mgmt.c. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,6 +22,13 @@ static const char usage[] =
     "  read REGION OFFSET WIDTH          read 1, 2, 4 or 8 bytes\n"
     "  write REGION OFFSET WIDTH VALUE   write 1, 2, 4 or 8 bytes\n"
     "  reset                             reset the device\n"
+    "\n"
+    "Management commands (SOCKET is the server's management socket):\n"
+    "  list                              values the device exposes\n"
+    "  get NAME                          read a value\n"
+    "  set NAME VALUE                    set an external input\n"
+    "  stats                             message counters\n"
+    "  mgmt WORD...                      send any other request line\n"
     "\n"
     "REGION is bar0..bar5, rom, config or a region number.\n"
     "OFFSET and VALUE take decimal, 0x hex or 0 octal.\n";
@@ -169,6 +177,31 @@ cmd_write(struct vdev_client *cl, char **argv)
     return 0;
 }
 
+static bool
+is_mgmt(const char *cmd, int argc)
+{
+    return (strcmp(cmd, "list") == 0 && argc == 1) ||
+           (strcmp(cmd, "stats") == 0 && argc == 1) ||
+           (strcmp(cmd, "get") == 0 && argc == 2) ||
+           (strcmp(cmd, "set") == 0 && argc == 3) ||
+           (strcmp(cmd, "mgmt") == 0 && argc >= 2);
+}
+
+static int
+run_mgmt(int argc, char **argv)
+{
+    char err[512];
+    const char *what;
+    int rc = vdevctl_mgmt(sock_path, argc, argv, stdout, &what, err,
+                          sizeof(err));
+
+    if (rc == -EREMOTEIO) {
+        fprintf(stderr, "vdevctl: %s: %s: %s\n", sock_path, what, err);
+        return 1;
+    }
+    return rc < 0 ? fail(what, rc) : 0;
+}
+
 static int
 run(struct vdev_client *cl, int argc, char **argv)
 {
@@ -210,6 +243,12 @@ main(int argc, char **argv)
         return 1;
     }
     sock_path = argv[1];
+    if (is_mgmt(argv[2], argc - 2)) {
+        rc = run_mgmt(argc - 2, argv + 2);
+        if (fflush(stdout) != 0 && rc == 0)
+            rc = fail("stdout", -errno);
+        return rc;
+    }
     rc = vdev_client_connect(NULL, sock_path, &cl);
     if (rc < 0)
         return fail("connect", rc);
