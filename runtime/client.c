@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <talloc.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client_priv.h"
@@ -116,20 +117,46 @@ serve_twin(struct vdev_client *cl)
     }
 }
 
+void
+vdev_client_set_timeout(struct vdev_client *cl, unsigned timeout_ms)
+{
+    cl->timeout_ms = timeout_ms;
+}
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int
 wait_reply(struct vdev_client *cl, uint16_t id, struct vdev_client_msg *m)
 {
+    int64_t deadline = cl->timeout_ms ? now_ms() + cl->timeout_ms : 0;
+
     for (;;) {
         struct pollfd p[2] = {
             {.fd = cl->fd, .events = POLLIN},
             {.fd = cl->twin_fd, .events = POLLIN},
         };
-        int n = poll(p, cl->twin_fd >= 0 ? 2 : 1, -1);
+        int wait = -1;
+        if (deadline) {
+            int64_t left = deadline - now_ms();
+            if (left <= 0)
+                return -ETIMEDOUT;
+            wait = left > INT32_MAX ? INT32_MAX : (int)left;
+        }
+        int n = poll(p, cl->twin_fd >= 0 ? 2 : 1, wait);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             return -errno;
         }
+        if (n == 0)
+            return -ETIMEDOUT;
         if (cl->twin_fd >= 0 && p[1].revents)
             serve_twin(cl);
         if (!p[0].revents)
@@ -184,7 +211,9 @@ vdev_client_call(struct vdev_client *cl, uint16_t cmd, const void *req,
     if (m.hdr.cmd != cmd) {
         rc = -EPROTO;
     } else if (m.hdr.flags & VFIO_USER_F_ERROR) {
-        rc = m.hdr.error_no ? -(int)m.hdr.error_no : -EIO;
+        /* an errno a peer made up is still an error, just not its own */
+        rc = m.hdr.error_no && m.hdr.error_no < 4096 ? -(int)m.hdr.error_no
+                                                     : -EIO;
     } else {
         if (reply_len)
             *reply_len = m.body_len;

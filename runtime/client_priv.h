@@ -26,6 +26,7 @@ struct vdev_client {
     int fd;
     int twin_fd;                  /* server->client channel, or -1 */
     uint16_t next_id;
+    unsigned timeout_ms;          /* 0: wait for replies forever */
     bool negotiated;
     struct vdev_client_caps want; /* what we proposed */
     struct vdev_client_caps caps; /* what the server answered */

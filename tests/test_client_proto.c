@@ -504,3 +504,21 @@ Test(client_frame, raw_send_recv_and_eof)
     cr_assert_eq(vdev_client_reset(p.cl), -EPIPE);
     vdev_client_close(p.cl);
 }
+
+Test(client_frame, timeout_then_late_reply_dropped)
+{
+    struct peer p;
+    peer_open(&p);
+    vdev_client_set_timeout(p.cl, 100);
+    cr_assert_eq(vdev_client_reset(p.cl), -ETIMEDOUT);
+    /* the late answer to call 1 is skipped when call 2's arrives */
+    reply(&p, 1, VFIO_USER_DEVICE_RESET, NULL, 0);
+    reply(&p, 2, VFIO_USER_DEVICE_RESET, NULL, 0);
+    cr_assert_eq(vdev_client_reset(p.cl), 0);
+    /* an errno out of range is still an error */
+    peer_send(p.fd, 3, VFIO_USER_DEVICE_RESET,
+              VFIO_USER_F_TYPE_REPLY | VFIO_USER_F_ERROR, 0x80000001u, NULL,
+              0, NULL, 0);
+    cr_assert_eq(vdev_client_reset(p.cl), -EIO);
+    peer_close(&p);
+}

@@ -33,6 +33,8 @@ static const char usage[] =
     "REGION is bar0..bar5, rom, config or a region number.\n"
     "OFFSET and VALUE take decimal, 0x hex or 0 octal.\n";
 
+#define VDEVCTL_TIMEOUT_MS 10000
+
 static const char *sock_path;
 
 static int
@@ -252,6 +254,8 @@ main(int argc, char **argv)
     rc = vdev_client_connect(NULL, sock_path, &cl);
     if (rc < 0)
         return fail("connect", rc);
+    /* a wedged server should not wedge the person at the terminal */
+    vdev_client_set_timeout(cl, VDEVCTL_TIMEOUT_MS);
     rc = vdev_client_negotiate(cl, NULL);
     if (rc < 0) {
         vdev_client_close(cl);
