@@ -77,6 +77,8 @@ Test(vdevctl, info, .init = setup, .fini = teardown)
     assert_has(t, "\tRegion 4: Memory at <unassigned> (32-bit, "
                   "non-prefetchable) [size=4K] [rw]\n");
     assert_has(t, "\tRegion 5: I/O ports at <unassigned> [size=32] [rw]\n");
+    assert_has(t, "\tRegion 9: Device-specific [size=256] [rw]\n"
+                  "\t\tRegion type: 0x8086 subtype 0x3\n");
     assert_has(t, "] Power Management version ");
     assert_has(t, "] MSI: Enable- Count=1/4 Maskable+ 64bit+\n");
     assert_has(t, "] MSI-X: Enable- Count=8 Masked-\n");

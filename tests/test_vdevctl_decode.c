@@ -283,3 +283,29 @@ Test(vdevctl_decode, irqs_and_sizes)
     vdevctl_format_size(b, sizeof(b), 2048 + 1024);
     cr_assert_str_eq(b, "3K");
 }
+
+static void
+do_extra(FILE *f)
+{
+    struct vfio_region_info ri = {
+        .argsz = 32 + 16, .index = 9, .size = 256, .cap_offset = 32,
+        .flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_CAPS};
+    uint8_t caps[16];
+    struct vfio_info_cap_header h = {.id = VFIO_REGION_INFO_CAP_TYPE,
+                                     .version = 1, .next = 32};
+    uint32_t t[2] = {0x8086, 3};
+    memcpy(caps, &h, sizeof(h));
+    memcpy(caps + 8, t, sizeof(t));
+    /* next points back at itself: printed once */
+    vdevctl_print_region(f, 9, &ri, caps, sizeof(caps));
+    ri.size = 0;
+    vdevctl_print_region(f, 10, &ri, NULL, 0);
+}
+
+Test(vdevctl_decode, device_specific_region)
+{
+    char *t = capture(do_extra);
+    cr_assert_str_eq(t, "\tRegion 9: Device-specific [size=256] [r]\n"
+                        "\t\tRegion type: 0x8086 subtype 0x3\n");
+    free(t);
+}

@@ -255,6 +255,24 @@ vdevctl_print_bar(FILE *f, const uint8_t *cfg, unsigned index,
 }
 
 void
+vdevctl_print_region(FILE *f, unsigned index,
+                     const struct vfio_region_info *ri, const void *caps,
+                     size_t caps_len)
+{
+    char sz[32];
+
+    if (ri->size == 0)
+        return;
+    vdevctl_format_size(sz, sizeof(sz), ri->size);
+    fprintf(f, "\tRegion %u: %s [size=%s]", index,
+            index == VFIO_PCI_VGA_REGION_INDEX ? "VGA" : "Device-specific",
+            sz);
+    print_region_flags(f, ri);
+    fputc('\n', f);
+    print_region_caps(f, ri, caps, caps_len);
+}
+
+void
 vdevctl_print_irqs(FILE *f, const uint32_t *counts, unsigned nr)
 {
     static const char *const names[VDEVCTL_NR_IRQ_INDEXES] = {
