@@ -68,6 +68,23 @@ wr64(uint32_t region, uint64_t off, uint64_t v)
     cr_assert_eq(rc, 0, "write64: %s", strerror(-rc));
 }
 
+/* The engine's DMA buffer, through its BAR window. */
+static void
+buf_read(void *buf, uint32_t n)
+{
+    int rc = vdev_client_region_read(cl, CLIENTDEV_ENG_BAR, CLIENTDEV_BUF,
+                                     buf, n);
+    cr_assert_eq(rc, 0, "buffer read: %s", strerror(-rc));
+}
+
+static void
+buf_write(const void *buf, uint32_t n)
+{
+    int rc = vdev_client_region_write(cl, CLIENTDEV_ENG_BAR, CLIENTDEV_BUF,
+                                      buf, n);
+    cr_assert_eq(rc, 0, "buffer write: %s", strerror(-rc));
+}
+
 /* Config-space offset of a capability, 0 if absent. */
 static unsigned
 find_cap(const uint8_t *cfg, uint8_t id)
@@ -286,13 +303,12 @@ Test(client, dma_map_memfd, .init = setup, .fini = teardown)
     wr32(CLIENTDEV_ENG_BAR, CLIENTDEV_REG_DMA_CMD, 1);
     cr_assert_eq((int32_t)rd32(CLIENTDEV_ENG_BAR, CLIENTDEV_REG_STATUS), 0);
     uint8_t buf[256];
-    cr_assert_eq(vdev_client_region_read(cl, CLIENTDEV_ENG_BAR, CLIENTDEV_BUF, buf, 256), 0);
+    buf_read(buf, 256);
     cr_assert_eq(memcmp(buf, g + 0x2000, 256), 0);
 
     /* and writes its buffer back elsewhere */
     memset(buf, 0xab, sizeof(buf));
-    cr_assert_eq(vdev_client_region_write(cl, CLIENTDEV_ENG_BAR, CLIENTDEV_BUF, buf, 128),
-                 0);
+    buf_write(buf, 128);
     wr64(CLIENTDEV_ENG_BAR, CLIENTDEV_REG_DMA_ADDR, iova + 0x8000);
     wr32(CLIENTDEV_ENG_BAR, CLIENTDEV_REG_DMA_LEN, 128);
     wr32(CLIENTDEV_ENG_BAR, CLIENTDEV_REG_DMA_CMD, 2);
@@ -327,11 +343,11 @@ message_dma(void)
     wr32(CLIENTDEV_ENG_BAR, CLIENTDEV_REG_DMA_CMD, 1);
     cr_assert_eq((int32_t)rd32(CLIENTDEV_ENG_BAR, CLIENTDEV_REG_STATUS), 0);
     uint8_t buf[256];
-    cr_assert_eq(vdev_client_region_read(cl, CLIENTDEV_ENG_BAR, CLIENTDEV_BUF, buf, 200), 0);
+    buf_read(buf, 200);
     cr_assert_eq(memcmp(buf, guest + 100, 200), 0);
 
     memset(buf, 0x3c, sizeof(buf));
-    cr_assert_eq(vdev_client_region_write(cl, CLIENTDEV_ENG_BAR, CLIENTDEV_BUF, buf, 64), 0);
+    buf_write(buf, 64);
     wr64(CLIENTDEV_ENG_BAR, CLIENTDEV_REG_DMA_ADDR, iova + 4000);
     wr32(CLIENTDEV_ENG_BAR, CLIENTDEV_REG_DMA_LEN, 64);
     wr32(CLIENTDEV_ENG_BAR, CLIENTDEV_REG_DMA_CMD, 2);
