@@ -138,42 +138,42 @@ wait_reply(struct vdev_client *cl, uint16_t id, struct vdev_client_msg *m)
     int64_t deadline = cl->timeout_ms ? now_ms() + cl->timeout_ms : 0;
 
     for (;;) {
-        struct pollfd p[2] = {
-            {.fd = cl->fd, .events = POLLIN},
-            {.fd = cl->twin_fd, .events = POLLIN},
-        };
-        int wait = -1;
-        if (deadline) {
-            int64_t left = deadline - now_ms();
-            if (left <= 0)
+        /* with nothing else to watch and no deadline, recvmsg blocks */
+        if (deadline || cl->twin_fd >= 0) {
+            struct pollfd p[2] = {
+                {.fd = cl->fd, .events = POLLIN},
+                {.fd = cl->twin_fd, .events = POLLIN},
+            };
+            int wait = -1;
+            if (deadline) {
+                int64_t left = deadline - now_ms();
+                if (left <= 0)
+                    return -ETIMEDOUT;
+                wait = left > INT32_MAX ? INT32_MAX : (int)left;
+            }
+            int n = poll(p, cl->twin_fd >= 0 ? 2 : 1, wait);
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                return -errno;
+            }
+            if (n == 0)
                 return -ETIMEDOUT;
-            wait = left > INT32_MAX ? INT32_MAX : (int)left;
-        }
-        int n = poll(p, cl->twin_fd >= 0 ? 2 : 1, wait);
-        if (n < 0) {
-            if (errno == EINTR)
+            if (cl->twin_fd >= 0 && p[1].revents)
+                serve_twin(cl);
+            if (!p[0].revents)
                 continue;
-            return -errno;
         }
-        if (n == 0)
-            return -ETIMEDOUT;
-        if (cl->twin_fd >= 0 && p[1].revents)
-            serve_twin(cl);
-        if (!p[0].revents)
-            continue;
         int rc = vdev_client_recv_msg(cl, cl->fd, m);
+        if (rc < 0 && rc != -EMSGSIZE)
+            return rc;
         bool ours = (m->hdr.flags & VFIO_USER_F_TYPE_MASK) ==
                         VFIO_USER_F_TYPE_REPLY && m->hdr.msg_id == id;
-        if (rc == -EMSGSIZE && !ours) {
-            /* drained already; a request that large gets refused */
-            rc = oversized(cl->fd, m);
-            if (rc < 0)
-                return rc;
-            continue;
-        }
-        if (rc < 0 || ours)
+        if (ours)
             return rc;
-        rc = handle_other(cl, cl->fd, m);
+        /* a request too large was drained already; refuse it */
+        rc = rc == -EMSGSIZE ? oversized(cl->fd, m)
+                             : handle_other(cl, cl->fd, m);
         if (rc < 0)
             return rc;
     }
