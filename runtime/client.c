@@ -76,6 +76,12 @@ vdev_client_fd(const struct vdev_client *cl)
     return cl->fd;
 }
 
+int
+vdev_client_twin_fd(const struct vdev_client *cl)
+{
+    return cl->twin_fd;
+}
+
 /* Handles a message that is not the reply we wait for: commands are served,
  * stray replies dropped. */
 static int

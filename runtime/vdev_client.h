@@ -32,6 +32,9 @@ int vdev_client_connect(void *mem_ctx, const char *path,
 int vdev_client_from_fd(void *mem_ctx, int fd, struct vdev_client **out);
 void vdev_client_close(struct vdev_client *cl);
 int vdev_client_fd(const struct vdev_client *cl);
+/* The twin socket the server passed in its VERSION reply, or -1; poll it
+ * with vdev_client_fd() and call vdev_client_serve() when readable. */
+int vdev_client_twin_fd(const struct vdev_client *cl);
 
 /* Bounds every wait for a reply (ms; 0, the default, waits forever). A
  * call that times out returns -ETIMEDOUT; its late reply is discarded. */

@@ -276,6 +276,8 @@ Test(client_frame, twin_socket_fd_kept_and_served)
     want.twin_socket = true;
     cr_assert_eq(vdev_client_negotiate(p.cl, &want), 0);
     cr_assert(vdev_client_server_caps(p.cl)->twin_socket);
+    cr_assert_geq(vdev_client_twin_fd(p.cl), 0);
+    cr_assert_neq(vdev_client_twin_fd(p.cl), vdev_client_fd(p.cl));
 
     uint8_t mem[64] = {0};
     cr_assert_eq(vdev_client_add_dma_memory(p.cl, 0x10000, mem, sizeof(mem)),
