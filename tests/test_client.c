@@ -3,6 +3,7 @@
  * info, region and config I/O, DMA through a memfd and through DMA_READ/WRITE
  * messages, SET_IRQS with eventfds, reset, server errors as -errno. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <linux/pci_regs.h>
 #include <poll.h>
@@ -477,4 +478,52 @@ Test(client, connect_errors)
     longp[sizeof(longp) - 1] = 0;
     cr_assert_eq(vdev_client_connect(NULL, longp, &c), -ENAMETOOLONG);
     cr_assert_eq(vdev_client_from_fd(NULL, -1, &c), -EBADF);
+}
+
+static int
+count_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    cr_assert_not_null(d);
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* Every fd the client owns (socket, twin socket, fds in replies it does
+ * not hand out) goes when the client does. */
+Test(client, connect_close_loop_keeps_fds, .init = setup, .fini = teardown)
+{
+    struct vdev_client_caps want;
+    memset(&want, 0, sizeof(want));
+    want.max_msg_fds = 4;
+    want.max_data_xfer_size = 65536;
+    want.max_dma_maps = 16;
+    want.pgsizes = 4096;
+    want.twin_socket = true;
+    /* the fixture's client holds the server: let it go first */
+    vdev_client_close(cl);
+    cl = NULL;
+    int before = count_fds();
+    for (int i = 0; i < 200; i++) {
+        struct vdev_client *c;
+        cr_assert_eq(vdev_client_connect(NULL, clientdev_path(dev), &c), 0);
+        cr_assert_eq(vdev_client_negotiate(c, &want), 0);
+        struct vfio_region_info ri;
+        /* the region fd is not asked for: the client closes it */
+        cr_assert_eq(vdev_client_region_info(c, 2, &ri, NULL, 0, NULL,
+                                             NULL), 0);
+        vdev_client_close(c);
+    }
+    /* the server drops each connection on its own thread; allow it a
+     * moment and a little slack for the one in flight */
+    int after = count_fds();
+    for (int i = 0; i < 100 && after > before; i++) {
+        usleep(10000);
+        after = count_fds();
+    }
+    cr_assert_leq(after, before + 2, "fds grew from %d to %d", before,
+                  after);
 }
