@@ -173,8 +173,9 @@ wait_reply(struct vdev_client *cl, uint16_t id, struct vdev_client_msg *m)
         int rc = vdev_client_recv_msg(cl, cl->fd, m);
         if (rc < 0 && rc != -EMSGSIZE)
             return rc;
-        bool ours = (m->hdr.flags & VFIO_USER_F_TYPE_MASK) ==
-                        VFIO_USER_F_TYPE_REPLY && m->hdr.msg_id == id;
+        bool ours =
+            (m->hdr.flags & VFIO_USER_F_TYPE_MASK) == VFIO_USER_F_TYPE_REPLY &&
+            m->hdr.msg_id == id;
         if (ours)
             return rc;
         /* a request too large was drained already; refuse it */
@@ -205,8 +206,8 @@ vdev_client_call(struct vdev_client *cl, uint16_t cmd, const void *req,
         .msg_size = (uint32_t)(sizeof(hdr) + req_len),
         .flags = VFIO_USER_F_TYPE_COMMAND,
     };
-    rc = vdev_client_sendv(cl->fd, &hdr, sizeof(hdr), req, req_len, fds,
-                           nr_fds);
+    rc =
+        vdev_client_sendv(cl->fd, &hdr, sizeof(hdr), req, req_len, fds, nr_fds);
     if (rc == 0)
         rc = wait_reply(cl, hdr.msg_id, &m);
     if (rc < 0) {
@@ -247,8 +248,8 @@ vdev_client_send_raw(struct vdev_client *cl, const void *buf, size_t len,
 }
 
 ssize_t
-vdev_client_recv_raw(struct vdev_client *cl, void *buf, size_t cap,
-                     int *rfds, unsigned *nr_rfds)
+vdev_client_recv_raw(struct vdev_client *cl, void *buf, size_t cap, int *rfds,
+                     unsigned *nr_rfds)
 {
     struct vdev_client_msg m;
     unsigned keep = 0;

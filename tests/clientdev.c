@@ -40,8 +40,7 @@ reg_write(struct engine *e, uint64_t off, uint64_t v, uint32_t count)
 {
     switch (off) {
     case CLIENTDEV_REG_DMA_ADDR:
-        e->dma_addr = count == 8 ? v
-                                 : (e->dma_addr & ~0xffffffffull) | v;
+        e->dma_addr = count == 8 ? v : (e->dma_addr & ~0xffffffffull) | v;
         return 0;
     case CLIENTDEV_REG_DMA_ADDR + 4:
         e->dma_addr = (e->dma_addr & 0xffffffffull) | v << 32;
@@ -64,11 +63,16 @@ static uint64_t
 reg_read(const struct engine *e, uint64_t off)
 {
     switch (off) {
-    case CLIENTDEV_REG_DMA_ADDR: return e->dma_addr;
-    case CLIENTDEV_REG_DMA_ADDR + 4: return e->dma_addr >> 32;
-    case CLIENTDEV_REG_DMA_LEN: return e->dma_len;
-    case CLIENTDEV_REG_STATUS: return (uint32_t)e->status;
-    default: return 0;
+    case CLIENTDEV_REG_DMA_ADDR:
+        return e->dma_addr;
+    case CLIENTDEV_REG_DMA_ADDR + 4:
+        return e->dma_addr >> 32;
+    case CLIENTDEV_REG_DMA_LEN:
+        return e->dma_len;
+    case CLIENTDEV_REG_STATUS:
+        return (uint32_t)e->status;
+    default:
+        return 0;
     }
 }
 
@@ -128,12 +132,14 @@ extend(struct vdev_dev *dev, struct engine *e)
 {
     static const uint8_t vbody[5] = {0xde, 0xad, 0xbe, 0xef, 0x01};
     static const uint8_t vsec[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-    const struct vdev_bar_desc eng = {
-        .kind = VDEV_BAR_MEM32, .size = CLIENTDEV_ENG_SIZE,
-        .access = engine_access, .opaque = e};
-    const struct vdev_bar_desc io = {
-        .kind = VDEV_BAR_IO, .size = CLIENTDEV_IO_SIZE,
-        .access = io_access, .opaque = e};
+    const struct vdev_bar_desc eng = {.kind = VDEV_BAR_MEM32,
+                                      .size = CLIENTDEV_ENG_SIZE,
+                                      .access = engine_access,
+                                      .opaque = e};
+    const struct vdev_bar_desc io = {.kind = VDEV_BAR_IO,
+                                     .size = CLIENTDEV_IO_SIZE,
+                                     .access = io_access,
+                                     .opaque = e};
     int rc;
 
     e->dev = dev;
@@ -150,9 +156,8 @@ extend(struct vdev_dev *dev, struct engine *e)
                             CLIENTDEV_MSIX_TABLE, CLIENTDEV_ENG_BAR,
                             CLIENTDEV_MSIX_PBA)) < 0 ||
         (rc = vdev_cap_vendor(dev, 0, vbody, sizeof(vbody), NULL)) < 0 ||
-        (rc = vdev_ext_cap_vendor(dev, 0, CLIENTDEV_VSEC_ID,
-                                  CLIENTDEV_VSEC_REV, vsec, sizeof(vsec),
-                                  NULL)) < 0)
+        (rc = vdev_ext_cap_vendor(dev, 0, CLIENTDEV_VSEC_ID, CLIENTDEV_VSEC_REV,
+                                  vsec, sizeof(vsec), NULL)) < 0)
         return rc;
     return 0;
 }

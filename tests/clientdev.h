@@ -14,10 +14,14 @@
 #define CLIENTDEV_ENG_SIZE 4096
 #define CLIENTDEV_REG_DMA_ADDR 0x08 /* 64-bit */
 #define CLIENTDEV_REG_DMA_LEN 0x10
-#define CLIENTDEV_REG_DMA_CMD 0x14  /* 1: guest -> buffer, 2: buffer -> guest */
-#define CLIENTDEV_REG_STATUS 0x18   /* result of the last command, -errno */
-#define CLIENTDEV_REG_IRQ 0x1c      /* write a vector: vdev_irq_send() */
-#define CLIENTDEV_BUF 0x100         /* window on the device's DMA buffer */
+/* DMA_CMD: 1 copies guest memory to the buffer, 2 the buffer to guest */
+#define CLIENTDEV_REG_DMA_CMD 0x14
+/* STATUS: the last command's result, 0 or -errno */
+#define CLIENTDEV_REG_STATUS 0x18
+/* IRQ: writing a vector calls vdev_irq_send() */
+#define CLIENTDEV_REG_IRQ 0x1c
+/* a window on the device's DMA buffer */
+#define CLIENTDEV_BUF 0x100
 #define CLIENTDEV_BUF_SIZE 256
 #define CLIENTDEV_MSIX_TABLE 0x800
 #define CLIENTDEV_MSIX_PBA 0xc00

@@ -73,16 +73,16 @@ wr64(uint32_t region, uint64_t off, uint64_t v)
 static void
 buf_read(void *buf, uint32_t n)
 {
-    int rc = vdev_client_region_read(cl, CLIENTDEV_ENG_BAR, CLIENTDEV_BUF,
-                                     buf, n);
+    int rc =
+        vdev_client_region_read(cl, CLIENTDEV_ENG_BAR, CLIENTDEV_BUF, buf, n);
     cr_assert_eq(rc, 0, "buffer read: %s", strerror(-rc));
 }
 
 static void
 buf_write(const void *buf, uint32_t n)
 {
-    int rc = vdev_client_region_write(cl, CLIENTDEV_ENG_BAR, CLIENTDEV_BUF,
-                                      buf, n);
+    int rc =
+        vdev_client_region_write(cl, CLIENTDEV_ENG_BAR, CLIENTDEV_BUF, buf, n);
     cr_assert_eq(rc, 0, "buffer write: %s", strerror(-rc));
 }
 
@@ -142,14 +142,16 @@ Test(client, region_info_and_mmap, .init = setup, .fini = teardown)
     size_t caps_len;
     int fd;
 
-    cr_assert_eq(vdev_client_region_info(cl, 0, &ri, caps, sizeof(caps),
-                                         &caps_len, &fd), 0);
+    cr_assert_eq(
+        vdev_client_region_info(cl, 0, &ri, caps, sizeof(caps), &caps_len, &fd),
+        0);
     cr_assert_eq(ri.size, TESTDEV_BAR0_SIZE);
     cr_assert_eq(ri.flags & VFIO_REGION_INFO_FLAG_MMAP, 0);
     cr_assert_eq(fd, -1);
 
-    cr_assert_eq(vdev_client_region_info(cl, 2, &ri, caps, sizeof(caps),
-                                         &caps_len, &fd), 0);
+    cr_assert_eq(
+        vdev_client_region_info(cl, 2, &ri, caps, sizeof(caps), &caps_len, &fd),
+        0);
     cr_assert_eq(ri.size, TESTDEV_BAR2_SIZE);
     cr_assert_neq(ri.flags & VFIO_REGION_INFO_FLAG_MMAP, 0);
     cr_assert_neq(ri.flags & VFIO_REGION_INFO_FLAG_CAPS, 0);
@@ -172,8 +174,8 @@ Test(client, region_info_and_mmap, .init = setup, .fini = teardown)
     uint8_t pat[64];
     for (unsigned i = 0; i < sizeof(pat); i++)
         pat[i] = (uint8_t)(i ^ 0x5a);
-    cr_assert_eq(vdev_client_region_write(cl, 2, a.offset + 0x10, pat,
-                                          sizeof(pat)), 0);
+    cr_assert_eq(
+        vdev_client_region_write(cl, 2, a.offset + 0x10, pat, sizeof(pat)), 0);
     uint8_t *m = mmap(NULL, a.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
                       (off_t)(ri.offset + a.offset));
     cr_assert_neq(m, MAP_FAILED);
@@ -186,15 +188,16 @@ Test(client, region_info_and_mmap, .init = setup, .fini = teardown)
     close(fd);
 
     /* a small caps buffer still reports the chain's full length */
-    cr_assert_eq(vdev_client_region_info(cl, 2, &ri, caps, 4, &caps_len,
-                                         NULL), 0);
+    cr_assert_eq(vdev_client_region_info(cl, 2, &ri, caps, 4, &caps_len, NULL),
+                 0);
     cr_assert_geq(caps_len, 32);
     cr_assert_eq(vdev_client_region_info(cl, 1, &ri, NULL, 0, NULL, NULL),
                  -EINVAL);
 
     /* device-specific region: a TYPE capability */
     cr_assert_eq(vdev_client_region_info(cl, TESTDEV_TYPED_INDEX, &ri, caps,
-                                         sizeof(caps), &caps_len, &fd), 0);
+                                         sizeof(caps), &caps_len, &fd),
+                 0);
     cr_assert_eq(ri.size, TESTDEV_TYPED_SIZE);
     cr_assert_eq(fd, -1);
     cr_assert_neq(ri.flags & VFIO_REGION_INFO_FLAG_CAPS, 0);
@@ -217,8 +220,8 @@ Test(client, registers_and_errors, .init = setup, .fini = teardown)
                                          CLIENTDEV_REG_STATUS, &v, 2),
                  -EINVAL);
     /* server-side validation */
-    cr_assert_lt(vdev_client_region_read(cl, 0, TESTDEV_BAR0_SIZE - 2, &v,
-                                         4), 0);
+    cr_assert_lt(vdev_client_region_read(cl, 0, TESTDEV_BAR0_SIZE - 2, &v, 4),
+                 0);
     cr_assert_lt(vdev_client_region_read(cl, 42, 0, &v, 4), 0);
     cr_assert_lt(vdev_client_region_read(cl, 1, 0, &v, 4), 0);
     /* and the connection still serves */
@@ -237,8 +240,8 @@ Test(client, config_dump, .init = setup, .fini = teardown)
     cr_assert_eq(cfg[0] | cfg[1] << 8, TESTDEV_VENDOR);
     cr_assert_eq(cfg[2] | cfg[3] << 8, TESTDEV_DEVICE);
     cr_assert_eq(cfg[PCI_REVISION_ID], 1);
-    cr_assert_eq(cfg[PCI_SUBSYSTEM_VENDOR_ID] |
-                     cfg[PCI_SUBSYSTEM_VENDOR_ID + 1] << 8,
+    cr_assert_eq(cfg[PCI_SUBSYSTEM_VENDOR_ID] | cfg[PCI_SUBSYSTEM_VENDOR_ID + 1]
+                                                    << 8,
                  TESTDEV_VENDOR);
     cr_assert_eq(cfg[PCI_INTERRUPT_PIN], 1);
     cr_assert_neq(find_cap(cfg, PCI_CAP_ID_MSIX), 0);
@@ -247,11 +250,10 @@ Test(client, config_dump, .init = setup, .fini = teardown)
 
     /* BAR sizing through config writes */
     uint32_t ones = 0xffffffff, bar;
-    cr_assert_eq(vdev_client_config_write(cl, PCI_BASE_ADDRESS_0, &ones, 4),
-                 0);
+    cr_assert_eq(vdev_client_config_write(cl, PCI_BASE_ADDRESS_0, &ones, 4), 0);
     cr_assert_eq(vdev_client_config_read(cl, PCI_BASE_ADDRESS_0, &bar, 4), 0);
     cr_assert_eq(bar & PCI_BASE_ADDRESS_MEM_MASK,
-                 (uint32_t)~(TESTDEV_BAR0_SIZE - 1));
+                 (uint32_t) ~(TESTDEV_BAR0_SIZE - 1));
     /* any width and alignment */
     uint8_t b;
     cr_assert_eq(vdev_client_config_read(cl, 1, &b, 1), 0);
@@ -260,9 +262,10 @@ Test(client, config_dump, .init = setup, .fini = teardown)
 
 Test(client, chunked_transfers, .fini = teardown)
 {
-    struct vdev_client_caps want = {
-        .max_msg_fds = 8, .max_data_xfer_size = 4096, .max_dma_maps = 16,
-        .pgsizes = 4096};
+    struct vdev_client_caps want = {.max_msg_fds = 8,
+                                    .max_data_xfer_size = 4096,
+                                    .max_dma_maps = 16,
+                                    .pgsizes = 4096};
     setup_with(&want);
     size_t n = 16384;
     uint8_t *out = malloc(n), *in = malloc(n);
@@ -290,7 +293,8 @@ Test(client, dma_map_memfd, .init = setup, .fini = teardown)
 
     cr_assert_eq(vdev_client_dma_map(cl, iova, size, mfd, 0,
                                      VFIO_USER_F_DMA_REGION_READ |
-                                         VFIO_USER_F_DMA_REGION_WRITE), 0);
+                                         VFIO_USER_F_DMA_REGION_WRITE),
+                 0);
     close(mfd);
     /* overlapping map refused */
     int fd2 = memfd_create("g2", MFD_CLOEXEC);
@@ -335,8 +339,7 @@ message_dma(void)
 
     for (size_t i = 0; i < sizeof(guest); i++)
         guest[i] = (uint8_t)(i * 13);
-    cr_assert_eq(vdev_client_add_dma_memory(cl, iova, guest, sizeof(guest)),
-                 0);
+    cr_assert_eq(vdev_client_add_dma_memory(cl, iova, guest, sizeof(guest)), 0);
     cr_assert_eq(vdev_client_dma_map(cl, iova, sizeof(guest), -1, 0, 3), 0);
 
     wr64(CLIENTDEV_ENG_BAR, CLIENTDEV_REG_DMA_ADDR, iova + 100);
@@ -365,9 +368,11 @@ Test(client, dma_messages_main_socket, .init = setup, .fini = teardown)
 
 Test(client, dma_messages_twin_socket, .fini = teardown)
 {
-    struct vdev_client_caps want = {
-        .max_msg_fds = 8, .max_data_xfer_size = 1 << 20,
-        .max_dma_maps = 64, .pgsizes = 4096, .twin_socket = true};
+    struct vdev_client_caps want = {.max_msg_fds = 8,
+                                    .max_data_xfer_size = 1 << 20,
+                                    .max_dma_maps = 64,
+                                    .pgsizes = 4096,
+                                    .twin_socket = true};
     setup_with(&want);
     /* twin mode is the server's choice (spec: optional) */
     if (!vdev_client_server_caps(cl)->twin_socket)
@@ -381,7 +386,8 @@ Test(client, set_irqs_eventfds, .init = setup, .fini = teardown)
     cr_assert_eq(vdev_client_set_irqs(cl, VFIO_PCI_INTX_IRQ_INDEX,
                                       VFIO_IRQ_SET_DATA_EVENTFD |
                                           VFIO_IRQ_SET_ACTION_TRIGGER,
-                                      0, 1, &intx, NULL), 0);
+                                      0, 1, &intx, NULL),
+                 0);
     wr32(CLIENTDEV_ENG_BAR, CLIENTDEV_REG_IRQ, 0);
     cr_assert(fd_fired(intx, 2000), "INTx eventfd not signalled");
 
@@ -426,7 +432,8 @@ Test(client, set_irqs_eventfds, .init = setup, .fini = teardown)
     cr_assert_eq(vdev_client_set_irqs(cl, VFIO_PCI_MSIX_IRQ_INDEX,
                                       VFIO_IRQ_SET_DATA_NONE |
                                           VFIO_IRQ_SET_ACTION_TRIGGER,
-                                      0, 0, NULL, NULL), 0);
+                                      0, 0, NULL, NULL),
+                 0);
     cr_assert_lt(vdev_client_set_irqs(cl, VFIO_PCI_MSIX_IRQ_INDEX,
                                       VFIO_IRQ_SET_DATA_EVENTFD |
                                           VFIO_IRQ_SET_ACTION_TRIGGER,
@@ -451,9 +458,10 @@ Test(client, reset, .init = setup, .fini = teardown)
 
 Test(client, raw_malformed_then_valid, .init = setup, .fini = teardown)
 {
-    struct vfio_user_header h = {
-        .msg_id = 0x4242, .cmd = 99, .msg_size = sizeof(h) + 4,
-        .flags = VFIO_USER_F_TYPE_COMMAND};
+    struct vfio_user_header h = {.msg_id = 0x4242,
+                                 .cmd = 99,
+                                 .msg_size = sizeof(h) + 4,
+                                 .flags = VFIO_USER_F_TYPE_COMMAND};
     uint8_t msg[sizeof(h) + 4] = {0};
     memcpy(msg, &h, sizeof(h));
     cr_assert_eq(vdev_client_send_raw(cl, msg, sizeof(msg), NULL, 0), 0);
@@ -513,8 +521,8 @@ Test(client, connect_close_loop_keeps_fds, .init = setup, .fini = teardown)
         cr_assert_eq(vdev_client_negotiate(c, &want), 0);
         struct vfio_region_info ri;
         /* the region fd is not asked for: the client closes it */
-        cr_assert_eq(vdev_client_region_info(c, 2, &ri, NULL, 0, NULL,
-                                             NULL), 0);
+        cr_assert_eq(vdev_client_region_info(c, 2, &ri, NULL, 0, NULL, NULL),
+                     0);
         vdev_client_close(c);
     }
     /* the server drops each connection on its own thread; allow it a
@@ -524,6 +532,5 @@ Test(client, connect_close_loop_keeps_fds, .init = setup, .fini = teardown)
         usleep(10000);
         after = count_fds();
     }
-    cr_assert_leq(after, before + 2, "fds grew from %d to %d", before,
-                  after);
+    cr_assert_leq(after, before + 2, "fds grew from %d to %d", before, after);
 }

@@ -37,8 +37,7 @@ vdevctl(char **out, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(args, sizeof(args), fmt, ap);
     va_end(ap);
-    snprintf(cmd, sizeof(cmd), "%s/bin/vdevctl %s 2>&1", b ? b : "build",
-             args);
+    snprintf(cmd, sizeof(cmd), "%s/bin/vdevctl %s 2>&1", b ? b : "build", args);
     FILE *p = popen(cmd, "r");
     cr_assert_not_null(p);
     size_t cap = 65536, len = 0;
@@ -53,8 +52,8 @@ vdevctl(char **out, const char *fmt, ...)
     return WEXITSTATUS(st);
 }
 
-#define assert_has(text, needle)                                              \
-    cr_assert_not_null(strstr((text), (needle)), "missing \"%s\" in:\n%s",    \
+#define assert_has(text, needle)                                               \
+    cr_assert_not_null(strstr((text), (needle)), "missing \"%s\" in:\n%s",     \
                        (needle), (text))
 
 Test(vdevctl, info, .init = setup, .fini = teardown)
@@ -103,8 +102,7 @@ Test(vdevctl, read_write_reset, .init = setup, .fini = teardown)
     cr_assert_eq(vdevctl(&t, "%s read bar0 0 4", s), 0, "%s", t);
     cr_assert_str_eq(t, "0x7e57de71\n");
     free(t);
-    cr_assert_eq(vdevctl(&t, "%s write bar0 0x4 4 0xdeadbeef", s), 0, "%s",
-                 t);
+    cr_assert_eq(vdevctl(&t, "%s write bar0 0x4 4 0xdeadbeef", s), 0, "%s", t);
     free(t);
     cr_assert_eq(vdevctl(&t, "%s read 0 4 4", s), 0);
     cr_assert_str_eq(t, "0xdeadbeef\n");
@@ -188,7 +186,10 @@ static void
 mgmt_setup(void)
 {
     static const struct vdev_var vars[] = {
-        {.name = "inputs", .bits = 16, .external = true, .get = get_in,
+        {.name = "inputs",
+         .bits = 16,
+         .external = true,
+         .get = get_in,
          .set = set_in},
         {.name = "outputs", .bits = 8, .get = get_out},
     };

@@ -94,8 +94,7 @@ parse_region(const char *s, uint32_t *out)
 
 /* REGION OFFSET WIDTH, shared by read and write. */
 static int
-parse_access(char **argv, uint32_t *region, uint64_t *offset,
-             unsigned *width)
+parse_access(char **argv, uint32_t *region, uint64_t *offset, unsigned *width)
 {
     uint64_t w;
 
@@ -119,10 +118,18 @@ width_get(const uint8_t *buf, unsigned width)
     uint64_t q;
 
     switch (width) {
-    case 1: memcpy(&b, buf, 1); return b;
-    case 2: memcpy(&h, buf, 2); return h;
-    case 4: memcpy(&w, buf, 4); return w;
-    default: memcpy(&q, buf, 8); return q;
+    case 1:
+        memcpy(&b, buf, 1);
+        return b;
+    case 2:
+        memcpy(&h, buf, 2);
+        return h;
+    case 4:
+        memcpy(&w, buf, 4);
+        return w;
+    default:
+        memcpy(&q, buf, 8);
+        return q;
     }
 }
 
@@ -134,10 +141,18 @@ width_put(uint8_t *buf, unsigned width, uint64_t v)
     uint32_t w = (uint32_t)v;
 
     switch (width) {
-    case 1: memcpy(buf, &b, 1); break;
-    case 2: memcpy(buf, &h, 2); break;
-    case 4: memcpy(buf, &w, 4); break;
-    default: memcpy(buf, &v, 8); break;
+    case 1:
+        memcpy(buf, &b, 1);
+        break;
+    case 2:
+        memcpy(buf, &h, 2);
+        break;
+    case 4:
+        memcpy(buf, &w, 4);
+        break;
+    default:
+        memcpy(buf, &v, 8);
+        break;
     }
 }
 
@@ -168,8 +183,7 @@ cmd_write(struct vdev_client *cl, char **argv)
 
     if (parse_access(argv, &region, &offset, &width))
         return 1;
-    if (!parse_u64(argv[3], &v) ||
-        (width < 8 && v >> (width * 8) != 0))
+    if (!parse_u64(argv[3], &v) || (width < 8 && v >> (width * 8) != 0))
         return bad_arg("invalid value '%s' for that width", argv[3]);
     uint8_t buf[8];
     width_put(buf, width, v);
@@ -194,8 +208,8 @@ run_mgmt(int argc, char **argv)
 {
     char err[512];
     const char *what;
-    int rc = vdevctl_mgmt(sock_path, argc, argv, stdout, &what, err,
-                          sizeof(err));
+    int rc =
+        vdevctl_mgmt(sock_path, argc, argv, stdout, &what, err, sizeof(err));
 
     if (rc == -EREMOTEIO) {
         fprintf(stderr, "vdevctl: %s: %s: %s\n", sock_path, what, err);
