@@ -534,3 +534,102 @@ Test(client_frame, timeout_then_late_reply_dropped)
     cr_assert_eq(vdev_client_reset(p.cl), -EIO);
     peer_close(&p);
 }
+
+static void
+feature_reply(struct peer *p, uint16_t id, uint32_t argsz, uint32_t flags,
+              const void *data, size_t len)
+{
+    uint8_t buf[64];
+    struct vfio_user_device_feature h = {.argsz = argsz, .flags = flags};
+    memcpy(buf, &h, sizeof(h));
+    memcpy(buf + sizeof(h), data, len);
+    reply(p, id, VFIO_USER_DEVICE_FEATURE, buf, sizeof(h) + len);
+}
+
+Test(client_frame, migration_messages)
+{
+    struct peer p;
+    peer_open(&p);
+    version_reply(&p, 1, "{\"capabilities\":{\"max_data_xfer_size\":8}}", NULL,
+                  0);
+    cr_assert_eq(vdev_client_negotiate(p.cl, NULL), 0);
+
+    uint64_t mflags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P;
+    const uint32_t get_mig =
+        VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION;
+    feature_reply(&p, 2, 16, get_mig, &mflags, 8);
+    uint64_t f = 0;
+    cr_assert_eq(vdev_client_mig_flags(p.cl, &f), 0);
+    cr_assert_eq(f, mflags);
+
+    struct vfio_device_feature_mig_state st = {
+        .device_state = VFIO_DEVICE_STATE_STOP_COPY, .data_fd = -1};
+    const uint32_t set_st =
+        VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
+    feature_reply(&p, 3, 16, set_st, &st, sizeof(st));
+    cr_assert_eq(vdev_client_mig_set_state(p.cl, VFIO_DEVICE_STATE_STOP_COPY),
+                 0);
+
+    /* the stream: 5 bytes, then its end */
+    uint8_t r[8 + 5];
+    struct vfio_user_mig_data md = {.argsz = 13, .size = 5};
+    memcpy(r, &md, 8);
+    memcpy(r + 8, "state", 5);
+    reply(&p, 4, VFIO_USER_MIG_DATA_READ, r, sizeof(r));
+    md = (struct vfio_user_mig_data){.argsz = 8, .size = 0};
+    reply(&p, 5, VFIO_USER_MIG_DATA_READ, &md, 8);
+    uint8_t buf[64];
+    cr_assert_eq(vdev_client_mig_read(p.cl, buf, sizeof(buf)), 5);
+    cr_assert_eq(memcmp(buf, "state", 5), 0);
+    cr_assert_eq(vdev_client_mig_read(p.cl, buf, sizeof(buf)), 0);
+
+    /* 20 bytes through an 8-byte limit: three writes */
+    for (uint16_t id = 6; id <= 8; id++)
+        reply(&p, id, VFIO_USER_MIG_DATA_WRITE, NULL, 0);
+    cr_assert_eq(vdev_client_mig_write(p.cl, "0123456789abcdefghij", 20), 0);
+
+    /* a GET whose answer does not fit: the server names the size */
+    struct vfio_user_device_feature shorth = {.argsz = 8 + 64,
+                                              .flags = get_mig};
+    reply(&p, 9, VFIO_USER_DEVICE_FEATURE, &shorth, sizeof(shorth));
+    cr_assert_eq(vdev_client_mig_flags(p.cl, &f), -ENOSPC);
+    /* a reply claiming more data than it holds */
+    md = (struct vfio_user_mig_data){.argsz = 16, .size = 8};
+    reply(&p, 10, VFIO_USER_MIG_DATA_READ, &md, 8);
+    cr_assert_eq(vdev_client_mig_read(p.cl, buf, 8), -EPROTO);
+
+    /* what went out */
+    struct vfio_user_header h;
+    uint8_t body[600];
+    peer_recv(p.fd, &h, body, sizeof(body)); /* VERSION */
+    size_t len = peer_recv(p.fd, &h, body, sizeof(body));
+    struct vfio_user_device_feature fh;
+    memcpy(&fh, body, sizeof(fh));
+    cr_assert_eq(h.cmd, VFIO_USER_DEVICE_FEATURE);
+    cr_assert_eq(len, 8);
+    cr_assert_eq(fh.flags, get_mig);
+    cr_assert_geq(fh.argsz, 16);
+    len = peer_recv(p.fd, &h, body, sizeof(body));
+    memcpy(&fh, body, sizeof(fh));
+    cr_assert_eq(len, 8 + sizeof(st));
+    cr_assert_eq(fh.flags, set_st);
+    memcpy(&st, body + 8, sizeof(st));
+    cr_assert_eq(st.device_state, VFIO_DEVICE_STATE_STOP_COPY);
+    len = peer_recv(p.fd, &h, body, sizeof(body));
+    memcpy(&md, body, 8);
+    cr_assert_eq(h.cmd, VFIO_USER_MIG_DATA_READ);
+    cr_assert_eq(len, 8);
+    cr_assert_eq(md.size, 8); /* clamped to the transfer size */
+    cr_assert_eq(md.argsz, 16);
+    peer_recv(p.fd, &h, body, sizeof(body));
+    for (int i = 0; i < 3; i++) {
+        len = peer_recv(p.fd, &h, body, sizeof(body));
+        memcpy(&md, body, 8);
+        cr_assert_eq(h.cmd, VFIO_USER_MIG_DATA_WRITE);
+        cr_assert_eq(md.size, i < 2 ? 8 : 4);
+        cr_assert_eq(len, 8 + md.size);
+        cr_assert_eq(memcmp(body + 8, "0123456789abcdefghij" + 8 * i, md.size),
+                     0);
+    }
+    peer_close(&p);
+}
