@@ -6,7 +6,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 #include "vdev_proto.h"
 
@@ -98,25 +97,6 @@ int vdev_client_set_irqs(struct vdev_client *cl, uint32_t index,
                          uint32_t flags, uint32_t start, uint32_t count,
                          const int *fds, const uint8_t *bools);
 int vdev_client_reset(struct vdev_client *cl);
-
-/* Migration (DEVICE_FEATURE + MIG_DATA_*). Feature data goes in data/len;
- * the reply's data part is copied to reply (reply_cap bytes; *reply_len
- * gets its full length, and -ENOSPC says reply_cap was too small). */
-int vdev_client_device_feature(struct vdev_client *cl, uint32_t flags,
-                               const void *data, size_t len, void *reply,
-                               size_t reply_cap, size_t *reply_len);
-/* VFIO_MIGRATION_* flags of the device. */
-int vdev_client_mig_flags(struct vdev_client *cl, uint64_t *flags);
-/* VFIO_DEVICE_STATE_*; the server takes the shortest path of arcs. */
-int vdev_client_mig_get_state(struct vdev_client *cl, uint32_t *state);
-int vdev_client_mig_set_state(struct vdev_client *cl, uint32_t state);
-/* Up to size bytes of the saving device's state stream (one message, at
- * most the negotiated transfer size): bytes read, 0 at its end, -errno. */
-ssize_t vdev_client_mig_read(struct vdev_client *cl, void *buf,
-                             uint32_t size);
-/* Feeds the resuming device size bytes of its stream. */
-int vdev_client_mig_write(struct vdev_client *cl, const void *buf,
-                          uint32_t size);
 
 /* Message-based DMA: the server sends DMA_READ/DMA_WRITE requests to the
  * client. The client library serves them from memory registered here while
