@@ -368,13 +368,15 @@ instantiate(struct expand *x, struct vdevc_use *use, const char *prefix,
     }
     if (use->args.n != blk->params.n) {
         vdevc_error(u->diag, use->hdr.loc, "call-arguments",
-                    "block '%s' takes %u arguments, not %u", blk->name,
-                    blk->params.n, use->args.n);
+                    "block '%s' takes %u argument%s, not %u", blk->name,
+                    blk->params.n, blk->params.n == 1 ? "" : "s",
+                    use->args.n);
         vdevc_note(u->diag, blk->hdr.loc, "'%s' declared here", blk->name);
         return;
     }
     char *q = talloc_asprintf(use, "%s%s", prefix, use->as);
-    vdevc_sym_define(u, q, SYM_INSTANCE, use, use->as_loc, "instance");
+    if (!vdevc_sym_define(u, q, SYM_INSTANCE, use, use->as_loc, "instance"))
+        return;
     uint64_t off = 0;
     vdevc_const_eval(u, use->offset, &off);
     struct binding b = {&blk->params,
@@ -522,7 +524,7 @@ check_bar_attrs(struct vdevc_unit *u, struct vdevc_bar *b)
     if (!vdevc_attr_value(u, &b->attrs, "size", &b->size)) {
         vdevc_error(u->diag, b->hdr.loc, "bad-bar-size",
                     "BAR %u needs 'size N'", b->idx);
-        b->size = min;
+        b->size = UINT64_MAX;
     } else if (!vdevc_is_pow2(b->size) || b->size < min ||
                (io && b->size > 256) || (!m64 && b->size > (1ull << 31))) {
         struct vdevc_attr *a = vdevc_attr_find(&b->attrs, A_VALUE, "size");
@@ -530,7 +532,7 @@ check_bar_attrs(struct vdevc_unit *u, struct vdevc_bar *b)
                     "BAR size 0x%llx must be a power of two, %llu..%s bytes",
                     (unsigned long long)b->size, (unsigned long long)min,
                     io ? "256" : m64 ? "2^63" : "2G");
-        b->size = min;
+        b->size = UINT64_MAX; /* unknown: no "past the end" cascade */
     }
     if (b->memory && b->has_body)
         vdevc_error(u->diag, b->hdr.loc, "bad-bar",
@@ -546,7 +548,7 @@ check_bar(struct vdevc_unit *u, struct vdevc_bar *b, struct vdevc_bar **used)
     if (idx > 5) {
         vdevc_error(u->diag, b->index->loc, "bad-bar",
                     "BAR index must be 0..5");
-        idx = 0;
+        return;
     }
     b->idx = (unsigned)idx;
     check_bar_attrs(u, b);

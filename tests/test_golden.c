@@ -4,6 +4,7 @@
  * carets where one exists. `make golden-update` regenerates them. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <talloc.h>
 
@@ -136,6 +137,29 @@ reported(void *ctx, const char *text, const char *file)
     return out;
 }
 
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The same "line:code" tokens in a canonical order: sema reports by pass,
+ * not by line. */
+static char *
+sorted(void *ctx, char *list)
+{
+    char *tok[256];
+    unsigned n = 0;
+    for (char *t = strtok(list, " "); t != NULL && n < 256;
+         t = strtok(NULL, " "))
+        tok[n++] = t;
+    qsort(tok, n, sizeof tok[0], cmp_str);
+    char *out = talloc_strdup(ctx, "");
+    for (unsigned i = 0; i < n; i++)
+        out = talloc_asprintf_append(out, "%s ", tok[i]);
+    return out;
+}
+
 static char *
 check_error_case(void *ctx, const char *path)
 {
@@ -145,7 +169,8 @@ check_error_case(void *ctx, const char *path)
     struct vdevc_unit *u = vt_compile(ctx, path, src, len, &rc);
     if (rc == 0)
         return talloc_asprintf(ctx, "%s compiled but should fail", path);
-    char *want = markers(ctx, src), *got = reported(ctx, u->diag->text, path);
+    char *want = sorted(ctx, markers(ctx, src));
+    char *got = sorted(ctx, reported(ctx, u->diag->text, path));
     char *err = vt_read(ctx, with_ext(ctx, path, ".err"), NULL);
     if (strlen(want) == 0 && err == NULL)
         return talloc_asprintf(ctx, "%s has neither markers nor .err", path);
