@@ -221,7 +221,7 @@ check_fields(struct vdevc_unit *u, struct vdevc_reg *r)
         f->implicit = true;
         vdevc_vec_push(r, &r->fields, f);
     }
-    qsort(r->fields.v, r->fields.n, sizeof(void *), cmp_field);
+    vdevc_vec_sort(&r->fields, cmp_field);
     for (unsigned i = 1; i < r->fields.n; i++) {
         struct vdevc_field *a = r->fields.v[i - 1], *b = r->fields.v[i];
         if (b->lo_v <= a->hi_v) {
@@ -463,7 +463,8 @@ check_overlaps(struct vdevc_unit *u, struct vdevc_bar *b)
 {
     size_t n;
     struct span *s = bar_spans(b, &n);
-    qsort(s, n, sizeof *s, cmp_span);
+    if (n > 1)
+        qsort(s, n, sizeof *s, cmp_span);
     const char *last_reported = NULL;
     for (size_t i = 0; i < n; i++) {
         if (i > 0 && s[i].start < s[i - 1].end &&
@@ -573,8 +574,8 @@ check_bar(struct vdevc_unit *u, struct vdevc_bar *b, struct vdevc_bar **used)
                     "or 'memory'", b->idx);
     struct expand x = {u, b};
     expand_items(&x, &b->items, "", 0);
-    qsort(b->regs.v, b->regs.n, sizeof(void *), cmp_reg);
-    qsort(b->mems.v, b->mems.n, sizeof(void *), cmp_mem);
+    vdevc_vec_sort(&b->regs, cmp_reg);
+    vdevc_vec_sort(&b->mems, cmp_mem);
     check_overlaps(u, b);
 }
 
@@ -596,5 +597,5 @@ vdevc_sema_bars(struct vdevc_unit *u)
     struct vdevc_bar *used[6] = {0};
     for (unsigned i = 0; i < d->bars.n; i++)
         check_bar(u, d->bars.v[i], used);
-    qsort(d->bars.v, d->bars.n, sizeof(void *), cmp_bar);
+    vdevc_vec_sort(&d->bars, cmp_bar);
 }

@@ -118,6 +118,9 @@ uint64_t vdevc_mask(unsigned bits);
 unsigned vdevc_bits_needed(uint64_t v);
 uint32_t vdevc_fnv1a(const char *s);
 bool vdevc_is_pow2(uint64_t v);
+/* qsort of a vec's pointers; empty and one-element vecs are left alone. */
+void vdevc_vec_sort(struct vdevc_vec *v,
+                    int (*cmp)(const void *, const void *));
 /* A C identifier from a qualified name ("ch0.ctrl" -> "ch0_ctrl"). */
 char *vdevc_cname(void *ctx, const char *qname);
 char *vdevc_upper(void *ctx, const char *s);
