@@ -162,8 +162,11 @@ access_irq_on_write(struct access *d, unsigned i, uint64_t reg_old,
     if (mask & 4) {
         /* irq.fire on write: tests/golden/access.vdev:40 */
         {
-            d->s.irq = (d->s.irq & ~(uint64_t)1) | 1;
-            d->s.irq = (d->s.irq & ~(uint64_t)4) | 0;
+            const uint64_t value = reg_new >> 2 & 1;
+            if (value) {
+                d->s.irq = (d->s.irq & ~(uint64_t)1) | 1;
+                d->s.irq = (d->s.irq & ~(uint64_t)4) | 0;
+            }
         }
     }
 }
