@@ -58,6 +58,7 @@ vdevc_sema(struct vdevc_unit *u)
     vdevc_sema_bars(u);
     vdevc_sema_caps(u);
     vdevc_sema_behaviour(u);
+    vdevc_sema_names(u);
     if (!vdevc_diag_failed(u->diag))
         vdevc_layout(u);
     return vdevc_diag_failed(u->diag) ? -EINVAL : 0;

@@ -77,6 +77,8 @@ void vdevc_sema_bars(struct vdevc_unit *u);
 void vdevc_sema_caps(struct vdevc_unit *u);
 /* sema_stmt.c: hooks and interrupt expressions. */
 void vdevc_sema_behaviour(struct vdevc_unit *u);
+/* sema_names.c: C keywords, migration id collisions. */
+void vdevc_sema_names(struct vdevc_unit *u);
 
 /* Constant expressions (offsets, sizes, resets, indexes). Reports and
  * returns false when e is not constant. */

@@ -202,3 +202,33 @@ Test(golden, error_cases)
     cr_expect_eq(failed, 0, "%u of %u error cases differ", failed, n);
     talloc_free(ctx);
 }
+
+/* The language reference quotes every example verbatim, so each one in
+ * dsl/README.md is one of the compiled goldens above. */
+Test(golden, reference_quotes_every_example)
+{
+    void *ctx = talloc_new(NULL);
+    char *doc = vt_read(ctx, "dsl/README.md", NULL);
+    cr_assert_not_null(doc);
+    char **paths = vt_glob(ctx, "tests/golden/lang/*.vdev");
+    unsigned blocks = 0;
+    for (char *p = strstr(doc, "```vdev\n"); p; p = strstr(p, "```vdev\n")) {
+        p += strlen("```vdev\n");
+        char *end = strstr(p, "```");
+        cr_assert_not_null(end);
+        char *block = talloc_strndup(ctx, p, (size_t)(end - p));
+        bool found = false;
+        for (unsigned i = 0; paths[i] && !found; i++)
+            found = strcmp(vt_read(ctx, paths[i], NULL), block) == 0;
+        cr_expect(found, "README example %u is not a golden file:\n%.200s",
+                  blocks + 1, block);
+        blocks++;
+        p = end;
+    }
+    unsigned n = 0;
+    while (paths[n] != NULL)
+        n++;
+    cr_expect_eq(blocks, n, "README quotes %u examples, lang/ has %u", blocks,
+                 n);
+    talloc_free(ctx);
+}
