@@ -9,11 +9,6 @@
 #define OUR_MINOR 1u
 #define VERSION_FIXED ((uint32_t)sizeof(struct vfio_user_version))
 
-/* Twin-socket mode needs vdev_twin_setup() from s2c.c; set to 1 once that
- * module is linked in. */
-#ifndef VDEV_OFFER_TWIN
-#define VDEV_OFFER_TWIN 0
-#endif
 
 struct peer_caps {
     uint64_t max_msg_fds;
@@ -179,7 +174,6 @@ reply_version(struct vdev_conn *c, struct vdev_reply *r, uint16_t minor,
     return p ? 0 : -ENOMEM;
 }
 
-#if VDEV_OFFER_TWIN
 static int
 twin_offer(struct vdev_conn *c, struct vdev_reply *r)
 {
@@ -192,7 +186,6 @@ twin_offer(struct vdev_conn *c, struct vdev_reply *r)
     r->close_fds = true;
     return 0;
 }
-#endif
 
 int
 vdev_handle_version(struct vdev_conn *c, struct vdev_msg *m,
@@ -216,13 +209,11 @@ vdev_handle_version(struct vdev_conn *c, struct vdev_msg *m,
         VDEV_LOG(c->dev, VDEV_LOG_INFO, "VERSION: bad capabilities JSON");
         return rc;
     }
-#if VDEV_OFFER_TWIN
     if (pc.twin) {
         if ((rc = twin_offer(c, r)) < 0)
             return rc;
         twin = true;
     }
-#endif
     rc = reply_version(c, r, v.minor < OUR_MINOR ? v.minor : OUR_MINOR,
                        pc.write_multi, twin);
     if (rc < 0)

@@ -36,6 +36,10 @@ static const struct {
     [VFIO_USER_REGION_WRITE] = { vdev_handle_region_write, 0 },
     [VFIO_USER_DEVICE_RESET] = { vdev_handle_device_reset, 0 },
     [VFIO_USER_REGION_WRITE_MULTI] = { vdev_handle_region_write_multi, 0 },
+    [VFIO_USER_DEVICE_GET_IRQ_INFO] = { vdev_handle_irq_info, 0 },
+    [VFIO_USER_DEVICE_SET_IRQS] = { vdev_handle_set_irqs, VDEV_MAX_MSG_FDS },
+    [VFIO_USER_DMA_MAP] = { vdev_handle_dma_map, 1 },
+    [VFIO_USER_DMA_UNMAP] = { vdev_handle_dma_unmap, 0 },
 };
 
 static void
@@ -507,7 +511,7 @@ handle_events(struct vdev_dev *dev, const struct epoll_event *ev, int n)
             if (rc < 0)
                 drop_client(dev, rc);
             break;
-        default: /* the management channel's sockets (mgmt.c) */
+        default:
             if (ev[i].data.u32 >= VDEV_EV_MGMT)
                 vdev_mgmt_dispatch(dev, ev[i].data.u32);
             break;
