@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <talloc.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -340,5 +341,49 @@ Test(server_main, runtime_failures_exit_1, .timeout = 30)
     kill(first.pid, SIGTERM);
     cr_expect_eq(wait_exit(&first), 0);
     cr_expect_eq(access(path, F_OK), -1);
+    rmdir(dir);
+}
+
+Test(server_main, vmm_session_counted_and_sigterm_while_connected,
+     .timeout = 30)
+{
+    char dir[32], path[64], mgmt[80], opt[96], line[512], reply[256];
+    const char *args[] = { opt, NULL };
+    struct vdev_client *cl = NULL;
+    uint16_t ids[2] = { 0, 0 };
+    struct proc p;
+    int rc;
+
+    make_dir(dir);
+    snprintf(path, sizeof(path), "%s/d", dir);
+    snprintf(mgmt, sizeof(mgmt), "%s.mgmt", path);
+    snprintf(opt, sizeof(opt), "--socket-path=%s", path);
+    p = spawn(args, -1, NULL);
+    find_line(p.out, "-device ", line, sizeof(line));
+
+    rc = vdev_client_connect(NULL, path, &cl);
+    cr_assert_eq(rc, 0, "connect: %s", strerror(-rc));
+    cr_assert_eq(vdev_client_negotiate(cl, NULL), 0);
+    cr_assert_eq(vdev_client_config_read(cl, 0, ids, 4), 0);
+    cr_expect_eq(ids[0], 0x1af4);
+    cr_expect_eq(ids[1], 0x10f0);
+
+    /* The management channel sees the session while it is live. */
+    cr_assert_eq(vdev_mgmt_client_command(mgmt, "info", reply,
+                                          sizeof(reply)), 0);
+    cr_expect_not_null(strstr(reply, "connected=yes"), "%s", reply);
+    cr_assert_eq(vdev_mgmt_client_command(mgmt, "stats", reply,
+                                          sizeof(reply)), 0);
+    cr_expect(!strncmp(reply, "ok messages=2 errors=0 ", 23), "%s", reply);
+    cr_expect_not_null(strstr(reply, "connections=1"), "%s", reply);
+
+    /* A VMM still attached does not keep the server from stopping. */
+    cr_assert_eq(kill(p.pid, SIGTERM), 0);
+    cr_expect_eq(wait_exit(&p), 0);
+    cr_expect_eq(access(path, F_OK), -1);
+    cr_expect_eq(access(mgmt, F_OK), -1);
+    cr_expect_neq(vdev_client_config_read(cl, 0, ids, 4), 0,
+                  "server gone");
+    vdev_client_close(cl);
     rmdir(dir);
 }
