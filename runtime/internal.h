@@ -278,5 +278,14 @@ struct vdev_dma_map *vdev_dma_lookup(struct vdev_dma *dma, uint64_t iova);
 /* migration.c (NULL-safe: devices without migration) */
 struct vdev_migration;
 void vdev_migration_reset(struct vdev_dev *dev);
+/* false while the migration state machine holds the device stopped (STOP,
+ * STOP_COPY, RESUMING, ERROR): device register callbacks must not run, IRQs
+ * stay pending until it runs again, DMA helpers refuse with -EBUSY. */
+bool vdev_migration_device_runs(const struct vdev_dev *dev);
+/* Legacy DMA_UNMAP with VFIO_USER_F_DMA_UNMAP_GET_DIRTY_BITMAP: writes
+ * bm->size bytes of dirty bits of [iova, iova + size) to out (call before
+ * removing the map). Returns 0 or -errno. */
+int vdev_mig_unmap_bitmap(struct vdev_conn *c, uint64_t iova, uint64_t size,
+                          const struct vfio_user_bitmap *bm, void *out);
 
 #endif /* VDEV_INTERNAL_H */
