@@ -367,7 +367,9 @@ parse_header(struct vdev_dev *dev, struct rd *r, struct cand *c)
         !get(r, name, name_len))
         FAIL(-EPROTO, "bad device name");
     name[name_len] = 0;
-    if (strlen(name) != name_len || strcmp(name, want))
+    if (memchr(name, 0, name_len))
+        FAIL(-EPROTO, "device name with a NUL byte");
+    if (strcmp(name, want))
         FAIL(-EPROTONOSUPPORT, "stream is for device '%s', this is '%s'",
              name, want);
     if (!get32(r, &c->version))

@@ -328,8 +328,11 @@ arc(struct vdev_dev *dev, uint32_t from, uint32_t to)
     default:
         return -EINVAL; /* not an arc: the table never asks for one */
     }
-    if (rc == 0)
+    if (rc == 0) {
+        VDEV_LOG(dev, VDEV_LOG_DEBUG, "migration: arc %s -> %s",
+                 state_name(from), state_name(to));
         mig->state = to;
+    }
     return rc;
 }
 
