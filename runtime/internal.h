@@ -63,6 +63,7 @@ struct vdev_config {
     uint8_t msi_cap, msix_cap, pcie_cap, pm_cap; /* offsets, 0 if absent */
     vdev_config_hook_fn *hook;
     void *hook_opaque;
+    uint8_t poweron[VDEV_CONFIG_SIZE]; /* reset restores writable bits */
 };
 
 /* ------------------------------------------------------------ IRQs */
@@ -82,6 +83,7 @@ struct vdev_msix {
     uint32_t table_offset, pba_offset;
     uint8_t *table;   /* nr_vectors * 16 bytes, guest-visible */
     uint64_t *pba;    /* pending bits */
+    bool table_used;  /* the client writes the table through us */
 };
 
 struct vdev_irqs {
@@ -136,10 +138,14 @@ struct vdev_conn {
     int rfds[VDEV_MAX_MSG_FDS * 4];
     unsigned nr_rfds;
     size_t rfds_msg_end;     /* fds belong to the message ending here */
+    bool rfds_lost;          /* some of those fds were cut off (CTRUNC) */
+    size_t rwant;            /* most bytes the next recv may take */
+    size_t rskip;            /* rest of a rejected oversized message */
 
     /* send side: replies batched until the input is drained */
     uint8_t *sbuf;
     size_t scap, slen;
+    bool out_blocked;        /* socket full: input paused until EPOLLOUT */
 
     uint16_t next_msg_id;    /* server->client requests */
     struct vdev_dma dma;
@@ -161,6 +167,7 @@ struct vdev_reply {
     uint32_t len;
     int fds[VDEV_MAX_MSG_FDS];
     unsigned nr_fds;  /* fds to send (not owned; not closed) */
+    bool close_fds;   /* ...unless set: then closed once sent */
 };
 
 /* ------------------------------------------------------------ device */
@@ -198,6 +205,7 @@ struct vdev_dev {
 
     struct vdev_stats stats;
     struct vdev_migration *mig; /* NULL when the device has no migration */
+    struct vdev_mgmt *mgmt;     /* named values and their socket (mgmt.c) */
 };
 
 /* ------------------------------------------------------------ modules */
@@ -219,7 +227,12 @@ void vdev_conn_close(struct vdev_dev *dev);
 int vdev_serve_input(struct vdev_conn *c);
 void *vdev_reply_alloc(struct vdev_reply *r, struct vdev_conn *c,
                        uint32_t len);
-/* Server->client request (DMA_READ/WRITE) and its reply, synchronously. */
+/* Server->client request (DMA_READ/WRITE) and its reply, synchronously
+ * (s2c.c). req is the payload (the header is built here); the reply's
+ * payload is copied to reply. Returns the reply payload length (at most
+ * reply_len), or -errno: the client's error, -ETIMEDOUT, -EPROTO for a
+ * malformed reply, -ECONNRESET. Client commands that arrive on the main
+ * socket meanwhile stay in c->rbuf for the dispatcher. */
 int vdev_conn_request(struct vdev_conn *c, uint16_t cmd, const void *req,
                       size_t req_len, void *reply, size_t reply_len);
 
@@ -274,6 +287,32 @@ int vdev_dma_add(struct vdev_conn *c, uint64_t iova, uint64_t size, int fd,
 int vdev_dma_remove(struct vdev_conn *c, uint64_t iova, uint64_t size);
 void vdev_dma_remove_all(struct vdev_conn *c);
 struct vdev_dma_map *vdev_dma_lookup(struct vdev_dma *dma, uint64_t iova);
+/* Index of the first map that ends at or after iova (nr_maps if none). */
+unsigned vdev_dma_index_from(const struct vdev_dma *dma, uint64_t iova);
+
+/* dirty.c: dirty-page logging over the DMA maps (DMA_LOGGING_*, legacy
+ * DIRTY_PAGES and DMA_UNMAP with a bitmap). Bit i of a report is the page
+ * at iova + i * pgsize, least significant bit first. */
+/* pgsize: a power of two >= 4096. -EBUSY if already logging. */
+int vdev_dirty_start(struct vdev_conn *c, uint64_t pgsize);
+void vdev_dirty_stop(struct vdev_conn *c);
+/* Bytes of bitmap for size bytes at pgsize (one bit per page, rounded). */
+uint64_t vdev_dirty_bitmap_bytes(uint64_t size, uint64_t pgsize);
+/* Copies the bits of [iova, iova+size) into bitmap and clears them. pgsize
+ * must be the logging page size and iova aligned to it; bitmap_len at least
+ * vdev_dirty_bitmap_bytes() (the rest is zeroed). Pages no map covers read
+ * as clean. -EINVAL if logging is off or the arguments do not fit. */
+int vdev_dirty_report(struct vdev_conn *c, uint64_t iova, uint64_t size,
+                      uint64_t pgsize, void *bitmap, uint64_t bitmap_len);
+/* Used by dma.c: a map added while logging, and device writes. */
+int vdev_dirty_map_alloc(struct vdev_conn *c, struct vdev_dma_map *m);
+void vdev_dirty_mark(struct vdev_conn *c, struct vdev_dma_map *m,
+                     uint64_t iova, uint64_t len);
+
+/* s2c.c: server-to-client channel. Creates the twin socket pair: the server
+ * end goes to c->twin_fd (closed with the connection), the client end to
+ * *client_end for the VERSION reply; the caller closes it once sent. */
+int vdev_twin_setup(struct vdev_conn *c, int *client_end);
 
 /* migration.c (NULL-safe: devices without migration) */
 struct vdev_migration;
@@ -287,5 +326,12 @@ bool vdev_migration_device_runs(const struct vdev_dev *dev);
  * removing the map). Returns 0 or -errno. */
 int vdev_mig_unmap_bitmap(struct vdev_conn *c, uint64_t iova, uint64_t size,
                           const struct vfio_user_bitmap *bm, void *out);
+
+/* mgmt.c: the management channel. Its sockets sit in dev->epoll_fd with
+ * epoll data.u32 >= VDEV_EV_MGMT; the loop in server.c hands every such
+ * event here. Never blocks; a client's misbehaviour only drops that client. */
+#define VDEV_EV_MGMT 0x10000u
+struct vdev_mgmt;
+int vdev_mgmt_dispatch(struct vdev_dev *dev, uint32_t tag);
 
 #endif /* VDEV_INTERNAL_H */

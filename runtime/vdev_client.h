@@ -99,6 +99,25 @@ int vdev_client_add_dma_memory(struct vdev_client *cl, uint64_t iova,
  * number served or -errno. */
 int vdev_client_serve(struct vdev_client *cl);
 
+/* ------------------------------------------------ management channel */
+
+/* The text socket of vdev_mgmt_listen() (vdevctl MGMT_SOCKET get/set/list/
+ * stats). One request line (no newline) gets one reply line, stored with
+ * its newline stripped in reply (cut to cap - 1 bytes; reply may be NULL).
+ * Return 0 for an "ok ..." reply, -EREMOTEIO for "error: ..." (reply says
+ * why), -EINVAL for a line with a newline or too long, or a transport
+ * -errno (-ETIMEDOUT: no reply within 5 s). */
+int vdev_mgmt_client_command(const char *path, const char *line, char *reply,
+                             size_t cap);
+/* The same over a connection kept open for several requests. */
+int vdev_mgmt_client_open(const char *path); /* fd or -errno */
+int vdev_mgmt_client_exchange(int fd, const char *line, char *reply,
+                              size_t cap);
+/* "get NAME" with the value parsed; "set NAME VALUE". */
+int vdev_mgmt_client_get(const char *path, const char *name,
+                         uint64_t *value);
+int vdev_mgmt_client_set(const char *path, const char *name, uint64_t value);
+
 #ifdef __cplusplus
 }
 #endif

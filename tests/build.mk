@@ -1,7 +1,9 @@
 # One Criterion binary holds every test; helper programs the tests spawn
 # (test device servers) are built beside it.
 TEST_SRCS := $(wildcard tests/test_*.c)
-TEST_SUPPORT_SRCS := $(filter-out $(TEST_SRCS),$(wildcard tests/*.c))
+# tests/NAME_main.c (not test_*) are whole programs the tests spawn: build/tests/vdev-NAME.
+TEST_PROG_SRCS := $(filter-out $(TEST_SRCS),$(wildcard tests/*_main.c))
+TEST_SUPPORT_SRCS := $(filter-out $(TEST_SRCS) $(TEST_PROG_SRCS),$(wildcard tests/*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(B)/%.o) $(TEST_SUPPORT_SRCS:%.c=$(B)/%.o)
 TEST_BIN := $(B)/tests/vdev-tests
 TEST_LINK_LIBS = $(LIBVDEVC) $(LIBVDEVDSL) $(LIBVDEV)
@@ -13,6 +15,12 @@ $(TEST_BIN): $(TEST_OBJS) $(TEST_LINK_LIBS)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJS) $(TEST_LINK_LIBS) $(PKG_LIBS) -lcriterion
 
 CHECK_DEPS += $(TEST_BIN)
+
+TEST_PROGS := $(patsubst tests/%_main.c,$(B)/tests/vdev-%,$(TEST_PROG_SRCS))
+$(TEST_PROGS): $(B)/tests/vdev-%: $(B)/tests/%_main.o $(LIBVDEV)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+CHECK_DEPS += $(TEST_PROGS)
 
 golden-update: $(VDEVC) generated-update
 	@./tests/golden/update.sh $(VDEVC)

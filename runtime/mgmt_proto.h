@@ -1,0 +1,32 @@
+/* Management channel wire limits, shared by mgmt.c (server) and
+ * mgmt_client.c (vdevctl's side). The protocol, for people with socat too:
+ *
+ *   request  = WORD *( (SP / HT) WORD ) [CR] LF    printable ASCII only
+ *   reply    = "ok" [SP text] LF  /  "error: " text LF
+ *
+ *   help                 ok commands: ...
+ *   info                 ok name=N vendor=0xVVVV device=0xDDDD vars=K
+ *                           connected=yes|no
+ *   list                 ok NAME:BITS:ext|ro ...   (registration order)
+ *   get NAME             ok NAME=0xHEX   (zero-padded to the value's width)
+ *   set NAME VALUE       ok NAME=0xHEX   (read back after the device's set)
+ *                        VALUE: decimal, 0x.. or 0b..; only "ext" values,
+ *                        at most 2^BITS - 1
+ *   stats                ok messages=N errors=N bytes_in=N bytes_out=N
+ *                           connections=N irqs_sent=N
+ *
+ * One reply per non-blank request, in order; blank lines are ignored. A
+ * line longer than VDEV_MGMT_LINE_MAX gets "error: line too long" and is
+ * skipped up to its newline. A client that leaves 64 KiB of replies unread
+ * is dropped, as is the least recently active one when a ninth connects. */
+#ifndef VDEV_MGMT_PROTO_H
+#define VDEV_MGMT_PROTO_H
+
+/* Longest request line, newline excluded. */
+#define VDEV_MGMT_LINE_MAX 512u
+/* Longest name of a registered value. */
+#define VDEV_MGMT_NAME_MAX 128u
+/* Seconds a client waits for a reply before giving up. */
+#define VDEV_MGMT_TIMEOUT_S 5
+
+#endif /* VDEV_MGMT_PROTO_H */

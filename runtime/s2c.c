@@ -1,0 +1,350 @@
+/* Server-to-client requests (DMA_READ/DMA_WRITE): sent on the twin socket
+ * when negotiated, else on the main one, and the matching reply awaited. */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define S2C_TIMEOUT_MS 5000
+
+/* ------------------------------------------------------------ twin */
+
+struct twin_owner {
+    struct vdev_conn *c;
+};
+
+/* Runs while the connection is being freed (its memory is still valid):
+ * closes the server end unless the connection's own destructor did. */
+static int
+twin_owner_destructor(struct twin_owner *o)
+{
+    if (o->c->twin_fd >= 0)
+        close(o->c->twin_fd);
+    o->c->twin_fd = -1;
+    return 0;
+}
+
+int
+vdev_twin_setup(struct vdev_conn *c, int *client_end)
+{
+    struct twin_owner *o;
+    int sv[2];
+
+    if (c->twin_fd >= 0)
+        return -EBUSY;
+    o = talloc_zero(c, struct twin_owner);
+    if (!o)
+        return -ENOMEM;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        int e = errno;
+
+        talloc_free(o);
+        return -e;
+    }
+    o->c = c;
+    c->twin_fd = sv[0];
+    talloc_set_destructor(o, twin_owner_destructor);
+    *client_end = sv[1];
+    return 0;
+}
+
+/* ------------------------------------------------------------ timing */
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for fd to be ready for `events` until the deadline. */
+static int
+wait_fd(int fd, short events, int64_t deadline)
+{
+    for (;;) {
+        struct pollfd p = { .fd = fd, .events = events };
+        int64_t left = deadline - now_ms();
+        int r;
+
+        if (left <= 0)
+            return -ETIMEDOUT;
+        r = poll(&p, 1, (int)left);
+        if (r > 0)
+            return (p.revents & (POLLERR | POLLNVAL)) &&
+                           !(p.revents & (events | POLLHUP))
+                       ? -ECONNRESET
+                       : 0;
+        if (r < 0 && errno != EINTR)
+            return -errno;
+    }
+}
+
+/* ------------------------------------------------------------ send */
+
+static int
+send_all(int fd, struct iovec *iov, int iovcnt, int64_t deadline)
+{
+    while (iovcnt > 0) {
+        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)iovcnt };
+        ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+        if (n < 0) {
+            int ret;
+
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN)
+                return errno == EPIPE ? -ECONNRESET : -errno;
+            ret = wait_fd(fd, POLLOUT, deadline);
+            if (ret < 0)
+                return ret;
+            continue;
+        }
+        while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
+            n -= (ssize_t)iov->iov_len;
+            iov++;
+            iovcnt--;
+        }
+        if (iovcnt > 0) {
+            iov->iov_base = (uint8_t *)iov->iov_base + n;
+            iov->iov_len -= (size_t)n;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ reply */
+
+/* Checks a reply header against the request; returns 1 if it is the reply,
+ * 0 if it is a stale reply (an earlier request that timed out), -errno if
+ * it answers this request but is malformed. */
+static int
+reply_match(const struct vfio_user_header *h, uint16_t id, uint16_t cmd)
+{
+    if ((h->flags & VFIO_USER_F_TYPE_MASK) != VFIO_USER_F_TYPE_REPLY)
+        return -EPROTO;
+    if (h->msg_id != id)
+        return 0;
+    if (h->cmd != cmd)
+        return -EPROTO;
+    return 1;
+}
+
+/* Copies a matched reply's payload out; the error flag becomes -errno. */
+static int
+reply_take(const struct vfio_user_header *h, const uint8_t *payload,
+           void *reply, size_t reply_len)
+{
+    size_t plen = h->msg_size - sizeof(*h);
+
+    if (h->flags & VFIO_USER_F_ERROR)
+        return h->error_no > 0 && h->error_no < 4096 ? -(int)h->error_no
+                                                     : -EIO;
+    if (plen > reply_len)
+        return -EPROTO;
+    if (plen)
+        memcpy(reply, payload, plen);
+    return (int)plen;
+}
+
+/* Reads exactly len bytes from the twin socket; fds are refused (closed). */
+static int
+twin_read(int fd, void *buf, size_t len, int64_t deadline)
+{
+    uint8_t *p = buf;
+
+    while (len) {
+        union {
+            struct cmsghdr h;
+            char buf[CMSG_SPACE(sizeof(int) * VDEV_MAX_MSG_FDS)];
+        } cm;
+        struct iovec iov = { .iov_base = p, .iov_len = len };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+                             .msg_control = cm.buf,
+                             .msg_controllen = sizeof(cm.buf) };
+        ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+        if (n < 0) {
+            int ret;
+
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN)
+                return -errno;
+            ret = wait_fd(fd, POLLIN, deadline);
+            if (ret < 0)
+                return ret;
+            continue;
+        }
+        for (struct cmsghdr *ch = CMSG_FIRSTHDR(&mh); ch;
+             ch = CMSG_NXTHDR(&mh, ch)) {
+            if (ch->cmsg_level == SOL_SOCKET && ch->cmsg_type == SCM_RIGHTS) {
+                size_t nfd = (ch->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+                for (size_t i = 0; i < nfd; i++) {
+                    int f;
+
+                    memcpy(&f, CMSG_DATA(ch) + i * sizeof(int), sizeof(f));
+                    close(f);
+                }
+            }
+        }
+        if (n == 0)
+            return -ECONNRESET;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int
+twin_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
+          size_t reply_len, int64_t deadline)
+{
+    uint8_t *body = NULL;
+    int ret;
+
+    for (;;) {
+        struct vfio_user_header h;
+        size_t plen;
+
+        ret = twin_read(c->twin_fd, &h, sizeof(h), deadline);
+        if (ret < 0)
+            break;
+        if (h.msg_size < sizeof(h) || h.msg_size > VDEV_MAX_MSG_SIZE) {
+            ret = -EPROTO; /* the stream has lost its framing */
+            break;
+        }
+        plen = h.msg_size - sizeof(h);
+        /* Read the body whatever it is so the stream stays in step. */
+        body = talloc_realloc_size(c, body, plen ? plen : 1);
+        if (!body) {
+            ret = -ENOMEM;
+            break;
+        }
+        ret = twin_read(c->twin_fd, body, plen, deadline);
+        if (ret < 0)
+            break;
+        ret = reply_match(&h, id, cmd);
+        if (ret == 0)
+            continue;
+        if (ret > 0)
+            ret = reply_take(&h, body, reply, reply_len);
+        break;
+    }
+    talloc_free(body);
+    return ret;
+}
+
+/* ------------------------------------------------------ main socket */
+
+/* Looks through the buffered input for our reply. Client commands are
+ * stepped over and left in place for the dispatcher; the reply (and any
+ * stale reply) is cut out of the buffer. Returns 1 with the reply taken
+ * (its result in *result), 0 if more input is needed, -errno if the input
+ * cannot be parsed. */
+static int
+main_scan(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
+          size_t reply_len, int *result)
+{
+    size_t off = c->rstart;
+
+    while (c->rend - off >= sizeof(struct vfio_user_header)) {
+        struct vfio_user_header h;
+        int m;
+
+        memcpy(&h, c->rbuf + off, sizeof(h));
+        if (h.msg_size < sizeof(h) || h.msg_size > VDEV_MAX_MSG_SIZE)
+            return -EPROTO;
+        if (c->rend - off < h.msg_size)
+            return 0;
+        if ((h.flags & VFIO_USER_F_TYPE_MASK) != VFIO_USER_F_TYPE_REPLY) {
+            /* Commands (and junk) are the dispatcher's business. */
+            off += h.msg_size;
+            continue;
+        }
+        m = reply_match(&h, id, cmd);
+        if (m != 0)
+            *result = m < 0 ? m
+                            : reply_take(&h, c->rbuf + off + sizeof(h),
+                                         reply, reply_len);
+        /* Cut the reply out; bytes before it (the message being
+         * dispatched, perhaps) do not move. */
+        memmove(c->rbuf + off, c->rbuf + off + h.msg_size,
+                c->rend - off - h.msg_size);
+        c->rend -= h.msg_size;
+        if (c->rfds_msg_end > off)
+            c->rfds_msg_end = c->rfds_msg_end >= off + h.msg_size
+                                  ? c->rfds_msg_end - h.msg_size
+                                  : off;
+        if (m != 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int
+main_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
+          size_t reply_len, int64_t deadline)
+{
+    for (;;) {
+        int result = 0;
+        int ret = main_scan(c, id, cmd, reply, reply_len, &result);
+        ssize_t n;
+
+        if (ret < 0)
+            return ret;
+        if (ret > 0)
+            return result;
+        ret = wait_fd(c->fd, POLLIN, deadline);
+        if (ret < 0)
+            return ret;
+        n = vdev_transport_recv(c);
+        if (n == 0)
+            return -ECONNRESET;
+        if (n < 0 && n != -EAGAIN && n != -EINTR)
+            return (int)n;
+    }
+}
+
+int
+vdev_conn_request(struct vdev_conn *c, uint16_t cmd, const void *req,
+                  size_t req_len, void *reply, size_t reply_len)
+{
+    int64_t deadline = now_ms() + S2C_TIMEOUT_MS;
+    struct vfio_user_header h = {
+        .msg_id = c->next_msg_id++,
+        .cmd = cmd,
+        .msg_size = (uint32_t)(sizeof(h) + req_len),
+        .flags = VFIO_USER_F_TYPE_COMMAND,
+    };
+    struct iovec iov[2] = {
+        { .iov_base = &h, .iov_len = sizeof(h) },
+        { .iov_base = (void *)req, .iov_len = req_len },
+    };
+    bool twin = c->twin_fd >= 0;
+    int ret;
+
+    if (req_len > VDEV_MAX_MSG_SIZE - sizeof(h))
+        return -EINVAL;
+    if (!twin && c->slen) {
+        /* Replies still batched go first: the client may be waiting on
+         * them before it reads anything else. */
+        ret = vdev_transport_flush(c);
+        if (ret < 0 && ret != -EAGAIN)
+            return ret;
+    }
+    ret = send_all(twin ? c->twin_fd : c->fd, iov, req_len ? 2 : 1,
+                   deadline);
+    if (ret < 0)
+        return ret;
+    if (twin)
+        return twin_wait(c, h.msg_id, cmd, reply, reply_len, deadline);
+    return main_wait(c, h.msg_id, cmd, reply, reply_len, deadline);
+}

@@ -1,0 +1,397 @@
+/* Transport: the listening UNIX socket, accepting one client at a time, and
+ * the connection's raw byte and fd I/O (recvmsg with SCM_RIGHTS, sends). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define LISTEN_BACKLOG 16
+#define RBUF_INIT (64u * 1024)
+#define SBUF_INIT (64u * 1024)
+/* A reply with fds waits this long for a client that stopped reading. */
+#define SEND_WAIT_MS 5000
+
+/* epoll tags, shared with server.c by value */
+#define EV_LISTEN 0u
+#define EV_CONN 1u
+
+static int
+epoll_set(struct vdev_dev *dev, int op, int fd, uint32_t events, uint32_t tag)
+{
+    struct epoll_event ev = { .events = events, .data.u32 = tag };
+
+    return epoll_ctl(dev->epoll_fd, op, fd, &ev) < 0 ? -errno : 0;
+}
+
+/* ------------------------------------------------------------ listening */
+
+/* EADDRINUSE at bind: replace the file only if it is a socket nobody
+ * listens on (connect is refused); never delete anything else. */
+static int
+remove_stale(const char *path, const struct sockaddr_un *sa)
+{
+    struct stat st;
+    int probe, rc;
+
+    if (lstat(path, &st) < 0)
+        return errno == ENOENT ? 0 : -EADDRINUSE;
+    if (!S_ISSOCK(st.st_mode))
+        return -EADDRINUSE;
+    probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (probe < 0)
+        return -errno;
+    rc = connect(probe, (const struct sockaddr *)sa, sizeof(*sa));
+    rc = rc < 0 && errno == ECONNREFUSED ? 0 : -EADDRINUSE;
+    close(probe);
+    if (rc == 0 && unlink(path) < 0 && errno != ENOENT)
+        rc = -errno;
+    return rc;
+}
+
+int
+vdev_transport_listen_path(struct vdev_dev *dev, const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    size_t len = strlen(path);
+    int fd, rc;
+
+    if (len == 0)
+        return -EINVAL;
+    if (len >= sizeof(sa.sun_path))
+        return -ENAMETOOLONG;
+    memcpy(sa.sun_path, path, len + 1);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    /* Linux creates the socket file with the socket inode's mode, so the
+     * file is never visible with looser permissions. */
+    if (fchmod(fd, 0600) < 0)
+        goto fail;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        if (errno != EADDRINUSE)
+            goto fail;
+        if ((rc = remove_stale(path, &sa)) < 0) {
+            close(fd);
+            return rc;
+        }
+        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+            goto fail;
+    }
+    if (listen(fd, LISTEN_BACKLOG) < 0) {
+        rc = -errno;
+        unlink(path);
+        close(fd);
+        return rc;
+    }
+    dev->socket_path = talloc_strdup(dev, path);
+    dev->listen_fd = fd;
+    return 0;
+fail:
+    rc = -errno;
+    close(fd);
+    return rc;
+}
+
+int
+vdev_listen(struct vdev_dev *dev, const char *path)
+{
+    int rc;
+
+    if (!path)
+        return -EINVAL;
+    if (dev->listen_fd >= 0)
+        return -EBUSY;
+    if ((rc = vdev_transport_listen_path(dev, path)) < 0)
+        return rc;
+    return epoll_set(dev, EPOLL_CTL_ADD, dev->listen_fd, EPOLLIN, EV_LISTEN);
+}
+
+int
+vdev_listen_fd(struct vdev_dev *dev, int fd)
+{
+    int on = 0, type = 0;
+    socklen_t len = sizeof(on);
+    int fl;
+
+    if (fd < 0)
+        return -EBADF;
+    if (dev->listen_fd >= 0)
+        return -EBUSY;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) < 0)
+        return -errno;
+    len = sizeof(type);
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+        return -errno;
+    if (!on || type != SOCK_STREAM)
+        return -EINVAL;
+    fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+        fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+        return -errno;
+    dev->listen_fd = fd;
+    return epoll_set(dev, EPOLL_CTL_ADD, fd, EPOLLIN, EV_LISTEN);
+}
+
+/* ------------------------------------------------------------ connection */
+
+static void
+close_fds(int *fds, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+}
+
+static int
+conn_destructor(struct vdev_conn *c)
+{
+    struct vdev_dev *dev = c->dev;
+
+    close_fds(c->rfds, c->nr_rfds);
+    vdev_irqs_drop_fds(dev);
+    vdev_dma_remove_all(c);
+    if (c->twin_fd >= 0)
+        close(c->twin_fd);
+    epoll_ctl(dev->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    if (dev->conn == c)
+        dev->conn = NULL;
+    /* The next client, waiting in the backlog, may now be accepted. */
+    if (dev->listen_fd >= 0 && dev->epoll_fd >= 0)
+        epoll_set(dev, EPOLL_CTL_ADD, dev->listen_fd, EPOLLIN, EV_LISTEN);
+    return 0;
+}
+
+int
+vdev_transport_accept(struct vdev_dev *dev)
+{
+    struct vdev_conn *c;
+    int fd;
+
+    if (dev->conn || dev->listen_fd < 0)
+        return -EBUSY;
+    fd = accept4(dev->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    c = talloc_zero(dev, struct vdev_conn);
+    if (!c || !(c->rbuf = talloc_size(c, RBUF_INIT)) ||
+        !(c->sbuf = talloc_size(c, SBUF_INIT))) {
+        talloc_free(c);
+        close(fd);
+        return -ENOMEM;
+    }
+    c->dev = dev;
+    c->fd = fd;
+    c->twin_fd = -1;
+    c->rcap = RBUF_INIT;
+    c->scap = SBUF_INIT;
+    c->peer_max_msg_fds = VFIO_USER_DEF_MAX_MSG_FDS;
+    c->peer_max_data_xfer = VFIO_USER_DEF_MAX_DATA_XFER;
+    talloc_set_destructor(c, conn_destructor);
+    dev->conn = c;
+    /* One client at a time: later ones wait in the backlog. */
+    epoll_ctl(dev->epoll_fd, EPOLL_CTL_DEL, dev->listen_fd, NULL);
+    if (epoll_set(dev, EPOLL_CTL_ADD, fd, EPOLLIN, EV_CONN) < 0) {
+        int rc = -errno;
+        talloc_free(c);
+        return rc;
+    }
+    dev->stats.connections++;
+    VDEV_LOG(dev, VDEV_LOG_INFO, "client connected (fd %d)", fd);
+    return 0;
+}
+
+void
+vdev_conn_close(struct vdev_dev *dev)
+{
+    talloc_free(dev->conn);
+}
+
+/* ------------------------------------------------------------ receive */
+
+/* fds arrived with this read: they belong to the message holding its last
+ * byte (the kernel ends a stream read after an skb that carries fds). */
+static void
+take_fds(struct vdev_conn *c, struct msghdr *mh, size_t end)
+{
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+        int *fds = (int *)CMSG_DATA(cm);
+        unsigned n;
+
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+            continue;
+        n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (unsigned i = 0; i < n; i++) {
+            int fd;
+            memcpy(&fd, fds + i, sizeof(fd));
+            if (c->nr_rfds < VDEV_MAX_MSG_FDS * 4) {
+                c->rfds[c->nr_rfds++] = fd;
+            } else {
+                close(fd);
+                c->rfds_lost = true;
+            }
+        }
+    }
+    if (mh->msg_flags & MSG_CTRUNC)
+        c->rfds_lost = true;
+    c->rfds_msg_end = end;
+}
+
+ssize_t
+vdev_transport_recv(struct vdev_conn *c)
+{
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int) * VDEV_MAX_MSG_FDS * 4)];
+    } ctl;
+    size_t want = c->rcap - c->rend;
+    struct iovec iov;
+    struct msghdr mh;
+    ssize_t n;
+
+    if (c->rwant && c->rwant < want)
+        want = c->rwant;
+    c->rwant = 0; /* one read only: other readers (s2c.c) take what fits */
+    if (!want)
+        return -ENOBUFS; /* a zero-length read would look like EOF */
+    iov.iov_base = c->rbuf + c->rend;
+    iov.iov_len = want;
+    mh.msg_name = NULL;
+    mh.msg_namelen = 0;
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = ctl.buf;
+    mh.msg_controllen = sizeof(ctl.buf);
+    mh.msg_flags = 0;
+    do {
+        n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    if (mh.msg_controllen || (mh.msg_flags & MSG_CTRUNC))
+        take_fds(c, &mh, c->rend + (size_t)n);
+    c->rend += (size_t)n;
+    c->dev->stats.bytes_in += (uint64_t)n;
+    return n;
+}
+
+/* ------------------------------------------------------------ send */
+
+int
+vdev_transport_flush(struct vdev_conn *c)
+{
+    size_t off = 0;
+
+    while (off < c->slen) {
+        ssize_t n = send(c->fd, c->sbuf + off, c->slen - off,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN)
+                break;
+            return -errno;
+        }
+        off += (size_t)n;
+    }
+    if (off) {
+        c->dev->stats.bytes_out += off;
+        c->slen -= off;
+        if (c->slen)
+            memmove(c->sbuf, c->sbuf + off, c->slen);
+    }
+    return c->slen ? -EAGAIN : 0;
+}
+
+/* The rare blocking case (a reply carrying fds to a client that does not
+ * read): bounded, and vdev_stop() still interrupts it. */
+static int
+wait_writable(struct vdev_conn *c)
+{
+    struct pollfd p[2] = {
+        { .fd = c->fd, .events = POLLOUT },
+        { .fd = c->dev->stop_fd, .events = POLLIN },
+    };
+    int n;
+
+    do {
+        n = poll(p, 2, SEND_WAIT_MS);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    if (n == 0)
+        return -ETIMEDOUT;
+    if (p[1].revents & POLLIN)
+        return -ECANCELED;
+    if (p[0].revents & (POLLERR | POLLHUP))
+        return -ECONNRESET;
+    return 0;
+}
+
+static int
+flush_all(struct vdev_conn *c)
+{
+    int rc;
+
+    while ((rc = vdev_transport_flush(c)) == -EAGAIN)
+        if ((rc = wait_writable(c)) < 0)
+            return rc;
+    return rc;
+}
+
+/* Bytes queued earlier go first so the stream keeps its order; the fds ride
+ * on the first byte of buf. buf must not lie inside sbuf's pending bytes. */
+int
+vdev_transport_send_fds(struct vdev_conn *c, const void *buf, size_t len,
+                        const int *fds, unsigned nr_fds)
+{
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int) * VDEV_MAX_MSG_FDS)];
+    } ctl;
+    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+    size_t off = 0;
+    ssize_t n;
+    int rc;
+
+    if (nr_fds > VDEV_MAX_MSG_FDS || (rc = flush_all(c)) < 0)
+        return nr_fds > VDEV_MAX_MSG_FDS ? -EINVAL : rc;
+    if (nr_fds) {
+        struct cmsghdr *cm;
+        memset(&ctl, 0, sizeof(ctl));
+        mh.msg_control = ctl.buf;
+        mh.msg_controllen = CMSG_SPACE(sizeof(int) * nr_fds);
+        cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int) * nr_fds);
+        memcpy(CMSG_DATA(cm), fds, sizeof(int) * nr_fds);
+    }
+    while (off < len) {
+        n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN)
+                return -errno;
+            if ((rc = wait_writable(c)) < 0)
+                return rc;
+            continue;
+        }
+        off += (size_t)n;
+        c->dev->stats.bytes_out += (uint64_t)n;
+        iov.iov_base = (uint8_t *)buf + off;
+        iov.iov_len = len - off;
+        mh.msg_control = NULL; /* fds went with the first chunk */
+        mh.msg_controllen = 0;
+    }
+    return 0;
+}

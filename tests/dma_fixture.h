@@ -1,0 +1,52 @@
+/* Test support for the DMA tests: a device and connection built by hand
+ * (no sockets unless a test adds them), memfds and fd checks. */
+#ifndef VDEV_TEST_DMA_FIXTURE_H
+#define VDEV_TEST_DMA_FIXTURE_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define PG 4096ull
+
+static inline struct vdev_dev *
+dma_fixture_dev(void)
+{
+    struct vdev_dev *dev = talloc_zero(NULL, struct vdev_dev);
+    struct vdev_conn *c = talloc_zero(dev, struct vdev_conn);
+
+    dev->listen_fd = dev->epoll_fd = dev->stop_fd = -1;
+    dev->log_max = VDEV_LOG_ERROR;
+    c->dev = dev;
+    c->fd = -1;
+    c->twin_fd = -1;
+    c->rcap = VDEV_MAX_MSG_SIZE;
+    c->rbuf = talloc_size(c, c->rcap);
+    c->peer_max_data_xfer = VFIO_USER_DEF_MAX_DATA_XFER;
+    dev->conn = c;
+    return dev;
+}
+
+static inline int
+dma_fixture_memfd(size_t size)
+{
+    int fd = memfd_create("vdev-test-dma", MFD_CLOEXEC);
+
+    if (fd >= 0 && ftruncate(fd, (off_t)size) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static inline bool
+fd_is_open(int fd)
+{
+    return fcntl(fd, F_GETFD) >= 0 || errno != EBADF;
+}
+
+#endif
