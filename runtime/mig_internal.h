@@ -89,17 +89,14 @@ int vdev_mig_log_start(struct vdev_conn *c, enum vdev_mig_generation gen,
 int vdev_mig_log_stop(struct vdev_conn *c, enum vdev_mig_generation gen);
 bool vdev_mig_logging(const struct vdev_conn *c);
 
-/* ------------------------------------------------------------ dirty.c */
+/* ------------------------------------------------------------ mig_dirty.c */
 
-/* Provided by dirty.c (DMA owner). Start/stop logging on every map of the
- * connection at granularity pgsize (power of two >= 4096). */
-int vdev_dirty_start(struct vdev_conn *c, uint64_t pgsize);
-void vdev_dirty_stop(struct vdev_conn *c);
-/* ORs the dirty state of [iova, iova + len) into bitmap, one bit per
- * pgsize unit from iova (pgsize a power of two, iova aligned to it), and
- * clears what it reported. Unmapped pages read as clean. */
-int vdev_dirty_report(struct vdev_conn *c, uint64_t iova, uint64_t len,
-                      uint64_t pgsize, uint64_t *bitmap);
+/* Dirty bits of [iova, iova + len) at pgsize (a power of two, iova aligned
+ * to it; any size relative to the logging page size) into out_len bytes
+ * (at least vdev_dirty_bitmap_bytes(len, pgsize); the rest zeroed). Reads
+ * and clears the log. Returns 0 or -errno. */
+int vdev_mig_dirty_bits(struct vdev_conn *c, uint64_t iova, uint64_t len,
+                        uint64_t pgsize, uint8_t *out, uint64_t out_len);
 
 /* ------------------------------------------------------------ legacy */
 

@@ -236,8 +236,7 @@ legacy_bitmap(struct vdev_conn *c, uint64_t iova, uint64_t size,
               const struct vfio_user_bitmap *bm, uint8_t *out)
 {
     struct vdev_migration *mig = c->dev->mig;
-    uint64_t pages, words, *tmp;
-    int rc;
+    uint64_t pages;
 
     if (!mig || !vdev_mig_logging(c))
         return -EINVAL;
@@ -249,19 +248,7 @@ legacy_bitmap(struct vdev_conn *c, uint64_t iova, uint64_t size,
     pages = size / bm->pgsize + !!(size % bm->pgsize);
     if (bm->size < pages / 8 + !!(pages % 8) || bm->size > VDEV_MIG_MAX_BITMAP)
         return -EINVAL;
-    words = pages / 64 + !!(pages % 64);
-    tmp = talloc_zero_array(c, uint64_t, words);
-    if (!tmp)
-        return -ENOMEM;
-    rc = vdev_dirty_report(c, iova, size, bm->pgsize, tmp);
-    if (rc == 0) {
-        if (pages % 64)
-            tmp[words - 1] &= (1ull << (pages % 64)) - 1;
-        memset(out, 0, bm->size);
-        memcpy(out, tmp, bm->size < words * 8 ? bm->size : words * 8);
-    }
-    talloc_free(tmp);
-    return rc;
+    return vdev_mig_dirty_bits(c, iova, size, bm->pgsize, out, bm->size);
 }
 
 int

@@ -246,16 +246,9 @@ feat_log_report(struct vdev_conn *c, struct vdev_msg *m,
     if (!d)
         return rc;
     memcpy(d, &rep, sizeof(rep));
-    {
-        uint64_t *bm = (uint64_t *)(void *)(d + sizeof(rep));
-        memset(bm, 0, words * 8);
-        rc = vdev_dirty_report(c, rep.iova, rep.length, rep.page_size, bm);
-        if (rc < 0)
-            return rc;
-        if (pages % 64) /* bits past the range are zero, whatever happened */
-            bm[words - 1] &= (1ull << (pages % 64)) - 1;
-    }
-    return 0;
+    /* dirty.c zeroes the bitmap past the range's bits. */
+    return vdev_mig_dirty_bits(c, rep.iova, rep.length, rep.page_size,
+                               d + sizeof(rep), words * 8);
 }
 
 int
