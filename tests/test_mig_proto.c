@@ -353,7 +353,8 @@ log_start(struct vdev_conn *c, uint64_t pgsize, const uint64_t *ranges,
     struct vfio_user_dma_logging_control ctl = { pgsize, nr, 0 };
 
     memcpy(buf, &ctl, 16);
-    memcpy(buf + 16, ranges, 16 * nr);
+    if (nr)
+        memcpy(buf + 16, ranges, 16 * nr);
     return feature(c, FSET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START, 8 + 16,
                    buf, 16 + 16 * nr, r);
 }
