@@ -123,3 +123,23 @@ mt_fix_crc(uint8_t *buf, size_t len)
     uint32_t c = mt_crc32c(buf, len - 4);
     memcpy(buf + len - 4, &c, 4);
 }
+
+struct mt_dev *
+mt_create_full(void *ctx, unsigned revision, const char *name,
+               uint64_t bar2_size)
+{
+    struct mt_dev *m = mt_create(ctx, revision, name);
+    const struct vdev_bar_desc bar0 = {
+        .kind = VDEV_BAR_MEM32, .size = 4096, .backed = true,
+    };
+    const struct vdev_bar_desc bar2 = {
+        .kind = VDEV_BAR_MEM32, .size = bar2_size, .backed = true,
+    };
+
+    if (!m || vdev_bar_add(m->dev, 0, &bar0) < 0 ||
+        vdev_cap_msix(m->dev, 0, 4, 0, 0, 0, 0x800) < 0)
+        return NULL;
+    if (bar2_size && vdev_bar_add(m->dev, 2, &bar2) < 0)
+        return NULL;
+    return m;
+}

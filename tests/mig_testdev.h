@@ -32,4 +32,9 @@ void mt_fill(struct mt_dev *m, unsigned seed);
 uint32_t mt_crc32c(const uint8_t *p, size_t len);
 void mt_fix_crc(uint8_t *buf, size_t len);
 
+/* With a 4 KiB backed BAR0 holding an MSI-X table (4 vectors) and PBA, and
+ * a backed BAR2 of bar2_size bytes (0: none). */
+struct mt_dev *mt_create_full(void *ctx, unsigned revision, const char *name,
+                              uint64_t bar2_size);
+
 #endif

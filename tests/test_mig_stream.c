@@ -565,3 +565,45 @@ Test(mig_stream, desc_checked)
     cr_assert_eq(vdev_set_migration(dev, &d), -EEXIST);
     talloc_free(ctx);
 }
+
+Test(mig_stream, msix_and_bar_memory_travel)
+{
+    void *ctx = talloc_new(NULL);
+    struct mt_dev *src = mt_create_full(ctx, 2, "mt", 8192);
+    struct mt_dev *dst = mt_create_full(ctx, 2, "mt", 8192);
+    struct mt_dev *other = mt_create_full(ctx, 2, "mt", 16384);
+    struct vdev_msix *sx, *dx;
+    uint8_t *bar, *buf;
+    size_t len;
+    struct snap s;
+
+    cr_assert_not_null(src);
+    cr_assert_not_null(dst);
+    cr_assert_not_null(other);
+    sx = &src->dev->irqs.msix;
+    dx = &dst->dev->irqs.msix;
+    cr_assert_eq(sx->nr_vectors, 4);
+    for (unsigned i = 0; i < 4 * 16; i++)
+        sx->table[i] = (uint8_t)(0x10 + i);
+    sx->table[1 * 16 + 12] = 0xff; /* reserved control bits set */
+    sx->pba[0] = 0xff;             /* bits past vector 3 set */
+    bar = vdev_bar_memory(src->dev, 2);
+    for (unsigned i = 0; i < 8192; i++)
+        bar[i] = (uint8_t)(i * 13);
+    save(src, &buf, &len);
+    cr_assert_eq(vdev_mig_stream_load(dst->dev, buf, len), 0);
+    cr_assert(memcmp(vdev_bar_memory(dst->dev, 2), bar, 8192) == 0);
+    cr_assert_eq(dx->pba[0], 0x0f, "pending bits beyond the vectors dropped");
+    for (unsigned v = 0; v < 4; v++) {
+        cr_assert(memcmp(dx->table + v * 16, sx->table + v * 16, 12) == 0);
+        cr_assert_eq(dx->table[v * 16 + 12], sx->table[v * 16 + 12] & 1);
+        cr_assert_eq(dx->table[v * 16 + 13] | dx->table[v * 16 + 14] |
+                     dx->table[v * 16 + 15], 0);
+    }
+    /* A device whose BAR2 differs in size cannot take this stream. */
+    take_snap(other, &s);
+    cr_assert_eq(vdev_mig_stream_load(other->dev, buf, len),
+                 -EPROTONOSUPPORT);
+    assert_unchanged(other, &s);
+    talloc_free(ctx);
+}
