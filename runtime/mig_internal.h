@@ -27,6 +27,7 @@ struct vdev_migration {
     struct vdev_dev *dev;
     struct vdev_mig_desc desc;
     unsigned *by_id;              /* field indexes sorted by id */
+    uint8_t *scratch;             /* candidate block for loads (kept) */
     uint32_t state;               /* enum vfio_device_mig_state */
     enum vdev_mig_generation gen; /* generation owning the session, or NONE */
     bool running;                 /* device may run (RUNNING, PRE_COPY) */

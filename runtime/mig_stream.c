@@ -553,9 +553,10 @@ parse_device(struct vdev_dev *dev, struct rd *s, struct cand *c, bool *seen)
 /* Parses and checks one stream starting at buf; *used gets its length. */
 static int
 parse_one(struct vdev_dev *dev, void *ctx, const uint8_t *buf, size_t len,
-          size_t *used, struct cand *c)
+          size_t *used, struct cand *c, uint8_t **blockp)
 {
     const struct vdev_mig_desc *d = &dev->mig->desc;
+    uint8_t *block = *blockp;
     struct rd r = { buf, len, 0 }, sec;
     bool *seen;
     int rc;
@@ -567,12 +568,22 @@ parse_one(struct vdev_dev *dev, void *ctx, const uint8_t *buf, size_t len,
     if ((rc = parse_section(dev, &r, SEC_RUNTIME, &sec)) < 0 ||
         (rc = parse_runtime(dev, &sec, c)) < 0)
         return rc;
-    c->block = talloc_zero_size(ctx, d->state_size ? d->state_size : 1);
+    /* Blocks are kept between loads: a large state is not faulted in and
+     * zeroed afresh each time. */
+    if (!block) {
+        block = talloc_size(dev->mig, d->state_size ? d->state_size : 1);
+        if (!block)
+            return -ENOMEM;
+        *blockp = block;
+    }
+    c->block = block;
     seen = talloc_zero_array(ctx, bool, d->nr_fields + 1);
-    if (!c->block || !seen)
+    if (!seen)
         return -ENOMEM;
     if (d->reset_values)
         d->reset_values(dev, c->block);
+    else
+        memset(c->block, 0, d->state_size);
     if ((rc = parse_section(dev, &r, SEC_DEVICE, &sec)) < 0 ||
         (rc = parse_device(dev, &sec, c, seen)) < 0)
         return rc;
@@ -641,10 +652,12 @@ vdev_mig_stream_load(struct vdev_dev *dev, const uint8_t *buf, size_t len)
     ctx = talloc_new(dev);
     if (!ctx)
         return -ENOMEM;
-    /* Every stream is checked in full; only the last one is installed. */
+    /* Every stream is checked in full; only the last one is installed
+     * (each reuses the candidate block: an earlier one is never needed). */
     while (off < len) {
         talloc_free_children(ctx);
-        rc = parse_one(dev, ctx, buf + off, len - off, &used, &c);
+        rc = parse_one(dev, ctx, buf + off, len - off, &used, &c,
+                       &dev->mig->scratch);
         if (rc < 0)
             break;
         off += used;
