@@ -183,6 +183,7 @@ legacy_access(struct vdev_dev *dev, void *opaque, uint64_t offset, void *buf,
     uint32_t width;
     int rc;
 
+    vdev_mig_release_idle(mig); /* a v2 client may have left */
     if (offset >= VDEV_MIG_V1_DATA_OFFSET) {
         if (offset - VDEV_MIG_V1_DATA_OFFSET >= VDEV_MIG_V1_WINDOW)
             return -EINVAL;

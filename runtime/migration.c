@@ -153,7 +153,7 @@ vdev_mig_resume_append(struct vdev_dev *dev, const void *data, size_t len)
 
     if (mig->state != ST_RESUMING)
         return -EINVAL;
-    if (len > limit - mig->in_len || mig->in_len > limit) {
+    if (mig->in_len > limit || len > limit - mig->in_len) {
         VDEV_LOG(dev, VDEV_LOG_ERROR,
                  "migration: resume data exceeds %zu bytes", limit);
         return -EFBIG;
@@ -187,6 +187,7 @@ log_active(const struct vdev_dev *dev)
 int
 vdev_mig_claim(struct vdev_migration *mig, enum vdev_mig_generation gen)
 {
+    vdev_mig_release_idle(mig);
     if (mig->gen != VDEV_MIG_NONE && mig->gen != gen)
         return -EBUSY;
     mig->gen = gen;

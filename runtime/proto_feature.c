@@ -185,7 +185,7 @@ feat_log_start(struct vdev_conn *c, struct vdev_msg *m,
         qsort(rg, ctl.num_ranges, sizeof(*rg), cmp_range);
         for (unsigned i = 0; i < ctl.num_ranges; i++) {
             if (!rg[i].length || rg[i].iova + rg[i].length - 1 < rg[i].iova ||
-                (i && rg[i - 1].iova + rg[i - 1].length > rg[i].iova)) {
+                (i && rg[i].iova - rg[i - 1].iova < rg[i - 1].length)) {
                 talloc_free(rg);
                 return -EINVAL;
             }

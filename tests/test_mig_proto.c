@@ -454,6 +454,14 @@ Test(mig_proto, dma_logging_start_checked)
     cr_assert_eq(log_start(c, 3 * PG, NULL, 0, &r), -EINVAL);
     cr_assert_eq(log_start(c, PG, overlap, 2, &r), -EINVAL);
     cr_assert_eq(log_start(c, PG, wrap, 1, &r), -EINVAL);
+    {
+        /* The first range ends exactly at 2^64; the second lies in it. */
+        const uint64_t top[] = { 0ull - 2 * PG, 2 * PG, 0ull - PG, PG };
+        cr_assert_eq(log_start(c, PG, top, 2, &r), -EINVAL);
+        cr_assert_eq(log_start(c, PG, top, 1, &r), 0);
+        cr_assert_eq(feature(c, FSET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP,
+                             8, NULL, 0, &r), 0);
+    }
     cr_assert_eq(log_start(c, PG, empty, 1, &r), -EINVAL);
     memcpy(big, &ctl, 16);
     cr_assert_eq(feature(c, FSET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START, 8,
@@ -648,5 +656,25 @@ Test(mig_proto, legacy_region_migration)
     cr_assert_eq(v1_wr(d, 0, VFIO_DEVICE_STATE_V1_RUNNING), 0);
     cr_assert(memcmp(&src->st, &dst->st, sizeof(src->st)) == 0);
     cr_assert_eq(v1_rd(d, 0), VFIO_DEVICE_STATE_V1_RUNNING);
+    talloc_free(ctx);
+}
+
+Test(mig_proto, generation_freed_when_its_client_leaves)
+{
+    void *ctx = talloc_new(NULL);
+    struct mt_dev *m = mt_create(ctx, 2, "mt");
+    struct vdev_conn *a = logging_conn(m), *b;
+    struct vdev_reply r;
+
+    cr_assert_eq(log_start(a, PG, NULL, 0, &r), 0);
+    cr_assert_eq(dirty_pages(a, VFIO_USER_DIRTY_PAGES_FLAG_START, 8, NULL, &r),
+                 -EBUSY);
+    /* The v2 client goes away (its maps and logging with it); a legacy
+     * client comes and may log and migrate. */
+    talloc_free(a);
+    b = logging_conn(m);
+    cr_assert_eq(dirty_pages(b, VFIO_USER_DIRTY_PAGES_FLAG_START, 8, NULL, &r),
+                 0);
+    cr_assert_eq(m->dev->mig->gen, VDEV_MIG_V1);
     talloc_free(ctx);
 }
