@@ -111,6 +111,7 @@ struct vdev_dma_map {
 
 struct vdev_dma {
     struct vdev_dma_map **maps; /* sorted by iova, non-overlapping */
+    uint64_t *iovas;            /* maps[i]->iova: searched in cache */
     unsigned nr_maps;
     unsigned cap_maps;
     uint32_t next_id;

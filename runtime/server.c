@@ -511,6 +511,10 @@ handle_events(struct vdev_dev *dev, const struct epoll_event *ev, int n)
             if (rc < 0)
                 drop_client(dev, rc);
             break;
+        default:
+            if (ev[i].data.u32 >= VDEV_EV_MGMT)
+                vdev_mgmt_dispatch(dev, ev[i].data.u32);
+            break;
         }
     }
     return stop;
