@@ -17,9 +17,9 @@ struct bstate {
 };
 
 static const struct vdev_mig_field fields[] = {
-    { "ctrl", 0x1001u, 1, offsetof(struct bstate, ctrl), 4 },
-    { "mode", 0x1002u, 1, offsetof(struct bstate, mode), 4 },
-    { "blob", 0x1003u, 1, offsetof(struct bstate, blob), STATE_BYTES - 8 },
+    {"ctrl", 0x1001u, 1, offsetof(struct bstate, ctrl), 4},
+    {"mode", 0x1002u, 1, offsetof(struct bstate, mode), 4},
+    {"blob", 0x1003u, 1, offsetof(struct bstate, blob), STATE_BYTES - 8},
 };
 
 static int
@@ -31,12 +31,17 @@ check(struct vdev_dev *dev, const void *cand)
 static struct vdev_dev *
 make(void *ctx, struct bstate *st)
 {
-    static const struct vdev_pci_ident id = { .vendor_id = 0x1b36,
-                                              .device_id = 0x11 };
+    static const struct vdev_pci_ident id = {.vendor_id = 0x1b36,
+                                             .device_id = 0x11};
     struct vdev_dev *dev = vdev_dev_create(ctx, "bench", &id);
     struct vdev_mig_desc d = {
-        .device = "bench", .version = 1, .fields = fields, .nr_fields = 3,
-        .state = st, .state_size = sizeof(*st), .validate = check,
+        .device = "bench",
+        .version = 1,
+        .fields = fields,
+        .nr_fields = 3,
+        .state = st,
+        .state_size = sizeof(*st),
+        .validate = check,
     };
     if (!dev || vdev_set_migration(dev, &d) < 0)
         return NULL;
@@ -96,11 +101,12 @@ main(void)
     }
     t_copy = (now() - t0) / ROUNDS;
     printf("state stream save+load, 1 MiB state: %.1f us per round trip, "
-           "%.2f GiB/s\n", t_stream * 1e6,
-           (double)STATE_BYTES / t_stream / (1 << 30));
+           "%.2f GiB/s\n",
+           t_stream * 1e6, (double)STATE_BYTES / t_stream / (1 << 30));
     printf("plain memcpy out+in of the same bytes: %.1f us, %.2f GiB/s "
-           "(stream/memcpy time ratio %.2f)\n", t_copy * 1e6,
-           (double)STATE_BYTES / t_copy / (1 << 30), t_stream / t_copy);
+           "(stream/memcpy time ratio %.2f)\n",
+           t_copy * 1e6, (double)STATE_BYTES / t_copy / (1 << 30),
+           t_stream / t_copy);
     talloc_free(ctx);
     return sink == 0xff ? 0 : 0;
 }

@@ -26,10 +26,12 @@ state_feature(struct vdev_client *cl, uint32_t flags, uint32_t *state)
     struct {
         struct vfio_user_device_feature h;
         struct vfio_device_feature_mig_state st;
-    } __attribute__((packed)) req = {
-        { sizeof(req), flags | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE },
-        { *state, -1 },
-    }, rep;
+    } __attribute__((packed)) req =
+        {
+            {sizeof(req), flags | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE},
+            {*state, -1},
+        },
+                              rep;
     size_t len;
     int rc;
 
@@ -69,7 +71,7 @@ read_stream(struct vdev_client *cl,
             int (*sink)(void *opaque, const void *p, size_t n), void *opaque)
 {
     uint32_t chunk = chunk_size(cl);
-    struct vfio_user_mig_data req = { (uint32_t)sizeof(req) + chunk, chunk };
+    struct vfio_user_mig_data req = {(uint32_t)sizeof(req) + chunk, chunk};
     uint8_t *rep = malloc(sizeof(req) + chunk);
     int rc = 0;
 
@@ -129,8 +131,8 @@ file_sink(void *opaque, const void *p, size_t n)
 }
 
 static int
-save(struct vdev_client *cl,
-     int (*sink)(void *opaque, const void *p, size_t n), void *opaque)
+save(struct vdev_client *cl, int (*sink)(void *opaque, const void *p, size_t n),
+     void *opaque)
 {
     int rc = vdev_client_mig_set_state(cl, VFIO_DEVICE_STATE_STOP_COPY);
 
@@ -146,7 +148,7 @@ int
 vdev_client_mig_save(struct vdev_client *cl, void *mem_ctx, uint8_t **buf,
                      size_t *len)
 {
-    struct membuf b = { mem_ctx, NULL, 0 };
+    struct membuf b = {mem_ctx, NULL, 0};
     int rc = save(cl, mem_sink, &b);
 
     if (rc < 0) {
@@ -171,7 +173,7 @@ vdev_client_mig_save_file(struct vdev_client *cl, FILE *f)
 static int
 write_chunk(struct vdev_client *cl, uint8_t *msg, const void *p, size_t n)
 {
-    struct vfio_user_mig_data h = { (uint32_t)sizeof(h), (uint32_t)n };
+    struct vfio_user_mig_data h = {(uint32_t)sizeof(h), (uint32_t)n};
 
     memcpy(msg, &h, sizeof(h));
     memcpy(msg + sizeof(h), p, n);

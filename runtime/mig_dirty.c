@@ -57,8 +57,8 @@ vdev_mig_dirty_bits(struct vdev_conn *c, uint64_t iova, uint64_t len,
             break;
         for (uint64_t w = 0; w < (n + 63) / 64; w++) {
             for (uint64_t v = tmp[w]; v; v &= v - 1) {
-                uint64_t pa = a + ((w * 64 + (unsigned)__builtin_ctzll(v))
-                                   << ls);
+                uint64_t pa =
+                    a + ((w * 64 + (unsigned)__builtin_ctzll(v)) << ls);
                 uint64_t lo = pa < iova ? iova : pa;
                 uint64_t hi = pa + (lp - 1) > last ? last : pa + (lp - 1);
                 uint64_t b0 = (lo - iova) >> ps, b1 = (hi - iova) >> ps;

@@ -43,7 +43,7 @@ struct vdev_migration {
     int v1_region;
     bool v1_chunk_open;
     size_t v1_chunk_len;
-    uint8_t *v1_window;           /* VDEV_MIG_V1_WINDOW bytes, lazily */
+    uint8_t *v1_window; /* VDEV_MIG_V1_WINDOW bytes, lazily */
 
     /* Dirty logging: who started it and, for v2, which ranges. */
     struct vdev_conn *log_conn;
@@ -77,8 +77,7 @@ int vdev_mig_claim(struct vdev_migration *mig, enum vdev_mig_generation gen);
 /* Gives the session up when nothing is in progress any more. */
 void vdev_mig_release_idle(struct vdev_migration *mig);
 /* Appends client data while RESUMING; bounded. */
-int vdev_mig_resume_append(struct vdev_dev *dev, const void *data,
-                           size_t len);
+int vdev_mig_resume_append(struct vdev_dev *dev, const void *data, size_t len);
 /* Next bytes of the saved stream; returns how many were copied. */
 size_t vdev_mig_take(struct vdev_migration *mig, void *buf, size_t max);
 bool vdev_mig_is_saving(uint32_t state);

@@ -138,7 +138,8 @@ reg_write(struct vdev_dev *dev, uint64_t off, uint64_t val)
         chunk_consume(mig);
         return vdev_mig_set_state(dev, target, VDEV_MIG_V1);
     case OFF_DATA_SIZE:
-        if (mig->state != VFIO_DEVICE_STATE_RESUMING || val > VDEV_MIG_V1_WINDOW)
+        if (mig->state != VFIO_DEVICE_STATE_RESUMING ||
+            val > VDEV_MIG_V1_WINDOW)
             return -EINVAL;
         if (!val)
             return 0;
@@ -189,16 +190,17 @@ legacy_access(struct vdev_dev *dev, void *opaque, uint64_t offset, void *buf,
             return -EINVAL;
         if (mig->gen == VDEV_MIG_V2)
             return -EBUSY;
-        return window_access(mig, offset - VDEV_MIG_V1_DATA_OFFSET, buf,
-                             count, is_write);
+        return window_access(mig, offset - VDEV_MIG_V1_DATA_OFFSET, buf, count,
+                             is_write);
     }
     width = offset < OFF_PENDING ? 4 : 8;
-    if (offset % width || count != width || offset >= sizeof(
-            struct vfio_device_migration_info))
+    if (offset % width || count != width ||
+        offset >= sizeof(struct vfio_device_migration_info))
         return -EINVAL;
     /* Reads that advance the stream belong to the session's owner. */
-    if ((is_write || (offset >= OFF_PENDING && vdev_mig_is_saving(mig->state)))
-        && mig->gen == VDEV_MIG_V2)
+    if ((is_write ||
+         (offset >= OFF_PENDING && vdev_mig_is_saving(mig->state))) &&
+        mig->gen == VDEV_MIG_V2)
         return -EBUSY;
     if (!is_write) {
         if ((rc = reg_read(mig, offset, &val)) < 0)
@@ -213,10 +215,10 @@ legacy_access(struct vdev_dev *dev, void *opaque, uint64_t offset, void *buf,
 int
 vdev_mig_legacy_init(struct vdev_dev *dev)
 {
-    int idx = vdev_region_add_typed(dev, VFIO_REGION_TYPE_MIGRATION_DEPRECATED,
-                                    VFIO_REGION_SUBTYPE_MIGRATION_DEPRECATED,
-                                    VDEV_MIG_V1_REGION_SIZE, legacy_access,
-                                    dev->mig);
+    int idx =
+        vdev_region_add_typed(dev, VFIO_REGION_TYPE_MIGRATION_DEPRECATED,
+                              VFIO_REGION_SUBTYPE_MIGRATION_DEPRECATED,
+                              VDEV_MIG_V1_REGION_SIZE, legacy_access, dev->mig);
     if (idx < 0)
         return idx;
     dev->mig->v1_region = idx;

@@ -128,8 +128,7 @@ crc_hw(uint32_t crc, const uint8_t *p, size_t len)
             c1 = __builtin_ia32_crc32di(c1, v1);
             c2 = __builtin_ia32_crc32di(c2, v2);
         }
-        c = shift_block(shift_block((uint32_t)c) ^ (uint32_t)c1) ^
-            (uint32_t)c2;
+        c = shift_block(shift_block((uint32_t)c) ^ (uint32_t)c1) ^ (uint32_t)c2;
     }
     c = hw_run(c, p, len);
     p += len & ~(size_t)7;
@@ -220,18 +219,18 @@ rt_plan(const struct vdev_dev *dev, struct rt_plan *plan)
 {
     unsigned n = 0;
 
-    plan[n++] = (struct rt_plan){ RT_CONFIG, VDEV_CONFIG_SIZE };
-    plan[n++] = (struct rt_plan){ RT_INTX, 1 };
-    plan[n++] = (struct rt_plan){ RT_LEVELS, 4 };
-    plan[n++] = (struct rt_plan){ RT_MSI_PENDING, 4 };
+    plan[n++] = (struct rt_plan){RT_CONFIG, VDEV_CONFIG_SIZE};
+    plan[n++] = (struct rt_plan){RT_INTX, 1};
+    plan[n++] = (struct rt_plan){RT_LEVELS, 4};
+    plan[n++] = (struct rt_plan){RT_MSI_PENDING, 4};
     if (msix_table_size(dev)) {
-        plan[n++] = (struct rt_plan){ RT_MSIX_TABLE, msix_table_size(dev) };
-        plan[n++] = (struct rt_plan){ RT_MSIX_PBA, msix_pba_size(dev) };
+        plan[n++] = (struct rt_plan){RT_MSIX_TABLE, msix_table_size(dev)};
+        plan[n++] = (struct rt_plan){RT_MSIX_PBA, msix_pba_size(dev)};
     }
     for (unsigned i = 0; i < VDEV_NR_BARS; i++)
         if (bar_travels(dev, i))
-            plan[n++] = (struct rt_plan){ RT_BAR0 + i,
-                                          (uint32_t)dev->regions[i].size };
+            plan[n++] =
+                (struct rt_plan){RT_BAR0 + i, (uint32_t)dev->regions[i].size};
     return n;
 }
 
@@ -389,13 +388,13 @@ struct cand {
     uint32_t levels, msi_pending;
     const uint8_t *msix_table, *msix_pba;
     const uint8_t *bar[VDEV_NR_BARS];
-    uint8_t *block;      /* device state block */
+    uint8_t *block; /* device state block */
 };
 
-#define FAIL(err, ...)                                                        \
-    do {                                                                      \
-        VDEV_LOG(dev, VDEV_LOG_ERROR, "migration stream: " __VA_ARGS__);      \
-        return (err);                                                         \
+#define FAIL(err, ...)                                                         \
+    do {                                                                       \
+        VDEV_LOG(dev, VDEV_LOG_ERROR, "migration stream: " __VA_ARGS__);       \
+        return (err);                                                          \
     } while (0)
 
 static int
@@ -412,8 +411,8 @@ parse_header(struct vdev_dev *dev, struct rd *r, struct cand *c)
     if (magic != STREAM_MAGIC)
         FAIL(-EPROTO, "bad magic 0x%08x", magic);
     if (format != STREAM_FORMAT)
-        FAIL(-EPROTONOSUPPORT, "stream format %u, this build reads %u",
-             format, STREAM_FORMAT);
+        FAIL(-EPROTONOSUPPORT, "stream format %u, this build reads %u", format,
+             STREAM_FORMAT);
     if (flags)
         FAIL(-EPROTO, "unknown header flags 0x%x", flags);
     if (total < MIN_STREAM || total > r->len)
@@ -431,8 +430,8 @@ parse_header(struct vdev_dev *dev, struct rd *r, struct cand *c)
     if (memchr(name, 0, name_len))
         FAIL(-EPROTO, "device name with a NUL byte");
     if (strcmp(name, want))
-        FAIL(-EPROTONOSUPPORT, "stream is for device '%s', this is '%s'",
-             name, want);
+        FAIL(-EPROTONOSUPPORT, "stream is for device '%s', this is '%s'", name,
+             want);
     if (!get32(r, &c->version))
         FAIL(-EPROTO, "truncated header");
     if (c->version > dev->mig->desc.version)
@@ -446,8 +445,7 @@ parse_header(struct vdev_dev *dev, struct rd *r, struct cand *c)
 
 /* Reads a section header; the section's bytes become sub. */
 static int
-parse_section(struct vdev_dev *dev, struct rd *r, uint32_t want,
-              struct rd *sub)
+parse_section(struct vdev_dev *dev, struct rd *r, uint32_t want, struct rd *sub)
 {
     uint32_t id, len;
 
@@ -482,7 +480,7 @@ parse_runtime(struct vdev_dev *dev, struct rd *s, struct cand *c)
 {
     struct rt_plan plan[RT_PLAN_MAX];
     unsigned nr_plan = rt_plan(dev, plan);
-    bool seen[RT_PLAN_MAX] = { false };
+    bool seen[RT_PLAN_MAX] = {false};
     int rc;
 
     while (s->off < s->len) {
@@ -537,9 +535,12 @@ parse_runtime(struct vdev_dev *dev, struct rd *s, struct cand *c)
             FAIL(-EPROTO, "runtime field 0x%x missing", plan[k].id);
     /* The stream must describe the same PCI function: IDs, revision, class,
      * subsystem. The rest of the read-only bits stay ours (see commit). */
-    static const struct { unsigned off, len; } ident[] = {
-        { PCI_VENDOR_ID, 4 }, { PCI_CLASS_REVISION, 4 },
-        { PCI_SUBSYSTEM_VENDOR_ID, 4 },
+    static const struct {
+        unsigned off, len;
+    } ident[] = {
+        {PCI_VENDOR_ID, 4},
+        {PCI_CLASS_REVISION, 4},
+        {PCI_SUBSYSTEM_VENDOR_ID, 4},
     };
     for (unsigned i = 0; i < sizeof(ident) / sizeof(ident[0]); i++)
         if (memcmp(c->cfg + ident[i].off, dev->cfg.data + ident[i].off,
@@ -604,8 +605,10 @@ parse_device(struct vdev_dev *dev, struct rd *s, struct cand *c, bool *seen)
         if (seen[k])
             continue;
         if (d->fields[k].since <= c->version)
-            FAIL(-EPROTO, "field '%s' (since %u) missing from a version %u "
-                 "stream", d->fields[k].name, d->fields[k].since, c->version);
+            FAIL(-EPROTO,
+                 "field '%s' (since %u) missing from a version %u "
+                 "stream",
+                 d->fields[k].name, d->fields[k].since, c->version);
         /* Added after the stream's version: keeps its reset value. */
     }
     return 0;
@@ -618,7 +621,7 @@ parse_one(struct vdev_dev *dev, void *ctx, const uint8_t *buf, size_t len,
 {
     const struct vdev_mig_desc *d = &dev->mig->desc;
     uint8_t *block = *blockp;
-    struct rd r = { buf, len, 0 }, sec;
+    struct rd r = {buf, len, 0}, sec;
     bool *seen;
     int rc;
 
@@ -728,7 +731,7 @@ vdev_mig_stream_load(struct vdev_dev *dev, const uint8_t *buf, size_t len)
         commit(dev, &c);
     talloc_free(ctx);
     if (rc == 0)
-        VDEV_LOG(dev, VDEV_LOG_INFO, "migration stream: loaded (%u part%s)",
-                 nr, nr == 1 ? "" : "s");
+        VDEV_LOG(dev, VDEV_LOG_INFO, "migration stream: loaded (%u part%s)", nr,
+                 nr == 1 ? "" : "s");
     return rc;
 }

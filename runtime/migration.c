@@ -35,30 +35,45 @@ enum {
  * So PRE_COPY -> STOP goes through RUNNING (not STOP_COPY), RUNNING ->
  * STOP_COPY through STOP, and STOP_COPY -> PRE_COPY does not exist. */
 static const uint8_t next_step[ST_LIMIT][ST_LIMIT] = {
-    [ST_STOP] = {
-        [ST_STOP] = ST_STOP, [ST_RUNNING] = ST_RUNNING,
-        [ST_STOP_COPY] = ST_STOP_COPY, [ST_RESUMING] = ST_RESUMING,
-        [ST_PRE_COPY] = ST_RUNNING,
-    },
-    [ST_RUNNING] = {
-        [ST_STOP] = ST_STOP, [ST_RUNNING] = ST_RUNNING,
-        [ST_STOP_COPY] = ST_STOP, [ST_RESUMING] = ST_STOP,
-        [ST_PRE_COPY] = ST_PRE_COPY,
-    },
-    [ST_STOP_COPY] = {
-        [ST_STOP] = ST_STOP, [ST_RUNNING] = ST_STOP,
-        [ST_STOP_COPY] = ST_STOP_COPY, [ST_RESUMING] = ST_STOP,
-    },
-    [ST_RESUMING] = {
-        [ST_STOP] = ST_STOP, [ST_RUNNING] = ST_STOP,
-        [ST_STOP_COPY] = ST_STOP, [ST_RESUMING] = ST_RESUMING,
-        [ST_PRE_COPY] = ST_STOP,
-    },
-    [ST_PRE_COPY] = {
-        [ST_STOP] = ST_RUNNING, [ST_RUNNING] = ST_RUNNING,
-        [ST_STOP_COPY] = ST_STOP_COPY, [ST_RESUMING] = ST_RUNNING,
-        [ST_PRE_COPY] = ST_PRE_COPY,
-    },
+    [ST_STOP] =
+        {
+            [ST_STOP] = ST_STOP,
+            [ST_RUNNING] = ST_RUNNING,
+            [ST_STOP_COPY] = ST_STOP_COPY,
+            [ST_RESUMING] = ST_RESUMING,
+            [ST_PRE_COPY] = ST_RUNNING,
+        },
+    [ST_RUNNING] =
+        {
+            [ST_STOP] = ST_STOP,
+            [ST_RUNNING] = ST_RUNNING,
+            [ST_STOP_COPY] = ST_STOP,
+            [ST_RESUMING] = ST_STOP,
+            [ST_PRE_COPY] = ST_PRE_COPY,
+        },
+    [ST_STOP_COPY] =
+        {
+            [ST_STOP] = ST_STOP,
+            [ST_RUNNING] = ST_STOP,
+            [ST_STOP_COPY] = ST_STOP_COPY,
+            [ST_RESUMING] = ST_STOP,
+        },
+    [ST_RESUMING] =
+        {
+            [ST_STOP] = ST_STOP,
+            [ST_RUNNING] = ST_STOP,
+            [ST_STOP_COPY] = ST_STOP,
+            [ST_RESUMING] = ST_RESUMING,
+            [ST_PRE_COPY] = ST_STOP,
+        },
+    [ST_PRE_COPY] =
+        {
+            [ST_STOP] = ST_RUNNING,
+            [ST_RUNNING] = ST_RUNNING,
+            [ST_STOP_COPY] = ST_STOP_COPY,
+            [ST_RESUMING] = ST_RUNNING,
+            [ST_PRE_COPY] = ST_PRE_COPY,
+        },
 };
 
 static bool
@@ -280,8 +295,8 @@ static const char *
 state_name(uint32_t s)
 {
     static const char *const names[] = {
-        "ERROR", "STOP", "RUNNING", "STOP_COPY", "RESUMING", "RUNNING_P2P",
-        "PRE_COPY", "PRE_COPY_P2P",
+        "ERROR",    "STOP",        "RUNNING",  "STOP_COPY",
+        "RESUMING", "RUNNING_P2P", "PRE_COPY", "PRE_COPY_P2P",
     };
     return s < ST_LIMIT ? names[s] : "?";
 }
@@ -294,36 +309,36 @@ arc(struct vdev_dev *dev, uint32_t from, uint32_t to)
     int rc = 0;
 
     switch (from * ST_LIMIT + to) {
-    case ST_RUNNING * ST_LIMIT + ST_STOP:
+    case ST_RUNNING *ST_LIMIT + ST_STOP:
         mig->running = false;
         break;
-    case ST_STOP_COPY * ST_LIMIT + ST_STOP:
+    case ST_STOP_COPY *ST_LIMIT + ST_STOP:
         drop_out(mig);
         break;
-    case ST_RESUMING * ST_LIMIT + ST_STOP:
+    case ST_RESUMING *ST_LIMIT + ST_STOP:
         rc = vdev_mig_stream_load(dev, mig->in, mig->in_len);
         /* The device is unchanged and stays RESUMING; the data is dropped
          * so the client can send a good stream or reset the device. */
         drop_in(mig);
         break;
-    case ST_PRE_COPY * ST_LIMIT + ST_RUNNING:
+    case ST_PRE_COPY *ST_LIMIT + ST_RUNNING:
         drop_out(mig);
         break;
-    case ST_STOP * ST_LIMIT + ST_RUNNING:
+    case ST_STOP *ST_LIMIT + ST_RUNNING:
         device_resume(dev);
         break;
-    case ST_RUNNING * ST_LIMIT + ST_PRE_COPY:
-    case ST_STOP * ST_LIMIT + ST_STOP_COPY:
+    case ST_RUNNING *ST_LIMIT + ST_PRE_COPY:
+    case ST_STOP *ST_LIMIT + ST_STOP_COPY:
         drop_out(mig);
         rc = snapshot(dev);
         break;
-    case ST_PRE_COPY * ST_LIMIT + ST_STOP_COPY:
+    case ST_PRE_COPY *ST_LIMIT + ST_STOP_COPY:
         mig->running = false;
         rc = snapshot(dev);
         if (rc < 0)
             mig->running = true;
         break;
-    case ST_STOP * ST_LIMIT + ST_RESUMING:
+    case ST_STOP *ST_LIMIT + ST_RESUMING:
         drop_in(mig);
         break;
     default:
@@ -454,8 +469,10 @@ vdev_set_migration(struct vdev_dev *dev, const struct vdev_mig_desc *desc)
     for (unsigned i = 1; i < desc->nr_fields; i++)
         if (desc->fields[mig->by_id[i]].id ==
             desc->fields[mig->by_id[i - 1]].id) {
-            VDEV_LOG(dev, VDEV_LOG_ERROR, "migration: fields '%s' and '%s' "
-                     "share id 0x%08x", desc->fields[mig->by_id[i]].name,
+            VDEV_LOG(dev, VDEV_LOG_ERROR,
+                     "migration: fields '%s' and '%s' "
+                     "share id 0x%08x",
+                     desc->fields[mig->by_id[i]].name,
                      desc->fields[mig->by_id[i - 1]].name,
                      desc->fields[mig->by_id[i]].id);
             talloc_free(mig);

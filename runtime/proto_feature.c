@@ -24,8 +24,8 @@
 
 #include "mig_internal.h"
 
-#define FEAT_OPS                                                              \
-    (VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET |                      \
+#define FEAT_OPS                                                               \
+    (VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET |                       \
      VFIO_DEVICE_FEATURE_PROBE)
 #define MIN_LOG_PAGE 4096u
 
@@ -202,8 +202,7 @@ feat_log_start(struct vdev_conn *c, struct vdev_msg *m,
 }
 
 static bool
-in_logged_ranges(const struct vdev_migration *mig, uint64_t iova,
-                 uint64_t len)
+in_logged_ranges(const struct vdev_migration *mig, uint64_t iova, uint64_t len)
 {
     if (!mig->nr_log_ranges)
         return true;

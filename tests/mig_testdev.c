@@ -16,13 +16,15 @@ mt_fnv1a(const char *s)
     return h;
 }
 
-#define F(n, member, since_)                                                  \
-    { n, 0, since_, offsetof(struct mt_state, member),                        \
-      sizeof(((struct mt_state *)0)->member) }
+#define F(n, member, since_)                                                   \
+    {                                                                          \
+        n, 0, since_, offsetof(struct mt_state, member),                       \
+            sizeof(((struct mt_state *)0)->member)                             \
+    }
 
 static struct vdev_mig_field fields_v2[] = {
-    F("ctrl", ctrl, 1),     F("state.counter", counter, 1),
-    F("state.mode", mode, 1), F("state.buf", buf, 1),
+    F("ctrl", ctrl, 1),         F("state.counter", counter, 1),
+    F("state.mode", mode, 1),   F("state.buf", buf, 1),
     F("state.added", added, 2),
 };
 
@@ -66,7 +68,9 @@ struct mt_dev *
 mt_create(void *ctx, unsigned revision, const char *name)
 {
     static const struct vdev_pci_ident ident = {
-        .vendor_id = 0x1b36, .device_id = 0x1234, .class_code = 0xff0000,
+        .vendor_id = 0x1b36,
+        .device_id = 0x1234,
+        .class_code = 0xff0000,
     };
     struct mt_dev *m = talloc_zero(ctx, struct mt_dev);
     struct vdev_mig_desc d = {
@@ -130,10 +134,14 @@ mt_create_full(void *ctx, unsigned revision, const char *name,
 {
     struct mt_dev *m = mt_create(ctx, revision, name);
     const struct vdev_bar_desc bar0 = {
-        .kind = VDEV_BAR_MEM32, .size = 4096, .backed = true,
+        .kind = VDEV_BAR_MEM32,
+        .size = 4096,
+        .backed = true,
     };
     const struct vdev_bar_desc bar2 = {
-        .kind = VDEV_BAR_MEM32, .size = bar2_size, .backed = true,
+        .kind = VDEV_BAR_MEM32,
+        .size = bar2_size,
+        .backed = true,
     };
 
     if (!m || vdev_bar_add(m->dev, 0, &bar0) < 0 ||

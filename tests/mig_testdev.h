@@ -11,16 +11,16 @@
 struct mt_state {
     uint32_t ctrl;
     uint64_t counter;
-    uint8_t mode;       /* 0..3; validate refuses more */
+    uint8_t mode; /* 0..3; validate refuses more */
     uint8_t buf[16];
-    uint32_t added;     /* since 2; reset value 0x55 */
+    uint32_t added; /* since 2; reset value 0x55 */
 };
 
 struct mt_dev {
     struct vdev_dev *dev;
     struct mt_state st;
     unsigned post_loads;
-    char log[4096];     /* DEBUG log lines, newest last */
+    char log[4096]; /* DEBUG log lines, newest last */
 };
 
 /* revision: 1, 2 or 3; name: device name written in streams. */

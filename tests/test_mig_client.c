@@ -32,8 +32,8 @@ mini_serve(void *arg)
     c->negotiated = true;
     s->m->dev->conn = c;
     while (raw_recv(s->fd, &in) == 0) {
-        struct vdev_msg msg = { &in.hdr, in.payload, in.len, NULL, 0 };
-        struct vdev_reply r = { 0 };
+        struct vdev_msg msg = {&in.hdr, in.payload, in.len, NULL, 0};
+        struct vdev_reply r = {0};
         vdev_handler_fn *fn = NULL;
         int rc;
 
@@ -50,7 +50,8 @@ mini_serve(void *arg)
         }
         rc = fn ? fn(c, &msg, &r) : -ENOSYS;
         struct vfio_user_header h = {
-            .msg_id = in.hdr.msg_id, .cmd = in.hdr.cmd,
+            .msg_id = in.hdr.msg_id,
+            .cmd = in.hdr.cmd,
             .msg_size = 16 + (rc ? 0 : r.len),
             .flags = VFIO_USER_F_TYPE_REPLY | (rc ? VFIO_USER_F_ERROR : 0),
             .error_no = rc ? (uint32_t)-rc : 0,
@@ -91,7 +92,8 @@ mini_stop(struct mini *s, struct vdev_client *cl)
 Test(mig_client, save_and_load_through_messages)
 {
     void *ctx = talloc_new(NULL);
-    struct mt_dev *src = mt_create(ctx, 1, "mt"), *dst = mt_create(ctx, 2, "mt");
+    struct mt_dev *src = mt_create(ctx, 1, "mt"),
+                  *dst = mt_create(ctx, 2, "mt");
     struct mini ss, sd;
     struct vdev_client *cs, *cd;
     uint8_t *buf;
@@ -126,7 +128,8 @@ Test(mig_client, save_and_load_through_messages)
 Test(mig_client, files_and_refusal)
 {
     void *ctx = talloc_new(NULL);
-    struct mt_dev *src = mt_create(ctx, 2, "mt"), *dst = mt_create(ctx, 1, "mt");
+    struct mt_dev *src = mt_create(ctx, 2, "mt"),
+                  *dst = mt_create(ctx, 1, "mt");
     struct mini ss, sd;
     struct vdev_client *cs, *cd;
     struct mt_state before;
@@ -149,8 +152,8 @@ Test(mig_client, files_and_refusal)
     cr_assert(memcmp(&before, &dst->st, sizeof(before)) == 0);
     cr_assert_eq(vdev_client_mig_get_state(cd, &st), 0);
     cr_assert_eq(st, VFIO_DEVICE_STATE_RESUMING);
-    cr_assert_lt(vdev_client_mig_set_state(cd, VFIO_DEVICE_STATE_PRE_COPY),
-                 0, "no data to load: refused on the way");
+    cr_assert_lt(vdev_client_mig_set_state(cd, VFIO_DEVICE_STATE_PRE_COPY), 0,
+                 "no data to load: refused on the way");
     mini_stop(&sd, cd);
     fclose(f);
     talloc_free(ctx);

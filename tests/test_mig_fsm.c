@@ -16,8 +16,7 @@ enum {
     PRE_COPY = VFIO_DEVICE_STATE_PRE_COPY,
 };
 
-static const uint32_t states[] = { STOP, RUNNING, STOP_COPY, RESUMING,
-                                   PRE_COPY };
+static const uint32_t states[] = {STOP, RUNNING, STOP_COPY, RESUMING, PRE_COPY};
 
 static int
 set(struct mt_dev *m, uint32_t s)
@@ -69,11 +68,16 @@ static const char *
 name(uint32_t s)
 {
     switch (s) {
-    case STOP: return "STOP";
-    case RUNNING: return "RUNNING";
-    case STOP_COPY: return "STOP_COPY";
-    case RESUMING: return "RESUMING";
-    case PRE_COPY: return "PRE_COPY";
+    case STOP:
+        return "STOP";
+    case RUNNING:
+        return "RUNNING";
+    case STOP_COPY:
+        return "STOP_COPY";
+    case RESUMING:
+        return "RESUMING";
+    case PRE_COPY:
+        return "PRE_COPY";
     }
     return "?";
 }
@@ -82,26 +86,26 @@ static const struct {
     uint32_t from, to;
     const char *path; /* NULL: refused */
 } arcs[] = {
-    { STOP, RUNNING, "RUNNING" },
-    { STOP, STOP_COPY, "STOP_COPY" },
-    { STOP, RESUMING, "RESUMING" },
-    { STOP, PRE_COPY, "RUNNING PRE_COPY" },
-    { RUNNING, STOP, "STOP" },
-    { RUNNING, STOP_COPY, "STOP STOP_COPY" },
-    { RUNNING, RESUMING, "STOP RESUMING" },
-    { RUNNING, PRE_COPY, "PRE_COPY" },
-    { STOP_COPY, STOP, "STOP" },
-    { STOP_COPY, RUNNING, "STOP RUNNING" },
-    { STOP_COPY, RESUMING, "STOP RESUMING" },
-    { STOP_COPY, PRE_COPY, NULL },
-    { RESUMING, STOP, "STOP" },
-    { RESUMING, RUNNING, "STOP RUNNING" },
-    { RESUMING, STOP_COPY, "STOP STOP_COPY" },
-    { RESUMING, PRE_COPY, "STOP RUNNING PRE_COPY" },
-    { PRE_COPY, RUNNING, "RUNNING" },
-    { PRE_COPY, STOP, "RUNNING STOP" },
-    { PRE_COPY, STOP_COPY, "STOP_COPY" },
-    { PRE_COPY, RESUMING, "RUNNING STOP RESUMING" },
+    {STOP, RUNNING, "RUNNING"},
+    {STOP, STOP_COPY, "STOP_COPY"},
+    {STOP, RESUMING, "RESUMING"},
+    {STOP, PRE_COPY, "RUNNING PRE_COPY"},
+    {RUNNING, STOP, "STOP"},
+    {RUNNING, STOP_COPY, "STOP STOP_COPY"},
+    {RUNNING, RESUMING, "STOP RESUMING"},
+    {RUNNING, PRE_COPY, "PRE_COPY"},
+    {STOP_COPY, STOP, "STOP"},
+    {STOP_COPY, RUNNING, "STOP RUNNING"},
+    {STOP_COPY, RESUMING, "STOP RESUMING"},
+    {STOP_COPY, PRE_COPY, NULL},
+    {RESUMING, STOP, "STOP"},
+    {RESUMING, RUNNING, "STOP RUNNING"},
+    {RESUMING, STOP_COPY, "STOP STOP_COPY"},
+    {RESUMING, PRE_COPY, "STOP RUNNING PRE_COPY"},
+    {PRE_COPY, RUNNING, "RUNNING"},
+    {PRE_COPY, STOP, "RUNNING STOP"},
+    {PRE_COPY, STOP_COPY, "STOP_COPY"},
+    {PRE_COPY, RESUMING, "RUNNING STOP RESUMING"},
 };
 
 static void
@@ -168,8 +172,12 @@ Test(mig_fsm, same_state_is_a_no_op)
 Test(mig_fsm, illegal_targets_refused_state_unchanged)
 {
     static const uint32_t bad[] = {
-        VFIO_DEVICE_STATE_ERROR, VFIO_DEVICE_STATE_RUNNING_P2P,
-        VFIO_DEVICE_STATE_PRE_COPY_P2P, 8, 100, 0xffffffffu,
+        VFIO_DEVICE_STATE_ERROR,
+        VFIO_DEVICE_STATE_RUNNING_P2P,
+        VFIO_DEVICE_STATE_PRE_COPY_P2P,
+        8,
+        100,
+        0xffffffffu,
     };
 
     for (unsigned i = 0; i < 5; i++) {
@@ -214,7 +222,7 @@ Test(mig_fsm, failed_arcs_never_enter_error)
     void *ctx = talloc_new(NULL);
     struct mt_dev *m = mt_create(ctx, 2, "mt");
     struct mt_state before;
-    static const uint8_t junk[64] = { 0x56, 0x44, 0x4d, 0x53 };
+    static const uint8_t junk[64] = {0x56, 0x44, 0x4d, 0x53};
 
     mt_fill(m, 4);
     before = m->st;
@@ -257,7 +265,8 @@ Test(mig_fsm, reset_returns_to_running_from_every_state)
 Test(mig_fsm, precopy_then_stopcopy_stream)
 {
     void *ctx = talloc_new(NULL);
-    struct mt_dev *src = mt_create(ctx, 2, "mt"), *dst = mt_create(ctx, 2, "mt");
+    struct mt_dev *src = mt_create(ctx, 2, "mt"),
+                  *dst = mt_create(ctx, 2, "mt");
     struct vdev_migration *mig = src->dev->mig;
     uint8_t part[100];
     size_t n;
@@ -304,7 +313,7 @@ Test(mig_fsm, generations_are_exclusive)
 Test(mig_fsm, no_migration_device)
 {
     void *ctx = talloc_new(NULL);
-    static const struct vdev_pci_ident ident = { .vendor_id = 1 };
+    static const struct vdev_pci_ident ident = {.vendor_id = 1};
     struct vdev_dev *dev = vdev_dev_create(ctx, "plain", &ident);
 
     cr_assert(vdev_migration_device_runs(dev));

@@ -30,9 +30,9 @@ static int
 call(struct vdev_conn *c, vdev_handler_fn *fn, const void *body, size_t len,
      struct vdev_reply *r)
 {
-    struct vfio_user_header h = { .msg_size = (uint32_t)(16 + len) };
+    struct vfio_user_header h = {.msg_size = (uint32_t)(16 + len)};
     void *copy = talloc_memdup(c, body, len ? len : 1);
-    struct vdev_msg m = { &h, copy, (uint32_t)len, NULL, 0 };
+    struct vdev_msg m = {&h, copy, (uint32_t)len, NULL, 0};
     int rc;
 
     memset(r, 0, sizeof(*r));
@@ -42,11 +42,11 @@ call(struct vdev_conn *c, vdev_handler_fn *fn, const void *body, size_t len,
 }
 
 static int
-feature(struct vdev_conn *c, uint32_t flags, uint32_t argsz,
-        const void *data, size_t dlen, struct vdev_reply *r)
+feature(struct vdev_conn *c, uint32_t flags, uint32_t argsz, const void *data,
+        size_t dlen, struct vdev_reply *r)
 {
     uint8_t buf[8 + 4096];
-    struct vfio_user_device_feature h = { argsz, flags };
+    struct vfio_user_device_feature h = {argsz, flags};
 
     cr_assert_leq(dlen, 4096);
     memcpy(buf, &h, 8);
@@ -76,7 +76,7 @@ u64_at(const struct vdev_reply *r, size_t off)
 static int
 set_state(struct vdev_conn *c, uint32_t s)
 {
-    struct vfio_device_feature_mig_state st = { s, -1 };
+    struct vfio_device_feature_mig_state st = {s, -1};
     struct vdev_reply r;
     int rc = feature(c, FSET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, 16, &st,
                      sizeof(st), &r);
@@ -93,7 +93,8 @@ get_state(struct vdev_conn *c)
 {
     struct vdev_reply r;
     cr_assert_eq(feature(c, FGET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, 16,
-                         NULL, 0, &r), 0);
+                         NULL, 0, &r),
+                 0);
     cr_assert_eq(r.len, 16);
     cr_assert_eq(u32_at(&r, 0), 16);
     cr_assert_eq((int32_t)u32_at(&r, 12), -1);
@@ -108,38 +109,48 @@ Test(mig_proto, feature_probe_and_flags)
     struct vdev_reply r;
     static const uint8_t short_body[7];
 
-    cr_assert_eq(feature(c, FPROBE | VFIO_DEVICE_FEATURE_MIGRATION, 8, NULL, 0,
-                         &r), 0);
+    cr_assert_eq(
+        feature(c, FPROBE | VFIO_DEVICE_FEATURE_MIGRATION, 8, NULL, 0, &r), 0);
     cr_assert_eq(r.len, 8);
     cr_assert_eq(u32_at(&r, 4), FPROBE | VFIO_DEVICE_FEATURE_MIGRATION);
     cr_assert_eq(feature(c, FPROBE | FGET | VFIO_DEVICE_FEATURE_MIGRATION, 8,
-                         NULL, 0, &r), 0);
+                         NULL, 0, &r),
+                 0);
     cr_assert_eq(feature(c, FPROBE | FSET | VFIO_DEVICE_FEATURE_MIGRATION, 8,
-                         NULL, 0, &r), -EINVAL);
-    cr_assert_eq(feature(c, FPROBE | FGET | FSET |
-                         VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, 8, NULL, 0, &r),
-                 0);
-    cr_assert_eq(feature(c, FPROBE | FSET |
-                         VFIO_DEVICE_FEATURE_DMA_LOGGING_START, 8, NULL, 0, &r),
-                 0);
-    cr_assert_eq(feature(c, FPROBE | FGET |
-                         VFIO_DEVICE_FEATURE_DMA_LOGGING_START, 8, NULL, 0, &r),
+                         NULL, 0, &r),
                  -EINVAL);
-    cr_assert_eq(feature(c, FPROBE | FGET |
-                         VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT, 8, NULL, 0,
-                         &r), 0);
+    cr_assert_eq(
+        feature(c, FPROBE | FGET | FSET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+                8, NULL, 0, &r),
+        0);
+    cr_assert_eq(feature(c,
+                         FPROBE | FSET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START,
+                         8, NULL, 0, &r),
+                 0);
+    cr_assert_eq(feature(c,
+                         FPROBE | FGET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START,
+                         8, NULL, 0, &r),
+                 -EINVAL);
+    cr_assert_eq(feature(c,
+                         FPROBE | FGET | VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT,
+                         8, NULL, 0, &r),
+                 0);
     cr_assert_eq(feature(c, FPROBE | VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY, 8,
-                         NULL, 0, &r), -ENOTSUP);
-    cr_assert_eq(feature(c, FPROBE | VFIO_DEVICE_FEATURE_PCI_VF_TOKEN, 8, NULL,
-                         0, &r), -ENOTSUP);
+                         NULL, 0, &r),
+                 -ENOTSUP);
+    cr_assert_eq(
+        feature(c, FPROBE | VFIO_DEVICE_FEATURE_PCI_VF_TOKEN, 8, NULL, 0, &r),
+        -ENOTSUP);
     cr_assert_eq(feature(c, FGET | 0x1234, 8, NULL, 0, &r), -ENOTSUP);
     /* GET and SET together only with PROBE; one of the three needed. */
     cr_assert_eq(feature(c, FGET | FSET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
-                         16, NULL, 0, &r), -EINVAL);
+                         16, NULL, 0, &r),
+                 -EINVAL);
     cr_assert_eq(feature(c, VFIO_DEVICE_FEATURE_MIGRATION, 16, NULL, 0, &r),
                  -EINVAL);
     cr_assert_eq(feature(c, (1u << 19) | FGET | VFIO_DEVICE_FEATURE_MIGRATION,
-                         16, NULL, 0, &r), -EINVAL);
+                         16, NULL, 0, &r),
+                 -EINVAL);
     cr_assert_eq(call(c, vdev_handle_device_feature, short_body, 7, &r),
                  -EINVAL);
     talloc_free(ctx);
@@ -147,15 +158,16 @@ Test(mig_proto, feature_probe_and_flags)
 
 Test(mig_proto, feature_without_migration)
 {
-    static const struct vdev_pci_ident ident = { .vendor_id = 1 };
+    static const struct vdev_pci_ident ident = {.vendor_id = 1};
     void *ctx = talloc_new(NULL);
-    struct mt_dev fake = { .dev = vdev_dev_create(ctx, "plain", &ident) };
+    struct mt_dev fake = {.dev = vdev_dev_create(ctx, "plain", &ident)};
     struct vdev_conn *c = conn_for(&fake);
     struct vdev_reply r;
-    static const uint8_t rd[8] = { 8 + 16, 0, 0, 0, 16 };
+    static const uint8_t rd[8] = {8 + 16, 0, 0, 0, 16};
 
-    cr_assert_eq(feature(c, FPROBE | VFIO_DEVICE_FEATURE_MIGRATION, 8, NULL, 0,
-                         &r), -ENOTSUP);
+    cr_assert_eq(
+        feature(c, FPROBE | VFIO_DEVICE_FEATURE_MIGRATION, 8, NULL, 0, &r),
+        -ENOTSUP);
     cr_assert_eq(call(c, vdev_handle_mig_data_read, rd, 8, &r), -ENOTSUP);
     talloc_free(ctx);
 }
@@ -168,19 +180,20 @@ Test(mig_proto, migration_get_and_argsz)
     struct vdev_reply r;
     static const uint8_t three[3];
 
-    cr_assert_eq(feature(c, FGET | VFIO_DEVICE_FEATURE_MIGRATION, 16, NULL, 0,
-                         &r), 0);
+    cr_assert_eq(
+        feature(c, FGET | VFIO_DEVICE_FEATURE_MIGRATION, 16, NULL, 0, &r), 0);
     cr_assert_eq(r.len, 16);
     cr_assert_eq(u32_at(&r, 0), 16);
     cr_assert_eq(u64_at(&r, 8),
                  VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_PRE_COPY);
     /* argsz too small: the header alone, argsz saying what is needed. */
-    cr_assert_eq(feature(c, FGET | VFIO_DEVICE_FEATURE_MIGRATION, 8, NULL, 0,
-                         &r), 0);
+    cr_assert_eq(
+        feature(c, FGET | VFIO_DEVICE_FEATURE_MIGRATION, 8, NULL, 0, &r), 0);
     cr_assert_eq(r.len, 8);
     cr_assert_eq(u32_at(&r, 0), 16);
-    cr_assert_eq(feature(c, FGET | VFIO_DEVICE_FEATURE_MIGRATION, 16, three, 3,
-                         &r), -EINVAL);
+    cr_assert_eq(
+        feature(c, FGET | VFIO_DEVICE_FEATURE_MIGRATION, 16, three, 3, &r),
+        -EINVAL);
     talloc_free(ctx);
 }
 
@@ -190,18 +203,20 @@ Test(mig_proto, device_state_get_set)
     struct mt_dev *m = mt_create(ctx, 2, "mt");
     struct vdev_conn *c = conn_for(m);
     struct vdev_reply r;
-    struct vfio_device_feature_mig_state st = { VFIO_DEVICE_STATE_STOP, 5 };
+    struct vfio_device_feature_mig_state st = {VFIO_DEVICE_STATE_STOP, 5};
 
     cr_assert_eq(get_state(c), VFIO_DEVICE_STATE_RUNNING);
     cr_assert_eq(feature(c, FSET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, 16,
-                         &st, sizeof(st), &r), 0);
+                         &st, sizeof(st), &r),
+                 0);
     cr_assert_eq((int32_t)u32_at(&r, 12), -1, "data_fd is unused: -1");
     cr_assert_eq(get_state(c), VFIO_DEVICE_STATE_STOP);
     cr_assert_eq(set_state(c, VFIO_DEVICE_STATE_RUNNING_P2P), -EINVAL);
     cr_assert_eq(set_state(c, VFIO_DEVICE_STATE_ERROR), -EINVAL);
     cr_assert_eq(get_state(c), VFIO_DEVICE_STATE_STOP);
-    cr_assert_eq(feature(c, FSET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, 16,
-                         &st, 4, &r), -EINVAL);
+    cr_assert_eq(
+        feature(c, FSET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, 16, &st, 4, &r),
+        -EINVAL);
     cr_assert_eq(set_state(c, VFIO_DEVICE_STATE_STOP_COPY), 0);
     cr_assert_eq(set_state(c, VFIO_DEVICE_STATE_PRE_COPY), -EINVAL);
     cr_assert_eq(get_state(c), VFIO_DEVICE_STATE_STOP_COPY);
@@ -213,17 +228,17 @@ static int
 data_read(struct vdev_conn *c, uint32_t argsz, uint32_t size,
           struct vdev_reply *r)
 {
-    struct vfio_user_mig_data q = { argsz, size };
+    struct vfio_user_mig_data q = {argsz, size};
     return call(c, vdev_handle_mig_data_read, &q, sizeof(q), r);
 }
 
 static int
-data_write(struct vdev_conn *c, uint32_t argsz, uint32_t size,
-           const void *data, size_t dlen)
+data_write(struct vdev_conn *c, uint32_t argsz, uint32_t size, const void *data,
+           size_t dlen)
 {
     struct vdev_reply r;
     uint8_t *buf = talloc_size(c, 8 + dlen);
-    struct vfio_user_mig_data q = { argsz, size };
+    struct vfio_user_mig_data q = {argsz, size};
     int rc;
 
     memcpy(buf, &q, 8);
@@ -237,8 +252,7 @@ data_write(struct vdev_conn *c, uint32_t argsz, uint32_t size,
 
 /* Reads the whole stream with the given request sizes (cycled). */
 static uint8_t *
-read_all(struct vdev_conn *c, const uint32_t *sizes, unsigned nr,
-         size_t *len)
+read_all(struct vdev_conn *c, const uint32_t *sizes, unsigned nr, size_t *len)
 {
     uint8_t *out = talloc_size(c, 1);
     struct vdev_reply r;
@@ -265,7 +279,7 @@ Test(mig_proto, data_read_sizes_and_end)
     void *ctx = talloc_new(NULL);
     struct mt_dev *m = mt_create(ctx, 2, "mt");
     struct vdev_conn *c = conn_for(m);
-    static const uint32_t sizes[] = { 0, 1, 7, 100, 4096, 1u << 20 };
+    static const uint32_t sizes[] = {0, 1, 7, 100, 4096, 1u << 20};
     struct vdev_reply r;
     uint8_t *got, *want;
     size_t got_len, want_len;
@@ -277,7 +291,7 @@ Test(mig_proto, data_read_sizes_and_end)
     cr_assert_eq(data_read(c, 8 + 9, 10, &r), -EINVAL, "argsz < size");
     cr_assert_eq(data_read(c, 16 + (2u << 20), (1u << 20) + 1, &r), -EINVAL);
     {
-        static const uint8_t twelve[12] = { 24, 0, 0, 0, 16 };
+        static const uint8_t twelve[12] = {24, 0, 0, 0, 16};
         cr_assert_eq(call(c, vdev_handle_mig_data_read, twelve, 12, &r),
                      -EINVAL);
     }
@@ -294,9 +308,10 @@ Test(mig_proto, data_read_sizes_and_end)
 Test(mig_proto, data_write_only_while_resuming)
 {
     void *ctx = talloc_new(NULL);
-    struct mt_dev *src = mt_create(ctx, 2, "mt"), *dst = mt_create(ctx, 2, "mt");
+    struct mt_dev *src = mt_create(ctx, 2, "mt"),
+                  *dst = mt_create(ctx, 2, "mt");
     struct vdev_conn *cs = conn_for(src), *cd = conn_for(dst);
-    static const uint32_t sizes[] = { 1000 };
+    static const uint32_t sizes[] = {1000};
     uint8_t *s;
     size_t len;
 
@@ -315,8 +330,8 @@ Test(mig_proto, data_write_only_while_resuming)
     cr_assert_eq(data_write(cd, 4, 4, s, 4), -EINVAL, "argsz");
     for (size_t off = 0; off < len; off += 777) {
         size_t n = len - off < 777 ? len - off : 777;
-        cr_assert_eq(data_write(cd, (uint32_t)(8 + n), (uint32_t)n, s + off,
-                                n), 0);
+        cr_assert_eq(data_write(cd, (uint32_t)(8 + n), (uint32_t)n, s + off, n),
+                     0);
     }
     cr_assert_eq(set_state(cd, VFIO_DEVICE_STATE_RUNNING), 0);
     cr_assert(memcmp(&src->st, &dst->st, sizeof(src->st)) == 0);
@@ -329,7 +344,7 @@ Test(mig_proto, data_write_bounded)
     struct mt_dev *m = mt_create(ctx, 2, "mt");
     struct vdev_conn *c = conn_for(m);
     uint8_t *junk = talloc_zero_size(ctx, 1u << 20);
-    struct vfio_user_mig_data q = { 8, (1u << 20) + 1 };
+    struct vfio_user_mig_data q = {8, (1u << 20) + 1};
     struct vdev_reply r;
     int rc = 0;
 
@@ -350,20 +365,20 @@ log_start(struct vdev_conn *c, uint64_t pgsize, const uint64_t *ranges,
           uint32_t nr, struct vdev_reply *r)
 {
     uint8_t buf[16 + 16 * 8];
-    struct vfio_user_dma_logging_control ctl = { pgsize, nr, 0 };
+    struct vfio_user_dma_logging_control ctl = {pgsize, nr, 0};
 
     memcpy(buf, &ctl, 16);
     if (nr)
         memcpy(buf + 16, ranges, 16 * nr);
-    return feature(c, FSET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START, 8 + 16,
-                   buf, 16 + 16 * nr, r);
+    return feature(c, FSET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START, 8 + 16, buf,
+                   16 + 16 * nr, r);
 }
 
 static int
 log_report(struct vdev_conn *c, uint64_t iova, uint64_t len, uint64_t pg,
            uint32_t argsz, struct vdev_reply *r)
 {
-    struct vfio_user_dma_logging_report q = { iova, len, pg };
+    struct vfio_user_dma_logging_report q = {iova, len, pg};
     return feature(c, FGET | VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT, argsz, &q,
                    sizeof(q), r);
 }
@@ -382,7 +397,7 @@ Test(mig_proto, dma_logging_report)
     void *ctx = talloc_new(NULL);
     struct mt_dev *m = mt_create(ctx, 2, "mt");
     struct vdev_conn *c = logging_conn(m);
-    const uint64_t ranges[] = { 0x200000, 16 * PG, 0x100000, 64 * PG };
+    const uint64_t ranges[] = {0x200000, 16 * PG, 0x100000, 64 * PG};
     struct vdev_reply r;
 
     cr_assert_eq(log_report(c, 0x100000, 64 * PG, PG, 64, &r), -EINVAL,
@@ -430,11 +445,13 @@ Test(mig_proto, dma_logging_report)
     cr_assert_eq(log_report(c, 0x100000, PG, 3000, 64, &r), -EINVAL);
     cr_assert_eq(log_report(c, 0x100000, 0, PG, 64, &r), -EINVAL);
 
-    cr_assert_eq(feature(c, FSET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP, 8,
-                         NULL, 0, &r), 0);
+    cr_assert_eq(
+        feature(c, FSET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP, 8, NULL, 0, &r),
+        0);
     cr_assert_eq(log_report(c, 0x100000, PG, PG, 64, &r), -EINVAL);
-    cr_assert_eq(feature(c, FSET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP, 8,
-                         NULL, 0, &r), 0);
+    cr_assert_eq(
+        feature(c, FSET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP, 8, NULL, 0, &r),
+        0);
     talloc_free(ctx);
 }
 
@@ -443,12 +460,12 @@ Test(mig_proto, dma_logging_start_checked)
     void *ctx = talloc_new(NULL);
     struct mt_dev *m = mt_create(ctx, 2, "mt");
     struct vdev_conn *c = logging_conn(m);
-    const uint64_t overlap[] = { 0x100000, 64 * PG, 0x13f000, PG };
-    const uint64_t wrap[] = { ~0ull - PG + 2, PG };
-    const uint64_t empty[] = { 0x100000, 0 };
+    const uint64_t overlap[] = {0x100000, 64 * PG, 0x13f000, PG};
+    const uint64_t wrap[] = {~0ull - PG + 2, PG};
+    const uint64_t empty[] = {0x100000, 0};
     struct vdev_reply r;
     uint8_t big[16];
-    struct vfio_user_dma_logging_control ctl = { PG, 2000, 0 };
+    struct vfio_user_dma_logging_control ctl = {PG, 2000, 0};
 
     cr_assert_eq(log_start(c, 0, NULL, 0, &r), -EINVAL);
     cr_assert_eq(log_start(c, 3 * PG, NULL, 0, &r), -EINVAL);
@@ -456,23 +473,27 @@ Test(mig_proto, dma_logging_start_checked)
     cr_assert_eq(log_start(c, PG, wrap, 1, &r), -EINVAL);
     {
         /* The first range ends exactly at 2^64; the second lies in it. */
-        const uint64_t top[] = { 0ull - 2 * PG, 2 * PG, 0ull - PG, PG };
+        const uint64_t top[] = {0ull - 2 * PG, 2 * PG, 0ull - PG, PG};
         cr_assert_eq(log_start(c, PG, top, 2, &r), -EINVAL);
         cr_assert_eq(log_start(c, PG, top, 1, &r), 0);
-        cr_assert_eq(feature(c, FSET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP,
-                             8, NULL, 0, &r), 0);
+        cr_assert_eq(feature(c, FSET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP, 8,
+                             NULL, 0, &r),
+                     0);
     }
     cr_assert_eq(log_start(c, PG, empty, 1, &r), -EINVAL);
     memcpy(big, &ctl, 16);
     cr_assert_eq(feature(c, FSET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START, 8,
-                         big, 16, &r), -EINVAL, "num_ranges vs data");
+                         big, 16, &r),
+                 -EINVAL, "num_ranges vs data");
     ctl.num_ranges = 0;
     ctl.reserved = 1;
     memcpy(big, &ctl, 16);
     cr_assert_eq(feature(c, FSET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START, 8,
-                         big, 16, &r), -EINVAL, "reserved");
-    cr_assert_eq(feature(c, FSET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP, 8,
-                         big, 4, &r), -EINVAL);
+                         big, 16, &r),
+                 -EINVAL, "reserved");
+    cr_assert_eq(
+        feature(c, FSET | VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP, 8, big, 4, &r),
+        -EINVAL);
     /* A small hint becomes our smallest page; no ranges = everything. */
     cr_assert_eq(log_start(c, 1024, NULL, 0, &r), 0);
     cr_assert_eq(u64_at(&r, 8), PG);
@@ -488,7 +509,7 @@ dirty_pages(struct vdev_conn *c, uint32_t flags, uint32_t argsz,
             const struct vfio_user_bitmap_range *rg, struct vdev_reply *r)
 {
     uint8_t buf[8 + sizeof(*rg)];
-    struct vfio_user_dirty_pages dp = { argsz, flags };
+    struct vfio_user_dirty_pages dp = {argsz, flags};
 
     memcpy(buf, &dp, 8);
     if (rg)
@@ -501,13 +522,14 @@ Test(mig_proto, legacy_dirty_pages)
     void *ctx = talloc_new(NULL);
     struct mt_dev *m = mt_create(ctx, 2, "mt");
     struct vdev_conn *c = logging_conn(m);
-    struct vfio_user_bitmap_range rg = { 0x100000, 64 * PG, { PG, 8 } };
-    const uint64_t ranges[] = { 0x100000, 64 * PG };
+    struct vfio_user_bitmap_range rg = {0x100000, 64 * PG, {PG, 8}};
+    const uint64_t ranges[] = {0x100000, 64 * PG};
     struct vdev_reply r;
     uint8_t out[8];
 
-    cr_assert_eq(dirty_pages(c, VFIO_USER_DIRTY_PAGES_FLAG_GET_BITMAP, 64, &rg,
-                             &r), -EINVAL, "not logging");
+    cr_assert_eq(
+        dirty_pages(c, VFIO_USER_DIRTY_PAGES_FLAG_GET_BITMAP, 64, &rg, &r),
+        -EINVAL, "not logging");
     cr_assert_eq(dirty_pages(c, VFIO_USER_DIRTY_PAGES_FLAG_START, 8, NULL, &r),
                  0);
     cr_assert_eq(r.len, 8);
@@ -515,19 +537,23 @@ Test(mig_proto, legacy_dirty_pages)
                  0, "idempotent");
     cr_assert_eq(log_start(c, PG, ranges, 1, &r), -EBUSY, "v1 owns logging");
     cr_assert_eq(dirty_pages(c, 0, 8, NULL, &r), -EINVAL);
-    cr_assert_eq(dirty_pages(c, VFIO_USER_DIRTY_PAGES_FLAG_START |
-                             VFIO_USER_DIRTY_PAGES_FLAG_STOP, 8, NULL, &r),
+    cr_assert_eq(dirty_pages(c,
+                             VFIO_USER_DIRTY_PAGES_FLAG_START |
+                                 VFIO_USER_DIRTY_PAGES_FLAG_STOP,
+                             8, NULL, &r),
                  -EINVAL);
 
     cr_assert_eq(vdev_dma_mark_dirty(m->dev, 0x100000 + 9 * PG, 1), 0);
     cr_assert_eq(dirty_pages(c, VFIO_USER_DIRTY_PAGES_FLAG_GET_BITMAP,
-                             8 + 32 + 7, &rg, &r), -EINVAL, "argsz");
+                             8 + 32 + 7, &rg, &r),
+                 -EINVAL, "argsz");
     rg.bitmap.size = 7;
-    cr_assert_eq(dirty_pages(c, VFIO_USER_DIRTY_PAGES_FLAG_GET_BITMAP, 64, &rg,
-                             &r), -EINVAL, "bitmap too small");
+    cr_assert_eq(
+        dirty_pages(c, VFIO_USER_DIRTY_PAGES_FLAG_GET_BITMAP, 64, &rg, &r),
+        -EINVAL, "bitmap too small");
     rg.bitmap.size = 8;
-    cr_assert_eq(dirty_pages(c, VFIO_USER_DIRTY_PAGES_FLAG_GET_BITMAP, 64, &rg,
-                             &r), 0);
+    cr_assert_eq(
+        dirty_pages(c, VFIO_USER_DIRTY_PAGES_FLAG_GET_BITMAP, 64, &rg, &r), 0);
     cr_assert_eq(r.len, 8 + 32 + 8);
     cr_assert_eq(u32_at(&r, 0), 8 + 32 + 8);
     cr_assert_eq(u64_at(&r, 8), 0x100000);
@@ -535,7 +561,7 @@ Test(mig_proto, legacy_dirty_pages)
 
     /* DMA_UNMAP's bitmap, as the unmap handler asks for it. */
     cr_assert_eq(vdev_dma_mark_dirty(m->dev, 0x200000 + 2 * PG, 1), 0);
-    struct vfio_user_bitmap bm = { PG, 2 };
+    struct vfio_user_bitmap bm = {PG, 2};
     cr_assert_eq(vdev_mig_unmap_bitmap(c, 0x200000, 16 * PG, &bm, out), 0);
     cr_assert_eq(out[0], 0x04);
     cr_assert_eq(out[1], 0);
@@ -554,7 +580,7 @@ struct v1 {
 static struct v1
 v1_of(struct mt_dev *m)
 {
-    struct v1 v = { m->dev, &m->dev->regions[m->dev->mig->v1_region] };
+    struct v1 v = {m->dev, &m->dev->regions[m->dev->mig->v1_region]};
     cr_assert(v.rg->present);
     cr_assert_eq(v.rg->cap_type, VFIO_REGION_TYPE_MIGRATION_DEPRECATED);
     cr_assert_eq(v.rg->cap_subtype, VFIO_REGION_SUBTYPE_MIGRATION_DEPRECATED);
@@ -607,7 +633,8 @@ v1_drain(struct v1 v, uint8_t *out, size_t *len, size_t cap)
 Test(mig_proto, legacy_region_migration)
 {
     void *ctx = talloc_new(NULL);
-    struct mt_dev *src = mt_create(ctx, 2, "mt"), *dst = mt_create(ctx, 2, "mt");
+    struct mt_dev *src = mt_create(ctx, 2, "mt"),
+                  *dst = mt_create(ctx, 2, "mt");
     struct v1 s = v1_of(src), d = v1_of(dst);
     struct vdev_conn *cs = conn_for(src);
     size_t cap = 64 * 1024, len = 0;
@@ -625,8 +652,9 @@ Test(mig_proto, legacy_region_migration)
     cr_assert_eq(v1_rd(s, 0), VFIO_DEVICE_STATE_V1_RUNNING);
 
     mt_fill(src, 1);
-    cr_assert_eq(v1_wr(s, 0, VFIO_DEVICE_STATE_V1_RUNNING |
-                       VFIO_DEVICE_STATE_V1_SAVING), 0);
+    cr_assert_eq(
+        v1_wr(s, 0, VFIO_DEVICE_STATE_V1_RUNNING | VFIO_DEVICE_STATE_V1_SAVING),
+        0);
     cr_assert_eq(src->dev->mig->state, VFIO_DEVICE_STATE_PRE_COPY);
     /* v2 may not meddle with a legacy session. */
     cr_assert_eq(set_state(cs, VFIO_DEVICE_STATE_STOP), -EBUSY);

@@ -51,7 +51,8 @@ program_config(struct mt_dev *m, uint8_t seed)
 Test(mig_stream, round_trip)
 {
     void *ctx = talloc_new(NULL);
-    struct mt_dev *src = mt_create(ctx, 2, "mt"), *dst = mt_create(ctx, 2, "mt");
+    struct mt_dev *src = mt_create(ctx, 2, "mt"),
+                  *dst = mt_create(ctx, 2, "mt");
     uint8_t *buf;
     size_t len;
 
@@ -65,8 +66,8 @@ Test(mig_stream, round_trip)
     cr_assert_eq(len, vdev_mig_stream_bound(src->dev));
     cr_assert_eq(vdev_mig_stream_load(dst->dev, buf, len), 0);
     cr_assert(memcmp(&src->st, &dst->st, sizeof(src->st)) == 0);
-    cr_assert(memcmp(src->dev->cfg.data, dst->dev->cfg.data,
-                     VDEV_CONFIG_SIZE) == 0);
+    cr_assert(
+        memcmp(src->dev->cfg.data, dst->dev->cfg.data, VDEV_CONFIG_SIZE) == 0);
     cr_assert(dst->dev->irqs.intx_level);
     cr_assert_eq(dst->dev->irqs.levels, 0x5);
     cr_assert_eq(dst->post_loads, 1);
@@ -76,7 +77,8 @@ Test(mig_stream, round_trip)
 Test(mig_stream, read_only_config_keeps_ours)
 {
     void *ctx = talloc_new(NULL);
-    struct mt_dev *src = mt_create(ctx, 1, "mt"), *dst = mt_create(ctx, 1, "mt");
+    struct mt_dev *src = mt_create(ctx, 1, "mt"),
+                  *dst = mt_create(ctx, 1, "mt");
     uint8_t *buf;
     size_t len;
 
@@ -92,7 +94,8 @@ Test(mig_stream, read_only_config_keeps_ours)
 Test(mig_stream, older_stream_gets_reset_value_for_new_field)
 {
     void *ctx = talloc_new(NULL);
-    struct mt_dev *src = mt_create(ctx, 1, "mt"), *dst = mt_create(ctx, 2, "mt");
+    struct mt_dev *src = mt_create(ctx, 1, "mt"),
+                  *dst = mt_create(ctx, 2, "mt");
     uint8_t *buf;
     size_t len;
 
@@ -111,8 +114,10 @@ Test(mig_stream, older_stream_gets_reset_value_for_new_field)
 Test(mig_stream, newer_stream_refused)
 {
     void *ctx = talloc_new(NULL);
-    struct mt_dev *src = mt_create(ctx, 2, "mt"), *dst = mt_create(ctx, 1, "mt");
-    struct mt_dev *src3 = mt_create(ctx, 3, "mt"), *dst2 = mt_create(ctx, 2, "mt");
+    struct mt_dev *src = mt_create(ctx, 2, "mt"),
+                  *dst = mt_create(ctx, 1, "mt");
+    struct mt_dev *src3 = mt_create(ctx, 3, "mt"),
+                  *dst2 = mt_create(ctx, 2, "mt");
     struct snap s;
     uint8_t *buf;
     size_t len;
@@ -137,7 +142,8 @@ Test(mig_stream, newer_stream_refused)
 Test(mig_stream, wrong_device_refused)
 {
     void *ctx = talloc_new(NULL);
-    struct mt_dev *src = mt_create(ctx, 1, "other"), *dst = mt_create(ctx, 1, "mt");
+    struct mt_dev *src = mt_create(ctx, 1, "other"),
+                  *dst = mt_create(ctx, 1, "mt");
     struct snap s;
     uint8_t *buf;
     size_t len;
@@ -160,7 +166,8 @@ Test(mig_stream, wrong_device_refused)
 Test(mig_stream, validate_refusal_leaves_device_unchanged)
 {
     void *ctx = talloc_new(NULL);
-    struct mt_dev *src = mt_create(ctx, 2, "mt"), *dst = mt_create(ctx, 2, "mt");
+    struct mt_dev *src = mt_create(ctx, 2, "mt"),
+                  *dst = mt_create(ctx, 2, "mt");
     struct snap s;
     uint8_t *buf;
     size_t len;
@@ -178,7 +185,8 @@ Test(mig_stream, validate_refusal_leaves_device_unchanged)
 Test(mig_stream, truncated_at_every_byte)
 {
     void *ctx = talloc_new(NULL);
-    struct mt_dev *src = mt_create(ctx, 2, "mt"), *dst = mt_create(ctx, 2, "mt");
+    struct mt_dev *src = mt_create(ctx, 2, "mt"),
+                  *dst = mt_create(ctx, 2, "mt");
     struct snap s;
     uint8_t *buf, *copy;
     size_t len;
@@ -200,7 +208,8 @@ Test(mig_stream, truncated_at_every_byte)
 Test(mig_stream, flipped_bytes)
 {
     void *ctx = talloc_new(NULL);
-    struct mt_dev *src = mt_create(ctx, 2, "mt"), *dst = mt_create(ctx, 2, "mt");
+    struct mt_dev *src = mt_create(ctx, 2, "mt"),
+                  *dst = mt_create(ctx, 2, "mt");
     struct snap s;
     uint8_t *buf;
     size_t len;
@@ -210,7 +219,7 @@ Test(mig_stream, flipped_bytes)
     take_snap(dst, &s);
     save(src, &buf, &len);
     for (size_t i = 0; i < len; i++) {
-        static const uint8_t masks[] = { 0x01, 0x80, 0xff };
+        static const uint8_t masks[] = {0x01, 0x80, 0xff};
         for (unsigned k = 0; k < 3; k++) {
             buf[i] ^= masks[k];
             cr_assert_lt(vdev_mig_stream_load(dst->dev, buf, len), 0,
@@ -231,9 +240,9 @@ struct sfield {
 };
 
 struct parsed {
-    const uint8_t *hdr;   /* magic .. version */
+    const uint8_t *hdr; /* magic .. version */
     size_t hdr_len;
-    const uint8_t *rt;    /* runtime section body */
+    const uint8_t *rt; /* runtime section body */
     uint32_t rt_len;
     struct sfield f[16];
     unsigned nr;
@@ -391,8 +400,8 @@ Test(mig_stream, missing_field_refused)
     for (unsigned i = 0; i < 5; i++)
         dl[i] = h.p.f[i].size;
     /* Drop "state.mode" (since 1) from a version 2 stream. */
-    struct sfield f[4] = { h.p.f[0], h.p.f[1], h.p.f[3], h.p.f[4] };
-    uint32_t fdl[4] = { dl[0], dl[1], dl[3], dl[4] };
+    struct sfield f[4] = {h.p.f[0], h.p.f[1], h.p.f[3], h.p.f[4]};
+    uint32_t fdl[4] = {dl[0], dl[1], dl[3], dl[4]};
     expect_refused(&h, f, 4, fdl, -EPROTO);
     /* Drop "state.added" (since 2) from a version 2 stream. */
     expect_refused(&h, h.p.f, 4, dl, -EPROTO);
@@ -404,14 +413,14 @@ Test(mig_stream, unknown_field_refused)
     struct hostile h;
     struct sfield f[6];
     uint32_t dl[6];
-    static const uint8_t junk[4] = { 1, 2, 3, 4 };
+    static const uint8_t junk[4] = {1, 2, 3, 4};
 
     hostile_init(&h);
     for (unsigned i = 0; i < 5; i++) {
         f[i] = h.p.f[i];
         dl[i] = f[i].size;
     }
-    f[5] = (struct sfield){ mt_fnv1a("state.future"), 4, junk };
+    f[5] = (struct sfield){mt_fnv1a("state.future"), 4, junk};
     dl[5] = 4;
     expect_refused(&h, f, 6, dl, -EPROTONOSUPPORT);
     cr_assert(strstr(h.dst->log, "unknown field id") != NULL);
@@ -466,26 +475,26 @@ Test(mig_stream, header_fields_checked)
 
     hostile_init(&h);
     v32 = 0x12345678;
-    patch_and_expect(&h, 0, &v32, 4, true, -EPROTO);          /* magic */
+    patch_and_expect(&h, 0, &v32, 4, true, -EPROTO); /* magic */
     v16 = 2;
     patch_and_expect(&h, 4, &v16, 2, true, -EPROTONOSUPPORT); /* format */
     v16 = 1;
-    patch_and_expect(&h, 6, &v16, 2, true, -EPROTO);          /* flags */
+    patch_and_expect(&h, 6, &v16, 2, true, -EPROTO); /* flags */
     v32 = (uint32_t)h.len + 1;
-    patch_and_expect(&h, 8, &v32, 4, true, -EPROTO);          /* length */
+    patch_and_expect(&h, 8, &v32, 4, true, -EPROTO); /* length */
     v32 = 10;
     patch_and_expect(&h, 8, &v32, 4, true, -EPROTO);
     v16 = 200;
-    patch_and_expect(&h, 12, &v16, 2, true, -EPROTO);         /* name len */
+    patch_and_expect(&h, 12, &v16, 2, true, -EPROTO);          /* name len */
     patch_and_expect(&h, 14, "xx", 2, true, -EPROTONOSUPPORT); /* name */
     v32 = 3;
     patch_and_expect(&h, 16, &v32, 4, true, -EPROTONOSUPPORT); /* version */
     v32 = 0;
     patch_and_expect(&h, 16, &v32, 4, true, -EPROTO);
     v32 = 7;
-    patch_and_expect(&h, 20, &v32, 4, true, -EPROTO);         /* section */
+    patch_and_expect(&h, 20, &v32, 4, true, -EPROTO); /* section */
     v32 = 0xfffffff0u;
-    patch_and_expect(&h, 24, &v32, 4, true, -EPROTO);         /* its len */
+    patch_and_expect(&h, 24, &v32, 4, true, -EPROTO); /* its len */
     talloc_free(h.ctx);
 }
 
@@ -509,7 +518,8 @@ Test(mig_stream, runtime_section_checked)
 Test(mig_stream, concatenated_streams_last_wins)
 {
     void *ctx = talloc_new(NULL);
-    struct mt_dev *src = mt_create(ctx, 2, "mt"), *dst = mt_create(ctx, 2, "mt");
+    struct mt_dev *src = mt_create(ctx, 2, "mt"),
+                  *dst = mt_create(ctx, 2, "mt");
     uint8_t *a, *b, *both;
     size_t la, lb;
     struct snap s;
@@ -541,25 +551,29 @@ discard(void *opaque, enum vdev_log_level level, const char *msg)
 Test(mig_stream, desc_checked)
 {
     void *ctx = talloc_new(NULL);
-    static const struct vdev_pci_ident ident = { .vendor_id = 1 };
+    static const struct vdev_pci_ident ident = {.vendor_id = 1};
     struct vdev_dev *dev = vdev_dev_create(ctx, "d", &ident);
     uint8_t state[8];
     struct vdev_mig_field f[2] = {
-        { "a", 1, 1, 0, 4 },
-        { "b", 1, 1, 4, 4 },
+        {"a", 1, 1, 0, 4},
+        {"b", 1, 1, 4, 4},
     };
     struct vdev_mig_desc d = {
-        .device = "d", .version = 1, .fields = f, .nr_fields = 2,
-        .state = state, .state_size = sizeof(state),
+        .device = "d",
+        .version = 1,
+        .fields = f,
+        .nr_fields = 2,
+        .state = state,
+        .state_size = sizeof(state),
     };
 
     vdev_set_log(dev, discard, NULL, VDEV_LOG_ERROR);
     cr_assert_eq(vdev_set_migration(dev, &d), -EINVAL); /* duplicate id */
     f[1].id = 2;
-    f[1].offset = 6;                                  /* past the block */
+    f[1].offset = 6; /* past the block */
     cr_assert_eq(vdev_set_migration(dev, &d), -EINVAL);
     f[1].offset = 4;
-    f[1].since = 2;                                   /* after version */
+    f[1].since = 2; /* after version */
     cr_assert_eq(vdev_set_migration(dev, &d), -EINVAL);
     f[1].since = 1;
     cr_assert_eq(vdev_set_migration(dev, &d), 0);
@@ -599,12 +613,12 @@ Test(mig_stream, msix_and_bar_memory_travel)
         cr_assert(memcmp(dx->table + v * 16, sx->table + v * 16, 12) == 0);
         cr_assert_eq(dx->table[v * 16 + 12], sx->table[v * 16 + 12] & 1);
         cr_assert_eq(dx->table[v * 16 + 13] | dx->table[v * 16 + 14] |
-                     dx->table[v * 16 + 15], 0);
+                         dx->table[v * 16 + 15],
+                     0);
     }
     /* A device whose BAR2 differs in size cannot take this stream. */
     take_snap(other, &s);
-    cr_assert_eq(vdev_mig_stream_load(other->dev, buf, len),
-                 -EPROTONOSUPPORT);
+    cr_assert_eq(vdev_mig_stream_load(other->dev, buf, len), -EPROTONOSUPPORT);
     assert_unchanged(other, &s);
     talloc_free(ctx);
 }
@@ -615,7 +629,8 @@ Test(mig_stream, msix_and_bar_memory_travel)
 Test(mig_stream, mutations_with_valid_checksum)
 {
     void *ctx = talloc_new(NULL);
-    struct mt_dev *src = mt_create(ctx, 2, "mt"), *dst = mt_create(ctx, 2, "mt");
+    struct mt_dev *src = mt_create(ctx, 2, "mt"),
+                  *dst = mt_create(ctx, 2, "mt");
     uint8_t *buf;
     size_t len;
     unsigned seed = 12345, loaded = 0, refused = 0;
@@ -667,14 +682,18 @@ Test(mig_stream, mutations_with_valid_checksum)
 Test(mig_stream, large_state_checksum)
 {
     void *ctx = talloc_new(NULL);
-    static const struct vdev_pci_ident ident = { .vendor_id = 7 };
+    static const struct vdev_pci_ident ident = {.vendor_id = 7};
     struct vdev_dev *dev = vdev_dev_create(ctx, "big", &ident);
     struct vdev_dev *dst = vdev_dev_create(ctx, "big", &ident);
     static uint8_t state[200001], state2[200001];
-    const struct vdev_mig_field f = { "blob", 0xb10b, 1, 0, sizeof(state) };
+    const struct vdev_mig_field f = {"blob", 0xb10b, 1, 0, sizeof(state)};
     struct vdev_mig_desc d = {
-        .device = "big", .version = 1, .fields = &f, .nr_fields = 1,
-        .state = state, .state_size = sizeof(state),
+        .device = "big",
+        .version = 1,
+        .fields = &f,
+        .nr_fields = 1,
+        .state = state,
+        .state_size = sizeof(state),
     };
     uint8_t *buf;
     size_t len;
