@@ -322,11 +322,6 @@ void vdev_migration_reset(struct vdev_dev *dev);
  * STOP_COPY, RESUMING, ERROR): device register callbacks must not run, IRQs
  * stay pending until it runs again, DMA helpers refuse with -EBUSY. */
 bool vdev_migration_device_runs(const struct vdev_dev *dev);
-/* Legacy DMA_UNMAP with VFIO_USER_F_DMA_UNMAP_GET_DIRTY_BITMAP: writes
- * bm->size bytes of dirty bits of [iova, iova + size) to out (call before
- * removing the map). Returns 0 or -errno. */
-int vdev_mig_unmap_bitmap(struct vdev_conn *c, uint64_t iova, uint64_t size,
-                          const struct vfio_user_bitmap *bm, void *out);
 
 /* mgmt.c: the management channel. Its sockets sit in dev->epoll_fd with
  * epoll data.u32 >= VDEV_EV_MGMT; the loop in server.c hands every such

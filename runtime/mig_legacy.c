@@ -12,7 +12,8 @@
  * device_state also counts a staged chunk as transferred.
  * Destination (RESUMING): the client writes up to the window's size at
  * data_offset, then writes data_size, which appends those bytes to the
- * stream. Registers are accessed one whole field at a time. */
+ * stream. Registers are accessed one whole field at a time.
+ * (DMA_UNMAP's dirty bitmap is served by proto_dma.c from dirty.c.) */
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
@@ -252,13 +253,6 @@ legacy_bitmap(struct vdev_conn *c, uint64_t iova, uint64_t size,
     if (bm->size < pages / 8 + !!(pages % 8) || bm->size > VDEV_MIG_MAX_BITMAP)
         return -EINVAL;
     return vdev_mig_dirty_bits(c, iova, size, bm->pgsize, out, bm->size);
-}
-
-int
-vdev_mig_unmap_bitmap(struct vdev_conn *c, uint64_t iova, uint64_t size,
-                      const struct vfio_user_bitmap *bm, void *out)
-{
-    return legacy_bitmap(c, iova, size, bm, out);
 }
 
 int

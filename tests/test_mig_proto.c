@@ -525,7 +525,6 @@ Test(mig_proto, legacy_dirty_pages)
     struct vfio_user_bitmap_range rg = {0x100000, 64 * PG, {PG, 8}};
     const uint64_t ranges[] = {0x100000, 64 * PG};
     struct vdev_reply r;
-    uint8_t out[8];
 
     cr_assert_eq(
         dirty_pages(c, VFIO_USER_DIRTY_PAGES_FLAG_GET_BITMAP, 64, &rg, &r),
@@ -559,13 +558,22 @@ Test(mig_proto, legacy_dirty_pages)
     cr_assert_eq(u64_at(&r, 8), 0x100000);
     cr_assert_eq(u64_at(&r, 40), 1ull << 9);
 
-    /* DMA_UNMAP's bitmap, as the unmap handler asks for it. */
-    cr_assert_eq(vdev_dma_mark_dirty(m->dev, 0x200000 + 2 * PG, 1), 0);
-    struct vfio_user_bitmap bm = {PG, 2};
-    cr_assert_eq(vdev_mig_unmap_bitmap(c, 0x200000, 16 * PG, &bm, out), 0);
-    cr_assert_eq(out[0], 0x04);
-    cr_assert_eq(out[1], 0);
-
+    /* Legacy DMA_UNMAP with a bitmap works on the same log. */
+    {
+        struct {
+            struct vfio_user_dma_unmap u;
+            struct vfio_user_bitmap b;
+        } __attribute__((packed)) un = {
+            {24 + 16 + 2, VFIO_USER_F_DMA_UNMAP_GET_DIRTY_BITMAP, 0x200000,
+             16 * PG},
+            {PG, 2},
+        };
+        cr_assert_eq(vdev_dma_mark_dirty(m->dev, 0x200000 + 2 * PG, 1), 0);
+        cr_assert_eq(call(c, vdev_handle_dma_unmap, &un, sizeof(un), &r), 0);
+        cr_assert_eq(r.len, 24 + 16 + 2);
+        cr_assert_eq(r.payload[40], 0x04);
+        cr_assert_eq(r.payload[41], 0);
+    }
     cr_assert_eq(dirty_pages(c, VFIO_USER_DIRTY_PAGES_FLAG_STOP, 8, NULL, &r),
                  0);
     cr_assert_eq(log_start(c, PG, ranges, 1, &r), 0, "v2 may log now");
