@@ -9,7 +9,26 @@
  *     then fields: u32 id, u32 size, size bytes,
  *   u32 CRC-32C of everything before it.
  * Runtime field ids are fixed here; device field ids come from the
- * vdev_mig_desc (FNV-1a of the qualified name, stable across revisions). */
+ * vdev_mig_desc (FNV-1a of the qualified name, stable across revisions).
+ *
+ * The runtime section holds config space (4 KiB), the INTx level, the
+ * per-vector levels, MSI vectors pending, the MSI-X table and PBA, and the
+ * backing memory of BARs up to VDEV_MIG_BAR_MAX (larger ones, such as
+ * shared-memory windows, are the device's or the VMM's business). It does
+ * not hold what belongs to the client connection (DMA maps, eventfds,
+ * SET_IRQS masks: the VMM sets them up again on the destination). Field
+ * values in the device section are the device's bytes as they are; the
+ * runtime's multi-byte values are little-endian, except the PBA, kept in
+ * host order like the rest of a device's state.
+ *
+ * Loading: every length is bounded by what contains it; an unknown field
+ * id (a newer or different revision), a duplicate, a size that differs
+ * from this build's, a missing field the stream's version should have, a
+ * different device name or PCI identity, a newer state or format version
+ * are all refused. Fields added after the stream's version keep their
+ * reset values. The device's validate hook sees the candidate block before
+ * anything changes; config bytes the guest cannot write keep this device's
+ * values (a stream can set no more than a guest could). */
 #include <endian.h>
 #include <errno.h>
 #include <linux/pci_regs.h>
