@@ -51,7 +51,8 @@ enum rt_field {
     RT_MSI_PENDING = 4,
     RT_MSIX_TABLE = 5,
     RT_MSIX_PBA = 6,
-    RT_BAR0 = 0x100, /* + BAR index: small backing memories */
+    RT_MSIX_USED = 7, /* the client drives the table through us */
+    RT_BAR0 = 0x100,  /* + BAR index: small backing memories */
 };
 
 /* ------------------------------------------------------------ CRC-32C */
@@ -232,7 +233,7 @@ bar_travels(const struct vdev_dev *dev, unsigned i)
     return r->present && r->mem && r->size <= VDEV_MIG_BAR_MAX;
 }
 
-/* Fills plan (room for 6 + VDEV_NR_BARS entries); returns the count. */
+/* Fills plan (room for RT_PLAN_MAX entries); returns the count. */
 static unsigned
 rt_plan(const struct vdev_dev *dev, struct rt_plan *plan)
 {
@@ -245,6 +246,7 @@ rt_plan(const struct vdev_dev *dev, struct rt_plan *plan)
     if (msix_table_size(dev)) {
         plan[n++] = (struct rt_plan){RT_MSIX_TABLE, msix_table_size(dev)};
         plan[n++] = (struct rt_plan){RT_MSIX_PBA, msix_pba_size(dev)};
+        plan[n++] = (struct rt_plan){RT_MSIX_USED, 1};
     }
     for (unsigned i = 0; i < VDEV_NR_BARS; i++)
         if (bar_travels(dev, i))
@@ -253,7 +255,7 @@ rt_plan(const struct vdev_dev *dev, struct rt_plan *plan)
     return n;
 }
 
-#define RT_PLAN_MAX (6 + VDEV_NR_BARS)
+#define RT_PLAN_MAX (7 + VDEV_NR_BARS)
 
 static size_t
 stream_size(const struct vdev_dev *dev, const struct rt_plan *plan,
@@ -300,6 +302,10 @@ save_runtime(struct vdev_dev *dev, struct wr *w, const struct rt_plan *plan,
             break;
         case RT_MSIX_PBA:
             put_field(w, RT_MSIX_PBA, dev->irqs.msix.pba, plan[i].size);
+            break;
+        case RT_MSIX_USED:
+            v8 = dev->irqs.msix.table_used ? 1 : 0;
+            put_field(w, RT_MSIX_USED, &v8, 1);
             break;
         default:
             put_field(w, plan[i].id, dev->regions[plan[i].id - RT_BAR0].mem,
@@ -406,6 +412,7 @@ struct cand {
     uint8_t intx;
     uint32_t levels, msi_pending;
     const uint8_t *msix_table, *msix_pba;
+    uint8_t msix_used;
     const uint8_t *bar[VDEV_NR_BARS];
     uint8_t *block; /* device state block */
 };
@@ -544,6 +551,11 @@ parse_runtime(struct vdev_dev *dev, struct rd *s, struct cand *c)
         case RT_MSIX_PBA:
             c->msix_pba = data;
             break;
+        case RT_MSIX_USED:
+            if (data[0] > 1)
+                FAIL(-EINVAL, "MSI-X table use flag %u", data[0]);
+            c->msix_used = data[0];
+            break;
         default:
             c->bar[id - RT_BAR0] = data;
             break;
@@ -678,6 +690,28 @@ parse_one(struct vdev_dev *dev, void *ctx, const uint8_t *buf, size_t len,
     return 0;
 }
 
+/* The MSI capability's Pending Bits (read-only to the guest, so not taken
+ * from the stream's config bytes) mirror the runtime's pending vectors. */
+static void
+msi_pending_to_config(struct vdev_dev *dev)
+{
+    uint8_t *cap = dev->cfg.data + dev->cfg.msi_cap;
+    uint16_t flags;
+    uint32_t v = htole32(dev->irqs.msi_pending);
+
+    if (!dev->cfg.msi_cap)
+        return;
+    memcpy(&flags, cap + PCI_MSI_FLAGS, 2);
+    flags = le16toh(flags);
+    if (!(flags & PCI_MSI_FLAGS_MASKBIT))
+        return;
+    memcpy(
+        cap +
+            (flags & PCI_MSI_FLAGS_64BIT ? PCI_MSI_MASK_64 : PCI_MSI_MASK_32) +
+            4,
+        &v, 4);
+}
+
 /* Installs a checked candidate. Config bytes the guest cannot write keep
  * this device's values, so a stream can change no more than a guest could;
  * interrupt lines are re-derived when the device runs again. */
@@ -696,6 +730,7 @@ commit(struct vdev_dev *dev, const struct cand *c)
     irq->msi_pending = irq->msi_vectors >= 32
                            ? c->msi_pending
                            : c->msi_pending & ((1u << irq->msi_vectors) - 1);
+    msi_pending_to_config(dev);
     if (c->msix_table) {
         unsigned n = irq->msix.nr_vectors;
         memcpy(irq->msix.table, c->msix_table, n * 16u);
@@ -706,6 +741,7 @@ commit(struct vdev_dev *dev, const struct cand *c)
         for (unsigned v = 0; v < n; v++)
             irq->msix.table[v * 16 + 12] &= 1;
         memcpy(irq->msix.pba, c->msix_pba, msix_pba_size(dev));
+        irq->msix.table_used = c->msix_used;
         if (n % 64)
             irq->msix.pba[n / 64] &= (1ull << (n % 64)) - 1;
     }
