@@ -2,12 +2,13 @@
  * <linux/vfio.h> shared by both protocol generations, the saved/resumed data
  * buffers and the dirty-logging bookkeeping.
  *
- * Behaviour while stopped (STOP, STOP_COPY, RESUMING, ERROR): the device
- * must not change its state, raise interrupts or do DMA. The runtime keeps
- * serving config space and the MSI-X table/PBA (VFIO requires it, and the
- * VMM restores them on the destination); device register callbacks are
- * refused with -EBUSY, vectors raised stay pending and DMA helpers fail with
- * -EBUSY. vdev_migration_device_runs() is the one predicate for all three.
+ * Behaviour while stopped (STOP, STOP_COPY, RESUMING, ERROR), the contract
+ * for the other runtime modules: the device must not change its state,
+ * raise interrupts or do DMA. Config space and the MSI-X table/PBA stay
+ * served (VFIO requires it, and the VMM restores them on the destination);
+ * device register callbacks are to be refused with -EBUSY (region_io.c),
+ * vectors raised stay pending (irq.c) and the DMA helpers fail with -EBUSY
+ * (dma.c); vdev_migration_device_runs() is the one predicate for all three.
  * When the device runs again (STOP -> RUNNING) interrupt lines and pending
  * vectors are re-evaluated, which also delivers what a load installed. */
 #include <errno.h>
