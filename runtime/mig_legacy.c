@@ -1,6 +1,6 @@
 /* Legacy migration generation (libvfio-user's original design): the
  * migration region with struct vfio_device_migration_info registers and a
- * data window, VFIO_USER_DIRTY_PAGES, and the dirty bitmap of DMA_UNMAP.
+ * data window, and VFIO_USER_DIRTY_PAGES.
  * Same state machine and stream as v2; device_state bits map to v2 states:
  *   RUNNING -> RUNNING, RUNNING|SAVING -> PRE_COPY, SAVING -> STOP_COPY,
  *   0 -> STOP, RESUMING -> RESUMING, SAVING|RESUMING (read only) -> ERROR.
