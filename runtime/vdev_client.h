@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "vdev_proto.h"
 
@@ -106,6 +107,25 @@ int vdev_client_add_dma_memory(struct vdev_client *cl, uint64_t iova,
 /* Serves pending server->client requests without blocking; returns the
  * number served or -errno. */
 int vdev_client_serve(struct vdev_client *cl);
+
+/* ------------------------------------------------ migration (v2) */
+
+/* Device state (enum vfio_device_mig_state) through DEVICE_FEATURE
+ * MIG_DEVICE_STATE. set: the server takes combined transitions itself. */
+int vdev_client_mig_get_state(struct vdev_client *cl, uint32_t *state);
+int vdev_client_mig_set_state(struct vdev_client *cl, uint32_t state);
+/* Stops the device (STOP_COPY), reads its whole state stream with
+ * MIG_DATA_READ and leaves it in STOP. The buffer is a talloc child of
+ * mem_ctx. */
+int vdev_client_mig_save(struct vdev_client *cl, void *mem_ctx,
+                         uint8_t **buf, size_t *len);
+int vdev_client_mig_save_file(struct vdev_client *cl, FILE *f);
+/* RESUMING, the stream through MIG_DATA_WRITE, then STOP, where the server
+ * validates and installs it (or refuses: the device stays RESUMING and
+ * unchanged). The device is left in STOP; set RUNNING to start it. */
+int vdev_client_mig_load(struct vdev_client *cl, const void *buf,
+                         size_t len);
+int vdev_client_mig_load_file(struct vdev_client *cl, FILE *f);
 
 /* ------------------------------------------------ management channel */
 
