@@ -281,12 +281,23 @@ bar0_access(struct vdev_dev *dev, void *opaque, uint64_t offset, void *buf,
             uint32_t count, bool is_write)
 {
     struct bench_dev *bd = opaque;
-    uint8_t *reg = (uint8_t *)bd->regs + offset;
 
-    if (is_write)
-        memcpy(reg, buf, count);
-    else
-        memcpy(buf, reg, count);
+    /* A register file as generated code has it: dword registers, other
+     * widths byte by byte. */
+    if (count == 4 && !(offset & 3)) {
+        if (is_write)
+            memcpy(&bd->regs[offset / 4], buf, 4);
+        else
+            memcpy(buf, &bd->regs[offset / 4], 4);
+    } else {
+        uint8_t *reg = (uint8_t *)bd->regs + offset;
+        for (uint32_t i = 0; i < count; i++) {
+            if (is_write)
+                reg[i] = ((const uint8_t *)buf)[i];
+            else
+                ((uint8_t *)buf)[i] = reg[i];
+        }
+    }
     if (bd->stop_after && ++bd->accesses == bd->stop_after)
         vdev_stop(dev);
     return 0;
