@@ -22,7 +22,10 @@ vdev_region_access(struct vdev_dev *dev, uint32_t index, uint64_t offset,
         return -EINVAL;
     if (index == VDEV_CONFIG_INDEX)
         return vdev_config_access(dev, offset, buf, count, is_write);
-    if (index < VDEV_NR_BARS) {
+    /* Only the BARs holding the MSI-X table or PBA need the MSI-X check. */
+    if (index < VDEV_NR_BARS && dev->irqs.msix.table &&
+        (index == dev->irqs.msix.table_bar ||
+         index == dev->irqs.msix.pba_bar)) {
         rc = vdev_msix_access(dev, index, offset, buf, count, is_write);
         if (rc)
             return rc < 0 ? rc : 0;
