@@ -218,7 +218,7 @@ vdev_conn_close(struct vdev_dev *dev)
 
 /* fds arrived with this read: they belong to the message holding its last
  * byte (the kernel ends a stream read after an skb that carries fds). */
-static void
+static __attribute__((noinline, cold)) void
 take_fds(struct vdev_conn *c, struct msghdr *mh, size_t end)
 {
     for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
