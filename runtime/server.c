@@ -481,7 +481,7 @@ drain_stop(struct vdev_dev *dev)
 }
 
 /* Returns 1 when a stop was requested, 0, or -errno (fatal). */
-static int
+static inline __attribute__((always_inline)) int
 handle_events(struct vdev_dev *dev, const struct epoll_event *ev, int n)
 {
     int stop = 0;
