@@ -54,14 +54,12 @@ close_fds(int *fds, unsigned n)
 
 /* Room for need more bytes at sbuf + slen. Flushing first keeps the buffer
  * small; it grows only for replies larger than what is free. */
-static uint8_t *
-tx_reserve(struct vdev_conn *c, size_t need)
+static __attribute__((noinline)) uint8_t *
+tx_reserve_slow(struct vdev_conn *c, size_t need)
 {
     size_t cap;
     uint8_t *p;
 
-    if (c->slen + need <= c->scap)
-        return c->sbuf + c->slen;
     if (c->slen)
         vdev_transport_flush(c);
     if (c->slen + need <= c->scap)
@@ -73,6 +71,14 @@ tx_reserve(struct vdev_conn *c, size_t need)
     c->sbuf = p;
     c->scap = cap;
     return p + c->slen;
+}
+
+static inline uint8_t *
+tx_reserve(struct vdev_conn *c, size_t need)
+{
+    if (c->slen + need <= c->scap)
+        return c->sbuf + c->slen;
+    return tx_reserve_slow(c, need);
 }
 
 void *
