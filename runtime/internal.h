@@ -329,6 +329,10 @@ int vdev_twin_setup(struct vdev_conn *c, int *client_end);
 /* migration.c (NULL-safe: devices without migration) */
 struct vdev_migration;
 void vdev_migration_reset(struct vdev_dev *dev);
+/* false while the migration state machine holds the device stopped (STOP,
+ * STOP_COPY, RESUMING, ERROR): device register callbacks must not run, IRQs
+ * stay pending until it runs again, DMA helpers refuse with -EBUSY. */
+bool vdev_migration_device_runs(const struct vdev_dev *dev);
 
 /* mgmt.c: the management channel. Its sockets sit in dev->epoll_fd with
  * epoll data.u32 >= VDEV_EV_MGMT; the loop in server.c hands every such
