@@ -373,9 +373,8 @@ rx_compact(struct vdev_conn *c)
     c->rend = avail;
 }
 
-/* Makes room for the next read and sets how much it may take. Reads stop at
- * the end of the current message while it owns fds (or is being skipped),
- * so later fds are never mistaken for its own. */
+/* rx_prepare's work when the buffer holds a partial message, is large, or
+ * fds or a skip are pending. */
 static COLD int
 rx_prepare_slow(struct vdev_conn *c)
 {
