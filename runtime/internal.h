@@ -121,6 +121,16 @@ struct vdev_dma {
 
 /* ------------------------------------------------------------ connection */
 
+/* epoll data.u32 tags of dev->epoll_fd (management sockets: VDEV_EV_MGMT) */
+#define VDEV_EV_LISTEN 0u
+#define VDEV_EV_CONN 1u
+#define VDEV_EV_STOP 2u
+
+/* Initial receive and send buffers of a connection; they grow for large
+ * messages and shrink back once those are served. */
+#define VDEV_RBUF_INIT (64u * 1024)
+#define VDEV_SBUF_INIT (64u * 1024)
+
 /* Everything that lives as long as one client: freed in one talloc_free()
  * on disconnect; destructors close fds and unmap memory. */
 struct vdev_conn {

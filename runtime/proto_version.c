@@ -9,7 +9,6 @@
 #define OUR_MINOR 1u
 #define VERSION_FIXED ((uint32_t)sizeof(struct vfio_user_version))
 
-
 struct peer_caps {
     uint64_t max_msg_fds;
     uint64_t max_data_xfer;
@@ -106,8 +105,8 @@ parse_json(const uint8_t *data, size_t len, struct peer_caps *pc)
              ? -EINVAL
              : 0;
     json_tokener_free(tok);
-    if (rc == 0 && (rc = member(root, "capabilities", json_type_object,
-                                &caps)) > 0)
+    if (rc == 0 &&
+        (rc = member(root, "capabilities", json_type_object, &caps)) > 0)
         rc = parse_caps(caps, pc);
     json_object_put(root);
     return rc < 0 ? rc : 0;
@@ -156,7 +155,7 @@ reply_version(struct vdev_conn *c, struct vdev_reply *r, uint16_t minor,
               bool write_multi, bool twin)
 {
     struct json_object *root = our_caps(write_multi, twin);
-    struct vfio_user_version v = { .major = VFIO_USER_MAJOR, .minor = minor };
+    struct vfio_user_version v = {.major = VFIO_USER_MAJOR, .minor = minor};
     const char *s;
     size_t len;
     uint8_t *p;
