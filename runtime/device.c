@@ -132,10 +132,6 @@ vdev_set_reset_cb(struct vdev_dev *dev, vdev_reset_fn *fn, void *opaque)
 void
 vdev_reset(struct vdev_dev *dev)
 {
-    /* A reset also ends any migration session: the device runs again
-     * before config and interrupt state are re-evaluated. */
-    if (dev->mig)
-        vdev_migration_reset(dev);
     vdev_config_reset(dev);
     vdev_irqs_reset(dev);
     if (dev->reset_fn)

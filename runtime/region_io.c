@@ -1,7 +1,8 @@
 /* One client access to a region, shared by REGION_READ, REGION_WRITE and
  * REGION_WRITE_MULTI: bounds, then config space, MSI-X, callback or memory.
  * While migration holds the device stopped, config space, the MSI-X table
- * and PBA and backing memory stay served; register callbacks get -EBUSY. */
+ * and PBA, backing memory and device-specific regions stay served; BAR
+ * register callbacks get -EBUSY. */
 #include <errno.h>
 #include <string.h>
 
@@ -24,7 +25,9 @@ access_other(struct vdev_dev *dev, uint32_t index, uint64_t offset, void *buf,
             return rc < 0 ? rc : 0;
     }
     if (r->access) {
-        if (!vdev_migration_device_runs(dev))
+        /* Stopped for migration: BAR registers hold still. Device-specific
+         * regions (the legacy migration region among them) stay served. */
+        if (index <= VDEV_ROM_INDEX && !vdev_migration_device_runs(dev))
             return -EBUSY;
         return r->access(dev, r->opaque, offset, buf, count, is_write);
     }

@@ -35,6 +35,10 @@ static const struct {
     [VFIO_USER_DEVICE_SET_IRQS] = {vdev_handle_set_irqs, VDEV_MAX_MSG_FDS},
     [VFIO_USER_DMA_MAP] = {vdev_handle_dma_map, 1},
     [VFIO_USER_DMA_UNMAP] = {vdev_handle_dma_unmap, 0},
+    [VFIO_USER_DIRTY_PAGES] = {vdev_handle_dirty_pages, 0},
+    [VFIO_USER_DEVICE_FEATURE] = {vdev_handle_device_feature, 0},
+    [VFIO_USER_MIG_DATA_READ] = {vdev_handle_mig_data_read, 0},
+    [VFIO_USER_MIG_DATA_WRITE] = {vdev_handle_mig_data_write, 0},
 };
 
 static void

@@ -1,6 +1,6 @@
-/* vdev_region_access in-process: which path serves an access, and the
- * migration contract (a stopped device's register callbacks get -EBUSY;
- * config space and backing memory stay served; reset runs it again). */
+/* vdev_region_access in-process: bounds, and the migration contract (a
+ * stopped device's BAR register callbacks get -EBUSY; config space and
+ * backing memory stay served until the session ends). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <linux/pci_regs.h>
@@ -58,8 +58,11 @@ Test(region_access, stopped_device_refuses_register_callbacks)
                  0);
     cr_assert_eq(vendor, TESTDEV_VENDOR);
     cr_assert_eq(vdev_region_access(dev, 2, 0, &v, 4, true), 0);
-    /* a reset ends the session: the device runs again */
+    /* a device reset (a guest FLR too) leaves a migration session alone;
+     * the client's DEVICE_RESET ends it as well (proto_device.c) */
     vdev_reset(dev);
+    cr_assert(!vdev_migration_device_runs(dev));
+    vdev_migration_reset(dev);
     cr_assert(vdev_migration_device_runs(dev));
     cr_assert_eq(vdev_region_access(dev, 0, TESTDEV_REG_SCRATCH, &v, 4, true),
                  0);
