@@ -58,6 +58,9 @@ Test(region_access, stopped_device_refuses_register_callbacks)
                  0);
     cr_assert_eq(vendor, TESTDEV_VENDOR);
     cr_assert_eq(vdev_region_access(dev, 2, 0, &v, 4, true), 0);
+    /* so are device-specific regions (the legacy migration region is one) */
+    cr_assert_eq(vdev_region_access(dev, TESTDEV_TYPED_INDEX, 0, &v, 4, true),
+                 0);
     /* a device reset (a guest FLR too) leaves a migration session alone;
      * the client's DEVICE_RESET ends it as well (proto_device.c) */
     vdev_reset(dev);
