@@ -57,6 +57,7 @@ include tools/build.mk
 include models/build.mk
 include tests/build.mk
 include bench/build.mk
+include fuzz/build.mk
 
 all: $(ALL_TARGETS)
 

@@ -228,6 +228,8 @@ void vdev_region_init(struct vdev_region *r);
 /* transport.c: sockets and framing. */
 int vdev_transport_listen_path(struct vdev_dev *dev, const char *path);
 int vdev_transport_accept(struct vdev_dev *dev);
+/* An already-connected socket becomes the client (fuzzing, tests). */
+int vdev_transport_adopt(struct vdev_dev *dev, int fd);
 /* Reads what is available; returns bytes read, 0 on EOF, -EAGAIN, -errno. */
 ssize_t vdev_transport_recv(struct vdev_conn *c);
 int vdev_transport_flush(struct vdev_conn *c);

@@ -171,17 +171,17 @@ conn_destructor(struct vdev_conn *c)
     return 0;
 }
 
+/* Makes fd (a connected, non-blocking UNIX stream socket) the client. The
+ * fd is ours from here on, closed on every path. */
 int
-vdev_transport_accept(struct vdev_dev *dev)
+vdev_transport_adopt(struct vdev_dev *dev, int fd)
 {
     struct vdev_conn *c;
-    int fd;
 
-    if (dev->conn || dev->listen_fd < 0)
+    if (dev->conn) {
+        close(fd);
         return -EBUSY;
-    fd = accept4(dev->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0)
-        return -errno;
+    }
     c = talloc_zero(dev, struct vdev_conn);
     if (!c || !(c->rbuf = talloc_size(c, VDEV_RBUF_INIT)) ||
         !(c->sbuf = talloc_size(c, VDEV_SBUF_INIT))) {
@@ -199,7 +199,8 @@ vdev_transport_accept(struct vdev_dev *dev)
     talloc_set_destructor(c, conn_destructor);
     dev->conn = c;
     /* One client at a time: later ones wait in the backlog. */
-    epoll_ctl(dev->epoll_fd, EPOLL_CTL_DEL, dev->listen_fd, NULL);
+    if (dev->listen_fd >= 0)
+        epoll_ctl(dev->epoll_fd, EPOLL_CTL_DEL, dev->listen_fd, NULL);
     if (epoll_set(dev, EPOLL_CTL_ADD, fd, EPOLLIN, VDEV_EV_CONN) < 0) {
         int rc = -errno;
         talloc_free(c);
@@ -208,6 +209,19 @@ vdev_transport_accept(struct vdev_dev *dev)
     dev->stats.connections++;
     VDEV_LOG(dev, VDEV_LOG_INFO, "client connected (fd %d)", fd);
     return 0;
+}
+
+int
+vdev_transport_accept(struct vdev_dev *dev)
+{
+    int fd;
+
+    if (dev->conn || dev->listen_fd < 0)
+        return -EBUSY;
+    fd = accept4(dev->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    return vdev_transport_adopt(dev, fd);
 }
 
 void

@@ -1,0 +1,78 @@
+# libFuzzer harnesses (fuzz/fuzz_*.c), built with clang into build-fuzz/ with
+# their own rules so the gcc build in $(B) is untouched.
+#   make fuzz FUZZ_SECONDS=N   build, then run each harness N seconds
+#   make fuzz-build            build only
+#   make fuzz-seeds            rewrite fuzz/corpus/ (seeds)
+FB := build-fuzz
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_NAMES := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_NAMES:%=$(FB)/bin/fuzz_%)
+
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+            -fno-omit-frame-pointer
+# Library code is instrumented for coverage; only harnesses link the driver.
+FUZZ_BASE := -std=gnu11 -O1 -g -D_GNU_SOURCE -MMD -MP $(FUZZ_SAN) \
+             $(PKG_CFLAGS) -Iruntime -I$(FB)/dsl -Idsl -Icompiler -Igenerated
+FUZZ_LIB_CFLAGS = $(FUZZ_BASE) -fsanitize=fuzzer-no-link -Wall \
+                  -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter \
+                  -Wno-gnu-variable-sized-type-not-at-end \
+                  -Wno-bitwise-instead-of-logical
+FUZZ_HARNESS_CFLAGS = $(FUZZ_BASE) -fsanitize=fuzzer-no-link $(WARN)
+
+FUZZ_RT_OBJS := $(patsubst %.c,$(FB)/%.o,$(wildcard runtime/*.c))
+FUZZ_DSL_OBJS := $(patsubst %.c,$(FB)/%.o,$(wildcard dsl/*.c)) \
+                 $(FB)/dsl/parser.o $(FB)/dsl/lexer.o
+FUZZ_VDEVC_OBJS := $(patsubst %.c,$(FB)/%.o,\
+                   $(filter-out compiler/main.c,$(wildcard compiler/*.c)))
+FUZZ_EDU_OBJS := $(FB)/generated/edu.o $(FB)/models/edu.o
+
+$(FB)/dsl/parser.c $(FB)/dsl/parser.h &: dsl/parser.y
+	@mkdir -p $(@D)
+	bison -Wall -o $(FB)/dsl/parser.c --defines=$(FB)/dsl/parser.h $<
+$(FB)/dsl/lexer.c $(FB)/dsl/lexer.h &: dsl/lexer.l $(FB)/dsl/parser.h
+	@mkdir -p $(@D)
+	flex -o $(FB)/dsl/lexer.c --header-file=$(FB)/dsl/lexer.h $<
+$(FB)/dsl/%.o: $(FB)/dsl/%.c $(FB)/dsl/parser.h $(FB)/dsl/lexer.h
+	$(FUZZ_CC) $(FUZZ_LIB_CFLAGS) -c $< -o $@
+
+$(FB)/%.o: %.c | $(FB)/dsl/parser.h $(FB)/dsl/lexer.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_LIB_CFLAGS) -c $< -o $@
+$(FB)/generated/edu.o: FUZZ_LIB_CFLAGS += -DVDEV_NO_MAIN
+$(FB)/fuzz/%.o: fuzz/%.c | $(FB)/dsl/parser.h $(FB)/dsl/lexer.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_HARNESS_CFLAGS) -c $< -o $@
+
+FUZZ_LINK = $(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(PKG_LIBS)
+$(FB)/bin/fuzz_server: $(FB)/fuzz/fuzz_server.o $(FUZZ_EDU_OBJS) $(FUZZ_RT_OBJS)
+	@mkdir -p $(@D)
+	$(FUZZ_LINK) -lpthread
+$(FB)/bin/fuzz_migstream: $(FB)/fuzz/fuzz_migstream.o $(FUZZ_EDU_OBJS) \
+                          $(FUZZ_RT_OBJS)
+	@mkdir -p $(@D)
+	$(FUZZ_LINK)
+$(FB)/bin/fuzz_vdevc: $(FB)/fuzz/fuzz_vdevc.o $(FUZZ_VDEVC_OBJS) \
+                      $(FUZZ_DSL_OBJS)
+	@mkdir -p $(@D)
+	$(FUZZ_LINK)
+
+# Seed writer for fuzz/corpus/migstream (see fuzz/mkseeds.py).
+$(FB)/bin/seed_migstream: $(FB)/fuzz/seed_migstream.o $(FUZZ_EDU_OBJS) \
+                          $(FUZZ_RT_OBJS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -o $@ $^ $(PKG_LIBS)
+fuzz-seeds: $(FB)/bin/seed_migstream
+	./fuzz/mkseeds.py
+	@mkdir -p fuzz/corpus/migstream
+	$(FB)/bin/seed_migstream fuzz/corpus/migstream
+
+fuzz-build: $(FUZZ_BINS)
+
+# Runs each harness in turn (one job each); exits non-zero on a crash.
+fuzz: $(FUZZ_BINS)
+	@FUZZ_BUILD=$(FB) ./fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+CLEAN_EXTRA += $(FB)
+.PHONY: fuzz fuzz-build fuzz-seeds
+-include $(shell find $(FB) -name '*.d' 2>/dev/null)
