@@ -26,20 +26,23 @@ int
 vdev_handle_irq_info(struct vdev_conn *c, struct vdev_msg *m,
                      struct vdev_reply *r)
 {
-    struct vfio_irq_info in, *out;
+    struct vfio_irq_info in, out;
+    void *p;
 
     if (m->nr_fds || m->body_len < sizeof(in))
         return -EINVAL;
     memcpy(&in, m->body, sizeof(in));
     if (in.argsz < sizeof(in) || in.index >= VDEV_NR_IRQ_INDEXES)
         return -EINVAL;
-    out = vdev_reply_alloc(r, c, sizeof(*out));
-    if (!out)
+    /* Replies are packed back to back: the payload may be unaligned. */
+    p = vdev_reply_alloc(r, c, sizeof(out));
+    if (!p)
         return -ENOMEM;
-    out->argsz = sizeof(*out);
-    out->flags = irq_info_flags(in.index);
-    out->index = in.index;
-    out->count = vdev_irq_count(c->dev, in.index);
+    out.argsz = sizeof(out);
+    out.flags = irq_info_flags(in.index);
+    out.index = in.index;
+    out.count = vdev_irq_count(c->dev, in.index);
+    memcpy(p, &out, sizeof(out));
     return 0;
 }
 
