@@ -9,6 +9,7 @@
 #include "vdev.h"
 #include "vdev_client.h"
 #include "vdevctl.h"
+#include "migrate.h"
 
 static const char usage[] =
     "Usage: vdevctl SOCKET COMMAND [ARGS]\n"
@@ -21,6 +22,8 @@ static const char usage[] =
     "  read REGION OFFSET WIDTH          read 1, 2, 4 or 8 bytes\n"
     "  write REGION OFFSET WIDTH VALUE   write 1, 2, 4 or 8 bytes\n"
     "  reset                             reset the device\n"
+    "  save FILE                         stop the device, save its state\n"
+    "  load FILE                         load a saved state, run the device\n"
     "\n"
     "REGION is bar0..bar5, rom, config or a region number.\n"
     "OFFSET and VALUE take decimal, 0x hex or 0 octal.\n";
@@ -188,6 +191,8 @@ run(struct vdev_client *cl, int argc, char **argv)
         rc = vdev_client_reset(cl);
         return rc < 0 ? fail("reset", rc) : 0;
     }
+    if (vdevctl_is_migrate(argc, argv))
+        return vdevctl_migrate(cl, sock_path, argc, argv);
     return bad_arg("unknown command or wrong arguments: '%s'", cmd);
 }
 
