@@ -28,5 +28,8 @@ void vdevc_emit_stmt(struct vdevc_emit *e, const struct vdevc_stmt *s,
                      int indent);
 /* 0x... with a suffix wide enough for 64 bits. */
 char *vdevc_hex(void *ctx, uint64_t v);
+/* The same in one of 64 rotating static buffers: for table emitters that
+ * print it at once (at most 64 alive). */
+const char *vdevc_hex_ring(uint64_t v);
 
 #endif /* VDEVC_EMIT_H */

@@ -7,7 +7,7 @@
 #include "emit.h"
 
 #define P(...) vdevc_out_printf(e->o, __VA_ARGS__)
-#define HEX(v) vdevc_hex(e->tmp, (v))
+#define HEX(v) vdevc_hex_ring(v)
 
 struct vdevc_emit *
 vdevc_emit_new(void *mem_ctx, struct vdevc_unit *u)
@@ -181,11 +181,10 @@ emit_preamble(struct vdevc_emit *e)
     P("/* A register or register array: where it is, where its value lives,\n"
       " * and what each access kind does to its bits. */\n"
       "struct vdevc_reg {\n"
-      "    const char *name;\n"
       "    uint64_t offset;\n"
       "    uint32_t state;      /* offset of element 0 in the state block */\n"
       "    uint32_t size;       /* bytes */\n"
-      "    uint32_t stride;     /* bytes between elements */\n"
+      "    uint32_t stride;     /* bytes between array elements */\n"
       "    uint64_t rmask;      /* bits a read returns */\n"
       "    uint64_t rw;         /* bits a write replaces (rw, wo) */\n"
       "    uint64_t w1c;\n"
@@ -306,6 +305,32 @@ emit_all_hooks(struct vdevc_emit *e)
 
 /* ------------------------------------------------------------ tables */
 
+/* Zero masks and absent hooks are left out: an entry lists what its
+ * register does. */
+static void
+emit_reg_entry(struct vdevc_emit *e, unsigned i, const struct vdevc_reg *r)
+{
+    static const char *const names[] = {"rmask", "rw", "w1c", "w1s", "rc",
+                                        "rs", "irqs_read", "irqs_write"};
+    const uint64_t vals[] = {r->rmask, r->rw, r->w1c, r->w1s, r->rc, r->rs,
+                             r->irqs_read, r->irqs_write};
+    P("    [%u] = {\n", i);
+    vdevc_emit_where(e, r->hdr.loc.first_line, r->qname, 2);
+    P("        .offset = %s,\n", HEX(r->off));
+    P("        .state = offsetof(struct %s_state, %s),\n", e->name, r->cname);
+    P("        .size = %u,\n", r->width / 8);
+    if (r->n > 1)
+        P("        .stride = %u,\n", (unsigned)r->stride);
+    for (unsigned k = 0; k < sizeof vals / sizeof vals[0]; k++)
+        if (vals[k] != 0)
+            P("        .%s = %s,\n", names[k], HEX(vals[k]));
+    if (has_hooks(r, false))
+        P("        .on_read = %s_%s_on_read,\n", e->name, r->cname);
+    if (has_hooks(r, true))
+        P("        .on_write = %s_%s_on_write,\n", e->name, r->cname);
+    P("    },\n");
+}
+
 static void
 emit_reg_table(struct vdevc_emit *e)
 {
@@ -314,32 +339,7 @@ emit_reg_table(struct vdevc_emit *e)
     P("static const struct vdevc_reg %s_regs[%u] = {\n", e->name,
       e->d->regs.n);
     for (unsigned i = 0; i < e->d->regs.n; i++) {
-        const struct vdevc_reg *r = e->d->regs.v[i];
-        P("    [%u] = {\n", i);
-        vdevc_emit_where(e, r->hdr.loc.first_line, NULL, 2);
-        P("        .name = \"%s\",\n", r->qname);
-        P("        .offset = %s,\n", HEX(r->off));
-        P("        .state = offsetof(struct %s_state, %s),\n", e->name,
-          r->cname);
-        P("        .size = %u,\n", r->width / 8);
-        P("        .stride = %u,\n", (unsigned)r->stride);
-        P("        .rmask = %s,\n", HEX(r->rmask));
-        P("        .rw = %s,\n", HEX(r->rw));
-        P("        .w1c = %s,\n", HEX(r->w1c));
-        P("        .w1s = %s,\n", HEX(r->w1s));
-        P("        .rc = %s,\n", HEX(r->rc));
-        P("        .rs = %s,\n", HEX(r->rs));
-        P("        .irqs_read = %s,\n", HEX(r->irqs_read));
-        P("        .irqs_write = %s,\n", HEX(r->irqs_write));
-        if (has_hooks(r, false))
-            P("        .on_read = %s_%s_on_read,\n", e->name, r->cname);
-        else
-            P("        .on_read = NULL,\n");
-        if (has_hooks(r, true))
-            P("        .on_write = %s_%s_on_write,\n", e->name, r->cname);
-        else
-            P("        .on_write = NULL,\n");
-        P("    },\n");
+        emit_reg_entry(e, i, e->d->regs.v[i]);
         flush_tmp(e);
     }
     P("};\n\n");
@@ -392,8 +392,8 @@ emit_bar_cases(struct vdevc_emit *e, const struct vdevc_bar *b)
             else
                 P("        case %s ... %s: /* %s */\n", HEX(at),
                   HEX(at + r->width / 8 - 1), r->qname);
-            P("            r = &%s_regs[%u];\n", e->name, r->id);
-            P("            i = %u;\n            break;\n", i);
+            P("            r = &%s_regs[%u], i = %u;\n            break;\n",
+              e->name, r->id, i);
         }
         flush_tmp(e);
     }
@@ -676,8 +676,8 @@ static void
 mig_entry(struct vdevc_emit *e, const char *name, const char *member,
           unsigned since, uint64_t size, int line)
 {
+    (void)line;
     P("    {\n");
-    vdevc_emit_where(e, line, NULL, 2);
     P("        .name = \"%s\",\n", name);
     P("        .id = 0x%08xu,\n", vdevc_fnv1a(name));
     P("        .since = %u,\n", since);
@@ -728,15 +728,13 @@ struct var_entry {
 static void
 emit_getter(struct vdevc_emit *e, const char *fn, const char *expr)
 {
-    P("static uint64_t\n%s(struct vdev_dev *dev)\n{\n", fn);
-    P("    const struct %s *d = vdev_private(dev);\n", e->name);
-    P("    return %s;\n}\n\n", expr);
+    P("%s_GETTER(%s, %s)\n", e->NAME, fn, expr);
 }
 
 static void
 emit_setter_head(struct vdevc_emit *e, const char *fn, unsigned bits)
 {
-    P("static int\n%s(struct vdev_dev *dev, uint64_t v)\n{\n", fn);
+    P("\nstatic int\n%s(struct vdev_dev *dev, uint64_t v)\n{\n", fn);
     P("    struct %s *d = vdev_private(dev);\n", e->name);
     if (bits < 64)
         P("    if (v > %s)\n        return -ERANGE;\n", HEX(vdevc_mask(bits)));
@@ -811,6 +809,18 @@ static unsigned
 emit_vars(struct vdevc_emit *e)
 {
     struct vdevc_vec vs = {0};
+    P("/* Named values: a getter per register, field and variable. */\n");
+    const char *lines[] = {
+        talloc_asprintf(e->tmp, "#define %s_GETTER(fn, expr)", e->NAME),
+        "    static uint64_t fn(struct vdev_dev *dev)",
+        "    {",
+        talloc_asprintf(e->tmp, "        const struct %s *d = vdev_private(dev);",
+                        e->name),
+        "        return (expr);",
+    };
+    for (unsigned i = 0; i < 5; i++)
+        P("%-75s \\\n", lines[i]);
+    P("    }\n\n");
     for (unsigned i = 0; i < e->d->regs.n; i++) {
         reg_vars(e, e->d->regs.v[i], &vs);
         flush_tmp(e);
@@ -840,9 +850,10 @@ emit_vars(struct vdevc_emit *e)
         const struct var_entry *x = vs.v[i];
         P("    {\n        .name = \"%s\",\n        .bits = %u,\n", x->name,
           x->bits);
-        P("        .external = %s,\n        .get = %s,\n",
-          x->set ? "true" : "false", x->get);
-        P("        .set = %s,\n    },\n", x->set ? x->set : "NULL");
+        P("        .get = %s,\n", x->get);
+        if (x->set != NULL)
+            P("        .external = true,\n        .set = %s,\n", x->set);
+        P("    },\n");
     }
     P("};\n\n");
     return vs.n;
@@ -973,9 +984,7 @@ vdevc_emit_c(void *mem_ctx, struct vdevc_unit *u)
     unsigned nr_mig = emit_mig_table(e);
     unsigned nr_vars = emit_vars(e);
     emit_create(e, nr_mig, nr_vars);
-    char *text = vdevc_out_text(e->o);
-    if (text != NULL)
-        talloc_steal(mem_ctx, e->o->buf);
+    char *text = vdevc_out_steal(mem_ctx, e->o);
     talloc_free(e);
     return text;
 }

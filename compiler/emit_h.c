@@ -7,7 +7,7 @@
 #include "emit.h"
 
 #define P(...) vdevc_out_printf(e->o, __VA_ARGS__)
-#define HEX(v) vdevc_hex(e->tmp, (v))
+#define HEX(v) vdevc_hex_ring(v)
 
 static void
 emit_defines(struct vdevc_emit *e)
@@ -131,9 +131,7 @@ vdevc_emit_h(void *mem_ctx, struct vdevc_unit *u)
     P("struct vdev_dev *%s_create(void *mem_ctx);\n\n", e->name);
     emit_externs(e);
     P("#endif /* VDEV_GENERATED_%s_H */\n", e->NAME);
-    char *text = vdevc_out_text(e->o);
-    if (text != NULL)
-        talloc_steal(mem_ctx, e->o->buf);
+    char *text = vdevc_out_steal(mem_ctx, e->o);
     talloc_free(e);
     return text;
 }

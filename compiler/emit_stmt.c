@@ -1,6 +1,7 @@
 /* The statement language in C: every value is a uint64_t, storage is
  * masked to its width on assignment, array and buffer indexes are
  * bounds-checked, division and shifts never trap. */
+#include <stdio.h>
 #include <string.h>
 #include <talloc.h>
 
@@ -13,6 +14,20 @@ vdevc_hex(void *ctx, uint64_t v)
         return talloc_asprintf(ctx, "%llu", (unsigned long long)v);
     return talloc_asprintf(ctx, v > 0xffffffffu ? "0x%llxull" : "0x%llxu",
                            (unsigned long long)v);
+}
+
+const char *
+vdevc_hex_ring(uint64_t v)
+{
+    static char ring[64][24];
+    static unsigned next;
+    char *s = ring[next++ % 64];
+    if (v < 10)
+        snprintf(s, sizeof ring[0], "%llu", (unsigned long long)v);
+    else
+        snprintf(s, sizeof ring[0], v > 0xffffffffu ? "0x%llxull" : "0x%llxu",
+                 (unsigned long long)v);
+    return s;
 }
 
 const char *

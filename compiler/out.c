@@ -1,9 +1,19 @@
-/* Output buffer: doubling growth, so emitting 100 MB stays linear. */
+/* Output buffer: plain malloc (talloc caps a block at 256 MiB, and a
+ * 100,000-register device's C is larger) with doubling growth, freed by a
+ * destructor; emitting stays linear. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <talloc.h>
 
 #include "out.h"
+
+static int
+out_free(struct vdevc_out *o)
+{
+    free(o->buf);
+    return 0;
+}
 
 struct vdevc_out *
 vdevc_out_new(void *mem_ctx)
@@ -12,12 +22,13 @@ vdevc_out_new(void *mem_ctx)
     if (o == NULL)
         return NULL;
     o->cap = 1 << 16;
-    o->buf = talloc_size(o, o->cap);
+    o->buf = malloc(o->cap);
     if (o->buf == NULL) {
         talloc_free(o);
         return NULL;
     }
     o->buf[0] = '\0';
+    talloc_set_destructor(o, out_free);
     return o;
 }
 
@@ -31,7 +42,7 @@ reserve(struct vdevc_out *o, size_t more)
     size_t cap = o->cap;
     while (o->len + more + 1 > cap)
         cap *= 2;
-    char *b = talloc_realloc_size(o, o->buf, cap);
+    char *b = realloc(o->buf, cap);
     if (b == NULL) {
         o->failed = true;
         return false;
@@ -54,6 +65,8 @@ vdevc_out_puts(struct vdevc_out *o, const char *s)
 void
 vdevc_out_printf(struct vdevc_out *o, const char *fmt, ...)
 {
+    if (o->failed)
+        return;
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
@@ -75,7 +88,10 @@ vdevc_out_printf(struct vdevc_out *o, const char *fmt, ...)
 }
 
 char *
-vdevc_out_text(struct vdevc_out *o)
+vdevc_out_steal(void *mem_ctx, struct vdevc_out *o)
 {
-    return o->failed ? NULL : o->buf;
+    if (o->failed)
+        return NULL;
+    talloc_steal(mem_ctx, o);
+    return o->buf;
 }

@@ -43,7 +43,10 @@ vdevc_compile(struct vdevc_unit *u)
                     "source is larger than %u bytes", VDEVC_MAX_SOURCE);
         return -EINVAL;
     }
-    int rc = vdevc_parse(u, u->diag, u->src, u->len, &u->dev);
+    /* The AST and everything sema hangs off it come from one pool: tens
+     * of small blocks per register, freed all at once. */
+    void *pool = talloc_pool(u, u->len * 48 + 65536);
+    int rc = vdevc_parse(pool ? pool : u, u->diag, u->src, u->len, &u->dev);
     if (rc != 0)
         return rc;
     return vdevc_sema(u);
@@ -58,6 +61,7 @@ vdevc_sema(struct vdevc_unit *u)
     vdevc_sema_bars(u);
     vdevc_sema_caps(u);
     vdevc_sema_behaviour(u);
+    vdevc_sema_names(u);
     if (!vdevc_diag_failed(u->diag))
         vdevc_layout(u);
     return vdevc_diag_failed(u->diag) ? -EINVAL : 0;

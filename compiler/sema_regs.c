@@ -221,7 +221,7 @@ check_fields(struct vdevc_unit *u, struct vdevc_reg *r)
         f->implicit = true;
         vdevc_vec_push(r, &r->fields, f);
     }
-    qsort(r->fields.v, r->fields.n, sizeof(void *), cmp_field);
+    vdevc_vec_sort(&r->fields, cmp_field);
     for (unsigned i = 1; i < r->fields.n; i++) {
         struct vdevc_field *a = r->fields.v[i - 1], *b = r->fields.v[i];
         if (b->lo_v <= a->hi_v) {
@@ -368,13 +368,15 @@ instantiate(struct expand *x, struct vdevc_use *use, const char *prefix,
     }
     if (use->args.n != blk->params.n) {
         vdevc_error(u->diag, use->hdr.loc, "call-arguments",
-                    "block '%s' takes %u arguments, not %u", blk->name,
-                    blk->params.n, use->args.n);
+                    "block '%s' takes %u argument%s, not %u", blk->name,
+                    blk->params.n, blk->params.n == 1 ? "" : "s",
+                    use->args.n);
         vdevc_note(u->diag, blk->hdr.loc, "'%s' declared here", blk->name);
         return;
     }
     char *q = talloc_asprintf(use, "%s%s", prefix, use->as);
-    vdevc_sym_define(u, q, SYM_INSTANCE, use, use->as_loc, "instance");
+    if (!vdevc_sym_define(u, q, SYM_INSTANCE, use, use->as_loc, "instance"))
+        return;
     uint64_t off = 0;
     vdevc_const_eval(u, use->offset, &off);
     struct binding b = {&blk->params,
@@ -461,7 +463,8 @@ check_overlaps(struct vdevc_unit *u, struct vdevc_bar *b)
 {
     size_t n;
     struct span *s = bar_spans(b, &n);
-    qsort(s, n, sizeof *s, cmp_span);
+    if (n > 1)
+        qsort(s, n, sizeof *s, cmp_span);
     const char *last_reported = NULL;
     for (size_t i = 0; i < n; i++) {
         if (i > 0 && s[i].start < s[i - 1].end &&
@@ -522,7 +525,7 @@ check_bar_attrs(struct vdevc_unit *u, struct vdevc_bar *b)
     if (!vdevc_attr_value(u, &b->attrs, "size", &b->size)) {
         vdevc_error(u->diag, b->hdr.loc, "bad-bar-size",
                     "BAR %u needs 'size N'", b->idx);
-        b->size = min;
+        b->size = UINT64_MAX;
     } else if (!vdevc_is_pow2(b->size) || b->size < min ||
                (io && b->size > 256) || (!m64 && b->size > (1ull << 31))) {
         struct vdevc_attr *a = vdevc_attr_find(&b->attrs, A_VALUE, "size");
@@ -530,7 +533,7 @@ check_bar_attrs(struct vdevc_unit *u, struct vdevc_bar *b)
                     "BAR size 0x%llx must be a power of two, %llu..%s bytes",
                     (unsigned long long)b->size, (unsigned long long)min,
                     io ? "256" : m64 ? "2^63" : "2G");
-        b->size = min;
+        b->size = UINT64_MAX; /* unknown: no "past the end" cascade */
     }
     if (b->memory && b->has_body)
         vdevc_error(u->diag, b->hdr.loc, "bad-bar",
@@ -546,7 +549,7 @@ check_bar(struct vdevc_unit *u, struct vdevc_bar *b, struct vdevc_bar **used)
     if (idx > 5) {
         vdevc_error(u->diag, b->index->loc, "bad-bar",
                     "BAR index must be 0..5");
-        idx = 0;
+        return;
     }
     b->idx = (unsigned)idx;
     check_bar_attrs(u, b);
@@ -571,8 +574,8 @@ check_bar(struct vdevc_unit *u, struct vdevc_bar *b, struct vdevc_bar **used)
                     "or 'memory'", b->idx);
     struct expand x = {u, b};
     expand_items(&x, &b->items, "", 0);
-    qsort(b->regs.v, b->regs.n, sizeof(void *), cmp_reg);
-    qsort(b->mems.v, b->mems.n, sizeof(void *), cmp_mem);
+    vdevc_vec_sort(&b->regs, cmp_reg);
+    vdevc_vec_sort(&b->mems, cmp_mem);
     check_overlaps(u, b);
 }
 
@@ -594,5 +597,5 @@ vdevc_sema_bars(struct vdevc_unit *u)
     struct vdevc_bar *used[6] = {0};
     for (unsigned i = 0; i < d->bars.n; i++)
         check_bar(u, d->bars.v[i], used);
-    qsort(d->bars.v, d->bars.n, sizeof(void *), cmp_bar);
+    vdevc_vec_sort(&d->bars, cmp_bar);
 }

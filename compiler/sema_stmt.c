@@ -299,8 +299,8 @@ resolve_call(struct scope *s, struct vdevc_expr *e, bool value)
     }
     if (e->args.n != x->params.n) {
         vdevc_error(u->diag, e->loc, "call-arguments",
-                    "'%s' takes %u arguments, not %u", x->name, x->params.n,
-                    e->args.n);
+                    "'%s' takes %u argument%s, not %u", x->name,
+                    x->params.n, x->params.n == 1 ? "" : "s", e->args.n);
         vdevc_note(u->diag, x->hdr.loc, "'%s' declared here", x->name);
         return false;
     }

@@ -1,5 +1,6 @@
 /* Small helpers the passes share: masks, hashes, names, expression text. */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <talloc.h>
 
@@ -119,4 +120,11 @@ vdevc_expr_text(void *ctx, const struct vdevc_expr *e)
     }
     }
     return talloc_strdup(ctx, "?");
+}
+
+void
+vdevc_vec_sort(struct vdevc_vec *v, int (*cmp)(const void *, const void *))
+{
+    if (v->n > 1)
+        qsort(v->v, v->n, sizeof(void *), cmp);
 }

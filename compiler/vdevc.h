@@ -77,6 +77,8 @@ void vdevc_sema_bars(struct vdevc_unit *u);
 void vdevc_sema_caps(struct vdevc_unit *u);
 /* sema_stmt.c: hooks and interrupt expressions. */
 void vdevc_sema_behaviour(struct vdevc_unit *u);
+/* sema_names.c: C keywords, migration id collisions. */
+void vdevc_sema_names(struct vdevc_unit *u);
 
 /* Constant expressions (offsets, sizes, resets, indexes). Reports and
  * returns false when e is not constant. */
@@ -118,6 +120,9 @@ uint64_t vdevc_mask(unsigned bits);
 unsigned vdevc_bits_needed(uint64_t v);
 uint32_t vdevc_fnv1a(const char *s);
 bool vdevc_is_pow2(uint64_t v);
+/* qsort of a vec's pointers; empty and one-element vecs are left alone. */
+void vdevc_vec_sort(struct vdevc_vec *v,
+                    int (*cmp)(const void *, const void *));
 /* A C identifier from a qualified name ("ch0.ctrl" -> "ch0_ctrl"). */
 char *vdevc_cname(void *ctx, const char *qname);
 char *vdevc_upper(void *ctx, const char *s);

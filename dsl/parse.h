@@ -19,7 +19,12 @@ struct vdevc_parse {
     struct vdevc_loc open[VDEVC_MAX_NESTING]; /* unclosed '{' */
     unsigned depth;
     struct vdevc_loc comment;      /* start of an open block comment */
+    const char **strings;          /* interned identifiers (hash set) */
+    size_t nr_strings, cap_strings;
 };
+
+/* One copy of each identifier per compilation: names repeat a lot. */
+const char *vdevc_intern(struct vdevc_parse *p, const char *s, size_t len);
 
 /* Returns 0 and the device (under ctx) or -EINVAL after reporting errors. */
 int vdevc_parse(void *ctx, struct vdevc_diag *diag, const char *src,

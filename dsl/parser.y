@@ -378,6 +378,7 @@ vdevc_parse(void *ctx, struct vdevc_diag *diag, const char *src, size_t len,
     int rc = yyparse(scanner, &p);
     yy_delete_buffer(buf, scanner);
     yylex_destroy(scanner);
+    talloc_free(p.strings);
     if (rc != 0 || p.device == NULL || vdevc_diag_failed(diag))
         return -EINVAL;
     *_device = p.device;

@@ -131,11 +131,10 @@ typedef void edu_write_hook(struct edu *d, unsigned i, uint64_t reg_old,
 /* A register or register array: where it is, where its value lives,
  * and what each access kind does to its bits. */
 struct vdevc_reg {
-    const char *name;
     uint64_t offset;
     uint32_t state;      /* offset of element 0 in the state block */
     uint32_t size;       /* bytes */
-    uint32_t stride;     /* bytes between elements */
+    uint32_t stride;     /* bytes between array elements */
     uint64_t rmask;      /* bits a read returns */
     uint64_t rw;         /* bits a write replaces (rw, wo) */
     uint64_t w1c;
@@ -246,201 +245,96 @@ edu_dma_cmd_on_write(struct edu *d, unsigned i, uint64_t reg_old,
 
 static const struct vdevc_reg edu_regs[11] = {
     [0] = {
-        /* models/edu.vdev:24 */
-        .name = "id",
+        /* id: models/edu.vdev:24 */
         .offset = 0,
         .state = offsetof(struct edu_state, id),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [1] = {
-        /* models/edu.vdev:25 */
-        .name = "liveness",
+        /* liveness: models/edu.vdev:25 */
         .offset = 4,
         .state = offsetof(struct edu_state, liveness),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
         .rw = 0xffffffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
         .on_write = edu_liveness_on_write,
     },
     [2] = {
-        /* models/edu.vdev:28 */
-        .name = "fact",
+        /* fact: models/edu.vdev:28 */
         .offset = 8,
         .state = offsetof(struct edu_state, fact),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
         .rw = 0xffffffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
         .irqs_write = 1,
-        .on_read = NULL,
         .on_write = edu_fact_on_write,
     },
     [3] = {
-        /* models/edu.vdev:35 */
-        .name = "status",
+        /* status: models/edu.vdev:35 */
         .offset = 0x20u,
         .state = offsetof(struct edu_state, status),
         .size = 4,
-        .stride = 4,
         .rmask = 0x81u,
         .rw = 0x80u,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [4] = {
-        /* models/edu.vdev:39 */
-        .name = "irq_status",
+        /* irq_status: models/edu.vdev:39 */
         .offset = 0x24u,
         .state = offsetof(struct edu_state, irq_status),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [5] = {
-        /* models/edu.vdev:40 */
-        .name = "irq_raise",
+        /* irq_raise: models/edu.vdev:40 */
         .offset = 0x60u,
         .state = offsetof(struct edu_state, irq_raise),
         .size = 4,
-        .stride = 4,
-        .rmask = 0,
         .rw = 0xffffffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
         .irqs_write = 1,
-        .on_read = NULL,
         .on_write = edu_irq_raise_on_write,
     },
     [6] = {
-        /* models/edu.vdev:43 */
-        .name = "irq_ack",
+        /* irq_ack: models/edu.vdev:43 */
         .offset = 0x64u,
         .state = offsetof(struct edu_state, irq_ack),
         .size = 4,
-        .stride = 4,
-        .rmask = 0,
         .rw = 0xffffffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
         .irqs_write = 1,
-        .on_read = NULL,
         .on_write = edu_irq_ack_on_write,
     },
     [7] = {
-        /* models/edu.vdev:46 */
-        .name = "dma_src",
+        /* dma_src: models/edu.vdev:46 */
         .offset = 0x80u,
         .state = offsetof(struct edu_state, dma_src),
         .size = 8,
-        .stride = 8,
         .rmask = 0xffffffffffffffffull,
         .rw = 0xffffffffffffffffull,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [8] = {
-        /* models/edu.vdev:47 */
-        .name = "dma_dst",
+        /* dma_dst: models/edu.vdev:47 */
         .offset = 0x88u,
         .state = offsetof(struct edu_state, dma_dst),
         .size = 8,
-        .stride = 8,
         .rmask = 0xffffffffffffffffull,
         .rw = 0xffffffffffffffffull,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [9] = {
-        /* models/edu.vdev:48 */
-        .name = "dma_count",
+        /* dma_count: models/edu.vdev:48 */
         .offset = 0x90u,
         .state = offsetof(struct edu_state, dma_count),
         .size = 8,
-        .stride = 8,
         .rmask = 0xffffffffffffffffull,
         .rw = 0xffffffffffffffffull,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [10] = {
-        /* models/edu.vdev:49 */
-        .name = "dma_cmd",
+        /* dma_cmd: models/edu.vdev:49 */
         .offset = 0x98u,
         .state = offsetof(struct edu_state, dma_cmd),
         .size = 8,
-        .stride = 8,
         .rmask = 7,
         .rw = 7,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
         .irqs_write = 1,
-        .on_read = NULL,
         .on_write = edu_dma_cmd_on_write,
     },
 };
@@ -493,48 +387,37 @@ edu_bar0_access(struct vdev_dev *dev, void *opaque, uint64_t offset,
         struct vdevc_span s = {.n = 1};
         switch (offset) {
         case 0 ... 3: /* id */
-            r = &edu_regs[0];
-            i = 0;
+            r = &edu_regs[0], i = 0;
             break;
         case 4 ... 7: /* liveness */
-            r = &edu_regs[1];
-            i = 0;
+            r = &edu_regs[1], i = 0;
             break;
         case 8 ... 0xbu: /* fact */
-            r = &edu_regs[2];
-            i = 0;
+            r = &edu_regs[2], i = 0;
             break;
         case 0x20u ... 0x23u: /* status */
-            r = &edu_regs[3];
-            i = 0;
+            r = &edu_regs[3], i = 0;
             break;
         case 0x24u ... 0x27u: /* irq_status */
-            r = &edu_regs[4];
-            i = 0;
+            r = &edu_regs[4], i = 0;
             break;
         case 0x60u ... 0x63u: /* irq_raise */
-            r = &edu_regs[5];
-            i = 0;
+            r = &edu_regs[5], i = 0;
             break;
         case 0x64u ... 0x67u: /* irq_ack */
-            r = &edu_regs[6];
-            i = 0;
+            r = &edu_regs[6], i = 0;
             break;
         case 0x80u ... 0x87u: /* dma_src */
-            r = &edu_regs[7];
-            i = 0;
+            r = &edu_regs[7], i = 0;
             break;
         case 0x88u ... 0x8fu: /* dma_dst */
-            r = &edu_regs[8];
-            i = 0;
+            r = &edu_regs[8], i = 0;
             break;
         case 0x90u ... 0x97u: /* dma_count */
-            r = &edu_regs[9];
-            i = 0;
+            r = &edu_regs[9], i = 0;
             break;
         case 0x98u ... 0x9fu: /* dma_cmd */
-            r = &edu_regs[10];
-            i = 0;
+            r = &edu_regs[10], i = 0;
             break;
         default:
             if (!is_write)
@@ -631,7 +514,6 @@ edu_reset(struct vdev_dev *dev, void *opaque)
 /* Migrated state: id = FNV-1a 32 of the name, stable across revisions. */
 static const struct vdev_mig_field edu_mig_fields[12] = {
     {
-        /* models/edu.vdev:24 */
         .name = "id",
         .id = 0x37386ae0u,
         .since = 1,
@@ -639,7 +521,6 @@ static const struct vdev_mig_field edu_mig_fields[12] = {
         .size = 4,
     },
     {
-        /* models/edu.vdev:25 */
         .name = "liveness",
         .id = 0x09e65430u,
         .since = 1,
@@ -647,7 +528,6 @@ static const struct vdev_mig_field edu_mig_fields[12] = {
         .size = 4,
     },
     {
-        /* models/edu.vdev:28 */
         .name = "fact",
         .id = 0x026b603fu,
         .since = 1,
@@ -655,7 +535,6 @@ static const struct vdev_mig_field edu_mig_fields[12] = {
         .size = 4,
     },
     {
-        /* models/edu.vdev:35 */
         .name = "status",
         .id = 0xba4b77efu,
         .since = 1,
@@ -663,7 +542,6 @@ static const struct vdev_mig_field edu_mig_fields[12] = {
         .size = 4,
     },
     {
-        /* models/edu.vdev:39 */
         .name = "irq_status",
         .id = 0x2fc95e8cu,
         .since = 1,
@@ -671,7 +549,6 @@ static const struct vdev_mig_field edu_mig_fields[12] = {
         .size = 4,
     },
     {
-        /* models/edu.vdev:40 */
         .name = "irq_raise",
         .id = 0x0478b6b6u,
         .since = 1,
@@ -679,7 +556,6 @@ static const struct vdev_mig_field edu_mig_fields[12] = {
         .size = 4,
     },
     {
-        /* models/edu.vdev:43 */
         .name = "irq_ack",
         .id = 0x4ffbe01fu,
         .since = 1,
@@ -687,7 +563,6 @@ static const struct vdev_mig_field edu_mig_fields[12] = {
         .size = 4,
     },
     {
-        /* models/edu.vdev:46 */
         .name = "dma_src",
         .id = 0xa6dac8a8u,
         .since = 1,
@@ -695,7 +570,6 @@ static const struct vdev_mig_field edu_mig_fields[12] = {
         .size = 8,
     },
     {
-        /* models/edu.vdev:47 */
         .name = "dma_dst",
         .id = 0x8c7b340du,
         .since = 1,
@@ -703,7 +577,6 @@ static const struct vdev_mig_field edu_mig_fields[12] = {
         .size = 8,
     },
     {
-        /* models/edu.vdev:48 */
         .name = "dma_count",
         .id = 0x193f5191u,
         .since = 1,
@@ -711,7 +584,6 @@ static const struct vdev_mig_field edu_mig_fields[12] = {
         .size = 8,
     },
     {
-        /* models/edu.vdev:49 */
         .name = "dma_cmd",
         .id = 0x4bf2c152u,
         .since = 1,
@@ -719,7 +591,6 @@ static const struct vdev_mig_field edu_mig_fields[12] = {
         .size = 8,
     },
     {
-        /* models/edu.vdev:18 */
         .name = "state.dma_buf",
         .id = 0x2fa73b4cu,
         .since = 1,
@@ -728,231 +599,111 @@ static const struct vdev_mig_field edu_mig_fields[12] = {
     },
 };
 
-static uint64_t
-edu_get_id(struct vdev_dev *dev)
-{
-    const struct edu *d = vdev_private(dev);
-    return d->s.id;
-}
+/* Named values: a getter per register, field and variable. */
+#define EDU_GETTER(fn, expr)                                                \
+    static uint64_t fn(struct vdev_dev *dev)                                \
+    {                                                                       \
+        const struct edu *d = vdev_private(dev);                            \
+        return (expr);                                                      \
+    }
 
-static uint64_t
-edu_get_liveness(struct vdev_dev *dev)
-{
-    const struct edu *d = vdev_private(dev);
-    return d->s.liveness;
-}
-
-static uint64_t
-edu_get_fact(struct vdev_dev *dev)
-{
-    const struct edu *d = vdev_private(dev);
-    return d->s.fact;
-}
-
-static uint64_t
-edu_get_status(struct vdev_dev *dev)
-{
-    const struct edu *d = vdev_private(dev);
-    return d->s.status;
-}
-
-static uint64_t
-edu_get_status_computing(struct vdev_dev *dev)
-{
-    const struct edu *d = vdev_private(dev);
-    return d->s.status >> 0 & 1;
-}
-
-static uint64_t
-edu_get_status_irq_fact(struct vdev_dev *dev)
-{
-    const struct edu *d = vdev_private(dev);
-    return d->s.status >> 7 & 1;
-}
-
-static uint64_t
-edu_get_irq_status(struct vdev_dev *dev)
-{
-    const struct edu *d = vdev_private(dev);
-    return d->s.irq_status;
-}
-
-static uint64_t
-edu_get_irq_raise(struct vdev_dev *dev)
-{
-    const struct edu *d = vdev_private(dev);
-    return d->s.irq_raise;
-}
-
-static uint64_t
-edu_get_irq_ack(struct vdev_dev *dev)
-{
-    const struct edu *d = vdev_private(dev);
-    return d->s.irq_ack;
-}
-
-static uint64_t
-edu_get_dma_src(struct vdev_dev *dev)
-{
-    const struct edu *d = vdev_private(dev);
-    return d->s.dma_src;
-}
-
-static uint64_t
-edu_get_dma_dst(struct vdev_dev *dev)
-{
-    const struct edu *d = vdev_private(dev);
-    return d->s.dma_dst;
-}
-
-static uint64_t
-edu_get_dma_count(struct vdev_dev *dev)
-{
-    const struct edu *d = vdev_private(dev);
-    return d->s.dma_count;
-}
-
-static uint64_t
-edu_get_dma_cmd(struct vdev_dev *dev)
-{
-    const struct edu *d = vdev_private(dev);
-    return d->s.dma_cmd;
-}
-
-static uint64_t
-edu_get_dma_cmd_start(struct vdev_dev *dev)
-{
-    const struct edu *d = vdev_private(dev);
-    return d->s.dma_cmd >> 0 & 1;
-}
-
-static uint64_t
-edu_get_dma_cmd_dir(struct vdev_dev *dev)
-{
-    const struct edu *d = vdev_private(dev);
-    return d->s.dma_cmd >> 1 & 1;
-}
-
-static uint64_t
-edu_get_dma_cmd_irq(struct vdev_dev *dev)
-{
-    const struct edu *d = vdev_private(dev);
-    return d->s.dma_cmd >> 2 & 1;
-}
-
+EDU_GETTER(edu_get_id, d->s.id)
+EDU_GETTER(edu_get_liveness, d->s.liveness)
+EDU_GETTER(edu_get_fact, d->s.fact)
+EDU_GETTER(edu_get_status, d->s.status)
+EDU_GETTER(edu_get_status_computing, d->s.status >> 0 & 1)
+EDU_GETTER(edu_get_status_irq_fact, d->s.status >> 7 & 1)
+EDU_GETTER(edu_get_irq_status, d->s.irq_status)
+EDU_GETTER(edu_get_irq_raise, d->s.irq_raise)
+EDU_GETTER(edu_get_irq_ack, d->s.irq_ack)
+EDU_GETTER(edu_get_dma_src, d->s.dma_src)
+EDU_GETTER(edu_get_dma_dst, d->s.dma_dst)
+EDU_GETTER(edu_get_dma_count, d->s.dma_count)
+EDU_GETTER(edu_get_dma_cmd, d->s.dma_cmd)
+EDU_GETTER(edu_get_dma_cmd_start, d->s.dma_cmd >> 0 & 1)
+EDU_GETTER(edu_get_dma_cmd_dir, d->s.dma_cmd >> 1 & 1)
+EDU_GETTER(edu_get_dma_cmd_irq, d->s.dma_cmd >> 2 & 1)
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var edu_vars[16] = {
     {
         .name = "id",
         .bits = 32,
-        .external = false,
         .get = edu_get_id,
-        .set = NULL,
     },
     {
         .name = "liveness",
         .bits = 32,
-        .external = false,
         .get = edu_get_liveness,
-        .set = NULL,
     },
     {
         .name = "fact",
         .bits = 32,
-        .external = false,
         .get = edu_get_fact,
-        .set = NULL,
     },
     {
         .name = "status",
         .bits = 32,
-        .external = false,
         .get = edu_get_status,
-        .set = NULL,
     },
     {
         .name = "status.computing",
         .bits = 1,
-        .external = false,
         .get = edu_get_status_computing,
-        .set = NULL,
     },
     {
         .name = "status.irq_fact",
         .bits = 1,
-        .external = false,
         .get = edu_get_status_irq_fact,
-        .set = NULL,
     },
     {
         .name = "irq_status",
         .bits = 32,
-        .external = false,
         .get = edu_get_irq_status,
-        .set = NULL,
     },
     {
         .name = "irq_raise",
         .bits = 32,
-        .external = false,
         .get = edu_get_irq_raise,
-        .set = NULL,
     },
     {
         .name = "irq_ack",
         .bits = 32,
-        .external = false,
         .get = edu_get_irq_ack,
-        .set = NULL,
     },
     {
         .name = "dma_src",
         .bits = 64,
-        .external = false,
         .get = edu_get_dma_src,
-        .set = NULL,
     },
     {
         .name = "dma_dst",
         .bits = 64,
-        .external = false,
         .get = edu_get_dma_dst,
-        .set = NULL,
     },
     {
         .name = "dma_count",
         .bits = 64,
-        .external = false,
         .get = edu_get_dma_count,
-        .set = NULL,
     },
     {
         .name = "dma_cmd",
         .bits = 64,
-        .external = false,
         .get = edu_get_dma_cmd,
-        .set = NULL,
     },
     {
         .name = "dma_cmd.start",
         .bits = 1,
-        .external = false,
         .get = edu_get_dma_cmd_start,
-        .set = NULL,
     },
     {
         .name = "dma_cmd.dir",
         .bits = 1,
-        .external = false,
         .get = edu_get_dma_cmd_dir,
-        .set = NULL,
     },
     {
         .name = "dma_cmd.irq",
         .bits = 1,
-        .external = false,
         .get = edu_get_dma_cmd_irq,
-        .set = NULL,
     },
 };
 

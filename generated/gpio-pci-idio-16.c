@@ -131,11 +131,10 @@ typedef void idio16_write_hook(struct idio16 *d, unsigned i, uint64_t reg_old,
 /* A register or register array: where it is, where its value lives,
  * and what each access kind does to its bits. */
 struct vdevc_reg {
-    const char *name;
     uint64_t offset;
     uint32_t state;      /* offset of element 0 in the state block */
     uint32_t size;       /* bytes */
-    uint32_t stride;     /* bytes between elements */
+    uint32_t stride;     /* bytes between array elements */
     uint64_t rmask;      /* bits a read returns */
     uint64_t rw;         /* bits a write replaces (rw, wo) */
     uint64_t w1c;
@@ -221,130 +220,61 @@ idio16_filter_ctl_on_write(struct idio16 *d, unsigned i, uint64_t reg_old,
 
 static const struct vdevc_reg idio16_regs[7] = {
     [0] = {
-        /* models/gpio-pci-idio-16.vdev:30 */
-        .name = "out0_7",
+        /* out0_7: models/gpio-pci-idio-16.vdev:30 */
         .offset = 0,
         .state = offsetof(struct idio16_state, out0_7),
         .size = 1,
-        .stride = 1,
         .rmask = 0xffu,
         .rw = 0xffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [1] = {
-        /* models/gpio-pci-idio-16.vdev:31 */
-        .name = "in0_7",
+        /* in0_7: models/gpio-pci-idio-16.vdev:31 */
         .offset = 1,
         .state = offsetof(struct idio16_state, in0_7),
         .size = 1,
-        .stride = 1,
         .rmask = 0xffu,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
         .irqs_write = 1,
-        .on_read = NULL,
         .on_write = idio16_in0_7_on_write,
     },
     [2] = {
-        /* models/gpio-pci-idio-16.vdev:34 */
-        .name = "irq_ctl",
+        /* irq_ctl: models/gpio-pci-idio-16.vdev:34 */
         .offset = 2,
         .state = offsetof(struct idio16_state, irq_ctl),
         .size = 1,
-        .stride = 1,
-        .rmask = 0,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
         .irqs_read = 1,
         .irqs_write = 1,
         .on_read = idio16_irq_ctl_on_read,
         .on_write = idio16_irq_ctl_on_write,
     },
     [3] = {
-        /* models/gpio-pci-idio-16.vdev:38 */
-        .name = "filter_ctl",
+        /* filter_ctl: models/gpio-pci-idio-16.vdev:38 */
         .offset = 3,
         .state = offsetof(struct idio16_state, filter_ctl),
         .size = 1,
-        .stride = 1,
-        .rmask = 0,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
         .on_read = idio16_filter_ctl_on_read,
         .on_write = idio16_filter_ctl_on_write,
     },
     [4] = {
-        /* models/gpio-pci-idio-16.vdev:42 */
-        .name = "out8_15",
+        /* out8_15: models/gpio-pci-idio-16.vdev:42 */
         .offset = 4,
         .state = offsetof(struct idio16_state, out8_15),
         .size = 1,
-        .stride = 1,
         .rmask = 0xffu,
         .rw = 0xffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [5] = {
-        /* models/gpio-pci-idio-16.vdev:43 */
-        .name = "in8_15",
+        /* in8_15: models/gpio-pci-idio-16.vdev:43 */
         .offset = 5,
         .state = offsetof(struct idio16_state, in8_15),
         .size = 1,
-        .stride = 1,
         .rmask = 0xffu,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [6] = {
-        /* models/gpio-pci-idio-16.vdev:44 */
-        .name = "irq_status",
+        /* irq_status: models/gpio-pci-idio-16.vdev:44 */
         .offset = 6,
         .state = offsetof(struct idio16_state, irq_status),
         .size = 1,
-        .stride = 1,
         .rmask = 7,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
 };
 
@@ -396,32 +326,25 @@ idio16_bar2_access(struct vdev_dev *dev, void *opaque, uint64_t offset,
         struct vdevc_span s = {.n = 1};
         switch (offset) {
         case 0: /* out0_7 */
-            r = &idio16_regs[0];
-            i = 0;
+            r = &idio16_regs[0], i = 0;
             break;
         case 1: /* in0_7 */
-            r = &idio16_regs[1];
-            i = 0;
+            r = &idio16_regs[1], i = 0;
             break;
         case 2: /* irq_ctl */
-            r = &idio16_regs[2];
-            i = 0;
+            r = &idio16_regs[2], i = 0;
             break;
         case 3: /* filter_ctl */
-            r = &idio16_regs[3];
-            i = 0;
+            r = &idio16_regs[3], i = 0;
             break;
         case 4: /* out8_15 */
-            r = &idio16_regs[4];
-            i = 0;
+            r = &idio16_regs[4], i = 0;
             break;
         case 5: /* in8_15 */
-            r = &idio16_regs[5];
-            i = 0;
+            r = &idio16_regs[5], i = 0;
             break;
         case 6: /* irq_status */
-            r = &idio16_regs[6];
-            i = 0;
+            r = &idio16_regs[6], i = 0;
             break;
         default:
             if (!is_write)
@@ -510,7 +433,6 @@ idio16_reset(struct vdev_dev *dev, void *opaque)
 /* Migrated state: id = FNV-1a 32 of the name, stable across revisions. */
 static const struct vdev_mig_field idio16_mig_fields[10] = {
     {
-        /* models/gpio-pci-idio-16.vdev:30 */
         .name = "out0_7",
         .id = 0xe7d38463u,
         .since = 1,
@@ -518,7 +440,6 @@ static const struct vdev_mig_field idio16_mig_fields[10] = {
         .size = 1,
     },
     {
-        /* models/gpio-pci-idio-16.vdev:31 */
         .name = "in0_7",
         .id = 0x00241f08u,
         .since = 1,
@@ -526,7 +447,6 @@ static const struct vdev_mig_field idio16_mig_fields[10] = {
         .size = 1,
     },
     {
-        /* models/gpio-pci-idio-16.vdev:34 */
         .name = "irq_ctl",
         .id = 0x71acf0ebu,
         .since = 1,
@@ -534,7 +454,6 @@ static const struct vdev_mig_field idio16_mig_fields[10] = {
         .size = 1,
     },
     {
-        /* models/gpio-pci-idio-16.vdev:38 */
         .name = "filter_ctl",
         .id = 0x98ca3779u,
         .since = 1,
@@ -542,7 +461,6 @@ static const struct vdev_mig_field idio16_mig_fields[10] = {
         .size = 1,
     },
     {
-        /* models/gpio-pci-idio-16.vdev:42 */
         .name = "out8_15",
         .id = 0x6de7cac8u,
         .since = 1,
@@ -550,7 +468,6 @@ static const struct vdev_mig_field idio16_mig_fields[10] = {
         .size = 1,
     },
     {
-        /* models/gpio-pci-idio-16.vdev:43 */
         .name = "in8_15",
         .id = 0xc9cefa05u,
         .since = 1,
@@ -558,7 +475,6 @@ static const struct vdev_mig_field idio16_mig_fields[10] = {
         .size = 1,
     },
     {
-        /* models/gpio-pci-idio-16.vdev:44 */
         .name = "irq_status",
         .id = 0x2fc95e8cu,
         .since = 1,
@@ -566,7 +482,6 @@ static const struct vdev_mig_field idio16_mig_fields[10] = {
         .size = 1,
     },
     {
-        /* models/gpio-pci-idio-16.vdev:13 */
         .name = "state.inputs",
         .id = 0x4a87707du,
         .since = 1,
@@ -574,7 +489,6 @@ static const struct vdev_mig_field idio16_mig_fields[10] = {
         .size = 2,
     },
     {
-        /* models/gpio-pci-idio-16.vdev:24 */
         .name = "state.irq_enabled",
         .id = 0x3e617900u,
         .since = 1,
@@ -582,7 +496,6 @@ static const struct vdev_mig_field idio16_mig_fields[10] = {
         .size = 1,
     },
     {
-        /* models/gpio-pci-idio-16.vdev:25 */
         .name = "state.filters",
         .id = 0x896d450bu,
         .since = 1,
@@ -591,82 +504,25 @@ static const struct vdev_mig_field idio16_mig_fields[10] = {
     },
 };
 
-static uint64_t
-idio16_get_out0_7(struct vdev_dev *dev)
-{
-    const struct idio16 *d = vdev_private(dev);
-    return d->s.out0_7;
-}
+/* Named values: a getter per register, field and variable. */
+#define IDIO16_GETTER(fn, expr)                                             \
+    static uint64_t fn(struct vdev_dev *dev)                                \
+    {                                                                       \
+        const struct idio16 *d = vdev_private(dev);                         \
+        return (expr);                                                      \
+    }
 
-static uint64_t
-idio16_get_in0_7(struct vdev_dev *dev)
-{
-    const struct idio16 *d = vdev_private(dev);
-    return d->s.in0_7;
-}
-
-static uint64_t
-idio16_get_irq_ctl(struct vdev_dev *dev)
-{
-    const struct idio16 *d = vdev_private(dev);
-    return d->s.irq_ctl;
-}
-
-static uint64_t
-idio16_get_filter_ctl(struct vdev_dev *dev)
-{
-    const struct idio16 *d = vdev_private(dev);
-    return d->s.filter_ctl;
-}
-
-static uint64_t
-idio16_get_out8_15(struct vdev_dev *dev)
-{
-    const struct idio16 *d = vdev_private(dev);
-    return d->s.out8_15;
-}
-
-static uint64_t
-idio16_get_in8_15(struct vdev_dev *dev)
-{
-    const struct idio16 *d = vdev_private(dev);
-    return d->s.in8_15;
-}
-
-static uint64_t
-idio16_get_irq_status(struct vdev_dev *dev)
-{
-    const struct idio16 *d = vdev_private(dev);
-    return d->s.irq_status;
-}
-
-static uint64_t
-idio16_get_irq_status_low(struct vdev_dev *dev)
-{
-    const struct idio16 *d = vdev_private(dev);
-    return d->s.irq_status >> 0 & 1;
-}
-
-static uint64_t
-idio16_get_irq_status_high(struct vdev_dev *dev)
-{
-    const struct idio16 *d = vdev_private(dev);
-    return d->s.irq_status >> 1 & 1;
-}
-
-static uint64_t
-idio16_get_irq_status_pending(struct vdev_dev *dev)
-{
-    const struct idio16 *d = vdev_private(dev);
-    return d->s.irq_status >> 2 & 1;
-}
-
-static uint64_t
-idio16_get_state_inputs(struct vdev_dev *dev)
-{
-    const struct idio16 *d = vdev_private(dev);
-    return d->s.inputs;
-}
+IDIO16_GETTER(idio16_get_out0_7, d->s.out0_7)
+IDIO16_GETTER(idio16_get_in0_7, d->s.in0_7)
+IDIO16_GETTER(idio16_get_irq_ctl, d->s.irq_ctl)
+IDIO16_GETTER(idio16_get_filter_ctl, d->s.filter_ctl)
+IDIO16_GETTER(idio16_get_out8_15, d->s.out8_15)
+IDIO16_GETTER(idio16_get_in8_15, d->s.in8_15)
+IDIO16_GETTER(idio16_get_irq_status, d->s.irq_status)
+IDIO16_GETTER(idio16_get_irq_status_low, d->s.irq_status >> 0 & 1)
+IDIO16_GETTER(idio16_get_irq_status_high, d->s.irq_status >> 1 & 1)
+IDIO16_GETTER(idio16_get_irq_status_pending, d->s.irq_status >> 2 & 1)
+IDIO16_GETTER(idio16_get_state_inputs, d->s.inputs)
 
 static int
 idio16_set_state_inputs(struct vdev_dev *dev, uint64_t v)
@@ -699,112 +555,76 @@ idio16_set_state_inputs(struct vdev_dev *dev, uint64_t v)
     return 0;
 }
 
-static uint64_t
-idio16_get_state_irq_enabled(struct vdev_dev *dev)
-{
-    const struct idio16 *d = vdev_private(dev);
-    return d->s.irq_enabled;
-}
-
-static uint64_t
-idio16_get_state_filters(struct vdev_dev *dev)
-{
-    const struct idio16 *d = vdev_private(dev);
-    return d->s.filters;
-}
-
+IDIO16_GETTER(idio16_get_state_irq_enabled, d->s.irq_enabled)
+IDIO16_GETTER(idio16_get_state_filters, d->s.filters)
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var idio16_vars[13] = {
     {
         .name = "out0_7",
         .bits = 8,
-        .external = false,
         .get = idio16_get_out0_7,
-        .set = NULL,
     },
     {
         .name = "in0_7",
         .bits = 8,
-        .external = false,
         .get = idio16_get_in0_7,
-        .set = NULL,
     },
     {
         .name = "irq_ctl",
         .bits = 8,
-        .external = false,
         .get = idio16_get_irq_ctl,
-        .set = NULL,
     },
     {
         .name = "filter_ctl",
         .bits = 8,
-        .external = false,
         .get = idio16_get_filter_ctl,
-        .set = NULL,
     },
     {
         .name = "out8_15",
         .bits = 8,
-        .external = false,
         .get = idio16_get_out8_15,
-        .set = NULL,
     },
     {
         .name = "in8_15",
         .bits = 8,
-        .external = false,
         .get = idio16_get_in8_15,
-        .set = NULL,
     },
     {
         .name = "irq_status",
         .bits = 8,
-        .external = false,
         .get = idio16_get_irq_status,
-        .set = NULL,
     },
     {
         .name = "irq_status.low",
         .bits = 1,
-        .external = false,
         .get = idio16_get_irq_status_low,
-        .set = NULL,
     },
     {
         .name = "irq_status.high",
         .bits = 1,
-        .external = false,
         .get = idio16_get_irq_status_high,
-        .set = NULL,
     },
     {
         .name = "irq_status.pending",
         .bits = 1,
-        .external = false,
         .get = idio16_get_irq_status_pending,
-        .set = NULL,
     },
     {
         .name = "state.inputs",
         .bits = 16,
-        .external = true,
         .get = idio16_get_state_inputs,
+        .external = true,
         .set = idio16_set_state_inputs,
     },
     {
         .name = "state.irq_enabled",
         .bits = 1,
-        .external = false,
         .get = idio16_get_state_irq_enabled,
-        .set = NULL,
     },
     {
         .name = "state.filters",
         .bits = 1,
-        .external = false,
         .get = idio16_get_state_filters,
-        .set = NULL,
     },
 };
 

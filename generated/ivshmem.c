@@ -131,11 +131,10 @@ typedef void ivshmem_write_hook(struct ivshmem *d, unsigned i, uint64_t reg_old,
 /* A register or register array: where it is, where its value lives,
  * and what each access kind does to its bits. */
 struct vdevc_reg {
-    const char *name;
     uint64_t offset;
     uint32_t state;      /* offset of element 0 in the state block */
     uint32_t size;       /* bytes */
-    uint32_t stride;     /* bytes between elements */
+    uint32_t stride;     /* bytes between array elements */
     uint64_t rmask;      /* bits a read returns */
     uint64_t rw;         /* bits a write replaces (rw, wo) */
     uint64_t w1c;
@@ -172,75 +171,34 @@ ivshmem_db_on_write(struct ivshmem *d, unsigned i, uint64_t reg_old,
 
 static const struct vdevc_reg ivshmem_regs[4] = {
     [0] = {
-        /* models/ivshmem.vdev:31 */
-        .name = "intrmask",
+        /* intrmask: models/ivshmem.vdev:31 */
         .offset = 0,
         .state = offsetof(struct ivshmem_state, intrmask),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
         .rw = 0xffffffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [1] = {
-        /* models/ivshmem.vdev:32 */
-        .name = "intrstatus",
+        /* intrstatus: models/ivshmem.vdev:32 */
         .offset = 4,
         .state = offsetof(struct ivshmem_state, intrstatus),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
         .rw = 0xffffffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [2] = {
-        /* models/ivshmem.vdev:33 */
-        .name = "ivposition",
+        /* ivposition: models/ivshmem.vdev:33 */
         .offset = 8,
         .state = offsetof(struct ivshmem_state, ivposition),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [3] = {
-        /* models/ivshmem.vdev:34 */
-        .name = "db",
+        /* db: models/ivshmem.vdev:34 */
         .offset = 0xcu,
         .state = offsetof(struct ivshmem_state, db),
         .size = 4,
-        .stride = 4,
-        .rmask = 0,
         .rw = 0xffffffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
         .on_write = ivshmem_db_on_write,
     },
 };
@@ -293,20 +251,16 @@ ivshmem_bar0_access(struct vdev_dev *dev, void *opaque, uint64_t offset,
         struct vdevc_span s = {.n = 1};
         switch (offset) {
         case 0 ... 3: /* intrmask */
-            r = &ivshmem_regs[0];
-            i = 0;
+            r = &ivshmem_regs[0], i = 0;
             break;
         case 4 ... 7: /* intrstatus */
-            r = &ivshmem_regs[1];
-            i = 0;
+            r = &ivshmem_regs[1], i = 0;
             break;
         case 8 ... 0xbu: /* ivposition */
-            r = &ivshmem_regs[2];
-            i = 0;
+            r = &ivshmem_regs[2], i = 0;
             break;
         case 0xcu ... 0xfu: /* db */
-            r = &ivshmem_regs[3];
-            i = 0;
+            r = &ivshmem_regs[3], i = 0;
             break;
         default:
             if (!is_write)
@@ -437,7 +391,6 @@ ivshmem_reset(struct vdev_dev *dev, void *opaque)
 /* Migrated state: id = FNV-1a 32 of the name, stable across revisions. */
 static const struct vdev_mig_field ivshmem_mig_fields[8] = {
     {
-        /* models/ivshmem.vdev:31 */
         .name = "intrmask",
         .id = 0xcb0598f4u,
         .since = 1,
@@ -445,7 +398,6 @@ static const struct vdev_mig_field ivshmem_mig_fields[8] = {
         .size = 4,
     },
     {
-        /* models/ivshmem.vdev:32 */
         .name = "intrstatus",
         .id = 0x63d7eb4eu,
         .since = 1,
@@ -453,7 +405,6 @@ static const struct vdev_mig_field ivshmem_mig_fields[8] = {
         .size = 4,
     },
     {
-        /* models/ivshmem.vdev:33 */
         .name = "ivposition",
         .id = 0x8eaa87a1u,
         .since = 1,
@@ -461,7 +412,6 @@ static const struct vdev_mig_field ivshmem_mig_fields[8] = {
         .size = 4,
     },
     {
-        /* models/ivshmem.vdev:34 */
         .name = "db",
         .id = 0x571cc6c3u,
         .since = 1,
@@ -469,7 +419,6 @@ static const struct vdev_mig_field ivshmem_mig_fields[8] = {
         .size = 4,
     },
     {
-        /* models/ivshmem.vdev:21 */
         .name = "state.position",
         .id = 0x98694abbu,
         .since = 1,
@@ -477,7 +426,6 @@ static const struct vdev_mig_field ivshmem_mig_fields[8] = {
         .size = 2,
     },
     {
-        /* models/ivshmem.vdev:24 */
         .name = "state.ring",
         .id = 0x08c2d7c2u,
         .since = 1,
@@ -485,7 +433,6 @@ static const struct vdev_mig_field ivshmem_mig_fields[8] = {
         .size = 2,
     },
     {
-        /* models/ivshmem.vdev:27 */
         .name = "state.doorbell",
         .id = 0xe4efedd1u,
         .since = 1,
@@ -493,7 +440,6 @@ static const struct vdev_mig_field ivshmem_mig_fields[8] = {
         .size = 4,
     },
     {
-        /* models/ivshmem.vdev:28 */
         .name = "state.doorbells",
         .id = 0x07b31606u,
         .since = 1,
@@ -502,40 +448,19 @@ static const struct vdev_mig_field ivshmem_mig_fields[8] = {
     },
 };
 
-static uint64_t
-ivshmem_get_intrmask(struct vdev_dev *dev)
-{
-    const struct ivshmem *d = vdev_private(dev);
-    return d->s.intrmask;
-}
+/* Named values: a getter per register, field and variable. */
+#define IVSHMEM_GETTER(fn, expr)                                            \
+    static uint64_t fn(struct vdev_dev *dev)                                \
+    {                                                                       \
+        const struct ivshmem *d = vdev_private(dev);                        \
+        return (expr);                                                      \
+    }
 
-static uint64_t
-ivshmem_get_intrstatus(struct vdev_dev *dev)
-{
-    const struct ivshmem *d = vdev_private(dev);
-    return d->s.intrstatus;
-}
-
-static uint64_t
-ivshmem_get_ivposition(struct vdev_dev *dev)
-{
-    const struct ivshmem *d = vdev_private(dev);
-    return d->s.ivposition;
-}
-
-static uint64_t
-ivshmem_get_db(struct vdev_dev *dev)
-{
-    const struct ivshmem *d = vdev_private(dev);
-    return d->s.db;
-}
-
-static uint64_t
-ivshmem_get_state_position(struct vdev_dev *dev)
-{
-    const struct ivshmem *d = vdev_private(dev);
-    return d->s.position;
-}
+IVSHMEM_GETTER(ivshmem_get_intrmask, d->s.intrmask)
+IVSHMEM_GETTER(ivshmem_get_intrstatus, d->s.intrstatus)
+IVSHMEM_GETTER(ivshmem_get_ivposition, d->s.ivposition)
+IVSHMEM_GETTER(ivshmem_get_db, d->s.db)
+IVSHMEM_GETTER(ivshmem_get_state_position, d->s.position)
 
 static int
 ivshmem_set_state_position(struct vdev_dev *dev, uint64_t v)
@@ -554,12 +479,7 @@ ivshmem_set_state_position(struct vdev_dev *dev, uint64_t v)
     return 0;
 }
 
-static uint64_t
-ivshmem_get_state_ring(struct vdev_dev *dev)
-{
-    const struct ivshmem *d = vdev_private(dev);
-    return d->s.ring;
-}
+IVSHMEM_GETTER(ivshmem_get_state_ring, d->s.ring)
 
 static int
 ivshmem_set_state_ring(struct vdev_dev *dev, uint64_t v)
@@ -578,77 +498,53 @@ ivshmem_set_state_ring(struct vdev_dev *dev, uint64_t v)
     return 0;
 }
 
-static uint64_t
-ivshmem_get_state_doorbell(struct vdev_dev *dev)
-{
-    const struct ivshmem *d = vdev_private(dev);
-    return d->s.doorbell;
-}
-
-static uint64_t
-ivshmem_get_state_doorbells(struct vdev_dev *dev)
-{
-    const struct ivshmem *d = vdev_private(dev);
-    return d->s.doorbells;
-}
-
+IVSHMEM_GETTER(ivshmem_get_state_doorbell, d->s.doorbell)
+IVSHMEM_GETTER(ivshmem_get_state_doorbells, d->s.doorbells)
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var ivshmem_vars[8] = {
     {
         .name = "intrmask",
         .bits = 32,
-        .external = false,
         .get = ivshmem_get_intrmask,
-        .set = NULL,
     },
     {
         .name = "intrstatus",
         .bits = 32,
-        .external = false,
         .get = ivshmem_get_intrstatus,
-        .set = NULL,
     },
     {
         .name = "ivposition",
         .bits = 32,
-        .external = false,
         .get = ivshmem_get_ivposition,
-        .set = NULL,
     },
     {
         .name = "db",
         .bits = 32,
-        .external = false,
         .get = ivshmem_get_db,
-        .set = NULL,
     },
     {
         .name = "state.position",
         .bits = 16,
-        .external = true,
         .get = ivshmem_get_state_position,
+        .external = true,
         .set = ivshmem_set_state_position,
     },
     {
         .name = "state.ring",
         .bits = 16,
-        .external = true,
         .get = ivshmem_get_state_ring,
+        .external = true,
         .set = ivshmem_set_state_ring,
     },
     {
         .name = "state.doorbell",
         .bits = 32,
-        .external = false,
         .get = ivshmem_get_state_doorbell,
-        .set = NULL,
     },
     {
         .name = "state.doorbells",
         .bits = 32,
-        .external = false,
         .get = ivshmem_get_state_doorbells,
-        .set = NULL,
     },
 };
 

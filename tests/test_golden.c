@@ -4,6 +4,7 @@
  * carets where one exists. `make golden-update` regenerates them. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <talloc.h>
 
@@ -136,6 +137,29 @@ reported(void *ctx, const char *text, const char *file)
     return out;
 }
 
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The same "line:code" tokens in a canonical order: sema reports by pass,
+ * not by line. */
+static char *
+sorted(void *ctx, char *list)
+{
+    char *tok[256];
+    unsigned n = 0;
+    for (char *t = strtok(list, " "); t != NULL && n < 256;
+         t = strtok(NULL, " "))
+        tok[n++] = t;
+    qsort(tok, n, sizeof tok[0], cmp_str);
+    char *out = talloc_strdup(ctx, "");
+    for (unsigned i = 0; i < n; i++)
+        out = talloc_asprintf_append(out, "%s ", tok[i]);
+    return out;
+}
+
 static char *
 check_error_case(void *ctx, const char *path)
 {
@@ -145,7 +169,8 @@ check_error_case(void *ctx, const char *path)
     struct vdevc_unit *u = vt_compile(ctx, path, src, len, &rc);
     if (rc == 0)
         return talloc_asprintf(ctx, "%s compiled but should fail", path);
-    char *want = markers(ctx, src), *got = reported(ctx, u->diag->text, path);
+    char *want = sorted(ctx, markers(ctx, src));
+    char *got = sorted(ctx, reported(ctx, u->diag->text, path));
     char *err = vt_read(ctx, with_ext(ctx, path, ".err"), NULL);
     if (strlen(want) == 0 && err == NULL)
         return talloc_asprintf(ctx, "%s has neither markers nor .err", path);
@@ -175,5 +200,35 @@ Test(golden, error_cases)
     }
     cr_expect_geq(n, 20, "expected at least 20 error cases");
     cr_expect_eq(failed, 0, "%u of %u error cases differ", failed, n);
+    talloc_free(ctx);
+}
+
+/* The language reference quotes every example verbatim, so each one in
+ * dsl/README.md is one of the compiled goldens above. */
+Test(golden, reference_quotes_every_example)
+{
+    void *ctx = talloc_new(NULL);
+    char *doc = vt_read(ctx, "dsl/README.md", NULL);
+    cr_assert_not_null(doc);
+    char **paths = vt_glob(ctx, "tests/golden/lang/*.vdev");
+    unsigned blocks = 0;
+    for (char *p = strstr(doc, "```vdev\n"); p; p = strstr(p, "```vdev\n")) {
+        p += strlen("```vdev\n");
+        char *end = strstr(p, "```");
+        cr_assert_not_null(end);
+        char *block = talloc_strndup(ctx, p, (size_t)(end - p));
+        bool found = false;
+        for (unsigned i = 0; paths[i] && !found; i++)
+            found = strcmp(vt_read(ctx, paths[i], NULL), block) == 0;
+        cr_expect(found, "README example %u is not a golden file:\n%.200s",
+                  blocks + 1, block);
+        blocks++;
+        p = end;
+    }
+    unsigned n = 0;
+    while (paths[n] != NULL)
+        n++;
+    cr_expect_eq(blocks, n, "README quotes %u examples, lang/ has %u", blocks,
+                 n);
     talloc_free(ctx);
 }

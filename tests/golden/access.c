@@ -131,11 +131,10 @@ typedef void access_write_hook(struct access *d, unsigned i, uint64_t reg_old,
 /* A register or register array: where it is, where its value lives,
  * and what each access kind does to its bits. */
 struct vdevc_reg {
-    const char *name;
     uint64_t offset;
     uint32_t state;      /* offset of element 0 in the state block */
     uint32_t size;       /* bytes */
-    uint32_t stride;     /* bytes between elements */
+    uint32_t stride;     /* bytes between array elements */
     uint64_t rmask;      /* bits a read returns */
     uint64_t rw;         /* bits a write replaces (rw, wo) */
     uint64_t w1c;
@@ -162,8 +161,11 @@ access_irq_on_write(struct access *d, unsigned i, uint64_t reg_old,
     if (mask & 4) {
         /* irq.fire on write: tests/golden/access.vdev:40 */
         {
-            d->s.irq = (d->s.irq & ~(uint64_t)1) | 1;
-            d->s.irq = (d->s.irq & ~(uint64_t)4) | 0;
+            const uint64_t value = reg_new >> 2 & 1;
+            if (value) {
+                d->s.irq = (d->s.irq & ~(uint64_t)1) | 1;
+                d->s.irq = (d->s.irq & ~(uint64_t)4) | 0;
+            }
         }
     }
 }
@@ -211,310 +213,143 @@ access_count_on_read(struct access *d, unsigned i, uint64_t mask)
 
 static const struct vdevc_reg access_regs[17] = {
     [0] = {
-        /* tests/golden/access.vdev:17 */
-        .name = "rw_reg",
+        /* rw_reg: tests/golden/access.vdev:17 */
         .offset = 0,
         .state = offsetof(struct access_state, rw_reg),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
         .rw = 0xffffffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [1] = {
-        /* tests/golden/access.vdev:18 */
-        .name = "ro_reg",
+        /* ro_reg: tests/golden/access.vdev:18 */
         .offset = 4,
         .state = offsetof(struct access_state, ro_reg),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [2] = {
-        /* tests/golden/access.vdev:19 */
-        .name = "wo_reg",
+        /* wo_reg: tests/golden/access.vdev:19 */
         .offset = 8,
         .state = offsetof(struct access_state, wo_reg),
         .size = 4,
-        .stride = 4,
-        .rmask = 0,
         .rw = 0xffffffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [3] = {
-        /* tests/golden/access.vdev:20 */
-        .name = "w1c_reg",
+        /* w1c_reg: tests/golden/access.vdev:20 */
         .offset = 0xcu,
         .state = offsetof(struct access_state, w1c_reg),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
-        .rw = 0,
         .w1c = 0xffffffffu,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [4] = {
-        /* tests/golden/access.vdev:21 */
-        .name = "w1s_reg",
+        /* w1s_reg: tests/golden/access.vdev:21 */
         .offset = 0x10u,
         .state = offsetof(struct access_state, w1s_reg),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
-        .rw = 0,
-        .w1c = 0,
         .w1s = 0xffffffffu,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [5] = {
-        /* tests/golden/access.vdev:22 */
-        .name = "rc_reg",
+        /* rc_reg: tests/golden/access.vdev:22 */
         .offset = 0x14u,
         .state = offsetof(struct access_state, rc_reg),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
         .rc = 0xffffffffu,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [6] = {
-        /* tests/golden/access.vdev:23 */
-        .name = "rs_reg",
+        /* rs_reg: tests/golden/access.vdev:23 */
         .offset = 0x18u,
         .state = offsetof(struct access_state, rs_reg),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
         .rs = 0xffffffffu,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [7] = {
-        /* tests/golden/access.vdev:24 */
-        .name = "const_reg",
+        /* const_reg: tests/golden/access.vdev:24 */
         .offset = 0x1cu,
         .state = offsetof(struct access_state, const_reg),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [8] = {
-        /* tests/golden/access.vdev:25 */
-        .name = "reserved_reg",
+        /* reserved_reg: tests/golden/access.vdev:25 */
         .offset = 0x20u,
         .state = offsetof(struct access_state, reserved_reg),
         .size = 4,
-        .stride = 4,
-        .rmask = 0,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [9] = {
-        /* tests/golden/access.vdev:26 */
-        .name = "mixed",
+        /* mixed: tests/golden/access.vdev:26 */
         .offset = 0x24u,
         .state = offsetof(struct access_state, mixed),
         .size = 4,
-        .stride = 4,
         .rmask = 0xfffffffu,
         .rw = 0xffu,
         .w1c = 0xff0000u,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [10] = {
-        /* tests/golden/access.vdev:32 */
-        .name = "wide",
+        /* wide: tests/golden/access.vdev:32 */
         .offset = 0x28u,
         .state = offsetof(struct access_state, wide),
         .size = 8,
-        .stride = 8,
         .rmask = 0xffffffffffffffffull,
         .rw = 0xffffffffffffffffull,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [11] = {
-        /* tests/golden/access.vdev:33 */
-        .name = "small",
+        /* small: tests/golden/access.vdev:33 */
         .offset = 0x30u,
         .state = offsetof(struct access_state, small),
         .size = 1,
-        .stride = 1,
         .rmask = 0xffu,
         .rw = 0xffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [12] = {
-        /* tests/golden/access.vdev:34 */
-        .name = "half",
+        /* half: tests/golden/access.vdev:34 */
         .offset = 0x32u,
         .state = offsetof(struct access_state, half),
         .size = 2,
-        .stride = 2,
         .rmask = 0xffffu,
         .rw = 0xffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [13] = {
-        /* tests/golden/access.vdev:35 */
-        .name = "arr",
+        /* arr: tests/golden/access.vdev:35 */
         .offset = 0x40u,
         .state = offsetof(struct access_state, arr),
         .size = 4,
         .stride = 8,
         .rmask = 0xffffffffu,
         .rw = 0xffffffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [14] = {
-        /* tests/golden/access.vdev:36 */
-        .name = "irq",
+        /* irq: tests/golden/access.vdev:36 */
         .offset = 0x60u,
         .state = offsetof(struct access_state, irq),
         .size = 4,
-        .stride = 4,
         .rmask = 7,
         .rw = 2,
         .w1c = 1,
         .w1s = 4,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
         .irqs_write = 1,
-        .on_read = NULL,
         .on_write = access_irq_on_write,
     },
     [15] = {
-        /* tests/golden/access.vdev:43 */
-        .name = "hooked",
+        /* hooked: tests/golden/access.vdev:43 */
         .offset = 0x64u,
         .state = offsetof(struct access_state, hooked),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
         .rw = 0xffffffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
         .on_read = access_hooked_on_read,
         .on_write = access_hooked_on_write,
     },
     [16] = {
-        /* tests/golden/access.vdev:47 */
-        .name = "count",
+        /* count: tests/golden/access.vdev:47 */
         .offset = 0x68u,
         .state = offsetof(struct access_state, count),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
         .on_read = access_count_on_read,
-        .on_write = NULL,
     },
 };
 
@@ -566,84 +401,64 @@ access_bar0_access(struct vdev_dev *dev, void *opaque, uint64_t offset,
         struct vdevc_span s = {.n = 1};
         switch (offset) {
         case 0 ... 3: /* rw_reg */
-            r = &access_regs[0];
-            i = 0;
+            r = &access_regs[0], i = 0;
             break;
         case 4 ... 7: /* ro_reg */
-            r = &access_regs[1];
-            i = 0;
+            r = &access_regs[1], i = 0;
             break;
         case 8 ... 0xbu: /* wo_reg */
-            r = &access_regs[2];
-            i = 0;
+            r = &access_regs[2], i = 0;
             break;
         case 0xcu ... 0xfu: /* w1c_reg */
-            r = &access_regs[3];
-            i = 0;
+            r = &access_regs[3], i = 0;
             break;
         case 0x10u ... 0x13u: /* w1s_reg */
-            r = &access_regs[4];
-            i = 0;
+            r = &access_regs[4], i = 0;
             break;
         case 0x14u ... 0x17u: /* rc_reg */
-            r = &access_regs[5];
-            i = 0;
+            r = &access_regs[5], i = 0;
             break;
         case 0x18u ... 0x1bu: /* rs_reg */
-            r = &access_regs[6];
-            i = 0;
+            r = &access_regs[6], i = 0;
             break;
         case 0x1cu ... 0x1fu: /* const_reg */
-            r = &access_regs[7];
-            i = 0;
+            r = &access_regs[7], i = 0;
             break;
         case 0x20u ... 0x23u: /* reserved_reg */
-            r = &access_regs[8];
-            i = 0;
+            r = &access_regs[8], i = 0;
             break;
         case 0x24u ... 0x27u: /* mixed */
-            r = &access_regs[9];
-            i = 0;
+            r = &access_regs[9], i = 0;
             break;
         case 0x28u ... 0x2fu: /* wide */
-            r = &access_regs[10];
-            i = 0;
+            r = &access_regs[10], i = 0;
             break;
         case 0x30u: /* small */
-            r = &access_regs[11];
-            i = 0;
+            r = &access_regs[11], i = 0;
             break;
         case 0x32u ... 0x33u: /* half */
-            r = &access_regs[12];
-            i = 0;
+            r = &access_regs[12], i = 0;
             break;
         case 0x40u ... 0x43u: /* arr */
-            r = &access_regs[13];
-            i = 0;
+            r = &access_regs[13], i = 0;
             break;
         case 0x48u ... 0x4bu: /* arr */
-            r = &access_regs[13];
-            i = 1;
+            r = &access_regs[13], i = 1;
             break;
         case 0x50u ... 0x53u: /* arr */
-            r = &access_regs[13];
-            i = 2;
+            r = &access_regs[13], i = 2;
             break;
         case 0x58u ... 0x5bu: /* arr */
-            r = &access_regs[13];
-            i = 3;
+            r = &access_regs[13], i = 3;
             break;
         case 0x60u ... 0x63u: /* irq */
-            r = &access_regs[14];
-            i = 0;
+            r = &access_regs[14], i = 0;
             break;
         case 0x64u ... 0x67u: /* hooked */
-            r = &access_regs[15];
-            i = 0;
+            r = &access_regs[15], i = 0;
             break;
         case 0x68u ... 0x6bu: /* count */
-            r = &access_regs[16];
-            i = 0;
+            r = &access_regs[16], i = 0;
             break;
         default:
             if (!is_write)
@@ -742,7 +557,6 @@ access_reset(struct vdev_dev *dev, void *opaque)
 /* Migrated state: id = FNV-1a 32 of the name, stable across revisions. */
 static const struct vdev_mig_field access_mig_fields[20] = {
     {
-        /* tests/golden/access.vdev:17 */
         .name = "rw_reg",
         .id = 0x683400b7u,
         .since = 1,
@@ -750,7 +564,6 @@ static const struct vdev_mig_field access_mig_fields[20] = {
         .size = 4,
     },
     {
-        /* tests/golden/access.vdev:18 */
         .name = "ro_reg",
         .id = 0x6991c90fu,
         .since = 1,
@@ -758,7 +571,6 @@ static const struct vdev_mig_field access_mig_fields[20] = {
         .size = 4,
     },
     {
-        /* tests/golden/access.vdev:19 */
         .name = "wo_reg",
         .id = 0x6284257eu,
         .since = 1,
@@ -766,7 +578,6 @@ static const struct vdev_mig_field access_mig_fields[20] = {
         .size = 4,
     },
     {
-        /* tests/golden/access.vdev:20 */
         .name = "w1c_reg",
         .id = 0x9e20a94bu,
         .since = 1,
@@ -774,7 +585,6 @@ static const struct vdev_mig_field access_mig_fields[20] = {
         .size = 4,
     },
     {
-        /* tests/golden/access.vdev:21 */
         .name = "w1s_reg",
         .id = 0xd396b3fbu,
         .since = 1,
@@ -782,7 +592,6 @@ static const struct vdev_mig_field access_mig_fields[20] = {
         .size = 4,
     },
     {
-        /* tests/golden/access.vdev:22 */
         .name = "rc_reg",
         .id = 0x0bda20fbu,
         .since = 1,
@@ -790,7 +599,6 @@ static const struct vdev_mig_field access_mig_fields[20] = {
         .size = 4,
     },
     {
-        /* tests/golden/access.vdev:23 */
         .name = "rs_reg",
         .id = 0xd664164bu,
         .since = 1,
@@ -798,7 +606,6 @@ static const struct vdev_mig_field access_mig_fields[20] = {
         .size = 4,
     },
     {
-        /* tests/golden/access.vdev:24 */
         .name = "const_reg",
         .id = 0x68436f29u,
         .since = 1,
@@ -806,7 +613,6 @@ static const struct vdev_mig_field access_mig_fields[20] = {
         .size = 4,
     },
     {
-        /* tests/golden/access.vdev:25 */
         .name = "reserved_reg",
         .id = 0xc7cf3f94u,
         .since = 1,
@@ -814,7 +620,6 @@ static const struct vdev_mig_field access_mig_fields[20] = {
         .size = 4,
     },
     {
-        /* tests/golden/access.vdev:26 */
         .name = "mixed",
         .id = 0xe53403f8u,
         .since = 1,
@@ -822,7 +627,6 @@ static const struct vdev_mig_field access_mig_fields[20] = {
         .size = 4,
     },
     {
-        /* tests/golden/access.vdev:32 */
         .name = "wide",
         .id = 0xf723cdeau,
         .since = 1,
@@ -830,7 +634,6 @@ static const struct vdev_mig_field access_mig_fields[20] = {
         .size = 8,
     },
     {
-        /* tests/golden/access.vdev:33 */
         .name = "small",
         .id = 0xa2c4f48cu,
         .since = 1,
@@ -838,7 +641,6 @@ static const struct vdev_mig_field access_mig_fields[20] = {
         .size = 1,
     },
     {
-        /* tests/golden/access.vdev:34 */
         .name = "half",
         .id = 0xd6bec8a4u,
         .since = 1,
@@ -846,7 +648,6 @@ static const struct vdev_mig_field access_mig_fields[20] = {
         .size = 2,
     },
     {
-        /* tests/golden/access.vdev:35 */
         .name = "arr",
         .id = 0x296f1018u,
         .since = 1,
@@ -854,7 +655,6 @@ static const struct vdev_mig_field access_mig_fields[20] = {
         .size = 16,
     },
     {
-        /* tests/golden/access.vdev:36 */
         .name = "irq",
         .id = 0x83077589u,
         .since = 1,
@@ -862,7 +662,6 @@ static const struct vdev_mig_field access_mig_fields[20] = {
         .size = 4,
     },
     {
-        /* tests/golden/access.vdev:43 */
         .name = "hooked",
         .id = 0x30e72c7bu,
         .since = 1,
@@ -870,7 +669,6 @@ static const struct vdev_mig_field access_mig_fields[20] = {
         .size = 4,
     },
     {
-        /* tests/golden/access.vdev:47 */
         .name = "count",
         .id = 0x39b1ddf4u,
         .since = 1,
@@ -878,7 +676,6 @@ static const struct vdev_mig_field access_mig_fields[20] = {
         .size = 4,
     },
     {
-        /* tests/golden/access.vdev:10 */
         .name = "state.reads",
         .id = 0x0e211f5du,
         .since = 1,
@@ -886,7 +683,6 @@ static const struct vdev_mig_field access_mig_fields[20] = {
         .size = 4,
     },
     {
-        /* tests/golden/access.vdev:11 */
         .name = "state.writes",
         .id = 0x51c45cecu,
         .since = 1,
@@ -894,7 +690,6 @@ static const struct vdev_mig_field access_mig_fields[20] = {
         .size = 4,
     },
     {
-        /* tests/golden/access.vdev:12 */
         .name = "state.input",
         .id = 0x870e4fdcu,
         .since = 1,
@@ -903,187 +698,40 @@ static const struct vdev_mig_field access_mig_fields[20] = {
     },
 };
 
-static uint64_t
-access_get_rw_reg(struct vdev_dev *dev)
-{
-    const struct access *d = vdev_private(dev);
-    return d->s.rw_reg;
-}
+/* Named values: a getter per register, field and variable. */
+#define ACCESS_GETTER(fn, expr)                                             \
+    static uint64_t fn(struct vdev_dev *dev)                                \
+    {                                                                       \
+        const struct access *d = vdev_private(dev);                         \
+        return (expr);                                                      \
+    }
 
-static uint64_t
-access_get_ro_reg(struct vdev_dev *dev)
-{
-    const struct access *d = vdev_private(dev);
-    return d->s.ro_reg;
-}
-
-static uint64_t
-access_get_wo_reg(struct vdev_dev *dev)
-{
-    const struct access *d = vdev_private(dev);
-    return d->s.wo_reg;
-}
-
-static uint64_t
-access_get_w1c_reg(struct vdev_dev *dev)
-{
-    const struct access *d = vdev_private(dev);
-    return d->s.w1c_reg;
-}
-
-static uint64_t
-access_get_w1s_reg(struct vdev_dev *dev)
-{
-    const struct access *d = vdev_private(dev);
-    return d->s.w1s_reg;
-}
-
-static uint64_t
-access_get_rc_reg(struct vdev_dev *dev)
-{
-    const struct access *d = vdev_private(dev);
-    return d->s.rc_reg;
-}
-
-static uint64_t
-access_get_rs_reg(struct vdev_dev *dev)
-{
-    const struct access *d = vdev_private(dev);
-    return d->s.rs_reg;
-}
-
-static uint64_t
-access_get_const_reg(struct vdev_dev *dev)
-{
-    const struct access *d = vdev_private(dev);
-    return d->s.const_reg;
-}
-
-static uint64_t
-access_get_reserved_reg(struct vdev_dev *dev)
-{
-    const struct access *d = vdev_private(dev);
-    return d->s.reserved_reg;
-}
-
-static uint64_t
-access_get_mixed(struct vdev_dev *dev)
-{
-    const struct access *d = vdev_private(dev);
-    return d->s.mixed;
-}
-
-static uint64_t
-access_get_mixed_a(struct vdev_dev *dev)
-{
-    const struct access *d = vdev_private(dev);
-    return d->s.mixed >> 0 & 0xffu;
-}
-
-static uint64_t
-access_get_mixed_b(struct vdev_dev *dev)
-{
-    const struct access *d = vdev_private(dev);
-    return d->s.mixed >> 8 & 0xffu;
-}
-
-static uint64_t
-access_get_mixed_c(struct vdev_dev *dev)
-{
-    const struct access *d = vdev_private(dev);
-    return d->s.mixed >> 16 & 0xffu;
-}
-
-static uint64_t
-access_get_mixed_k(struct vdev_dev *dev)
-{
-    const struct access *d = vdev_private(dev);
-    return d->s.mixed >> 24 & 0xfu;
-}
-
-static uint64_t
-access_get_wide(struct vdev_dev *dev)
-{
-    const struct access *d = vdev_private(dev);
-    return d->s.wide;
-}
-
-static uint64_t
-access_get_small(struct vdev_dev *dev)
-{
-    const struct access *d = vdev_private(dev);
-    return d->s.small;
-}
-
-static uint64_t
-access_get_half(struct vdev_dev *dev)
-{
-    const struct access *d = vdev_private(dev);
-    return d->s.half;
-}
-
-static uint64_t
-access_get_irq(struct vdev_dev *dev)
-{
-    const struct access *d = vdev_private(dev);
-    return d->s.irq;
-}
-
-static uint64_t
-access_get_irq_pending(struct vdev_dev *dev)
-{
-    const struct access *d = vdev_private(dev);
-    return d->s.irq >> 0 & 1;
-}
-
-static uint64_t
-access_get_irq_enable(struct vdev_dev *dev)
-{
-    const struct access *d = vdev_private(dev);
-    return d->s.irq >> 1 & 1;
-}
-
-static uint64_t
-access_get_irq_fire(struct vdev_dev *dev)
-{
-    const struct access *d = vdev_private(dev);
-    return d->s.irq >> 2 & 1;
-}
-
-static uint64_t
-access_get_hooked(struct vdev_dev *dev)
-{
-    const struct access *d = vdev_private(dev);
-    return d->s.hooked;
-}
-
-static uint64_t
-access_get_count(struct vdev_dev *dev)
-{
-    const struct access *d = vdev_private(dev);
-    return d->s.count;
-}
-
-static uint64_t
-access_get_state_reads(struct vdev_dev *dev)
-{
-    const struct access *d = vdev_private(dev);
-    return d->s.reads;
-}
-
-static uint64_t
-access_get_state_writes(struct vdev_dev *dev)
-{
-    const struct access *d = vdev_private(dev);
-    return d->s.writes;
-}
-
-static uint64_t
-access_get_state_input(struct vdev_dev *dev)
-{
-    const struct access *d = vdev_private(dev);
-    return d->s.input;
-}
+ACCESS_GETTER(access_get_rw_reg, d->s.rw_reg)
+ACCESS_GETTER(access_get_ro_reg, d->s.ro_reg)
+ACCESS_GETTER(access_get_wo_reg, d->s.wo_reg)
+ACCESS_GETTER(access_get_w1c_reg, d->s.w1c_reg)
+ACCESS_GETTER(access_get_w1s_reg, d->s.w1s_reg)
+ACCESS_GETTER(access_get_rc_reg, d->s.rc_reg)
+ACCESS_GETTER(access_get_rs_reg, d->s.rs_reg)
+ACCESS_GETTER(access_get_const_reg, d->s.const_reg)
+ACCESS_GETTER(access_get_reserved_reg, d->s.reserved_reg)
+ACCESS_GETTER(access_get_mixed, d->s.mixed)
+ACCESS_GETTER(access_get_mixed_a, d->s.mixed >> 0 & 0xffu)
+ACCESS_GETTER(access_get_mixed_b, d->s.mixed >> 8 & 0xffu)
+ACCESS_GETTER(access_get_mixed_c, d->s.mixed >> 16 & 0xffu)
+ACCESS_GETTER(access_get_mixed_k, d->s.mixed >> 24 & 0xfu)
+ACCESS_GETTER(access_get_wide, d->s.wide)
+ACCESS_GETTER(access_get_small, d->s.small)
+ACCESS_GETTER(access_get_half, d->s.half)
+ACCESS_GETTER(access_get_irq, d->s.irq)
+ACCESS_GETTER(access_get_irq_pending, d->s.irq >> 0 & 1)
+ACCESS_GETTER(access_get_irq_enable, d->s.irq >> 1 & 1)
+ACCESS_GETTER(access_get_irq_fire, d->s.irq >> 2 & 1)
+ACCESS_GETTER(access_get_hooked, d->s.hooked)
+ACCESS_GETTER(access_get_count, d->s.count)
+ACCESS_GETTER(access_get_state_reads, d->s.reads)
+ACCESS_GETTER(access_get_state_writes, d->s.writes)
+ACCESS_GETTER(access_get_state_input, d->s.input)
 
 static int
 access_set_state_input(struct vdev_dev *dev, uint64_t v)
@@ -1111,183 +759,133 @@ static const struct vdev_var access_vars[26] = {
     {
         .name = "rw_reg",
         .bits = 32,
-        .external = false,
         .get = access_get_rw_reg,
-        .set = NULL,
     },
     {
         .name = "ro_reg",
         .bits = 32,
-        .external = false,
         .get = access_get_ro_reg,
-        .set = NULL,
     },
     {
         .name = "wo_reg",
         .bits = 32,
-        .external = false,
         .get = access_get_wo_reg,
-        .set = NULL,
     },
     {
         .name = "w1c_reg",
         .bits = 32,
-        .external = false,
         .get = access_get_w1c_reg,
-        .set = NULL,
     },
     {
         .name = "w1s_reg",
         .bits = 32,
-        .external = false,
         .get = access_get_w1s_reg,
-        .set = NULL,
     },
     {
         .name = "rc_reg",
         .bits = 32,
-        .external = false,
         .get = access_get_rc_reg,
-        .set = NULL,
     },
     {
         .name = "rs_reg",
         .bits = 32,
-        .external = false,
         .get = access_get_rs_reg,
-        .set = NULL,
     },
     {
         .name = "const_reg",
         .bits = 32,
-        .external = false,
         .get = access_get_const_reg,
-        .set = NULL,
     },
     {
         .name = "reserved_reg",
         .bits = 32,
-        .external = false,
         .get = access_get_reserved_reg,
-        .set = NULL,
     },
     {
         .name = "mixed",
         .bits = 32,
-        .external = false,
         .get = access_get_mixed,
-        .set = NULL,
     },
     {
         .name = "mixed.a",
         .bits = 8,
-        .external = false,
         .get = access_get_mixed_a,
-        .set = NULL,
     },
     {
         .name = "mixed.b",
         .bits = 8,
-        .external = false,
         .get = access_get_mixed_b,
-        .set = NULL,
     },
     {
         .name = "mixed.c",
         .bits = 8,
-        .external = false,
         .get = access_get_mixed_c,
-        .set = NULL,
     },
     {
         .name = "mixed.k",
         .bits = 4,
-        .external = false,
         .get = access_get_mixed_k,
-        .set = NULL,
     },
     {
         .name = "wide",
         .bits = 64,
-        .external = false,
         .get = access_get_wide,
-        .set = NULL,
     },
     {
         .name = "small",
         .bits = 8,
-        .external = false,
         .get = access_get_small,
-        .set = NULL,
     },
     {
         .name = "half",
         .bits = 16,
-        .external = false,
         .get = access_get_half,
-        .set = NULL,
     },
     {
         .name = "irq",
         .bits = 32,
-        .external = false,
         .get = access_get_irq,
-        .set = NULL,
     },
     {
         .name = "irq.pending",
         .bits = 1,
-        .external = false,
         .get = access_get_irq_pending,
-        .set = NULL,
     },
     {
         .name = "irq.enable",
         .bits = 1,
-        .external = false,
         .get = access_get_irq_enable,
-        .set = NULL,
     },
     {
         .name = "irq.fire",
         .bits = 1,
-        .external = false,
         .get = access_get_irq_fire,
-        .set = NULL,
     },
     {
         .name = "hooked",
         .bits = 32,
-        .external = false,
         .get = access_get_hooked,
-        .set = NULL,
     },
     {
         .name = "count",
         .bits = 32,
-        .external = false,
         .get = access_get_count,
-        .set = NULL,
     },
     {
         .name = "state.reads",
         .bits = 32,
-        .external = false,
         .get = access_get_state_reads,
-        .set = NULL,
     },
     {
         .name = "state.writes",
         .bits = 32,
-        .external = false,
         .get = access_get_state_writes,
-        .set = NULL,
     },
     {
         .name = "state.input",
         .bits = 8,
-        .external = true,
         .get = access_get_state_input,
+        .external = true,
         .set = access_set_state_input,
     },
 };

@@ -131,11 +131,10 @@ typedef void full_write_hook(struct full *d, unsigned i, uint64_t reg_old,
 /* A register or register array: where it is, where its value lives,
  * and what each access kind does to its bits. */
 struct vdevc_reg {
-    const char *name;
     uint64_t offset;
     uint32_t state;      /* offset of element 0 in the state block */
     uint32_t size;       /* bytes */
-    uint32_t stride;     /* bytes between elements */
+    uint32_t stride;     /* bytes between array elements */
     uint64_t rmask;      /* bits a read returns */
     uint64_t rw;         /* bits a write replaces (rw, wo) */
     uint64_t w1c;
@@ -188,112 +187,58 @@ full_fact_on_write(struct full *d, unsigned i, uint64_t reg_old,
 
 static const struct vdevc_reg full_regs[6] = {
     [0] = {
-        /* tests/golden/full.vdev:27 */
-        .name = "id",
+        /* id: tests/golden/full.vdev:27 */
         .offset = 0,
         .state = offsetof(struct full_state, id),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [1] = {
-        /* tests/golden/full.vdev:28 */
-        .name = "ctrl",
+        /* ctrl: tests/golden/full.vdev:28 */
         .offset = 4,
         .state = offsetof(struct full_state, ctrl),
         .size = 4,
-        .stride = 4,
         .rmask = 7,
         .rw = 3,
-        .w1c = 0,
         .w1s = 4,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
         .irqs_write = 1,
-        .on_read = NULL,
         .on_write = full_ctrl_on_write,
     },
     [2] = {
-        /* tests/golden/full.vdev:35 */
-        .name = "status",
+        /* status: tests/golden/full.vdev:35 */
         .offset = 8,
         .state = offsetof(struct full_state, status),
         .size = 4,
-        .stride = 4,
         .rmask = 0x103u,
-        .rw = 0,
         .w1c = 3,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
         .irqs_write = 1,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [3] = {
-        /* tests/golden/full.vdev:40 */
-        .name = "fact",
+        /* fact: tests/golden/full.vdev:40 */
         .offset = 0xcu,
         .state = offsetof(struct full_state, fact),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
         .rw = 0xffffffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
         .irqs_write = 1,
-        .on_read = NULL,
         .on_write = full_fact_on_write,
     },
     [4] = {
-        /* tests/golden/full.vdev:43 */
-        .name = "data",
+        /* data: tests/golden/full.vdev:43 */
         .offset = 0x10u,
         .state = offsetof(struct full_state, data),
         .size = 4,
         .stride = 4,
         .rmask = 0xffffffffu,
         .rw = 0xffffffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [5] = {
-        /* tests/golden/full.vdev:44 */
-        .name = "cnt",
+        /* cnt: tests/golden/full.vdev:44 */
         .offset = 0x20u,
         .state = offsetof(struct full_state, cnt),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
         .rc = 0xffffffffu,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
 };
 
@@ -345,40 +290,31 @@ full_bar0_access(struct vdev_dev *dev, void *opaque, uint64_t offset,
         struct vdevc_span s = {.n = 1};
         switch (offset) {
         case 0 ... 3: /* id */
-            r = &full_regs[0];
-            i = 0;
+            r = &full_regs[0], i = 0;
             break;
         case 4 ... 7: /* ctrl */
-            r = &full_regs[1];
-            i = 0;
+            r = &full_regs[1], i = 0;
             break;
         case 8 ... 0xbu: /* status */
-            r = &full_regs[2];
-            i = 0;
+            r = &full_regs[2], i = 0;
             break;
         case 0xcu ... 0xfu: /* fact */
-            r = &full_regs[3];
-            i = 0;
+            r = &full_regs[3], i = 0;
             break;
         case 0x10u ... 0x13u: /* data */
-            r = &full_regs[4];
-            i = 0;
+            r = &full_regs[4], i = 0;
             break;
         case 0x14u ... 0x17u: /* data */
-            r = &full_regs[4];
-            i = 1;
+            r = &full_regs[4], i = 1;
             break;
         case 0x18u ... 0x1bu: /* data */
-            r = &full_regs[4];
-            i = 2;
+            r = &full_regs[4], i = 2;
             break;
         case 0x1cu ... 0x1fu: /* data */
-            r = &full_regs[4];
-            i = 3;
+            r = &full_regs[4], i = 3;
             break;
         case 0x20u ... 0x23u: /* cnt */
-            r = &full_regs[5];
-            i = 0;
+            r = &full_regs[5], i = 0;
             break;
         default:
             if (!is_write)
@@ -476,7 +412,6 @@ full_reset(struct vdev_dev *dev, void *opaque)
 /* Migrated state: id = FNV-1a 32 of the name, stable across revisions. */
 static const struct vdev_mig_field full_mig_fields[10] = {
     {
-        /* tests/golden/full.vdev:27 */
         .name = "id",
         .id = 0x37386ae0u,
         .since = 1,
@@ -484,7 +419,6 @@ static const struct vdev_mig_field full_mig_fields[10] = {
         .size = 4,
     },
     {
-        /* tests/golden/full.vdev:28 */
         .name = "ctrl",
         .id = 0x06171464u,
         .since = 1,
@@ -492,7 +426,6 @@ static const struct vdev_mig_field full_mig_fields[10] = {
         .size = 4,
     },
     {
-        /* tests/golden/full.vdev:35 */
         .name = "status",
         .id = 0xba4b77efu,
         .since = 1,
@@ -500,7 +433,6 @@ static const struct vdev_mig_field full_mig_fields[10] = {
         .size = 4,
     },
     {
-        /* tests/golden/full.vdev:40 */
         .name = "fact",
         .id = 0x026b603fu,
         .since = 1,
@@ -508,7 +440,6 @@ static const struct vdev_mig_field full_mig_fields[10] = {
         .size = 4,
     },
     {
-        /* tests/golden/full.vdev:43 */
         .name = "data",
         .id = 0xd872e2a5u,
         .since = 1,
@@ -516,7 +447,6 @@ static const struct vdev_mig_field full_mig_fields[10] = {
         .size = 16,
     },
     {
-        /* tests/golden/full.vdev:44 */
         .name = "cnt",
         .id = 0xf48a0600u,
         .since = 1,
@@ -524,7 +454,6 @@ static const struct vdev_mig_field full_mig_fields[10] = {
         .size = 4,
     },
     {
-        /* tests/golden/full.vdev:14 */
         .name = "state.dma_src",
         .id = 0x1816046fu,
         .since = 1,
@@ -532,7 +461,6 @@ static const struct vdev_mig_field full_mig_fields[10] = {
         .size = 8,
     },
     {
-        /* tests/golden/full.vdev:15 */
         .name = "state.counter",
         .id = 0x0bb8cedcu,
         .since = 2,
@@ -540,7 +468,6 @@ static const struct vdev_mig_field full_mig_fields[10] = {
         .size = 2,
     },
     {
-        /* tests/golden/full.vdev:16 */
         .name = "state.pins",
         .id = 0xdc0ba85cu,
         .since = 1,
@@ -548,7 +475,6 @@ static const struct vdev_mig_field full_mig_fields[10] = {
         .size = 2,
     },
     {
-        /* tests/golden/full.vdev:19 */
         .name = "state.dma_buf",
         .id = 0x2fa73b4cu,
         .since = 1,
@@ -557,103 +483,28 @@ static const struct vdev_mig_field full_mig_fields[10] = {
     },
 };
 
-static uint64_t
-full_get_id(struct vdev_dev *dev)
-{
-    const struct full *d = vdev_private(dev);
-    return d->s.id;
-}
+/* Named values: a getter per register, field and variable. */
+#define FULL_GETTER(fn, expr)                                               \
+    static uint64_t fn(struct vdev_dev *dev)                                \
+    {                                                                       \
+        const struct full *d = vdev_private(dev);                           \
+        return (expr);                                                      \
+    }
 
-static uint64_t
-full_get_ctrl(struct vdev_dev *dev)
-{
-    const struct full *d = vdev_private(dev);
-    return d->s.ctrl;
-}
-
-static uint64_t
-full_get_ctrl_irq_en(struct vdev_dev *dev)
-{
-    const struct full *d = vdev_private(dev);
-    return d->s.ctrl >> 0 & 1;
-}
-
-static uint64_t
-full_get_ctrl_d(struct vdev_dev *dev)
-{
-    const struct full *d = vdev_private(dev);
-    return d->s.ctrl >> 1 & 1;
-}
-
-static uint64_t
-full_get_ctrl_start(struct vdev_dev *dev)
-{
-    const struct full *d = vdev_private(dev);
-    return d->s.ctrl >> 2 & 1;
-}
-
-static uint64_t
-full_get_status(struct vdev_dev *dev)
-{
-    const struct full *d = vdev_private(dev);
-    return d->s.status;
-}
-
-static uint64_t
-full_get_status_done(struct vdev_dev *dev)
-{
-    const struct full *d = vdev_private(dev);
-    return d->s.status >> 0 & 1;
-}
-
-static uint64_t
-full_get_status_changed(struct vdev_dev *dev)
-{
-    const struct full *d = vdev_private(dev);
-    return d->s.status >> 1 & 1;
-}
-
-static uint64_t
-full_get_status_busy(struct vdev_dev *dev)
-{
-    const struct full *d = vdev_private(dev);
-    return d->s.status >> 8 & 1;
-}
-
-static uint64_t
-full_get_fact(struct vdev_dev *dev)
-{
-    const struct full *d = vdev_private(dev);
-    return d->s.fact;
-}
-
-static uint64_t
-full_get_cnt(struct vdev_dev *dev)
-{
-    const struct full *d = vdev_private(dev);
-    return d->s.cnt;
-}
-
-static uint64_t
-full_get_state_dma_src(struct vdev_dev *dev)
-{
-    const struct full *d = vdev_private(dev);
-    return d->s.dma_src;
-}
-
-static uint64_t
-full_get_state_counter(struct vdev_dev *dev)
-{
-    const struct full *d = vdev_private(dev);
-    return d->s.counter;
-}
-
-static uint64_t
-full_get_state_pins(struct vdev_dev *dev)
-{
-    const struct full *d = vdev_private(dev);
-    return d->s.pins;
-}
+FULL_GETTER(full_get_id, d->s.id)
+FULL_GETTER(full_get_ctrl, d->s.ctrl)
+FULL_GETTER(full_get_ctrl_irq_en, d->s.ctrl >> 0 & 1)
+FULL_GETTER(full_get_ctrl_d, d->s.ctrl >> 1 & 1)
+FULL_GETTER(full_get_ctrl_start, d->s.ctrl >> 2 & 1)
+FULL_GETTER(full_get_status, d->s.status)
+FULL_GETTER(full_get_status_done, d->s.status >> 0 & 1)
+FULL_GETTER(full_get_status_changed, d->s.status >> 1 & 1)
+FULL_GETTER(full_get_status_busy, d->s.status >> 8 & 1)
+FULL_GETTER(full_get_fact, d->s.fact)
+FULL_GETTER(full_get_cnt, d->s.cnt)
+FULL_GETTER(full_get_state_dma_src, d->s.dma_src)
+FULL_GETTER(full_get_state_counter, d->s.counter)
+FULL_GETTER(full_get_state_pins, d->s.pins)
 
 static int
 full_set_state_pins(struct vdev_dev *dev, uint64_t v)
@@ -681,99 +532,73 @@ static const struct vdev_var full_vars[14] = {
     {
         .name = "id",
         .bits = 32,
-        .external = false,
         .get = full_get_id,
-        .set = NULL,
     },
     {
         .name = "ctrl",
         .bits = 32,
-        .external = false,
         .get = full_get_ctrl,
-        .set = NULL,
     },
     {
         .name = "ctrl.irq_en",
         .bits = 1,
-        .external = false,
         .get = full_get_ctrl_irq_en,
-        .set = NULL,
     },
     {
         .name = "ctrl.d",
         .bits = 1,
-        .external = false,
         .get = full_get_ctrl_d,
-        .set = NULL,
     },
     {
         .name = "ctrl.start",
         .bits = 1,
-        .external = false,
         .get = full_get_ctrl_start,
-        .set = NULL,
     },
     {
         .name = "status",
         .bits = 32,
-        .external = false,
         .get = full_get_status,
-        .set = NULL,
     },
     {
         .name = "status.done",
         .bits = 1,
-        .external = false,
         .get = full_get_status_done,
-        .set = NULL,
     },
     {
         .name = "status.changed",
         .bits = 1,
-        .external = false,
         .get = full_get_status_changed,
-        .set = NULL,
     },
     {
         .name = "status.busy",
         .bits = 1,
-        .external = false,
         .get = full_get_status_busy,
-        .set = NULL,
     },
     {
         .name = "fact",
         .bits = 32,
-        .external = false,
         .get = full_get_fact,
-        .set = NULL,
     },
     {
         .name = "cnt",
         .bits = 32,
-        .external = false,
         .get = full_get_cnt,
-        .set = NULL,
     },
     {
         .name = "state.dma_src",
         .bits = 64,
-        .external = false,
         .get = full_get_state_dma_src,
-        .set = NULL,
     },
     {
         .name = "state.counter",
         .bits = 16,
-        .external = false,
         .get = full_get_state_counter,
-        .set = NULL,
     },
     {
         .name = "state.pins",
         .bits = 16,
-        .external = true,
         .get = full_get_state_pins,
+        .external = true,
         .set = full_set_state_pins,
     },
 };

@@ -131,11 +131,10 @@ typedef void ident_write_hook(struct ident *d, unsigned i, uint64_t reg_old,
 /* A register or register array: where it is, where its value lives,
  * and what each access kind does to its bits. */
 struct vdevc_reg {
-    const char *name;
     uint64_t offset;
     uint32_t state;      /* offset of element 0 in the state block */
     uint32_t size;       /* bytes */
-    uint32_t stride;     /* bytes between elements */
+    uint32_t stride;     /* bytes between array elements */
     uint64_t rmask;      /* bits a read returns */
     uint64_t rw;         /* bits a write replaces (rw, wo) */
     uint64_t w1c;
@@ -152,22 +151,11 @@ static void ident_update_irqs(struct ident *d, uint64_t which);
 
 static const struct vdevc_reg ident_regs[1] = {
     [0] = {
-        /* tests/golden/lang/01-identity.vdev:12 */
-        .name = "id",
+        /* id: tests/golden/lang/01-identity.vdev:12 */
         .offset = 0,
         .state = offsetof(struct ident_state, id),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
 };
 
@@ -219,8 +207,7 @@ ident_bar0_access(struct vdev_dev *dev, void *opaque, uint64_t offset,
         struct vdevc_span s = {.n = 1};
         switch (offset) {
         case 0 ... 3: /* id */
-            r = &ident_regs[0];
-            i = 0;
+            r = &ident_regs[0], i = 0;
             break;
         default:
             if (!is_write)
@@ -303,7 +290,6 @@ ident_reset(struct vdev_dev *dev, void *opaque)
 /* Migrated state: id = FNV-1a 32 of the name, stable across revisions. */
 static const struct vdev_mig_field ident_mig_fields[1] = {
     {
-        /* tests/golden/lang/01-identity.vdev:12 */
         .name = "id",
         .id = 0x37386ae0u,
         .since = 1,
@@ -312,21 +298,21 @@ static const struct vdev_mig_field ident_mig_fields[1] = {
     },
 };
 
-static uint64_t
-ident_get_id(struct vdev_dev *dev)
-{
-    const struct ident *d = vdev_private(dev);
-    return d->s.id;
-}
+/* Named values: a getter per register, field and variable. */
+#define IDENT_GETTER(fn, expr)                                              \
+    static uint64_t fn(struct vdev_dev *dev)                                \
+    {                                                                       \
+        const struct ident *d = vdev_private(dev);                          \
+        return (expr);                                                      \
+    }
 
+IDENT_GETTER(ident_get_id, d->s.id)
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var ident_vars[1] = {
     {
         .name = "id",
         .bits = 32,
-        .external = false,
         .get = ident_get_id,
-        .set = NULL,
     },
 };
 

@@ -131,11 +131,10 @@ typedef void bars_write_hook(struct bars *d, unsigned i, uint64_t reg_old,
 /* A register or register array: where it is, where its value lives,
  * and what each access kind does to its bits. */
 struct vdevc_reg {
-    const char *name;
     uint64_t offset;
     uint32_t state;      /* offset of element 0 in the state block */
     uint32_t size;       /* bytes */
-    uint32_t stride;     /* bytes between elements */
+    uint32_t stride;     /* bytes between array elements */
     uint64_t rmask;      /* bits a read returns */
     uint64_t rw;         /* bits a write replaces (rw, wo) */
     uint64_t w1c;
@@ -152,58 +151,27 @@ static void bars_update_irqs(struct bars *d, uint64_t which);
 
 static const struct vdevc_reg bars_regs[3] = {
     [0] = {
-        /* tests/golden/lang/02-bars.vdev:8 */
-        .name = "ctrl",
+        /* ctrl: tests/golden/lang/02-bars.vdev:8 */
         .offset = 0,
         .state = offsetof(struct bars_state, ctrl),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
         .rw = 0xffffffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [1] = {
-        /* tests/golden/lang/02-bars.vdev:11 */
-        .name = "port",
+        /* port: tests/golden/lang/02-bars.vdev:11 */
         .offset = 4,
         .state = offsetof(struct bars_state, port),
         .size = 1,
-        .stride = 1,
         .rmask = 0xffu,
         .rw = 0xffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [2] = {
-        /* tests/golden/lang/02-bars.vdev:19 */
-        .name = "doorbell",
+        /* doorbell: tests/golden/lang/02-bars.vdev:19 */
         .offset = 0,
         .state = offsetof(struct bars_state, doorbell),
         .size = 4,
-        .stride = 4,
-        .rmask = 0,
         .rw = 0xffffffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
 };
 
@@ -255,8 +223,7 @@ bars_bar0_access(struct vdev_dev *dev, void *opaque, uint64_t offset,
         struct vdevc_span s = {.n = 1};
         switch (offset) {
         case 0 ... 3: /* ctrl */
-            r = &bars_regs[0];
-            i = 0;
+            r = &bars_regs[0], i = 0;
             break;
         default:
             if (!is_write)
@@ -305,8 +272,7 @@ bars_bar1_access(struct vdev_dev *dev, void *opaque, uint64_t offset,
         struct vdevc_span s = {.n = 1};
         switch (offset) {
         case 4: /* port */
-            r = &bars_regs[1];
-            i = 0;
+            r = &bars_regs[1], i = 0;
             break;
         default:
             if (!is_write)
@@ -367,8 +333,7 @@ bars_bar4_access(struct vdev_dev *dev, void *opaque, uint64_t offset,
         struct vdevc_span s = {.n = 1};
         switch (offset) {
         case 0 ... 3: /* doorbell */
-            r = &bars_regs[2];
-            i = 0;
+            r = &bars_regs[2], i = 0;
             break;
         case 0x1000u ... 0x1fffu: /* memory ring */
             s = vdevc_span(offset - 0x1000u, 0x1000u, count);
@@ -463,7 +428,6 @@ bars_reset(struct vdev_dev *dev, void *opaque)
 /* Migrated state: id = FNV-1a 32 of the name, stable across revisions. */
 static const struct vdev_mig_field bars_mig_fields[3] = {
     {
-        /* tests/golden/lang/02-bars.vdev:8 */
         .name = "ctrl",
         .id = 0x06171464u,
         .since = 1,
@@ -471,7 +435,6 @@ static const struct vdev_mig_field bars_mig_fields[3] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/02-bars.vdev:11 */
         .name = "port",
         .id = 0x7be412a6u,
         .since = 1,
@@ -479,7 +442,6 @@ static const struct vdev_mig_field bars_mig_fields[3] = {
         .size = 1,
     },
     {
-        /* tests/golden/lang/02-bars.vdev:19 */
         .name = "doorbell",
         .id = 0x625801f4u,
         .since = 1,
@@ -488,49 +450,33 @@ static const struct vdev_mig_field bars_mig_fields[3] = {
     },
 };
 
-static uint64_t
-bars_get_ctrl(struct vdev_dev *dev)
-{
-    const struct bars *d = vdev_private(dev);
-    return d->s.ctrl;
-}
+/* Named values: a getter per register, field and variable. */
+#define BARS_GETTER(fn, expr)                                               \
+    static uint64_t fn(struct vdev_dev *dev)                                \
+    {                                                                       \
+        const struct bars *d = vdev_private(dev);                           \
+        return (expr);                                                      \
+    }
 
-static uint64_t
-bars_get_port(struct vdev_dev *dev)
-{
-    const struct bars *d = vdev_private(dev);
-    return d->s.port;
-}
-
-static uint64_t
-bars_get_doorbell(struct vdev_dev *dev)
-{
-    const struct bars *d = vdev_private(dev);
-    return d->s.doorbell;
-}
-
+BARS_GETTER(bars_get_ctrl, d->s.ctrl)
+BARS_GETTER(bars_get_port, d->s.port)
+BARS_GETTER(bars_get_doorbell, d->s.doorbell)
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var bars_vars[3] = {
     {
         .name = "ctrl",
         .bits = 32,
-        .external = false,
         .get = bars_get_ctrl,
-        .set = NULL,
     },
     {
         .name = "port",
         .bits = 8,
-        .external = false,
         .get = bars_get_port,
-        .set = NULL,
     },
     {
         .name = "doorbell",
         .bits = 32,
-        .external = false,
         .get = bars_get_doorbell,
-        .set = NULL,
     },
 };
 

@@ -131,11 +131,10 @@ typedef void regs_write_hook(struct regs *d, unsigned i, uint64_t reg_old,
 /* A register or register array: where it is, where its value lives,
  * and what each access kind does to its bits. */
 struct vdevc_reg {
-    const char *name;
     uint64_t offset;
     uint32_t state;      /* offset of element 0 in the state block */
     uint32_t size;       /* bytes */
-    uint32_t stride;     /* bytes between elements */
+    uint32_t stride;     /* bytes between array elements */
     uint64_t rmask;      /* bits a read returns */
     uint64_t rw;         /* bits a write replaces (rw, wo) */
     uint64_t w1c;
@@ -152,220 +151,95 @@ static void regs_update_irqs(struct regs *d, uint64_t which);
 
 static const struct vdevc_reg regs_regs[12] = {
     [0] = {
-        /* tests/golden/lang/03-registers.vdev:8 */
-        .name = "id",
+        /* id: tests/golden/lang/03-registers.vdev:8 */
         .offset = 0,
         .state = offsetof(struct regs_state, id),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [1] = {
-        /* tests/golden/lang/03-registers.vdev:9 */
-        .name = "scratch",
+        /* scratch: tests/golden/lang/03-registers.vdev:9 */
         .offset = 4,
         .state = offsetof(struct regs_state, scratch),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
         .rw = 0xffffffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [2] = {
-        /* tests/golden/lang/03-registers.vdev:10 */
-        .name = "status",
+        /* status: tests/golden/lang/03-registers.vdev:10 */
         .offset = 8,
         .state = offsetof(struct regs_state, status),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [3] = {
-        /* tests/golden/lang/03-registers.vdev:11 */
-        .name = "cmd",
+        /* cmd: tests/golden/lang/03-registers.vdev:11 */
         .offset = 0xcu,
         .state = offsetof(struct regs_state, cmd),
         .size = 4,
-        .stride = 4,
-        .rmask = 0,
         .rw = 0xffffffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [4] = {
-        /* tests/golden/lang/03-registers.vdev:12 */
-        .name = "irq_ack",
+        /* irq_ack: tests/golden/lang/03-registers.vdev:12 */
         .offset = 0x10u,
         .state = offsetof(struct regs_state, irq_ack),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
-        .rw = 0,
         .w1c = 0xffffffffu,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [5] = {
-        /* tests/golden/lang/03-registers.vdev:13 */
-        .name = "irq_set",
+        /* irq_set: tests/golden/lang/03-registers.vdev:13 */
         .offset = 0x14u,
         .state = offsetof(struct regs_state, irq_set),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
-        .rw = 0,
-        .w1c = 0,
         .w1s = 0xffffffffu,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [6] = {
-        /* tests/golden/lang/03-registers.vdev:14 */
-        .name = "events",
+        /* events: tests/golden/lang/03-registers.vdev:14 */
         .offset = 0x18u,
         .state = offsetof(struct regs_state, events),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
         .rc = 0xffffffffu,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [7] = {
-        /* tests/golden/lang/03-registers.vdev:15 */
-        .name = "lock",
+        /* lock: tests/golden/lang/03-registers.vdev:15 */
         .offset = 0x1cu,
         .state = offsetof(struct regs_state, lock),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
         .rs = 0xffffffffu,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [8] = {
-        /* tests/golden/lang/03-registers.vdev:16 */
-        .name = "pad",
+        /* pad: tests/golden/lang/03-registers.vdev:16 */
         .offset = 0x20u,
         .state = offsetof(struct regs_state, pad),
         .size = 4,
-        .stride = 4,
-        .rmask = 0,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [9] = {
-        /* tests/golden/lang/03-registers.vdev:17 */
-        .name = "small",
+        /* small: tests/golden/lang/03-registers.vdev:17 */
         .offset = 0x24u,
         .state = offsetof(struct regs_state, small),
         .size = 1,
-        .stride = 1,
         .rmask = 0xffu,
         .rw = 0xffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [10] = {
-        /* tests/golden/lang/03-registers.vdev:18 */
-        .name = "half",
+        /* half: tests/golden/lang/03-registers.vdev:18 */
         .offset = 0x26u,
         .state = offsetof(struct regs_state, half),
         .size = 2,
-        .stride = 2,
         .rmask = 0xffffu,
         .rw = 0xffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [11] = {
-        /* tests/golden/lang/03-registers.vdev:19 */
-        .name = "wide",
+        /* wide: tests/golden/lang/03-registers.vdev:19 */
         .offset = 0x28u,
         .state = offsetof(struct regs_state, wide),
         .size = 8,
-        .stride = 8,
         .rmask = 0xffffffffffffffffull,
         .rw = 0xffffffffffffffffull,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
 };
 
@@ -417,52 +291,40 @@ regs_bar0_access(struct vdev_dev *dev, void *opaque, uint64_t offset,
         struct vdevc_span s = {.n = 1};
         switch (offset) {
         case 0 ... 3: /* id */
-            r = &regs_regs[0];
-            i = 0;
+            r = &regs_regs[0], i = 0;
             break;
         case 4 ... 7: /* scratch */
-            r = &regs_regs[1];
-            i = 0;
+            r = &regs_regs[1], i = 0;
             break;
         case 8 ... 0xbu: /* status */
-            r = &regs_regs[2];
-            i = 0;
+            r = &regs_regs[2], i = 0;
             break;
         case 0xcu ... 0xfu: /* cmd */
-            r = &regs_regs[3];
-            i = 0;
+            r = &regs_regs[3], i = 0;
             break;
         case 0x10u ... 0x13u: /* irq_ack */
-            r = &regs_regs[4];
-            i = 0;
+            r = &regs_regs[4], i = 0;
             break;
         case 0x14u ... 0x17u: /* irq_set */
-            r = &regs_regs[5];
-            i = 0;
+            r = &regs_regs[5], i = 0;
             break;
         case 0x18u ... 0x1bu: /* events */
-            r = &regs_regs[6];
-            i = 0;
+            r = &regs_regs[6], i = 0;
             break;
         case 0x1cu ... 0x1fu: /* lock */
-            r = &regs_regs[7];
-            i = 0;
+            r = &regs_regs[7], i = 0;
             break;
         case 0x20u ... 0x23u: /* pad */
-            r = &regs_regs[8];
-            i = 0;
+            r = &regs_regs[8], i = 0;
             break;
         case 0x24u: /* small */
-            r = &regs_regs[9];
-            i = 0;
+            r = &regs_regs[9], i = 0;
             break;
         case 0x26u ... 0x27u: /* half */
-            r = &regs_regs[10];
-            i = 0;
+            r = &regs_regs[10], i = 0;
             break;
         case 0x28u ... 0x2fu: /* wide */
-            r = &regs_regs[11];
-            i = 0;
+            r = &regs_regs[11], i = 0;
             break;
         default:
             if (!is_write)
@@ -547,7 +409,6 @@ regs_reset(struct vdev_dev *dev, void *opaque)
 /* Migrated state: id = FNV-1a 32 of the name, stable across revisions. */
 static const struct vdev_mig_field regs_mig_fields[12] = {
     {
-        /* tests/golden/lang/03-registers.vdev:8 */
         .name = "id",
         .id = 0x37386ae0u,
         .since = 1,
@@ -555,7 +416,6 @@ static const struct vdev_mig_field regs_mig_fields[12] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/03-registers.vdev:9 */
         .name = "scratch",
         .id = 0xc462a115u,
         .since = 1,
@@ -563,7 +423,6 @@ static const struct vdev_mig_field regs_mig_fields[12] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/03-registers.vdev:10 */
         .name = "status",
         .id = 0xba4b77efu,
         .since = 1,
@@ -571,7 +430,6 @@ static const struct vdev_mig_field regs_mig_fields[12] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/03-registers.vdev:11 */
         .name = "cmd",
         .id = 0xf69257ebu,
         .since = 1,
@@ -579,7 +437,6 @@ static const struct vdev_mig_field regs_mig_fields[12] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/03-registers.vdev:12 */
         .name = "irq_ack",
         .id = 0x4ffbe01fu,
         .since = 1,
@@ -587,7 +444,6 @@ static const struct vdev_mig_field regs_mig_fields[12] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/03-registers.vdev:13 */
         .name = "irq_set",
         .id = 0x48ff9f52u,
         .since = 1,
@@ -595,7 +451,6 @@ static const struct vdev_mig_field regs_mig_fields[12] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/03-registers.vdev:14 */
         .name = "events",
         .id = 0x12d8e384u,
         .since = 1,
@@ -603,7 +458,6 @@ static const struct vdev_mig_field regs_mig_fields[12] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/03-registers.vdev:15 */
         .name = "lock",
         .id = 0xef0d7842u,
         .since = 1,
@@ -611,7 +465,6 @@ static const struct vdev_mig_field regs_mig_fields[12] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/03-registers.vdev:16 */
         .name = "pad",
         .id = 0x5955feaau,
         .since = 1,
@@ -619,7 +472,6 @@ static const struct vdev_mig_field regs_mig_fields[12] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/03-registers.vdev:17 */
         .name = "small",
         .id = 0xa2c4f48cu,
         .since = 1,
@@ -627,7 +479,6 @@ static const struct vdev_mig_field regs_mig_fields[12] = {
         .size = 1,
     },
     {
-        /* tests/golden/lang/03-registers.vdev:18 */
         .name = "half",
         .id = 0xd6bec8a4u,
         .since = 1,
@@ -635,7 +486,6 @@ static const struct vdev_mig_field regs_mig_fields[12] = {
         .size = 2,
     },
     {
-        /* tests/golden/lang/03-registers.vdev:19 */
         .name = "wide",
         .id = 0xf723cdeau,
         .since = 1,
@@ -644,175 +494,87 @@ static const struct vdev_mig_field regs_mig_fields[12] = {
     },
 };
 
-static uint64_t
-regs_get_id(struct vdev_dev *dev)
-{
-    const struct regs *d = vdev_private(dev);
-    return d->s.id;
-}
+/* Named values: a getter per register, field and variable. */
+#define REGS_GETTER(fn, expr)                                               \
+    static uint64_t fn(struct vdev_dev *dev)                                \
+    {                                                                       \
+        const struct regs *d = vdev_private(dev);                           \
+        return (expr);                                                      \
+    }
 
-static uint64_t
-regs_get_scratch(struct vdev_dev *dev)
-{
-    const struct regs *d = vdev_private(dev);
-    return d->s.scratch;
-}
-
-static uint64_t
-regs_get_status(struct vdev_dev *dev)
-{
-    const struct regs *d = vdev_private(dev);
-    return d->s.status;
-}
-
-static uint64_t
-regs_get_cmd(struct vdev_dev *dev)
-{
-    const struct regs *d = vdev_private(dev);
-    return d->s.cmd;
-}
-
-static uint64_t
-regs_get_irq_ack(struct vdev_dev *dev)
-{
-    const struct regs *d = vdev_private(dev);
-    return d->s.irq_ack;
-}
-
-static uint64_t
-regs_get_irq_set(struct vdev_dev *dev)
-{
-    const struct regs *d = vdev_private(dev);
-    return d->s.irq_set;
-}
-
-static uint64_t
-regs_get_events(struct vdev_dev *dev)
-{
-    const struct regs *d = vdev_private(dev);
-    return d->s.events;
-}
-
-static uint64_t
-regs_get_lock(struct vdev_dev *dev)
-{
-    const struct regs *d = vdev_private(dev);
-    return d->s.lock;
-}
-
-static uint64_t
-regs_get_pad(struct vdev_dev *dev)
-{
-    const struct regs *d = vdev_private(dev);
-    return d->s.pad;
-}
-
-static uint64_t
-regs_get_small(struct vdev_dev *dev)
-{
-    const struct regs *d = vdev_private(dev);
-    return d->s.small;
-}
-
-static uint64_t
-regs_get_half(struct vdev_dev *dev)
-{
-    const struct regs *d = vdev_private(dev);
-    return d->s.half;
-}
-
-static uint64_t
-regs_get_wide(struct vdev_dev *dev)
-{
-    const struct regs *d = vdev_private(dev);
-    return d->s.wide;
-}
-
+REGS_GETTER(regs_get_id, d->s.id)
+REGS_GETTER(regs_get_scratch, d->s.scratch)
+REGS_GETTER(regs_get_status, d->s.status)
+REGS_GETTER(regs_get_cmd, d->s.cmd)
+REGS_GETTER(regs_get_irq_ack, d->s.irq_ack)
+REGS_GETTER(regs_get_irq_set, d->s.irq_set)
+REGS_GETTER(regs_get_events, d->s.events)
+REGS_GETTER(regs_get_lock, d->s.lock)
+REGS_GETTER(regs_get_pad, d->s.pad)
+REGS_GETTER(regs_get_small, d->s.small)
+REGS_GETTER(regs_get_half, d->s.half)
+REGS_GETTER(regs_get_wide, d->s.wide)
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var regs_vars[12] = {
     {
         .name = "id",
         .bits = 32,
-        .external = false,
         .get = regs_get_id,
-        .set = NULL,
     },
     {
         .name = "scratch",
         .bits = 32,
-        .external = false,
         .get = regs_get_scratch,
-        .set = NULL,
     },
     {
         .name = "status",
         .bits = 32,
-        .external = false,
         .get = regs_get_status,
-        .set = NULL,
     },
     {
         .name = "cmd",
         .bits = 32,
-        .external = false,
         .get = regs_get_cmd,
-        .set = NULL,
     },
     {
         .name = "irq_ack",
         .bits = 32,
-        .external = false,
         .get = regs_get_irq_ack,
-        .set = NULL,
     },
     {
         .name = "irq_set",
         .bits = 32,
-        .external = false,
         .get = regs_get_irq_set,
-        .set = NULL,
     },
     {
         .name = "events",
         .bits = 32,
-        .external = false,
         .get = regs_get_events,
-        .set = NULL,
     },
     {
         .name = "lock",
         .bits = 32,
-        .external = false,
         .get = regs_get_lock,
-        .set = NULL,
     },
     {
         .name = "pad",
         .bits = 32,
-        .external = false,
         .get = regs_get_pad,
-        .set = NULL,
     },
     {
         .name = "small",
         .bits = 8,
-        .external = false,
         .get = regs_get_small,
-        .set = NULL,
     },
     {
         .name = "half",
         .bits = 16,
-        .external = false,
         .get = regs_get_half,
-        .set = NULL,
     },
     {
         .name = "wide",
         .bits = 64,
-        .external = false,
         .get = regs_get_wide,
-        .set = NULL,
     },
 };
 

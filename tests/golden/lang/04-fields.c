@@ -131,11 +131,10 @@ typedef void fields_write_hook(struct fields *d, unsigned i, uint64_t reg_old,
 /* A register or register array: where it is, where its value lives,
  * and what each access kind does to its bits. */
 struct vdevc_reg {
-    const char *name;
     uint64_t offset;
     uint32_t state;      /* offset of element 0 in the state block */
     uint32_t size;       /* bytes */
-    uint32_t stride;     /* bytes between elements */
+    uint32_t stride;     /* bytes between array elements */
     uint64_t rmask;      /* bits a read returns */
     uint64_t rw;         /* bits a write replaces (rw, wo) */
     uint64_t w1c;
@@ -152,40 +151,21 @@ static void fields_update_irqs(struct fields *d, uint64_t which);
 
 static const struct vdevc_reg fields_regs[2] = {
     [0] = {
-        /* tests/golden/lang/04-fields.vdev:8 */
-        .name = "ctrl",
+        /* ctrl: tests/golden/lang/04-fields.vdev:8 */
         .offset = 0,
         .state = offsetof(struct fields_state, ctrl),
         .size = 4,
-        .stride = 4,
         .rmask = 0x8003ff0fu,
         .rw = 0x1fu,
         .w1c = 0x30000u,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [1] = {
-        /* tests/golden/lang/04-fields.vdev:19 */
-        .name = "irq",
+        /* irq: tests/golden/lang/04-fields.vdev:19 */
         .offset = 4,
         .state = offsetof(struct fields_state, irq),
         .size = 4,
-        .stride = 4,
         .rmask = 3,
-        .rw = 0,
         .w1c = 3,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
 };
 
@@ -237,12 +217,10 @@ fields_bar0_access(struct vdev_dev *dev, void *opaque, uint64_t offset,
         struct vdevc_span s = {.n = 1};
         switch (offset) {
         case 0 ... 3: /* ctrl */
-            r = &fields_regs[0];
-            i = 0;
+            r = &fields_regs[0], i = 0;
             break;
         case 4 ... 7: /* irq */
-            r = &fields_regs[1];
-            i = 0;
+            r = &fields_regs[1], i = 0;
             break;
         default:
             if (!is_write)
@@ -329,7 +307,6 @@ fields_reset(struct vdev_dev *dev, void *opaque)
 /* Migrated state: id = FNV-1a 32 of the name, stable across revisions. */
 static const struct vdev_mig_field fields_mig_fields[2] = {
     {
-        /* tests/golden/lang/04-fields.vdev:8 */
         .name = "ctrl",
         .id = 0x06171464u,
         .since = 1,
@@ -337,7 +314,6 @@ static const struct vdev_mig_field fields_mig_fields[2] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/04-fields.vdev:19 */
         .name = "irq",
         .id = 0x83077589u,
         .since = 1,
@@ -346,161 +322,81 @@ static const struct vdev_mig_field fields_mig_fields[2] = {
     },
 };
 
-static uint64_t
-fields_get_ctrl(struct vdev_dev *dev)
-{
-    const struct fields *d = vdev_private(dev);
-    return d->s.ctrl;
-}
+/* Named values: a getter per register, field and variable. */
+#define FIELDS_GETTER(fn, expr)                                             \
+    static uint64_t fn(struct vdev_dev *dev)                                \
+    {                                                                       \
+        const struct fields *d = vdev_private(dev);                         \
+        return (expr);                                                      \
+    }
 
-static uint64_t
-fields_get_ctrl_enable(struct vdev_dev *dev)
-{
-    const struct fields *d = vdev_private(dev);
-    return d->s.ctrl >> 0 & 1;
-}
-
-static uint64_t
-fields_get_ctrl_mode(struct vdev_dev *dev)
-{
-    const struct fields *d = vdev_private(dev);
-    return d->s.ctrl >> 1 & 7;
-}
-
-static uint64_t
-fields_get_ctrl_reset(struct vdev_dev *dev)
-{
-    const struct fields *d = vdev_private(dev);
-    return d->s.ctrl >> 4 & 1;
-}
-
-static uint64_t
-fields_get_ctrl_version(struct vdev_dev *dev)
-{
-    const struct fields *d = vdev_private(dev);
-    return d->s.ctrl >> 8 & 0xffu;
-}
-
-static uint64_t
-fields_get_ctrl_done(struct vdev_dev *dev)
-{
-    const struct fields *d = vdev_private(dev);
-    return d->s.ctrl >> 16 & 1;
-}
-
-static uint64_t
-fields_get_ctrl_error(struct vdev_dev *dev)
-{
-    const struct fields *d = vdev_private(dev);
-    return d->s.ctrl >> 17 & 1;
-}
-
-static uint64_t
-fields_get_ctrl_busy(struct vdev_dev *dev)
-{
-    const struct fields *d = vdev_private(dev);
-    return d->s.ctrl >> 31 & 1;
-}
-
-static uint64_t
-fields_get_irq(struct vdev_dev *dev)
-{
-    const struct fields *d = vdev_private(dev);
-    return d->s.irq;
-}
-
-static uint64_t
-fields_get_irq_rx(struct vdev_dev *dev)
-{
-    const struct fields *d = vdev_private(dev);
-    return d->s.irq >> 0 & 1;
-}
-
-static uint64_t
-fields_get_irq_tx(struct vdev_dev *dev)
-{
-    const struct fields *d = vdev_private(dev);
-    return d->s.irq >> 1 & 1;
-}
-
+FIELDS_GETTER(fields_get_ctrl, d->s.ctrl)
+FIELDS_GETTER(fields_get_ctrl_enable, d->s.ctrl >> 0 & 1)
+FIELDS_GETTER(fields_get_ctrl_mode, d->s.ctrl >> 1 & 7)
+FIELDS_GETTER(fields_get_ctrl_reset, d->s.ctrl >> 4 & 1)
+FIELDS_GETTER(fields_get_ctrl_version, d->s.ctrl >> 8 & 0xffu)
+FIELDS_GETTER(fields_get_ctrl_done, d->s.ctrl >> 16 & 1)
+FIELDS_GETTER(fields_get_ctrl_error, d->s.ctrl >> 17 & 1)
+FIELDS_GETTER(fields_get_ctrl_busy, d->s.ctrl >> 31 & 1)
+FIELDS_GETTER(fields_get_irq, d->s.irq)
+FIELDS_GETTER(fields_get_irq_rx, d->s.irq >> 0 & 1)
+FIELDS_GETTER(fields_get_irq_tx, d->s.irq >> 1 & 1)
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var fields_vars[11] = {
     {
         .name = "ctrl",
         .bits = 32,
-        .external = false,
         .get = fields_get_ctrl,
-        .set = NULL,
     },
     {
         .name = "ctrl.enable",
         .bits = 1,
-        .external = false,
         .get = fields_get_ctrl_enable,
-        .set = NULL,
     },
     {
         .name = "ctrl.mode",
         .bits = 3,
-        .external = false,
         .get = fields_get_ctrl_mode,
-        .set = NULL,
     },
     {
         .name = "ctrl.reset",
         .bits = 1,
-        .external = false,
         .get = fields_get_ctrl_reset,
-        .set = NULL,
     },
     {
         .name = "ctrl.version",
         .bits = 8,
-        .external = false,
         .get = fields_get_ctrl_version,
-        .set = NULL,
     },
     {
         .name = "ctrl.done",
         .bits = 1,
-        .external = false,
         .get = fields_get_ctrl_done,
-        .set = NULL,
     },
     {
         .name = "ctrl.error",
         .bits = 1,
-        .external = false,
         .get = fields_get_ctrl_error,
-        .set = NULL,
     },
     {
         .name = "ctrl.busy",
         .bits = 1,
-        .external = false,
         .get = fields_get_ctrl_busy,
-        .set = NULL,
     },
     {
         .name = "irq",
         .bits = 32,
-        .external = false,
         .get = fields_get_irq,
-        .set = NULL,
     },
     {
         .name = "irq.rx",
         .bits = 1,
-        .external = false,
         .get = fields_get_irq_rx,
-        .set = NULL,
     },
     {
         .name = "irq.tx",
         .bits = 1,
-        .external = false,
         .get = fields_get_irq_tx,
-        .set = NULL,
     },
 };
 

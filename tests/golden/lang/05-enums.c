@@ -131,11 +131,10 @@ typedef void enums_write_hook(struct enums *d, unsigned i, uint64_t reg_old,
 /* A register or register array: where it is, where its value lives,
  * and what each access kind does to its bits. */
 struct vdevc_reg {
-    const char *name;
     uint64_t offset;
     uint32_t state;      /* offset of element 0 in the state block */
     uint32_t size;       /* bytes */
-    uint32_t stride;     /* bytes between elements */
+    uint32_t stride;     /* bytes between array elements */
     uint64_t rmask;      /* bits a read returns */
     uint64_t rw;         /* bits a write replaces (rw, wo) */
     uint64_t w1c;
@@ -170,21 +169,12 @@ enums_cfg_on_write(struct enums *d, unsigned i, uint64_t reg_old,
 
 static const struct vdevc_reg enums_regs[1] = {
     [0] = {
-        /* tests/golden/lang/05-enums.vdev:12 */
-        .name = "cfg",
+        /* cfg: tests/golden/lang/05-enums.vdev:12 */
         .offset = 0,
         .state = offsetof(struct enums_state, cfg),
         .size = 4,
-        .stride = 4,
         .rmask = 7,
         .rw = 7,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
         .on_write = enums_cfg_on_write,
     },
 };
@@ -237,8 +227,7 @@ enums_bar0_access(struct vdev_dev *dev, void *opaque, uint64_t offset,
         struct vdevc_span s = {.n = 1};
         switch (offset) {
         case 0 ... 3: /* cfg */
-            r = &enums_regs[0];
-            i = 0;
+            r = &enums_regs[0], i = 0;
             break;
         default:
             if (!is_write)
@@ -337,7 +326,6 @@ enums_reset(struct vdev_dev *dev, void *opaque)
 /* Migrated state: id = FNV-1a 32 of the name, stable across revisions. */
 static const struct vdev_mig_field enums_mig_fields[2] = {
     {
-        /* tests/golden/lang/05-enums.vdev:12 */
         .name = "cfg",
         .id = 0x1776b561u,
         .since = 1,
@@ -345,7 +333,6 @@ static const struct vdev_mig_field enums_mig_fields[2] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/05-enums.vdev:9 */
         .name = "state.last",
         .id = 0xbea8a728u,
         .since = 1,
@@ -354,63 +341,39 @@ static const struct vdev_mig_field enums_mig_fields[2] = {
     },
 };
 
-static uint64_t
-enums_get_cfg(struct vdev_dev *dev)
-{
-    const struct enums *d = vdev_private(dev);
-    return d->s.cfg;
-}
+/* Named values: a getter per register, field and variable. */
+#define ENUMS_GETTER(fn, expr)                                              \
+    static uint64_t fn(struct vdev_dev *dev)                                \
+    {                                                                       \
+        const struct enums *d = vdev_private(dev);                          \
+        return (expr);                                                      \
+    }
 
-static uint64_t
-enums_get_cfg_speed(struct vdev_dev *dev)
-{
-    const struct enums *d = vdev_private(dev);
-    return d->s.cfg >> 0 & 3;
-}
-
-static uint64_t
-enums_get_cfg_lock(struct vdev_dev *dev)
-{
-    const struct enums *d = vdev_private(dev);
-    return d->s.cfg >> 2 & 1;
-}
-
-static uint64_t
-enums_get_state_last(struct vdev_dev *dev)
-{
-    const struct enums *d = vdev_private(dev);
-    return d->s.last;
-}
-
+ENUMS_GETTER(enums_get_cfg, d->s.cfg)
+ENUMS_GETTER(enums_get_cfg_speed, d->s.cfg >> 0 & 3)
+ENUMS_GETTER(enums_get_cfg_lock, d->s.cfg >> 2 & 1)
+ENUMS_GETTER(enums_get_state_last, d->s.last)
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var enums_vars[4] = {
     {
         .name = "cfg",
         .bits = 32,
-        .external = false,
         .get = enums_get_cfg,
-        .set = NULL,
     },
     {
         .name = "cfg.speed",
         .bits = 2,
-        .external = false,
         .get = enums_get_cfg_speed,
-        .set = NULL,
     },
     {
         .name = "cfg.lock",
         .bits = 1,
-        .external = false,
         .get = enums_get_cfg_lock,
-        .set = NULL,
     },
     {
         .name = "state.last",
         .bits = 2,
-        .external = false,
         .get = enums_get_state_last,
-        .set = NULL,
     },
 };
 

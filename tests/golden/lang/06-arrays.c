@@ -131,11 +131,10 @@ typedef void arrays_write_hook(struct arrays *d, unsigned i, uint64_t reg_old,
 /* A register or register array: where it is, where its value lives,
  * and what each access kind does to its bits. */
 struct vdevc_reg {
-    const char *name;
     uint64_t offset;
     uint32_t state;      /* offset of element 0 in the state block */
     uint32_t size;       /* bytes */
-    uint32_t stride;     /* bytes between elements */
+    uint32_t stride;     /* bytes between array elements */
     uint64_t rmask;      /* bits a read returns */
     uint64_t rw;         /* bits a write replaces (rw, wo) */
     uint64_t w1c;
@@ -179,40 +178,22 @@ arrays_total_on_read(struct arrays *d, unsigned i, uint64_t mask)
 
 static const struct vdevc_reg arrays_regs[2] = {
     [0] = {
-        /* tests/golden/lang/06-arrays.vdev:12 */
-        .name = "queue",
+        /* queue: tests/golden/lang/06-arrays.vdev:12 */
         .offset = 0x100u,
         .state = offsetof(struct arrays_state, queue),
         .size = 4,
         .stride = 16,
         .rmask = 0xffffffffu,
         .rw = 0xffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
         .on_write = arrays_queue_on_write,
     },
     [1] = {
-        /* tests/golden/lang/06-arrays.vdev:17 */
-        .name = "total",
+        /* total: tests/golden/lang/06-arrays.vdev:17 */
         .offset = 0,
         .state = offsetof(struct arrays_state, total),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
         .on_read = arrays_total_on_read,
-        .on_write = NULL,
     },
 };
 
@@ -264,40 +245,31 @@ arrays_bar0_access(struct vdev_dev *dev, void *opaque, uint64_t offset,
         struct vdevc_span s = {.n = 1};
         switch (offset) {
         case 0 ... 3: /* total */
-            r = &arrays_regs[1];
-            i = 0;
+            r = &arrays_regs[1], i = 0;
             break;
         case 0x100u ... 0x103u: /* queue */
-            r = &arrays_regs[0];
-            i = 0;
+            r = &arrays_regs[0], i = 0;
             break;
         case 0x110u ... 0x113u: /* queue */
-            r = &arrays_regs[0];
-            i = 1;
+            r = &arrays_regs[0], i = 1;
             break;
         case 0x120u ... 0x123u: /* queue */
-            r = &arrays_regs[0];
-            i = 2;
+            r = &arrays_regs[0], i = 2;
             break;
         case 0x130u ... 0x133u: /* queue */
-            r = &arrays_regs[0];
-            i = 3;
+            r = &arrays_regs[0], i = 3;
             break;
         case 0x140u ... 0x143u: /* queue */
-            r = &arrays_regs[0];
-            i = 4;
+            r = &arrays_regs[0], i = 4;
             break;
         case 0x150u ... 0x153u: /* queue */
-            r = &arrays_regs[0];
-            i = 5;
+            r = &arrays_regs[0], i = 5;
             break;
         case 0x160u ... 0x163u: /* queue */
-            r = &arrays_regs[0];
-            i = 6;
+            r = &arrays_regs[0], i = 6;
             break;
         case 0x170u ... 0x173u: /* queue */
-            r = &arrays_regs[0];
-            i = 7;
+            r = &arrays_regs[0], i = 7;
             break;
         default:
             if (!is_write)
@@ -377,7 +349,6 @@ arrays_reset(struct vdev_dev *dev, void *opaque)
 /* Migrated state: id = FNV-1a 32 of the name, stable across revisions. */
 static const struct vdev_mig_field arrays_mig_fields[3] = {
     {
-        /* tests/golden/lang/06-arrays.vdev:12 */
         .name = "queue",
         .id = 0xf4dfb8b8u,
         .since = 1,
@@ -385,7 +356,6 @@ static const struct vdev_mig_field arrays_mig_fields[3] = {
         .size = 32,
     },
     {
-        /* tests/golden/lang/06-arrays.vdev:17 */
         .name = "total",
         .id = 0x04d092fdu,
         .since = 1,
@@ -393,7 +363,6 @@ static const struct vdev_mig_field arrays_mig_fields[3] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/06-arrays.vdev:9 */
         .name = "state.last",
         .id = 0xbea8a728u,
         .since = 1,
@@ -402,35 +371,27 @@ static const struct vdev_mig_field arrays_mig_fields[3] = {
     },
 };
 
-static uint64_t
-arrays_get_total(struct vdev_dev *dev)
-{
-    const struct arrays *d = vdev_private(dev);
-    return d->s.total;
-}
+/* Named values: a getter per register, field and variable. */
+#define ARRAYS_GETTER(fn, expr)                                             \
+    static uint64_t fn(struct vdev_dev *dev)                                \
+    {                                                                       \
+        const struct arrays *d = vdev_private(dev);                         \
+        return (expr);                                                      \
+    }
 
-static uint64_t
-arrays_get_state_last(struct vdev_dev *dev)
-{
-    const struct arrays *d = vdev_private(dev);
-    return d->s.last;
-}
-
+ARRAYS_GETTER(arrays_get_total, d->s.total)
+ARRAYS_GETTER(arrays_get_state_last, d->s.last)
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var arrays_vars[2] = {
     {
         .name = "total",
         .bits = 32,
-        .external = false,
         .get = arrays_get_total,
-        .set = NULL,
     },
     {
         .name = "state.last",
         .bits = 32,
-        .external = false,
         .get = arrays_get_state_last,
-        .set = NULL,
     },
 };
 

@@ -131,11 +131,10 @@ typedef void blocks_write_hook(struct blocks *d, unsigned i, uint64_t reg_old,
 /* A register or register array: where it is, where its value lives,
  * and what each access kind does to its bits. */
 struct vdevc_reg {
-    const char *name;
     uint64_t offset;
     uint32_t state;      /* offset of element 0 in the state block */
     uint32_t size;       /* bytes */
-    uint32_t stride;     /* bytes between elements */
+    uint32_t stride;     /* bytes between array elements */
     uint64_t rmask;      /* bits a read returns */
     uint64_t rw;         /* bits a write replaces (rw, wo) */
     uint64_t w1c;
@@ -202,130 +201,62 @@ blocks_both_on_read(struct blocks *d, unsigned i, uint64_t mask)
 
 static const struct vdevc_reg blocks_regs[7] = {
     [0] = {
-        /* tests/golden/lang/07-blocks.vdev:10 */
-        .name = "rx.addr",
+        /* rx.addr: tests/golden/lang/07-blocks.vdev:10 */
         .offset = 0,
         .state = offsetof(struct blocks_state, rx_addr),
         .size = 8,
-        .stride = 8,
         .rmask = 0xffffffffffffffffull,
         .rw = 0xffffffffffffffffull,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [1] = {
-        /* tests/golden/lang/07-blocks.vdev:11 */
-        .name = "rx.len",
+        /* rx.len: tests/golden/lang/07-blocks.vdev:11 */
         .offset = 8,
         .state = offsetof(struct blocks_state, rx_len),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
         .rw = 0xffffffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [2] = {
-        /* tests/golden/lang/07-blocks.vdev:12 */
-        .name = "rx.go",
+        /* rx.go: tests/golden/lang/07-blocks.vdev:12 */
         .offset = 0xcu,
         .state = offsetof(struct blocks_state, rx_go),
         .size = 4,
-        .stride = 4,
         .rmask = 1,
-        .rw = 0,
-        .w1c = 0,
         .w1s = 1,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
         .on_write = blocks_rx_go_on_write,
     },
     [3] = {
-        /* tests/golden/lang/07-blocks.vdev:10 */
-        .name = "tx.addr",
+        /* tx.addr: tests/golden/lang/07-blocks.vdev:10 */
         .offset = 0x100u,
         .state = offsetof(struct blocks_state, tx_addr),
         .size = 8,
-        .stride = 8,
         .rmask = 0xffffffffffffffffull,
         .rw = 0xffffffffffffffffull,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [4] = {
-        /* tests/golden/lang/07-blocks.vdev:11 */
-        .name = "tx.len",
+        /* tx.len: tests/golden/lang/07-blocks.vdev:11 */
         .offset = 0x108u,
         .state = offsetof(struct blocks_state, tx_len),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
         .rw = 0xffffffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [5] = {
-        /* tests/golden/lang/07-blocks.vdev:12 */
-        .name = "tx.go",
+        /* tx.go: tests/golden/lang/07-blocks.vdev:12 */
         .offset = 0x10cu,
         .state = offsetof(struct blocks_state, tx_go),
         .size = 4,
-        .stride = 4,
         .rmask = 1,
-        .rw = 0,
-        .w1c = 0,
         .w1s = 1,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
         .on_write = blocks_tx_go_on_write,
     },
     [6] = {
-        /* tests/golden/lang/07-blocks.vdev:27 */
-        .name = "both",
+        /* both: tests/golden/lang/07-blocks.vdev:27 */
         .offset = 0x200u,
         .state = offsetof(struct blocks_state, both),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
         .on_read = blocks_both_on_read,
-        .on_write = NULL,
     },
 };
 
@@ -377,32 +308,25 @@ blocks_bar0_access(struct vdev_dev *dev, void *opaque, uint64_t offset,
         struct vdevc_span s = {.n = 1};
         switch (offset) {
         case 0 ... 7: /* rx.addr */
-            r = &blocks_regs[0];
-            i = 0;
+            r = &blocks_regs[0], i = 0;
             break;
         case 8 ... 0xbu: /* rx.len */
-            r = &blocks_regs[1];
-            i = 0;
+            r = &blocks_regs[1], i = 0;
             break;
         case 0xcu ... 0xfu: /* rx.go */
-            r = &blocks_regs[2];
-            i = 0;
+            r = &blocks_regs[2], i = 0;
             break;
         case 0x100u ... 0x107u: /* tx.addr */
-            r = &blocks_regs[3];
-            i = 0;
+            r = &blocks_regs[3], i = 0;
             break;
         case 0x108u ... 0x10bu: /* tx.len */
-            r = &blocks_regs[4];
-            i = 0;
+            r = &blocks_regs[4], i = 0;
             break;
         case 0x10cu ... 0x10fu: /* tx.go */
-            r = &blocks_regs[5];
-            i = 0;
+            r = &blocks_regs[5], i = 0;
             break;
         case 0x200u ... 0x203u: /* both */
-            r = &blocks_regs[6];
-            i = 0;
+            r = &blocks_regs[6], i = 0;
             break;
         default:
             if (!is_write)
@@ -488,7 +412,6 @@ blocks_reset(struct vdev_dev *dev, void *opaque)
 /* Migrated state: id = FNV-1a 32 of the name, stable across revisions. */
 static const struct vdev_mig_field blocks_mig_fields[7] = {
     {
-        /* tests/golden/lang/07-blocks.vdev:10 */
         .name = "rx.addr",
         .id = 0xf4e31914u,
         .since = 1,
@@ -496,7 +419,6 @@ static const struct vdev_mig_field blocks_mig_fields[7] = {
         .size = 8,
     },
     {
-        /* tests/golden/lang/07-blocks.vdev:11 */
         .name = "rx.len",
         .id = 0xb2669c7au,
         .since = 1,
@@ -504,7 +426,6 @@ static const struct vdev_mig_field blocks_mig_fields[7] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/07-blocks.vdev:12 */
         .name = "rx.go",
         .id = 0xec160161u,
         .since = 1,
@@ -512,7 +433,6 @@ static const struct vdev_mig_field blocks_mig_fields[7] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/07-blocks.vdev:10 */
         .name = "tx.addr",
         .id = 0x1c3f1aaau,
         .since = 1,
@@ -520,7 +440,6 @@ static const struct vdev_mig_field blocks_mig_fields[7] = {
         .size = 8,
     },
     {
-        /* tests/golden/lang/07-blocks.vdev:11 */
         .name = "tx.len",
         .id = 0xac472f34u,
         .since = 1,
@@ -528,7 +447,6 @@ static const struct vdev_mig_field blocks_mig_fields[7] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/07-blocks.vdev:12 */
         .name = "tx.go",
         .id = 0xc56933d3u,
         .since = 1,
@@ -536,7 +454,6 @@ static const struct vdev_mig_field blocks_mig_fields[7] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/07-blocks.vdev:27 */
         .name = "both",
         .id = 0xea81eea2u,
         .since = 1,
@@ -545,133 +462,69 @@ static const struct vdev_mig_field blocks_mig_fields[7] = {
     },
 };
 
-static uint64_t
-blocks_get_rx_addr(struct vdev_dev *dev)
-{
-    const struct blocks *d = vdev_private(dev);
-    return d->s.rx_addr;
-}
+/* Named values: a getter per register, field and variable. */
+#define BLOCKS_GETTER(fn, expr)                                             \
+    static uint64_t fn(struct vdev_dev *dev)                                \
+    {                                                                       \
+        const struct blocks *d = vdev_private(dev);                         \
+        return (expr);                                                      \
+    }
 
-static uint64_t
-blocks_get_rx_len(struct vdev_dev *dev)
-{
-    const struct blocks *d = vdev_private(dev);
-    return d->s.rx_len;
-}
-
-static uint64_t
-blocks_get_rx_go(struct vdev_dev *dev)
-{
-    const struct blocks *d = vdev_private(dev);
-    return d->s.rx_go;
-}
-
-static uint64_t
-blocks_get_rx_go_start(struct vdev_dev *dev)
-{
-    const struct blocks *d = vdev_private(dev);
-    return d->s.rx_go >> 0 & 1;
-}
-
-static uint64_t
-blocks_get_tx_addr(struct vdev_dev *dev)
-{
-    const struct blocks *d = vdev_private(dev);
-    return d->s.tx_addr;
-}
-
-static uint64_t
-blocks_get_tx_len(struct vdev_dev *dev)
-{
-    const struct blocks *d = vdev_private(dev);
-    return d->s.tx_len;
-}
-
-static uint64_t
-blocks_get_tx_go(struct vdev_dev *dev)
-{
-    const struct blocks *d = vdev_private(dev);
-    return d->s.tx_go;
-}
-
-static uint64_t
-blocks_get_tx_go_start(struct vdev_dev *dev)
-{
-    const struct blocks *d = vdev_private(dev);
-    return d->s.tx_go >> 0 & 1;
-}
-
-static uint64_t
-blocks_get_both(struct vdev_dev *dev)
-{
-    const struct blocks *d = vdev_private(dev);
-    return d->s.both;
-}
-
+BLOCKS_GETTER(blocks_get_rx_addr, d->s.rx_addr)
+BLOCKS_GETTER(blocks_get_rx_len, d->s.rx_len)
+BLOCKS_GETTER(blocks_get_rx_go, d->s.rx_go)
+BLOCKS_GETTER(blocks_get_rx_go_start, d->s.rx_go >> 0 & 1)
+BLOCKS_GETTER(blocks_get_tx_addr, d->s.tx_addr)
+BLOCKS_GETTER(blocks_get_tx_len, d->s.tx_len)
+BLOCKS_GETTER(blocks_get_tx_go, d->s.tx_go)
+BLOCKS_GETTER(blocks_get_tx_go_start, d->s.tx_go >> 0 & 1)
+BLOCKS_GETTER(blocks_get_both, d->s.both)
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var blocks_vars[9] = {
     {
         .name = "rx.addr",
         .bits = 64,
-        .external = false,
         .get = blocks_get_rx_addr,
-        .set = NULL,
     },
     {
         .name = "rx.len",
         .bits = 32,
-        .external = false,
         .get = blocks_get_rx_len,
-        .set = NULL,
     },
     {
         .name = "rx.go",
         .bits = 32,
-        .external = false,
         .get = blocks_get_rx_go,
-        .set = NULL,
     },
     {
         .name = "rx.go.start",
         .bits = 1,
-        .external = false,
         .get = blocks_get_rx_go_start,
-        .set = NULL,
     },
     {
         .name = "tx.addr",
         .bits = 64,
-        .external = false,
         .get = blocks_get_tx_addr,
-        .set = NULL,
     },
     {
         .name = "tx.len",
         .bits = 32,
-        .external = false,
         .get = blocks_get_tx_len,
-        .set = NULL,
     },
     {
         .name = "tx.go",
         .bits = 32,
-        .external = false,
         .get = blocks_get_tx_go,
-        .set = NULL,
     },
     {
         .name = "tx.go.start",
         .bits = 1,
-        .external = false,
         .get = blocks_get_tx_go_start,
-        .set = NULL,
     },
     {
         .name = "both",
         .bits = 32,
-        .external = false,
         .get = blocks_get_both,
-        .set = NULL,
     },
 };
 

@@ -131,11 +131,10 @@ typedef void hooks_write_hook(struct hooks *d, unsigned i, uint64_t reg_old,
 /* A register or register array: where it is, where its value lives,
  * and what each access kind does to its bits. */
 struct vdevc_reg {
-    const char *name;
     uint64_t offset;
     uint32_t state;      /* offset of element 0 in the state block */
     uint32_t size;       /* bytes */
-    uint32_t stride;     /* bytes between elements */
+    uint32_t stride;     /* bytes between array elements */
     uint64_t rmask;      /* bits a read returns */
     uint64_t rw;         /* bits a write replaces (rw, wo) */
     uint64_t w1c;
@@ -213,57 +212,29 @@ hooks_flags_on_write(struct hooks *d, unsigned i, uint64_t reg_old,
 
 static const struct vdevc_reg hooks_regs[3] = {
     [0] = {
-        /* tests/golden/lang/08-hooks.vdev:14 */
-        .name = "counter",
+        /* counter: tests/golden/lang/08-hooks.vdev:14 */
         .offset = 0,
         .state = offsetof(struct hooks_state, counter),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
         .on_read = hooks_counter_on_read,
-        .on_write = NULL,
     },
     [1] = {
-        /* tests/golden/lang/08-hooks.vdev:17 */
-        .name = "acc",
+        /* acc: tests/golden/lang/08-hooks.vdev:17 */
         .offset = 4,
         .state = offsetof(struct hooks_state, acc),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
         .rw = 0xffffffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
         .on_write = hooks_acc_on_write,
     },
     [2] = {
-        /* tests/golden/lang/08-hooks.vdev:30 */
-        .name = "flags",
+        /* flags: tests/golden/lang/08-hooks.vdev:30 */
         .offset = 8,
         .state = offsetof(struct hooks_state, flags),
         .size = 4,
-        .stride = 4,
         .rmask = 3,
         .rw = 1,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
         .on_write = hooks_flags_on_write,
     },
 };
@@ -316,16 +287,13 @@ hooks_bar0_access(struct vdev_dev *dev, void *opaque, uint64_t offset,
         struct vdevc_span s = {.n = 1};
         switch (offset) {
         case 0 ... 3: /* counter */
-            r = &hooks_regs[0];
-            i = 0;
+            r = &hooks_regs[0], i = 0;
             break;
         case 4 ... 7: /* acc */
-            r = &hooks_regs[1];
-            i = 0;
+            r = &hooks_regs[1], i = 0;
             break;
         case 8 ... 0xbu: /* flags */
-            r = &hooks_regs[2];
-            i = 0;
+            r = &hooks_regs[2], i = 0;
             break;
         default:
             if (!is_write)
@@ -407,7 +375,6 @@ hooks_reset(struct vdev_dev *dev, void *opaque)
 /* Migrated state: id = FNV-1a 32 of the name, stable across revisions. */
 static const struct vdev_mig_field hooks_mig_fields[5] = {
     {
-        /* tests/golden/lang/08-hooks.vdev:14 */
         .name = "counter",
         .id = 0x9cacde23u,
         .since = 1,
@@ -415,7 +382,6 @@ static const struct vdev_mig_field hooks_mig_fields[5] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/08-hooks.vdev:17 */
         .name = "acc",
         .id = 0x424a669au,
         .since = 1,
@@ -423,7 +389,6 @@ static const struct vdev_mig_field hooks_mig_fields[5] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/08-hooks.vdev:30 */
         .name = "flags",
         .id = 0x9c677a2cu,
         .since = 1,
@@ -431,7 +396,6 @@ static const struct vdev_mig_field hooks_mig_fields[5] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/08-hooks.vdev:10 */
         .name = "state.reads",
         .id = 0x0e211f5du,
         .since = 1,
@@ -439,7 +403,6 @@ static const struct vdev_mig_field hooks_mig_fields[5] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/08-hooks.vdev:11 */
         .name = "state.sum",
         .id = 0x3d089703u,
         .since = 1,
@@ -448,105 +411,57 @@ static const struct vdev_mig_field hooks_mig_fields[5] = {
     },
 };
 
-static uint64_t
-hooks_get_counter(struct vdev_dev *dev)
-{
-    const struct hooks *d = vdev_private(dev);
-    return d->s.counter;
-}
+/* Named values: a getter per register, field and variable. */
+#define HOOKS_GETTER(fn, expr)                                              \
+    static uint64_t fn(struct vdev_dev *dev)                                \
+    {                                                                       \
+        const struct hooks *d = vdev_private(dev);                          \
+        return (expr);                                                      \
+    }
 
-static uint64_t
-hooks_get_acc(struct vdev_dev *dev)
-{
-    const struct hooks *d = vdev_private(dev);
-    return d->s.acc;
-}
-
-static uint64_t
-hooks_get_flags(struct vdev_dev *dev)
-{
-    const struct hooks *d = vdev_private(dev);
-    return d->s.flags;
-}
-
-static uint64_t
-hooks_get_flags_a(struct vdev_dev *dev)
-{
-    const struct hooks *d = vdev_private(dev);
-    return d->s.flags >> 0 & 1;
-}
-
-static uint64_t
-hooks_get_flags_b(struct vdev_dev *dev)
-{
-    const struct hooks *d = vdev_private(dev);
-    return d->s.flags >> 1 & 1;
-}
-
-static uint64_t
-hooks_get_state_reads(struct vdev_dev *dev)
-{
-    const struct hooks *d = vdev_private(dev);
-    return d->s.reads;
-}
-
-static uint64_t
-hooks_get_state_sum(struct vdev_dev *dev)
-{
-    const struct hooks *d = vdev_private(dev);
-    return d->s.sum;
-}
-
+HOOKS_GETTER(hooks_get_counter, d->s.counter)
+HOOKS_GETTER(hooks_get_acc, d->s.acc)
+HOOKS_GETTER(hooks_get_flags, d->s.flags)
+HOOKS_GETTER(hooks_get_flags_a, d->s.flags >> 0 & 1)
+HOOKS_GETTER(hooks_get_flags_b, d->s.flags >> 1 & 1)
+HOOKS_GETTER(hooks_get_state_reads, d->s.reads)
+HOOKS_GETTER(hooks_get_state_sum, d->s.sum)
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var hooks_vars[7] = {
     {
         .name = "counter",
         .bits = 32,
-        .external = false,
         .get = hooks_get_counter,
-        .set = NULL,
     },
     {
         .name = "acc",
         .bits = 32,
-        .external = false,
         .get = hooks_get_acc,
-        .set = NULL,
     },
     {
         .name = "flags",
         .bits = 32,
-        .external = false,
         .get = hooks_get_flags,
-        .set = NULL,
     },
     {
         .name = "flags.a",
         .bits = 1,
-        .external = false,
         .get = hooks_get_flags_a,
-        .set = NULL,
     },
     {
         .name = "flags.b",
         .bits = 1,
-        .external = false,
         .get = hooks_get_flags_b,
-        .set = NULL,
     },
     {
         .name = "state.reads",
         .bits = 32,
-        .external = false,
         .get = hooks_get_state_reads,
-        .set = NULL,
     },
     {
         .name = "state.sum",
         .bits = 64,
-        .external = false,
         .get = hooks_get_state_sum,
-        .set = NULL,
     },
 };
 

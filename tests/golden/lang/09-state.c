@@ -131,11 +131,10 @@ typedef void state_write_hook(struct state *d, unsigned i, uint64_t reg_old,
 /* A register or register array: where it is, where its value lives,
  * and what each access kind does to its bits. */
 struct vdevc_reg {
-    const char *name;
     uint64_t offset;
     uint32_t state;      /* offset of element 0 in the state block */
     uint32_t size;       /* bytes */
-    uint32_t stride;     /* bytes between elements */
+    uint32_t stride;     /* bytes between array elements */
     uint64_t rmask;      /* bits a read returns */
     uint64_t rw;         /* bits a write replaces (rw, wo) */
     uint64_t w1c;
@@ -164,58 +163,30 @@ state_input_on_read(struct state *d, unsigned i, uint64_t mask)
 
 static const struct vdevc_reg state_regs[3] = {
     [0] = {
-        /* tests/golden/lang/09-state.vdev:26 */
-        .name = "status",
+        /* status: tests/golden/lang/09-state.vdev:26 */
         .offset = 0,
         .state = offsetof(struct state_state, status),
         .size = 4,
-        .stride = 4,
         .rmask = 3,
         .rw = 2,
         .w1c = 1,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
         .irqs_write = 1,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [1] = {
-        /* tests/golden/lang/09-state.vdev:30 */
-        .name = "input",
+        /* input: tests/golden/lang/09-state.vdev:30 */
         .offset = 4,
         .state = offsetof(struct state_state, input),
         .size = 2,
-        .stride = 2,
         .rmask = 0xffffu,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
         .on_read = state_input_on_read,
-        .on_write = NULL,
     },
     [2] = {
-        /* tests/golden/lang/09-state.vdev:33 */
-        .name = "tag",
+        /* tag: tests/golden/lang/09-state.vdev:33 */
         .offset = 8,
         .state = offsetof(struct state_state, tag),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
         .rw = 0xffffffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
 };
 
@@ -267,16 +238,13 @@ state_bar0_access(struct vdev_dev *dev, void *opaque, uint64_t offset,
         struct vdevc_span s = {.n = 1};
         switch (offset) {
         case 0 ... 3: /* status */
-            r = &state_regs[0];
-            i = 0;
+            r = &state_regs[0], i = 0;
             break;
         case 4 ... 5: /* input */
-            r = &state_regs[1];
-            i = 0;
+            r = &state_regs[1], i = 0;
             break;
         case 8 ... 0xbu: /* tag */
-            r = &state_regs[2];
-            i = 0;
+            r = &state_regs[2], i = 0;
             break;
         default:
             if (!is_write)
@@ -363,7 +331,6 @@ state_reset(struct vdev_dev *dev, void *opaque)
 /* Migrated state: id = FNV-1a 32 of the name, stable across revisions. */
 static const struct vdev_mig_field state_mig_fields[7] = {
     {
-        /* tests/golden/lang/09-state.vdev:26 */
         .name = "status",
         .id = 0xba4b77efu,
         .since = 1,
@@ -371,7 +338,6 @@ static const struct vdev_mig_field state_mig_fields[7] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/09-state.vdev:30 */
         .name = "input",
         .id = 0xf9d86f7bu,
         .since = 1,
@@ -379,7 +345,6 @@ static const struct vdev_mig_field state_mig_fields[7] = {
         .size = 2,
     },
     {
-        /* tests/golden/lang/09-state.vdev:33 */
         .name = "tag",
         .id = 0x95f72993u,
         .since = 2,
@@ -387,7 +352,6 @@ static const struct vdev_mig_field state_mig_fields[7] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/09-state.vdev:11 */
         .name = "state.seq",
         .id = 0x38e18147u,
         .since = 1,
@@ -395,7 +359,6 @@ static const struct vdev_mig_field state_mig_fields[7] = {
         .size = 2,
     },
     {
-        /* tests/golden/lang/09-state.vdev:13 */
         .name = "state.mode",
         .id = 0xbce0329bu,
         .since = 2,
@@ -403,7 +366,6 @@ static const struct vdev_mig_field state_mig_fields[7] = {
         .size = 1,
     },
     {
-        /* tests/golden/lang/09-state.vdev:14 */
         .name = "state.scratch",
         .id = 0x717302a2u,
         .since = 1,
@@ -411,7 +373,6 @@ static const struct vdev_mig_field state_mig_fields[7] = {
         .size = 256,
     },
     {
-        /* tests/golden/lang/09-state.vdev:15 */
         .name = "state.pins",
         .id = 0xdc0ba85cu,
         .since = 1,
@@ -420,68 +381,23 @@ static const struct vdev_mig_field state_mig_fields[7] = {
     },
 };
 
-static uint64_t
-state_get_status(struct vdev_dev *dev)
-{
-    const struct state *d = vdev_private(dev);
-    return d->s.status;
-}
+/* Named values: a getter per register, field and variable. */
+#define STATE_GETTER(fn, expr)                                              \
+    static uint64_t fn(struct vdev_dev *dev)                                \
+    {                                                                       \
+        const struct state *d = vdev_private(dev);                          \
+        return (expr);                                                      \
+    }
 
-static uint64_t
-state_get_status_changed(struct vdev_dev *dev)
-{
-    const struct state *d = vdev_private(dev);
-    return d->s.status >> 0 & 1;
-}
-
-static uint64_t
-state_get_status_spare(struct vdev_dev *dev)
-{
-    const struct state *d = vdev_private(dev);
-    return d->s.status >> 1 & 1;
-}
-
-static uint64_t
-state_get_input(struct vdev_dev *dev)
-{
-    const struct state *d = vdev_private(dev);
-    return d->s.input;
-}
-
-static uint64_t
-state_get_tag(struct vdev_dev *dev)
-{
-    const struct state *d = vdev_private(dev);
-    return d->s.tag;
-}
-
-static uint64_t
-state_get_state_seq(struct vdev_dev *dev)
-{
-    const struct state *d = vdev_private(dev);
-    return d->s.seq;
-}
-
-static uint64_t
-state_get_state_cache(struct vdev_dev *dev)
-{
-    const struct state *d = vdev_private(dev);
-    return d->s.cache;
-}
-
-static uint64_t
-state_get_state_mode(struct vdev_dev *dev)
-{
-    const struct state *d = vdev_private(dev);
-    return d->s.mode;
-}
-
-static uint64_t
-state_get_state_pins(struct vdev_dev *dev)
-{
-    const struct state *d = vdev_private(dev);
-    return d->s.pins;
-}
+STATE_GETTER(state_get_status, d->s.status)
+STATE_GETTER(state_get_status_changed, d->s.status >> 0 & 1)
+STATE_GETTER(state_get_status_spare, d->s.status >> 1 & 1)
+STATE_GETTER(state_get_input, d->s.input)
+STATE_GETTER(state_get_tag, d->s.tag)
+STATE_GETTER(state_get_state_seq, d->s.seq)
+STATE_GETTER(state_get_state_cache, d->s.cache)
+STATE_GETTER(state_get_state_mode, d->s.mode)
+STATE_GETTER(state_get_state_pins, d->s.pins)
 
 static int
 state_set_state_pins(struct vdev_dev *dev, uint64_t v)
@@ -509,64 +425,48 @@ static const struct vdev_var state_vars[9] = {
     {
         .name = "status",
         .bits = 32,
-        .external = false,
         .get = state_get_status,
-        .set = NULL,
     },
     {
         .name = "status.changed",
         .bits = 1,
-        .external = false,
         .get = state_get_status_changed,
-        .set = NULL,
     },
     {
         .name = "status.spare",
         .bits = 1,
-        .external = false,
         .get = state_get_status_spare,
-        .set = NULL,
     },
     {
         .name = "input",
         .bits = 16,
-        .external = false,
         .get = state_get_input,
-        .set = NULL,
     },
     {
         .name = "tag",
         .bits = 32,
-        .external = false,
         .get = state_get_tag,
-        .set = NULL,
     },
     {
         .name = "state.seq",
         .bits = 16,
-        .external = false,
         .get = state_get_state_seq,
-        .set = NULL,
     },
     {
         .name = "state.cache",
         .bits = 32,
-        .external = false,
         .get = state_get_state_cache,
-        .set = NULL,
     },
     {
         .name = "state.mode",
         .bits = 8,
-        .external = false,
         .get = state_get_state_mode,
-        .set = NULL,
     },
     {
         .name = "state.pins",
         .bits = 16,
-        .external = true,
         .get = state_get_state_pins,
+        .external = true,
         .set = state_set_state_pins,
     },
 };

@@ -131,11 +131,10 @@ typedef void irqs_write_hook(struct irqs *d, unsigned i, uint64_t reg_old,
 /* A register or register array: where it is, where its value lives,
  * and what each access kind does to its bits. */
 struct vdevc_reg {
-    const char *name;
     uint64_t offset;
     uint32_t state;      /* offset of element 0 in the state block */
     uint32_t size;       /* bytes */
-    uint32_t stride;     /* bytes between elements */
+    uint32_t stride;     /* bytes between array elements */
     uint64_t rmask;      /* bits a read returns */
     uint64_t rw;         /* bits a write replaces (rw, wo) */
     uint64_t w1c;
@@ -182,57 +181,30 @@ irqs_trigger_on_write(struct irqs *d, unsigned i, uint64_t reg_old,
 
 static const struct vdevc_reg irqs_regs[3] = {
     [0] = {
-        /* tests/golden/lang/10-interrupts.vdev:14 */
-        .name = "ctrl",
+        /* ctrl: tests/golden/lang/10-interrupts.vdev:14 */
         .offset = 0,
         .state = offsetof(struct irqs_state, ctrl),
         .size = 4,
-        .stride = 4,
         .rmask = 1,
         .rw = 1,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
         .irqs_write = 1,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [1] = {
-        /* tests/golden/lang/10-interrupts.vdev:17 */
-        .name = "status",
+        /* status: tests/golden/lang/10-interrupts.vdev:17 */
         .offset = 4,
         .state = offsetof(struct irqs_state, status),
         .size = 4,
-        .stride = 4,
         .rmask = 1,
-        .rw = 0,
         .w1c = 1,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
         .irqs_write = 1,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [2] = {
-        /* tests/golden/lang/10-interrupts.vdev:20 */
-        .name = "trigger",
+        /* trigger: tests/golden/lang/10-interrupts.vdev:20 */
         .offset = 8,
         .state = offsetof(struct irqs_state, trigger),
         .size = 4,
-        .stride = 4,
-        .rmask = 0,
         .rw = 0xffffffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
         .irqs_write = 1,
-        .on_read = NULL,
         .on_write = irqs_trigger_on_write,
     },
 };
@@ -285,16 +257,13 @@ irqs_bar0_access(struct vdev_dev *dev, void *opaque, uint64_t offset,
         struct vdevc_span s = {.n = 1};
         switch (offset) {
         case 0 ... 3: /* ctrl */
-            r = &irqs_regs[0];
-            i = 0;
+            r = &irqs_regs[0], i = 0;
             break;
         case 4 ... 7: /* status */
-            r = &irqs_regs[1];
-            i = 0;
+            r = &irqs_regs[1], i = 0;
             break;
         case 8 ... 0xbu: /* trigger */
-            r = &irqs_regs[2];
-            i = 0;
+            r = &irqs_regs[2], i = 0;
             break;
         default:
             if (!is_write)
@@ -381,7 +350,6 @@ irqs_reset(struct vdev_dev *dev, void *opaque)
 /* Migrated state: id = FNV-1a 32 of the name, stable across revisions. */
 static const struct vdev_mig_field irqs_mig_fields[3] = {
     {
-        /* tests/golden/lang/10-interrupts.vdev:14 */
         .name = "ctrl",
         .id = 0x06171464u,
         .since = 1,
@@ -389,7 +357,6 @@ static const struct vdev_mig_field irqs_mig_fields[3] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/10-interrupts.vdev:17 */
         .name = "status",
         .id = 0xba4b77efu,
         .since = 1,
@@ -397,7 +364,6 @@ static const struct vdev_mig_field irqs_mig_fields[3] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/10-interrupts.vdev:20 */
         .name = "trigger",
         .id = 0x75413203u,
         .since = 1,
@@ -406,77 +372,45 @@ static const struct vdev_mig_field irqs_mig_fields[3] = {
     },
 };
 
-static uint64_t
-irqs_get_ctrl(struct vdev_dev *dev)
-{
-    const struct irqs *d = vdev_private(dev);
-    return d->s.ctrl;
-}
+/* Named values: a getter per register, field and variable. */
+#define IRQS_GETTER(fn, expr)                                               \
+    static uint64_t fn(struct vdev_dev *dev)                                \
+    {                                                                       \
+        const struct irqs *d = vdev_private(dev);                           \
+        return (expr);                                                      \
+    }
 
-static uint64_t
-irqs_get_ctrl_irq_en(struct vdev_dev *dev)
-{
-    const struct irqs *d = vdev_private(dev);
-    return d->s.ctrl >> 0 & 1;
-}
-
-static uint64_t
-irqs_get_status(struct vdev_dev *dev)
-{
-    const struct irqs *d = vdev_private(dev);
-    return d->s.status;
-}
-
-static uint64_t
-irqs_get_status_done(struct vdev_dev *dev)
-{
-    const struct irqs *d = vdev_private(dev);
-    return d->s.status >> 0 & 1;
-}
-
-static uint64_t
-irqs_get_trigger(struct vdev_dev *dev)
-{
-    const struct irqs *d = vdev_private(dev);
-    return d->s.trigger;
-}
-
+IRQS_GETTER(irqs_get_ctrl, d->s.ctrl)
+IRQS_GETTER(irqs_get_ctrl_irq_en, d->s.ctrl >> 0 & 1)
+IRQS_GETTER(irqs_get_status, d->s.status)
+IRQS_GETTER(irqs_get_status_done, d->s.status >> 0 & 1)
+IRQS_GETTER(irqs_get_trigger, d->s.trigger)
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var irqs_vars[5] = {
     {
         .name = "ctrl",
         .bits = 32,
-        .external = false,
         .get = irqs_get_ctrl,
-        .set = NULL,
     },
     {
         .name = "ctrl.irq_en",
         .bits = 1,
-        .external = false,
         .get = irqs_get_ctrl_irq_en,
-        .set = NULL,
     },
     {
         .name = "status",
         .bits = 32,
-        .external = false,
         .get = irqs_get_status,
-        .set = NULL,
     },
     {
         .name = "status.done",
         .bits = 1,
-        .external = false,
         .get = irqs_get_status_done,
-        .set = NULL,
     },
     {
         .name = "trigger",
         .bits = 32,
-        .external = false,
         .get = irqs_get_trigger,
-        .set = NULL,
     },
 };
 

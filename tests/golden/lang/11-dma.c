@@ -131,11 +131,10 @@ typedef void dmacopy_write_hook(struct dmacopy *d, unsigned i, uint64_t reg_old,
 /* A register or register array: where it is, where its value lives,
  * and what each access kind does to its bits. */
 struct vdevc_reg {
-    const char *name;
     uint64_t offset;
     uint32_t state;      /* offset of element 0 in the state block */
     uint32_t size;       /* bytes */
-    uint32_t stride;     /* bytes between elements */
+    uint32_t stride;     /* bytes between array elements */
     uint64_t rmask;      /* bits a read returns */
     uint64_t rw;         /* bits a write replaces (rw, wo) */
     uint64_t w1c;
@@ -186,94 +185,45 @@ dmacopy_peek_on_read(struct dmacopy *d, unsigned i, uint64_t mask)
 
 static const struct vdevc_reg dmacopy_regs[5] = {
     [0] = {
-        /* tests/golden/lang/11-dma.vdev:12 */
-        .name = "src",
+        /* src: tests/golden/lang/11-dma.vdev:12 */
         .offset = 0,
         .state = offsetof(struct dmacopy_state, src),
         .size = 8,
-        .stride = 8,
         .rmask = 0xffffffffffffffffull,
         .rw = 0xffffffffffffffffull,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [1] = {
-        /* tests/golden/lang/11-dma.vdev:13 */
-        .name = "dst",
+        /* dst: tests/golden/lang/11-dma.vdev:13 */
         .offset = 8,
         .state = offsetof(struct dmacopy_state, dst),
         .size = 8,
-        .stride = 8,
         .rmask = 0xffffffffffffffffull,
         .rw = 0xffffffffffffffffull,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [2] = {
-        /* tests/golden/lang/11-dma.vdev:14 */
-        .name = "len",
+        /* len: tests/golden/lang/11-dma.vdev:14 */
         .offset = 0x10u,
         .state = offsetof(struct dmacopy_state, len),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
         .rw = 0xffffffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
     [3] = {
-        /* tests/golden/lang/11-dma.vdev:15 */
-        .name = "cmd",
+        /* cmd: tests/golden/lang/11-dma.vdev:15 */
         .offset = 0x14u,
         .state = offsetof(struct dmacopy_state, cmd),
         .size = 4,
-        .stride = 4,
         .rmask = 3,
-        .rw = 0,
-        .w1c = 0,
         .w1s = 3,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
         .on_write = dmacopy_cmd_on_write,
     },
     [4] = {
-        /* tests/golden/lang/11-dma.vdev:29 */
-        .name = "peek",
+        /* peek: tests/golden/lang/11-dma.vdev:29 */
         .offset = 0x18u,
         .state = offsetof(struct dmacopy_state, peek),
         .size = 1,
-        .stride = 1,
         .rmask = 0xffu,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
         .on_read = dmacopy_peek_on_read,
-        .on_write = NULL,
     },
 };
 
@@ -325,24 +275,19 @@ dmacopy_bar0_access(struct vdev_dev *dev, void *opaque, uint64_t offset,
         struct vdevc_span s = {.n = 1};
         switch (offset) {
         case 0 ... 7: /* src */
-            r = &dmacopy_regs[0];
-            i = 0;
+            r = &dmacopy_regs[0], i = 0;
             break;
         case 8 ... 0xfu: /* dst */
-            r = &dmacopy_regs[1];
-            i = 0;
+            r = &dmacopy_regs[1], i = 0;
             break;
         case 0x10u ... 0x13u: /* len */
-            r = &dmacopy_regs[2];
-            i = 0;
+            r = &dmacopy_regs[2], i = 0;
             break;
         case 0x14u ... 0x17u: /* cmd */
-            r = &dmacopy_regs[3];
-            i = 0;
+            r = &dmacopy_regs[3], i = 0;
             break;
         case 0x18u: /* peek */
-            r = &dmacopy_regs[4];
-            i = 0;
+            r = &dmacopy_regs[4], i = 0;
             break;
         default:
             if (!is_write)
@@ -424,7 +369,6 @@ dmacopy_reset(struct vdev_dev *dev, void *opaque)
 /* Migrated state: id = FNV-1a 32 of the name, stable across revisions. */
 static const struct vdev_mig_field dmacopy_mig_fields[6] = {
     {
-        /* tests/golden/lang/11-dma.vdev:12 */
         .name = "src",
         .id = 0xd33ce1c9u,
         .since = 1,
@@ -432,7 +376,6 @@ static const struct vdev_mig_field dmacopy_mig_fields[6] = {
         .size = 8,
     },
     {
-        /* tests/golden/lang/11-dma.vdev:13 */
         .name = "dst",
         .id = 0xd3237a9cu,
         .since = 1,
@@ -440,7 +383,6 @@ static const struct vdev_mig_field dmacopy_mig_fields[6] = {
         .size = 8,
     },
     {
-        /* tests/golden/lang/11-dma.vdev:14 */
         .name = "len",
         .id = 0x366adb0cu,
         .since = 1,
@@ -448,7 +390,6 @@ static const struct vdev_mig_field dmacopy_mig_fields[6] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/11-dma.vdev:15 */
         .name = "cmd",
         .id = 0xf69257ebu,
         .since = 1,
@@ -456,7 +397,6 @@ static const struct vdev_mig_field dmacopy_mig_fields[6] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/11-dma.vdev:29 */
         .name = "peek",
         .id = 0xaf15011eu,
         .since = 1,
@@ -464,7 +404,6 @@ static const struct vdev_mig_field dmacopy_mig_fields[6] = {
         .size = 1,
     },
     {
-        /* tests/golden/lang/11-dma.vdev:9 */
         .name = "state.buf",
         .id = 0xfbba03f5u,
         .since = 1,
@@ -473,105 +412,57 @@ static const struct vdev_mig_field dmacopy_mig_fields[6] = {
     },
 };
 
-static uint64_t
-dmacopy_get_src(struct vdev_dev *dev)
-{
-    const struct dmacopy *d = vdev_private(dev);
-    return d->s.src;
-}
+/* Named values: a getter per register, field and variable. */
+#define DMACOPY_GETTER(fn, expr)                                            \
+    static uint64_t fn(struct vdev_dev *dev)                                \
+    {                                                                       \
+        const struct dmacopy *d = vdev_private(dev);                        \
+        return (expr);                                                      \
+    }
 
-static uint64_t
-dmacopy_get_dst(struct vdev_dev *dev)
-{
-    const struct dmacopy *d = vdev_private(dev);
-    return d->s.dst;
-}
-
-static uint64_t
-dmacopy_get_len(struct vdev_dev *dev)
-{
-    const struct dmacopy *d = vdev_private(dev);
-    return d->s.len;
-}
-
-static uint64_t
-dmacopy_get_cmd(struct vdev_dev *dev)
-{
-    const struct dmacopy *d = vdev_private(dev);
-    return d->s.cmd;
-}
-
-static uint64_t
-dmacopy_get_cmd_copy_in(struct vdev_dev *dev)
-{
-    const struct dmacopy *d = vdev_private(dev);
-    return d->s.cmd >> 0 & 1;
-}
-
-static uint64_t
-dmacopy_get_cmd_copy_out(struct vdev_dev *dev)
-{
-    const struct dmacopy *d = vdev_private(dev);
-    return d->s.cmd >> 1 & 1;
-}
-
-static uint64_t
-dmacopy_get_peek(struct vdev_dev *dev)
-{
-    const struct dmacopy *d = vdev_private(dev);
-    return d->s.peek;
-}
-
+DMACOPY_GETTER(dmacopy_get_src, d->s.src)
+DMACOPY_GETTER(dmacopy_get_dst, d->s.dst)
+DMACOPY_GETTER(dmacopy_get_len, d->s.len)
+DMACOPY_GETTER(dmacopy_get_cmd, d->s.cmd)
+DMACOPY_GETTER(dmacopy_get_cmd_copy_in, d->s.cmd >> 0 & 1)
+DMACOPY_GETTER(dmacopy_get_cmd_copy_out, d->s.cmd >> 1 & 1)
+DMACOPY_GETTER(dmacopy_get_peek, d->s.peek)
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var dmacopy_vars[7] = {
     {
         .name = "src",
         .bits = 64,
-        .external = false,
         .get = dmacopy_get_src,
-        .set = NULL,
     },
     {
         .name = "dst",
         .bits = 64,
-        .external = false,
         .get = dmacopy_get_dst,
-        .set = NULL,
     },
     {
         .name = "len",
         .bits = 32,
-        .external = false,
         .get = dmacopy_get_len,
-        .set = NULL,
     },
     {
         .name = "cmd",
         .bits = 32,
-        .external = false,
         .get = dmacopy_get_cmd,
-        .set = NULL,
     },
     {
         .name = "cmd.copy_in",
         .bits = 1,
-        .external = false,
         .get = dmacopy_get_cmd_copy_in,
-        .set = NULL,
     },
     {
         .name = "cmd.copy_out",
         .bits = 1,
-        .external = false,
         .get = dmacopy_get_cmd_copy_out,
-        .set = NULL,
     },
     {
         .name = "peek",
         .bits = 8,
-        .external = false,
         .get = dmacopy_get_peek,
-        .set = NULL,
     },
 };
 

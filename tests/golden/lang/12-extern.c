@@ -131,11 +131,10 @@ typedef void ext_write_hook(struct ext *d, unsigned i, uint64_t reg_old,
 /* A register or register array: where it is, where its value lives,
  * and what each access kind does to its bits. */
 struct vdevc_reg {
-    const char *name;
     uint64_t offset;
     uint32_t state;      /* offset of element 0 in the state block */
     uint32_t size;       /* bytes */
-    uint32_t stride;     /* bytes between elements */
+    uint32_t stride;     /* bytes between array elements */
     uint64_t rmask;      /* bits a read returns */
     uint64_t rw;         /* bits a write replaces (rw, wo) */
     uint64_t w1c;
@@ -169,21 +168,12 @@ ext_crc_on_write(struct ext *d, unsigned i, uint64_t reg_old,
 
 static const struct vdevc_reg ext_regs[1] = {
     [0] = {
-        /* tests/golden/lang/12-extern.vdev:13 */
-        .name = "crc",
+        /* crc: tests/golden/lang/12-extern.vdev:13 */
         .offset = 0,
         .state = offsetof(struct ext_state, crc),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
         .rw = 0xffffffffu,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
         .on_write = ext_crc_on_write,
     },
 };
@@ -236,8 +226,7 @@ ext_bar0_access(struct vdev_dev *dev, void *opaque, uint64_t offset,
         struct vdevc_span s = {.n = 1};
         switch (offset) {
         case 0 ... 3: /* crc */
-            r = &ext_regs[0];
-            i = 0;
+            r = &ext_regs[0], i = 0;
             break;
         default:
             if (!is_write)
@@ -317,7 +306,6 @@ ext_reset(struct vdev_dev *dev, void *opaque)
 /* Migrated state: id = FNV-1a 32 of the name, stable across revisions. */
 static const struct vdev_mig_field ext_mig_fields[1] = {
     {
-        /* tests/golden/lang/12-extern.vdev:13 */
         .name = "crc",
         .id = 0xe344c6b9u,
         .since = 1,
@@ -326,21 +314,21 @@ static const struct vdev_mig_field ext_mig_fields[1] = {
     },
 };
 
-static uint64_t
-ext_get_crc(struct vdev_dev *dev)
-{
-    const struct ext *d = vdev_private(dev);
-    return d->s.crc;
-}
+/* Named values: a getter per register, field and variable. */
+#define EXT_GETTER(fn, expr)                                                \
+    static uint64_t fn(struct vdev_dev *dev)                                \
+    {                                                                       \
+        const struct ext *d = vdev_private(dev);                            \
+        return (expr);                                                      \
+    }
 
+EXT_GETTER(ext_get_crc, d->s.crc)
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var ext_vars[1] = {
     {
         .name = "crc",
         .bits = 32,
-        .external = false,
         .get = ext_get_crc,
-        .set = NULL,
     },
 };
 

@@ -131,11 +131,10 @@ typedef void msix_write_hook(struct msix *d, unsigned i, uint64_t reg_old,
 /* A register or register array: where it is, where its value lives,
  * and what each access kind does to its bits. */
 struct vdevc_reg {
-    const char *name;
     uint64_t offset;
     uint32_t state;      /* offset of element 0 in the state block */
     uint32_t size;       /* bytes */
-    uint32_t stride;     /* bytes between elements */
+    uint32_t stride;     /* bytes between array elements */
     uint64_t rmask;      /* bits a read returns */
     uint64_t rw;         /* bits a write replaces (rw, wo) */
     uint64_t w1c;
@@ -170,40 +169,21 @@ msix_doorbell_on_write(struct msix *d, unsigned i, uint64_t reg_old,
 
 static const struct vdevc_reg msix_regs[2] = {
     [0] = {
-        /* tests/golden/lang/13-msix.vdev:13 */
-        .name = "doorbell",
+        /* doorbell: tests/golden/lang/13-msix.vdev:13 */
         .offset = 0,
         .state = offsetof(struct msix_state, doorbell),
         .size = 4,
-        .stride = 4,
         .rmask = 3,
-        .rw = 0,
-        .w1c = 0,
         .w1s = 3,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
         .irqs_write = 8,
-        .on_read = NULL,
         .on_write = msix_doorbell_on_write,
     },
     [1] = {
-        /* tests/golden/lang/13-msix.vdev:21 */
-        .name = "pending",
+        /* pending: tests/golden/lang/13-msix.vdev:21 */
         .offset = 0xc00u,
         .state = offsetof(struct msix_state, pending),
         .size = 4,
-        .stride = 4,
         .rmask = 0xffffffffu,
-        .rw = 0,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
 };
 
@@ -255,8 +235,7 @@ msix_bar0_access(struct vdev_dev *dev, void *opaque, uint64_t offset,
         struct vdevc_span s = {.n = 1};
         switch (offset) {
         case 0 ... 3: /* doorbell */
-            r = &msix_regs[0];
-            i = 0;
+            r = &msix_regs[0], i = 0;
             break;
         default:
             if (!is_write)
@@ -305,8 +284,7 @@ msix_bar1_access(struct vdev_dev *dev, void *opaque, uint64_t offset,
         struct vdevc_span s = {.n = 1};
         switch (offset) {
         case 0xc00u ... 0xc03u: /* pending */
-            r = &msix_regs[1];
-            i = 0;
+            r = &msix_regs[1], i = 0;
             break;
         default:
             if (!is_write)
@@ -391,7 +369,6 @@ msix_reset(struct vdev_dev *dev, void *opaque)
 /* Migrated state: id = FNV-1a 32 of the name, stable across revisions. */
 static const struct vdev_mig_field msix_mig_fields[2] = {
     {
-        /* tests/golden/lang/13-msix.vdev:13 */
         .name = "doorbell",
         .id = 0x625801f4u,
         .since = 1,
@@ -399,7 +376,6 @@ static const struct vdev_mig_field msix_mig_fields[2] = {
         .size = 4,
     },
     {
-        /* tests/golden/lang/13-msix.vdev:21 */
         .name = "pending",
         .id = 0x99bf7f3cu,
         .since = 1,
@@ -408,63 +384,39 @@ static const struct vdev_mig_field msix_mig_fields[2] = {
     },
 };
 
-static uint64_t
-msix_get_doorbell(struct vdev_dev *dev)
-{
-    const struct msix *d = vdev_private(dev);
-    return d->s.doorbell;
-}
+/* Named values: a getter per register, field and variable. */
+#define MSIX_GETTER(fn, expr)                                               \
+    static uint64_t fn(struct vdev_dev *dev)                                \
+    {                                                                       \
+        const struct msix *d = vdev_private(dev);                           \
+        return (expr);                                                      \
+    }
 
-static uint64_t
-msix_get_doorbell_ring(struct vdev_dev *dev)
-{
-    const struct msix *d = vdev_private(dev);
-    return d->s.doorbell >> 0 & 1;
-}
-
-static uint64_t
-msix_get_doorbell_ack(struct vdev_dev *dev)
-{
-    const struct msix *d = vdev_private(dev);
-    return d->s.doorbell >> 1 & 1;
-}
-
-static uint64_t
-msix_get_pending(struct vdev_dev *dev)
-{
-    const struct msix *d = vdev_private(dev);
-    return d->s.pending;
-}
-
+MSIX_GETTER(msix_get_doorbell, d->s.doorbell)
+MSIX_GETTER(msix_get_doorbell_ring, d->s.doorbell >> 0 & 1)
+MSIX_GETTER(msix_get_doorbell_ack, d->s.doorbell >> 1 & 1)
+MSIX_GETTER(msix_get_pending, d->s.pending)
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var msix_vars[4] = {
     {
         .name = "doorbell",
         .bits = 32,
-        .external = false,
         .get = msix_get_doorbell,
-        .set = NULL,
     },
     {
         .name = "doorbell.ring",
         .bits = 1,
-        .external = false,
         .get = msix_get_doorbell_ring,
-        .set = NULL,
     },
     {
         .name = "doorbell.ack",
         .bits = 1,
-        .external = false,
         .get = msix_get_doorbell_ack,
-        .set = NULL,
     },
     {
         .name = "pending",
         .bits = 32,
-        .external = false,
         .get = msix_get_pending,
-        .set = NULL,
     },
 };
 

@@ -131,11 +131,10 @@ typedef void caps_write_hook(struct caps *d, unsigned i, uint64_t reg_old,
 /* A register or register array: where it is, where its value lives,
  * and what each access kind does to its bits. */
 struct vdevc_reg {
-    const char *name;
     uint64_t offset;
     uint32_t state;      /* offset of element 0 in the state block */
     uint32_t size;       /* bytes */
-    uint32_t stride;     /* bytes between elements */
+    uint32_t stride;     /* bytes between array elements */
     uint64_t rmask;      /* bits a read returns */
     uint64_t rw;         /* bits a write replaces (rw, wo) */
     uint64_t w1c;
@@ -152,22 +151,12 @@ static void caps_update_irqs(struct caps *d, uint64_t which);
 
 static const struct vdevc_reg caps_regs[1] = {
     [0] = {
-        /* tests/golden/lang/14-capabilities.vdev:20 */
-        .name = "ctrl",
+        /* ctrl: tests/golden/lang/14-capabilities.vdev:20 */
         .offset = 0,
         .state = offsetof(struct caps_state, ctrl),
         .size = 8,
-        .stride = 8,
         .rmask = 0xffffffffffffffffull,
         .rw = 0xffffffffffffffffull,
-        .w1c = 0,
-        .w1s = 0,
-        .rc = 0,
-        .rs = 0,
-        .irqs_read = 0,
-        .irqs_write = 0,
-        .on_read = NULL,
-        .on_write = NULL,
     },
 };
 
@@ -219,8 +208,7 @@ caps_bar0_access(struct vdev_dev *dev, void *opaque, uint64_t offset,
         struct vdevc_span s = {.n = 1};
         switch (offset) {
         case 0 ... 7: /* ctrl */
-            r = &caps_regs[0];
-            i = 0;
+            r = &caps_regs[0], i = 0;
             break;
         default:
             if (!is_write)
@@ -300,7 +288,6 @@ caps_reset(struct vdev_dev *dev, void *opaque)
 /* Migrated state: id = FNV-1a 32 of the name, stable across revisions. */
 static const struct vdev_mig_field caps_mig_fields[1] = {
     {
-        /* tests/golden/lang/14-capabilities.vdev:20 */
         .name = "ctrl",
         .id = 0x06171464u,
         .since = 1,
@@ -309,21 +296,21 @@ static const struct vdev_mig_field caps_mig_fields[1] = {
     },
 };
 
-static uint64_t
-caps_get_ctrl(struct vdev_dev *dev)
-{
-    const struct caps *d = vdev_private(dev);
-    return d->s.ctrl;
-}
+/* Named values: a getter per register, field and variable. */
+#define CAPS_GETTER(fn, expr)                                               \
+    static uint64_t fn(struct vdev_dev *dev)                                \
+    {                                                                       \
+        const struct caps *d = vdev_private(dev);                           \
+        return (expr);                                                      \
+    }
 
+CAPS_GETTER(caps_get_ctrl, d->s.ctrl)
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var caps_vars[1] = {
     {
         .name = "ctrl",
         .bits = 64,
-        .external = false,
         .get = caps_get_ctrl,
-        .set = NULL,
     },
 };
 
