@@ -67,12 +67,37 @@ model_server_start(struct model_server *s, const char *name)
 }
 
 void
-model_server_stop(struct model_server *s)
+model_server_detach(struct model_server *s)
 {
     if (s->cl) {
         vdev_client_close(s->cl);
         s->cl = NULL;
     }
+}
+
+void
+model_server_attach(struct model_server *s)
+{
+    int rc = -ECONNREFUSED;
+
+    cr_assert_null(s->cl);
+    /* The server notices the previous client's hang-up on its next loop. */
+    for (int i = 0; i < 500 && rc < 0; i++) {
+        rc = vdev_client_connect(NULL, s->sock, &s->cl);
+        if (rc == 0)
+            rc = vdev_client_negotiate(s->cl, NULL);
+        if (rc < 0) {
+            model_server_detach(s);
+            usleep(10000);
+        }
+    }
+    cr_assert_eq(rc, 0, "cannot reattach: %s", strerror(-rc));
+}
+
+void
+model_server_stop(struct model_server *s)
+{
+    model_server_detach(s);
     if (s->pid > 0) {
         int status;
         kill(s->pid, SIGTERM);
