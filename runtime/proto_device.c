@@ -259,5 +259,8 @@ vdev_handle_device_reset(struct vdev_conn *c, struct vdev_msg *m,
     if (m->body_len)
         return -EINVAL;
     vdev_reset(c->dev);
+    /* Only the client's reset ends a migration session; a guest FLR (which
+     * also calls vdev_reset) must not abort one. */
+    vdev_migration_reset(c->dev);
     return 0;
 }

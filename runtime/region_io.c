@@ -20,8 +20,11 @@ access_other(struct vdev_dev *dev, uint32_t index, uint64_t offset, void *buf,
         if (rc)
             return rc < 0 ? rc : 0;
     }
-    if (r->access)
+    if (r->access) {
+        if (index <= VDEV_ROM_INDEX && !vdev_migration_device_runs(dev))
+            return -EBUSY; /* stopped for migration: registers hold still */
         return r->access(dev, r->opaque, offset, buf, count, is_write);
+    }
     if (!r->mem)
         return -EINVAL;
     if (is_write)
@@ -52,5 +55,7 @@ vdev_region_access(struct vdev_dev *dev, uint32_t index, uint64_t offset,
         (dev->cfg.msix_cap && (index == dev->irqs.msix.table_bar ||
                                index == dev->irqs.msix.pba_bar)))
         return access_other(dev, index, offset, buf, count, is_write);
+    if (dev->mig && !vdev_migration_device_runs(dev))
+        return -EBUSY; /* stopped for migration: registers hold still */
     return r->access(dev, r->opaque, offset, buf, count, is_write);
 }

@@ -703,6 +703,7 @@ Test(mig_stream, large_state_checksum)
 
     for (size_t i = 0; i < sizeof(state); i++)
         state[i] = (uint8_t)(i * 7 + (i >> 9));
+    vdev_set_log(dst, discard, NULL, VDEV_LOG_ERROR);
     cr_assert_eq(vdev_set_migration(dev, &d), 0);
     d.state = state2;
     cr_assert_eq(vdev_set_migration(dst, &d), 0);
