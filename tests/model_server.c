@@ -59,8 +59,7 @@ model_server_start(struct model_server *s, const char *name)
             usleep(10000);
         }
     }
-    cr_assert_eq(rc, 0, "cannot connect to vdev-%s: %s", name,
-                 strerror(-rc));
+    cr_assert_eq(rc, 0, "cannot connect to vdev-%s: %s", name, strerror(-rc));
     cr_assert_eq(vdev_client_negotiate(s->cl, NULL), 0);
     /* The server loop answers only once both sockets exist. */
     cr_assert_eq(access(s->mgmt, F_OK), 0, "no management socket");
@@ -113,8 +112,7 @@ model_server_stop(struct model_server *s)
 }
 
 uint64_t
-model_rd(struct model_server *s, uint32_t region, uint64_t off,
-         unsigned width)
+model_rd(struct model_server *s, uint32_t region, uint64_t off, unsigned width)
 {
     uint8_t b[8] = {0};
     uint64_t v = 0;
@@ -127,8 +125,8 @@ model_rd(struct model_server *s, uint32_t region, uint64_t off,
 }
 
 void
-model_wr(struct model_server *s, uint32_t region, uint64_t off,
-         unsigned width, uint64_t v)
+model_wr(struct model_server *s, uint32_t region, uint64_t off, unsigned width,
+         uint64_t v)
 {
     cr_assert_eq(vdev_client_region_write(s->cl, region, off, &v, width), 0,
                  "write region %u offset 0x%llx", region,

@@ -46,6 +46,6 @@ Test(demo, runs_without_a_terminal, .timeout = 60)
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
               "demo failed (status 0x%x):\n%s", status, buf);
     cr_assert_not_null(strstr(buf, "Demo finished"), "%s", buf);
-    cr_assert_not_null(strstr(buf, "IIN0-7     first 0x11   second 0x11   same"),
-                       "%s", buf);
+    cr_assert_not_null(
+        strstr(buf, "IIN0-7     first 0x11   second 0x11   same"), "%s", buf);
 }

@@ -62,8 +62,8 @@ Test(model_edu, identification)
     cr_assert_eq(rd32(ID), 0x010000ed);
     wr32(ID, 0);
     cr_assert_eq(rd32(ID), 0x010000ed, "identification is read-only");
-    cr_assert_eq(vdev_client_region_info(srv.cl, BAR0, &ri, NULL, 0, NULL,
-                                         NULL), 0);
+    cr_assert_eq(
+        vdev_client_region_info(srv.cl, BAR0, &ri, NULL, 0, NULL, NULL), 0);
     cr_assert_eq(ri.size, 1u << 20);
     cr_assert_neq(model_find_cap(&srv, PCI_CAP_ID_MSI), 0);
 }
@@ -80,10 +80,13 @@ Test(model_edu, liveness_inverts)
 
 Test(model_edu, factorial)
 {
-    static const struct { uint32_t n, f; } t[] = {
-        {0, 1}, {1, 1}, {5, 120}, {10, 3628800}, {12, 479001600},
-        {13, 1932053504u},  /* 6227020800 mod 2^32 */
-        {34, 0}, {0xffffffffu, 0},
+    static const struct {
+        uint32_t n, f;
+    } t[] = {
+        {0, 1},          {1, 1},
+        {5, 120},        {10, 3628800},
+        {12, 479001600}, {13, 1932053504u}, /* 6227020800 mod 2^32 */
+        {34, 0},         {0xffffffffu, 0},
     };
 
     for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -152,11 +155,11 @@ Test(model_edu, msi_raise_ack)
                                       0, 1, &efd, NULL),
                  0);
     uint16_t flags;
-    cr_assert_eq(vdev_client_config_read(srv.cl, msi + PCI_MSI_FLAGS, &flags,
-                                         2), 0);
+    cr_assert_eq(
+        vdev_client_config_read(srv.cl, msi + PCI_MSI_FLAGS, &flags, 2), 0);
     flags |= PCI_MSI_FLAGS_ENABLE;
-    cr_assert_eq(vdev_client_config_write(srv.cl, msi + PCI_MSI_FLAGS,
-                                          &flags, 2), 0);
+    cr_assert_eq(
+        vdev_client_config_write(srv.cl, msi + PCI_MSI_FLAGS, &flags, 2), 0);
     for (int round = 0; round < 3; round++) {
         wr32(IRQ_RAISE, 0x4);
         cr_assert(model_fired(efd, 2000), "MSI not sent (round %d)", round);

@@ -42,8 +42,7 @@ same_file(const char *a, const char *b)
 
 /* vdevc MODEL into dir/NAME.{c,h}. */
 static void
-compile(const char *vdevc, const char *model, const char *dir,
-        const char *name)
+compile(const char *vdevc, const char *model, const char *dir, const char *name)
 {
     char c[PATH_MAX], h[PATH_MAX], hopt[PATH_MAX + 16];
 
@@ -58,15 +57,15 @@ compile(const char *vdevc, const char *model, const char *dir,
     }
     int status;
     cr_assert_eq(waitpid(pid, &status, 0), pid);
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-              "vdevc %s failed", model);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "vdevc %s failed",
+              model);
 }
 
 Test(model_generated, fresh_and_deterministic, .timeout = 60)
 {
     const char *b = getenv("VDEV_BUILD");
     char vdevc[PATH_MAX], d1[] = "/tmp/vdev-gen-XXXXXX",
-         d2[] = "/tmp/vdev-gen-XXXXXX";
+                          d2[] = "/tmp/vdev-gen-XXXXXX";
     glob_t g;
 
     snprintf(vdevc, sizeof(vdevc), "%s/bin/vdevc", b ? b : "build");

@@ -10,8 +10,8 @@
 
 #define BAR2 VFIO_PCI_BAR2_REGION_INDEX
 #define OUT0_7 0x0
-#define IN0_7 0x1       /* write: clear interrupt */
-#define IRQ_CTL 0x2     /* read: enable, write: disable */
+#define IN0_7 0x1   /* write: clear interrupt */
+#define IRQ_CTL 0x2 /* read: enable, write: disable */
 #define FILTER_CTL 0x3
 #define OUT8_15 0x4
 #define IN8_15 0x5
@@ -53,8 +53,8 @@ Test(model_gpio, identity_and_bar2)
     cr_assert_eq(vdev_client_config_read(srv.cl, PCI_VENDOR_ID, id, 4), 0);
     cr_assert_eq(id[0], 0x494f);
     cr_assert_eq(id[1], 0x0dc8);
-    cr_assert_eq(vdev_client_region_info(srv.cl, BAR2, &ri, NULL, 0, NULL,
-                                         NULL), 0);
+    cr_assert_eq(
+        vdev_client_region_info(srv.cl, BAR2, &ri, NULL, 0, NULL, NULL), 0);
     cr_assert_geq(ri.size, 7, "the driver uses offsets 0..6");
     uint8_t pin;
     cr_assert_eq(vdev_client_config_read(srv.cl, PCI_INTERRUPT_PIN, &pin, 1),
@@ -92,8 +92,7 @@ Test(model_gpio, inputs_from_management_channel)
     cr_assert_eq(rd8(IN8_15), 0xbe);
     cr_assert_eq(model_get(&srv, "state.inputs"), 0xbeef);
     /* out of range for 16 pins */
-    cr_assert_lt(vdev_mgmt_client_set(srv.mgmt, "state.inputs", 0x10000),
-                 0);
+    cr_assert_lt(vdev_mgmt_client_set(srv.mgmt, "state.inputs", 0x10000), 0);
 }
 
 /* Probe of the driver: disable IRQ, deactivate filters, clear pending. */
@@ -144,7 +143,7 @@ Test(model_gpio, irq_on_input_change)
     (void)rd8(IRQ_CTL);
     cr_assert_eq(model_get(&srv, "state.irq_enabled"), 1);
 
-    model_set(&srv, "state.inputs", 0x0009);  /* IIN3 rises */
+    model_set(&srv, "state.inputs", 0x0009); /* IIN3 rises */
     cr_assert(model_fired(efd, 2000), "INTx not signalled");
     uint8_t st = rd8(IRQ_STATUS);
     /* the old driver's test: (status & 3) && (status & 4) */

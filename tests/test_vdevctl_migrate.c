@@ -38,8 +38,8 @@ TestSuite(vdevctl_migrate, .init = setup, .fini = teardown, .timeout = 30);
 
 /* vdevctl SOCK CMD FILE; returns its exit status, stderr in err. */
 static int
-vdevctl(struct model_server *s, const char *cmd, const char *path,
-        char *err, size_t cap)
+vdevctl(struct model_server *s, const char *cmd, const char *path, char *err,
+        size_t cap)
 {
     const char *b = getenv("VDEV_BUILD");
     char prog[PATH_MAX];

@@ -73,8 +73,7 @@ load(struct vdev_client *cl, const char *sock, const char *file)
 }
 
 int
-vdevctl_migrate(struct vdev_client *cl, const char *sock, int argc,
-                char **argv)
+vdevctl_migrate(struct vdev_client *cl, const char *sock, int argc, char **argv)
 {
     (void)argc;
     if (strcmp(argv[0], "save") == 0)
