@@ -42,7 +42,13 @@ if [ -z "${VDEV_DEMO_SKIP_BUILD:-}" ]; then
     ./scripts/install-deps.sh
     say "all build dependencies are installed"
     step "build the compiler, the runtime, vdevctl and the device servers"
-    make -s -j"$(nproc 2>/dev/null || echo 2)" all >/dev/null
+    log=$(mktemp /tmp/vdev-demo-build.XXXXXX)
+    if ! make -j"$(nproc 2>/dev/null || echo 2)" all >"$log" 2>&1; then
+        tail -n 40 "$log" >&2
+        rm -f "$log"
+        die "the build failed (the end of its output is above)"
+    fi
+    rm -f "$log"
     say "built $BIN/vdevc, $BIN/vdevctl and $(ls "$BIN" | grep -c '^vdev-') device servers"
 fi
 for f in vdevctl vdev-gpio-pci-idio-16; do
