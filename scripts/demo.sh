@@ -127,6 +127,8 @@ step "save the device state to a file (the device stops, as a migration source d
 run vdevctl "$A" save gpio.state
 say "wrote $(stat -c %s gpio.state) bytes of versioned, self-describing state;"
 say "the first device now stays stopped, as a migrated-away device does"
+say "(while a VMM holds the vfio-user socket, the management socket saves"
+say " instead, without stopping the device: vdevctl $A.mgmt mgmt save FILE)"
 
 step "start a second GPIO server and load the state into it"
 start_server "$Bs"
