@@ -22,6 +22,8 @@ static const char usage[] =
     "  read REGION OFFSET WIDTH          read 1, 2, 4 or 8 bytes\n"
     "  write REGION OFFSET WIDTH VALUE   write 1, 2, 4 or 8 bytes\n"
     "  reset                             reset the device\n"
+    "  save FILE                         snapshot the device state to FILE\n"
+    "  load FILE                         load a saved state into the device\n"
     "\n"
     "Management commands (SOCKET is the server's management socket):\n"
     "  list                              values the device exposes\n"
@@ -233,6 +235,14 @@ run(struct vdev_client *cl, int argc, char **argv)
         return cmd_read(cl, argv + 1);
     if (strcmp(cmd, "write") == 0 && argc == 5)
         return cmd_write(cl, argv + 1);
+    if (strcmp(cmd, "save") == 0 && argc == 2) {
+        rc = vdevctl_save(cl, argv[1], stdout, &what);
+        return rc < 0 ? fail(what, rc) : 0;
+    }
+    if (strcmp(cmd, "load") == 0 && argc == 2) {
+        rc = vdevctl_load(cl, argv[1], stdout, &what);
+        return rc < 0 ? fail(what, rc) : 0;
+    }
     if (strcmp(cmd, "reset") == 0 && argc == 1) {
         rc = vdev_client_reset(cl);
         return rc < 0 ? fail("reset", rc) : 0;
