@@ -305,6 +305,11 @@ do_extra(FILE *f)
     memcpy(caps + 8, t, sizeof(t));
     /* next points back at itself: printed once */
     vdevctl_print_region(f, 9, &ri, caps, sizeof(caps));
+    t[0] = VFIO_REGION_TYPE_MIGRATION_DEPRECATED;
+    t[1] = VFIO_REGION_SUBTYPE_MIGRATION_DEPRECATED;
+    memcpy(caps + 8, t, sizeof(t));
+    ri.index = 10;
+    vdevctl_print_region(f, 10, &ri, caps, sizeof(caps));
     ri.size = 0;
     vdevctl_print_region(f, 10, &ri, NULL, 0);
 }
@@ -313,6 +318,9 @@ Test(vdevctl_decode, device_specific_region)
 {
     char *t = capture(do_extra);
     cr_assert_str_eq(t, "\tRegion 9: Device-specific [size=256] [r]\n"
-                        "\t\tRegion type: 0x8086 subtype 0x3\n");
+                        "\t\tRegion type: 0x8086 subtype 0x3\n"
+                        "\tRegion 10: Device-specific [size=256] [r]\n"
+                        "\t\tRegion type: 0x3 subtype 0x1 "
+                        "(migration, legacy)\n");
     free(t);
 }
