@@ -149,7 +149,8 @@ region_type_name(uint32_t type, uint32_t subtype)
     if (type == VFIO_REGION_TYPE_MIGRATION_DEPRECATED &&
         subtype == VFIO_REGION_SUBTYPE_MIGRATION_DEPRECATED)
         return " (migration, legacy)";
-    if (type & VFIO_REGION_TYPE_PCI_VENDOR_TYPE)
+    /* <linux/vfio.h> spells VFIO_REGION_TYPE_PCI_VENDOR_TYPE 1 << 31 */
+    if (type & 0x80000000u)
         return " (PCI vendor specific)";
     if (type == VFIO_REGION_TYPE_GFX)
         return " (graphics)";
