@@ -20,6 +20,12 @@ FUZZ_LIB_CFLAGS = $(FUZZ_BASE) -fsanitize=fuzzer-no-link -Wall \
                   -Wno-bitwise-instead-of-logical
 FUZZ_HARNESS_CFLAGS = $(FUZZ_BASE) -fsanitize=fuzzer-no-link $(WARN)
 
+# clang and its libFuzzer runtime, through the project's installer.
+FUZZ_DEPS := $(FB)/.deps-ok
+$(FUZZ_DEPS): scripts/install-deps.sh
+	@VDEV_EXTRA_PKGS="clang libclang-rt-14-dev" ./scripts/install-deps.sh
+	@mkdir -p $(@D) && touch $@
+
 FUZZ_RT_OBJS := $(patsubst %.c,$(FB)/%.o,$(wildcard runtime/*.c))
 FUZZ_DSL_OBJS := $(patsubst %.c,$(FB)/%.o,$(wildcard dsl/*.c)) \
                  $(FB)/dsl/parser.o $(FB)/dsl/lexer.o
@@ -27,7 +33,7 @@ FUZZ_VDEVC_OBJS := $(patsubst %.c,$(FB)/%.o,\
                    $(filter-out compiler/main.c,$(wildcard compiler/*.c)))
 FUZZ_EDU_OBJS := $(FB)/generated/edu.o $(FB)/models/edu.o
 
-$(FB)/dsl/parser.c $(FB)/dsl/parser.h &: dsl/parser.y
+$(FB)/dsl/parser.c $(FB)/dsl/parser.h &: dsl/parser.y | $(FUZZ_DEPS)
 	@mkdir -p $(@D)
 	bison -Wall -o $(FB)/dsl/parser.c --defines=$(FB)/dsl/parser.h $<
 $(FB)/dsl/lexer.c $(FB)/dsl/lexer.h &: dsl/lexer.l $(FB)/dsl/parser.h
@@ -36,11 +42,11 @@ $(FB)/dsl/lexer.c $(FB)/dsl/lexer.h &: dsl/lexer.l $(FB)/dsl/parser.h
 $(FB)/dsl/%.o: $(FB)/dsl/%.c $(FB)/dsl/parser.h $(FB)/dsl/lexer.h
 	$(FUZZ_CC) $(FUZZ_LIB_CFLAGS) -c $< -o $@
 
-$(FB)/%.o: %.c | $(FB)/dsl/parser.h $(FB)/dsl/lexer.h
+$(FB)/%.o: %.c | $(FUZZ_DEPS) $(FB)/dsl/parser.h $(FB)/dsl/lexer.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_LIB_CFLAGS) -c $< -o $@
 $(FB)/generated/edu.o: FUZZ_LIB_CFLAGS += -DVDEV_NO_MAIN
-$(FB)/fuzz/%.o: fuzz/%.c | $(FB)/dsl/parser.h $(FB)/dsl/lexer.h
+$(FB)/fuzz/%.o: fuzz/%.c | $(FUZZ_DEPS) $(FB)/dsl/parser.h $(FB)/dsl/lexer.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_HARNESS_CFLAGS) -c $< -o $@
 
