@@ -15,6 +15,7 @@ struct vdevc_emit {
     const char *NAME;      /* its upper-case form */
     const char *file;      /* source as named in comments */
     unsigned temps;        /* unique temporaries in statement expressions */
+    unsigned flushes;
 };
 
 struct vdevc_emit *vdevc_emit_new(void *mem_ctx, struct vdevc_unit *u);

@@ -38,10 +38,12 @@ vdevc_emit_where(struct vdevc_emit *e, int line, const char *what, int ind)
         P("/* %s:%d */\n", e->file, line);
 }
 
-/* Scratch strings live until the next top-level item. */
+/* Scratch strings live until the next top-level item; freed in batches. */
 static void
 flush_tmp(struct vdevc_emit *e)
 {
+    if (++e->flushes % 256 != 0)
+        return;
     talloc_free(e->tmp);
     e->tmp = talloc_new(e);
 }
@@ -258,9 +260,8 @@ emit_hooks(struct vdevc_emit *e, const struct vdevc_reg *r, bool write)
       r->cname, kind, e->name);
     P(write ? "uint64_t reg_old,\n    uint64_t reg_new, uint64_t mask)\n{\n"
             : "uint64_t mask)\n{\n");
-    P("    (void)d;\n    (void)i;\n    (void)mask;\n");
-    if (write)
-        P("    (void)reg_old;\n    (void)reg_new;\n");
+    P(write ? "    (void)i, (void)mask, (void)reg_old, (void)reg_new;\n"
+            : "    (void)i, (void)mask;\n");
     const char *cur = elem(e, r);
     for (unsigned k = 0; k < r->fields.n; k++) {
         const struct vdevc_field *f = r->fields.v[k];

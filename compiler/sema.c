@@ -43,10 +43,7 @@ vdevc_compile(struct vdevc_unit *u)
                     "source is larger than %u bytes", VDEVC_MAX_SOURCE);
         return -EINVAL;
     }
-    /* The AST and everything sema hangs off it come from one pool: tens
-     * of small blocks per register, freed all at once. */
-    void *pool = talloc_pool(u, u->len * 48 + 65536);
-    int rc = vdevc_parse(pool ? pool : u, u->diag, u->src, u->len, &u->dev);
+    int rc = vdevc_parse(u, u->diag, u->src, u->len, &u->dev);
     if (rc != 0)
         return rc;
     return vdevc_sema(u);

@@ -287,8 +287,9 @@ check_reg(struct expand *x, struct vdevc_reg *r, const char *prefix,
     struct vdevc_unit *u = x->u;
     r->bar = x->bar;
     r->scope = prefix;
-    r->qname = talloc_asprintf(r, "%s%s", prefix, r->name);
-    r->cname = vdevc_cname(r, r->qname);
+    r->qname = *prefix ? talloc_asprintf(r, "%s%s", prefix, r->name)
+                       : r->name;
+    r->cname = *prefix ? vdevc_cname(r, r->qname) : r->name;
     if (vdevc_sym_define(u, r->qname, SYM_REG, r, r->hdr.loc, "register") &&
         strcmp(r->cname, r->qname) != 0)
         vdevc_sym_define(u, r->cname, SYM_CNAME, r, r->hdr.loc, "register");

@@ -56,6 +56,8 @@ struct vdevc_sym {
 };
 
 struct vdevc_symtab *vdevc_symtab_new(void *mem_ctx);
+/* Symbols are valid until the next vdevc_sym_add(); names are not copied
+ * and must live as long as the table. */
 struct vdevc_sym *vdevc_sym_get(struct vdevc_symtab *t, const char *name);
 /* Returns the existing symbol when the name is taken (nothing added). */
 struct vdevc_sym *vdevc_sym_add(struct vdevc_symtab *t, const char *name,
