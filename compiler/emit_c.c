@@ -1,6 +1,7 @@
 /* The C generator: register tables, hook functions, one access callback
  * per BAR dispatching by offset through a switch, migration and named-value
  * tables, and the device constructor. Same input, same bytes. */
+#include <stdio.h>
 #include <string.h>
 #include <talloc.h>
 
@@ -30,12 +31,12 @@ vdevc_emit_where(struct vdevc_emit *e, int line, const char *what, int ind)
         P("#line %d \"%s\"\n", line, e->file);
         return;
     }
-    for (int i = 0; i < ind; i++)
-        vdevc_out_puts(e->o, "    ");
-    if (what != NULL)
-        P("/* %s: %s:%d */\n", what, e->file, line);
-    else
-        P("/* %s:%d */\n", e->file, line);
+    static const char pad[] = "                                ";
+    char num[16];
+    snprintf(num, sizeof num, "%d", line);
+    vdevc_out_cat(e->o, pad + sizeof pad - 1 - 4 * (ind > 8 ? 8 : ind), "/* ",
+                  what ? what : "", what ? ": " : "", e->file, ":", num,
+                  " */\n", NULL);
 }
 
 /* Scratch strings live until the next top-level item; freed in batches. */
@@ -311,25 +312,32 @@ emit_all_hooks(struct vdevc_emit *e)
 static void
 emit_reg_entry(struct vdevc_emit *e, unsigned i, const struct vdevc_reg *r)
 {
-    static const char *const names[] = {"rmask", "rw", "w1c", "w1s", "rc",
-                                        "rs", "irqs_read", "irqs_write"};
+    static const char *const names[] = {
+        "        .rmask = ", "        .rw = ", "        .w1c = ",
+        "        .w1s = ", "        .rc = ", "        .rs = ",
+        "        .irqs_read = ", "        .irqs_write = "};
     const uint64_t vals[] = {r->rmask, r->rw, r->w1c, r->w1s, r->rc, r->rs,
                              r->irqs_read, r->irqs_write};
-    P("    [%u] = {\n", i);
+    char idx[16], size[16];
+    snprintf(idx, sizeof idx, "%u", i);
+    snprintf(size, sizeof size, "%u", r->width / 8);
+    vdevc_out_cat(e->o, "    [", idx, "] = {\n", NULL);
     vdevc_emit_where(e, r->hdr.loc.first_line, r->qname, 2);
-    P("        .offset = %s,\n", HEX(r->off));
-    P("        .state = offsetof(struct %s_state, %s),\n", e->name, r->cname);
-    P("        .size = %u,\n", r->width / 8);
+    vdevc_out_cat(e->o, "        .offset = ", HEX(r->off),
+                  ",\n        .state = offsetof(struct ", e->name, "_state, ",
+                  r->cname, "),\n        .size = ", size, ",\n", NULL);
     if (r->n > 1)
         P("        .stride = %u,\n", (unsigned)r->stride);
     for (unsigned k = 0; k < sizeof vals / sizeof vals[0]; k++)
         if (vals[k] != 0)
-            P("        .%s = %s,\n", names[k], HEX(vals[k]));
+            vdevc_out_cat(e->o, names[k], HEX(vals[k]), ",\n", NULL);
     if (has_hooks(r, false))
-        P("        .on_read = %s_%s_on_read,\n", e->name, r->cname);
+        vdevc_out_cat(e->o, "        .on_read = ", e->name, "_", r->cname,
+                      "_on_read,\n", NULL);
     if (has_hooks(r, true))
-        P("        .on_write = %s_%s_on_write,\n", e->name, r->cname);
-    P("    },\n");
+        vdevc_out_cat(e->o, "        .on_write = ", e->name, "_", r->cname,
+                      "_on_write,\n", NULL);
+    vdevc_out_puts(e->o, "    },\n");
 }
 
 static void
@@ -388,13 +396,18 @@ emit_bar_cases(struct vdevc_emit *e, const struct vdevc_bar *b)
         const struct vdevc_reg *r = b->regs.v[k];
         for (unsigned i = 0; i < r->n; i++) {
             uint64_t at = r->off + i * r->stride;
+            char id[16], el[16];
+            snprintf(id, sizeof id, "%u", r->id);
+            snprintf(el, sizeof el, "%u", i);
             if (r->width == 8)
-                P("        case %s: /* %s */\n", HEX(at), r->qname);
+                vdevc_out_cat(e->o, "        case ", HEX(at), ": /* ",
+                              r->qname, " */\n", NULL);
             else
-                P("        case %s ... %s: /* %s */\n", HEX(at),
-                  HEX(at + r->width / 8 - 1), r->qname);
-            P("            r = &%s_regs[%u], i = %u;\n            break;\n",
-              e->name, r->id, i);
+                vdevc_out_cat(e->o, "        case ", HEX(at), " ... ",
+                              HEX(at + r->width / 8 - 1), ": /* ", r->qname,
+                              " */\n", NULL);
+            vdevc_out_cat(e->o, "            r = &", e->name, "_regs[", id,
+                          "], i = ", el, ";\n            break;\n", NULL);
         }
         flush_tmp(e);
     }
@@ -547,7 +560,8 @@ emit_reset_values(struct vdevc_emit *e)
             P("    for (unsigned i = 0; i < %u; i++)\n        s->%s[i] = %s;\n",
               r->n, r->cname, HEX(r->reset));
         else
-            P("    s->%s = %s;\n", r->cname, HEX(r->reset));
+            vdevc_out_cat(e->o, "    s->", r->cname, " = ", HEX(r->reset),
+                          ";\n", NULL);
     }
     for (unsigned i = 0; i < e->d->vars.n; i++) {
         const struct vdevc_var *v = e->d->vars.v[i];
@@ -678,12 +692,14 @@ mig_entry(struct vdevc_emit *e, const char *name, const char *member,
           unsigned since, uint64_t size, int line)
 {
     (void)line;
-    P("    {\n");
-    P("        .name = \"%s\",\n", name);
-    P("        .id = 0x%08xu,\n", vdevc_fnv1a(name));
-    P("        .since = %u,\n", since);
-    P("        .offset = offsetof(struct %s_state, %s),\n", e->name, member);
-    P("        .size = %llu,\n    },\n", (unsigned long long)size);
+    char id[16], sn[16], sz[24];
+    snprintf(id, sizeof id, "0x%08xu", vdevc_fnv1a(name));
+    snprintf(sn, sizeof sn, "%u", since);
+    snprintf(sz, sizeof sz, "%llu", (unsigned long long)size);
+    vdevc_out_cat(e->o, "    {\n        .name = \"", name, "\",\n        .id = ",
+                  id, ",\n        .since = ", sn,
+                  ",\n        .offset = offsetof(struct ", e->name, "_state, ",
+                  member, "),\n        .size = ", sz, ",\n    },\n", NULL);
 }
 
 static unsigned
@@ -729,7 +745,7 @@ struct var_entry {
 static void
 emit_getter(struct vdevc_emit *e, const char *fn, const char *expr)
 {
-    P("%s_GETTER(%s, %s)\n", e->NAME, fn, expr);
+    vdevc_out_cat(e->o, e->NAME, "_GETTER(", fn, ", ", expr, ")\n", NULL);
 }
 
 static void
@@ -849,12 +865,15 @@ emit_vars(struct vdevc_emit *e)
     P("static const struct vdev_var %s_vars[%u] = {\n", e->name, vs.n);
     for (unsigned i = 0; i < vs.n; i++) {
         const struct var_entry *x = vs.v[i];
-        P("    {\n        .name = \"%s\",\n        .bits = %u,\n", x->name,
-          x->bits);
-        P("        .get = %s,\n", x->get);
+        char bits[8];
+        snprintf(bits, sizeof bits, "%u", x->bits);
+        vdevc_out_cat(e->o, "    {\n        .name = \"", x->name,
+                      "\",\n        .bits = ", bits, ",\n        .get = ",
+                      x->get, ",\n", NULL);
         if (x->set != NULL)
-            P("        .external = true,\n        .set = %s,\n", x->set);
-        P("    },\n");
+            vdevc_out_cat(e->o, "        .external = true,\n        .set = ",
+                          x->set, ",\n", NULL);
+        vdevc_out_puts(e->o, "    },\n");
     }
     P("};\n\n");
     return vs.n;

@@ -31,11 +31,17 @@ vdevc_list(void *ctx, struct vdevc_vec *list, void *item)
     return list;
 }
 
+/* The node keeps the array; the grammar's list wrapper goes away (a
+ * 100,000-register device has hundreds of thousands of them). */
 static void
-take(struct vdevc_vec *dst, struct vdevc_vec *src)
+take(void *owner, struct vdevc_vec *dst, struct vdevc_vec *src)
 {
-    if (src != NULL)
-        *dst = *src;
+    if (src == NULL)
+        return;
+    *dst = *src;
+    if (dst->v != NULL)
+        talloc_steal(owner, dst->v);
+    talloc_free(src);
 }
 
 static struct vdevc_expr *
@@ -89,7 +95,7 @@ vdevc_expr_call(void *ctx, struct vdevc_loc loc, const char *name,
 {
     struct vdevc_expr *e = expr_new(ctx, loc, E_CALL);
     e->name = name;
-    take(&e->args, args);
+    take(e, &e->args, args);
     return e;
 }
 
@@ -180,7 +186,7 @@ struct vdevc_stmt *
 vdevc_stmt_block(void *ctx, struct vdevc_loc loc, struct vdevc_vec *body)
 {
     struct vdevc_stmt *s = vdevc_stmt_new(ctx, loc, S_BLOCK);
-    take(&s->body, body);
+    take(s, &s->body, body);
     return s;
 }
 
@@ -223,7 +229,7 @@ vdevc_enum_new(void *ctx, struct vdevc_loc loc, const char *name,
 {
     struct vdevc_enum *e = NODE_NEW(ctx, struct vdevc_enum, N_ENUM, loc);
     e->name = name;
-    take(&e->members, members);
+    take(e, &e->members, members);
     for (unsigned i = 0; i < e->members.n; i++)
         ((struct vdevc_enum_member *)e->members.v[i])->owner = e;
     return &e->hdr;
@@ -258,7 +264,7 @@ vdevc_extern_new(void *ctx, struct vdevc_loc loc, const char *ret,
     struct vdevc_extern *x = NODE_NEW(ctx, struct vdevc_extern, N_EXTERN, loc);
     x->ret = ret;
     x->name = name;
-    take(&x->params, params);
+    take(x, &x->params, params);
     return &x->hdr;
 }
 
@@ -271,8 +277,8 @@ vdevc_var_new(void *ctx, struct vdevc_loc loc, const char *name,
     v->name = name;
     v->buffer = size != NULL;
     v->size = size;
-    take(&v->attrs, attrs);
-    take(&v->hooks, hooks);
+    take(v, &v->attrs, attrs);
+    take(v, &v->hooks, hooks);
     return &v->hdr;
 }
 
@@ -282,8 +288,8 @@ vdevc_bar_new(void *ctx, struct vdevc_loc loc, struct vdevc_expr *index,
 {
     struct vdevc_bar *b = NODE_NEW(ctx, struct vdevc_bar, N_BAR, loc);
     b->index = index;
-    take(&b->attrs, attrs);
-    take(&b->items, items);
+    take(b, &b->attrs, attrs);
+    take(b, &b->items, items);
     b->has_body = has_body;
     return &b->hdr;
 }
@@ -294,8 +300,8 @@ vdevc_block_new(void *ctx, struct vdevc_loc loc, const char *name,
 {
     struct vdevc_block *b = NODE_NEW(ctx, struct vdevc_block, N_BLOCK, loc);
     b->name = name;
-    take(&b->params, params);
-    take(&b->items, items);
+    take(b, &b->params, params);
+    take(b, &b->items, items);
     return &b->hdr;
 }
 
@@ -316,8 +322,8 @@ vdevc_cap_new(void *ctx, struct vdevc_loc loc, const char *name,
 {
     struct vdevc_cap *c = NODE_NEW(ctx, struct vdevc_cap, N_CAP, loc);
     c->name = name;
-    take(&c->attrs, attrs);
-    take(&c->fields, fields);
+    take(c, &c->attrs, attrs);
+    take(c, &c->fields, fields);
     c->has_body = has_body;
     return &c->hdr;
 }
@@ -331,8 +337,8 @@ vdevc_reg_new(void *ctx, struct vdevc_loc loc, const char *name,
     r->name = name;
     r->count = count;
     r->offset = offset;
-    take(&r->attrs, attrs);
-    take(&r->items, items);
+    take(r, &r->attrs, attrs);
+    take(r, &r->items, items);
     return &r->hdr;
 }
 
@@ -345,8 +351,8 @@ vdevc_field_new(void *ctx, struct vdevc_loc loc, const char *name,
     f->name = name;
     f->hi = hi;
     f->lo = lo != NULL ? lo : hi;
-    take(&f->attrs, attrs);
-    take(&f->hooks, hooks);
+    take(f, &f->attrs, attrs);
+    take(f, &f->hooks, hooks);
     return &f->hdr;
 }
 
@@ -357,7 +363,7 @@ vdevc_memory_new(void *ctx, struct vdevc_loc loc, const char *name,
     struct vdevc_memory *m = NODE_NEW(ctx, struct vdevc_memory, N_MEMORY, loc);
     m->name = name;
     m->offset = offset;
-    take(&m->attrs, attrs);
+    take(m, &m->attrs, attrs);
     return &m->hdr;
 }
 
@@ -368,7 +374,7 @@ vdevc_use_new(void *ctx, struct vdevc_loc loc, const char *block,
 {
     struct vdevc_use *u = NODE_NEW(ctx, struct vdevc_use, N_USE, loc);
     u->block = block;
-    take(&u->args, args);
+    take(u, &u->args, args);
     u->offset = offset;
     u->as = as;
     u->as_loc = as_loc;
@@ -392,7 +398,7 @@ vdevc_device_new(void *ctx, struct vdevc_loc loc, const char *name,
     struct vdevc_device *d = talloc_zero(ctx, struct vdevc_device);
     d->loc = loc;
     d->name = name;
-    take(&d->items, items);
+    take(d, &d->items, items);
     return d;
 }
 
