@@ -523,6 +523,9 @@ dma_copy(struct vdev_dev *dev, uint64_t iova, void *buf, size_t len,
 int
 vdev_dma_read(struct vdev_dev *dev, uint64_t iova, void *buf, size_t len)
 {
+    /* A stopped device (migration) must not touch guest memory. */
+    if (!vdev_migration_device_runs(dev))
+        return -EBUSY;
     return dma_copy(dev, iova, buf, len, false);
 }
 
@@ -530,6 +533,8 @@ int
 vdev_dma_write(struct vdev_dev *dev, uint64_t iova, const void *buf,
                size_t len)
 {
+    if (!vdev_migration_device_runs(dev))
+        return -EBUSY;
     return dma_copy(dev, iova, (void *)buf, len, true);
 }
 

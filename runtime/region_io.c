@@ -5,30 +5,26 @@
 
 #include "internal.h"
 
-int
-vdev_region_access(struct vdev_dev *dev, uint32_t index, uint64_t offset,
-                   void *buf, uint32_t count, bool is_write)
+/* Everything but a plain callback: config space, MSI-X, backing memory. */
+static __attribute__((noinline)) int
+access_other(struct vdev_dev *dev, uint32_t index, uint64_t offset, void *buf,
+             uint32_t count, bool is_write)
 {
-    struct vdev_region *r;
+    struct vdev_region *r = &dev->regions[index];
     int rc;
 
-    if (index >= dev->nr_regions || !dev->regions[index].present)
-        return -EINVAL;
-    r = &dev->regions[index];
-    if (!count || offset > r->size || count > r->size - offset)
-        return -EINVAL;
-    if (!(r->flags & (is_write ? VFIO_REGION_INFO_FLAG_WRITE
-                               : VFIO_REGION_INFO_FLAG_READ)))
-        return -EINVAL;
     if (index == VDEV_CONFIG_INDEX)
         return vdev_config_access(dev, offset, buf, count, is_write);
-    if (index < VDEV_NR_BARS) {
+    if (index < VDEV_NR_BARS && dev->cfg.msix_cap) {
         rc = vdev_msix_access(dev, index, offset, buf, count, is_write);
         if (rc)
             return rc < 0 ? rc : 0;
     }
-    if (r->access)
+    if (r->access) {
+        if (index <= VDEV_ROM_INDEX && !vdev_migration_device_runs(dev))
+            return -EBUSY; /* stopped for migration: registers hold still */
         return r->access(dev, r->opaque, offset, buf, count, is_write);
+    }
     if (!r->mem)
         return -EINVAL;
     if (is_write)
@@ -36,4 +32,30 @@ vdev_region_access(struct vdev_dev *dev, uint32_t index, uint64_t offset,
     else
         memcpy(buf, (const uint8_t *)r->mem + offset, count);
     return 0;
+}
+
+/* Kept free of calls that return here, so the common case (a register
+ * callback) costs the checks and one jump. */
+int
+vdev_region_access(struct vdev_dev *dev, uint32_t index, uint64_t offset,
+                   void *buf, uint32_t count, bool is_write)
+{
+    struct vdev_region *r;
+    uint32_t need =
+        is_write ? VFIO_REGION_INFO_FLAG_WRITE : VFIO_REGION_INFO_FLAG_READ;
+
+    if (index >= dev->nr_regions)
+        return -EINVAL;
+    r = &dev->regions[index];
+    if (!r->present || !count || offset > r->size || count > r->size - offset ||
+        !(r->flags & need))
+        return -EINVAL;
+    /* Only a BAR holding the MSI-X table or PBA needs the detour. */
+    if (index == VDEV_CONFIG_INDEX || !r->access ||
+        (dev->cfg.msix_cap && (index == dev->irqs.msix.table_bar ||
+                               index == dev->irqs.msix.pba_bar)))
+        return access_other(dev, index, offset, buf, count, is_write);
+    if (dev->mig && !vdev_migration_device_runs(dev))
+        return -EBUSY; /* stopped for migration: registers hold still */
+    return r->access(dev, r->opaque, offset, buf, count, is_write);
 }

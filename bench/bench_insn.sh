@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Server user-space instructions per 4-byte REGION_READ: the benchmark
+# server under callgrind for N and for 2N reads (one at a time); the
+# difference of the totals, over N, cancels startup and negotiation.
+set -euo pipefail
+
+build=${VDEV_BUILD:-build}
+bin=$build/bench/bench_rtt
+n=${VDEV_BENCH_INSN_N:-20000}
+target=500
+
+if ! command -v valgrind >/dev/null; then
+    echo "insn_per_region_read: valgrind not installed" >&2
+    exit 1
+fi
+[ -x "$bin" ] || { echo "insn_per_region_read: no $bin" >&2; exit 1; }
+
+dir=$(mktemp -d /tmp/vdev-insn-XXXXXX)
+vg_pid=
+cleanup() {
+    [ -n "$vg_pid" ] && kill "$vg_pid" 2>/dev/null
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+
+# Total instructions of one server run serving $1 reads.
+server_insn() {
+    local count=$1 sock=$dir/s$1 out=$dir/cg.$1 rc=0
+    valgrind --tool=callgrind --callgrind-out-file="$out" \
+        --log-file="$dir/vg.$count.log" \
+        "$bin" --serve "$sock" --count "$count" &
+    vg_pid=$!
+    if ! timeout 120 "$bin" --client "$sock" --count "$count"; then
+        echo "insn_per_region_read: client failed ($count reads)" >&2
+        return 1
+    fi
+    wait "$vg_pid" || rc=$?
+    vg_pid=
+    if [ "$rc" -ne 0 ]; then
+        echo "insn_per_region_read: server exited $rc" >&2
+        cat "$dir/vg.$count.log" >&2
+        return 1
+    fi
+    awk '/^(summary|totals):/ { print $2; exit }' "$out"
+}
+
+a=$(server_insn "$n")
+b=$(server_insn $((2 * n)))
+if [ -z "$a" ] || [ -z "$b" ]; then
+    echo "insn_per_region_read: no callgrind totals" >&2
+    exit 1
+fi
+per=$(( (b - a + n / 2) / n ))
+verdict=ok
+[ "$per" -le "$target" ] || verdict=MISSED
+echo "insn_per_region_read=$per (callgrind, server, ($b - $a) / $n;" \
+    "target <= $target) $verdict"
