@@ -11,7 +11,6 @@
 #include <talloc.h>
 #include <unistd.h>
 
-#ifdef VDEVC_RUNTIME_COMPLETE
 #include "access.h"
 #include "internal.h"
 #include "vdev_client.h"
@@ -258,12 +257,3 @@ Test(vdevc_semantics, migration_validate_rejects_bad_blocks)
     blk.input = 0xff;
     cr_assert_eq(m->validate(dev, &blk), 0);
 }
-
-#else
-
-Test(vdevc_semantics, needs_runtime_migration)
-{
-    cr_skip_test("runtime/migration.c is not merged yet");
-}
-
-#endif
