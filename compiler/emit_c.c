@@ -933,10 +933,27 @@ emit_vendor_bodies(struct vdevc_emit *e)
     }
 }
 
+/* Every declared companion function is referenced, even one no hook
+ * calls: a missing one is a link error, never a silent gap. */
+static void
+emit_companions(struct vdevc_emit *e)
+{
+    if (e->d->externs.n == 0)
+        return;
+    P("/* Companion functions (%s.h): all must be linked in. */\n", e->name);
+    P("__attribute__((used)) static void (*const %s_companions[])(void) = {\n",
+      e->name);
+    for (unsigned i = 0; i < e->d->externs.n; i++)
+        P("    (void (*)(void))%s,\n",
+          ((struct vdevc_extern *)e->d->externs.v[i])->name);
+    P("};\n\n");
+}
+
 static void
 emit_create(struct vdevc_emit *e, unsigned nr_mig, unsigned nr_vars)
 {
     const struct vdevc_device *d = e->d;
+    emit_companions(e);
     emit_vendor_bodies(e);
     P("struct vdev_dev *\n%s_create(void *mem_ctx)\n{\n", e->name);
     P("    static const struct vdev_pci_ident ident = {\n");

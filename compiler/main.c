@@ -13,6 +13,7 @@ enum emit_kind { EMIT_C, EMIT_H, EMIT_JSON };
 
 struct options {
     const char *input;
+    const char *old;           /* --check-migration OLD NEW */
     const char *output;
     const char *header;
     enum emit_kind emit;
@@ -31,6 +32,9 @@ usage(FILE *f)
           "  --emit=c|h|json      what to write: C source (default), the\n"
           "                       header, or the device as JSON\n"
           "  --line-directives    #line directives instead of comments\n"
+          "  --check-migration OLD.vdev NEW.vdev\n"
+          "                       can NEW load OLD's migration stream? names\n"
+          "                       every field that breaks it\n"
           "  --help               this text\n"
           "  --version            print the version\n"
           "Exit status: 0 on success, 1 on errors.\n", f);
@@ -39,13 +43,14 @@ usage(FILE *f)
 static int
 parse_args(int argc, char **argv, struct options *o)
 {
-    enum { OPT_EMIT = 256, OPT_LINES, OPT_HELP, OPT_VERSION };
+    enum { OPT_EMIT = 256, OPT_LINES, OPT_HELP, OPT_VERSION, OPT_MIG };
     static const struct option longs[] = {
         {"header", required_argument, NULL, 'H'},
         {"emit", required_argument, NULL, OPT_EMIT},
         {"line-directives", no_argument, NULL, OPT_LINES},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},
+        {"check-migration", no_argument, NULL, OPT_MIG},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -55,6 +60,7 @@ parse_args(int argc, char **argv, struct options *o)
         case 'H': o->header = optarg; break;
         case 'M': o->deps = true; break;
         case OPT_LINES: o->line_directives = true; break;
+        case OPT_MIG: o->old = ""; break;
         case OPT_EMIT:
             if (strcmp(optarg, "c") == 0)
                 o->emit = EMIT_C;
@@ -73,7 +79,12 @@ parse_args(int argc, char **argv, struct options *o)
         default: usage(stderr); return 1;
         }
     }
-    if (optind != argc - 1) {
+    if (o->old != NULL && optind == argc - 2) {
+        o->old = argv[optind];
+        o->input = argv[optind + 1];
+        return 0;
+    }
+    if (o->old != NULL || optind != argc - 1) {
         usage(stderr);
         return 1;
     }
@@ -187,6 +198,37 @@ emit(void *ctx, struct vdevc_unit *u, const struct options *o)
     return 0;
 }
 
+static struct vdevc_unit *
+load(void *ctx, const char *path, const struct options *o)
+{
+    size_t len = 0;
+    char *src = read_file(ctx, path, &len);
+    if (src == NULL)
+        return NULL;
+    struct vdevc_unit *u = vdevc_unit_new(ctx, path, src, len, stderr);
+    if (u == NULL)
+        return NULL;
+    u->line_directives = o->line_directives;
+    if (vdevc_compile(u) != 0) {
+        vdevc_diag_finish(u->diag);
+        return NULL;
+    }
+    return u;
+}
+
+static int
+check_migration(void *ctx, const struct options *o)
+{
+    struct vdevc_unit *old = load(ctx, o->old, o), *new = load(ctx, o->input, o);
+    if (old == NULL || new == NULL)
+        return 1;
+    if (vdevc_check_migration(old, new, stdout) == 0)
+        return 0;
+    vdevc_diag_finish(old->diag);
+    vdevc_diag_finish(new->diag);
+    return 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -194,19 +236,15 @@ main(int argc, char **argv)
     if (parse_args(argc, argv, &o) != 0)
         return 1;
     void *ctx = talloc_new(NULL);
+    if (o.old != NULL) {
+        int r = check_migration(ctx, &o);
+        talloc_free(ctx);
+        return r;
+    }
     int rc = 1;
-    size_t len = 0;
-    char *src = read_file(ctx, o.input, &len);
-    if (src == NULL)
-        goto done;
-    struct vdevc_unit *u = vdevc_unit_new(ctx, o.input, src, len, stderr);
+    struct vdevc_unit *u = load(ctx, o.input, &o);
     if (u == NULL)
         goto done;
-    u->line_directives = o.line_directives;
-    if (vdevc_compile(u) != 0) {
-        vdevc_diag_finish(u->diag);
-        goto done;
-    }
     u->header_name = header_name(u, &o, u->dev->name);
     rc = emit(ctx, u, &o);
 #ifndef __SANITIZE_ADDRESS__

@@ -41,6 +41,12 @@ char *vdevc_emit_c(void *mem_ctx, struct vdevc_unit *u);
 char *vdevc_emit_h(void *mem_ctx, struct vdevc_unit *u);
 char *vdevc_emit_json(void *mem_ctx, struct vdevc_unit *u);
 
+/* migcheck.c: can NEW load OLD's migration stream? Reports each field
+ * that breaks it (removed, resized, retyped, version not raised) on the
+ * units' diagnostics; 0 when compatible (a line saying so goes to out). */
+int vdevc_check_migration(struct vdevc_unit *old, struct vdevc_unit *new,
+                          FILE *out);
+
 /* ------------------------------------------------------------ symtab.c */
 
 enum vdevc_sym_kind {

@@ -147,3 +147,38 @@ Test(vdevc_cli, deterministic)
     }
     talloc_free(ctx);
 }
+
+/* --check-migration: revision 2 adds fields in version 2 and loads
+ * revision 1; the reverse, and a revision that removes, resizes and
+ * retypes fields without raising the version, are refused by name. */
+Test(vdevc_cli, check_migration)
+{
+    void *ctx = talloc_new(NULL);
+    char *out, *err;
+    cr_assert_eq(run(ctx, &out, &err, "--check-migration",
+                     "tests/migration/v1.vdev", "tests/migration/v2.vdev",
+                     NULL), 0, "%s", err);
+    cr_assert(strstr(out, "can load the state of") != NULL);
+    cr_assert_eq(run(ctx, &out, &err, "--check-migration",
+                     "tests/migration/v2.vdev", "tests/migration/v1.vdev",
+                     NULL), 1);
+    cr_assert(strstr(err, "'limit' is in the old stream but not in the new "
+                          "device [mig-removed]") != NULL, "%s", err);
+    cr_assert(strstr(err, "[mig-version]") != NULL);
+    cr_assert_eq(run(ctx, &out, &err, "--check-migration",
+                     "tests/migration/v1.vdev",
+                     "tests/migration/v2-broken.vdev", NULL), 1);
+    static const char *const want[] = {
+        "'ctrl' changed type", "'count' was 4 bytes, now 8 [mig-resized]",
+        "'state.ticks' is in the old stream", "'state.log' was 64 bytes",
+        "'state.limit' is new but marked since 1",
+        "the version was not raised above 1 [mig-version]",
+    };
+    for (unsigned i = 0; i < sizeof want / sizeof want[0]; i++)
+        cr_expect(strstr(err, want[i]) != NULL, "missing: %s\n%s", want[i],
+                  err);
+    cr_assert_eq(run(ctx, &out, &err, "--check-migration",
+                     "tests/migration/v1.vdev", NULL, NULL), 1,
+                 "needs two files");
+    talloc_free(ctx);
+}
