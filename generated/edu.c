@@ -687,6 +687,11 @@ static const struct vdev_var edu_vars[16] = {
     },
 };
 
+/* Companion functions (edu.h): all must be linked in. */
+__attribute__((used)) static void (*const edu_companions[])(void) = {
+    (void (*)(void))factorial,
+};
+
 struct vdev_dev *
 edu_create(void *mem_ctx)
 {

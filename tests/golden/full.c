@@ -595,6 +595,11 @@ static const struct vdev_var full_vars[14] = {
     },
 };
 
+/* Companion functions (full.h): all must be linked in. */
+__attribute__((used)) static void (*const full_companions[])(void) = {
+    (void (*)(void))factorial,
+};
+
 struct vdev_dev *
 full_create(void *mem_ctx)
 {

@@ -328,6 +328,12 @@ static const struct vdev_var ext_vars[1] = {
     },
 };
 
+/* Companion functions (ext.h): all must be linked in. */
+__attribute__((used)) static void (*const ext_companions[])(void) = {
+    (void (*)(void))crc32,
+    (void (*)(void))log_event,
+};
+
 struct vdev_dev *
 ext_create(void *mem_ctx)
 {
