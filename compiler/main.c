@@ -9,7 +9,7 @@
 
 #include "vdevc.h"
 
-enum emit_kind { EMIT_C, EMIT_H, EMIT_JSON };
+enum emit_kind { EMIT_C, EMIT_H, EMIT_JSON, EMIT_DOC, EMIT_GUEST_H };
 
 struct options {
     const char *input;
@@ -29,8 +29,10 @@ usage(FILE *f)
           "  -o FILE              write the output to FILE (default: stdout)\n"
           "  -H, --header=FILE    also write the C header to FILE\n"
           "  -M                   print a make dependency line and stop\n"
-          "  --emit=c|h|json      what to write: C source (default), the\n"
-          "                       header, or the device as JSON\n"
+          "  --emit=KIND          what to write: c (C source, default), h\n"
+          "                       (its header), json (the device as data),\n"
+          "                       doc (Markdown register map), guest-h (a\n"
+          "                       C header of offsets and masks for guests)\n"
           "  --line-directives    #line directives instead of comments\n"
           "  --check-migration OLD.vdev NEW.vdev\n"
           "                       can NEW load OLD's migration stream? names\n"
@@ -68,8 +70,13 @@ parse_args(int argc, char **argv, struct options *o)
                 o->emit = EMIT_H;
             else if (strcmp(optarg, "json") == 0)
                 o->emit = EMIT_JSON;
+            else if (strcmp(optarg, "doc") == 0)
+                o->emit = EMIT_DOC;
+            else if (strcmp(optarg, "guest-h") == 0)
+                o->emit = EMIT_GUEST_H;
             else {
-                fprintf(stderr, "vdevc: --emit takes c, h or json, not '%s'\n",
+                fprintf(stderr, "vdevc: --emit takes c, h, json, doc or guest-h, "
+                        "not '%s'\n",
                         optarg);
                 return 1;
             }
@@ -181,16 +188,18 @@ emit(void *ctx, struct vdevc_unit *u, const struct options *o)
                o->header ? o->header : "", o->input);
         return 0;
     }
-    char *text = o->emit == EMIT_C   ? vdevc_emit_c(ctx, u)
-                 : o->emit == EMIT_H ? vdevc_emit_h(ctx, u)
-                                     : vdevc_emit_json(ctx, u);
+    char *text = o->emit == EMIT_C      ? vdevc_emit_c(ctx, u)
+                 : o->emit == EMIT_H    ? vdevc_emit_h(ctx, u)
+                 : o->emit == EMIT_JSON ? vdevc_emit_json(ctx, u)
+                 : o->emit == EMIT_DOC  ? vdevc_emit_doc(ctx, u)
+                                        : vdevc_emit_guest_h(ctx, u);
     if (text == NULL) {
         fprintf(stderr, "vdevc: out of memory\n");
         return 1;
     }
     if (write_file(ctx, o->output, text) != 0)
         return 1;
-    if (o->header != NULL && o->emit != EMIT_H) {
+    if (o->header != NULL && o->emit == EMIT_C) {
         char *h = vdevc_emit_h(ctx, u);
         if (h == NULL || write_file(ctx, o->header, h) != 0)
             return 1;

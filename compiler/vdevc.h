@@ -40,6 +40,9 @@ int vdevc_compile(struct vdevc_unit *u);
 char *vdevc_emit_c(void *mem_ctx, struct vdevc_unit *u);
 char *vdevc_emit_h(void *mem_ctx, struct vdevc_unit *u);
 char *vdevc_emit_json(void *mem_ctx, struct vdevc_unit *u);
+/* emit_doc.c: the register map as Markdown, and a guest-driver header. */
+char *vdevc_emit_doc(void *mem_ctx, struct vdevc_unit *u);
+char *vdevc_emit_guest_h(void *mem_ctx, struct vdevc_unit *u);
 
 /* migcheck.c: can NEW load OLD's migration stream? Reports each field
  * that breaks it (removed, resized, retyped, version not raised) on the

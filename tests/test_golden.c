@@ -24,9 +24,10 @@ base(const char *p)
     return s ? s + 1 : p;
 }
 
-/* Returns NULL or a failure message for one model. */
+/* Returns NULL or a failure message for one model; docs: also the
+ * --emit=doc and --emit=guest-h outputs. */
 static char *
-check_model(void *ctx, const char *path)
+check_model(void *ctx, const char *path, bool docs)
 {
     size_t len;
     char *src = vt_read(ctx, path, &len);
@@ -39,9 +40,12 @@ check_model(void *ctx, const char *path)
                                u->diag->text);
     char *hpath = with_ext(ctx, path, ".h");
     u->header_name = base(hpath);
-    const char *outs[2] = {vdevc_emit_c(ctx, u), vdevc_emit_h(ctx, u)};
-    const char *files[2] = {with_ext(ctx, path, ".c"), hpath};
-    for (int i = 0; i < 2; i++) {
+    const char *outs[4] = {vdevc_emit_c(ctx, u), vdevc_emit_h(ctx, u),
+                           vdevc_emit_doc(ctx, u), vdevc_emit_guest_h(ctx, u)};
+    const char *files[4] = {with_ext(ctx, path, ".c"), hpath,
+                            with_ext(ctx, path, ".md"),
+                            with_ext(ctx, path, ".guest.h")};
+    for (int i = 0; i < (docs ? 4 : 2); i++) {
         char *want = vt_read(ctx, files[i], NULL);
         if (want == NULL)
             return talloc_asprintf(ctx, "%s: missing (make golden-update)",
@@ -55,13 +59,13 @@ check_model(void *ctx, const char *path)
 }
 
 static void
-check_models(const char *pattern, unsigned min)
+check_models(const char *pattern, unsigned min, bool docs)
 {
     void *ctx = talloc_new(NULL);
     char **paths = vt_glob(ctx, pattern);
     unsigned n = 0, failed = 0;
     for (; paths[n] != NULL; n++) {
-        char *msg = check_model(ctx, paths[n]);
+        char *msg = check_model(ctx, paths[n], docs);
         if (msg != NULL) {
             cr_log_error("%s", msg);
             failed++;
@@ -75,12 +79,12 @@ check_models(const char *pattern, unsigned min)
 
 Test(golden, models)
 {
-    check_models("tests/golden/*.vdev", 2);
+    check_models("tests/golden/*.vdev", 2, true);
 }
 
 Test(golden, language_reference_examples)
 {
-    check_models("tests/golden/lang/*.vdev", 10);
+    check_models("tests/golden/lang/*.vdev", 10, false);
 }
 
 /* "line:code" for every marker, space separated and sorted by appearance. */

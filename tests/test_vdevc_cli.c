@@ -127,15 +127,16 @@ Test(vdevc_cli, deterministic)
     for (unsigned i = 0; paths[i] != NULL; i++) {
         size_t len;
         char *src = vt_read(ctx, paths[i], &len);
-        char *first[3] = {0};
+        char *first[5] = {0};
         for (int round = 0; round < 2; round++) {
             int rc;
             struct vdevc_unit *u = vt_compile(ctx, paths[i], src, len, &rc);
             cr_assert_eq(rc, 0, "%s", u->diag->text);
             u->header_name = "x.h";
-            char *now[3] = {vdevc_emit_c(ctx, u), vdevc_emit_h(ctx, u),
-                            vdevc_emit_json(ctx, u)};
-            for (int k = 0; k < 3 && round == 1; k++)
+            char *now[5] = {vdevc_emit_c(ctx, u), vdevc_emit_h(ctx, u),
+                            vdevc_emit_json(ctx, u), vdevc_emit_doc(ctx, u),
+                            vdevc_emit_guest_h(ctx, u)};
+            for (int k = 0; k < 5 && round == 1; k++)
                 cr_assert_str_eq(now[k], first[k], "%s output %d differs",
                                  paths[i], k);
             memcpy(first, now, sizeof now);

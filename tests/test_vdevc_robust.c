@@ -26,6 +26,8 @@ compile_any(const char *src, size_t len, const char *what)
         cr_assert_not_null(vdevc_emit_c(ctx, u), "%s: emit_c failed", what);
         cr_assert_not_null(vdevc_emit_h(ctx, u), "%s: emit_h failed", what);
         cr_assert_not_null(vdevc_emit_json(ctx, u), "%s: json failed", what);
+        cr_assert_not_null(vdevc_emit_doc(ctx, u), "%s: doc failed", what);
+        cr_assert_not_null(vdevc_emit_guest_h(ctx, u), "%s: guest-h", what);
     } else {
         cr_assert_eq(rc, -EINVAL, "%s: rc %d", what, rc);
         cr_assert_gt(u->diag->errors, 0, "%s: failed without a diagnostic",
