@@ -28,28 +28,33 @@ write_device(const char *path, unsigned n, bool mixed)
     unsigned long long size = 16;
     while (size < n * 4ull + 64)
         size *= 2;
-    fprintf(f, "// %u registers for bench_vdevc\n"
-               "device bench {\n    vendor 0x1234;\n    device 0xbe00;\n"
-               "    intx A;\n    enum mode { off = 0, low = 1, high = 2 }\n"
-               "    var events : 32;\n"
-               "    interrupt 0 = r0.f0 & r0.f1;\n"
-               "    bar 0 mem64 size %llu {\n", n, size);
+    fprintf(f,
+            "// %u registers for bench_vdevc\n"
+            "device bench {\n    vendor 0x1234;\n    device 0xbe00;\n"
+            "    intx A;\n    enum mode { off = 0, low = 1, high = 2 }\n"
+            "    var events : 32;\n"
+            "    interrupt 0 = r0.f0 & r0.f1;\n"
+            "    bar 0 mem64 size %llu {\n",
+            n, size);
     for (unsigned i = 0; i < n; i++) {
         unsigned off = i * 4;
         if (!mixed && i > 0)
             fprintf(f, "        reg r%u @ 0x%x : 32 rw = 0x%x \"data %u\";\n",
                     i, off, i & 0xffff, i);
         else if (i % 4 == 0)
-            fprintf(f, "        reg r%u @ 0x%x : 32 \"status %u\" {\n"
-                       "            field f0 [0] rw;\n"
-                       "            field f1 [1] w1c;\n"
-                       "            field m [3:2] rw : mode = mode.high;\n"
-                       "            field v [15:8] ro = 0x%x;\n        }\n",
+            fprintf(f,
+                    "        reg r%u @ 0x%x : 32 \"status %u\" {\n"
+                    "            field f0 [0] rw;\n"
+                    "            field f1 [1] w1c;\n"
+                    "            field m [3:2] rw : mode = mode.high;\n"
+                    "            field v [15:8] ro = 0x%x;\n        }\n",
                     i, off, i, i & 0xff);
         else if (i % 8 == 1)
-            fprintf(f, "        reg r%u @ 0x%x : 32 rw {\n"
-                       "            on write { events += 1; r%u = value & "
-                       "0xffff; }\n        }\n", i, off, i);
+            fprintf(f,
+                    "        reg r%u @ 0x%x : 32 rw {\n"
+                    "            on write { events += 1; r%u = value & "
+                    "0xffff; }\n        }\n",
+                    i, off, i);
         else
             fprintf(f, "        reg r%u @ 0x%x : 32 rw = 0x%x \"data %u\";\n",
                     i, off, i & 0xffff, i);
@@ -63,8 +68,7 @@ struct timing {
 };
 
 static int
-run_vdevc(const char *vdevc, const char *dir, const char *src,
-          struct timing *t)
+run_vdevc(const char *vdevc, const char *dir, const char *src, struct timing *t)
 {
     char out[512], hdr[512];
     snprintf(out, sizeof out, "%s/bench.c", dir);
@@ -133,15 +137,17 @@ main(int argc, char **argv)
             rc = bench(vdevc, dir, sizes[i], m == 1, 3, &t[m][i]);
             if (rc == 0)
                 printf("vdevc %-5s %6u registers: %8.1f ms cpu %8.1f ms wall"
-                       "  %9.0f registers/s\n", m ? "mixed" : "plain",
-                       sizes[i], t[m][i].cpu * 1e3, t[m][i].wall * 1e3,
+                       "  %9.0f registers/s\n",
+                       m ? "mixed" : "plain", sizes[i], t[m][i].cpu * 1e3,
+                       t[m][i].wall * 1e3,
                        sizes[i] / (t[m][i].cpu > 0 ? t[m][i].cpu : 1e-6));
         }
         if (rc == 0) {
             double per0 = t[m][0].cpu / sizes[0], per1 = t[m][1].cpu / sizes[1];
             printf("vdevc %-5s per-register time, %u vs %u registers: x%.2f "
-                   "(1.00 = linear)\n", m ? "mixed" : "plain", sizes[1],
-                   sizes[0], per0 > 0 ? per1 / per0 : 0);
+                   "(1.00 = linear)\n",
+                   m ? "mixed" : "plain", sizes[1], sizes[0],
+                   per0 > 0 ? per1 / per0 : 0);
         }
     }
     char path[600];

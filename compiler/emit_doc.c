@@ -71,7 +71,8 @@ picture(struct vdevc_emit *e, const struct vdevc_reg *r)
 {
     struct seg s[130];
     unsigned n = segments(r, s);
-    char *bits = talloc_strdup(e->tmp, "|"), *names = talloc_strdup(e->tmp, "|");
+    char *bits = talloc_strdup(e->tmp, "|"),
+         *names = talloc_strdup(e->tmp, "|");
     for (unsigned i = 0; i < n; i++) {
         char range[16];
         if (s[i].hi == s[i].lo)
@@ -122,7 +123,10 @@ doc_reg(struct vdevc_emit *e, const struct vdevc_reg *r)
     bool rd = any_hook(r, false), wr = any_hook(r, true);
     P("%u bits, reset %s%s%s.\n\n", r->width, DHEX(r->reset),
       rd || wr ? ", device behaviour on " : "",
-      rd && wr ? "read and write" : rd ? "read" : wr ? "write" : "");
+      rd && wr ? "read and write"
+      : rd     ? "read"
+      : wr     ? "write"
+               : "");
     picture(e, r);
     if (!((const struct vdevc_field *)r->fields.v[0])->implicit)
         doc_fields(e, r);
@@ -236,8 +240,7 @@ vdevc_emit_guest_h(void *mem_ctx, struct vdevc_unit *u)
     for (unsigned i = 0; i < d->bars.n; i++) {
         const struct vdevc_bar *b = d->bars.v[i];
         P("/* BAR %u: %s, %s bytes */\n#define %s_BAR%u_SIZE %s\n", b->idx,
-          bar_kinds[b->kind], doc_hex(b->size), e->NAME, b->idx,
-          HEX(b->size));
+          bar_kinds[b->kind], doc_hex(b->size), e->NAME, b->idx, HEX(b->size));
         for (unsigned k = 0; k < b->regs.n; k++)
             guest_reg(e, b->regs.v[k]);
         P("\n");

@@ -23,8 +23,8 @@ emit_defines(struct vdevc_emit *e)
             vdevc_out_cat(e->o, "#define ", e->NAME, "_", R, "_OFFSET ",
                           HEX(r->off), "\n", NULL);
             if (r->n > 1)
-                P("#define %s_%s_COUNT %u\n#define %s_%s_STRIDE %u\n",
-                  e->NAME, R, r->n, e->NAME, R, (unsigned)r->stride);
+                P("#define %s_%s_COUNT %u\n#define %s_%s_STRIDE %u\n", e->NAME,
+                  R, r->n, e->NAME, R, (unsigned)r->stride);
             for (unsigned f = 0; f < r->fields.n; f++) {
                 const struct vdevc_field *fl = r->fields.v[f];
                 if (fl->implicit)
@@ -60,7 +60,8 @@ static void
 emit_state(struct vdevc_emit *e)
 {
     P("/* Registers and declared state: the block the migration stream\n"
-      " * carries. */\nstruct %s_state {\n", e->name);
+      " * carries. */\nstruct %s_state {\n",
+      e->name);
     unsigned n = 0;
     for (unsigned i = 0; i < e->d->regs.n; i++, n++) {
         const struct vdevc_reg *r = e->d->regs.v[i];

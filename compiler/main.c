@@ -13,7 +13,7 @@ enum emit_kind { EMIT_C, EMIT_H, EMIT_JSON, EMIT_DOC, EMIT_GUEST_H };
 
 struct options {
     const char *input;
-    const char *old;           /* --check-migration OLD NEW */
+    const char *old; /* --check-migration OLD NEW */
     const char *output;
     const char *header;
     enum emit_kind emit;
@@ -39,7 +39,8 @@ usage(FILE *f)
           "                       every field that breaks it\n"
           "  --help               this text\n"
           "  --version            print the version\n"
-          "Exit status: 0 on success, 1 on errors.\n", f);
+          "Exit status: 0 on success, 1 on errors.\n",
+          f);
 }
 
 static int
@@ -58,11 +59,21 @@ parse_args(int argc, char **argv, struct options *o)
     int c;
     while ((c = getopt_long(argc, argv, "o:H:M", longs, NULL)) != -1) {
         switch (c) {
-        case 'o': o->output = optarg; break;
-        case 'H': o->header = optarg; break;
-        case 'M': o->deps = true; break;
-        case OPT_LINES: o->line_directives = true; break;
-        case OPT_MIG: o->old = ""; break;
+        case 'o':
+            o->output = optarg;
+            break;
+        case 'H':
+            o->header = optarg;
+            break;
+        case 'M':
+            o->deps = true;
+            break;
+        case OPT_LINES:
+            o->line_directives = true;
+            break;
+        case OPT_MIG:
+            o->old = "";
+            break;
         case OPT_EMIT:
             if (strcmp(optarg, "c") == 0)
                 o->emit = EMIT_C;
@@ -75,15 +86,22 @@ parse_args(int argc, char **argv, struct options *o)
             else if (strcmp(optarg, "guest-h") == 0)
                 o->emit = EMIT_GUEST_H;
             else {
-                fprintf(stderr, "vdevc: --emit takes c, h, json, doc or guest-h, "
+                fprintf(stderr,
+                        "vdevc: --emit takes c, h, json, doc or guest-h, "
                         "not '%s'\n",
                         optarg);
                 return 1;
             }
             break;
-        case OPT_HELP: usage(stdout); exit(0);
-        case OPT_VERSION: printf("vdevc %s\n", VDEVC_VERSION); exit(0);
-        default: usage(stderr); return 1;
+        case OPT_HELP:
+            usage(stdout);
+            exit(0);
+        case OPT_VERSION:
+            printf("vdevc %s\n", VDEVC_VERSION);
+            exit(0);
+        default:
+            usage(stderr);
+            return 1;
         }
     }
     if (o->old != NULL && optind == argc - 2) {
@@ -182,8 +200,8 @@ static int
 emit(void *ctx, struct vdevc_unit *u, const struct options *o)
 {
     if (o->deps) {
-        const char *target = o->output ? o->output
-                             : talloc_asprintf(ctx, "%s.c", u->dev->name);
+        const char *target =
+            o->output ? o->output : talloc_asprintf(ctx, "%s.c", u->dev->name);
         printf("%s%s%s: %s\n", target, o->header ? " " : "",
                o->header ? o->header : "", o->input);
         return 0;
@@ -228,7 +246,8 @@ load(void *ctx, const char *path, const struct options *o)
 static int
 check_migration(void *ctx, const struct options *o)
 {
-    struct vdevc_unit *old = load(ctx, o->old, o), *new = load(ctx, o->input, o);
+    struct vdevc_unit *old = load(ctx, o->old, o),
+                      *new = load(ctx, o->input, o);
     if (old == NULL || new == NULL)
         return 1;
     if (vdevc_check_migration(old, new, stdout) == 0)

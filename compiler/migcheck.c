@@ -9,10 +9,10 @@
 #include "vdevc.h"
 
 struct mig_entry {
-    const char *name;     /* as in the stream: "reg", "inst.reg", "state.v" */
-    uint64_t size;        /* bytes */
+    const char *name; /* as in the stream: "reg", "inst.reg", "state.v" */
+    uint64_t size;    /* bytes */
     unsigned since;
-    const char *type;     /* what the bytes mean, for "retyped" */
+    const char *type; /* what the bytes mean, for "retyped" */
     struct vdevc_loc loc;
 };
 
@@ -32,26 +32,29 @@ reg_type(void *ctx, const struct vdevc_reg *r)
 static struct mig_entry *
 entries(void *ctx, const struct vdevc_device *d, unsigned *_n)
 {
-    struct mig_entry *m = talloc_zero_array(ctx, struct mig_entry,
-                                            d->regs.n + d->vars.n + 1);
+    struct mig_entry *m =
+        talloc_zero_array(ctx, struct mig_entry, d->regs.n + d->vars.n + 1);
     unsigned n = 0;
     for (unsigned i = 0; i < d->regs.n; i++) {
         const struct vdevc_reg *r = d->regs.v[i];
         if (!r->nomigrate)
-            m[n++] = (struct mig_entry){r->qname,
-                                        (uint64_t)r->n * (r->width / 8),
-                                        r->since, reg_type(ctx, r),
-                                        r->hdr.loc};
+            m[n++] =
+                (struct mig_entry){r->qname, (uint64_t)r->n * (r->width / 8),
+                                   r->since, reg_type(ctx, r), r->hdr.loc};
     }
     for (unsigned i = 0; i < d->vars.n; i++) {
         const struct vdevc_var *v = d->vars.v[i];
         if (v->nomigrate)
             continue;
-        uint64_t size = v->buffer ? v->len : v->width <= 8 ? 1
-                        : v->width <= 16 ? 2 : v->width <= 32 ? 4 : 8;
-        const char *type = v->buffer ? "buffer"
-                           : talloc_asprintf(ctx, "var:%u:%s", v->width,
-                                             v->etype ? v->etype->name : "");
+        uint64_t size = v->buffer        ? v->len
+                        : v->width <= 8  ? 1
+                        : v->width <= 16 ? 2
+                        : v->width <= 32 ? 4
+                                         : 8;
+        const char *type =
+            v->buffer ? "buffer"
+                      : talloc_asprintf(ctx, "var:%u:%s", v->width,
+                                        v->etype ? v->etype->name : "");
         m[n++] = (struct mig_entry){talloc_asprintf(ctx, "state.%s", v->name),
                                     size, v->since, type, v->hdr.loc};
     }
@@ -69,8 +72,7 @@ find(const struct mig_entry *m, unsigned n, const char *name)
 }
 
 int
-vdevc_check_migration(struct vdevc_unit *old, struct vdevc_unit *new,
-                      FILE *out)
+vdevc_check_migration(struct vdevc_unit *old, struct vdevc_unit *new, FILE *out)
 {
     void *ctx = talloc_new(NULL);
     const struct vdevc_device *od = old->dev, *nd = new->dev;
@@ -79,8 +81,8 @@ vdevc_check_migration(struct vdevc_unit *old, struct vdevc_unit *new,
     struct vdevc_loc top = nd->loc;
     if (strcmp(od->name, nd->name) != 0)
         vdevc_error(new->diag, top, "mig-device",
-                    "device '%s' cannot load a stream of device '%s'",
-                    nd->name, od->name);
+                    "device '%s' cannot load a stream of device '%s'", nd->name,
+                    od->name);
     if (nd->version < od->version)
         vdevc_error(new->diag, top, "mig-version",
                     "version %u is older than the old revision's %u",
@@ -91,7 +93,8 @@ vdevc_check_migration(struct vdevc_unit *old, struct vdevc_unit *new,
         if (n == NULL)
             vdevc_error(old->diag, om[i].loc, "mig-removed",
                         "'%s' is in the old stream but not in the new "
-                        "device", om[i].name);
+                        "device",
+                        om[i].name);
         else if (n->size != om[i].size)
             vdevc_error(new->diag, n->loc, "mig-resized",
                         "'%s' was %llu bytes, now %llu", n->name,
@@ -110,13 +113,13 @@ vdevc_check_migration(struct vdevc_unit *old, struct vdevc_unit *new,
             vdevc_error(new->diag, nm[i].loc, "mig-since",
                         "'%s' is new but marked since %u: the old revision "
                         "(version %u) has no value for it; use since %u",
-                        nm[i].name, nm[i].since, od->version,
-                        od->version + 1);
+                        nm[i].name, nm[i].since, od->version, od->version + 1);
     }
     if (added && nd->version <= od->version)
         vdevc_error(new->diag, top, "mig-version",
                     "fields were added but the version was not raised above "
-                    "%u", od->version);
+                    "%u",
+                    od->version);
     unsigned errors = old->diag->errors + new->diag->errors;
     if (errors == 0)
         fprintf(out, "%s (version %u) can load the state of %s (version %u)\n",

@@ -75,8 +75,7 @@ vdevc_sym_define(struct vdevc_unit *u, const char *name,
     struct vdevc_sym *old = vdevc_sym_add(u->syms, name, kind, ptr, loc);
     if (old == NULL)
         return true;
-    vdevc_error(u->diag, loc, "duplicate-name", "redefinition of '%s'",
-                name);
+    vdevc_error(u->diag, loc, "duplicate-name", "redefinition of '%s'", name);
     vdevc_note(u->diag, old->loc, "'%s' was first defined here", name);
     (void)what;
     return false;

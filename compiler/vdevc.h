@@ -18,21 +18,20 @@
 
 /* One compilation: everything below hangs off it and dies with it. */
 struct vdevc_unit {
-    const char *file;          /* source path as given */
+    const char *file; /* source path as given */
     const char *src;
     size_t len;
     struct vdevc_diag *diag;
     struct vdevc_device *dev;
     struct vdevc_symtab *syms;
-    bool line_directives;      /* #line instead of comments */
-    const char *header_name;   /* #include in the .c file */
+    bool line_directives;    /* #line instead of comments */
+    const char *header_name; /* #include in the .c file */
 };
 
 /* Creates a unit over a copy of src; diagnostics go to diag_out (NULL:
  * only collected in unit->diag->text). */
 struct vdevc_unit *vdevc_unit_new(void *mem_ctx, const char *file,
-                                  const char *src, size_t len,
-                                  FILE *diag_out);
+                                  const char *src, size_t len, FILE *diag_out);
 /* Parse, check, lay out. 0 or -EINVAL (diagnostics reported). */
 int vdevc_compile(struct vdevc_unit *u);
 
@@ -53,8 +52,15 @@ int vdevc_check_migration(struct vdevc_unit *old, struct vdevc_unit *new,
 /* ------------------------------------------------------------ symtab.c */
 
 enum vdevc_sym_kind {
-    SYM_REG, SYM_FIELD, SYM_VAR, SYM_ENUM, SYM_ENUMC, SYM_EXTERN, SYM_BLOCK,
-    SYM_INSTANCE, SYM_CNAME,
+    SYM_REG,
+    SYM_FIELD,
+    SYM_VAR,
+    SYM_ENUM,
+    SYM_ENUMC,
+    SYM_EXTERN,
+    SYM_BLOCK,
+    SYM_INSTANCE,
+    SYM_CNAME,
 };
 
 struct vdevc_sym {
@@ -74,8 +80,8 @@ struct vdevc_sym *vdevc_sym_add(struct vdevc_symtab *t, const char *name,
                                 struct vdevc_loc loc);
 /* Reports duplicate-name with a note at the first definition. */
 bool vdevc_sym_define(struct vdevc_unit *u, const char *name,
-                      enum vdevc_sym_kind kind, void *ptr,
-                      struct vdevc_loc loc, const char *what);
+                      enum vdevc_sym_kind kind, void *ptr, struct vdevc_loc loc,
+                      const char *what);
 
 /* ------------------------------------------------------------ sema*.c */
 
@@ -99,8 +105,7 @@ bool vdevc_const_eval(struct vdevc_unit *u, struct vdevc_expr *e,
 /* Attributes: the flag/value helpers mark what they consume; the check
  * reports anything left as not applying to `what`. */
 struct vdevc_attr *vdevc_attr_find(struct vdevc_vec *attrs,
-                                   enum vdevc_attr_kind kind,
-                                   const char *name);
+                                   enum vdevc_attr_kind kind, const char *name);
 bool vdevc_attr_flag(struct vdevc_vec *attrs, const char *name);
 bool vdevc_attr_value(struct vdevc_unit *u, struct vdevc_vec *attrs,
                       const char *name, uint64_t *out);

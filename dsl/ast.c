@@ -109,8 +109,8 @@ vdevc_expr_unary(void *ctx, struct vdevc_loc loc, int op, struct vdevc_expr *x)
 }
 
 struct vdevc_expr *
-vdevc_expr_binary(void *ctx, struct vdevc_loc loc, int op,
-                  struct vdevc_expr *l, struct vdevc_expr *r)
+vdevc_expr_binary(void *ctx, struct vdevc_loc loc, int op, struct vdevc_expr *l,
+                  struct vdevc_expr *r)
 {
     struct vdevc_expr *e = expr_new(ctx, loc, E_BINARY);
     e->op = op;
@@ -129,8 +129,8 @@ vdevc_stmt_new(void *ctx, struct vdevc_loc loc, enum vdevc_stmt_kind kind)
 }
 
 struct vdevc_stmt *
-vdevc_stmt_assign(void *ctx, struct vdevc_loc loc, int op,
-                  struct vdevc_expr *l, struct vdevc_expr *r)
+vdevc_stmt_assign(void *ctx, struct vdevc_loc loc, int op, struct vdevc_expr *l,
+                  struct vdevc_expr *r)
 {
     struct vdevc_stmt *s = vdevc_stmt_new(ctx, loc, S_ASSIGN);
     s->op = op;
@@ -171,8 +171,7 @@ vdevc_stmt_expr(void *ctx, struct vdevc_loc loc, enum vdevc_stmt_kind kind,
 
 struct vdevc_stmt *
 vdevc_stmt_dma(void *ctx, struct vdevc_loc loc, const char *dir,
-               struct vdevc_expr *a, struct vdevc_expr *b,
-               struct vdevc_expr *c)
+               struct vdevc_expr *a, struct vdevc_expr *b, struct vdevc_expr *c)
 {
     struct vdevc_stmt *s = vdevc_stmt_new(ctx, loc, S_DMA);
     s->name = dir;
@@ -192,8 +191,7 @@ vdevc_stmt_block(void *ctx, struct vdevc_loc loc, struct vdevc_vec *body)
 
 struct vdevc_attr *
 vdevc_attr_new(void *ctx, struct vdevc_loc loc, enum vdevc_attr_kind kind,
-               const char *name, uint64_t v1, uint64_t v2,
-               struct vdevc_expr *e)
+               const char *name, uint64_t v1, uint64_t v2, struct vdevc_expr *e)
 {
     struct vdevc_attr *a = talloc_zero(ctx, struct vdevc_attr);
     a->kind = kind;
@@ -205,12 +203,12 @@ vdevc_attr_new(void *ctx, struct vdevc_loc loc, enum vdevc_attr_kind kind,
     return a;
 }
 
-#define NODE_NEW(ctx, type, k, l)                                             \
-    ({                                                                        \
-        type *n_ = talloc_zero(ctx, type);                                    \
-        n_->hdr.kind = (k);                                                   \
-        n_->hdr.loc = (l);                                                    \
-        n_;                                                                   \
+#define NODE_NEW(ctx, type, k, l)                                              \
+    ({                                                                         \
+        type *n_ = talloc_zero(ctx, type);                                     \
+        n_->hdr.kind = (k);                                                    \
+        n_->hdr.loc = (l);                                                     \
+        n_;                                                                    \
     })
 
 struct vdevc_node *
@@ -369,8 +367,8 @@ vdevc_memory_new(void *ctx, struct vdevc_loc loc, const char *name,
 
 struct vdevc_node *
 vdevc_use_new(void *ctx, struct vdevc_loc loc, const char *block,
-              struct vdevc_vec *args, struct vdevc_expr *offset,
-              const char *as, struct vdevc_loc as_loc)
+              struct vdevc_vec *args, struct vdevc_expr *offset, const char *as,
+              struct vdevc_loc as_loc)
 {
     struct vdevc_use *u = NODE_NEW(ctx, struct vdevc_use, N_USE, loc);
     u->block = block;

@@ -71,8 +71,7 @@ check_models(const char *pattern, unsigned min, bool docs)
             failed++;
         }
     }
-    cr_expect_geq(n, min, "expected at least %u models under %s", min,
-                  pattern);
+    cr_expect_geq(n, min, "expected at least %u models under %s", min, pattern);
     cr_expect_eq(failed, 0, "%u of %u golden models differ", failed, n);
     talloc_free(ctx);
 }
@@ -132,8 +131,7 @@ reported(void *ctx, const char *text, const char *file)
             const char *lb = p + n - 1;
             while (lb > p && *lb != '[')
                 lb--;
-            snprintf(code, sizeof code, "%.*s", (int)(p + n - lb - 2),
-                     lb + 1);
+            snprintf(code, sizeof code, "%.*s", (int)(p + n - lb - 2), lb + 1);
             out = talloc_asprintf_append(out, "%d:%s ", line, code);
         }
         p += n + (eol != NULL);

@@ -16,8 +16,12 @@ static int
 run(void *ctx, char **out, char **err, const char *a1, const char *a2,
     const char *a3, const char *a4)
 {
-    char *argv[] = {(char *)vt_vdevc(ctx), (char *)a1, (char *)a2,
-                    (char *)a3, (char *)a4, NULL};
+    char *argv[] = {(char *)vt_vdevc(ctx),
+                    (char *)a1,
+                    (char *)a2,
+                    (char *)a3,
+                    (char *)a4,
+                    NULL};
     int st = vt_run(ctx, argv, out, err);
     cr_assert(WIFEXITED(st), "vdevc did not exit normally");
     return WEXITSTATUS(st);
@@ -42,7 +46,8 @@ Test(vdevc_cli, errors_exit_1_with_diagnostics)
     void *ctx = talloc_new(NULL);
     char *out, *err;
     cr_assert_eq(run(ctx, &out, &err, "tests/golden/errors/syntax.vdev", NULL,
-                     NULL, NULL), 1);
+                     NULL, NULL),
+                 1);
     cr_assert(strstr(err, "syntax.vdev:6:9: error:") != NULL, "%s", err);
     cr_assert(strstr(err, "[syntax-error]") != NULL);
     cr_assert_eq(strlen(out), 0);
@@ -158,20 +163,26 @@ Test(vdevc_cli, check_migration)
     char *out, *err;
     cr_assert_eq(run(ctx, &out, &err, "--check-migration",
                      "tests/migration/v1.vdev", "tests/migration/v2.vdev",
-                     NULL), 0, "%s", err);
+                     NULL),
+                 0, "%s", err);
     cr_assert(strstr(out, "can load the state of") != NULL);
     cr_assert_eq(run(ctx, &out, &err, "--check-migration",
                      "tests/migration/v2.vdev", "tests/migration/v1.vdev",
-                     NULL), 1);
+                     NULL),
+                 1);
     cr_assert(strstr(err, "'limit' is in the old stream but not in the new "
-                          "device [mig-removed]") != NULL, "%s", err);
+                          "device [mig-removed]") != NULL,
+              "%s", err);
     cr_assert(strstr(err, "[mig-version]") != NULL);
     cr_assert_eq(run(ctx, &out, &err, "--check-migration",
                      "tests/migration/v1.vdev",
-                     "tests/migration/v2-broken.vdev", NULL), 1);
+                     "tests/migration/v2-broken.vdev", NULL),
+                 1);
     static const char *const want[] = {
-        "'ctrl' changed type", "'count' was 4 bytes, now 8 [mig-resized]",
-        "'state.ticks' is in the old stream", "'state.log' was 64 bytes",
+        "'ctrl' changed type",
+        "'count' was 4 bytes, now 8 [mig-resized]",
+        "'state.ticks' is in the old stream",
+        "'state.log' was 64 bytes",
         "'state.limit' is new but marked since 1",
         "the version was not raised above 1 [mig-version]",
     };
@@ -179,7 +190,7 @@ Test(vdevc_cli, check_migration)
         cr_expect(strstr(err, want[i]) != NULL, "missing: %s\n%s", want[i],
                   err);
     cr_assert_eq(run(ctx, &out, &err, "--check-migration",
-                     "tests/migration/v1.vdev", NULL, NULL), 1,
-                 "needs two files");
+                     "tests/migration/v1.vdev", NULL, NULL),
+                 1, "needs two files");
     talloc_free(ctx);
 }

@@ -58,7 +58,7 @@ Test(vdevc_robust, truncated_at_every_byte)
 Test(vdevc_robust, byte_flips)
 {
     static const unsigned char repl[] = {0x00, 0xff, '{', '}', ';', '[',
-                                         '0', 'x', '"', '/', '@', '\n'};
+                                         '0',  'x',  '"', '/', '@', '\n'};
     void *ctx = talloc_new(NULL);
     size_t len;
     char *src = seed(ctx, &len);
@@ -89,14 +89,18 @@ Test(vdevc_robust, random_bytes)
 Test(vdevc_robust, random_tokens)
 {
     static const char *const toks[] = {
-        "device", "d", "{", "}", "vendor", "0x1234", ";", "bar", "0",
-        "mem32", "size", "4K", "reg", "r", "@", ":", "32", "rw", "field",
-        "f", "[", "]", "7", "on", "write", "read", "value", "=", "+", "<<",
-        "if", "(", ")", "else", "interrupt", "intx", "A", "msi", "var",
-        "buffer", "b", "dma", "raise", "notify", "let", "x", ".", ",",
-        "block", "use", "as", "capability", "msix", "table", "pba", "1",
-        "enum", "e", "extern", "u32", "memory", "mmap", "stride", "w1c",
-        "const", "\"doc\"", "since", "2", "version", "external",
+        "device", "d",      "{",       "}",          "vendor",    "0x1234",
+        ";",      "bar",    "0",       "mem32",      "size",      "4K",
+        "reg",    "r",      "@",       ":",          "32",        "rw",
+        "field",  "f",      "[",       "]",          "7",         "on",
+        "write",  "read",   "value",   "=",          "+",         "<<",
+        "if",     "(",      ")",       "else",       "interrupt", "intx",
+        "A",      "msi",    "var",     "buffer",     "b",         "dma",
+        "raise",  "notify", "let",     "x",          ".",         ",",
+        "block",  "use",    "as",      "capability", "msix",      "table",
+        "pba",    "1",      "enum",    "e",          "extern",    "u32",
+        "memory", "mmap",   "stride",  "w1c",        "const",     "\"doc\"",
+        "since",  "2",      "version", "external",
     };
     unsigned state = 777;
     void *ctx = talloc_new(NULL);
@@ -118,7 +122,8 @@ Test(vdevc_robust, deep_nesting)
     void *ctx = talloc_new(NULL);
     size_t depth = 200000;
     char *s = talloc_asprintf(ctx, "device d { vendor ");
-    char *open = talloc_size(ctx, depth + 1), *close = talloc_size(ctx, depth + 1);
+    char *open = talloc_size(ctx, depth + 1),
+         *close = talloc_size(ctx, depth + 1);
     memset(open, '(', depth);
     memset(close, ')', depth);
     open[depth] = close[depth] = '\0';

@@ -196,12 +196,12 @@ intx_level(void)
 Test(vdevc_semantics, interrupt_expression_follows_fields)
 {
     cr_assert(!intx_level());
-    wr(0x60, 4, 0x4);                 /* fire: pending = 1 (enable 0) */
+    wr(0x60, 4, 0x4); /* fire: pending = 1 (enable 0) */
     cr_assert_eq(rd(0x60, 4), 0x1, "fire's hook cleared itself");
     cr_assert(!intx_level());
-    wr(0x60, 4, 0x2);                 /* enable */
+    wr(0x60, 4, 0x2); /* enable */
     cr_assert(intx_level(), "pending & enable raises INTx");
-    wr(0x60, 4, 0x3);                 /* w1c pending, keep enable */
+    wr(0x60, 4, 0x3); /* w1c pending, keep enable */
     cr_assert(!intx_level(), "acknowledging lowers it");
     cr_assert_eq(rd(0x60, 4), 0x2);
 }
