@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <talloc.h>
 
 #include "vdevc.h"
@@ -155,6 +156,18 @@ write_file(void *ctx, const char *path, const char *text)
 {
     if (path == NULL || strcmp(path, "-") == 0)
         return fputs(text, stdout) < 0 ? 1 : 0;
+    /* Not a regular file (/dev/null, a pipe): write to it, never replace
+     * it. */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        FILE *f = fopen(path, "wb");
+        bool ok = f != NULL && fputs(text, f) >= 0;
+        if (f != NULL)
+            ok &= fclose(f) == 0;
+        if (!ok)
+            fprintf(stderr, "vdevc: cannot write %s\n", path);
+        return ok ? 0 : 1;
+    }
     char *tmp = talloc_asprintf(ctx, "%s.tmp", path);
     FILE *f = fopen(tmp, "wb");
     if (f == NULL) {

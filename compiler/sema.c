@@ -54,6 +54,8 @@ vdevc_compile(struct vdevc_unit *u)
 int
 vdevc_sema(struct vdevc_unit *u)
 {
+    if (!vdevc_sema_depth(u))
+        return -EINVAL;
     vdevc_sema_decls(u);
     vdevc_sema_bars(u);
     vdevc_sema_caps(u);

@@ -268,6 +268,7 @@ check_fields(struct vdevc_unit *u, struct vdevc_reg *r)
 struct expand {
     struct vdevc_unit *u;
     struct vdevc_bar *bar;
+    unsigned depth; /* block instances inside block instances */
 };
 
 static void
@@ -390,6 +391,11 @@ instantiate(struct expand *x, struct vdevc_use *use, const char *prefix,
         return;
     }
     struct vdevc_block *blk = s->ptr;
+    if (x->depth >= 32) {
+        vdevc_error(u->diag, use->hdr.loc, "recursive-block",
+                    "blocks instantiated more than 32 levels deep");
+        return;
+    }
     if (blk->expanding) {
         vdevc_error(u->diag, use->hdr.loc, "recursive-block",
                     "block '%s' instantiates itself", blk->name);
@@ -420,7 +426,9 @@ instantiate(struct expand *x, struct vdevc_use *use, const char *prefix,
         vdevc_vec_push(use, &items, c);
     }
     blk->expanding = true;
+    x->depth++;
     expand_items(x, &items, talloc_asprintf(use, "%s.", q), base + off);
+    x->depth--;
     blk->expanding = false;
 }
 
@@ -602,7 +610,7 @@ check_bar(struct vdevc_unit *u, struct vdevc_bar *b, struct vdevc_bar **used)
                     "BAR %u has neither registers nor memory: add a body "
                     "or 'memory'",
                     b->idx);
-    struct expand x = {u, b};
+    struct expand x = {u, b, 0};
     expand_items(&x, &b->items, "", 0);
     vdevc_vec_sort(&b->regs, cmp_reg);
     vdevc_vec_sort(&b->mems, cmp_mem);

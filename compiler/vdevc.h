@@ -86,6 +86,9 @@ bool vdevc_sym_define(struct vdevc_unit *u, const char *name,
 /* ------------------------------------------------------------ sema*.c */
 
 int vdevc_sema(struct vdevc_unit *u);
+/* sema_depth.c: false (reported) when an expression is nested so deeply
+ * that the recursive passes must not see it. */
+bool vdevc_sema_depth(struct vdevc_unit *u);
 /* sema_decl.c: identity, enums, externs, state. */
 void vdevc_sema_decls(struct vdevc_unit *u);
 /* sema_regs.c: blocks, BARs, registers, fields, overlaps. */

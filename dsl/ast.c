@@ -44,12 +44,22 @@ take(void *owner, struct vdevc_vec *dst, struct vdevc_vec *src)
     talloc_free(src);
 }
 
+/* Depth is tracked as the tree is built, so the semantic pass can refuse a
+ * 100,000-deep `1+1+...` before anything recurses over it. */
+static void
+set_depth(struct vdevc_expr *e, const struct vdevc_expr *sub)
+{
+    if (sub != NULL && sub->depth + 1 > e->depth)
+        e->depth = sub->depth + 1;
+}
+
 static struct vdevc_expr *
 expr_new(void *ctx, struct vdevc_loc loc, enum vdevc_expr_kind kind)
 {
     struct vdevc_expr *e = talloc_zero(ctx, struct vdevc_expr);
     e->kind = kind;
     e->loc = loc;
+    e->depth = 1;
     return e;
 }
 
@@ -76,6 +86,7 @@ vdevc_expr_member(void *ctx, struct vdevc_loc loc, struct vdevc_expr *base,
     struct vdevc_expr *e = expr_new(ctx, loc, E_MEMBER);
     e->lhs = base;
     e->name = name;
+    set_depth(e, base);
     return e;
 }
 
@@ -86,6 +97,8 @@ vdevc_expr_index(void *ctx, struct vdevc_loc loc, struct vdevc_expr *base,
     struct vdevc_expr *e = expr_new(ctx, loc, E_INDEX);
     e->lhs = base;
     e->rhs = idx;
+    set_depth(e, base);
+    set_depth(e, idx);
     return e;
 }
 
@@ -96,6 +109,8 @@ vdevc_expr_call(void *ctx, struct vdevc_loc loc, const char *name,
     struct vdevc_expr *e = expr_new(ctx, loc, E_CALL);
     e->name = name;
     take(e, &e->args, args);
+    for (unsigned i = 0; i < e->args.n; i++)
+        set_depth(e, e->args.v[i]);
     return e;
 }
 
@@ -105,6 +120,7 @@ vdevc_expr_unary(void *ctx, struct vdevc_loc loc, int op, struct vdevc_expr *x)
     struct vdevc_expr *e = expr_new(ctx, loc, E_UNARY);
     e->op = op;
     e->lhs = x;
+    set_depth(e, x);
     return e;
 }
 
@@ -116,6 +132,8 @@ vdevc_expr_binary(void *ctx, struct vdevc_loc loc, int op, struct vdevc_expr *l,
     e->op = op;
     e->lhs = l;
     e->rhs = r;
+    set_depth(e, l);
+    set_depth(e, r);
     return e;
 }
 
@@ -413,6 +431,7 @@ vdevc_expr_clone(void *ctx, const struct vdevc_expr *e)
     c->op = e->op;
     c->num = e->num;
     c->name = e->name;
+    c->depth = e->depth;
     c->lhs = vdevc_expr_clone(ctx, e->lhs);
     c->rhs = vdevc_expr_clone(ctx, e->rhs);
     for (unsigned i = 0; i < e->args.n; i++)

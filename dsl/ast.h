@@ -94,6 +94,7 @@ struct vdevc_expr {
     unsigned width;         /* bits of the value, 0 = unsized literal */
     struct vdevc_enum *etype; /* enum type of the value, or NULL */
     int local;                /* REF_LOCAL: slot number */
+    unsigned depth;           /* 1 + deepest operand, set by constructors */
 };
 
 /* ------------------------------------------------------------ statements */

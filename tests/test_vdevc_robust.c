@@ -135,6 +135,26 @@ Test(vdevc_robust, deep_nesting)
     memset(braces + k, '{', depth / 4);
     braces[k + depth / 4] = '\0';
     compile_any(braces, strlen(braces), "nested braces");
+    /* Left-recursive operators build deep trees without deep parser
+     * stacks: refused before any pass recurses over them. */
+    char *sum = talloc_strdup(ctx, "device d { vendor 1; device 2; bar 0 "
+                                   "mem32 size 16 { reg r @ 0 : 32 rw = 1");
+    for (int i = 0; i < 100000; i++)
+        sum = talloc_strdup_append_buffer(sum, "+1");
+    sum = talloc_strdup_append_buffer(sum, "; } }");
+    int rc;
+    struct vdevc_unit *u = vt_compile(ctx, "deep.vdev", sum, strlen(sum), &rc);
+    cr_assert_neq(rc, 0);
+    cr_assert(strstr(u->diag->text, "[too-deep]") != NULL, "%s", u->diag->text);
+    /* A chain of 100 blocks, each using the next. */
+    char *chain = talloc_strdup(ctx, "device d { vendor 1; device 2; ");
+    for (int i = 0; i < 100; i++)
+        chain = talloc_asprintf_append_buffer(
+            chain, "block b%d() { use b%d() @ 0 as x; } ", i, i + 1);
+    chain = talloc_strdup_append_buffer(
+        chain, "block b100() { reg r @ 0 : 32 rw; } bar 0 mem32 size 16 { "
+               "use b0() @ 0 as top; } }");
+    compile_any(chain, strlen(chain), "block chain");
     talloc_free(ctx);
 }
 
