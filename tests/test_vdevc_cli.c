@@ -194,3 +194,25 @@ Test(vdevc_cli, check_migration)
                  1, "needs two files");
     talloc_free(ctx);
 }
+
+/* One run reports many errors, at most 20, then says it stopped. */
+Test(vdevc_cli, error_cap)
+{
+    void *ctx = talloc_new(NULL);
+    char *src = talloc_strdup(ctx, "device d {\n vendor 1;\n device 2;\n");
+    for (int i = 0; i < 30; i++)
+        src = talloc_asprintf_append(src, " colour%d 1;\n", i);
+    src = talloc_strdup_append(src, "}\n");
+    int rc;
+    struct vdevc_unit *u = vt_compile(ctx, "cap.vdev", src, strlen(src), &rc);
+    cr_assert_neq(rc, 0);
+    const char *t = u->diag->text;
+    unsigned shown = 0;
+    for (const char *p = strstr(t, ": error: "); p;
+         p = strstr(p + 1, ": error: "))
+        shown++;
+    cr_assert_eq(shown, VDEVC_MAX_ERRORS, "%u errors shown", shown);
+    cr_assert(strstr(t, "too many errors (limit 20), stopping") != NULL);
+    cr_assert(strstr(t, "30 errors generated.") != NULL, "%s", t);
+    talloc_free(ctx);
+}
