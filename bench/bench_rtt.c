@@ -596,17 +596,17 @@ out:
     return rc;
 }
 
-/* --client PATH --count N [--inflight K] [--op read|write] */
+/* --client PATH --count N [--inflight K] [--op read|write] [--version 0] */
 static int
 client_main(const char *path, unsigned long count, unsigned inflight,
-            const struct op *op)
+            const struct op *op, bool version)
 {
     int fd = connect_to(path, 60000), rc;
     double rate;
 
     if (fd < 0)
         return fd;
-    if ((rc = negotiate(fd)) < 0) {
+    if (version && (rc = negotiate(fd)) < 0) {
         close(fd);
         return rc;
     }
@@ -621,19 +621,21 @@ usage(void)
     fprintf(stderr,
             "usage: bench_rtt [--runs N] [--seconds S]   the whole benchmark\n"
             "       bench_rtt --serve PATH [--count N] | --serve-fd FD\n"
+            "       bench_rtt --serve-floor PATH [--op read|write]\n"
             "       bench_rtt --client PATH --count N [--inflight K] "
-            "[--op read|write]\n");
+            "[--op read|write]\n"
+            "                 [--version 0]   (0: no VERSION, for the floor)\n");
 }
 
 int
 main(int argc, char **argv)
 {
-    const char *serve_path = NULL, *client_path = NULL;
+    const char *serve_path = NULL, *client_path = NULL, *floor_path = NULL;
     const struct op *op = &ops[0];
     unsigned long count = 0;
     unsigned inflight = 1;
     double seconds = SLICE_SEC;
-    int serve_fd = -1, runs = RUNS, rc;
+    int serve_fd = -1, runs = RUNS, version = 1, rc;
     char self[4096];
     ssize_t n;
 
@@ -647,6 +649,8 @@ main(int argc, char **argv)
         i++;
         if (!strcmp(a, "--serve"))
             serve_path = v;
+        else if (!strcmp(a, "--serve-floor"))
+            floor_path = v;
         else if (!strcmp(a, "--serve-fd"))
             serve_fd = atoi(v);
         else if (!strcmp(a, "--client"))
@@ -655,6 +659,8 @@ main(int argc, char **argv)
             count = strtoul(v, NULL, 0);
         else if (!strcmp(a, "--inflight"))
             inflight = (unsigned)strtoul(v, NULL, 0);
+        else if (!strcmp(a, "--version"))
+            version = atoi(v);
         else if (!strcmp(a, "--runs"))
             runs = atoi(v);
         else if (!strcmp(a, "--seconds"))
@@ -672,10 +678,16 @@ main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
-    if (serve_path || serve_fd >= 0)
+    if (floor_path) {
+        int lfd = listen_at(floor_path);
+        if (lfd < 0)
+            rc = lfd;
+        else
+            floor_serve(lfd, op);
+    } else if (serve_path || serve_fd >= 0)
         rc = serve(serve_path, serve_fd, count);
     else if (client_path)
-        rc = count ? client_main(client_path, count, inflight, op) : -EINVAL;
+        rc = count ? client_main(client_path, count, inflight, op, version) : -EINVAL;
     else {
         n = readlink("/proc/self/exe", self, sizeof(self) - 1);
         if (n < 0) {
