@@ -462,8 +462,10 @@ rss_read(pid_t pid, struct rss *r)
         r->total = -EPROTO;
 }
 
+/* self: the server binary. label: NULL for the judged figure, else the
+ * name of an informational variant. */
 static int
-bench_rss(const char *dir, const char *self)
+bench_rss(const char *dir, const char *self, const char *label)
 {
     struct server s;
     struct rss r = { .total = -1 };
@@ -478,7 +480,11 @@ bench_rss(const char *dir, const char *self)
         if (r.total < 0)
             rc = (int)r.total;
     }
-    if (rc == 0) {
+    if (rc == 0 && label) {
+        printf("rss_after_negotiation_%s_kib=%ld (VmRSS; anon_kib=%ld "
+               "file_kib=%ld; for comparison, not judged)\n", label, r.total,
+               r.anon, r.file);
+    } else if (rc == 0) {
         printf("rss_after_negotiation_kib=%ld (VmRSS of the server; "
                "target <= %d) %s\n", r.total, RSS_TARGET_KIB,
                r.total <= RSS_TARGET_KIB ? "ok" : "MISSED");
@@ -492,6 +498,22 @@ bench_rss(const char *dir, const char *self)
     if (stop_server(&s) < 0 && rc == 0)
         rc = -ECHILD;
     return rc;
+}
+
+/* The same server linked statically (bench/build.mk), when it was built. */
+static int
+bench_rss_static(const char *dir, const char *self)
+{
+    const char *slash = strrchr(self, '/');
+    char path[4096];
+
+    if (!slash)
+        return 0;
+    snprintf(path, sizeof(path), "%.*s/static/bench_rtt",
+             (int)(slash - self), self);
+    if (access(path, X_OK) < 0)
+        return 0;
+    return bench_rss(dir, path, "static");
 }
 
 static int
@@ -590,7 +612,9 @@ bench_all(const char *self, int runs, double seconds)
     if (stop_server(&vs) < 0 && rc == 0)
         rc = -ECHILD;
     if (rc == 0)
-        rc = bench_rss(dir, self);
+        rc = bench_rss(dir, self, NULL);
+    if (rc == 0)
+        rc = bench_rss_static(dir, self);
 out:
     rmdir(dir);
     return rc;
