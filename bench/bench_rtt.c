@@ -23,8 +23,8 @@
 #define ACC ((size_t)sizeof(struct vfio_user_region_access))
 #define DATA 4u
 #define MAX_INFLIGHT 16u
-#define RUNS 10        /* default; --runs */
-#define SLICE_SEC 0.15 /* default; --seconds */
+#define RUNS 25        /* default; --runs */
+#define SLICE_SEC 0.12 /* default; --seconds */
 #define RATIO_1 0.95
 #define RATIO_16 0.97
 #define RSS_TARGET_KIB 1536
