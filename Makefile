@@ -63,7 +63,8 @@ all: $(ALL_TARGETS)
 # The test runner is Criterion; its Synthesis line is the closing line.
 check: all $(CHECK_DEPS)
 	@echo "== vdev tests ($(B)) =="
-	VDEV_BUILD=$(B) $(B)/tests/vdev-tests --jobs=2 $(CRITERION_ARGS)
+	VDEV_BUILD=$(B) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	    $(B)/tests/vdev-tests --jobs=2 $(CRITERION_ARGS)
 
 bench: all $(BENCH_TARGETS)
 	@VDEV_BUILD=$(B) ./bench/run.sh

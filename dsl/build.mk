@@ -8,10 +8,10 @@ DSL_GEN_CFLAGS = $(BASE_CFLAGS) -Wall -Wno-unused-function -Wno-sign-compare \
                  $(PKG_CFLAGS) -Iruntime $(DSL_CFLAGS) $(CFLAGS)
 
 ifneq ($(wildcard dsl/parser.y),)
-$(B)/dsl/parser.c $(B)/dsl/parser.h: dsl/parser.y | $(DEPS_STAMP)
+$(B)/dsl/parser.c $(B)/dsl/parser.h &: dsl/parser.y | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	bison -Wall -Werror -o $(B)/dsl/parser.c --defines=$(B)/dsl/parser.h $<
-$(B)/dsl/lexer.c $(B)/dsl/lexer.h: dsl/lexer.l $(B)/dsl/parser.h | $(DEPS_STAMP)
+$(B)/dsl/lexer.c $(B)/dsl/lexer.h &: dsl/lexer.l $(B)/dsl/parser.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	flex -o $(B)/dsl/lexer.c --header-file=$(B)/dsl/lexer.h $<
 $(B)/dsl/parser.o: $(B)/dsl/parser.c $(B)/dsl/lexer.h

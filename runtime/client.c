@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <talloc.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client_priv.h"
@@ -75,6 +76,12 @@ vdev_client_fd(const struct vdev_client *cl)
     return cl->fd;
 }
 
+int
+vdev_client_twin_fd(const struct vdev_client *cl)
+{
+    return cl->twin_fd;
+}
+
 /* Handles a message that is not the reply we wait for: commands are served,
  * stray replies dropped. */
 static int
@@ -116,37 +123,64 @@ serve_twin(struct vdev_client *cl)
     }
 }
 
+void
+vdev_client_set_timeout(struct vdev_client *cl, unsigned timeout_ms)
+{
+    cl->timeout_ms = timeout_ms;
+}
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int
 wait_reply(struct vdev_client *cl, uint16_t id, struct vdev_client_msg *m)
 {
+    int64_t deadline = cl->timeout_ms ? now_ms() + cl->timeout_ms : 0;
+
     for (;;) {
-        struct pollfd p[2] = {
-            {.fd = cl->fd, .events = POLLIN},
-            {.fd = cl->twin_fd, .events = POLLIN},
-        };
-        int n = poll(p, cl->twin_fd >= 0 ? 2 : 1, -1);
-        if (n < 0) {
-            if (errno == EINTR)
+        /* with nothing else to watch and no deadline, recvmsg blocks */
+        if (deadline || cl->twin_fd >= 0) {
+            struct pollfd p[2] = {
+                {.fd = cl->fd, .events = POLLIN},
+                {.fd = cl->twin_fd, .events = POLLIN},
+            };
+            int wait = -1;
+            if (deadline) {
+                int64_t left = deadline - now_ms();
+                if (left <= 0)
+                    return -ETIMEDOUT;
+                wait = left > INT32_MAX ? INT32_MAX : (int)left;
+            }
+            int n = poll(p, cl->twin_fd >= 0 ? 2 : 1, wait);
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                return -errno;
+            }
+            if (n == 0)
+                return -ETIMEDOUT;
+            if (cl->twin_fd >= 0 && p[1].revents)
+                serve_twin(cl);
+            if (!p[0].revents)
                 continue;
-            return -errno;
         }
-        if (cl->twin_fd >= 0 && p[1].revents)
-            serve_twin(cl);
-        if (!p[0].revents)
-            continue;
         int rc = vdev_client_recv_msg(cl, cl->fd, m);
-        bool ours = (m->hdr.flags & VFIO_USER_F_TYPE_MASK) ==
-                        VFIO_USER_F_TYPE_REPLY && m->hdr.msg_id == id;
-        if (rc == -EMSGSIZE && !ours) {
-            /* drained already; a request that large gets refused */
-            rc = oversized(cl->fd, m);
-            if (rc < 0)
-                return rc;
-            continue;
-        }
-        if (rc < 0 || ours)
+        if (rc < 0 && rc != -EMSGSIZE)
             return rc;
-        rc = handle_other(cl, cl->fd, m);
+        bool ours =
+            (m->hdr.flags & VFIO_USER_F_TYPE_MASK) == VFIO_USER_F_TYPE_REPLY &&
+            m->hdr.msg_id == id;
+        if (ours)
+            return rc;
+        /* a request too large was drained already; refuse it */
+        rc = rc == -EMSGSIZE ? oversized(cl->fd, m)
+                             : handle_other(cl, cl->fd, m);
         if (rc < 0)
             return rc;
     }
@@ -172,8 +206,8 @@ vdev_client_call(struct vdev_client *cl, uint16_t cmd, const void *req,
         .msg_size = (uint32_t)(sizeof(hdr) + req_len),
         .flags = VFIO_USER_F_TYPE_COMMAND,
     };
-    rc = vdev_client_sendv(cl->fd, &hdr, sizeof(hdr), req, req_len, fds,
-                           nr_fds);
+    rc =
+        vdev_client_sendv(cl->fd, &hdr, sizeof(hdr), req, req_len, fds, nr_fds);
     if (rc == 0)
         rc = wait_reply(cl, hdr.msg_id, &m);
     if (rc < 0) {
@@ -184,7 +218,9 @@ vdev_client_call(struct vdev_client *cl, uint16_t cmd, const void *req,
     if (m.hdr.cmd != cmd) {
         rc = -EPROTO;
     } else if (m.hdr.flags & VFIO_USER_F_ERROR) {
-        rc = m.hdr.error_no ? -(int)m.hdr.error_no : -EIO;
+        /* an errno a peer made up is still an error, just not its own */
+        rc = m.hdr.error_no && m.hdr.error_no < 4096 ? -(int)m.hdr.error_no
+                                                     : -EIO;
     } else {
         if (reply_len)
             *reply_len = m.body_len;
@@ -212,8 +248,8 @@ vdev_client_send_raw(struct vdev_client *cl, const void *buf, size_t len,
 }
 
 ssize_t
-vdev_client_recv_raw(struct vdev_client *cl, void *buf, size_t cap,
-                     int *rfds, unsigned *nr_rfds)
+vdev_client_recv_raw(struct vdev_client *cl, void *buf, size_t cap, int *rfds,
+                     unsigned *nr_rfds)
 {
     struct vdev_client_msg m;
     unsigned keep = 0;

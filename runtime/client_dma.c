@@ -20,12 +20,12 @@ vdev_client_add_dma_memory(struct vdev_client *cl, uint64_t iova, void *host,
         if (iova < m->iova + m->size && m->iova < iova + size)
             return -EEXIST;
     }
-    nm = talloc_realloc(cl, cl->mem, struct vdev_client_dma_mem,
-                        cl->nr_mem + 1);
+    nm =
+        talloc_realloc(cl, cl->mem, struct vdev_client_dma_mem, cl->nr_mem + 1);
     if (!nm)
         return -ENOMEM;
-    nm[cl->nr_mem] = (struct vdev_client_dma_mem){
-        .iova = iova, .size = size, .host = host};
+    nm[cl->nr_mem] =
+        (struct vdev_client_dma_mem){.iova = iova, .size = size, .host = host};
     cl->mem = nm;
     cl->nr_mem++;
     return 0;
@@ -56,8 +56,8 @@ send_reply(int fd, const struct vfio_user_header *req, uint32_t error_no,
         .flags = VFIO_USER_F_TYPE_REPLY | (error_no ? VFIO_USER_F_ERROR : 0),
         .error_no = error_no,
     };
-    return vdev_client_sendv(fd, &h, sizeof(h), body,
-                             error_no ? 0 : body_len, NULL, 0);
+    return vdev_client_sendv(fd, &h, sizeof(h), body, error_no ? 0 : body_len,
+                             NULL, 0);
 }
 
 int

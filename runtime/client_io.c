@@ -58,8 +58,8 @@ vdev_client_sendv(int fd, const void *hdr, size_t hdr_len, const void *body,
         mh.msg_control = NULL;
         mh.msg_controllen = 0;
         while (n > 0 && mh.msg_iovlen > 0) {
-            size_t take = (size_t)n < mh.msg_iov->iov_len
-                              ? (size_t)n : mh.msg_iov->iov_len;
+            size_t take = (size_t)n < mh.msg_iov->iov_len ? (size_t)n
+                                                          : mh.msg_iov->iov_len;
             mh.msg_iov->iov_base = (char *)mh.msg_iov->iov_base + take;
             mh.msg_iov->iov_len -= take;
             n -= (ssize_t)take;
@@ -108,12 +108,14 @@ read_full(int fd, void *buf, size_t len, struct vdev_client_msg *m)
             iov.iov_len = len - done;
         } else {
             iov.iov_base = scratch;
-            iov.iov_len = len - done < sizeof(scratch) ? len - done
-                                                       : sizeof(scratch);
+            iov.iov_len =
+                len - done < sizeof(scratch) ? len - done : sizeof(scratch);
         }
         struct msghdr mh = {
-            .msg_iov = &iov, .msg_iovlen = 1,
-            .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+            .msg_iov = &iov,
+            .msg_iovlen = 1,
+            .msg_control = ctl.buf,
+            .msg_controllen = sizeof(ctl.buf),
         };
         ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
         if (n < 0) {

@@ -20,9 +20,8 @@ vdev_client_device_info(struct vdev_client *cl, struct vfio_device_info *out)
     int rc;
 
     memset(out, 0, sizeof(*out));
-    rc = vdev_client_call(cl, VFIO_USER_DEVICE_GET_INFO, &req,
-                          DEVICE_INFO_WIRE, NULL, 0, out, DEVICE_INFO_WIRE,
-                          &len, NULL, NULL);
+    rc = vdev_client_call(cl, VFIO_USER_DEVICE_GET_INFO, &req, DEVICE_INFO_WIRE,
+                          NULL, 0, out, DEVICE_INFO_WIRE, &len, NULL, NULL);
     if (rc < 0)
         return rc;
     return len < DEVICE_INFO_WIRE ? -EPROTO : 0;
@@ -34,9 +33,9 @@ vdev_client_irq_info(struct vdev_client *cl, uint32_t index,
 {
     struct vfio_irq_info req = {.argsz = sizeof(req), .index = index};
     size_t len;
-    int rc = vdev_client_call(cl, VFIO_USER_DEVICE_GET_IRQ_INFO, &req,
-                              sizeof(req), NULL, 0, out, sizeof(*out), &len,
-                              NULL, NULL);
+    int rc =
+        vdev_client_call(cl, VFIO_USER_DEVICE_GET_IRQ_INFO, &req, sizeof(req),
+                         NULL, 0, out, sizeof(*out), &len, NULL, NULL);
     if (rc < 0)
         return rc;
     return len < sizeof(*out) || out->index != index ? -EPROTO : 0;
@@ -50,8 +49,7 @@ region_info_once(struct vdev_client *cl, uint32_t index, uint32_t argsz,
     struct vfio_region_info req = {.argsz = argsz, .index = index};
 
     return vdev_client_call(cl, VFIO_USER_DEVICE_GET_REGION_INFO, &req,
-                            sizeof(req), NULL, 0, buf, argsz, len, fds,
-                            nr_fds);
+                            sizeof(req), NULL, 0, buf, argsz, len, fds, nr_fds);
 }
 
 int
@@ -88,8 +86,8 @@ vdev_client_region_info(struct vdev_client *cl, uint32_t index,
             goto out;
         /* The server says how much it needs; the chain is only usable
          * when it fit, so ask once more with that much room. */
-        if (out->argsz <= argsz || out->argsz > fixed + 65536 ||
-            !caps || !caps_cap || attempt == 1)
+        if (out->argsz <= argsz || out->argsz > fixed + 65536 || !caps ||
+            !caps_cap || attempt == 1)
             break;
         argsz = out->argsz;
         vdev_client_close_fds(fds, nr_fds);
@@ -173,8 +171,8 @@ vdev_client_region_write(struct vdev_client *cl, uint32_t region,
         size_t len;
         memcpy(req, &h, hl);
         memcpy(req + hl, (const uint8_t *)buf + done, n);
-        rc = vdev_client_call(cl, VFIO_USER_REGION_WRITE, req, hl + n, NULL,
-                              0, &got, sizeof(got), &len, NULL, NULL);
+        rc = vdev_client_call(cl, VFIO_USER_REGION_WRITE, req, hl + n, NULL, 0,
+                              &got, sizeof(got), &len, NULL, NULL);
         if (rc < 0)
             break;
         if (len < hl || got.count != n) {
@@ -217,8 +215,8 @@ vdev_client_dma_map(struct vdev_client *cl, uint64_t iova, uint64_t size,
 {
     struct vfio_user_dma_map req = {
         .argsz = sizeof(req),
-        .flags = prot & (VFIO_USER_F_DMA_REGION_READ |
-                         VFIO_USER_F_DMA_REGION_WRITE),
+        .flags =
+            prot & (VFIO_USER_F_DMA_REGION_READ | VFIO_USER_F_DMA_REGION_WRITE),
         .offset = fd >= 0 ? offset : 0,
         .addr = iova,
         .size = size,
@@ -238,8 +236,8 @@ vdev_client_dma_unmap(struct vdev_client *cl, uint64_t iova, uint64_t size,
     size_t len;
 
     /* the reply echoes the request; nothing in it is new to us */
-    return vdev_client_call(cl, VFIO_USER_DMA_UNMAP, &req, sizeof(req), NULL,
-                            0, &got, sizeof(got), &len, NULL, NULL);
+    return vdev_client_call(cl, VFIO_USER_DMA_UNMAP, &req, sizeof(req), NULL, 0,
+                            &got, sizeof(got), &len, NULL, NULL);
 }
 
 /* One SET_IRQS message; fds or bools cover [start, start+count). */
@@ -255,15 +253,17 @@ set_irqs_once(struct vdev_client *cl, uint32_t index, uint32_t flags,
 
     if (!req)
         return -ENOMEM;
-    struct vfio_irq_set s = {
-        .argsz = (uint32_t)len, .flags = flags, .index = index,
-        .start = start, .count = count};
+    struct vfio_irq_set s = {.argsz = (uint32_t)len,
+                             .flags = flags,
+                             .index = index,
+                             .start = start,
+                             .count = count};
     memcpy(req, &s, sizeof(s));
     if (data)
         memcpy(req + sizeof(s), bools, data);
     unsigned nr_fds = (flags & VFIO_IRQ_SET_DATA_EVENTFD) && fds ? count : 0;
-    rc = vdev_client_call(cl, VFIO_USER_DEVICE_SET_IRQS, req, len, fds,
-                          nr_fds, NULL, 0, NULL, NULL, NULL);
+    rc = vdev_client_call(cl, VFIO_USER_DEVICE_SET_IRQS, req, len, fds, nr_fds,
+                          NULL, 0, NULL, NULL, NULL);
     talloc_free(req);
     return rc;
 }
@@ -282,8 +282,8 @@ vdev_client_set_irqs(struct vdev_client *cl, uint32_t index, uint32_t flags,
     uint32_t per = cl->caps.max_msg_fds ? cl->caps.max_msg_fds : 1;
     for (uint32_t done = 0; done < count;) {
         uint32_t n = count - done < per ? count - done : per;
-        int rc = set_irqs_once(cl, index, flags, start + done, n, fds + done,
-                               NULL);
+        int rc =
+            set_irqs_once(cl, index, flags, start + done, n, fds + done, NULL);
         if (rc < 0)
             return rc;
         done += n;
@@ -294,6 +294,6 @@ vdev_client_set_irqs(struct vdev_client *cl, uint32_t index, uint32_t flags,
 int
 vdev_client_reset(struct vdev_client *cl)
 {
-    return vdev_client_call(cl, VFIO_USER_DEVICE_RESET, NULL, 0, NULL, 0,
-                            NULL, 0, NULL, NULL, NULL);
+    return vdev_client_call(cl, VFIO_USER_DEVICE_RESET, NULL, 0, NULL, 0, NULL,
+                            0, NULL, NULL, NULL);
 }

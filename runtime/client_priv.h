@@ -24,14 +24,15 @@ struct vdev_client_dma_mem {
 
 struct vdev_client {
     int fd;
-    int twin_fd;                  /* server->client channel, or -1 */
+    int twin_fd; /* server->client channel, or -1 */
     uint16_t next_id;
+    unsigned timeout_ms; /* 0: wait for replies forever */
     bool negotiated;
-    struct vdev_client_caps want; /* what we proposed */
-    struct vdev_client_caps caps; /* what the server answered */
+    struct vdev_client_caps want;    /* what we proposed */
+    struct vdev_client_caps caps;    /* what the server answered */
     struct vdev_client_dma_mem *mem; /* talloc array */
     unsigned nr_mem;
-    uint8_t *rbuf;                /* one received message */
+    uint8_t *rbuf; /* one received message */
     size_t rcap;
 };
 
@@ -45,9 +46,8 @@ struct vdev_client_msg {
 };
 
 /* client_io.c: whole-message send and receive on a stream socket. */
-int vdev_client_sendv(int fd, const void *hdr, size_t hdr_len,
-                      const void *body, size_t body_len, const int *fds,
-                      unsigned nr_fds);
+int vdev_client_sendv(int fd, const void *hdr, size_t hdr_len, const void *body,
+                      size_t body_len, const int *fds, unsigned nr_fds);
 /* Reads one message into cl->rbuf. Messages larger than the client accepts
  * are drained and reported as -EMSGSIZE so the stream stays in step. fds
  * beyond VDEV_CLIENT_MAX_FDS are closed. */

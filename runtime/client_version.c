@@ -35,8 +35,7 @@ vdev_client_caps_to_json(void *mem_ctx, const struct vdev_client_caps *caps)
                            json_object_new_int64(caps->max_data_xfer_size));
     json_object_object_add(c, "max_dma_maps",
                            json_object_new_int64(caps->max_dma_maps));
-    json_object_object_add(c, "pgsizes",
-                           json_object_new_uint64(caps->pgsizes));
+    json_object_object_add(c, "pgsizes", json_object_new_uint64(caps->pgsizes));
     json_object_object_add(twin, "supported",
                            json_object_new_boolean(caps->twin_socket));
     json_object_object_add(c, "twin_socket", twin);
@@ -45,8 +44,8 @@ vdev_client_caps_to_json(void *mem_ctx, const struct vdev_client_caps *caps)
                            json_object_new_boolean(caps->write_multiple));
     json_object_object_add(root, "capabilities", c);
     c = NULL;
-    out = talloc_strdup(mem_ctx, json_object_to_json_string_ext(
-                                     root, JSON_C_TO_STRING_PLAIN));
+    out = talloc_strdup(
+        mem_ctx, json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
 done:
     json_object_put(twin);
     json_object_put(c);
@@ -220,8 +219,8 @@ vdev_client_negotiate(struct vdev_client *cl,
     req->minor = VFIO_USER_MINOR;
     memcpy(req->data, json, jlen);
     cl->want = prop;
-    rc = vdev_client_call(cl, VFIO_USER_VERSION, req, req_len, NULL, 0,
-                          reply, sizeof(reply), &reply_len, rfds, &nr_rfds);
+    rc = vdev_client_call(cl, VFIO_USER_VERSION, req, req_len, NULL, 0, reply,
+                          sizeof(reply), &reply_len, rfds, &nr_rfds);
     talloc_free(json);
     if (rc < 0)
         return rc;

@@ -53,7 +53,7 @@ dev_destructor(struct vdev_dev *dev)
 static int
 dev_open_fds(struct vdev_dev *dev)
 {
-    struct epoll_event ev = { .events = EPOLLIN };
+    struct epoll_event ev = {.events = EPOLLIN};
 
     dev->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     if (dev->epoll_fd < 0)
@@ -61,7 +61,7 @@ dev_open_fds(struct vdev_dev *dev)
     dev->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (dev->stop_fd < 0)
         return -errno;
-    ev.data.u32 = 2; /* see server.c: EV_STOP */
+    ev.data.u32 = VDEV_EV_STOP;
     if (epoll_ctl(dev->epoll_fd, EPOLL_CTL_ADD, dev->stop_fd, &ev) < 0)
         return -errno;
     return 0;
@@ -157,8 +157,7 @@ bar_check(const struct vdev_dev *dev, unsigned index,
     if (dev->regions[index].present)
         return -EEXIST;
     /* The slot may be the upper half of a 64-bit BAR below it. */
-    if (index > 0 && index < VDEV_NR_BARS &&
-        dev->regions[index - 1].present &&
+    if (index > 0 && index < VDEV_NR_BARS && dev->regions[index - 1].present &&
         dev->regions[index - 1].kind == VDEV_BAR_MEM64)
         return -EBUSY;
     if (rom)
@@ -214,12 +213,11 @@ bar_back(struct vdev_dev *dev, struct vdev_region *r, unsigned index)
         goto fail;
     }
     return 0;
-fail:
-    {
-        int err = -errno;
-        region_release(r);
-        return err;
-    }
+fail : {
+    int err = -errno;
+    region_release(r);
+    return err;
+}
 }
 
 int
@@ -245,8 +243,8 @@ vdev_bar_add(struct vdev_dev *dev, unsigned index,
 
     if (desc->backed && (rc = bar_back(dev, r, index)) < 0)
         return rc;
-    mappable = desc->backed && r->kind != VDEV_BAR_IO &&
-               r->size >= PAGE_SIZE_4K;
+    mappable =
+        desc->backed && r->kind != VDEV_BAR_IO && r->size >= PAGE_SIZE_4K;
     if (mappable && desc->nr_mmap_areas) {
         r->areas = talloc_memdup(dev, desc->mmap_areas,
                                  desc->nr_mmap_areas * sizeof(*r->areas));
@@ -310,10 +308,9 @@ vdev_set_log(struct vdev_dev *dev, vdev_log_fn *fn, void *opaque,
 }
 
 void
-vdev_log(struct vdev_dev *dev, enum vdev_log_level level, const char *fmt,
-         ...)
+vdev_log(struct vdev_dev *dev, enum vdev_log_level level, const char *fmt, ...)
 {
-    static const char *const names[] = { "error", "warn", "info", "debug" };
+    static const char *const names[] = {"error", "warn", "info", "debug"};
     char msg[512];
     va_list ap;
 

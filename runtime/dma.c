@@ -35,17 +35,20 @@ host_page_size(void)
 static unsigned
 upper_bound(const struct vdev_dma *dma, uint64_t iova)
 {
-    unsigned lo = 0, hi = dma->nr_maps;
+    const uint64_t *base = dma->iovas;
+    unsigned n = dma->nr_maps;
 
-    while (lo < hi) {
-        unsigned mid = lo + (hi - lo) / 2;
+    if (n == 0)
+        return 0;
+    /* Branch-free halving: the compiler turns the step into a cmov, so a
+     * lookup costs log2(n) loads and no mispredictions. */
+    while (n > 1) {
+        unsigned half = n / 2;
 
-        if (dma->maps[mid]->iova <= iova)
-            lo = mid + 1;
-        else
-            hi = mid;
+        base = base[half] <= iova ? base + half : base;
+        n -= half;
     }
-    return lo;
+    return (unsigned)(base - dma->iovas) + (*base <= iova);
 }
 
 static bool
@@ -131,6 +134,7 @@ table_reserve(struct vdev_conn *c)
 {
     struct vdev_dma *dma = &c->dma;
     struct vdev_dma_map **n;
+    uint64_t *k;
     unsigned cap;
 
     if (dma->nr_maps < dma->cap_maps)
@@ -142,6 +146,10 @@ table_reserve(struct vdev_conn *c)
     if (!n)
         return -ENOMEM;
     dma->maps = n;
+    k = talloc_realloc(c, dma->iovas, uint64_t, cap);
+    if (!k)
+        return -ENOMEM;
+    dma->iovas = k;
     dma->cap_maps = cap;
     return 0;
 }
@@ -211,7 +219,10 @@ vdev_dma_add(struct vdev_conn *c, uint64_t iova, uint64_t size, int fd,
     }
     memmove(&dma->maps[pos + 1], &dma->maps[pos],
             (dma->nr_maps - pos) * sizeof(dma->maps[0]));
+    memmove(&dma->iovas[pos + 1], &dma->iovas[pos],
+            (dma->nr_maps - pos) * sizeof(dma->iovas[0]));
     dma->maps[pos] = m;
+    dma->iovas[pos] = iova;
     dma->nr_maps++;
     return 0;
 
@@ -235,6 +246,8 @@ vdev_dma_remove(struct vdev_conn *c, uint64_t iova, uint64_t size)
         return -ENOENT;
     memmove(&dma->maps[i], &dma->maps[i + 1],
             (dma->nr_maps - (unsigned)i - 1) * sizeof(dma->maps[0]));
+    memmove(&dma->iovas[i], &dma->iovas[i + 1],
+            (dma->nr_maps - (unsigned)i - 1) * sizeof(dma->iovas[0]));
     dma->nr_maps--;
     talloc_free(m);
     return 0;
@@ -489,7 +502,14 @@ dma_copy(struct vdev_dev *dev, uint64_t iova, void *buf, size_t len,
 {
     struct copy_ctx x = { .buf = buf, .is_write = is_write };
     uint32_t prot = is_write ? VDEV_DMA_WRITE : VDEV_DMA_READ;
+    struct vdev_dma_map *m;
     int ret;
+
+    /* Fast path: one mapped piece, one lookup. */
+    m = dev->conn && len ? vdev_dma_lookup(&dev->conn->dma, iova) : NULL;
+    if (m && m->vaddr && (m->prot & prot) &&
+        len - 1 <= m->size - 1 - (iova - m->iova))
+        return copy_piece(dev->conn, m, iova, len, &x);
 
     /* Check the whole range first so a bad tail does not leave a
      * half-done copy behind. */
@@ -503,6 +523,9 @@ dma_copy(struct vdev_dev *dev, uint64_t iova, void *buf, size_t len,
 int
 vdev_dma_read(struct vdev_dev *dev, uint64_t iova, void *buf, size_t len)
 {
+    /* A stopped device (migration) must not touch guest memory. */
+    if (!vdev_migration_device_runs(dev))
+        return -EBUSY;
     return dma_copy(dev, iova, buf, len, false);
 }
 
@@ -510,6 +533,8 @@ int
 vdev_dma_write(struct vdev_dev *dev, uint64_t iova, const void *buf,
                size_t len)
 {
+    if (!vdev_migration_device_runs(dev))
+        return -EBUSY;
     return dma_copy(dev, iova, (void *)buf, len, true);
 }
 

@@ -111,6 +111,7 @@ struct vdev_dma_map {
 
 struct vdev_dma {
     struct vdev_dma_map **maps; /* sorted by iova, non-overlapping */
+    uint64_t *iovas;            /* maps[i]->iova: searched in cache */
     unsigned nr_maps;
     unsigned cap_maps;
     uint32_t next_id;
@@ -119,6 +120,16 @@ struct vdev_dma {
 };
 
 /* ------------------------------------------------------------ connection */
+
+/* epoll data.u32 tags of dev->epoll_fd (management sockets: VDEV_EV_MGMT) */
+#define VDEV_EV_LISTEN 0u
+#define VDEV_EV_CONN 1u
+#define VDEV_EV_STOP 2u
+
+/* Initial receive and send buffers of a connection; they grow for large
+ * messages and shrink back once those are served. */
+#define VDEV_RBUF_INIT (64u * 1024)
+#define VDEV_SBUF_INIT (64u * 1024)
 
 /* Everything that lives as long as one client: freed in one talloc_free()
  * on disconnect; destructors close fds and unmap memory. */
@@ -141,6 +152,7 @@ struct vdev_conn {
     bool rfds_lost;          /* some of those fds were cut off (CTRUNC) */
     size_t rwant;            /* most bytes the next recv may take */
     size_t rskip;            /* rest of a rejected oversized message */
+    bool rx_hot;             /* pipelining: read again before epoll_wait */
 
     /* send side: replies batched until the input is drained */
     uint8_t *sbuf;
@@ -317,6 +329,10 @@ int vdev_twin_setup(struct vdev_conn *c, int *client_end);
 /* migration.c (NULL-safe: devices without migration) */
 struct vdev_migration;
 void vdev_migration_reset(struct vdev_dev *dev);
+/* false while the migration state machine holds the device stopped (STOP,
+ * STOP_COPY, RESUMING, ERROR): device register callbacks must not run, IRQs
+ * stay pending until it runs again, DMA helpers refuse with -EBUSY. */
+bool vdev_migration_device_runs(const struct vdev_dev *dev);
 
 /* mgmt.c: the management channel. Its sockets sit in dev->epoll_fd with
  * epoll data.u32 >= VDEV_EV_MGMT; the loop in server.c hands every such

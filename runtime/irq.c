@@ -215,7 +215,8 @@ vdev_irq_intx_update(struct vdev_dev *dev)
         *status |= PCI_STATUS_INTERRUPT;
     else
         *status &= (uint8_t)~PCI_STATUS_INTERRUPT;
-    if (x->count == 0 || !dev->irqs.intx_level)
+    if (x->count == 0 || !dev->irqs.intx_level ||
+        !vdev_migration_device_runs(dev))
         return;
     /* A function using MSI or MSI-X must not use its INTx pin. */
     if ((cmd & PCI_COMMAND_INTX_DISABLE) || msi_enabled(dev) ||
@@ -290,7 +291,8 @@ msi_try(struct vdev_dev *dev, unsigned v)
     struct vdev_irq_index *x = &dev->irqs.index[VFIO_PCI_MSI_IRQ_INDEX];
     uint32_t bit = 1u << v;
 
-    if (!(dev->irqs.msi_pending & bit) || v >= x->count || x->masked[v])
+    if (!(dev->irqs.msi_pending & bit) || v >= x->count || x->masked[v] ||
+        !vdev_migration_device_runs(dev))
         return;
     if (msi_has_maskbits(dev) &&
         (vdev_le32(dev->cfg.data + vdev_msi_mask_off(dev)) & bit))
@@ -358,7 +360,8 @@ msix_try(struct vdev_dev *dev, unsigned v)
     struct vdev_irq_index *x = &dev->irqs.index[VFIO_PCI_MSIX_IRQ_INDEX];
     uint16_t flags = msix_flags(dev);
 
-    if (!pba_test(m, v) || v >= x->count || x->masked[v])
+    if (!pba_test(m, v) || v >= x->count || x->masked[v] ||
+        !vdev_migration_device_runs(dev))
         return;
     if (!(flags & PCI_MSIX_FLAGS_ENABLE) || (flags & PCI_MSIX_FLAGS_MASKALL) ||
         msix_vector_masked(m, v))

@@ -297,12 +297,22 @@ int
 vdev_config_write(struct vdev_dev *dev, unsigned offset, const void *buf,
                   unsigned len)
 {
+    const uint8_t *src = buf;
+    struct vdev_config *c;
+
     if (!dev || !buf || offset >= VDEV_CONFIG_SIZE ||
         len > VDEV_CONFIG_SIZE - offset)
         return -EINVAL;
-    /* Device code defines values: they also become the power-on state. */
-    memcpy(dev->cfg.data + offset, buf, len);
-    memcpy(dev->cfg.poweron + offset, buf, len);
+    c = &dev->cfg;
+    /* Device code defines values, which become the power-on state too;
+     * but status bits it raises (W1C) are events a reset clears. */
+    memcpy(c->data + offset, buf, len);
+    for (unsigned i = 0; i < len; i++) {
+        unsigned o = offset + i;
+
+        c->poweron[o] = (uint8_t)((src[i] & ~c->w1cmask[o]) |
+                                  (c->poweron[o] & c->w1cmask[o]));
+    }
     return 0;
 }
 

@@ -23,7 +23,7 @@ int
 vdev_handle_device_get_info(struct vdev_conn *c, struct vdev_msg *m,
                             struct vdev_reply *r)
 {
-    struct vfio_device_info in, out = { 0 };
+    struct vfio_device_info in, out = {0};
     uint8_t *p;
 
     if (m->body_len < DEVICE_INFO_SIZE)
@@ -66,7 +66,7 @@ region_caps_write(const struct vdev_region *reg, uint8_t *info)
 
     if (reg->nr_areas) {
         struct vfio_region_info_cap_sparse_mmap sp = {
-            .header = { .id = VFIO_REGION_INFO_CAP_SPARSE_MMAP, .version = 1 },
+            .header = {.id = VFIO_REGION_INFO_CAP_SPARSE_MMAP, .version = 1},
             .nr_areas = reg->nr_areas,
         };
         uint8_t *p = info + off;
@@ -79,14 +79,14 @@ region_caps_write(const struct vdev_region *reg, uint8_t *info)
             };
             memcpy(p + sizeof(sp) + i * sizeof(a), &a, sizeof(a));
         }
-        prev_next = (uint32_t *)(p + offsetof(struct vfio_info_cap_header,
-                                              next));
-        off += sizeof(sp) + reg->nr_areas * sizeof(struct
-                                                   vfio_region_sparse_mmap_area);
+        prev_next =
+            (uint32_t *)(p + offsetof(struct vfio_info_cap_header, next));
+        off += sizeof(sp) +
+               reg->nr_areas * sizeof(struct vfio_region_sparse_mmap_area);
     }
     if (reg->cap_type) {
         struct vfio_region_info_cap_type t = {
-            .header = { .id = VFIO_REGION_INFO_CAP_TYPE, .version = 1 },
+            .header = {.id = VFIO_REGION_INFO_CAP_TYPE, .version = 1},
             .type = reg->cap_type,
             .subtype = reg->cap_subtype,
         };
@@ -100,7 +100,7 @@ int
 vdev_handle_region_info(struct vdev_conn *c, struct vdev_msg *m,
                         struct vdev_reply *r)
 {
-    struct vfio_region_info in, out = { 0 };
+    struct vfio_region_info in, out = {0};
     const struct vdev_region *reg;
     uint32_t caps, len;
     uint8_t *p;
@@ -138,7 +138,7 @@ vdev_handle_region_io_fds(struct vdev_conn *c, struct vdev_msg *m,
                           struct vdev_reply *r)
 {
     struct vfio_user_region_io_fds_request in;
-    struct vfio_user_region_io_fds_reply out = { 0 };
+    struct vfio_user_region_io_fds_reply out = {0};
     uint8_t *p;
 
     if (m->body_len < IO_FDS_SIZE)
@@ -165,7 +165,6 @@ vdev_handle_region_read(struct vdev_conn *c, struct vdev_msg *m,
 {
     struct vfio_user_region_access a;
     uint8_t *p;
-    int rc;
 
     if (m->body_len != ACCESS_SIZE)
         return -EINVAL;
@@ -174,12 +173,11 @@ vdev_handle_region_read(struct vdev_conn *c, struct vdev_msg *m,
         return -EINVAL;
     if (!(p = vdev_reply_alloc(r, c, ACCESS_SIZE + a.count)))
         return -ENOMEM;
-    rc = vdev_region_access(c->dev, a.region, a.offset, p + ACCESS_SIZE,
-                            a.count, false);
-    if (rc < 0)
-        return rc;
+    /* Filled first so the access is the last call (an error reply drops
+     * the payload anyway). */
     memcpy(p, &a, ACCESS_SIZE);
-    return 0;
+    return vdev_region_access(c->dev, a.region, a.offset, p + ACCESS_SIZE,
+                              a.count, false);
 }
 
 int
@@ -209,7 +207,8 @@ vdev_handle_region_write(struct vdev_conn *c, struct vdev_msg *m,
 }
 
 static bool
-multi_entry_ok(struct vdev_dev *dev, const struct vfio_user_write_multi_entry *e)
+multi_entry_ok(struct vdev_dev *dev,
+               const struct vfio_user_write_multi_entry *e)
 {
     const struct vdev_region *reg = region_get(dev, e->region);
 
@@ -260,5 +259,8 @@ vdev_handle_device_reset(struct vdev_conn *c, struct vdev_msg *m,
     if (m->body_len)
         return -EINVAL;
     vdev_reset(c->dev);
+    /* Only the client's reset ends a migration session; a guest FLR (which
+     * also calls vdev_reset) must not abort one. */
+    vdev_migration_reset(c->dev);
     return 0;
 }

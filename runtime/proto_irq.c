@@ -101,6 +101,13 @@ vdev_handle_set_irqs(struct vdev_conn *c, struct vdev_msg *m,
         (s.index == VFIO_PCI_ERR_IRQ_INDEX ||
          s.index == VFIO_PCI_REQ_IRQ_INDEX))
         return -EINVAL;
+    /* vfio-pci reads an INTx UNMASK eventfd the other way round: a KVM
+     * resample fd the client signals on EOI. We do not poll client fds, and
+     * QEMU falls back to UNMASK messages when this is refused. */
+    if (s.index == VFIO_PCI_INTX_IRQ_INDEX &&
+        action == VFIO_IRQ_SET_ACTION_UNMASK &&
+        data == VFIO_IRQ_SET_DATA_EVENTFD)
+        return -EINVAL;
     if (data != VFIO_IRQ_SET_DATA_EVENTFD && m->nr_fds)
         return -EINVAL;
     if (data == VFIO_IRQ_SET_DATA_BOOL && s.argsz - sizeof(s) < s.count)

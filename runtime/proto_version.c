@@ -9,12 +9,12 @@
 #define OUR_MINOR 1u
 #define VERSION_FIXED ((uint32_t)sizeof(struct vfio_user_version))
 
-
 struct peer_caps {
     uint64_t max_msg_fds;
     uint64_t max_data_xfer;
     bool twin;
     bool write_multi;
+    bool migration; /* legacy clients propose "migration": {"pgsize": N} */
 };
 
 /* Optional member of type `type`; wrong type is an error. */
@@ -78,6 +78,9 @@ parse_caps(struct json_object *caps, struct peer_caps *pc)
         json_object_object_get_ex(twin, "supported", &v);
         pc->twin = v && json_object_get_boolean(v);
     }
+    if ((rc = member(caps, "migration", json_type_object, &v)) < 0)
+        return rc;
+    pc->migration = v != NULL;
     return 0;
 }
 
@@ -106,8 +109,8 @@ parse_json(const uint8_t *data, size_t len, struct peer_caps *pc)
              ? -EINVAL
              : 0;
     json_tokener_free(tok);
-    if (rc == 0 && (rc = member(root, "capabilities", json_type_object,
-                                &caps)) > 0)
+    if (rc == 0 &&
+        (rc = member(root, "capabilities", json_type_object, &caps)) > 0)
         rc = parse_caps(caps, pc);
     json_object_put(root);
     return rc < 0 ? rc : 0;
@@ -116,7 +119,7 @@ parse_json(const uint8_t *data, size_t len, struct peer_caps *pc)
 /* The reply's capabilities are a subset of the proposal (spec), so
  * write_multiple and twin_socket appear only when the client offered them. */
 static struct json_object *
-our_caps(bool write_multi, bool twin)
+our_caps(bool write_multi, bool twin, bool migration)
 {
     struct json_object *root = json_object_new_object();
     struct json_object *caps = json_object_new_object();
@@ -148,15 +151,26 @@ our_caps(bool write_multi, bool twin)
         json_object_object_add(t, "fd_index", json_object_new_int(0));
         json_object_object_add(caps, "twin_socket", t);
     }
+    if (migration) {
+        /* Legacy generation: the dirty bitmap's page size. */
+        struct json_object *mg = json_object_new_object();
+        if (!mg) {
+            json_object_put(root);
+            return NULL;
+        }
+        json_object_object_add(mg, "pgsize",
+                               json_object_new_int64(VFIO_USER_DEF_PGSIZES));
+        json_object_object_add(caps, "migration", mg);
+    }
     return root;
 }
 
 static int
 reply_version(struct vdev_conn *c, struct vdev_reply *r, uint16_t minor,
-              bool write_multi, bool twin)
+              bool write_multi, bool twin, bool migration)
 {
-    struct json_object *root = our_caps(write_multi, twin);
-    struct vfio_user_version v = { .major = VFIO_USER_MAJOR, .minor = minor };
+    struct json_object *root = our_caps(write_multi, twin, migration);
+    struct vfio_user_version v = {.major = VFIO_USER_MAJOR, .minor = minor};
     const char *s;
     size_t len;
     uint8_t *p;
@@ -209,13 +223,17 @@ vdev_handle_version(struct vdev_conn *c, struct vdev_msg *m,
         VDEV_LOG(c->dev, VDEV_LOG_INFO, "VERSION: bad capabilities JSON");
         return rc;
     }
+    /* Twin mode is the server's to offer: without it, DMA requests share
+     * the main socket, which every client must handle anyway. */
     if (pc.twin) {
-        if ((rc = twin_offer(c, r)) < 0)
-            return rc;
-        twin = true;
+        rc = twin_offer(c, r);
+        if (rc < 0)
+            VDEV_LOG(c->dev, VDEV_LOG_WARN, "VERSION: no twin socket: %s",
+                     strerror(-rc));
+        twin = rc == 0;
     }
     rc = reply_version(c, r, v.minor < OUR_MINOR ? v.minor : OUR_MINOR,
-                       pc.write_multi, twin);
+                       pc.write_multi, twin, pc.migration && c->dev->mig);
     if (rc < 0)
         return rc;
     c->major = v.major;

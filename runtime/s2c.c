@@ -244,6 +244,46 @@ twin_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
 
 /* ------------------------------------------------------ main socket */
 
+/* Cuts [off, off + len) out of the input buffer. Bytes before it (the
+ * message being dispatched, perhaps) do not move. */
+static void
+rbuf_cut(struct vdev_conn *c, size_t off, size_t len)
+{
+    memmove(c->rbuf + off, c->rbuf + off + len, c->rend - off - len);
+    c->rend -= len;
+    if (c->rfds_msg_end > off)
+        c->rfds_msg_end =
+            c->rfds_msg_end >= off + len ? c->rfds_msg_end - len : off;
+}
+
+/* A reply whose head is the last thing buffered: its rest is read straight
+ * from the socket (exactly its bytes, so the stream stays in step), as the
+ * buffer may have no room for it and must not move under the dispatcher. */
+static int
+take_partial(struct vdev_conn *c, size_t off,
+             const struct vfio_user_header *h, uint16_t id, uint16_t cmd,
+             void *reply, size_t reply_len, int64_t deadline)
+{
+    size_t have = c->rend - off;
+    uint8_t *msg = talloc_size(c, h->msg_size);
+    int ret;
+
+    if (!msg)
+        return -ENOMEM;
+    memcpy(msg, c->rbuf + off, have);
+    rbuf_cut(c, off, have);
+    ret = twin_read(c->fd, msg + have, h->msg_size - have, deadline);
+    if (ret == 0) {
+        ret = reply_match(h, id, cmd);
+        if (ret > 0)
+            ret = reply_take(h, msg + sizeof(*h), reply, reply_len);
+        else if (ret == 0)
+            ret = -EAGAIN; /* stale: keep waiting */
+    }
+    talloc_free(msg);
+    return ret;
+}
+
 /* Looks through the buffered input for our reply. Client commands are
  * stepped over and left in place for the dispatcher; the reply (and any
  * stale reply) is cut out of the buffer. Returns 1 with the reply taken
@@ -251,7 +291,7 @@ twin_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
  * cannot be parsed. */
 static int
 main_scan(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
-          size_t reply_len, int *result)
+          size_t reply_len, int *result, int64_t deadline)
 {
     size_t off = c->rstart;
 
@@ -262,27 +302,27 @@ main_scan(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
         memcpy(&h, c->rbuf + off, sizeof(h));
         if (h.msg_size < sizeof(h) || h.msg_size > VDEV_MAX_MSG_SIZE)
             return -EPROTO;
-        if (c->rend - off < h.msg_size)
-            return 0;
         if ((h.flags & VFIO_USER_F_TYPE_MASK) != VFIO_USER_F_TYPE_REPLY) {
             /* Commands (and junk) are the dispatcher's business. */
+            if (c->rend - off < h.msg_size)
+                return 0;
             off += h.msg_size;
             continue;
+        }
+        if (c->rend - off < h.msg_size) {
+            m = take_partial(c, off, &h, id, cmd, reply, reply_len,
+                             deadline);
+            if (m == -EAGAIN)
+                return 0;
+            *result = m;
+            return 1;
         }
         m = reply_match(&h, id, cmd);
         if (m != 0)
             *result = m < 0 ? m
                             : reply_take(&h, c->rbuf + off + sizeof(h),
                                          reply, reply_len);
-        /* Cut the reply out; bytes before it (the message being
-         * dispatched, perhaps) do not move. */
-        memmove(c->rbuf + off, c->rbuf + off + h.msg_size,
-                c->rend - off - h.msg_size);
-        c->rend -= h.msg_size;
-        if (c->rfds_msg_end > off)
-            c->rfds_msg_end = c->rfds_msg_end >= off + h.msg_size
-                                  ? c->rfds_msg_end - h.msg_size
-                                  : off;
+        rbuf_cut(c, off, h.msg_size);
         if (m != 0)
             return 1;
     }
@@ -295,7 +335,7 @@ main_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
 {
     for (;;) {
         int result = 0;
-        int ret = main_scan(c, id, cmd, reply, reply_len, &result);
+        int ret = main_scan(c, id, cmd, reply, reply_len, &result, deadline);
         ssize_t n;
 
         if (ret < 0)
@@ -333,11 +373,14 @@ vdev_conn_request(struct vdev_conn *c, uint16_t cmd, const void *req,
 
     if (req_len > VDEV_MAX_MSG_SIZE - sizeof(h))
         return -EINVAL;
-    if (!twin && c->slen) {
-        /* Replies still batched go first: the client may be waiting on
-         * them before it reads anything else. */
+    /* Replies still batched go first, all of them: the request must not
+     * land inside a half-sent reply, and the client may be waiting on them
+     * before it reads anything else. */
+    while (!twin && c->slen) {
         ret = vdev_transport_flush(c);
-        if (ret < 0 && ret != -EAGAIN)
+        if (ret == -EAGAIN)
+            ret = wait_fd(c->fd, POLLOUT, deadline);
+        if (ret < 0)
             return ret;
     }
     ret = send_all(twin ? c->twin_fd : c->fd, iov, req_len ? 2 : 1,

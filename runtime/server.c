@@ -10,17 +10,12 @@
 #include "internal.h"
 
 #define HDR_SIZE ((uint32_t)sizeof(struct vfio_user_header))
-#define RBUF_INIT (64u * 1024)
-#define SBUF_INIT (64u * 1024)
-#define RX_MIN_ROOM 4096u      /* compact the input when less room is left */
-#define TX_HIGH (256u * 1024)  /* queued replies that make us flush early */
-
-/* epoll tags (transport.c and device.c use the same values) */
-#define EV_LISTEN 0u
-#define EV_CONN 1u
-#define EV_STOP 2u
+#define RX_MIN_ROOM 4096u     /* compact the input when less room is left */
+#define TX_HIGH (256u * 1024) /* queued replies that make us flush early */
+#define HOT_SPINS 64          /* reads in a row without epoll_wait */
 
 #define ALLOWED_FLAGS VFIO_USER_F_NO_REPLY
+#define COLD __attribute__((cold, noinline))
 
 /* One handler per command, and how many fds a message may carry. Commands
  * without an entry are answered with ENOSYS. */
@@ -28,18 +23,22 @@ static const struct {
     vdev_handler_fn *fn;
     unsigned max_fds;
 } handlers[VFIO_USER_MAX_COMMAND] = {
-    [VFIO_USER_VERSION] = { vdev_handle_version, 0 },
-    [VFIO_USER_DEVICE_GET_INFO] = { vdev_handle_device_get_info, 0 },
-    [VFIO_USER_DEVICE_GET_REGION_INFO] = { vdev_handle_region_info, 0 },
-    [VFIO_USER_DEVICE_GET_REGION_IO_FDS] = { vdev_handle_region_io_fds, 0 },
-    [VFIO_USER_REGION_READ] = { vdev_handle_region_read, 0 },
-    [VFIO_USER_REGION_WRITE] = { vdev_handle_region_write, 0 },
-    [VFIO_USER_DEVICE_RESET] = { vdev_handle_device_reset, 0 },
-    [VFIO_USER_REGION_WRITE_MULTI] = { vdev_handle_region_write_multi, 0 },
-    [VFIO_USER_DEVICE_GET_IRQ_INFO] = { vdev_handle_irq_info, 0 },
-    [VFIO_USER_DEVICE_SET_IRQS] = { vdev_handle_set_irqs, VDEV_MAX_MSG_FDS },
-    [VFIO_USER_DMA_MAP] = { vdev_handle_dma_map, 1 },
-    [VFIO_USER_DMA_UNMAP] = { vdev_handle_dma_unmap, 0 },
+    [VFIO_USER_VERSION] = {vdev_handle_version, 0},
+    [VFIO_USER_DEVICE_GET_INFO] = {vdev_handle_device_get_info, 0},
+    [VFIO_USER_DEVICE_GET_REGION_INFO] = {vdev_handle_region_info, 0},
+    [VFIO_USER_DEVICE_GET_REGION_IO_FDS] = {vdev_handle_region_io_fds, 0},
+    [VFIO_USER_REGION_READ] = {vdev_handle_region_read, 0},
+    [VFIO_USER_REGION_WRITE] = {vdev_handle_region_write, 0},
+    [VFIO_USER_DEVICE_RESET] = {vdev_handle_device_reset, 0},
+    [VFIO_USER_REGION_WRITE_MULTI] = {vdev_handle_region_write_multi, 0},
+    [VFIO_USER_DEVICE_GET_IRQ_INFO] = {vdev_handle_irq_info, 0},
+    [VFIO_USER_DEVICE_SET_IRQS] = {vdev_handle_set_irqs, VDEV_MAX_MSG_FDS},
+    [VFIO_USER_DMA_MAP] = {vdev_handle_dma_map, 1},
+    [VFIO_USER_DMA_UNMAP] = {vdev_handle_dma_unmap, 0},
+    [VFIO_USER_DIRTY_PAGES] = {vdev_handle_dirty_pages, 0},
+    [VFIO_USER_DEVICE_FEATURE] = {vdev_handle_device_feature, 0},
+    [VFIO_USER_MIG_DATA_READ] = {vdev_handle_mig_data_read, 0},
+    [VFIO_USER_MIG_DATA_WRITE] = {vdev_handle_mig_data_write, 0},
 };
 
 static void
@@ -54,7 +53,7 @@ close_fds(int *fds, unsigned n)
 
 /* Room for need more bytes at sbuf + slen. Flushing first keeps the buffer
  * small; it grows only for replies larger than what is free. */
-static __attribute__((noinline)) uint8_t *
+static COLD uint8_t *
 tx_reserve_slow(struct vdev_conn *c, size_t need)
 {
     size_t cap;
@@ -119,12 +118,23 @@ reply_error(struct vdev_conn *c, const struct vfio_user_header *req, int err)
     return 0;
 }
 
-static int
+/* Replies with fds go out on their own sendmsg, after the queued bytes. */
+static COLD int
+reply_with_fds(struct vdev_conn *c, uint8_t *p, struct vdev_reply *r)
+{
+    int rc =
+        vdev_transport_send_fds(c, p, HDR_SIZE + r->len, r->fds, r->nr_fds);
+
+    if (r->close_fds)
+        close_fds(r->fds, r->nr_fds);
+    return rc;
+}
+
+static inline int
 reply_ok(struct vdev_conn *c, const struct vfio_user_header *req,
          struct vdev_reply *r)
 {
     uint8_t *p;
-    int rc = 0;
 
     if (!r->payload && !vdev_reply_alloc(r, c, 0))
         return -ENOMEM;
@@ -134,22 +144,20 @@ reply_ok(struct vdev_conn *c, const struct vfio_user_header *req,
     if (r->payload != p + HDR_SIZE)
         memmove(p + HDR_SIZE, r->payload, r->len);
     put_header(p, req, HDR_SIZE + r->len, 0);
-    if (r->nr_fds) {
-        rc = vdev_transport_send_fds(c, p, HDR_SIZE + r->len, r->fds,
-                                     r->nr_fds);
-        if (r->close_fds)
-            close_fds(r->fds, r->nr_fds);
-    } else {
-        c->slen += HDR_SIZE + r->len;
-    }
-    return rc;
+    if (r->nr_fds)
+        return reply_with_fds(c, p, r);
+    c->slen += HDR_SIZE + r->len;
+    return 0;
 }
 
 /* ------------------------------------------------------------ dispatch */
 
 /* Returns the errno for the client, 0 when served. Before VERSION only
  * VERSION is served; everything else gets EINVAL, as for any message the
- * session's state does not allow (a second VERSION is also EINVAL). */
+ * session's state does not allow (a second VERSION is also EINVAL). A
+ * reply, or a command with reserved flag bits set, is EINVAL too; the
+ * error field is reserved in commands and ignored, as a reserved field
+ * should be by a receiver. */
 static int
 check_and_call(struct vdev_conn *c, struct vdev_msg *m, struct vdev_reply *r,
                bool fds_lost)
@@ -157,7 +165,7 @@ check_and_call(struct vdev_conn *c, struct vdev_msg *m, struct vdev_reply *r,
     const struct vfio_user_header *h = m->hdr;
     unsigned cmd = h->cmd;
 
-    if (h->flags & ~ALLOWED_FLAGS || h->error_no)
+    if (h->flags & ~ALLOWED_FLAGS)
         return EINVAL;
     if (cmd >= VFIO_USER_MAX_COMMAND || !handlers[cmd].fn)
         return ENOSYS;
@@ -168,73 +176,84 @@ check_and_call(struct vdev_conn *c, struct vdev_msg *m, struct vdev_reply *r,
     return -handlers[cmd].fn(c, m, r);
 }
 
+/* Errors, No_reply and owned reply fds: everything but a plain reply. */
+static COLD int
+finish_slow(struct vdev_conn *c, const struct vfio_user_header *h,
+            struct vdev_reply *r, int err, unsigned nr_fds)
+{
+    bool no_reply = h->flags & VFIO_USER_F_NO_REPLY;
+
+    if (err) {
+        c->dev->stats.errors++;
+        VDEV_LOG(c->dev, no_reply ? VDEV_LOG_WARN : VDEV_LOG_INFO,
+                 "%s (cmd %u, id %u, size %u, %u fds): error %d (%s)",
+                 vfio_user_command_name(h->cmd), h->cmd, h->msg_id, h->msg_size,
+                 nr_fds, err, strerror(err));
+    }
+    if (no_reply || err) {
+        if (r->close_fds)
+            close_fds(r->fds, r->nr_fds);
+        return no_reply ? 0 : reply_error(c, h, err);
+    }
+    return reply_ok(c, h, r);
+}
+
 static int
 dispatch(struct vdev_conn *c, uint8_t *p, uint32_t size, int *fds,
          unsigned nr_fds, bool fds_lost)
 {
-    struct vdev_dev *dev = c->dev;
-    struct vdev_msg m = {
-        .hdr = (const struct vfio_user_header *)p,
-        .body = p + HDR_SIZE,
-        .body_len = size - HDR_SIZE,
-        .fds = fds,
-        .nr_fds = nr_fds,
-    };
+    const struct vfio_user_header *h = (const struct vfio_user_header *)p;
+    struct vdev_msg m;
     struct vdev_reply r;
     int err;
 
+    m.hdr = h;
+    m.body = p + HDR_SIZE;
+    m.body_len = size - HDR_SIZE;
+    m.fds = fds;
+    m.nr_fds = nr_fds;
     r.payload = NULL;
     r.len = 0;
     r.nr_fds = 0;
     r.close_fds = false;
-    dev->stats.messages++;
+    c->dev->stats.messages++;
     err = check_and_call(c, &m, &r, fds_lost);
-    close_fds(fds, nr_fds);
-    if (err) {
-        dev->stats.errors++;
-        VDEV_LOG(dev, m.hdr->flags & VFIO_USER_F_NO_REPLY ? VDEV_LOG_WARN
-                                                          : VDEV_LOG_INFO,
-                 "%s (cmd %u, id %u, size %u, %u fds): error %d (%s)",
-                 vfio_user_command_name(m.hdr->cmd), m.hdr->cmd,
-                 m.hdr->msg_id, size, nr_fds, err, strerror(err));
-    }
-    if (m.hdr->flags & VFIO_USER_F_NO_REPLY) {
-        if (r.close_fds)
-            close_fds(r.fds, r.nr_fds);
-        return 0;
-    }
-    if (err) {
-        if (r.close_fds)
-            close_fds(r.fds, r.nr_fds);
-        return reply_error(c, m.hdr, err);
-    }
-    return reply_ok(c, m.hdr, &r);
+    if (nr_fds)
+        close_fds(fds, nr_fds);
+    if (err | h->flags | r.close_fds)
+        return finish_slow(c, h, &r, err, nr_fds);
+    return reply_ok(c, h, &r);
 }
 
 /* A message too large for us: answer it, then drop its bytes as they come
  * so the stream stays in step. */
-static int
-reject_oversized(struct vdev_conn *c, const struct vfio_user_header *h)
+static COLD int
+reject_oversized(struct vdev_conn *c, const uint8_t *p)
 {
+    struct vfio_user_header h;
     size_t avail = c->rend - c->rstart;
-    size_t take = avail < h->msg_size ? avail : h->msg_size;
-    struct vfio_user_header copy = *h;
+    size_t take;
 
+    memcpy(&h, p, sizeof(h));
+    take = avail < h.msg_size ? avail : h.msg_size;
     c->dev->stats.messages++;
     c->dev->stats.errors++;
     VDEV_LOG(c->dev, VDEV_LOG_INFO, "cmd %u: msg_size %u over the limit %u",
-             h->cmd, h->msg_size, VDEV_MAX_MSG_SIZE);
+             h.cmd, h.msg_size, VDEV_MAX_MSG_SIZE);
     close_fds(c->rfds, c->nr_rfds);
     c->nr_rfds = 0;
     c->rfds_lost = false;
     c->rstart += take;
-    c->rskip = h->msg_size - take;
-    if (copy.flags & VFIO_USER_F_NO_REPLY)
+    c->rskip = h.msg_size - take;
+    if (h.flags & VFIO_USER_F_NO_REPLY)
         return 0;
-    return reply_error(c, &copy, EMSGSIZE);
+    return reply_error(c, &h, EMSGSIZE);
 }
 
-static int
+/* The header is there, whatever msg_size says: answer it and step over
+ * those 16 bytes. A client that sent a body anyway gets its next bytes
+ * rejected as headers in turn. */
+static COLD int
 reject_short(struct vdev_conn *c, const uint8_t *p)
 {
     struct vfio_user_header h;
@@ -250,9 +269,15 @@ reject_short(struct vdev_conn *c, const uint8_t *p)
     return reply_error(c, &h, EINVAL);
 }
 
+static COLD int
+reject_size(struct vdev_conn *c, const uint8_t *p, uint32_t size)
+{
+    return size < HDR_SIZE ? reject_short(c, p) : reject_oversized(c, p);
+}
+
 /* Drops skipped bytes; fds that came meanwhile belong to the skipped
  * message, as reads never cross its end. */
-static void
+static COLD void
 rx_skip(struct vdev_conn *c)
 {
     size_t avail = c->rend - c->rstart;
@@ -265,8 +290,29 @@ rx_skip(struct vdev_conn *c)
     c->rfds_lost = false;
 }
 
+/* The pending fds go with the message [start, end) if it holds the last
+ * byte of the read that brought them. */
+static COLD unsigned
+take_msg_fds(struct vdev_conn *c, size_t start, size_t end, bool *lost)
+{
+    unsigned n = 0;
+
+    if (c->rfds_msg_end > start && c->rfds_msg_end <= end) {
+        n = c->nr_rfds;
+        *lost = c->rfds_lost;
+    } else if (c->rfds_msg_end > end) {
+        return 0; /* a later message's */
+    } else {
+        /* Cannot happen given how reads are limited; never leak. */
+        close_fds(c->rfds, c->nr_rfds);
+    }
+    c->nr_rfds = 0;
+    c->rfds_lost = false;
+    return n;
+}
+
 /* Serves every complete message in the buffer. Returns 0, or -errno when
- * the connection must go (framing lost, out of memory). */
+ * the connection must go (out of memory, socket errors). */
 static int
 rx_process(struct vdev_conn *c)
 {
@@ -276,44 +322,27 @@ rx_process(struct vdev_conn *c)
         rx_skip(c);
     while (c->rend - c->rstart >= HDR_SIZE && !c->out_blocked) {
         uint8_t *p = c->rbuf + c->rstart;
-        struct vfio_user_header h;
         size_t start = c->rstart;
         unsigned nr_fds = 0;
         bool lost = false;
+        uint32_t size;
 
-        memcpy(&h, p, sizeof(h));
-        if (h.msg_size < HDR_SIZE) {
-            /* The header is there, whatever msg_size says: answer it and
-             * step over those 16 bytes. A client that sent a body anyway
-             * gets its next bytes rejected as headers in turn. */
-            if ((rc = reject_short(c, p)) < 0)
-                return rc;
-            continue;
-        }
-        if (h.msg_size > VDEV_MAX_MSG_SIZE) {
-            if ((rc = reject_oversized(c, &h)) < 0)
+        memcpy(&size, p + offsetof(struct vfio_user_header, msg_size),
+               sizeof(size));
+        /* one unsigned compare for both size < 16 and size > limit */
+        if (size - HDR_SIZE > VDEV_MAX_MSG_SIZE - HDR_SIZE) {
+            if ((rc = reject_size(c, p, size)) < 0)
                 return rc;
             if (c->rskip)
                 return 0;
             continue;
         }
-        if (c->rend - start < h.msg_size)
+        if (c->rend - start < size)
             break;
-        c->rstart = start + h.msg_size;
-        if (c->nr_rfds && c->rfds_msg_end > start) {
-            if (c->rfds_msg_end <= c->rstart) {
-                nr_fds = c->nr_rfds;
-                lost = c->rfds_lost;
-                c->nr_rfds = 0;
-                c->rfds_lost = false;
-            }
-        } else if (c->nr_rfds) {
-            /* Cannot happen given how reads are limited; never leak. */
-            close_fds(c->rfds, c->nr_rfds);
-            c->nr_rfds = 0;
-            c->rfds_lost = false;
-        }
-        if ((rc = dispatch(c, p, h.msg_size, c->rfds, nr_fds, lost)) < 0)
+        c->rstart = start + size;
+        if (c->nr_rfds)
+            nr_fds = take_msg_fds(c, start, c->rstart, &lost);
+        if ((rc = dispatch(c, p, size, c->rfds, nr_fds, lost)) < 0)
             return rc;
         if (c->slen >= TX_HIGH && vdev_transport_flush(c) == -EAGAIN)
             c->out_blocked = true;
@@ -348,16 +377,15 @@ rx_compact(struct vdev_conn *c)
     c->rend = avail;
 }
 
-/* Makes room for the next read and sets how much it may take. Reads stop at
- * the end of the current message while it owns fds (or is being skipped),
- * so later fds are never mistaken for its own. */
-static int
-rx_prepare(struct vdev_conn *c)
+/* rx_prepare's work when the buffer holds a partial message, is large, or
+ * fds or a skip are pending. */
+static COLD int
+rx_prepare_slow(struct vdev_conn *c)
 {
     size_t avail = c->rend - c->rstart;
     size_t need = HDR_SIZE;
 
-    if (!avail && !c->rskip && c->rcap <= RBUF_INIT) {
+    if (!avail && !c->rskip && c->rcap <= VDEV_RBUF_INIT) {
         /* The usual case: all served, the whole buffer free. */
         c->rstart = c->rend = 0;
         c->rwant = c->nr_rfds ? HDR_SIZE : 0;
@@ -365,12 +393,12 @@ rx_prepare(struct vdev_conn *c)
     }
     if (!avail) {
         c->rstart = c->rend = 0;
-        if (c->rcap > RBUF_INIT && !c->rskip) {
+        if (c->rcap > VDEV_RBUF_INIT && !c->rskip) {
             /* Give a large message's buffer back once it is served. */
-            uint8_t *p = talloc_realloc_size(c, c->rbuf, RBUF_INIT);
+            uint8_t *p = talloc_realloc_size(c, c->rbuf, VDEV_RBUF_INIT);
             if (p) {
                 c->rbuf = p;
-                c->rcap = RBUF_INIT;
+                c->rcap = VDEV_RBUF_INIT;
             }
         }
     }
@@ -399,32 +427,65 @@ rx_prepare(struct vdev_conn *c)
     return 0;
 }
 
+/* Makes room for the next read and sets how much it may take. Reads stop at
+ * the end of the current message while it owns fds (or is being skipped),
+ * so later fds are never mistaken for its own. The common case, an empty
+ * buffer of the usual size, costs a few compares. */
+static inline int
+rx_prepare(struct vdev_conn *c)
+{
+    if (c->rstart == c->rend && c->rcap == VDEV_RBUF_INIT &&
+        !(c->rskip | c->nr_rfds)) {
+        c->rstart = c->rend = 0;
+        c->rwant = 0;
+        return 0;
+    }
+    return rx_prepare_slow(c);
+}
+
+static COLD int
+tx_blocked(struct vdev_conn *c)
+{
+    struct epoll_event ev = {.events = EPOLLOUT, .data.u32 = VDEV_EV_CONN};
+
+    c->out_blocked = true;
+    /* Stop reading until the client takes its replies. */
+    return epoll_ctl(c->dev->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0 ? -errno
+                                                                      : 0;
+}
+
+static COLD void
+tx_shrink(struct vdev_conn *c)
+{
+    uint8_t *p = talloc_realloc_size(c, c->sbuf, VDEV_SBUF_INIT);
+
+    if (p) {
+        c->sbuf = p;
+        c->scap = VDEV_SBUF_INIT;
+    }
+}
+
 static int
 tx_finish(struct vdev_conn *c)
 {
     int rc = vdev_transport_flush(c);
 
-    if (rc == -EAGAIN) {
-        struct epoll_event ev = { .events = EPOLLOUT, .data.u32 = EV_CONN };
-        c->out_blocked = true;
-        /* Stop reading until the client takes its replies. */
-        return epoll_ctl(c->dev->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0
-                   ? -errno
-                   : 0;
-    }
-    if (rc == 0 && c->scap > SBUF_INIT) {
-        uint8_t *p = talloc_realloc_size(c, c->sbuf, SBUF_INIT);
-        if (p) {
-            c->sbuf = p;
-            c->scap = SBUF_INIT;
-        }
-    }
+    if (rc == -EAGAIN)
+        return tx_blocked(c);
+    if (rc == 0 && c->scap > VDEV_SBUF_INIT)
+        tx_shrink(c);
     return rc;
 }
 
-int
-vdev_serve_input(struct vdev_conn *c)
+/* Reads and serves what the client sent, then sends the replies in one
+ * go. `spec`: called without epoll saying the socket is readable. A call
+ * that served several messages, or a speculative one that found any,
+ * marks the client hot: it is pipelining, and the loop tries the socket
+ * again before sleeping in epoll_wait. */
+static int
+serve_input(struct vdev_conn *c, bool spec)
 {
+    uint64_t m0 = c->dev->stats.messages;
     int rc;
 
     for (;;) {
@@ -437,10 +498,11 @@ vdev_serve_input(struct vdev_conn *c)
         if (c->rwant && c->rwant < room)
             room = c->rwant;
         n = vdev_transport_recv(c);
-        if (n == -EAGAIN)
-            break;
-        if (n <= 0)
+        if (n <= 0) {
+            if (n == -EAGAIN)
+                break;
             return n ? (int)n : -ECONNRESET;
+        }
         if ((rc = rx_process(c)) < 0)
             return rc;
         if (c->out_blocked)
@@ -449,7 +511,15 @@ vdev_serve_input(struct vdev_conn *c)
         if ((size_t)n < room)
             break;
     }
+    m0 = c->dev->stats.messages - m0;
+    c->rx_hot = m0 > 1 || (spec && m0);
     return tx_finish(c);
+}
+
+int
+vdev_serve_input(struct vdev_conn *c)
+{
+    return serve_input(c, false);
 }
 
 /* The client has room again: send what waited, then serve what was left
@@ -457,7 +527,7 @@ vdev_serve_input(struct vdev_conn *c)
 static int
 serve_output(struct vdev_conn *c)
 {
-    struct epoll_event ev = { .events = EPOLLIN, .data.u32 = EV_CONN };
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = VDEV_EV_CONN};
     int rc = vdev_transport_flush(c);
 
     if (rc == -EAGAIN)
@@ -476,7 +546,7 @@ serve_output(struct vdev_conn *c)
 
 /* ------------------------------------------------------------ loop */
 
-static void
+static COLD void
 drop_client(struct vdev_dev *dev, int rc)
 {
     VDEV_LOG(dev, rc == -ECONNRESET ? VDEV_LOG_INFO : VDEV_LOG_WARN,
@@ -492,41 +562,49 @@ drain_stop(struct vdev_dev *dev)
     return read(dev->stop_fd, &v, sizeof(v)) == sizeof(v);
 }
 
-/* Returns 1 when a stop was requested, 0, or -errno (fatal). */
-static inline __attribute__((always_inline)) int
+static COLD void
+accept_client(struct vdev_dev *dev)
+{
+    int rc;
+
+    if (dev->conn)
+        return;
+    rc = vdev_transport_accept(dev);
+    if (rc < 0 && rc != -EAGAIN && rc != -ECONNABORTED)
+        VDEV_LOG(dev, VDEV_LOG_WARN, "accept: %s", strerror(-rc));
+}
+
+static inline void
+serve_conn(struct vdev_dev *dev)
+{
+    struct vdev_conn *c = dev->conn;
+    int rc;
+
+    if (!c)
+        return;
+    rc = c->out_blocked ? serve_output(c) : vdev_serve_input(c);
+    if (rc < 0)
+        drop_client(dev, rc);
+}
+
+/* Returns 1 when a stop was requested, else 0. */
+static int
 handle_events(struct vdev_dev *dev, const struct epoll_event *ev, int n)
 {
     int stop = 0;
 
     for (int i = 0; i < n; i++) {
-        int rc;
+        uint32_t tag = ev[i].data.u32;
 
-        switch (ev[i].data.u32) {
-        case EV_STOP:
+        if (tag == VDEV_EV_CONN) {
+            serve_conn(dev);
+        } else if (tag == VDEV_EV_LISTEN) {
+            accept_client(dev);
+        } else if (tag == VDEV_EV_STOP) {
             drain_stop(dev);
             stop = 1;
-            break;
-        case EV_LISTEN:
-            if (dev->conn)
-                break;
-            rc = vdev_transport_accept(dev);
-            if (rc < 0 && rc != -EAGAIN && rc != -ECONNABORTED)
-                VDEV_LOG(dev, VDEV_LOG_WARN, "accept: %s", strerror(-rc));
-            break;
-        case EV_CONN:
-            if (!dev->conn)
-                break;
-            if (dev->conn->out_blocked)
-                rc = serve_output(dev->conn);
-            else
-                rc = vdev_serve_input(dev->conn);
-            if (rc < 0)
-                drop_client(dev, rc);
-            break;
-        default:
-            if (ev[i].data.u32 >= VDEV_EV_MGMT)
-                vdev_mgmt_dispatch(dev, ev[i].data.u32);
-            break;
+        } else if (tag >= VDEV_EV_MGMT) {
+            vdev_mgmt_dispatch(dev, tag);
         }
     }
     return stop;
@@ -558,10 +636,28 @@ int
 vdev_run(struct vdev_dev *dev)
 {
     struct epoll_event ev[4];
+    unsigned spins = 0;
     int n;
 
     while (!dev->stopping) {
+        struct vdev_conn *c = dev->conn;
+
+        /* A pipelining client: read again before sleeping, but let the
+         * other fds in now and then. */
+        if (c && c->rx_hot && !c->out_blocked && spins < HOT_SPINS) {
+            int rc = serve_input(c, true);
+            if (rc < 0)
+                drop_client(dev, rc);
+            spins++;
+            continue;
+        }
+        spins = 0;
         n = epoll_wait(dev->epoll_fd, ev, 4, -1);
+        /* The common wake-up: the client, alone. */
+        if (n == 1 && ev[0].data.u32 == VDEV_EV_CONN) {
+            serve_conn(dev);
+            continue;
+        }
         if (n < 0) {
             if (errno == EINTR)
                 continue;

@@ -17,7 +17,7 @@
 
 struct options {
     const char *socket_path;
-    int fd;                 /* -1 unless --fd */
+    int fd; /* -1 unless --fd */
     const char *mgmt_path;
     bool no_mgmt;
     bool qemu_dma_layout;
@@ -64,8 +64,7 @@ usage(FILE *f, const struct vdev_server_info *info)
 }
 
 static int
-bad_usage(const struct vdev_server_info *info, const char *fmt,
-          const char *arg)
+bad_usage(const struct vdev_server_info *info, const char *fmt, const char *arg)
 {
     fprintf(stderr, "%s: ", info->name);
     fprintf(stderr, fmt, arg);
@@ -77,7 +76,7 @@ bad_usage(const struct vdev_server_info *info, const char *fmt,
 static bool
 parse_level(const char *s, enum vdev_log_level *out)
 {
-    static const char *const names[] = { "error", "warn", "info", "debug" };
+    static const char *const names[] = {"error", "warn", "info", "debug"};
 
     for (unsigned i = 0; i < 4; i++) {
         if (!strcmp(s, names[i])) {
@@ -104,22 +103,22 @@ parse_options(int argc, char **argv, const struct vdev_server_info *info,
               struct options *o)
 {
     static const struct option longopts[] = {
-        { "socket-path", required_argument, NULL, OPT_SOCKET },
-        { "fd", required_argument, NULL, OPT_FD },
-        { "mgmt-socket", required_argument, NULL, OPT_MGMT },
-        { "no-mgmt", no_argument, NULL, OPT_NO_MGMT },
-        { "qemu-dma-layout", no_argument, NULL, OPT_QEMU_DMA },
-        { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
-        { "print-capabilities", no_argument, NULL, OPT_CAPS },
-        { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, 'V' },
-        { NULL, 0, NULL, 0 },
+        {"socket-path", required_argument, NULL, OPT_SOCKET},
+        {"fd", required_argument, NULL, OPT_FD},
+        {"mgmt-socket", required_argument, NULL, OPT_MGMT},
+        {"no-mgmt", no_argument, NULL, OPT_NO_MGMT},
+        {"qemu-dma-layout", no_argument, NULL, OPT_QEMU_DMA},
+        {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+        {"print-capabilities", no_argument, NULL, OPT_CAPS},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
     };
     int opt;
     char *end;
     long v;
 
-    *o = (struct options){ .fd = -1, .level = VDEV_LOG_WARN };
+    *o = (struct options){.fd = -1, .level = VDEV_LOG_WARN};
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":hVv", longopts, NULL)) != -1) {
@@ -208,9 +207,8 @@ fd_path(void *ctx, int fd)
 
     memset(&sa, 0, sizeof(sa));
     if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0 ||
-        sa.sun_family != AF_UNIX || len <= offsetof(struct sockaddr_un,
-                                                    sun_path) ||
-        !sa.sun_path[0])
+        sa.sun_family != AF_UNIX ||
+        len <= offsetof(struct sockaddr_un, sun_path) || !sa.sun_path[0])
         return NULL;
     return talloc_strndup(ctx, sa.sun_path, sizeof(sa.sun_path));
 }
@@ -235,15 +233,16 @@ qemu_quoted(void *ctx, const char *path)
 }
 
 static void
-print_banner(void *ctx, const struct vdev_server_info *info,
-             const char *path, const char *mgmt)
+print_banner(void *ctx, const struct vdev_server_info *info, const char *path,
+             const char *mgmt)
 {
     if (path) {
         char *q = qemu_quoted(ctx, path);
         printf("%s: serving vfio-user on %s; attach QEMU 10.1+ with:\n",
                info->name, path);
         printf("-device '{\"driver\":\"vfio-user-pci\",\"socket\":"
-               "{\"path\":\"%s\",\"type\":\"unix\"}}'\n", q ? q : path);
+               "{\"path\":\"%s\",\"type\":\"unix\"}}'\n",
+               q ? q : path);
         /* Without shared guest RAM every DMA becomes a socket message. */
         printf("  (plus -object memory-backend-memfd,id=mem,size=RAM,share=on "
                "-machine memory-backend=mem)\n");
@@ -297,15 +296,15 @@ serve(void *ctx, const struct options *o, const struct vdev_server_info *info,
             return -ENOMEM;
         rc = vdev_listen(dev, path);
         if (rc < 0) {
-            fprintf(stderr, "%s: cannot listen on %s: %s\n", info->name,
-                    path, strerror(-rc));
+            fprintf(stderr, "%s: cannot listen on %s: %s\n", info->name, path,
+                    strerror(-rc));
             return rc;
         }
     } else {
         rc = vdev_listen_fd(dev, o->fd);
         if (rc < 0) {
-            fprintf(stderr, "%s: cannot serve fd %d: %s\n", info->name,
-                    o->fd, strerror(-rc));
+            fprintf(stderr, "%s: cannot serve fd %d: %s\n", info->name, o->fd,
+                    strerror(-rc));
             return rc;
         }
         path = fd_path(ctx, o->fd);
@@ -317,8 +316,8 @@ serve(void *ctx, const struct options *o, const struct vdev_server_info *info,
             return -ENOMEM;
         rc = vdev_mgmt_listen(dev, mgmt);
         if (rc < 0) {
-            fprintf(stderr, "%s: cannot listen on %s: %s\n", info->name,
-                    mgmt, strerror(-rc));
+            fprintf(stderr, "%s: cannot listen on %s: %s\n", info->name, mgmt,
+                    strerror(-rc));
             return rc;
         }
     }
@@ -356,8 +355,9 @@ vdev_server_main(int argc, char **argv, const struct vdev_server_info *info,
             type != SOCK_STREAM ||
             getsockopt(o.fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 ||
             !listening) {
-            fprintf(stderr, "%s: --fd=%d is not a listening UNIX stream "
-                            "socket\n",
+            fprintf(stderr,
+                    "%s: --fd=%d is not a listening UNIX stream "
+                    "socket\n",
                     info->name, o.fd);
             return EXIT_FAILURE;
         }

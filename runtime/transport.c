@@ -13,19 +13,13 @@
 #include "internal.h"
 
 #define LISTEN_BACKLOG 16
-#define RBUF_INIT (64u * 1024)
-#define SBUF_INIT (64u * 1024)
 /* A reply with fds waits this long for a client that stopped reading. */
 #define SEND_WAIT_MS 5000
-
-/* epoll tags, shared with server.c by value */
-#define EV_LISTEN 0u
-#define EV_CONN 1u
 
 static int
 epoll_set(struct vdev_dev *dev, int op, int fd, uint32_t events, uint32_t tag)
 {
-    struct epoll_event ev = { .events = events, .data.u32 = tag };
+    struct epoll_event ev = {.events = events, .data.u32 = tag};
 
     return epoll_ctl(dev->epoll_fd, op, fd, &ev) < 0 ? -errno : 0;
 }
@@ -58,7 +52,7 @@ remove_stale(const char *path, const struct sockaddr_un *sa)
 int
 vdev_transport_listen_path(struct vdev_dev *dev, const char *path)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
     size_t len = strlen(path);
     int fd, rc;
 
@@ -110,33 +104,41 @@ vdev_listen(struct vdev_dev *dev, const char *path)
         return -EBUSY;
     if ((rc = vdev_transport_listen_path(dev, path)) < 0)
         return rc;
-    return epoll_set(dev, EPOLL_CTL_ADD, dev->listen_fd, EPOLLIN, EV_LISTEN);
+    return epoll_set(dev, EPOLL_CTL_ADD, dev->listen_fd, EPOLLIN,
+                     VDEV_EV_LISTEN);
 }
 
+static int
+sockopt_int(int fd, int opt, int *val)
+{
+    socklen_t len = sizeof(*val);
+
+    return getsockopt(fd, SOL_SOCKET, opt, val, &len) < 0 ? -errno : 0;
+}
+
+/* The fd becomes ours: closed with the device. It must be a listening
+ * UNIX stream socket, since fds travel as SCM_RIGHTS. */
 int
 vdev_listen_fd(struct vdev_dev *dev, int fd)
 {
-    int on = 0, type = 0;
-    socklen_t len = sizeof(on);
-    int fl;
+    int on = 0, type = 0, domain = 0, fl, rc;
 
     if (fd < 0)
         return -EBADF;
     if (dev->listen_fd >= 0)
         return -EBUSY;
-    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) < 0)
-        return -errno;
-    len = sizeof(type);
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
-        return -errno;
-    if (!on || type != SOCK_STREAM)
+    if ((rc = sockopt_int(fd, SO_ACCEPTCONN, &on)) < 0 ||
+        (rc = sockopt_int(fd, SO_TYPE, &type)) < 0 ||
+        (rc = sockopt_int(fd, SO_DOMAIN, &domain)) < 0)
+        return rc;
+    if (!on || type != SOCK_STREAM || domain != AF_UNIX)
         return -EINVAL;
     fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
         fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
         return -errno;
     dev->listen_fd = fd;
-    return epoll_set(dev, EPOLL_CTL_ADD, fd, EPOLLIN, EV_LISTEN);
+    return epoll_set(dev, EPOLL_CTL_ADD, fd, EPOLLIN, VDEV_EV_LISTEN);
 }
 
 /* ------------------------------------------------------------ connection */
@@ -165,7 +167,7 @@ conn_destructor(struct vdev_conn *c)
         dev->conn = NULL;
     /* The next client, waiting in the backlog, may now be accepted. */
     if (dev->listen_fd >= 0 && dev->epoll_fd >= 0)
-        epoll_set(dev, EPOLL_CTL_ADD, dev->listen_fd, EPOLLIN, EV_LISTEN);
+        epoll_set(dev, EPOLL_CTL_ADD, dev->listen_fd, EPOLLIN, VDEV_EV_LISTEN);
     return 0;
 }
 
@@ -181,8 +183,8 @@ vdev_transport_accept(struct vdev_dev *dev)
     if (fd < 0)
         return -errno;
     c = talloc_zero(dev, struct vdev_conn);
-    if (!c || !(c->rbuf = talloc_size(c, RBUF_INIT)) ||
-        !(c->sbuf = talloc_size(c, SBUF_INIT))) {
+    if (!c || !(c->rbuf = talloc_size(c, VDEV_RBUF_INIT)) ||
+        !(c->sbuf = talloc_size(c, VDEV_SBUF_INIT))) {
         talloc_free(c);
         close(fd);
         return -ENOMEM;
@@ -190,15 +192,15 @@ vdev_transport_accept(struct vdev_dev *dev)
     c->dev = dev;
     c->fd = fd;
     c->twin_fd = -1;
-    c->rcap = RBUF_INIT;
-    c->scap = SBUF_INIT;
+    c->rcap = VDEV_RBUF_INIT;
+    c->scap = VDEV_SBUF_INIT;
     c->peer_max_msg_fds = VFIO_USER_DEF_MAX_MSG_FDS;
     c->peer_max_data_xfer = VFIO_USER_DEF_MAX_DATA_XFER;
     talloc_set_destructor(c, conn_destructor);
     dev->conn = c;
     /* One client at a time: later ones wait in the backlog. */
     epoll_ctl(dev->epoll_fd, EPOLL_CTL_DEL, dev->listen_fd, NULL);
-    if (epoll_set(dev, EPOLL_CTL_ADD, fd, EPOLLIN, EV_CONN) < 0) {
+    if (epoll_set(dev, EPOLL_CTL_ADD, fd, EPOLLIN, VDEV_EV_CONN) < 0) {
         int rc = -errno;
         talloc_free(c);
         return rc;
@@ -218,7 +220,7 @@ vdev_conn_close(struct vdev_dev *dev)
 
 /* fds arrived with this read: they belong to the message holding its last
  * byte (the kernel ends a stream read after an skb that carries fds). */
-static __attribute__((noinline, cold)) void
+static __attribute__((cold, noinline)) void
 take_fds(struct vdev_conn *c, struct msghdr *mh, size_t end)
 {
     for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
@@ -316,8 +318,8 @@ static int
 wait_writable(struct vdev_conn *c)
 {
     struct pollfd p[2] = {
-        { .fd = c->fd, .events = POLLOUT },
-        { .fd = c->dev->stop_fd, .events = POLLIN },
+        {.fd = c->fd, .events = POLLOUT},
+        {.fd = c->dev->stop_fd, .events = POLLIN},
     };
     int n;
 
@@ -356,8 +358,8 @@ vdev_transport_send_fds(struct vdev_conn *c, const void *buf, size_t len,
         struct cmsghdr align;
         char buf[CMSG_SPACE(sizeof(int) * VDEV_MAX_MSG_FDS)];
     } ctl;
-    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
     size_t off = 0;
     ssize_t n;
     int rc;

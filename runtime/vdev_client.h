@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "vdev_proto.h"
 
@@ -32,6 +33,13 @@ int vdev_client_connect(void *mem_ctx, const char *path,
 int vdev_client_from_fd(void *mem_ctx, int fd, struct vdev_client **out);
 void vdev_client_close(struct vdev_client *cl);
 int vdev_client_fd(const struct vdev_client *cl);
+/* The twin socket the server passed in its VERSION reply, or -1; poll it
+ * with vdev_client_fd() and call vdev_client_serve() when readable. */
+int vdev_client_twin_fd(const struct vdev_client *cl);
+
+/* Bounds every wait for a reply (ms; 0, the default, waits forever). A
+ * call that times out returns -ETIMEDOUT; its late reply is discarded. */
+void vdev_client_set_timeout(struct vdev_client *cl, unsigned timeout_ms);
 
 /* VERSION handshake. want may be NULL (defaults); the server's answer is
  * stored and available from vdev_client_server_caps(). */
@@ -53,7 +61,8 @@ int vdev_client_call(struct vdev_client *cl, uint16_t cmd, const void *req,
 int vdev_client_send_raw(struct vdev_client *cl, const void *buf, size_t len,
                          const int *fds, unsigned nr_fds);
 /* Receives one whole message (header + payload) into buf. Returns its total
- * size or -errno. */
+ * size or -errno; a message larger than cap is consumed whole and cut to
+ * cap bytes (compare the return value with cap). */
 ssize_t vdev_client_recv_raw(struct vdev_client *cl, void *buf, size_t cap,
                              int *rfds, unsigned *nr_rfds);
 
@@ -98,6 +107,25 @@ int vdev_client_add_dma_memory(struct vdev_client *cl, uint64_t iova,
 /* Serves pending server->client requests without blocking; returns the
  * number served or -errno. */
 int vdev_client_serve(struct vdev_client *cl);
+
+/* ------------------------------------------------ migration (v2) */
+
+/* Device state (enum vfio_device_mig_state) through DEVICE_FEATURE
+ * MIG_DEVICE_STATE. set: the server takes combined transitions itself. */
+int vdev_client_mig_get_state(struct vdev_client *cl, uint32_t *state);
+int vdev_client_mig_set_state(struct vdev_client *cl, uint32_t state);
+/* Stops the device (STOP_COPY), reads its whole state stream with
+ * MIG_DATA_READ and leaves it in STOP. The buffer is a talloc child of
+ * mem_ctx. */
+int vdev_client_mig_save(struct vdev_client *cl, void *mem_ctx,
+                         uint8_t **buf, size_t *len);
+int vdev_client_mig_save_file(struct vdev_client *cl, FILE *f);
+/* RESUMING, the stream through MIG_DATA_WRITE, then STOP, where the server
+ * validates and installs it (or refuses: the device stays RESUMING and
+ * unchanged). The device is left in STOP; set RUNNING to start it. */
+int vdev_client_mig_load(struct vdev_client *cl, const void *buf,
+                         size_t len);
+int vdev_client_mig_load_file(struct vdev_client *cl, FILE *f);
 
 /* ------------------------------------------------ management channel */
 

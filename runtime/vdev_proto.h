@@ -176,12 +176,39 @@ struct vfio_user_bitmap_range {
     struct vfio_user_bitmap bitmap;
 } __attribute__((packed));
 
+/* Migration v2: PRE_COPY is newer than Debian 12's <linux/vfio.h> (6.1);
+ * both constants arrived together in Linux 6.2. */
+#ifndef VFIO_MIGRATION_PRE_COPY
+#define VFIO_MIGRATION_PRE_COPY (1 << 2)
+#define VFIO_DEVICE_STATE_PRE_COPY 6
+#define VFIO_DEVICE_STATE_PRE_COPY_P2P 7
+#endif
+
+/* DMA_LOGGING_START data in vfio-user: the ranges follow inline (the kernel
+ * struct carries a pointer there instead). */
+struct vfio_user_dma_logging_control {
+    uint64_t page_size;
+    uint32_t num_ranges;
+    uint32_t reserved;
+    struct vfio_device_feature_dma_logging_range ranges[];
+} __attribute__((packed));
+
+/* DMA_LOGGING_REPORT data; in the reply the bitmap (u64s) follows inline. */
+struct vfio_user_dma_logging_report {
+    uint64_t iova;
+    uint64_t length;
+    uint64_t page_size;
+    uint64_t bitmap[];
+} __attribute__((packed));
+
 _Static_assert(sizeof(struct vfio_user_header) == 16, "header");
 _Static_assert(sizeof(struct vfio_user_dma_map) == 32, "dma_map");
 _Static_assert(sizeof(struct vfio_user_dma_unmap) == 24, "dma_unmap");
 _Static_assert(sizeof(struct vfio_user_region_access) == 16, "region rw");
 _Static_assert(sizeof(struct vfio_user_write_multi_entry) == 24, "multi");
 _Static_assert(sizeof(struct vfio_user_sub_region_ioeventfd) == 40, "iofd");
+_Static_assert(sizeof(struct vfio_user_dma_logging_control) == 16, "logc");
+_Static_assert(sizeof(struct vfio_user_dma_logging_report) == 24, "logr");
 
 const char *vfio_user_command_name(unsigned cmd);
 

@@ -13,8 +13,8 @@
 int
 raw_connect(const char *path)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    struct timeval tv = { .tv_sec = 5 };
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct timeval tv = {.tv_sec = 5};
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
     if (fd < 0)
@@ -30,18 +30,17 @@ raw_connect(const char *path)
 }
 
 int
-raw_send(int fd, const void *buf, size_t len, const int *fds,
-         unsigned nr_fds)
+raw_send(int fd, const void *buf, size_t len, const int *fds, unsigned nr_fds)
 {
     union {
         struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int) * 64)];
+        char buf[CMSG_SPACE(sizeof(int) * RAW_SEND_MAX_FDS)];
     } ctl;
-    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
     size_t off = 0;
 
-    if (nr_fds > 64)
+    if (nr_fds > RAW_SEND_MAX_FDS)
         return -EINVAL;
     if (nr_fds) {
         struct cmsghdr *cm;
@@ -72,8 +71,7 @@ raw_send(int fd, const void *buf, size_t len, const int *fds,
 
 int
 raw_send_msg(int fd, uint16_t id, uint16_t cmd, uint32_t flags,
-             const void *payload, size_t len, const int *fds,
-             unsigned nr_fds)
+             const void *payload, size_t len, const int *fds, unsigned nr_fds)
 {
     struct vfio_user_header h = {
         .msg_id = id,
@@ -105,10 +103,11 @@ read_full(int fd, void *buf, size_t len, struct raw_reply *r)
             struct cmsghdr align;
             char buf[CMSG_SPACE(sizeof(int) * 64)];
         } ctl;
-        struct iovec iov = { .iov_base = p, .iov_len = len };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-                             .msg_control = ctl.buf,
-                             .msg_controllen = sizeof(ctl.buf) };
+        struct iovec iov = {.iov_base = p, .iov_len = len};
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = ctl.buf,
+                            .msg_controllen = sizeof(ctl.buf)};
         ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
 
         if (n < 0) {
@@ -200,7 +199,7 @@ raw_version(int fd, const char *json, struct raw_reply *r)
 {
     size_t jl = json ? strlen(json) + 1 : 0;
     uint8_t *buf = malloc(sizeof(struct vfio_user_version) + jl);
-    struct vfio_user_version v = { .major = 0, .minor = 1 };
+    struct vfio_user_version v = {.major = 0, .minor = 1};
     int rc;
 
     if (!buf)
@@ -216,8 +215,9 @@ raw_version(int fd, const char *json, struct raw_reply *r)
 int
 raw_negotiate(int fd)
 {
-    return raw_version(fd, "{\"capabilities\":{\"max_msg_fds\":8,"
-                           "\"write_multiple\":true}}",
+    return raw_version(fd,
+                       "{\"capabilities\":{\"max_msg_fds\":8,"
+                       "\"write_multiple\":true}}",
                        NULL);
 }
 
@@ -226,8 +226,7 @@ raw_region_read(int fd, uint32_t region, uint64_t offset, void *buf,
                 uint32_t count)
 {
     struct vfio_user_region_access a = {
-        .offset = offset, .region = region, .count = count
-    };
+        .offset = offset, .region = region, .count = count};
     struct raw_reply r;
     int rc = raw_call(fd, 7, VFIO_USER_REGION_READ, &a, sizeof(a), &r);
 
@@ -244,8 +243,7 @@ raw_region_write(int fd, uint32_t region, uint64_t offset, const void *buf,
                  uint32_t count)
 {
     struct vfio_user_region_access a = {
-        .offset = offset, .region = region, .count = count
-    };
+        .offset = offset, .region = region, .count = count};
     uint8_t *msg = malloc(sizeof(a) + count);
     struct raw_reply r;
     int rc;

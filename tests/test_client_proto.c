@@ -27,8 +27,7 @@ static int
 parse(const char *json, const struct vdev_client_caps *prop,
       struct vdev_client_caps *out, int *twin)
 {
-    return vdev_client_caps_from_json(json, strlen(json) + 1, prop, out,
-                                      twin);
+    return vdev_client_caps_from_json(json, strlen(json) + 1, prop, out, twin);
 }
 
 Test(client_json, encode_round_trip)
@@ -71,14 +70,16 @@ Test(client_json, defaults_when_absent)
     cr_assert_eq(out.pgsizes, 4096);
     cr_assert_eq(parse("{\"capabilities\":{}}", &p, &out, &twin), 0);
     /* unknown keys are a newer peer's business */
-    cr_assert_eq(parse("{\"capabilities\":{\"future\":[1,2]},\"x\":1}", &p,
-                       &out, &twin), 0);
-    cr_assert_eq(parse(" {\"capabilities\":{\"max_msg_fds\":3}}\n", &p, &out,
-                       &twin), 0);
+    cr_assert_eq(
+        parse("{\"capabilities\":{\"future\":[1,2]},\"x\":1}", &p, &out, &twin),
+        0);
+    cr_assert_eq(
+        parse(" {\"capabilities\":{\"max_msg_fds\":3}}\n", &p, &out, &twin), 0);
     cr_assert_eq(out.max_msg_fds, 3);
     /* what the server can receive, whether or not we offered it */
-    cr_assert_eq(parse("{\"capabilities\":{\"write_multiple\":true}}", &p,
-                       &out, &twin), 0);
+    cr_assert_eq(
+        parse("{\"capabilities\":{\"write_multiple\":true}}", &p, &out, &twin),
+        0);
     cr_assert(out.write_multiple);
 }
 
@@ -88,17 +89,22 @@ Test(client_json, twin_socket_reply)
     int twin;
     cr_assert_eq(parse("{\"capabilities\":{\"twin_socket\":"
                        "{\"supported\":true,\"fd_index\":0}}}",
-                       &p, &out, &twin), 0);
+                       &p, &out, &twin),
+                 0);
     cr_assert(out.twin_socket);
     cr_assert_eq(twin, 0);
     /* declined */
     cr_assert_eq(parse("{\"capabilities\":{\"twin_socket\":"
-                       "{\"supported\":false}}}", &p, &out, &twin), 0);
+                       "{\"supported\":false}}}",
+                       &p, &out, &twin),
+                 0);
     cr_assert(!out.twin_socket);
     cr_assert_eq(twin, -1);
     /* enabled without an fd: inconsistent, the client must give up */
     cr_assert_eq(parse("{\"capabilities\":{\"twin_socket\":"
-                       "{\"supported\":true}}}", &p, &out, &twin), -EPROTO);
+                       "{\"supported\":true}}}",
+                       &p, &out, &twin),
+                 -EPROTO);
     cr_assert_eq(twin, -1);
 }
 
@@ -130,12 +136,10 @@ Test(client_json, strict_rejections)
         cr_assert_eq(parse(bad[i], &p, &out, &twin), -EPROTO, "accepted: %s",
                      bad[i]);
     /* NUL placement: none at the end, or one inside */
-    cr_assert_eq(vdev_client_caps_from_json("{}", 2, &p, &out, &twin),
-                 -EPROTO);
+    cr_assert_eq(vdev_client_caps_from_json("{}", 2, &p, &out, &twin), -EPROTO);
     cr_assert_eq(vdev_client_caps_from_json("{}\0{}", 6, &p, &out, &twin),
                  -EPROTO);
-    cr_assert_eq(vdev_client_caps_from_json("", 0, &p, &out, &twin),
-                 -EPROTO);
+    cr_assert_eq(vdev_client_caps_from_json("", 0, &p, &out, &twin), -EPROTO);
 }
 
 Test(client_json, large_pgsizes)
@@ -143,7 +147,9 @@ Test(client_json, large_pgsizes)
     struct vdev_client_caps p = proposal(false, false), out;
     int twin;
     cr_assert_eq(parse("{\"capabilities\":{\"pgsizes\":"
-                       "18446744073709547520}}", &p, &out, &twin), 0);
+                       "18446744073709547520}}",
+                       &p, &out, &twin),
+                 0);
     cr_assert_eq(out.pgsizes, 0xfffffffffffff000ull);
 }
 
@@ -174,16 +180,17 @@ static void
 peer_send(int fd, uint16_t id, uint16_t cmd, uint32_t flags, uint32_t err,
           const void *body, size_t len, const int *fds, unsigned nr_fds)
 {
-    struct vfio_user_header h = {
-        .msg_id = id, .cmd = cmd, .msg_size = (uint32_t)(sizeof(h) + len),
-        .flags = flags, .error_no = err};
-    cr_assert_eq(vdev_client_sendv(fd, &h, sizeof(h), body, len, fds,
-                                   nr_fds), 0);
+    struct vfio_user_header h = {.msg_id = id,
+                                 .cmd = cmd,
+                                 .msg_size = (uint32_t)(sizeof(h) + len),
+                                 .flags = flags,
+                                 .error_no = err};
+    cr_assert_eq(vdev_client_sendv(fd, &h, sizeof(h), body, len, fds, nr_fds),
+                 0);
 }
 
 static void
-reply(struct peer *p, uint16_t id, uint16_t cmd, const void *body,
-      size_t len)
+reply(struct peer *p, uint16_t id, uint16_t cmd, const void *body, size_t len)
 {
     peer_send(p->fd, id, cmd, VFIO_USER_F_TYPE_REPLY, 0, body, len, NULL, 0);
 }
@@ -217,8 +224,10 @@ Test(client_frame, negotiate_sends_json_and_reads_caps)
 {
     struct peer p;
     peer_open(&p);
-    version_reply(&p, 1, "{\"capabilities\":{\"max_msg_fds\":8,"
-                         "\"max_data_xfer_size\":4096}}", NULL, 0);
+    version_reply(&p, 1,
+                  "{\"capabilities\":{\"max_msg_fds\":8,"
+                  "\"max_data_xfer_size\":4096}}",
+                  NULL, 0);
     cr_assert_eq(vdev_client_negotiate(p.cl, NULL), 0);
     const struct vdev_client_caps *c = vdev_client_server_caps(p.cl);
     cr_assert_eq(c->max_msg_fds, 8);
@@ -267,8 +276,10 @@ Test(client_frame, twin_socket_fd_kept_and_served)
     cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, tw), 0);
     int extra = dup(tw[0]);
     int fds[2] = {extra, tw[0]};
-    version_reply(&p, 1, "{\"capabilities\":{\"twin_socket\":"
-                         "{\"supported\":true,\"fd_index\":1}}}", fds, 2);
+    version_reply(&p, 1,
+                  "{\"capabilities\":{\"twin_socket\":"
+                  "{\"supported\":true,\"fd_index\":1}}}",
+                  fds, 2);
     close(tw[0]);
     close(extra);
     struct vdev_client_caps want;
@@ -276,6 +287,8 @@ Test(client_frame, twin_socket_fd_kept_and_served)
     want.twin_socket = true;
     cr_assert_eq(vdev_client_negotiate(p.cl, &want), 0);
     cr_assert(vdev_client_server_caps(p.cl)->twin_socket);
+    cr_assert_geq(vdev_client_twin_fd(p.cl), 0);
+    cr_assert_neq(vdev_client_twin_fd(p.cl), vdev_client_fd(p.cl));
 
     uint8_t mem[64] = {0};
     cr_assert_eq(vdev_client_add_dma_memory(p.cl, 0x10000, mem, sizeof(mem)),
@@ -284,8 +297,8 @@ Test(client_frame, twin_socket_fd_kept_and_served)
     struct vfio_user_dma_access a = {.addr = 0x10008, .count = 4};
     memcpy(req, &a, sizeof(a));
     memcpy(req + 16, "abcd", 4);
-    peer_send(tw[1], 77, VFIO_USER_DMA_WRITE, VFIO_USER_F_TYPE_COMMAND, 0,
-              req, sizeof(req), NULL, 0);
+    peer_send(tw[1], 77, VFIO_USER_DMA_WRITE, VFIO_USER_F_TYPE_COMMAND, 0, req,
+              sizeof(req), NULL, 0);
     /* served while waiting for an unrelated reply on the main socket */
     cr_assert_eq(vdev_client_serve(p.cl), 1);
     cr_assert_eq(memcmp(mem + 8, "abcd", 4), 0);
@@ -304,8 +317,10 @@ Test(client_frame, twin_socket_without_valid_fd_is_fatal)
 {
     struct peer p;
     peer_open(&p);
-    version_reply(&p, 1, "{\"capabilities\":{\"twin_socket\":"
-                         "{\"supported\":true,\"fd_index\":0}}}", NULL, 0);
+    version_reply(&p, 1,
+                  "{\"capabilities\":{\"twin_socket\":"
+                  "{\"supported\":true,\"fd_index\":0}}}",
+                  NULL, 0);
     struct vdev_client_caps want;
     vdev_client_default_caps(&want);
     want.twin_socket = true;
@@ -320,13 +335,12 @@ Test(client_frame, stray_reply_skipped_error_reply_is_errno)
     uint32_t junk = 0xdeadbeef;
     reply(&p, 99, VFIO_USER_DEVICE_RESET, &junk, sizeof(junk));
     peer_send(p.fd, 1, VFIO_USER_DEVICE_RESET,
-              VFIO_USER_F_TYPE_REPLY | VFIO_USER_F_ERROR, ENOTTY, NULL, 0,
-              NULL, 0);
+              VFIO_USER_F_TYPE_REPLY | VFIO_USER_F_ERROR, ENOTTY, NULL, 0, NULL,
+              0);
     cr_assert_eq(vdev_client_reset(p.cl), -ENOTTY);
     /* error bit with no errno still fails */
     peer_send(p.fd, 2, VFIO_USER_DEVICE_RESET,
-              VFIO_USER_F_TYPE_REPLY | VFIO_USER_F_ERROR, 0, NULL, 0, NULL,
-              0);
+              VFIO_USER_F_TYPE_REPLY | VFIO_USER_F_ERROR, 0, NULL, 0, NULL, 0);
     cr_assert_eq(vdev_client_reset(p.cl), -EIO);
     reply(&p, 3, VFIO_USER_DEVICE_RESET, NULL, 0);
     cr_assert_eq(vdev_client_reset(p.cl), 0);
@@ -343,16 +357,15 @@ Test(client_frame, dma_read_on_main_socket_served_while_waiting)
     uint8_t mem[4096];
     for (size_t i = 0; i < sizeof(mem); i++)
         mem[i] = (uint8_t)(i * 7);
-    cr_assert_eq(vdev_client_add_dma_memory(p.cl, 0x100000, mem,
-                                            sizeof(mem)), 0);
-    cr_assert_eq(vdev_client_add_dma_memory(p.cl, 0x100800, mem, 16),
-                 -EEXIST);
+    cr_assert_eq(vdev_client_add_dma_memory(p.cl, 0x100000, mem, sizeof(mem)),
+                 0);
+    cr_assert_eq(vdev_client_add_dma_memory(p.cl, 0x100800, mem, 16), -EEXIST);
     struct vfio_user_dma_access a = {.addr = 0x100100, .count = 256};
     peer_send(p.fd, 500, VFIO_USER_DMA_READ, VFIO_USER_F_TYPE_COMMAND, 0, &a,
               sizeof(a), NULL, 0);
     struct vfio_user_dma_access bad = {.addr = 0x101000 - 8, .count = 16};
-    peer_send(p.fd, 501, VFIO_USER_DMA_READ, VFIO_USER_F_TYPE_COMMAND, 0,
-              &bad, sizeof(bad), NULL, 0);
+    peer_send(p.fd, 501, VFIO_USER_DMA_READ, VFIO_USER_F_TYPE_COMMAND, 0, &bad,
+              sizeof(bad), NULL, 0);
     reply(&p, 1, VFIO_USER_DEVICE_RESET, NULL, 0);
     cr_assert_eq(vdev_client_reset(p.cl), 0);
 
@@ -382,8 +395,8 @@ Test(client_frame, region_read_chunked_to_server_limit)
 {
     struct peer p;
     peer_open(&p);
-    version_reply(&p, 1, "{\"capabilities\":{\"max_data_xfer_size\":8}}",
-                  NULL, 0);
+    version_reply(&p, 1, "{\"capabilities\":{\"max_data_xfer_size\":8}}", NULL,
+                  0);
     cr_assert_eq(vdev_client_negotiate(p.cl, NULL), 0);
     for (uint16_t id = 2; id <= 3; id++) {
         uint8_t r[16 + 8];
@@ -410,8 +423,7 @@ Test(client_frame, region_read_chunked_to_server_limit)
     }
     /* a reply with the wrong count is refused */
     uint8_t r[16 + 4];
-    struct vfio_user_region_access ra = {.offset = 0, .region = 2,
-                                         .count = 2};
+    struct vfio_user_region_access ra = {.offset = 0, .region = 2, .count = 2};
     memcpy(r, &ra, sizeof(ra));
     reply(&p, 4, VFIO_USER_REGION_READ, r, sizeof(r));
     cr_assert_eq(vdev_client_region_read(p.cl, 2, 0, out, 4), -EPROTO);
@@ -447,19 +459,20 @@ Test(client_frame, split_and_oversized_messages)
     /* an oversized stray reply is drained and the stream stays in step */
     size_t big = (1u << 20) + 8192;
     uint8_t *junk = calloc(1, big);
-    struct vfio_user_header h = {
-        .msg_id = 42, .cmd = VFIO_USER_REGION_READ,
-        .msg_size = (uint32_t)(sizeof(h) + big),
-        .flags = VFIO_USER_F_TYPE_REPLY};
+    struct vfio_user_header h = {.msg_id = 42,
+                                 .cmd = VFIO_USER_REGION_READ,
+                                 .msg_size = (uint32_t)(sizeof(h) + big),
+                                 .flags = VFIO_USER_F_TYPE_REPLY};
     uint8_t *msg = malloc(sizeof(h) + big + 64);
     memcpy(msg, &h, sizeof(h));
     memcpy(msg + sizeof(h), junk, big);
     size_t len = sizeof(h) + big;
-    struct vfio_device_info di = {.argsz = 16, .flags = 3, .num_regions = 9,
-                                  .num_irqs = 5};
-    struct vfio_user_header rh = {
-        .msg_id = 1, .cmd = VFIO_USER_DEVICE_GET_INFO,
-        .msg_size = sizeof(rh) + sizeof(di), .flags = VFIO_USER_F_TYPE_REPLY};
+    struct vfio_device_info di = {
+        .argsz = 16, .flags = 3, .num_regions = 9, .num_irqs = 5};
+    struct vfio_user_header rh = {.msg_id = 1,
+                                  .cmd = VFIO_USER_DEVICE_GET_INFO,
+                                  .msg_size = sizeof(rh) + sizeof(di),
+                                  .flags = VFIO_USER_F_TYPE_REPLY};
     memcpy(msg + len, &rh, sizeof(rh));
     memcpy(msg + len + sizeof(rh), &di, sizeof(di));
     len += sizeof(rh) + sizeof(di);
@@ -487,12 +500,11 @@ Test(client_frame, raw_send_recv_and_eof)
     cr_assert_eq(memcmp(in, raw, 8), 0);
     int efd = dup(0);
     reply(&p, 9, VFIO_USER_DEVICE_RESET, "xy", 2);
-    peer_send(p.fd, 10, VFIO_USER_DEVICE_RESET, VFIO_USER_F_TYPE_REPLY, 0,
-              NULL, 0, &efd, 1);
+    peer_send(p.fd, 10, VFIO_USER_DEVICE_RESET, VFIO_USER_F_TYPE_REPLY, 0, NULL,
+              0, &efd, 1);
     close(efd);
     uint8_t buf[64];
-    cr_assert_eq(vdev_client_recv_raw(p.cl, buf, sizeof(buf), NULL, NULL),
-                 18);
+    cr_assert_eq(vdev_client_recv_raw(p.cl, buf, sizeof(buf), NULL, NULL), 18);
     cr_assert_eq(memcmp(buf + 16, "xy", 2), 0);
     int rfds[2];
     unsigned nr = 2;
@@ -503,4 +515,22 @@ Test(client_frame, raw_send_recv_and_eof)
     p.fd = -1;
     cr_assert_eq(vdev_client_reset(p.cl), -EPIPE);
     vdev_client_close(p.cl);
+}
+
+Test(client_frame, timeout_then_late_reply_dropped)
+{
+    struct peer p;
+    peer_open(&p);
+    vdev_client_set_timeout(p.cl, 100);
+    cr_assert_eq(vdev_client_reset(p.cl), -ETIMEDOUT);
+    /* the late answer to call 1 is skipped when call 2's arrives */
+    reply(&p, 1, VFIO_USER_DEVICE_RESET, NULL, 0);
+    reply(&p, 2, VFIO_USER_DEVICE_RESET, NULL, 0);
+    cr_assert_eq(vdev_client_reset(p.cl), 0);
+    /* an errno out of range is still an error */
+    peer_send(p.fd, 3, VFIO_USER_DEVICE_RESET,
+              VFIO_USER_F_TYPE_REPLY | VFIO_USER_F_ERROR, 0x80000001u, NULL, 0,
+              NULL, 0);
+    cr_assert_eq(vdev_client_reset(p.cl), -EIO);
+    peer_close(&p);
 }

@@ -259,3 +259,29 @@ Test(dirty, randomized_against_model)
     }
     talloc_free(dev);
 }
+
+Test(dirty, many_maps_and_the_bitmap_budget)
+{
+    struct vdev_dev *dev = dma_fixture_dev();
+    struct vdev_conn *c = dev->conn;
+    uint8_t bm[1];
+
+    for (unsigned i = 0; i < VDEV_MAX_DMA_MAPS; i++)
+        cr_assert_eq(vdev_dma_add(c, (uint64_t)i * 2 * PG, PG, -1, 0, 3), 0);
+    cr_assert_eq(vdev_dirty_start(c, PG), 0);
+    cr_assert_eq(vdev_dma_mark_dirty(dev, 65534ull * 2 * PG, 1), 0);
+    cr_assert_eq(vdev_dirty_report(c, 65534ull * 2 * PG, PG, PG, bm, 1), 0);
+    cr_assert_eq(bm[0], 1);
+    vdev_dirty_stop(c);
+    vdev_dma_remove_all(c);
+
+    /* fd-less maps cost nothing, their bitmaps do: 2 x 6 TiB at 4 KiB
+     * pages is 384 MiB of bitmap, over the budget; nothing is left behind */
+    cr_assert_eq(vdev_dma_add(c, 0, 6ull << 40, -1, 0, 3), 0);
+    cr_assert_eq(vdev_dma_add(c, 8ull << 40, 6ull << 40, -1, 0, 3), 0);
+    cr_assert_eq(vdev_dirty_start(c, PG), -ENOMEM);
+    cr_assert_not(c->dma.logging);
+    cr_assert_null(c->dma.maps[0]->dirty);
+    cr_assert_eq(vdev_dirty_start(c, 1ull << 20), 0);
+    talloc_free(dev);
+}

@@ -26,6 +26,7 @@ struct fake_client {
     unsigned max_requests;
     uint8_t mem[GUEST_SIZE];
     unsigned requests;
+    unsigned replies_seen; /* server replies met before a request */
     uint64_t max_count;
     bool bad_request;
 };
@@ -119,6 +120,11 @@ fake_client_run(void *arg)
         if (f->mode == FAKE_HANGUP || !read_full(f->fd, &h, sizeof(h)))
             break;
         blen = h.msg_size - sizeof(h);
+        if ((h.flags & VFIO_USER_F_TYPE_MASK) == VFIO_USER_F_TYPE_REPLY &&
+            blen <= sizeof(body) && read_full(f->fd, body, blen)) {
+            f->replies_seen++;
+            continue;
+        }
         if (blen < hl || blen > sizeof(body) || !read_full(f->fd, body, blen)) {
             f->bad_request = true;
             break;
@@ -339,5 +345,45 @@ Test(dma_msg, dirty_marked_for_message_writes)
                  0);
     cr_assert_eq(bm[0], 0x30);
     cr_assert_eq(bm[1], 0);
+    rig_stop(&r);
+}
+
+Test(dma_msg, reply_larger_than_the_buffer_room)
+{
+    struct rig r;
+    static uint8_t buf[20000];
+    struct vdev_conn *c;
+
+    rig_start(&r, false, false, FAKE_INTERLEAVE, 1, 1 << 20);
+    c = r.dev->conn;
+    c->rcap = 2048; /* the reply cannot fit: read past the buffer */
+    cr_assert_eq(vdev_dma_read(r.dev, GUEST_BASE + 3, buf, sizeof(buf)), 0);
+    for (unsigned i = 0; i < sizeof(buf); i++)
+        cr_assert_eq(buf[i], (uint8_t)((i + 3) * 13 + 5));
+    cr_assert_eq(c->rend - c->rstart, 32);
+    cr_assert_eq(((struct vfio_user_header *)(c->rbuf + c->rstart))->msg_id,
+                 77);
+    rig_stop(&r);
+}
+
+Test(dma_msg, batched_replies_are_sent_before_the_request)
+{
+    struct rig r;
+    uint8_t buf[64];
+    struct vdev_conn *c;
+    struct vfio_user_header pending = {
+        .msg_id = 9, .cmd = VFIO_USER_DEVICE_RESET, .msg_size = 16,
+        .flags = VFIO_USER_F_TYPE_REPLY,
+    };
+
+    rig_start(&r, false, false, FAKE_OK, 1, 1 << 20);
+    c = r.dev->conn;
+    c->scap = 64;
+    c->sbuf = talloc_size(c, c->scap);
+    memcpy(c->sbuf, &pending, 16);
+    c->slen = 16;
+    cr_assert_eq(vdev_dma_read(r.dev, GUEST_BASE, buf, sizeof(buf)), 0);
+    cr_assert_eq(c->slen, 0);
+    cr_assert_eq(r.f->replies_seen, 1);
     rig_stop(&r);
 }

@@ -656,6 +656,9 @@ Test(irq, set_irqs_malformed)
                2, 0, 4, bools, 2, 0, 0);
     expect_bad(&f, sz, VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_MASK, 2,
                0, 4, bools, 4, 0, 0);
+    /* INTx unmask-by-eventfd (a KVM resample fd) is refused. */
+    expect_bad(&f, sz, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK,
+               0, 0, 1, NULL, 0, 1, 1);
     /* ERR and REQ are not maskable. */
     expect_bad(&f, sz, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK, 3,
                0, 1, NULL, 0, 0, 0);

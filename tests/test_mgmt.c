@@ -26,14 +26,49 @@ static struct vdev_dev *t_dev;
 static pthread_t t_thread;
 static char t_dir[64], t_path[128];
 
-static uint64_t pins_get(struct vdev_dev *d) { return t_pins; }
-static int pins_set(struct vdev_dev *d, uint64_t v) { t_pins = v; return 0; }
-static uint64_t level_get(struct vdev_dev *d) { return t_level; }
-static int level_set(struct vdev_dev *d, uint64_t v) { t_level = v; return 0; }
-static uint64_t count_get(struct vdev_dev *d) { return t_count; }
-static uint64_t wide_get(struct vdev_dev *d) { return t_wide; }
-static int wide_set(struct vdev_dev *d, uint64_t v) { t_wide = v; return 0; }
-static uint64_t busy_get(struct vdev_dev *d) { return 0; }
+static uint64_t
+pins_get(struct vdev_dev *d)
+{
+    return t_pins;
+}
+static int
+pins_set(struct vdev_dev *d, uint64_t v)
+{
+    t_pins = v;
+    return 0;
+}
+static uint64_t
+level_get(struct vdev_dev *d)
+{
+    return t_level;
+}
+static int
+level_set(struct vdev_dev *d, uint64_t v)
+{
+    t_level = v;
+    return 0;
+}
+static uint64_t
+count_get(struct vdev_dev *d)
+{
+    return t_count;
+}
+static uint64_t
+wide_get(struct vdev_dev *d)
+{
+    return t_wide;
+}
+static int
+wide_set(struct vdev_dev *d, uint64_t v)
+{
+    t_wide = v;
+    return 0;
+}
+static uint64_t
+busy_get(struct vdev_dev *d)
+{
+    return 0;
+}
 static int
 busy_set(struct vdev_dev *d, uint64_t v)
 {
@@ -42,11 +77,11 @@ busy_set(struct vdev_dev *d, uint64_t v)
 }
 
 static const struct vdev_var t_vars[] = {
-    { "pins", 16, true, pins_get, pins_set },
-    { "state.level", 1, true, level_get, level_set },
-    { "count", 32, false, count_get, NULL },
-    { "wide", 64, true, wide_get, wide_set },
-    { "busy", 8, true, busy_get, busy_set },
+    {"pins", 16, true, pins_get, pins_set},
+    {"state.level", 1, true, level_get, level_set},
+    {"count", 32, false, count_get, NULL},
+    {"wide", 64, true, wide_get, wide_set},
+    {"busy", 8, true, busy_get, busy_set},
 };
 
 static void *
@@ -59,7 +94,9 @@ static struct vdev_dev *
 make_dev(void *ctx)
 {
     static const struct vdev_pci_ident ident = {
-        .vendor_id = 0x494f, .device_id = 0x0dc8, .class_code = 0xff0000,
+        .vendor_id = 0x494f,
+        .device_id = 0x0dc8,
+        .class_code = 0xff0000,
     };
     return vdev_dev_create(ctx, "mgmt-test", &ident);
 }
@@ -212,8 +249,7 @@ Test(mgmt, stats_and_info)
                  0);
     cr_expect(!strncmp(buf, "ok messages=0 errors=0 ", 23), "%s", buf);
     cr_expect_not_null(strstr(buf, "connections="));
-    cr_assert_eq(vdev_mgmt_client_command(t_path, "info", buf, sizeof(buf)),
-                 0);
+    cr_assert_eq(vdev_mgmt_client_command(t_path, "info", buf, sizeof(buf)), 0);
     cr_expect_not_null(strstr(buf, "vendor=0x494f device=0x0dc8"), "%s", buf);
 }
 
@@ -240,7 +276,7 @@ raw_reply(int fd, char *buf, size_t cap)
     size_t n = 0;
 
     while (n + 1 < cap) {
-        struct pollfd p = { .fd = fd, .events = POLLIN };
+        struct pollfd p = {.fd = fd, .events = POLLIN};
         cr_assert_eq(poll(&p, 1, 5000), 1, "no reply");
         cr_assert_eq(recv(fd, buf + n, 1, 0), 1);
         if (buf[n] == '\n')
@@ -335,8 +371,7 @@ Test(mgmt, a_client_that_never_reads_is_dropped)
     /* Keep asking without reading until the server hangs up or the
      * socket is full; either way others must still be served. */
     for (int k = 0; k < 4000; k++) {
-        ssize_t n = send(fd, req, sizeof(req) - sizeof(req) % 5,
-                         MSG_NOSIGNAL);
+        ssize_t n = send(fd, req, sizeof(req) - sizeof(req) % 5, MSG_NOSIGNAL);
         if (n < 0 && errno == EAGAIN) {
             usleep(1000);
             continue;
@@ -348,7 +383,7 @@ Test(mgmt, a_client_that_never_reads_is_dropped)
     expect_reply("get pins", 0, "ok pins=0x00ff");
     /* And that connection was hung up on, not kept waiting forever. */
     {
-        struct timeval tv = { .tv_sec = 5 };
+        struct timeval tv = {.tv_sec = 5};
         char sink[65536];
         ssize_t n;
 
@@ -380,13 +415,13 @@ Test(mgmt_setup, register_vars_validates)
     void *ctx = talloc_new(NULL);
     struct vdev_dev *dev = make_dev(ctx);
     struct vdev_var bad[] = {
-        { "zero", 0, false, count_get, NULL },
-        { "ext-no-set", 8, true, count_get, NULL },
-        { "has space", 8, false, count_get, NULL },
-        { "noget", 8, false, NULL, NULL },
-        { "wide", 65, false, count_get, NULL },
-        { "a=b", 8, false, count_get, NULL },
-        { "", 8, false, count_get, NULL },
+        {"zero", 0, false, count_get, NULL},
+        {"ext-no-set", 8, true, count_get, NULL},
+        {"has space", 8, false, count_get, NULL},
+        {"noget", 8, false, NULL, NULL},
+        {"wide", 65, false, count_get, NULL},
+        {"a=b", 8, false, count_get, NULL},
+        {"", 8, false, count_get, NULL},
     };
 
     cr_assert_not_null(dev);
@@ -403,7 +438,7 @@ Test(mgmt_setup, live_socket_refused_stale_replaced)
     char dir[] = "/tmp/vdev-mgmt-XXXXXX", path[128];
     void *ctx = talloc_new(NULL);
     struct vdev_dev *a, *b;
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
     int fd;
 
     cr_assert_not_null(mkdtemp(dir));
@@ -466,8 +501,8 @@ Test(mgmt, connect_disconnect_does_not_leak_fds)
     for (int i = 0; i < 300; i++) {
         int fd = raw_connect();
         if (i % 3 == 0)
-            cr_assert_eq(vdev_mgmt_client_exchange(fd, "get pins", buf,
-                                                   sizeof(buf)), 0);
+            cr_assert_eq(
+                vdev_mgmt_client_exchange(fd, "get pins", buf, sizeof(buf)), 0);
         else if (i % 3 == 1)
             raw_send(fd, "get pi", 6); /* gone mid-line */
         close(fd);
@@ -489,7 +524,7 @@ own_loop(void *arg)
     struct vdev_dev *dev = arg;
 
     while (!own_loop_quit) {
-        struct pollfd p = { .fd = vdev_fd(dev), .events = POLLIN };
+        struct pollfd p = {.fd = vdev_fd(dev), .events = POLLIN};
         if (poll(&p, 1, 20) > 0 && vdev_dispatch(dev) < 0)
             return (void *)1;
     }
@@ -510,8 +545,8 @@ Test(mgmt_setup, served_by_the_callers_own_poll_loop, .timeout = 30)
     cr_assert_eq(vdev_mgmt_listen(dev, path), 0);
     own_loop_quit = 0;
     cr_assert_eq(pthread_create(&th, NULL, own_loop, dev), 0);
-    cr_expect_eq(vdev_mgmt_client_command(path, "set pins 7", buf,
-                                          sizeof(buf)), 0);
+    cr_expect_eq(vdev_mgmt_client_command(path, "set pins 7", buf, sizeof(buf)),
+                 0);
     cr_expect_str_eq(buf, "ok pins=0x0007");
     own_loop_quit = 1;
     pthread_join(th, &ret);

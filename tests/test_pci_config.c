@@ -182,6 +182,9 @@ Test(pci_config, status_w1c)
                                 PCI_COMMAND_MEMORY);
     cr_expect_eq(rd(dev, PCI_STATUS, 2), PCI_STATUS_SIG_SYSTEM_ERROR);
     cr_expect_eq(rd(dev, PCI_COMMAND, 2), PCI_COMMAND_MEMORY);
+    /* Error bits are events: a reset clears them. */
+    vdev_reset(dev);
+    cr_expect_eq(rd(dev, PCI_STATUS, 2), 0);
     talloc_free(dev);
 }
 

@@ -56,8 +56,7 @@ static int
 read_req(uint32_t region, uint64_t offset, uint32_t count)
 {
     struct vfio_user_region_access a = {
-        .offset = offset, .region = region, .count = count
-    };
+        .offset = offset, .region = region, .count = count};
     return raw_call(fd, 42, VFIO_USER_REGION_READ, &a, sizeof(a), NULL);
 }
 
@@ -77,8 +76,7 @@ Test(proto_errors, unknown_command)
 Test(proto_errors, short_header)
 {
     struct vfio_user_header h = {
-        .msg_id = 9, .cmd = VFIO_USER_DEVICE_RESET, .msg_size = 8
-    };
+        .msg_id = 9, .cmd = VFIO_USER_DEVICE_RESET, .msg_size = 8};
     struct raw_reply r;
 
     cr_assert_eq(raw_send(fd, &h, sizeof(h), NULL, 0), 0);
@@ -102,7 +100,7 @@ Test(proto_errors, msg_size_mismatch)
         struct vfio_user_region_access a;
         uint8_t data[8];
     } __attribute__((packed)) m = {
-        .a = { .offset = TESTDEV_REG_SCRATCH, .region = 0, .count = 4 },
+        .a = {.offset = TESTDEV_REG_SCRATCH, .region = 0, .count = 4},
     };
     uint32_t v = 0;
 
@@ -111,9 +109,9 @@ Test(proto_errors, msg_size_mismatch)
     cr_assert_eq(raw_call(fd, 5, VFIO_USER_REGION_WRITE, &m, sizeof(m), NULL),
                  -EINVAL);
     /* 2 bytes for a count of 4 */
-    cr_assert_eq(raw_call(fd, 6, VFIO_USER_REGION_WRITE, &m,
-                          sizeof(m.a) + 2, NULL),
-                 -EINVAL);
+    cr_assert_eq(
+        raw_call(fd, 6, VFIO_USER_REGION_WRITE, &m, sizeof(m.a) + 2, NULL),
+        -EINVAL);
     /* a read carrying data */
     cr_assert_eq(raw_call(fd, 7, VFIO_USER_REGION_READ, &m, sizeof(m), NULL),
                  -EINVAL);
@@ -125,19 +123,19 @@ Test(proto_errors, msg_size_mismatch)
 
 Test(proto_errors, region_info_argsz_too_small)
 {
-    struct vfio_region_info ri = { .argsz = sizeof(ri), .index = 2 };
+    struct vfio_region_info ri = {.argsz = sizeof(ri), .index = 2};
     struct vfio_region_info out;
     struct raw_reply r;
 
-    cr_assert_eq(raw_call(fd, 5, VFIO_USER_DEVICE_GET_REGION_INFO, &ri,
-                          sizeof(ri), &r),
-                 0);
+    cr_assert_eq(
+        raw_call(fd, 5, VFIO_USER_DEVICE_GET_REGION_INFO, &ri, sizeof(ri), &r),
+        0);
     cr_assert_eq(r.len, sizeof(out));
     memcpy(&out, r.payload, sizeof(out));
     /* the fixed part plus a sparse-mmap cap with one area */
-    cr_assert_eq(out.argsz, sizeof(out) +
-                                sizeof(struct vfio_region_info_cap_sparse_mmap) +
-                                sizeof(struct vfio_region_sparse_mmap_area));
+    cr_assert_eq(out.argsz,
+                 sizeof(out) + sizeof(struct vfio_region_info_cap_sparse_mmap) +
+                     sizeof(struct vfio_region_sparse_mmap_area));
     cr_assert_eq(out.cap_offset, 0);
     cr_assert(out.flags & VFIO_REGION_INFO_FLAG_CAPS);
     cr_assert_eq(out.size, TESTDEV_BAR2_SIZE);
@@ -148,20 +146,20 @@ Test(proto_errors, region_info_argsz_too_small)
                           sizeof(ri), NULL),
                  -EINVAL);
     /* a short body */
-    cr_assert_eq(raw_call(fd, 7, VFIO_USER_DEVICE_GET_REGION_INFO, &ri, 8,
-                          NULL),
-                 -EINVAL);
+    cr_assert_eq(
+        raw_call(fd, 7, VFIO_USER_DEVICE_GET_REGION_INFO, &ri, 8, NULL),
+        -EINVAL);
     assert_served();
 }
 
 Test(proto_errors, unknown_region)
 {
     uint32_t v;
-    struct vfio_region_info ri = { .argsz = sizeof(ri), .index = 5 };
+    struct vfio_region_info ri = {.argsz = sizeof(ri), .index = 5};
 
-    cr_assert_eq(read_req(5, 0, 4), -EINVAL);   /* absent BAR */
-    cr_assert_eq(read_req(3, 0, 4), -EINVAL);   /* upper half of BAR2 */
-    cr_assert_eq(read_req(10, 0, 4), -EINVAL);  /* past the typed region */
+    cr_assert_eq(read_req(5, 0, 4), -EINVAL);  /* absent BAR */
+    cr_assert_eq(read_req(3, 0, 4), -EINVAL);  /* upper half of BAR2 */
+    cr_assert_eq(read_req(10, 0, 4), -EINVAL); /* past the typed region */
     cr_assert_eq(read_req(0xffffffffu, 0, 4), -EINVAL);
     cr_assert_eq(raw_region_write(fd, 200, 0, &v, 4), -EINVAL);
     cr_assert_eq(raw_call(fd, 8, VFIO_USER_DEVICE_GET_REGION_INFO, &ri,
@@ -198,16 +196,15 @@ Test(proto_errors, oversized_message_skipped)
 {
     size_t size = VDEV_MAX_MSG_SIZE + 8192;
     uint8_t *buf = calloc(1, size);
-    struct vfio_user_header h = {
-        .msg_id = 77, .cmd = VFIO_USER_REGION_WRITE,
-        .msg_size = (uint32_t)size
-    };
+    struct vfio_user_header h = {.msg_id = 77,
+                                 .cmd = VFIO_USER_REGION_WRITE,
+                                 .msg_size = (uint32_t)size};
     struct raw_reply r;
 
     cr_assert_not_null(buf);
     /* the body looks like headers, to catch a server that re-frames it */
     for (size_t o = sizeof(h); o + 16 <= size; o += 16) {
-        struct vfio_user_header junk = { .cmd = 99, .msg_size = 16 };
+        struct vfio_user_header junk = {.cmd = 99, .msg_size = 16};
         memcpy(buf + o, &junk, sizeof(junk));
     }
     memcpy(buf, &h, sizeof(h));
@@ -225,15 +222,15 @@ Test(proto_errors, fds_on_message_taking_none)
     int p[2], fds[3];
     char c;
     uint32_t v;
-    struct vfio_user_region_access a = { .offset = 0, .region = 0, .count = 4 };
+    struct vfio_user_region_access a = {.offset = 0, .region = 0, .count = 4};
     struct raw_reply r;
     struct pollfd pfd;
 
     cr_assert_eq(pipe(p), 0);
     fds[0] = fds[1] = fds[2] = p[1];
-    cr_assert_eq(raw_send_msg(fd, 11, VFIO_USER_REGION_READ, 0, &a, sizeof(a),
-                              fds, 3),
-                 0);
+    cr_assert_eq(
+        raw_send_msg(fd, 11, VFIO_USER_REGION_READ, 0, &a, sizeof(a), fds, 3),
+        0);
     close(p[1]);
     cr_assert_eq(raw_recv(fd, &r), 0);
     cr_assert_eq(r.hdr.msg_id, 11);
@@ -282,9 +279,9 @@ Test(proto_errors, reply_type_and_reserved_flags)
     cr_assert_eq(raw_recv(fd, &r), 0);
     cr_assert_eq(r.hdr.error_no, EINVAL);
     raw_reply_free(&r);
-    cr_assert_eq(raw_send_msg(fd, 14, VFIO_USER_DEVICE_RESET, 1u << 9, NULL, 0,
-                              NULL, 0),
-                 0);
+    cr_assert_eq(
+        raw_send_msg(fd, 14, VFIO_USER_DEVICE_RESET, 1u << 9, NULL, 0, NULL, 0),
+        0);
     cr_assert_eq(raw_recv(fd, &r), 0);
     cr_assert_eq(r.hdr.msg_id, 14);
     cr_assert_eq(r.hdr.error_no, EINVAL);
@@ -294,7 +291,7 @@ Test(proto_errors, reply_type_and_reserved_flags)
 
 Test(proto_errors, no_reply_error_is_silent)
 {
-    struct vfio_user_region_access a = { .offset = 0, .region = 5, .count = 4 };
+    struct vfio_user_region_access a = {.offset = 0, .region = 5, .count = 4};
     uint32_t v;
 
     cr_assert_eq(raw_send_msg(fd, 15, VFIO_USER_REGION_READ,
@@ -309,13 +306,70 @@ TestSuite(proto_errors_pre, .init = setup, .fini = teardown, .timeout = 30);
 
 Test(proto_errors_pre, message_before_version)
 {
-    struct vfio_device_info di = { .argsz = 16 };
-    struct vfio_user_region_access a = { .offset = 0, .region = 0, .count = 4 };
+    struct vfio_device_info di = {.argsz = 16};
+    struct vfio_user_region_access a = {.offset = 0, .region = 0, .count = 4};
 
     cr_assert_eq(raw_call(fd, 2, VFIO_USER_DEVICE_GET_INFO, &di, 16, NULL),
                  -EINVAL);
     cr_assert_eq(raw_call(fd, 3, VFIO_USER_REGION_READ, &a, sizeof(a), NULL),
                  -EINVAL);
     cr_assert_eq(raw_negotiate(fd), 0);
+    assert_served();
+}
+
+/* More fds than the server's ancillary buffer holds: the kernel truncates
+ * them (MSG_CTRUNC); the server closes what arrived and fails the message. */
+Test(proto_errors, truncated_fds)
+{
+    enum { N = VDEV_MAX_MSG_FDS * 4 + 20 };
+    int fds[N], p[2];
+    struct raw_reply r;
+    struct pollfd pfd;
+    char c;
+
+    cr_assert_eq(pipe(p), 0);
+    for (unsigned i = 0; i < N; i++)
+        fds[i] = p[1];
+    cr_assert_eq(
+        raw_send_msg(fd, 16, VFIO_USER_DEVICE_RESET, 0, NULL, 0, fds, N), 0);
+    close(p[1]);
+    cr_assert_eq(raw_recv(fd, &r), 0);
+    cr_assert_eq(r.hdr.msg_id, 16);
+    cr_assert_eq(r.hdr.error_no, EINVAL);
+    raw_reply_free(&r);
+    pfd.fd = p[0];
+    pfd.events = POLLIN;
+    cr_assert_eq(poll(&pfd, 1, 2000), 1);
+    cr_assert_eq(read(p[0], &c, 1), 0);
+    close(p[0]);
+    assert_served();
+}
+
+/* fds go with the message they were sent with, even when the messages
+ * around it arrive without waiting for replies. */
+Test(proto_errors, fds_stay_with_their_message)
+{
+    struct vfio_user_region_access a = {
+        .offset = TESTDEV_REG_ID, .region = 0, .count = 4};
+    int efd = dup(0), expect[3] = {0, EINVAL, 0};
+
+    cr_assert_geq(efd, 0);
+    cr_assert_eq(
+        raw_send_msg(fd, 21, VFIO_USER_REGION_READ, 0, &a, sizeof(a), NULL, 0),
+        0);
+    cr_assert_eq(
+        raw_send_msg(fd, 22, VFIO_USER_REGION_READ, 0, &a, sizeof(a), &efd, 1),
+        0);
+    cr_assert_eq(
+        raw_send_msg(fd, 23, VFIO_USER_REGION_READ, 0, &a, sizeof(a), NULL, 0),
+        0);
+    close(efd);
+    for (unsigned i = 0; i < 3; i++) {
+        struct raw_reply r;
+        cr_assert_eq(raw_recv(fd, &r), 0);
+        cr_assert_eq(r.hdr.msg_id, 21 + i);
+        cr_assert_eq(r.hdr.error_no, (uint32_t)expect[i], "message %u", i);
+        raw_reply_free(&r);
+    }
     assert_served();
 }

@@ -3,6 +3,7 @@
  * REGION_IO_FDS, reset, pipelining, No_reply and a 1 MiB write in pieces. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -40,9 +41,9 @@ static int
 region_info(uint32_t index, uint32_t argsz, struct raw_reply *r,
             struct vfio_region_info *out)
 {
-    struct vfio_region_info ri = { .argsz = argsz, .index = index };
-    int rc = raw_call(fd, 20, VFIO_USER_DEVICE_GET_REGION_INFO, &ri,
-                      sizeof(ri), r);
+    struct vfio_region_info ri = {.argsz = argsz, .index = index};
+    int rc =
+        raw_call(fd, 20, VFIO_USER_DEVICE_GET_REGION_INFO, &ri, sizeof(ri), r);
     if (rc == 0) {
         cr_assert_geq(r->len, sizeof(*out));
         memcpy(out, r->payload, sizeof(*out));
@@ -52,7 +53,7 @@ region_info(uint32_t index, uint32_t argsz, struct raw_reply *r,
 
 Test(proto_region, device_info)
 {
-    struct vfio_device_info di = { .argsz = sizeof(di) }, out;
+    struct vfio_device_info di = {.argsz = sizeof(di)}, out;
     struct raw_reply r;
 
     cr_assert_eq(raw_call(fd, 2, VFIO_USER_DEVICE_GET_INFO, &di, 16, &r), 0);
@@ -111,10 +112,9 @@ Test(proto_region, bar2_sparse_mmap_and_fd)
     uint8_t *map;
 
     cr_assert_eq(region_info(2, 4096, &r, &out), 0);
-    cr_assert_eq(out.flags, VFIO_REGION_INFO_FLAG_READ |
-                                VFIO_REGION_INFO_FLAG_WRITE |
-                                VFIO_REGION_INFO_FLAG_MMAP |
-                                VFIO_REGION_INFO_FLAG_CAPS);
+    cr_assert_eq(out.flags,
+                 VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
+                     VFIO_REGION_INFO_FLAG_MMAP | VFIO_REGION_INFO_FLAG_CAPS);
     cr_assert_eq(out.size, TESTDEV_BAR2_SIZE);
     cr_assert_eq(out.offset, 0);
     cr_assert_eq(out.cap_offset, sizeof(out));
@@ -149,7 +149,7 @@ Test(proto_region, typed_region_cap)
     struct vfio_region_info out;
     struct vfio_region_info_cap_type t;
     struct raw_reply r;
-    uint8_t buf[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, back[8];
+    uint8_t buf[8] = {1, 2, 3, 4, 5, 6, 7, 8}, back[8];
 
     cr_assert_eq(region_info(TESTDEV_TYPED_INDEX, 4096, &r, &out), 0);
     cr_assert(out.flags & VFIO_REGION_INFO_FLAG_CAPS);
@@ -168,15 +168,13 @@ Test(proto_region, typed_region_cap)
 
 Test(proto_region, io_fds_none_offered)
 {
-    struct vfio_user_region_io_fds_request q = {
-        .argsz = 256, .index = 2
-    };
+    struct vfio_user_region_io_fds_request q = {.argsz = 256, .index = 2};
     struct vfio_user_region_io_fds_reply out;
     struct raw_reply r;
 
-    cr_assert_eq(raw_call(fd, 30, VFIO_USER_DEVICE_GET_REGION_IO_FDS, &q,
-                          sizeof(q), &r),
-                 0);
+    cr_assert_eq(
+        raw_call(fd, 30, VFIO_USER_DEVICE_GET_REGION_IO_FDS, &q, sizeof(q), &r),
+        0);
     cr_assert_eq(r.len, sizeof(out));
     memcpy(&out, r.payload, sizeof(out));
     cr_assert_eq(out.count, 0);
@@ -234,12 +232,18 @@ write_multi(uint64_t n, const struct vfio_user_write_multi_entry *e, int want)
 Test(proto_region, write_multi)
 {
     struct vfio_user_write_multi_entry e[3] = {
-        { .offset = TESTDEV_REG_SCRATCH, .region = 0, .count = 2,
-          .data = { 0x34, 0x12 } },
-        { .offset = TESTDEV_REG_SCRATCH + 2, .region = 0, .count = 2,
-          .data = { 0x78, 0x56 } },
-        { .offset = 64, .region = 2, .count = 8,
-          .data = { 1, 2, 3, 4, 5, 6, 7, 8 } },
+        {.offset = TESTDEV_REG_SCRATCH,
+         .region = 0,
+         .count = 2,
+         .data = {0x34, 0x12}},
+        {.offset = TESTDEV_REG_SCRATCH + 2,
+         .region = 0,
+         .count = 2,
+         .data = {0x78, 0x56}},
+        {.offset = 64,
+         .region = 2,
+         .count = 8,
+         .data = {1, 2, 3, 4, 5, 6, 7, 8}},
     };
     uint32_t v;
     uint64_t q;
@@ -264,15 +268,17 @@ Test(proto_region, write_multi)
     uint64_t n = 3;
     memcpy(buf, &n, 8);
     memcpy(buf + 8, e, 2 * sizeof(e[0]));
-    cr_assert_eq(raw_call(fd, 41, VFIO_USER_REGION_WRITE_MULTI, buf,
-                          sizeof(buf), NULL),
-                 -EINVAL);
+    cr_assert_eq(
+        raw_call(fd, 41, VFIO_USER_REGION_WRITE_MULTI, buf, sizeof(buf), NULL),
+        -EINVAL);
 }
 
 Test(proto_region, write_multi_needs_negotiation)
 {
     struct vfio_user_write_multi_entry e = {
-        .offset = 4, .region = 0, .count = 4,
+        .offset = 4,
+        .region = 0,
+        .count = 4,
     };
     int fd2;
 
@@ -310,13 +316,11 @@ Test(proto_region, pipelined_in_order)
         words[i] = 0x1000u * i + 7;
     cr_assert_eq(raw_region_write(fd, 2, 0, words, sizeof(words)), 0);
     for (unsigned i = 0; i < N; i++) {
-        req[i].h = (struct vfio_user_header){
-            .msg_id = (uint16_t)(100 + i), .cmd = VFIO_USER_REGION_READ,
-            .msg_size = sizeof(req[i])
-        };
+        req[i].h = (struct vfio_user_header){.msg_id = (uint16_t)(100 + i),
+                                             .cmd = VFIO_USER_REGION_READ,
+                                             .msg_size = sizeof(req[i])};
         req[i].a = (struct vfio_user_region_access){
-            .offset = 4 * i, .region = 2, .count = 4
-        };
+            .offset = 4 * i, .region = 2, .count = 4};
     }
     cr_assert_eq(raw_send(fd, req, sizeof(req), NULL, 0), 0);
     for (unsigned i = 0; i < N; i++) {
@@ -338,7 +342,7 @@ Test(proto_region, no_reply_honoured)
         struct vfio_user_region_access a;
         uint32_t v;
     } __attribute__((packed)) w = {
-        .a = { .offset = TESTDEV_REG_SCRATCH, .region = 0, .count = 4 },
+        .a = {.offset = TESTDEV_REG_SCRATCH, .region = 0, .count = 4},
         .v = 0xfeedf00d,
     };
     uint32_t v;
@@ -356,12 +360,11 @@ Test(proto_region, max_xfer_write_in_pieces)
     const uint32_t count = VDEV_MAX_DATA_XFER;
     size_t total = 32 + (size_t)count;
     uint8_t *msg = malloc(total), *back = malloc(count);
-    struct vfio_user_header h = {
-        .msg_id = 70, .cmd = VFIO_USER_REGION_WRITE,
-        .msg_size = (uint32_t)total
-    };
-    struct vfio_user_region_access a = { .offset = 0, .region = 2,
-                                         .count = count };
+    struct vfio_user_header h = {.msg_id = 70,
+                                 .cmd = VFIO_USER_REGION_WRITE,
+                                 .msg_size = (uint32_t)total};
+    struct vfio_user_region_access a = {
+        .offset = 0, .region = 2, .count = count};
     struct raw_reply r;
 
     cr_assert_not_null(msg);
@@ -388,4 +391,64 @@ Test(proto_region, max_xfer_write_in_pieces)
     cr_assert_eq(memcmp(back, msg + 32, count), 0);
     free(msg);
     free(back);
+}
+
+struct flood {
+    int fd;
+    unsigned n;
+    uint32_t count;
+    int rc;
+};
+
+static void *
+flood_thread(void *arg)
+{
+    struct flood *f = arg;
+    struct {
+        struct vfio_user_header h;
+        struct vfio_user_region_access a;
+    } __attribute__((packed)) req;
+
+    for (unsigned i = 0; i < f->n && f->rc == 0; i++) {
+        req.h = (struct vfio_user_header){
+            .msg_id = (uint16_t)i,
+            .cmd = VFIO_USER_REGION_READ,
+            .msg_size = sizeof(req),
+        };
+        req.a = (struct vfio_user_region_access){
+            .offset = (i * 4096u) % TESTDEV_BAR2_SIZE,
+            .region = 2,
+            .count = f->count,
+        };
+        f->rc = raw_send(f->fd, &req, sizeof(req), NULL, 0);
+    }
+    return NULL;
+}
+
+/* A client that sends far more than it reads: the server stops reading
+ * while its replies wait, then answers everything, in order. */
+Test(proto_region, backpressure_keeps_order)
+{
+    struct flood f = {.fd = fd, .n = 3000, .count = 4096};
+    uint32_t marks[TESTDEV_BAR2_SIZE / 4096];
+    pthread_t t;
+
+    for (unsigned i = 0; i < TESTDEV_BAR2_SIZE / 4096; i++) {
+        marks[i] = 0xab000000u | i;
+        cr_assert_eq(raw_region_write(fd, 2, i * 4096u, &marks[i], 4), 0);
+    }
+    cr_assert_eq(pthread_create(&t, NULL, flood_thread, &f), 0);
+    usleep(300000); /* let both socket buffers fill */
+    for (unsigned i = 0; i < f.n; i++) {
+        struct raw_reply r;
+        uint32_t v;
+        cr_assert_eq(raw_recv(fd, &r), 0, "reply %u", i);
+        cr_assert_eq(r.hdr.msg_id, (uint16_t)i);
+        cr_assert_eq(r.len, 16 + f.count);
+        memcpy(&v, r.payload + 16, 4);
+        cr_assert_eq(v, marks[i % (TESTDEV_BAR2_SIZE / 4096)]);
+        raw_reply_free(&r);
+    }
+    pthread_join(t, NULL);
+    cr_assert_eq(f.rc, 0);
 }

@@ -50,7 +50,7 @@ Test(transport, socket_mode_and_live_socket_refused, .timeout = 30)
 Test(transport, stale_socket_replaced, .timeout = 30)
 {
     struct testsrv s;
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
     int old;
 
     cr_assert_eq(testsrv_init(&s), 0);
@@ -89,7 +89,7 @@ Test(transport, regular_file_not_replaced, .timeout = 30)
 Test(transport, inherited_listen_fd, .timeout = 30)
 {
     struct testsrv s;
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
     int lfd, fd;
 
     cr_assert_eq(testsrv_init(&s), 0);
@@ -159,9 +159,8 @@ Test(transport, second_client_waits_for_first, .timeout = 30)
     cr_assert_eq(raw_negotiate(a), 0);
     b = raw_connect(s.path); /* completes in the backlog */
     cr_assert_geq(b, 0);
-    cr_assert_eq(raw_send_msg(b, 1, VFIO_USER_VERSION, 0, "\0\0\1\0", 4, NULL,
-                              0),
-                 0);
+    cr_assert_eq(
+        raw_send_msg(b, 1, VFIO_USER_VERSION, 0, "\0\0\1\0", 4, NULL, 0), 0);
     p.fd = b;
     p.events = POLLIN;
     cr_assert_eq(poll(&p, 1, 200), 0); /* not served while a is connected */
@@ -187,8 +186,8 @@ stall(const char *path)
         struct vfio_user_header h;
         struct vfio_user_region_access a;
     } __attribute__((packed)) m = {
-        .h = { .msg_id = 1, .cmd = VFIO_USER_REGION_READ, .msg_size = 32 },
-        .a = { .offset = 0, .region = 0, .count = 4 },
+        .h = {.msg_id = 1, .cmd = VFIO_USER_REGION_READ, .msg_size = 32},
+        .a = {.offset = 0, .region = 0, .count = 4},
     };
 
     cr_assert_geq(fd, 0);
@@ -245,7 +244,7 @@ Test(transport, dispatch_is_nonblocking, .timeout = 30)
     struct pollfd p;
     int fd;
     int64_t t0;
-    static const uint8_t tail[12] = { 0 };
+    static const uint8_t tail[12] = {0};
 
     cr_assert_eq(testsrv_init(&s), 0);
     fd = raw_connect(s.path);
@@ -255,10 +254,9 @@ Test(transport, dispatch_is_nonblocking, .timeout = 30)
     cr_assert_eq(poll(&p, 1, 1000), 1);
     cr_assert_eq(vdev_dispatch(s.dev), 0); /* accept */
     cr_assert(vdev_connected(s.dev));
-    struct vfio_user_version v = { 0, 1 };
-    cr_assert_eq(raw_send_msg(fd, 1, VFIO_USER_VERSION, 0, &v, sizeof(v), NULL,
-                              0),
-                 0);
+    struct vfio_user_version v = {0, 1};
+    cr_assert_eq(
+        raw_send_msg(fd, 1, VFIO_USER_VERSION, 0, &v, sizeof(v), NULL, 0), 0);
     cr_assert_eq(poll(&p, 1, 1000), 1);
     cr_assert_eq(vdev_dispatch(s.dev), 0);
     cr_assert_eq(raw_recv(fd, &r), 0);
@@ -268,8 +266,8 @@ Test(transport, dispatch_is_nonblocking, .timeout = 30)
         struct vfio_user_header h;
         uint32_t first[1];
     } __attribute__((packed)) half = {
-        .h = { .msg_id = 2, .cmd = VFIO_USER_REGION_READ, .msg_size = 32 },
-        .first = { 0 },
+        .h = {.msg_id = 2, .cmd = VFIO_USER_REGION_READ, .msg_size = 32},
+        .first = {0},
     };
     cr_assert_eq(raw_send(fd, &half, sizeof(half), NULL, 0), 0);
     t0 = now_ms();
@@ -313,22 +311,23 @@ Test(transport, stop_before_run_returns)
 /* ------------------------------------------------------------ device API */
 
 static int
-add(struct vdev_dev *dev, unsigned idx, enum vdev_bar_kind kind,
-    uint64_t size)
+add(struct vdev_dev *dev, unsigned idx, enum vdev_bar_kind kind, uint64_t size)
 {
-    struct vdev_bar_desc d = { .kind = kind, .size = size, .backed = true };
+    struct vdev_bar_desc d = {.kind = kind, .size = size, .backed = true};
     return vdev_bar_add(dev, idx, &d);
 }
 
 Test(device_api, bar_validation)
 {
-    struct vdev_pci_ident id = { .vendor_id = 1, .device_id = 2 };
+    struct vdev_pci_ident id = {.vendor_id = 1, .device_id = 2};
     struct vdev_dev *dev = vdev_dev_create(NULL, "bars", &id);
-    struct vdev_mmap_area bad_area = { .offset = 100, .size = 4096 };
-    struct vdev_mmap_area big_area = { .offset = 4096, .size = 8192 };
-    struct vdev_bar_desc d = { .kind = VDEV_BAR_MEM32, .size = 8192,
-                               .backed = true, .mmap_areas = &bad_area,
-                               .nr_mmap_areas = 1 };
+    struct vdev_mmap_area bad_area = {.offset = 100, .size = 4096};
+    struct vdev_mmap_area big_area = {.offset = 4096, .size = 8192};
+    struct vdev_bar_desc d = {.kind = VDEV_BAR_MEM32,
+                              .size = 8192,
+                              .backed = true,
+                              .mmap_areas = &bad_area,
+                              .nr_mmap_areas = 1};
 
     cr_assert_not_null(dev);
     cr_assert_eq(add(dev, 7, VDEV_BAR_MEM32, 4096), -EINVAL);
@@ -364,7 +363,7 @@ Test(device_api, free_releases_fds)
 
 Test(device_api, log_levels)
 {
-    struct vdev_pci_ident id = { .vendor_id = 1, .device_id = 2 };
+    struct vdev_pci_ident id = {.vendor_id = 1, .device_id = 2};
     struct vdev_dev *dev = vdev_dev_create(NULL, "log", &id);
 
     cr_assert_eq(dev->log_max, VDEV_LOG_WARN);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -61,9 +62,10 @@ Test(proto_version, negotiates_and_reports_caps)
     struct json_object *root, *caps, *v;
     struct vfio_user_version ver;
 
-    cr_assert_eq(raw_version(fd, "{\"capabilities\":{\"max_msg_fds\":4,"
-                                 "\"write_multiple\":true,"
-                                 "\"unknown_future_key\":[1,{}]}}",
+    cr_assert_eq(raw_version(fd,
+                             "{\"capabilities\":{\"max_msg_fds\":4,"
+                             "\"write_multiple\":true,"
+                             "\"unknown_future_key\":[1,{}]}}",
                              &r),
                  0);
     memcpy(&ver, r.payload, sizeof(ver));
@@ -96,7 +98,7 @@ Test(proto_version, subset_of_proposal)
 
 Test(proto_version, minor_is_negotiated_down)
 {
-    struct vfio_user_version v = { .major = 0, .minor = 0 }, back;
+    struct vfio_user_version v = {.major = 0, .minor = 0}, back;
     struct raw_reply r;
 
     cr_assert_eq(raw_call(fd, 1, VFIO_USER_VERSION, &v, sizeof(v), &r), 0);
@@ -107,7 +109,7 @@ Test(proto_version, minor_is_negotiated_down)
 
 Test(proto_version, higher_minor_gets_ours)
 {
-    struct vfio_user_version v = { .major = 0, .minor = 7 }, back;
+    struct vfio_user_version v = {.major = 0, .minor = 7}, back;
     struct raw_reply r;
 
     cr_assert_eq(raw_call(fd, 1, VFIO_USER_VERSION, &v, sizeof(v), &r), 0);
@@ -118,7 +120,7 @@ Test(proto_version, higher_minor_gets_ours)
 
 Test(proto_version, bad_major)
 {
-    struct vfio_user_version v = { .major = 1, .minor = 0 };
+    struct vfio_user_version v = {.major = 1, .minor = 0};
 
     cr_assert_eq(raw_call(fd, 1, VFIO_USER_VERSION, &v, sizeof(v), NULL),
                  -EINVAL);
@@ -160,24 +162,44 @@ Test(proto_version, second_version_rejected)
     cr_assert_eq(v, TESTDEV_ID_VALUE);
 }
 
-Test(proto_version, twin_not_offered_unless_supported)
+Test(proto_version, twin_socket_offered_when_asked)
+{
+    struct raw_reply r;
+    struct json_object *root, *caps, *twin, *v;
+    struct stat st;
+
+    cr_assert_eq(raw_version(fd,
+                             "{\"capabilities\":{\"twin_socket\":"
+                             "{\"supported\":true}}}",
+                             &r),
+                 0);
+    caps = reply_caps(&r, &root);
+    cr_assert(json_object_object_get_ex(caps, "twin_socket", &twin));
+    cr_assert(json_object_object_get_ex(twin, "supported", &v));
+    cr_assert(json_object_get_boolean(v));
+    cr_assert(json_object_object_get_ex(twin, "fd_index", &v));
+    cr_assert_eq(json_object_get_int(v), 0);
+    /* the fd it names came with the reply, and it is a socket */
+    cr_assert_eq(r.nr_fds, 1);
+    cr_assert_eq(fstat(r.fds[0], &st), 0);
+    cr_assert(S_ISSOCK(st.st_mode));
+    json_object_put(root);
+    raw_reply_free(&r);
+}
+
+Test(proto_version, no_twin_unless_asked)
 {
     struct raw_reply r;
     struct json_object *root, *caps, *v;
 
-    cr_assert_eq(raw_version(fd, "{\"capabilities\":{\"twin_socket\":"
-                                 "{\"supported\":true}}}",
+    cr_assert_eq(raw_version(fd,
+                             "{\"capabilities\":{\"twin_socket\":"
+                             "{\"supported\":false}}}",
                              &r),
                  0);
     caps = reply_caps(&r, &root);
-    if (json_object_object_get_ex(caps, "twin_socket", &v)) {
-        struct json_object *idx;
-        /* offered: the fd it names came with the reply */
-        cr_assert(json_object_object_get_ex(v, "fd_index", &idx));
-        cr_assert_lt(json_object_get_int(idx), (int)r.nr_fds);
-    } else {
-        cr_assert_eq(r.nr_fds, 0);
-    }
+    cr_assert(!json_object_object_get_ex(caps, "twin_socket", &v));
+    cr_assert_eq(r.nr_fds, 0);
     json_object_put(root);
     raw_reply_free(&r);
 }

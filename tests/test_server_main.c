@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <talloc.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,7 +24,7 @@
 
 struct proc {
     pid_t pid;
-    int out, err;  /* read ends of its stdout and stderr */
+    int out, err; /* read ends of its stdout and stderr */
 };
 
 static void
@@ -83,7 +84,7 @@ read_line(int fd, char *buf, size_t cap)
     size_t n = 0;
 
     while (n + 1 < cap) {
-        struct pollfd pf = { .fd = fd, .events = POLLIN };
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
         if (poll(&pf, 1, 10000) != 1 || read(fd, buf + n, 1) != 1)
             break;
         if (buf[n] == '\n')
@@ -181,11 +182,10 @@ expect_device_line(const char *line, const char *path)
     cr_expect_str_eq(line, want);
 }
 
-Test(server_main, serves_prints_qemu_option_and_exits_on_sigterm,
-     .timeout = 30)
+Test(server_main, serves_prints_qemu_option_and_exits_on_sigterm, .timeout = 30)
 {
     char dir[32], path[64], mgmt[80], opt[96], line[512], reply[256];
-    const char *args[] = { opt, "-v", NULL };
+    const char *args[] = {opt, "-v", NULL};
     struct proc p;
 
     make_dir(dir);
@@ -201,10 +201,11 @@ Test(server_main, serves_prints_qemu_option_and_exits_on_sigterm,
     expect_private_socket(mgmt);
 
     /* The program's loop serves the management channel. */
-    cr_expect_eq(vdev_mgmt_client_command(mgmt, "set pins 0x5a", reply,
-                                          sizeof(reply)), 0, "%s", reply);
-    cr_expect_eq(vdev_mgmt_client_command(mgmt, "get writes", reply,
-                                          sizeof(reply)), 0);
+    cr_expect_eq(
+        vdev_mgmt_client_command(mgmt, "set pins 0x5a", reply, sizeof(reply)),
+        0, "%s", reply);
+    cr_expect_eq(
+        vdev_mgmt_client_command(mgmt, "get writes", reply, sizeof(reply)), 0);
     cr_expect_str_eq(reply, "ok writes=0x00000001");
 
     cr_assert_eq(kill(p.pid, SIGTERM), 0);
@@ -217,8 +218,8 @@ Test(server_main, serves_prints_qemu_option_and_exits_on_sigterm,
 Test(server_main, relative_path_sigint_and_no_mgmt, .timeout = 30)
 {
     char dir[32], path[64], line[512];
-    const char *args[] = { "--socket-path=rel.sock", "--no-mgmt",
-                           "--log-level=debug", "--qemu-dma-layout", NULL };
+    const char *args[] = {"--socket-path=rel.sock", "--no-mgmt",
+                          "--log-level=debug", "--qemu-dma-layout", NULL};
     struct proc p;
 
     make_dir(dir);
@@ -239,8 +240,8 @@ Test(server_main, relative_path_sigint_and_no_mgmt, .timeout = 30)
 Test(server_main, inherited_listening_fd, .timeout = 30)
 {
     char dir[32], path[64], mgmt[80], opt[96], line[512], reply[256];
-    const char *args[] = { "--fd=5", opt, NULL };
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    const char *args[] = {"--fd=5", opt, NULL};
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
     struct proc p;
     int lfd, c;
 
@@ -258,8 +259,8 @@ Test(server_main, inherited_listening_fd, .timeout = 30)
     find_line(p.out, "-device ", line, sizeof(line));
     expect_device_line(line, path);
     expect_private_socket(mgmt);
-    cr_expect_eq(vdev_mgmt_client_command(mgmt, "info", reply,
-                                          sizeof(reply)), 0);
+    cr_expect_eq(vdev_mgmt_client_command(mgmt, "info", reply, sizeof(reply)),
+                 0);
     cr_expect_not_null(strstr(reply, "name=testserver"), "%s", reply);
     /* The server accepts on the inherited socket. */
     c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -278,9 +279,9 @@ Test(server_main, inherited_listening_fd, .timeout = 30)
 Test(server_main, help_version_capabilities)
 {
     char out[4096], err[1024];
-    const char *help[] = { "--help", NULL };
-    const char *version[] = { "--version", NULL };
-    const char *caps[] = { "--print-capabilities", "--fd=banana", NULL };
+    const char *help[] = {"--help", NULL};
+    const char *version[] = {"--version", NULL};
+    const char *caps[] = {"--print-capabilities", "--fd=banana", NULL};
 
     cr_expect_eq(run_to_exit(help, out, sizeof(out), err, sizeof(err)), 0);
     cr_expect_not_null(strstr(out, "--socket-path=PATH"), "%s", out);
@@ -295,23 +296,23 @@ Test(server_main, help_version_capabilities)
 Test(server_main, bad_options_exit_2)
 {
     static const char *const cases[][4] = {
-        { NULL },
-        { "--socket-path=/tmp/x", "--fd=3", NULL },
-        { "--fd=abc", NULL },
-        { "--fd=-1", NULL },
-        { "--bogus", NULL },
-        { "-q", NULL },
-        { "--socket-path", NULL },
-        { "--socket-path=", NULL },
-        { "--socket-path=/tmp/x", "--log-level=loud", NULL },
-        { "--socket-path=/tmp/x", "extra", NULL },
-        { "--socket-path=/tmp/x", "--no-mgmt", "--mgmt-socket=/tmp/y", NULL },
+        {NULL},
+        {"--socket-path=/tmp/x", "--fd=3", NULL},
+        {"--fd=abc", NULL},
+        {"--fd=-1", NULL},
+        {"--bogus", NULL},
+        {"-q", NULL},
+        {"--socket-path", NULL},
+        {"--socket-path=", NULL},
+        {"--socket-path=/tmp/x", "--log-level=loud", NULL},
+        {"--socket-path=/tmp/x", "extra", NULL},
+        {"--socket-path=/tmp/x", "--no-mgmt", "--mgmt-socket=/tmp/y", NULL},
     };
     char out[4096], err[4096];
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        cr_expect_eq(run_to_exit(cases[i], out, sizeof(out), err,
-                                 sizeof(err)), 2, "case %zu", i);
+        cr_expect_eq(run_to_exit(cases[i], out, sizeof(out), err, sizeof(err)),
+                     2, "case %zu", i);
         cr_expect_not_null(strstr(err, "Usage:"), "case %zu: %s", i, err);
         cr_expect_str_eq(out, "", "case %zu: nothing on stdout", i);
     }
@@ -320,8 +321,8 @@ Test(server_main, bad_options_exit_2)
 Test(server_main, runtime_failures_exit_1, .timeout = 30)
 {
     char dir[32], path[64], opt[96], line[512], out[1024], err[1024];
-    const char *not_socket[] = { "--fd=0", NULL };
-    const char *args[] = { opt, NULL };
+    const char *not_socket[] = {"--fd=0", NULL};
+    const char *args[] = {opt, NULL};
     struct proc first;
 
     cr_expect_eq(run_to_exit(not_socket, out, sizeof(out), err, sizeof(err)),
@@ -340,5 +341,48 @@ Test(server_main, runtime_failures_exit_1, .timeout = 30)
     kill(first.pid, SIGTERM);
     cr_expect_eq(wait_exit(&first), 0);
     cr_expect_eq(access(path, F_OK), -1);
+    rmdir(dir);
+}
+
+Test(server_main, vmm_session_counted_and_sigterm_while_connected,
+     .timeout = 30)
+{
+    char dir[32], path[64], mgmt[80], opt[96], line[512], reply[256];
+    const char *args[] = {opt, NULL};
+    struct vdev_client *cl = NULL;
+    uint16_t ids[2] = {0, 0};
+    struct proc p;
+    int rc;
+
+    make_dir(dir);
+    snprintf(path, sizeof(path), "%s/d", dir);
+    snprintf(mgmt, sizeof(mgmt), "%s.mgmt", path);
+    snprintf(opt, sizeof(opt), "--socket-path=%s", path);
+    p = spawn(args, -1, NULL);
+    find_line(p.out, "-device ", line, sizeof(line));
+
+    rc = vdev_client_connect(NULL, path, &cl);
+    cr_assert_eq(rc, 0, "connect: %s", strerror(-rc));
+    cr_assert_eq(vdev_client_negotiate(cl, NULL), 0);
+    cr_assert_eq(vdev_client_config_read(cl, 0, ids, 4), 0);
+    cr_expect_eq(ids[0], 0x1af4);
+    cr_expect_eq(ids[1], 0x10f0);
+
+    /* The management channel sees the session while it is live. */
+    cr_assert_eq(vdev_mgmt_client_command(mgmt, "info", reply, sizeof(reply)),
+                 0);
+    cr_expect_not_null(strstr(reply, "connected=yes"), "%s", reply);
+    cr_assert_eq(vdev_mgmt_client_command(mgmt, "stats", reply, sizeof(reply)),
+                 0);
+    cr_expect(!strncmp(reply, "ok messages=2 errors=0 ", 23), "%s", reply);
+    cr_expect_not_null(strstr(reply, "connections=1"), "%s", reply);
+
+    /* A VMM still attached does not keep the server from stopping. */
+    cr_assert_eq(kill(p.pid, SIGTERM), 0);
+    cr_expect_eq(wait_exit(&p), 0);
+    cr_expect_eq(access(path, F_OK), -1);
+    cr_expect_eq(access(mgmt, F_OK), -1);
+    cr_expect_neq(vdev_client_config_read(cl, 0, ids, 4), 0, "server gone");
+    vdev_client_close(cl);
     rmdir(dir);
 }

@@ -29,16 +29,16 @@ build_image(void)
     memset(cfg, 0, sizeof(cfg));
     w16(PCI_VENDOR_ID, 0x1234);
     w16(PCI_DEVICE_ID, 0x11e8);
-    w16(PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
-                         PCI_COMMAND_INTX_DISABLE);
+    w16(PCI_COMMAND,
+        PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
     w16(PCI_STATUS, PCI_STATUS_CAP_LIST | PCI_STATUS_INTERRUPT);
     w32(PCI_CLASS_REVISION, 0x02000010);
     w16(PCI_SUBSYSTEM_VENDOR_ID, 0x1af4);
     w16(PCI_SUBSYSTEM_ID, 0x1100);
     cfg[PCI_INTERRUPT_PIN] = 1;
     w32(PCI_BASE_ADDRESS_0, 0xfe000000);
-    w32(PCI_BASE_ADDRESS_2, PCI_BASE_ADDRESS_MEM_TYPE_64 |
-                                PCI_BASE_ADDRESS_MEM_PREFETCH);
+    w32(PCI_BASE_ADDRESS_2,
+        PCI_BASE_ADDRESS_MEM_TYPE_64 | PCI_BASE_ADDRESS_MEM_PREFETCH);
     w32(PCI_BASE_ADDRESS_3, 0);
     w32(PCI_BASE_ADDRESS_4, 0xc000 | PCI_BASE_ADDRESS_SPACE_IO);
     cfg[PCI_CAPABILITY_LIST] = 0x40;
@@ -50,8 +50,8 @@ build_image(void)
 
     cfg[0x50] = PCI_CAP_ID_MSI;
     cfg[0x51] = 0x70;
-    w16(0x52, PCI_MSI_FLAGS_ENABLE | (2 << 1) | (1 << 4) |
-                  PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT);
+    w16(0x52, PCI_MSI_FLAGS_ENABLE | (2 << 1) | (1 << 4) | PCI_MSI_FLAGS_64BIT |
+                  PCI_MSI_FLAGS_MASKBIT);
     w32(0x54, 0xfee00000);
     w32(0x58, 0x1);
     w16(0x5c, 0x4021);
@@ -94,8 +94,8 @@ capture(void (*fn)(FILE *))
     return buf;
 }
 
-#define assert_has(text, needle)                                              \
-    cr_assert_not_null(strstr((text), (needle)), "missing \"%s\" in:\n%s",    \
+#define assert_has(text, needle)                                               \
+    cr_assert_not_null(strstr((text), (needle)), "missing \"%s\" in:\n%s",     \
                        (needle), (text))
 
 static void
@@ -222,25 +222,29 @@ Test(vdevctl_decode, bars)
     build_image();
     memset(bar_ri, 0, sizeof(bar_ri));
     bar_ri[0] = (struct vfio_region_info){
-        .argsz = 32 + 40, .index = 0, .size = 8192, .cap_offset = 32,
+        .argsz = 32 + 40,
+        .index = 0,
+        .size = 8192,
+        .cap_offset = 32,
         .flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
                  VFIO_REGION_INFO_FLAG_MMAP | VFIO_REGION_INFO_FLAG_CAPS};
     struct vfio_info_cap_header h = {
         .id = VFIO_REGION_INFO_CAP_SPARSE_MMAP, .version = 1, .next = 0};
     uint32_t nr[2] = {1, 0};
-    struct vfio_region_sparse_mmap_area a = {.offset = 0x1000,
-                                             .size = 0x1000};
+    struct vfio_region_sparse_mmap_area a = {.offset = 0x1000, .size = 0x1000};
     memcpy(bar_caps, &h, sizeof(h));
     memcpy(bar_caps + 8, nr, sizeof(nr));
     memcpy(bar_caps + 16, &a, sizeof(a));
     bar_caps_len = 32;
-    bar_ri[2] = (struct vfio_region_info){
-        .index = 2, .size = 1 << 20,
-        .flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE};
+    bar_ri[2] = (struct vfio_region_info){.index = 2,
+                                          .size = 1 << 20,
+                                          .flags = VFIO_REGION_INFO_FLAG_READ |
+                                                   VFIO_REGION_INFO_FLAG_WRITE};
     bar_ri[3] = bar_ri[2]; /* the server may echo the pair; not printed */
-    bar_ri[4] = (struct vfio_region_info){
-        .index = 4, .size = 32,
-        .flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE};
+    bar_ri[4] = (struct vfio_region_info){.index = 4,
+                                          .size = 32,
+                                          .flags = VFIO_REGION_INFO_FLAG_READ |
+                                                   VFIO_REGION_INFO_FLAG_WRITE};
     bar_ri[6] = (struct vfio_region_info){
         .index = 6, .size = 65536, .flags = VFIO_REGION_INFO_FLAG_READ};
     char *t = capture(do_bars);
@@ -282,4 +286,33 @@ Test(vdevctl_decode, irqs_and_sizes)
     cr_assert_str_eq(b, "1536");
     vdevctl_format_size(b, sizeof(b), 2048 + 1024);
     cr_assert_str_eq(b, "3K");
+}
+
+static void
+do_extra(FILE *f)
+{
+    struct vfio_region_info ri = {.argsz = 32 + 16,
+                                  .index = 9,
+                                  .size = 256,
+                                  .cap_offset = 32,
+                                  .flags = VFIO_REGION_INFO_FLAG_READ |
+                                           VFIO_REGION_INFO_FLAG_CAPS};
+    uint8_t caps[16];
+    struct vfio_info_cap_header h = {
+        .id = VFIO_REGION_INFO_CAP_TYPE, .version = 1, .next = 32};
+    uint32_t t[2] = {0x8086, 3};
+    memcpy(caps, &h, sizeof(h));
+    memcpy(caps + 8, t, sizeof(t));
+    /* next points back at itself: printed once */
+    vdevctl_print_region(f, 9, &ri, caps, sizeof(caps));
+    ri.size = 0;
+    vdevctl_print_region(f, 10, &ri, NULL, 0);
+}
+
+Test(vdevctl_decode, device_specific_region)
+{
+    char *t = capture(do_extra);
+    cr_assert_str_eq(t, "\tRegion 9: Device-specific [size=256] [r]\n"
+                        "\t\tRegion type: 0x8086 subtype 0x3\n");
+    free(t);
 }

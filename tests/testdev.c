@@ -25,8 +25,8 @@ bar0_access(struct vdev_dev *dev, void *opaque, uint64_t offset, void *buf,
         } else if (o < 8) {
             unsigned sh = 8 * (unsigned)(o - 4);
             if (is_write)
-                td->scratch = (td->scratch & ~(0xffu << sh)) |
-                              ((uint32_t)b[i] << sh);
+                td->scratch =
+                    (td->scratch & ~(0xffu << sh)) | ((uint32_t)b[i] << sh);
             else
                 b[i] = (uint8_t)(td->scratch >> sh);
         } else if (!is_write) {
@@ -58,31 +58,28 @@ testdev_reset(struct vdev_dev *dev, void *opaque)
     td->resets++;
 }
 
-#ifdef TESTDEV_WITH_CAPS
 int
 testdev_add_caps(struct vdev_dev *dev)
 {
+    static const uint8_t vendor_body[5] = {0xde, 0xad, 0xbe, 0xef, 0x01};
     int rc;
 
     if ((rc = vdev_cap_pm(dev, 0)) < 0 ||
         (rc = vdev_cap_msi(dev, 0, 4, true, true)) < 0 ||
+        (rc = vdev_cap_msix(dev, 0, TESTDEV_MSIX_VECTORS, 0, TESTDEV_MSIX_TABLE,
+                            0, TESTDEV_MSIX_PBA)) < 0 ||
         (rc = vdev_cap_pcie(dev, 0, VDEV_PCIE_ENDPOINT, 1, 1)) < 0 ||
-        (rc = vdev_ext_cap_dsn(dev, 0, 0x0123456789abcdefull)) < 0)
+        (rc = vdev_cap_vendor(dev, 0, vendor_body, sizeof(vendor_body), NULL)) <
+            0 ||
+        (rc = vdev_ext_cap_dsn(dev, 0, TESTDEV_DSN)) < 0)
         return rc;
     return 0;
 }
-#else
-int
-testdev_add_caps(struct vdev_dev *dev)
-{
-    return -ENOSYS;
-}
-#endif
 
 struct vdev_dev *
 testdev_create(void *mem_ctx, struct testdev *td)
 {
-    static const struct vdev_mmap_area area = { 0, TESTDEV_BAR2_MMAP_SIZE };
+    static const struct vdev_mmap_area area = {0, TESTDEV_BAR2_MMAP_SIZE};
     const struct vdev_pci_ident id = {
         .vendor_id = TESTDEV_VENDOR,
         .device_id = TESTDEV_DEVICE,
@@ -120,12 +117,6 @@ testdev_create(void *mem_ctx, struct testdev *td)
         talloc_free(dev);
         return NULL;
     }
-#ifdef TESTDEV_WITH_CAPS
-    if (testdev_add_caps(dev) < 0) {
-        talloc_free(dev);
-        return NULL;
-    }
-#endif
     return dev;
 }
 
@@ -137,8 +128,8 @@ quiet_log(void *opaque, enum vdev_log_level level, const char *msg)
         fprintf(stderr, "testdev: %s\n", msg);
 }
 
-int
-testsrv_init(struct testsrv *s)
+static int
+srv_init(struct testsrv *s, bool caps)
 {
     int rc;
 
@@ -151,8 +142,22 @@ testsrv_init(struct testsrv *s)
     if (!s->dev)
         return -ENOMEM;
     vdev_set_log(s->dev, quiet_log, NULL, VDEV_LOG_DEBUG);
+    if (caps && (rc = testdev_add_caps(s->dev)) < 0)
+        return rc;
     rc = vdev_listen(s->dev, s->path);
     return rc;
+}
+
+int
+testsrv_init(struct testsrv *s)
+{
+    return srv_init(s, false);
+}
+
+int
+testsrv_init_caps(struct testsrv *s)
+{
+    return srv_init(s, true);
 }
 
 static void *

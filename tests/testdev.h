@@ -20,6 +20,11 @@
 /* BAR2 (+3): 64-bit prefetchable, 1 MiB of memory; the first half mmapable */
 #define TESTDEV_BAR2_SIZE (1u << 20)
 #define TESTDEV_BAR2_MMAP_SIZE (TESTDEV_BAR2_SIZE / 2)
+/* With capabilities: MSI-X table and PBA in BAR0, past the registers. */
+#define TESTDEV_MSIX_VECTORS 4
+#define TESTDEV_MSIX_TABLE 0x800
+#define TESTDEV_MSIX_PBA 0xc00
+#define TESTDEV_DSN 0x0123456789abcdefull
 /* A device-specific region with a TYPE capability. */
 #define TESTDEV_TYPED_INDEX 9
 #define TESTDEV_TYPED_TYPE 0x8086
@@ -42,14 +47,16 @@ struct testsrv {
     int run_rc;
 };
 
-/* Builds the device under mem_ctx; NULL on failure. */
+/* Builds the device under mem_ctx (no capabilities); NULL on failure. */
 struct vdev_dev *testdev_create(void *mem_ctx, struct testdev *td);
-/* Capabilities the PCI helper's API provides (PM, MSI, MSI-X, PCIe, vendor,
- * DSN). Returns 0 or -errno; -ENOSYS while built without them. */
+/* Adds PM, MSI (4 vectors), MSI-X (table and PBA in BAR0), PCIe endpoint,
+ * vendor-specific and DSN capabilities. Returns 0 or -errno. */
 int testdev_add_caps(struct vdev_dev *dev);
 
 /* Creates the device and listens in a fresh mkdtemp() directory. */
 int testsrv_init(struct testsrv *s);
+/* The same with testdev_add_caps(). */
+int testsrv_init_caps(struct testsrv *s);
 /* Runs vdev_run() on a thread. */
 int testsrv_start(struct testsrv *s);
 /* vdev_stop(), joins the thread (bounded wait), frees everything. Returns

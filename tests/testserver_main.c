@@ -32,15 +32,17 @@ writes_get(struct vdev_dev *dev)
 }
 
 static const struct vdev_var ts_vars[] = {
-    { "pins", 16, true, pins_get, pins_set },
-    { "writes", 32, false, writes_get, NULL },
+    {"pins", 16, true, pins_get, pins_set},
+    {"writes", 32, false, writes_get, NULL},
 };
 
 static struct vdev_dev *
 ts_create(void *mem_ctx)
 {
     static const struct vdev_pci_ident ident = {
-        .vendor_id = 0x1af4, .device_id = 0x10f0, .class_code = 0xff0000,
+        .vendor_id = 0x1af4,
+        .device_id = 0x10f0,
+        .class_code = 0xff0000,
     };
     struct vdev_dev *dev = vdev_dev_create(mem_ctx, "testserver", &ident);
     struct ts_state *s;

@@ -41,16 +41,26 @@ static const struct class_name sub_names[] = {
 };
 
 static const char *const base_names[] = {
-    "Unclassified device",       "Mass storage controller",
-    "Network controller",        "Display controller",
-    "Multimedia controller",     "Memory controller",
-    "Bridge",                    "Communication controller",
-    "Generic system peripheral", "Input device controller",
-    "Docking station",           "Processor",
-    "Serial bus controller",     "Wireless controller",
-    "Intelligent controller",    "Satellite communications controller",
-    "Encryption controller",     "Signal processing controller",
-    "Processing accelerators",   "Non-Essential Instrumentation",
+    "Unclassified device",
+    "Mass storage controller",
+    "Network controller",
+    "Display controller",
+    "Multimedia controller",
+    "Memory controller",
+    "Bridge",
+    "Communication controller",
+    "Generic system peripheral",
+    "Input device controller",
+    "Docking station",
+    "Processor",
+    "Serial bus controller",
+    "Wireless controller",
+    "Intelligent controller",
+    "Satellite communications controller",
+    "Encryption controller",
+    "Signal processing controller",
+    "Processing accelerators",
+    "Non-Essential Instrumentation",
 };
 
 const char *
@@ -101,8 +111,7 @@ vdevctl_print_header(FILE *f, const uint8_t *cfg)
     fprintf(f, "Device: %04x:%04x (rev %02x)\n", rd16(cfg, PCI_VENDOR_ID),
             rd16(cfg, PCI_DEVICE_ID), cfg[PCI_REVISION_ID]);
     fprintf(f, "\tClass: %s [%04x] (prog-if %02x)\n",
-            vdevctl_class_name(class_code), class_code >> 8,
-            class_code & 0xff);
+            vdevctl_class_name(class_code), class_code >> 8, class_code & 0xff);
     fprintf(f, "\tSubsystem: %04x:%04x\n", rd16(cfg, PCI_SUBSYSTEM_VENDOR_ID),
             rd16(cfg, PCI_SUBSYSTEM_ID));
     fprintf(f,
@@ -115,19 +124,18 @@ vdevctl_print_header(FILE *f, const uint8_t *cfg)
             flag(cmd, PCI_COMMAND_WAIT), flag(cmd, PCI_COMMAND_SERR),
             flag(cmd, PCI_COMMAND_FAST_BACK),
             flag(cmd, PCI_COMMAND_INTX_DISABLE));
-    fprintf(f,
-            "\tStatus: Cap%c 66MHz%c UDF%c FastB2B%c ParErr%c DEVSEL=%s "
-            ">TAbort%c <TAbort%c <MAbort%c >SERR%c <PERR%c INTx%c\n",
-            flag(st, PCI_STATUS_CAP_LIST), flag(st, PCI_STATUS_66MHZ),
-            flag(st, PCI_STATUS_UDF), flag(st, PCI_STATUS_FAST_BACK),
-            flag(st, PCI_STATUS_PARITY),
-            devsel[(st & PCI_STATUS_DEVSEL_MASK) >> 9],
-            flag(st, PCI_STATUS_SIG_TARGET_ABORT),
-            flag(st, PCI_STATUS_REC_TARGET_ABORT),
-            flag(st, PCI_STATUS_REC_MASTER_ABORT),
-            flag(st, PCI_STATUS_SIG_SYSTEM_ERROR),
-            flag(st, PCI_STATUS_DETECTED_PARITY),
-            flag(st, PCI_STATUS_INTERRUPT));
+    fprintf(
+        f,
+        "\tStatus: Cap%c 66MHz%c UDF%c FastB2B%c ParErr%c DEVSEL=%s "
+        ">TAbort%c <TAbort%c <MAbort%c >SERR%c <PERR%c INTx%c\n",
+        flag(st, PCI_STATUS_CAP_LIST), flag(st, PCI_STATUS_66MHZ),
+        flag(st, PCI_STATUS_UDF), flag(st, PCI_STATUS_FAST_BACK),
+        flag(st, PCI_STATUS_PARITY), devsel[(st & PCI_STATUS_DEVSEL_MASK) >> 9],
+        flag(st, PCI_STATUS_SIG_TARGET_ABORT),
+        flag(st, PCI_STATUS_REC_TARGET_ABORT),
+        flag(st, PCI_STATUS_REC_MASTER_ABORT),
+        flag(st, PCI_STATUS_SIG_SYSTEM_ERROR),
+        flag(st, PCI_STATUS_DETECTED_PARITY), flag(st, PCI_STATUS_INTERRUPT));
     if (pin >= 1 && pin <= 4)
         fprintf(f, "\tInterrupt: pin %c\n", 'A' + pin - 1);
     else if (pin)
@@ -151,8 +159,7 @@ print_region_caps(FILE *f, const struct vfio_region_info *ri,
             return;
         memcpy(&h, caps + (off - fixed), sizeof(h));
         size_t body = off - fixed + sizeof(h);
-        if (h.id == VFIO_REGION_INFO_CAP_SPARSE_MMAP &&
-            body + 8 <= caps_len) {
+        if (h.id == VFIO_REGION_INFO_CAP_SPARSE_MMAP && body + 8 <= caps_len) {
             uint32_t nr;
             memcpy(&nr, caps + body, sizeof(nr));
             fprintf(f, "\t\tSparse mmap: %u area%s", nr, nr == 1 ? "" : "s");
@@ -164,12 +171,10 @@ print_region_caps(FILE *f, const struct vfio_region_info *ri,
                 memcpy(&a, caps + at, sizeof(a));
                 char sz[32];
                 vdevctl_format_size(sz, sizeof(sz), a.size);
-                fprintf(f, " [%#" PRIx64 " size=%s]", (uint64_t)a.offset,
-                        sz);
+                fprintf(f, " [%#" PRIx64 " size=%s]", (uint64_t)a.offset, sz);
             }
             fputc('\n', f);
-        } else if (h.id == VFIO_REGION_INFO_CAP_TYPE &&
-                   body + 8 <= caps_len) {
+        } else if (h.id == VFIO_REGION_INFO_CAP_TYPE && body + 8 <= caps_len) {
             uint32_t t[2];
             memcpy(t, caps + body, sizeof(t));
             fprintf(f, "\t\tRegion type: %#x subtype %#x\n", t[0], t[1]);
@@ -206,8 +211,8 @@ vdevctl_print_bar(FILE *f, const uint8_t *cfg, unsigned index,
             fprintf(f, "%08x", addr);
         else
             fprintf(f, "<unassigned>");
-        fprintf(f, "%s [size=%s]", (rom & PCI_ROM_ADDRESS_ENABLE)
-                                       ? "" : " [disabled]", sz);
+        fprintf(f, "%s [size=%s]",
+                (rom & PCI_ROM_ADDRESS_ENABLE) ? "" : " [disabled]", sz);
         print_region_flags(f, ri);
         fputc('\n', f);
         print_region_caps(f, ri, caps, caps_len);
@@ -235,7 +240,8 @@ vdevctl_print_bar(FILE *f, const uint8_t *cfg, unsigned index,
         fprintf(f, " [size=%s]", sz);
     } else {
         bool is64 = (bar & PCI_BASE_ADDRESS_MEM_TYPE_MASK) ==
-                    PCI_BASE_ADDRESS_MEM_TYPE_64 && index < 5;
+                        PCI_BASE_ADDRESS_MEM_TYPE_64 &&
+                    index < 5;
         uint64_t addr = bar & PCI_BASE_ADDRESS_MEM_MASK;
         if (is64)
             addr |= (uint64_t)rd32(cfg, PCI_BASE_ADDRESS_0 + 4 * index + 4)
@@ -249,6 +255,22 @@ vdevctl_print_bar(FILE *f, const uint8_t *cfg, unsigned index,
                 is64 ? "64-bit" : "32-bit",
                 (bar & PCI_BASE_ADDRESS_MEM_PREFETCH) ? "" : "non-", sz);
     }
+    print_region_flags(f, ri);
+    fputc('\n', f);
+    print_region_caps(f, ri, caps, caps_len);
+}
+
+void
+vdevctl_print_region(FILE *f, unsigned index, const struct vfio_region_info *ri,
+                     const void *caps, size_t caps_len)
+{
+    char sz[32];
+
+    if (ri->size == 0)
+        return;
+    vdevctl_format_size(sz, sizeof(sz), ri->size);
+    fprintf(f, "\tRegion %u: %s [size=%s]", index,
+            index == VFIO_PCI_VGA_REGION_INDEX ? "VGA" : "Device-specific", sz);
     print_region_flags(f, ri);
     fputc('\n', f);
     print_region_caps(f, ri, caps, caps_len);

@@ -44,6 +44,11 @@ void vdevctl_print_header(FILE *f, const uint8_t *cfg);
 void vdevctl_print_bar(FILE *f, const uint8_t *cfg, unsigned index,
                        const struct vfio_region_info *ri, const void *caps,
                        size_t caps_len);
+/* A region past the PCI ones (VGA at 8, device-specific from 9): size,
+ * flags and its TYPE / sparse-mmap capabilities. */
+void vdevctl_print_region(FILE *f, unsigned index,
+                          const struct vfio_region_info *ri, const void *caps,
+                          size_t caps_len);
 /* Walks the capability list and, when size is 4096, the extended list. */
 void vdevctl_print_caps(FILE *f, const uint8_t *cfg, size_t size);
 /* counts[i] for INTx, MSI, MSI-X, ERR, REQ; nr: how many the device has. */

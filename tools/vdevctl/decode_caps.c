@@ -52,13 +52,13 @@ print_msi(FILE *f, const uint8_t *cfg, unsigned at)
             1u << ((ctl & PCI_MSI_FLAGS_QSIZE) >> 4),
             1u << ((ctl & PCI_MSI_FLAGS_QMASK) >> 1), mask ? '+' : '-',
             is64 ? '+' : '-');
-    fprintf(f, "\t\tAddress: %0*" PRIx64 "  Data: %04x\n", is64 ? 16 : 8,
-            addr, rd16(cfg, data_at));
+    fprintf(f, "\t\tAddress: %0*" PRIx64 "  Data: %04x\n", is64 ? 16 : 8, addr,
+            rd16(cfg, data_at));
     if (mask)
-        fprintf(f, "\t\tMasking: %08x  Pending: %08x\n",
-                rd32(cfg, at + (is64 ? PCI_MSI_MASK_64 : PCI_MSI_MASK_32)),
-                rd32(cfg, at + (is64 ? PCI_MSI_PENDING_64
-                                     : PCI_MSI_PENDING_32)));
+        fprintf(
+            f, "\t\tMasking: %08x  Pending: %08x\n",
+            rd32(cfg, at + (is64 ? PCI_MSI_MASK_64 : PCI_MSI_MASK_32)),
+            rd32(cfg, at + (is64 ? PCI_MSI_PENDING_64 : PCI_MSI_PENDING_32)));
 }
 
 static void
@@ -68,9 +68,8 @@ print_msix(FILE *f, const uint8_t *cfg, unsigned at)
     uint32_t table = rd32(cfg, at + PCI_MSIX_TABLE);
     uint32_t pba = rd32(cfg, at + PCI_MSIX_PBA);
 
-    fprintf(f, "\tCapabilities: [%02x] MSI-X: Enable%c Count=%u Masked%c\n",
-            at, flag(ctl, PCI_MSIX_FLAGS_ENABLE),
-            (ctl & PCI_MSIX_FLAGS_QSIZE) + 1,
+    fprintf(f, "\tCapabilities: [%02x] MSI-X: Enable%c Count=%u Masked%c\n", at,
+            flag(ctl, PCI_MSIX_FLAGS_ENABLE), (ctl & PCI_MSIX_FLAGS_QSIZE) + 1,
             flag(ctl, PCI_MSIX_FLAGS_MASKALL));
     fprintf(f, "\t\tVector table: BAR=%u offset=%08x\n",
             table & PCI_MSIX_TABLE_BIR, table & PCI_MSIX_TABLE_OFFSET);
@@ -82,25 +81,34 @@ static const char *
 pcie_type(unsigned t)
 {
     switch (t) {
-    case PCI_EXP_TYPE_ENDPOINT: return "Endpoint";
-    case PCI_EXP_TYPE_LEG_END: return "Legacy Endpoint";
-    case PCI_EXP_TYPE_ROOT_PORT: return "Root Port (Slot-)";
-    case PCI_EXP_TYPE_UPSTREAM: return "Upstream Port";
-    case PCI_EXP_TYPE_DOWNSTREAM: return "Downstream Port (Slot-)";
-    case PCI_EXP_TYPE_PCI_BRIDGE: return "PCI-Express to PCI/PCI-X Bridge";
-    case PCI_EXP_TYPE_PCIE_BRIDGE: return "PCI/PCI-X to PCI-Express Bridge";
-    case PCI_EXP_TYPE_RC_END: return "Root Complex Integrated Endpoint";
-    case PCI_EXP_TYPE_RC_EC: return "Root Complex Event Collector";
-    default: return "Unknown type";
+    case PCI_EXP_TYPE_ENDPOINT:
+        return "Endpoint";
+    case PCI_EXP_TYPE_LEG_END:
+        return "Legacy Endpoint";
+    case PCI_EXP_TYPE_ROOT_PORT:
+        return "Root Port (Slot-)";
+    case PCI_EXP_TYPE_UPSTREAM:
+        return "Upstream Port";
+    case PCI_EXP_TYPE_DOWNSTREAM:
+        return "Downstream Port (Slot-)";
+    case PCI_EXP_TYPE_PCI_BRIDGE:
+        return "PCI-Express to PCI/PCI-X Bridge";
+    case PCI_EXP_TYPE_PCIE_BRIDGE:
+        return "PCI/PCI-X to PCI-Express Bridge";
+    case PCI_EXP_TYPE_RC_END:
+        return "Root Complex Integrated Endpoint";
+    case PCI_EXP_TYPE_RC_EC:
+        return "Root Complex Event Collector";
+    default:
+        return "Unknown type";
     }
 }
 
 static const char *
 link_speed(unsigned s)
 {
-    static const char *const speeds[] = {"unknown", "2.5GT/s", "5GT/s",
-                                         "8GT/s", "16GT/s", "32GT/s",
-                                         "64GT/s"};
+    static const char *const speeds[] = {"unknown", "2.5GT/s", "5GT/s", "8GT/s",
+                                         "16GT/s",  "32GT/s",  "64GT/s"};
     return s < sizeof(speeds) / sizeof(speeds[0]) ? speeds[s] : "unknown";
 }
 
@@ -125,11 +133,10 @@ print_pcie(FILE *f, const uint8_t *cfg, unsigned at)
             flag(devcap, PCI_EXP_DEVCAP_PWR_IND),
             flag(devcap, PCI_EXP_DEVCAP_RBER),
             flag(devcap, PCI_EXP_DEVCAP_FLR));
-    fprintf(f, "\t\tDevCtl:\tCorrErr%c NonFatalErr%c FatalErr%c UnsupReq%c\n",
-            flag(devctl, PCI_EXP_DEVCTL_CERE),
-            flag(devctl, PCI_EXP_DEVCTL_NFERE),
-            flag(devctl, PCI_EXP_DEVCTL_FERE),
-            flag(devctl, PCI_EXP_DEVCTL_URRE));
+    fprintf(
+        f, "\t\tDevCtl:\tCorrErr%c NonFatalErr%c FatalErr%c UnsupReq%c\n",
+        flag(devctl, PCI_EXP_DEVCTL_CERE), flag(devctl, PCI_EXP_DEVCTL_NFERE),
+        flag(devctl, PCI_EXP_DEVCTL_FERE), flag(devctl, PCI_EXP_DEVCTL_URRE));
     fprintf(f, "\t\t\tMaxPayload %u bytes, MaxReadReq %u bytes\n",
             128u << ((devctl & PCI_EXP_DEVCTL_PAYLOAD) >> 5),
             128u << ((devctl & PCI_EXP_DEVCTL_READRQ) >> 12));
@@ -214,8 +221,10 @@ print_ext_caps(FILE *f, const uint8_t *cfg)
                     at, ver, PCI_VNDR_HEADER_ID(v), PCI_VNDR_HEADER_REV(v),
                     PCI_VNDR_HEADER_LEN(v));
         } else {
-            fprintf(f, "\tCapabilities: [%03x v%u] Extended Capability ID "
-                       "%#x\n", at, ver, id);
+            fprintf(f,
+                    "\tCapabilities: [%03x v%u] Extended Capability ID "
+                    "%#x\n",
+                    at, ver, id);
         }
         at = PCI_EXT_CAP_NEXT(h);
     }

@@ -8,6 +8,9 @@
 #include "vdevctl.h"
 #include "decode.h"
 
+/* A hostile server's num_regions should not keep us asking forever. */
+#define VDEVCTL_MAX_REGIONS 64
+
 int
 vdevctl_info(struct vdev_client *cl, FILE *f, const char **what)
 {
@@ -44,8 +47,8 @@ vdevctl_info(struct vdev_client *cl, FILE *f, const char **what)
         size_t caps_len = 0;
         int fd = -1;
         *what = "region info";
-        rc = vdev_client_region_info(cl, i, &ri, caps, sizeof(caps),
-                                     &caps_len, &fd);
+        rc = vdev_client_region_info(cl, i, &ri, caps, sizeof(caps), &caps_len,
+                                     &fd);
         if (fd >= 0)
             close(fd);
         if (rc == -EINVAL || rc == -ENOENT)
@@ -56,11 +59,29 @@ vdevctl_info(struct vdev_client *cl, FILE *f, const char **what)
             caps_len = sizeof(caps);
         vdevctl_print_bar(f, cfg, i, &ri, caps, caps_len);
     }
+    for (unsigned i = VFIO_PCI_VGA_REGION_INDEX;
+         i < di.num_regions && i < VDEVCTL_MAX_REGIONS; i++) {
+        struct vfio_region_info ri;
+        uint8_t caps[1024];
+        size_t caps_len = 0;
+        int fd = -1;
+        *what = "region info";
+        rc = vdev_client_region_info(cl, i, &ri, caps, sizeof(caps), &caps_len,
+                                     &fd);
+        if (fd >= 0)
+            close(fd);
+        if (rc == -EINVAL || rc == -ENOENT)
+            continue;
+        if (rc < 0)
+            return rc;
+        vdevctl_print_region(f, i, &ri, caps,
+                             caps_len < sizeof(caps) ? caps_len : sizeof(caps));
+    }
     vdevctl_print_caps(f, cfg, cfg_size);
 
     uint32_t counts[VDEVCTL_NR_IRQ_INDEXES] = {0};
-    unsigned nr = di.num_irqs < VDEVCTL_NR_IRQ_INDEXES
-                      ? di.num_irqs : VDEVCTL_NR_IRQ_INDEXES;
+    unsigned nr = di.num_irqs < VDEVCTL_NR_IRQ_INDEXES ? di.num_irqs
+                                                       : VDEVCTL_NR_IRQ_INDEXES;
     for (unsigned i = 0; i < nr; i++) {
         struct vfio_irq_info ii;
         *what = "irq info";

@@ -1,5 +1,6 @@
 /* vdevctl: command-line front end — argument parsing, connection and the
- * read / write / reset / info commands against a vdev server socket. */
+ * read / write / reset / info commands against a vdev server socket; the
+ * management commands go to mgmt.c. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -22,8 +23,17 @@ static const char usage[] =
     "  write REGION OFFSET WIDTH VALUE   write 1, 2, 4 or 8 bytes\n"
     "  reset                             reset the device\n"
     "\n"
+    "Management commands (SOCKET is the server's management socket):\n"
+    "  list                              values the device exposes\n"
+    "  get NAME                          read a value\n"
+    "  set NAME VALUE                    set an external input\n"
+    "  stats                             message counters\n"
+    "  mgmt WORD...                      send any other request line\n"
+    "\n"
     "REGION is bar0..bar5, rom, config or a region number.\n"
     "OFFSET and VALUE take decimal, 0x hex or 0 octal.\n";
+
+#define VDEVCTL_TIMEOUT_MS 10000
 
 static const char *sock_path;
 
@@ -84,8 +94,7 @@ parse_region(const char *s, uint32_t *out)
 
 /* REGION OFFSET WIDTH, shared by read and write. */
 static int
-parse_access(char **argv, uint32_t *region, uint64_t *offset,
-             unsigned *width)
+parse_access(char **argv, uint32_t *region, uint64_t *offset, unsigned *width)
 {
     uint64_t w;
 
@@ -109,10 +118,18 @@ width_get(const uint8_t *buf, unsigned width)
     uint64_t q;
 
     switch (width) {
-    case 1: memcpy(&b, buf, 1); return b;
-    case 2: memcpy(&h, buf, 2); return h;
-    case 4: memcpy(&w, buf, 4); return w;
-    default: memcpy(&q, buf, 8); return q;
+    case 1:
+        memcpy(&b, buf, 1);
+        return b;
+    case 2:
+        memcpy(&h, buf, 2);
+        return h;
+    case 4:
+        memcpy(&w, buf, 4);
+        return w;
+    default:
+        memcpy(&q, buf, 8);
+        return q;
     }
 }
 
@@ -124,10 +141,18 @@ width_put(uint8_t *buf, unsigned width, uint64_t v)
     uint32_t w = (uint32_t)v;
 
     switch (width) {
-    case 1: memcpy(buf, &b, 1); break;
-    case 2: memcpy(buf, &h, 2); break;
-    case 4: memcpy(buf, &w, 4); break;
-    default: memcpy(buf, &v, 8); break;
+    case 1:
+        memcpy(buf, &b, 1);
+        break;
+    case 2:
+        memcpy(buf, &h, 2);
+        break;
+    case 4:
+        memcpy(buf, &w, 4);
+        break;
+    default:
+        memcpy(buf, &v, 8);
+        break;
     }
 }
 
@@ -158,8 +183,7 @@ cmd_write(struct vdev_client *cl, char **argv)
 
     if (parse_access(argv, &region, &offset, &width))
         return 1;
-    if (!parse_u64(argv[3], &v) ||
-        (width < 8 && v >> (width * 8) != 0))
+    if (!parse_u64(argv[3], &v) || (width < 8 && v >> (width * 8) != 0))
         return bad_arg("invalid value '%s' for that width", argv[3]);
     uint8_t buf[8];
     width_put(buf, width, v);
@@ -167,6 +191,31 @@ cmd_write(struct vdev_client *cl, char **argv)
     if (rc < 0)
         return fail("write", rc);
     return 0;
+}
+
+static bool
+is_mgmt(const char *cmd, int argc)
+{
+    return (strcmp(cmd, "list") == 0 && argc == 1) ||
+           (strcmp(cmd, "stats") == 0 && argc == 1) ||
+           (strcmp(cmd, "get") == 0 && argc == 2) ||
+           (strcmp(cmd, "set") == 0 && argc == 3) ||
+           (strcmp(cmd, "mgmt") == 0 && argc >= 2);
+}
+
+static int
+run_mgmt(int argc, char **argv)
+{
+    char err[512];
+    const char *what;
+    int rc =
+        vdevctl_mgmt(sock_path, argc, argv, stdout, &what, err, sizeof(err));
+
+    if (rc == -EREMOTEIO) {
+        fprintf(stderr, "vdevctl: %s: %s: %s\n", sock_path, what, err);
+        return 1;
+    }
+    return rc < 0 ? fail(what, rc) : 0;
 }
 
 static int
@@ -210,9 +259,17 @@ main(int argc, char **argv)
         return 1;
     }
     sock_path = argv[1];
+    if (is_mgmt(argv[2], argc - 2)) {
+        rc = run_mgmt(argc - 2, argv + 2);
+        if (fflush(stdout) != 0 && rc == 0)
+            rc = fail("stdout", -errno);
+        return rc;
+    }
     rc = vdev_client_connect(NULL, sock_path, &cl);
     if (rc < 0)
         return fail("connect", rc);
+    /* a wedged server should not wedge the person at the terminal */
+    vdev_client_set_timeout(cl, VDEVCTL_TIMEOUT_MS);
     rc = vdev_client_negotiate(cl, NULL);
     if (rc < 0) {
         vdev_client_close(cl);

@@ -1,0 +1,268 @@
+/* The compilation unit and the semantic pass driver: the passes run in the
+ * order below, each reporting what it finds and going on. */
+#include <errno.h>
+#include <string.h>
+#include <talloc.h>
+
+#include "parse.h"
+#include "vdevc.h"
+
+struct vdevc_unit *
+vdevc_unit_new(void *mem_ctx, const char *file, const char *src, size_t len,
+               FILE *diag_out)
+{
+    struct vdevc_unit *u = talloc_zero(mem_ctx, struct vdevc_unit);
+    if (u == NULL)
+        return NULL;
+    u->file = talloc_strdup(u, file);
+    char *copy = talloc_size(u, len + 1);
+    if (copy == NULL) {
+        talloc_free(u);
+        return NULL;
+    }
+    memcpy(copy, src, len);
+    copy[len] = '\0';
+    u->src = copy;
+    u->len = len;
+    u->diag = vdevc_diag_new(u, vdevc_display_name(file), u->src, len,
+                             diag_out);
+    u->syms = vdevc_symtab_new(u);
+    if (u->diag == NULL || u->syms == NULL) {
+        talloc_free(u);
+        return NULL;
+    }
+    return u;
+}
+
+int
+vdevc_compile(struct vdevc_unit *u)
+{
+    if (u->len > VDEVC_MAX_SOURCE) {
+        struct vdevc_loc loc = {1, 1, 1, 1};
+        vdevc_error(u->diag, loc, "file-too-large",
+                    "source is larger than %u bytes", VDEVC_MAX_SOURCE);
+        return -EINVAL;
+    }
+    /* The AST and everything sema hangs off it come from one pool: tens
+     * of small blocks per register, freed all at once. */
+    void *pool = talloc_pool(u, u->len * 48 + 65536);
+    int rc = vdevc_parse(pool ? pool : u, u->diag, u->src, u->len, &u->dev);
+    if (rc != 0)
+        return rc;
+    return vdevc_sema(u);
+}
+
+/* Declarations first (names everything refers to), then the register map,
+ * then interrupts and capabilities, then behaviour over all of it. */
+int
+vdevc_sema(struct vdevc_unit *u)
+{
+    vdevc_sema_decls(u);
+    vdevc_sema_bars(u);
+    vdevc_sema_caps(u);
+    vdevc_sema_behaviour(u);
+    vdevc_sema_names(u);
+    if (!vdevc_diag_failed(u->diag))
+        vdevc_layout(u);
+    return vdevc_diag_failed(u->diag) ? -EINVAL : 0;
+}
+
+/* ------------------------------------------------------------ constants */
+
+static bool
+fold(struct vdevc_unit *u, struct vdevc_expr *e, uint64_t l, uint64_t r,
+     uint64_t *out)
+{
+    switch (e->op) {
+    case '+': *out = l + r; break;
+    case '-': *out = l - r; break;
+    case '*': *out = l * r; break;
+    case '/':
+    case '%':
+        if (r == 0) {
+            vdevc_error(u->diag, e->loc, "division-by-zero",
+                        "division by zero in a constant expression");
+            return false;
+        }
+        *out = e->op == '/' ? l / r : l % r;
+        break;
+    case '&': *out = l & r; break;
+    case '|': *out = l | r; break;
+    case '^': *out = l ^ r; break;
+    case OP_SHL: *out = r >= 64 ? 0 : l << r; break;
+    case OP_SHR: *out = r >= 64 ? 0 : l >> r; break;
+    case OP_EQ: *out = l == r; break;
+    case OP_NE: *out = l != r; break;
+    case '<': *out = l < r; break;
+    case '>': *out = l > r; break;
+    case OP_LE: *out = l <= r; break;
+    case OP_GE: *out = l >= r; break;
+    case OP_ANDAND: *out = l && r; break;
+    case OP_OROR: *out = l || r; break;
+    default: return false;
+    }
+    return true;
+}
+
+bool
+vdevc_const_eval(struct vdevc_unit *u, struct vdevc_expr *e, uint64_t *out)
+{
+    uint64_t l, r;
+    switch (e->kind) {
+    case E_NUM:
+        *out = e->num;
+        return true;
+    case E_UNARY:
+        if (!vdevc_const_eval(u, e->lhs, &l))
+            return false;
+        *out = e->op == '-' ? -l : e->op == '~' ? ~l : !l;
+        return true;
+    case E_BINARY:
+        if (!vdevc_const_eval(u, e->lhs, &l) ||
+            !vdevc_const_eval(u, e->rhs, &r))
+            return false;
+        return fold(u, e, l, r, out);
+    case E_MEMBER:
+        if (e->lhs->kind == E_NAME) {
+            char *n = talloc_asprintf(u, "%s.%s", e->lhs->name, e->name);
+            struct vdevc_sym *s = vdevc_sym_get(u->syms, n);
+            talloc_free(n);
+            if (s != NULL && s->kind == SYM_ENUMC) {
+                *out = ((struct vdevc_enum_member *)s->ptr)->v;
+                return true;
+            }
+        }
+        break;
+    default:
+        break;
+    }
+    vdevc_error(u->diag, e->loc, "not-constant",
+                "expected a constant expression");
+    return false;
+}
+
+/* ------------------------------------------------------------ attributes */
+
+struct vdevc_attr *
+vdevc_attr_find(struct vdevc_vec *attrs, enum vdevc_attr_kind kind,
+                const char *name)
+{
+    for (unsigned i = 0; i < attrs->n; i++) {
+        struct vdevc_attr *a = attrs->v[i];
+        if (a->kind == kind && (name == NULL || strcmp(a->name, name) == 0)) {
+            a->used = true;
+            return a;
+        }
+    }
+    return NULL;
+}
+
+bool
+vdevc_attr_flag(struct vdevc_vec *attrs, const char *name)
+{
+    return vdevc_attr_find(attrs, A_FLAG, name) != NULL;
+}
+
+bool
+vdevc_attr_value(struct vdevc_unit *u, struct vdevc_vec *attrs,
+                 const char *name, uint64_t *out)
+{
+    struct vdevc_attr *a = vdevc_attr_find(attrs, A_VALUE, name);
+    if (a != NULL) {
+        *out = a->v1;
+        return true;
+    }
+    a = vdevc_attr_find(attrs, A_FLAG, name);
+    if (a != NULL)
+        vdevc_error(u->diag, a->loc, "missing-value",
+                    "'%s' needs a number", name);
+    return false;
+}
+
+const char *
+vdevc_attr_doc(void *ctx, struct vdevc_vec *attrs)
+{
+    char *doc = NULL;
+    for (unsigned i = 0; i < attrs->n; i++) {
+        struct vdevc_attr *a = attrs->v[i];
+        if (a->kind != A_DOC)
+            continue;
+        a->used = true;
+        doc = doc ? talloc_asprintf_append(doc, " %s", a->name)
+                  : talloc_strdup(ctx, a->name);
+    }
+    return doc;
+}
+
+static const char *const access_names[] = {
+    [ACC_NONE] = "", [ACC_RW] = "rw", [ACC_RO] = "ro", [ACC_WO] = "wo",
+    [ACC_W1C] = "w1c", [ACC_W1S] = "w1s", [ACC_RC] = "rc", [ACC_RS] = "rs",
+    [ACC_CONST] = "const", [ACC_RESERVED] = "reserved",
+};
+
+const char *
+vdevc_access_name(enum vdevc_access a)
+{
+    return access_names[a];
+}
+
+enum vdevc_access
+vdevc_attr_access(struct vdevc_unit *u, struct vdevc_vec *attrs)
+{
+    enum vdevc_access found = ACC_NONE;
+    struct vdevc_attr *first = NULL;
+    for (unsigned i = 0; i < attrs->n; i++) {
+        struct vdevc_attr *a = attrs->v[i];
+        if (a->kind != A_FLAG)
+            continue;
+        for (unsigned k = ACC_RW; k <= ACC_RESERVED; k++) {
+            if (strcmp(a->name, access_names[k]) != 0)
+                continue;
+            a->used = true;
+            if (first != NULL) {
+                vdevc_error(u->diag, a->loc, "conflicting-access",
+                            "second access kind '%s'", a->name);
+                vdevc_note(u->diag, first->loc, "access is already '%s'",
+                           first->name);
+            } else {
+                first = a;
+                found = k;
+            }
+        }
+    }
+    return found;
+}
+
+void
+vdevc_attr_check(struct vdevc_unit *u, struct vdevc_vec *attrs,
+                 const char *what)
+{
+    for (unsigned i = 0; i < attrs->n; i++) {
+        struct vdevc_attr *a = attrs->v[i];
+        if (a->used)
+            continue;
+        switch (a->kind) {
+        case A_RESET:
+            vdevc_error(u->diag, a->loc, "unknown-attribute",
+                        "%s takes no reset value", what);
+            break;
+        case A_WIDTH:
+            vdevc_error(u->diag, a->loc, "unknown-attribute",
+                        "%s takes no width", what);
+            break;
+        case A_TYPE:
+            vdevc_error(u->diag, a->loc, "unknown-attribute",
+                        "%s takes no enum type", what);
+            break;
+        case A_DOC:
+            vdevc_error(u->diag, a->loc, "unknown-attribute",
+                        "%s takes no documentation string", what);
+            break;
+        default:
+            vdevc_error(u->diag, a->loc, "unknown-attribute",
+                        "'%s' is not an attribute of %s", a->name, what);
+            break;
+        }
+        a->used = true;
+    }
+}

@@ -1,0 +1,748 @@
+/* Semantic checks of behaviour: names, types and widths in hooks and
+ * interrupt expressions, and which interrupts each access can change. */
+#include <string.h>
+#include <talloc.h>
+
+#include "vdevc.h"
+
+#define MAX_LOCALS 64
+
+struct local {
+    const char *name;
+    unsigned width;
+    int slot;
+};
+
+struct scope {
+    struct vdevc_unit *u;
+    const char *prefix;          /* instance scope for name lookup */
+    struct vdevc_hook *hook;     /* NULL in an interrupt expression */
+    bool has_old, has_index;
+    unsigned value_width;
+    struct vdevc_enum *value_etype;
+    struct local locals[MAX_LOCALS];
+    unsigned nr_locals, nr_slots;
+    uint64_t irq_bit;            /* interrupt expression: its vector bit */
+};
+
+static bool resolve(struct scope *s, struct vdevc_expr *e, bool value);
+
+/* Looks a dotted name up from the innermost instance outwards. */
+static struct vdevc_sym *
+lookup(struct scope *s, const char *name)
+{
+    const char *prefix = s->prefix;
+    size_t len = strlen(prefix);
+    char *buf = talloc_size(s->u, len + strlen(name) + 1);
+    struct vdevc_sym *sym = NULL;
+    for (;;) {
+        memcpy(buf, prefix, len);
+        strcpy(buf + len, name);
+        sym = vdevc_sym_get(s->u->syms, buf);
+        if (sym != NULL || len == 0)
+            break;
+        /* "a.b." -> "a." -> "" */
+        len--;
+        while (len > 0 && prefix[len - 1] != '.')
+            len--;
+    }
+    talloc_free(buf);
+    return sym;
+}
+
+/* "a.b.c" for a chain of names and members, NULL otherwise. */
+static char *
+path_of(void *ctx, const struct vdevc_expr *e)
+{
+    if (e->kind == E_NAME)
+        return talloc_strdup(ctx, e->name);
+    if (e->kind != E_MEMBER)
+        return NULL;
+    char *base = path_of(ctx, e->lhs);
+    return base ? talloc_asprintf(ctx, "%s.%s", base, e->name) : NULL;
+}
+
+static void
+note_read(struct scope *s, struct vdevc_expr *e)
+{
+    if (s->irq_bit == 0)
+        return;
+    if (e->ref == REF_REG)
+        ((struct vdevc_reg *)e->sym)->irqs |= s->irq_bit;
+    else if (e->ref == REF_FIELD)
+        ((struct vdevc_field *)e->sym)->reg->irqs |= s->irq_bit;
+    else if (e->ref == REF_VAR)
+        ((struct vdevc_var *)e->sym)->irqs |= s->irq_bit;
+}
+
+static bool
+bind_sym(struct scope *s, struct vdevc_expr *e, struct vdevc_sym *sym,
+         bool indexed)
+{
+    struct vdevc_unit *u = s->u;
+    struct vdevc_reg *r = NULL;
+    switch (sym->kind) {
+    case SYM_REG:
+        r = sym->ptr;
+        e->ref = REF_REG;
+        e->width = r->width;
+        break;
+    case SYM_FIELD: {
+        struct vdevc_field *f = sym->ptr;
+        r = f->reg;
+        e->ref = REF_FIELD;
+        e->width = f->hi_v - f->lo_v + 1;
+        e->etype = f->etype;
+        break;
+    }
+    case SYM_VAR: {
+        struct vdevc_var *v = sym->ptr;
+        e->ref = v->buffer ? REF_BUFFER : REF_VAR;
+        e->width = v->buffer ? 8 : v->width;
+        e->etype = v->etype;
+        if (v->buffer != indexed && !(v->buffer && !indexed)) {
+            vdevc_error(u->diag, e->loc, "type-mismatch",
+                        "'%s' is not a buffer", sym->name);
+            return false;
+        }
+        break;
+    }
+    case SYM_ENUMC: {
+        struct vdevc_enum_member *m = sym->ptr;
+        e->ref = REF_ENUMC;
+        e->num = m->v;
+        e->width = m->owner->width;
+        e->etype = m->owner;
+        if (indexed)
+            goto not_value;
+        return true;
+    }
+    default:
+        goto not_value;
+    }
+    e->sym = sym->ptr;
+    if (r != NULL && (r->n > 1) != indexed) {
+        vdevc_error(u->diag, e->loc, "bad-array",
+                    r->n > 1 ? "register array '%s' needs an index"
+                             : "register '%s' is not an array",
+                    r->qname);
+        return false;
+    }
+    note_read(s, e);
+    return true;
+not_value:
+    vdevc_error(u->diag, e->loc, "type-mismatch", "'%s' is not a value",
+                sym->name);
+    return false;
+}
+
+static bool
+resolve_special(struct scope *s, struct vdevc_expr *e)
+{
+    for (unsigned i = s->nr_locals; i-- > 0;) {
+        if (strcmp(s->locals[i].name, e->name) == 0) {
+            e->ref = REF_LOCAL;
+            e->local = s->locals[i].slot;
+            e->width = s->locals[i].width;
+            return true;
+        }
+    }
+    if (s->hook == NULL)
+        return false;
+    if (strcmp(e->name, "value") == 0 ||
+        (s->has_old && strcmp(e->name, "old") == 0)) {
+        e->ref = e->name[0] == 'v' ? REF_VALUE : REF_OLD;
+        e->width = s->value_width;
+        e->etype = s->value_etype;
+        if (e->ref == REF_VALUE)
+            s->hook->uses_value = true;
+        else
+            s->hook->uses_old = true;
+        return true;
+    }
+    if (s->has_index && strcmp(e->name, "index") == 0) {
+        e->ref = REF_INDEX;
+        e->width = 32;
+        s->hook->uses_index = true;
+        return true;
+    }
+    return false;
+}
+
+/* Names, members and indexes: everything that denotes a storage place or
+ * a constant. */
+static bool
+resolve_place(struct scope *s, struct vdevc_expr *e, bool indexed)
+{
+    struct vdevc_unit *u = s->u;
+    if (e->kind == E_NAME && resolve_special(s, e))
+        return !indexed || e->ref != REF_LOCAL ? true : false;
+    char *path = path_of(u, e);
+    struct vdevc_sym *sym = path ? lookup(s, path) : NULL;
+    if (sym != NULL)
+        return bind_sym(s, e, sym, indexed);
+    if (e->kind == E_MEMBER && e->lhs->kind == E_INDEX) {
+        /* data[i].field */
+        struct vdevc_expr *base = e->lhs;
+        if (!resolve(s, base, true))
+            return false;
+        if (base->ref != REF_REG) {
+            vdevc_error(u->diag, e->loc, "unknown-name", "no field '%s' here",
+                        e->name);
+            return false;
+        }
+        struct vdevc_reg *r = base->sym;
+        char *q = talloc_asprintf(u, "%s.%s", r->qname, e->name);
+        sym = vdevc_sym_get(u->syms, q);
+        if (sym == NULL || sym->kind != SYM_FIELD) {
+            vdevc_error(u->diag, e->loc, "unknown-name",
+                        "register '%s' has no field '%s'", r->qname, e->name);
+            return false;
+        }
+        struct vdevc_field *f = sym->ptr;
+        e->ref = REF_FIELD;
+        e->sym = f;
+        e->idx = base->idx;
+        e->width = f->hi_v - f->lo_v + 1;
+        e->etype = f->etype;
+        note_read(s, e);
+        return true;
+    }
+    vdevc_error(u->diag, e->loc, "unknown-name", "unknown name '%s'",
+                path ? path : "?");
+    return false;
+}
+
+static bool
+resolve_index(struct scope *s, struct vdevc_expr *e)
+{
+    struct vdevc_unit *u = s->u;
+    if (e->lhs->kind != E_NAME && e->lhs->kind != E_MEMBER) {
+        vdevc_error(u->diag, e->loc, "type-mismatch",
+                    "only register arrays and buffers take an index");
+        return false;
+    }
+    if (!resolve_place(s, e->lhs, true) || !resolve(s, e->rhs, true))
+        return false;
+    struct vdevc_expr *b = e->lhs;
+    if (b->ref != REF_REG && b->ref != REF_BUFFER) {
+        vdevc_error(u->diag, e->loc, "type-mismatch",
+                    "only register arrays and buffers take an index");
+        return false;
+    }
+    e->ref = b->ref;
+    e->sym = b->sym;
+    e->width = b->width;
+    e->etype = b->etype;
+    e->idx = e->rhs;
+    uint64_t n = b->ref == REF_REG ? ((struct vdevc_reg *)b->sym)->n
+                                   : ((struct vdevc_var *)b->sym)->len;
+    if (e->rhs->kind == E_NUM && e->rhs->num >= n) {
+        vdevc_error(u->diag, e->rhs->loc, "bad-index",
+                    "index %llu is out of range (0..%llu)",
+                    (unsigned long long)e->rhs->num,
+                    (unsigned long long)(n - 1));
+        return false;
+    }
+    if (s->irq_bit != 0 && e->ref == REF_BUFFER) {
+        vdevc_error(u->diag, e->loc, "type-mismatch",
+                    "interrupt expressions read registers and variables, "
+                    "not buffers");
+        return false;
+    }
+    return true;
+}
+
+static unsigned
+param_width(const char *type)
+{
+    if (strcmp(type, "bool") == 0)
+        return 1;
+    if (strcmp(type, "u8") == 0)
+        return 8;
+    if (strcmp(type, "u16") == 0)
+        return 16;
+    if (strcmp(type, "u32") == 0)
+        return 32;
+    if (strcmp(type, "u64") == 0)
+        return 64;
+    return 0;
+}
+
+static bool check_fits(struct scope *s, struct vdevc_expr *e, unsigned width,
+                       struct vdevc_enum *etype, const char *what);
+
+static bool
+resolve_call(struct scope *s, struct vdevc_expr *e, bool value)
+{
+    struct vdevc_unit *u = s->u;
+    struct vdevc_sym *sym = vdevc_sym_get(u->syms, e->name);
+    if (sym == NULL || sym->kind != SYM_EXTERN) {
+        vdevc_error(u->diag, e->loc, "unknown-name",
+                    "unknown function '%s'", e->name);
+        return false;
+    }
+    if (s->hook == NULL) {
+        vdevc_error(u->diag, e->loc, "type-mismatch",
+                    "interrupt expressions cannot call functions");
+        return false;
+    }
+    struct vdevc_extern *x = sym->ptr;
+    x->used = true;
+    s->hook->calls = true;
+    e->sym = x;
+    e->width = param_width(x->ret);
+    if (value && e->width == 0) {
+        vdevc_error(u->diag, e->loc, "type-mismatch",
+                    "'%s' returns void, not a value", x->name);
+        return false;
+    }
+    if (e->args.n != x->params.n) {
+        vdevc_error(u->diag, e->loc, "call-arguments",
+                    "'%s' takes %u argument%s, not %u", x->name,
+                    x->params.n, x->params.n == 1 ? "" : "s", e->args.n);
+        vdevc_note(u->diag, x->hdr.loc, "'%s' declared here", x->name);
+        return false;
+    }
+    bool ok = true;
+    for (unsigned i = 0; i < e->args.n; i++) {
+        struct vdevc_param *p = x->params.v[i];
+        ok &= resolve(s, e->args.v[i], true) &&
+              check_fits(s, e->args.v[i], param_width(p->type), NULL,
+                         p->name);
+    }
+    return ok;
+}
+
+static unsigned
+binary_width(struct vdevc_expr *e)
+{
+    unsigned l = e->lhs->width, r = e->rhs->width;
+    unsigned max = l > r ? l : r;
+    switch (e->op) {
+    case OP_EQ: case OP_NE: case '<': case '>': case OP_LE: case OP_GE:
+    case OP_ANDAND: case OP_OROR:
+        return 1;
+    case '&':
+        if (e->rhs->kind == E_NUM)
+            r = vdevc_bits_needed(e->rhs->num);
+        if (e->lhs->kind == E_NUM)
+            l = vdevc_bits_needed(e->lhs->num);
+        return l == 0 ? r : r == 0 ? l : l < r ? l : r;
+    case OP_SHL:
+        if (e->rhs->kind == E_NUM && l > 0)
+            return l + e->rhs->num >= 64 ? 64 : l + (unsigned)e->rhs->num;
+        return 64;
+    case OP_SHR:
+        if (e->rhs->kind == E_NUM)
+            return e->rhs->num >= l ? 1 : l - (unsigned)e->rhs->num;
+        return l;
+    case '/':
+        return l;
+    case '%':
+        return r == 0 ? l : r;
+    default:
+        return max;
+    }
+}
+
+static bool
+resolve_op(struct scope *s, struct vdevc_expr *e)
+{
+    struct vdevc_unit *u = s->u;
+    if (!resolve(s, e->lhs, true))
+        return false;
+    if (e->kind == E_UNARY) {
+        e->width = e->op == '!' ? 1 : e->lhs->width;
+        if (e->lhs->kind == E_NUM && e->lhs->ref == REF_NONE) {
+            uint64_t v;
+            if (vdevc_const_eval(u, e, &v)) {
+                e->kind = E_NUM;
+                e->num = v;
+                e->width = 0;
+            }
+        }
+        return true;
+    }
+    if (!resolve(s, e->rhs, true))
+        return false;
+    bool cmp = e->op == OP_EQ || e->op == OP_NE || e->op == '<' ||
+               e->op == '>' || e->op == OP_LE || e->op == OP_GE;
+    if (cmp && e->lhs->etype != NULL && e->rhs->etype != NULL &&
+        e->lhs->etype != e->rhs->etype) {
+        vdevc_error(u->diag, e->loc, "type-mismatch",
+                    "comparing enum '%s' with enum '%s'",
+                    e->lhs->etype->name, e->rhs->etype->name);
+        return false;
+    }
+    e->width = binary_width(e);
+    bool lc = e->lhs->kind == E_NUM, rc = e->rhs->kind == E_NUM;
+    if (lc && rc) {
+        uint64_t v;
+        if (!vdevc_const_eval(u, e, &v))
+            return false;
+        e->kind = E_NUM;
+        e->num = v;
+        e->width = 0;
+        e->ref = REF_NONE;
+    }
+    return true;
+}
+
+static bool
+resolve(struct scope *s, struct vdevc_expr *e, bool value)
+{
+    switch (e->kind) {
+    case E_NUM:
+        e->width = 0;
+        return true;
+    case E_NAME:
+    case E_MEMBER:
+        if (!resolve_place(s, e, false))
+            return false;
+        if (e->ref == REF_ENUMC) {
+            /* A constant with a type: keep the enum for checks. */
+            return true;
+        }
+        if (value && e->ref == REF_BUFFER) {
+            vdevc_error(s->u->diag, e->loc, "type-mismatch",
+                        "buffer '%s' is not a value: index it",
+                        ((struct vdevc_var *)e->sym)->name);
+            return false;
+        }
+        return true;
+    case E_INDEX:
+        return resolve_index(s, e);
+    case E_CALL:
+        return resolve_call(s, e, value);
+    case E_UNARY:
+    case E_BINARY:
+        return resolve_op(s, e);
+    }
+    return false;
+}
+
+/* Does e fit a target of `width` bits (and enum type)? */
+static bool
+check_fits(struct scope *s, struct vdevc_expr *e, unsigned width,
+           struct vdevc_enum *etype, const char *what)
+{
+    struct vdevc_unit *u = s->u;
+    bool literal = e->kind == E_NUM && e->ref == REF_NONE;
+    if (etype != NULL) {
+        if (literal) {
+            for (unsigned i = 0; i < etype->members.n; i++)
+                if (((struct vdevc_enum_member *)etype->members.v[i])->v ==
+                    e->num)
+                    return true;
+            vdevc_error(u->diag, e->loc, "type-mismatch",
+                        "0x%llx is not a value of enum '%s' ('%s')",
+                        (unsigned long long)e->num, etype->name, what);
+            return false;
+        }
+        if (e->etype != NULL && e->etype != etype) {
+            vdevc_error(u->diag, e->loc, "type-mismatch",
+                        "enum '%s' value assigned to '%s' of enum '%s'",
+                        e->etype->name, what, etype->name);
+            return false;
+        }
+    }
+    if (literal) {
+        if (e->num > vdevc_mask(width)) {
+            vdevc_error(u->diag, e->loc, "width-mismatch",
+                        "0x%llx does not fit in %u-bit '%s'",
+                        (unsigned long long)e->num, width, what);
+            return false;
+        }
+        return true;
+    }
+    if (e->width > width) {
+        vdevc_error(u->diag, e->loc, "width-mismatch",
+                    "%u-bit value assigned to %u-bit '%s' (mask or shift "
+                    "it to fit)", e->width, width, what);
+        return false;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------ statements */
+
+static void check_stmt(struct scope *s, struct vdevc_stmt *st);
+
+static void
+note_write(struct scope *s, struct vdevc_expr *t)
+{
+    struct vdevc_hook *h = s->hook;
+    if (t->ref == REF_REG)
+        h->irqs |= ((struct vdevc_reg *)t->sym)->irqs;
+    else if (t->ref == REF_FIELD)
+        h->irqs |= ((struct vdevc_field *)t->sym)->reg->irqs;
+    else if (t->ref == REF_VAR)
+        h->irqs |= ((struct vdevc_var *)t->sym)->irqs;
+}
+
+static bool
+check_target(struct scope *s, struct vdevc_expr *t, const char **_name)
+{
+    struct vdevc_unit *u = s->u;
+    switch (t->ref) {
+    case REF_FIELD: {
+        struct vdevc_field *f = t->sym;
+        *_name = talloc_asprintf(u, "%s.%s", f->reg->qname, f->name);
+        if (f->access == ACC_CONST || f->access == ACC_RESERVED) {
+            vdevc_error(u->diag, t->loc, "readonly-write",
+                        "cannot write '%s': it is %s", *_name,
+                        vdevc_access_name(f->access));
+            vdevc_note(u->diag, f->hdr.loc, "'%s' declared here", *_name);
+            return false;
+        }
+        return true;
+    }
+    case REF_REG: {
+        struct vdevc_reg *r = t->sym;
+        *_name = r->qname;
+        if (r->hw == 0) {
+            vdevc_error(u->diag, t->loc, "readonly-write",
+                        "cannot write '%s': all its bits are const or "
+                        "reserved", r->qname);
+            vdevc_note(u->diag, r->hdr.loc, "'%s' declared here", r->qname);
+            return false;
+        }
+        return true;
+    }
+    case REF_VAR:
+    case REF_BUFFER:
+        *_name = ((struct vdevc_var *)t->sym)->name;
+        if (t->ref == REF_BUFFER && t->idx == NULL) {
+            vdevc_error(u->diag, t->loc, "type-mismatch",
+                        "assign to an element of buffer '%s'", *_name);
+            return false;
+        }
+        return true;
+    case REF_LOCAL:
+        *_name = t->name;
+        return true;
+    default:
+        vdevc_error(u->diag, t->loc, "not-assignable",
+                    "this is not something a hook can assign to");
+        return false;
+    }
+}
+
+static void
+check_assign(struct scope *s, struct vdevc_stmt *st)
+{
+    const char *name = NULL;
+    if (!resolve(s, st->lhs, false) || !check_target(s, st->lhs, &name))
+        return;
+    if (!resolve(s, st->rhs, true))
+        return;
+    struct vdevc_expr *t = st->lhs;
+    check_fits(s, st->rhs, t->ref == REF_LOCAL ? 64 : t->width,
+               st->op == 0 ? t->etype : NULL, name);
+    note_write(s, t);
+}
+
+static void
+check_let(struct scope *s, struct vdevc_stmt *st)
+{
+    struct vdevc_unit *u = s->u;
+    if (!resolve(s, st->rhs, true))
+        return;
+    for (unsigned i = 0; i < s->nr_locals; i++)
+        if (strcmp(s->locals[i].name, st->name) == 0) {
+            vdevc_error(u->diag, st->loc, "duplicate-name",
+                        "'%s' is already a local here", st->name);
+            return;
+        }
+    if (s->nr_locals == MAX_LOCALS) {
+        vdevc_error(u->diag, st->loc, "too-many-locals",
+                    "more than %u locals in one hook", MAX_LOCALS);
+        return;
+    }
+    struct local *l = &s->locals[s->nr_locals++];
+    l->name = st->name;
+    l->width = st->rhs->width ? st->rhs->width : 64;
+    l->slot = (int)s->nr_slots++;
+    st->local = l->slot;
+    if (s->hook->nr_locals < s->nr_slots)
+        s->hook->nr_locals = s->nr_slots;
+}
+
+static void
+check_irq_stmt(struct scope *s, struct vdevc_stmt *st)
+{
+    struct vdevc_unit *u = s->u;
+    if (!resolve(s, st->lhs, true))
+        return;
+    if (u->dev->nr_vectors == 0) {
+        vdevc_error(u->diag, st->loc, "no-interrupts",
+                    "the device declares no intx, msi or msix");
+        return;
+    }
+    if (st->lhs->kind == E_NUM && st->lhs->num >= u->dev->nr_vectors)
+        vdevc_error(u->diag, st->lhs->loc, "bad-vector",
+                    "vector %llu is out of range (the device has %u)",
+                    (unsigned long long)st->lhs->num, u->dev->nr_vectors);
+}
+
+static void
+check_dma(struct scope *s, struct vdevc_stmt *st)
+{
+    struct vdevc_unit *u = s->u;
+    bool rd = strcmp(st->name, "read") == 0;
+    if (!rd && strcmp(st->name, "write") != 0) {
+        vdevc_error(u->diag, st->loc, "bad-dma",
+                    "'dma %s': write 'dma read' or 'dma write'", st->name);
+        return;
+    }
+    struct vdevc_expr *buf = rd ? st->lhs : st->rhs;
+    struct vdevc_expr *addr = rd ? st->rhs : st->lhs;
+    bool ok = resolve(s, buf, false) & resolve(s, addr, true) &
+              resolve(s, st->third, true);
+    if (ok && buf->ref != REF_BUFFER)
+        vdevc_error(u->diag, buf->loc, "type-mismatch",
+                    "dma %s needs a buffer %s", st->name,
+                    rd ? "first (destination)" : "second (source)");
+}
+
+static void
+check_block(struct scope *s, struct vdevc_stmt *st)
+{
+    unsigned saved = s->nr_locals;
+    for (unsigned i = 0; i < st->body.n; i++)
+        if (st->body.v[i] != NULL)
+            check_stmt(s, st->body.v[i]);
+    s->nr_locals = saved;
+}
+
+static void
+check_stmt(struct scope *s, struct vdevc_stmt *st)
+{
+    switch (st->kind) {
+    case S_ASSIGN:
+        check_assign(s, st);
+        break;
+    case S_IF:
+        resolve(s, st->lhs, true);
+        check_block(s, st->then_s);
+        if (st->else_s != NULL)
+            check_stmt(s, st->else_s);
+        break;
+    case S_LET:
+        check_let(s, st);
+        break;
+    case S_RAISE:
+    case S_LOWER:
+    case S_NOTIFY:
+        check_irq_stmt(s, st);
+        break;
+    case S_DMA:
+        check_dma(s, st);
+        break;
+    case S_CALL:
+        if (st->lhs->kind != E_CALL)
+            vdevc_error(s->u->diag, st->loc, "not-a-call",
+                        "a statement on its own must be a function call");
+        else
+            resolve(s, st->lhs, false);
+        break;
+    case S_BLOCK:
+        check_block(s, st);
+        break;
+    }
+}
+
+static void
+check_hook(struct vdevc_unit *u, struct vdevc_hook *h, const char *prefix,
+           unsigned width, struct vdevc_enum *etype, bool has_index)
+{
+    if (h == NULL)
+        return;
+    struct scope s = {
+        .u = u,
+        .prefix = prefix,
+        .hook = h,
+        .has_old = strcmp(h->when, "write") == 0,
+        .has_index = has_index,
+        .value_width = width,
+        .value_etype = etype,
+    };
+    check_stmt(&s, h->body);
+}
+
+/* ------------------------------------------------------------ interrupts */
+
+static void
+check_interrupt(struct vdevc_unit *u, struct vdevc_interrupt *irq,
+                uint64_t *seen)
+{
+    uint64_t v = 0;
+    if (!vdevc_const_eval(u, irq->vector, &v))
+        return;
+    if (u->dev->nr_vectors == 0) {
+        vdevc_error(u->diag, irq->vector->loc, "no-interrupts",
+                    "the device declares no intx, msi or msix");
+        return;
+    }
+    if (v >= u->dev->nr_vectors || v >= VDEVC_MAX_IRQS) {
+        vdevc_error(u->diag, irq->vector->loc, "bad-vector",
+                    "vector %llu is out of range (the device has %u)",
+                    (unsigned long long)v, u->dev->nr_vectors);
+        return;
+    }
+    if (*seen & (UINT64_C(1) << v)) {
+        vdevc_error(u->diag, irq->vector->loc, "duplicate-name",
+                    "interrupt %llu is declared twice", (unsigned long long)v);
+        return;
+    }
+    *seen |= UINT64_C(1) << v;
+    irq->vec = (unsigned)v;
+    struct scope s = {.u = u, .prefix = "", .irq_bit = UINT64_C(1) << v};
+    resolve(&s, irq->expr, true);
+}
+
+static uint64_t
+hook_irqs(const struct vdevc_hook *h, uint64_t all)
+{
+    if (h == NULL)
+        return 0;
+    return h->calls ? all : h->irqs;
+}
+
+static void
+check_reg_hooks(struct vdevc_unit *u, struct vdevc_reg *r, uint64_t all)
+{
+    bool arr = r->n > 1;
+    for (unsigned i = 0; i < r->fields.n; i++) {
+        struct vdevc_field *f = r->fields.v[i];
+        unsigned w = f->hi_v - f->lo_v + 1;
+        check_hook(u, f->on_read, r->scope, w, f->etype, arr);
+        check_hook(u, f->on_write, r->scope, w, f->etype, arr);
+        r->irqs_read |= hook_irqs(f->on_read, all);
+        r->irqs_write |= hook_irqs(f->on_write, all);
+    }
+    check_hook(u, r->on_read, r->scope, r->width, NULL, arr);
+    check_hook(u, r->on_write, r->scope, r->width, NULL, arr);
+    r->irqs_read |= hook_irqs(r->on_read, all);
+    r->irqs_write |= hook_irqs(r->on_write, all);
+    if (r->rc | r->rs)
+        r->irqs_read |= r->irqs;
+    if (r->rw | r->w1c | r->w1s)
+        r->irqs_write |= r->irqs;
+}
+
+void
+vdevc_sema_behaviour(struct vdevc_unit *u)
+{
+    struct vdevc_device *d = u->dev;
+    uint64_t seen = 0;
+    for (unsigned i = 0; i < d->interrupts.n; i++)
+        check_interrupt(u, d->interrupts.v[i], &seen);
+    for (unsigned i = 0; i < d->regs.n; i++)
+        check_reg_hooks(u, d->regs.v[i], seen);
+    for (unsigned i = 0; i < d->vars.n; i++) {
+        struct vdevc_var *v = d->vars.v[i];
+        check_hook(u, v->on_write, "", v->width, v->etype, false);
+    }
+}

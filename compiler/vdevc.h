@@ -1,0 +1,134 @@
+/* vdevc internals: one compilation unit, the passes run over it, and the
+ * helpers they share. The driver (main.c) and the tests use only this. */
+#ifndef VDEVC_H
+#define VDEVC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ast.h"
+#include "diag.h"
+
+#define VDEVC_VERSION "0.1.0"
+#define VDEVC_MAX_SOURCE (64u << 20)
+#define VDEVC_MAX_ARRAY 65536u
+#define VDEVC_MAX_IRQS 64u
+
+/* One compilation: everything below hangs off it and dies with it. */
+struct vdevc_unit {
+    const char *file;          /* source path as given */
+    const char *src;
+    size_t len;
+    struct vdevc_diag *diag;
+    struct vdevc_device *dev;
+    struct vdevc_symtab *syms;
+    bool line_directives;      /* #line instead of comments */
+    const char *header_name;   /* #include in the .c file */
+};
+
+/* Creates a unit over a copy of src; diagnostics go to diag_out (NULL:
+ * only collected in unit->diag->text). */
+struct vdevc_unit *vdevc_unit_new(void *mem_ctx, const char *file,
+                                  const char *src, size_t len,
+                                  FILE *diag_out);
+/* Parse, check, lay out. 0 or -EINVAL (diagnostics reported). */
+int vdevc_compile(struct vdevc_unit *u);
+
+/* Code generators: return a string under mem_ctx, or NULL. */
+char *vdevc_emit_c(void *mem_ctx, struct vdevc_unit *u);
+char *vdevc_emit_h(void *mem_ctx, struct vdevc_unit *u);
+char *vdevc_emit_json(void *mem_ctx, struct vdevc_unit *u);
+
+/* ------------------------------------------------------------ symtab.c */
+
+enum vdevc_sym_kind {
+    SYM_REG, SYM_FIELD, SYM_VAR, SYM_ENUM, SYM_ENUMC, SYM_EXTERN, SYM_BLOCK,
+    SYM_INSTANCE, SYM_CNAME,
+};
+
+struct vdevc_sym {
+    const char *name;
+    enum vdevc_sym_kind kind;
+    void *ptr;
+    struct vdevc_loc loc;
+};
+
+struct vdevc_symtab *vdevc_symtab_new(void *mem_ctx);
+struct vdevc_sym *vdevc_sym_get(struct vdevc_symtab *t, const char *name);
+/* Returns the existing symbol when the name is taken (nothing added). */
+struct vdevc_sym *vdevc_sym_add(struct vdevc_symtab *t, const char *name,
+                                enum vdevc_sym_kind kind, void *ptr,
+                                struct vdevc_loc loc);
+/* Reports duplicate-name with a note at the first definition. */
+bool vdevc_sym_define(struct vdevc_unit *u, const char *name,
+                      enum vdevc_sym_kind kind, void *ptr,
+                      struct vdevc_loc loc, const char *what);
+
+/* ------------------------------------------------------------ sema*.c */
+
+int vdevc_sema(struct vdevc_unit *u);
+/* sema_decl.c: identity, enums, externs, state. */
+void vdevc_sema_decls(struct vdevc_unit *u);
+/* sema_regs.c: blocks, BARs, registers, fields, overlaps. */
+void vdevc_sema_bars(struct vdevc_unit *u);
+/* sema_caps.c: interrupts sources and capabilities. */
+void vdevc_sema_caps(struct vdevc_unit *u);
+/* sema_stmt.c: hooks and interrupt expressions. */
+void vdevc_sema_behaviour(struct vdevc_unit *u);
+/* sema_names.c: C keywords, migration id collisions. */
+void vdevc_sema_names(struct vdevc_unit *u);
+
+/* Constant expressions (offsets, sizes, resets, indexes). Reports and
+ * returns false when e is not constant. */
+bool vdevc_const_eval(struct vdevc_unit *u, struct vdevc_expr *e,
+                      uint64_t *out);
+
+/* Attributes: the flag/value helpers mark what they consume; the check
+ * reports anything left as not applying to `what`. */
+struct vdevc_attr *vdevc_attr_find(struct vdevc_vec *attrs,
+                                   enum vdevc_attr_kind kind,
+                                   const char *name);
+bool vdevc_attr_flag(struct vdevc_vec *attrs, const char *name);
+bool vdevc_attr_value(struct vdevc_unit *u, struct vdevc_vec *attrs,
+                      const char *name, uint64_t *out);
+const char *vdevc_attr_doc(void *ctx, struct vdevc_vec *attrs);
+void vdevc_attr_check(struct vdevc_unit *u, struct vdevc_vec *attrs,
+                      const char *what);
+/* Width (": N"), enum type (": name"); returns 0 when no width given. */
+unsigned vdevc_attr_width(struct vdevc_unit *u, struct vdevc_vec *attrs,
+                          struct vdevc_enum **_etype);
+/* Reset value ("= v") against width and enum type; false when absent. */
+bool vdevc_check_reset(struct vdevc_unit *u, struct vdevc_vec *attrs,
+                       unsigned width, struct vdevc_enum *etype,
+                       uint64_t *_reset, const char *what);
+/* "since N" (1 when absent), checked against the device version. */
+unsigned vdevc_attr_since(struct vdevc_unit *u, struct vdevc_vec *attrs);
+enum vdevc_access vdevc_attr_access(struct vdevc_unit *u,
+                                    struct vdevc_vec *attrs);
+const char *vdevc_access_name(enum vdevc_access a);
+
+/* ------------------------------------------------------------ layout.c */
+
+/* Assigns config-space offsets to capabilities, deterministically. */
+void vdevc_layout(struct vdevc_unit *u);
+
+/* ------------------------------------------------------------ util.c */
+
+uint64_t vdevc_mask(unsigned bits);
+unsigned vdevc_bits_needed(uint64_t v);
+uint32_t vdevc_fnv1a(const char *s);
+bool vdevc_is_pow2(uint64_t v);
+/* qsort of a vec's pointers; empty and one-element vecs are left alone. */
+void vdevc_vec_sort(struct vdevc_vec *v,
+                    int (*cmp)(const void *, const void *));
+/* A C identifier from a qualified name ("ch0.ctrl" -> "ch0_ctrl"). */
+char *vdevc_cname(void *ctx, const char *qname);
+char *vdevc_upper(void *ctx, const char *s);
+/* Expression as .vdev source text (for comments and JSON). */
+char *vdevc_expr_text(void *ctx, const struct vdevc_expr *e);
+/* Source path as written into generated code: never absolute. */
+const char *vdevc_display_name(const char *path);
+
+#endif /* VDEVC_H */

@@ -1,0 +1,501 @@
+/* AST constructors called from the grammar, and deep copies used when a
+ * register block is instantiated. Everything hangs off one talloc context. */
+#include <string.h>
+#include <talloc.h>
+
+#include "ast.h"
+
+void
+vdevc_vec_push(void *owner, struct vdevc_vec *vec, void *item)
+{
+    if (vec->n == vec->cap) {
+        unsigned cap = vec->cap ? vec->cap * 2 : 4;
+        void **v = talloc_realloc(owner, vec->v, void *, cap);
+        if (v == NULL)
+            return;
+        vec->v = v;
+        vec->cap = cap;
+    }
+    vec->v[vec->n++] = item;
+}
+
+/* Lists built by the grammar are plain vecs owned by ctx; constructors copy
+ * their contents into the node that keeps them. */
+struct vdevc_vec *
+vdevc_list(void *ctx, struct vdevc_vec *list, void *item)
+{
+    if (list == NULL)
+        list = talloc_zero(ctx, struct vdevc_vec);
+    if (item != NULL)
+        vdevc_vec_push(ctx, list, item);
+    return list;
+}
+
+static void
+take(struct vdevc_vec *dst, struct vdevc_vec *src)
+{
+    if (src != NULL)
+        *dst = *src;
+}
+
+static struct vdevc_expr *
+expr_new(void *ctx, struct vdevc_loc loc, enum vdevc_expr_kind kind)
+{
+    struct vdevc_expr *e = talloc_zero(ctx, struct vdevc_expr);
+    e->kind = kind;
+    e->loc = loc;
+    return e;
+}
+
+struct vdevc_expr *
+vdevc_expr_num(void *ctx, struct vdevc_loc loc, uint64_t v)
+{
+    struct vdevc_expr *e = expr_new(ctx, loc, E_NUM);
+    e->num = v;
+    return e;
+}
+
+struct vdevc_expr *
+vdevc_expr_name(void *ctx, struct vdevc_loc loc, const char *name)
+{
+    struct vdevc_expr *e = expr_new(ctx, loc, E_NAME);
+    e->name = name;
+    return e;
+}
+
+struct vdevc_expr *
+vdevc_expr_member(void *ctx, struct vdevc_loc loc, struct vdevc_expr *base,
+                  const char *name)
+{
+    struct vdevc_expr *e = expr_new(ctx, loc, E_MEMBER);
+    e->lhs = base;
+    e->name = name;
+    return e;
+}
+
+struct vdevc_expr *
+vdevc_expr_index(void *ctx, struct vdevc_loc loc, struct vdevc_expr *base,
+                 struct vdevc_expr *idx)
+{
+    struct vdevc_expr *e = expr_new(ctx, loc, E_INDEX);
+    e->lhs = base;
+    e->rhs = idx;
+    return e;
+}
+
+struct vdevc_expr *
+vdevc_expr_call(void *ctx, struct vdevc_loc loc, const char *name,
+                struct vdevc_vec *args)
+{
+    struct vdevc_expr *e = expr_new(ctx, loc, E_CALL);
+    e->name = name;
+    take(&e->args, args);
+    return e;
+}
+
+struct vdevc_expr *
+vdevc_expr_unary(void *ctx, struct vdevc_loc loc, int op, struct vdevc_expr *x)
+{
+    struct vdevc_expr *e = expr_new(ctx, loc, E_UNARY);
+    e->op = op;
+    e->lhs = x;
+    return e;
+}
+
+struct vdevc_expr *
+vdevc_expr_binary(void *ctx, struct vdevc_loc loc, int op,
+                  struct vdevc_expr *l, struct vdevc_expr *r)
+{
+    struct vdevc_expr *e = expr_new(ctx, loc, E_BINARY);
+    e->op = op;
+    e->lhs = l;
+    e->rhs = r;
+    return e;
+}
+
+struct vdevc_stmt *
+vdevc_stmt_new(void *ctx, struct vdevc_loc loc, enum vdevc_stmt_kind kind)
+{
+    struct vdevc_stmt *s = talloc_zero(ctx, struct vdevc_stmt);
+    s->kind = kind;
+    s->loc = loc;
+    return s;
+}
+
+struct vdevc_stmt *
+vdevc_stmt_assign(void *ctx, struct vdevc_loc loc, int op,
+                  struct vdevc_expr *l, struct vdevc_expr *r)
+{
+    struct vdevc_stmt *s = vdevc_stmt_new(ctx, loc, S_ASSIGN);
+    s->op = op;
+    s->lhs = l;
+    s->rhs = r;
+    return s;
+}
+
+struct vdevc_stmt *
+vdevc_stmt_if(void *ctx, struct vdevc_loc loc, struct vdevc_expr *cond,
+              struct vdevc_stmt *then_s, struct vdevc_stmt *else_s)
+{
+    struct vdevc_stmt *s = vdevc_stmt_new(ctx, loc, S_IF);
+    s->lhs = cond;
+    s->then_s = then_s;
+    s->else_s = else_s;
+    return s;
+}
+
+struct vdevc_stmt *
+vdevc_stmt_let(void *ctx, struct vdevc_loc loc, const char *name,
+               struct vdevc_expr *e)
+{
+    struct vdevc_stmt *s = vdevc_stmt_new(ctx, loc, S_LET);
+    s->name = name;
+    s->rhs = e;
+    return s;
+}
+
+struct vdevc_stmt *
+vdevc_stmt_expr(void *ctx, struct vdevc_loc loc, enum vdevc_stmt_kind kind,
+                struct vdevc_expr *e)
+{
+    struct vdevc_stmt *s = vdevc_stmt_new(ctx, loc, kind);
+    s->lhs = e;
+    return s;
+}
+
+struct vdevc_stmt *
+vdevc_stmt_dma(void *ctx, struct vdevc_loc loc, const char *dir,
+               struct vdevc_expr *a, struct vdevc_expr *b,
+               struct vdevc_expr *c)
+{
+    struct vdevc_stmt *s = vdevc_stmt_new(ctx, loc, S_DMA);
+    s->name = dir;
+    s->lhs = a;
+    s->rhs = b;
+    s->third = c;
+    return s;
+}
+
+struct vdevc_stmt *
+vdevc_stmt_block(void *ctx, struct vdevc_loc loc, struct vdevc_vec *body)
+{
+    struct vdevc_stmt *s = vdevc_stmt_new(ctx, loc, S_BLOCK);
+    take(&s->body, body);
+    return s;
+}
+
+struct vdevc_attr *
+vdevc_attr_new(void *ctx, struct vdevc_loc loc, enum vdevc_attr_kind kind,
+               const char *name, uint64_t v1, uint64_t v2,
+               struct vdevc_expr *e)
+{
+    struct vdevc_attr *a = talloc_zero(ctx, struct vdevc_attr);
+    a->kind = kind;
+    a->loc = loc;
+    a->name = name;
+    a->v1 = v1;
+    a->v2 = v2;
+    a->expr = e;
+    return a;
+}
+
+#define NODE_NEW(ctx, type, k, l)                                             \
+    ({                                                                        \
+        type *n_ = talloc_zero(ctx, type);                                    \
+        n_->hdr.kind = (k);                                                   \
+        n_->hdr.loc = (l);                                                    \
+        n_;                                                                   \
+    })
+
+struct vdevc_node *
+vdevc_prop_new(void *ctx, struct vdevc_loc loc, const char *name,
+               struct vdevc_expr *v)
+{
+    struct vdevc_prop *p = NODE_NEW(ctx, struct vdevc_prop, N_PROP, loc);
+    p->name = name;
+    p->value = v;
+    return &p->hdr;
+}
+
+struct vdevc_node *
+vdevc_enum_new(void *ctx, struct vdevc_loc loc, const char *name,
+               struct vdevc_vec *members)
+{
+    struct vdevc_enum *e = NODE_NEW(ctx, struct vdevc_enum, N_ENUM, loc);
+    e->name = name;
+    take(&e->members, members);
+    for (unsigned i = 0; i < e->members.n; i++)
+        ((struct vdevc_enum_member *)e->members.v[i])->owner = e;
+    return &e->hdr;
+}
+
+struct vdevc_enum_member *
+vdevc_enum_member_new(void *ctx, struct vdevc_loc loc, const char *name,
+                      struct vdevc_expr *v)
+{
+    struct vdevc_enum_member *m = talloc_zero(ctx, struct vdevc_enum_member);
+    m->loc = loc;
+    m->name = name;
+    m->value = v;
+    return m;
+}
+
+struct vdevc_param *
+vdevc_param_new(void *ctx, struct vdevc_loc loc, const char *type,
+                const char *name)
+{
+    struct vdevc_param *p = talloc_zero(ctx, struct vdevc_param);
+    p->loc = loc;
+    p->type = type;
+    p->name = name;
+    return p;
+}
+
+struct vdevc_node *
+vdevc_extern_new(void *ctx, struct vdevc_loc loc, const char *ret,
+                 const char *name, struct vdevc_vec *params)
+{
+    struct vdevc_extern *x = NODE_NEW(ctx, struct vdevc_extern, N_EXTERN, loc);
+    x->ret = ret;
+    x->name = name;
+    take(&x->params, params);
+    return &x->hdr;
+}
+
+struct vdevc_node *
+vdevc_var_new(void *ctx, struct vdevc_loc loc, const char *name,
+              struct vdevc_expr *size, struct vdevc_vec *attrs,
+              struct vdevc_vec *hooks)
+{
+    struct vdevc_var *v = NODE_NEW(ctx, struct vdevc_var, N_VAR, loc);
+    v->name = name;
+    v->buffer = size != NULL;
+    v->size = size;
+    take(&v->attrs, attrs);
+    take(&v->hooks, hooks);
+    return &v->hdr;
+}
+
+struct vdevc_node *
+vdevc_bar_new(void *ctx, struct vdevc_loc loc, struct vdevc_expr *index,
+              struct vdevc_vec *attrs, struct vdevc_vec *items, bool has_body)
+{
+    struct vdevc_bar *b = NODE_NEW(ctx, struct vdevc_bar, N_BAR, loc);
+    b->index = index;
+    take(&b->attrs, attrs);
+    take(&b->items, items);
+    b->has_body = has_body;
+    return &b->hdr;
+}
+
+struct vdevc_node *
+vdevc_block_new(void *ctx, struct vdevc_loc loc, const char *name,
+                struct vdevc_vec *params, struct vdevc_vec *items)
+{
+    struct vdevc_block *b = NODE_NEW(ctx, struct vdevc_block, N_BLOCK, loc);
+    b->name = name;
+    take(&b->params, params);
+    take(&b->items, items);
+    return &b->hdr;
+}
+
+struct vdevc_node *
+vdevc_interrupt_new(void *ctx, struct vdevc_loc loc, struct vdevc_expr *vector,
+                    struct vdevc_expr *e)
+{
+    struct vdevc_interrupt *i =
+        NODE_NEW(ctx, struct vdevc_interrupt, N_INTERRUPT, loc);
+    i->vector = vector;
+    i->expr = e;
+    return &i->hdr;
+}
+
+struct vdevc_node *
+vdevc_cap_new(void *ctx, struct vdevc_loc loc, const char *name,
+              struct vdevc_vec *attrs, struct vdevc_vec *fields, bool has_body)
+{
+    struct vdevc_cap *c = NODE_NEW(ctx, struct vdevc_cap, N_CAP, loc);
+    c->name = name;
+    take(&c->attrs, attrs);
+    take(&c->fields, fields);
+    c->has_body = has_body;
+    return &c->hdr;
+}
+
+struct vdevc_node *
+vdevc_reg_new(void *ctx, struct vdevc_loc loc, const char *name,
+              struct vdevc_expr *count, struct vdevc_expr *offset,
+              struct vdevc_vec *attrs, struct vdevc_vec *items)
+{
+    struct vdevc_reg *r = NODE_NEW(ctx, struct vdevc_reg, N_REG, loc);
+    r->name = name;
+    r->count = count;
+    r->offset = offset;
+    take(&r->attrs, attrs);
+    take(&r->items, items);
+    return &r->hdr;
+}
+
+struct vdevc_node *
+vdevc_field_new(void *ctx, struct vdevc_loc loc, const char *name,
+                struct vdevc_expr *hi, struct vdevc_expr *lo,
+                struct vdevc_vec *attrs, struct vdevc_vec *hooks)
+{
+    struct vdevc_field *f = NODE_NEW(ctx, struct vdevc_field, N_FIELD, loc);
+    f->name = name;
+    f->hi = hi;
+    f->lo = lo != NULL ? lo : hi;
+    take(&f->attrs, attrs);
+    take(&f->hooks, hooks);
+    return &f->hdr;
+}
+
+struct vdevc_node *
+vdevc_memory_new(void *ctx, struct vdevc_loc loc, const char *name,
+                 struct vdevc_expr *offset, struct vdevc_vec *attrs)
+{
+    struct vdevc_memory *m = NODE_NEW(ctx, struct vdevc_memory, N_MEMORY, loc);
+    m->name = name;
+    m->offset = offset;
+    take(&m->attrs, attrs);
+    return &m->hdr;
+}
+
+struct vdevc_node *
+vdevc_use_new(void *ctx, struct vdevc_loc loc, const char *block,
+              struct vdevc_vec *args, struct vdevc_expr *offset,
+              const char *as, struct vdevc_loc as_loc)
+{
+    struct vdevc_use *u = NODE_NEW(ctx, struct vdevc_use, N_USE, loc);
+    u->block = block;
+    take(&u->args, args);
+    u->offset = offset;
+    u->as = as;
+    u->as_loc = as_loc;
+    return &u->hdr;
+}
+
+struct vdevc_node *
+vdevc_hook_new(void *ctx, struct vdevc_loc loc, const char *when,
+               struct vdevc_stmt *body)
+{
+    struct vdevc_hook *h = NODE_NEW(ctx, struct vdevc_hook, N_HOOK, loc);
+    h->when = when;
+    h->body = body;
+    return &h->hdr;
+}
+
+struct vdevc_device *
+vdevc_device_new(void *ctx, struct vdevc_loc loc, const char *name,
+                 struct vdevc_vec *items)
+{
+    struct vdevc_device *d = talloc_zero(ctx, struct vdevc_device);
+    d->loc = loc;
+    d->name = name;
+    take(&d->items, items);
+    return d;
+}
+
+/* ------------------------------------------------------------ clones */
+
+struct vdevc_expr *
+vdevc_expr_clone(void *ctx, const struct vdevc_expr *e)
+{
+    if (e == NULL)
+        return NULL;
+    struct vdevc_expr *c = talloc_zero(ctx, struct vdevc_expr);
+    c->kind = e->kind;
+    c->loc = e->loc;
+    c->op = e->op;
+    c->num = e->num;
+    c->name = e->name;
+    c->lhs = vdevc_expr_clone(ctx, e->lhs);
+    c->rhs = vdevc_expr_clone(ctx, e->rhs);
+    for (unsigned i = 0; i < e->args.n; i++)
+        vdevc_vec_push(ctx, &c->args, vdevc_expr_clone(ctx, e->args.v[i]));
+    return c;
+}
+
+struct vdevc_stmt *
+vdevc_stmt_clone(void *ctx, const struct vdevc_stmt *s)
+{
+    if (s == NULL)
+        return NULL;
+    struct vdevc_stmt *c = vdevc_stmt_new(ctx, s->loc, s->kind);
+    c->op = s->op;
+    c->name = s->name;
+    c->lhs = vdevc_expr_clone(ctx, s->lhs);
+    c->rhs = vdevc_expr_clone(ctx, s->rhs);
+    c->third = vdevc_expr_clone(ctx, s->third);
+    c->then_s = vdevc_stmt_clone(ctx, s->then_s);
+    c->else_s = vdevc_stmt_clone(ctx, s->else_s);
+    for (unsigned i = 0; i < s->body.n; i++)
+        vdevc_vec_push(ctx, &c->body, vdevc_stmt_clone(ctx, s->body.v[i]));
+    return c;
+}
+
+static void
+clone_attrs(void *ctx, struct vdevc_vec *dst, const struct vdevc_vec *src)
+{
+    for (unsigned i = 0; i < src->n; i++) {
+        const struct vdevc_attr *a = src->v[i];
+        vdevc_vec_push(ctx, dst,
+                       vdevc_attr_new(ctx, a->loc, a->kind, a->name, a->v1,
+                                      a->v2, vdevc_expr_clone(ctx, a->expr)));
+    }
+}
+
+static void
+clone_nodes(void *ctx, struct vdevc_vec *dst, const struct vdevc_vec *src)
+{
+    for (unsigned i = 0; i < src->n; i++)
+        vdevc_vec_push(ctx, dst, vdevc_node_clone(ctx, src->v[i]));
+}
+
+struct vdevc_node *
+vdevc_node_clone(void *ctx, const struct vdevc_node *n)
+{
+    switch (n->kind) {
+    case N_REG: {
+        const struct vdevc_reg *r = (const void *)n;
+        struct vdevc_reg *c = (void *)vdevc_reg_new(
+            ctx, n->loc, r->name, vdevc_expr_clone(ctx, r->count),
+            vdevc_expr_clone(ctx, r->offset), NULL, NULL);
+        clone_attrs(ctx, &c->attrs, &r->attrs);
+        clone_nodes(ctx, &c->items, &r->items);
+        return &c->hdr;
+    }
+    case N_FIELD: {
+        const struct vdevc_field *f = (const void *)n;
+        struct vdevc_field *c = (void *)vdevc_field_new(
+            ctx, n->loc, f->name, vdevc_expr_clone(ctx, f->hi),
+            vdevc_expr_clone(ctx, f->lo), NULL, NULL);
+        clone_attrs(ctx, &c->attrs, &f->attrs);
+        clone_nodes(ctx, &c->hooks, &f->hooks);
+        return &c->hdr;
+    }
+    case N_HOOK: {
+        const struct vdevc_hook *h = (const void *)n;
+        return vdevc_hook_new(ctx, n->loc, h->when,
+                              vdevc_stmt_clone(ctx, h->body));
+    }
+    case N_MEMORY: {
+        const struct vdevc_memory *m = (const void *)n;
+        struct vdevc_memory *c = (void *)vdevc_memory_new(
+            ctx, n->loc, m->name, vdevc_expr_clone(ctx, m->offset), NULL);
+        clone_attrs(ctx, &c->attrs, &m->attrs);
+        return &c->hdr;
+    }
+    case N_USE: {
+        const struct vdevc_use *u = (const void *)n;
+        struct vdevc_use *c = (void *)vdevc_use_new(
+            ctx, n->loc, u->block, NULL, vdevc_expr_clone(ctx, u->offset),
+            u->as, u->as_loc);
+        for (unsigned i = 0; i < u->args.n; i++)
+            vdevc_vec_push(ctx, &c->args, vdevc_expr_clone(ctx, u->args.v[i]));
+        return &c->hdr;
+    }
+    default:
+        return NULL;
+    }
+}

@@ -1,0 +1,45 @@
+/* Test support for the model tests: runs a real model server binary
+ * ($VDEV_BUILD/bin/vdev-NAME) on a socket in a fresh temp dir and talks to
+ * it with the client library and the management channel. */
+#ifndef MODEL_SERVER_H
+#define MODEL_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "vdev_client.h"
+
+struct model_server {
+    pid_t pid;
+    char dir[64];
+    char sock[128];
+    char mgmt[160];
+    struct vdev_client *cl;
+};
+
+/* Starts vdev-NAME, waits until it accepts, connects and negotiates.
+ * Asserts (Criterion) on failure. */
+void model_server_start(struct model_server *s, const char *name);
+/* Closes the client, SIGTERMs the server, waits for it and removes the
+ * temp dir. Safe on a partly started or already stopped server. */
+void model_server_stop(struct model_server *s);
+
+/* Region access of 1, 2, 4 or 8 bytes (host byte order); asserts success. */
+uint64_t model_rd(struct model_server *s, uint32_t region, uint64_t off,
+                  unsigned width);
+void model_wr(struct model_server *s, uint32_t region, uint64_t off,
+              unsigned width, uint64_t v);
+
+/* Management channel get/set; assert success. */
+uint64_t model_get(struct model_server *s, const char *name);
+void model_set(struct model_server *s, const char *name, uint64_t v);
+
+/* Offset of the first capability with this id, or 0. */
+unsigned model_find_cap(struct model_server *s, uint8_t id);
+/* A new nonblocking eventfd. */
+int model_eventfd(void);
+/* Waits up to timeout_ms for the eventfd to count, and consumes it. */
+bool model_fired(int fd, int timeout_ms);
+
+#endif /* MODEL_SERVER_H */
