@@ -15,6 +15,11 @@ if [ "$(basename "$build")" = build-san ]; then
     exit 0
 fi
 if ! command -v valgrind >/dev/null; then
+    # Installed like the build's own dependencies (apt, only when missing).
+    VDEV_EXTRA_PKGS=valgrind "$(dirname "$0")/../scripts/install-deps.sh" ||
+        true
+fi
+if ! command -v valgrind >/dev/null; then
     echo "insn_per_region_read: valgrind not installed" >&2
     exit 1
 fi
