@@ -435,6 +435,26 @@ measure(const struct server *s, const struct op *op, bool vdev,
     return rate;
 }
 
+/* One measurement against a server started for it: where the scheduler
+ * puts a long-lived server would otherwise favour one side for the whole
+ * run. */
+static double
+measure_fresh(const char *dir, const char *self, const struct op *op,
+              bool vdev, unsigned inflight, double seconds)
+{
+    struct server s = { 0 };
+    double rate;
+    int rc = vdev ? start_vdev(&s, dir, self) : start_floor(&s, dir, op);
+
+    if (rc < 0)
+        return rc;
+    rate = measure(&s, op, vdev, inflight, seconds);
+    unlink(s.path);
+    if ((rc = stop_server(&s)) < 0 && rate >= 0)
+        rate = rc;
+    return rate;
+}
+
 struct rss {
     long total, anon, file;
 };
@@ -543,20 +563,15 @@ bench_all(const char *self, int runs, double seconds)
 {
     static const unsigned inflights[] = { 1, MAX_INFLIGHT };
     char dir[] = "/tmp/vdev-bench-XXXXXX";
-    struct server vs = { 0 };
     int rc = 0;
 
     if (!mkdtemp(dir))
         return -errno;
     print_load();
-    if ((rc = start_vdev(&vs, dir, self)) < 0)
-        goto out;
     for (unsigned o = 0; o < 2 && rc == 0; o++) {
-        struct server fs = { 0 };
-
-        if ((rc = start_floor(&fs, dir, &ops[o])) < 0)
-            break;
         for (unsigned i = 0; i < 2 && rc == 0; i++) {
+            const struct op *op = &ops[o];
+            unsigned k = inflights[i];
             double best_f = 0, best_v = 0, target, median;
             double *pair = calloc((size_t)runs, sizeof(*pair));
 
@@ -565,21 +580,21 @@ bench_all(const char *self, int runs, double seconds)
                 break;
             }
             /* Short runs, floor and vdev in turn (who goes first
-             * alternates), so load from other processes on the machine
-             * hits both alike; the best run of each shows what it can
-             * do, the median of the paired ratios how steady that is. */
+             * alternates), each against a fresh server, so load from
+             * other processes on the machine hits both alike; the best
+             * run of each shows what it can do, the median of the paired
+             * ratios how steady that is. */
             for (int run = 0; run < runs; run++) {
                 bool vfirst = run & 1;
-                double v = vfirst ? measure(&vs, &ops[o], true, inflights[i],
-                                            seconds)
+                double v = vfirst ? measure_fresh(dir, self, op, true, k,
+                                                  seconds)
                                   : 0;
-                double f = measure(&fs, &ops[o], false, inflights[i], seconds);
+                double f = measure_fresh(dir, self, op, false, k, seconds);
                 if (!vfirst && f >= 0)
-                    v = measure(&vs, &ops[o], true, inflights[i], seconds);
+                    v = measure_fresh(dir, self, op, true, k, seconds);
                 if (f < 0 || v < 0) {
                     fprintf(stderr, "bench_rtt: %s inflight=%u: %s\n",
-                            ops[o].name, inflights[i],
-                            strerror((int)-(f < 0 ? f : v)));
+                            op->name, k, strerror((int)-(f < 0 ? f : v)));
                     rc = -EIO;
                     break;
                 }
@@ -595,27 +610,20 @@ bench_all(const char *self, int runs, double seconds)
             median = runs & 1 ? pair[runs / 2]
                               : (pair[runs / 2 - 1] + pair[runs / 2]) / 2;
             free(pair);
-            target = inflights[i] == 1 ? RATIO_1 : RATIO_16;
+            target = k == 1 ? RATIO_1 : RATIO_16;
             printf("rtt %s inflight=%u floor=%.0f vdev=%.0f ratio=%.3f "
                    "(round trips/s, best of %d x %.2fs; target ratio >= "
                    "%.2f) %s; paired median ratio %.3f\n",
-                   ops[o].name, inflights[i], best_f, best_v, best_v / best_f,
-                   runs, seconds, target,
-                   best_v / best_f >= target ? "ok" : "MISSED", median);
+                   op->name, k, best_f, best_v, best_v / best_f, runs,
+                   seconds, target, best_v / best_f >= target ? "ok" : "MISSED",
+                   median);
             fflush(stdout);
         }
-        unlink(fs.path);
-        if (stop_server(&fs) < 0 && rc == 0)
-            rc = -ECHILD;
     }
-    unlink(vs.path);
-    if (stop_server(&vs) < 0 && rc == 0)
-        rc = -ECHILD;
     if (rc == 0)
         rc = bench_rss(dir, self, NULL);
     if (rc == 0)
         rc = bench_rss_static(dir, self);
-out:
     rmdir(dir);
     return rc;
 }
