@@ -206,7 +206,7 @@ negotiate(int fd)
  * trips per second, or -errno. */
 static double
 drive(int fd, const struct op *op, unsigned inflight, double seconds,
-      unsigned long count)
+      unsigned long count, unsigned long *done_out)
 {
     uint8_t req[64], rep[64];
     unsigned long sent = 0, done = 0;
@@ -247,6 +247,8 @@ drive(int fd, const struct op *op, unsigned inflight, double seconds,
         }
     }
     t1 = now_sec();
+    if (done_out)
+        *done_out = done;
     return (double)done / (t1 - t0);
 }
 
@@ -416,11 +418,37 @@ stop_server(struct server *s)
     return WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM ? 0 : -ECHILD;
 }
 
+/* CPU time a process has run, in ns (/proc/PID/schedstat), or -1. */
+static long long
+cpu_ns(pid_t pid)
+{
+    char path[64];
+    long long ns = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+    if ((f = fopen(path, "r"))) {
+        if (fscanf(f, "%lld", &ns) != 1)
+            ns = -1;
+        fclose(f);
+    }
+    return ns;
+}
+
+/* Server CPU time spent during the timed part, summed over runs. */
+struct cpu_sum {
+    long long ns;
+    unsigned long msgs;
+    bool valid;
+};
+
 /* One measurement on a fresh connection. */
 static double
 measure(const struct server *s, const struct op *op, bool vdev,
-        unsigned inflight, double seconds)
+        unsigned inflight, double seconds, struct cpu_sum *cs)
 {
+    unsigned long done = 0;
+    long long c0, c1;
     double rate;
     int fd = connect_to(s->path, 5000), rc;
 
@@ -430,8 +458,14 @@ measure(const struct server *s, const struct op *op, bool vdev,
         close(fd);
         return rc;
     }
-    rate = drive(fd, op, inflight, seconds, 0);
+    c0 = cpu_ns(s->pid);
+    rate = drive(fd, op, inflight, seconds, 0, &done);
+    c1 = cpu_ns(s->pid);
     close(fd);
+    if (c0 < 0 || c1 < c0)
+        cs->valid = false;
+    cs->ns += c1 - c0;
+    cs->msgs += done;
     return rate;
 }
 
@@ -440,7 +474,8 @@ measure(const struct server *s, const struct op *op, bool vdev,
  * run. */
 static double
 measure_fresh(const char *dir, const char *self, const struct op *op,
-              bool vdev, unsigned inflight, double seconds)
+              bool vdev, unsigned inflight, double seconds,
+              struct cpu_sum *cs)
 {
     struct server s = { 0 };
     double rate;
@@ -448,7 +483,7 @@ measure_fresh(const char *dir, const char *self, const struct op *op,
 
     if (rc < 0)
         return rc;
-    rate = measure(&s, op, vdev, inflight, seconds);
+    rate = measure(&s, op, vdev, inflight, seconds, cs);
     unlink(s.path);
     if ((rc = stop_server(&s)) < 0 && rate >= 0)
         rate = rc;
@@ -573,6 +608,7 @@ bench_all(const char *self, int runs, double seconds)
             const struct op *op = &ops[o];
             unsigned k = inflights[i];
             double best_f = 0, best_v = 0, target, median;
+            struct cpu_sum cf = { .valid = true }, cv = { .valid = true };
             double *pair = calloc((size_t)runs, sizeof(*pair));
 
             if (!pair) {
@@ -587,11 +623,12 @@ bench_all(const char *self, int runs, double seconds)
             for (int run = 0; run < runs; run++) {
                 bool vfirst = run & 1;
                 double v = vfirst ? measure_fresh(dir, self, op, true, k,
-                                                  seconds)
+                                                  seconds, &cv)
                                   : 0;
-                double f = measure_fresh(dir, self, op, false, k, seconds);
+                double f = measure_fresh(dir, self, op, false, k, seconds,
+                                         &cf);
                 if (!vfirst && f >= 0)
-                    v = measure_fresh(dir, self, op, true, k, seconds);
+                    v = measure_fresh(dir, self, op, true, k, seconds, &cv);
                 if (f < 0 || v < 0) {
                     fprintf(stderr, "bench_rtt: %s inflight=%u: %s\n",
                             op->name, k, strerror((int)-(f < 0 ? f : v)));
@@ -617,6 +654,12 @@ bench_all(const char *self, int runs, double seconds)
                    op->name, k, best_f, best_v, best_v / best_f, runs,
                    seconds, target, best_v / best_f >= target ? "ok" : "MISSED",
                    median);
+            /* Unlike the rates, CPU time hardly moves with other load. */
+            if (cf.valid && cv.valid && cf.msgs && cv.msgs)
+                printf("rtt %s inflight=%u server_cpu_ns_per_msg floor=%.0f "
+                       "vdev=%.0f (user+kernel, for comparison)\n",
+                       op->name, k, (double)cf.ns / (double)cf.msgs,
+                       (double)cv.ns / (double)cv.msgs);
             fflush(stdout);
         }
     }
@@ -642,7 +685,7 @@ client_main(const char *path, unsigned long count, unsigned inflight,
         close(fd);
         return rc;
     }
-    rate = drive(fd, op, inflight, 0, count);
+    rate = drive(fd, op, inflight, 0, count, NULL);
     close(fd);
     return rate < 0 ? (int)rate : 0;
 }
