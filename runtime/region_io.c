@@ -55,7 +55,10 @@ vdev_region_access(struct vdev_dev *dev, uint32_t index, uint64_t offset,
         (dev->cfg.msix_cap && (index == dev->irqs.msix.table_bar ||
                                index == dev->irqs.msix.pba_bar)))
         return access_other(dev, index, offset, buf, count, is_write);
-    if (dev->mig && !vdev_migration_device_runs(dev))
-        return -EBUSY; /* stopped for migration: registers hold still */
+    /* Stopped for migration: BAR registers hold still; regions past the
+     * ROM (the legacy migration region) are how the device gets going. */
+    if (dev->mig && index <= VDEV_ROM_INDEX &&
+        !vdev_migration_device_runs(dev))
+        return -EBUSY;
     return r->access(dev, r->opaque, offset, buf, count, is_write);
 }
