@@ -18,12 +18,12 @@
 #include "model_server.h"
 
 static void
-spawn(struct model_server *s, const char *name)
+spawn(struct model_server *s, const char *rel)
 {
     const char *b = getenv("VDEV_BUILD");
     char prog[PATH_MAX], arg[200];
 
-    snprintf(prog, sizeof(prog), "%s/bin/vdev-%s", b ? b : "build", name);
+    snprintf(prog, sizeof(prog), "%s/%s", b ? b : "build", rel);
     cr_assert_eq(access(prog, X_OK), 0, "%s not built", prog);
     snprintf(arg, sizeof(arg), "--socket-path=%s", s->sock);
     s->pid = fork();
@@ -42,24 +42,35 @@ spawn(struct model_server *s, const char *name)
 void
 model_server_start(struct model_server *s, const char *name)
 {
+    char rel[128];
+
+    snprintf(rel, sizeof(rel), "bin/vdev-%s", name);
+    model_server_start_prog(s, rel);
+}
+
+void
+model_server_start_prog(struct model_server *s, const char *rel)
+{
+    const char *name = rel;
+
     memset(s, 0, sizeof(*s));
     s->pid = -1;
     snprintf(s->dir, sizeof(s->dir), "/tmp/vdev-model-XXXXXX");
     cr_assert_not_null(mkdtemp(s->dir));
     snprintf(s->sock, sizeof(s->sock), "%s/dev.sock", s->dir);
     snprintf(s->mgmt, sizeof(s->mgmt), "%s.mgmt", s->sock);
-    spawn(s, name);
+    spawn(s, rel);
     /* Up to 10 s: a sanitizer build starts slowly on a loaded machine. */
     int rc = -ENOENT;
     for (int i = 0; i < 1000 && rc < 0; i++) {
         rc = vdev_client_connect(NULL, s->sock, &s->cl);
         if (rc < 0) {
             cr_assert_eq(waitpid(s->pid, NULL, WNOHANG), 0,
-                         "vdev-%s exited early", name);
+                         "%s exited early", name);
             usleep(10000);
         }
     }
-    cr_assert_eq(rc, 0, "cannot connect to vdev-%s: %s", name,
+    cr_assert_eq(rc, 0, "cannot connect to %s: %s", name,
                  strerror(-rc));
     cr_assert_eq(vdev_client_negotiate(s->cl, NULL), 0);
     /* The server loop answers only once both sockets exist. */

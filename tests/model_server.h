@@ -21,6 +21,8 @@ struct model_server {
 /* Starts vdev-NAME, waits until it accepts, connects and negotiates.
  * Asserts (Criterion) on failure. */
 void model_server_start(struct model_server *s, const char *name);
+/* The same for a program at $VDEV_BUILD/REL (e.g. "tests/vdev-counter-v1"). */
+void model_server_start_prog(struct model_server *s, const char *rel);
 /* Closes the client, SIGTERMs the server, waits for it and removes the
  * temp dir. Safe on a partly started or already stopped server. */
 void model_server_stop(struct model_server *s);
