@@ -152,6 +152,7 @@ struct vdev_conn {
     bool rfds_lost;          /* some of those fds were cut off (CTRUNC) */
     size_t rwant;            /* most bytes the next recv may take */
     size_t rskip;            /* rest of a rejected oversized message */
+    bool rx_hot;             /* pipelining: read again before epoll_wait */
 
     /* send side: replies batched until the input is drained */
     uint8_t *sbuf;

@@ -223,10 +223,14 @@ vdev_handle_version(struct vdev_conn *c, struct vdev_msg *m,
         VDEV_LOG(c->dev, VDEV_LOG_INFO, "VERSION: bad capabilities JSON");
         return rc;
     }
+    /* Twin mode is the server's to offer: without it, DMA requests share
+     * the main socket, which every client must handle anyway. */
     if (pc.twin) {
-        if ((rc = twin_offer(c, r)) < 0)
-            return rc;
-        twin = true;
+        rc = twin_offer(c, r);
+        if (rc < 0)
+            VDEV_LOG(c->dev, VDEV_LOG_WARN, "VERSION: no twin socket: %s",
+                     strerror(-rc));
+        twin = rc == 0;
     }
     rc = reply_version(c, r, v.minor < OUR_MINOR ? v.minor : OUR_MINOR,
                        pc.write_multi, twin, pc.migration && c->dev->mig);

@@ -1,11 +1,15 @@
 /* One client access to a region, shared by REGION_READ, REGION_WRITE and
- * REGION_WRITE_MULTI: bounds, then config space, MSI-X, callback or memory. */
+ * REGION_WRITE_MULTI: bounds, then config space, MSI-X, callback or memory.
+ * While migration holds the device stopped, config space, the MSI-X table
+ * and PBA, backing memory and device-specific regions stay served; BAR
+ * register callbacks get -EBUSY. */
 #include <errno.h>
 #include <string.h>
 
 #include "internal.h"
 
-/* Everything but a plain callback: config space, MSI-X, backing memory. */
+/* Everything but a plain callback of a running device: config space,
+ * MSI-X, backing memory, and callbacks while migration has it stopped. */
 static __attribute__((noinline)) int
 access_other(struct vdev_dev *dev, uint32_t index, uint64_t offset, void *buf,
              uint32_t count, bool is_write)
@@ -21,8 +25,10 @@ access_other(struct vdev_dev *dev, uint32_t index, uint64_t offset, void *buf,
             return rc < 0 ? rc : 0;
     }
     if (r->access) {
+        /* Stopped for migration: BAR registers hold still. Device-specific
+         * regions (the legacy migration region among them) stay served. */
         if (index <= VDEV_ROM_INDEX && !vdev_migration_device_runs(dev))
-            return -EBUSY; /* stopped for migration: registers hold still */
+            return -EBUSY;
         return r->access(dev, r->opaque, offset, buf, count, is_write);
     }
     if (!r->mem)
@@ -50,15 +56,11 @@ vdev_region_access(struct vdev_dev *dev, uint32_t index, uint64_t offset,
     if (!r->present || !count || offset > r->size || count > r->size - offset ||
         !(r->flags & need))
         return -EINVAL;
-    /* Only a BAR holding the MSI-X table or PBA needs the detour. */
-    if (index == VDEV_CONFIG_INDEX || !r->access ||
+    /* Only a BAR holding the MSI-X table or PBA, or a device that can be
+     * stopped for migration, needs the detour. */
+    if (index == VDEV_CONFIG_INDEX || !r->access || dev->mig ||
         (dev->cfg.msix_cap && (index == dev->irqs.msix.table_bar ||
                                index == dev->irqs.msix.pba_bar)))
         return access_other(dev, index, offset, buf, count, is_write);
-    /* Stopped for migration: BAR registers hold still; regions past the
-     * ROM (the legacy migration region) are how the device gets going. */
-    if (dev->mig && index <= VDEV_ROM_INDEX &&
-        !vdev_migration_device_runs(dev))
-        return -EBUSY;
     return r->access(dev, r->opaque, offset, buf, count, is_write);
 }
