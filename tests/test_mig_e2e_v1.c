@@ -251,7 +251,6 @@ Test(mig_e2e_v1, pre_copy_then_stop_copy)
     cr_assert_gt(len, pre);
     cr_assert_eq(get_bitmap(&src, &gsrc), 0);
     set_bits(&src, srg, 0);
-    cr_assert_eq(dirty_pages(&src, VFIO_USER_DIRTY_PAGES_FLAG_STOP), 0);
 
     /* Destination: RESUMING, data in pieces, then RUNNING. */
     model_wr(&dst, EDU_BAR0, EDU_FACT, 4, 2);
@@ -281,6 +280,33 @@ Test(mig_e2e_v1, pre_copy_then_stop_copy)
     e2e_edu_buffer(&dst, &gdst, got);
     cr_assert(memcmp(got, gdst.p + 7 * E2E_PG, sizeof(got)) == 0);
     cr_assert_eq(reg_rd(&src, srg, OFF_STATE), 0, "the source stays stopped");
+
+    /* Migration abandoned: the source runs again and its last writes come
+     * back with DMA_UNMAP's dirty bitmap, the legacy way. */
+    set_bits(&src, srg, V1_RUNNING);
+    e2e_edu_dma(&src, true, EDU_DMA_BUF, gsrc.iova + 33 * E2E_PG + 100, 8);
+    {
+        struct {
+            struct vfio_user_dma_unmap u;
+            struct vfio_user_bitmap b;
+        } __attribute__((packed)) q = {
+            {sizeof(q) + 8, VFIO_USER_F_DMA_UNMAP_GET_DIRTY_BITMAP, gsrc.iova,
+             gsrc.size},
+            {E2E_PG, 8},
+        };
+        uint8_t rep[sizeof(q) + 8];
+        uint64_t bits;
+        size_t n;
+
+        cr_assert_eq(vdev_client_call(src.cl, VFIO_USER_DMA_UNMAP, &q,
+                                      sizeof(q), NULL, 0, rep, sizeof(rep),
+                                      &n, NULL, NULL),
+                     0);
+        cr_assert_eq(n, sizeof(rep));
+        memcpy(&bits, rep + sizeof(q), 8);
+        cr_assert_eq(bits, 1ull << 33);
+    }
+    cr_assert_eq(dirty_pages(&src, VFIO_USER_DIRTY_PAGES_FLAG_STOP), 0);
 }
 
 /* The legacy destination refuses a corrupted stream when it is told to run
