@@ -18,7 +18,7 @@
 #include "model_server.h"
 
 static void
-spawn(struct model_server *s, const char *rel)
+spawn(struct model_server *s, const char *rel, bool quiet)
 {
     const char *b = getenv("VDEV_BUILD");
     char prog[PATH_MAX], arg[200];
@@ -34,22 +34,15 @@ spawn(struct model_server *s, const char *rel)
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (null >= 0)
             dup2(null, 1);
+        if (null >= 0 && quiet)
+            dup2(null, 2);
         execl(prog, prog, arg, (char *)NULL);
         _exit(127);
     }
 }
 
-void
-model_server_start(struct model_server *s, const char *name)
-{
-    char rel[128];
-
-    snprintf(rel, sizeof(rel), "bin/vdev-%s", name);
-    model_server_start_prog(s, rel);
-}
-
-void
-model_server_start_prog(struct model_server *s, const char *rel)
+static void
+start(struct model_server *s, const char *rel, bool quiet)
 {
     const char *name = rel;
 
@@ -59,7 +52,7 @@ model_server_start_prog(struct model_server *s, const char *rel)
     cr_assert_not_null(mkdtemp(s->dir));
     snprintf(s->sock, sizeof(s->sock), "%s/dev.sock", s->dir);
     snprintf(s->mgmt, sizeof(s->mgmt), "%s.mgmt", s->sock);
-    spawn(s, rel);
+    spawn(s, rel, quiet);
     /* Up to 10 s: a sanitizer build starts slowly on a loaded machine. */
     int rc = -ENOENT;
     for (int i = 0; i < 1000 && rc < 0; i++) {
@@ -78,14 +71,36 @@ model_server_start_prog(struct model_server *s, const char *rel)
 }
 
 void
+model_server_start(struct model_server *s, const char *name)
+{
+    char rel[128];
+
+    snprintf(rel, sizeof(rel), "bin/vdev-%s", name);
+    start(s, rel, false);
+}
+
+void
+model_server_start_prog(struct model_server *s, const char *rel)
+{
+    start(s, rel, false);
+}
+
+void
+model_server_start_quiet(struct model_server *s, const char *rel)
+{
+    start(s, rel, true);
+}
+
+int
 model_server_stop(struct model_server *s)
 {
+    int status = -1;
+
     if (s->cl) {
         vdev_client_close(s->cl);
         s->cl = NULL;
     }
     if (s->pid > 0) {
-        int status;
         kill(s->pid, SIGTERM);
         waitpid(s->pid, &status, 0);
         s->pid = -1;
@@ -96,6 +111,7 @@ model_server_stop(struct model_server *s)
         rmdir(s->dir);
         s->dir[0] = '\0';
     }
+    return status;
 }
 
 uint64_t

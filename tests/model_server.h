@@ -23,9 +23,13 @@ struct model_server {
 void model_server_start(struct model_server *s, const char *name);
 /* The same for a program at $VDEV_BUILD/REL (e.g. "tests/vdev-counter-v1"). */
 void model_server_start_prog(struct model_server *s, const char *rel);
+/* The same with the server's stderr discarded (for tests that make it
+ * refuse things on purpose). */
+void model_server_start_quiet(struct model_server *s, const char *rel);
 /* Closes the client, SIGTERMs the server, waits for it and removes the
- * temp dir. Safe on a partly started or already stopped server. */
-void model_server_stop(struct model_server *s);
+ * temp dir. Safe on a partly started or already stopped server. Returns
+ * the server's wait status, or -1 when there was no process. */
+int model_server_stop(struct model_server *s);
 
 /* Region access of 1, 2, 4 or 8 bytes (host byte order); asserts success. */
 uint64_t model_rd(struct model_server *s, uint32_t region, uint64_t off,
