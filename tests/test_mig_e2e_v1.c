@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/pci_regs.h>
+
 #include "mig_e2e.h"
 
 #define OFF_STATE offsetof(struct vfio_device_migration_info, device_state)
@@ -222,13 +224,18 @@ clean_exit(struct model_server *s)
 Test(mig_e2e_v1, pre_copy_then_stop_copy)
 {
     static uint8_t stream[256 * 1024];
-    uint8_t buf_a[4096], got[4096];
+    uint8_t buf_a[4096], got[4096], cfg_src[256], cfg_dst[256];
     struct e2e_snapshot before, after;
     uint64_t ssize, dsize;
     uint32_t srg = mig_region(&src, &ssize), drg = mig_region(&dst, &dsize);
     size_t pre, len;
 
     cr_assert_eq(reg_rd(&src, srg, OFF_STATE), V1_RUNNING);
+    {
+        uint16_t cmd = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+        cr_assert_eq(vdev_client_config_write(src.cl, PCI_COMMAND, &cmd, 2),
+                     0);
+    }
     model_wr(&src, EDU_BAR0, EDU_LIVENESS, 4, 0x0badf00d);
     model_wr(&src, EDU_BAR0, EDU_STATUS, 4, 0x80);
     model_wr(&src, EDU_BAR0, EDU_FACT, 4, 12);
@@ -255,6 +262,7 @@ Test(mig_e2e_v1, pre_copy_then_stop_copy)
     e2e_edu_dma(&src, true, EDU_DMA_BUF + 0xff8, gsrc.iova + 63 * E2E_PG, 8);
     cr_assert_eq(get_bitmap(&src, &gsrc), 1ull << 63);
     e2e_snapshot(&src, &before);
+    cr_assert_eq(vdev_client_config_dump(src.cl, cfg_src, sizeof(cfg_src)), 0);
 
     /* Stop-and-copy: SAVING alone, then 0 (stopped). */
     set_bits(&src, srg, V1_SAVING);
@@ -273,6 +281,11 @@ Test(mig_e2e_v1, pre_copy_then_stop_copy)
 
     e2e_snapshot(&dst, &after);
     e2e_snapshot_equal(&before, &after);
+    cr_assert_eq(vdev_client_config_dump(dst.cl, cfg_dst, sizeof(cfg_dst)), 0);
+    for (unsigned i = 0; i < sizeof(cfg_src); i++)
+        cr_assert_eq(cfg_dst[i], cfg_src[i], "config byte 0x%x", i);
+    cr_assert(cfg_dst[PCI_STATUS] & PCI_STATUS_INTERRUPT);
+    cr_assert_eq(cfg_dst[PCI_COMMAND], PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
     cr_assert_eq(model_rd(&dst, EDU_BAR0, EDU_LIVENESS, 4), ~0x600du);
     cr_assert_eq(model_rd(&dst, EDU_BAR0, EDU_FACT, 4), 479001600);
     cr_assert_eq(model_rd(&dst, EDU_BAR0, EDU_IRQ_STATUS, 4), 0x201);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/pci_regs.h>
+
 #include "mig_e2e.h"
 
 static struct model_server src, dst;
@@ -186,9 +188,42 @@ clean_exit(struct model_server *s)
 Test(mig_e2e_v2, pre_copy_then_stop_copy)
 {
     static uint8_t stream[256 * 1024];
-    uint8_t buf_a[4096], got[4096];
+    uint8_t buf_a[4096], got[4096], cfg_src[256], cfg_dst[256];
     struct e2e_snapshot before, after;
     size_t pre, len;
+
+    /* The migration feature over the wire: both flows offered. */
+    {
+        struct vfio_user_device_feature q = {
+            sizeof(q) + 8,
+            VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION};
+        uint8_t rep[sizeof(q) + 8];
+        uint64_t flags;
+        size_t n;
+
+        cr_assert_eq(vdev_client_call(src.cl, VFIO_USER_DEVICE_FEATURE, &q,
+                                      sizeof(q), NULL, 0, rep, sizeof(rep),
+                                      &n, NULL, NULL),
+                     0);
+        cr_assert_eq(n, sizeof(rep));
+        memcpy(&flags, rep + sizeof(q), 8);
+        cr_assert_eq(flags, VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_PRE_COPY);
+    }
+    /* What a guest driver sets up in config space: memory decoding, bus
+     * mastering, an MSI address (MSI itself left off: INTx carries the
+     * interrupt). */
+    {
+        unsigned msi = model_find_cap(&src, PCI_CAP_ID_MSI);
+        uint16_t cmd = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+        uint32_t addr = 0xfee01000u;
+
+        cr_assert_neq(msi, 0);
+        cr_assert_eq(vdev_client_config_write(src.cl, PCI_COMMAND, &cmd, 2),
+                     0);
+        cr_assert_eq(vdev_client_config_write(src.cl, msi + PCI_MSI_ADDRESS_LO,
+                                              &addr, 4),
+                     0);
+    }
 
     /* Registers, a factorial with its interrupt, a raised value. */
     model_wr(&src, EDU_BAR0, EDU_LIVENESS, 4, 0x12345678);
@@ -220,6 +255,9 @@ Test(mig_e2e_v2, pre_copy_then_stop_copy)
     e2e_edu_dma(&src, true, EDU_DMA_BUF, gsrc.iova + 9 * E2E_PG + 0xff0, 16);
     cr_assert_eq(log_report(&src, &gsrc), 1ull << 9);
     e2e_snapshot(&src, &before);
+    cr_assert_eq(vdev_client_config_dump(src.cl, cfg_src, sizeof(cfg_src)), 0);
+    cr_assert(cfg_src[PCI_STATUS] & PCI_STATUS_INTERRUPT,
+              "irq_status is not 0: the INTx line is up");
 
     /* Stop-and-copy: the rest, until a zero-size read. */
     set_state(&src, VFIO_DEVICE_STATE_STOP_COPY);
@@ -238,6 +276,10 @@ Test(mig_e2e_v2, pre_copy_then_stop_copy)
 
     e2e_snapshot(&dst, &after);
     e2e_snapshot_equal(&before, &after);
+    /* Config space came along, the interrupt line with it. */
+    cr_assert_eq(vdev_client_config_dump(dst.cl, cfg_dst, sizeof(cfg_dst)), 0);
+    for (unsigned i = 0; i < sizeof(cfg_src); i++)
+        cr_assert_eq(cfg_dst[i], cfg_src[i], "config byte 0x%x", i);
     cr_assert_eq(model_rd(&dst, EDU_BAR0, EDU_LIVENESS, 4), ~0xcafef00du);
     cr_assert_eq(model_rd(&dst, EDU_BAR0, EDU_FACT, 4), 3628800);
     cr_assert_eq(e2e_snapshot_get(&after, "status.irq_fact"), 1);
@@ -254,6 +296,9 @@ Test(mig_e2e_v2, pre_copy_then_stop_copy)
     cr_assert_eq(model_rd(&dst, EDU_BAR0, EDU_FACT, 4), 120);
     model_wr(&dst, EDU_BAR0, EDU_IRQ_ACK, 4, 0x1);
     cr_assert_eq(model_rd(&dst, EDU_BAR0, EDU_IRQ_STATUS, 4), 0);
+    cr_assert_eq(vdev_client_config_dump(dst.cl, cfg_dst, sizeof(cfg_dst)), 0);
+    cr_assert_eq(cfg_dst[PCI_STATUS] & PCI_STATUS_INTERRUPT, 0,
+                 "acknowledged: the line is down");
     pattern(gdst.p + 3 * E2E_PG, 4096, 2);
     e2e_edu_dma(&dst, false, gdst.iova + 3 * E2E_PG, EDU_DMA_BUF, 4096);
     e2e_edu_buffer(&dst, &gdst, got);
