@@ -63,8 +63,7 @@ start(struct model_server *s, const char *rel, bool quiet)
             usleep(10000);
         }
     }
-    cr_assert_eq(rc, 0, "cannot connect to %s: %s", name,
-                 strerror(-rc));
+    cr_assert_eq(rc, 0, "cannot connect to %s: %s", name, strerror(-rc));
     cr_assert_eq(vdev_client_negotiate(s->cl, NULL), 0);
     /* The server loop answers only once both sockets exist. */
     cr_assert_eq(access(s->mgmt, F_OK), 0, "no management socket");
@@ -91,15 +90,40 @@ model_server_start_quiet(struct model_server *s, const char *rel)
     start(s, rel, true);
 }
 
+void
+model_server_detach(struct model_server *s)
+{
+    if (s->cl) {
+        vdev_client_close(s->cl);
+        s->cl = NULL;
+    }
+}
+
+void
+model_server_attach(struct model_server *s)
+{
+    int rc = -ECONNREFUSED;
+
+    cr_assert_null(s->cl);
+    /* The server notices the previous client's hang-up on its next loop. */
+    for (int i = 0; i < 500 && rc < 0; i++) {
+        rc = vdev_client_connect(NULL, s->sock, &s->cl);
+        if (rc == 0)
+            rc = vdev_client_negotiate(s->cl, NULL);
+        if (rc < 0) {
+            model_server_detach(s);
+            usleep(10000);
+        }
+    }
+    cr_assert_eq(rc, 0, "cannot reattach: %s", strerror(-rc));
+}
+
 int
 model_server_stop(struct model_server *s)
 {
     int status = -1;
 
-    if (s->cl) {
-        vdev_client_close(s->cl);
-        s->cl = NULL;
-    }
+    model_server_detach(s);
     if (s->pid > 0) {
         kill(s->pid, SIGTERM);
         waitpid(s->pid, &status, 0);
@@ -115,8 +139,7 @@ model_server_stop(struct model_server *s)
 }
 
 uint64_t
-model_rd(struct model_server *s, uint32_t region, uint64_t off,
-         unsigned width)
+model_rd(struct model_server *s, uint32_t region, uint64_t off, unsigned width)
 {
     uint8_t b[8] = {0};
     uint64_t v = 0;
@@ -129,8 +152,8 @@ model_rd(struct model_server *s, uint32_t region, uint64_t off,
 }
 
 void
-model_wr(struct model_server *s, uint32_t region, uint64_t off,
-         unsigned width, uint64_t v)
+model_wr(struct model_server *s, uint32_t region, uint64_t off, unsigned width,
+         uint64_t v)
 {
     cr_assert_eq(vdev_client_region_write(s->cl, region, off, &v, width), 0,
                  "write region %u offset 0x%llx", region,
