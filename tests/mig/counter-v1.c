@@ -153,11 +153,7 @@ static void
 counter_bump_on_write(struct counter *d, unsigned i, uint64_t reg_old,
     uint64_t reg_new, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
-    (void)reg_old;
-    (void)reg_new;
+    (void)i, (void)mask, (void)reg_old, (void)reg_new;
     /* bump on write: tests/mig/counter-v1.vdev:14 */
     {
         d->s.count = ((((uint64_t)d->s.count) + ((uint64_t)d->s.step)) & 0xffffffffu);
