@@ -2,6 +2,7 @@
  * fields: the runtime section (libvdev's mig_stream.c) carries config space,
  * the MSI-X table and PBA and the memory of small backed BARs, and refuses a
  * stream whose PCI identity or whose sizes differ. Called by migcheck.c. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -131,9 +132,24 @@ cap_nth(const struct vdevc_device *d, const char *name, unsigned k)
     return NULL;
 }
 
+/* Capabilities with bytes the guest writes (control registers). */
+static bool
+guest_writable(const struct vdevc_cap *c)
+{
+    static const char *const rw[] = {"pm", "msi", "msix", "pcie"};
+    for (unsigned i = 0; i < sizeof rw / sizeof rw[0]; i++)
+        if (strcmp(c->name, rw[i]) == 0)
+            return true;
+    for (unsigned i = 0; i < c->body_len && i < sizeof c->wmask; i++)
+        if (c->wmask[i])
+            return true;
+    return false;
+}
+
 /* Config space travels as bytes: the guest-written ones (MSI address and
  * control, PM state...) land at the same offsets, so a capability that
- * moves or changes size would have them land in the wrong place. */
+ * moves or changes size would have them land in the wrong place. Read-only
+ * ones are this device's own and may move. */
 static void
 check_caps(struct vdevc_unit *old, struct vdevc_unit *new)
 {
@@ -141,6 +157,8 @@ check_caps(struct vdevc_unit *old, struct vdevc_unit *new)
     for (unsigned i = 0; i < od->caps.n; i++) {
         const struct vdevc_cap *o = od->caps.v[i], *n;
         unsigned k = 0;
+        if (!guest_writable(o))
+            continue;
         for (unsigned j = 0; j < i; j++)
             k += strcmp(((const struct vdevc_cap *)od->caps.v[j])->name,
                         o->name) == 0;
