@@ -44,12 +44,11 @@ check_identity(struct vdevc_unit *old, struct vdevc_unit *new)
         memcpy(&o, (const char *)old->dev + ids[i].off, sizeof o);
         memcpy(&n, (const char *)new->dev + ids[i].off, sizeof n);
         if (o != n)
-            vdevc_error(new->diag, prop_loc(new->dev, ids[i].name),
-                        "mig-identity",
-                        "%s 0x%llx differs from the old revision's 0x%llx: "
-                        "the stream is refused as another PCI function",
-                        ids[i].name, (unsigned long long)n,
-                        (unsigned long long)o);
+            vdevc_error(
+                new->diag, prop_loc(new->dev, ids[i].name), "mig-identity",
+                "%s 0x%llx differs from the old revision's 0x%llx: "
+                "the stream is refused as another PCI function",
+                ids[i].name, (unsigned long long)n, (unsigned long long)o);
     }
 }
 

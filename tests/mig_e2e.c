@@ -55,9 +55,9 @@ static const struct {
     uint64_t off;
     unsigned width;
 } readable[8] = {
-    {EDU_LIVENESS, 4},  {EDU_FACT, 4},      {EDU_STATUS, 4},
-    {EDU_IRQ_STATUS, 4}, {EDU_DMA_SRC, 8},  {EDU_DMA_DST, 8},
-    {EDU_DMA_COUNT, 8}, {EDU_DMA_CMD, 8},
+    {EDU_LIVENESS, 4},   {EDU_FACT, 4},    {EDU_STATUS, 4},
+    {EDU_IRQ_STATUS, 4}, {EDU_DMA_SRC, 8}, {EDU_DMA_DST, 8},
+    {EDU_DMA_COUNT, 8},  {EDU_DMA_CMD, 8},
 };
 
 void
@@ -98,8 +98,8 @@ e2e_snapshot(struct model_server *s, struct e2e_snapshot *out)
     e2e_snapshot_vars(s, out);
     out->has_regs = true;
     for (unsigned i = 0; i < 8; i++)
-        out->regs[i] = model_rd(s, EDU_BAR0, readable[i].off,
-                                readable[i].width);
+        out->regs[i] =
+            model_rd(s, EDU_BAR0, readable[i].off, readable[i].width);
 }
 
 void
@@ -128,8 +128,7 @@ e2e_snapshot_get(const struct e2e_snapshot *s, const char *name)
 }
 
 void
-e2e_edu_buffer(struct model_server *s, struct e2e_guest *g,
-               uint8_t out[4096])
+e2e_edu_buffer(struct model_server *s, struct e2e_guest *g, uint8_t out[4096])
 {
     /* The last page of guest memory is the scratch page. */
     uint64_t at = g->size - E2E_PG;

@@ -58,8 +58,8 @@ start(struct model_server *s, const char *rel, bool quiet)
     for (int i = 0; i < 1000 && rc < 0; i++) {
         rc = vdev_client_connect(NULL, s->sock, &s->cl);
         if (rc < 0) {
-            cr_assert_eq(waitpid(s->pid, NULL, WNOHANG), 0,
-                         "%s exited early", name);
+            cr_assert_eq(waitpid(s->pid, NULL, WNOHANG), 0, "%s exited early",
+                         name);
             usleep(10000);
         }
     }

@@ -26,8 +26,7 @@ check(void *ctx, const char *old, const char *new)
     struct result r;
     int st = vt_run(ctx, argv, &r.out, &r.err);
 
-    cr_assert(WIFEXITED(st), "vdevc did not exit normally (%s %s)", old,
-              new);
+    cr_assert(WIFEXITED(st), "vdevc did not exit normally (%s %s)", old, new);
     r.status = WEXITSTATUS(st);
     return r;
 }
@@ -76,8 +75,7 @@ Test(check_migration, golden_pairs)
         cr_assert_not_null(want, "%s: missing (make golden-update)", exp);
         d = vt_diff(ctx, want, expect_text(ctx, &r));
         cr_expect_null(d, "%s differs from vdevc's answer: %s", exp, d);
-        cr_expect(r.status == 0 || r.status == 1, "%s: exit %d", *p,
-                  r.status);
+        cr_expect(r.status == 0 || r.status == 1, "%s: exit %d", *p, r.status);
         cr_expect_eq(r.status == 0, r.err[0] == '\0',
                      "%s: errors exactly when incompatible", *p);
         compatible += r.status == 0;
@@ -182,8 +180,8 @@ Test(check_migration, revisions_output_fresh)
             cr_assert_not_null(want, "%s missing (make golden-update)",
                                files[i]);
             char *d = vt_diff(ctx, want, got[i]);
-            cr_expect_null(d, "%s is stale (make golden-update): %s",
-                           files[i], d);
+            cr_expect_null(d, "%s is stale (make golden-update): %s", files[i],
+                           d);
         }
     }
     cr_assert_geq(n, 2);

@@ -97,8 +97,8 @@ static uint64_t
 reg_rd(struct model_server *s, uint32_t rg, uint64_t off)
 {
     uint64_t v = 0;
-    int rc = vdev_client_region_read(s->cl, rg, off, &v,
-                                     off == OFF_STATE ? 4 : 8);
+    int rc =
+        vdev_client_region_read(s->cl, rg, off, &v, off == OFF_STATE ? 4 : 8);
 
     cr_assert_eq(rc, 0, "read migration register 0x%llx: %s",
                  (unsigned long long)off, strerror(-rc));
@@ -141,9 +141,9 @@ drain(struct model_server *s, uint32_t rg, uint64_t rsize, uint8_t *out,
         cr_assert_leq(off + n, cap);
         for (uint64_t i = 0; i < n; i += 3000) {
             uint32_t k = (uint32_t)(n - i < 3000 ? n - i : 3000);
-            cr_assert_eq(vdev_client_region_read(s->cl, rg, at + i,
-                                                 out + off + i, k),
-                         0);
+            cr_assert_eq(
+                vdev_client_region_read(s->cl, rg, at + i, out + off + i, k),
+                0);
         }
         off += n;
     }
@@ -158,9 +158,8 @@ feed(struct model_server *s, uint32_t rg, const uint8_t *p, size_t len,
     for (size_t off = 0; off < len; off += piece) {
         uint64_t n = len - off < piece ? len - off : piece;
         uint64_t at = reg_rd(s, rg, OFF_DATA_OFF);
-        cr_assert_eq(vdev_client_region_write(s->cl, rg, at, p + off,
-                                              (uint32_t)n),
-                     0);
+        cr_assert_eq(
+            vdev_client_region_write(s->cl, rg, at, p + off, (uint32_t)n), 0);
         cr_assert_eq(reg_wr(s, rg, OFF_DATA_SIZE, n), 0);
     }
 }
@@ -233,8 +232,7 @@ Test(mig_e2e_v1, pre_copy_then_stop_copy)
     cr_assert_eq(reg_rd(&src, srg, OFF_STATE), V1_RUNNING);
     {
         uint16_t cmd = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
-        cr_assert_eq(vdev_client_config_write(src.cl, PCI_COMMAND, &cmd, 2),
-                     0);
+        cr_assert_eq(vdev_client_config_write(src.cl, PCI_COMMAND, &cmd, 2), 0);
     }
     model_wr(&src, EDU_BAR0, EDU_LIVENESS, 4, 0x0badf00d);
     model_wr(&src, EDU_BAR0, EDU_STATUS, 4, 0x80);
@@ -323,8 +321,8 @@ Test(mig_e2e_v1, pre_copy_then_stop_copy)
         size_t n;
 
         cr_assert_eq(vdev_client_call(src.cl, VFIO_USER_DMA_UNMAP, &q,
-                                      sizeof(q), NULL, 0, rep, sizeof(rep),
-                                      &n, NULL, NULL),
+                                      sizeof(q), NULL, 0, rep, sizeof(rep), &n,
+                                      NULL, NULL),
                      0);
         cr_assert_eq(n, sizeof(rep));
         memcpy(&bits, rep + sizeof(q), 8);

@@ -48,8 +48,8 @@ log_start(struct model_server *s, uint64_t iova, uint64_t len)
         struct vfio_user_dma_logging_control c;
         struct vfio_device_feature_dma_logging_range r;
     } __attribute__((packed)) q = {
-        {sizeof(q), VFIO_DEVICE_FEATURE_SET |
-                        VFIO_DEVICE_FEATURE_DMA_LOGGING_START},
+        {sizeof(q),
+         VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START},
         {E2E_PG, 1, 0},
         {iova, len},
     };
@@ -68,8 +68,8 @@ log_report(struct model_server *s, const struct e2e_guest *g)
         struct vfio_user_device_feature h;
         struct vfio_user_dma_logging_report r;
     } __attribute__((packed)) q = {
-        {sizeof(q) + 8, VFIO_DEVICE_FEATURE_GET |
-                            VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT},
+        {sizeof(q) + 8,
+         VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT},
         {g->iova, g->size, E2E_PG},
     };
     uint8_t rep[sizeof(q) + 8];
@@ -94,9 +94,9 @@ data_read(struct model_server *s, uint8_t *out, uint32_t want)
     uint8_t *rep = malloc(sizeof(q) + want);
     size_t n;
 
-    cr_assert_eq(vdev_client_call(s->cl, VFIO_USER_MIG_DATA_READ, &q,
-                                  sizeof(q), NULL, 0, rep, sizeof(q) + want,
-                                  &n, NULL, NULL),
+    cr_assert_eq(vdev_client_call(s->cl, VFIO_USER_MIG_DATA_READ, &q, sizeof(q),
+                                  NULL, 0, rep, sizeof(q) + want, &n, NULL,
+                                  NULL),
                  0);
     cr_assert_geq(n, sizeof(got));
     memcpy(&got, rep, sizeof(got));
@@ -132,9 +132,8 @@ data_write(struct model_server *s, const uint8_t *p, uint32_t len)
     q->argsz = (uint32_t)sizeof(*q) + len;
     q->size = len;
     memcpy(q->data, p, len);
-    rc = vdev_client_call(s->cl, VFIO_USER_MIG_DATA_WRITE, q,
-                          sizeof(*q) + len, NULL, 0, rep, sizeof(rep), &n,
-                          NULL, NULL);
+    rc = vdev_client_call(s->cl, VFIO_USER_MIG_DATA_WRITE, q, sizeof(*q) + len,
+                          NULL, 0, rep, sizeof(rep), &n, NULL, NULL);
     free(q);
     return rc;
 }
@@ -194,16 +193,16 @@ Test(mig_e2e_v2, pre_copy_then_stop_copy)
 
     /* The migration feature over the wire: both flows offered. */
     {
-        struct vfio_user_device_feature q = {
-            sizeof(q) + 8,
-            VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION};
+        struct vfio_user_device_feature q = {sizeof(q) + 8,
+                                             VFIO_DEVICE_FEATURE_GET |
+                                                 VFIO_DEVICE_FEATURE_MIGRATION};
         uint8_t rep[sizeof(q) + 8];
         uint64_t flags;
         size_t n;
 
         cr_assert_eq(vdev_client_call(src.cl, VFIO_USER_DEVICE_FEATURE, &q,
-                                      sizeof(q), NULL, 0, rep, sizeof(rep),
-                                      &n, NULL, NULL),
+                                      sizeof(q), NULL, 0, rep, sizeof(rep), &n,
+                                      NULL, NULL),
                      0);
         cr_assert_eq(n, sizeof(rep));
         memcpy(&flags, rep + sizeof(q), 8);
@@ -218,8 +217,7 @@ Test(mig_e2e_v2, pre_copy_then_stop_copy)
         uint32_t addr = 0xfee01000u;
 
         cr_assert_neq(msi, 0);
-        cr_assert_eq(vdev_client_config_write(src.cl, PCI_COMMAND, &cmd, 2),
-                     0);
+        cr_assert_eq(vdev_client_config_write(src.cl, PCI_COMMAND, &cmd, 2), 0);
         cr_assert_eq(vdev_client_config_write(src.cl, msi + PCI_MSI_ADDRESS_LO,
                                               &addr, 4),
                      0);
@@ -307,8 +305,7 @@ Test(mig_e2e_v2, pre_copy_then_stop_copy)
     cr_assert_eq(state_of(&src), VFIO_DEVICE_STATE_STOP);
     {
         uint32_t v;
-        cr_assert_eq(vdev_client_region_read(src.cl, EDU_BAR0, EDU_FACT, &v,
-                                             4),
+        cr_assert_eq(vdev_client_region_read(src.cl, EDU_BAR0, EDU_FACT, &v, 4),
                      -EBUSY);
     }
     clean_exit(&dst);
