@@ -187,3 +187,21 @@ Test(check_migration, revisions_output_fresh)
     cr_assert_geq(n, 2);
     talloc_free(ctx);
 }
+
+/* Every model and golden device can load its own stream. */
+Test(check_migration, every_device_loads_itself)
+{
+    void *ctx = talloc_new(NULL);
+    static const char *const globs[] = {"models/*.vdev", "tests/golden/*.vdev",
+                                        "tests/golden/lang/*.vdev"};
+    unsigned n = 0;
+
+    need_option(ctx);
+    for (unsigned g = 0; g < sizeof(globs) / sizeof(globs[0]); g++)
+        for (char **p = vt_glob(ctx, globs[g]); *p; p++, n++) {
+            struct result r = check(ctx, *p, *p);
+            cr_expect_eq(r.status, 0, "%s: %s", *p, r.err);
+        }
+    cr_assert_geq(n, 10);
+    talloc_free(ctx);
+}
