@@ -7,9 +7,10 @@
 #include <string.h>
 #include <talloc.h>
 
+#include "emit_doc.h"
 #include "vdevc.h"
 
-enum emit_kind { EMIT_C, EMIT_H, EMIT_JSON };
+enum emit_kind { EMIT_C, EMIT_H, EMIT_JSON, EMIT_DOC, EMIT_GUEST_H };
 
 struct options {
     const char *input;
@@ -30,6 +31,8 @@ usage(FILE *f)
           "  -M                   print a make dependency line and stop\n"
           "  --emit=c|h|json      what to write: C source (default), the\n"
           "                       header, or the device as JSON\n"
+          "  --emit=doc|guest-h   for guest driver writers: a Markdown\n"
+          "                       register map, or a standalone C header\n"
           "  --line-directives    #line directives instead of comments\n"
           "  --help               this text\n"
           "  --version            print the version\n"
@@ -62,8 +65,13 @@ parse_args(int argc, char **argv, struct options *o)
                 o->emit = EMIT_H;
             else if (strcmp(optarg, "json") == 0)
                 o->emit = EMIT_JSON;
+            else if (strcmp(optarg, "doc") == 0)
+                o->emit = EMIT_DOC;
+            else if (strcmp(optarg, "guest-h") == 0)
+                o->emit = EMIT_GUEST_H;
             else {
-                fprintf(stderr, "vdevc: --emit takes c, h or json, not '%s'\n",
+                fprintf(stderr, "vdevc: --emit takes c, h, json, doc or "
+                        "guest-h, not '%s'\n",
                         optarg);
                 return 1;
             }
@@ -170,9 +178,11 @@ emit(void *ctx, struct vdevc_unit *u, const struct options *o)
                o->header ? o->header : "", o->input);
         return 0;
     }
-    char *text = o->emit == EMIT_C   ? vdevc_emit_c(ctx, u)
-                 : o->emit == EMIT_H ? vdevc_emit_h(ctx, u)
-                                     : vdevc_emit_json(ctx, u);
+    char *text = o->emit == EMIT_C         ? vdevc_emit_c(ctx, u)
+                 : o->emit == EMIT_H       ? vdevc_emit_h(ctx, u)
+                 : o->emit == EMIT_DOC     ? vdevc_emit_doc(ctx, u)
+                 : o->emit == EMIT_GUEST_H ? vdevc_emit_guest_h(ctx, u)
+                                           : vdevc_emit_json(ctx, u);
     if (text == NULL) {
         fprintf(stderr, "vdevc: out of memory\n");
         return 1;
