@@ -20,16 +20,16 @@ struct keyed {
     char key;
 };
 
-static const char keys[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                           "0123456789";
+static const char keys[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    "0123456789";
 
 /* Fields and reserved runs covering bits top..bot, MSB first. */
 static unsigned
-segments(const struct vdevc_reg *r, unsigned top, unsigned bot,
-         struct seg *out)
+segments(const struct vdevc_reg *r, unsigned top, unsigned bot, struct seg *out)
 {
     unsigned n = 0;
-    int next = (int)top;  /* highest bit not yet covered */
+    int next = (int)top; /* highest bit not yet covered */
     for (unsigned i = r->fields.n; i-- > 0;) {
         const struct vdevc_field *f = r->fields.v[i];
         if (f->lo_v > top || f->hi_v < bot)
@@ -95,7 +95,7 @@ static void
 numbers(struct vdevc_out *o, unsigned top, unsigned bot)
 {
     char line[2 * 64 + 2];
-    for (unsigned tens = top >= 10; ; tens = 0) {
+    for (unsigned tens = top >= 10;; tens = 0) {
         unsigned n = 0, end = 0;
         for (unsigned b = top + 1; b-- > bot;) {
             line[n++] = ' ';
@@ -128,9 +128,8 @@ row(struct vdevc_out *o, void *tmp, const struct vdevc_reg *r, unsigned top,
         if (s[i].f == NULL)
             label = reserved_label(room);
         else if (split(&s[i]) &&
-                 strlen(label = talloc_asprintf(tmp, "%s[%u:%u]",
-                                                s[i].f->name, s[i].hi,
-                                                s[i].lo)) <= room)
+                 strlen(label = talloc_asprintf(tmp, "%s[%u:%u]", s[i].f->name,
+                                                s[i].hi, s[i].lo)) <= room)
             ;
         else if (strlen(s[i].f->name) <= room)
             label = s[i].f->name;
@@ -168,11 +167,10 @@ vdevc_doc_bits(struct vdevc_out *o, const struct vdevc_reg *r)
     for (unsigned i = 0; i < nk; i++) {
         const struct vdevc_field *f = k[i].f;
         if (f->hi_v == f->lo_v)
-            vdevc_out_printf(o, "%c = %s [%u]\n", k[i].key, f->name,
-                             f->lo_v);
+            vdevc_out_printf(o, "%c = %s [%u]\n", k[i].key, f->name, f->lo_v);
         else
-            vdevc_out_printf(o, "%c = %s [%u:%u]\n", k[i].key, f->name,
-                             f->hi_v, f->lo_v);
+            vdevc_out_printf(o, "%c = %s [%u:%u]\n", k[i].key, f->name, f->hi_v,
+                             f->lo_v);
     }
     vdevc_out_puts(o, "```\n");
     talloc_free(tmp);

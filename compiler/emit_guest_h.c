@@ -72,8 +72,7 @@ emit_identity(struct guest *g)
     def(g, talloc_asprintf(t, "%s_SUBSYSTEM_VENDOR_ID", N),
         lit(t, d->subsys_vendor, 0, 4));
     def(g, talloc_asprintf(t, "%s_SUBSYSTEM_ID", N), lit(t, d->subsys, 0, 4));
-    def(g, talloc_asprintf(t, "%s_CLASS_CODE", N),
-        lit(t, d->class_code, 0, 6));
+    def(g, talloc_asprintf(t, "%s_CLASS_CODE", N), lit(t, d->class_code, 0, 6));
     def(g, talloc_asprintf(t, "%s_REVISION", N), lit(t, d->revision, 0, 2));
     P("/* Interrupt pin: 1..4 = INTA..INTD, 0 = none */\n");
     defn(g, talloc_asprintf(t, "%s_INTX_PIN", N), d->intx);
@@ -124,8 +123,7 @@ emit_caps(struct guest *g)
         }
     }
     if (d->msi != NULL)
-        defn(g, talloc_asprintf(t, "%s_MSI_VECTORS", g->NAME),
-             d->msi->vectors);
+        defn(g, talloc_asprintf(t, "%s_MSI_VECTORS", g->NAME), d->msi->vectors);
     const struct vdevc_cap *x = d->msix;
     if (x != NULL) {
         P("/* MSI-X: 16-byte table entries, 1 PBA bit per vector */\n");
@@ -136,8 +134,7 @@ emit_caps(struct guest *g)
              x->table_off);
         def(g, talloc_asprintf(t, "%s_MSIX_PBA_BAR", g->NAME),
             talloc_asprintf(t, "%u", x->pba_bar));
-        defu(g, talloc_asprintf(t, "%s_MSIX_PBA_OFFSET", g->NAME),
-             x->pba_off);
+        defu(g, talloc_asprintf(t, "%s_MSIX_PBA_OFFSET", g->NAME), x->pba_off);
     }
     P("\n");
 }
@@ -149,8 +146,8 @@ emit_field(struct guest *g, const struct vdevc_reg *r, const char *R,
     void *t = g->tmp;
     unsigned w = f->hi_v - f->lo_v + 1;
     bool wide = r->width == 64;
-    const char *F = talloc_asprintf(t, "%s_%s_%s", g->NAME, R,
-                                    vdevc_upper(t, f->name));
+    const char *F =
+        talloc_asprintf(t, "%s_%s_%s", g->NAME, R, vdevc_upper(t, f->name));
     if (w == 1)
         P("/*   %s [%u] %s", f->name, f->lo_v, vdevc_access_name(f->access));
     else
@@ -160,7 +157,7 @@ emit_field(struct guest *g, const struct vdevc_reg *r, const char *R,
         P(", enum %s (%s_%s_*)", f->etype->name, g->NAME,
           vdevc_upper(t, f->etype->name));
     if (f->doc != NULL)
-        P(": %s", vdevc_doc_line(t, f->doc, false));
+        P(": %s", vdevc_doc_line(t, f->doc, DOC_C_COMMENT));
     P(" */\n");
     def(g, talloc_asprintf(t, "%s_SHIFT", F),
         talloc_asprintf(t, "%u", f->lo_v));
@@ -180,7 +177,7 @@ emit_reg(struct guest *g, const struct vdevc_reg *r)
     if (r->access != ACC_NONE)
         P(" %s", vdevc_access_name(r->access));
     if (r->doc != NULL)
-        P(", %s", vdevc_doc_line(t, r->doc, false));
+        P(", %s", vdevc_doc_line(t, r->doc, DOC_C_COMMENT));
     P(" */\n");
     def(g, talloc_asprintf(t, "%s_BAR", RN),
         talloc_asprintf(t, "%u", r->bar->idx));
@@ -219,7 +216,7 @@ emit_bar_contents(struct guest *g)
                                             vdevc_upper(g->tmp, m->name));
             P("/* memory %s%s%s%s */\n", m->name, m->mmap ? " (mmap)" : "",
               m->doc ? ", " : "",
-              m->doc ? vdevc_doc_line(g->tmp, m->doc, false) : "");
+              m->doc ? vdevc_doc_line(g->tmp, m->doc, DOC_C_COMMENT) : "");
             def(g, talloc_asprintf(g->tmp, "%s_BAR", M),
                 talloc_asprintf(g->tmp, "%u", b->idx));
             defu(g, talloc_asprintf(g->tmp, "%s_OFFSET", M), m->off);
@@ -238,8 +235,10 @@ emit_enums(struct guest *g)
         const char *E = vdevc_upper(g->tmp, en->name);
         for (unsigned k = 0; k < en->members.n; k++) {
             const struct vdevc_enum_member *m = en->members.v[k];
-            defu(g, talloc_asprintf(g->tmp, "%s_%s_%s", g->NAME, E,
-                                    vdevc_upper(g->tmp, m->name)), m->v);
+            defu(g,
+                 talloc_asprintf(g->tmp, "%s_%s_%s", g->NAME, E,
+                                 vdevc_upper(g->tmp, m->name)),
+                 m->v);
         }
         P("\n");
     }
@@ -260,7 +259,8 @@ emit_clashes(struct guest *g)
     for (unsigned i = 1; i < g->names.n; i++)
         if (strcmp(g->names.v[i - 1], g->names.v[i]) == 0)
             P("#error \"vdevc: %s is defined twice: rename a register, "
-              "field or enum value\"\n", (const char *)g->names.v[i]);
+              "field or enum value\"\n",
+              (const char *)g->names.v[i]);
 }
 
 char *

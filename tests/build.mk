@@ -36,3 +36,9 @@ CHECK_DEPS += $(TEST_PROGS)
 golden-update: $(VDEVC) generated-update
 	@./tests/golden/update.sh $(VDEVC)
 .PHONY: golden-update
+
+# Guest-facing outputs (--emit=doc, --emit=guest-h) of models/*.vdev.
+golden-update: golden-docs-update
+golden-docs-update: $(VDEVC)
+	@./tests/golden/update-docs.sh $(VDEVC)
+.PHONY: golden-docs-update
