@@ -10,14 +10,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 failed=()
 ran=0
 
+# run_one LABEL COMMAND...
 run_one() {
-    echo "== $1"
+    local label=$1
+    shift
+    echo "== $label"
     "$@"
     local rc=$?
     ran=$((ran + 1))
     if [ "$rc" -ne 0 ]; then
-        echo "!! $1 failed (exit $rc)"
-        failed+=("$1")
+        echo "!! $label failed (exit $rc)"
+        failed+=("$label")
     fi
 }
 
@@ -25,11 +28,11 @@ shopt -s nullglob
 for prog in "$build"/bench/bench_*; do
     case $prog in *.o | *.d) continue ;; esac
     [ -f "$prog" ] && [ -x "$prog" ] || continue
-    run_one "$prog"
+    run_one "$(basename "$prog")" "$prog"
 done
 for script in "$here"/*.sh; do
     [ "$(basename "$script")" = run.sh ] && continue
-    run_one bash "$script"
+    run_one "bench/$(basename "$script")" bash "$script"
 done
 
 if [ "$ran" -eq 0 ]; then

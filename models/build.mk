@@ -30,3 +30,10 @@ check-generated: $(VDEVC)
 ALL_TARGETS += $(MODEL_BINS)
 INSTALL_BINS += $(MODEL_BINS)
 .PHONY: generated-update check-generated
+
+# README command 1: the first-run demo. The script installs what is missing
+# and builds (a nested make, which inherits SANITIZE), then runs the GPIO
+# card with vdevctl.
+demo:
+	@VDEV_BUILD=$(B) ./scripts/demo.sh
+.PHONY: demo

@@ -13,6 +13,7 @@
 
 #include "internal.h"
 #include "mgmt_proto.h"
+#include "mgmt_state.h"
 
 /* Beyond this many clients the least recently active one is dropped, so
  * silent connections can never lock people out. */
@@ -24,14 +25,14 @@
 #define MGMT_MAX_ARGS 4
 
 struct mgmt_client {
-    int fd;                  /* -1: slot free */
+    int fd; /* -1: slot free */
     char line[VDEV_MGMT_LINE_MAX + 1];
     size_t line_len;
-    bool discarding;         /* skipping the rest of an overlong line */
-    bool closing;            /* peer sent EOF: flush replies, then close */
-    bool want_out;           /* EPOLLOUT registered */
+    bool discarding; /* skipping the rest of an overlong line */
+    bool closing;    /* peer sent EOF: flush replies, then close */
+    bool want_out;   /* EPOLLOUT registered */
     uint64_t last_active;
-    char *out;               /* talloc'd, pending reply bytes */
+    char *out; /* talloc'd, pending reply bytes */
     size_t out_len;
 };
 
@@ -41,9 +42,9 @@ struct vdev_mgmt {
     unsigned nr_vars;
     int listen_fd;
     char *path;
-    dev_t sock_dev;          /* identity of the socket file we created */
+    dev_t sock_dev; /* identity of the socket file we created */
     ino_t sock_ino;
-    uint64_t activity;       /* clock for last_active */
+    uint64_t activity; /* clock for last_active */
     struct mgmt_client clients[MGMT_MAX_CLIENTS];
 };
 
@@ -119,8 +120,8 @@ vdev_register_vars(struct vdev_dev *dev, const struct vdev_var *vars,
         return -EINVAL;
     for (unsigned i = 0; i < nr_vars; i++) {
         const struct vdev_var *v = &vars[i];
-        if (!var_name_ok(v->name) || v->bits < 1 || v->bits > 64 ||
-            !v->get || (v->external && !v->set))
+        if (!var_name_ok(v->name) || v->bits < 1 || v->bits > 64 || !v->get ||
+            (v->external && !v->set))
             return -EINVAL;
         for (unsigned j = 0; j < i; j++)
             if (!strcmp(vars[j].name, v->name))
@@ -266,7 +267,7 @@ static void
 cmd_help(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
 {
     out_printf(c, "ok commands: help, info, list, get NAME, "
-                  "set NAME VALUE, stats\n");
+                  "set NAME VALUE, stats, save FILE, load FILE\n");
 }
 
 static void
@@ -274,8 +275,9 @@ cmd_info(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
 {
     const struct vdev_pci_ident *id = &m->dev->ident;
 
-    out_printf(c, "ok name=%s vendor=0x%04x device=0x%04x vars=%u "
-                  "connected=%s\n",
+    out_printf(c,
+               "ok name=%s vendor=0x%04x device=0x%04x vars=%u "
+               "connected=%s\n",
                m->dev->name, id->vendor_id, id->device_id, m->nr_vars,
                vdev_connected(m->dev) ? "yes" : "no");
 }
@@ -319,6 +321,11 @@ cmd_set(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
         out_printf(c, "error: %s is read-only (not external)\n", v->name);
         return;
     }
+    /* A stopped device must not change (its state may be being saved). */
+    if (!vdev_migration_device_runs(m->dev)) {
+        out_printf(c, "error: the device is stopped for migration\n");
+        return;
+    }
     if (!parse_value(argv[2], &val)) {
         out_printf(c, "error: bad value '%s' (decimal, 0x.. or 0b..)\n",
                    argv[2]);
@@ -326,8 +333,7 @@ cmd_set(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
     }
     if (val > var_max(v)) {
         out_printf(c, "error: %s out of range for %s (%u bits, max 0x%llx)\n",
-                   argv[2], v->name, v->bits,
-                   (unsigned long long)var_max(v));
+                   argv[2], v->name, v->bits, (unsigned long long)var_max(v));
         return;
     }
     rc = v->set(m->dev, val);
@@ -348,31 +354,77 @@ cmd_stats(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
     struct vdev_stats st;
 
     vdev_get_stats(m->dev, &st);
-    out_printf(c, "ok messages=%llu errors=%llu bytes_in=%llu bytes_out=%llu "
-                  "connections=%llu irqs_sent=%llu\n",
-               (unsigned long long)st.messages, (unsigned long long)st.errors,
-               (unsigned long long)st.bytes_in,
-               (unsigned long long)st.bytes_out,
-               (unsigned long long)st.connections,
-               (unsigned long long)st.irqs_sent);
+    out_printf(
+        c,
+        "ok messages=%llu errors=%llu bytes_in=%llu bytes_out=%llu "
+        "connections=%llu irqs_sent=%llu\n",
+        (unsigned long long)st.messages, (unsigned long long)st.errors,
+        (unsigned long long)st.bytes_in, (unsigned long long)st.bytes_out,
+        (unsigned long long)st.connections, (unsigned long long)st.irqs_sent);
+}
+
+static const char *
+state_error(int rc)
+{
+    switch (rc) {
+    case -ENOTSUP:
+        return "the device has no migratable state";
+    case -EBUSY:
+        return "a VMM migration is in progress";
+    case -EPROTO:
+    case -EPROTONOSUPPORT:
+        return "not a state file of this device";
+    case -EINVAL:
+        return "invalid state (or not a regular file)";
+    default:
+        return strerror(-rc);
+    }
+}
+
+/* Paths are the server's: relative ones are relative to its cwd (the
+ * client helpers send absolute paths). */
+static void
+cmd_save(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
+{
+    size_t len = 0;
+    int rc = vdev_mgmt_save_file(m->dev, argv[1], &len);
+
+    if (rc < 0) {
+        out_printf(c, "error: save %s: %s\n", argv[1], state_error(rc));
+        return;
+    }
+    VDEV_LOG(m->dev, VDEV_LOG_INFO, "mgmt: state saved to %s", argv[1]);
+    out_printf(c, "ok saved %zu bytes to %s\n", len, argv[1]);
+}
+
+static void
+cmd_load(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
+{
+    size_t len = 0;
+    int rc = vdev_mgmt_load_file(m->dev, argv[1], &len);
+
+    if (rc < 0) {
+        out_printf(c, "error: load %s: %s\n", argv[1], state_error(rc));
+        return;
+    }
+    VDEV_LOG(m->dev, VDEV_LOG_INFO, "mgmt: state loaded from %s", argv[1]);
+    out_printf(c, "ok loaded %zu bytes from %s\n", len, argv[1]);
 }
 
 typedef void mgmt_cmd_fn(struct vdev_mgmt *m, struct mgmt_client *c,
                          char **argv, int argc);
 
-/* New commands (migration's save FILE / load FILE) are one more row. */
+/* A new command is one more row. */
 static const struct mgmt_cmd {
     const char *name;
     const char *usage;
-    int argc;                /* words including the command */
+    int argc; /* words including the command */
     mgmt_cmd_fn *fn;
 } mgmt_cmds[] = {
-    { "help", "help", 1, cmd_help },
-    { "info", "info", 1, cmd_info },
-    { "list", "list", 1, cmd_list },
-    { "get", "get NAME", 2, cmd_get },
-    { "set", "set NAME VALUE", 3, cmd_set },
-    { "stats", "stats", 1, cmd_stats },
+    {"help", "help", 1, cmd_help},         {"info", "info", 1, cmd_info},
+    {"list", "list", 1, cmd_list},         {"get", "get NAME", 2, cmd_get},
+    {"set", "set NAME VALUE", 3, cmd_set}, {"stats", "stats", 1, cmd_stats},
+    {"save", "save FILE", 2, cmd_save},    {"load", "load FILE", 2, cmd_load},
 };
 
 static void
@@ -512,10 +564,10 @@ accept_clients(struct vdev_mgmt *m)
 {
     /* A few per event; level-triggered epoll brings us back for more. */
     for (int k = 0; k < 4; k++) {
-        struct epoll_event ev = { .events = EPOLLIN };
+        struct epoll_event ev = {.events = EPOLLIN};
         struct mgmt_client *c;
-        int fd = accept4(m->listen_fd, NULL, NULL,
-                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd =
+            accept4(m->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
         if (fd < 0)
             return;
@@ -584,8 +636,8 @@ check_existing(const char *path, const struct sockaddr_un *sa)
 int
 vdev_mgmt_listen(struct vdev_dev *dev, const char *path)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    struct epoll_event ev = { .events = EPOLLIN, .data.u32 = VDEV_EV_MGMT };
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = VDEV_EV_MGMT};
     struct vdev_mgmt *m;
     struct stat st;
     int fd, rc;

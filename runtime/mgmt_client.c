@@ -20,7 +20,7 @@
 int
 vdev_mgmt_client_open(const char *path)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
     int fd;
 
     if (!path || strlen(path) >= sizeof(sa.sun_path))
@@ -49,7 +49,7 @@ now_ms(void)
 static int
 wait_for(int fd, short events, int64_t deadline)
 {
-    struct pollfd p = { .fd = fd, .events = events };
+    struct pollfd p = {.fd = fd, .events = events};
 
     for (;;) {
         int64_t left = deadline - now_ms();
@@ -77,8 +77,8 @@ send_line(int fd, const char *line, int64_t deadline)
     memcpy(buf, line, len);
     buf[len++] = '\n';
     while (done < len) {
-        ssize_t n = send(fd, buf + done, len - done,
-                         MSG_DONTWAIT | MSG_NOSIGNAL);
+        ssize_t n =
+            send(fd, buf + done, len - done, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n > 0) {
             done += (size_t)n;
             continue;
@@ -205,4 +205,41 @@ vdev_mgmt_client_set(const char *path, const char *name, uint64_t value)
         (int)sizeof(line))
         return -EINVAL;
     return vdev_mgmt_client_command(path, line, NULL, 0);
+}
+
+/* Sends "VERB /absolute/file". */
+static int
+file_command(const char *path, const char *verb, const char *file, char *reply,
+             size_t cap)
+{
+    char line[VDEV_MGMT_LINE_MAX + 2];
+    char *cwd = NULL;
+    int n;
+
+    if (!file || !*file)
+        return -EINVAL;
+    if (file[0] != '/' && !(cwd = getcwd(NULL, 0)))
+        return -errno;
+    n = cwd ? snprintf(line, sizeof(line), "%s %s/%s", verb, cwd, file)
+            : snprintf(line, sizeof(line), "%s %s", verb, file);
+    free(cwd);
+    if (n < 0 || (size_t)n > VDEV_MGMT_LINE_MAX)
+        return -ENAMETOOLONG;
+    if (strpbrk(line + strlen(verb) + 1, " \t\r\n"))
+        return -EINVAL; /* one word on the wire */
+    return vdev_mgmt_client_command(path, line, reply, cap);
+}
+
+int
+vdev_mgmt_client_save(const char *path, const char *file, char *reply,
+                      size_t cap)
+{
+    return file_command(path, "save", file, reply, cap);
+}
+
+int
+vdev_mgmt_client_load(const char *path, const char *file, char *reply,
+                      size_t cap)
+{
+    return file_command(path, "load", file, reply, cap);
 }

@@ -14,6 +14,11 @@
  *                        at most 2^BITS - 1
  *   stats                ok messages=N errors=N bytes_in=N bytes_out=N
  *                           connections=N irqs_sent=N
+ *   save FILE            ok saved N bytes to FILE     (migration stream,
+ *   load FILE            ok loaded N bytes from FILE   mode 0600; FILE is
+ *                        the server's path, no spaces; load refuses while
+ *                        a VMM migration runs and changes nothing when the
+ *                        file is not a valid stream for this device)
  *
  * One reply per non-blank request, in order; blank lines are ignored. A
  * line longer than VDEV_MGMT_LINE_MAX gets "error: line too long" and is

@@ -315,7 +315,14 @@ serve(void *ctx, const struct options *o, const struct vdev_server_info *info,
         if (!mgmt)
             return -ENOMEM;
         rc = vdev_mgmt_listen(dev, mgmt);
-        if (rc < 0) {
+        if (rc == -ENAMETOOLONG && !o->mgmt_path) {
+            /* Only asked for implicitly: serve the VMM without it. */
+            fprintf(stderr,
+                    "%s: warning: %s is too long for a socket; no "
+                    "management socket (see --mgmt-socket)\n",
+                    info->name, mgmt);
+            mgmt = NULL;
+        } else if (rc < 0) {
             fprintf(stderr, "%s: cannot listen on %s: %s\n", info->name, mgmt,
                     strerror(-rc));
             return rc;

@@ -145,6 +145,12 @@ int vdev_mgmt_client_exchange(int fd, const char *line, char *reply,
 int vdev_mgmt_client_get(const char *path, const char *name,
                          uint64_t *value);
 int vdev_mgmt_client_set(const char *path, const char *name, uint64_t value);
+/* "save FILE" / "load FILE" with FILE made absolute against the caller's
+ * working directory (the server's may differ). reply as above. */
+int vdev_mgmt_client_save(const char *path, const char *file, char *reply,
+                          size_t cap);
+int vdev_mgmt_client_load(const char *path, const char *file, char *reply,
+                          size_t cap);
 
 #ifdef __cplusplus
 }

@@ -59,20 +59,44 @@ model_server_start(struct model_server *s, const char *name)
             usleep(10000);
         }
     }
-    cr_assert_eq(rc, 0, "cannot connect to vdev-%s: %s", name,
-                 strerror(-rc));
+    cr_assert_eq(rc, 0, "cannot connect to vdev-%s: %s", name, strerror(-rc));
     cr_assert_eq(vdev_client_negotiate(s->cl, NULL), 0);
     /* The server loop answers only once both sockets exist. */
     cr_assert_eq(access(s->mgmt, F_OK), 0, "no management socket");
 }
 
 void
-model_server_stop(struct model_server *s)
+model_server_detach(struct model_server *s)
 {
     if (s->cl) {
         vdev_client_close(s->cl);
         s->cl = NULL;
     }
+}
+
+void
+model_server_attach(struct model_server *s)
+{
+    int rc = -ECONNREFUSED;
+
+    cr_assert_null(s->cl);
+    /* The server notices the previous client's hang-up on its next loop. */
+    for (int i = 0; i < 500 && rc < 0; i++) {
+        rc = vdev_client_connect(NULL, s->sock, &s->cl);
+        if (rc == 0)
+            rc = vdev_client_negotiate(s->cl, NULL);
+        if (rc < 0) {
+            model_server_detach(s);
+            usleep(10000);
+        }
+    }
+    cr_assert_eq(rc, 0, "cannot reattach: %s", strerror(-rc));
+}
+
+void
+model_server_stop(struct model_server *s)
+{
+    model_server_detach(s);
     if (s->pid > 0) {
         int status;
         kill(s->pid, SIGTERM);
@@ -88,8 +112,7 @@ model_server_stop(struct model_server *s)
 }
 
 uint64_t
-model_rd(struct model_server *s, uint32_t region, uint64_t off,
-         unsigned width)
+model_rd(struct model_server *s, uint32_t region, uint64_t off, unsigned width)
 {
     uint8_t b[8] = {0};
     uint64_t v = 0;
@@ -102,8 +125,8 @@ model_rd(struct model_server *s, uint32_t region, uint64_t off,
 }
 
 void
-model_wr(struct model_server *s, uint32_t region, uint64_t off,
-         unsigned width, uint64_t v)
+model_wr(struct model_server *s, uint32_t region, uint64_t off, unsigned width,
+         uint64_t v)
 {
     cr_assert_eq(vdev_client_region_write(s->cl, region, off, &v, width), 0,
                  "write region %u offset 0x%llx", region,

@@ -25,6 +25,11 @@ void model_server_start(struct model_server *s, const char *name);
  * temp dir. Safe on a partly started or already stopped server. */
 void model_server_stop(struct model_server *s);
 
+/* The server serves one vfio-user client at a time: detach lets another
+ * (vdevctl) in, attach connects again. */
+void model_server_detach(struct model_server *s);
+void model_server_attach(struct model_server *s);
+
 /* Region access of 1, 2, 4 or 8 bytes (host byte order); asserts success. */
 uint64_t model_rd(struct model_server *s, uint32_t region, uint64_t off,
                   unsigned width);

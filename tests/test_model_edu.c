@@ -5,6 +5,7 @@
 #include <linux/pci_regs.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <talloc.h>
 #include <unistd.h>
 
 #include "model_server.h"
@@ -62,8 +63,8 @@ Test(model_edu, identification)
     cr_assert_eq(rd32(ID), 0x010000ed);
     wr32(ID, 0);
     cr_assert_eq(rd32(ID), 0x010000ed, "identification is read-only");
-    cr_assert_eq(vdev_client_region_info(srv.cl, BAR0, &ri, NULL, 0, NULL,
-                                         NULL), 0);
+    cr_assert_eq(
+        vdev_client_region_info(srv.cl, BAR0, &ri, NULL, 0, NULL, NULL), 0);
     cr_assert_eq(ri.size, 1u << 20);
     cr_assert_neq(model_find_cap(&srv, PCI_CAP_ID_MSI), 0);
 }
@@ -80,10 +81,13 @@ Test(model_edu, liveness_inverts)
 
 Test(model_edu, factorial)
 {
-    static const struct { uint32_t n, f; } t[] = {
-        {0, 1}, {1, 1}, {5, 120}, {10, 3628800}, {12, 479001600},
-        {13, 1932053504u},  /* 6227020800 mod 2^32 */
-        {34, 0}, {0xffffffffu, 0},
+    static const struct {
+        uint32_t n, f;
+    } t[] = {
+        {0, 1},          {1, 1},
+        {5, 120},        {10, 3628800},
+        {12, 479001600}, {13, 1932053504u}, /* 6227020800 mod 2^32 */
+        {34, 0},         {0xffffffffu, 0},
     };
 
     for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -152,11 +156,11 @@ Test(model_edu, msi_raise_ack)
                                       0, 1, &efd, NULL),
                  0);
     uint16_t flags;
-    cr_assert_eq(vdev_client_config_read(srv.cl, msi + PCI_MSI_FLAGS, &flags,
-                                         2), 0);
+    cr_assert_eq(
+        vdev_client_config_read(srv.cl, msi + PCI_MSI_FLAGS, &flags, 2), 0);
     flags |= PCI_MSI_FLAGS_ENABLE;
-    cr_assert_eq(vdev_client_config_write(srv.cl, msi + PCI_MSI_FLAGS,
-                                          &flags, 2), 0);
+    cr_assert_eq(
+        vdev_client_config_write(srv.cl, msi + PCI_MSI_FLAGS, &flags, 2), 0);
     for (int round = 0; round < 3; round++) {
         wr32(IRQ_RAISE, 0x4);
         cr_assert(model_fired(efd, 2000), "MSI not sent (round %d)", round);
@@ -214,4 +218,61 @@ Test(model_edu, dma_to_buffer_and_back)
     wr32(LIVENESS, 1);
     cr_assert_eq(rd32(LIVENESS), ~1u);
     munmap(g, size);
+}
+
+/* A guest buffer of size bytes mapped at iova on s's device. */
+static uint8_t *
+map_guest(struct model_server *s, uint64_t iova, size_t size)
+{
+    int mfd = memfd_create("guest", MFD_CLOEXEC);
+    cr_assert_geq(mfd, 0);
+    cr_assert_eq(ftruncate(mfd, (off_t)size), 0);
+    uint8_t *g = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+    cr_assert_neq(g, MAP_FAILED);
+    cr_assert_eq(vdev_client_dma_map(s->cl, iova, size, mfd, 0,
+                                     VFIO_USER_F_DMA_REGION_READ |
+                                         VFIO_USER_F_DMA_REGION_WRITE),
+                 0);
+    close(mfd);
+    return g;
+}
+
+/* The DMA buffer, registers and pending interrupts move to a second
+ * server; its engine copies the migrated bytes out. */
+Test(model_edu, state_migrates)
+{
+    const uint64_t iova = 0x200000;
+    const size_t size = 16 * 1024;
+    struct model_server dst;
+    uint8_t *stream = NULL;
+    size_t len = 0;
+
+    uint8_t *g = map_guest(&srv, iova, size);
+    for (unsigned i = 0; i < 256; i++)
+        g[i] = (uint8_t)(0xff - i);
+    model_wr(&srv, BAR0, DMA_SRC, 8, iova);
+    model_wr(&srv, BAR0, DMA_DST, 8, DMA_BUF + 0x800);
+    model_wr(&srv, BAR0, DMA_COUNT, 8, 256);
+    model_wr(&srv, BAR0, DMA_CMD, 8, 1);
+    wr32(LIVENESS, 0x0f0f0f0f);
+    wr32(IRQ_RAISE, 0x20);
+    cr_assert_eq(vdev_client_mig_save(srv.cl, NULL, &stream, &len), 0);
+
+    model_server_start(&dst, "edu");
+    cr_assert_eq(vdev_client_mig_load(dst.cl, stream, len), 0);
+    cr_assert_eq(vdev_client_mig_set_state(dst.cl, VFIO_DEVICE_STATE_RUNNING),
+                 0);
+    talloc_free(stream);
+    cr_assert_eq(model_rd(&dst, BAR0, LIVENESS, 4), 0xf0f0f0f0);
+    cr_assert_eq(model_rd(&dst, BAR0, IRQ_STATUS, 4), 0x20);
+
+    uint8_t *h = map_guest(&dst, iova, size);
+    model_wr(&dst, BAR0, DMA_SRC, 8, DMA_BUF + 0x800);
+    model_wr(&dst, BAR0, DMA_DST, 8, iova + 0x1000);
+    model_wr(&dst, BAR0, DMA_COUNT, 8, 256);
+    model_wr(&dst, BAR0, DMA_CMD, 8, 1 | 2);
+    cr_assert_eq(memcmp(h + 0x1000, g, 256), 0, "buffer did not migrate");
+    munmap(g, size);
+    munmap(h, size);
+    model_server_stop(&dst);
 }

@@ -3,14 +3,15 @@
  * against the real server, inputs driven over the management channel. */
 #include <criterion/criterion.h>
 #include <linux/pci_regs.h>
+#include <talloc.h>
 #include <unistd.h>
 
 #include "model_server.h"
 
 #define BAR2 VFIO_PCI_BAR2_REGION_INDEX
 #define OUT0_7 0x0
-#define IN0_7 0x1       /* write: clear interrupt */
-#define IRQ_CTL 0x2     /* read: enable, write: disable */
+#define IN0_7 0x1   /* write: clear interrupt */
+#define IRQ_CTL 0x2 /* read: enable, write: disable */
 #define FILTER_CTL 0x3
 #define OUT8_15 0x4
 #define IN8_15 0x5
@@ -52,8 +53,8 @@ Test(model_gpio, identity_and_bar2)
     cr_assert_eq(vdev_client_config_read(srv.cl, PCI_VENDOR_ID, id, 4), 0);
     cr_assert_eq(id[0], 0x494f);
     cr_assert_eq(id[1], 0x0dc8);
-    cr_assert_eq(vdev_client_region_info(srv.cl, BAR2, &ri, NULL, 0, NULL,
-                                         NULL), 0);
+    cr_assert_eq(
+        vdev_client_region_info(srv.cl, BAR2, &ri, NULL, 0, NULL, NULL), 0);
     cr_assert_geq(ri.size, 7, "the driver uses offsets 0..6");
     uint8_t pin;
     cr_assert_eq(vdev_client_config_read(srv.cl, PCI_INTERRUPT_PIN, &pin, 1),
@@ -91,8 +92,7 @@ Test(model_gpio, inputs_from_management_channel)
     cr_assert_eq(rd8(IN8_15), 0xbe);
     cr_assert_eq(model_get(&srv, "state.inputs"), 0xbeef);
     /* out of range for 16 pins */
-    cr_assert_lt(vdev_mgmt_client_set(srv.mgmt, "state.inputs", 0x10000),
-                 0);
+    cr_assert_lt(vdev_mgmt_client_set(srv.mgmt, "state.inputs", 0x10000), 0);
 }
 
 /* Probe of the driver: disable IRQ, deactivate filters, clear pending. */
@@ -143,7 +143,7 @@ Test(model_gpio, irq_on_input_change)
     (void)rd8(IRQ_CTL);
     cr_assert_eq(model_get(&srv, "state.irq_enabled"), 1);
 
-    model_set(&srv, "state.inputs", 0x0009);  /* IIN3 rises */
+    model_set(&srv, "state.inputs", 0x0009); /* IIN3 rises */
     cr_assert(model_fired(efd, 2000), "INTx not signalled");
     uint8_t st = rd8(IRQ_STATUS);
     /* the old driver's test: (status & 3) && (status & 4) */
@@ -188,4 +188,55 @@ Test(model_gpio, reset_clears_state)
     cr_assert_eq(vdev_client_reset(srv.cl), 0);
     cr_assert_eq(rd8(OUT0_7), 0);
     cr_assert_eq(model_get(&srv, "state.irq_enabled"), 0);
+}
+
+/* Pin state, interrupt state and the enable bit move to a second server
+ * through the v2 migration messages, and the card keeps working there. */
+Test(model_gpio, state_migrates_to_second_server)
+{
+    struct model_server dst;
+    uint8_t *stream = NULL;
+    size_t len = 0;
+
+    wr8(OUT0_7, 0x5a);
+    wr8(OUT8_15, 0x81);
+    driver_probe();
+    (void)rd8(IRQ_CTL);
+    model_set(&srv, "state.inputs", 0x4003);
+    cr_assert_eq(rd8(IRQ_STATUS), 0x7);
+    cr_assert_eq(vdev_client_mig_save(srv.cl, NULL, &stream, &len), 0);
+    cr_assert_gt(len, 0);
+
+    model_server_start(&dst, "gpio-pci-idio-16");
+    int efd = model_eventfd();
+    cr_assert_eq(vdev_client_set_irqs(dst.cl, VFIO_PCI_INTX_IRQ_INDEX,
+                                      VFIO_IRQ_SET_DATA_EVENTFD |
+                                          VFIO_IRQ_SET_ACTION_TRIGGER,
+                                      0, 1, &efd, NULL),
+                 0);
+    cr_assert_eq(vdev_client_mig_load(dst.cl, stream, len), 0);
+    cr_assert_eq(vdev_client_mig_set_state(dst.cl, VFIO_DEVICE_STATE_RUNNING),
+                 0);
+    talloc_free(stream);
+    cr_assert_eq(model_rd(&dst, BAR2, OUT0_7, 1), 0x5a);
+    cr_assert_eq(model_rd(&dst, BAR2, OUT8_15, 1), 0x81);
+    cr_assert_eq(model_rd(&dst, BAR2, IN0_7, 1), 0x03);
+    cr_assert_eq(model_rd(&dst, BAR2, IN8_15, 1), 0x40);
+    cr_assert_eq(model_rd(&dst, BAR2, IRQ_STATUS, 1), 0x7);
+    cr_assert_eq(model_get(&dst, "state.inputs"), 0x4003);
+    cr_assert_eq(model_get(&dst, "state.irq_enabled"), 1);
+    /* the pending interrupt is asserted on the destination */
+    cr_assert(model_fired(efd, 2000), "loaded pending IRQ not signalled");
+    model_wr(&dst, BAR2, IN0_7, 1, 0);
+    cr_assert_eq(model_rd(&dst, BAR2, IRQ_STATUS, 1), 0);
+    cr_assert_eq(vdev_client_set_irqs(dst.cl, VFIO_PCI_INTX_IRQ_INDEX,
+                                      VFIO_IRQ_SET_DATA_NONE |
+                                          VFIO_IRQ_SET_ACTION_UNMASK,
+                                      0, 1, NULL, NULL),
+                 0);
+    model_set(&dst, "state.inputs", 0x4007);
+    cr_assert(model_fired(efd, 2000), "destination stopped interrupting");
+    cr_assert_eq(model_rd(&dst, BAR2, IRQ_STATUS, 1), 0x5);
+    close(efd);
+    model_server_stop(&dst);
 }

@@ -80,8 +80,9 @@ Test(model_ivshmem, shared_memory_mmap)
     size_t caps_len = 0;
     int fd = -1;
 
-    cr_assert_eq(vdev_client_region_info(srv.cl, BAR2, &ri, caps,
-                                         sizeof(caps), &caps_len, &fd), 0);
+    cr_assert_eq(vdev_client_region_info(srv.cl, BAR2, &ri, caps, sizeof(caps),
+                                         &caps_len, &fd),
+                 0);
     cr_assert_eq(ri.size, 1u << 20);
     cr_assert(ri.flags & VFIO_REGION_INFO_FLAG_MMAP);
     cr_assert_geq(fd, 0, "no fd for the shared memory");
@@ -119,14 +120,14 @@ enable_msix(void)
                                           VFIO_IRQ_SET_ACTION_TRIGGER,
                                       0, NR_VECTORS, efd, NULL),
                  0);
-    cr_assert_eq(vdev_client_config_read(srv.cl, msix + PCI_MSIX_FLAGS,
-                                         &flags, 2), 0);
+    cr_assert_eq(
+        vdev_client_config_read(srv.cl, msix + PCI_MSIX_FLAGS, &flags, 2), 0);
     flags |= PCI_MSIX_FLAGS_ENABLE;
-    cr_assert_eq(vdev_client_config_write(srv.cl, msix + PCI_MSIX_FLAGS,
-                                          &flags, 2), 0);
+    cr_assert_eq(
+        vdev_client_config_write(srv.cl, msix + PCI_MSIX_FLAGS, &flags, 2), 0);
     for (unsigned i = 0; i < NR_VECTORS; i++)
-        model_wr(&srv, BAR1, i * PCI_MSIX_ENTRY_SIZE +
-                 PCI_MSIX_ENTRY_VECTOR_CTRL, 4, 0);
+        model_wr(&srv, BAR1,
+                 i * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL, 4, 0);
 }
 
 static void

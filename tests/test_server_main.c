@@ -386,3 +386,29 @@ Test(server_main, vmm_session_counted_and_sigterm_while_connected,
     vdev_client_close(cl);
     rmdir(dir);
 }
+
+Test(server_main, implicit_mgmt_path_too_long_is_skipped, .timeout = 30)
+{
+    char dir[32], path[128], opt[160], line[512], err[1024];
+    const char *args[] = {opt, NULL};
+    struct proc p;
+    size_t len;
+
+    make_dir(dir);
+    /* 104 bytes fit sun_path; 104 + ".mgmt" does not. */
+    len = (size_t)snprintf(path, sizeof(path), "%s/", dir);
+    memset(path + len, 'v', 104 - len);
+    path[104] = '\0';
+    snprintf(opt, sizeof(opt), "--socket-path=%s", path);
+    p = spawn(args, -1, NULL);
+    find_line(p.out, "-device ", line, sizeof(line));
+    expect_device_line(line, path);
+    find_line(p.out, "management socket: ", line, sizeof(line));
+    cr_expect_str_eq(line, "management socket: none");
+    cr_assert_eq(kill(p.pid, SIGTERM), 0);
+    read_all(p.err, err, sizeof(err));
+    cr_expect_not_null(strstr(err, "too long"), "%s", err);
+    cr_expect_eq(wait_exit(&p), 0);
+    cr_expect_eq(access(path, F_OK), -1);
+    rmdir(dir);
+}

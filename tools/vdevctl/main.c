@@ -10,6 +10,7 @@
 #include "vdev.h"
 #include "vdev_client.h"
 #include "vdevctl.h"
+#include "migrate.h"
 
 static const char usage[] =
     "Usage: vdevctl SOCKET COMMAND [ARGS]\n"
@@ -22,6 +23,8 @@ static const char usage[] =
     "  read REGION OFFSET WIDTH          read 1, 2, 4 or 8 bytes\n"
     "  write REGION OFFSET WIDTH VALUE   write 1, 2, 4 or 8 bytes\n"
     "  reset                             reset the device\n"
+    "  save FILE                         stop the device, save its state\n"
+    "  load FILE                         load a saved state, run the device\n"
     "\n"
     "Management commands (SOCKET is the server's management socket):\n"
     "  list                              values the device exposes\n"
@@ -237,6 +240,8 @@ run(struct vdev_client *cl, int argc, char **argv)
         rc = vdev_client_reset(cl);
         return rc < 0 ? fail("reset", rc) : 0;
     }
+    if (vdevctl_is_migrate(argc, argv))
+        return vdevctl_migrate(cl, sock_path, argc, argv);
     return bad_arg("unknown command or wrong arguments: '%s'", cmd);
 }
 
