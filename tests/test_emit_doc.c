@@ -88,14 +88,12 @@ Test(emit_doc, cli_deterministic)
             for (int run = 0; run < 2; run++) {
                 int st = vt_run(ctx, argv, &out[run], &err);
                 cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-                          "vdevc %s %s failed: %s", emits[k][0], paths[i],
-                          err);
+                          "vdevc %s %s failed: %s", emits[k][0], paths[i], err);
                 cr_expect_eq(strlen(err), 0, "%s", err);
             }
             cr_expect_str_eq(out[0], out[1], "%s %s differs between runs",
                              emits[k][0], paths[i]);
-            char *g = talloc_asprintf(ctx, emits[k][1],
-                                      stem(ctx, paths[i]));
+            char *g = talloc_asprintf(ctx, emits[k][1], stem(ctx, paths[i]));
             expect_golden(ctx, talloc_asprintf(ctx, "tests/golden/%s", g),
                           out[0]);
         }
@@ -189,12 +187,12 @@ Test(emit_doc, guest_header_values)
 Test(emit_doc, guest_header_name_clash)
 {
     void *ctx = talloc_new(NULL);
-    struct vdevc_unit *u = compile_text(
-        ctx, "device x {\n vendor 1;\n device 2;\n"
-             " bar 0 mem32 size 256 {\n"
-             "  reg a @ 0x0 : 32 { field b_c [1:0] rw; }\n"
-             "  reg a_b @ 0x4 : 32 { field c [3:2] rw; }\n"
-             " }\n}\n");
+    struct vdevc_unit *u =
+        compile_text(ctx, "device x {\n vendor 1;\n device 2;\n"
+                          " bar 0 mem32 size 256 {\n"
+                          "  reg a @ 0x0 : 32 { field b_c [1:0] rw; }\n"
+                          "  reg a_b @ 0x4 : 32 { field c [3:2] rw; }\n"
+                          " }\n}\n");
     char *h = vdevc_emit_guest_h(ctx, u);
     expect_has(h, "#error \"vdevc: X_A_B_C_MASK is defined twice");
     talloc_free(ctx);
@@ -247,8 +245,8 @@ assert_file(void *ctx, struct vdevc_unit *u, const char *header)
                 "_Static_assert(%s_%s_%s_MASK == 0x%" PRIx64 "ull && "
                 "%s_%s_%s_SHIFT == %u && sizeof(%s_%s_%s_MASK) == %u, "
                 "\"%s.%s\");\n",
-                N, R, F, m, N, R, F, f->lo_v, N, R, F,
-                r->width == 64 ? 8 : 4, R, F);
+                N, R, F, m, N, R, F, f->lo_v, N, R, F, r->width == 64 ? 8 : 4,
+                R, F);
         }
     }
     return talloc_asprintf_append(c, "int guest_h_used(void);\n"
@@ -256,19 +254,24 @@ assert_file(void *ctx, struct vdevc_unit *u, const char *header)
 }
 
 static void
-compile_header(void *ctx, const char *dir, const char *cc,
-               struct vdevc_unit *u, const char *text, const char *what)
+compile_header(void *ctx, const char *dir, const char *cc, struct vdevc_unit *u,
+               const char *text, const char *what)
 {
     char *h = talloc_asprintf(ctx, "%s/%s.h", dir, u->dev->name);
     char *src = talloc_asprintf(ctx, "%s/use_%s.c", dir, u->dev->name);
     char *obj = talloc_asprintf(ctx, "%s/use_%s.o", dir, u->dev->name);
     put_file(h, text);
     put_file(src, assert_file(ctx, u, h));
-    char *argv[] = {(char *)cc,          (char *)"-std=c11",
-                    (char *)"-Wall",     (char *)"-Wextra",
-                    (char *)"-Wpedantic", (char *)"-Werror",
-                    (char *)"-c",        src,
-                    (char *)"-o",        obj,
+    char *argv[] = {(char *)cc,
+                    (char *)"-std=c11",
+                    (char *)"-Wall",
+                    (char *)"-Wextra",
+                    (char *)"-Wpedantic",
+                    (char *)"-Werror",
+                    (char *)"-c",
+                    src,
+                    (char *)"-o",
+                    obj,
                     NULL};
     char *err;
     int st = vt_run(ctx, argv, NULL, &err);
@@ -295,8 +298,7 @@ Test(emit_doc, guest_headers_compile_standalone, .timeout = 120)
             compile_header(ctx, dir, cc, u, vdevc_emit_guest_h(ctx, u), *p);
         }
     compile_header(ctx, dir, cc, compile_text(ctx, pic_src),
-                   vdevc_emit_guest_h(ctx, compile_text(ctx, pic_src)),
-                   "pic");
+                   vdevc_emit_guest_h(ctx, compile_text(ctx, pic_src)), "pic");
     cr_expect_geq(n, 13, "models and language examples");
     rmdir(dir);
     talloc_free(ctx);

@@ -50,8 +50,7 @@ _Static_assert(IDIO16_INTX_PIN == 1, "INTA");
  * shared memory in BAR 2, MSI-X in BAR 1. */
 _Static_assert(IVSHMEM_VENDOR_ID == 0x1af4 && IVSHMEM_DEVICE_ID == 0x1110,
                "ivshmem id");
-_Static_assert(IVSHMEM_INTRMASK_OFFSET == 0 &&
-                   IVSHMEM_INTRSTATUS_OFFSET == 4 &&
+_Static_assert(IVSHMEM_INTRMASK_OFFSET == 0 && IVSHMEM_INTRSTATUS_OFFSET == 4 &&
                    IVSHMEM_IVPOSITION_OFFSET == 8 && IVSHMEM_DB_OFFSET == 12,
                "ivshmem map");
 _Static_assert(IVSHMEM_MSIX_TABLE_BAR == 1 && IVSHMEM_MSIX_PBA_BAR == 1 &&
@@ -75,9 +74,8 @@ Test(guest_h, masks_work_as_a_driver_uses_them)
     cr_expect_eq((cmd & EDU_DMA_CMD_DIR_MASK) >> EDU_DMA_CMD_DIR_SHIFT,
                  EDU_DIR_TO_RAM);
     volatile uint32_t status = 0x81;
-    cr_expect_eq((status & EDU_STATUS_IRQ_FACT_MASK) >>
-                     EDU_STATUS_IRQ_FACT_SHIFT,
-                 1u);
+    cr_expect_eq(
+        (status & EDU_STATUS_IRQ_FACT_MASK) >> EDU_STATUS_IRQ_FACT_SHIFT, 1u);
     cr_expect_eq(EDU_STATUS_IRQ_FACT_WIDTH, 1);
     cr_expect_eq(IDIO16_IRQ_STATUS_PENDING_MASK, 0x4u);
 }
