@@ -303,3 +303,66 @@ Test(emit_doc, guest_headers_compile_standalone, .timeout = 120)
     rmdir(dir);
     talloc_free(ctx);
 }
+
+/* Every picture's box lines are as wide as its bit ruler, in every
+ * example of the language and every golden device: labels never push a
+ * box out of line. */
+static unsigned
+check_pictures(const char *doc, const char *what)
+{
+    unsigned pictures = 0;
+    const char *p = doc;
+    while ((p = strstr(p, "```text\n")) != NULL) {
+        p += 8;
+        const char *end = strstr(p, "```\n");
+        cr_assert_not_null(end, "%s: unterminated picture", what);
+        size_t ruler = 0;
+        for (const char *l = p; l < end;) {
+            const char *nl = strchr(l, '\n');
+            size_t len = (size_t)(nl - l);
+            if (strncmp(l, "+-+", 3) == 0)
+                ruler = len;
+            else if ((l[0] == '|' || l[0] == '+') && ruler != 0)
+                cr_expect_eq(len, ruler, "%s: box line '%.*s' is not %zu wide",
+                             what, (int)len, l, ruler);
+            l = nl + 1;
+        }
+        cr_expect(ruler == 17 || ruler == 33 || ruler == 65,
+                  "%s: ruler of %zu columns", what, ruler);
+        pictures++;
+        p = end + 4;
+    }
+    return pictures;
+}
+
+Test(emit_doc, every_example_documents_every_register)
+{
+    void *ctx = talloc_new(NULL);
+    static const char *const sets[] = {"tests/golden/lang/*.vdev",
+                                       "tests/golden/*.vdev", "models/*.vdev"};
+    unsigned devices = 0;
+    for (unsigned s = 0; s < 3; s++) {
+        char **paths = vt_glob(ctx, sets[s]);
+        for (char **p = paths; *p != NULL; p++, devices++) {
+            struct vdevc_unit *u = compile_file(ctx, *p);
+            char *doc = vdevc_emit_doc(ctx, u);
+            cr_assert_not_null(doc);
+            unsigned regs = 0;
+            for (unsigned i = 0; i < u->dev->regs.n; i++) {
+                const struct vdevc_reg *r = u->dev->regs.v[i];
+                char *h =
+                    r->n > 1
+                        ? talloc_asprintf(ctx, "\n### %s[%u]\n", r->qname, r->n)
+                        : talloc_asprintf(ctx, "\n### %s\n", r->qname);
+                cr_expect(strstr(doc, h) != NULL, "%s: no section for %s", *p,
+                          r->qname);
+                regs++;
+            }
+            cr_expect_eq(check_pictures(doc, *p), regs,
+                         "%s: one picture per register", *p);
+            cr_expect_str_eq(doc, vdevc_emit_doc(ctx, u), "%s: not stable", *p);
+        }
+    }
+    cr_expect_geq(devices, 16);
+    talloc_free(ctx);
+}
