@@ -14,23 +14,31 @@
 char *
 vdevc_doc_line(void *ctx, const char *doc, enum vdevc_doc_mode mode)
 {
-    char *s = talloc_strdup(ctx, "");
+    /* Each byte becomes at most 4 ("&lt;"). */
+    char *s = talloc_size(ctx, 4 * strlen(doc) + 1), *q = s;
+    if (s == NULL)
+        return NULL;
     for (const char *p = doc; *p; p++) {
+        const char *rep = NULL;
         if (*p == '\n' || *p == '\t' || *p == '\r')
-            s = talloc_strdup_append(s, " ");
+            rep = " ";
         else if (mode == DOC_C_COMMENT && p[0] == '*' && p[1] == '/')
-            s = talloc_strdup_append(s, "* ");
+            rep = "* ";
         else if (mode != DOC_C_COMMENT && *p == '|')
-            s = talloc_strdup_append(s, "\\|");
+            rep = "\\|";
         else if (mode == DOC_MD_TEXT && *p == '<')
-            s = talloc_strdup_append(s, "&lt;");
+            rep = "&lt;";
         else if (mode == DOC_MD_TEXT && *p == '>')
-            s = talloc_strdup_append(s, "&gt;");
-        else if (mode == DOC_MD_CODE && *p == '`')
-            s = talloc_strdup_append(s, "'");
-        else
-            s = talloc_asprintf_append(s, "%c", *p);
+            rep = "&gt;";
+        if (rep == NULL) {
+            *q++ = *p;
+            continue;
+        }
+        size_t n = strlen(rep);
+        memcpy(q, rep, n);
+        q += n;
     }
+    *q = '\0';
     return s;
 }
 
