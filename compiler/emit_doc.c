@@ -167,7 +167,7 @@ emit_bars(struct vdevc_emit *e)
                                        vdevc_doc_hex(t, e->d->msix->table_off));
             sep = "; ";
         }
-        if (msix_in(e->d, b->idx, DOC_MD_TEXT)) {
+        if (msix_in(e->d, b->idx, true)) {
             what =
                 talloc_asprintf_append(what, "%sMSI-X PBA at `%s`", sep,
                                        vdevc_doc_hex(t, e->d->msix->pba_off));
@@ -341,7 +341,7 @@ emit_reg_notes(struct vdevc_emit *e, const struct vdevc_reg *r)
     if (r->n > 1)
         P("- Array of %u: element *n* at `%s + %s * n` (n = 0..%u).\n", r->n,
           vdevc_doc_hex(t, r->off), vdevc_doc_hex(t, r->stride), r->n - 1);
-    if (r->on_read != NULL || any_field_hook(r, DOC_MD_TEXT) || (r->rc | r->rs))
+    if (r->on_read != NULL || any_field_hook(r, true) || (r->rc | r->rs))
         P("- Reading has side effects%s.\n",
           r->rc | r->rs ? " (read-to-clear or read-to-set bits)" : "");
     if (r->on_write != NULL || any_field_hook(r, false))
@@ -372,7 +372,7 @@ emit_reg(struct vdevc_emit *e, const struct vdevc_reg *r)
     P("\n");
     if (!plain)
         emit_field_table(e, r);
-    unsigned before = (unsigned)e->o->len;
+    size_t before = e->o->len;
     emit_reg_notes(e, r);
     if (e->o->len != before)
         P("\n");
