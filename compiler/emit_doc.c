@@ -311,10 +311,11 @@ emit_field_table(struct vdevc_emit *e, const struct vdevc_reg *r)
             P("| %s | - | reserved | `0` | | reads 0, writes ignored |\n",
               bits_text(t, (unsigned)next, f->hi_v + 1));
         unsigned w = f->hi_v - f->lo_v + 1;
-        P("| %s | %s | %s | `%s` | %s | %s%s |\n",
-          bits_text(t, f->hi_v, f->lo_v), f->name, vdevc_access_name(f->access),
-          vdevc_doc_hexw(t, f->reset, w), enum_values(t, f->etype),
-          vdevc_doc_text(t, f->doc), field_notes(t, f));
+        const char *cell = talloc_asprintf(t, "%s%s", vdevc_doc_text(t, f->doc),
+                                           field_notes(t, f));
+        P("| %s | %s | %s | `%s` | %s | %s |\n", bits_text(t, f->hi_v, f->lo_v),
+          f->name, vdevc_access_name(f->access), vdevc_doc_hexw(t, f->reset, w),
+          enum_values(t, f->etype), cell + (*cell == ' '));
         next = (int)f->lo_v - 1;
     }
     if (next >= 0)

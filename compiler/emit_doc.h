@@ -1,13 +1,10 @@
-/* The generators for guest driver writers: a Markdown register map and a
+/* Helpers of the generators for guest driver writers (vdevc_emit_doc,
+ * vdevc_emit_guest_h in vdevc.h): a Markdown register map and a
  * standalone C header of offsets, masks and enum values. */
 #ifndef VDEVC_EMIT_DOC_H
 #define VDEVC_EMIT_DOC_H
 
 #include "vdevc.h"
-
-/* Both return a string under mem_ctx, or NULL (out of memory). */
-char *vdevc_emit_doc(void *mem_ctx, struct vdevc_unit *u);
-char *vdevc_emit_guest_h(void *mem_ctx, struct vdevc_unit *u);
 
 /* Shared by the two: a doc string on one line, with what would end a C
  * comment ("*" "/"), a Markdown table cell ("|") or start HTML ("<") made

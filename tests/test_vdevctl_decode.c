@@ -305,6 +305,15 @@ do_extra(FILE *f)
     memcpy(caps + 8, t, sizeof(t));
     /* next points back at itself: printed once */
     vdevctl_print_region(f, 9, &ri, caps, sizeof(caps));
+    t[0] = VFIO_REGION_TYPE_MIGRATION_DEPRECATED;
+    t[1] = VFIO_REGION_SUBTYPE_MIGRATION_DEPRECATED;
+    memcpy(caps + 8, t, sizeof(t));
+    ri.index = 10;
+    vdevctl_print_region(f, 10, &ri, caps, sizeof(caps));
+    t[0] = 0x80001af4u; /* a PCI vendor type: the top bit */
+    t[1] = 7;
+    memcpy(caps + 8, t, sizeof(t));
+    vdevctl_print_region(f, 11, &ri, caps, sizeof(caps));
     ri.size = 0;
     vdevctl_print_region(f, 10, &ri, NULL, 0);
 }
@@ -313,6 +322,12 @@ Test(vdevctl_decode, device_specific_region)
 {
     char *t = capture(do_extra);
     cr_assert_str_eq(t, "\tRegion 9: Device-specific [size=256] [r]\n"
-                        "\t\tRegion type: 0x8086 subtype 0x3\n");
+                        "\t\tRegion type: 0x8086 subtype 0x3\n"
+                        "\tRegion 10: Device-specific [size=256] [r]\n"
+                        "\t\tRegion type: 0x3 subtype 0x1 "
+                        "(migration, legacy)\n"
+                        "\tRegion 11: Device-specific [size=256] [r]\n"
+                        "\t\tRegion type: 0x80001af4 subtype 0x7 "
+                        "(PCI vendor specific)\n");
     free(t);
 }

@@ -142,6 +142,23 @@ vdevctl_print_header(FILE *f, const uint8_t *cfg)
         fprintf(f, "\tInterrupt: pin ?%u\n", pin);
 }
 
+/* The region types <linux/vfio.h> names, as a suffix for the type line. */
+static const char *
+region_type_name(uint32_t type, uint32_t subtype)
+{
+    if (type == VFIO_REGION_TYPE_MIGRATION_DEPRECATED &&
+        subtype == VFIO_REGION_SUBTYPE_MIGRATION_DEPRECATED)
+        return " (migration, legacy)";
+    /* <linux/vfio.h> spells VFIO_REGION_TYPE_PCI_VENDOR_TYPE 1 << 31 */
+    if (type & 0x80000000u)
+        return " (PCI vendor specific)";
+    if (type == VFIO_REGION_TYPE_GFX)
+        return " (graphics)";
+    if (type == VFIO_REGION_TYPE_CCW)
+        return " (channel I/O)";
+    return "";
+}
+
 /* Sparse mmap areas from a region-info capability chain. Offsets in the
  * chain count from the start of struct vfio_region_info. */
 static void
@@ -177,7 +194,8 @@ print_region_caps(FILE *f, const struct vfio_region_info *ri,
         } else if (h.id == VFIO_REGION_INFO_CAP_TYPE && body + 8 <= caps_len) {
             uint32_t t[2];
             memcpy(t, caps + body, sizeof(t));
-            fprintf(f, "\t\tRegion type: %#x subtype %#x\n", t[0], t[1]);
+            fprintf(f, "\t\tRegion type: %#x subtype %#x%s\n", t[0], t[1],
+                    region_type_name(t[0], t[1]));
         }
         if (h.next && h.next <= off)
             return; /* a loop in a hostile chain */

@@ -45,6 +45,7 @@ save(struct vdev_client *cl, const char *sock, const char *file)
         unlink(file);
         return fail(sock, "save to", file, rc);
     }
+    printf("saved the device state to %s; the device is stopped\n", file);
     return 0;
 }
 
@@ -69,6 +70,7 @@ load(struct vdev_client *cl, const char *sock, const char *file)
     rc = vdev_client_mig_set_state(cl, VFIO_DEVICE_STATE_RUNNING);
     if (rc < 0)
         return fail(sock, "start after loading", file, rc);
+    printf("loaded the device state from %s; the device runs\n", file);
     return 0;
 }
 

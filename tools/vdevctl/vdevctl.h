@@ -13,6 +13,8 @@ struct vdev_client;
 /* Prints the lspci-style description; on failure *what names the step. */
 int vdevctl_info(struct vdev_client *cl, FILE *f, const char **what);
 
+/* Migration stream to / from a file; the device runs afterwards. */
+
 /* Management channel: argv[0] is get, set, list, stats or "mgmt" (the
  * rest of the words sent as one line). Prints the reply's text to f; on a
  * server "error: ..." reply returns -EREMOTEIO with its text in err. */
