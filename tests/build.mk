@@ -43,3 +43,9 @@ $(MIG_REV_BINS): $(B)/tests/vdev-%: $(B)/tests/mig/%.o $(LIBVDEV)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 CHECK_DEPS += $(MIG_REV_BINS)
+
+# Guest-facing outputs (--emit=doc, --emit=guest-h) of models/*.vdev.
+golden-update: golden-docs-update
+golden-docs-update: $(VDEVC)
+	@./tests/golden/update-docs.sh $(VDEVC)
+.PHONY: golden-docs-update
