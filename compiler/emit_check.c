@@ -199,7 +199,13 @@ vdevc_emit_check(void *mem_ctx, struct vdevc_unit *u)
     else
         P("    0,\n");
     P("};\n\n");
-    P("static const struct chk_reg chk_regs[%u] = {\n", nregs);
+    /* A variable, not sizeof: no always-false loop test (and no
+     * zero-length array) for a device without registers. */
+    P("#define CHK_NR_REGS chk_nr_regs\n");
+    P("static const uint32_t chk_nr_regs = %u;\n", nregs);
+    P("static const struct chk_reg chk_regs[%u] = {\n", nregs ? nregs : 1);
+    if (nregs == 0)
+        P("    {.name = \"\"},\n");
     for (unsigned k = 0; k < nregs; k++) {
         const struct vdevc_reg *r = d->regs.v[k];
         const struct reg_info *x = &ri[k];

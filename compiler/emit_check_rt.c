@@ -39,8 +39,6 @@ const char vdevc_check_rt_types[] =
 const char vdevc_check_rt_code[] =
     "/* ------------------------------------------------ checker runtime */\n"
     "\n"
-    "#define CHK_NR_REGS (sizeof(chk_regs) / sizeof(chk_regs[0]))\n"
-    "\n"
     "enum chk_op { CHK_OP_RESET, CHK_OP_READ, CHK_OP_WRITE };\n"
     "\n"
     "/* The expected value of one register element: only the bits a read\n"
@@ -452,7 +450,7 @@ const char vdevc_check_rt_code[] =
     "    for (uint32_t k = 0; k < CHK_NR_REGS; k++)\n"
     "        first[k + 1] = first[k] + chk_regs[k].count;\n"
     "    c.first = first;\n"
-    "    c.m = calloc(first[CHK_NR_REGS], sizeof(*c.m));\n"
+    "    c.m = calloc(first[CHK_NR_REGS] + 1, sizeof(*c.m));\n"
     "    if (c.m == NULL)\n"
     "        return 2;\n"
     "    int rc = chk_connect(&c, path);\n"

@@ -14,6 +14,7 @@
 #include <talloc.h>
 #include <unistd.h>
 
+#include "emit_check.h"
 #include "vdevc_test.h"
 
 static const char *
@@ -248,5 +249,62 @@ Test(conformance, emit_deterministic)
     cr_assert_not_null(built);
     cr_assert_str_eq(a, built);
     cr_assert_not_null(strstr(a, "#include \"vdev_client.h\""));
+    talloc_free(ctx);
+}
+
+static char *
+emit_check(void *ctx, const char *path)
+{
+    size_t len;
+    char *src = vt_read(ctx, path, &len);
+    cr_assert_not_null(src, "cannot read %s", path);
+    int rc;
+    struct vdevc_unit *u = vt_compile(ctx, path, src, len, &rc);
+    cr_assert_eq(rc, 0, "%s does not compile", path);
+    char *text = vdevc_emit_check(ctx, u);
+    cr_assert_not_null(text, "%s: no checker", path);
+    return text;
+}
+
+/* The hook analysis: what a hook assigns (and a C call: everything) is
+ * what the checker stops trusting. */
+Test(conformance, hook_effects)
+{
+    void *ctx = talloc_new(NULL);
+    char *edu = emit_check(ctx, "models/edu.vdev");
+    /* irq_raise's write hook assigns irq_status (register 4), not
+     * itself; fact's calls factorial(); liveness assigns itself. */
+    cr_assert_not_null(strstr(edu, "    4, /* irq_status */\n"));
+    cr_assert_not_null(strstr(edu, ".name = \"irq_raise\",\n"
+                                   "        .bar = 0,\n"));
+    const char *raise = strstr(edu, ".name = \"irq_raise\"");
+    const char *fact = strstr(edu, ".name = \"fact\"");
+    const char *live = strstr(edu, ".name = \"liveness\"");
+    cr_assert(raise && fact && live);
+    cr_assert_not_null(strstr(raise, ".wself = false,\n        .rall = "
+                                     "false,\n        .wall = false,"));
+    cr_assert_not_null(strstr(fact, ".wself = true,\n        .rall = "
+                                    "false,\n        .wall = true,"));
+    cr_assert_not_null(strstr(live, ".rself = false,\n        .wself = "
+                                    "true,"));
+    /* Uncovered bits of a register with fields are reserved. */
+    cr_assert_not_null(
+        strstr(edu, "{\"status (bits no field covers)\", 0xffffff7eu, "
+                    "CHK_RESERVED},"));
+    talloc_free(ctx);
+}
+
+/* Every language example (C calls included) gets a checker. */
+Test(conformance, emit_every_example)
+{
+    void *ctx = talloc_new(NULL);
+    char **files = vt_glob(ctx, "tests/golden/lang/*.vdev");
+    unsigned n = 0;
+    for (; files[n] != NULL; n++)
+        cr_assert_not_null(strstr(emit_check(ctx, files[n]),
+                                  "static const struct chk_reg chk_regs["));
+    cr_assert_geq(n, 14);
+    char *ext = emit_check(ctx, "tests/golden/lang/12-extern.vdev");
+    cr_assert_not_null(strstr(ext, ".wall = true,"));
     talloc_free(ctx);
 }
