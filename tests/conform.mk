@@ -57,3 +57,18 @@ $(B)/tests/vdev-lang-%: $(B)/tests/lang/%.o $(LIBVDEV)
 .PRECIOUS: $(B)/check/lang-%_check.c $(B)/tests/lang/%.o
 CHECK_DEPS += $(LANG_CONFORM:%=$(B)/check/check-lang-%) \
               $(LANG_CONFORM:%=$(B)/tests/vdev-lang-%)
+
+# Every model's checker against its server as a fuzz oracle, for longer
+# than `make check` does: make conform CONFORM_RANDOM=1000000 CONFORM_SEED=7
+CONFORM_RANDOM ?= 100000
+CONFORM_SEED ?= 1
+conform: $(CHECKERS) $(MODEL_BINS)
+	@set -e; for m in $(MODELS); do \
+	    d=$$(mktemp -d /tmp/vdev-conform-XXXXXX); \
+	    $(B)/bin/vdev-$$m --socket-path=$$d/dev.sock > /dev/null & pid=$$!; \
+	    rc=0; $(B)/check/check-$$m --random $(CONFORM_RANDOM) \
+	        --seed $(CONFORM_SEED) $$d/dev.sock || rc=$$?; \
+	    kill $$pid; wait $$pid || true; rm -rf $$d; \
+	    [ $$rc -eq 0 ] || { echo "conform: $$m failed"; exit 1; }; \
+	done
+.PHONY: conform
