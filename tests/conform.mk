@@ -37,6 +37,7 @@ $(eval $(call mutant_rule,edu-irq_status-rw,generated/edu.c,$(B)/models/edu.o))
 $(eval $(call mutant_rule,idio16-out0_7-ro,generated/gpio-pci-idio-16.c,))
 $(eval $(call mutant_rule,regs-irq_ack-rw,tests/golden/lang/03-registers.c,))
 $(eval $(call mutant_rule,regs-lock-ro,tests/golden/lang/03-registers.c,))
+$(eval $(call mutant_rule,regs-lanes,tests/golden/lang/03-registers.c,))
 
 ALL_TARGETS += $(CHECKERS)
 CHECK_DEPS += $(CHECKERS) $(MUTANTS)
@@ -67,7 +68,7 @@ conform: $(CHECKERS) $(MODEL_BINS)
 	    d=$$(mktemp -d /tmp/vdev-conform-XXXXXX); \
 	    $(B)/bin/vdev-$$m --socket-path=$$d/dev.sock > /dev/null & pid=$$!; \
 	    rc=0; $(B)/check/check-$$m --random $(CONFORM_RANDOM) \
-	        --seed $(CONFORM_SEED) $$d/dev.sock || rc=$$?; \
+	        --seed $(CONFORM_SEED) --lanes $$d/dev.sock || rc=$$?; \
 	    kill $$pid; wait $$pid || true; rm -rf $$d; \
 	    [ $$rc -eq 0 ] || { echo "conform: $$m failed"; exit 1; }; \
 	done
