@@ -11,8 +11,14 @@
 #include "emit_check.h"
 #include "vdevc.h"
 
-enum emit_kind { EMIT_C, EMIT_H, EMIT_JSON, EMIT_DOC, EMIT_GUEST_H,
-                 EMIT_CHECK };
+enum emit_kind {
+    EMIT_C,
+    EMIT_H,
+    EMIT_JSON,
+    EMIT_DOC,
+    EMIT_GUEST_H,
+    EMIT_CHECK
+};
 
 struct options {
     const char *input;
@@ -224,12 +230,12 @@ emit(void *ctx, struct vdevc_unit *u, const struct options *o)
                o->header ? o->header : "", o->input);
         return 0;
     }
-    char *text = o->emit == EMIT_C      ? vdevc_emit_c(ctx, u)
-                 : o->emit == EMIT_H    ? vdevc_emit_h(ctx, u)
-                 : o->emit == EMIT_JSON ? vdevc_emit_json(ctx, u)
-                 : o->emit == EMIT_DOC  ? vdevc_emit_doc(ctx, u)
+    char *text = o->emit == EMIT_C       ? vdevc_emit_c(ctx, u)
+                 : o->emit == EMIT_H     ? vdevc_emit_h(ctx, u)
+                 : o->emit == EMIT_JSON  ? vdevc_emit_json(ctx, u)
+                 : o->emit == EMIT_DOC   ? vdevc_emit_doc(ctx, u)
                  : o->emit == EMIT_CHECK ? vdevc_emit_check(ctx, u)
-                                        : vdevc_emit_guest_h(ctx, u);
+                                         : vdevc_emit_guest_h(ctx, u);
     if (text == NULL) {
         fprintf(stderr, "vdevc: out of memory\n");
         return 1;

@@ -80,9 +80,14 @@ run_checker(void *ctx, const char *server, const char *checker,
 {
     struct server s;
     server_start(&s, server);
-    char *argv[] = {(char *)checker, (char *)"--random", (char *)nrand,
-                    (char *)"--seed", (char *)seed, s.sock,
-                    lanes ? (char *)"--lanes" : NULL, NULL};
+    char *argv[] = {(char *)checker,
+                    (char *)"--random",
+                    (char *)nrand,
+                    (char *)"--seed",
+                    (char *)seed,
+                    s.sock,
+                    lanes ? (char *)"--lanes" : NULL,
+                    NULL};
     cr_assert_eq(access(checker, X_OK), 0, "%s not built", checker);
     int status = vt_run(ctx, argv, out, err);
     server_stop(&s);
@@ -98,8 +103,7 @@ expect_pass(const char *what, int code, const char *out, const char *err)
     cr_assert_eq(code, 0, "%s: checker exit %d:\n%s%s", what, code, out, err);
     unsigned long n = 0;
     char dev[64];
-    cr_assert_eq(sscanf(out, "conformance %63[^:]: %lu checks passed", dev,
-                        &n),
+    cr_assert_eq(sscanf(out, "conformance %63[^:]: %lu checks passed", dev, &n),
                  2, "%s: summary line: %s", what, out);
     cr_assert_gt(n, 100, "%s: only %lu checks", what, n);
 }
@@ -138,8 +142,8 @@ Test(conformance, every_model)
 Test(conformance, language_examples)
 {
     void *ctx = talloc_new(NULL);
-    char **srv = vt_glob(ctx, talloc_asprintf(ctx, "%s/tests/vdev-lang-*",
-                                              build_dir()));
+    char **srv =
+        vt_glob(ctx, talloc_asprintf(ctx, "%s/tests/vdev-lang-*", build_dir()));
     unsigned n = 0;
     for (; srv[n] != NULL; n++) {
         const char *l = base(ctx, srv[n], "") + strlen("vdev-lang-");
@@ -237,8 +241,8 @@ Test(conformance, mutant_lanes)
     void *ctx = talloc_new(NULL);
     char *out, *err;
     int code = run_checker(
-        ctx, talloc_asprintf(ctx, "%s/tests/vdev-mutant-regs-lanes",
-                             build_dir()),
+        ctx,
+        talloc_asprintf(ctx, "%s/tests/vdev-mutant-regs-lanes", build_dir()),
         talloc_asprintf(ctx, "%s/check/check-lang-03-registers", build_dir()),
         "3000", "1", false, &out, &err);
     expect_pass("regs-lanes without --lanes", code, out, err);
