@@ -536,7 +536,7 @@ vdev_serve_input(struct vdev_conn *c)
 static int
 serve_output(struct vdev_conn *c)
 {
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLET,
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET,
                              .data.u32 = VDEV_EV_CONN};
     int rc = vdev_transport_flush(c);
 
@@ -584,8 +584,12 @@ accept_client(struct vdev_dev *dev)
         VDEV_LOG(dev, VDEV_LOG_WARN, "accept: %s", strerror(-rc));
 }
 
+/* The client hung up (or its socket failed); with the socket
+ * edge-triggered, this is reported once, together with the last bytes. */
+#define CONN_HANGUP (EPOLLRDHUP | EPOLLHUP | EPOLLERR)
+
 static inline void
-serve_conn(struct vdev_dev *dev)
+serve_conn(struct vdev_dev *dev, uint32_t events)
 {
     struct vdev_conn *c = dev->conn;
     int rc;
@@ -593,6 +597,15 @@ serve_conn(struct vdev_dev *dev)
     if (!c)
         return;
     rc = c->out_blocked ? serve_output(c) : vdev_serve_input(c);
+    /* A short read does not show an EOF queued behind the bytes, and no
+     * further edge will come for it: read on until it is seen (or the
+     * socket stops giving anything, or the output blocks). */
+    while (rc == 0 && (events & CONN_HANGUP) && !c->out_blocked) {
+        uint64_t in = dev->stats.bytes_in;
+        rc = vdev_serve_input(c);
+        if (dev->stats.bytes_in == in)
+            break;
+    }
     if (rc < 0)
         drop_client(dev, rc);
 }
@@ -607,7 +620,7 @@ handle_events(struct vdev_dev *dev, const struct epoll_event *ev, int n)
         uint32_t tag = ev[i].data.u32;
 
         if (tag == VDEV_EV_CONN) {
-            serve_conn(dev);
+            serve_conn(dev, ev[i].events);
         } else if (tag == VDEV_EV_LISTEN) {
             accept_client(dev);
         } else if (tag == VDEV_EV_STOP) {
@@ -665,7 +678,7 @@ vdev_run(struct vdev_dev *dev)
         n = epoll_wait(dev->epoll_fd, ev, 4, -1);
         /* The common wake-up: the client, alone. */
         if (n == 1 && ev[0].data.u32 == VDEV_EV_CONN) {
-            serve_conn(dev);
+            serve_conn(dev, ev[0].events);
             continue;
         }
         if (n < 0) {

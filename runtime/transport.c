@@ -203,8 +203,8 @@ vdev_transport_adopt(struct vdev_dev *dev, int fd)
         epoll_ctl(dev->epoll_fd, EPOLL_CTL_DEL, dev->listen_fd, NULL);
     /* Edge-triggered: server.c reads until it knows the socket is empty,
      * and epoll_wait is spared re-polling it after every message. */
-    if (epoll_set(dev, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLET, VDEV_EV_CONN) <
-        0) {
+    if (epoll_set(dev, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP | EPOLLET,
+                  VDEV_EV_CONN) < 0) {
         int rc = -errno;
         talloc_free(c);
         return rc;
