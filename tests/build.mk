@@ -31,8 +31,21 @@ TEST_PROGS := $(patsubst tests/%_main.c,$(B)/tests/vdev-%,$(TEST_PROG_SRCS))
 $(TEST_PROGS): $(B)/tests/vdev-%: $(B)/tests/%_main.o $(LIBVDEV)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+CHECK_DEPS += $(B)/tests/vdev-edunext
 CHECK_DEPS += $(TEST_PROGS)
 
 golden-update: $(VDEVC) generated-update
 	@./tests/golden/update.sh $(VDEVC)
 .PHONY: golden-update
+
+# A second build of the edu model for the hand-over tests (an upgrade
+# between two different binaries): the same generated C, compiled again
+# without its main, linked with tests/edunext/main.c.
+$(B)/tests/edunext_gen.o: generated/edu.c generated/edu.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -DVDEV_NO_MAIN -Igenerated -c $< -o $@
+$(B)/tests/edunext/main.o: CFLAGS += -Igenerated
+$(B)/tests/vdev-edunext: $(B)/tests/edunext/main.o $(B)/tests/edunext_gen.o $(if $(wildcard models/edu.c),$(B)/models/edu.o) $(LIBVDEV)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+CHECK_DEPS += $(B)/tests/vdev-edunext

@@ -1,0 +1,577 @@
+/* Seamless upgrade: a client keeps talking to the edu device while the
+ * management channel hands the server over to a second build
+ * (vdev-edunext) and back; every request is answered, registers, DMA maps
+ * and IRQ eventfds survive, and the old process exits 0. Failed hand-overs
+ * (missing binary, one that exits, another device) leave the old server
+ * serving; a hostile record makes the successor refuse. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "handover.h"
+#include "model_server.h"
+
+#define BAR0 VFIO_PCI_BAR0_REGION_INDEX
+#define LIVENESS 0x04
+#define IRQ_STATUS 0x24
+#define IRQ_RAISE 0x60
+#define IRQ_ACK 0x64
+#define DMA_SRC 0x80
+#define DMA_DST 0x88
+#define DMA_COUNT 0x90
+#define DMA_CMD 0x98
+#define DMA_BUF 0x40000
+#define IOVA 0x100000u
+#define GUEST_SIZE (64u * 1024u)
+
+static struct model_server srv;
+static uint8_t *guest;
+static int irq_fd = -1;
+
+static void
+build_path(char *out, size_t cap, const char *rel)
+{
+    const char *b = getenv("VDEV_BUILD");
+    char tmp[PATH_MAX];
+
+    snprintf(tmp, sizeof(tmp), "%s/%s", b ? b : "build", rel);
+    cr_assert_not_null(realpath(tmp, out), "%s not built", tmp);
+    cr_assert_lt(strlen(out), cap);
+}
+
+static void
+setup(void)
+{
+    /* Successors are the old server's children: reap them here. */
+    cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    model_server_start(&srv, "edu");
+}
+
+static void
+teardown(void)
+{
+    model_server_stop(&srv);
+    if (guest)
+        munmap(guest, GUEST_SIZE);
+    guest = NULL;
+    if (irq_fd >= 0)
+        close(irq_fd);
+    irq_fd = -1;
+}
+
+TestSuite(handover, .init = setup, .fini = teardown, .timeout = 90);
+
+/* ------------------------------------------------------------ helpers */
+
+static void
+wr64(uint64_t off, uint64_t v)
+{
+    model_wr(&srv, BAR0, off, 8, v);
+}
+
+static uint64_t
+rd64(uint64_t off)
+{
+    return model_rd(&srv, BAR0, off, 8);
+}
+
+/* A memfd guest buffer mapped for DMA and an INTx eventfd. */
+static void
+attach_dma_and_irq(void)
+{
+    int mfd = memfd_create("guest", MFD_CLOEXEC);
+
+    cr_assert_geq(mfd, 0);
+    cr_assert_eq(ftruncate(mfd, GUEST_SIZE), 0);
+    guest = mmap(NULL, GUEST_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+    cr_assert_neq(guest, MAP_FAILED);
+    cr_assert_eq(vdev_client_dma_map(srv.cl, IOVA, GUEST_SIZE, mfd, 0,
+                                     VFIO_USER_F_DMA_REGION_READ |
+                                         VFIO_USER_F_DMA_REGION_WRITE),
+                 0);
+    close(mfd);
+    irq_fd = model_eventfd();
+    cr_assert_eq(vdev_client_set_irqs(srv.cl, VFIO_PCI_INTX_IRQ_INDEX,
+                                      VFIO_IRQ_SET_DATA_EVENTFD |
+                                          VFIO_IRQ_SET_ACTION_TRIGGER,
+                                      0, 1, &irq_fd, NULL),
+                 0);
+}
+
+/* INTx: raise, see the eventfd fire, acknowledge, unmask. */
+static void
+check_irq(uint32_t value)
+{
+    cr_assert_eq(rd64(IRQ_STATUS) & 0xffffffff, 0, "no stale interrupt");
+    model_wr(&srv, BAR0, IRQ_RAISE, 4, value);
+    cr_assert(model_fired(irq_fd, 5000), "raise 0x%x did not interrupt",
+              value);
+    cr_assert_eq(model_rd(&srv, BAR0, IRQ_STATUS, 4), value);
+    model_wr(&srv, BAR0, IRQ_ACK, 4, value);
+    cr_assert_eq(vdev_client_set_irqs(srv.cl, VFIO_PCI_INTX_IRQ_INDEX,
+                                      VFIO_IRQ_SET_DATA_NONE |
+                                          VFIO_IRQ_SET_ACTION_UNMASK,
+                                      0, 1, NULL, NULL),
+                 0);
+}
+
+/* RAM -> device buffer -> RAM through the memfd map. */
+static void
+check_dma(uint8_t seed)
+{
+    for (unsigned i = 0; i < 200; i++)
+        guest[0x100 + i] = (uint8_t)(i * 13 + seed);
+    memset(guest + 0x4000, 0, 256);
+    wr64(DMA_SRC, IOVA + 0x100);
+    wr64(DMA_DST, DMA_BUF + 64);
+    wr64(DMA_COUNT, 200);
+    wr64(DMA_CMD, 1);
+    wr64(DMA_SRC, DMA_BUF + 64);
+    wr64(DMA_DST, IOVA + 0x4000);
+    wr64(DMA_COUNT, 200);
+    wr64(DMA_CMD, 1 | 2);
+    cr_assert_eq(memcmp(guest + 0x4000, guest + 0x100, 200), 0,
+                 "DMA round trip (seed %u)", seed);
+}
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for a child (the old server) to exit; returns its status. */
+static int
+wait_exit(pid_t pid)
+{
+    int status = 0;
+
+    for (int64_t end = now_ms() + 20000; now_ms() < end;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            return status;
+        cr_assert_eq(r, 0, "waitpid: %s", strerror(errno));
+        usleep(10000);
+    }
+    cr_assert_fail("pid %d did not exit", (int)pid);
+    return -1;
+}
+
+/* Sends "upgrade BINARY" on a fresh management connection; the reply is
+ * read later with mgmt_reply(). */
+static int
+mgmt_send_upgrade(const char *binary)
+{
+    char line[PATH_MAX + 16];
+    int fd = vdev_mgmt_client_open(srv.mgmt);
+    int n = snprintf(line, sizeof(line), "upgrade %s\n", binary);
+
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, line, (size_t)n), n);
+    return fd;
+}
+
+static bool
+mgmt_reply(int fd, char *buf, size_t cap, int timeout_ms)
+{
+    size_t len = 0;
+    int64_t end = now_ms() + timeout_ms;
+
+    while (len + 1 < cap) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int64_t left = end - now_ms();
+        ssize_t n;
+
+        if (left <= 0 || poll(&p, 1, (int)left) != 1)
+            return false;
+        n = read(fd, buf + len, cap - 1 - len);
+        if (n <= 0)
+            return false;
+        len += (size_t)n;
+        buf[len] = '\0';
+        if (memchr(buf, '\n', len)) {
+            *strchr(buf, '\n') = '\0';
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Sends "upgrade BINARY" and waits for the reply: the new pid, or -1
+ * with the error in err. */
+static pid_t
+upgrade_sync(const char *binary, char *err, size_t cap)
+{
+    char reply[256];
+    int fd = mgmt_send_upgrade(binary);
+    int pid = -1;
+
+    cr_assert(mgmt_reply(fd, reply, sizeof(reply), 30000), "no reply");
+    close(fd);
+    if (sscanf(reply, "ok handed over to pid %d", &pid) == 1)
+        return pid;
+    snprintf(err, cap, "%s", reply);
+    return -1;
+}
+
+static void
+check_exe(pid_t pid, const char *binary)
+{
+    char proc[64], exe[PATH_MAX];
+    ssize_t n;
+
+    snprintf(proc, sizeof(proc), "/proc/%d/exe", (int)pid);
+    n = readlink(proc, exe, sizeof(exe) - 1);
+    cr_assert_gt(n, 0);
+    exe[n] = '\0';
+    cr_assert_str_eq(exe, binary, "pid %d runs %s", (int)pid, exe);
+}
+
+/* The old server exited 0 and the successor serves as srv.pid. */
+static void
+switch_to(pid_t successor, const char *binary)
+{
+    pid_t old = srv.pid;
+    int status;
+
+    cr_assert_gt(successor, 0);
+    cr_assert_neq(successor, old);
+    status = wait_exit(old);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "old server: status 0x%x", status);
+    srv.pid = successor;
+    check_exe(successor, binary);
+    cr_assert_eq(access(srv.sock, F_OK), 0, "socket file kept");
+    cr_assert_eq(access(srv.mgmt, F_OK), 0, "management socket kept");
+}
+
+/* ------------------------------------------------------------ raw traffic */
+
+static uint16_t raw_id = 0x8000;
+
+struct raw_req {
+    uint16_t id;
+    bool is_read;
+    uint64_t expect;
+};
+
+static size_t
+build_access(uint8_t *buf, uint16_t id, uint16_t cmd, uint64_t off,
+             const uint64_t *val)
+{
+    struct vfio_user_header h = {
+        .msg_id = id,
+        .cmd = cmd,
+        .msg_size = (uint32_t)(sizeof(h) +
+                               sizeof(struct vfio_user_region_access) +
+                               (val ? 8 : 0)),
+    };
+    struct vfio_user_region_access a = {.offset = off, .region = BAR0,
+                                        .count = 8};
+
+    memcpy(buf, &h, sizeof(h));
+    memcpy(buf + sizeof(h), &a, sizeof(a));
+    if (val)
+        memcpy(buf + sizeof(h) + sizeof(a), val, 8);
+    return h.msg_size;
+}
+
+/* One pipelined round: n write/read pairs of DMA_SRC sent in one go, then
+ * every reply checked in order. */
+static void
+raw_round(unsigned round, unsigned pairs)
+{
+    uint8_t buf[64 * 48];
+    struct raw_req reqs[64];
+    size_t len = 0;
+    unsigned nr = 0;
+
+    cr_assert_leq(pairs * 2, 64u);
+    for (unsigned i = 0; i < pairs; i++) {
+        uint64_t v = ((uint64_t)round << 32) | (i * 0x1111u + 7);
+        reqs[nr] = (struct raw_req){raw_id, false, 0};
+        len += build_access(buf + len, raw_id++, VFIO_USER_REGION_WRITE,
+                            DMA_SRC, &v);
+        nr++;
+        reqs[nr] = (struct raw_req){raw_id, true, v};
+        len += build_access(buf + len, raw_id++, VFIO_USER_REGION_READ,
+                            DMA_SRC, NULL);
+        nr++;
+    }
+    cr_assert_eq(vdev_client_send_raw(srv.cl, buf, len, NULL, 0), 0);
+    for (unsigned i = 0; i < nr; i++) {
+        uint8_t r[64];
+        struct vfio_user_header h;
+        ssize_t n = vdev_client_recv_raw(srv.cl, r, sizeof(r), NULL, NULL);
+
+        cr_assert_geq(n, (ssize_t)sizeof(h), "round %u reply %u: %zd", round,
+                      i, n);
+        memcpy(&h, r, sizeof(h));
+        cr_assert_eq(h.msg_id, reqs[i].id, "round %u: reply order", round);
+        cr_assert_eq(h.flags & VFIO_USER_F_ERROR, 0, "round %u: error %u",
+                     round, h.error_no);
+        if (reqs[i].is_read) {
+            uint64_t v;
+            cr_assert_eq((size_t)n,
+                         sizeof(h) + sizeof(struct vfio_user_region_access) +
+                             8);
+            memcpy(&v, r + sizeof(h) + sizeof(struct vfio_user_region_access),
+                   8);
+            cr_assert_eq(v, reqs[i].expect, "round %u: read 0x%llx", round,
+                         (unsigned long long)v);
+        }
+    }
+}
+
+/* ------------------------------------------------------------ tests */
+
+Test(handover, upgrade_between_builds_under_traffic)
+{
+    char next[PATH_MAX], edu[PATH_MAX], reply[256];
+    uint8_t partial[64];
+    uint64_t v = 0xfeedface12345678ull;
+    size_t plen;
+    pid_t pid;
+    int mfd;
+    unsigned rounds = 0, after = 0;
+
+    build_path(next, sizeof(next), "tests/vdev-edunext");
+    build_path(edu, sizeof(edu), "bin/vdev-edu");
+    check_exe(srv.pid, edu);
+    attach_dma_and_irq();
+    model_wr(&srv, BAR0, LIVENESS, 4, 0x12345678);
+    check_irq(0x10);
+    check_dma(1);
+
+    /* 1. edu -> edunext with half a request in the server's buffer: the
+     * successor serves it once the rest arrives. */
+    plen = build_access(partial, raw_id, VFIO_USER_REGION_WRITE, DMA_DST, &v);
+    cr_assert_eq(vdev_client_send_raw(srv.cl, partial, 20, NULL, 0), 0);
+    usleep(100000); /* the old server reads those 20 bytes */
+    pid = upgrade_sync(next, reply, sizeof(reply));
+    cr_assert_gt(pid, 0, "upgrade failed: %s", reply);
+    switch_to(pid, next);
+    cr_assert_eq(
+        vdev_client_send_raw(srv.cl, partial + 20, plen - 20, NULL, 0), 0);
+    {
+        uint8_t r[64];
+        struct vfio_user_header h;
+        ssize_t n = vdev_client_recv_raw(srv.cl, r, sizeof(r), NULL, NULL);
+        cr_assert_geq(n, 16);
+        memcpy(&h, r, sizeof(h));
+        cr_assert_eq(h.msg_id, raw_id);
+        cr_assert_eq(h.flags & VFIO_USER_F_ERROR, 0);
+        raw_id++;
+    }
+    cr_assert_eq(rd64(DMA_DST), v, "the split request was served");
+    cr_assert_eq(model_rd(&srv, BAR0, LIVENESS, 4), ~0x12345678u,
+                 "register state moved");
+    check_dma(2);
+    check_irq(0x20);
+
+    /* 2. edunext -> edu while pipelined requests keep coming. */
+    mfd = mgmt_send_upgrade(edu);
+    for (int64_t end = now_ms() + 60000; now_ms() < end && after < 30;) {
+        struct pollfd p = {.fd = mfd, .events = POLLIN};
+        raw_round(rounds++, 16);
+        if (after || poll(&p, 1, 0) == 1)
+            after++;
+    }
+    cr_assert(mgmt_reply(mfd, reply, sizeof(reply), 30000), "no reply");
+    close(mfd);
+    cr_assert_eq(sscanf(reply, "ok handed over to pid %d", &pid), 1, "%s",
+                 reply);
+    switch_to(pid, edu);
+    cr_log_info("%u pipelined rounds of 32 requests across the hand-over",
+                rounds);
+    cr_assert_eq(model_rd(&srv, BAR0, LIVENESS, 4), ~0x12345678u);
+    check_dma(3);
+    check_irq(0x40);
+
+    /* 3. New clients still find the successor once this one leaves. */
+    model_server_detach(&srv);
+    model_server_attach(&srv);
+    cr_assert_eq(model_rd(&srv, BAR0, LIVENESS, 4), ~0x12345678u);
+}
+
+Test(handover, failed_upgrades_leave_the_server_serving)
+{
+    char reply[256], gpio[PATH_MAX], edu[PATH_MAX];
+    pid_t pid = srv.pid;
+
+    build_path(gpio, sizeof(gpio), "bin/vdev-gpio-pci-idio-16");
+    build_path(edu, sizeof(edu), "bin/vdev-edu");
+    attach_dma_and_irq();
+    model_wr(&srv, BAR0, LIVENESS, 4, 0xa5a5a5a5);
+
+    cr_assert_eq(upgrade_sync("/nonexistent/vdev-edu", reply, sizeof(reply)),
+                 -1);
+    cr_assert(strstr(reply, "error: upgrade"), "%s", reply);
+    /* exits at once without acknowledging */
+    cr_assert_eq(upgrade_sync("/bin/false", reply, sizeof(reply)), -1);
+    cr_assert(strstr(reply, "error: upgrade"), "%s", reply);
+    /* another device: its regions, IRQs and state do not fit */
+    cr_assert_eq(upgrade_sync(gpio, reply, sizeof(reply)), -1);
+    cr_assert(strstr(reply, "error: upgrade"), "%s", reply);
+
+    cr_assert_eq(waitpid(pid, NULL, WNOHANG), 0, "the old server runs");
+    cr_assert_eq(access(srv.sock, F_OK), 0);
+    cr_assert_eq(access(srv.mgmt, F_OK), 0);
+    cr_assert_eq(model_rd(&srv, BAR0, LIVENESS, 4), ~0xa5a5a5a5u);
+    check_dma(4);
+    check_irq(0x8);
+
+    /* ...and a real upgrade still works afterwards. */
+    pid = upgrade_sync(edu, reply, sizeof(reply));
+    cr_assert_gt(pid, 0, "%s", reply);
+    switch_to(pid, edu);
+    cr_assert_eq(model_rd(&srv, BAR0, LIVENESS, 4), ~0xa5a5a5a5u);
+    check_dma(5);
+    check_irq(0x8);
+}
+
+/* ------------------------------------------------------------ hostile */
+
+/* Starts vdev-edu --handover-fd on one end of a pair; returns the other. */
+static int
+spawn_successor(pid_t *pid)
+{
+    char edu[PATH_MAX], arg[32];
+    int sv[2];
+
+    build_path(edu, sizeof(edu), "bin/vdev-edu");
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+    snprintf(arg, sizeof(arg), "--handover-fd=%d", sv[1]);
+    *pid = fork();
+    cr_assert_geq(*pid, 0);
+    if (*pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0) {
+            dup2(null, 1);
+            dup2(null, 2);
+        }
+        close(sv[0]);
+        execl(edu, edu, arg, (char *)NULL);
+        _exit(127);
+    }
+    close(sv[1]);
+    return sv[0];
+}
+
+/* The successor must answer with a refusal and exit non-zero. */
+static void
+expect_refusal(int sock, pid_t pid)
+{
+    struct hov_ack a;
+    struct pollfd p = {.fd = sock, .events = POLLIN};
+    int status;
+    ssize_t n;
+
+    cr_assert_eq(poll(&p, 1, 20000), 1);
+    n = recv(sock, &a, sizeof(a), 0);
+    if (n == sizeof(a))
+        cr_assert_lt(a.status, 0, "refused");
+    else
+        cr_assert_leq(n, 0);
+    close(sock);
+    status = wait_exit(pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) != 0,
+              "status 0x%x", status);
+}
+
+static void
+send_head(int sock, const char *magic, uint32_t version, uint64_t len,
+          uint32_t nr_fds)
+{
+    struct hov_head h = {.version = version, .head_size = sizeof(h),
+                         .record_len = len, .nr_fds = nr_fds};
+
+    memcpy(h.magic, magic, 8);
+    cr_assert_eq(send(sock, &h, sizeof(h), 0), (ssize_t)sizeof(h));
+}
+
+Test(handover, successor_refuses_bad_magic)
+{
+    pid_t pid;
+    int s = spawn_successor(&pid);
+
+    send_head(s, "NOTAHOV!", HOV_VERSION, 64, 0);
+    expect_refusal(s, pid);
+}
+
+Test(handover, successor_refuses_other_version_and_huge_records)
+{
+    pid_t pid;
+    int s = spawn_successor(&pid);
+
+    send_head(s, HOV_MAGIC, HOV_VERSION + 1, 64, 0);
+    expect_refusal(s, pid);
+    s = spawn_successor(&pid);
+    send_head(s, HOV_MAGIC, HOV_VERSION, (uint64_t)HOV_MAX_RECORD + 1, 0);
+    expect_refusal(s, pid);
+    s = spawn_successor(&pid);
+    send_head(s, HOV_MAGIC, HOV_VERSION, 64, HOV_MAX_FDS + 1);
+    expect_refusal(s, pid);
+}
+
+Test(handover, successor_refuses_bad_sections_and_fd_indexes)
+{
+    uint8_t rec[256];
+    struct hov_sect sect = {.type = HOV_SECT_SOCKETS,
+                            .len = sizeof(struct hov_sockets)};
+    struct hov_sockets so = {.listen_fd = 5, .mgmt_fd = HOV_NO_FD};
+    struct hov_fds f = {.first = 0, .count = 1};
+    pid_t pid;
+    int s, fd;
+
+    /* a section longer than the record */
+    s = spawn_successor(&pid);
+    send_head(s, HOV_MAGIC, HOV_VERSION, sizeof(sect), 0);
+    sect.len = 1000;
+    cr_assert_eq(send(s, &sect, sizeof(sect), 0), (ssize_t)sizeof(sect));
+    expect_refusal(s, pid);
+
+    /* the sockets section names fd 5 of a one-fd table; no state either */
+    s = spawn_successor(&pid);
+    send_head(s, HOV_MAGIC, HOV_VERSION, sizeof(sect) + sizeof(so), 1);
+    {
+        union {
+            struct cmsghdr align;
+            char buf[CMSG_SPACE(sizeof(int))];
+        } ctl = {0};
+        struct iovec iov = {.iov_base = &f, .iov_len = sizeof(f)};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
+                            .msg_control = ctl.buf,
+                            .msg_controllen = sizeof(ctl.buf)};
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        fd = model_eventfd();
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+        cr_assert_eq(sendmsg(s, &mh, 0), (ssize_t)sizeof(f));
+        close(fd);
+    }
+    sect.len = sizeof(so);
+    memcpy(rec, &sect, sizeof(sect));
+    memcpy(rec + sizeof(sect), &so, sizeof(so));
+    cr_assert_eq(send(s, rec, sizeof(sect) + sizeof(so), 0),
+                 (ssize_t)(sizeof(sect) + sizeof(so)));
+    expect_refusal(s, pid);
+}
