@@ -421,10 +421,16 @@ cmd_upgrade(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
     int rc = vdev_upgrade(m->dev, argv[1], &pid);
 
     if (rc < 0) {
-        out_printf(c, "error: upgrade %s: %s\n", argv[1],
-                   rc == -ENOTSUP ? "the device has no migratable state"
-                   : rc == -EBUSY ? "a migration is in progress"
-                                  : strerror(-rc));
+        const char *why = strerror(-rc);
+        if (rc == -ENOTSUP)
+            why = "the device has no migratable state";
+        else if (rc == -EBUSY)
+            why = "a migration is in progress";
+        else if (rc == -EPIPE || rc == -ECONNRESET)
+            why = "the new server exited without taking over";
+        else if (rc == -ETIMEDOUT)
+            why = "the new server did not answer";
+        out_printf(c, "error: upgrade %s: %s; still serving\n", argv[1], why);
         return;
     }
     out_printf(c, "ok handed over to pid %d\n", (int)pid);

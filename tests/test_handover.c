@@ -292,30 +292,39 @@ build_access(uint8_t *buf, uint16_t id, uint16_t cmd, uint64_t off,
     return h.msg_size;
 }
 
-/* One pipelined round: n write/read pairs of DMA_SRC sent in one go, then
- * every reply checked in order. */
-static void
-raw_round(unsigned round, unsigned pairs)
-{
-    uint8_t buf[64 * 48];
-    struct raw_req reqs[64];
-    size_t len = 0;
-    unsigned nr = 0;
+struct raw_round {
+    unsigned round, nr;
+    struct raw_req reqs[32];
+};
 
-    cr_assert_leq(pairs * 2, 64u);
-    for (unsigned i = 0; i < pairs; i++) {
+/* One pipelined round: 16 write/read pairs of DMA_SRC sent in one go;
+ * raw_check() then checks every reply, in order. */
+static void
+raw_send(struct raw_round *rr, unsigned round)
+{
+    uint8_t buf[32 * 48];
+    size_t len = 0;
+
+    rr->round = round;
+    rr->nr = 0;
+    for (unsigned i = 0; i < 16; i++) {
         uint64_t v = ((uint64_t)round << 32) | (i * 0x1111u + 7);
-        reqs[nr] = (struct raw_req){raw_id, false, 0};
+        rr->reqs[rr->nr++] = (struct raw_req){raw_id, false, 0};
         len += build_access(buf + len, raw_id++, VFIO_USER_REGION_WRITE,
                             DMA_SRC, &v);
-        nr++;
-        reqs[nr] = (struct raw_req){raw_id, true, v};
+        rr->reqs[rr->nr++] = (struct raw_req){raw_id, true, v};
         len += build_access(buf + len, raw_id++, VFIO_USER_REGION_READ,
                             DMA_SRC, NULL);
-        nr++;
     }
     cr_assert_eq(vdev_client_send_raw(srv.cl, buf, len, NULL, 0), 0);
-    for (unsigned i = 0; i < nr; i++) {
+}
+
+static void
+raw_check(const struct raw_round *rr)
+{
+    unsigned round = rr->round;
+
+    for (unsigned i = 0; i < rr->nr; i++) {
         uint8_t r[64];
         struct vfio_user_header h;
         ssize_t n = vdev_client_recv_raw(srv.cl, r, sizeof(r), NULL, NULL);
@@ -323,18 +332,19 @@ raw_round(unsigned round, unsigned pairs)
         cr_assert_geq(n, (ssize_t)sizeof(h), "round %u reply %u: %zd", round,
                       i, n);
         memcpy(&h, r, sizeof(h));
-        cr_assert_eq(h.msg_id, reqs[i].id, "round %u: reply order", round);
+        cr_assert_eq(h.msg_id, rr->reqs[i].id, "round %u: reply order",
+                     round);
         cr_assert_eq(h.flags & VFIO_USER_F_ERROR, 0, "round %u: error %u",
                      round, h.error_no);
-        if (reqs[i].is_read) {
+        if (rr->reqs[i].is_read) {
             uint64_t v;
             cr_assert_eq((size_t)n,
                          sizeof(h) + sizeof(struct vfio_user_region_access) +
                              8);
             memcpy(&v, r + sizeof(h) + sizeof(struct vfio_user_region_access),
                    8);
-            cr_assert_eq(v, reqs[i].expect, "round %u: read 0x%llx", round,
-                         (unsigned long long)v);
+            cr_assert_eq(v, rr->reqs[i].expect, "round %u: read 0x%llx",
+                         round, (unsigned long long)v);
         }
     }
 }
@@ -385,13 +395,23 @@ Test(handover, upgrade_between_builds_under_traffic)
     check_dma(2);
     check_irq(0x20);
 
-    /* 2. edunext -> edu while pipelined requests keep coming. */
-    mfd = mgmt_send_upgrade(edu);
-    for (int64_t end = now_ms() + 60000; now_ms() < end && after < 30;) {
-        struct pollfd p = {.fd = mfd, .events = POLLIN};
-        raw_round(rounds++, 16);
-        if (after || poll(&p, 1, 0) == 1)
-            after++;
+    /* 2. edunext -> edu while pipelined requests keep coming: two rounds
+     * of 32 requests always in flight, the upgrade asked in between. */
+    {
+        struct raw_round rr[2];
+        raw_send(&rr[0], rounds++);
+        raw_send(&rr[1], rounds++);
+        mfd = mgmt_send_upgrade(edu);
+        for (int64_t end = now_ms() + 60000; now_ms() < end && after < 30;) {
+            struct pollfd p = {.fd = mfd, .events = POLLIN};
+            raw_check(&rr[rounds % 2]);
+            raw_send(&rr[rounds % 2], rounds);
+            rounds++;
+            if (after || poll(&p, 1, 0) == 1)
+                after++;
+        }
+        raw_check(&rr[rounds % 2]);
+        raw_check(&rr[(rounds + 1) % 2]);
     }
     cr_assert(mgmt_reply(mfd, reply, sizeof(reply), 30000), "no reply");
     close(mfd);
