@@ -5,6 +5,7 @@
  * (missing binary, one that exits, another device) leave the old server
  * serving; a hostile record makes the successor refuse. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -428,6 +429,19 @@ Test(handover, upgrade_between_builds_under_traffic)
     model_server_detach(&srv);
     model_server_attach(&srv);
     cr_assert_eq(model_rd(&srv, BAR0, LIVENESS, 4), ~0x12345678u);
+
+    /* 4. The successor owns the socket files: it removes them on SIGTERM
+     * and exits 0 like any server. */
+    model_server_detach(&srv);
+    cr_assert_eq(kill(srv.pid, SIGTERM), 0);
+    {
+        int status = wait_exit(srv.pid);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "successor: status 0x%x", status);
+    }
+    srv.pid = -1;
+    cr_assert_neq(access(srv.sock, F_OK), 0, "socket file removed");
+    cr_assert_neq(access(srv.mgmt, F_OK), 0, "management socket removed");
 }
 
 Test(handover, failed_upgrades_leave_the_server_serving)
@@ -464,6 +478,86 @@ Test(handover, failed_upgrades_leave_the_server_serving)
     cr_assert_eq(model_rd(&srv, BAR0, LIVENESS, 4), ~0xa5a5a5a5u);
     check_dma(5);
     check_irq(0x8);
+}
+
+/* The running child of ours (a reaped orphan) whose parent is us and
+ * whose pid is not skip, or -1. */
+static pid_t
+find_child(pid_t skip)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    pid_t found = -1;
+
+    cr_assert_not_null(d);
+    while ((e = readdir(d)) && found < 0) {
+        char path[300], buf[512], *p;
+        long pid = strtol(e->d_name, &p, 10);
+        FILE *f;
+        int ppid;
+
+        if (*p || pid <= 0 || pid == skip)
+            continue;
+        snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+        if (!(f = fopen(path, "r")))
+            continue;
+        if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
+            sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid == getpid() &&
+            p[2] != 'Z')
+            found = (pid_t)pid;
+        fclose(f);
+    }
+    closedir(d);
+    return found;
+}
+
+/* SIGUSR2 with --upgrade-to: the same hand-over without the management
+ * channel. */
+Test(handover, sigusr2_upgrades_to_the_named_binary)
+{
+    char next[PATH_MAX], edu[PATH_MAX], sock[200], arg1[256], arg2[PATH_MAX + 16];
+    pid_t old, pid = -1;
+    int rc = -1;
+
+    build_path(next, sizeof(next), "tests/vdev-edunext");
+    build_path(edu, sizeof(edu), "bin/vdev-edu");
+    /* a server of our own, started with --upgrade-to */
+    snprintf(sock, sizeof(sock), "%s/usr2.sock", srv.dir);
+    snprintf(arg1, sizeof(arg1), "--socket-path=%s", sock);
+    snprintf(arg2, sizeof(arg2), "--upgrade-to=%s", next);
+    old = fork();
+    cr_assert_geq(old, 0);
+    if (old == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0)
+            dup2(null, 1);
+        execl(edu, edu, arg1, arg2, "--no-mgmt", (char *)NULL);
+        _exit(127);
+    }
+    struct vdev_client *cl = NULL;
+    for (int i = 0; i < 1000 && rc < 0; i++) {
+        rc = vdev_client_connect(NULL, sock, &cl);
+        if (rc < 0)
+            usleep(10000);
+    }
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(vdev_client_negotiate(cl, NULL), 0);
+    uint32_t v = 0x5eed1234, r = 0;
+    cr_assert_eq(vdev_client_region_write(cl, BAR0, LIVENESS, &v, 4), 0);
+
+    cr_assert_eq(kill(old, SIGUSR2), 0);
+    int status = wait_exit(old);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "0x%x", status);
+    pid = find_child(srv.pid);
+    cr_assert_gt(pid, 0, "no successor");
+    check_exe(pid, next);
+    cr_assert_eq(vdev_client_region_read(cl, BAR0, LIVENESS, &r, 4), 0);
+    cr_assert_eq(r, ~v);
+    vdev_client_close(cl);
+    kill(pid, SIGTERM);
+    status = wait_exit(pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "0x%x", status);
+    cr_assert_neq(access(sock, F_OK), 0, "removed by the successor");
 }
 
 /* ------------------------------------------------------------ hostile */
