@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
+#include <linux/pci_regs.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -478,6 +479,83 @@ Test(handover, failed_upgrades_leave_the_server_serving)
     cr_assert_eq(model_rd(&srv, BAR0, LIVENESS, 4), ~0xa5a5a5a5u);
     check_dma(5);
     check_irq(0x8);
+}
+
+/* ivshmem: the client's mmap of the shared-memory BAR (1 MiB, more than
+ * the migration stream carries) keeps sharing pages with the successor,
+ * and MSI-X eventfds, table masks and pending bits carry over. */
+Test(handover, ivshmem_shared_memory_and_msix)
+{
+    char ivshmem[PATH_MAX], reply[256];
+    struct vfio_region_info ri;
+    int efd[4], fd = -1;
+    unsigned msix;
+    uint16_t flags;
+    uint8_t *m;
+    uint64_t v;
+    pid_t pid;
+    const uint64_t vctl3 = 3 * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL;
+
+    model_server_stop(&srv);
+    model_server_start(&srv, "ivshmem");
+    build_path(ivshmem, sizeof(ivshmem), "bin/vdev-ivshmem");
+    cr_assert_eq(vdev_client_region_info(srv.cl, VFIO_PCI_BAR2_REGION_INDEX,
+                                         &ri, NULL, 0, NULL, &fd),
+                 0);
+    cr_assert_geq(fd, 0);
+    m = mmap(NULL, ri.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+             (off_t)ri.offset);
+    cr_assert_neq(m, MAP_FAILED);
+    close(fd);
+    memcpy(m + 0x80000, "before", 7);
+
+    for (unsigned i = 0; i < 4; i++)
+        efd[i] = model_eventfd();
+    cr_assert_eq(vdev_client_set_irqs(srv.cl, VFIO_PCI_MSIX_IRQ_INDEX,
+                                      VFIO_IRQ_SET_DATA_EVENTFD |
+                                          VFIO_IRQ_SET_ACTION_TRIGGER,
+                                      0, 4, efd, NULL),
+                 0);
+    msix = model_find_cap(&srv, PCI_CAP_ID_MSIX);
+    cr_assert_eq(
+        vdev_client_config_read(srv.cl, msix + PCI_MSIX_FLAGS, &flags, 2), 0);
+    flags |= PCI_MSIX_FLAGS_ENABLE;
+    cr_assert_eq(
+        vdev_client_config_write(srv.cl, msix + PCI_MSIX_FLAGS, &flags, 2), 0);
+    for (unsigned i = 0; i < 4; i++)
+        model_wr(&srv, VFIO_PCI_BAR1_REGION_INDEX,
+                 i * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL, 4,
+                 i == 3 ? PCI_MSIX_ENTRY_CTRL_MASKBIT : 0);
+    model_set(&srv, "state.ring", 3); /* masked: pending in the PBA */
+    cr_assert(!model_fired(efd[3], 50));
+
+    pid = upgrade_sync(ivshmem, reply, sizeof(reply));
+    cr_assert_gt(pid, 0, "%s", reply);
+    switch_to(pid, ivshmem);
+
+    char buf[8];
+    cr_assert_eq(vdev_client_region_read(srv.cl, VFIO_PCI_BAR2_REGION_INDEX,
+                                         0x80000, buf, 7),
+                 0);
+    cr_assert_str_eq(buf, "before");
+    memcpy(m + 0x90000, "after", 6);
+    cr_assert_eq(vdev_client_region_read(srv.cl, VFIO_PCI_BAR2_REGION_INDEX,
+                                         0x90000, buf, 6),
+                 0);
+    cr_assert_str_eq(buf, "after", "the client's mapping is the device's");
+    model_wr(&srv, VFIO_PCI_BAR2_REGION_INDEX, 0xa0000, 8, 0x1122334455ull);
+    memcpy(&v, m + 0xa0000, 8);
+    cr_assert_eq(v, 0x1122334455ull, "and the other way round");
+
+    /* the pending vector is delivered on unmask, by the successor */
+    cr_assert_eq(model_rd(&srv, VFIO_PCI_BAR1_REGION_INDEX, 0x800, 8) & 8, 8);
+    model_wr(&srv, VFIO_PCI_BAR1_REGION_INDEX, vctl3, 4, 0);
+    cr_assert(model_fired(efd[3], 5000), "pending vector after hand-over");
+    model_set(&srv, "state.ring", 1);
+    cr_assert(model_fired(efd[1], 5000));
+    munmap(m, ri.size);
+    for (unsigned i = 0; i < 4; i++)
+        close(efd[i]);
 }
 
 /* The running child of ours (a reaped orphan) whose parent is us and
