@@ -266,19 +266,46 @@ put_state(struct hov_out *o, struct vdev_dev *dev)
     sect_end(o, start);
 }
 
-/* Why this device cannot be handed over now, or 0. */
+/* The bitmaps a migration's dirty logging has gathered so far. */
+static void
+put_dirty(struct hov_out *o, struct vdev_conn *c)
+{
+    struct vdev_migration *mig = c->dev->mig;
+    struct hov_dirty d = {
+        .gen = mig->log_gen,
+        .nr_ranges = mig->nr_log_ranges,
+        .pgsize = c->dma.log_pgsize,
+    };
+    size_t start = sect_begin(o, HOV_SECT_DIRTY, 0);
+
+    out_put(o, &d, sizeof(d));
+    out_put(o, mig->log_ranges, d.nr_ranges * sizeof(*mig->log_ranges));
+    for (unsigned i = 0; i < c->dma.nr_maps; i++) {
+        const struct vdev_dma_map *m = c->dma.maps[i];
+        uint64_t n = m->dirty ? talloc_get_size(m->dirty) : 0;
+
+        out_put(o, &n, sizeof(n));
+        out_put(o, m->dirty, n);
+    }
+    sect_end(o, start);
+}
+
+/* Why this device cannot be handed over now, or 0. A migration may only
+ * be logging dirty pages (its device running): that travels; one that
+ * holds the device stopped or is moving its state does not. */
 static int
 check_ready(struct vdev_dev *dev)
 {
-    if (!dev->mig)
+    struct vdev_migration *mig = dev->mig;
+
+    if (!mig)
         return -ENOTSUP; /* no migration desc: its state cannot travel */
-    if (dev->mig->gen != VDEV_MIG_NONE ||
-        dev->mig->state != VFIO_DEVICE_STATE_RUNNING)
+    vdev_mig_release_idle(mig);
+    if (mig->state != VFIO_DEVICE_STATE_RUNNING ||
+        (mig->gen != VDEV_MIG_NONE && !(dev->conn && vdev_mig_logging(dev->conn))))
         return -EBUSY;
     if (dev->listen_fd < 0)
         return -ENOTCONN;
-    if (dev->conn && dev->conn->dma.logging)
-        return -EBUSY; /* dirty logging belongs to a migration session */
     return 0;
 }
 
@@ -296,6 +323,8 @@ build_record(struct vdev_dev *dev, struct hov_out *o)
     if (dev->conn) {
         put_conn(o, dev->conn);
         put_dma(o, dev->conn);
+        if (vdev_mig_logging(dev->conn))
+            put_dirty(o, dev->conn);
     }
     put_irqs(o, dev);
     put_regions(o, dev);

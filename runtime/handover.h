@@ -74,7 +74,9 @@ enum hov_sect_type {
     HOV_SECT_REGIONS = 7, /* uint32 count + struct hov_region each */
     HOV_SECT_STATE = 8,   /* the migration stream (mig_stream.c) */
     HOV_SECT_STATS = 9,   /* struct vdev_stats (optional) */
+    HOV_SECT_DIRTY = 10,  /* struct hov_dirty + ranges + bitmaps */
 };
+#define HOV_SECT_MAX HOV_SECT_DIRTY
 #define HOV_SECT_OPTIONAL 1u
 
 struct hov_sect {
@@ -134,6 +136,15 @@ struct hov_irq_vector {
     uint32_t trigger_fd, mask_fd, unmask_fd;
     uint8_t masked, pending;
     uint16_t pad;
+};
+
+/* Dirty logging of the connection's DMA maps, for the migration that
+ * started it: then nr_ranges struct vdev_log_range, then for each DMA map
+ * in the DMA section's order a uint64 byte count and its bitmap. */
+struct hov_dirty {
+    uint32_t gen;       /* enum vdev_mig_generation that owns it */
+    uint32_t nr_ranges;
+    uint64_t pgsize;
 };
 
 struct hov_region {

@@ -23,8 +23,8 @@ struct hov_in {
     const uint8_t *rec;
     uint64_t len;
     /* sections, once each (NULL if absent) */
-    const uint8_t *sect[HOV_SECT_STATS + 1];
-    uint64_t sect_len[HOV_SECT_STATS + 1];
+    const uint8_t *sect[HOV_SECT_MAX + 1];
+    uint64_t sect_len[HOV_SECT_MAX + 1];
 };
 
 static int
@@ -199,7 +199,7 @@ index_sections(struct hov_in *in)
         padded = (s.len + 7) & ~(uint64_t)7;
         if (padded > in->len - off)
             return -EPROTO;
-        if (s.type >= 1 && s.type <= HOV_SECT_STATS) {
+        if (s.type >= 1 && s.type <= HOV_SECT_MAX) {
             if (in->sect[s.type])
                 return -EPROTO;
             in->sect[s.type] = in->rec + off;
@@ -215,7 +215,8 @@ index_sections(struct hov_in *in)
     /* A connection comes whole or not at all. */
     if (!in->sect[HOV_SECT_CONN] != !in->sect[HOV_SECT_INPUT] ||
         !in->sect[HOV_SECT_CONN] != !in->sect[HOV_SECT_OUTPUT] ||
-        !in->sect[HOV_SECT_CONN] != !in->sect[HOV_SECT_DMA])
+        !in->sect[HOV_SECT_CONN] != !in->sect[HOV_SECT_DMA] ||
+        (in->sect[HOV_SECT_DIRTY] && !in->sect[HOV_SECT_CONN]))
         return -EPROTO;
     return 0;
 }
@@ -443,6 +444,60 @@ install_dma(struct vdev_conn *c, struct hov_in *in)
     return 0;
 }
 
+/* Restarts the migration's logging on the installed maps, then puts the
+ * bits gathered so far back. */
+static int
+install_dirty(struct vdev_conn *c, struct hov_in *in)
+{
+    const uint8_t *p = in->sect[HOV_SECT_DIRTY];
+    uint64_t len = in->sect_len[HOV_SECT_DIRTY], off;
+    struct vdev_log_range *ranges = NULL;
+    struct hov_dirty d;
+    int rc;
+
+    if (len < sizeof(d))
+        return -EPROTO;
+    memcpy(&d, p, sizeof(d));
+    if ((d.gen != VDEV_MIG_V1 && d.gen != VDEV_MIG_V2) ||
+        d.nr_ranges > VDEV_MIG_MAX_LOG_RANGES ||
+        (len - sizeof(d)) / sizeof(*ranges) < d.nr_ranges)
+        return -EPROTO;
+    off = sizeof(d) + d.nr_ranges * sizeof(*ranges);
+    if (d.nr_ranges) {
+        ranges = talloc_array(in->fds, struct vdev_log_range, d.nr_ranges);
+        if (!ranges)
+            return -ENOMEM;
+        memcpy(ranges, p + sizeof(d), d.nr_ranges * sizeof(*ranges));
+        /* As LOGGING_START left them: sorted, non-empty, disjoint. */
+        for (unsigned i = 0; i < d.nr_ranges; i++) {
+            const struct vdev_log_range *g = &ranges[i];
+            if (!g->length || g->iova + g->length - 1 < g->iova ||
+                (i && g->iova - g[-1].iova < g[-1].length))
+                return -EPROTO;
+        }
+    }
+    /* Checks pgsize and ranges as a client's LOGGING_START would be. */
+    rc = vdev_mig_log_start(c, (enum vdev_mig_generation)d.gen, d.pgsize,
+                            ranges, d.nr_ranges);
+    if (rc < 0)
+        return rc;
+    for (unsigned i = 0; i < c->dma.nr_maps; i++) {
+        struct vdev_dma_map *m = c->dma.maps[i];
+        uint64_t n, want = m->dirty ? talloc_get_size(m->dirty) : 0;
+
+        if (len - off < sizeof(n))
+            return -EPROTO;
+        memcpy(&n, p + off, sizeof(n));
+        off += sizeof(n);
+        if (n != want || len - off < n)
+            return -EPROTO;
+        if (n)
+            memcpy(m->dirty, p + off, n);
+        off += n;
+    }
+    return off == len ? 0 : -EPROTO;
+}
+
 static int
 install_conn(struct vdev_dev *dev, struct hov_in *in)
 {
@@ -476,6 +531,8 @@ install_conn(struct vdev_dev *dev, struct hov_in *in)
     dev->qemu_dma_layout = h.qemu_dma_layout;
     if ((rc = install_input(c, in)) < 0 || (rc = install_output(c, in)) < 0 ||
         (rc = install_dma(c, in)) < 0)
+        return rc;
+    if (in->sect[HOV_SECT_DIRTY] && (rc = install_dirty(c, in)) < 0)
         return rc;
     return 0;
 }

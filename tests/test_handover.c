@@ -481,6 +481,92 @@ Test(handover, failed_upgrades_leave_the_server_serving)
     check_irq(0x8);
 }
 
+/* DEVICE_FEATURE DMA_LOGGING_START over the whole guest buffer. */
+static void
+log_start(void)
+{
+    uint8_t buf[8 + 16 + 16];
+    struct vfio_user_device_feature f = {
+        sizeof(buf), VFIO_DEVICE_FEATURE_SET |
+                         VFIO_DEVICE_FEATURE_DMA_LOGGING_START};
+    struct vfio_user_dma_logging_control ctl = {4096, 1, 0};
+    uint64_t range[2] = {IOVA, GUEST_SIZE};
+
+    memcpy(buf, &f, 8);
+    memcpy(buf + 8, &ctl, 16);
+    memcpy(buf + 24, range, 16);
+    cr_assert_eq(vdev_client_call(srv.cl, VFIO_USER_DEVICE_FEATURE, buf,
+                                  sizeof(buf), NULL, 0, NULL, 0, NULL, NULL,
+                                  NULL),
+                 0);
+}
+
+/* The dirty bitmap of the guest buffer (one bit per 4 KiB page); reading
+ * it clears it. */
+static uint16_t
+log_report(void)
+{
+    uint8_t buf[8 + 24], reply[8 + 24 + 8];
+    struct vfio_user_device_feature f = {
+        sizeof(reply), VFIO_DEVICE_FEATURE_GET |
+                           VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT};
+    struct vfio_user_dma_logging_report q = {IOVA, GUEST_SIZE, 4096};
+    size_t len = 0;
+    uint64_t bits;
+
+    memcpy(buf, &f, 8);
+    memcpy(buf + 8, &q, 24);
+    cr_assert_eq(vdev_client_call(srv.cl, VFIO_USER_DEVICE_FEATURE, buf,
+                                  sizeof(buf), NULL, 0, reply, sizeof(reply),
+                                  &len, NULL, NULL),
+                 0);
+    cr_assert_eq(len, sizeof(reply));
+    memcpy(&bits, reply + 32, 8);
+    return (uint16_t)bits;
+}
+
+/* Device writes to guest memory at iova + off (buffer -> RAM). */
+static void
+dma_to_guest(uint64_t off)
+{
+    wr64(DMA_SRC, DMA_BUF);
+    wr64(DMA_DST, IOVA + off);
+    wr64(DMA_COUNT, 16);
+    wr64(DMA_CMD, 1 | 2);
+}
+
+/* A migration's dirty logging goes on in the successor with the bits
+ * gathered so far; a migration that stopped the device blocks the
+ * upgrade until it is back to running. */
+Test(handover, dirty_logging_and_migration_state)
+{
+    char edu[PATH_MAX], next[PATH_MAX], reply[256];
+    pid_t pid;
+
+    build_path(edu, sizeof(edu), "bin/vdev-edu");
+    build_path(next, sizeof(next), "tests/vdev-edunext");
+    attach_dma_and_irq();
+
+    cr_assert_eq(vdev_client_mig_set_state(srv.cl, VFIO_DEVICE_STATE_STOP),
+                 0);
+    cr_assert_eq(upgrade_sync(next, reply, sizeof(reply)), -1);
+    cr_assert(strstr(reply, "migration is in progress"), "%s", reply);
+    cr_assert_eq(vdev_client_mig_set_state(srv.cl, VFIO_DEVICE_STATE_RUNNING),
+                 0);
+
+    log_start();
+    dma_to_guest(0x3000); /* page 3 */
+    pid = upgrade_sync(next, reply, sizeof(reply));
+    cr_assert_gt(pid, 0, "%s", reply);
+    switch_to(pid, next);
+    dma_to_guest(0x9000); /* page 9, by the successor */
+    cr_assert_eq(log_report(), (1u << 3) | (1u << 9));
+    cr_assert_eq(log_report(), 0, "a report clears");
+    dma_to_guest(0x1000);
+    cr_assert_eq(log_report(), 1u << 1);
+    check_irq(0x2);
+}
+
 /* ivshmem: the client's mmap of the shared-memory BAR (1 MiB, more than
  * the migration stream carries) keeps sharing pages with the successor,
  * and MSI-X eventfds, table masks and pending bits carry over. */
