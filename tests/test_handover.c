@@ -795,6 +795,48 @@ Test(handover, sigusr2_upgrades_to_the_named_binary)
     cr_assert_neq(access(sock, F_OK), 0, "removed by the successor");
 }
 
+/* A device without migration cannot hand its state over: refused before
+ * anything starts, and it keeps serving. */
+Test(handover, device_without_migration_refuses)
+{
+    char ts[PATH_MAX], edu[PATH_MAX], sock[200], mgmt[220], arg[256];
+    char reply[256];
+    pid_t pid;
+    int rc = -1, status;
+
+    build_path(ts, sizeof(ts), "tests/vdev-testserver");
+    build_path(edu, sizeof(edu), "bin/vdev-edu");
+    snprintf(sock, sizeof(sock), "%s/ts.sock", srv.dir);
+    snprintf(mgmt, sizeof(mgmt), "%s.mgmt", sock);
+    snprintf(arg, sizeof(arg), "--socket-path=%s", sock);
+    pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0)
+            dup2(null, 1);
+        execl(ts, ts, arg, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 1000 && rc < 0; i++) {
+        rc = vdev_mgmt_client_command(mgmt, "info", reply, sizeof(reply));
+        if (rc < 0)
+            usleep(10000);
+    }
+    cr_assert_eq(rc, 0);
+    char line[PATH_MAX + 16];
+    snprintf(line, sizeof(line), "upgrade %s", edu);
+    rc = vdev_mgmt_client_command(mgmt, line, reply, sizeof(reply));
+    cr_assert_eq(rc, -EREMOTEIO, "%s", reply);
+    cr_assert(strstr(reply, "no migratable state"), "%s", reply);
+    cr_assert_eq(vdev_mgmt_client_command(mgmt, "info", reply, sizeof(reply)),
+                 0, "still serving");
+    cr_assert_eq(waitpid(pid, NULL, WNOHANG), 0);
+    kill(pid, SIGTERM);
+    status = wait_exit(pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "0x%x", status);
+}
+
 /* ------------------------------------------------------------ hostile */
 
 /* Starts vdev-edu --handover-fd on one end of a pair; returns the other. */
