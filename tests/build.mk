@@ -46,3 +46,10 @@ $(B)/tests/vdev-edunext: $(B)/tests/edunext/main.o $(B)/tests/edunext_gen.o $(if
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 CHECK_DEPS += $(B)/tests/vdev-edunext
+
+# A stand-in successor that records what a server hands over (and
+# refuses): the hand-over tests replay mutated copies of it.
+$(B)/tests/vdev-hovdump: $(B)/tests/hovdump/main.o $(LIBVDEV)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+CHECK_DEPS += $(B)/tests/vdev-hovdump

@@ -19,6 +19,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -858,6 +859,16 @@ spawn_successor(pid_t *pid)
             dup2(null, 2);
         }
         close(sv[0]);
+        /* A sanitizer report (sanitized builds) exits 66, told apart
+         * from a refusal's 1. */
+        for (unsigned i = 0; i < 2; i++) {
+            const char *name = i ? "UBSAN_OPTIONS" : "ASAN_OPTIONS";
+            const char *o = getenv(name);
+            char opts[1024];
+            snprintf(opts, sizeof(opts), "%s%sexitcode=66", o ? o : "",
+                     o && *o ? ":" : "");
+            setenv(name, opts, 1);
+        }
         execl(edu, edu, arg, (char *)NULL);
         _exit(127);
     }
@@ -965,4 +976,209 @@ Test(handover, successor_refuses_bad_sections_and_fd_indexes)
     cr_assert_eq(send(s, rec, sizeof(sect) + sizeof(so), 0),
                  (ssize_t)(sizeof(sect) + sizeof(so)));
     expect_refusal(s, pid);
+}
+
+/* ------------------------------------------------------------ replay */
+
+struct fd_kind {
+    char type; /* L, S, M, E (see tests/hovdump/main.c) */
+    long long size;
+};
+
+static void *
+slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "r");
+    uint8_t *buf;
+    long n;
+
+    cr_assert_not_null(f, "%s", path);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    rewind(f);
+    buf = malloc((size_t)n + 1);
+    cr_assert_not_null(buf);
+    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = 0;
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+/* A fresh fd of the kind the record expects (or an eventfd if wrong). */
+static int
+make_fd(const struct fd_kind *k, bool wrong, int *peer)
+{
+    int fd, sv[2];
+
+    *peer = -1;
+    if (wrong)
+        return model_eventfd();
+    switch (k->type) {
+    case 'L': {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        /* an autobound (abstract) address: no file to clean up */
+        cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa_family_t)), 0);
+        cr_assert_eq(listen(fd, 4), 0);
+        return fd;
+    }
+    case 'S':
+        cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+        *peer = sv[1];
+        return sv[0];
+    case 'M':
+        fd = memfd_create("replay", MFD_CLOEXEC);
+        cr_assert_eq(ftruncate(fd, (off_t)k->size), 0);
+        return fd;
+    default:
+        return model_eventfd();
+    }
+}
+
+static void
+send_fd_batch(int s, uint32_t first, const int *fds, uint32_t n)
+{
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int) * HOV_FDS_PER_PKT)];
+    } ctl;
+    struct hov_fds f = {first, n};
+    struct iovec iov = {.iov_base = &f, .iov_len = sizeof(f)};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
+                        .msg_control = ctl.buf,
+                        .msg_controllen = CMSG_SPACE(sizeof(int) * n)};
+    struct cmsghdr *cm;
+
+    memset(&ctl, 0, sizeof(ctl));
+    cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int) * n);
+    memcpy(CMSG_DATA(cm), fds, sizeof(int) * n);
+    sendmsg(s, &mh, MSG_NOSIGNAL); /* a successor that gave up: fine */
+}
+
+/* Replays a record with fresh fds to vdev-edu --handover-fd. Returns the
+ * successor's answer (0, -errno, or 1 for none). It must never crash or
+ * trip a sanitizer (exit code 66), whatever the record says. */
+static int
+replay(const uint8_t *rec, size_t len, const struct fd_kind *kinds,
+       unsigned nr_fds, bool wrong_fds)
+{
+    struct hov_head h = {.version = HOV_VERSION, .head_size = sizeof(h),
+                         .record_len = len, .nr_fds = nr_fds};
+    int fds[64], peers[64], s, status, answer = 1;
+    struct hov_ack a;
+    struct pollfd p;
+    pid_t pid;
+
+    cr_assert_leq(nr_fds, 64u);
+    s = spawn_successor(&pid);
+    memcpy(h.magic, HOV_MAGIC, 8);
+    send(s, &h, sizeof(h), MSG_NOSIGNAL);
+    for (unsigned i = 0; i < nr_fds; i++)
+        fds[i] = make_fd(&kinds[i], wrong_fds, &peers[i]);
+    if (nr_fds)
+        send_fd_batch(s, 0, fds, nr_fds);
+    for (size_t off = 0; off < len; off += HOV_DATA_PKT)
+        send(s, rec + off, len - off < HOV_DATA_PKT ? len - off : HOV_DATA_PKT,
+             MSG_NOSIGNAL);
+    for (unsigned i = 0; i < nr_fds; i++) {
+        close(fds[i]);
+        if (peers[i] >= 0)
+            close(peers[i]);
+    }
+    p = (struct pollfd){.fd = s, .events = POLLIN};
+    if (poll(&p, 1, 20000) == 1 && recv(s, &a, sizeof(a), 0) == sizeof(a))
+        answer = a.status;
+    close(s);
+    if (answer == 0)
+        kill(pid, SIGKILL); /* it took over: stop it before it serves */
+    status = wait_exit(pid);
+    cr_assert(!WIFSIGNALED(status) || (answer == 0 &&
+                                       WTERMSIG(status) == SIGKILL),
+              "successor died of signal %d", WTERMSIG(status));
+    cr_assert(!WIFEXITED(status) || WEXITSTATUS(status) != 66,
+              "sanitizer report in the successor");
+    if (answer != 0)
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) != 0,
+                  "refused but exited 0");
+    return answer;
+}
+
+/* A real record (from a server with a client, DMA map, IRQ eventfd and
+ * state), captured by vdev-hovdump, replayed intact (accepted) and with
+ * corrupted bytes, cut short, fds missing or of the wrong kind: every
+ * variant is refused or accepted, none crashes the successor. */
+Test(handover, successor_survives_mutated_records, .timeout = 240)
+{
+    char dump[PATH_MAX], path[300], reply[256];
+    struct fd_kind kinds[64];
+    unsigned nr = 0, refused = 0;
+    uint8_t *rec, *mut;
+    char *text, *line, *save = NULL;
+    size_t len, tlen;
+    uint32_t seed = 12345;
+
+    build_path(dump, sizeof(dump), "tests/vdev-hovdump");
+    attach_dma_and_irq();
+    model_wr(&srv, BAR0, LIVENESS, 4, 0x600d);
+    cr_assert_eq(upgrade_sync(dump, reply, sizeof(reply)), -1);
+    cr_assert(strstr(reply, "error: upgrade"), "%s", reply);
+    cr_assert_eq(model_rd(&srv, BAR0, LIVENESS, 4), ~0x600du, "still serving");
+
+    snprintf(path, sizeof(path), "%s/record", srv.dir);
+    rec = slurp(path, &len);
+    snprintf(path, sizeof(path), "%s/fds", srv.dir);
+    text = slurp(path, &tlen);
+    for (line = strtok_r(text, "\n", &save); line && nr < 64;
+         line = strtok_r(NULL, "\n", &save)) {
+        kinds[nr].type = line[0];
+        kinds[nr].size = line[0] == 'M' ? atoll(line + 2) : 0;
+        nr++;
+    }
+    free(text);
+    cr_assert_geq(nr, 4u, "listen, mgmt, client, DMA memfd, eventfd...");
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/record", srv.dir);
+    unlink(path);
+
+    cr_assert_eq(replay(rec, len, kinds, nr, false), 0,
+                 "the intact record is accepted");
+    cr_assert_neq(replay(rec, len, kinds, nr - 1, false), 0, "an fd short");
+    cr_assert_neq(replay(rec, len, kinds, nr, true), 0, "fds of wrong kinds");
+
+    mut = malloc(len);
+    cr_assert_not_null(mut);
+    for (unsigned i = 0; i < 80; i++) {
+        size_t mlen = len, pos;
+        uint32_t word;
+
+        memcpy(mut, rec, len);
+        seed = seed * 1103515245u + 12345u;
+        pos = (seed >> 8) % len;
+        switch (i % 5) {
+        case 0: /* one bit */
+            mut[pos] ^= (uint8_t)(1u << (seed & 7));
+            break;
+        case 1: /* a huge count, length or index */
+        case 2: /* zero */
+        case 3: /* a small one */
+            pos &= ~(size_t)3;
+            if (pos + 4 > len)
+                pos = len - 4;
+            word = i % 5 == 1 ? 0xffffffffu : i % 5 == 2 ? 0 : (seed >> 4) % 300;
+            memcpy(mut + pos, &word, 4);
+            break;
+        default: /* cut short */
+            mlen = pos ? pos : 1;
+        }
+        if (replay(mut, mlen, kinds, nr, false) != 0)
+            refused++;
+    }
+    cr_log_info("%u of 80 corrupted records refused", refused);
+    cr_assert_gt(refused, 20u);
+    free(mut);
+    free(rec);
 }
