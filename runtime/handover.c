@@ -302,7 +302,8 @@ check_ready(struct vdev_dev *dev)
         return -ENOTSUP; /* no migration desc: its state cannot travel */
     vdev_mig_release_idle(mig);
     if (mig->state != VFIO_DEVICE_STATE_RUNNING ||
-        (mig->gen != VDEV_MIG_NONE && !(dev->conn && vdev_mig_logging(dev->conn))))
+        (mig->gen != VDEV_MIG_NONE &&
+         !(dev->conn && vdev_mig_logging(dev->conn))))
         return -EBUSY;
     if (dev->listen_fd < 0)
         return -ENOTCONN;

@@ -47,7 +47,7 @@
 struct hov_head {
     char magic[8];
     uint32_t version;
-    uint32_t head_size;   /* sizeof(struct hov_head) */
+    uint32_t head_size; /* sizeof(struct hov_head) */
     uint64_t record_len;
     uint32_t nr_fds;
     uint32_t nr_sections;
@@ -86,16 +86,16 @@ struct hov_sect {
 };
 
 struct hov_sockets {
-    uint32_t listen_fd;   /* the vfio-user listening socket */
-    uint32_t mgmt_fd;     /* management listening socket, or HOV_NO_FD */
-    uint16_t path_len;    /* bytes of socket path that follow (0: none) */
-    uint16_t mgmt_len;    /* bytes of mgmt path after it */
+    uint32_t listen_fd; /* the vfio-user listening socket */
+    uint32_t mgmt_fd;   /* management listening socket, or HOV_NO_FD */
+    uint16_t path_len;  /* bytes of socket path that follow (0: none) */
+    uint16_t mgmt_len;  /* bytes of mgmt path after it */
     uint32_t pad;
 };
 
 struct hov_conn {
-    uint32_t fd;          /* the client's socket */
-    uint32_t twin_fd;     /* server->client socket, or HOV_NO_FD */
+    uint32_t fd;      /* the client's socket */
+    uint32_t twin_fd; /* server->client socket, or HOV_NO_FD */
     uint16_t major, minor;
     uint32_t peer_max_msg_fds;
     uint32_t peer_max_data_xfer;
@@ -108,9 +108,9 @@ struct hov_conn {
 };
 
 struct hov_input {
-    uint64_t len;         /* unserved bytes that follow */
-    uint64_t skip;        /* bytes still to drop of a rejected message */
-    uint32_t nr_fds;      /* fds of the partial message at its end */
+    uint64_t len;    /* unserved bytes that follow */
+    uint64_t skip;   /* bytes still to drop of a rejected message */
+    uint32_t nr_fds; /* fds of the partial message at its end */
     uint32_t fds_lost;
     uint64_t fds_msg_end; /* offset in the bytes those fds belong to */
     uint32_t fds[VDEV_MAX_MSG_FDS * 4];
@@ -142,14 +142,14 @@ struct hov_irq_vector {
  * started it: then nr_ranges struct vdev_log_range, then for each DMA map
  * in the DMA section's order a uint64 byte count and its bitmap. */
 struct hov_dirty {
-    uint32_t gen;       /* enum vdev_mig_generation that owns it */
+    uint32_t gen; /* enum vdev_mig_generation that owns it */
     uint32_t nr_ranges;
     uint64_t pgsize;
 };
 
 struct hov_region {
     uint32_t index;
-    uint32_t fd;  /* the region's backing memfd */
+    uint32_t fd; /* the region's backing memfd */
     uint64_t size;
 };
 

@@ -236,7 +236,8 @@ install_regions(struct vdev_dev *dev, struct hov_in *in)
     if (len < sizeof(n))
         return -EPROTO;
     memcpy(&n, p, sizeof(n));
-    if (n > VDEV_MAX_REGIONS || len != sizeof(n) + n * sizeof(struct hov_region))
+    if (n > VDEV_MAX_REGIONS ||
+        len != sizeof(n) + n * sizeof(struct hov_region))
         return -EPROTO;
     for (uint32_t i = 0; i < n; i++) {
         struct hov_region h;
@@ -572,7 +573,8 @@ install(struct vdev_dev *dev, struct hov_in *in, char **path, char **mgmt)
 
     /* Device state first, while no IRQ fd is installed: whatever the
      * load raises was delivered by the old server already. */
-    if ((rc = install_regions(dev, in)) < 0 || (rc = install_state(dev, in)) < 0)
+    if ((rc = install_regions(dev, in)) < 0 ||
+        (rc = install_state(dev, in)) < 0)
         return rc;
     if ((rc = install_sockets(dev, in, path, mgmt)) < 0)
         return rc;

@@ -129,8 +129,7 @@ check_irq(uint32_t value)
 {
     cr_assert_eq(rd64(IRQ_STATUS) & 0xffffffff, 0, "no stale interrupt");
     model_wr(&srv, BAR0, IRQ_RAISE, 4, value);
-    cr_assert(model_fired(irq_fd, 5000), "raise 0x%x did not interrupt",
-              value);
+    cr_assert(model_fired(irq_fd, 5000), "raise 0x%x did not interrupt", value);
     cr_assert_eq(model_rd(&srv, BAR0, IRQ_STATUS, 4), value);
     model_wr(&srv, BAR0, IRQ_ACK, 4, value);
     cr_assert_eq(vdev_client_set_irqs(srv.cl, VFIO_PCI_INTX_IRQ_INDEX,
@@ -242,6 +241,27 @@ upgrade_sync(const char *binary, char *err, size_t cap)
     return -1;
 }
 
+/* `vdevctl MGMT upgrade BINARY`, BINARY relative to our cwd as a person
+ * would type it: the new pid, or -1. */
+static pid_t
+vdevctl_upgrade(const char *rel_binary)
+{
+    const char *b = getenv("VDEV_BUILD");
+    char cmd[PATH_MAX * 2], out[256] = "";
+    int pid = -1;
+    FILE *p;
+
+    snprintf(cmd, sizeof(cmd), "%s/bin/vdevctl '%s' upgrade '%s' 2>&1",
+             b ? b : "build", srv.mgmt, rel_binary);
+    p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    if (!fgets(out, sizeof(out), p))
+        out[0] = '\0';
+    cr_assert_eq(pclose(p), 0, "vdevctl: %s", out);
+    cr_assert_eq(sscanf(out, "handed over to pid %d", &pid), 1, "%s", out);
+    return pid;
+}
+
 static void
 check_exe(pid_t pid, const char *binary)
 {
@@ -290,12 +310,12 @@ build_access(uint8_t *buf, uint16_t id, uint16_t cmd, uint64_t off,
     struct vfio_user_header h = {
         .msg_id = id,
         .cmd = cmd,
-        .msg_size = (uint32_t)(sizeof(h) +
-                               sizeof(struct vfio_user_region_access) +
-                               (val ? 8 : 0)),
+        .msg_size =
+            (uint32_t)(sizeof(h) + sizeof(struct vfio_user_region_access) +
+                       (val ? 8 : 0)),
     };
-    struct vfio_user_region_access a = {.offset = off, .region = BAR0,
-                                        .count = 8};
+    struct vfio_user_region_access a = {
+        .offset = off, .region = BAR0, .count = 8};
 
     memcpy(buf, &h, sizeof(h));
     memcpy(buf + sizeof(h), &a, sizeof(a));
@@ -325,8 +345,8 @@ raw_send(struct raw_round *rr, unsigned round)
         len += build_access(buf + len, raw_id++, VFIO_USER_REGION_WRITE,
                             DMA_SRC, &v);
         rr->reqs[rr->nr++] = (struct raw_req){raw_id, true, v};
-        len += build_access(buf + len, raw_id++, VFIO_USER_REGION_READ,
-                            DMA_SRC, NULL);
+        len += build_access(buf + len, raw_id++, VFIO_USER_REGION_READ, DMA_SRC,
+                            NULL);
     }
     cr_assert_eq(vdev_client_send_raw(srv.cl, buf, len, NULL, 0), 0);
 }
@@ -341,22 +361,21 @@ raw_check(const struct raw_round *rr)
         struct vfio_user_header h;
         ssize_t n = vdev_client_recv_raw(srv.cl, r, sizeof(r), NULL, NULL);
 
-        cr_assert_geq(n, (ssize_t)sizeof(h), "round %u reply %u: %zd", round,
-                      i, n);
+        cr_assert_geq(n, (ssize_t)sizeof(h), "round %u reply %u: %zd", round, i,
+                      n);
         memcpy(&h, r, sizeof(h));
-        cr_assert_eq(h.msg_id, rr->reqs[i].id, "round %u: reply order",
-                     round);
+        cr_assert_eq(h.msg_id, rr->reqs[i].id, "round %u: reply order", round);
         cr_assert_eq(h.flags & VFIO_USER_F_ERROR, 0, "round %u: error %u",
                      round, h.error_no);
         if (rr->reqs[i].is_read) {
             uint64_t v;
-            cr_assert_eq((size_t)n,
-                         sizeof(h) + sizeof(struct vfio_user_region_access) +
-                             8);
+            cr_assert_eq((size_t)n, sizeof(h) +
+                                        sizeof(struct vfio_user_region_access) +
+                                        8);
             memcpy(&v, r + sizeof(h) + sizeof(struct vfio_user_region_access),
                    8);
-            cr_assert_eq(v, rr->reqs[i].expect, "round %u: read 0x%llx",
-                         round, (unsigned long long)v);
+            cr_assert_eq(v, rr->reqs[i].expect, "round %u: read 0x%llx", round,
+                         (unsigned long long)v);
         }
     }
 }
@@ -386,11 +405,15 @@ Test(handover, upgrade_between_builds_under_traffic)
     plen = build_access(partial, raw_id, VFIO_USER_REGION_WRITE, DMA_DST, &v);
     cr_assert_eq(vdev_client_send_raw(srv.cl, partial, 20, NULL, 0), 0);
     usleep(100000); /* the old server reads those 20 bytes */
-    pid = upgrade_sync(next, reply, sizeof(reply));
-    cr_assert_gt(pid, 0, "upgrade failed: %s", reply);
+    {
+        const char *b = getenv("VDEV_BUILD");
+        char rel[PATH_MAX];
+        snprintf(rel, sizeof(rel), "%s/tests/vdev-edunext", b ? b : "build");
+        pid = vdevctl_upgrade(rel);
+    }
     switch_to(pid, next);
-    cr_assert_eq(
-        vdev_client_send_raw(srv.cl, partial + 20, plen - 20, NULL, 0), 0);
+    cr_assert_eq(vdev_client_send_raw(srv.cl, partial + 20, plen - 20, NULL, 0),
+                 0);
     {
         uint8_t r[64];
         struct vfio_user_header h;
@@ -498,8 +521,8 @@ Test(handover, partial_message_with_its_fd)
 {
     char next[PATH_MAX], reply[256];
     uint8_t msg[16 + 32], r[64];
-    struct vfio_user_header h = {.msg_id = 0x7001, .cmd = VFIO_USER_DMA_MAP,
-                                 .msg_size = sizeof(msg)};
+    struct vfio_user_header h = {
+        .msg_id = 0x7001, .cmd = VFIO_USER_DMA_MAP, .msg_size = sizeof(msg)};
     struct vfio_user_dma_map dm = {
         .argsz = 32,
         .flags = VFIO_USER_F_DMA_REGION_READ | VFIO_USER_F_DMA_REGION_WRITE,
@@ -526,9 +549,8 @@ Test(handover, partial_message_with_its_fd)
     pid = upgrade_sync(next, reply, sizeof(reply));
     cr_assert_gt(pid, 0, "%s", reply);
     switch_to(pid, next);
-    cr_assert_eq(vdev_client_send_raw(srv.cl, msg + 24, sizeof(msg) - 24,
-                                      NULL, 0),
-                 0);
+    cr_assert_eq(
+        vdev_client_send_raw(srv.cl, msg + 24, sizeof(msg) - 24, NULL, 0), 0);
     n = vdev_client_recv_raw(srv.cl, r, sizeof(r), NULL, NULL);
     cr_assert_geq(n, 16);
     memcpy(&h, r, 16);
@@ -559,8 +581,8 @@ log_start(void)
 {
     uint8_t buf[8 + 16 + 16];
     struct vfio_user_device_feature f = {
-        sizeof(buf), VFIO_DEVICE_FEATURE_SET |
-                         VFIO_DEVICE_FEATURE_DMA_LOGGING_START};
+        sizeof(buf),
+        VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START};
     struct vfio_user_dma_logging_control ctl = {4096, 1, 0};
     uint64_t range[2] = {IOVA, GUEST_SIZE};
 
@@ -580,8 +602,8 @@ log_report(void)
 {
     uint8_t buf[8 + 24], reply[8 + 24 + 8];
     struct vfio_user_device_feature f = {
-        sizeof(reply), VFIO_DEVICE_FEATURE_GET |
-                           VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT};
+        sizeof(reply),
+        VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT};
     struct vfio_user_dma_logging_report q = {IOVA, GUEST_SIZE, 4096};
     size_t len = 0;
     uint64_t bits;
@@ -619,8 +641,7 @@ Test(handover, dirty_logging_and_migration_state)
     build_path(next, sizeof(next), "tests/vdev-edunext");
     attach_dma_and_irq();
 
-    cr_assert_eq(vdev_client_mig_set_state(srv.cl, VFIO_DEVICE_STATE_STOP),
-                 0);
+    cr_assert_eq(vdev_client_mig_set_state(srv.cl, VFIO_DEVICE_STATE_STOP), 0);
     cr_assert_eq(upgrade_sync(next, reply, sizeof(reply)), -1);
     cr_assert(strstr(reply, "migration is in progress"), "%s", reply);
     cr_assert_eq(vdev_client_mig_set_state(srv.cl, VFIO_DEVICE_STATE_RUNNING),
@@ -751,7 +772,8 @@ find_child(pid_t skip)
  * channel. */
 Test(handover, sigusr2_upgrades_to_the_named_binary)
 {
-    char next[PATH_MAX], edu[PATH_MAX], sock[200], arg1[256], arg2[PATH_MAX + 16];
+    char next[PATH_MAX], edu[PATH_MAX], sock[200], arg1[256],
+        arg2[PATH_MAX + 16];
     pid_t old, pid = -1;
     int rc = -1;
 
@@ -893,16 +915,18 @@ expect_refusal(int sock, pid_t pid)
         cr_assert_leq(n, 0);
     close(sock);
     status = wait_exit(pid);
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) != 0,
-              "status 0x%x", status);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) != 0, "status 0x%x",
+              status);
 }
 
 static void
 send_head(int sock, const char *magic, uint32_t version, uint64_t len,
           uint32_t nr_fds)
 {
-    struct hov_head h = {.version = version, .head_size = sizeof(h),
-                         .record_len = len, .nr_fds = nr_fds};
+    struct hov_head h = {.version = version,
+                         .head_size = sizeof(h),
+                         .record_len = len,
+                         .nr_fds = nr_fds};
 
     memcpy(h.magic, magic, 8);
     cr_assert_eq(send(sock, &h, sizeof(h), 0), (ssize_t)sizeof(h));
@@ -958,7 +982,8 @@ Test(handover, successor_refuses_bad_sections_and_fd_indexes)
             char buf[CMSG_SPACE(sizeof(int))];
         } ctl = {0};
         struct iovec iov = {.iov_base = &f, .iov_len = sizeof(f)};
-        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
                             .msg_control = ctl.buf,
                             .msg_controllen = sizeof(ctl.buf)};
         struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
@@ -1045,7 +1070,8 @@ send_fd_batch(int s, uint32_t first, const int *fds, uint32_t n)
     } ctl;
     struct hov_fds f = {first, n};
     struct iovec iov = {.iov_base = &f, .iov_len = sizeof(f)};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
+    struct msghdr mh = {.msg_iov = &iov,
+                        .msg_iovlen = 1,
                         .msg_control = ctl.buf,
                         .msg_controllen = CMSG_SPACE(sizeof(int) * n)};
     struct cmsghdr *cm;
@@ -1066,8 +1092,10 @@ static int
 replay(const uint8_t *rec, size_t len, const struct fd_kind *kinds,
        unsigned nr_fds, bool wrong_fds)
 {
-    struct hov_head h = {.version = HOV_VERSION, .head_size = sizeof(h),
-                         .record_len = len, .nr_fds = nr_fds};
+    struct hov_head h = {.version = HOV_VERSION,
+                         .head_size = sizeof(h),
+                         .record_len = len,
+                         .nr_fds = nr_fds};
     int fds[64], peers[64], s, status, answer = 1;
     struct hov_ack a;
     struct pollfd p;
@@ -1096,8 +1124,8 @@ replay(const uint8_t *rec, size_t len, const struct fd_kind *kinds,
     if (answer == 0)
         kill(pid, SIGKILL); /* it took over: stop it before it serves */
     status = wait_exit(pid);
-    cr_assert(!WIFSIGNALED(status) || (answer == 0 &&
-                                       WTERMSIG(status) == SIGKILL),
+    cr_assert(!WIFSIGNALED(status) ||
+                  (answer == 0 && WTERMSIG(status) == SIGKILL),
               "successor died of signal %d", WTERMSIG(status));
     cr_assert(!WIFEXITED(status) || WEXITSTATUS(status) != 66,
               "sanitizer report in the successor");
@@ -1168,7 +1196,9 @@ Test(handover, successor_survives_mutated_records, .timeout = 240)
             pos &= ~(size_t)3;
             if (pos + 4 > len)
                 pos = len - 4;
-            word = i % 5 == 1 ? 0xffffffffu : i % 5 == 2 ? 0 : (seed >> 4) % 300;
+            word = i % 5 == 1   ? 0xffffffffu
+                   : i % 5 == 2 ? 0
+                                : (seed >> 4) % 300;
             memcpy(mut + pos, &word, 4);
             break;
         default: /* cut short */

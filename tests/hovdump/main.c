@@ -20,8 +20,10 @@ recv_fds(int sock, void *buf, size_t len, int *fds, unsigned max)
 {
     char ctl[CMSG_SPACE(sizeof(int) * HOV_FDS_PER_PKT)];
     struct iovec iov = {.iov_base = buf, .iov_len = len};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
-                        .msg_control = ctl, .msg_controllen = sizeof(ctl)};
+    struct msghdr mh = {.msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = ctl,
+                        .msg_controllen = sizeof(ctl)};
     ssize_t n = recvmsg(sock, &mh, 0);
     unsigned k = 0;
 
@@ -68,8 +70,8 @@ socket_dir(const uint8_t *rec, uint64_t len)
             memcpy(&so, rec + off, sizeof(so));
             if (so.path_len == 0 || sizeof(so) + so.path_len > s.len)
                 return NULL;
-            return dirname(strndup((const char *)rec + off + sizeof(so),
-                                   so.path_len));
+            return dirname(
+                strndup((const char *)rec + off + sizeof(so), so.path_len));
         }
         off += (s.len + 7) & ~(uint64_t)7;
     }
