@@ -366,7 +366,7 @@ install_input(struct vdev_conn *c, struct hov_in *in)
         return -EPROTO;
     memcpy(&h, p, sizeof(h));
     if (h.len > HOV_MAX_INPUT || len != sizeof(h) + h.len ||
-        h.skip > VDEV_MAX_MSG_SIZE || h.nr_fds > VDEV_MAX_MSG_FDS * 4 ||
+        h.skip > UINT32_MAX || h.nr_fds > VDEV_MAX_MSG_FDS * 4 ||
         h.fds_lost > 1 || (h.skip && h.len))
         return -EPROTO;
     /* Pending fds belong to the partial message the bytes end with. */
@@ -509,9 +509,8 @@ install_conn(struct vdev_dev *dev, struct hov_in *in)
     if (in->sect_len[HOV_SECT_CONN] != sizeof(h))
         return -EPROTO;
     memcpy(&h, in->sect[HOV_SECT_CONN], sizeof(h));
-    if (h.negotiated > 1 || h.write_multi > 1 || h.qemu_dma_layout > 1 ||
-        h.peer_max_msg_fds > VDEV_MAX_MSG_FDS * 16 ||
-        h.peer_max_data_xfer > VDEV_MAX_MSG_SIZE * 16)
+    /* The peer's limits are any uint32 a VERSION may carry: kept as is. */
+    if (h.negotiated > 1 || h.write_multi > 1 || h.qemu_dma_layout > 1)
         return -EPROTO;
     if ((rc = take_fd(in, h.fd, &fd)) < 0)
         return rc;

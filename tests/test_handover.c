@@ -575,6 +575,39 @@ Test(handover, partial_message_with_its_fd)
     munmap(g2, 4 * 4096);
 }
 
+/* A message over the size limit was answered and is being skipped when
+ * the hand-over comes: the successor drops the rest of it and serves what
+ * follows. */
+Test(handover, oversized_message_being_skipped)
+{
+    char next[PATH_MAX], reply[256];
+    const uint32_t size = VDEV_MAX_MSG_SIZE + 4 * 4096;
+    struct vfio_user_header h = {
+        .msg_id = 0x6001, .cmd = VFIO_USER_REGION_WRITE, .msg_size = size};
+    uint8_t *junk = calloc(1, size);
+    uint8_t r[64];
+    ssize_t n;
+    pid_t pid;
+
+    cr_assert_not_null(junk);
+    build_path(next, sizeof(next), "tests/vdev-edunext");
+    memcpy(junk, &h, sizeof(h));
+    cr_assert_eq(vdev_client_send_raw(srv.cl, junk, 4096, NULL, 0), 0);
+    n = vdev_client_recv_raw(srv.cl, r, sizeof(r), NULL, NULL);
+    cr_assert_eq(n, 16);
+    memcpy(&h, r, 16);
+    cr_assert_eq(h.msg_id, 0x6001);
+    cr_assert_eq(h.error_no, EMSGSIZE);
+    pid = upgrade_sync(next, reply, sizeof(reply));
+    cr_assert_gt(pid, 0, "%s", reply);
+    switch_to(pid, next);
+    cr_assert_eq(
+        vdev_client_send_raw(srv.cl, junk + 4096, size - 4096, NULL, 0), 0);
+    free(junk);
+    wr64(DMA_SRC, 0x1234567);
+    cr_assert_eq(rd64(DMA_SRC), 0x1234567);
+}
+
 /* DEVICE_FEATURE DMA_LOGGING_START over the whole guest buffer. */
 static void
 log_start(void)
