@@ -608,6 +608,51 @@ Test(handover, oversized_message_being_skipped)
     cr_assert_eq(rd64(DMA_SRC), 0x1234567);
 }
 
+/* More fds than one SCM_RIGHTS message may carry (253): 300 DMA maps,
+ * each its own memfd, travel in several batches and all still work. */
+Test(handover, more_fds_than_one_message_carries)
+{
+    enum { NR = 300 };
+    const uint64_t base = 0x10000000;
+    char next[PATH_MAX], reply[256];
+    uint8_t *pages[NR];
+    pid_t pid;
+
+    build_path(next, sizeof(next), "tests/vdev-edunext");
+    attach_dma_and_irq();
+    for (unsigned i = 0; i < NR; i++) {
+        int fd = memfd_create("page", MFD_CLOEXEC);
+        cr_assert_geq(fd, 0);
+        cr_assert_eq(ftruncate(fd, 4096), 0);
+        pages[i] = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        cr_assert_neq(pages[i], MAP_FAILED);
+        cr_assert_eq(vdev_client_dma_map(srv.cl, base + i * 8192ull, 4096, fd,
+                                         0,
+                                         VFIO_USER_F_DMA_REGION_READ |
+                                             VFIO_USER_F_DMA_REGION_WRITE),
+                     0);
+        close(fd);
+    }
+    pid = upgrade_sync(next, reply, sizeof(reply));
+    cr_assert_gt(pid, 0, "%s", reply);
+    switch_to(pid, next);
+    for (unsigned i = 0; i < NR; i += 37) {
+        uint64_t v = 0xabcd0000u + i, got;
+        memcpy(guest + 0x800, &v, 8);
+        wr64(DMA_SRC, IOVA + 0x800);
+        wr64(DMA_DST, DMA_BUF);
+        wr64(DMA_COUNT, 8);
+        wr64(DMA_CMD, 1);
+        wr64(DMA_SRC, DMA_BUF);
+        wr64(DMA_DST, base + i * 8192ull + 64);
+        wr64(DMA_CMD, 1 | 2);
+        memcpy(&got, pages[i] + 64, 8);
+        cr_assert_eq(got, v, "map %u", i);
+    }
+    for (unsigned i = 0; i < NR; i++)
+        munmap(pages[i], 4096);
+}
+
 /* DEVICE_FEATURE DMA_LOGGING_START over the whole guest buffer. */
 static void
 log_start(void)
