@@ -392,7 +392,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
         abort();
     if (fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0 ||
-        vdev_transport_adopt(dev, sv[0]) < 0)
+        vdev_conn_adopt(dev, sv[0]) < 0)
         abort();
     cl = talloc_zero(ctx, struct client);
     cl->fd = sv[1];

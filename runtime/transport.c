@@ -171,10 +171,25 @@ conn_destructor(struct vdev_conn *c)
     return 0;
 }
 
-/* Makes fd (a connected, non-blocking UNIX stream socket) the client. The
- * fd is ours from here on, closed on every path. */
 int
-vdev_transport_adopt(struct vdev_dev *dev, int fd)
+vdev_transport_accept(struct vdev_dev *dev)
+{
+    int fd, rc;
+
+    if (dev->conn || dev->listen_fd < 0)
+        return -EBUSY;
+    fd = accept4(dev->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    if ((rc = vdev_conn_adopt(dev, fd)) < 0)
+        return rc;
+    dev->stats.connections++;
+    VDEV_LOG(dev, VDEV_LOG_INFO, "client connected (fd %d)", fd);
+    return 0;
+}
+
+int
+vdev_conn_adopt(struct vdev_dev *dev, int fd)
 {
     struct vdev_conn *c;
 
@@ -199,8 +214,7 @@ vdev_transport_adopt(struct vdev_dev *dev, int fd)
     talloc_set_destructor(c, conn_destructor);
     dev->conn = c;
     /* One client at a time: later ones wait in the backlog. */
-    if (dev->listen_fd >= 0)
-        epoll_ctl(dev->epoll_fd, EPOLL_CTL_DEL, dev->listen_fd, NULL);
+    epoll_ctl(dev->epoll_fd, EPOLL_CTL_DEL, dev->listen_fd, NULL);
     /* Edge-triggered: server.c reads until it knows the socket is empty,
      * and epoll_wait is spared re-polling it after every message. */
     if (epoll_set(dev, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP | EPOLLET,
@@ -209,22 +223,7 @@ vdev_transport_adopt(struct vdev_dev *dev, int fd)
         talloc_free(c);
         return rc;
     }
-    dev->stats.connections++;
-    VDEV_LOG(dev, VDEV_LOG_INFO, "client connected (fd %d)", fd);
     return 0;
-}
-
-int
-vdev_transport_accept(struct vdev_dev *dev)
-{
-    int fd;
-
-    if (dev->conn || dev->listen_fd < 0)
-        return -EBUSY;
-    fd = accept4(dev->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    return vdev_transport_adopt(dev, fd);
 }
 
 void

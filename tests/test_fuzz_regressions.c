@@ -346,7 +346,7 @@ queue_version_and_eof(struct vdev_dev *dev, int *client)
 
     cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
     cr_assert_eq(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
-    cr_assert_eq(vdev_transport_adopt(dev, sv[0]), 0);
+    cr_assert_eq(vdev_conn_adopt(dev, sv[0]), 0);
     cr_assert_eq(raw_send_msg(sv[1], 1, VFIO_USER_VERSION, 0, &v, sizeof(v),
                               NULL, 0),
                  0);
