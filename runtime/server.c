@@ -313,6 +313,8 @@ take_msg_fds(struct vdev_conn *c, size_t start, size_t end, bool *lost)
 
 /* Serves every complete message in the buffer. Returns 0, or -errno when
  * the connection must go (out of memory, socket errors). */
+static int tx_blocked(struct vdev_conn *c);
+
 static int
 rx_process(struct vdev_conn *c)
 {
@@ -344,8 +346,12 @@ rx_process(struct vdev_conn *c)
             nr_fds = take_msg_fds(c, start, c->rstart, &lost);
         if ((rc = dispatch(c, p, size, c->rfds, nr_fds, lost)) < 0)
             return rc;
-        if (c->slen >= TX_HIGH && vdev_transport_flush(c) == -EAGAIN)
-            c->out_blocked = true;
+        /* Blocked: wait for EPOLLOUT. Only setting the flag would leave
+         * the edge-triggered socket without an event to come back on if
+         * the final flush then goes through. */
+        if (c->slen >= TX_HIGH && vdev_transport_flush(c) == -EAGAIN &&
+            (rc = tx_blocked(c)) < 0)
+            return rc;
     }
     return 0;
 }

@@ -387,3 +387,4 @@ Test(fuzz_regressions, eof_behind_last_message_run)
     cr_assert_eq(testsrv_stop(&s), 0);
     close(client);
 }
+
