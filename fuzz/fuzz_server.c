@@ -77,8 +77,9 @@ static void
 quiet_log(void *opaque, enum vdev_log_level level, const char *msg)
 {
     (void)opaque;
-    (void)level;
-    (void)msg;
+    /* FUZZ_LOG=1: the server's log on stderr, to study a failing input. */
+    if (getenv("FUZZ_LOG"))
+        fprintf(stderr, "vdev %d: %s\n", (int)level, msg);
 }
 
 static void
@@ -418,7 +419,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (vdev_dispatch(dev) < 0)
             abort();
         if (now_ms() > deadline) {
-            fprintf(stderr, "fuzz_server: client not dropped after EOF\n");
+            fprintf(stderr,
+                    "fuzz_server: client not dropped after EOF (read %llu "
+                    "bytes, %llu messages, %zu unserved, output blocked "
+                    "%d)\n",
+                    (unsigned long long)dev->stats.bytes_in,
+                    (unsigned long long)dev->stats.messages,
+                    dev->conn->rend - dev->conn->rstart,
+                    dev->conn->out_blocked);
             abort();
         }
     }
