@@ -1,7 +1,8 @@
 /* Dirty reports at the page size a client asks for: dirty.c reports at its
  * logging granularity; this coarsens (one bit per larger page) or replicates
  * (several bits per logged page) in bounded chunks, one set bit at a time,
- * so the cost follows the dirty pages, not the range. */
+ * over the mapped parts only, so the cost follows the maps and dirty pages,
+ * not the range. */
 #include <errno.h>
 #include <string.h>
 
@@ -49,8 +50,17 @@ vdev_mig_dirty_bits(struct vdev_conn *c, uint64_t iova, uint64_t len,
         return -ENOMEM;
     memset(out, 0, out_len);
     for (;;) {
-        uint64_t left = last_pg - (a >> ls) + 1;
-        uint64_t n = left < CHUNK_WORDS * 64ull ? left : CHUNK_WORDS * 64ull;
+        unsigned k = vdev_dma_index_from(&c->dma, a);
+        uint64_t left, n;
+
+        /* Pages no map covers are clean: go straight to the next map, so
+         * a huge range over few maps costs no more than the maps. */
+        if (k == c->dma.nr_maps || c->dma.maps[k]->iova > last)
+            break;
+        if (c->dma.maps[k]->iova > a)
+            a = c->dma.maps[k]->iova & ~(lp - 1);
+        left = last_pg - (a >> ls) + 1;
+        n = left < CHUNK_WORDS * 64ull ? left : CHUNK_WORDS * 64ull;
 
         rc = vdev_dirty_report(c, a, n << ls, lp, tmp, CHUNK_WORDS * 8ull);
         if (rc < 0)
