@@ -1,6 +1,7 @@
-/* vdevc throughput: generates devices of 1,000 and 100,000 registers,
- * times `vdevc -o X.c --header=X.h` on each (best of 3), and prints
- * registers/s and how the per-register time grows (1.00 = linear).
+/* vdevc throughput: generates devices of 1,000 and 100,000 registers in
+ * two mixes (plain registers; and a quarter with four fields, one in eight
+ * with a hook), times `vdevc -o X.c --header=X.h` on each (best of 3), and
+ * prints registers/s and how the per-register time grows (1.00 = linear).
  *   VDEV_BUILD=build build/bench/bench_vdevc [--quick]
  * Rates use the compiler's CPU time (user + sys of the child), which a
  * loaded machine disturbs far less than wall time; wall time is shown too. */
@@ -15,11 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
-/* A register mix like real devices': most plain, a quarter with fields
- * (one enum-typed), one in eight with a hook, a few arrays; one interrupt
- * over two fields. */
+/* mixed: most registers plain, a quarter with fields (one enum-typed),
+ * one in eight with a hook; one interrupt over two fields. plain: every
+ * register a plain rw one with a reset value and a doc string. */
 static int
-write_device(const char *path, unsigned n)
+write_device(const char *path, unsigned n, bool mixed)
 {
     FILE *f = fopen(path, "w");
     if (f == NULL)
@@ -27,25 +28,33 @@ write_device(const char *path, unsigned n)
     unsigned long long size = 16;
     while (size < n * 4ull + 64)
         size *= 2;
-    fprintf(f, "// %u registers for bench_vdevc\n"
-               "device bench {\n    vendor 0x1234;\n    device 0xbe00;\n"
-               "    intx A;\n    enum mode { off = 0, low = 1, high = 2 }\n"
-               "    var events : 32;\n"
-               "    interrupt 0 = r0.f0 & r0.f1;\n"
-               "    bar 0 mem64 size %llu {\n", n, size);
+    fprintf(f,
+            "// %u registers for bench_vdevc\n"
+            "device bench {\n    vendor 0x1234;\n    device 0xbe00;\n"
+            "    intx A;\n    enum mode { off = 0, low = 1, high = 2 }\n"
+            "    var events : 32;\n"
+            "    interrupt 0 = r0.f0 & r0.f1;\n"
+            "    bar 0 mem64 size %llu {\n",
+            n, size);
     for (unsigned i = 0; i < n; i++) {
         unsigned off = i * 4;
-        if (i % 4 == 0)
-            fprintf(f, "        reg r%u @ 0x%x : 32 \"status %u\" {\n"
-                       "            field f0 [0] rw;\n"
-                       "            field f1 [1] w1c;\n"
-                       "            field m [3:2] rw : mode = mode.high;\n"
-                       "            field v [15:8] ro = 0x%x;\n        }\n",
+        if (!mixed && i > 0)
+            fprintf(f, "        reg r%u @ 0x%x : 32 rw = 0x%x \"data %u\";\n",
+                    i, off, i & 0xffff, i);
+        else if (i % 4 == 0)
+            fprintf(f,
+                    "        reg r%u @ 0x%x : 32 \"status %u\" {\n"
+                    "            field f0 [0] rw;\n"
+                    "            field f1 [1] w1c;\n"
+                    "            field m [3:2] rw : mode = mode.high;\n"
+                    "            field v [15:8] ro = 0x%x;\n        }\n",
                     i, off, i, i & 0xff);
         else if (i % 8 == 1)
-            fprintf(f, "        reg r%u @ 0x%x : 32 rw {\n"
-                       "            on write { events += 1; r%u = value & "
-                       "0xffff; }\n        }\n", i, off, i);
+            fprintf(f,
+                    "        reg r%u @ 0x%x : 32 rw {\n"
+                    "            on write { events += 1; r%u = value & "
+                    "0xffff; }\n        }\n",
+                    i, off, i);
         else
             fprintf(f, "        reg r%u @ 0x%x : 32 rw = 0x%x \"data %u\";\n",
                     i, off, i & 0xffff, i);
@@ -59,8 +68,7 @@ struct timing {
 };
 
 static int
-run_vdevc(const char *vdevc, const char *dir, const char *src,
-          struct timing *t)
+run_vdevc(const char *vdevc, const char *dir, const char *src, struct timing *t)
 {
     char out[512], hdr[512];
     snprintf(out, sizeof out, "%s/bench.c", dir);
@@ -88,12 +96,12 @@ run_vdevc(const char *vdevc, const char *dir, const char *src,
 }
 
 static int
-bench(const char *vdevc, const char *dir, unsigned n, int reps,
+bench(const char *vdevc, const char *dir, unsigned n, bool mixed, int reps,
       struct timing *best)
 {
     char src[512];
     snprintf(src, sizeof src, "%s/bench%u.vdev", dir, n);
-    int rc = write_device(src, n);
+    int rc = write_device(src, n, mixed);
     if (rc < 0)
         return rc;
     best->wall = best->cpu = 1e9;
@@ -122,15 +130,25 @@ main(int argc, char **argv)
         return 1;
     }
     const unsigned sizes[2] = {1000, quick ? 10000 : 100000};
-    struct timing t[2];
+    struct timing t[2][2];
     int rc = 0;
-    for (int i = 0; i < 2 && rc == 0; i++) {
-        rc = bench(vdevc, dir, sizes[i], 3, &t[i]);
-        if (rc == 0)
-            printf("vdevc %6u registers: %8.1f ms cpu %8.1f ms wall  "
-                   "%9.0f registers/s\n", sizes[i], t[i].cpu * 1e3,
-                   t[i].wall * 1e3, sizes[i] / (t[i].cpu > 0 ? t[i].cpu
-                                                             : 1e-6));
+    for (int m = 0; m < 2 && rc == 0; m++) {
+        for (int i = 0; i < 2 && rc == 0; i++) {
+            rc = bench(vdevc, dir, sizes[i], m == 1, 3, &t[m][i]);
+            if (rc == 0)
+                printf("vdevc %-5s %6u registers: %8.1f ms cpu %8.1f ms wall"
+                       "  %9.0f registers/s\n",
+                       m ? "mixed" : "plain", sizes[i], t[m][i].cpu * 1e3,
+                       t[m][i].wall * 1e3,
+                       sizes[i] / (t[m][i].cpu > 0 ? t[m][i].cpu : 1e-6));
+        }
+        if (rc == 0) {
+            double per0 = t[m][0].cpu / sizes[0], per1 = t[m][1].cpu / sizes[1];
+            printf("vdevc %-5s per-register time, %u vs %u registers: x%.2f "
+                   "(1.00 = linear)\n",
+                   m ? "mixed" : "plain", sizes[1], sizes[0],
+                   per0 > 0 ? per1 / per0 : 0);
+        }
     }
     char path[600];
     snprintf(path, sizeof path, "%s/bench.c", dir);
@@ -142,9 +160,5 @@ main(int argc, char **argv)
         fprintf(stderr, "bench_vdevc: vdevc failed (%d)\n", rc);
         return 1;
     }
-    double per0 = t[0].cpu / sizes[0], per1 = t[1].cpu / sizes[1];
-    printf("vdevc per-register time, %u vs %u registers: x%.2f "
-           "(1.00 = linear)\n", sizes[1], sizes[0],
-           per0 > 0 ? per1 / per0 : 0);
     return 0;
 }

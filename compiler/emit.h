@@ -10,11 +10,12 @@ struct vdevc_emit {
     struct vdevc_unit *u;
     struct vdevc_device *d;
     struct vdevc_out *o;
-    void *tmp;             /* scratch strings, freed with the emitter */
-    const char *name;      /* C prefix: the device name */
-    const char *NAME;      /* its upper-case form */
-    const char *file;      /* source as named in comments */
-    unsigned temps;        /* unique temporaries in statement expressions */
+    void *tmp;        /* scratch strings, freed with the emitter */
+    const char *name; /* C prefix: the device name */
+    const char *NAME; /* its upper-case form */
+    const char *file; /* source as named in comments */
+    unsigned temps;   /* unique temporaries in statement expressions */
+    unsigned flushes;
 };
 
 struct vdevc_emit *vdevc_emit_new(void *mem_ctx, struct vdevc_unit *u);

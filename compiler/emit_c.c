@@ -1,6 +1,7 @@
 /* The C generator: register tables, hook functions, one access callback
  * per BAR dispatching by offset through a switch, migration and named-value
  * tables, and the device constructor. Same input, same bytes. */
+#include <stdio.h>
 #include <string.h>
 #include <talloc.h>
 
@@ -30,18 +31,20 @@ vdevc_emit_where(struct vdevc_emit *e, int line, const char *what, int ind)
         P("#line %d \"%s\"\n", line, e->file);
         return;
     }
-    for (int i = 0; i < ind; i++)
-        vdevc_out_puts(e->o, "    ");
-    if (what != NULL)
-        P("/* %s: %s:%d */\n", what, e->file, line);
-    else
-        P("/* %s:%d */\n", e->file, line);
+    static const char pad[] = "                                ";
+    char num[16];
+    snprintf(num, sizeof num, "%d", line);
+    vdevc_out_cat(e->o, pad + sizeof pad - 1 - 4 * (ind > 8 ? 8 : ind), "/* ",
+                  what ? what : "", what ? ": " : "", e->file, ":", num,
+                  " */\n", NULL);
 }
 
-/* Scratch strings live until the next top-level item. */
+/* Scratch strings live until the next top-level item; freed in batches. */
 static void
 flush_tmp(struct vdevc_emit *e)
 {
+    if (++e->flushes % 256 != 0)
+        return;
     talloc_free(e->tmp);
     e->tmp = talloc_new(e);
 }
@@ -122,7 +125,8 @@ static const char helpers[] =
     "}\n"
     "\n"
     "static inline void\n"
-    "vdevc_memory(uint8_t *mem, uint8_t *p, struct vdevc_span s, bool is_write)\n"
+    "vdevc_memory(uint8_t *mem, uint8_t *p, struct vdevc_span s, bool "
+    "is_write)\n"
     "{\n"
     "    if (mem == NULL)\n"
     "        memset(p, 0, is_write ? 0 : s.n);\n"
@@ -195,7 +199,8 @@ emit_preamble(struct vdevc_emit *e)
       "    uint64_t irqs_write;\n"
       "    %s_read_hook *on_read;\n"
       "    %s_write_hook *on_write;\n"
-      "};\n\n", e->name, e->name);
+      "};\n\n",
+      e->name, e->name);
     P("static void %s_update_irqs(struct %s *d, uint64_t which);\n\n", e->name,
       e->name);
 }
@@ -254,13 +259,12 @@ static void
 emit_hooks(struct vdevc_emit *e, const struct vdevc_reg *r, bool write)
 {
     const char *kind = write ? "write" : "read";
-    P("static void\n%s_%s_on_%s(struct %s *d, unsigned i, ", e->name,
-      r->cname, kind, e->name);
+    P("static void\n%s_%s_on_%s(struct %s *d, unsigned i, ", e->name, r->cname,
+      kind, e->name);
     P(write ? "uint64_t reg_old,\n    uint64_t reg_new, uint64_t mask)\n{\n"
             : "uint64_t mask)\n{\n");
-    P("    (void)d;\n    (void)i;\n    (void)mask;\n");
-    if (write)
-        P("    (void)reg_old;\n    (void)reg_new;\n");
+    P(write ? "    (void)i, (void)mask, (void)reg_old, (void)reg_new;\n"
+            : "    (void)i, (void)mask;\n");
     const char *cur = elem(e, r);
     for (unsigned k = 0; k < r->fields.n; k++) {
         const struct vdevc_field *f = r->fields.v[k];
@@ -269,23 +273,23 @@ emit_hooks(struct vdevc_emit *e, const struct vdevc_reg *r, bool write)
             continue;
         uint64_t fm = vdevc_mask(f->hi_v - f->lo_v + 1);
         P("    if (mask & %s) {\n", HEX(fm << f->lo_v));
-        const char *what = talloc_asprintf(e->tmp, "%s.%s on %s", r->qname,
-                                           f->name, kind);
-        const char *val = write ? talloc_asprintf(e->tmp, "reg_new >> %u & %s",
-                                                  f->lo_v, HEX(fm))
-                                : talloc_asprintf(e->tmp,
-                                                  "(uint64_t)%s >> %u & %s",
-                                                  cur, f->lo_v, HEX(fm));
-        const char *old = talloc_asprintf(e->tmp, "reg_old >> %u & %s",
-                                          f->lo_v, HEX(fm));
+        const char *what =
+            talloc_asprintf(e->tmp, "%s.%s on %s", r->qname, f->name, kind);
+        const char *val =
+            write ? talloc_asprintf(e->tmp, "reg_new >> %u & %s", f->lo_v,
+                                    HEX(fm))
+                  : talloc_asprintf(e->tmp, "(uint64_t)%s >> %u & %s", cur,
+                                    f->lo_v, HEX(fm));
+        const char *old =
+            talloc_asprintf(e->tmp, "reg_old >> %u & %s", f->lo_v, HEX(fm));
         hook_body(e, h, what, val, old, 2);
         P("    }\n");
     }
     const struct vdevc_hook *h = write ? r->on_write : r->on_read;
     if (h != NULL)
         hook_body(e, h, talloc_asprintf(e->tmp, "%s on %s", r->qname, kind),
-                  write ? "reg_new" : talloc_asprintf(e->tmp, "(uint64_t)%s",
-                                                      cur),
+                  write ? "reg_new"
+                        : talloc_asprintf(e->tmp, "(uint64_t)%s", cur),
                   "reg_old", 1);
     P("}\n\n");
 }
@@ -310,25 +314,32 @@ emit_all_hooks(struct vdevc_emit *e)
 static void
 emit_reg_entry(struct vdevc_emit *e, unsigned i, const struct vdevc_reg *r)
 {
-    static const char *const names[] = {"rmask", "rw", "w1c", "w1s", "rc",
-                                        "rs", "irqs_read", "irqs_write"};
-    const uint64_t vals[] = {r->rmask, r->rw, r->w1c, r->w1s, r->rc, r->rs,
-                             r->irqs_read, r->irqs_write};
-    P("    [%u] = {\n", i);
+    static const char *const names[] = {
+        "        .rmask = ",     "        .rw = ",        "        .w1c = ",
+        "        .w1s = ",       "        .rc = ",        "        .rs = ",
+        "        .irqs_read = ", "        .irqs_write = "};
+    const uint64_t vals[] = {r->rmask, r->rw, r->w1c,       r->w1s,
+                             r->rc,    r->rs, r->irqs_read, r->irqs_write};
+    char idx[16], size[16];
+    snprintf(idx, sizeof idx, "%u", i);
+    snprintf(size, sizeof size, "%u", r->width / 8);
+    vdevc_out_cat(e->o, "    [", idx, "] = {\n", NULL);
     vdevc_emit_where(e, r->hdr.loc.first_line, r->qname, 2);
-    P("        .offset = %s,\n", HEX(r->off));
-    P("        .state = offsetof(struct %s_state, %s),\n", e->name, r->cname);
-    P("        .size = %u,\n", r->width / 8);
+    vdevc_out_cat(e->o, "        .offset = ", HEX(r->off),
+                  ",\n        .state = offsetof(struct ", e->name, "_state, ",
+                  r->cname, "),\n        .size = ", size, ",\n", NULL);
     if (r->n > 1)
         P("        .stride = %u,\n", (unsigned)r->stride);
     for (unsigned k = 0; k < sizeof vals / sizeof vals[0]; k++)
         if (vals[k] != 0)
-            P("        .%s = %s,\n", names[k], HEX(vals[k]));
+            vdevc_out_cat(e->o, names[k], HEX(vals[k]), ",\n", NULL);
     if (has_hooks(r, false))
-        P("        .on_read = %s_%s_on_read,\n", e->name, r->cname);
+        vdevc_out_cat(e->o, "        .on_read = ", e->name, "_", r->cname,
+                      "_on_read,\n", NULL);
     if (has_hooks(r, true))
-        P("        .on_write = %s_%s_on_write,\n", e->name, r->cname);
-    P("    },\n");
+        vdevc_out_cat(e->o, "        .on_write = ", e->name, "_", r->cname,
+                      "_on_write,\n", NULL);
+    vdevc_out_puts(e->o, "    },\n");
 }
 
 static void
@@ -336,8 +347,7 @@ emit_reg_table(struct vdevc_emit *e)
 {
     if (e->d->regs.n == 0)
         return;
-    P("static const struct vdevc_reg %s_regs[%u] = {\n", e->name,
-      e->d->regs.n);
+    P("static const struct vdevc_reg %s_regs[%u] = {\n", e->name, e->d->regs.n);
     for (unsigned i = 0; i < e->d->regs.n; i++) {
         emit_reg_entry(e, i, e->d->regs.v[i]);
         flush_tmp(e);
@@ -364,7 +374,8 @@ emit_reg_access(struct vdevc_emit *e)
       "        vdevc_set(&d->s, at, r->size, nv);\n"
       "    if (r->irqs_read != 0)\n"
       "        %s_update_irqs(d, r->irqs_read);\n"
-      "    return v & r->rmask;\n}\n\n", n, n, n);
+      "    return v & r->rmask;\n}\n\n",
+      n, n, n);
     P("static inline void\n"
       "%s_reg_write(struct %s *d, const struct vdevc_reg *r, unsigned i,\n"
       "             uint64_t v, uint64_t mask)\n{\n"
@@ -377,7 +388,8 @@ emit_reg_access(struct vdevc_emit *e)
       "    if (r->on_write != NULL)\n"
       "        r->on_write(d, i, old, nv, mask);\n"
       "    if (r->irqs_write != 0)\n"
-      "        %s_update_irqs(d, r->irqs_write);\n}\n\n", n, n, n);
+      "        %s_update_irqs(d, r->irqs_write);\n}\n\n",
+      n, n, n);
 }
 
 static void
@@ -387,13 +399,18 @@ emit_bar_cases(struct vdevc_emit *e, const struct vdevc_bar *b)
         const struct vdevc_reg *r = b->regs.v[k];
         for (unsigned i = 0; i < r->n; i++) {
             uint64_t at = r->off + i * r->stride;
+            char id[16], el[16];
+            snprintf(id, sizeof id, "%u", r->id);
+            snprintf(el, sizeof el, "%u", i);
             if (r->width == 8)
-                P("        case %s: /* %s */\n", HEX(at), r->qname);
+                vdevc_out_cat(e->o, "        case ", HEX(at), ": /* ", r->qname,
+                              " */\n", NULL);
             else
-                P("        case %s ... %s: /* %s */\n", HEX(at),
-                  HEX(at + r->width / 8 - 1), r->qname);
-            P("            r = &%s_regs[%u], i = %u;\n            break;\n",
-              e->name, r->id, i);
+                vdevc_out_cat(e->o, "        case ", HEX(at), " ... ",
+                              HEX(at + r->width / 8 - 1), ": /* ", r->qname,
+                              " */\n", NULL);
+            vdevc_out_cat(e->o, "            r = &", e->name, "_regs[", id,
+                          "], i = ", el, ";\n            break;\n", NULL);
         }
         flush_tmp(e);
     }
@@ -404,7 +421,8 @@ emit_bar_cases(struct vdevc_emit *e, const struct vdevc_bar *b)
         P("            s = vdevc_span(offset - %s, %s, count);\n", HEX(m->off),
           HEX(m->size));
         P("            vdevc_memory(mem == NULL ? NULL : mem + %s, p, s, "
-          "is_write);\n", HEX(m->off));
+          "is_write);\n",
+          HEX(m->off));
         P("            break;\n");
     }
 }
@@ -413,9 +431,11 @@ static void
 emit_bar_access(struct vdevc_emit *e, const struct vdevc_bar *b)
 {
     P("/* BAR %u: registers by offset; bytes between them read as zero and\n"
-      " * ignore writes. */\n", b->idx);
+      " * ignore writes. */\n",
+      b->idx);
     P("static int\n%s_bar%u_access(struct vdev_dev *dev, void *opaque, "
-      "uint64_t offset,\n", e->name, b->idx);
+      "uint64_t offset,\n",
+      e->name, b->idx);
     P("    void *buf, uint32_t count, bool is_write)\n{\n");
     P("    struct %s *d = vdev_private(dev);\n", e->name);
     P("    uint8_t *p = buf;\n");
@@ -459,8 +479,8 @@ emit_bar_desc(struct vdevc_emit *e, const struct vdevc_bar *b)
     for (unsigned k = 0; k < b->mems.n; k++)
         nmap += ((struct vdevc_memory *)b->mems.v[k])->mmap;
     if (nmap > 0) {
-        P("static const struct vdev_mmap_area %s_bar%u_mmap[%u] = {\n",
-          e->name, b->idx, nmap);
+        P("static const struct vdev_mmap_area %s_bar%u_mmap[%u] = {\n", e->name,
+          b->idx, nmap);
         for (unsigned k = 0; k < b->mems.n; k++) {
             const struct vdevc_memory *m = b->mems.v[k];
             if (!m->mmap)
@@ -506,8 +526,8 @@ emit_irqs(struct vdevc_emit *e)
 {
     P("/* Interrupt expressions, re-evaluated after any access that may have\n"
       " * changed one of their inputs (the masks in the register table). */\n");
-    P("static void\n%s_update_irqs(struct %s *d, uint64_t which)\n{\n",
-      e->name, e->name);
+    P("static void\n%s_update_irqs(struct %s *d, uint64_t which)\n{\n", e->name,
+      e->name);
     P("    (void)d;\n    (void)which;\n");
     for (unsigned i = 0; i < e->d->interrupts.n; i++) {
         const struct vdevc_interrupt *q = e->d->interrupts.v[i];
@@ -546,7 +566,8 @@ emit_reset_values(struct vdevc_emit *e)
             P("    for (unsigned i = 0; i < %u; i++)\n        s->%s[i] = %s;\n",
               r->n, r->cname, HEX(r->reset));
         else
-            P("    s->%s = %s;\n", r->cname, HEX(r->reset));
+            vdevc_out_cat(e->o, "    s->", r->cname, " = ", HEX(r->reset),
+                          ";\n", NULL);
     }
     for (unsigned i = 0; i < e->d->vars.n; i++) {
         const struct vdevc_var *v = e->d->vars.v[i];
@@ -599,16 +620,15 @@ emit_validate_reg(struct vdevc_emit *e, const struct vdevc_reg *r)
         P("    if (%s & %s)\n        return -EINVAL;\n", v,
           HEX(r->all & ~used));
     if (cmask != 0)
-        P("    if ((%s & %s) != %s)\n        return -EINVAL;\n", v,
-          HEX(cmask), HEX(r->reset & cmask));
+        P("    if ((%s & %s) != %s)\n        return -EINVAL;\n", v, HEX(cmask),
+          HEX(r->reset & cmask));
     for (unsigned k = 0; k < r->fields.n; k++) {
         const struct vdevc_field *f = r->fields.v[k];
         if (f->etype != NULL)
-            emit_enum_check(e, f->etype,
-                            talloc_asprintf(e->tmp, "%s >> %u & %s", v,
-                                            f->lo_v,
-                                            HEX(vdevc_mask(f->hi_v - f->lo_v +
-                                                           1))));
+            emit_enum_check(
+                e, f->etype,
+                talloc_asprintf(e->tmp, "%s >> %u & %s", v, f->lo_v,
+                                HEX(vdevc_mask(f->hi_v - f->lo_v + 1))));
     }
     if (r->n > 1)
         P("    }\n");
@@ -618,7 +638,8 @@ static void
 emit_validate(struct vdevc_emit *e)
 {
     P("static int\n%s_validate(struct vdev_dev *dev, const void *candidate)\n"
-      "{\n", e->name);
+      "{\n",
+      e->name);
     P("    const struct %s_state *s = candidate;\n", e->name);
     P("    (void)dev;\n    (void)s;\n");
     for (unsigned i = 0; i < e->d->regs.n; i++) {
@@ -677,12 +698,14 @@ mig_entry(struct vdevc_emit *e, const char *name, const char *member,
           unsigned since, uint64_t size, int line)
 {
     (void)line;
-    P("    {\n");
-    P("        .name = \"%s\",\n", name);
-    P("        .id = 0x%08xu,\n", vdevc_fnv1a(name));
-    P("        .since = %u,\n", since);
-    P("        .offset = offsetof(struct %s_state, %s),\n", e->name, member);
-    P("        .size = %llu,\n    },\n", (unsigned long long)size);
+    char id[16], sn[16], sz[24];
+    snprintf(id, sizeof id, "0x%08xu", vdevc_fnv1a(name));
+    snprintf(sn, sizeof sn, "%u", since);
+    snprintf(sz, sizeof sz, "%llu", (unsigned long long)size);
+    vdevc_out_cat(e->o, "    {\n        .name = \"", name,
+                  "\",\n        .id = ", id, ",\n        .since = ", sn,
+                  ",\n        .offset = offsetof(struct ", e->name, "_state, ",
+                  member, "),\n        .size = ", sz, ",\n    },\n", NULL);
 }
 
 static unsigned
@@ -709,8 +732,11 @@ emit_mig_table(struct vdevc_emit *e)
         if (v->nomigrate)
             continue;
         char *q = talloc_asprintf(e->tmp, "state.%s", v->name);
-        uint64_t size = v->buffer ? v->len : v->width <= 8 ? 1
-                        : v->width <= 16 ? 2 : v->width <= 32 ? 4 : 8;
+        uint64_t size = v->buffer        ? v->len
+                        : v->width <= 8  ? 1
+                        : v->width <= 16 ? 2
+                        : v->width <= 32 ? 4
+                                         : 8;
         mig_entry(e, q, v->name, v->since, size, v->hdr.loc.first_line);
     }
     P("};\n\n");
@@ -728,7 +754,7 @@ struct var_entry {
 static void
 emit_getter(struct vdevc_emit *e, const char *fn, const char *expr)
 {
-    P("%s_GETTER(%s, %s)\n", e->NAME, fn, expr);
+    vdevc_out_cat(e->o, e->NAME, "_GETTER(", fn, ", ", expr, ")\n", NULL);
 }
 
 static void
@@ -748,9 +774,9 @@ var_setter(struct vdevc_emit *e, const struct vdevc_var *v, const char *fn)
     P("    (void)reg_old;\n");
     P("    d->s.%s = v;\n", v->name);
     if (v->on_write != NULL)
-        hook_body(e, v->on_write, talloc_asprintf(e->tmp, "%s on write",
-                                                  v->name),
-                  "v", "reg_old", 1);
+        hook_body(e, v->on_write,
+                  talloc_asprintf(e->tmp, "%s on write", v->name), "v",
+                  "reg_old", 1);
     uint64_t irqs = v->irqs;
     if (v->on_write != NULL)
         irqs |= v->on_write->calls ? all_irqs(e->d) : v->on_write->irqs;
@@ -787,16 +813,16 @@ reg_vars(struct vdevc_emit *e, const struct vdevc_reg *r, struct vdevc_vec *vs)
         x = talloc_zero(e, struct var_entry);
         x->name = talloc_asprintf(x, "%s.%s", r->qname, f->name);
         x->bits = w;
-        x->get = talloc_asprintf(x, "%s_get_%s_%s", e->name, r->cname,
-                                 f->name);
-        emit_getter(e, x->get, talloc_asprintf(e->tmp, "d->s.%s >> %u & %s",
-                                               r->cname, f->lo_v, m));
+        x->get = talloc_asprintf(x, "%s_get_%s_%s", e->name, r->cname, f->name);
+        emit_getter(e, x->get,
+                    talloc_asprintf(e->tmp, "d->s.%s >> %u & %s", r->cname,
+                                    f->lo_v, m));
         if (f->external) {
-            x->set = talloc_asprintf(x, "%s_set_%s_%s", e->name, r->cname,
-                                     f->name);
+            x->set =
+                talloc_asprintf(x, "%s_set_%s_%s", e->name, r->cname, f->name);
             emit_setter_head(e, x->set, w);
-            P("    d->s.%s = (d->s.%s & ~%s) | v << %u;\n", r->cname,
-              r->cname, HEX(vdevc_mask(w) << f->lo_v), f->lo_v);
+            P("    d->s.%s = (d->s.%s & ~%s) | v << %u;\n", r->cname, r->cname,
+              HEX(vdevc_mask(w) << f->lo_v), f->lo_v);
             if (r->irqs != 0)
                 P("    %s_update_irqs(d, %s);\n", e->name, HEX(r->irqs));
             P("    return 0;\n}\n\n");
@@ -814,8 +840,8 @@ emit_vars(struct vdevc_emit *e)
         talloc_asprintf(e->tmp, "#define %s_GETTER(fn, expr)", e->NAME),
         "    static uint64_t fn(struct vdev_dev *dev)",
         "    {",
-        talloc_asprintf(e->tmp, "        const struct %s *d = vdev_private(dev);",
-                        e->name),
+        talloc_asprintf(
+            e->tmp, "        const struct %s *d = vdev_private(dev);", e->name),
         "        return (expr);",
     };
     for (unsigned i = 0; i < 5; i++)
@@ -848,12 +874,16 @@ emit_vars(struct vdevc_emit *e)
     P("static const struct vdev_var %s_vars[%u] = {\n", e->name, vs.n);
     for (unsigned i = 0; i < vs.n; i++) {
         const struct var_entry *x = vs.v[i];
-        P("    {\n        .name = \"%s\",\n        .bits = %u,\n", x->name,
-          x->bits);
-        P("        .get = %s,\n", x->get);
+        char bits[8];
+        snprintf(bits, sizeof bits, "%u", x->bits);
+        vdevc_out_cat(e->o, "    {\n        .name = \"", x->name,
+                      "\",\n        .bits = ", bits,
+                      ",\n        .get = ", x->get, ",\n", NULL);
         if (x->set != NULL)
-            P("        .external = true,\n        .set = %s,\n", x->set);
-        P("    },\n");
+            vdevc_out_cat(e->o,
+                          "        .external = true,\n        .set = ", x->set,
+                          ",\n", NULL);
+        vdevc_out_puts(e->o, "    },\n");
     }
     P("};\n\n");
     return vs.n;
@@ -885,8 +915,8 @@ emit_caps(struct vdevc_emit *e)
               c->speed, c->lwidth);
         } else if (strcmp(c->name, "vendor") == 0) {
             P("    if (vdev_cap_vendor(dev, %s, %s_vendor%u_body, %u, "
-              "%s_vendor%u_wmask) < 0)\n", HEX(c->offset), e->name, i,
-              c->body_len, e->name, i);
+              "%s_vendor%u_wmask) < 0)\n",
+              HEX(c->offset), e->name, i, c->body_len, e->name, i);
         } else if (strcmp(c->name, "dsn") == 0) {
             P("    if (vdev_ext_cap_dsn(dev, %s, %s) < 0)\n", HEX(c->offset),
               HEX(c->serial));
@@ -913,10 +943,27 @@ emit_vendor_bodies(struct vdevc_emit *e)
     }
 }
 
+/* Every declared companion function is referenced, even one no hook
+ * calls: a missing one is a link error, never a silent gap. */
+static void
+emit_companions(struct vdevc_emit *e)
+{
+    if (e->d->externs.n == 0)
+        return;
+    P("/* Companion functions (%s.h): all must be linked in. */\n", e->name);
+    P("__attribute__((used)) static void (*const %s_companions[])(void) = {\n",
+      e->name);
+    for (unsigned i = 0; i < e->d->externs.n; i++)
+        P("    (void (*)(void))%s,\n",
+          ((struct vdevc_extern *)e->d->externs.v[i])->name);
+    P("};\n\n");
+}
+
 static void
 emit_create(struct vdevc_emit *e, unsigned nr_mig, unsigned nr_vars)
 {
     const struct vdevc_device *d = e->d;
+    emit_companions(e);
     emit_vendor_bodies(e);
     P("struct vdev_dev *\n%s_create(void *mem_ctx)\n{\n", e->name);
     P("    static const struct vdev_pci_ident ident = {\n");
@@ -937,7 +984,8 @@ emit_create(struct vdevc_emit *e, unsigned nr_mig, unsigned nr_vars)
     P("    %s_reset_values(dev, &d->s);\n", e->name);
     for (unsigned i = 0; i < d->bars.n; i++) {
         const struct vdevc_bar *b = d->bars.v[i];
-        P("    if (vdev_bar_add(dev, %u, &%s_bar%u) != 0)\n        goto fail;\n",
+        P("    if (vdev_bar_add(dev, %u, &%s_bar%u) != 0)\n        goto "
+          "fail;\n",
           b->idx, e->name, b->idx);
     }
     emit_caps(e);
@@ -957,7 +1005,8 @@ emit_create(struct vdevc_emit *e, unsigned nr_mig, unsigned nr_vars)
     P("    if (vdev_set_migration(dev, &d->mig) != 0)\n        goto fail;\n");
     if (nr_vars)
         P("    if (vdev_register_vars(dev, %s_vars, %u) != 0)\n"
-          "        goto fail;\n", e->name, nr_vars);
+          "        goto fail;\n",
+          e->name, nr_vars);
     P("    return dev;\nfail:\n    talloc_free(dev);\n    return NULL;\n}\n\n");
     P("#ifndef VDEV_NO_MAIN\nint\nmain(int argc, char **argv)\n{\n");
     P("    static const struct vdev_server_info info = {\n");

@@ -20,10 +20,11 @@ emit_defines(struct vdevc_emit *e)
         for (unsigned k = 0; k < b->regs.n; k++) {
             const struct vdevc_reg *r = b->regs.v[k];
             const char *R = vdevc_upper(e->tmp, r->cname);
-            P("#define %s_%s_OFFSET %s\n", e->NAME, R, HEX(r->off));
+            vdevc_out_cat(e->o, "#define ", e->NAME, "_", R, "_OFFSET ",
+                          HEX(r->off), "\n", NULL);
             if (r->n > 1)
-                P("#define %s_%s_COUNT %u\n#define %s_%s_STRIDE %u\n",
-                  e->NAME, R, r->n, e->NAME, R, (unsigned)r->stride);
+                P("#define %s_%s_COUNT %u\n#define %s_%s_STRIDE %u\n", e->NAME,
+                  R, r->n, e->NAME, R, (unsigned)r->stride);
             for (unsigned f = 0; f < r->fields.n; f++) {
                 const struct vdevc_field *fl = r->fields.v[f];
                 if (fl->implicit)
@@ -59,14 +60,16 @@ static void
 emit_state(struct vdevc_emit *e)
 {
     P("/* Registers and declared state: the block the migration stream\n"
-      " * carries. */\nstruct %s_state {\n", e->name);
+      " * carries. */\nstruct %s_state {\n",
+      e->name);
     unsigned n = 0;
     for (unsigned i = 0; i < e->d->regs.n; i++, n++) {
         const struct vdevc_reg *r = e->d->regs.v[i];
         if (r->n > 1)
             P("    %s %s[%u];\n", vdevc_ctype(r->width), r->cname, r->n);
         else
-            P("    %s %s;\n", vdevc_ctype(r->width), r->cname);
+            vdevc_out_cat(e->o, "    ", vdevc_ctype(r->width), " ", r->cname,
+                          ";\n", NULL);
     }
     for (unsigned i = 0; i < e->d->vars.n; i++, n++) {
         const struct vdevc_var *v = e->d->vars.v[i];

@@ -173,8 +173,9 @@ misc_json(void *ctx, const struct vdevc_device *d, json_object *root)
     put(root, "enums", enums);
     json_object *ext = json_object_new_array();
     for (unsigned i = 0; i < d->externs.n; i++)
-        json_object_array_add(ext, json_object_new_string(
-            ((struct vdevc_extern *)d->externs.v[i])->name));
+        json_object_array_add(
+            ext, json_object_new_string(
+                     ((struct vdevc_extern *)d->externs.v[i])->name));
     put(root, "externs", ext);
     return root;
 }

@@ -33,8 +33,10 @@ vdevc_hex_ring(uint64_t v)
 const char *
 vdevc_ctype(unsigned bits)
 {
-    return bits <= 8 ? "uint8_t" : bits <= 16 ? "uint16_t"
-           : bits <= 32 ? "uint32_t" : "uint64_t";
+    return bits <= 8    ? "uint8_t"
+           : bits <= 16 ? "uint16_t"
+           : bits <= 32 ? "uint32_t"
+                        : "uint64_t";
 }
 
 static void
@@ -74,9 +76,9 @@ emit_load(struct vdevc_emit *e, const struct vdevc_expr *x)
     const char *shift = "";
     if (x->ref == REF_FIELD) {
         const struct vdevc_field *f = x->sym;
-        shift = talloc_asprintf(t, " >> %u & %s", f->lo_v,
-                                vdevc_hex(t, vdevc_mask(f->hi_v - f->lo_v +
-                                                        1)));
+        shift =
+            talloc_asprintf(t, " >> %u & %s", f->lo_v,
+                            vdevc_hex(t, vdevc_mask(f->hi_v - f->lo_v + 1)));
     }
     if (x->idx == NULL)
         return talloc_asprintf(t, "((uint64_t)d->s.%s%s)", store, shift);
@@ -92,21 +94,36 @@ static const char *
 binop(int op)
 {
     switch (op) {
-    case OP_EQ: return "==";
-    case OP_NE: return "!=";
-    case OP_LE: return "<=";
-    case OP_GE: return ">=";
-    case OP_ANDAND: return "&&";
-    case OP_OROR: return "||";
-    case '<': return "<";
-    case '>': return ">";
-    case '+': return "+";
-    case '-': return "-";
-    case '*': return "*";
-    case '&': return "&";
-    case '|': return "|";
-    case '^': return "^";
-    default: return NULL;
+    case OP_EQ:
+        return "==";
+    case OP_NE:
+        return "!=";
+    case OP_LE:
+        return "<=";
+    case OP_GE:
+        return ">=";
+    case OP_ANDAND:
+        return "&&";
+    case OP_OROR:
+        return "||";
+    case '<':
+        return "<";
+    case '>':
+        return ">";
+    case '+':
+        return "+";
+    case '-':
+        return "-";
+    case '*':
+        return "*";
+    case '&':
+        return "&";
+    case '|':
+        return "|";
+    case '^':
+        return "^";
+    default:
+        return NULL;
     }
 }
 
@@ -116,12 +133,22 @@ emit_binary(struct vdevc_emit *e, const struct vdevc_expr *x)
     void *t = e->tmp;
     char *l = vdevc_emit_expr(e, x->lhs), *r = vdevc_emit_expr(e, x->rhs);
     switch (x->op) {
-    case '/': return talloc_asprintf(t, "vdevc_div(%s, %s)", l, r);
-    case '%': return talloc_asprintf(t, "vdevc_mod(%s, %s)", l, r);
-    case OP_SHL: return talloc_asprintf(t, "vdevc_shl(%s, %s)", l, r);
-    case OP_SHR: return talloc_asprintf(t, "vdevc_shr(%s, %s)", l, r);
-    case OP_EQ: case OP_NE: case OP_LE: case OP_GE: case '<': case '>':
-    case OP_ANDAND: case OP_OROR:
+    case '/':
+        return talloc_asprintf(t, "vdevc_div(%s, %s)", l, r);
+    case '%':
+        return talloc_asprintf(t, "vdevc_mod(%s, %s)", l, r);
+    case OP_SHL:
+        return talloc_asprintf(t, "vdevc_shl(%s, %s)", l, r);
+    case OP_SHR:
+        return talloc_asprintf(t, "vdevc_shr(%s, %s)", l, r);
+    case OP_EQ:
+    case OP_NE:
+    case OP_LE:
+    case OP_GE:
+    case '<':
+    case '>':
+    case OP_ANDAND:
+    case OP_OROR:
         return talloc_asprintf(t, "(uint64_t)(%s %s %s)", l, binop(x->op), r);
     default:
         return talloc_asprintf(t, "(%s %s %s)", l, binop(x->op), r);
@@ -135,7 +162,7 @@ emit_call(struct vdevc_emit *e, const struct vdevc_expr *x)
     char *s = talloc_asprintf(e->tmp, "%s(d->dev", f->name);
     for (unsigned i = 0; i < x->args.n; i++) {
         const struct vdevc_param *p = f->params.v[i];
-        const char *ty = strcmp(p->type, "bool") == 0 ? "bool"
+        const char *ty = strcmp(p->type, "bool") == 0  ? "bool"
                          : strcmp(p->type, "u8") == 0  ? "uint8_t"
                          : strcmp(p->type, "u16") == 0 ? "uint16_t"
                          : strcmp(p->type, "u32") == 0 ? "uint32_t"
@@ -157,7 +184,8 @@ vdevc_emit_expr(struct vdevc_emit *e, const struct vdevc_expr *x)
         char *c = emit_call(e, x);
         const struct vdevc_extern *f = x->sym;
         return strcmp(f->ret, "void") == 0
-                   ? c : talloc_asprintf(t, "(uint64_t)%s", c);
+                   ? c
+                   : talloc_asprintf(t, "(uint64_t)%s", c);
     }
     case E_UNARY:
         if (x->op == '!')
@@ -211,9 +239,10 @@ store(struct vdevc_emit *e, const struct vdevc_expr *x, const char *place,
             vdevc_out_printf(e->o, "%s = (%s & ~(uint64_t)%s) | %s;\n", place,
                              place, hm, vdevc_hex(t, (*k << f->lo_v) & m));
         else
-            vdevc_out_printf(e->o, "%s = (%s & ~(uint64_t)%s) | "
-                             "(vdevc_shl(%s, %u) & %s);\n", place, place, hm,
-                             val, f->lo_v, hm);
+            vdevc_out_printf(e->o,
+                             "%s = (%s & ~(uint64_t)%s) | "
+                             "(vdevc_shl(%s, %u) & %s);\n",
+                             place, place, hm, val, f->lo_v, hm);
         break;
     }
     case REF_REG: {
@@ -222,15 +251,13 @@ store(struct vdevc_emit *e, const struct vdevc_expr *x, const char *place,
             vdevc_out_printf(e->o, "%s = %s;\n", place, val);
         else
             vdevc_out_printf(e->o, "%s = (%s & ~(uint64_t)%s) | (%s & %s);\n",
-                             place,
-                             place, vdevc_hex(t, r->hw), val,
+                             place, place, vdevc_hex(t, r->hw), val,
                              vdevc_hex(t, r->hw));
         break;
     }
     case REF_VAR: {
         const struct vdevc_var *v = x->sym;
-        if (v->width == 8 || v->width == 16 || v->width == 32 ||
-            v->width == 64)
+        if (v->width == 8 || v->width == 16 || v->width == 32 || v->width == 64)
             vdevc_out_printf(e->o, "%s = %s;\n", place, val);
         else
             vdevc_out_printf(e->o, "%s = %s & %s;\n", place, val,
@@ -250,21 +277,21 @@ emit_assign(struct vdevc_emit *e, const struct vdevc_stmt *s, int ind)
     const struct vdevc_expr *x = s->lhs;
     char *val = vdevc_emit_expr(e, s->rhs);
     if (s->op != 0)
-        val = talloc_asprintf(t, "(%s %c %s)", vdevc_emit_expr(e, x), s->op,
-                              val);
+        val =
+            talloc_asprintf(t, "(%s %c %s)", vdevc_emit_expr(e, x), s->op, val);
     const char *store_name;
     uint64_t n = 0;
     /* A literal stored into a field folds into one constant. */
-    const uint64_t *k = s->op == 0 && s->rhs->kind == E_NUM ? &s->rhs->num
-                                                            : NULL;
+    const uint64_t *k =
+        s->op == 0 && s->rhs->kind == E_NUM ? &s->rhs->num : NULL;
     switch (x->ref) {
     case REF_LOCAL:
         indent_to(e, ind);
         vdevc_out_printf(e->o, "l_%s = %s;\n", x->name, val);
         return;
     case REF_VAR:
-        store(e, x, talloc_asprintf(t, "d->s.%s",
-                                    ((struct vdevc_var *)x->sym)->name),
+        store(e, x,
+              talloc_asprintf(t, "d->s.%s", ((struct vdevc_var *)x->sym)->name),
               val, k, ind);
         return;
     case REF_BUFFER:
@@ -304,11 +331,12 @@ emit_dma(struct vdevc_emit *e, const struct vdevc_stmt *s, int ind)
     const struct vdevc_expr *addr = rd ? s->rhs : s->lhs;
     const struct vdevc_var *v = buf->sym;
     indent_to(e, ind);
-    vdevc_out_printf(e->o, "vdevc_dma(d->dev, %s, d->s.%s, sizeof(d->s.%s), "
-                     "%s, %s, %s);\n", rd ? "false" : "true", v->name,
-                     v->name, buf->idx ? vdevc_emit_expr(e, buf->idx) : "0",
-                     vdevc_emit_expr(e, addr),
-                     vdevc_emit_expr(e, s->third));
+    vdevc_out_printf(e->o,
+                     "vdevc_dma(d->dev, %s, d->s.%s, sizeof(d->s.%s), "
+                     "%s, %s, %s);\n",
+                     rd ? "false" : "true", v->name, v->name,
+                     buf->idx ? vdevc_emit_expr(e, buf->idx) : "0",
+                     vdevc_emit_expr(e, addr), vdevc_emit_expr(e, s->third));
 }
 
 static void
@@ -350,8 +378,10 @@ vdevc_emit_stmt(struct vdevc_emit *e, const struct vdevc_stmt *s, int ind)
     case S_RAISE:
     case S_LOWER:
         indent_to(e, ind);
-        vdevc_out_printf(e->o, "vdev_irq_set_level(d->dev, (unsigned)%s, "
-                         "%s);\n", vdevc_emit_expr(e, s->lhs),
+        vdevc_out_printf(e->o,
+                         "vdev_irq_set_level(d->dev, (unsigned)%s, "
+                         "%s);\n",
+                         vdevc_emit_expr(e, s->lhs),
                          s->kind == S_RAISE ? "true" : "false");
         break;
     case S_NOTIFY:

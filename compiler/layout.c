@@ -15,17 +15,17 @@ static unsigned
 cap_size(const struct vdevc_cap *c)
 {
     if (strcmp(c->name, "pm") == 0)
-        return 8;                       /* PCI_PM_SIZEOF */
+        return 8; /* PCI_PM_SIZEOF */
     if (strcmp(c->name, "msi") == 0)
         return 10 + (c->addr64 ? 4 : 0) + (c->maskable ? 10 : 0);
     if (strcmp(c->name, "msix") == 0)
-        return 12;                      /* PCI_CAP_MSIX_SIZEOF */
+        return 12; /* PCI_CAP_MSIX_SIZEOF */
     if (strcmp(c->name, "pcie") == 0)
-        return 0x3c;                    /* PCI_CAP_EXP_ENDPOINT_SIZEOF_V2 */
+        return 0x3c; /* PCI_CAP_EXP_ENDPOINT_SIZEOF_V2 */
     if (strcmp(c->name, "vendor") == 0)
         return 3 + c->body_len;
     if (strcmp(c->name, "dsn") == 0)
-        return 12;                      /* PCI_EXT_CAP_DSN_SIZEOF */
+        return 12; /* PCI_EXT_CAP_DSN_SIZEOF */
     return 0;
 }
 

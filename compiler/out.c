@@ -87,6 +87,23 @@ vdevc_out_printf(struct vdevc_out *o, const char *fmt, ...)
     o->len += (size_t)n;
 }
 
+/* Strings up to a NULL, without a format parse: the hot tables use it. */
+void
+vdevc_out_cat(struct vdevc_out *o, ...)
+{
+    va_list ap;
+    va_start(ap, o);
+    for (const char *s = va_arg(ap, const char *); s != NULL;
+         s = va_arg(ap, const char *)) {
+        size_t n = strlen(s);
+        if (!reserve(o, n))
+            break;
+        memcpy(o->buf + o->len, s, n + 1);
+        o->len += n;
+    }
+    va_end(ap);
+}
+
 char *
 vdevc_out_steal(void *mem_ctx, struct vdevc_out *o)
 {

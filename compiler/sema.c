@@ -24,8 +24,8 @@ vdevc_unit_new(void *mem_ctx, const char *file, const char *src, size_t len,
     copy[len] = '\0';
     u->src = copy;
     u->len = len;
-    u->diag = vdevc_diag_new(u, vdevc_display_name(file), u->src, len,
-                             diag_out);
+    u->diag =
+        vdevc_diag_new(u, vdevc_display_name(file), u->src, len, diag_out);
     u->syms = vdevc_symtab_new(u);
     if (u->diag == NULL || u->syms == NULL) {
         talloc_free(u);
@@ -43,10 +43,7 @@ vdevc_compile(struct vdevc_unit *u)
                     "source is larger than %u bytes", VDEVC_MAX_SOURCE);
         return -EINVAL;
     }
-    /* The AST and everything sema hangs off it come from one pool: tens
-     * of small blocks per register, freed all at once. */
-    void *pool = talloc_pool(u, u->len * 48 + 65536);
-    int rc = vdevc_parse(pool ? pool : u, u->diag, u->src, u->len, &u->dev);
+    int rc = vdevc_parse(u, u->diag, u->src, u->len, &u->dev);
     if (rc != 0)
         return rc;
     return vdevc_sema(u);
@@ -57,6 +54,8 @@ vdevc_compile(struct vdevc_unit *u)
 int
 vdevc_sema(struct vdevc_unit *u)
 {
+    if (!vdevc_sema_depth(u))
+        return -EINVAL;
     vdevc_sema_decls(u);
     vdevc_sema_bars(u);
     vdevc_sema_caps(u);
@@ -74,9 +73,15 @@ fold(struct vdevc_unit *u, struct vdevc_expr *e, uint64_t l, uint64_t r,
      uint64_t *out)
 {
     switch (e->op) {
-    case '+': *out = l + r; break;
-    case '-': *out = l - r; break;
-    case '*': *out = l * r; break;
+    case '+':
+        *out = l + r;
+        break;
+    case '-':
+        *out = l - r;
+        break;
+    case '*':
+        *out = l * r;
+        break;
     case '/':
     case '%':
         if (r == 0) {
@@ -86,20 +91,47 @@ fold(struct vdevc_unit *u, struct vdevc_expr *e, uint64_t l, uint64_t r,
         }
         *out = e->op == '/' ? l / r : l % r;
         break;
-    case '&': *out = l & r; break;
-    case '|': *out = l | r; break;
-    case '^': *out = l ^ r; break;
-    case OP_SHL: *out = r >= 64 ? 0 : l << r; break;
-    case OP_SHR: *out = r >= 64 ? 0 : l >> r; break;
-    case OP_EQ: *out = l == r; break;
-    case OP_NE: *out = l != r; break;
-    case '<': *out = l < r; break;
-    case '>': *out = l > r; break;
-    case OP_LE: *out = l <= r; break;
-    case OP_GE: *out = l >= r; break;
-    case OP_ANDAND: *out = l && r; break;
-    case OP_OROR: *out = l || r; break;
-    default: return false;
+    case '&':
+        *out = l & r;
+        break;
+    case '|':
+        *out = l | r;
+        break;
+    case '^':
+        *out = l ^ r;
+        break;
+    case OP_SHL:
+        *out = r >= 64 ? 0 : l << r;
+        break;
+    case OP_SHR:
+        *out = r >= 64 ? 0 : l >> r;
+        break;
+    case OP_EQ:
+        *out = l == r;
+        break;
+    case OP_NE:
+        *out = l != r;
+        break;
+    case '<':
+        *out = l < r;
+        break;
+    case '>':
+        *out = l > r;
+        break;
+    case OP_LE:
+        *out = l <= r;
+        break;
+    case OP_GE:
+        *out = l >= r;
+        break;
+    case OP_ANDAND:
+        *out = l && r;
+        break;
+    case OP_OROR:
+        *out = l || r;
+        break;
+    default:
+        return false;
     }
     return true;
 }
@@ -174,8 +206,8 @@ vdevc_attr_value(struct vdevc_unit *u, struct vdevc_vec *attrs,
     }
     a = vdevc_attr_find(attrs, A_FLAG, name);
     if (a != NULL)
-        vdevc_error(u->diag, a->loc, "missing-value",
-                    "'%s' needs a number", name);
+        vdevc_error(u->diag, a->loc, "missing-value", "'%s' needs a number",
+                    name);
     return false;
 }
 
@@ -195,8 +227,10 @@ vdevc_attr_doc(void *ctx, struct vdevc_vec *attrs)
 }
 
 static const char *const access_names[] = {
-    [ACC_NONE] = "", [ACC_RW] = "rw", [ACC_RO] = "ro", [ACC_WO] = "wo",
-    [ACC_W1C] = "w1c", [ACC_W1S] = "w1s", [ACC_RC] = "rc", [ACC_RS] = "rs",
+    [ACC_NONE] = "",       [ACC_RW] = "rw",
+    [ACC_RO] = "ro",       [ACC_WO] = "wo",
+    [ACC_W1C] = "w1c",     [ACC_W1S] = "w1s",
+    [ACC_RC] = "rc",       [ACC_RS] = "rs",
     [ACC_CONST] = "const", [ACC_RESERVED] = "reserved",
 };
 

@@ -43,7 +43,8 @@ check_msix_place(struct vdevc_unit *u, struct vdevc_cap *c, const char *what,
     if (off + len > b->size || off + len < off) {
         vdevc_error(u->diag, loc, "msix-outside-bar",
                     "MSI-X %s [0x%llx, 0x%llx) is outside BAR %u (0x%llx "
-                    "bytes)", what, (unsigned long long)off,
+                    "bytes)",
+                    what, (unsigned long long)off,
                     (unsigned long long)(off + len), bar,
                     (unsigned long long)b->size);
         vdevc_note(u->diag, b->hdr.loc, "BAR %u declared here", bar);
@@ -135,14 +136,15 @@ check_pcie(struct vdevc_unit *u, struct vdevc_cap *c)
     if (speed < 1 || speed > 5)
         vdevc_error(u->diag, c->hdr.loc, "bad-value",
                     "pcie speed is 1 (2.5 GT/s) .. 5 (32 GT/s)");
-    if (width != 1 && width != 2 && width != 4 && width != 8 &&
-        width != 12 && width != 16 && width != 32)
+    if (width != 1 && width != 2 && width != 4 && width != 8 && width != 12 &&
+        width != 16 && width != 32)
         vdevc_error(u->diag, c->hdr.loc, "bad-value",
                     "pcie width is 1, 2, 4, 8, 12, 16 or 32 lanes");
     c->speed = (unsigned)speed;
     c->lwidth = (unsigned)width;
-    c->pcie_type = vdevc_attr_flag(&c->attrs, "legacy") ? 1
-                 : vdevc_attr_flag(&c->attrs, "integrated") ? 9 : 0;
+    c->pcie_type = vdevc_attr_flag(&c->attrs, "legacy")       ? 1
+                   : vdevc_attr_flag(&c->attrs, "integrated") ? 9
+                                                              : 0;
     vdevc_attr_flag(&c->attrs, "endpoint");
 }
 
@@ -159,8 +161,8 @@ check_vendor(struct vdevc_unit *u, struct vdevc_cap *c)
             if (g != NULL && strcmp(g->name, f->name) == 0) {
                 vdevc_error(u->diag, f->hdr.loc, "duplicate-name",
                             "redefinition of '%s'", f->name);
-                vdevc_note(u->diag, g->hdr.loc,
-                           "'%s' was first defined here", g->name);
+                vdevc_note(u->diag, g->hdr.loc, "'%s' was first defined here",
+                           g->name);
             }
         }
         unsigned w = vdevc_attr_width(u, &f->attrs, &f->etype);
@@ -196,8 +198,8 @@ check_vendor(struct vdevc_unit *u, struct vdevc_cap *c)
 static void
 check_cap(struct vdevc_unit *u, struct vdevc_cap *c, struct vdevc_cap **seen)
 {
-    static const char *const kinds[] = {"pm", "msi", "msix", "pcie",
-                                        "vendor", "dsn"};
+    static const char *const kinds[] = {"pm",   "msi",    "msix",
+                                        "pcie", "vendor", "dsn"};
     unsigned k;
     for (k = 0; k < 6; k++)
         if (strcmp(kinds[k], c->name) == 0)
@@ -205,7 +207,8 @@ check_cap(struct vdevc_unit *u, struct vdevc_cap *c, struct vdevc_cap **seen)
     if (k == 6) {
         vdevc_error(u->diag, c->hdr.loc, "unknown-name",
                     "unknown capability '%s' (pm, msi, msix, pcie, vendor, "
-                    "dsn)", c->name);
+                    "dsn)",
+                    c->name);
         return;
     }
     if (k != 4 && seen[k] != NULL) {
@@ -219,16 +222,25 @@ check_cap(struct vdevc_unit *u, struct vdevc_cap *c, struct vdevc_cap **seen)
         vdevc_error(u->diag, c->hdr.loc, "bad-capability",
                     "only a vendor capability has fields");
     switch (k) {
-    case 1: check_msi(u, c); break;
-    case 2: check_msix(u, c); break;
-    case 3: check_pcie(u, c); break;
-    case 4: check_vendor(u, c); break;
+    case 1:
+        check_msi(u, c);
+        break;
+    case 2:
+        check_msix(u, c);
+        break;
+    case 3:
+        check_pcie(u, c);
+        break;
+    case 4:
+        check_vendor(u, c);
+        break;
     case 5:
         if (!vdevc_attr_value(u, &c->attrs, "serial", &c->serial))
             vdevc_error(u->diag, c->hdr.loc, "missing-value",
                         "dsn needs 'serial N'");
         break;
-    default: break;
+    default:
+        break;
     }
     vdevc_attr_check(u, &c->attrs, "this capability");
 }

@@ -37,8 +37,9 @@ static void
 check_prop(struct vdevc_unit *u, struct vdevc_prop *p, void **seen)
 {
     static const char *const names[] = {
-        "vendor", "device", "subsystem_vendor", "subsystem", "class",
-        "revision", "version", "intx", "doc",
+        "vendor",    "device", "subsystem_vendor",
+        "subsystem", "class",  "revision",
+        "version",   "intx",   "doc",
     };
     unsigned k;
     for (k = 0; k < sizeof names / sizeof names[0]; k++)
@@ -50,8 +51,8 @@ check_prop(struct vdevc_unit *u, struct vdevc_prop *p, void **seen)
         return;
     }
     if (seen[k] != NULL) {
-        vdevc_error(u->diag, p->hdr.loc, "duplicate-name",
-                    "'%s' is set twice", p->name);
+        vdevc_error(u->diag, p->hdr.loc, "duplicate-name", "'%s' is set twice",
+                    p->name);
         vdevc_note(u->diag, ((struct vdevc_prop *)seen[k])->hdr.loc,
                    "first set here");
         return;
@@ -96,8 +97,7 @@ check_props(struct vdevc_unit *u, struct vdevc_vec *props)
         check_prop(u, props->v[i], seen);
     if (seen[0] == NULL || seen[1] == NULL)
         vdevc_error(u->diag, u->dev->loc, "missing-identity",
-                    "device '%s' needs a vendor and a device id",
-                    u->dev->name);
+                    "device '%s' needs a vendor and a device id", u->dev->name);
 }
 
 static void
@@ -138,11 +138,10 @@ check_extern(struct vdevc_unit *u, struct vdevc_extern *x)
         struct vdevc_param *p = x->params.v[i];
         if (!known_type(p->type, false))
             vdevc_error(u->diag, p->loc, "unknown-type",
-                        "unknown parameter type '%s' (bool, u8..u64)",
-                        p->type);
+                        "unknown parameter type '%s' (bool, u8..u64)", p->type);
         for (unsigned k = 0; k < i; k++)
-            if (strcmp(((struct vdevc_param *)x->params.v[k])->name,
-                       p->name) == 0)
+            if (strcmp(((struct vdevc_param *)x->params.v[k])->name, p->name) ==
+                0)
                 vdevc_error(u->diag, p->loc, "duplicate-name",
                             "parameter '%s' declared twice", p->name);
     }
@@ -184,8 +183,8 @@ vdevc_attr_width(struct vdevc_unit *u, struct vdevc_vec *attrs,
     if (a != NULL) {
         struct vdevc_sym *s = vdevc_sym_get(u->syms, a->name);
         if (s == NULL || s->kind != SYM_ENUM)
-            vdevc_error(u->diag, a->loc, "unknown-name",
-                        "unknown enum '%s'", a->name);
+            vdevc_error(u->diag, a->loc, "unknown-name", "unknown enum '%s'",
+                        a->name);
         else
             *_etype = s->ptr;
     }
@@ -193,9 +192,8 @@ vdevc_attr_width(struct vdevc_unit *u, struct vdevc_vec *attrs,
 }
 
 bool
-vdevc_check_reset(struct vdevc_unit *u, struct vdevc_vec *attrs,
-                  unsigned width, struct vdevc_enum *etype, uint64_t *_reset,
-                  const char *what)
+vdevc_check_reset(struct vdevc_unit *u, struct vdevc_vec *attrs, unsigned width,
+                  struct vdevc_enum *etype, uint64_t *_reset, const char *what)
 {
     struct vdevc_attr *a = vdevc_attr_find(attrs, A_RESET, NULL);
     if (a == NULL)
@@ -245,8 +243,7 @@ check_var(struct vdevc_unit *u, struct vdevc_var *v)
     v->width = vdevc_attr_width(u, &v->attrs, &v->etype);
     if (v->width == 0)
         v->width = v->etype != NULL ? v->etype->width : 32;
-    vdevc_check_reset(u, &v->attrs, v->width, v->etype, &v->reset,
-                      "variable");
+    vdevc_check_reset(u, &v->attrs, v->width, v->etype, &v->reset, "variable");
     vdevc_attr_check(u, &v->attrs, "a variable");
     for (unsigned i = 0; i < v->hooks.n; i++) {
         struct vdevc_hook *h = v->hooks.v[i];
@@ -272,15 +269,32 @@ collect(struct vdevc_unit *u, struct vdevc_vec *props)
         struct vdevc_node *n = d->items.v[i];
         struct vdevc_vec *to = NULL;
         switch (n->kind) {
-        case N_PROP: to = props; break;
-        case N_ENUM: to = &d->enums; break;
-        case N_EXTERN: to = &d->externs; break;
-        case N_VAR: to = &d->vars; break;
-        case N_BAR: to = &d->bars; break;
-        case N_BLOCK: to = &d->blocks; break;
-        case N_INTERRUPT: to = &d->interrupts; break;
-        case N_CAP: to = &d->caps; break;
-        default: break;
+        case N_PROP:
+            to = props;
+            break;
+        case N_ENUM:
+            to = &d->enums;
+            break;
+        case N_EXTERN:
+            to = &d->externs;
+            break;
+        case N_VAR:
+            to = &d->vars;
+            break;
+        case N_BAR:
+            to = &d->bars;
+            break;
+        case N_BLOCK:
+            to = &d->blocks;
+            break;
+        case N_INTERRUPT:
+            to = &d->interrupts;
+            break;
+        case N_CAP:
+            to = &d->caps;
+            break;
+        default:
+            break;
         }
         if (to != NULL)
             vdevc_vec_push(d, to, n);

@@ -8,13 +8,23 @@
 #include "vdevc.h"
 
 static const char *const c_words[] = {
-    "_Alignas", "_Alignof", "_Atomic", "_Bool", "_Complex", "_Generic",
-    "_Imaginary", "_Noreturn", "_Static_assert", "_Thread_local", "asm",
-    "auto", "bool", "break", "case", "char", "const", "continue", "default",
-    "do", "double", "else", "enum", "extern", "false", "float", "for",
-    "goto", "if", "inline", "int", "long", "register", "restrict", "return",
-    "short", "signed", "sizeof", "static", "struct", "switch", "true",
-    "typedef", "typeof", "union", "unsigned", "void", "volatile", "while",
+    "_Alignas",      "_Alignof",  "_Atomic",
+    "_Bool",         "_Complex",  "_Generic",
+    "_Imaginary",    "_Noreturn", "_Static_assert",
+    "_Thread_local", "asm",       "auto",
+    "bool",          "break",     "case",
+    "char",          "const",     "continue",
+    "default",       "do",        "double",
+    "else",          "enum",      "extern",
+    "false",         "float",     "for",
+    "goto",          "if",        "inline",
+    "int",           "long",      "register",
+    "restrict",      "return",    "short",
+    "signed",        "sizeof",    "static",
+    "struct",        "switch",    "true",
+    "typedef",       "typeof",    "union",
+    "unsigned",      "void",      "volatile",
+    "while",
 };
 
 static int
@@ -51,14 +61,14 @@ static void
 check_ids(struct vdevc_unit *u)
 {
     struct vdevc_device *d = u->dev;
-    struct mig_name *m = talloc_array(u, struct mig_name,
-                                      d->regs.n + d->vars.n + 1);
+    struct mig_name *m =
+        talloc_array(u, struct mig_name, d->regs.n + d->vars.n + 1);
     size_t n = 0;
     for (unsigned i = 0; i < d->regs.n; i++) {
         struct vdevc_reg *r = d->regs.v[i];
         if (!r->nomigrate)
-            m[n++] = (struct mig_name){vdevc_fnv1a(r->qname), r->qname,
-                                       r->hdr.loc};
+            m[n++] =
+                (struct mig_name){vdevc_fnv1a(r->qname), r->qname, r->hdr.loc};
     }
     for (unsigned i = 0; i < d->vars.n; i++) {
         struct vdevc_var *v = d->vars.v[i];
@@ -75,9 +85,9 @@ check_ids(struct vdevc_unit *u)
             continue;
         vdevc_error(u->diag, m[i].loc, "mig-id-collision",
                     "migration id 0x%08x of '%s' is also the id of '%s': "
-                    "rename one", m[i].id, m[i].name, m[i - 1].name);
-        vdevc_note(u->diag, m[i - 1].loc, "'%s' declared here",
-                   m[i - 1].name);
+                    "rename one",
+                    m[i].id, m[i].name, m[i - 1].name);
+        vdevc_note(u->diag, m[i - 1].loc, "'%s' declared here", m[i - 1].name);
     }
     talloc_free(m);
 }

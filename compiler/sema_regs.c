@@ -9,7 +9,7 @@
 /* ------------------------------------------------------------ blocks */
 
 struct binding {
-    struct vdevc_vec *params;  /* struct vdevc_param */
+    struct vdevc_vec *params; /* struct vdevc_param */
     uint64_t *values;
 };
 
@@ -113,9 +113,9 @@ check_field_hooks(struct vdevc_unit *u, struct vdevc_vec *hooks,
         struct vdevc_hook *h = hooks->v[i];
         if (h == NULL)
             continue;
-        struct vdevc_hook **slot = strcmp(h->when, "read") == 0 ? on_read
+        struct vdevc_hook **slot = strcmp(h->when, "read") == 0    ? on_read
                                    : strcmp(h->when, "write") == 0 ? on_write
-                                                                  : NULL;
+                                                                   : NULL;
         if (slot == NULL) {
             vdevc_error(u->diag, h->hdr.loc, "bad-hook",
                         "unknown hook 'on %s' (read or write)", h->when);
@@ -136,8 +136,8 @@ check_field(struct vdevc_unit *u, struct vdevc_reg *r, struct vdevc_field *f)
     char *q = talloc_asprintf(f, "%s.%s", r->qname, f->name);
     vdevc_sym_define(u, q, SYM_FIELD, f, f->hdr.loc, "field");
     uint64_t hi = 0, lo = 0;
-    bool ok = vdevc_const_eval(u, f->hi, &hi) &&
-              vdevc_const_eval(u, f->lo, &lo);
+    bool ok =
+        vdevc_const_eval(u, f->hi, &hi) && vdevc_const_eval(u, f->lo, &lo);
     if (ok && hi < lo) {
         vdevc_error(u->diag, f->hi->loc, "bad-bit-range",
                     "bit range [%llu:%llu] is reversed: write [high:low]",
@@ -187,15 +187,44 @@ compute_masks(struct vdevc_reg *r)
         uint64_t m = vdevc_mask(f->hi_v - f->lo_v + 1) << f->lo_v;
         r->reset |= f->reset << f->lo_v;
         switch (f->access) {
-        case ACC_RW: r->rw |= m; r->rmask |= m; r->hw |= m; break;
-        case ACC_RO: r->rmask |= m; r->hw |= m; break;
-        case ACC_WO: r->rw |= m; r->hw |= m; break;
-        case ACC_W1C: r->w1c |= m; r->rmask |= m; r->hw |= m; break;
-        case ACC_W1S: r->w1s |= m; r->rmask |= m; r->hw |= m; break;
-        case ACC_RC: r->rc |= m; r->rmask |= m; r->hw |= m; break;
-        case ACC_RS: r->rs |= m; r->rmask |= m; r->hw |= m; break;
-        case ACC_CONST: r->rmask |= m; break;
-        default: break;
+        case ACC_RW:
+            r->rw |= m;
+            r->rmask |= m;
+            r->hw |= m;
+            break;
+        case ACC_RO:
+            r->rmask |= m;
+            r->hw |= m;
+            break;
+        case ACC_WO:
+            r->rw |= m;
+            r->hw |= m;
+            break;
+        case ACC_W1C:
+            r->w1c |= m;
+            r->rmask |= m;
+            r->hw |= m;
+            break;
+        case ACC_W1S:
+            r->w1s |= m;
+            r->rmask |= m;
+            r->hw |= m;
+            break;
+        case ACC_RC:
+            r->rc |= m;
+            r->rmask |= m;
+            r->hw |= m;
+            break;
+        case ACC_RS:
+            r->rs |= m;
+            r->rmask |= m;
+            r->hw |= m;
+            break;
+        case ACC_CONST:
+            r->rmask |= m;
+            break;
+        default:
+            break;
         }
     }
 }
@@ -239,6 +268,7 @@ check_fields(struct vdevc_unit *u, struct vdevc_reg *r)
 struct expand {
     struct vdevc_unit *u;
     struct vdevc_bar *bar;
+    unsigned depth; /* block instances inside block instances */
 };
 
 static void
@@ -287,8 +317,8 @@ check_reg(struct expand *x, struct vdevc_reg *r, const char *prefix,
     struct vdevc_unit *u = x->u;
     r->bar = x->bar;
     r->scope = prefix;
-    r->qname = talloc_asprintf(r, "%s%s", prefix, r->name);
-    r->cname = vdevc_cname(r, r->qname);
+    r->qname = *prefix ? talloc_asprintf(r, "%s%s", prefix, r->name) : r->name;
+    r->cname = *prefix ? vdevc_cname(r, r->qname) : r->name;
     if (vdevc_sym_define(u, r->qname, SYM_REG, r, r->hdr.loc, "register") &&
         strcmp(r->cname, r->qname) != 0)
         vdevc_sym_define(u, r->cname, SYM_CNAME, r, r->hdr.loc, "register");
@@ -356,11 +386,16 @@ instantiate(struct expand *x, struct vdevc_use *use, const char *prefix,
     struct vdevc_unit *u = x->u;
     struct vdevc_sym *s = vdevc_sym_get(u->syms, use->block);
     if (s == NULL || s->kind != SYM_BLOCK) {
-        vdevc_error(u->diag, use->hdr.loc, "unknown-name",
-                    "unknown block '%s'", use->block);
+        vdevc_error(u->diag, use->hdr.loc, "unknown-name", "unknown block '%s'",
+                    use->block);
         return;
     }
     struct vdevc_block *blk = s->ptr;
+    if (x->depth >= 32) {
+        vdevc_error(u->diag, use->hdr.loc, "recursive-block",
+                    "blocks instantiated more than 32 levels deep");
+        return;
+    }
     if (blk->expanding) {
         vdevc_error(u->diag, use->hdr.loc, "recursive-block",
                     "block '%s' instantiates itself", blk->name);
@@ -369,8 +404,7 @@ instantiate(struct expand *x, struct vdevc_use *use, const char *prefix,
     if (use->args.n != blk->params.n) {
         vdevc_error(u->diag, use->hdr.loc, "call-arguments",
                     "block '%s' takes %u argument%s, not %u", blk->name,
-                    blk->params.n, blk->params.n == 1 ? "" : "s",
-                    use->args.n);
+                    blk->params.n, blk->params.n == 1 ? "" : "s", use->args.n);
         vdevc_note(u->diag, blk->hdr.loc, "'%s' declared here", blk->name);
         return;
     }
@@ -392,7 +426,9 @@ instantiate(struct expand *x, struct vdevc_use *use, const char *prefix,
         vdevc_vec_push(use, &items, c);
     }
     blk->expanding = true;
+    x->depth++;
     expand_items(x, &items, talloc_asprintf(use, "%s.", q), base + off);
+    x->depth--;
     blk->expanding = false;
 }
 
@@ -416,7 +452,7 @@ expand_items(struct expand *x, struct vdevc_vec *items, const char *prefix,
 /* ------------------------------------------------------------ overlaps */
 
 struct span {
-    uint64_t start, end;  /* [start, end) */
+    uint64_t start, end; /* [start, end) */
     const char *name;
     struct vdevc_loc loc;
 };
@@ -467,8 +503,7 @@ check_overlaps(struct vdevc_unit *u, struct vdevc_bar *b)
         qsort(s, n, sizeof *s, cmp_span);
     const char *last_reported = NULL;
     for (size_t i = 0; i < n; i++) {
-        if (i > 0 && s[i].start < s[i - 1].end &&
-            s[i].name != last_reported) {
+        if (i > 0 && s[i].start < s[i - 1].end && s[i].name != last_reported) {
             vdevc_error(u->diag, s[i].loc, "register-overlap",
                         "'%s' at 0x%llx overlaps '%s'", s[i].name,
                         (unsigned long long)s[i].start, s[i - 1].name);
@@ -479,8 +514,8 @@ check_overlaps(struct vdevc_unit *u, struct vdevc_bar *b)
         if (s[i].end > b->size && s[i].end > s[i].start) {
             vdevc_error(u->diag, s[i].loc, "register-past-bar-end",
                         "'%s' ends at 0x%llx, past the end of BAR %u "
-                        "(0x%llx bytes)", s[i].name,
-                        (unsigned long long)s[i].end, b->idx,
+                        "(0x%llx bytes)",
+                        s[i].name, (unsigned long long)s[i].end, b->idx,
                         (unsigned long long)b->size);
             vdevc_note(u->diag, b->hdr.loc, "BAR %u declared here", b->idx);
             break;
@@ -532,7 +567,9 @@ check_bar_attrs(struct vdevc_unit *u, struct vdevc_bar *b)
         vdevc_error(u->diag, a->loc, "bad-bar-size",
                     "BAR size 0x%llx must be a power of two, %llu..%s bytes",
                     (unsigned long long)b->size, (unsigned long long)min,
-                    io ? "256" : m64 ? "2^63" : "2G");
+                    io    ? "256"
+                    : m64 ? "2^63"
+                          : "2G");
         b->size = UINT64_MAX; /* unknown: no "past the end" cascade */
     }
     if (b->memory && b->has_body)
@@ -571,8 +608,9 @@ check_bar(struct vdevc_unit *u, struct vdevc_bar *b, struct vdevc_bar **used)
     if (!b->memory && !b->has_body)
         vdevc_error(u->diag, b->hdr.loc, "bad-bar",
                     "BAR %u has neither registers nor memory: add a body "
-                    "or 'memory'", b->idx);
-    struct expand x = {u, b};
+                    "or 'memory'",
+                    b->idx);
+    struct expand x = {u, b, 0};
     expand_items(&x, &b->items, "", 0);
     vdevc_vec_sort(&b->regs, cmp_reg);
     vdevc_vec_sort(&b->mems, cmp_mem);

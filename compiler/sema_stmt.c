@@ -15,14 +15,14 @@ struct local {
 
 struct scope {
     struct vdevc_unit *u;
-    const char *prefix;          /* instance scope for name lookup */
-    struct vdevc_hook *hook;     /* NULL in an interrupt expression */
+    const char *prefix;      /* instance scope for name lookup */
+    struct vdevc_hook *hook; /* NULL in an interrupt expression */
     bool has_old, has_index;
     unsigned value_width;
     struct vdevc_enum *value_etype;
     struct local locals[MAX_LOCALS];
     unsigned nr_locals, nr_slots;
-    uint64_t irq_bit;            /* interrupt expression: its vector bit */
+    uint64_t irq_bit; /* interrupt expression: its vector bit */
 };
 
 static bool resolve(struct scope *s, struct vdevc_expr *e, bool value);
@@ -278,8 +278,8 @@ resolve_call(struct scope *s, struct vdevc_expr *e, bool value)
     struct vdevc_unit *u = s->u;
     struct vdevc_sym *sym = vdevc_sym_get(u->syms, e->name);
     if (sym == NULL || sym->kind != SYM_EXTERN) {
-        vdevc_error(u->diag, e->loc, "unknown-name",
-                    "unknown function '%s'", e->name);
+        vdevc_error(u->diag, e->loc, "unknown-name", "unknown function '%s'",
+                    e->name);
         return false;
     }
     if (s->hook == NULL) {
@@ -299,8 +299,8 @@ resolve_call(struct scope *s, struct vdevc_expr *e, bool value)
     }
     if (e->args.n != x->params.n) {
         vdevc_error(u->diag, e->loc, "call-arguments",
-                    "'%s' takes %u argument%s, not %u", x->name,
-                    x->params.n, x->params.n == 1 ? "" : "s", e->args.n);
+                    "'%s' takes %u argument%s, not %u", x->name, x->params.n,
+                    x->params.n == 1 ? "" : "s", e->args.n);
         vdevc_note(u->diag, x->hdr.loc, "'%s' declared here", x->name);
         return false;
     }
@@ -308,8 +308,7 @@ resolve_call(struct scope *s, struct vdevc_expr *e, bool value)
     for (unsigned i = 0; i < e->args.n; i++) {
         struct vdevc_param *p = x->params.v[i];
         ok &= resolve(s, e->args.v[i], true) &&
-              check_fits(s, e->args.v[i], param_width(p->type), NULL,
-                         p->name);
+              check_fits(s, e->args.v[i], param_width(p->type), NULL, p->name);
     }
     return ok;
 }
@@ -320,8 +319,14 @@ binary_width(struct vdevc_expr *e)
     unsigned l = e->lhs->width, r = e->rhs->width;
     unsigned max = l > r ? l : r;
     switch (e->op) {
-    case OP_EQ: case OP_NE: case '<': case '>': case OP_LE: case OP_GE:
-    case OP_ANDAND: case OP_OROR:
+    case OP_EQ:
+    case OP_NE:
+    case '<':
+    case '>':
+    case OP_LE:
+    case OP_GE:
+    case OP_ANDAND:
+    case OP_OROR:
         return 1;
     case '&':
         if (e->rhs->kind == E_NUM)
@@ -371,8 +376,8 @@ resolve_op(struct scope *s, struct vdevc_expr *e)
     if (cmp && e->lhs->etype != NULL && e->rhs->etype != NULL &&
         e->lhs->etype != e->rhs->etype) {
         vdevc_error(u->diag, e->loc, "type-mismatch",
-                    "comparing enum '%s' with enum '%s'",
-                    e->lhs->etype->name, e->rhs->etype->name);
+                    "comparing enum '%s' with enum '%s'", e->lhs->etype->name,
+                    e->rhs->etype->name);
         return false;
     }
     e->width = binary_width(e);
@@ -459,7 +464,8 @@ check_fits(struct scope *s, struct vdevc_expr *e, unsigned width,
     if (e->width > width) {
         vdevc_error(u->diag, e->loc, "width-mismatch",
                     "%u-bit value assigned to %u-bit '%s' (mask or shift "
-                    "it to fit)", e->width, width, what);
+                    "it to fit)",
+                    e->width, width, what);
         return false;
     }
     return true;
@@ -504,7 +510,8 @@ check_target(struct scope *s, struct vdevc_expr *t, const char **_name)
         if (r->hw == 0) {
             vdevc_error(u->diag, t->loc, "readonly-write",
                         "cannot write '%s': all its bits are const or "
-                        "reserved", r->qname);
+                        "reserved",
+                        r->qname);
             vdevc_note(u->diag, r->hdr.loc, "'%s' declared here", r->qname);
             return false;
         }

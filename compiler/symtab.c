@@ -6,8 +6,11 @@
 
 #include "vdevc.h"
 
+/* Symbols live in the slots by value and keep the caller's name pointer
+ * (names live as long as the unit): no allocation per symbol. Slots move
+ * when the table grows, so a returned symbol is valid until the next add. */
 struct vdevc_symtab {
-    struct vdevc_sym **slots;
+    struct vdevc_sym *slots;
     size_t cap, used;
 };
 
@@ -18,7 +21,7 @@ vdevc_symtab_new(void *mem_ctx)
     if (t == NULL)
         return NULL;
     t->cap = 256;
-    t->slots = talloc_zero_array(t, struct vdevc_sym *, t->cap);
+    t->slots = talloc_zero_array(t, struct vdevc_sym, t->cap);
     return t;
 }
 
@@ -26,7 +29,7 @@ static size_t
 probe(const struct vdevc_symtab *t, const char *name)
 {
     size_t i = vdevc_fnv1a(name) & (t->cap - 1);
-    while (t->slots[i] != NULL && strcmp(t->slots[i]->name, name) != 0)
+    while (t->slots[i].name != NULL && strcmp(t->slots[i].name, name) != 0)
         i = (i + 1) & (t->cap - 1);
     return i;
 }
@@ -34,20 +37,21 @@ probe(const struct vdevc_symtab *t, const char *name)
 static void
 grow(struct vdevc_symtab *t)
 {
-    struct vdevc_sym **old = t->slots;
+    struct vdevc_sym *old = t->slots;
     size_t old_cap = t->cap;
     t->cap *= 2;
-    t->slots = talloc_zero_array(t, struct vdevc_sym *, t->cap);
+    t->slots = talloc_zero_array(t, struct vdevc_sym, t->cap);
     for (size_t i = 0; i < old_cap; i++)
-        if (old[i] != NULL)
-            t->slots[probe(t, old[i]->name)] = old[i];
+        if (old[i].name != NULL)
+            t->slots[probe(t, old[i].name)] = old[i];
     talloc_free(old);
 }
 
 struct vdevc_sym *
 vdevc_sym_get(struct vdevc_symtab *t, const char *name)
 {
-    return t->slots[probe(t, name)];
+    struct vdevc_sym *s = &t->slots[probe(t, name)];
+    return s->name != NULL ? s : NULL;
 }
 
 struct vdevc_sym *
@@ -55,14 +59,9 @@ vdevc_sym_add(struct vdevc_symtab *t, const char *name,
               enum vdevc_sym_kind kind, void *ptr, struct vdevc_loc loc)
 {
     size_t i = probe(t, name);
-    if (t->slots[i] != NULL)
-        return t->slots[i];
-    struct vdevc_sym *s = talloc_zero(t, struct vdevc_sym);
-    s->name = talloc_strdup(s, name);
-    s->kind = kind;
-    s->ptr = ptr;
-    s->loc = loc;
-    t->slots[i] = s;
+    if (t->slots[i].name != NULL)
+        return &t->slots[i];
+    t->slots[i] = (struct vdevc_sym){name, kind, ptr, loc};
     if (++t->used * 2 > t->cap)
         grow(t);
     return NULL;
@@ -76,8 +75,7 @@ vdevc_sym_define(struct vdevc_unit *u, const char *name,
     struct vdevc_sym *old = vdevc_sym_add(u->syms, name, kind, ptr, loc);
     if (old == NULL)
         return true;
-    vdevc_error(u->diag, loc, "duplicate-name", "redefinition of '%s'",
-                name);
+    vdevc_error(u->diag, loc, "duplicate-name", "redefinition of '%s'", name);
     vdevc_note(u->diag, old->loc, "'%s' was first defined here", name);
     (void)what;
     return false;

@@ -71,14 +71,22 @@ op_text(int op)
 {
     static char one[256][2];
     switch (op) {
-    case OP_SHL: return "<<";
-    case OP_SHR: return ">>";
-    case OP_EQ: return "==";
-    case OP_NE: return "!=";
-    case OP_LE: return "<=";
-    case OP_GE: return ">=";
-    case OP_ANDAND: return "&&";
-    case OP_OROR: return "||";
+    case OP_SHL:
+        return "<<";
+    case OP_SHR:
+        return ">>";
+    case OP_EQ:
+        return "==";
+    case OP_NE:
+        return "!=";
+    case OP_LE:
+        return "<=";
+    case OP_GE:
+        return ">=";
+    case OP_ANDAND:
+        return "&&";
+    case OP_OROR:
+        return "||";
     default:
         one[op & 0xff][0] = (char)op;
         return one[op & 0xff];
@@ -90,10 +98,9 @@ vdevc_expr_text(void *ctx, const struct vdevc_expr *e)
 {
     switch (e->kind) {
     case E_NUM:
-        return e->num < 10 ? talloc_asprintf(ctx, "%llu",
-                                             (unsigned long long)e->num)
-                           : talloc_asprintf(ctx, "0x%llx",
-                                             (unsigned long long)e->num);
+        return e->num < 10
+                   ? talloc_asprintf(ctx, "%llu", (unsigned long long)e->num)
+                   : talloc_asprintf(ctx, "0x%llx", (unsigned long long)e->num);
     case E_NAME:
         return talloc_strdup(ctx, e->name);
     case E_MEMBER:

@@ -18,21 +18,20 @@
 
 /* One compilation: everything below hangs off it and dies with it. */
 struct vdevc_unit {
-    const char *file;          /* source path as given */
+    const char *file; /* source path as given */
     const char *src;
     size_t len;
     struct vdevc_diag *diag;
     struct vdevc_device *dev;
     struct vdevc_symtab *syms;
-    bool line_directives;      /* #line instead of comments */
-    const char *header_name;   /* #include in the .c file */
+    bool line_directives;    /* #line instead of comments */
+    const char *header_name; /* #include in the .c file */
 };
 
 /* Creates a unit over a copy of src; diagnostics go to diag_out (NULL:
  * only collected in unit->diag->text). */
 struct vdevc_unit *vdevc_unit_new(void *mem_ctx, const char *file,
-                                  const char *src, size_t len,
-                                  FILE *diag_out);
+                                  const char *src, size_t len, FILE *diag_out);
 /* Parse, check, lay out. 0 or -EINVAL (diagnostics reported). */
 int vdevc_compile(struct vdevc_unit *u);
 
@@ -40,12 +39,28 @@ int vdevc_compile(struct vdevc_unit *u);
 char *vdevc_emit_c(void *mem_ctx, struct vdevc_unit *u);
 char *vdevc_emit_h(void *mem_ctx, struct vdevc_unit *u);
 char *vdevc_emit_json(void *mem_ctx, struct vdevc_unit *u);
+/* emit_doc.c: the register map as Markdown, and a guest-driver header. */
+char *vdevc_emit_doc(void *mem_ctx, struct vdevc_unit *u);
+char *vdevc_emit_guest_h(void *mem_ctx, struct vdevc_unit *u);
+
+/* migcheck.c: can NEW load OLD's migration stream? Reports each field
+ * that breaks it (removed, resized, retyped, version not raised) on the
+ * units' diagnostics; 0 when compatible (a line saying so goes to out). */
+int vdevc_check_migration(struct vdevc_unit *old, struct vdevc_unit *new,
+                          FILE *out);
 
 /* ------------------------------------------------------------ symtab.c */
 
 enum vdevc_sym_kind {
-    SYM_REG, SYM_FIELD, SYM_VAR, SYM_ENUM, SYM_ENUMC, SYM_EXTERN, SYM_BLOCK,
-    SYM_INSTANCE, SYM_CNAME,
+    SYM_REG,
+    SYM_FIELD,
+    SYM_VAR,
+    SYM_ENUM,
+    SYM_ENUMC,
+    SYM_EXTERN,
+    SYM_BLOCK,
+    SYM_INSTANCE,
+    SYM_CNAME,
 };
 
 struct vdevc_sym {
@@ -56,6 +71,8 @@ struct vdevc_sym {
 };
 
 struct vdevc_symtab *vdevc_symtab_new(void *mem_ctx);
+/* Symbols are valid until the next vdevc_sym_add(); names are not copied
+ * and must live as long as the table. */
 struct vdevc_sym *vdevc_sym_get(struct vdevc_symtab *t, const char *name);
 /* Returns the existing symbol when the name is taken (nothing added). */
 struct vdevc_sym *vdevc_sym_add(struct vdevc_symtab *t, const char *name,
@@ -63,12 +80,15 @@ struct vdevc_sym *vdevc_sym_add(struct vdevc_symtab *t, const char *name,
                                 struct vdevc_loc loc);
 /* Reports duplicate-name with a note at the first definition. */
 bool vdevc_sym_define(struct vdevc_unit *u, const char *name,
-                      enum vdevc_sym_kind kind, void *ptr,
-                      struct vdevc_loc loc, const char *what);
+                      enum vdevc_sym_kind kind, void *ptr, struct vdevc_loc loc,
+                      const char *what);
 
 /* ------------------------------------------------------------ sema*.c */
 
 int vdevc_sema(struct vdevc_unit *u);
+/* sema_depth.c: false (reported) when an expression is nested so deeply
+ * that the recursive passes must not see it. */
+bool vdevc_sema_depth(struct vdevc_unit *u);
 /* sema_decl.c: identity, enums, externs, state. */
 void vdevc_sema_decls(struct vdevc_unit *u);
 /* sema_regs.c: blocks, BARs, registers, fields, overlaps. */
@@ -88,8 +108,7 @@ bool vdevc_const_eval(struct vdevc_unit *u, struct vdevc_expr *e,
 /* Attributes: the flag/value helpers mark what they consume; the check
  * reports anything left as not applying to `what`. */
 struct vdevc_attr *vdevc_attr_find(struct vdevc_vec *attrs,
-                                   enum vdevc_attr_kind kind,
-                                   const char *name);
+                                   enum vdevc_attr_kind kind, const char *name);
 bool vdevc_attr_flag(struct vdevc_vec *attrs, const char *name);
 bool vdevc_attr_value(struct vdevc_unit *u, struct vdevc_vec *attrs,
                       const char *name, uint64_t *out);

@@ -31,11 +31,26 @@ vdevc_list(void *ctx, struct vdevc_vec *list, void *item)
     return list;
 }
 
+/* The node keeps the array; the grammar's list wrapper goes away (a
+ * 100,000-register device has hundreds of thousands of them). */
 static void
-take(struct vdevc_vec *dst, struct vdevc_vec *src)
+take(void *owner, struct vdevc_vec *dst, struct vdevc_vec *src)
 {
-    if (src != NULL)
-        *dst = *src;
+    if (src == NULL)
+        return;
+    *dst = *src;
+    if (dst->v != NULL)
+        talloc_steal(owner, dst->v);
+    talloc_free(src);
+}
+
+/* Depth is tracked as the tree is built, so the semantic pass can refuse a
+ * 100,000-deep `1+1+...` before anything recurses over it. */
+static void
+set_depth(struct vdevc_expr *e, const struct vdevc_expr *sub)
+{
+    if (sub != NULL && sub->depth + 1 > e->depth)
+        e->depth = sub->depth + 1;
 }
 
 static struct vdevc_expr *
@@ -44,6 +59,7 @@ expr_new(void *ctx, struct vdevc_loc loc, enum vdevc_expr_kind kind)
     struct vdevc_expr *e = talloc_zero(ctx, struct vdevc_expr);
     e->kind = kind;
     e->loc = loc;
+    e->depth = 1;
     return e;
 }
 
@@ -70,6 +86,7 @@ vdevc_expr_member(void *ctx, struct vdevc_loc loc, struct vdevc_expr *base,
     struct vdevc_expr *e = expr_new(ctx, loc, E_MEMBER);
     e->lhs = base;
     e->name = name;
+    set_depth(e, base);
     return e;
 }
 
@@ -80,6 +97,8 @@ vdevc_expr_index(void *ctx, struct vdevc_loc loc, struct vdevc_expr *base,
     struct vdevc_expr *e = expr_new(ctx, loc, E_INDEX);
     e->lhs = base;
     e->rhs = idx;
+    set_depth(e, base);
+    set_depth(e, idx);
     return e;
 }
 
@@ -89,7 +108,9 @@ vdevc_expr_call(void *ctx, struct vdevc_loc loc, const char *name,
 {
     struct vdevc_expr *e = expr_new(ctx, loc, E_CALL);
     e->name = name;
-    take(&e->args, args);
+    take(e, &e->args, args);
+    for (unsigned i = 0; i < e->args.n; i++)
+        set_depth(e, e->args.v[i]);
     return e;
 }
 
@@ -99,17 +120,20 @@ vdevc_expr_unary(void *ctx, struct vdevc_loc loc, int op, struct vdevc_expr *x)
     struct vdevc_expr *e = expr_new(ctx, loc, E_UNARY);
     e->op = op;
     e->lhs = x;
+    set_depth(e, x);
     return e;
 }
 
 struct vdevc_expr *
-vdevc_expr_binary(void *ctx, struct vdevc_loc loc, int op,
-                  struct vdevc_expr *l, struct vdevc_expr *r)
+vdevc_expr_binary(void *ctx, struct vdevc_loc loc, int op, struct vdevc_expr *l,
+                  struct vdevc_expr *r)
 {
     struct vdevc_expr *e = expr_new(ctx, loc, E_BINARY);
     e->op = op;
     e->lhs = l;
     e->rhs = r;
+    set_depth(e, l);
+    set_depth(e, r);
     return e;
 }
 
@@ -123,8 +147,8 @@ vdevc_stmt_new(void *ctx, struct vdevc_loc loc, enum vdevc_stmt_kind kind)
 }
 
 struct vdevc_stmt *
-vdevc_stmt_assign(void *ctx, struct vdevc_loc loc, int op,
-                  struct vdevc_expr *l, struct vdevc_expr *r)
+vdevc_stmt_assign(void *ctx, struct vdevc_loc loc, int op, struct vdevc_expr *l,
+                  struct vdevc_expr *r)
 {
     struct vdevc_stmt *s = vdevc_stmt_new(ctx, loc, S_ASSIGN);
     s->op = op;
@@ -165,8 +189,7 @@ vdevc_stmt_expr(void *ctx, struct vdevc_loc loc, enum vdevc_stmt_kind kind,
 
 struct vdevc_stmt *
 vdevc_stmt_dma(void *ctx, struct vdevc_loc loc, const char *dir,
-               struct vdevc_expr *a, struct vdevc_expr *b,
-               struct vdevc_expr *c)
+               struct vdevc_expr *a, struct vdevc_expr *b, struct vdevc_expr *c)
 {
     struct vdevc_stmt *s = vdevc_stmt_new(ctx, loc, S_DMA);
     s->name = dir;
@@ -180,14 +203,13 @@ struct vdevc_stmt *
 vdevc_stmt_block(void *ctx, struct vdevc_loc loc, struct vdevc_vec *body)
 {
     struct vdevc_stmt *s = vdevc_stmt_new(ctx, loc, S_BLOCK);
-    take(&s->body, body);
+    take(s, &s->body, body);
     return s;
 }
 
 struct vdevc_attr *
 vdevc_attr_new(void *ctx, struct vdevc_loc loc, enum vdevc_attr_kind kind,
-               const char *name, uint64_t v1, uint64_t v2,
-               struct vdevc_expr *e)
+               const char *name, uint64_t v1, uint64_t v2, struct vdevc_expr *e)
 {
     struct vdevc_attr *a = talloc_zero(ctx, struct vdevc_attr);
     a->kind = kind;
@@ -199,12 +221,12 @@ vdevc_attr_new(void *ctx, struct vdevc_loc loc, enum vdevc_attr_kind kind,
     return a;
 }
 
-#define NODE_NEW(ctx, type, k, l)                                             \
-    ({                                                                        \
-        type *n_ = talloc_zero(ctx, type);                                    \
-        n_->hdr.kind = (k);                                                   \
-        n_->hdr.loc = (l);                                                    \
-        n_;                                                                   \
+#define NODE_NEW(ctx, type, k, l)                                              \
+    ({                                                                         \
+        type *n_ = talloc_zero(ctx, type);                                     \
+        n_->hdr.kind = (k);                                                    \
+        n_->hdr.loc = (l);                                                     \
+        n_;                                                                    \
     })
 
 struct vdevc_node *
@@ -223,7 +245,7 @@ vdevc_enum_new(void *ctx, struct vdevc_loc loc, const char *name,
 {
     struct vdevc_enum *e = NODE_NEW(ctx, struct vdevc_enum, N_ENUM, loc);
     e->name = name;
-    take(&e->members, members);
+    take(e, &e->members, members);
     for (unsigned i = 0; i < e->members.n; i++)
         ((struct vdevc_enum_member *)e->members.v[i])->owner = e;
     return &e->hdr;
@@ -258,7 +280,7 @@ vdevc_extern_new(void *ctx, struct vdevc_loc loc, const char *ret,
     struct vdevc_extern *x = NODE_NEW(ctx, struct vdevc_extern, N_EXTERN, loc);
     x->ret = ret;
     x->name = name;
-    take(&x->params, params);
+    take(x, &x->params, params);
     return &x->hdr;
 }
 
@@ -271,8 +293,8 @@ vdevc_var_new(void *ctx, struct vdevc_loc loc, const char *name,
     v->name = name;
     v->buffer = size != NULL;
     v->size = size;
-    take(&v->attrs, attrs);
-    take(&v->hooks, hooks);
+    take(v, &v->attrs, attrs);
+    take(v, &v->hooks, hooks);
     return &v->hdr;
 }
 
@@ -282,8 +304,8 @@ vdevc_bar_new(void *ctx, struct vdevc_loc loc, struct vdevc_expr *index,
 {
     struct vdevc_bar *b = NODE_NEW(ctx, struct vdevc_bar, N_BAR, loc);
     b->index = index;
-    take(&b->attrs, attrs);
-    take(&b->items, items);
+    take(b, &b->attrs, attrs);
+    take(b, &b->items, items);
     b->has_body = has_body;
     return &b->hdr;
 }
@@ -294,8 +316,8 @@ vdevc_block_new(void *ctx, struct vdevc_loc loc, const char *name,
 {
     struct vdevc_block *b = NODE_NEW(ctx, struct vdevc_block, N_BLOCK, loc);
     b->name = name;
-    take(&b->params, params);
-    take(&b->items, items);
+    take(b, &b->params, params);
+    take(b, &b->items, items);
     return &b->hdr;
 }
 
@@ -316,8 +338,8 @@ vdevc_cap_new(void *ctx, struct vdevc_loc loc, const char *name,
 {
     struct vdevc_cap *c = NODE_NEW(ctx, struct vdevc_cap, N_CAP, loc);
     c->name = name;
-    take(&c->attrs, attrs);
-    take(&c->fields, fields);
+    take(c, &c->attrs, attrs);
+    take(c, &c->fields, fields);
     c->has_body = has_body;
     return &c->hdr;
 }
@@ -331,8 +353,8 @@ vdevc_reg_new(void *ctx, struct vdevc_loc loc, const char *name,
     r->name = name;
     r->count = count;
     r->offset = offset;
-    take(&r->attrs, attrs);
-    take(&r->items, items);
+    take(r, &r->attrs, attrs);
+    take(r, &r->items, items);
     return &r->hdr;
 }
 
@@ -345,8 +367,8 @@ vdevc_field_new(void *ctx, struct vdevc_loc loc, const char *name,
     f->name = name;
     f->hi = hi;
     f->lo = lo != NULL ? lo : hi;
-    take(&f->attrs, attrs);
-    take(&f->hooks, hooks);
+    take(f, &f->attrs, attrs);
+    take(f, &f->hooks, hooks);
     return &f->hdr;
 }
 
@@ -357,18 +379,18 @@ vdevc_memory_new(void *ctx, struct vdevc_loc loc, const char *name,
     struct vdevc_memory *m = NODE_NEW(ctx, struct vdevc_memory, N_MEMORY, loc);
     m->name = name;
     m->offset = offset;
-    take(&m->attrs, attrs);
+    take(m, &m->attrs, attrs);
     return &m->hdr;
 }
 
 struct vdevc_node *
 vdevc_use_new(void *ctx, struct vdevc_loc loc, const char *block,
-              struct vdevc_vec *args, struct vdevc_expr *offset,
-              const char *as, struct vdevc_loc as_loc)
+              struct vdevc_vec *args, struct vdevc_expr *offset, const char *as,
+              struct vdevc_loc as_loc)
 {
     struct vdevc_use *u = NODE_NEW(ctx, struct vdevc_use, N_USE, loc);
     u->block = block;
-    take(&u->args, args);
+    take(u, &u->args, args);
     u->offset = offset;
     u->as = as;
     u->as_loc = as_loc;
@@ -392,7 +414,7 @@ vdevc_device_new(void *ctx, struct vdevc_loc loc, const char *name,
     struct vdevc_device *d = talloc_zero(ctx, struct vdevc_device);
     d->loc = loc;
     d->name = name;
-    take(&d->items, items);
+    take(d, &d->items, items);
     return d;
 }
 
@@ -409,6 +431,7 @@ vdevc_expr_clone(void *ctx, const struct vdevc_expr *e)
     c->op = e->op;
     c->num = e->num;
     c->name = e->name;
+    c->depth = e->depth;
     c->lhs = vdevc_expr_clone(ctx, e->lhs);
     c->rhs = vdevc_expr_clone(ctx, e->rhs);
     for (unsigned i = 0; i < e->args.n; i++)

@@ -20,10 +20,10 @@ struct vdevc_vec {
 void vdevc_vec_push(void *owner, struct vdevc_vec *vec, void *item);
 
 enum vdevc_node_kind {
-    N_PROP,      /* vendor 0x1234; */
+    N_PROP, /* vendor 0x1234; */
     N_ENUM,
     N_EXTERN,
-    N_VAR,       /* var / buffer */
+    N_VAR, /* var / buffer */
     N_BAR,
     N_BLOCK,
     N_INTERRUPT,
@@ -45,31 +45,38 @@ struct vdevc_node {
 enum vdevc_expr_kind {
     E_NUM,
     E_NAME,
-    E_MEMBER,  /* lhs.name */
-    E_INDEX,   /* lhs[rhs] */
-    E_CALL,    /* name(args) */
-    E_UNARY,   /* op lhs */
-    E_BINARY,  /* lhs op rhs */
+    E_MEMBER, /* lhs.name */
+    E_INDEX,  /* lhs[rhs] */
+    E_CALL,   /* name(args) */
+    E_UNARY,  /* op lhs */
+    E_BINARY, /* lhs op rhs */
 };
 
 /* Binary/unary operators beyond single characters. */
 enum vdevc_op {
-    OP_SHL = 256, OP_SHR, OP_EQ, OP_NE, OP_LE, OP_GE, OP_ANDAND, OP_OROR,
+    OP_SHL = 256,
+    OP_SHR,
+    OP_EQ,
+    OP_NE,
+    OP_LE,
+    OP_GE,
+    OP_ANDAND,
+    OP_OROR,
 };
 
 /* What a name in the statement language resolved to. */
 enum vdevc_ref_kind {
     REF_NONE,
-    REF_REG,      /* register (element when indexed) */
-    REF_FIELD,    /* register field */
-    REF_VAR,      /* scalar state */
-    REF_BUFFER,   /* byte buffer (element when indexed) */
-    REF_LOCAL,    /* let */
-    REF_VALUE,    /* the hook's `value` */
-    REF_OLD,      /* the hook's `old` */
-    REF_INDEX,    /* the array hook's `index` */
-    REF_ENUMC,    /* enum constant */
-    REF_CONST,    /* block parameter, already a number */
+    REF_REG,    /* register (element when indexed) */
+    REF_FIELD,  /* register field */
+    REF_VAR,    /* scalar state */
+    REF_BUFFER, /* byte buffer (element when indexed) */
+    REF_LOCAL,  /* let */
+    REF_VALUE,  /* the hook's `value` */
+    REF_OLD,    /* the hook's `old` */
+    REF_INDEX,  /* the array hook's `index` */
+    REF_ENUMC,  /* enum constant */
+    REF_CONST,  /* block parameter, already a number */
 };
 
 struct vdevc_expr {
@@ -86,19 +93,20 @@ struct vdevc_expr {
     struct vdevc_expr *idx; /* array element index, or NULL */
     unsigned width;         /* bits of the value, 0 = unsized literal */
     struct vdevc_enum *etype; /* enum type of the value, or NULL */
-    int local;              /* REF_LOCAL: slot number */
+    int local;                /* REF_LOCAL: slot number */
+    unsigned depth;           /* 1 + deepest operand, set by constructors */
 };
 
 /* ------------------------------------------------------------ statements */
 
 enum vdevc_stmt_kind {
-    S_ASSIGN,  /* lhs op= rhs; op 0 for plain '=' */
+    S_ASSIGN, /* lhs op= rhs; op 0 for plain '=' */
     S_IF,
     S_LET,
     S_RAISE,
     S_LOWER,
     S_NOTIFY,
-    S_DMA,     /* dma read buf[i], addr, len; dma write addr, buf[i], len; */
+    S_DMA, /* dma read buf[i], addr, len; dma write addr, buf[i], len; */
     S_CALL,
     S_BLOCK,
 };
@@ -107,23 +115,23 @@ struct vdevc_stmt {
     enum vdevc_stmt_kind kind;
     struct vdevc_loc loc;
     int op;
-    const char *name;          /* LET variable, DMA direction */
+    const char *name; /* LET variable, DMA direction */
     struct vdevc_expr *lhs, *rhs, *third;
     struct vdevc_stmt *then_s, *else_s;
-    struct vdevc_vec body;     /* BLOCK: statements */
-    int local;                 /* LET: slot number */
+    struct vdevc_vec body; /* BLOCK: statements */
+    int local;             /* LET: slot number */
 };
 
 /* ------------------------------------------------------------ attributes */
 
 enum vdevc_attr_kind {
-    A_FLAG,    /* rw, prefetchable, nomigrate, external, mem32 ... */
-    A_VALUE,   /* size 1M, since 2, stride 4 */
-    A_PLACE,   /* table 1 @ 0x800 */
-    A_RESET,   /* = expr */
-    A_WIDTH,   /* : 32 */
-    A_TYPE,    /* : enum_name */
-    A_DOC,     /* "text" */
+    A_FLAG,  /* rw, prefetchable, nomigrate, external, mem32 ... */
+    A_VALUE, /* size 1M, since 2, stride 4 */
+    A_PLACE, /* table 1 @ 0x800 */
+    A_RESET, /* = expr */
+    A_WIDTH, /* : 32 */
+    A_TYPE,  /* : enum_name */
+    A_DOC,   /* "text" */
 };
 
 struct vdevc_attr {
@@ -132,26 +140,34 @@ struct vdevc_attr {
     const char *name;
     uint64_t v1, v2;
     struct vdevc_expr *expr;
-    bool used;  /* sema: consumed by the declaration */
+    bool used; /* sema: consumed by the declaration */
 };
 
 /* Access kinds, SystemRDL meaning (see dsl/README.md). */
 enum vdevc_access {
-    ACC_NONE = 0, ACC_RW, ACC_RO, ACC_WO, ACC_W1C, ACC_W1S, ACC_RC, ACC_RS,
-    ACC_CONST, ACC_RESERVED,
+    ACC_NONE = 0,
+    ACC_RW,
+    ACC_RO,
+    ACC_WO,
+    ACC_W1C,
+    ACC_W1S,
+    ACC_RC,
+    ACC_RS,
+    ACC_CONST,
+    ACC_RESERVED,
 };
 
 /* ------------------------------------------------------------ declarations */
 
 struct vdevc_hook {
     struct vdevc_node hdr;
-    const char *when;          /* "read" or "write" */
+    const char *when; /* "read" or "write" */
     struct vdevc_stmt *body;
     /* sema */
-    unsigned nr_locals;        /* let slots used */
+    unsigned nr_locals; /* let slots used */
     bool uses_value, uses_old, uses_index;
-    bool calls;                /* calls an extern: may change anything */
-    uint64_t irqs;             /* interrupts fed by what the hook writes */
+    bool calls;    /* calls an extern: may change anything */
+    uint64_t irqs; /* interrupts fed by what the hook writes */
 };
 
 struct vdevc_enum_member {
@@ -166,12 +182,12 @@ struct vdevc_enum {
     struct vdevc_node hdr;
     const char *name;
     struct vdevc_vec members;
-    unsigned width;            /* bits needed for the largest value */
+    unsigned width; /* bits needed for the largest value */
 };
 
 struct vdevc_param {
     struct vdevc_loc loc;
-    const char *type;          /* u8..u64, bool, void */
+    const char *type; /* u8..u64, bool, void */
     const char *name;
 };
 
@@ -179,7 +195,7 @@ struct vdevc_extern {
     struct vdevc_node hdr;
     const char *ret;
     const char *name;
-    struct vdevc_vec params;   /* struct vdevc_param */
+    struct vdevc_vec params; /* struct vdevc_param */
     bool used;
 };
 
@@ -200,7 +216,7 @@ struct vdevc_field {
     const char *doc;
     bool nomigrate, external;
     struct vdevc_hook *on_read, *on_write;
-    bool implicit;             /* the whole-register field of a plain reg */
+    bool implicit; /* the whole-register field of a plain reg */
 };
 
 struct vdevc_bar;
@@ -209,31 +225,31 @@ struct vdevc_use;
 struct vdevc_reg {
     struct vdevc_node hdr;
     const char *name;
-    struct vdevc_expr *count;  /* array length, NULL for a plain register */
+    struct vdevc_expr *count; /* array length, NULL for a plain register */
     struct vdevc_expr *offset;
     struct vdevc_vec attrs;
-    struct vdevc_vec items;    /* fields and hooks */
+    struct vdevc_vec items; /* fields and hooks */
     /* resolved */
-    const char *qname;         /* "ch0.ctrl" */
-    const char *cname;         /* "ch0_ctrl" */
+    const char *qname; /* "ch0.ctrl" */
+    const char *cname; /* "ch0_ctrl" */
     struct vdevc_bar *bar;
-    const char *scope;         /* instance prefix ("ch0."), "" at top */
+    const char *scope; /* instance prefix ("ch0."), "" at top */
     uint64_t off;
-    unsigned width;            /* bits */
-    unsigned n;                /* elements (1 for plain) */
+    unsigned width; /* bits */
+    unsigned n;     /* elements (1 for plain) */
     uint64_t stride;
-    enum vdevc_access access;  /* default for fields */
+    enum vdevc_access access; /* default for fields */
     uint64_t reset;
     const char *doc;
     unsigned since;
     bool nomigrate;
-    struct vdevc_vec fields;   /* sorted by lo_v; implicit field if none */
+    struct vdevc_vec fields; /* sorted by lo_v; implicit field if none */
     struct vdevc_hook *on_read, *on_write;
-    unsigned id;               /* index in the device's register list */
+    unsigned id; /* index in the device's register list */
     bool external;
     /* access masks over the register's bits */
     uint64_t all, rmask, rw, w1c, w1s, rc, rs, hw;
-    uint64_t irqs;             /* interrupts that read this register */
+    uint64_t irqs;                  /* interrupts that read this register */
     uint64_t irqs_read, irqs_write; /* to re-evaluate after an access */
 };
 
@@ -252,7 +268,7 @@ struct vdevc_memory {
 struct vdevc_use {
     struct vdevc_node hdr;
     const char *block;
-    struct vdevc_vec args;     /* struct vdevc_expr */
+    struct vdevc_vec args; /* struct vdevc_expr */
     struct vdevc_expr *offset;
     const char *as;
     struct vdevc_loc as_loc;
@@ -261,25 +277,25 @@ struct vdevc_use {
 struct vdevc_block {
     struct vdevc_node hdr;
     const char *name;
-    struct vdevc_vec params;   /* struct vdevc_param (type unused) */
-    struct vdevc_vec items;    /* N_REG, N_MEMORY, N_USE */
-    bool expanding;            /* sema: recursion guard */
+    struct vdevc_vec params; /* struct vdevc_param (type unused) */
+    struct vdevc_vec items;  /* N_REG, N_MEMORY, N_USE */
+    bool expanding;          /* sema: recursion guard */
 };
 
 struct vdevc_bar {
     struct vdevc_node hdr;
     struct vdevc_expr *index;
     struct vdevc_vec attrs;
-    struct vdevc_vec items;    /* N_REG, N_MEMORY, N_USE */
+    struct vdevc_vec items; /* N_REG, N_MEMORY, N_USE */
     bool has_body;
     /* resolved */
     unsigned idx;
-    int kind;                  /* 0 mem32, 1 mem64, 2 io */
+    int kind; /* 0 mem32, 1 mem64, 2 io */
     bool prefetchable;
     uint64_t size;
-    bool memory;               /* whole BAR is backing memory */
-    struct vdevc_vec regs;     /* expanded registers, sorted by offset */
-    struct vdevc_vec mems;     /* memory areas, sorted by offset */
+    bool memory;           /* whole BAR is backing memory */
+    struct vdevc_vec regs; /* expanded registers, sorted by offset */
+    struct vdevc_vec mems; /* memory areas, sorted by offset */
     const char *doc;
 };
 
@@ -287,19 +303,19 @@ struct vdevc_var {
     struct vdevc_node hdr;
     const char *name;
     bool buffer;
-    struct vdevc_expr *size;   /* buffer length */
+    struct vdevc_expr *size; /* buffer length */
     struct vdevc_vec attrs;
     struct vdevc_vec hooks;
     /* resolved */
-    unsigned width;            /* scalar bits */
-    uint64_t len;              /* buffer bytes */
+    unsigned width; /* scalar bits */
+    uint64_t len;   /* buffer bytes */
     uint64_t reset;
     unsigned since;
     bool nomigrate, external;
     struct vdevc_enum *etype;
     const char *doc;
     struct vdevc_hook *on_write;
-    uint64_t irqs;             /* interrupts that read this variable */
+    uint64_t irqs; /* interrupts that read this variable */
 };
 
 struct vdevc_interrupt {
@@ -311,9 +327,9 @@ struct vdevc_interrupt {
 
 struct vdevc_cap {
     struct vdevc_node hdr;
-    const char *name;          /* pm, msi, msix, pcie, vendor, dsn */
+    const char *name; /* pm, msi, msix, pcie, vendor, dsn */
     struct vdevc_vec attrs;
-    struct vdevc_vec fields;   /* vendor: struct vdevc_field (hi/lo unused) */
+    struct vdevc_vec fields; /* vendor: struct vdevc_field (hi/lo unused) */
     bool has_body;
     /* resolved by sema / layout */
     unsigned offset, size;
@@ -340,11 +356,11 @@ struct vdevc_device {
     /* resolved */
     uint64_t vendor, device, subsys_vendor, subsys, class_code, revision;
     unsigned version;
-    unsigned intx;             /* 0 none, 1..4 */
+    unsigned intx; /* 0 none, 1..4 */
     struct vdevc_vec enums, externs, vars, bars, blocks, interrupts, caps;
-    struct vdevc_vec regs;     /* every register, in declaration order */
+    struct vdevc_vec regs; /* every register, in declaration order */
     const char *doc;
-    unsigned nr_vectors;       /* interrupt vectors hooks may use */
+    unsigned nr_vectors; /* interrupt vectors hooks may use */
     struct vdevc_cap *msi, *msix;
 };
 
@@ -397,8 +413,7 @@ struct vdevc_node *vdevc_prop_new(void *ctx, struct vdevc_loc loc,
                                   const char *name, struct vdevc_expr *v);
 struct vdevc_node *vdevc_enum_new(void *ctx, struct vdevc_loc loc,
                                   const char *name, struct vdevc_vec *members);
-struct vdevc_enum_member *vdevc_enum_member_new(void *ctx,
-                                                struct vdevc_loc loc,
+struct vdevc_enum_member *vdevc_enum_member_new(void *ctx, struct vdevc_loc loc,
                                                 const char *name,
                                                 struct vdevc_expr *v);
 struct vdevc_param *vdevc_param_new(void *ctx, struct vdevc_loc loc,
@@ -434,8 +449,7 @@ struct vdevc_node *vdevc_field_new(void *ctx, struct vdevc_loc loc,
                                    struct vdevc_vec *attrs,
                                    struct vdevc_vec *hooks);
 struct vdevc_node *vdevc_memory_new(void *ctx, struct vdevc_loc loc,
-                                    const char *name,
-                                    struct vdevc_expr *offset,
+                                    const char *name, struct vdevc_expr *offset,
                                     struct vdevc_vec *attrs);
 struct vdevc_node *vdevc_use_new(void *ctx, struct vdevc_loc loc,
                                  const char *block, struct vdevc_vec *args,

@@ -87,8 +87,8 @@ show_line(struct vdevc_diag *d, struct vdevc_loc loc)
     for (size_t i = first + 1; i < last; i++)
         caret[k++] = '~';
     caret[k] = '\0';
-    char *s = talloc_asprintf(d, "%5d | %s\n      | %s\n", loc.first_line,
-                              line, caret);
+    char *s = talloc_asprintf(d, "%5d | %s\n      | %s\n", loc.first_line, line,
+                              caret);
     emit(d, s);
     talloc_free(s);
     talloc_free(line);
@@ -103,8 +103,7 @@ report(struct vdevc_diag *d, struct vdevc_loc loc, const char *kind,
     char *s;
     if (code != NULL)
         s = talloc_asprintf(d, "%s:%d:%d: %s: %s [%s]\n", d->file,
-                            loc.first_line, loc.first_column, kind, msg,
-                            code);
+                            loc.first_line, loc.first_column, kind, msg, code);
     else
         s = talloc_asprintf(d, "%s:%d:%d: %s: %s\n", d->file, loc.first_line,
                             loc.first_column, kind, msg);
@@ -121,8 +120,10 @@ vdevc_verror(struct vdevc_diag *d, struct vdevc_loc loc, const char *code,
     d->errors++;
     d->last_suppressed = d->errors > d->max_errors;
     if (d->errors == d->max_errors + 1) {
-        char *s = talloc_asprintf(d, "%s: too many errors (limit %u), "
-                                  "stopping\n", d->file, d->max_errors);
+        char *s = talloc_asprintf(d,
+                                  "%s: too many errors (limit %u), "
+                                  "stopping\n",
+                                  d->file, d->max_errors);
         emit(d, s);
         talloc_free(s);
     }

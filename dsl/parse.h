@@ -12,14 +12,14 @@
 
 /* State the scanner and parser share (yyextra / parse-param). */
 struct vdevc_parse {
-    void *ctx;                     /* AST allocations */
+    void *ctx; /* AST allocations */
     struct vdevc_diag *diag;
     struct vdevc_device *device;
-    int line, column;              /* scanner position, 1-based */
+    int line, column;                         /* scanner position, 1-based */
     struct vdevc_loc open[VDEVC_MAX_NESTING]; /* unclosed '{' */
     unsigned depth;
-    struct vdevc_loc comment;      /* start of an open block comment */
-    const char **strings;          /* interned identifiers (hash set) */
+    struct vdevc_loc comment; /* start of an open block comment */
+    const char **strings;     /* interned identifiers (hash set) */
     size_t nr_strings, cap_strings;
 };
 
@@ -27,7 +27,7 @@ struct vdevc_parse {
 const char *vdevc_intern(struct vdevc_parse *p, const char *s, size_t len);
 
 /* Returns 0 and the device (under ctx) or -EINVAL after reporting errors. */
-int vdevc_parse(void *ctx, struct vdevc_diag *diag, const char *src,
-                size_t len, struct vdevc_device **_device);
+int vdevc_parse(void *ctx, struct vdevc_diag *diag, const char *src, size_t len,
+                struct vdevc_device **_device);
 
 #endif /* VDEVC_PARSE_H */

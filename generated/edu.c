@@ -153,11 +153,7 @@ static void
 edu_liveness_on_write(struct edu *d, unsigned i, uint64_t reg_old,
     uint64_t reg_new, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
-    (void)reg_old;
-    (void)reg_new;
+    (void)i, (void)mask, (void)reg_old, (void)reg_new;
     /* liveness on write: models/edu.vdev:26 */
     {
         const uint64_t value = reg_new;
@@ -169,11 +165,7 @@ static void
 edu_fact_on_write(struct edu *d, unsigned i, uint64_t reg_old,
     uint64_t reg_new, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
-    (void)reg_old;
-    (void)reg_new;
+    (void)i, (void)mask, (void)reg_old, (void)reg_new;
     /* fact on write: models/edu.vdev:29 */
     {
         const uint64_t value = reg_new;
@@ -188,11 +180,7 @@ static void
 edu_irq_raise_on_write(struct edu *d, unsigned i, uint64_t reg_old,
     uint64_t reg_new, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
-    (void)reg_old;
-    (void)reg_new;
+    (void)i, (void)mask, (void)reg_old, (void)reg_new;
     /* irq_raise on write: models/edu.vdev:41 */
     {
         const uint64_t value = reg_new;
@@ -204,11 +192,7 @@ static void
 edu_irq_ack_on_write(struct edu *d, unsigned i, uint64_t reg_old,
     uint64_t reg_new, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
-    (void)reg_old;
-    (void)reg_new;
+    (void)i, (void)mask, (void)reg_old, (void)reg_new;
     /* irq_ack on write: models/edu.vdev:44 */
     {
         const uint64_t value = reg_new;
@@ -220,11 +204,7 @@ static void
 edu_dma_cmd_on_write(struct edu *d, unsigned i, uint64_t reg_old,
     uint64_t reg_new, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
-    (void)reg_old;
-    (void)reg_new;
+    (void)i, (void)mask, (void)reg_old, (void)reg_new;
     /* dma_cmd on write: models/edu.vdev:53 */
     {
         if (((uint64_t)d->s.dma_cmd >> 0 & 1)) {
@@ -705,6 +685,11 @@ static const struct vdev_var edu_vars[16] = {
         .bits = 1,
         .get = edu_get_dma_cmd_irq,
     },
+};
+
+/* Companion functions (edu.h): all must be linked in. */
+__attribute__((used)) static void (*const edu_companions[])(void) = {
+    (void (*)(void))factorial,
 };
 
 struct vdev_dev *

@@ -153,11 +153,7 @@ static void
 idio16_in0_7_on_write(struct idio16 *d, unsigned i, uint64_t reg_old,
     uint64_t reg_new, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
-    (void)reg_old;
-    (void)reg_new;
+    (void)i, (void)mask, (void)reg_old, (void)reg_new;
     /* in0_7 on write: models/gpio-pci-idio-16.vdev:32 */
     {
         d->s.irq_status = (d->s.irq_status & ~(uint64_t)7) | (0 & 7);
@@ -167,9 +163,7 @@ idio16_in0_7_on_write(struct idio16 *d, unsigned i, uint64_t reg_old,
 static void
 idio16_irq_ctl_on_read(struct idio16 *d, unsigned i, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
+    (void)i, (void)mask;
     /* irq_ctl on read: models/gpio-pci-idio-16.vdev:35 */
     {
         d->s.irq_enabled = 1 & 1;
@@ -180,11 +174,7 @@ static void
 idio16_irq_ctl_on_write(struct idio16 *d, unsigned i, uint64_t reg_old,
     uint64_t reg_new, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
-    (void)reg_old;
-    (void)reg_new;
+    (void)i, (void)mask, (void)reg_old, (void)reg_new;
     /* irq_ctl on write: models/gpio-pci-idio-16.vdev:36 */
     {
         d->s.irq_enabled = 0 & 1;
@@ -194,9 +184,7 @@ idio16_irq_ctl_on_write(struct idio16 *d, unsigned i, uint64_t reg_old,
 static void
 idio16_filter_ctl_on_read(struct idio16 *d, unsigned i, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
+    (void)i, (void)mask;
     /* filter_ctl on read: models/gpio-pci-idio-16.vdev:39 */
     {
         d->s.filters = 1 & 1;
@@ -207,11 +195,7 @@ static void
 idio16_filter_ctl_on_write(struct idio16 *d, unsigned i, uint64_t reg_old,
     uint64_t reg_new, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
-    (void)reg_old;
-    (void)reg_new;
+    (void)i, (void)mask, (void)reg_old, (void)reg_new;
     /* filter_ctl on write: models/gpio-pci-idio-16.vdev:40 */
     {
         d->s.filters = 0 & 1;

@@ -153,11 +153,7 @@ static void
 ivshmem_db_on_write(struct ivshmem *d, unsigned i, uint64_t reg_old,
     uint64_t reg_new, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
-    (void)reg_old;
-    (void)reg_new;
+    (void)i, (void)mask, (void)reg_old, (void)reg_new;
     /* db on write: models/ivshmem.vdev:35 */
     {
         const uint64_t value = reg_new;

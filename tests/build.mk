@@ -7,15 +7,12 @@ TEST_SUPPORT_SRCS := $(filter-out $(TEST_SRCS) $(TEST_PROG_SRCS),$(wildcard test
 TEST_OBJS := $(TEST_SRCS:%.c=$(B)/%.o) $(TEST_SUPPORT_SRCS:%.c=$(B)/%.o)
 
 # vdevc goldens: every expected .c must build warning-free with the project
-# flags; the access model is linked in and driven by the semantics tests
-# (once the runtime has migration, which generated code registers).
+# flags; the access model is linked in and driven by the semantics tests.
 GOLDEN_C_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard tests/golden/*.c tests/golden/lang/*.c))
 $(GOLDEN_C_OBJS): CFLAGS += -DVDEV_NO_MAIN -Itests/golden -Itests/golden/lang
 CHECK_DEPS += $(GOLDEN_C_OBJS)
-ifneq ($(wildcard runtime/migration.c),)
 TEST_OBJS += $(B)/tests/golden/access.o
-$(B)/tests/test_vdevc_semantics.o: CFLAGS += -DVDEVC_RUNTIME_COMPLETE -Itests/golden
-endif
+$(B)/tests/test_vdevc_semantics.o: CFLAGS += -Itests/golden
 TEST_BIN := $(B)/tests/vdev-tests
 TEST_LINK_LIBS = $(LIBVDEVC) $(LIBVDEVDSL) $(LIBVDEV)
 

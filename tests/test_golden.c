@@ -24,9 +24,10 @@ base(const char *p)
     return s ? s + 1 : p;
 }
 
-/* Returns NULL or a failure message for one model. */
+/* Returns NULL or a failure message for one model; docs: also the
+ * --emit=doc and --emit=guest-h outputs. */
 static char *
-check_model(void *ctx, const char *path)
+check_model(void *ctx, const char *path, bool docs)
 {
     size_t len;
     char *src = vt_read(ctx, path, &len);
@@ -39,9 +40,12 @@ check_model(void *ctx, const char *path)
                                u->diag->text);
     char *hpath = with_ext(ctx, path, ".h");
     u->header_name = base(hpath);
-    const char *outs[2] = {vdevc_emit_c(ctx, u), vdevc_emit_h(ctx, u)};
-    const char *files[2] = {with_ext(ctx, path, ".c"), hpath};
-    for (int i = 0; i < 2; i++) {
+    const char *outs[4] = {vdevc_emit_c(ctx, u), vdevc_emit_h(ctx, u),
+                           vdevc_emit_doc(ctx, u), vdevc_emit_guest_h(ctx, u)};
+    const char *files[4] = {with_ext(ctx, path, ".c"), hpath,
+                            with_ext(ctx, path, ".md"),
+                            with_ext(ctx, path, ".guest.h")};
+    for (int i = 0; i < (docs ? 4 : 2); i++) {
         char *want = vt_read(ctx, files[i], NULL);
         if (want == NULL)
             return talloc_asprintf(ctx, "%s: missing (make golden-update)",
@@ -55,32 +59,31 @@ check_model(void *ctx, const char *path)
 }
 
 static void
-check_models(const char *pattern, unsigned min)
+check_models(const char *pattern, unsigned min, bool docs)
 {
     void *ctx = talloc_new(NULL);
     char **paths = vt_glob(ctx, pattern);
     unsigned n = 0, failed = 0;
     for (; paths[n] != NULL; n++) {
-        char *msg = check_model(ctx, paths[n]);
+        char *msg = check_model(ctx, paths[n], docs);
         if (msg != NULL) {
             cr_log_error("%s", msg);
             failed++;
         }
     }
-    cr_expect_geq(n, min, "expected at least %u models under %s", min,
-                  pattern);
+    cr_expect_geq(n, min, "expected at least %u models under %s", min, pattern);
     cr_expect_eq(failed, 0, "%u of %u golden models differ", failed, n);
     talloc_free(ctx);
 }
 
 Test(golden, models)
 {
-    check_models("tests/golden/*.vdev", 2);
+    check_models("tests/golden/*.vdev", 2, true);
 }
 
 Test(golden, language_reference_examples)
 {
-    check_models("tests/golden/lang/*.vdev", 10);
+    check_models("tests/golden/lang/*.vdev", 10, false);
 }
 
 /* "line:code" for every marker, space separated and sorted by appearance. */
@@ -128,8 +131,7 @@ reported(void *ctx, const char *text, const char *file)
             const char *lb = p + n - 1;
             while (lb > p && *lb != '[')
                 lb--;
-            snprintf(code, sizeof code, "%.*s", (int)(p + n - lb - 2),
-                     lb + 1);
+            snprintf(code, sizeof code, "%.*s", (int)(p + n - lb - 2), lb + 1);
             out = talloc_asprintf_append(out, "%d:%s ", line, code);
         }
         p += n + (eol != NULL);

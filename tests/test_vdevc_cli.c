@@ -16,8 +16,12 @@ static int
 run(void *ctx, char **out, char **err, const char *a1, const char *a2,
     const char *a3, const char *a4)
 {
-    char *argv[] = {(char *)vt_vdevc(ctx), (char *)a1, (char *)a2,
-                    (char *)a3, (char *)a4, NULL};
+    char *argv[] = {(char *)vt_vdevc(ctx),
+                    (char *)a1,
+                    (char *)a2,
+                    (char *)a3,
+                    (char *)a4,
+                    NULL};
     int st = vt_run(ctx, argv, out, err);
     cr_assert(WIFEXITED(st), "vdevc did not exit normally");
     return WEXITSTATUS(st);
@@ -42,7 +46,8 @@ Test(vdevc_cli, errors_exit_1_with_diagnostics)
     void *ctx = talloc_new(NULL);
     char *out, *err;
     cr_assert_eq(run(ctx, &out, &err, "tests/golden/errors/syntax.vdev", NULL,
-                     NULL, NULL), 1);
+                     NULL, NULL),
+                 1);
     cr_assert(strstr(err, "syntax.vdev:6:9: error:") != NULL, "%s", err);
     cr_assert(strstr(err, "[syntax-error]") != NULL);
     cr_assert_eq(strlen(out), 0);
@@ -127,15 +132,16 @@ Test(vdevc_cli, deterministic)
     for (unsigned i = 0; paths[i] != NULL; i++) {
         size_t len;
         char *src = vt_read(ctx, paths[i], &len);
-        char *first[3] = {0};
+        char *first[5] = {0};
         for (int round = 0; round < 2; round++) {
             int rc;
             struct vdevc_unit *u = vt_compile(ctx, paths[i], src, len, &rc);
             cr_assert_eq(rc, 0, "%s", u->diag->text);
             u->header_name = "x.h";
-            char *now[3] = {vdevc_emit_c(ctx, u), vdevc_emit_h(ctx, u),
-                            vdevc_emit_json(ctx, u)};
-            for (int k = 0; k < 3 && round == 1; k++)
+            char *now[5] = {vdevc_emit_c(ctx, u), vdevc_emit_h(ctx, u),
+                            vdevc_emit_json(ctx, u), vdevc_emit_doc(ctx, u),
+                            vdevc_emit_guest_h(ctx, u)};
+            for (int k = 0; k < 5 && round == 1; k++)
                 cr_assert_str_eq(now[k], first[k], "%s output %d differs",
                                  paths[i], k);
             memcpy(first, now, sizeof now);
@@ -145,5 +151,68 @@ Test(vdevc_cli, deterministic)
         cr_assert_eq(run(ctx, &o2, &err, paths[i], NULL, NULL, NULL), 0);
         cr_assert_str_eq(o1, o2);
     }
+    talloc_free(ctx);
+}
+
+/* --check-migration: revision 2 adds fields in version 2 and loads
+ * revision 1; the reverse, and a revision that removes, resizes and
+ * retypes fields without raising the version, are refused by name. */
+Test(vdevc_cli, check_migration)
+{
+    void *ctx = talloc_new(NULL);
+    char *out, *err;
+    cr_assert_eq(run(ctx, &out, &err, "--check-migration",
+                     "tests/migration/v1.vdev", "tests/migration/v2.vdev",
+                     NULL),
+                 0, "%s", err);
+    cr_assert(strstr(out, "can load the state of") != NULL);
+    cr_assert_eq(run(ctx, &out, &err, "--check-migration",
+                     "tests/migration/v2.vdev", "tests/migration/v1.vdev",
+                     NULL),
+                 1);
+    cr_assert(strstr(err, "'limit' is in the old stream but not in the new "
+                          "device [mig-removed]") != NULL,
+              "%s", err);
+    cr_assert(strstr(err, "[mig-version]") != NULL);
+    cr_assert_eq(run(ctx, &out, &err, "--check-migration",
+                     "tests/migration/v1.vdev",
+                     "tests/migration/v2-broken.vdev", NULL),
+                 1);
+    static const char *const want[] = {
+        "'ctrl' changed type",
+        "'count' was 4 bytes, now 8 [mig-resized]",
+        "'state.ticks' is in the old stream",
+        "'state.log' was 64 bytes",
+        "'state.limit' is new but marked since 1",
+        "the version was not raised above 1 [mig-version]",
+    };
+    for (unsigned i = 0; i < sizeof want / sizeof want[0]; i++)
+        cr_expect(strstr(err, want[i]) != NULL, "missing: %s\n%s", want[i],
+                  err);
+    cr_assert_eq(run(ctx, &out, &err, "--check-migration",
+                     "tests/migration/v1.vdev", NULL, NULL),
+                 1, "needs two files");
+    talloc_free(ctx);
+}
+
+/* One run reports many errors, at most 20, then says it stopped. */
+Test(vdevc_cli, error_cap)
+{
+    void *ctx = talloc_new(NULL);
+    char *src = talloc_strdup(ctx, "device d {\n vendor 1;\n device 2;\n");
+    for (int i = 0; i < 30; i++)
+        src = talloc_asprintf_append(src, " colour%d 1;\n", i);
+    src = talloc_strdup_append(src, "}\n");
+    int rc;
+    struct vdevc_unit *u = vt_compile(ctx, "cap.vdev", src, strlen(src), &rc);
+    cr_assert_neq(rc, 0);
+    const char *t = u->diag->text;
+    unsigned shown = 0;
+    for (const char *p = strstr(t, ": error: "); p;
+         p = strstr(p + 1, ": error: "))
+        shown++;
+    cr_assert_eq(shown, VDEVC_MAX_ERRORS, "%u errors shown", shown);
+    cr_assert(strstr(t, "too many errors (limit 20), stopping") != NULL);
+    cr_assert(strstr(t, "30 errors generated.") != NULL, "%s", t);
     talloc_free(ctx);
 }

@@ -26,6 +26,8 @@ compile_any(const char *src, size_t len, const char *what)
         cr_assert_not_null(vdevc_emit_c(ctx, u), "%s: emit_c failed", what);
         cr_assert_not_null(vdevc_emit_h(ctx, u), "%s: emit_h failed", what);
         cr_assert_not_null(vdevc_emit_json(ctx, u), "%s: json failed", what);
+        cr_assert_not_null(vdevc_emit_doc(ctx, u), "%s: doc failed", what);
+        cr_assert_not_null(vdevc_emit_guest_h(ctx, u), "%s: guest-h", what);
     } else {
         cr_assert_eq(rc, -EINVAL, "%s: rc %d", what, rc);
         cr_assert_gt(u->diag->errors, 0, "%s: failed without a diagnostic",
@@ -56,7 +58,7 @@ Test(vdevc_robust, truncated_at_every_byte)
 Test(vdevc_robust, byte_flips)
 {
     static const unsigned char repl[] = {0x00, 0xff, '{', '}', ';', '[',
-                                         '0', 'x', '"', '/', '@', '\n'};
+                                         '0',  'x',  '"', '/', '@', '\n'};
     void *ctx = talloc_new(NULL);
     size_t len;
     char *src = seed(ctx, &len);
@@ -87,14 +89,18 @@ Test(vdevc_robust, random_bytes)
 Test(vdevc_robust, random_tokens)
 {
     static const char *const toks[] = {
-        "device", "d", "{", "}", "vendor", "0x1234", ";", "bar", "0",
-        "mem32", "size", "4K", "reg", "r", "@", ":", "32", "rw", "field",
-        "f", "[", "]", "7", "on", "write", "read", "value", "=", "+", "<<",
-        "if", "(", ")", "else", "interrupt", "intx", "A", "msi", "var",
-        "buffer", "b", "dma", "raise", "notify", "let", "x", ".", ",",
-        "block", "use", "as", "capability", "msix", "table", "pba", "1",
-        "enum", "e", "extern", "u32", "memory", "mmap", "stride", "w1c",
-        "const", "\"doc\"", "since", "2", "version", "external",
+        "device", "d",      "{",       "}",          "vendor",    "0x1234",
+        ";",      "bar",    "0",       "mem32",      "size",      "4K",
+        "reg",    "r",      "@",       ":",          "32",        "rw",
+        "field",  "f",      "[",       "]",          "7",         "on",
+        "write",  "read",   "value",   "=",          "+",         "<<",
+        "if",     "(",      ")",       "else",       "interrupt", "intx",
+        "A",      "msi",    "var",     "buffer",     "b",         "dma",
+        "raise",  "notify", "let",     "x",          ".",         ",",
+        "block",  "use",    "as",      "capability", "msix",      "table",
+        "pba",    "1",      "enum",    "e",          "extern",    "u32",
+        "memory", "mmap",   "stride",  "w1c",        "const",     "\"doc\"",
+        "since",  "2",      "version", "external",
     };
     unsigned state = 777;
     void *ctx = talloc_new(NULL);
@@ -116,7 +122,8 @@ Test(vdevc_robust, deep_nesting)
     void *ctx = talloc_new(NULL);
     size_t depth = 200000;
     char *s = talloc_asprintf(ctx, "device d { vendor ");
-    char *open = talloc_size(ctx, depth + 1), *close = talloc_size(ctx, depth + 1);
+    char *open = talloc_size(ctx, depth + 1),
+         *close = talloc_size(ctx, depth + 1);
     memset(open, '(', depth);
     memset(close, ')', depth);
     open[depth] = close[depth] = '\0';
@@ -128,6 +135,26 @@ Test(vdevc_robust, deep_nesting)
     memset(braces + k, '{', depth / 4);
     braces[k + depth / 4] = '\0';
     compile_any(braces, strlen(braces), "nested braces");
+    /* Left-recursive operators build deep trees without deep parser
+     * stacks: refused before any pass recurses over them. */
+    char *sum = talloc_strdup(ctx, "device d { vendor 1; device 2; bar 0 "
+                                   "mem32 size 16 { reg r @ 0 : 32 rw = 1");
+    for (int i = 0; i < 100000; i++)
+        sum = talloc_strdup_append_buffer(sum, "+1");
+    sum = talloc_strdup_append_buffer(sum, "; } }");
+    int rc;
+    struct vdevc_unit *u = vt_compile(ctx, "deep.vdev", sum, strlen(sum), &rc);
+    cr_assert_neq(rc, 0);
+    cr_assert(strstr(u->diag->text, "[too-deep]") != NULL, "%s", u->diag->text);
+    /* A chain of 100 blocks, each using the next. */
+    char *chain = talloc_strdup(ctx, "device d { vendor 1; device 2; ");
+    for (int i = 0; i < 100; i++)
+        chain = talloc_asprintf_append_buffer(
+            chain, "block b%d() { use b%d() @ 0 as x; } ", i, i + 1);
+    chain = talloc_strdup_append_buffer(
+        chain, "block b100() { reg r @ 0 : 32 rw; } bar 0 mem32 size 16 { "
+               "use b0() @ 0 as top; } }");
+    compile_any(chain, strlen(chain), "block chain");
     talloc_free(ctx);
 }
 

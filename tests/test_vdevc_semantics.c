@@ -11,7 +11,6 @@
 #include <talloc.h>
 #include <unistd.h>
 
-#ifdef VDEVC_RUNTIME_COMPLETE
 #include "access.h"
 #include "internal.h"
 #include "vdev_client.h"
@@ -197,12 +196,12 @@ intx_level(void)
 Test(vdevc_semantics, interrupt_expression_follows_fields)
 {
     cr_assert(!intx_level());
-    wr(0x60, 4, 0x4);                 /* fire: pending = 1 (enable 0) */
+    wr(0x60, 4, 0x4); /* fire: pending = 1 (enable 0) */
     cr_assert_eq(rd(0x60, 4), 0x1, "fire's hook cleared itself");
     cr_assert(!intx_level());
-    wr(0x60, 4, 0x2);                 /* enable */
+    wr(0x60, 4, 0x2); /* enable */
     cr_assert(intx_level(), "pending & enable raises INTx");
-    wr(0x60, 4, 0x3);                 /* w1c pending, keep enable */
+    wr(0x60, 4, 0x3); /* w1c pending, keep enable */
     cr_assert(!intx_level(), "acknowledging lowers it");
     cr_assert_eq(rd(0x60, 4), 0x2);
 }
@@ -258,12 +257,3 @@ Test(vdevc_semantics, migration_validate_rejects_bad_blocks)
     blk.input = 0xff;
     cr_assert_eq(m->validate(dev, &blk), 0);
 }
-
-#else
-
-Test(vdevc_semantics, needs_runtime_migration)
-{
-    cr_skip_test("runtime/migration.c is not merged yet");
-}
-
-#endif

@@ -80,9 +80,11 @@ vt_diff(void *ctx, const char *expected, const char *got)
     const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
     int la = ea ? (int)(ea - a) : (int)strlen(a);
     int lb = eb ? (int)(eb - b) : (int)strlen(b);
-    return talloc_asprintf(ctx, "first difference at line %d:\n"
-                           "  expected: ...%.*s\n  got:      ...%.*s", line,
-                           la > 100 ? 100 : la, a, lb > 100 ? 100 : lb, b);
+    return talloc_asprintf(ctx,
+                           "first difference at line %d:\n"
+                           "  expected: ...%.*s\n  got:      ...%.*s",
+                           line, la > 100 ? 100 : la, a, lb > 100 ? 100 : lb,
+                           b);
 }
 
 const char *
@@ -112,7 +114,8 @@ slurp_fd(void *ctx, int fd)
 int
 vt_run(void *ctx, char *const argv[], char **_out, char **_err)
 {
-    char tmpl_out[] = "/tmp/vdevc-out-XXXXXX", tmpl_err[] = "/tmp/vdevc-err-XXXXXX";
+    char tmpl_out[] = "/tmp/vdevc-out-XXXXXX",
+         tmpl_err[] = "/tmp/vdevc-err-XXXXXX";
     int fo = mkstemp(tmpl_out), fe = mkstemp(tmpl_err);
     if (fo < 0 || fe < 0)
         return -1;

@@ -153,11 +153,7 @@ static void
 access_irq_on_write(struct access *d, unsigned i, uint64_t reg_old,
     uint64_t reg_new, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
-    (void)reg_old;
-    (void)reg_new;
+    (void)i, (void)mask, (void)reg_old, (void)reg_new;
     if (mask & 4) {
         /* irq.fire on write: tests/golden/access.vdev:40 */
         {
@@ -173,9 +169,7 @@ access_irq_on_write(struct access *d, unsigned i, uint64_t reg_old,
 static void
 access_hooked_on_read(struct access *d, unsigned i, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
+    (void)i, (void)mask;
     /* hooked on read: tests/golden/access.vdev:44 */
     {
         d->s.reads = (((uint64_t)d->s.reads) + 1);
@@ -186,11 +180,7 @@ static void
 access_hooked_on_write(struct access *d, unsigned i, uint64_t reg_old,
     uint64_t reg_new, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
-    (void)reg_old;
-    (void)reg_new;
+    (void)i, (void)mask, (void)reg_old, (void)reg_new;
     /* hooked on write: tests/golden/access.vdev:45 */
     {
         const uint64_t value = reg_new;
@@ -202,9 +192,7 @@ access_hooked_on_write(struct access *d, unsigned i, uint64_t reg_old,
 static void
 access_count_on_read(struct access *d, unsigned i, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
+    (void)i, (void)mask;
     /* count on read: tests/golden/access.vdev:48 */
     {
         d->s.count = ((uint64_t)d->s.reads);

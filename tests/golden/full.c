@@ -153,11 +153,7 @@ static void
 full_ctrl_on_write(struct full *d, unsigned i, uint64_t reg_old,
     uint64_t reg_new, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
-    (void)reg_old;
-    (void)reg_new;
+    (void)i, (void)mask, (void)reg_old, (void)reg_new;
     if (mask & 4) {
         /* ctrl.start on write: tests/golden/full.vdev:32 */
         {
@@ -172,11 +168,7 @@ static void
 full_fact_on_write(struct full *d, unsigned i, uint64_t reg_old,
     uint64_t reg_new, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
-    (void)reg_old;
-    (void)reg_new;
+    (void)i, (void)mask, (void)reg_old, (void)reg_new;
     /* fact on write: tests/golden/full.vdev:41 */
     {
         const uint64_t value = reg_new;
@@ -601,6 +593,11 @@ static const struct vdev_var full_vars[14] = {
         .external = true,
         .set = full_set_state_pins,
     },
+};
+
+/* Companion functions (full.h): all must be linked in. */
+__attribute__((used)) static void (*const full_companions[])(void) = {
+    (void (*)(void))factorial,
 };
 
 struct vdev_dev *

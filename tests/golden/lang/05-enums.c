@@ -153,11 +153,7 @@ static void
 enums_cfg_on_write(struct enums *d, unsigned i, uint64_t reg_old,
     uint64_t reg_new, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
-    (void)reg_old;
-    (void)reg_new;
+    (void)i, (void)mask, (void)reg_old, (void)reg_new;
     /* cfg on write: tests/golden/lang/05-enums.vdev:15 */
     {
         if ((uint64_t)(((uint64_t)d->s.cfg >> 0 & 3) == 3)) {

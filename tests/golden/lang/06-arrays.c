@@ -153,11 +153,7 @@ static void
 arrays_queue_on_write(struct arrays *d, unsigned i, uint64_t reg_old,
     uint64_t reg_new, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
-    (void)reg_old;
-    (void)reg_new;
+    (void)i, (void)mask, (void)reg_old, (void)reg_new;
     /* queue on write: tests/golden/lang/06-arrays.vdev:15 */
     {
         d->s.last = (uint64_t)i;
@@ -167,9 +163,7 @@ arrays_queue_on_write(struct arrays *d, unsigned i, uint64_t reg_old,
 static void
 arrays_total_on_read(struct arrays *d, unsigned i, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
+    (void)i, (void)mask;
     /* total on read: tests/golden/lang/06-arrays.vdev:18 */
     {
         d->s.total = ({ uint64_t t1 = ((uint64_t)d->s.last); t1 < 8 ? (uint64_t)d->s.queue[t1] >> 0 & 0xffffu : 0; });

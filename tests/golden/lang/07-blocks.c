@@ -153,11 +153,7 @@ static void
 blocks_rx_go_on_write(struct blocks *d, unsigned i, uint64_t reg_old,
     uint64_t reg_new, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
-    (void)reg_old;
-    (void)reg_new;
+    (void)i, (void)mask, (void)reg_old, (void)reg_new;
     /* rx.go on write: tests/golden/lang/07-blocks.vdev:14 */
     {
         if (((uint64_t)d->s.rx_go >> 0 & 1)) {
@@ -172,11 +168,7 @@ static void
 blocks_tx_go_on_write(struct blocks *d, unsigned i, uint64_t reg_old,
     uint64_t reg_new, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
-    (void)reg_old;
-    (void)reg_new;
+    (void)i, (void)mask, (void)reg_old, (void)reg_new;
     /* tx.go on write: tests/golden/lang/07-blocks.vdev:14 */
     {
         if (((uint64_t)d->s.tx_go >> 0 & 1)) {
@@ -190,9 +182,7 @@ blocks_tx_go_on_write(struct blocks *d, unsigned i, uint64_t reg_old,
 static void
 blocks_both_on_read(struct blocks *d, unsigned i, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
+    (void)i, (void)mask;
     /* both on read: tests/golden/lang/07-blocks.vdev:28 */
     {
         d->s.both = (((uint64_t)d->s.rx_len) + ((uint64_t)d->s.tx_len));

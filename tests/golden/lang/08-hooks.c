@@ -152,9 +152,7 @@ static void hooks_update_irqs(struct hooks *d, uint64_t which);
 static void
 hooks_counter_on_read(struct hooks *d, unsigned i, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
+    (void)i, (void)mask;
     /* counter on read: tests/golden/lang/08-hooks.vdev:15 */
     {
         d->s.reads = (((uint64_t)d->s.reads) + 1);
@@ -166,11 +164,7 @@ static void
 hooks_acc_on_write(struct hooks *d, unsigned i, uint64_t reg_old,
     uint64_t reg_new, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
-    (void)reg_old;
-    (void)reg_new;
+    (void)i, (void)mask, (void)reg_old, (void)reg_new;
     /* acc on write: tests/golden/lang/08-hooks.vdev:18 */
     {
         const uint64_t value = reg_new;
@@ -196,11 +190,7 @@ static void
 hooks_flags_on_write(struct hooks *d, unsigned i, uint64_t reg_old,
     uint64_t reg_new, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
-    (void)reg_old;
-    (void)reg_new;
+    (void)i, (void)mask, (void)reg_old, (void)reg_new;
     if (mask & 1) {
         /* flags.a on write: tests/golden/lang/08-hooks.vdev:32 */
         {

@@ -152,9 +152,7 @@ static void state_update_irqs(struct state *d, uint64_t which);
 static void
 state_input_on_read(struct state *d, unsigned i, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
+    (void)i, (void)mask;
     /* input on read: tests/golden/lang/09-state.vdev:31 */
     {
         d->s.input = ((uint64_t)d->s.pins);

@@ -153,11 +153,7 @@ static void
 irqs_trigger_on_write(struct irqs *d, unsigned i, uint64_t reg_old,
     uint64_t reg_new, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
-    (void)reg_old;
-    (void)reg_new;
+    (void)i, (void)mask, (void)reg_old, (void)reg_new;
     /* trigger on write: tests/golden/lang/10-interrupts.vdev:21 */
     {
         const uint64_t value = reg_new;

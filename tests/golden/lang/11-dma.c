@@ -153,11 +153,7 @@ static void
 dmacopy_cmd_on_write(struct dmacopy *d, unsigned i, uint64_t reg_old,
     uint64_t reg_new, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
-    (void)reg_old;
-    (void)reg_new;
+    (void)i, (void)mask, (void)reg_old, (void)reg_new;
     /* cmd on write: tests/golden/lang/11-dma.vdev:18 */
     {
         if (((uint64_t)d->s.cmd >> 0 & 1)) {
@@ -174,9 +170,7 @@ dmacopy_cmd_on_write(struct dmacopy *d, unsigned i, uint64_t reg_old,
 static void
 dmacopy_peek_on_read(struct dmacopy *d, unsigned i, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
+    (void)i, (void)mask;
     /* peek on read: tests/golden/lang/11-dma.vdev:30 */
     {
         d->s.peek = ({ uint64_t t1 = (((uint64_t)d->s.len) & 0xfffu); t1 < 4096 ? (uint64_t)d->s.buf[t1] : 0; });

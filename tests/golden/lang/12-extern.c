@@ -153,11 +153,7 @@ static void
 ext_crc_on_write(struct ext *d, unsigned i, uint64_t reg_old,
     uint64_t reg_new, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
-    (void)reg_old;
-    (void)reg_new;
+    (void)i, (void)mask, (void)reg_old, (void)reg_new;
     /* crc on write: tests/golden/lang/12-extern.vdev:14 */
     {
         const uint64_t value = reg_new;
@@ -330,6 +326,12 @@ static const struct vdev_var ext_vars[1] = {
         .bits = 32,
         .get = ext_get_crc,
     },
+};
+
+/* Companion functions (ext.h): all must be linked in. */
+__attribute__((used)) static void (*const ext_companions[])(void) = {
+    (void (*)(void))crc32,
+    (void (*)(void))log_event,
 };
 
 struct vdev_dev *

@@ -153,11 +153,7 @@ static void
 msix_doorbell_on_write(struct msix *d, unsigned i, uint64_t reg_old,
     uint64_t reg_new, uint64_t mask)
 {
-    (void)d;
-    (void)i;
-    (void)mask;
-    (void)reg_old;
-    (void)reg_new;
+    (void)i, (void)mask, (void)reg_old, (void)reg_new;
     if (mask & 2) {
         /* doorbell.ack on write: tests/golden/lang/13-msix.vdev:16 */
         {
