@@ -32,8 +32,8 @@ $(DEPS_STAMP): scripts/install-deps.sh
 	@mkdir -p $(@D) && touch $@
 deps: $(DEPS_STAMP)
 
-PKG_CFLAGS = $(shell pkg-config --cflags talloc json-c 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs talloc json-c 2>/dev/null)
+PKG_CFLAGS = $(shell pkg-config --cflags talloc json-c libseccomp 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs talloc json-c libseccomp 2>/dev/null)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wwrite-strings -Wno-unused-parameter -Werror

@@ -11,6 +11,7 @@
 #include <talloc.h>
 #include <unistd.h>
 
+#include "sandbox.h"
 #include "vdev.h"
 
 #define EXIT_USAGE 2
@@ -22,6 +23,8 @@ struct options {
     bool no_mgmt;
     bool qemu_dma_layout;
     enum vdev_log_level level;
+    const char *user; /* --user: drop to it once the sockets exist */
+    bool seccomp;
 };
 
 /* The device SIGTERM/SIGINT stop; only read by the handler. */
@@ -53,6 +56,10 @@ usage(FILE *f, const struct vdev_server_info *info)
             "  --no-mgmt            no management socket\n"
             "  --qemu-dma-layout    DMA_READ/WRITE payloads as QEMU 10.1/10.2 "
             "send them\n"
+            "  --user=NAME          run as user NAME once the sockets "
+            "exist\n"
+            "  --seccomp            confine the server loop to the syscalls "
+            "it needs\n"
             "  -v, --log-level=L    error|warn|info|debug (default warn; "
             "-v info, -vv debug)\n"
             "  --print-capabilities print the backend capabilities (JSON)\n"
@@ -95,6 +102,8 @@ enum {
     OPT_QEMU_DMA,
     OPT_LOG_LEVEL,
     OPT_CAPS,
+    OPT_USER,
+    OPT_SECCOMP,
 };
 
 /* Returns -1 to go on, or the exit status. */
@@ -110,6 +119,8 @@ parse_options(int argc, char **argv, const struct vdev_server_info *info,
         {"qemu-dma-layout", no_argument, NULL, OPT_QEMU_DMA},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"print-capabilities", no_argument, NULL, OPT_CAPS},
+        {"user", required_argument, NULL, OPT_USER},
+        {"seccomp", no_argument, NULL, OPT_SECCOMP},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -150,13 +161,22 @@ parse_options(int argc, char **argv, const struct vdev_server_info *info,
             if (!parse_level(optarg, &o->level))
                 return bad_usage(info, "bad --log-level '%s'", optarg);
             break;
+        case OPT_USER:
+            if (!*optarg)
+                return bad_usage(info, "empty --user%s", "");
+            o->user = optarg;
+            break;
+        case OPT_SECCOMP:
+            o->seccomp = true;
+            break;
         case 'v':
             if (o->level < VDEV_LOG_DEBUG)
                 o->level++;
             break;
         case OPT_CAPS:
             printf("{\"type\": \"vfio-user-pci\", \"features\": "
-                   "[\"mgmt-socket\", \"qemu-dma-layout\"]}\n");
+                   "[\"mgmt-socket\", \"qemu-dma-layout\", \"seccomp\", "
+                   "\"user\"]}\n");
             return EXIT_SUCCESS;
         case 'h':
             usage(stdout, info);
@@ -281,6 +301,27 @@ install_signals(struct vdev_dev *dev, struct sigaction *old_term,
     return 0;
 }
 
+/* After setup, before the first client: what the server needs from here on
+ * is the sockets it holds. The socket files stay owned by the user that
+ * created them (removing them at exit may then fail: harmless). */
+static int
+confine(const struct options *o, const struct vdev_server_info *info)
+{
+    int rc;
+
+    if (o->user && (rc = vdev_sandbox_user(o->user)) < 0) {
+        fprintf(stderr, "%s: cannot switch to user %s: %s\n", info->name,
+                o->user, strerror(-rc));
+        return rc;
+    }
+    if (o->seccomp && (rc = vdev_sandbox_seccomp()) < 0) {
+        fprintf(stderr, "%s: cannot install the seccomp filter: %s\n",
+                info->name, strerror(-rc));
+        return rc;
+    }
+    return 0;
+}
+
 static int
 serve(void *ctx, const struct options *o, const struct vdev_server_info *info,
       struct vdev_dev *dev)
@@ -329,6 +370,8 @@ serve(void *ctx, const struct options *o, const struct vdev_server_info *info,
         }
     }
     print_banner(ctx, info, path, mgmt);
+    if ((rc = confine(o, info)) < 0)
+        return rc;
     rc = vdev_run(dev);
     if (rc < 0)
         fprintf(stderr, "%s: %s\n", info->name, strerror(-rc));
