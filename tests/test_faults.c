@@ -642,6 +642,21 @@ Test(faults, slow_client_with_fd_in_flight_does_not_delay_sigterm)
     close(fd);
 }
 
+/* Management clients that say nothing, or half a line, hold nothing up. */
+Test(faults, idle_mgmt_clients_do_not_delay_sigterm)
+{
+    int m1 = vdev_mgmt_client_open(srv.mgmt);
+    int m2 = vdev_mgmt_client_open(srv.mgmt);
+
+    cr_assert_geq(m1, 0);
+    cr_assert_geq(m2, 0);
+    cr_assert_eq(send(m2, "get liv", 7, MSG_NOSIGNAL), 7);
+    usleep(100000);
+    term_within_1s(m2);
+    close(m1);
+    close(m2);
+}
+
 /* A client that sends requests and never reads a reply: the server's
  * output fills up, and SIGTERM still ends it promptly. */
 Test(faults, client_not_reading_does_not_delay_sigterm)
