@@ -58,6 +58,7 @@ include compiler/build.mk
 include tools/build.mk
 include models/build.mk
 include tests/build.mk
+include tests/conform.mk
 include bench/build.mk
 
 all: $(ALL_TARGETS)

@@ -9,6 +9,16 @@ bin=$build/bench/bench_rtt
 n=${VDEV_BENCH_INSN_N:-20000}
 target=500
 
+# Figures come from the normal -O2 build; ASan does not run under valgrind.
+if [ "$(basename "$build")" = build-san ]; then
+    echo "insn_per_region_read: skipped for the sanitizer build (use make bench)"
+    exit 0
+fi
+if ! command -v valgrind >/dev/null; then
+    # Installed like the build's own dependencies (apt, only when missing).
+    VDEV_EXTRA_PKGS=valgrind "$(dirname "$0")/../scripts/install-deps.sh" ||
+        true
+fi
 if ! command -v valgrind >/dev/null; then
     echo "insn_per_region_read: valgrind not installed" >&2
     exit 1

@@ -23,8 +23,8 @@
 #define ACC ((size_t)sizeof(struct vfio_user_region_access))
 #define DATA 4u
 #define MAX_INFLIGHT 16u
-#define RUNS 10        /* default; --runs */
-#define SLICE_SEC 0.15 /* default; --seconds */
+#define RUNS 25        /* default; --runs */
+#define SLICE_SEC 0.12 /* default; --seconds */
 #define RATIO_1 0.95
 #define RATIO_16 0.97
 #define RSS_TARGET_KIB 1536
@@ -206,7 +206,7 @@ negotiate(int fd)
  * trips per second, or -errno. */
 static double
 drive(int fd, const struct op *op, unsigned inflight, double seconds,
-      unsigned long count)
+      unsigned long count, unsigned long *done_out)
 {
     uint8_t req[64], rep[64];
     unsigned long sent = 0, done = 0;
@@ -247,6 +247,8 @@ drive(int fd, const struct op *op, unsigned inflight, double seconds,
         }
     }
     t1 = now_sec();
+    if (done_out)
+        *done_out = done;
     return (double)done / (t1 - t0);
 }
 
@@ -416,11 +418,37 @@ stop_server(struct server *s)
     return WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM ? 0 : -ECHILD;
 }
 
+/* CPU time a process has run, in ns (/proc/PID/schedstat), or -1. */
+static long long
+cpu_ns(pid_t pid)
+{
+    char path[64];
+    long long ns = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+    if ((f = fopen(path, "r"))) {
+        if (fscanf(f, "%lld", &ns) != 1)
+            ns = -1;
+        fclose(f);
+    }
+    return ns;
+}
+
+/* Server CPU time spent during the timed part, summed over runs. */
+struct cpu_sum {
+    long long ns;
+    unsigned long msgs;
+    bool valid;
+};
+
 /* One measurement on a fresh connection. */
 static double
 measure(const struct server *s, const struct op *op, bool vdev,
-        unsigned inflight, double seconds)
+        unsigned inflight, double seconds, struct cpu_sum *cs)
 {
+    unsigned long done = 0;
+    long long c0, c1;
     double rate;
     int fd = connect_to(s->path, 5000), rc;
 
@@ -430,8 +458,35 @@ measure(const struct server *s, const struct op *op, bool vdev,
         close(fd);
         return rc;
     }
-    rate = drive(fd, op, inflight, seconds, 0);
+    c0 = cpu_ns(s->pid);
+    rate = drive(fd, op, inflight, seconds, 0, &done);
+    c1 = cpu_ns(s->pid);
     close(fd);
+    if (c0 < 0 || c1 < c0)
+        cs->valid = false;
+    cs->ns += c1 - c0;
+    cs->msgs += done;
+    return rate;
+}
+
+/* One measurement against a server started for it: where the scheduler
+ * puts a long-lived server would otherwise favour one side for the whole
+ * run. */
+static double
+measure_fresh(const char *dir, const char *self, const struct op *op,
+              bool vdev, unsigned inflight, double seconds,
+              struct cpu_sum *cs)
+{
+    struct server s = { 0 };
+    double rate;
+    int rc = vdev ? start_vdev(&s, dir, self) : start_floor(&s, dir, op);
+
+    if (rc < 0)
+        return rc;
+    rate = measure(&s, op, vdev, inflight, seconds, cs);
+    unlink(s.path);
+    if ((rc = stop_server(&s)) < 0 && rate >= 0)
+        rate = rc;
     return rate;
 }
 
@@ -462,8 +517,10 @@ rss_read(pid_t pid, struct rss *r)
         r->total = -EPROTO;
 }
 
+/* self: the server binary. label: NULL for the judged figure, else the
+ * name of an informational variant. */
 static int
-bench_rss(const char *dir, const char *self)
+bench_rss(const char *dir, const char *self, const char *label)
 {
     struct server s;
     struct rss r = { .total = -1 };
@@ -478,7 +535,11 @@ bench_rss(const char *dir, const char *self)
         if (r.total < 0)
             rc = (int)r.total;
     }
-    if (rc == 0) {
+    if (rc == 0 && label) {
+        printf("rss_after_negotiation_%s_kib=%ld (VmRSS; anon_kib=%ld "
+               "file_kib=%ld; for comparison, not judged)\n", label, r.total,
+               r.anon, r.file);
+    } else if (rc == 0) {
         printf("rss_after_negotiation_kib=%ld (VmRSS of the server; "
                "target <= %d) %s\n", r.total, RSS_TARGET_KIB,
                r.total <= RSS_TARGET_KIB ? "ok" : "MISSED");
@@ -492,6 +553,22 @@ bench_rss(const char *dir, const char *self)
     if (stop_server(&s) < 0 && rc == 0)
         rc = -ECHILD;
     return rc;
+}
+
+/* The same server linked statically (bench/build.mk), when it was built. */
+static int
+bench_rss_static(const char *dir, const char *self)
+{
+    const char *slash = strrchr(self, '/');
+    char path[4096];
+
+    if (!slash)
+        return 0;
+    snprintf(path, sizeof(path), "%.*s/static/bench_rtt",
+             (int)(slash - self), self);
+    if (access(path, X_OK) < 0)
+        return 0;
+    return bench_rss(dir, path, "static");
 }
 
 static int
@@ -521,21 +598,17 @@ bench_all(const char *self, int runs, double seconds)
 {
     static const unsigned inflights[] = { 1, MAX_INFLIGHT };
     char dir[] = "/tmp/vdev-bench-XXXXXX";
-    struct server vs = { 0 };
     int rc = 0;
 
     if (!mkdtemp(dir))
         return -errno;
     print_load();
-    if ((rc = start_vdev(&vs, dir, self)) < 0)
-        goto out;
     for (unsigned o = 0; o < 2 && rc == 0; o++) {
-        struct server fs = { 0 };
-
-        if ((rc = start_floor(&fs, dir, &ops[o])) < 0)
-            break;
         for (unsigned i = 0; i < 2 && rc == 0; i++) {
+            const struct op *op = &ops[o];
+            unsigned k = inflights[i];
             double best_f = 0, best_v = 0, target, median;
+            struct cpu_sum cf = { .valid = true }, cv = { .valid = true };
             double *pair = calloc((size_t)runs, sizeof(*pair));
 
             if (!pair) {
@@ -543,21 +616,22 @@ bench_all(const char *self, int runs, double seconds)
                 break;
             }
             /* Short runs, floor and vdev in turn (who goes first
-             * alternates), so load from other processes on the machine
-             * hits both alike; the best run of each shows what it can
-             * do, the median of the paired ratios how steady that is. */
+             * alternates), each against a fresh server, so load from
+             * other processes on the machine hits both alike; the best
+             * run of each shows what it can do, the median of the paired
+             * ratios how steady that is. */
             for (int run = 0; run < runs; run++) {
                 bool vfirst = run & 1;
-                double v = vfirst ? measure(&vs, &ops[o], true, inflights[i],
-                                            seconds)
+                double v = vfirst ? measure_fresh(dir, self, op, true, k,
+                                                  seconds, &cv)
                                   : 0;
-                double f = measure(&fs, &ops[o], false, inflights[i], seconds);
+                double f = measure_fresh(dir, self, op, false, k, seconds,
+                                         &cf);
                 if (!vfirst && f >= 0)
-                    v = measure(&vs, &ops[o], true, inflights[i], seconds);
+                    v = measure_fresh(dir, self, op, true, k, seconds, &cv);
                 if (f < 0 || v < 0) {
                     fprintf(stderr, "bench_rtt: %s inflight=%u: %s\n",
-                            ops[o].name, inflights[i],
-                            strerror((int)-(f < 0 ? f : v)));
+                            op->name, k, strerror((int)-(f < 0 ? f : v)));
                     rc = -EIO;
                     break;
                 }
@@ -573,44 +647,45 @@ bench_all(const char *self, int runs, double seconds)
             median = runs & 1 ? pair[runs / 2]
                               : (pair[runs / 2 - 1] + pair[runs / 2]) / 2;
             free(pair);
-            target = inflights[i] == 1 ? RATIO_1 : RATIO_16;
+            target = k == 1 ? RATIO_1 : RATIO_16;
             printf("rtt %s inflight=%u floor=%.0f vdev=%.0f ratio=%.3f "
                    "(round trips/s, best of %d x %.2fs; target ratio >= "
                    "%.2f) %s; paired median ratio %.3f\n",
-                   ops[o].name, inflights[i], best_f, best_v, best_v / best_f,
-                   runs, seconds, target,
-                   best_v / best_f >= target ? "ok" : "MISSED", median);
+                   op->name, k, best_f, best_v, best_v / best_f, runs,
+                   seconds, target, best_v / best_f >= target ? "ok" : "MISSED",
+                   median);
+            /* Unlike the rates, CPU time hardly moves with other load. */
+            if (cf.valid && cv.valid && cf.msgs && cv.msgs)
+                printf("rtt %s inflight=%u server_cpu_ns_per_msg floor=%.0f "
+                       "vdev=%.0f (user+kernel, for comparison)\n",
+                       op->name, k, (double)cf.ns / (double)cf.msgs,
+                       (double)cv.ns / (double)cv.msgs);
             fflush(stdout);
         }
-        unlink(fs.path);
-        if (stop_server(&fs) < 0 && rc == 0)
-            rc = -ECHILD;
     }
-    unlink(vs.path);
-    if (stop_server(&vs) < 0 && rc == 0)
-        rc = -ECHILD;
     if (rc == 0)
-        rc = bench_rss(dir, self);
-out:
+        rc = bench_rss(dir, self, NULL);
+    if (rc == 0)
+        rc = bench_rss_static(dir, self);
     rmdir(dir);
     return rc;
 }
 
-/* --client PATH --count N [--inflight K] [--op read|write] */
+/* --client PATH --count N [--inflight K] [--op read|write] [--version 0] */
 static int
 client_main(const char *path, unsigned long count, unsigned inflight,
-            const struct op *op)
+            const struct op *op, bool version)
 {
     int fd = connect_to(path, 60000), rc;
     double rate;
 
     if (fd < 0)
         return fd;
-    if ((rc = negotiate(fd)) < 0) {
+    if (version && (rc = negotiate(fd)) < 0) {
         close(fd);
         return rc;
     }
-    rate = drive(fd, op, inflight, 0, count);
+    rate = drive(fd, op, inflight, 0, count, NULL);
     close(fd);
     return rate < 0 ? (int)rate : 0;
 }
@@ -621,19 +696,21 @@ usage(void)
     fprintf(stderr,
             "usage: bench_rtt [--runs N] [--seconds S]   the whole benchmark\n"
             "       bench_rtt --serve PATH [--count N] | --serve-fd FD\n"
+            "       bench_rtt --serve-floor PATH [--op read|write]\n"
             "       bench_rtt --client PATH --count N [--inflight K] "
-            "[--op read|write]\n");
+            "[--op read|write]\n"
+            "                 [--version 0]   (0: no VERSION, for the floor)\n");
 }
 
 int
 main(int argc, char **argv)
 {
-    const char *serve_path = NULL, *client_path = NULL;
+    const char *serve_path = NULL, *client_path = NULL, *floor_path = NULL;
     const struct op *op = &ops[0];
     unsigned long count = 0;
     unsigned inflight = 1;
     double seconds = SLICE_SEC;
-    int serve_fd = -1, runs = RUNS, rc;
+    int serve_fd = -1, runs = RUNS, version = 1, rc;
     char self[4096];
     ssize_t n;
 
@@ -647,6 +724,8 @@ main(int argc, char **argv)
         i++;
         if (!strcmp(a, "--serve"))
             serve_path = v;
+        else if (!strcmp(a, "--serve-floor"))
+            floor_path = v;
         else if (!strcmp(a, "--serve-fd"))
             serve_fd = atoi(v);
         else if (!strcmp(a, "--client"))
@@ -655,6 +734,8 @@ main(int argc, char **argv)
             count = strtoul(v, NULL, 0);
         else if (!strcmp(a, "--inflight"))
             inflight = (unsigned)strtoul(v, NULL, 0);
+        else if (!strcmp(a, "--version"))
+            version = atoi(v);
         else if (!strcmp(a, "--runs"))
             runs = atoi(v);
         else if (!strcmp(a, "--seconds"))
@@ -672,10 +753,16 @@ main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
-    if (serve_path || serve_fd >= 0)
+    if (floor_path) {
+        int lfd = listen_at(floor_path);
+        if (lfd < 0)
+            rc = lfd;
+        else
+            floor_serve(lfd, op);
+    } else if (serve_path || serve_fd >= 0)
         rc = serve(serve_path, serve_fd, count);
     else if (client_path)
-        rc = count ? client_main(client_path, count, inflight, op) : -EINVAL;
+        rc = count ? client_main(client_path, count, inflight, op, version) : -EINVAL;
     else {
         n = readlink("/proc/self/exe", self, sizeof(self) - 1);
         if (n < 0) {

@@ -1,261 +1,423 @@
-/* Documentation generators: --emit=doc writes the register map as Markdown
- * with a bit-field picture per register; --emit=guest-h a standalone C
- * header of offsets, masks and enum values for guest driver writers. */
-#include <stdio.h>
+/* --emit=doc: the checked device as a Markdown register map for guest
+ * driver writers: identity, BARs, every register with its bit-field
+ * picture and field table, interrupts, config space, migration state.
+ * Deterministic: everything follows declaration or offset order. */
+#include <inttypes.h>
 #include <string.h>
 #include <talloc.h>
 
 #include "emit.h"
+#include "emit_doc.h"
 
 #define P(...) vdevc_out_printf(e->o, __VA_ARGS__)
-#define HEX(v) vdevc_hex_ring(v)
-#define DHEX(v) doc_hex(v)
 
-static const char *const bar_kinds[] = {"mem32", "mem64", "io"};
-
-/* Numbers for people: 0x... without C suffixes. */
-static const char *
-doc_hex(uint64_t v)
+char *
+vdevc_doc_line(void *ctx, const char *doc, enum vdevc_doc_mode mode)
 {
-    static char ring[16][24];
-    static unsigned next;
-    char *s = ring[next++ % 16];
-    snprintf(s, sizeof ring[0], "0x%llx", (unsigned long long)v);
+    /* Each byte becomes at most 4 ("&lt;"). */
+    char *s = talloc_size(ctx, 4 * strlen(doc) + 1), *q = s;
+    if (s == NULL)
+        return NULL;
+    for (const char *p = doc; *p; p++) {
+        const char *rep = NULL;
+        if (*p == '\n' || *p == '\t' || *p == '\r')
+            rep = " ";
+        else if (mode == DOC_C_COMMENT && p[0] == '*' && p[1] == '/')
+            rep = "* ";
+        else if (mode != DOC_C_COMMENT && *p == '|')
+            rep = "\\|";
+        else if (mode == DOC_MD_TEXT && *p == '<')
+            rep = "&lt;";
+        else if (mode == DOC_MD_TEXT && *p == '>')
+            rep = "&gt;";
+        if (rep == NULL) {
+            *q++ = *p;
+            continue;
+        }
+        size_t n = strlen(rep);
+        memcpy(q, rep, n);
+        q += n;
+    }
+    *q = '\0';
     return s;
 }
 
-static bool
-any_hook(const struct vdevc_reg *r, bool write)
+/* 0x-hex with as many digits as `bits` needs, for reset values. */
+char *
+vdevc_doc_hexw(void *ctx, uint64_t v, unsigned bits)
 {
-    if (write ? r->on_write != NULL : r->on_read != NULL)
-        return true;
+    if (bits == 1)
+        return talloc_asprintf(ctx, "%" PRIu64, v);
+    return talloc_asprintf(ctx, "0x%0*" PRIx64, (int)((bits + 3) / 4), v);
+}
+
+char *
+vdevc_doc_hex(void *ctx, uint64_t v)
+{
+    return talloc_asprintf(ctx, "0x%" PRIx64, v);
+}
+
+/* 4096 -> "4 KiB"; sizes that are not a whole unit stay in bytes. */
+static char *
+size_text(void *ctx, uint64_t v)
+{
+    static const char *const units[] = {"bytes", "KiB", "MiB", "GiB",
+                                        "TiB",   "PiB", "EiB"};
+    unsigned u = 0;
+    while (v >= 1024 && v % 1024 == 0 && u < 6) {
+        v /= 1024;
+        u++;
+    }
+    return talloc_asprintf(ctx, "%" PRIu64 " %s", v, units[u]);
+}
+
+const char *
+vdevc_doc_text(void *ctx, const char *doc)
+{
+    return doc != NULL ? vdevc_doc_line(ctx, doc, DOC_MD_TEXT) : "";
+}
+
+static const char *
+bits_text(void *ctx, unsigned hi, unsigned lo)
+{
+    return hi == lo ? talloc_asprintf(ctx, "%u", lo)
+                    : talloc_asprintf(ctx, "%u:%u", hi, lo);
+}
+
+static const char *
+bar_kind(const struct vdevc_bar *b)
+{
+    static const char *const kinds[] = {"32-bit memory", "64-bit memory",
+                                        "I/O"};
+    return kinds[b->kind];
+}
+
+/* vdevc_expr_text puts every binary operation in parentheses: drop the
+ * pair around the whole expression. */
+const char *
+vdevc_doc_expr(void *ctx, const struct vdevc_expr *x)
+{
+    char *s = vdevc_expr_text(ctx, x);
+    size_t n = strlen(s);
+    if (x->kind != E_BINARY || n < 2 || s[0] != '(')
+        return s;
+    s[n - 1] = '\0';
+    return s + 1;
+}
+
+/* ------------------------------------------------------------ identity */
+
+static void
+emit_identity(struct vdevc_emit *e)
+{
+    const struct vdevc_device *d = e->d;
+    void *t = e->tmp;
+    P("## Identity\n\n| Property | Value |\n|---|---|\n");
+    P("| Vendor ID | `%s` |\n", vdevc_doc_hexw(t, d->vendor, 16));
+    P("| Device ID | `%s` |\n", vdevc_doc_hexw(t, d->device, 16));
+    P("| Subsystem vendor ID | `%s` |\n",
+      vdevc_doc_hexw(t, d->subsys_vendor, 16));
+    P("| Subsystem ID | `%s` |\n", vdevc_doc_hexw(t, d->subsys, 16));
+    P("| Class code | `%s` (base `%s`, sub-class `%s`, prog-if `%s`) |\n",
+      vdevc_doc_hexw(t, d->class_code, 24),
+      vdevc_doc_hexw(t, d->class_code >> 16, 8),
+      vdevc_doc_hexw(t, (d->class_code >> 8) & 0xff, 8),
+      vdevc_doc_hexw(t, d->class_code & 0xff, 8));
+    P("| Revision | `%s` |\n", vdevc_doc_hexw(t, d->revision, 8));
+    P("| Interrupt pin | %s |\n",
+      d->intx ? talloc_asprintf(t, "INT%c", 'A' + d->intx - 1) : "none");
+    P("| Migration state version | %u |\n\n", d->version);
+}
+
+/* ------------------------------------------------------------ BARs */
+
+static bool
+msix_in(const struct vdevc_device *d, unsigned bar, bool pba)
+{
+    return d->msix != NULL &&
+           (pba ? d->msix->pba_bar : d->msix->table_bar) == bar;
+}
+
+static void
+emit_bars(struct vdevc_emit *e)
+{
+    void *t = e->tmp;
+    P("## BARs\n\n| BAR | Type | Size | Contents |\n|---|---|---|---|\n");
+    for (unsigned i = 0; i < e->d->bars.n; i++) {
+        const struct vdevc_bar *b = e->d->bars.v[i];
+        char *what = talloc_strdup(t, "");
+        const char *sep = "";
+        if (b->memory) {
+            what = talloc_strdup(t, "memory, mmap-able");
+            sep = "; ";
+        }
+        if (b->regs.n > 0) {
+            what = talloc_asprintf_append(what, "%s%u register%s", sep,
+                                          b->regs.n, b->regs.n == 1 ? "" : "s");
+            sep = "; ";
+        }
+        for (unsigned k = 0; k < b->mems.n; k++) {
+            const struct vdevc_memory *m = b->mems.v[k];
+            what = talloc_asprintf_append(what, "%smemory `%s`", sep, m->name);
+            sep = "; ";
+        }
+        if (msix_in(e->d, b->idx, false)) {
+            what =
+                talloc_asprintf_append(what, "%sMSI-X table at `%s`", sep,
+                                       vdevc_doc_hex(t, e->d->msix->table_off));
+            sep = "; ";
+        }
+        if (msix_in(e->d, b->idx, true)) {
+            what =
+                talloc_asprintf_append(what, "%sMSI-X PBA at `%s`", sep,
+                                       vdevc_doc_hex(t, e->d->msix->pba_off));
+            sep = "; ";
+        }
+        if (b->doc != NULL)
+            what = talloc_asprintf_append(what, "%s%s", sep,
+                                          vdevc_doc_text(t, b->doc));
+        P("| %u | %s%s | %s (`%s`) | %s |\n", b->idx, bar_kind(b),
+          b->prefetchable ? ", prefetchable" : "", size_text(t, b->size),
+          vdevc_doc_hex(t, b->size), *what ? what : "unused");
+    }
+    P("\n");
+}
+
+/* ------------------------------------------------------------ access */
+
+/* The kinds the device uses, in the language reference's words. */
+static void
+emit_access_kinds(struct vdevc_emit *e)
+{
+    static const char *const what[] = {
+        [ACC_RW] = "read/write",
+        [ACC_RO] = "read-only to the guest; the device changes it",
+        [ACC_WO] = "write-only; reads 0",
+        [ACC_W1C] = "write 1 to clear a bit; 0 leaves it",
+        [ACC_W1S] = "write 1 to set a bit; 0 leaves it",
+        [ACC_RC] = "reading returns the value, then clears the bits read",
+        [ACC_RS] = "reading returns the value, then sets the bits read",
+        [ACC_CONST] = "always the reset value; writes ignored",
+        [ACC_RESERVED] = "reads 0, writes ignored (hooks may still act)",
+    };
+    bool used[ACC_RESERVED + 1] = {false};
+    for (unsigned i = 0; i < e->d->regs.n; i++) {
+        const struct vdevc_reg *r = e->d->regs.v[i];
+        for (unsigned k = 0; k < r->fields.n; k++)
+            used[((struct vdevc_field *)r->fields.v[k])->access] = true;
+    }
+    P("## Access kinds\n\n| Access | Meaning |\n|---|---|\n");
+    for (unsigned a = ACC_RW; a <= ACC_RESERVED; a++)
+        if (used[a])
+            P("| %s | %s |\n", vdevc_access_name(a), what[a]);
+    P("\nBits no field covers read 0 and ignore writes.\n\n");
+}
+
+/* ------------------------------------------------------------ registers */
+
+static const char *
+reg_access(void *ctx, const struct vdevc_reg *r)
+{
+    if (r->fields.n == 1 && ((struct vdevc_field *)r->fields.v[0])->implicit)
+        return vdevc_access_name(
+            ((struct vdevc_field *)r->fields.v[0])->access);
+    return r->access != ACC_NONE ? talloc_asprintf(ctx, "%s (fields)",
+                                                   vdevc_access_name(r->access))
+                                 : "fields";
+}
+
+static const char *
+reg_title(void *ctx, const struct vdevc_reg *r)
+{
+    return r->n > 1 ? talloc_asprintf(ctx, "%s[%u]", r->qname, r->n) : r->qname;
+}
+
+static const char *
+anchor(void *ctx, const struct vdevc_reg *r)
+{
+    char *a = talloc_asprintf(ctx, "reg-%s", r->cname);
+    for (char *p = a; *p; p++)
+        if (*p == '_')
+            *p = '-';
+    return a;
+}
+
+static void
+emit_summary(struct vdevc_emit *e, const struct vdevc_bar *b)
+{
+    void *t = e->tmp;
+    P("| Offset | Register | Width | Access | Reset | Description |\n"
+      "|---|---|---|---|---|---|\n");
+    for (unsigned k = 0; k < b->regs.n; k++) {
+        const struct vdevc_reg *r = b->regs.v[k];
+        P("| `%s` | [%s](#%s) | %u | %s | `%s` | %s |\n",
+          vdevc_doc_hex(t, r->off), reg_title(t, r), anchor(t, r), r->width,
+          reg_access(t, r), vdevc_doc_hexw(t, r->reset, r->width),
+          vdevc_doc_text(t, r->doc));
+    }
+    P("\n");
+    if (b->mems.n == 0)
+        return;
+    P("| Offset | Memory | Size | Description |\n|---|---|---|---|\n");
+    for (unsigned k = 0; k < b->mems.n; k++) {
+        const struct vdevc_memory *m = b->mems.v[k];
+        P("| `%s` | %s | %s | %s%s |\n", vdevc_doc_hex(t, m->off), m->name,
+          size_text(t, m->size), m->mmap ? "mmap-able; " : "",
+          vdevc_doc_text(t, m->doc));
+    }
+    P("\n");
+}
+
+static const char *
+enum_values(void *ctx, const struct vdevc_enum *en)
+{
+    if (en == NULL)
+        return "";
+    char *s = talloc_asprintf(ctx, "enum `%s`:", en->name);
+    for (unsigned i = 0; i < en->members.n; i++) {
+        const struct vdevc_enum_member *m = en->members.v[i];
+        s = talloc_asprintf_append(s, "%s `%s` %s", i ? "," : "",
+                                   vdevc_doc_hex(ctx, m->v), m->name);
+    }
+    return s;
+}
+
+static const char *
+field_notes(void *ctx, const struct vdevc_field *f)
+{
+    char *s = talloc_strdup(ctx, "");
+    if (f->on_read != NULL)
+        s = talloc_strdup_append(s, " Reading runs device logic.");
+    if (f->on_write != NULL)
+        s = talloc_strdup_append(s, " Writing runs device logic.");
+    if (f->external)
+        s = talloc_strdup_append(s, " Driven from outside (management).");
+    if (f->nomigrate)
+        s = talloc_strdup_append(s, " Not migrated.");
+    return s;
+}
+
+/* MSB first, like the picture, with the reserved runs between fields. */
+static void
+emit_field_table(struct vdevc_emit *e, const struct vdevc_reg *r)
+{
+    void *t = e->tmp;
+    P("| Bits | Field | Access | Reset | Values | Description |\n"
+      "|---|---|---|---|---|---|\n");
+    int next = (int)r->width - 1;
+    for (unsigned i = r->fields.n; i-- > 0;) {
+        const struct vdevc_field *f = r->fields.v[i];
+        if ((int)f->hi_v < next)
+            P("| %s | - | reserved | `0` | | reads 0, writes ignored |\n",
+              bits_text(t, (unsigned)next, f->hi_v + 1));
+        unsigned w = f->hi_v - f->lo_v + 1;
+        const char *cell = talloc_asprintf(t, "%s%s", vdevc_doc_text(t, f->doc),
+                                           field_notes(t, f));
+        P("| %s | %s | %s | `%s` | %s | %s |\n", bits_text(t, f->hi_v, f->lo_v),
+          f->name, vdevc_access_name(f->access), vdevc_doc_hexw(t, f->reset, w),
+          enum_values(t, f->etype), cell + (*cell == ' '));
+        next = (int)f->lo_v - 1;
+    }
+    if (next >= 0)
+        P("| %s | - | reserved | `0` | | reads 0, writes ignored |\n",
+          bits_text(t, (unsigned)next, 0));
+    P("\n");
+}
+
+static bool
+any_field_hook(const struct vdevc_reg *r, bool read)
+{
     for (unsigned i = 0; i < r->fields.n; i++) {
         const struct vdevc_field *f = r->fields.v[i];
-        if (write ? f->on_write != NULL : f->on_read != NULL)
+        if (read ? f->on_read != NULL : f->on_write != NULL)
             return true;
     }
     return false;
 }
 
-static const char *
-text(const char *s)
-{
-    return s != NULL ? s : "";
-}
-
-/* Fields and the reserved gaps between them, from the top bit down. */
-struct seg {
-    unsigned hi, lo;
-    const char *name;
-};
-
-static unsigned
-segments(const struct vdevc_reg *r, struct seg *s)
-{
-    unsigned n = 0;
-    int top = (int)r->width - 1;
-    for (unsigned i = r->fields.n; i-- > 0;) {
-        const struct vdevc_field *f = r->fields.v[i];
-        if ((int)f->hi_v < top)
-            s[n++] = (struct seg){(unsigned)top, f->hi_v + 1, "-"};
-        s[n++] = (struct seg){f->hi_v, f->lo_v, f->name};
-        top = (int)f->lo_v - 1;
-    }
-    if (top >= 0)
-        s[n++] = (struct seg){(unsigned)top, 0, "-"};
-    return n;
-}
-
 static void
-picture(struct vdevc_emit *e, const struct vdevc_reg *r)
+emit_reg_notes(struct vdevc_emit *e, const struct vdevc_reg *r)
 {
-    struct seg s[130];
-    unsigned n = segments(r, s);
-    char *bits = talloc_strdup(e->tmp, "|"),
-         *names = talloc_strdup(e->tmp, "|");
-    for (unsigned i = 0; i < n; i++) {
-        char range[16];
-        if (s[i].hi == s[i].lo)
-            snprintf(range, sizeof range, "%u", s[i].hi);
-        else
-            snprintf(range, sizeof range, "%u:%u", s[i].hi, s[i].lo);
-        int w = (int)strlen(s[i].name);
-        if ((int)strlen(range) > w)
-            w = (int)strlen(range);
-        bits = talloc_asprintf_append(bits, " %-*s |", w, range);
-        names = talloc_asprintf_append(names, " %-*s |", w, s[i].name);
-    }
-    P("```\n%s\n%s\n```\n\n", bits, names);
-}
-
-static void
-doc_fields(struct vdevc_emit *e, const struct vdevc_reg *r)
-{
-    P("| bits | field | access | reset | description |\n"
-      "|---|---|---|---|---|\n");
-    for (unsigned i = r->fields.n; i-- > 0;) {
-        const struct vdevc_field *f = r->fields.v[i];
-        char bits[16];
-        if (f->hi_v == f->lo_v)
-            snprintf(bits, sizeof bits, "%u", f->hi_v);
-        else
-            snprintf(bits, sizeof bits, "%u:%u", f->hi_v, f->lo_v);
-        P("| %s | %s | %s | %s | %s", bits, f->name,
-          vdevc_access_name(f->access), DHEX(f->reset), text(f->doc));
-        if (f->etype != NULL)
-            P("%senum `%s`", f->doc ? "; " : "", f->etype->name);
-        P(" |\n");
-    }
-    P("\n");
-}
-
-static void
-doc_reg(struct vdevc_emit *e, const struct vdevc_reg *r)
-{
-    P("### %s", r->qname);
+    void *t = e->tmp;
     if (r->n > 1)
-        P("[%u] (0x%llx, stride %llu)\n\n", r->n, (unsigned long long)r->off,
-          (unsigned long long)r->stride);
-    else
-        P(" (0x%llx)\n\n", (unsigned long long)r->off);
-    if (r->doc != NULL)
-        P("%s\n\n", r->doc);
-    bool rd = any_hook(r, false), wr = any_hook(r, true);
-    P("%u bits, reset %s%s%s.\n\n", r->width, DHEX(r->reset),
-      rd || wr ? ", device behaviour on " : "",
-      rd && wr ? "read and write"
-      : rd     ? "read"
-      : wr     ? "write"
-               : "");
-    picture(e, r);
-    if (!((const struct vdevc_field *)r->fields.v[0])->implicit)
-        doc_fields(e, r);
+        P("- Array of %u: element *n* at `%s + %s * n` (n = 0..%u).\n", r->n,
+          vdevc_doc_hex(t, r->off), vdevc_doc_hex(t, r->stride), r->n - 1);
+    if (r->on_read != NULL || any_field_hook(r, true) || (r->rc | r->rs))
+        P("- Reading has side effects%s.\n",
+          r->rc | r->rs ? " (read-to-clear or read-to-set bits)" : "");
+    if (r->on_write != NULL || any_field_hook(r, false))
+        P("- Writing triggers device logic.\n");
+    if (r->external)
+        P("- Driven from outside the guest (management channel).\n");
+    if (r->nomigrate)
+        P("- Not migrated: it starts from its reset value after a "
+          "migration.\n");
+    if (r->since > 1)
+        P("- Added in state version %u.\n", r->since);
 }
 
 static void
-doc_bar(struct vdevc_emit *e, const struct vdevc_bar *b)
+emit_reg(struct vdevc_emit *e, const struct vdevc_reg *r)
 {
-    P("## BAR %u: %s%s, %s bytes\n\n", b->idx, bar_kinds[b->kind],
-      b->prefetchable ? " prefetchable" : "", DHEX(b->size));
-    if (b->doc != NULL)
-        P("%s\n\n", b->doc);
-    if (b->memory)
-        P("All memory, mappable by the client.\n\n");
-    for (unsigned i = 0; i < b->mems.n; i++) {
-        const struct vdevc_memory *m = b->mems.v[i];
-        P("- memory `%s` at %s, %s bytes%s%s%s\n", m->name, DHEX(m->off),
-          DHEX(m->size), m->mmap ? " (mmap)" : "", m->doc ? ": " : "",
-          text(m->doc));
-    }
-    if (b->mems.n > 0)
-        P("\n");
-    if (b->regs.n == 0)
-        return;
-    P("| offset | register | width | access | reset | description |\n"
-      "|---|---|---|---|---|---|\n");
-    for (unsigned i = 0; i < b->regs.n; i++) {
-        const struct vdevc_reg *r = b->regs.v[i];
-        const struct vdevc_field *f0 = r->fields.v[0];
-        P("| %s | %s%s | %u | %s | %s | %s |\n", DHEX(r->off), r->qname,
-          r->n > 1 ? "[]" : "", r->width,
-          f0->implicit ? vdevc_access_name(f0->access) : "fields",
-          DHEX(r->reset), text(r->doc));
-    }
+    void *t = e->tmp;
+    bool plain =
+        r->fields.n == 1 && ((struct vdevc_field *)r->fields.v[0])->implicit;
+    P("<a id=\"%s\"></a>\n\n### %s\n\n", anchor(t, r), reg_title(t, r));
+    P("| BAR | Offset | Width | Access | Reset |\n|---|---|---|---|---|\n");
+    P("| %u | `%s` | %u bits | %s | `%s` |\n\n", r->bar->idx,
+      vdevc_doc_hex(t, r->off), r->width, reg_access(t, r),
+      vdevc_doc_hexw(t, r->reset, r->width));
+    if (r->doc != NULL)
+        P("%s\n\n", vdevc_doc_line(t, r->doc, DOC_MD_TEXT));
+    vdevc_doc_bits(e->o, r);
     P("\n");
-    for (unsigned i = 0; i < b->regs.n; i++)
-        doc_reg(e, b->regs.v[i]);
+    if (!plain)
+        emit_field_table(e, r);
+    size_t before = e->o->len;
+    emit_reg_notes(e, r);
+    if (e->o->len != before)
+        P("\n");
+}
+
+static void
+emit_registers(struct vdevc_emit *e)
+{
+    for (unsigned i = 0; i < e->d->bars.n; i++) {
+        const struct vdevc_bar *b = e->d->bars.v[i];
+        if (b->regs.n == 0 && b->mems.n == 0)
+            continue;
+        P("## BAR %u registers\n\n", b->idx);
+        emit_summary(e, b);
+        for (unsigned k = 0; k < b->regs.n; k++)
+            emit_reg(e, b->regs.v[k]);
+        talloc_free(e->tmp);
+        e->tmp = talloc_new(e);
+    }
 }
 
 char *
 vdevc_emit_doc(void *mem_ctx, struct vdevc_unit *u)
 {
     struct vdevc_emit *e = vdevc_emit_new(mem_ctx, u);
-    const struct vdevc_device *d = e->d;
-    P("# %s\n\nRegister map generated by vdevc from `%s`.\n\n", d->name,
-      e->file);
-    P("| | |\n|---|---|\n| vendor:device | %04llx:%04llx |\n",
-      (unsigned long long)d->vendor, (unsigned long long)d->device);
-    P("| subsystem | %04llx:%04llx |\n| class | %06llx |\n",
-      (unsigned long long)d->subsys_vendor, (unsigned long long)d->subsys,
-      (unsigned long long)d->class_code);
-    P("| revision | %02llx |\n| state version | %u |\n",
-      (unsigned long long)d->revision, d->version);
-    if (d->intx)
-        P("| INTx | %c |\n", 'A' + d->intx - 1);
-    for (unsigned i = 0; i < d->caps.n; i++) {
-        const struct vdevc_cap *c = d->caps.v[i];
-        P("| capability %s | at %s", c->name, DHEX(c->offset));
-        if (c->vectors && strcmp(c->name, "pcie") != 0)
-            P(", %u vectors", c->vectors);
-        P(" |\n");
-    }
-    P("\n");
-    for (unsigned i = 0; i < d->interrupts.n; i++) {
-        const struct vdevc_interrupt *q = d->interrupts.v[i];
-        P("- interrupt %u = `%s`\n", q->vec, vdevc_expr_text(e->tmp, q->expr));
-    }
-    if (d->interrupts.n > 0)
-        P("\n");
-    for (unsigned i = 0; i < d->bars.n; i++)
-        doc_bar(e, d->bars.v[i]);
-    char *out = vdevc_out_steal(mem_ctx, e->o);
+    if (e == NULL || e->o == NULL)
+        return NULL;
+    P("# %s register map\n\n", e->name);
+    P("Generated by `vdevc --emit=doc` from `%s`: do not edit. A C header "
+      "with the same map: `vdevc --emit=guest-h %s`.\n\n"
+      "Offsets are from the start of their BAR. In the bit pictures the "
+      "most significant bit is on the left and each bit number reads top "
+      "to bottom; a letter stands for a field too narrow for its name "
+      "and is explained under the picture.\n\n",
+      e->file, e->file);
+    emit_identity(e);
+    emit_bars(e);
+    emit_access_kinds(e);
+    emit_registers(e);
+    vdevc_doc_interrupts(e);
+    vdevc_doc_config(e);
+    vdevc_doc_enums(e);
+    vdevc_doc_migration(e);
+    char *text = vdevc_out_steal(mem_ctx, e->o);
     talloc_free(e);
-    return out;
-}
-
-/* ------------------------------------------------------------ guest-h */
-
-static void
-guest_reg(struct vdevc_emit *e, const struct vdevc_reg *r)
-{
-    const char *R = vdevc_upper(e->tmp, r->cname);
-    if (r->n > 1)
-        P("#define %s_%s(i) (%s + (i) * %s)\n", e->NAME, R, HEX(r->off),
-          HEX(r->stride));
-    else
-        P("#define %s_%s %s\n", e->NAME, R, HEX(r->off));
-    for (unsigned k = 0; k < r->fields.n; k++) {
-        const struct vdevc_field *f = r->fields.v[k];
-        if (f->implicit)
-            continue;
-        const char *F = vdevc_upper(e->tmp, f->name);
-        P("#define %s_%s_%s_SHIFT %u\n", e->NAME, R, F, f->lo_v);
-        P("#define %s_%s_%s %s\n", e->NAME, R, F,
-          HEX(vdevc_mask(f->hi_v - f->lo_v + 1) << f->lo_v));
-    }
-}
-
-char *
-vdevc_emit_guest_h(void *mem_ctx, struct vdevc_unit *u)
-{
-    struct vdevc_emit *e = vdevc_emit_new(mem_ctx, u);
-    const struct vdevc_device *d = e->d;
-    P("/* %s register map for guest drivers, generated by vdevc from %s:\n"
-      " * do not edit. Offsets are from the start of their BAR. */\n",
-      d->name, e->file);
-    P("#ifndef %s_GUEST_H\n#define %s_GUEST_H\n\n", e->NAME, e->NAME);
-    P("#define %s_VENDOR_ID 0x%04llx\n#define %s_DEVICE_ID 0x%04llx\n\n",
-      e->NAME, (unsigned long long)d->vendor, e->NAME,
-      (unsigned long long)d->device);
-    for (unsigned i = 0; i < d->bars.n; i++) {
-        const struct vdevc_bar *b = d->bars.v[i];
-        P("/* BAR %u: %s, %s bytes */\n#define %s_BAR%u_SIZE %s\n", b->idx,
-          bar_kinds[b->kind], doc_hex(b->size), e->NAME, b->idx, HEX(b->size));
-        for (unsigned k = 0; k < b->regs.n; k++)
-            guest_reg(e, b->regs.v[k]);
-        P("\n");
-    }
-    for (unsigned i = 0; i < d->enums.n; i++) {
-        const struct vdevc_enum *en = d->enums.v[i];
-        for (unsigned k = 0; k < en->members.n; k++) {
-            const struct vdevc_enum_member *m = en->members.v[k];
-            P("#define %s_%s_%s %s\n", e->NAME, vdevc_upper(e->tmp, en->name),
-              vdevc_upper(e->tmp, m->name), HEX(m->v));
-        }
-        P("\n");
-    }
-    P("#endif /* %s_GUEST_H */\n", e->NAME);
-    char *out = vdevc_out_steal(mem_ctx, e->o);
-    talloc_free(e);
-    return out;
+    return text;
 }

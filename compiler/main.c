@@ -8,9 +8,17 @@
 #include <sys/stat.h>
 #include <talloc.h>
 
+#include "emit_check.h"
 #include "vdevc.h"
 
-enum emit_kind { EMIT_C, EMIT_H, EMIT_JSON, EMIT_DOC, EMIT_GUEST_H };
+enum emit_kind {
+    EMIT_C,
+    EMIT_H,
+    EMIT_JSON,
+    EMIT_DOC,
+    EMIT_GUEST_H,
+    EMIT_CHECK
+};
 
 struct options {
     const char *input;
@@ -33,7 +41,8 @@ usage(FILE *f)
           "  --emit=KIND          what to write: c (C source, default), h\n"
           "                       (its header), json (the device as data),\n"
           "                       doc (Markdown register map), guest-h (a\n"
-          "                       C header of offsets and masks for guests)\n"
+          "                       C header of offsets and masks for guests),\n"
+          "                       check (a conformance checker program)\n"
           "  --line-directives    #line directives instead of comments\n"
           "  --check-migration OLD.vdev NEW.vdev\n"
           "                       can NEW load OLD's migration stream? names\n"
@@ -86,10 +95,12 @@ parse_args(int argc, char **argv, struct options *o)
                 o->emit = EMIT_DOC;
             else if (strcmp(optarg, "guest-h") == 0)
                 o->emit = EMIT_GUEST_H;
+            else if (strcmp(optarg, "check") == 0)
+                o->emit = EMIT_CHECK;
             else {
                 fprintf(stderr,
-                        "vdevc: --emit takes c, h, json, doc or guest-h, "
-                        "not '%s'\n",
+                        "vdevc: --emit takes c, h, json, doc, guest-h or "
+                        "check, not '%s'\n",
                         optarg);
                 return 1;
             }
@@ -219,11 +230,12 @@ emit(void *ctx, struct vdevc_unit *u, const struct options *o)
                o->header ? o->header : "", o->input);
         return 0;
     }
-    char *text = o->emit == EMIT_C      ? vdevc_emit_c(ctx, u)
-                 : o->emit == EMIT_H    ? vdevc_emit_h(ctx, u)
-                 : o->emit == EMIT_JSON ? vdevc_emit_json(ctx, u)
-                 : o->emit == EMIT_DOC  ? vdevc_emit_doc(ctx, u)
-                                        : vdevc_emit_guest_h(ctx, u);
+    char *text = o->emit == EMIT_C       ? vdevc_emit_c(ctx, u)
+                 : o->emit == EMIT_H     ? vdevc_emit_h(ctx, u)
+                 : o->emit == EMIT_JSON  ? vdevc_emit_json(ctx, u)
+                 : o->emit == EMIT_DOC   ? vdevc_emit_doc(ctx, u)
+                 : o->emit == EMIT_CHECK ? vdevc_emit_check(ctx, u)
+                                         : vdevc_emit_guest_h(ctx, u);
     if (text == NULL) {
         fprintf(stderr, "vdevc: out of memory\n");
         return 1;

@@ -104,6 +104,11 @@ vdevc_check_migration(struct vdevc_unit *old, struct vdevc_unit *new, FILE *out)
             vdevc_error(new->diag, n->loc, "mig-retyped",
                         "'%s' changed type (%s, was %s)", n->name, n->type,
                         om[i].type);
+        else if (n->since > od->version)
+            vdevc_error(new->diag, n->loc, "mig-since",
+                        "'%s' is in a version %u stream but now marked "
+                        "since %u: the loader refuses it there",
+                        n->name, od->version, n->since);
     }
     for (unsigned i = 0; i < nn; i++) {
         if (find(om, on, nm[i].name) != NULL)
@@ -120,6 +125,7 @@ vdevc_check_migration(struct vdevc_unit *old, struct vdevc_unit *new, FILE *out)
                     "fields were added but the version was not raised above "
                     "%u",
                     od->version);
+    vdevc_check_migration_runtime(old, new); /* check_migration.c */
     unsigned errors = old->diag->errors + new->diag->errors;
     if (errors == 0)
         fprintf(out, "%s (version %u) can load the state of %s (version %u)\n",

@@ -48,6 +48,10 @@ char *vdevc_emit_guest_h(void *mem_ctx, struct vdevc_unit *u);
  * units' diagnostics; 0 when compatible (a line saying so goes to out). */
 int vdevc_check_migration(struct vdevc_unit *old, struct vdevc_unit *new,
                           FILE *out);
+/* check_migration.c: the stream's runtime part (PCI identity, MSI-X table,
+ * backed BAR memory, capability layout) on the units' diagnostics. */
+void vdevc_check_migration_runtime(struct vdevc_unit *old,
+                                   struct vdevc_unit *new);
 
 /* ------------------------------------------------------------ symtab.c */
 

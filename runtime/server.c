@@ -491,6 +491,8 @@ serve_input(struct vdev_conn *c, bool spec)
     for (;;) {
         size_t room;
         ssize_t n;
+        uint16_t s2c_id;
+        bool early;
 
         if ((rc = rx_prepare(c)) < 0)
             return rc;
@@ -503,12 +505,19 @@ serve_input(struct vdev_conn *c, bool spec)
                 break;
             return n ? (int)n : -ECONNRESET;
         }
+        /* The socket is edge-triggered (transport.c): new bytes are
+         * reported once, so a short read must really mean "empty". The
+         * kernel ends a read early after fds, and our own requests to the
+         * client (s2c.c) may read the socket while a message is served:
+         * after either, read on until EAGAIN. */
+        early = c->rfds_msg_end == c->rend && (c->nr_rfds || c->rfds_lost);
+        s2c_id = c->next_msg_id;
         if ((rc = rx_process(c)) < 0)
             return rc;
         if (c->out_blocked)
             break;
         /* A short read means the socket is drained: answer now. */
-        if ((size_t)n < room)
+        if ((size_t)n < room && !early && c->next_msg_id == s2c_id)
             break;
     }
     m0 = c->dev->stats.messages - m0;
@@ -527,7 +536,8 @@ vdev_serve_input(struct vdev_conn *c)
 static int
 serve_output(struct vdev_conn *c)
 {
-    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = VDEV_EV_CONN};
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLET,
+                             .data.u32 = VDEV_EV_CONN};
     int rc = vdev_transport_flush(c);
 
     if (rc == -EAGAIN)

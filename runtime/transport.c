@@ -201,7 +201,10 @@ vdev_transport_accept(struct vdev_dev *dev)
     dev->conn = c;
     /* One client at a time: later ones wait in the backlog. */
     epoll_ctl(dev->epoll_fd, EPOLL_CTL_DEL, dev->listen_fd, NULL);
-    if (epoll_set(dev, EPOLL_CTL_ADD, fd, EPOLLIN, VDEV_EV_CONN) < 0) {
+    /* Edge-triggered: server.c reads until it knows the socket is empty,
+     * and epoll_wait is spared re-polling it after every message. */
+    if (epoll_set(dev, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLET, VDEV_EV_CONN) <
+        0) {
         int rc = -errno;
         talloc_free(c);
         return rc;

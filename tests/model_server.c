@@ -18,12 +18,12 @@
 #include "model_server.h"
 
 static void
-spawn(struct model_server *s, const char *name)
+spawn(struct model_server *s, const char *rel, bool quiet)
 {
     const char *b = getenv("VDEV_BUILD");
     char prog[PATH_MAX], arg[200];
 
-    snprintf(prog, sizeof(prog), "%s/bin/vdev-%s", b ? b : "build", name);
+    snprintf(prog, sizeof(prog), "%s/%s", b ? b : "build", rel);
     cr_assert_eq(access(prog, X_OK), 0, "%s not built", prog);
     snprintf(arg, sizeof(arg), "--socket-path=%s", s->sock);
     s->pid = fork();
@@ -34,35 +34,60 @@ spawn(struct model_server *s, const char *name)
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (null >= 0)
             dup2(null, 1);
+        if (null >= 0 && quiet)
+            dup2(null, 2);
         execl(prog, prog, arg, (char *)NULL);
         _exit(127);
     }
 }
 
-void
-model_server_start(struct model_server *s, const char *name)
+static void
+start(struct model_server *s, const char *rel, bool quiet)
 {
+    const char *name = rel;
+
     memset(s, 0, sizeof(*s));
     s->pid = -1;
     snprintf(s->dir, sizeof(s->dir), "/tmp/vdev-model-XXXXXX");
     cr_assert_not_null(mkdtemp(s->dir));
     snprintf(s->sock, sizeof(s->sock), "%s/dev.sock", s->dir);
     snprintf(s->mgmt, sizeof(s->mgmt), "%s.mgmt", s->sock);
-    spawn(s, name);
+    spawn(s, rel, quiet);
     /* Up to 10 s: a sanitizer build starts slowly on a loaded machine. */
     int rc = -ENOENT;
     for (int i = 0; i < 1000 && rc < 0; i++) {
         rc = vdev_client_connect(NULL, s->sock, &s->cl);
         if (rc < 0) {
-            cr_assert_eq(waitpid(s->pid, NULL, WNOHANG), 0,
-                         "vdev-%s exited early", name);
+            cr_assert_eq(waitpid(s->pid, NULL, WNOHANG), 0, "%s exited early",
+                         name);
             usleep(10000);
         }
     }
-    cr_assert_eq(rc, 0, "cannot connect to vdev-%s: %s", name, strerror(-rc));
+    cr_assert_eq(rc, 0, "cannot connect to %s: %s", name, strerror(-rc));
     cr_assert_eq(vdev_client_negotiate(s->cl, NULL), 0);
     /* The server loop answers only once both sockets exist. */
     cr_assert_eq(access(s->mgmt, F_OK), 0, "no management socket");
+}
+
+void
+model_server_start(struct model_server *s, const char *name)
+{
+    char rel[128];
+
+    snprintf(rel, sizeof(rel), "bin/vdev-%s", name);
+    start(s, rel, false);
+}
+
+void
+model_server_start_prog(struct model_server *s, const char *rel)
+{
+    start(s, rel, false);
+}
+
+void
+model_server_start_quiet(struct model_server *s, const char *rel)
+{
+    start(s, rel, true);
 }
 
 void
@@ -93,12 +118,13 @@ model_server_attach(struct model_server *s)
     cr_assert_eq(rc, 0, "cannot reattach: %s", strerror(-rc));
 }
 
-void
+int
 model_server_stop(struct model_server *s)
 {
+    int status = -1;
+
     model_server_detach(s);
     if (s->pid > 0) {
-        int status;
         kill(s->pid, SIGTERM);
         waitpid(s->pid, &status, 0);
         s->pid = -1;
@@ -109,6 +135,7 @@ model_server_stop(struct model_server *s)
         rmdir(s->dir);
         s->dir[0] = '\0';
     }
+    return status;
 }
 
 uint64_t

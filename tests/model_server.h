@@ -21,9 +21,15 @@ struct model_server {
 /* Starts vdev-NAME, waits until it accepts, connects and negotiates.
  * Asserts (Criterion) on failure. */
 void model_server_start(struct model_server *s, const char *name);
+/* The same for a program at $VDEV_BUILD/REL (e.g. "tests/vdev-counter-v1"). */
+void model_server_start_prog(struct model_server *s, const char *rel);
+/* The same with the server's stderr discarded (for tests that make it
+ * refuse things on purpose). */
+void model_server_start_quiet(struct model_server *s, const char *rel);
 /* Closes the client, SIGTERMs the server, waits for it and removes the
- * temp dir. Safe on a partly started or already stopped server. */
-void model_server_stop(struct model_server *s);
+ * temp dir. Safe on a partly started or already stopped server. Returns
+ * the server's wait status, or -1 when there was no process. */
+int model_server_stop(struct model_server *s);
 
 /* The server serves one vfio-user client at a time: detach lets another
  * (vdevctl) in, attach connects again. */
