@@ -533,6 +533,32 @@ Test(faults, vanish_mid_message_while_resuming)
     cr_assert_eq(settled_fds(base_fds), base_fds);
 }
 
+/* Bytes and the hang-up can reach the server in one epoll event (the client
+ * wrote and closed before it was accepted): the server must still see the
+ * EOF, or the connection and the whole backlog behind it hang. */
+Test(faults, partial_message_then_close_before_accept)
+{
+    static const uint8_t junk[5] = {1, 2, 3, 4, 5};
+    int fds[8];
+
+    for (unsigned round = 0; round < 4; round++) {
+        /* Queue them all in the backlog before the server gets to them. */
+        for (unsigned i = 0; i < 8; i++) {
+            fds[i] = raw_connect(srv.sock);
+            cr_assert_geq(fds[i], 0);
+            cr_assert_eq(raw_send(fds[i], junk, 1 + i % 5,
+                                  i % 2 ? &ram_fd : NULL, i % 2),
+                         0);
+        }
+        for (unsigned i = 0; i < 8; i++)
+            close(fds[i]);
+        model_server_attach(&srv);
+        cr_assert_eq(model_rd(&srv, BAR0, 0, 4), 0x010000edu);
+        model_server_detach(&srv);
+    }
+    cr_assert_eq(settled_fds(base_fds), base_fds);
+}
+
 /* A device a vanished VMM left stopped is not stuck: DEVICE_RESET by the
  * next client runs it again (with reset register values). */
 Test(faults, reset_after_vanished_stop_copy)
