@@ -34,8 +34,20 @@ $(DEPS_STAMP): scripts/install-deps.sh
 	@mkdir -p $(@D) && touch $@
 deps: $(DEPS_STAMP)
 
-PKG_CFLAGS = $(shell pkg-config --cflags talloc json-c libseccomp 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs talloc json-c libseccomp 2>/dev/null)
+PKGS := talloc json-c libseccomp
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+# Device servers are linked statically by default (STATIC=0 turns it off;
+# sanitizer builds never are): a standalone server then needs nothing at run
+# time, and carries only the library pages it uses (RSS after negotiation
+# ~1 MiB instead of ~1.8 MiB, most of which was shared-library text).
+STATIC ?= 1
+ifeq ($(SANITIZE)$(STATIC),01)
+SERVER_LINK = -static $(shell pkg-config --static --libs $(PKGS) 2>/dev/null)
+else
+SERVER_LINK = $(PKG_LIBS)
+endif
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wwrite-strings -Wno-unused-parameter -Werror

@@ -540,8 +540,8 @@ bench_rss(const char *dir, const char *self, const char *label)
                "file_kib=%ld; for comparison, not judged)\n", label, r.total,
                r.anon, r.file);
     } else if (rc == 0) {
-        printf("rss_after_negotiation_kib=%ld (VmRSS of the server; "
-               "target <= %d) %s\n", r.total, RSS_TARGET_KIB,
+        printf("rss_after_negotiation_kib=%ld (VmRSS of the server, linked "
+               "as model servers are; target <= %d) %s\n", r.total, RSS_TARGET_KIB,
                r.total <= RSS_TARGET_KIB ? "ok" : "MISSED");
         /* Shared-library text the kernel maps is most of it: say so. */
         printf("rss_after_negotiation_parts anon_kib=%ld file_kib=%ld\n",
@@ -555,20 +555,20 @@ bench_rss(const char *dir, const char *self, const char *label)
     return rc;
 }
 
-/* The same server linked statically (bench/build.mk), when it was built. */
+/* The same server linked dynamically (bench/build.mk), for comparison. */
 static int
-bench_rss_static(const char *dir, const char *self)
+bench_rss_dynamic(const char *dir, const char *self)
 {
     const char *slash = strrchr(self, '/');
     char path[4096];
 
     if (!slash)
         return 0;
-    snprintf(path, sizeof(path), "%.*s/static/bench_rtt",
+    snprintf(path, sizeof(path), "%.*s/dynamic/bench_rtt",
              (int)(slash - self), self);
     if (access(path, X_OK) < 0)
         return 0;
-    return bench_rss(dir, path, "static");
+    return bench_rss(dir, path, "dynamic");
 }
 
 static int
@@ -666,7 +666,7 @@ bench_all(const char *self, int runs, double seconds)
     if (rc == 0)
         rc = bench_rss(dir, self, NULL);
     if (rc == 0)
-        rc = bench_rss_static(dir, self);
+        rc = bench_rss_dynamic(dir, self);
     rmdir(dir);
     return rc;
 }

@@ -6,18 +6,17 @@ $(B)/bench/%: $(B)/bench/%.o $(LIBVDEV)
 $(BENCH_BINS:%=%.o): CFLAGS += -Igenerated
 BENCH_TARGETS += $(BENCH_BINS)
 
-# The RTT benchmark's server linked statically as well: bench_rtt reports
-# its RSS beside the normal one, to separate the server's own memory from
-# the shared-library pages the kernel maps. Optional: a failed static link
-# (no static libraries) only drops that line.
-ifneq ($(SANITIZE),1)
-BENCH_STATIC := $(B)/bench/static/bench_rtt
-$(BENCH_STATIC): $(B)/bench/bench_rtt.o $(LIBVDEV)
+# bench_rtt is also the benchmark's device server: link it the way model
+# servers are linked (SERVER_LINK, static by default), and a dynamically
+# linked copy whose RSS is printed for comparison.
+$(B)/bench/bench_rtt: $(B)/bench/bench_rtt.o $(LIBVDEV)
 	@mkdir -p $(@D)
-	-$(CC) $(LDFLAGS_ALL) -static -o $@ $^ \
-	    $(shell pkg-config --static --libs talloc json-c libseccomp 2>/dev/null)
-BENCH_TARGETS += $(BENCH_STATIC)
-endif
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(SERVER_LINK)
+BENCH_DYNAMIC := $(B)/bench/dynamic/bench_rtt
+$(BENCH_DYNAMIC): $(B)/bench/bench_rtt.o $(LIBVDEV)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+BENCH_TARGETS += $(BENCH_DYNAMIC)
 
 # Soak: not a bench_* program, so bench/run.sh (and CI) leave it alone.
 #   make soak               10 million mixed messages (SOAK_MESSAGES=N)

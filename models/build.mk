@@ -8,7 +8,7 @@ $(B)/generated/$(1).o: generated/$(1).c generated/$(1).h
 $(B)/models/$(1).o: CFLAGS += -Igenerated
 $(B)/bin/vdev-$(1): $(B)/generated/$(1).o $(if $(wildcard models/$(1).c),$(B)/models/$(1).o) $(LIBVDEV)
 	@mkdir -p $$(@D)
-	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$(PKG_LIBS)
+	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$(SERVER_LINK)
 endef
 $(foreach m,$(MODELS),$(eval $(call model_rules,$(m))))
 

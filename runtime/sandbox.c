@@ -4,31 +4,68 @@
 #include <grp.h>
 #include <pwd.h>
 #include <seccomp.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "sandbox.h"
 
+/* From /etc/passwd and /etc/group directly: the servers are linked
+ * statically, where glibc's NSS lookups (getpwnam, initgroups) would need
+ * the shared libraries at run time. */
+static int
+find_user(const char *name, uid_t *uid, gid_t *gid, gid_t *groups,
+          int *nr_groups)
+{
+    FILE *f = fopen("/etc/passwd", "re");
+    struct passwd *pw;
+    struct group *gr;
+    int n = 0, rc = -ENOENT;
+
+    if (!f)
+        return -errno;
+    while ((pw = fgetpwent(f)))
+        if (!strcmp(pw->pw_name, name)) {
+            *uid = pw->pw_uid;
+            *gid = pw->pw_gid;
+            rc = 0;
+            break;
+        }
+    fclose(f);
+    if (rc < 0)
+        return rc;
+    groups[n++] = *gid;
+    if ((f = fopen("/etc/group", "re"))) {
+        while ((gr = fgetgrent(f)) && n < *nr_groups)
+            for (char **m = gr->gr_mem; m && *m; m++)
+                if (!strcmp(*m, name) && gr->gr_gid != *gid) {
+                    groups[n++] = gr->gr_gid;
+                    break;
+                }
+        fclose(f);
+    }
+    *nr_groups = n;
+    return 0;
+}
+
 int
 vdev_sandbox_user(const char *name)
 {
-    struct passwd pw, *res = NULL;
-    char buf[4096];
-    int rc;
+    gid_t groups[64], gid = 0;
+    int nr = 64, rc;
+    uid_t uid = 0;
 
     if (!name || !*name)
         return -EINVAL;
-    rc = getpwnam_r(name, &pw, buf, sizeof(buf), &res);
-    if (rc)
-        return -rc;
-    if (!res)
-        return -ENOENT;
+    if ((rc = find_user(name, &uid, &gid, groups, &nr)) < 0)
+        return rc;
     /* Groups first: once the uid changes we may not touch them. */
-    if (initgroups(pw.pw_name, pw.pw_gid) < 0 || setgid(pw.pw_gid) < 0 ||
-        setuid(pw.pw_uid) < 0)
+    if (setgroups((size_t)nr, groups) < 0 || setgid(gid) < 0 ||
+        setuid(uid) < 0)
         return -errno;
     /* No way back (a saved root uid would allow one). */
-    if (pw.pw_uid != 0 && setuid(0) == 0)
+    if (uid != 0 && setuid(0) == 0)
         return -EPERM;
     return 0;
 }

@@ -19,6 +19,8 @@
 struct options {
     const char *socket_path;
     int fd; /* -1 unless --fd */
+    int handover_fd; /* -1 unless --handover-fd */
+    const char *upgrade_to; /* binary SIGUSR2 upgrades to */
     const char *mgmt_path;
     bool no_mgmt;
     bool qemu_dma_layout;
@@ -29,6 +31,20 @@ struct options {
 
 /* The device SIGTERM/SIGINT stop; only read by the handler. */
 static struct vdev_dev *volatile signal_dev;
+/* SIGUSR2: stop the loop and upgrade (with --upgrade-to). */
+static volatile sig_atomic_t upgrade_requested;
+
+static void
+on_usr2(int sig)
+{
+    int saved = errno;
+    struct vdev_dev *dev = signal_dev;
+
+    upgrade_requested = 1;
+    if (dev)
+        vdev_stop(dev);
+    errno = saved;
+}
 
 static void
 on_signal(int sig)
@@ -54,6 +70,10 @@ usage(FILE *f, const struct vdev_server_info *info)
             "(default: PATH.mgmt\n"
             "                       next to --socket-path; none with --fd)\n"
             "  --no-mgmt            no management socket\n"
+            "  --upgrade-to=BINARY  on SIGUSR2, hand everything over to "
+            "BINARY\n"
+            "  --handover-fd=N      take over from a running server (set "
+            "by upgrade)\n"
             "  --qemu-dma-layout    DMA_READ/WRITE payloads as QEMU 10.1/10.2 "
             "send them\n"
             "  --user=NAME          run as user NAME once the sockets "
@@ -104,6 +124,8 @@ enum {
     OPT_CAPS,
     OPT_USER,
     OPT_SECCOMP,
+    OPT_HANDOVER,
+    OPT_UPGRADE,
 };
 
 /* Returns -1 to go on, or the exit status. */
@@ -121,6 +143,8 @@ parse_options(int argc, char **argv, const struct vdev_server_info *info,
         {"print-capabilities", no_argument, NULL, OPT_CAPS},
         {"user", required_argument, NULL, OPT_USER},
         {"seccomp", no_argument, NULL, OPT_SECCOMP},
+        {"handover-fd", required_argument, NULL, OPT_HANDOVER},
+        {"upgrade-to", required_argument, NULL, OPT_UPGRADE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -129,7 +153,7 @@ parse_options(int argc, char **argv, const struct vdev_server_info *info,
     char *end;
     long v;
 
-    *o = (struct options){.fd = -1, .level = VDEV_LOG_WARN};
+    *o = (struct options){.fd = -1, .handover_fd = -1, .level = VDEV_LOG_WARN};
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":hVv", longopts, NULL)) != -1) {
@@ -145,6 +169,18 @@ parse_options(int argc, char **argv, const struct vdev_server_info *info,
             if (errno || *end || !*optarg || v < 0 || v > INT32_MAX)
                 return bad_usage(info, "bad --fd value '%s'", optarg);
             o->fd = (int)v;
+            break;
+        case OPT_HANDOVER:
+            errno = 0;
+            v = strtol(optarg, &end, 10);
+            if (errno || *end || !*optarg || v < 0 || v > INT32_MAX)
+                return bad_usage(info, "bad --handover-fd value '%s'", optarg);
+            o->handover_fd = (int)v;
+            break;
+        case OPT_UPGRADE:
+            if (!*optarg)
+                return bad_usage(info, "empty --upgrade-to%s", "");
+            o->upgrade_to = optarg;
             break;
         case OPT_MGMT:
             if (!*optarg)
@@ -193,6 +229,16 @@ parse_options(int argc, char **argv, const struct vdev_server_info *info,
     }
     if (optind < argc)
         return bad_usage(info, "unexpected argument '%s'", argv[optind]);
+    /* An upgrade starts a new binary: exactly what the filter forbids. */
+    if (o->seccomp && o->upgrade_to)
+        return bad_usage(info, "--seccomp and --upgrade-to conflict%s", "");
+    if (o->handover_fd >= 0) {
+        /* Sockets and paths come with the hand-over. */
+        if (o->socket_path || o->fd >= 0 || o->mgmt_path || o->no_mgmt)
+            return bad_usage(info, "--handover-fd takes no socket options%s",
+                             "");
+        return -1;
+    }
     if (!o->socket_path == (o->fd < 0))
         return bad_usage(info, "give exactly one of --socket-path and --fd%s",
                          "");
@@ -291,10 +337,14 @@ install_signals(struct vdev_dev *dev, struct sigaction *old_term,
     if (sigaction(SIGTERM, &sa, old_term) < 0 ||
         sigaction(SIGINT, &sa, old_int) < 0)
         return -errno;
+    sa.sa_handler = on_usr2;
+    if (sigaction(SIGUSR2, &sa, NULL) < 0)
+        return -errno;
     /* A parent may have left them blocked; the convention needs SIGTERM. */
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR2);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
     /* A VMM that goes away mid-reply must not kill the server. */
     signal(SIGPIPE, SIG_IGN);
@@ -322,6 +372,36 @@ confine(const struct options *o, const struct vdev_server_info *info)
     return 0;
 }
 
+/* The loop, until a stop that is not an upgrade or an upgrade that
+ * worked (the successor serves on: exit quietly). */
+static int
+run_upgradable(const struct options *o, const struct vdev_server_info *info,
+               struct vdev_dev *dev)
+{
+    for (;;) {
+        pid_t pid = -1;
+        int rc = vdev_run(dev);
+
+        if (rc < 0) {
+            fprintf(stderr, "%s: %s\n", info->name, strerror(-rc));
+            return rc;
+        }
+        if (!upgrade_requested)
+            return 0;
+        upgrade_requested = 0;
+        if (!o->upgrade_to) {
+            fprintf(stderr, "%s: SIGUSR2 without --upgrade-to: ignored\n",
+                    info->name);
+            continue;
+        }
+        rc = vdev_upgrade(dev, o->upgrade_to, &pid);
+        if (rc == 0)
+            return 0;
+        fprintf(stderr, "%s: upgrade to %s failed: %s; still serving\n",
+                info->name, o->upgrade_to, strerror(-rc));
+    }
+}
+
 static int
 serve(void *ctx, const struct options *o, const struct vdev_server_info *info,
       struct vdev_dev *dev)
@@ -331,6 +411,20 @@ serve(void *ctx, const struct options *o, const struct vdev_server_info *info,
 
     vdev_set_log(dev, NULL, NULL, o->level);
     vdev_set_qemu_dma_layout(dev, o->qemu_dma_layout);
+    if (o->handover_fd >= 0) {
+        rc = vdev_handover_receive(dev, o->handover_fd);
+        if (rc < 0) {
+            fprintf(stderr, "%s: hand-over failed: %s\n", info->name,
+                    strerror(-rc));
+            return rc;
+        }
+        printf("%s: took over from the previous server (pid %d)\n",
+               info->name, (int)getpid());
+        fflush(stdout);
+        if ((rc = confine(o, info)) < 0)
+            return rc;
+        return run_upgradable(o, info, dev);
+    }
     if (o->socket_path) {
         path = absolute(ctx, o->socket_path);
         if (!path)
@@ -372,10 +466,7 @@ serve(void *ctx, const struct options *o, const struct vdev_server_info *info,
     print_banner(ctx, info, path, mgmt);
     if ((rc = confine(o, info)) < 0)
         return rc;
-    rc = vdev_run(dev);
-    if (rc < 0)
-        fprintf(stderr, "%s: %s\n", info->name, strerror(-rc));
-    return rc;
+    return run_upgradable(o, info, dev);
 }
 
 int
