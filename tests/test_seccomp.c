@@ -249,3 +249,30 @@ Test(seccomp, drops_to_user_then_filters)
                  uid);
     sigterm_exits_0();
 }
+
+/* An upgrade execs a new binary, which the filter forbids: refused up
+ * front rather than killing the server at its first SIGUSR2. */
+Test(seccomp, conflicts_with_upgrade_to)
+{
+    const char *b = getenv("VDEV_BUILD");
+    char prog[PATH_MAX];
+    int status;
+    pid_t pid;
+
+    snprintf(prog, sizeof(prog), "%s/bin/vdev-edu", b ? b : "build");
+    pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0) {
+            dup2(null, 1);
+            dup2(null, 2);
+        }
+        execl(prog, prog, "--socket-path=/nonexistent/x.sock", "--seccomp",
+              "--upgrade-to=/bin/true", (char *)NULL);
+        _exit(127);
+    }
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2,
+              "status 0x%x", status);
+}
