@@ -82,7 +82,7 @@ check: all $(CHECK_DEPS)
 	    $(B)/tests/vdev-tests --jobs=2 $(CRITERION_ARGS)
 
 # Model server processes under valgrind while the suites drive them.
-valgrind-check: all $(CHECK_DEPS)
+valgrind-check: all $(CHECK_DEPS) $(MODEL_DYNAMIC_BINS)
 	VDEV_BUILD=$(B) ./scripts/valgrind-servers.sh
 
 bench: all $(BENCH_TARGETS)

@@ -14,6 +14,8 @@ for prog in "$build"/bin/*; do
     name=$(basename "$prog")
     case $name in
     vdev-*)
+        # valgrind needs the dynamically linked copy (malloc interception)
+        [ -x "$build/bin-dynamic/$name" ] && prog=$build/bin-dynamic/$name
         cat > "$wrap/bin/$name" <<EOS
 #!/bin/sh
 exec valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \\
@@ -24,7 +26,8 @@ EOS
     *) ln -s "$prog" "$wrap/bin/$name" ;;
     esac
 done
-VDEV_BUILD=$wrap "$build/tests/vdev-tests" --filter="$filter" --jobs=2
+rc=0
+VDEV_BUILD=$wrap "$build/tests/vdev-tests" --filter="$filter" --jobs=2 || rc=$?
 n=$(ls "$wrap/logs" | wc -l)
 bad=$(find "$wrap/logs" -type f -size +0 | wc -l)
 echo "valgrind: $n server processes, $bad with errors"
@@ -32,3 +35,4 @@ if [ "$bad" -ne 0 ]; then
     find "$wrap/logs" -type f -size +0 -exec cat {} +
     exit 1
 fi
+exit $rc
