@@ -559,6 +559,48 @@ Test(faults, partial_message_then_close_before_accept)
     cr_assert_eq(settled_fds(base_fds), base_fds);
 }
 
+/* The VMM dies while the device waits for it: a DMA through a map without
+ * an fd makes the server ask the client (DMA_READ) in the middle of serving
+ * a REGION_WRITE; the client hangs up instead of answering, after reading
+ * the request or before. The DMA fails, the next client is served. */
+Test(faults, vanish_while_the_server_waits_for_dma)
+{
+    struct script sc = {0};
+    struct vfio_user_dma_map map = {
+        .argsz = sizeof(map),
+        .flags = VFIO_USER_F_DMA_REGION_READ | VFIO_USER_F_DMA_REGION_WRITE,
+        .addr = IOVA,
+        .size = RAM_SIZE,
+    };
+    const uint32_t R = VFIO_DEVICE_STATE_RUNNING;
+
+    add_version(&sc);
+    add(&sc, VFIO_USER_DMA_MAP, &map, sizeof(map), NULL, 0, R);
+    add_write64(&sc, DMA_SRC, IOVA, R);
+    add_write64(&sc, DMA_DST, DMA_BUF, R);
+    add_write64(&sc, DMA_COUNT, 16, R);
+    add_write64(&sc, DMA_CMD, 1, R);
+    for (int read_it = 0; read_it < 2; read_it++) {
+        int fd = run_steps(&sc, sc.n - 1);
+        const struct step *go = &sc.s[sc.n - 1];
+        cr_assert_eq(raw_send(fd, go->msg, go->len, NULL, 0), 0);
+        if (read_it) {
+            struct raw_reply r;
+            cr_assert_eq(raw_recv(fd, &r), 0);
+            cr_assert_eq(r.hdr.cmd, VFIO_USER_DMA_READ,
+                         "expected the server's DMA_READ, got cmd %u",
+                         r.hdr.cmd);
+            raw_reply_free(&r);
+        }
+        close(fd);
+        model_server_attach(&srv);
+        model_wr(&srv, BAR0, LIVENESS, 4, 7);
+        cr_assert_eq(model_rd(&srv, BAR0, LIVENESS, 4), ~7u);
+        model_server_detach(&srv);
+        cr_assert_eq(settled_fds(base_fds), base_fds);
+    }
+}
+
 /* A device a vanished VMM left stopped is not stuck: DEVICE_RESET by the
  * next client runs it again (with reset register values). */
 Test(faults, reset_after_vanished_stop_copy)
