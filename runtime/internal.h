@@ -336,6 +336,8 @@ void vdev_migration_reset(struct vdev_dev *dev);
  * STOP_COPY, RESUMING, ERROR): device register callbacks must not run, IRQs
  * stay pending until it runs again, DMA helpers refuse with -EBUSY. */
 bool vdev_migration_device_runs(const struct vdev_dev *dev);
+/* The client disconnected: ends its data transfer (see migration.c). */
+void vdev_migration_conn_gone(struct vdev_dev *dev);
 
 /* mgmt.c: the management channel. Its sockets sit in dev->epoll_fd with
  * epoll data.u32 >= VDEV_EV_MGMT; the loop in server.c hands every such

@@ -487,9 +487,12 @@ tx_finish(struct vdev_conn *c)
  * go. `spec`: called without epoll saying the socket is readable. A call
  * that served several messages, or a speculative one that found any,
  * marks the client hot: it is pipelining, and the loop tries the socket
- * again before sleeping in epoll_wait. */
+ * again before sleeping in epoll_wait. `hup`: epoll reported the hang-up
+ * with the bytes; no later edge will come, so read on to the EOF (else a
+ * client that sends part of a message and closes at once would hold the
+ * connection, and everyone in the backlog, forever). */
 static int
-serve_input(struct vdev_conn *c, bool spec)
+serve_input(struct vdev_conn *c, bool spec, bool hup)
 {
     uint64_t m0 = c->dev->stats.messages;
     int rc;
@@ -523,7 +526,7 @@ serve_input(struct vdev_conn *c, bool spec)
         if (c->out_blocked)
             break;
         /* A short read means the socket is drained: answer now. */
-        if ((size_t)n < room && !early && c->next_msg_id == s2c_id)
+        if ((size_t)n < room && !early && c->next_msg_id == s2c_id && !hup)
             break;
     }
     m0 = c->dev->stats.messages - m0;
@@ -534,13 +537,13 @@ serve_input(struct vdev_conn *c, bool spec)
 int
 vdev_serve_input(struct vdev_conn *c)
 {
-    return serve_input(c, false);
+    return serve_input(c, false, false);
 }
 
 /* The client has room again: send what waited, then serve what was left
  * in the input buffer and read on. */
 static int
-serve_output(struct vdev_conn *c)
+serve_output(struct vdev_conn *c, bool hup)
 {
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET,
                              .data.u32 = VDEV_EV_CONN};
@@ -557,7 +560,7 @@ serve_output(struct vdev_conn *c)
         return rc;
     if (c->out_blocked)
         return tx_finish(c);
-    return vdev_serve_input(c);
+    return serve_input(c, false, hup);
 }
 
 /* ------------------------------------------------------------ loop */
@@ -590,28 +593,16 @@ accept_client(struct vdev_dev *dev)
         VDEV_LOG(dev, VDEV_LOG_WARN, "accept: %s", strerror(-rc));
 }
 
-/* The client hung up (or its socket failed); with the socket
- * edge-triggered, this is reported once, together with the last bytes. */
-#define CONN_HANGUP (EPOLLRDHUP | EPOLLHUP | EPOLLERR)
-
 static inline void
 serve_conn(struct vdev_dev *dev, uint32_t events)
 {
     struct vdev_conn *c = dev->conn;
+    bool hup = events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR);
     int rc;
 
     if (!c)
         return;
-    rc = c->out_blocked ? serve_output(c) : vdev_serve_input(c);
-    /* A short read does not show an EOF queued behind the bytes, and no
-     * further edge will come for it: read on until it is seen (or the
-     * socket stops giving anything, or the output blocks). */
-    while (rc == 0 && (events & CONN_HANGUP) && !c->out_blocked) {
-        uint64_t in = dev->stats.bytes_in;
-        rc = vdev_serve_input(c);
-        if (dev->stats.bytes_in == in)
-            break;
-    }
+    rc = c->out_blocked ? serve_output(c, hup) : serve_input(c, false, hup);
     if (rc < 0)
         drop_client(dev, rc);
 }
@@ -674,7 +665,7 @@ vdev_run(struct vdev_dev *dev)
         /* A pipelining client: read again before sleeping, but let the
          * other fds in now and then. */
         if (c && c->rx_hot && !c->out_blocked && spins < HOT_SPINS) {
-            int rc = serve_input(c, true);
+            int rc = serve_input(c, true, false);
             if (rc < 0)
                 drop_client(dev, rc);
             spins++;

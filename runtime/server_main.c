@@ -11,6 +11,7 @@
 #include <talloc.h>
 #include <unistd.h>
 
+#include "sandbox.h"
 #include "vdev.h"
 
 #define EXIT_USAGE 2
@@ -24,6 +25,8 @@ struct options {
     bool no_mgmt;
     bool qemu_dma_layout;
     enum vdev_log_level level;
+    const char *user; /* --user: drop to it once the sockets exist */
+    bool seccomp;
 };
 
 /* The device SIGTERM/SIGINT stop; only read by the handler. */
@@ -73,6 +76,10 @@ usage(FILE *f, const struct vdev_server_info *info)
             "by upgrade)\n"
             "  --qemu-dma-layout    DMA_READ/WRITE payloads as QEMU 10.1/10.2 "
             "send them\n"
+            "  --user=NAME          run as user NAME once the sockets "
+            "exist\n"
+            "  --seccomp            confine the server loop to the syscalls "
+            "it needs\n"
             "  -v, --log-level=L    error|warn|info|debug (default warn; "
             "-v info, -vv debug)\n"
             "  --print-capabilities print the backend capabilities (JSON)\n"
@@ -115,6 +122,8 @@ enum {
     OPT_QEMU_DMA,
     OPT_LOG_LEVEL,
     OPT_CAPS,
+    OPT_USER,
+    OPT_SECCOMP,
     OPT_HANDOVER,
     OPT_UPGRADE,
 };
@@ -132,6 +141,8 @@ parse_options(int argc, char **argv, const struct vdev_server_info *info,
         {"qemu-dma-layout", no_argument, NULL, OPT_QEMU_DMA},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"print-capabilities", no_argument, NULL, OPT_CAPS},
+        {"user", required_argument, NULL, OPT_USER},
+        {"seccomp", no_argument, NULL, OPT_SECCOMP},
         {"handover-fd", required_argument, NULL, OPT_HANDOVER},
         {"upgrade-to", required_argument, NULL, OPT_UPGRADE},
         {"help", no_argument, NULL, 'h'},
@@ -186,13 +197,22 @@ parse_options(int argc, char **argv, const struct vdev_server_info *info,
             if (!parse_level(optarg, &o->level))
                 return bad_usage(info, "bad --log-level '%s'", optarg);
             break;
+        case OPT_USER:
+            if (!*optarg)
+                return bad_usage(info, "empty --user%s", "");
+            o->user = optarg;
+            break;
+        case OPT_SECCOMP:
+            o->seccomp = true;
+            break;
         case 'v':
             if (o->level < VDEV_LOG_DEBUG)
                 o->level++;
             break;
         case OPT_CAPS:
             printf("{\"type\": \"vfio-user-pci\", \"features\": "
-                   "[\"mgmt-socket\", \"qemu-dma-layout\"]}\n");
+                   "[\"mgmt-socket\", \"qemu-dma-layout\", \"seccomp\", "
+                   "\"user\"]}\n");
             return EXIT_SUCCESS;
         case 'h':
             usage(stdout, info);
@@ -209,6 +229,9 @@ parse_options(int argc, char **argv, const struct vdev_server_info *info,
     }
     if (optind < argc)
         return bad_usage(info, "unexpected argument '%s'", argv[optind]);
+    /* An upgrade starts a new binary: exactly what the filter forbids. */
+    if (o->seccomp && o->upgrade_to)
+        return bad_usage(info, "--seccomp and --upgrade-to conflict%s", "");
     if (o->handover_fd >= 0) {
         /* Sockets and paths come with the hand-over. */
         if (o->socket_path || o->fd >= 0 || o->mgmt_path || o->no_mgmt)
@@ -328,6 +351,27 @@ install_signals(struct vdev_dev *dev, struct sigaction *old_term,
     return 0;
 }
 
+/* After setup, before the first client: what the server needs from here on
+ * is the sockets it holds. The socket files stay owned by the user that
+ * created them (removing them at exit may then fail: harmless). */
+static int
+confine(const struct options *o, const struct vdev_server_info *info)
+{
+    int rc;
+
+    if (o->user && (rc = vdev_sandbox_user(o->user)) < 0) {
+        fprintf(stderr, "%s: cannot switch to user %s: %s\n", info->name,
+                o->user, strerror(-rc));
+        return rc;
+    }
+    if (o->seccomp && (rc = vdev_sandbox_seccomp()) < 0) {
+        fprintf(stderr, "%s: cannot install the seccomp filter: %s\n",
+                info->name, strerror(-rc));
+        return rc;
+    }
+    return 0;
+}
+
 /* The loop, until a stop that is not an upgrade or an upgrade that
  * worked (the successor serves on: exit quietly). */
 static int
@@ -377,6 +421,8 @@ serve(void *ctx, const struct options *o, const struct vdev_server_info *info,
         printf("%s: took over from the previous server (pid %d)\n",
                info->name, (int)getpid());
         fflush(stdout);
+        if ((rc = confine(o, info)) < 0)
+            return rc;
         return run_upgradable(o, info, dev);
     }
     if (o->socket_path) {
@@ -418,6 +464,8 @@ serve(void *ctx, const struct options *o, const struct vdev_server_info *info,
         }
     }
     print_banner(ctx, info, path, mgmt);
+    if ((rc = confine(o, info)) < 0)
+        return rc;
     return run_upgradable(o, info, dev);
 }
 

@@ -159,6 +159,7 @@ conn_destructor(struct vdev_conn *c)
     close_fds(c->rfds, c->nr_rfds);
     vdev_irqs_drop_fds(dev);
     vdev_dma_remove_all(c);
+    vdev_migration_conn_gone(dev);
     if (c->twin_fd >= 0)
         close(c->twin_fd);
     epoll_ctl(dev->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
