@@ -1,34 +1,60 @@
 /* libFuzzer harness: arbitrary text through vdevc as the driver runs it
- * (parse, check, lay out, emit C, header and JSON); output is discarded.
- * It must not crash, leak or hang. */
+ * (parse, check, lay out, every emitter: C, header, JSON, doc, guest header,
+ * conformance checker); output is discarded. It must not crash, leak or
+ * hang, and a device that compiles must be migration-compatible with
+ * itself (vdevc --check-migration against its own source). */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <talloc.h>
 
+#include "emit_check.h"
 #include "vdevc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static FILE *devnull;
+
+static void
+emit_all(void *ctx, struct vdevc_unit *u)
+{
+    u->header_name = "fuzz.h";
+    if (!vdevc_emit_c(ctx, u) || !vdevc_emit_h(ctx, u) ||
+        !vdevc_emit_json(ctx, u) || !vdevc_emit_doc(ctx, u) ||
+        !vdevc_emit_guest_h(ctx, u) || !vdevc_emit_check(ctx, u))
+        abort();
+    /* The other spelling of the C output. */
+    u->line_directives = true;
+    if (!vdevc_emit_c(ctx, u))
+        abort();
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     void *ctx = talloc_new(NULL);
-    struct vdevc_unit *u;
+    struct vdevc_unit *u, *again;
 
+    if (!devnull && !(devnull = fopen("/dev/null", "w")))
+        abort();
     u = vdevc_unit_new(ctx, "fuzz.vdev", (const char *)data, size, NULL);
     if (!u)
         abort();
-    if (vdevc_compile(u) == 0) {
-        u->header_name = "fuzz.h";
-        if (!vdevc_emit_c(ctx, u) || !vdevc_emit_h(ctx, u) ||
-            !vdevc_emit_json(ctx, u))
-            abort();
-        /* The other spelling of the C output. */
-        u->line_directives = true;
-        if (!vdevc_emit_c(ctx, u))
-            abort();
-    } else {
+    if (vdevc_compile(u) != 0) {
         vdevc_diag_finish(u->diag);
+        talloc_free(ctx);
+        return 0;
+    }
+    emit_all(ctx, u);
+    again = vdevc_unit_new(ctx, "fuzz.vdev", (const char *)data, size, NULL);
+    if (!again || vdevc_compile(again) != 0)
+        abort(); /* the same text compiled once */
+    if (vdevc_check_migration(u, again, devnull) != 0) {
+        fprintf(stderr, "fuzz_vdevc: a device is not migration-compatible "
+                        "with itself:\n%s%s",
+                u->diag->text ? u->diag->text : "",
+                again->diag->text ? again->diag->text : "");
+        abort();
     }
     talloc_free(ctx);
     return 0;
