@@ -13,6 +13,10 @@
 #define RX_MIN_ROOM 4096u     /* compact the input when less room is left */
 #define TX_HIGH (256u * 1024) /* queued replies that make us flush early */
 #define HOT_SPINS 64          /* reads in a row without epoll_wait */
+/* Empty reads vdev_run tries before it sleeps after serving a pipelining
+ * client. A client that finds us asleep pays for waking us on its next
+ * write; the few microseconds this spins cover its turn-around. */
+#define IDLE_SPINS 32
 
 #define ALLOWED_FLAGS VFIO_USER_F_NO_REPLY
 #define COLD __attribute__((cold, noinline))
@@ -646,26 +650,34 @@ int
 vdev_run(struct vdev_dev *dev)
 {
     struct epoll_event ev[4];
-    unsigned spins = 0;
+    unsigned spins = 0, idle = IDLE_SPINS;
     int n;
 
     while (!dev->stopping) {
         struct vdev_conn *c = dev->conn;
 
-        /* A pipelining client: read again before sleeping, but let the
-         * other fds in now and then. */
-        if (c && c->rx_hot && !c->out_blocked && spins < HOT_SPINS) {
+        /* A pipelining client: read again before sleeping, also a few
+         * times after finding nothing, but let the other fds in now and
+         * then. */
+        if (c && !c->out_blocked && spins < HOT_SPINS &&
+            (c->rx_hot || idle < IDLE_SPINS)) {
             int rc = serve_input(c, true);
             if (rc < 0)
                 drop_client(dev, rc);
             spins++;
+            idle = dev->conn == c && c->rx_hot ? 0 : idle + 1;
             continue;
         }
         spins = 0;
+        idle = IDLE_SPINS;
         n = epoll_wait(dev->epoll_fd, ev, 4, -1);
-        /* The common wake-up: the client, alone. */
+        /* The common wake-up: the client, alone. Spin only for a client
+         * seen pipelining: one that waits for each reply may share our
+         * CPU, and spinning would delay it. */
         if (n == 1 && ev[0].data.u32 == VDEV_EV_CONN) {
             serve_conn(dev);
+            if (dev->conn == c && c && c->rx_hot)
+                idle = 0;
             continue;
         }
         if (n < 0) {
