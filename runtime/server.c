@@ -13,9 +13,9 @@
 #define RX_MIN_ROOM 4096u     /* compact the input when less room is left */
 #define TX_HIGH (256u * 1024) /* queued replies that make us flush early */
 #define HOT_SPINS 64          /* reads in a row without epoll_wait */
-/* Empty reads vdev_run tries before it sleeps after serving a pipelining
- * client. A client that finds us asleep pays for waking us on its next
- * write; the few microseconds this spins cover its turn-around. */
+/* Empty reads before a pipelining client's connection may sleep. A client
+ * that finds us asleep pays for waking us on its next write; the few
+ * microseconds these take cover its turn-around. */
 #define IDLE_SPINS 32
 
 #define ALLOWED_FLAGS VFIO_USER_F_NO_REPLY
@@ -646,38 +646,48 @@ vdev_dispatch(struct vdev_dev *dev)
     return 0;
 }
 
+/* A speculative read of a pipelining client found nothing: try a few more
+ * before letting vdev_run sleep. Only a client seen pipelining gets this:
+ * one that waits for each reply may share our CPU, and spinning would
+ * delay it. */
+static int
+linger(struct vdev_conn *c)
+{
+    int rc = 0;
+
+    for (unsigned i = 0; i < IDLE_SPINS && !c->rx_hot && !c->out_blocked &&
+                         !c->dev->stopping && rc == 0;
+         i++)
+        rc = serve_input(c, true);
+    return rc;
+}
+
 int
 vdev_run(struct vdev_dev *dev)
 {
     struct epoll_event ev[4];
-    unsigned spins = 0, idle = IDLE_SPINS;
+    unsigned spins = 0;
     int n;
 
     while (!dev->stopping) {
         struct vdev_conn *c = dev->conn;
 
-        /* A pipelining client: read again before sleeping, also a few
-         * times after finding nothing, but let the other fds in now and
-         * then. */
-        if (c && !c->out_blocked && spins < HOT_SPINS &&
-            (c->rx_hot || idle < IDLE_SPINS)) {
+        /* A pipelining client: read again before sleeping, but let the
+         * other fds in now and then. */
+        if (c && c->rx_hot && !c->out_blocked && spins < HOT_SPINS) {
             int rc = serve_input(c, true);
+            if (rc == 0 && !c->rx_hot)
+                rc = linger(c);
             if (rc < 0)
                 drop_client(dev, rc);
             spins++;
-            idle = dev->conn == c && c->rx_hot ? 0 : idle + 1;
             continue;
         }
         spins = 0;
-        idle = IDLE_SPINS;
         n = epoll_wait(dev->epoll_fd, ev, 4, -1);
-        /* The common wake-up: the client, alone. Spin only for a client
-         * seen pipelining: one that waits for each reply may share our
-         * CPU, and spinning would delay it. */
+        /* The common wake-up: the client, alone. */
         if (n == 1 && ev[0].data.u32 == VDEV_EV_CONN) {
             serve_conn(dev);
-            if (dev->conn == c && c && c->rx_hot)
-                idle = 0;
             continue;
         }
         if (n < 0) {
