@@ -3,6 +3,8 @@
 #   make            build everything        make check      all tests
 #   make bench      benchmarks              make demo       first-run demo
 #   make SANITIZE=1 check   ASan+UBSan build (in build-san/)
+#   make valgrind-check     model servers under valgrind while tests drive them
+#   make soak / soak-short  10M (or 200k) mixed messages; RSS and fds sampled
 #   make golden-update      regenerate golden expectations and generated/
 #   make install PREFIX=/usr/local DESTDIR=
 
@@ -32,7 +34,7 @@ $(DEPS_STAMP): scripts/install-deps.sh
 	@mkdir -p $(@D) && touch $@
 deps: $(DEPS_STAMP)
 
-PKGS := talloc json-c
+PKGS := talloc json-c libseccomp
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -79,6 +81,10 @@ check: all $(CHECK_DEPS)
 	VDEV_BUILD=$(B) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	    $(B)/tests/vdev-tests --jobs=2 $(CRITERION_ARGS)
 
+# Model server processes under valgrind while the suites drive them.
+valgrind-check: all $(CHECK_DEPS) $(MODEL_DYNAMIC_BINS)
+	VDEV_BUILD=$(B) ./scripts/valgrind-servers.sh
+
 bench: all $(BENCH_TARGETS)
 	@VDEV_BUILD=$(B) ./bench/run.sh
 
@@ -102,5 +108,5 @@ clean:
 
 VDEV_VERSION := 0.1.0
 
-.PHONY: all check bench install clean deps format format-check
+.PHONY: all check valgrind-check bench install clean deps format format-check
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -17,3 +17,13 @@ $(BENCH_DYNAMIC): $(B)/bench/bench_rtt.o $(LIBVDEV)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 BENCH_TARGETS += $(BENCH_DYNAMIC)
+
+# Soak: not a bench_* program, so bench/run.sh (and CI) leave it alone.
+#   make soak               10 million mixed messages (SOAK_MESSAGES=N)
+#   make soak-short         200000 of them
+SOAK_BIN := $(B)/bench/soak
+soak: all $(SOAK_BIN)
+	VDEV_BUILD=$(B) $(SOAK_BIN)
+soak-short: all $(SOAK_BIN)
+	VDEV_BUILD=$(B) SOAK_MESSAGES=$${SOAK_MESSAGES:-200000} $(SOAK_BIN)
+.PHONY: soak soak-short

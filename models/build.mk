@@ -2,6 +2,7 @@
 # for freshness) -> build/bin/vdev-NAME, linked with models/NAME.c if present.
 MODELS := $(patsubst models/%.vdev,%,$(wildcard models/*.vdev))
 MODEL_BINS := $(MODELS:%=$(B)/bin/vdev-%)
+MODEL_DYNAMIC_BINS := $(MODELS:%=$(B)/bin-dynamic/vdev-%)
 
 define model_rules
 $(B)/generated/$(1).o: generated/$(1).c generated/$(1).h
@@ -9,6 +10,11 @@ $(B)/models/$(1).o: CFLAGS += -Igenerated
 $(B)/bin/vdev-$(1): $(B)/generated/$(1).o $(if $(wildcard models/$(1).c),$(B)/models/$(1).o) $(LIBVDEV)
 	@mkdir -p $$(@D)
 	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$(SERVER_LINK)
+# Dynamically linked copy for valgrind, which cannot follow malloc in a
+# static binary (make valgrind-check).
+$(B)/bin-dynamic/vdev-$(1): $(B)/generated/$(1).o $(if $(wildcard models/$(1).c),$(B)/models/$(1).o) $(LIBVDEV)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$(PKG_LIBS)
 endef
 $(foreach m,$(MODELS),$(eval $(call model_rules,$(m))))
 

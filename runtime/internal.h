@@ -234,6 +234,9 @@ int vdev_transport_flush(struct vdev_conn *c);
 int vdev_transport_send_fds(struct vdev_conn *c, const void *buf, size_t len,
                             const int *fds, unsigned nr_fds);
 void vdev_conn_close(struct vdev_dev *dev);
+/* A connected client socket becomes dev->conn (fd owned, closed on error);
+ * accept and the hand-over (handover_recv.c) share it. */
+int vdev_conn_adopt(struct vdev_dev *dev, int fd);
 
 /* server.c: framing, dispatch, replies. */
 int vdev_serve_input(struct vdev_conn *c);
@@ -333,6 +336,8 @@ void vdev_migration_reset(struct vdev_dev *dev);
  * STOP_COPY, RESUMING, ERROR): device register callbacks must not run, IRQs
  * stay pending until it runs again, DMA helpers refuse with -EBUSY. */
 bool vdev_migration_device_runs(const struct vdev_dev *dev);
+/* The client disconnected: ends its data transfer (see migration.c). */
+void vdev_migration_conn_gone(struct vdev_dev *dev);
 
 /* mgmt.c: the management channel. Its sockets sit in dev->epoll_fd with
  * epoll data.u32 >= VDEV_EV_MGMT; the loop in server.c hands every such
@@ -340,5 +345,13 @@ bool vdev_migration_device_runs(const struct vdev_dev *dev);
 #define VDEV_EV_MGMT 0x10000u
 struct vdev_mgmt;
 int vdev_mgmt_dispatch(struct vdev_dev *dev, uint32_t tag);
+/* Hand-over (handover*.c): the listening fd and path (-1 and NULL if
+ * none); disown closes the fd and forgets the path without removing the
+ * file, now a successor's; adopt takes a received listening fd (owned on
+ * success), own_path makes the file ours to remove. */
+int vdev_mgmt_export(struct vdev_dev *dev, const char **path);
+void vdev_mgmt_disown(struct vdev_dev *dev);
+int vdev_mgmt_adopt(struct vdev_dev *dev, int fd);
+void vdev_mgmt_own_path(struct vdev_dev *dev, const char *path);
 
 #endif /* VDEV_INTERNAL_H */

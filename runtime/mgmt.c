@@ -267,7 +267,8 @@ static void
 cmd_help(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
 {
     out_printf(c, "ok commands: help, info, list, get NAME, "
-                  "set NAME VALUE, stats, save FILE, load FILE\n");
+                  "set NAME VALUE, stats, save FILE, load FILE, "
+                  "upgrade BINARY\n");
 }
 
 static void
@@ -411,6 +412,30 @@ cmd_load(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
     out_printf(c, "ok loaded %zu bytes from %s\n", len, argv[1]);
 }
 
+/* Seamless upgrade to a new server binary (handover.c). On success this
+ * process stops after the reply: the successor answers from now on. */
+static void
+cmd_upgrade(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
+{
+    pid_t pid = -1;
+    int rc = vdev_upgrade(m->dev, argv[1], &pid);
+
+    if (rc < 0) {
+        const char *why = strerror(-rc);
+        if (rc == -ENOTSUP)
+            why = "the device has no migratable state";
+        else if (rc == -EBUSY)
+            why = "a migration is in progress";
+        else if (rc == -EPIPE || rc == -ECONNRESET)
+            why = "the new server exited without taking over";
+        else if (rc == -ETIMEDOUT)
+            why = "the new server did not answer";
+        out_printf(c, "error: upgrade %s: %s; still serving\n", argv[1], why);
+        return;
+    }
+    out_printf(c, "ok handed over to pid %d\n", (int)pid);
+}
+
 typedef void mgmt_cmd_fn(struct vdev_mgmt *m, struct mgmt_client *c,
                          char **argv, int argc);
 
@@ -425,6 +450,7 @@ static const struct mgmt_cmd {
     {"list", "list", 1, cmd_list},         {"get", "get NAME", 2, cmd_get},
     {"set", "set NAME VALUE", 3, cmd_set}, {"stats", "stats", 1, cmd_stats},
     {"save", "save FILE", 2, cmd_save},    {"load", "load FILE", 2, cmd_load},
+    {"upgrade", "upgrade BINARY", 2, cmd_upgrade},
 };
 
 static void
@@ -688,4 +714,66 @@ vdev_mgmt_listen(struct vdev_dev *dev, const char *path)
     m->sock_ino = st.st_ino;
     VDEV_LOG(dev, VDEV_LOG_INFO, "mgmt: listening on %s", path);
     return 0;
+}
+
+/* ------------------------------------------------------------ hand-over */
+
+int
+vdev_mgmt_export(struct vdev_dev *dev, const char **path)
+{
+    struct vdev_mgmt *m = dev->mgmt;
+
+    *path = m && m->listen_fd >= 0 ? m->path : NULL;
+    return m ? m->listen_fd : -1;
+}
+
+void
+vdev_mgmt_disown(struct vdev_dev *dev)
+{
+    struct vdev_mgmt *m = dev->mgmt;
+
+    if (!m)
+        return;
+    TALLOC_FREE(m->path);
+    if (m->listen_fd >= 0) {
+        epoll_ctl(dev->epoll_fd, EPOLL_CTL_DEL, m->listen_fd, NULL);
+        close(m->listen_fd);
+        m->listen_fd = -1;
+    }
+}
+
+int
+vdev_mgmt_adopt(struct vdev_dev *dev, int fd)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = VDEV_EV_MGMT};
+    int on = 0, type = 0;
+    socklen_t len = sizeof(int);
+    struct vdev_mgmt *m = mgmt_get(dev);
+
+    if (!m)
+        return -ENOMEM;
+    if (m->listen_fd >= 0)
+        return -EBUSY;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) < 0 ||
+        getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+        return -errno;
+    if (!on || type != SOCK_STREAM)
+        return -EINVAL;
+    if (epoll_ctl(dev->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+        return -errno;
+    m->listen_fd = fd;
+    return 0;
+}
+
+void
+vdev_mgmt_own_path(struct vdev_dev *dev, const char *path)
+{
+    struct vdev_mgmt *m = dev->mgmt;
+    struct stat st;
+
+    if (!m || m->listen_fd < 0 || stat(path, &st) < 0)
+        return;
+    m->path = talloc_strdup(m, path);
+    m->sock_dev = st.st_dev;
+    m->sock_ino = st.st_ino;
 }

@@ -19,6 +19,10 @@
  *                        the server's path, no spaces; load refuses while
  *                        a VMM migration runs and changes nothing when the
  *                        file is not a valid stream for this device)
+ *   upgrade BINARY       ok handed over to pid N   (seamless upgrade: BINARY
+ *                        --handover-fd=N takes over sockets, client and
+ *                        state; this server then exits. On error it goes
+ *                        on serving.)
  *
  * One reply per non-blank request, in order; blank lines are ignored. A
  * line longer than VDEV_MGMT_LINE_MAX gets "error: line too long" and is

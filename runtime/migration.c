@@ -410,6 +410,51 @@ vdev_migration_reset(struct vdev_dev *dev)
     vdev_mig_release_idle(mig);
 }
 
+/* The client went away. What survives a disconnect is the device's
+ * migration *state*, never a half-done data transfer: the next client's
+ * stream always starts at byte 0.
+ *   STOP, RUNNING: kept. A source left stopped (vdevctl save, or a VMM
+ *     that vanished after STOP_COPY) must not run again on its own: its
+ *     state may live on elsewhere by now.
+ *   STOP_COPY: kept; the stream is taken again from the stopped device, so
+ *     a client that had read part of it does not leave the next one a tail.
+ *   PRE_COPY: back to RUNNING (the device ran all along; pre-copy is an
+ *     optimisation of the session that just ended).
+ *   RESUMING: kept, with the bytes written so far dropped; the device is
+ *     unchanged and waits for a whole stream or a reset.
+ * Dirty logging ends with the connection that owned the bitmaps. The next
+ * client's DEVICE_RESET (or MIG_DEVICE_STATE RUNNING, from STOP and
+ * STOP_COPY) returns the device to RUNNING. */
+void
+vdev_migration_conn_gone(struct vdev_dev *dev)
+{
+    struct vdev_migration *mig = dev ? dev->mig : NULL;
+
+    if (!mig)
+        return;
+    TALLOC_FREE(mig->log_ranges);
+    mig->nr_log_ranges = 0;
+    mig->log_conn = NULL;
+    mig->log_gen = VDEV_MIG_NONE;
+    switch (mig->state) {
+    case ST_STOP_COPY:
+        drop_out(mig);
+        if (snapshot(dev) < 0)
+            VDEV_LOG(dev, VDEV_LOG_WARN,
+                     "migration: cannot take the stream again");
+        break;
+    case ST_PRE_COPY:
+        arc(dev, ST_PRE_COPY, ST_RUNNING);
+        break;
+    case ST_RESUMING:
+        drop_in(mig);
+        break;
+    default:
+        break;
+    }
+    vdev_mig_release_idle(mig);
+}
+
 /* ------------------------------------------------------------ setup */
 
 static int

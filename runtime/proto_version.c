@@ -4,7 +4,7 @@
 #include <string.h>
 #include <json-c/json.h>
 
-#include "internal.h"
+#include "mig_internal.h"
 
 #define OUR_MINOR 1u
 #define VERSION_FIXED ((uint32_t)sizeof(struct vfio_user_version))
@@ -160,6 +160,10 @@ our_caps(bool write_multi, bool twin, bool migration)
         }
         json_object_object_add(mg, "pgsize",
                                json_object_new_int64(VFIO_USER_DEF_PGSIZES));
+        /* The largest bitmap every legacy path returns (DIRTY_PAGES; an
+         * unmap's bitmap may be larger, see runtime/LIMITS.md). */
+        json_object_object_add(mg, "max_bitmap_size",
+                               json_object_new_int64(VDEV_MIG_MAX_BITMAP));
         json_object_object_add(caps, "migration", mg);
     }
     return root;

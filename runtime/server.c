@@ -485,9 +485,12 @@ tx_finish(struct vdev_conn *c)
  * go. `spec`: called without epoll saying the socket is readable. A call
  * that served several messages, or a speculative one that found any,
  * marks the client hot: it is pipelining, and the loop tries the socket
- * again before sleeping in epoll_wait. */
+ * again before sleeping in epoll_wait. `hup`: epoll reported the hang-up
+ * with the bytes; no later edge will come, so read on to the EOF (else a
+ * client that sends part of a message and closes at once would hold the
+ * connection, and everyone in the backlog, forever). */
 static int
-serve_input(struct vdev_conn *c, bool spec)
+serve_input(struct vdev_conn *c, bool spec, bool hup)
 {
     uint64_t m0 = c->dev->stats.messages;
     int rc;
@@ -521,7 +524,7 @@ serve_input(struct vdev_conn *c, bool spec)
         if (c->out_blocked)
             break;
         /* A short read means the socket is drained: answer now. */
-        if ((size_t)n < room && !early && c->next_msg_id == s2c_id)
+        if ((size_t)n < room && !early && c->next_msg_id == s2c_id && !hup)
             break;
     }
     m0 = c->dev->stats.messages - m0;
@@ -532,13 +535,13 @@ serve_input(struct vdev_conn *c, bool spec)
 int
 vdev_serve_input(struct vdev_conn *c)
 {
-    return serve_input(c, false);
+    return serve_input(c, false, false);
 }
 
 /* The client has room again: send what waited, then serve what was left
  * in the input buffer and read on. */
 static int
-serve_output(struct vdev_conn *c)
+serve_output(struct vdev_conn *c, bool hup)
 {
     struct epoll_event ev = {.events = EPOLLIN | EPOLLET,
                              .data.u32 = VDEV_EV_CONN};
@@ -555,7 +558,7 @@ serve_output(struct vdev_conn *c)
         return rc;
     if (c->out_blocked)
         return tx_finish(c);
-    return vdev_serve_input(c);
+    return serve_input(c, false, hup);
 }
 
 /* ------------------------------------------------------------ loop */
@@ -589,14 +592,15 @@ accept_client(struct vdev_dev *dev)
 }
 
 static inline void
-serve_conn(struct vdev_dev *dev)
+serve_conn(struct vdev_dev *dev, uint32_t events)
 {
     struct vdev_conn *c = dev->conn;
+    bool hup = events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR);
     int rc;
 
     if (!c)
         return;
-    rc = c->out_blocked ? serve_output(c) : vdev_serve_input(c);
+    rc = c->out_blocked ? serve_output(c, hup) : serve_input(c, false, hup);
     if (rc < 0)
         drop_client(dev, rc);
 }
@@ -611,7 +615,7 @@ handle_events(struct vdev_dev *dev, const struct epoll_event *ev, int n)
         uint32_t tag = ev[i].data.u32;
 
         if (tag == VDEV_EV_CONN) {
-            serve_conn(dev);
+            serve_conn(dev, ev[i].events);
         } else if (tag == VDEV_EV_LISTEN) {
             accept_client(dev);
         } else if (tag == VDEV_EV_STOP) {
@@ -658,7 +662,7 @@ linger(struct vdev_conn *c)
     for (unsigned i = 0; i < IDLE_SPINS && !c->rx_hot && !c->out_blocked &&
                          !c->dev->stopping && rc == 0;
          i++)
-        rc = serve_input(c, true);
+        rc = serve_input(c, true, false);
     return rc;
 }
 
@@ -675,7 +679,7 @@ vdev_run(struct vdev_dev *dev)
         /* A pipelining client: read again before sleeping, but let the
          * other fds in now and then. */
         if (c && c->rx_hot && !c->out_blocked && spins < HOT_SPINS) {
-            int rc = serve_input(c, true);
+            int rc = serve_input(c, true, false);
             if (rc == 0 && !c->rx_hot)
                 rc = linger(c);
             if (rc < 0)
@@ -687,7 +691,7 @@ vdev_run(struct vdev_dev *dev)
         n = epoll_wait(dev->epoll_fd, ev, 4, -1);
         /* The common wake-up: the client, alone. */
         if (n == 1 && ev[0].data.u32 == VDEV_EV_CONN) {
-            serve_conn(dev);
+            serve_conn(dev, ev[0].events);
             continue;
         }
         if (n < 0) {

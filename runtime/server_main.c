@@ -11,6 +11,7 @@
 #include <talloc.h>
 #include <unistd.h>
 
+#include "sandbox.h"
 #include "vdev.h"
 
 #define EXIT_USAGE 2
@@ -18,14 +19,32 @@
 struct options {
     const char *socket_path;
     int fd; /* -1 unless --fd */
+    int handover_fd; /* -1 unless --handover-fd */
+    const char *upgrade_to; /* binary SIGUSR2 upgrades to */
     const char *mgmt_path;
     bool no_mgmt;
     bool qemu_dma_layout;
     enum vdev_log_level level;
+    const char *user; /* --user: drop to it once the sockets exist */
+    bool seccomp;
 };
 
 /* The device SIGTERM/SIGINT stop; only read by the handler. */
 static struct vdev_dev *volatile signal_dev;
+/* SIGUSR2: stop the loop and upgrade (with --upgrade-to). */
+static volatile sig_atomic_t upgrade_requested;
+
+static void
+on_usr2(int sig)
+{
+    int saved = errno;
+    struct vdev_dev *dev = signal_dev;
+
+    upgrade_requested = 1;
+    if (dev)
+        vdev_stop(dev);
+    errno = saved;
+}
 
 static void
 on_signal(int sig)
@@ -51,8 +70,16 @@ usage(FILE *f, const struct vdev_server_info *info)
             "(default: PATH.mgmt\n"
             "                       next to --socket-path; none with --fd)\n"
             "  --no-mgmt            no management socket\n"
+            "  --upgrade-to=BINARY  on SIGUSR2, hand everything over to "
+            "BINARY\n"
+            "  --handover-fd=N      take over from a running server (set "
+            "by upgrade)\n"
             "  --qemu-dma-layout    DMA_READ/WRITE payloads as QEMU 10.1/10.2 "
             "send them\n"
+            "  --user=NAME          run as user NAME once the sockets "
+            "exist\n"
+            "  --seccomp            confine the server loop to the syscalls "
+            "it needs\n"
             "  -v, --log-level=L    error|warn|info|debug (default warn; "
             "-v info, -vv debug)\n"
             "  --print-capabilities print the backend capabilities (JSON)\n"
@@ -95,6 +122,10 @@ enum {
     OPT_QEMU_DMA,
     OPT_LOG_LEVEL,
     OPT_CAPS,
+    OPT_USER,
+    OPT_SECCOMP,
+    OPT_HANDOVER,
+    OPT_UPGRADE,
 };
 
 /* Returns -1 to go on, or the exit status. */
@@ -110,6 +141,10 @@ parse_options(int argc, char **argv, const struct vdev_server_info *info,
         {"qemu-dma-layout", no_argument, NULL, OPT_QEMU_DMA},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"print-capabilities", no_argument, NULL, OPT_CAPS},
+        {"user", required_argument, NULL, OPT_USER},
+        {"seccomp", no_argument, NULL, OPT_SECCOMP},
+        {"handover-fd", required_argument, NULL, OPT_HANDOVER},
+        {"upgrade-to", required_argument, NULL, OPT_UPGRADE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -118,7 +153,7 @@ parse_options(int argc, char **argv, const struct vdev_server_info *info,
     char *end;
     long v;
 
-    *o = (struct options){.fd = -1, .level = VDEV_LOG_WARN};
+    *o = (struct options){.fd = -1, .handover_fd = -1, .level = VDEV_LOG_WARN};
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":hVv", longopts, NULL)) != -1) {
@@ -135,6 +170,18 @@ parse_options(int argc, char **argv, const struct vdev_server_info *info,
                 return bad_usage(info, "bad --fd value '%s'", optarg);
             o->fd = (int)v;
             break;
+        case OPT_HANDOVER:
+            errno = 0;
+            v = strtol(optarg, &end, 10);
+            if (errno || *end || !*optarg || v < 0 || v > INT32_MAX)
+                return bad_usage(info, "bad --handover-fd value '%s'", optarg);
+            o->handover_fd = (int)v;
+            break;
+        case OPT_UPGRADE:
+            if (!*optarg)
+                return bad_usage(info, "empty --upgrade-to%s", "");
+            o->upgrade_to = optarg;
+            break;
         case OPT_MGMT:
             if (!*optarg)
                 return bad_usage(info, "empty --mgmt-socket%s", "");
@@ -150,13 +197,22 @@ parse_options(int argc, char **argv, const struct vdev_server_info *info,
             if (!parse_level(optarg, &o->level))
                 return bad_usage(info, "bad --log-level '%s'", optarg);
             break;
+        case OPT_USER:
+            if (!*optarg)
+                return bad_usage(info, "empty --user%s", "");
+            o->user = optarg;
+            break;
+        case OPT_SECCOMP:
+            o->seccomp = true;
+            break;
         case 'v':
             if (o->level < VDEV_LOG_DEBUG)
                 o->level++;
             break;
         case OPT_CAPS:
             printf("{\"type\": \"vfio-user-pci\", \"features\": "
-                   "[\"mgmt-socket\", \"qemu-dma-layout\"]}\n");
+                   "[\"mgmt-socket\", \"qemu-dma-layout\", \"seccomp\", "
+                   "\"user\"]}\n");
             return EXIT_SUCCESS;
         case 'h':
             usage(stdout, info);
@@ -173,6 +229,16 @@ parse_options(int argc, char **argv, const struct vdev_server_info *info,
     }
     if (optind < argc)
         return bad_usage(info, "unexpected argument '%s'", argv[optind]);
+    /* An upgrade starts a new binary: exactly what the filter forbids. */
+    if (o->seccomp && o->upgrade_to)
+        return bad_usage(info, "--seccomp and --upgrade-to conflict%s", "");
+    if (o->handover_fd >= 0) {
+        /* Sockets and paths come with the hand-over. */
+        if (o->socket_path || o->fd >= 0 || o->mgmt_path || o->no_mgmt)
+            return bad_usage(info, "--handover-fd takes no socket options%s",
+                             "");
+        return -1;
+    }
     if (!o->socket_path == (o->fd < 0))
         return bad_usage(info, "give exactly one of --socket-path and --fd%s",
                          "");
@@ -271,14 +337,69 @@ install_signals(struct vdev_dev *dev, struct sigaction *old_term,
     if (sigaction(SIGTERM, &sa, old_term) < 0 ||
         sigaction(SIGINT, &sa, old_int) < 0)
         return -errno;
+    sa.sa_handler = on_usr2;
+    if (sigaction(SIGUSR2, &sa, NULL) < 0)
+        return -errno;
     /* A parent may have left them blocked; the convention needs SIGTERM. */
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR2);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
     /* A VMM that goes away mid-reply must not kill the server. */
     signal(SIGPIPE, SIG_IGN);
     return 0;
+}
+
+/* After setup, before the first client: what the server needs from here on
+ * is the sockets it holds. The socket files stay owned by the user that
+ * created them (removing them at exit may then fail: harmless). */
+static int
+confine(const struct options *o, const struct vdev_server_info *info)
+{
+    int rc;
+
+    if (o->user && (rc = vdev_sandbox_user(o->user)) < 0) {
+        fprintf(stderr, "%s: cannot switch to user %s: %s\n", info->name,
+                o->user, strerror(-rc));
+        return rc;
+    }
+    if (o->seccomp && (rc = vdev_sandbox_seccomp()) < 0) {
+        fprintf(stderr, "%s: cannot install the seccomp filter: %s\n",
+                info->name, strerror(-rc));
+        return rc;
+    }
+    return 0;
+}
+
+/* The loop, until a stop that is not an upgrade or an upgrade that
+ * worked (the successor serves on: exit quietly). */
+static int
+run_upgradable(const struct options *o, const struct vdev_server_info *info,
+               struct vdev_dev *dev)
+{
+    for (;;) {
+        pid_t pid = -1;
+        int rc = vdev_run(dev);
+
+        if (rc < 0) {
+            fprintf(stderr, "%s: %s\n", info->name, strerror(-rc));
+            return rc;
+        }
+        if (!upgrade_requested)
+            return 0;
+        upgrade_requested = 0;
+        if (!o->upgrade_to) {
+            fprintf(stderr, "%s: SIGUSR2 without --upgrade-to: ignored\n",
+                    info->name);
+            continue;
+        }
+        rc = vdev_upgrade(dev, o->upgrade_to, &pid);
+        if (rc == 0)
+            return 0;
+        fprintf(stderr, "%s: upgrade to %s failed: %s; still serving\n",
+                info->name, o->upgrade_to, strerror(-rc));
+    }
 }
 
 static int
@@ -290,6 +411,20 @@ serve(void *ctx, const struct options *o, const struct vdev_server_info *info,
 
     vdev_set_log(dev, NULL, NULL, o->level);
     vdev_set_qemu_dma_layout(dev, o->qemu_dma_layout);
+    if (o->handover_fd >= 0) {
+        rc = vdev_handover_receive(dev, o->handover_fd);
+        if (rc < 0) {
+            fprintf(stderr, "%s: hand-over failed: %s\n", info->name,
+                    strerror(-rc));
+            return rc;
+        }
+        printf("%s: took over from the previous server (pid %d)\n",
+               info->name, (int)getpid());
+        fflush(stdout);
+        if ((rc = confine(o, info)) < 0)
+            return rc;
+        return run_upgradable(o, info, dev);
+    }
     if (o->socket_path) {
         path = absolute(ctx, o->socket_path);
         if (!path)
@@ -329,10 +464,9 @@ serve(void *ctx, const struct options *o, const struct vdev_server_info *info,
         }
     }
     print_banner(ctx, info, path, mgmt);
-    rc = vdev_run(dev);
-    if (rc < 0)
-        fprintf(stderr, "%s: %s\n", info->name, strerror(-rc));
-    return rc;
+    if ((rc = confine(o, info)) < 0)
+        return rc;
+    return run_upgradable(o, info, dev);
 }
 
 int

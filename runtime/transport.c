@@ -159,6 +159,7 @@ conn_destructor(struct vdev_conn *c)
     close_fds(c->rfds, c->nr_rfds);
     vdev_irqs_drop_fds(dev);
     vdev_dma_remove_all(c);
+    vdev_migration_conn_gone(dev);
     if (c->twin_fd >= 0)
         close(c->twin_fd);
     epoll_ctl(dev->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
@@ -174,14 +175,29 @@ conn_destructor(struct vdev_conn *c)
 int
 vdev_transport_accept(struct vdev_dev *dev)
 {
-    struct vdev_conn *c;
-    int fd;
+    int fd, rc;
 
     if (dev->conn || dev->listen_fd < 0)
         return -EBUSY;
     fd = accept4(dev->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
         return -errno;
+    if ((rc = vdev_conn_adopt(dev, fd)) < 0)
+        return rc;
+    dev->stats.connections++;
+    VDEV_LOG(dev, VDEV_LOG_INFO, "client connected (fd %d)", fd);
+    return 0;
+}
+
+int
+vdev_conn_adopt(struct vdev_dev *dev, int fd)
+{
+    struct vdev_conn *c;
+
+    if (dev->conn) {
+        close(fd);
+        return -EBUSY;
+    }
     c = talloc_zero(dev, struct vdev_conn);
     if (!c || !(c->rbuf = talloc_size(c, VDEV_RBUF_INIT)) ||
         !(c->sbuf = talloc_size(c, VDEV_SBUF_INIT))) {
@@ -208,8 +224,6 @@ vdev_transport_accept(struct vdev_dev *dev)
         talloc_free(c);
         return rc;
     }
-    dev->stats.connections++;
-    VDEV_LOG(dev, VDEV_LOG_INFO, "client connected (fd %d)", fd);
     return 0;
 }
 

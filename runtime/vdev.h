@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -289,6 +290,24 @@ int vdev_register_vars(struct vdev_dev *dev, const struct vdev_var *vars,
  * vdev_dispatch() through vdev_fd(). The socket file is removed when the
  * device is freed. Returns 0 or -errno (-EADDRINUSE: a live server). */
 int vdev_mgmt_listen(struct vdev_dev *dev, const char *path);
+
+/* ---------------------------------------------------------- upgrade */
+
+/* Seamless upgrade (management command "upgrade PATH"): between messages,
+ * starts `binary --handover-fd=N` and hands it the listening sockets, the
+ * client with its unserved bytes, DMA maps, IRQ eventfds and the device
+ * state (the device needs migration). Once the new process acknowledges,
+ * this device lets go of everything without closing anything the client
+ * sees or removing socket files, and vdev_run() returns; *pid gets the
+ * successor. On error (-ENOTSUP: no migration; -EBUSY: a migration is in
+ * progress; the binary missing, failing or refusing) nothing changed and
+ * the device keeps serving. */
+int vdev_upgrade(struct vdev_dev *dev, const char *binary, pid_t *pid);
+/* The successor's side, on a device fresh from its create function: takes
+ * everything from the hand-over socket fd (closed), validated as untrusted
+ * input, and acknowledges. Returns 0 (serve with vdev_run()) or -errno
+ * (the predecessor was told and keeps serving). */
+int vdev_handover_receive(struct vdev_dev *dev, int fd);
 
 /* ---------------------------------------------------------- standalone */
 

@@ -2,7 +2,7 @@
 # Installs the Debian packages vdev builds and tests with, only when missing.
 # Called by the Makefile before any build step; safe to run again.
 set -euo pipefail
-pkgs=(gcc make flex bison libtalloc-dev libcriterion-dev libjson-c-dev pkg-config)
+pkgs=(gcc make flex bison libtalloc-dev libcriterion-dev libjson-c-dev pkg-config libseccomp-dev)
 [ "${VDEV_EXTRA_PKGS:-}" ] && pkgs+=($VDEV_EXTRA_PKGS)
 missing=()
 for p in "${pkgs[@]}"; do

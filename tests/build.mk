@@ -28,6 +28,7 @@ TEST_PROGS := $(patsubst tests/%_main.c,$(B)/tests/vdev-%,$(TEST_PROG_SRCS))
 $(TEST_PROGS): $(B)/tests/vdev-%: $(B)/tests/%_main.o $(LIBVDEV)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+CHECK_DEPS += $(B)/tests/vdev-edunext
 CHECK_DEPS += $(TEST_PROGS)
 
 golden-update: $(VDEVC) generated-update
@@ -49,3 +50,22 @@ golden-update: golden-docs-update
 golden-docs-update: $(VDEVC)
 	@./tests/golden/update-docs.sh $(VDEVC)
 .PHONY: golden-docs-update
+
+# A second build of the edu model for the hand-over tests (an upgrade
+# between two different binaries): the same generated C, compiled again
+# without its main, linked with tests/edunext/main.c.
+$(B)/tests/edunext_gen.o: generated/edu.c generated/edu.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -DVDEV_NO_MAIN -Igenerated -c $< -o $@
+$(B)/tests/edunext/main.o: CFLAGS += -Igenerated
+$(B)/tests/vdev-edunext: $(B)/tests/edunext/main.o $(B)/tests/edunext_gen.o $(if $(wildcard models/edu.c),$(B)/models/edu.o) $(LIBVDEV)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+CHECK_DEPS += $(B)/tests/vdev-edunext
+
+# A stand-in successor that records what a server hands over (and
+# refuses): the hand-over tests replay mutated copies of it.
+$(B)/tests/vdev-hovdump: $(B)/tests/hovdump/main.o $(LIBVDEV)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+CHECK_DEPS += $(B)/tests/vdev-hovdump

@@ -31,6 +31,8 @@ static const char usage[] =
     "  get NAME                          read a value\n"
     "  set NAME VALUE                    set an external input\n"
     "  stats                             message counters\n"
+    "  upgrade BINARY                    hand the running server over to "
+    "BINARY\n"
     "  mgmt WORD...                      send any other request line\n"
     "\n"
     "REGION is bar0..bar5, rom, config or a region number.\n"
@@ -203,6 +205,7 @@ is_mgmt(const char *cmd, int argc)
            (strcmp(cmd, "stats") == 0 && argc == 1) ||
            (strcmp(cmd, "get") == 0 && argc == 2) ||
            (strcmp(cmd, "set") == 0 && argc == 3) ||
+           (strcmp(cmd, "upgrade") == 0 && argc == 2) ||
            (strcmp(cmd, "mgmt") == 0 && argc >= 2);
 }
 

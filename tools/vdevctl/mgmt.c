@@ -1,9 +1,11 @@
 /* vdevctl's management-channel commands: the text socket a device server
- * opens beside its vfio-user socket (get/set values, list, stats, and any
- * other line passed through), so a person can drive the device's outside
+ * opens beside its vfio-user socket (get/set values, list, stats, upgrade,
+ * and any other line passed through), so a person can drive the device's outside
  * world while a VMM owns the vfio-user socket. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vdev_client.h"
@@ -48,6 +50,15 @@ vdevctl_mgmt(const char *path, int argc, char **argv, FILE *f,
 
     *what = cmd;
     err[0] = '\0';
+    /* upgrade BINARY: the server resolves paths from its own cwd */
+    static char abs[PATH_MAX];
+    static char *words[2];
+    if (!raw && strcmp(cmd, "upgrade") == 0 && argc == 2 &&
+        realpath(argv[1], abs)) {
+        words[0] = argv[0];
+        words[1] = abs;
+        argv = words;
+    }
     /* "mgmt WORD..." sends the words as they are */
     for (int i = raw ? 1 : 0; i < argc; i++) {
         size_t n = strlen(argv[i]);
