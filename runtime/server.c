@@ -13,6 +13,10 @@
 #define RX_MIN_ROOM 4096u     /* compact the input when less room is left */
 #define TX_HIGH (256u * 1024) /* queued replies that make us flush early */
 #define HOT_SPINS 64          /* reads in a row without epoll_wait */
+/* Empty reads before a pipelining client's connection may sleep. A client
+ * that finds us asleep pays for waking us on its next write; the few
+ * microseconds these take cover its turn-around. */
+#define IDLE_SPINS 32
 
 #define ALLOWED_FLAGS VFIO_USER_F_NO_REPLY
 #define COLD __attribute__((cold, noinline))
@@ -652,6 +656,22 @@ vdev_dispatch(struct vdev_dev *dev)
     return 0;
 }
 
+/* A speculative read of a pipelining client found nothing: try a few more
+ * before letting vdev_run sleep. Only a client seen pipelining gets this:
+ * one that waits for each reply may share our CPU, and spinning would
+ * delay it. */
+static int
+linger(struct vdev_conn *c)
+{
+    int rc = 0;
+
+    for (unsigned i = 0; i < IDLE_SPINS && !c->rx_hot && !c->out_blocked &&
+                         !c->dev->stopping && rc == 0;
+         i++)
+        rc = serve_input(c, true, false);
+    return rc;
+}
+
 int
 vdev_run(struct vdev_dev *dev)
 {
@@ -666,6 +686,8 @@ vdev_run(struct vdev_dev *dev)
          * other fds in now and then. */
         if (c && c->rx_hot && !c->out_blocked && spins < HOT_SPINS) {
             int rc = serve_input(c, true, false);
+            if (rc == 0 && !c->rx_hot)
+                rc = linger(c);
             if (rc < 0)
                 drop_client(dev, rc);
             spins++;
