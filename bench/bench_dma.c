@@ -173,8 +173,7 @@ main(void)
     double many = lookup_rate(VDEV_MAX_DMA_MAPS);
 
     printf("dma_lookup maps=1 lookups_per_s=%.0f\n", one);
-    printf("dma_lookup maps=%u lookups_per_s=%.0f\n", VDEV_MAX_DMA_MAPS,
-           many);
+    printf("dma_lookup maps=%u lookups_per_s=%.0f\n", VDEV_MAX_DMA_MAPS, many);
     printf("dma_lookup ratio_65535_to_1=%.3f\n", many / one);
     printf("dirty_report range=1TiB dirty=1%% ms=%.3f\n", dirty_report_ms());
     printf("dirty_report_floor memcpy_32MiB_ms=%.3f\n",

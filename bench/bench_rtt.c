@@ -90,14 +90,13 @@ now_sec(void)
 static int
 listen_at(const char *path)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
     if (fd < 0)
         return -errno;
     snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-        listen(fd, 4) < 0) {
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
         int rc = -errno;
         close(fd);
         return rc;
@@ -109,7 +108,7 @@ listen_at(const char *path)
 static int
 connect_to(const char *path, int wait_ms)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
     snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
     for (int waited = 0;; waited += 10) {
@@ -138,8 +137,8 @@ struct op {
 };
 
 static const struct op ops[] = {
-    { "region_read", VFIO_USER_REGION_READ, HDR + ACC, HDR + ACC + DATA },
-    { "region_write", VFIO_USER_REGION_WRITE, HDR + ACC + DATA, HDR + ACC },
+    {"region_read", VFIO_USER_REGION_READ, HDR + ACC, HDR + ACC + DATA},
+    {"region_write", VFIO_USER_REGION_WRITE, HDR + ACC + DATA, HDR + ACC},
 };
 
 static void
@@ -150,7 +149,9 @@ build_request(const struct op *op, uint8_t *buf)
         .msg_size = (uint32_t)op->req_len,
     };
     struct vfio_user_region_access a = {
-        .offset = 4, .region = 0, .count = DATA,
+        .offset = 4,
+        .region = 0,
+        .count = DATA,
     };
     uint32_t v = 0x12345678;
 
@@ -183,7 +184,7 @@ negotiate(int fd)
         .cmd = VFIO_USER_VERSION,
         .msg_size = (uint32_t)(HDR + 4 + sizeof(version_json)),
     };
-    struct vfio_user_version v = { .major = 0, .minor = 1 };
+    struct vfio_user_version v = {.major = 0, .minor = 1};
     int rc;
 
     memcpy(buf, &h, HDR);
@@ -321,13 +322,17 @@ serve(const char *path, int listen_fd, unsigned long count)
 {
     static struct bench_dev bd;
     struct vdev_pci_ident id = {
-        .vendor_id = 0x1af4, .device_id = 0x10f0, .class_code = 0xff0000,
+        .vendor_id = 0x1af4,
+        .device_id = 0x10f0,
+        .class_code = 0xff0000,
     };
     struct vdev_bar_desc bar = {
-        .kind = VDEV_BAR_MEM32, .size = 4096, .access = bar0_access,
+        .kind = VDEV_BAR_MEM32,
+        .size = 4096,
+        .access = bar0_access,
         .opaque = &bd,
     };
-    struct sigaction sa = { .sa_handler = on_term };
+    struct sigaction sa = {.sa_handler = on_term};
     struct vdev_dev *dev;
     int rc;
 
@@ -473,11 +478,10 @@ measure(const struct server *s, const struct op *op, bool vdev,
  * puts a long-lived server would otherwise favour one side for the whole
  * run. */
 static double
-measure_fresh(const char *dir, const char *self, const struct op *op,
-              bool vdev, unsigned inflight, double seconds,
-              struct cpu_sum *cs)
+measure_fresh(const char *dir, const char *self, const struct op *op, bool vdev,
+              unsigned inflight, double seconds, struct cpu_sum *cs)
 {
-    struct server s = { 0 };
+    struct server s = {0};
     double rate;
     int rc = vdev ? start_vdev(&s, dir, self) : start_floor(&s, dir, op);
 
@@ -523,7 +527,7 @@ static int
 bench_rss(const char *dir, const char *self, const char *label)
 {
     struct server s;
-    struct rss r = { .total = -1 };
+    struct rss r = {.total = -1};
     int fd, rc;
 
     if ((rc = start_vdev(&s, dir, self)) < 0)
@@ -537,11 +541,12 @@ bench_rss(const char *dir, const char *self, const char *label)
     }
     if (rc == 0 && label) {
         printf("rss_after_negotiation_%s_kib=%ld (VmRSS; anon_kib=%ld "
-               "file_kib=%ld; for comparison, not judged)\n", label, r.total,
-               r.anon, r.file);
+               "file_kib=%ld; for comparison, not judged)\n",
+               label, r.total, r.anon, r.file);
     } else if (rc == 0) {
         printf("rss_after_negotiation_kib=%ld (VmRSS of the server, linked "
-               "as model servers are; target <= %d) %s\n", r.total, RSS_TARGET_KIB,
+               "as model servers are; target <= %d) %s\n",
+               r.total, RSS_TARGET_KIB,
                r.total <= RSS_TARGET_KIB ? "ok" : "MISSED");
         /* Shared-library text the kernel maps is most of it: say so. */
         printf("rss_after_negotiation_parts anon_kib=%ld file_kib=%ld\n",
@@ -564,8 +569,8 @@ bench_rss_dynamic(const char *dir, const char *self)
 
     if (!slash)
         return 0;
-    snprintf(path, sizeof(path), "%.*s/dynamic/bench_rtt",
-             (int)(slash - self), self);
+    snprintf(path, sizeof(path), "%.*s/dynamic/bench_rtt", (int)(slash - self),
+             self);
     if (access(path, X_OK) < 0)
         return 0;
     return bench_rss(dir, path, "dynamic");
@@ -588,7 +593,8 @@ print_load(void)
 
     if (f && fscanf(f, "%lf", &l1) == 1)
         printf("rtt machine: %ld CPUs online, load average %.2f (1 min) "
-               "before the run\n", sysconf(_SC_NPROCESSORS_ONLN), l1);
+               "before the run\n",
+               sysconf(_SC_NPROCESSORS_ONLN), l1);
     if (f)
         fclose(f);
 }
@@ -596,7 +602,7 @@ print_load(void)
 static int
 bench_all(const char *self, int runs, double seconds)
 {
-    static const unsigned inflights[] = { 1, MAX_INFLIGHT };
+    static const unsigned inflights[] = {1, MAX_INFLIGHT};
     char dir[] = "/tmp/vdev-bench-XXXXXX";
     int rc = 0;
 
@@ -608,7 +614,7 @@ bench_all(const char *self, int runs, double seconds)
             const struct op *op = &ops[o];
             unsigned k = inflights[i];
             double best_f = 0, best_v = 0, target, median;
-            struct cpu_sum cf = { .valid = true }, cv = { .valid = true };
+            struct cpu_sum cf = {.valid = true}, cv = {.valid = true};
             double *pair = calloc((size_t)runs, sizeof(*pair));
 
             if (!pair) {
@@ -622,16 +628,15 @@ bench_all(const char *self, int runs, double seconds)
              * ratios how steady that is. */
             for (int run = 0; run < runs; run++) {
                 bool vfirst = run & 1;
-                double v = vfirst ? measure_fresh(dir, self, op, true, k,
-                                                  seconds, &cv)
-                                  : 0;
-                double f = measure_fresh(dir, self, op, false, k, seconds,
-                                         &cf);
+                double v =
+                    vfirst ? measure_fresh(dir, self, op, true, k, seconds, &cv)
+                           : 0;
+                double f = measure_fresh(dir, self, op, false, k, seconds, &cf);
                 if (!vfirst && f >= 0)
                     v = measure_fresh(dir, self, op, true, k, seconds, &cv);
                 if (f < 0 || v < 0) {
-                    fprintf(stderr, "bench_rtt: %s inflight=%u: %s\n",
-                            op->name, k, strerror((int)-(f < 0 ? f : v)));
+                    fprintf(stderr, "bench_rtt: %s inflight=%u: %s\n", op->name,
+                            k, strerror((int)-(f < 0 ? f : v)));
                     rc = -EIO;
                     break;
                 }
@@ -651,9 +656,8 @@ bench_all(const char *self, int runs, double seconds)
             printf("rtt %s inflight=%u floor=%.0f vdev=%.0f ratio=%.3f "
                    "(round trips/s, best of %d x %.2fs; target ratio >= "
                    "%.2f) %s; paired median ratio %.3f\n",
-                   op->name, k, best_f, best_v, best_v / best_f, runs,
-                   seconds, target, best_v / best_f >= target ? "ok" : "MISSED",
-                   median);
+                   op->name, k, best_f, best_v, best_v / best_f, runs, seconds,
+                   target, best_v / best_f >= target ? "ok" : "MISSED", median);
             /* Unlike the rates, CPU time hardly moves with other load. */
             if (cf.valid && cv.valid && cf.msgs && cv.msgs)
                 printf("rtt %s inflight=%u server_cpu_ns_per_msg floor=%.0f "
@@ -693,13 +697,14 @@ client_main(const char *path, unsigned long count, unsigned inflight,
 static void
 usage(void)
 {
-    fprintf(stderr,
-            "usage: bench_rtt [--runs N] [--seconds S]   the whole benchmark\n"
-            "       bench_rtt --serve PATH [--count N] | --serve-fd FD\n"
-            "       bench_rtt --serve-floor PATH [--op read|write]\n"
-            "       bench_rtt --client PATH --count N [--inflight K] "
-            "[--op read|write]\n"
-            "                 [--version 0]   (0: no VERSION, for the floor)\n");
+    fprintf(
+        stderr,
+        "usage: bench_rtt [--runs N] [--seconds S]   the whole benchmark\n"
+        "       bench_rtt --serve PATH [--count N] | --serve-fd FD\n"
+        "       bench_rtt --serve-floor PATH [--op read|write]\n"
+        "       bench_rtt --client PATH --count N [--inflight K] "
+        "[--op read|write]\n"
+        "                 [--version 0]   (0: no VERSION, for the floor)\n");
 }
 
 int
@@ -747,8 +752,7 @@ main(int argc, char **argv)
             return 2;
         }
     }
-    if (inflight < 1 || inflight > MAX_INFLIGHT || seconds <= 0 ||
-        runs < 1) {
+    if (inflight < 1 || inflight > MAX_INFLIGHT || seconds <= 0 || runs < 1) {
         usage();
         return 2;
     }
@@ -762,7 +766,8 @@ main(int argc, char **argv)
     } else if (serve_path || serve_fd >= 0)
         rc = serve(serve_path, serve_fd, count);
     else if (client_path)
-        rc = count ? client_main(client_path, count, inflight, op, version) : -EINVAL;
+        rc = count ? client_main(client_path, count, inflight, op, version)
+                   : -EINVAL;
     else {
         n = readlink("/proc/self/exe", self, sizeof(self) - 1);
         if (n < 0) {

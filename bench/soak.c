@@ -184,12 +184,18 @@ one(struct soak *s, unsigned long long i)
     int rc;
 
     switch (i % 16) {
-    case 0: case 2: case 4: case 6:
+    case 0:
+    case 2:
+    case 4:
+    case 6:
         v = (uint32_t)(i * 2654435761u);
         check(s, vdev_client_region_write(s->cl, BAR0, LIVENESS, &v, 4),
               "write liveness");
         break;
-    case 1: case 3: case 5: case 7:
+    case 1:
+    case 3:
+    case 5:
+    case 7:
         check(s, vdev_client_region_read(s->cl, BAR0, LIVENESS, &got, 4),
               "read liveness");
         v = (uint32_t)((i - 1) * 2654435761u);
@@ -205,9 +211,9 @@ one(struct soak *s, unsigned long long i)
         check(s, vdev_client_region_read(s->cl, BAR0, FACT, &got, 4),
               "read fact");
         break;
-    case 10: case 11:
-        check(s, vdev_client_config_read(s->cl, 0, &vendor, 2),
-              "config read");
+    case 10:
+    case 11:
+        check(s, vdev_client_config_read(s->cl, 0, &vendor, 2), "config read");
         if (vendor != 0x1234)
             die(s, "vendor id", -EIO);
         break;
@@ -280,8 +286,7 @@ main(void)
         }
         /* Sample at a fixed point of the session (just connected: no maps
          * or eventfds held), after one reconnect cycle has warmed up. */
-        if (s.sent >= next_sample && !s.mapped && !s.irqs &&
-            i % 16 == 0) {
+        if (s.sent >= next_sample && !s.mapped && !s.irqs && i % 16 == 0) {
             long rss = rss_kib(s.pid);
             int fds = count_fds(s.pid);
             printf("sample messages=%llu rss_kib=%ld fds=%d rate=%.0f/s\n",

@@ -85,8 +85,7 @@ quiet_log(void *opaque, enum vdev_log_level level, const char *msg)
 static void
 close_cmsg_fds(struct msghdr *mh, int *keep, unsigned *nr_keep)
 {
-    for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm;
-         cm = CMSG_NXTHDR(mh, cm)) {
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
         unsigned n;
 
         if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
@@ -116,8 +115,8 @@ struct chan {
 };
 
 struct client {
-    int fd;                 /* our end of the main socket */
-    pthread_mutex_t wlock;  /* the main thread writes to fd too */
+    int fd;                /* our end of the main socket */
+    pthread_mutex_t wlock; /* the main thread writes to fd too */
     struct chan ch[1 + MAX_TWINS];
     unsigned nr_ch;
 };

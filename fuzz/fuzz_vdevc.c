@@ -50,8 +50,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!again || vdevc_compile(again) != 0)
         abort(); /* the same text compiled once */
     if (vdevc_check_migration(u, again, devnull) != 0) {
-        fprintf(stderr, "fuzz_vdevc: a device is not migration-compatible "
-                        "with itself:\n%s%s",
+        fprintf(stderr,
+                "fuzz_vdevc: a device is not migration-compatible "
+                "with itself:\n%s%s",
                 u->diag->text ? u->diag->text : "",
                 again->diag->text ? again->diag->text : "");
         abort();

@@ -48,8 +48,7 @@ alloc_one(struct vdev_dma_map *m, unsigned shift, uint64_t *total)
 
     if (m->dirty)
         return 0;
-    if (bytes > DIRTY_MAX_TOTAL_BYTES ||
-        *total + bytes > DIRTY_MAX_TOTAL_BYTES)
+    if (bytes > DIRTY_MAX_TOTAL_BYTES || *total + bytes > DIRTY_MAX_TOTAL_BYTES)
         return -ENOMEM;
     m->dirty = talloc_zero_array(m, uint64_t, (size_t)(bytes / 8));
     if (!m->dirty)
@@ -294,8 +293,7 @@ vdev_dirty_report(struct vdev_conn *c, uint64_t iova, uint64_t size,
     first_pg = iova >> shift;
 
     i = vdev_dma_index_from(dma, iova);
-    if (i < dma->nr_maps && dma->maps[i]->dirty &&
-        dma->maps[i]->iova <= iova &&
+    if (i < dma->nr_maps && dma->maps[i]->dirty && dma->maps[i]->iova <= iova &&
         end - dma->maps[i]->iova <= dma->maps[i]->size - 1 &&
         ((dma->maps[i]->iova | dma->maps[i]->size) & (pgsize - 1)) == 0) {
         /* Fast path: one map holds the whole range and shares none of its

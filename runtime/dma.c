@@ -120,8 +120,7 @@ map_fd(struct vdev_dma_map *m)
         mprot |= PROT_READ;
     if (m->prot & VDEV_DMA_WRITE)
         mprot |= PROT_WRITE;
-    p = mmap(NULL, (size_t)m->size, mprot, MAP_SHARED, m->fd,
-             (off_t)m->offset);
+    p = mmap(NULL, (size_t)m->size, mprot, MAP_SHARED, m->fd, (off_t)m->offset);
     if (p == MAP_FAILED)
         return -errno;
     m->vaddr = p;
@@ -267,8 +266,8 @@ vdev_dma_remove_all(struct vdev_conn *c)
 
 /* Walks [iova, iova+len) map by map, checking it is all mapped with prot.
  * Calls fn for each piece unless fn is NULL. */
-typedef int piece_fn(struct vdev_conn *c, struct vdev_dma_map *m,
-                     uint64_t iova, uint64_t len, void *arg);
+typedef int piece_fn(struct vdev_conn *c, struct vdev_dma_map *m, uint64_t iova,
+                     uint64_t len, void *arg);
 
 static int
 walk(struct vdev_conn *c, uint64_t iova, uint64_t len, uint32_t prot,
@@ -335,10 +334,10 @@ sg_piece(struct vdev_conn *c, struct vdev_dma_map *m, uint64_t iova,
 }
 
 int
-vdev_dma_to_sg(struct vdev_dev *dev, uint64_t iova, uint64_t len,
-               uint32_t prot, struct vdev_sg *sg, unsigned max_sg)
+vdev_dma_to_sg(struct vdev_dev *dev, uint64_t iova, uint64_t len, uint32_t prot,
+               struct vdev_sg *sg, unsigned max_sg)
 {
-    struct sg_ctx s = { .sg = sg, .max = max_sg, .prot = prot };
+    struct sg_ctx s = {.sg = sg, .max = max_sg, .prot = prot};
     int ret;
 
     if (prot & ~(uint32_t)(VDEV_DMA_READ | VDEV_DMA_WRITE))
@@ -408,8 +407,7 @@ msg_read(struct vdev_conn *c, uint64_t iova, uint8_t *buf, uint64_t len)
         uint32_t n = len < chunk ? (uint32_t)len : chunk;
 
         access_hdr_put(c, req, iova, n);
-        ret = vdev_conn_request(c, VFIO_USER_DMA_READ, req, hl, reply,
-                                hl + n);
+        ret = vdev_conn_request(c, VFIO_USER_DMA_READ, req, hl, reply, hl + n);
         if (ret < 0)
             break;
         if ((size_t)ret != hl + n || !access_hdr_ok(reply, hl, iova, n)) {
@@ -427,8 +425,7 @@ msg_read(struct vdev_conn *c, uint64_t iova, uint8_t *buf, uint64_t len)
 }
 
 static int
-msg_write(struct vdev_conn *c, uint64_t iova, const uint8_t *buf,
-          uint64_t len)
+msg_write(struct vdev_conn *c, uint64_t iova, const uint8_t *buf, uint64_t len)
 {
     size_t hl = access_hdr_len(c);
     uint32_t chunk = xfer_chunk(c);
@@ -500,7 +497,7 @@ static int
 dma_copy(struct vdev_dev *dev, uint64_t iova, void *buf, size_t len,
          bool is_write)
 {
-    struct copy_ctx x = { .buf = buf, .is_write = is_write };
+    struct copy_ctx x = {.buf = buf, .is_write = is_write};
     uint32_t prot = is_write ? VDEV_DMA_WRITE : VDEV_DMA_READ;
     struct vdev_dma_map *m;
     int ret;
@@ -530,8 +527,7 @@ vdev_dma_read(struct vdev_dev *dev, uint64_t iova, void *buf, size_t len)
 }
 
 int
-vdev_dma_write(struct vdev_dev *dev, uint64_t iova, const void *buf,
-               size_t len)
+vdev_dma_write(struct vdev_dev *dev, uint64_t iova, const void *buf, size_t len)
 {
     if (!vdev_migration_device_runs(dev))
         return -EBUSY;

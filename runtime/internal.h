@@ -14,10 +14,10 @@
 #define VDEV_NR_BARS 6
 #define VDEV_ROM_INDEX 6
 #define VDEV_CONFIG_INDEX 7
-#define VDEV_NR_PCI_REGIONS 9   /* BAR0-5, ROM, config, VGA */
-#define VDEV_MAX_REGIONS 16     /* + device-specific regions */
-#define VDEV_NR_IRQ_INDEXES 5   /* INTx, MSI, MSI-X, ERR, REQ */
-#define VDEV_CONFIG_SIZE 4096   /* PCIe extended config space */
+#define VDEV_NR_PCI_REGIONS 9 /* BAR0-5, ROM, config, VGA */
+#define VDEV_MAX_REGIONS 16   /* + device-specific regions */
+#define VDEV_NR_IRQ_INDEXES 5 /* INTx, MSI, MSI-X, ERR, REQ */
+#define VDEV_CONFIG_SIZE 4096 /* PCIe extended config space */
 
 /* Limits this server advertises in its VERSION reply and enforces. */
 #define VDEV_MAX_MSG_FDS 16u
@@ -25,27 +25,27 @@
 #define VDEV_MAX_DMA_MAPS 65535u
 #define VDEV_MAX_MSG_SIZE (VDEV_MAX_DATA_XFER + 4096u)
 
-#define VDEV_LOG(dev, lvl, ...)                                               \
-    do {                                                                      \
-        if ((lvl) <= (dev)->log_max)                                          \
-            vdev_log((dev), (lvl), __VA_ARGS__);                              \
+#define VDEV_LOG(dev, lvl, ...)                                                \
+    do {                                                                       \
+        if ((lvl) <= (dev)->log_max)                                           \
+            vdev_log((dev), (lvl), __VA_ARGS__);                               \
     } while (0)
 
 /* ------------------------------------------------------------ regions */
 
 struct vdev_region {
     bool present;
-    uint32_t flags;          /* VFIO_REGION_INFO_FLAG_* */
+    uint32_t flags; /* VFIO_REGION_INFO_FLAG_* */
     uint64_t size;
     enum vdev_bar_kind kind; /* BARs only */
     bool prefetchable;
     vdev_region_access_fn *access;
     void *opaque;
-    int mem_fd;              /* memfd of backing memory, or -1 */
-    void *mem;               /* its mapping in this process, or NULL */
+    int mem_fd;                   /* memfd of backing memory, or -1 */
+    void *mem;                    /* its mapping in this process, or NULL */
     struct vdev_mmap_area *areas; /* client-mmapable areas */
     unsigned nr_areas;
-    uint32_t cap_type;       /* VFIO_REGION_INFO_CAP_TYPE, 0 if none */
+    uint32_t cap_type; /* VFIO_REGION_INFO_CAP_TYPE, 0 if none */
     uint32_t cap_subtype;
 };
 
@@ -53,12 +53,12 @@ struct vdev_region {
 
 struct vdev_config {
     uint8_t data[VDEV_CONFIG_SIZE];
-    uint8_t wmask[VDEV_CONFIG_SIZE];  /* bits the guest may write */
-    uint8_t w1cmask[VDEV_CONFIG_SIZE];/* bits cleared by writing one */
+    uint8_t wmask[VDEV_CONFIG_SIZE];     /* bits the guest may write */
+    uint8_t w1cmask[VDEV_CONFIG_SIZE];   /* bits cleared by writing one */
     uint32_t bar_mask[VDEV_NR_BARS + 1]; /* size masks, ROM last */
-    uint8_t next_cap;        /* last capability, for chaining */
-    uint16_t last_ext_cap;   /* last extended capability, 0 if none */
-    uint8_t free_cap;        /* next free offset for auto placement */
+    uint8_t next_cap;                    /* last capability, for chaining */
+    uint16_t last_ext_cap; /* last extended capability, 0 if none */
+    uint8_t free_cap;      /* next free offset for auto placement */
     uint16_t free_ext_cap;
     uint8_t msi_cap, msix_cap, pcie_cap, pm_cap; /* offsets, 0 if absent */
     vdev_config_hook_fn *hook;
@@ -70,28 +70,28 @@ struct vdev_config {
 
 struct vdev_irq_index {
     unsigned count;
-    int *trigger_fd;  /* count entries, -1 when unset */
-    int *mask_fd;     /* eventfd signalled on guest mask (optional) */
-    int *unmask_fd;   /* eventfd signalled on guest unmask (optional) */
-    bool *masked;     /* client-side mask (SET_IRQS MASK/UNMASK) */
-    bool *pending;    /* raised while masked; delivered on unmask */
+    int *trigger_fd; /* count entries, -1 when unset */
+    int *mask_fd;    /* eventfd signalled on guest mask (optional) */
+    int *unmask_fd;  /* eventfd signalled on guest unmask (optional) */
+    bool *masked;    /* client-side mask (SET_IRQS MASK/UNMASK) */
+    bool *pending;   /* raised while masked; delivered on unmask */
 };
 
 struct vdev_msix {
     unsigned nr_vectors;
     unsigned table_bar, pba_bar;
     uint32_t table_offset, pba_offset;
-    uint8_t *table;   /* nr_vectors * 16 bytes, guest-visible */
-    uint64_t *pba;    /* pending bits */
-    bool table_used;  /* the client writes the table through us */
+    uint8_t *table;  /* nr_vectors * 16 bytes, guest-visible */
+    uint64_t *pba;   /* pending bits */
+    bool table_used; /* the client writes the table through us */
 };
 
 struct vdev_irqs {
     struct vdev_irq_index index[VDEV_NR_IRQ_INDEXES];
-    bool intx_level;       /* OR of the device's levels */
-    uint32_t levels;       /* per-vector levels for vdev_irq_set_level */
-    unsigned msi_vectors;  /* from the MSI capability, 0 if none */
-    uint32_t msi_pending;  /* MSI vectors raised while masked */
+    bool intx_level;      /* OR of the device's levels */
+    uint32_t levels;      /* per-vector levels for vdev_irq_set_level */
+    unsigned msi_vectors; /* from the MSI capability, 0 if none */
+    uint32_t msi_pending; /* MSI vectors raised while masked */
     struct vdev_msix msix;
 };
 
@@ -100,13 +100,13 @@ struct vdev_irqs {
 struct vdev_dma_map {
     uint64_t iova;
     uint64_t size;
-    uint64_t offset;   /* into fd */
-    uint32_t prot;     /* VDEV_DMA_READ | VDEV_DMA_WRITE */
+    uint64_t offset; /* into fd */
+    uint32_t prot;   /* VDEV_DMA_READ | VDEV_DMA_WRITE */
     uint32_t id;
-    int fd;            /* -1: served by DMA_READ/WRITE messages */
-    void *vaddr;       /* mmap of fd, or NULL */
+    int fd;      /* -1: served by DMA_READ/WRITE messages */
+    void *vaddr; /* mmap of fd, or NULL */
     size_t mmap_len;
-    uint64_t *dirty;   /* bitmap, one bit per page, while logging */
+    uint64_t *dirty; /* bitmap, one bit per page, while logging */
 };
 
 struct vdev_dma {
@@ -136,7 +136,7 @@ struct vdev_dma {
 struct vdev_conn {
     struct vdev_dev *dev;
     int fd;
-    int twin_fd;             /* server->client channel, or -1 */
+    int twin_fd; /* server->client channel, or -1 */
     bool negotiated;
     uint16_t major, minor;
     uint32_t peer_max_msg_fds;
@@ -148,18 +148,18 @@ struct vdev_conn {
     size_t rcap, rstart, rend;
     int rfds[VDEV_MAX_MSG_FDS * 4];
     unsigned nr_rfds;
-    size_t rfds_msg_end;     /* fds belong to the message ending here */
-    bool rfds_lost;          /* some of those fds were cut off (CTRUNC) */
-    size_t rwant;            /* most bytes the next recv may take */
-    size_t rskip;            /* rest of a rejected oversized message */
-    bool rx_hot;             /* pipelining: read again before epoll_wait */
+    size_t rfds_msg_end; /* fds belong to the message ending here */
+    bool rfds_lost;      /* some of those fds were cut off (CTRUNC) */
+    size_t rwant;        /* most bytes the next recv may take */
+    size_t rskip;        /* rest of a rejected oversized message */
+    bool rx_hot;         /* pipelining: read again before epoll_wait */
 
     /* send side: replies batched until the input is drained */
     uint8_t *sbuf;
     size_t scap, slen;
-    bool out_blocked;        /* socket full: input paused until EPOLLOUT */
+    bool out_blocked; /* socket full: input paused until EPOLLOUT */
 
-    uint16_t next_msg_id;    /* server->client requests */
+    uint16_t next_msg_id; /* server->client requests */
     struct vdev_dma dma;
 };
 
@@ -178,8 +178,8 @@ struct vdev_reply {
     uint8_t *payload;
     uint32_t len;
     int fds[VDEV_MAX_MSG_FDS];
-    unsigned nr_fds;  /* fds to send (not owned; not closed) */
-    bool close_fds;   /* ...unless set: then closed once sent */
+    unsigned nr_fds; /* fds to send (not owned; not closed) */
+    bool close_fds;  /* ...unless set: then closed once sent */
 };
 
 /* ------------------------------------------------------------ device */
@@ -203,16 +203,16 @@ struct vdev_dev {
     void *reset_opaque;
 
     struct vdev_region regions[VDEV_MAX_REGIONS];
-    unsigned nr_regions;     /* highest index + 1, >= VDEV_NR_PCI_REGIONS */
+    unsigned nr_regions; /* highest index + 1, >= VDEV_NR_PCI_REGIONS */
     struct vdev_config cfg;
     struct vdev_irqs irqs;
 
     int listen_fd;
-    char *socket_path;       /* removed on teardown when we created it */
+    char *socket_path; /* removed on teardown when we created it */
     int epoll_fd;
-    int stop_fd;             /* eventfd written by vdev_stop() */
+    int stop_fd; /* eventfd written by vdev_stop() */
     volatile int stopping;
-    struct vdev_conn *conn;  /* current client, or NULL */
+    struct vdev_conn *conn; /* current client, or NULL */
     bool qemu_dma_layout;
 
     struct vdev_stats stats;
@@ -240,8 +240,7 @@ int vdev_conn_adopt(struct vdev_dev *dev, int fd);
 
 /* server.c: framing, dispatch, replies. */
 int vdev_serve_input(struct vdev_conn *c);
-void *vdev_reply_alloc(struct vdev_reply *r, struct vdev_conn *c,
-                       uint32_t len);
+void *vdev_reply_alloc(struct vdev_reply *r, struct vdev_conn *c, uint32_t len);
 /* Server->client request (DMA_READ/WRITE) and its reply, synchronously
  * (s2c.c). req is the payload (the header is built here); the reply's
  * payload is copied to reply. Returns the reply payload length (at most
@@ -321,8 +320,8 @@ int vdev_dirty_report(struct vdev_conn *c, uint64_t iova, uint64_t size,
                       uint64_t pgsize, void *bitmap, uint64_t bitmap_len);
 /* Used by dma.c: a map added while logging, and device writes. */
 int vdev_dirty_map_alloc(struct vdev_conn *c, struct vdev_dma_map *m);
-void vdev_dirty_mark(struct vdev_conn *c, struct vdev_dma_map *m,
-                     uint64_t iova, uint64_t len);
+void vdev_dirty_mark(struct vdev_conn *c, struct vdev_dma_map *m, uint64_t iova,
+                     uint64_t len);
 
 /* s2c.c: server-to-client channel. Creates the twin socket pair: the server
  * end goes to c->twin_fd (closed with the connection), the client end to

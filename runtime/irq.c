@@ -191,9 +191,8 @@ msi_enabled(const struct vdev_dev *dev)
 {
     const struct vdev_config *c = &dev->cfg;
 
-    return c->msi_cap &&
-           (vdev_le16(c->data + c->msi_cap + PCI_MSI_FLAGS) &
-            PCI_MSI_FLAGS_ENABLE);
+    return c->msi_cap && (vdev_le16(c->data + c->msi_cap + PCI_MSI_FLAGS) &
+                          PCI_MSI_FLAGS_ENABLE);
 }
 
 static uint16_t
@@ -249,8 +248,8 @@ vdev_msi_mask_off(const struct vdev_dev *dev)
     const struct vdev_config *c = &dev->cfg;
     uint16_t flags = vdev_le16(c->data + c->msi_cap + PCI_MSI_FLAGS);
 
-    return c->msi_cap + ((flags & PCI_MSI_FLAGS_64BIT) ? PCI_MSI_MASK_64
-                                                       : PCI_MSI_MASK_32);
+    return c->msi_cap +
+           ((flags & PCI_MSI_FLAGS_64BIT) ? PCI_MSI_MASK_64 : PCI_MSI_MASK_32);
 }
 
 unsigned
@@ -443,8 +442,8 @@ msix_table_write(struct vdev_dev *dev, uint64_t rel, const uint8_t *src,
 }
 
 int
-vdev_msix_access(struct vdev_dev *dev, unsigned bar, uint64_t offset,
-                 void *buf, uint32_t count, bool is_write)
+vdev_msix_access(struct vdev_dev *dev, unsigned bar, uint64_t offset, void *buf,
+                 uint32_t count, bool is_write)
 {
     struct vdev_msix *m = &dev->irqs.msix;
     uint64_t tlen = (uint64_t)m->nr_vectors * PCI_MSIX_ENTRY_SIZE;
@@ -477,8 +476,8 @@ vdev_msix_access(struct vdev_dev *dev, unsigned bar, uint64_t offset,
         /* The PBA is read-only: writes are ignored, as the spec allows. */
         if (!is_write)
             for (uint32_t i = 0; i < count; i++)
-                dst[i] = (uint8_t)(m->pba[(rel + i) / 8] >>
-                                   (8 * ((rel + i) % 8)));
+                dst[i] =
+                    (uint8_t)(m->pba[(rel + i) / 8] >> (8 * ((rel + i) % 8)));
         return 1;
     }
     return 0;
@@ -575,8 +574,7 @@ vdev_irq_client_mask(struct vdev_dev *dev, unsigned index, unsigned vector,
 /* The client raising a device interrupt itself (loopback): honour the
  * client's own mask, as vfio-pci does. */
 void
-vdev_irq_client_trigger(struct vdev_dev *dev, unsigned index,
-                        unsigned vector)
+vdev_irq_client_trigger(struct vdev_dev *dev, unsigned index, unsigned vector)
 {
     struct vdev_irq_index *x = &dev->irqs.index[index];
 

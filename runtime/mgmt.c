@@ -446,10 +446,14 @@ static const struct mgmt_cmd {
     int argc; /* words including the command */
     mgmt_cmd_fn *fn;
 } mgmt_cmds[] = {
-    {"help", "help", 1, cmd_help},         {"info", "info", 1, cmd_info},
-    {"list", "list", 1, cmd_list},         {"get", "get NAME", 2, cmd_get},
-    {"set", "set NAME VALUE", 3, cmd_set}, {"stats", "stats", 1, cmd_stats},
-    {"save", "save FILE", 2, cmd_save},    {"load", "load FILE", 2, cmd_load},
+    {"help", "help", 1, cmd_help},
+    {"info", "info", 1, cmd_info},
+    {"list", "list", 1, cmd_list},
+    {"get", "get NAME", 2, cmd_get},
+    {"set", "set NAME VALUE", 3, cmd_set},
+    {"stats", "stats", 1, cmd_stats},
+    {"save", "save FILE", 2, cmd_save},
+    {"load", "load FILE", 2, cmd_load},
     {"upgrade", "upgrade BINARY", 2, cmd_upgrade},
 };
 

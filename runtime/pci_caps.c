@@ -6,9 +6,9 @@
 
 #include "pci_priv.h"
 
-#define EXT_HDR(id, ver, next)                                               \
+#define EXT_HDR(id, ver, next)                                                 \
     ((uint32_t)(id) | (uint32_t)(ver) << 16 | (uint32_t)(next) << 20)
-#define PCIE_CAP_LEN 0x3c   /* v2 endpoint, including slot 2 registers */
+#define PCIE_CAP_LEN 0x3c /* v2 endpoint, including slot 2 registers */
 #define VSEC_HDR_LEN 8
 
 static unsigned
@@ -361,8 +361,7 @@ vdev_cap_pcie(struct vdev_dev *dev, unsigned offset, enum vdev_pcie_type type,
                          PCI_EXP_LNKCTL_ASPMC | PCI_EXP_LNKCTL_RCB |
                              PCI_EXP_LNKCTL_CCC | PCI_EXP_LNKCTL_ES);
         vdev_cfg_set16(c, off + PCI_EXP_LNKSTA, (uint16_t)(link_speed | w));
-        vdev_cfg_set32(c, off + PCI_EXP_LNKCAP2,
-                       ((1u << link_speed) - 1) << 1);
+        vdev_cfg_set32(c, off + PCI_EXP_LNKCAP2, ((1u << link_speed) - 1) << 1);
         vdev_cfg_set16(c, off + PCI_EXP_LNKCTL2, (uint16_t)link_speed);
         vdev_cfg_wmask16(c, off + PCI_EXP_LNKCTL2, PCI_EXP_LNKCTL2_TLS);
     }

@@ -6,12 +6,12 @@
 
 #include "pci_priv.h"
 
-#define CMD_WMASK                                                             \
-    (PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |               \
+#define CMD_WMASK                                                              \
+    (PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |                \
      PCI_COMMAND_PARITY | PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE)
-#define STATUS_W1C                                                            \
-    (PCI_STATUS_PARITY | PCI_STATUS_SIG_TARGET_ABORT |                        \
-     PCI_STATUS_REC_TARGET_ABORT | PCI_STATUS_REC_MASTER_ABORT |              \
+#define STATUS_W1C                                                             \
+    (PCI_STATUS_PARITY | PCI_STATUS_SIG_TARGET_ABORT |                         \
+     PCI_STATUS_REC_TARGET_ABORT | PCI_STATUS_REC_MASTER_ABORT |               \
      PCI_STATUS_SIG_SYSTEM_ERROR | PCI_STATUS_DETECTED_PARITY)
 
 void
@@ -65,12 +65,11 @@ vdev_config_bar_init(struct vdev_dev *dev, unsigned index)
         uint64_t size = r->size < 2048 ? 2048 : r->size;
 
         off = PCI_ROM_ADDRESS;
-        c->bar_mask[index] = (uint32_t)~(size - 1) & PCI_ROM_ADDRESS_MASK;
+        c->bar_mask[index] = (uint32_t) ~(size - 1) & PCI_ROM_ADDRESS_MASK;
         vdev_cfg_set32(c, off, 0);
-        vdev_cfg_wmask32(c, off,
-                         r->present ? c->bar_mask[index] |
-                                          PCI_ROM_ADDRESS_ENABLE
-                                    : 0);
+        vdev_cfg_wmask32(
+            c, off,
+            r->present ? c->bar_mask[index] | PCI_ROM_ADDRESS_ENABLE : 0);
         if (!r->present)
             c->bar_mask[index] = 0;
         return;
@@ -261,7 +260,7 @@ vdev_config_access(struct vdev_dev *dev, uint64_t offset, void *buf,
         uint8_t d = c->data[o];
 
         d = (uint8_t)((d & ~c->wmask[o]) | (v & c->wmask[o]));
-        d &= (uint8_t)~(v & c->w1cmask[o]);
+        d &= (uint8_t) ~(v & c->w1cmask[o]);
         c->data[o] = d;
     }
     if (c->pcie_cap) {
@@ -283,8 +282,7 @@ vdev_config_access(struct vdev_dev *dev, uint64_t offset, void *buf,
 }
 
 int
-vdev_config_read(struct vdev_dev *dev, unsigned offset, void *buf,
-                 unsigned len)
+vdev_config_read(struct vdev_dev *dev, unsigned offset, void *buf, unsigned len)
 {
     if (!dev || !buf || offset >= VDEV_CONFIG_SIZE ||
         len > VDEV_CONFIG_SIZE - offset)

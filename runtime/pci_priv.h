@@ -73,13 +73,13 @@ vdev_cfg_wmask32(struct vdev_config *c, unsigned off, uint32_t m)
 /* Number of interrupts of an index, derived from the current capabilities. */
 unsigned vdev_irq_count(const struct vdev_dev *dev, unsigned index);
 /* Signals the client's mask/unmask eventfd of a vector, if it set one. */
-void vdev_irq_notify_mask(struct vdev_dev *dev, unsigned index,
-                          unsigned vector, bool masked);
+void vdev_irq_notify_mask(struct vdev_dev *dev, unsigned index, unsigned vector,
+                          bool masked);
 /* SET_IRQS actions on one vector (index and vector already validated). */
 void vdev_irq_set_fd(struct vdev_dev *dev, unsigned index, unsigned vector,
                      uint32_t action, int fd);
-void vdev_irq_client_mask(struct vdev_dev *dev, unsigned index,
-                          unsigned vector, bool masked);
+void vdev_irq_client_mask(struct vdev_dev *dev, unsigned index, unsigned vector,
+                          bool masked);
 void vdev_irq_client_trigger(struct vdev_dev *dev, unsigned index,
                              unsigned vector);
 /* Drops every fd and client mask of an index (SET_IRQS count 0). */

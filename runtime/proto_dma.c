@@ -75,8 +75,8 @@ unmap_with_bitmap(struct vdev_conn *c, struct vdev_msg *m,
         return -EINVAL;
     if (req->argsz < sizeof(*req) + sizeof(bm) + bm.size)
         return -EINVAL;
-    out = vdev_reply_alloc(r, c, (uint32_t)(sizeof(*req) + sizeof(bm) +
-                                            bm.size));
+    out =
+        vdev_reply_alloc(r, c, (uint32_t)(sizeof(*req) + sizeof(bm) + bm.size));
     if (!out)
         return -ENOMEM;
     ret = vdev_dirty_report(c, req->addr, req->size, bm.pgsize,
@@ -103,8 +103,8 @@ vdev_handle_dma_unmap(struct vdev_conn *c, struct vdev_msg *m,
         return -EINVAL;
     memcpy(&req, m->body, sizeof(req));
     if (req.argsz < sizeof(req) ||
-        (req.flags & ~(VFIO_USER_F_DMA_UNMAP_ALL |
-                       VFIO_USER_F_DMA_UNMAP_GET_DIRTY_BITMAP)))
+        (req.flags &
+         ~(VFIO_USER_F_DMA_UNMAP_ALL | VFIO_USER_F_DMA_UNMAP_GET_DIRTY_BITMAP)))
         return -EINVAL;
     if (req.flags & VFIO_USER_F_DMA_UNMAP_GET_DIRTY_BITMAP) {
         if (req.flags & VFIO_USER_F_DMA_UNMAP_ALL)

@@ -58,8 +58,7 @@ apply(struct vdev_dev *dev, uint32_t index, uint32_t v, uint32_t action)
     if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
         vdev_irq_client_trigger(dev, index, v);
     else
-        vdev_irq_client_mask(dev, index, v,
-                             action == VFIO_IRQ_SET_ACTION_MASK);
+        vdev_irq_client_mask(dev, index, v, action == VFIO_IRQ_SET_ACTION_MASK);
 }
 
 /* Validates everything before changing anything: on error the fds stay in
@@ -81,8 +80,8 @@ vdev_handle_set_irqs(struct vdev_conn *c, struct vdev_msg *m,
         return -EINVAL;
     data = s.flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
     action = s.flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
-    if ((s.flags & ~(VFIO_IRQ_SET_DATA_TYPE_MASK |
-                     VFIO_IRQ_SET_ACTION_TYPE_MASK)) ||
+    if ((s.flags &
+         ~(VFIO_IRQ_SET_DATA_TYPE_MASK | VFIO_IRQ_SET_ACTION_TYPE_MASK)) ||
         !one_bit(data) || !one_bit(action))
         return -EINVAL;
     if (s.index >= VDEV_NR_IRQ_INDEXES)
@@ -92,8 +91,7 @@ vdev_handle_set_irqs(struct vdev_conn *c, struct vdev_msg *m,
     if (s.count == 0) {
         /* The one count-0 form: disable every interrupt of the index. */
         if (data != VFIO_IRQ_SET_DATA_NONE ||
-            action != VFIO_IRQ_SET_ACTION_TRIGGER || s.start != 0 ||
-            m->nr_fds)
+            action != VFIO_IRQ_SET_ACTION_TRIGGER || s.start != 0 || m->nr_fds)
             return -EINVAL;
         vdev_irq_disable_index(dev, s.index);
         return 0;

@@ -68,7 +68,7 @@ static int
 wait_fd(int fd, short events, int64_t deadline)
 {
     for (;;) {
-        struct pollfd p = { .fd = fd, .events = events };
+        struct pollfd p = {.fd = fd, .events = events};
         int64_t left = deadline - now_ms();
         int r;
 
@@ -91,7 +91,7 @@ static int
 send_all(int fd, struct iovec *iov, int iovcnt, int64_t deadline)
 {
     while (iovcnt > 0) {
-        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)iovcnt };
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)iovcnt};
         ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 
         if (n < 0) {
@@ -144,8 +144,7 @@ reply_take(const struct vfio_user_header *h, const uint8_t *payload,
     size_t plen = h->msg_size - sizeof(*h);
 
     if (h->flags & VFIO_USER_F_ERROR)
-        return h->error_no > 0 && h->error_no < 4096 ? -(int)h->error_no
-                                                     : -EIO;
+        return h->error_no > 0 && h->error_no < 4096 ? -(int)h->error_no : -EIO;
     if (plen > reply_len)
         return -EPROTO;
     if (plen)
@@ -164,10 +163,11 @@ twin_read(int fd, void *buf, size_t len, int64_t deadline)
             struct cmsghdr h;
             char buf[CMSG_SPACE(sizeof(int) * VDEV_MAX_MSG_FDS)];
         } cm;
-        struct iovec iov = { .iov_base = p, .iov_len = len };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-                             .msg_control = cm.buf,
-                             .msg_controllen = sizeof(cm.buf) };
+        struct iovec iov = {.iov_base = p, .iov_len = len};
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = cm.buf,
+                            .msg_controllen = sizeof(cm.buf)};
         ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 
         if (n < 0) {
@@ -260,9 +260,9 @@ rbuf_cut(struct vdev_conn *c, size_t off, size_t len)
  * from the socket (exactly its bytes, so the stream stays in step), as the
  * buffer may have no room for it and must not move under the dispatcher. */
 static int
-take_partial(struct vdev_conn *c, size_t off,
-             const struct vfio_user_header *h, uint16_t id, uint16_t cmd,
-             void *reply, size_t reply_len, int64_t deadline)
+take_partial(struct vdev_conn *c, size_t off, const struct vfio_user_header *h,
+             uint16_t id, uint16_t cmd, void *reply, size_t reply_len,
+             int64_t deadline)
 {
     size_t have = c->rend - off;
     uint8_t *msg = talloc_size(c, h->msg_size);
@@ -310,8 +310,7 @@ main_scan(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
             continue;
         }
         if (c->rend - off < h.msg_size) {
-            m = take_partial(c, off, &h, id, cmd, reply, reply_len,
-                             deadline);
+            m = take_partial(c, off, &h, id, cmd, reply, reply_len, deadline);
             if (m == -EAGAIN)
                 return 0;
             *result = m;
@@ -320,8 +319,8 @@ main_scan(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
         m = reply_match(&h, id, cmd);
         if (m != 0)
             *result = m < 0 ? m
-                            : reply_take(&h, c->rbuf + off + sizeof(h),
-                                         reply, reply_len);
+                            : reply_take(&h, c->rbuf + off + sizeof(h), reply,
+                                         reply_len);
         rbuf_cut(c, off, h.msg_size);
         if (m != 0)
             return 1;
@@ -365,8 +364,8 @@ vdev_conn_request(struct vdev_conn *c, uint16_t cmd, const void *req,
         .flags = VFIO_USER_F_TYPE_COMMAND,
     };
     struct iovec iov[2] = {
-        { .iov_base = &h, .iov_len = sizeof(h) },
-        { .iov_base = (void *)req, .iov_len = req_len },
+        {.iov_base = &h, .iov_len = sizeof(h)},
+        {.iov_base = (void *)req, .iov_len = req_len},
     };
     bool twin = c->twin_fd >= 0;
     int ret;
@@ -383,8 +382,7 @@ vdev_conn_request(struct vdev_conn *c, uint16_t cmd, const void *req,
         if (ret < 0)
             return ret;
     }
-    ret = send_all(twin ? c->twin_fd : c->fd, iov, req_len ? 2 : 1,
-                   deadline);
+    ret = send_all(twin ? c->twin_fd : c->fd, iov, req_len ? 2 : 1, deadline);
     if (ret < 0)
         return ret;
     if (twin)

@@ -61,8 +61,7 @@ vdev_sandbox_user(const char *name)
     if ((rc = find_user(name, &uid, &gid, groups, &nr)) < 0)
         return rc;
     /* Groups first: once the uid changes we may not touch them. */
-    if (setgroups((size_t)nr, groups) < 0 || setgid(gid) < 0 ||
-        setuid(uid) < 0)
+    if (setgroups((size_t)nr, groups) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
         return -errno;
     /* No way back (a saved root uid would allow one). */
     if (uid != 0 && setuid(0) == 0)
@@ -76,25 +75,58 @@ vdev_sandbox_user(const char *name)
  * signal handlers). */
 static const int allowed[] = {
     /* I/O on the sockets, eventfds and state files */
-    SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
-    SCMP_SYS(recvmsg), SCMP_SYS(sendmsg), SCMP_SYS(recvfrom),
-    SCMP_SYS(sendto), SCMP_SYS(accept4), SCMP_SYS(accept), SCMP_SYS(close),
-    SCMP_SYS(shutdown), SCMP_SYS(getsockopt), SCMP_SYS(setsockopt),
-    SCMP_SYS(getsockname), SCMP_SYS(socketpair), SCMP_SYS(fcntl),
-    SCMP_SYS(lseek), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
-    SCMP_SYS(openat), SCMP_SYS(unlink), SCMP_SYS(unlinkat),
+    SCMP_SYS(read),
+    SCMP_SYS(write),
+    SCMP_SYS(readv),
+    SCMP_SYS(writev),
+    SCMP_SYS(recvmsg),
+    SCMP_SYS(sendmsg),
+    SCMP_SYS(recvfrom),
+    SCMP_SYS(sendto),
+    SCMP_SYS(accept4),
+    SCMP_SYS(accept),
+    SCMP_SYS(close),
+    SCMP_SYS(shutdown),
+    SCMP_SYS(getsockopt),
+    SCMP_SYS(setsockopt),
+    SCMP_SYS(getsockname),
+    SCMP_SYS(socketpair),
+    SCMP_SYS(fcntl),
+    SCMP_SYS(lseek),
+    SCMP_SYS(fstat),
+    SCMP_SYS(newfstatat),
+    SCMP_SYS(openat),
+    SCMP_SYS(unlink),
+    SCMP_SYS(unlinkat),
     /* waiting */
-    SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),
-    SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(clock_gettime),
-    SCMP_SYS(gettimeofday), SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep),
+    SCMP_SYS(epoll_wait),
+    SCMP_SYS(epoll_pwait),
+    SCMP_SYS(epoll_ctl),
+    SCMP_SYS(poll),
+    SCMP_SYS(ppoll),
+    SCMP_SYS(clock_gettime),
+    SCMP_SYS(gettimeofday),
+    SCMP_SYS(nanosleep),
+    SCMP_SYS(clock_nanosleep),
     SCMP_SYS(restart_syscall),
     /* memory: DMA maps, buffers */
-    SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(mprotect),
-    SCMP_SYS(madvise), SCMP_SYS(brk), SCMP_SYS(futex), SCMP_SYS(getrandom),
+    SCMP_SYS(mmap),
+    SCMP_SYS(munmap),
+    SCMP_SYS(mremap),
+    SCMP_SYS(mprotect),
+    SCMP_SYS(madvise),
+    SCMP_SYS(brk),
+    SCMP_SYS(futex),
+    SCMP_SYS(getrandom),
     /* signals and exit */
-    SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
-    SCMP_SYS(sigaltstack), SCMP_SYS(getpid), SCMP_SYS(gettid),
-    SCMP_SYS(exit), SCMP_SYS(exit_group),
+    SCMP_SYS(rt_sigaction),
+    SCMP_SYS(rt_sigprocmask),
+    SCMP_SYS(rt_sigreturn),
+    SCMP_SYS(sigaltstack),
+    SCMP_SYS(getpid),
+    SCMP_SYS(gettid),
+    SCMP_SYS(exit),
+    SCMP_SYS(exit_group),
 };
 
 int

@@ -18,8 +18,8 @@
 
 struct options {
     const char *socket_path;
-    int fd; /* -1 unless --fd */
-    int handover_fd; /* -1 unless --handover-fd */
+    int fd;                 /* -1 unless --fd */
+    int handover_fd;        /* -1 unless --handover-fd */
     const char *upgrade_to; /* binary SIGUSR2 upgrades to */
     const char *mgmt_path;
     bool no_mgmt;
@@ -418,8 +418,8 @@ serve(void *ctx, const struct options *o, const struct vdev_server_info *info,
                     strerror(-rc));
             return rc;
         }
-        printf("%s: took over from the previous server (pid %d)\n",
-               info->name, (int)getpid());
+        printf("%s: took over from the previous server (pid %d)\n", info->name,
+               (int)getpid());
         fflush(stdout);
         if ((rc = confine(o, info)) < 0)
             return rc;

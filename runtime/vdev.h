@@ -32,8 +32,8 @@ typedef void vdev_log_fn(void *opaque, enum vdev_log_level level,
 /* Default: messages at or below VDEV_LOG_WARN go to stderr. */
 void vdev_set_log(struct vdev_dev *dev, vdev_log_fn *fn, void *opaque,
                   enum vdev_log_level max_level);
-void vdev_log(struct vdev_dev *dev, enum vdev_log_level level,
-              const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void vdev_log(struct vdev_dev *dev, enum vdev_log_level level, const char *fmt,
+              ...) __attribute__((format(printf, 3, 4)));
 
 /* ---------------------------------------------------------------- device */
 
@@ -109,9 +109,9 @@ void *vdev_bar_memory(struct vdev_dev *dev, unsigned index);
 
 /* Device-specific region (index >= 9) with a VFIO_REGION_INFO_CAP_TYPE
  * capability. Returns the region index or -errno. */
-int vdev_region_add_typed(struct vdev_dev *dev, uint32_t type,
-                          uint32_t subtype, uint64_t size,
-                          vdev_region_access_fn *access, void *opaque);
+int vdev_region_add_typed(struct vdev_dev *dev, uint32_t type, uint32_t subtype,
+                          uint64_t size, vdev_region_access_fn *access,
+                          void *opaque);
 
 /* ---------------------------------------------------------- config space */
 
@@ -239,19 +239,19 @@ void vdev_get_stats(const struct vdev_dev *dev, struct vdev_stats *out);
  * The runtime writes a self-describing, versioned stream of it (plus its
  * own config-space and interrupt state) and loads such streams back. */
 struct vdev_mig_field {
-    const char *name;  /* qualified name, e.g. "ctrl" or "state.dma_src" */
-    uint32_t id;       /* FNV-1a 32 of name: stable across revisions */
-    uint32_t since;    /* state version that introduced the field */
-    uint32_t offset;   /* in the state block */
-    uint32_t size;     /* bytes */
+    const char *name; /* qualified name, e.g. "ctrl" or "state.dma_src" */
+    uint32_t id;      /* FNV-1a 32 of name: stable across revisions */
+    uint32_t since;   /* state version that introduced the field */
+    uint32_t offset;  /* in the state block */
+    uint32_t size;    /* bytes */
 };
 
 struct vdev_mig_desc {
-    const char *device;     /* written in the stream header, checked on load */
-    uint32_t version;       /* state version of this build */
+    const char *device; /* written in the stream header, checked on load */
+    uint32_t version;   /* state version of this build */
     const struct vdev_mig_field *fields;
     unsigned nr_fields;
-    void *state;            /* the live state block */
+    void *state; /* the live state block */
     size_t state_size;
     /* Called with a candidate block after a load filled it (fields missing
      * from an older stream hold their reset values); returns 0 or -EINVAL

@@ -80,23 +80,22 @@ int vdev_client_region_read(struct vdev_client *cl, uint32_t region,
                             uint64_t offset, void *buf, uint32_t count);
 int vdev_client_region_write(struct vdev_client *cl, uint32_t region,
                              uint64_t offset, const void *buf, uint32_t count);
-int vdev_client_config_read(struct vdev_client *cl, uint32_t offset,
-                            void *buf, uint32_t count);
+int vdev_client_config_read(struct vdev_client *cl, uint32_t offset, void *buf,
+                            uint32_t count);
 int vdev_client_config_write(struct vdev_client *cl, uint32_t offset,
                              const void *buf, uint32_t count);
 /* Reads the whole config space (size bytes: 256 or 4096). */
-int vdev_client_config_dump(struct vdev_client *cl, uint8_t *buf,
-                            size_t size);
+int vdev_client_config_dump(struct vdev_client *cl, uint8_t *buf, size_t size);
 /* DMA map with an fd (mmap-able memory) or fd = -1 (message-based). */
 int vdev_client_dma_map(struct vdev_client *cl, uint64_t iova, uint64_t size,
                         int fd, uint64_t offset, uint32_t prot);
-int vdev_client_dma_unmap(struct vdev_client *cl, uint64_t iova,
-                          uint64_t size, uint32_t flags);
+int vdev_client_dma_unmap(struct vdev_client *cl, uint64_t iova, uint64_t size,
+                          uint32_t flags);
 /* SET_IRQS TRIGGER with eventfds for vectors [start, start + nr). nr = 0
  * with fds = NULL disables the index. */
-int vdev_client_set_irqs(struct vdev_client *cl, uint32_t index,
-                         uint32_t flags, uint32_t start, uint32_t count,
-                         const int *fds, const uint8_t *bools);
+int vdev_client_set_irqs(struct vdev_client *cl, uint32_t index, uint32_t flags,
+                         uint32_t start, uint32_t count, const int *fds,
+                         const uint8_t *bools);
 int vdev_client_reset(struct vdev_client *cl);
 
 /* Message-based DMA: the server sends DMA_READ/DMA_WRITE requests to the
@@ -117,14 +116,13 @@ int vdev_client_mig_set_state(struct vdev_client *cl, uint32_t state);
 /* Stops the device (STOP_COPY), reads its whole state stream with
  * MIG_DATA_READ and leaves it in STOP. The buffer is a talloc child of
  * mem_ctx. */
-int vdev_client_mig_save(struct vdev_client *cl, void *mem_ctx,
-                         uint8_t **buf, size_t *len);
+int vdev_client_mig_save(struct vdev_client *cl, void *mem_ctx, uint8_t **buf,
+                         size_t *len);
 int vdev_client_mig_save_file(struct vdev_client *cl, FILE *f);
 /* RESUMING, the stream through MIG_DATA_WRITE, then STOP, where the server
  * validates and installs it (or refuses: the device stays RESUMING and
  * unchanged). The device is left in STOP; set RUNNING to start it. */
-int vdev_client_mig_load(struct vdev_client *cl, const void *buf,
-                         size_t len);
+int vdev_client_mig_load(struct vdev_client *cl, const void *buf, size_t len);
 int vdev_client_mig_load_file(struct vdev_client *cl, FILE *f);
 
 /* ------------------------------------------------ management channel */
@@ -142,8 +140,7 @@ int vdev_mgmt_client_open(const char *path); /* fd or -errno */
 int vdev_mgmt_client_exchange(int fd, const char *line, char *reply,
                               size_t cap);
 /* "get NAME" with the value parsed; "set NAME VALUE". */
-int vdev_mgmt_client_get(const char *path, const char *name,
-                         uint64_t *value);
+int vdev_mgmt_client_get(const char *path, const char *name, uint64_t *value);
 int vdev_mgmt_client_set(const char *path, const char *name, uint64_t value);
 /* "save FILE" / "load FILE" with FILE made absolute against the caller's
  * working directory (the server's may differ). reply as above. */

@@ -27,13 +27,12 @@ Test(dirty, write_and_mark_set_bits_report_clears)
     struct vdev_dev *dev = dma_fixture_dev();
     struct vdev_conn *c = dev->conn;
     int fd = dma_fixture_memfd(16 * PG);
-    uint8_t data[10] = { 0 }, bm[2];
+    uint8_t data[10] = {0}, bm[2];
 
     cr_assert_eq(vdev_dma_add(c, 0x100000, 16 * PG, fd, 0, 3), 0);
     /* not logging: writes mark nothing and there is nothing to report */
     cr_assert_eq(vdev_dma_write(dev, 0x100000, data, 10), 0);
-    cr_assert_eq(vdev_dirty_report(c, 0x100000, 16 * PG, PG, bm, 2),
-                 -EINVAL);
+    cr_assert_eq(vdev_dirty_report(c, 0x100000, 16 * PG, PG, bm, 2), -EINVAL);
     cr_assert_eq(vdev_dirty_start(c, PG), 0);
     cr_assert_eq(vdev_dirty_start(c, PG), -EBUSY);
 
@@ -43,16 +42,15 @@ Test(dirty, write_and_mark_set_bits_report_clears)
     /* reads do not dirty */
     cr_assert_eq(vdev_dma_read(dev, 0x100000 + 14 * PG, data, 10), 0);
     cr_assert_eq(vdev_dirty_report(c, 0x100000, 16 * PG, PG, bm, 2), 0);
-    cr_assert_eq(bm[0], 0x06);   /* pages 1, 2 */
-    cr_assert_eq(bm[1], 0x0e);   /* pages 9, 10, 11 */
+    cr_assert_eq(bm[0], 0x06); /* pages 1, 2 */
+    cr_assert_eq(bm[1], 0x0e); /* pages 9, 10, 11 */
     cr_assert_eq(vdev_dirty_report(c, 0x100000, 16 * PG, PG, bm, 2), 0);
     cr_assert_eq(bm[0] | bm[1], 0);
 
     /* argument checks */
     cr_assert_eq(vdev_dirty_report(c, 0x100000, 16 * PG, 2 * PG, bm, 2),
                  -EINVAL);
-    cr_assert_eq(vdev_dirty_report(c, 0x100000, 16 * PG, PG, bm, 1),
-                 -EINVAL);
+    cr_assert_eq(vdev_dirty_report(c, 0x100000, 16 * PG, PG, bm, 1), -EINVAL);
     cr_assert_eq(vdev_dirty_report(c, 0x100001, PG, PG, bm, 2), -EINVAL);
     cr_assert_eq(vdev_dirty_report(c, 0x100000, 0, PG, bm, 2), -EINVAL);
 
@@ -121,8 +119,7 @@ Test(dirty, unaligned_report_start_and_end)
     cr_assert_eq(vdev_dirty_start(c, PG), 0);
     w = c->dma.maps[0]->dirty;
     cr_assert_eq(vdev_dma_mark_dirty(dev, 0x10000000 + 60 * PG, 11 * PG), 0);
-    cr_assert_eq(vdev_dma_mark_dirty(dev, 0x10000000 + 120 * PG, 20 * PG),
-                 0);
+    cr_assert_eq(vdev_dma_mark_dirty(dev, 0x10000000 + 120 * PG, 20 * PG), 0);
     /* pages 61..160 (100 pages): bit 0 = page 61 */
     memset(bm, 0xee, sizeof(bm));
     cr_assert_eq(vdev_dirty_report(c, 0x10000000 + 61 * PG, 100 * PG, PG, bm,
@@ -144,8 +141,7 @@ Test(dirty, unaligned_report_start_and_end)
 
     /* a range ending mid-word leaves the bits after it alone */
     cr_assert_eq(vdev_dma_mark_dirty(dev, 0x10000000 + 64 * PG, 64 * PG), 0);
-    cr_assert_eq(vdev_dirty_report(c, 0x10000000 + 64 * PG, 10 * PG, PG, bm,
-                                   2),
+    cr_assert_eq(vdev_dirty_report(c, 0x10000000 + 64 * PG, 10 * PG, PG, bm, 2),
                  0);
     cr_assert_eq(bm[0], 0xff);
     cr_assert_eq(bm[1], 0x03);
@@ -216,12 +212,11 @@ Test(dirty, randomized_against_model)
 
     /* a few maps with gaps, including adjacent ones */
     const unsigned maps[][2] = {
-        { 0, 130 }, { 130, 70 }, { 260, 500 }, { 900, 1 }, { 901, 1099 },
+        {0, 130}, {130, 70}, {260, 500}, {900, 1}, {901, 1099},
     };
     for (unsigned i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-        cr_assert_eq(vdev_dma_add(c, maps[i][0] * PG, maps[i][1] * PG, -1, 0,
-                                  3),
-                     0);
+        cr_assert_eq(
+            vdev_dma_add(c, maps[i][0] * PG, maps[i][1] * PG, -1, 0, 3), 0);
         for (unsigned p = maps[i][0]; p < maps[i][0] + maps[i][1]; p++)
             mapped[p] = true;
     }
@@ -244,9 +239,8 @@ Test(dirty, randomized_against_model)
                 model[p] = true;
         } else {
             memset(bm, 0xaa, sizeof(bm));
-            cr_assert_eq(vdev_dirty_report(c, a * PG, n * PG, PG, bm,
-                                           (n + 7) / 8),
-                         0);
+            cr_assert_eq(
+                vdev_dirty_report(c, a * PG, n * PG, PG, bm, (n + 7) / 8), 0);
             for (unsigned i = 0; i < n; i++) {
                 cr_assert_eq(bit(bm, i), model[a + i], "round %d page %u",
                              round, a + i);

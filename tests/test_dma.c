@@ -25,9 +25,9 @@ Test(dma_table, random_order_insert_and_boundaries)
     }
     /* map k: [k * 3 pages, k * 3 pages + 2 pages), leaving one-page gaps */
     for (unsigned i = 0; i < N; i++)
-        cr_assert_eq(vdev_dma_add(c, order[i] * 3 * PG, 2 * PG, -1, 0,
-                                  VDEV_DMA_READ),
-                     0);
+        cr_assert_eq(
+            vdev_dma_add(c, order[i] * 3 * PG, 2 * PG, -1, 0, VDEV_DMA_READ),
+            0);
     cr_assert_eq(c->dma.nr_maps, N);
     for (unsigned i = 1; i < N; i++)
         cr_assert(c->dma.maps[i - 1]->iova < c->dma.maps[i]->iova);
@@ -95,8 +95,7 @@ Test(dma_table, validation)
     cr_assert_eq(vdev_dma_add(c, 0, 4 * PG, fd, PG, 3), -EINVAL);
     cr_assert_not(fd_is_open(fd));
     fd = dma_fixture_memfd(4 * PG);
-    cr_assert_eq(vdev_dma_add(c, UINT64_MAX - 0xfff, PG, fd, 0, 3),
-                 -EEXIST);
+    cr_assert_eq(vdev_dma_add(c, UINT64_MAX - 0xfff, PG, fd, 0, 3), -EEXIST);
     cr_assert_not(fd_is_open(fd));
     talloc_free(dev);
 }
@@ -179,9 +178,9 @@ Test(dma_table, max_maps_then_enospc)
     for (unsigned i = 0; i < VDEV_MAX_DMA_MAPS; i++)
         cr_assert_eq(vdev_dma_add(c, (uint64_t)i * 2 * PG, PG, -1, 0, 3), 0);
     cr_assert_eq(c->dma.nr_maps, VDEV_MAX_DMA_MAPS);
-    cr_assert_eq(vdev_dma_add(c, (uint64_t)VDEV_MAX_DMA_MAPS * 2 * PG, PG,
-                              -1, 0, 3),
-                 -ENOSPC);
+    cr_assert_eq(
+        vdev_dma_add(c, (uint64_t)VDEV_MAX_DMA_MAPS * 2 * PG, PG, -1, 0, 3),
+        -ENOSPC);
     cr_assert_eq(vdev_dma_add(c, PG, PG, -1, 0, 3), -ENOSPC);
     srand(3);
     for (int k = 0; k < 10000; k++) {
@@ -200,8 +199,7 @@ Test(dma_table, max_maps_then_enospc)
     cr_assert_eq(vdev_dma_remove(c, 0, PG), 0);
     cr_assert_eq(vdev_dma_add(c, 0, 3 * PG, -1, 0, 3), -EEXIST);
     cr_assert_eq(vdev_dma_add(c, 0, 2 * PG, -1, 0, 3), 0);
-    cr_assert_eq(vdev_dma_add(c, UINT64_MAX - PG + 1, PG, -1, 0, 3),
-                 -ENOSPC);
+    cr_assert_eq(vdev_dma_add(c, UINT64_MAX - PG + 1, PG, -1, 0, 3), -ENOSPC);
     talloc_free(dev);
 }
 
@@ -242,8 +240,7 @@ Test(dma_mem, sg_spans_adjacent_maps)
 
     cr_assert_eq(vdev_dma_add(dev->conn, 0x10000, 2 * PG, a, 0, 3), 0);
     cr_assert_eq(vdev_dma_add(dev->conn, 0x12000, 2 * PG, b, 0, 3), 0);
-    cr_assert_eq(vdev_dma_to_sg(dev, 0x11000, 2 * PG, VDEV_DMA_READ, sg, 4),
-                 2);
+    cr_assert_eq(vdev_dma_to_sg(dev, 0x11000, 2 * PG, VDEV_DMA_READ, sg, 4), 2);
     cr_assert_eq(sg[0].iova, 0x11000);
     cr_assert_eq(sg[0].len, PG);
     cr_assert_eq(sg[1].iova, 0x12000);
@@ -255,8 +252,7 @@ Test(dma_mem, sg_spans_adjacent_maps)
     cr_assert_eq(vdev_dma_to_sg(dev, 0x11000, 2 * PG, VDEV_DMA_READ, sg, 1),
                  -ENOSPC);
     /* one past the second map's end */
-    cr_assert_eq(vdev_dma_to_sg(dev, 0x11000, 3 * PG + 1, VDEV_DMA_READ, sg,
-                                4),
+    cr_assert_eq(vdev_dma_to_sg(dev, 0x11000, 3 * PG + 1, VDEV_DMA_READ, sg, 4),
                  -ENOENT);
 
     /* a copy across the seam lands in both files */
@@ -279,7 +275,7 @@ Test(dma_mem, protection_errors)
     struct vdev_dev *dev = dma_fixture_dev();
     int ro = dma_fixture_memfd(PG), wo = dma_fixture_memfd(PG);
     struct vdev_sg sg[2];
-    uint8_t buf[16] = { 1, 2, 3 };
+    uint8_t buf[16] = {1, 2, 3};
 
     cr_assert_eq(vdev_dma_add(dev->conn, 0, PG, ro, 0, VDEV_DMA_READ), 0);
     cr_assert_eq(vdev_dma_add(dev->conn, PG, PG, wo, 0, VDEV_DMA_WRITE), 0);
@@ -288,12 +284,10 @@ Test(dma_mem, protection_errors)
     cr_assert_eq(vdev_dma_read(dev, PG, buf, 16), -EACCES);
     cr_assert_eq(vdev_dma_write(dev, PG, buf, 16), 0);
     cr_assert_eq(vdev_dma_to_sg(dev, 0, 16, VDEV_DMA_WRITE, sg, 2), -EACCES);
-    cr_assert_eq(vdev_dma_to_sg(dev, 0, 2 * PG, VDEV_DMA_READ, sg, 2),
-                 -EACCES);
+    cr_assert_eq(vdev_dma_to_sg(dev, 0, 2 * PG, VDEV_DMA_READ, sg, 2), -EACCES);
     cr_assert_eq(vdev_dma_to_sg(dev, 0, 16, 8, sg, 2), -EINVAL);
     /* a write refused at the second map leaves nothing half-written */
-    cr_assert_eq(vdev_dma_add(dev->conn, 2 * PG, PG, -1, 0, VDEV_DMA_READ),
-                 0);
+    cr_assert_eq(vdev_dma_add(dev->conn, 2 * PG, PG, -1, 0, VDEV_DMA_READ), 0);
     memset(buf, 0x77, sizeof(buf));
     cr_assert_eq(vdev_dma_write(dev, 2 * PG - 8, buf, 16), -EACCES);
     cr_assert_eq(pread(wo, buf, 8, PG - 8), 8);
@@ -352,24 +346,22 @@ do_map(struct vdev_conn *c, struct msg_buf *b,
        const struct vfio_user_dma_map *req, uint32_t len, const int *fds,
        unsigned nr_fds)
 {
-    uint8_t raw[64] = { 0 }; /* room for the too-long variants */
+    uint8_t raw[64] = {0}; /* room for the too-long variants */
 
     memcpy(raw, req, sizeof(*req));
-    return vdev_handle_dma_map(c, mk_msg(b, VFIO_USER_DMA_MAP, raw, len, fds,
-                                         nr_fds),
-                               &b->r);
+    return vdev_handle_dma_map(
+        c, mk_msg(b, VFIO_USER_DMA_MAP, raw, len, fds, nr_fds), &b->r);
 }
 
 static int
 do_unmap_n(struct vdev_conn *c, struct msg_buf *b, const void *req,
            size_t req_size, uint32_t len)
 {
-    uint8_t raw[64] = { 0 };
+    uint8_t raw[64] = {0};
 
     memcpy(raw, req, req_size < len ? req_size : len);
-    return vdev_handle_dma_unmap(c, mk_msg(b, VFIO_USER_DMA_UNMAP, raw, len,
-                                           NULL, 0),
-                                 &b->r);
+    return vdev_handle_dma_unmap(
+        c, mk_msg(b, VFIO_USER_DMA_UNMAP, raw, len, NULL, 0), &b->r);
 }
 
 #define do_unmap(c, b, req, len) do_unmap_n(c, b, req, sizeof(*(req)), len)
@@ -379,7 +371,11 @@ Test(dma_proto, map_malformed_variants)
     struct vdev_dev *dev = dma_fixture_dev();
     struct vdev_conn *c = dev->conn;
     struct vfio_user_dma_map req = {
-        .argsz = 32, .flags = 3, .offset = 0, .addr = 0x100000, .size = PG,
+        .argsz = 32,
+        .flags = 3,
+        .offset = 0,
+        .addr = 0x100000,
+        .size = PG,
     };
     struct vfio_user_dma_map bad;
     struct msg_buf b;
@@ -403,7 +399,7 @@ Test(dma_proto, map_malformed_variants)
     fd = dma_fixture_memfd(PG);
     fd2 = dma_fixture_memfd(PG);
     {
-        int two[2] = { fd, fd2 };
+        int two[2] = {fd, fd2};
 
         cr_assert_eq(do_map(c, &b, &req, 32, two, 2), -EINVAL);
     }
@@ -445,7 +441,10 @@ Test(dma_proto, unmap_variants)
     struct vdev_dev *dev = dma_fixture_dev();
     struct vdev_conn *c = dev->conn;
     struct vfio_user_dma_unmap req = {
-        .argsz = 24, .flags = 0, .addr = 0x100000, .size = 2 * PG,
+        .argsz = 24,
+        .flags = 0,
+        .addr = 0x100000,
+        .size = 2 * PG,
     };
     struct vfio_user_dma_unmap bad;
     struct msg_buf b;
@@ -473,11 +472,10 @@ Test(dma_proto, unmap_variants)
     {
         int f = dma_fixture_memfd(PG);
 
-        cr_assert_eq(vdev_handle_dma_unmap(c,
-                                           mk_msg(&b, VFIO_USER_DMA_UNMAP,
-                                                  &req, 24, &f, 1),
-                                           &b.r),
-                     -EINVAL);
+        cr_assert_eq(
+            vdev_handle_dma_unmap(
+                c, mk_msg(&b, VFIO_USER_DMA_UNMAP, &req, 24, &f, 1), &b.r),
+            -EINVAL);
         cr_assert_not(fd_is_open(f));
     }
     cr_assert_eq(c->dma.nr_maps, 3);
@@ -514,11 +512,11 @@ Test(dma_proto, unmap_with_dirty_bitmap)
     struct vdev_dev *dev = dma_fixture_dev();
     struct vdev_conn *c = dev->conn;
     struct unmap_bitmap_req req = {
-        .u = { .argsz = 40 + 16,
-               .flags = VFIO_USER_F_DMA_UNMAP_GET_DIRTY_BITMAP,
-               .addr = 0x100000,
-               .size = 100 * PG },
-        .bm = { .pgsize = PG, .size = 16 },
+        .u = {.argsz = 40 + 16,
+              .flags = VFIO_USER_F_DMA_UNMAP_GET_DIRTY_BITMAP,
+              .addr = 0x100000,
+              .size = 100 * PG},
+        .bm = {.pgsize = PG, .size = 16},
     };
     struct unmap_bitmap_req bad;
     struct msg_buf b;

@@ -93,13 +93,18 @@ run(void *arg)
 static void
 e2e_start(struct e2e *t, bool twin)
 {
-    struct vdev_pci_ident id = { .vendor_id = 0x1b36, .device_id = 0x10f1 };
+    struct vdev_pci_ident id = {.vendor_id = 0x1b36, .device_id = 0x10f1};
     struct vdev_bar_desc bar = {
-        .kind = VDEV_BAR_MEM32, .size = 4096, .access = engine_access,
+        .kind = VDEV_BAR_MEM32,
+        .size = 4096,
+        .access = engine_access,
     };
     struct vdev_client_caps want = {
-        .max_msg_fds = 8, .max_data_xfer_size = 1 << 20,
-        .max_dma_maps = 100, .pgsizes = 4096, .twin_socket = twin,
+        .max_msg_fds = 8,
+        .max_data_xfer_size = 1 << 20,
+        .max_dma_maps = 100,
+        .pgsizes = 4096,
+        .twin_socket = twin,
     };
 
     memset(t, 0, sizeof(*t));
@@ -121,8 +126,8 @@ e2e_start(struct e2e *t, bool twin)
     t->memfd = memfd_create("guest", MFD_CLOEXEC);
     cr_assert(t->memfd >= 0);
     cr_assert_eq(ftruncate(t->memfd, AREA), 0);
-    t->fdmem = mmap(NULL, AREA, PROT_READ | PROT_WRITE, MAP_SHARED, t->memfd,
-                    0);
+    t->fdmem =
+        mmap(NULL, AREA, PROT_READ | PROT_WRITE, MAP_SHARED, t->memfd, 0);
     cr_assert_neq(t->fdmem, MAP_FAILED);
     t->msgmem = calloc(1, AREA);
     cr_assert_not_null(t->msgmem);
@@ -130,8 +135,7 @@ e2e_start(struct e2e *t, bool twin)
                                      VFIO_USER_F_DMA_REGION_READ |
                                          VFIO_USER_F_DMA_REGION_WRITE),
                  0);
-    cr_assert_eq(vdev_client_add_dma_memory(t->cl, MSG_IOVA, t->msgmem,
-                                            AREA),
+    cr_assert_eq(vdev_client_add_dma_memory(t->cl, MSG_IOVA, t->msgmem, AREA),
                  0);
     cr_assert_eq(vdev_client_dma_map(t->cl, MSG_IOVA, AREA, -1, 0,
                                      VFIO_USER_F_DMA_REGION_READ |

@@ -88,8 +88,10 @@ send_reply(struct fake_client *f, const struct vfio_user_header *req,
             struct vfio_user_header h;
             uint32_t argsz, flags, nr, ni;
         } __attribute__((packed)) cmd = {
-            .h = { .msg_id = 77, .cmd = VFIO_USER_DEVICE_GET_INFO,
-                   .msg_size = 32, .flags = VFIO_USER_F_TYPE_COMMAND },
+            .h = {.msg_id = 77,
+                  .cmd = VFIO_USER_DEVICE_GET_INFO,
+                  .msg_size = 32,
+                  .flags = VFIO_USER_F_TYPE_COMMAND},
             .argsz = 16,
         };
         size_t half = (sizeof(h) + len) / 2;
@@ -292,19 +294,18 @@ Test(dma_msg, client_command_waits_in_rbuf)
 Test(dma_msg, error_reply_is_errno)
 {
     struct rig r;
-    uint8_t buf[16] = { 0 };
+    uint8_t buf[16] = {0};
 
     rig_start(&r, false, true, FAKE_ERROR, 2, 1 << 20);
     cr_assert_eq(vdev_dma_read(r.dev, GUEST_BASE, buf, sizeof(buf)), -EFAULT);
-    cr_assert_eq(vdev_dma_write(r.dev, GUEST_BASE, buf, sizeof(buf)),
-                 -EFAULT);
+    cr_assert_eq(vdev_dma_write(r.dev, GUEST_BASE, buf, sizeof(buf)), -EFAULT);
     rig_stop(&r);
 }
 
 Test(dma_msg, malformed_replies_are_eproto)
 {
     struct rig r;
-    uint8_t buf[16] = { 0 };
+    uint8_t buf[16] = {0};
 
     rig_start(&r, false, false, FAKE_WRONG_CMD, 1, 1 << 20);
     cr_assert_eq(vdev_dma_read(r.dev, GUEST_BASE, buf, sizeof(buf)), -EPROTO);
@@ -315,15 +316,14 @@ Test(dma_msg, malformed_replies_are_eproto)
     rig_stop(&r);
 
     rig_start(&r, false, false, FAKE_WRONG_COUNT, 1, 1 << 20);
-    cr_assert_eq(vdev_dma_write(r.dev, GUEST_BASE, buf, sizeof(buf)),
-                 -EPROTO);
+    cr_assert_eq(vdev_dma_write(r.dev, GUEST_BASE, buf, sizeof(buf)), -EPROTO);
     rig_stop(&r);
 }
 
 Test(dma_msg, hangup_is_econnreset)
 {
     struct rig r;
-    uint8_t buf[16] = { 0 };
+    uint8_t buf[16] = {0};
 
     rig_start(&r, false, true, FAKE_HANGUP, 1, 1 << 20);
     pthread_join(r.thr, NULL);
@@ -335,13 +335,12 @@ Test(dma_msg, hangup_is_econnreset)
 Test(dma_msg, dirty_marked_for_message_writes)
 {
     struct rig r;
-    uint8_t buf[16] = { 0 }, bm[2];
+    uint8_t buf[16] = {0}, bm[2];
 
     rig_start(&r, false, false, FAKE_OK, 1, 1 << 20);
     cr_assert_eq(vdev_dirty_start(r.dev->conn, PG), 0);
     cr_assert_eq(vdev_dma_write(r.dev, GUEST_BASE + 5 * PG - 8, buf, 16), 0);
-    cr_assert_eq(vdev_dirty_report(r.dev->conn, GUEST_BASE, 16 * PG, PG, bm,
-                                   2),
+    cr_assert_eq(vdev_dirty_report(r.dev->conn, GUEST_BASE, 16 * PG, PG, bm, 2),
                  0);
     cr_assert_eq(bm[0], 0x30);
     cr_assert_eq(bm[1], 0);
@@ -372,7 +371,9 @@ Test(dma_msg, batched_replies_are_sent_before_the_request)
     uint8_t buf[64];
     struct vdev_conn *c;
     struct vfio_user_header pending = {
-        .msg_id = 9, .cmd = VFIO_USER_DEVICE_RESET, .msg_size = 16,
+        .msg_id = 9,
+        .cmd = VFIO_USER_DEVICE_RESET,
+        .msg_size = 16,
         .flags = VFIO_USER_F_TYPE_REPLY,
     };
 

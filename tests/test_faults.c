@@ -307,8 +307,7 @@ check_next_client(uint32_t want_state, const char *what)
 
     model_server_attach(&srv);
     cr_assert_eq(vdev_client_mig_get_state(srv.cl, &st), 0);
-    cr_assert_eq(st, want_state, "%s: state %u, want %u", what, st,
-                 want_state);
+    cr_assert_eq(st, want_state, "%s: state %u, want %u", what, st, want_state);
     if (st == VFIO_DEVICE_STATE_STOP_COPY) {
         /* The stream starts over, whole, for the new client. */
         uint8_t *buf;
@@ -324,17 +323,16 @@ check_next_client(uint32_t want_state, const char *what)
                      "%s: load after a partial one", what);
     }
     if (st != VFIO_DEVICE_STATE_RUNNING)
-        cr_assert_eq(vdev_client_mig_set_state(srv.cl,
-                                               VFIO_DEVICE_STATE_RUNNING),
-                     0, "%s: back to RUNNING", what);
+        cr_assert_eq(
+            vdev_client_mig_set_state(srv.cl, VFIO_DEVICE_STATE_RUNNING), 0,
+            "%s: back to RUNNING", what);
     take_snap(&now);
     cr_assert_eq(now.liveness, ref.liveness, "%s: liveness", what);
     cr_assert_eq(now.fact, ref.fact, "%s: fact", what);
     cr_assert_eq(now.irq_status, ref.irq_status, "%s: irq_status", what);
     cr_assert_eq(memcmp(now.dma, ref.dma, sizeof(now.dma)), 0,
                  "%s: DMA registers", what);
-    cr_assert_eq(memcmp(now.buf, ref.buf, DMA_LEN), 0, "%s: DMA buffer",
-                 what);
+    cr_assert_eq(memcmp(now.buf, ref.buf, DMA_LEN), 0, "%s: DMA buffer", what);
     model_server_detach(&srv);
     cr_assert_eq(settled_fds(base_fds), base_fds,
                  "%s: server fds not back to %d", what, base_fds);
@@ -412,8 +410,7 @@ saving_script(struct script *sc)
      * client leaves PRE_COPY as RUNNING and STOP_COPY as it was. */
     add_mig_state(sc, VFIO_DEVICE_STATE_PRE_COPY, R);
     add_mig_read(sc, 64, R);
-    add_mig_state(sc, VFIO_DEVICE_STATE_STOP_COPY,
-                  VFIO_DEVICE_STATE_STOP_COPY);
+    add_mig_state(sc, VFIO_DEVICE_STATE_STOP_COPY, VFIO_DEVICE_STATE_STOP_COPY);
     add_mig_read(sc, 64, VFIO_DEVICE_STATE_STOP_COPY);
     add_mig_read(sc, 64, VFIO_DEVICE_STATE_STOP_COPY);
 }
@@ -439,9 +436,8 @@ boundaries(const struct script *sc, const char *name)
         int fd = run_steps(sc, k);
         close(fd);
         snprintf(what, sizeof(what), "%s: gone after %u messages", name, k);
-        check_next_client(k ? sc->s[k - 1].state_after
-                            : VFIO_DEVICE_STATE_RUNNING,
-                          what);
+        check_next_client(
+            k ? sc->s[k - 1].state_after : VFIO_DEVICE_STATE_RUNNING, what);
     }
 }
 
@@ -482,11 +478,10 @@ mid_message(const struct script *sc, const char *name)
             close(fd);
             snprintf(what, sizeof(what),
                      "%s: gone %zu bytes into message %u (cmd %u, %u fds)",
-                     name, cuts[c], k, ((struct vfio_user_header *)st->msg)->cmd,
-                     st->nr_fds);
-            check_next_client(k ? sc->s[k - 1].state_after
-                                : VFIO_DEVICE_STATE_RUNNING,
-                              what);
+                     name, cuts[c], k,
+                     ((struct vfio_user_header *)st->msg)->cmd, st->nr_fds);
+            check_next_client(
+                k ? sc->s[k - 1].state_after : VFIO_DEVICE_STATE_RUNNING, what);
         }
     }
 }
@@ -674,8 +669,8 @@ Test(faults, silent_client_does_not_delay_sigterm)
 Test(faults, slow_client_does_not_delay_sigterm)
 {
     int fd = raw_connect(srv.sock);
-    struct vfio_user_header h = {.msg_id = 1, .cmd = VFIO_USER_VERSION,
-                                 .msg_size = 64};
+    struct vfio_user_header h = {
+        .msg_id = 1, .cmd = VFIO_USER_VERSION, .msg_size = 64};
 
     cr_assert_geq(fd, 0);
     cr_assert_eq(raw_negotiate(fd), 0);
@@ -697,8 +692,8 @@ Test(faults, slow_client_with_fd_in_flight_does_not_delay_sigterm)
         .addr = IOVA,
         .size = RAM_SIZE,
     };
-    struct vfio_user_header h = {.msg_id = 2, .cmd = VFIO_USER_DMA_MAP,
-                                 .msg_size = HDR + sizeof(map)};
+    struct vfio_user_header h = {
+        .msg_id = 2, .cmd = VFIO_USER_DMA_MAP, .msg_size = HDR + sizeof(map)};
     uint8_t msg[HDR + sizeof(map)];
 
     cr_assert_geq(fd, 0);
@@ -731,8 +726,8 @@ Test(faults, client_not_reading_does_not_delay_sigterm)
 {
     int fd = raw_connect(srv.sock);
     uint8_t msg[HDR + sizeof(struct vfio_user_region_access)];
-    struct vfio_user_header h = {.msg_id = 3, .cmd = VFIO_USER_REGION_READ,
-                                 .msg_size = sizeof(msg)};
+    struct vfio_user_header h = {
+        .msg_id = 3, .cmd = VFIO_USER_REGION_READ, .msg_size = sizeof(msg)};
     struct vfio_user_region_access a = {
         .offset = DMA_BUF, .region = BAR0, .count = 4096};
     struct timeval tv = {.tv_usec = 200000};
@@ -765,9 +760,9 @@ Test(faults, fds_back_to_baseline_after_many_clients)
     }
     {
         char reply[256];
-        cr_assert_eq(vdev_mgmt_client_command(srv.mgmt, "stats", reply,
-                                              sizeof(reply)),
-                     0);
+        cr_assert_eq(
+            vdev_mgmt_client_command(srv.mgmt, "stats", reply, sizeof(reply)),
+            0);
     }
     model_server_attach(&srv);
     cr_assert_eq(vdev_client_reset(srv.cl), 0);

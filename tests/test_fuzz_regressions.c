@@ -52,8 +52,8 @@ load(const char *path, size_t *len)
 
 /* Calls fn for every file in REG_DIR/sub; returns how many. */
 static unsigned
-each_input(const char *sub, void (*fn)(const char *path, const uint8_t *p,
-                                       size_t len))
+each_input(const char *sub,
+           void (*fn)(const char *path, const uint8_t *p, size_t len))
 {
     char dir[256], path[512];
     struct dirent *e;
@@ -347,9 +347,9 @@ queue_version_and_eof(struct vdev_dev *dev, int *client)
     cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
     cr_assert_eq(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
     cr_assert_eq(vdev_conn_adopt(dev, sv[0]), 0);
-    cr_assert_eq(raw_send_msg(sv[1], 1, VFIO_USER_VERSION, 0, &v, sizeof(v),
-                              NULL, 0),
-                 0);
+    cr_assert_eq(
+        raw_send_msg(sv[1], 1, VFIO_USER_VERSION, 0, &v, sizeof(v), NULL, 0),
+        0);
     cr_assert_eq(shutdown(sv[1], SHUT_WR), 0);
     *client = sv[1];
 }
@@ -387,7 +387,6 @@ Test(fuzz_regressions, eof_behind_last_message_run)
     cr_assert_eq(testsrv_stop(&s), 0);
     close(client);
 }
-
 
 /* ------------------------------------------------------------ vdevc */
 

@@ -38,7 +38,9 @@ static void
 setup(struct fixture *f)
 {
     struct vdev_bar_desc d = {
-        .kind = VDEV_BAR_MEM32, .size = 4096, .access = dummy_access,
+        .kind = VDEV_BAR_MEM32,
+        .size = 4096,
+        .access = dummy_access,
     };
 
     f->dev = vdev_dev_create(NULL, "irqtest", &ident);
@@ -56,7 +58,7 @@ setup(struct fixture *f)
 static uint32_t
 rd(struct vdev_dev *dev, unsigned off, unsigned len)
 {
-    uint8_t b[4] = { 0 };
+    uint8_t b[4] = {0};
 
     cr_assert_eq(vdev_config_access(dev, off, b, len, false), 0);
     return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
@@ -66,8 +68,8 @@ rd(struct vdev_dev *dev, unsigned off, unsigned len)
 static void
 wr(struct vdev_dev *dev, unsigned off, unsigned len, uint32_t v)
 {
-    uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
-                     (uint8_t)(v >> 24) };
+    uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+                    (uint8_t)(v >> 24)};
 
     cr_assert_eq(vdev_config_access(dev, off, b, len, true), 0);
 }
@@ -97,15 +99,20 @@ set_irqs(struct fixture *f, uint32_t argsz, uint32_t flags, uint32_t index,
 {
     uint8_t body[256];
     struct vfio_irq_set s = {
-        .argsz = argsz, .flags = flags, .index = index, .start = start,
+        .argsz = argsz,
+        .flags = flags,
+        .index = index,
+        .start = start,
         .count = count,
     };
-    struct vfio_user_header hdr = { .cmd = VFIO_USER_DEVICE_SET_IRQS };
+    struct vfio_user_header hdr = {.cmd = VFIO_USER_DEVICE_SET_IRQS};
     struct vdev_reply r;
     struct vdev_msg m = {
-        .hdr = &hdr, .body = body,
+        .hdr = &hdr,
+        .body = body,
         .body_len = (uint32_t)(sizeof(s) + dlen),
-        .fds = fds, .nr_fds = nr_fds,
+        .fds = fds,
+        .nr_fds = nr_fds,
     };
     int rc;
 
@@ -123,8 +130,7 @@ set_irqs(struct fixture *f, uint32_t argsz, uint32_t flags, uint32_t index,
 /* Installs trigger eventfds for [start, start+n); returns the test's own
  * copies for reading in efd[]. */
 static void
-install(struct fixture *f, unsigned index, unsigned start, unsigned n,
-        int *efd)
+install(struct fixture *f, unsigned index, unsigned start, unsigned n, int *efd)
 {
     int give[32];
 
@@ -133,11 +139,11 @@ install(struct fixture *f, unsigned index, unsigned start, unsigned n,
         cr_assert_geq(efd[i], 0);
         give[i] = dup(efd[i]);
     }
-    cr_assert_eq(set_irqs(f, sizeof(struct vfio_irq_set),
-                          VFIO_IRQ_SET_DATA_EVENTFD |
-                              VFIO_IRQ_SET_ACTION_TRIGGER,
-                          index, start, n, NULL, 0, give, n),
-                 0);
+    cr_assert_eq(
+        set_irqs(f, sizeof(struct vfio_irq_set),
+                 VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, index,
+                 start, n, NULL, 0, give, n),
+        0);
     for (unsigned i = 0; i < n; i++)
         cr_assert_eq(give[i], -1, "fd %u taken", i);
 }
@@ -146,8 +152,8 @@ static int
 simple(struct fixture *f, uint32_t flags, uint32_t index, uint32_t start,
        uint32_t count)
 {
-    return set_irqs(f, sizeof(struct vfio_irq_set), flags, index, start,
-                    count, NULL, 0, NULL, 0);
+    return set_irqs(f, sizeof(struct vfio_irq_set), flags, index, start, count,
+                    NULL, 0, NULL, 0);
 }
 
 Test(irq, intx_status_follows_line_and_automask)
@@ -168,20 +174,17 @@ Test(irq, intx_status_follows_line_and_automask)
     vdev_irq_intx_set(f.dev, true);
     cr_expect_eq(events(efd), 0);
     /* Unmask while still asserted: signalled again, and masked again. */
-    cr_assert_eq(simple(&f, VFIO_IRQ_SET_DATA_NONE |
-                                VFIO_IRQ_SET_ACTION_UNMASK,
+    cr_assert_eq(simple(&f, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK,
                         VFIO_PCI_INTX_IRQ_INDEX, 0, 1),
                  0);
     cr_expect_eq(events(efd), 1);
-    cr_assert_eq(simple(&f, VFIO_IRQ_SET_DATA_NONE |
-                                VFIO_IRQ_SET_ACTION_UNMASK,
+    cr_assert_eq(simple(&f, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK,
                         VFIO_PCI_INTX_IRQ_INDEX, 0, 1),
                  0);
     cr_expect_eq(events(efd), 1);
     /* Deasserted at unmask: nothing. */
     vdev_irq_intx_set(f.dev, false);
-    cr_assert_eq(simple(&f, VFIO_IRQ_SET_DATA_NONE |
-                                VFIO_IRQ_SET_ACTION_UNMASK,
+    cr_assert_eq(simple(&f, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK,
                         VFIO_PCI_INTX_IRQ_INDEX, 0, 1),
                  0);
     cr_expect_eq(events(efd), 0);
@@ -262,11 +265,10 @@ Test(irq, msi_delivery_masks_and_pending)
 
     /* Client-side mask (SET_IRQS MASK with DATA_BOOL) works the same. */
     {
-        uint8_t sel[2] = { 1, 0 };
+        uint8_t sel[2] = {1, 0};
 
         cr_assert_eq(set_irqs(&f, sizeof(struct vfio_irq_set) + 2,
-                              VFIO_IRQ_SET_DATA_BOOL |
-                                  VFIO_IRQ_SET_ACTION_MASK,
+                              VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_MASK,
                               VFIO_PCI_MSI_IRQ_INDEX, 0, 2, sel, 2, NULL, 0),
                      0);
     }
@@ -274,8 +276,7 @@ Test(irq, msi_delivery_masks_and_pending)
     cr_expect_eq(vdev_irq_msi_send(f.dev, 1), 0);
     cr_expect_eq(events(efd[0]), 0);
     cr_expect_eq(events(efd[1]), 1);
-    cr_assert_eq(simple(&f, VFIO_IRQ_SET_DATA_NONE |
-                                VFIO_IRQ_SET_ACTION_UNMASK,
+    cr_assert_eq(simple(&f, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK,
                         VFIO_PCI_MSI_IRQ_INDEX, 0, 1),
                  0);
     cr_expect_eq(events(efd[0]), 1);
@@ -370,16 +371,14 @@ Test(irq, msix_client_owned_table)
     wr(f.dev, f.msix + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
     cr_expect_eq(vdev_irq_msix_send(f.dev, 5), 0);
     cr_expect_eq(events(efd[5]), 1);
-    cr_assert_eq(simple(&f, VFIO_IRQ_SET_DATA_NONE |
-                                VFIO_IRQ_SET_ACTION_MASK,
+    cr_assert_eq(simple(&f, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK,
                         VFIO_PCI_MSIX_IRQ_INDEX, 5, 1),
                  0);
     cr_expect_eq(vdev_irq_msix_send(f.dev, 5), 0);
     cr_expect_eq(events(efd[5]), 0);
     msix_rw(&f, 0x800, &pba, 8, false);
     cr_expect_eq(pba, 1u << 5);
-    cr_assert_eq(simple(&f, VFIO_IRQ_SET_DATA_NONE |
-                                VFIO_IRQ_SET_ACTION_UNMASK,
+    cr_assert_eq(simple(&f, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK,
                         VFIO_PCI_MSIX_IRQ_INDEX, 5, 1),
                  0);
     cr_expect_eq(events(efd[5]), 1);
@@ -412,11 +411,11 @@ Test(irq, mask_eventfd_signalled_on_guest_mask)
     install(&f, VFIO_PCI_MSIX_IRQ_INDEX, 0, 8, efd);
     mfd = eventfd(0, EFD_NONBLOCK);
     give = dup(mfd);
-    cr_assert_eq(set_irqs(&f, sizeof(struct vfio_irq_set),
-                          VFIO_IRQ_SET_DATA_EVENTFD |
-                              VFIO_IRQ_SET_ACTION_UNMASK,
-                          VFIO_PCI_MSIX_IRQ_INDEX, 2, 1, NULL, 0, &give, 1),
-                 0);
+    cr_assert_eq(
+        set_irqs(&f, sizeof(struct vfio_irq_set),
+                 VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK,
+                 VFIO_PCI_MSIX_IRQ_INDEX, 2, 1, NULL, 0, &give, 1),
+        0);
     msix_rw(&f, 2 * 16 + 12, &ctrl, 4, true);
     cr_expect_eq(events(mfd), 1);
     close(mfd);
@@ -465,8 +464,8 @@ Test(irq, disable_index_and_drop_fds_close)
     install(&f, VFIO_PCI_MSIX_IRQ_INDEX, 0, 8, efd);
     for (int i = 0; i < 8; i++)
         kept[i] = f.dev->irqs.index[VFIO_PCI_MSIX_IRQ_INDEX].trigger_fd[i];
-    cr_assert_eq(simple(&f, VFIO_IRQ_SET_DATA_NONE |
-                                VFIO_IRQ_SET_ACTION_TRIGGER,
+    cr_assert_eq(simple(&f,
+                        VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
                         VFIO_PCI_MSIX_IRQ_INDEX, 0, 0),
                  0);
     for (int i = 0; i < 8; i++)
@@ -489,8 +488,8 @@ Test(irq, disable_index_and_drop_fds_close)
     install(&f, VFIO_PCI_ERR_IRQ_INDEX, 0, 1, &efd[1]);
     cr_expect(!fd_open(kept[0]));
     kept[0] = f.dev->irqs.index[VFIO_PCI_ERR_IRQ_INDEX].trigger_fd[0];
-    cr_assert_eq(simple(&f, VFIO_IRQ_SET_DATA_EVENTFD |
-                                VFIO_IRQ_SET_ACTION_TRIGGER,
+    cr_assert_eq(simple(&f,
+                        VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
                         VFIO_PCI_ERR_IRQ_INDEX, 0, 1),
                  0);
     cr_expect(!fd_open(kept[0]));
@@ -513,14 +512,13 @@ Test(irq, client_trigger_loopback)
 
     setup(&f);
     install(&f, VFIO_PCI_REQ_IRQ_INDEX, 0, 1, &efd);
-    cr_assert_eq(simple(&f, VFIO_IRQ_SET_DATA_NONE |
-                                VFIO_IRQ_SET_ACTION_TRIGGER,
+    cr_assert_eq(simple(&f,
+                        VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
                         VFIO_PCI_REQ_IRQ_INDEX, 0, 1),
                  0);
     cr_expect_eq(events(efd), 1);
     cr_assert_eq(set_irqs(&f, sizeof(struct vfio_irq_set) + 1,
-                          VFIO_IRQ_SET_DATA_BOOL |
-                              VFIO_IRQ_SET_ACTION_TRIGGER,
+                          VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_TRIGGER,
                           VFIO_PCI_REQ_IRQ_INDEX, 0, 1, &yes, 1, NULL, 0),
                  0);
     cr_expect_eq(events(efd), 1);
@@ -532,11 +530,13 @@ static int
 info(struct fixture *f, uint32_t argsz, uint32_t index,
      struct vfio_irq_info *out)
 {
-    struct vfio_irq_info in = { .argsz = argsz, .index = index };
-    struct vfio_user_header hdr = { .cmd = VFIO_USER_DEVICE_GET_IRQ_INFO };
+    struct vfio_irq_info in = {.argsz = argsz, .index = index};
+    struct vfio_user_header hdr = {.cmd = VFIO_USER_DEVICE_GET_IRQ_INFO};
     struct vdev_reply r;
     struct vdev_msg m = {
-        .hdr = &hdr, .body = (const uint8_t *)&in, .body_len = sizeof(in),
+        .hdr = &hdr,
+        .body = (const uint8_t *)&in,
+        .body_len = sizeof(in),
     };
     int rc;
 
@@ -553,7 +553,7 @@ Test(irq, irq_info)
 {
     struct fixture f;
     struct vfio_irq_info o;
-    static const struct vdev_pci_ident noint = { .vendor_id = 1 };
+    static const struct vdev_pci_ident noint = {.vendor_id = 1};
     struct vdev_dev *plain;
 
     setup(&f);
@@ -599,10 +599,10 @@ expect_bad(struct fixture *f, uint32_t argsz, uint32_t flags, uint32_t index,
 
     for (unsigned i = 0; i < sent_fds; i++)
         orig[i] = fds[i] = eventfd(0, EFD_CLOEXEC);
-    rc = set_irqs(f, argsz, flags, index, start, count, data, dlen, fds,
-                  nr_fds);
-    cr_expect_eq(rc, -EINVAL, "flags %#x index %u start %u count %u: %d",
-                 flags, index, start, count, rc);
+    rc =
+        set_irqs(f, argsz, flags, index, start, count, data, dlen, fds, nr_fds);
+    cr_expect_eq(rc, -EINVAL, "flags %#x index %u start %u count %u: %d", flags,
+                 index, start, count, rc);
     for (unsigned i = 0; i < sent_fds; i++) {
         cr_expect_eq(fds[i], orig[i], "fd %u taken on error", i);
         cr_expect(!fd_open(orig[i]), "fd %u left open", i);
@@ -615,17 +615,17 @@ Test(irq, set_irqs_malformed)
     const uint32_t sz = sizeof(struct vfio_irq_set);
     const uint32_t efd_trig =
         VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
-    uint8_t bools[8] = { 1, 1, 1, 1, 1, 1, 1, 1 };
+    uint8_t bools[8] = {1, 1, 1, 1, 1, 1, 1, 1};
 
     setup(&f);
     /* argsz below the struct, and above what was sent. */
     expect_bad(&f, sz - 1, efd_trig, 2, 0, 1, NULL, 0, 1, 1);
     expect_bad(&f, sz + 4, efd_trig, 2, 0, 1, NULL, 0, 1, 1);
     /* Two DATA flags, two ACTION flags, none, unknown bits. */
-    expect_bad(&f, sz, efd_trig | VFIO_IRQ_SET_DATA_NONE, 2, 0, 1, NULL, 0,
-               1, 1);
-    expect_bad(&f, sz, efd_trig | VFIO_IRQ_SET_ACTION_MASK, 2, 0, 1, NULL, 0,
-               1, 1);
+    expect_bad(&f, sz, efd_trig | VFIO_IRQ_SET_DATA_NONE, 2, 0, 1, NULL, 0, 1,
+               1);
+    expect_bad(&f, sz, efd_trig | VFIO_IRQ_SET_ACTION_MASK, 2, 0, 1, NULL, 0, 1,
+               1);
     expect_bad(&f, sz, VFIO_IRQ_SET_DATA_EVENTFD, 2, 0, 1, NULL, 0, 1, 1);
     expect_bad(&f, sz, VFIO_IRQ_SET_ACTION_TRIGGER, 2, 0, 1, NULL, 0, 1, 1);
     expect_bad(&f, sz, efd_trig | 1u << 6, 2, 0, 1, NULL, 0, 1, 1);
@@ -637,31 +637,31 @@ Test(irq, set_irqs_malformed)
     expect_bad(&f, sz, efd_trig, 0, 0, 2, NULL, 0, 2, 2);
     /* count 0 is only for DATA_NONE|TRIGGER, and then without fds. */
     expect_bad(&f, sz, efd_trig, 2, 0, 0, NULL, 0, 1, 1);
-    expect_bad(&f, sz, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK, 2,
-               0, 0, NULL, 0, 0, 0);
-    expect_bad(&f, sz, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
-               2, 0, 0, NULL, 0, 1, 1);
-    expect_bad(&f, sz, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
-               2, 1, 0, NULL, 0, 0, 0);
+    expect_bad(&f, sz, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK, 2, 0,
+               0, NULL, 0, 0, 0);
+    expect_bad(&f, sz, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, 2,
+               0, 0, NULL, 0, 1, 1);
+    expect_bad(&f, sz, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, 2,
+               1, 0, NULL, 0, 0, 0);
     /* Fewer fds than count, more fds than count. */
     expect_bad(&f, sz, efd_trig, 2, 0, 3, NULL, 0, 2, 2);
     expect_bad(&f, sz, efd_trig, 2, 0, 2, NULL, 0, 3, 3);
     /* fds with DATA_NONE or DATA_BOOL. */
-    expect_bad(&f, sz, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
-               2, 0, 1, NULL, 0, 1, 1);
-    expect_bad(&f, sz + 1, VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_MASK,
-               2, 0, 1, bools, 1, 1, 1);
+    expect_bad(&f, sz, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, 2,
+               0, 1, NULL, 0, 1, 1);
+    expect_bad(&f, sz + 1, VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_MASK, 2,
+               0, 1, bools, 1, 1, 1);
     /* DATA_BOOL shorter than count. */
-    expect_bad(&f, sz + 2, VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_MASK,
-               2, 0, 4, bools, 2, 0, 0);
-    expect_bad(&f, sz, VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_MASK, 2,
-               0, 4, bools, 4, 0, 0);
+    expect_bad(&f, sz + 2, VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_MASK, 2,
+               0, 4, bools, 2, 0, 0);
+    expect_bad(&f, sz, VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_MASK, 2, 0,
+               4, bools, 4, 0, 0);
     /* INTx unmask-by-eventfd (a KVM resample fd) is refused. */
     expect_bad(&f, sz, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK,
                0, 0, 1, NULL, 0, 1, 1);
     /* ERR and REQ are not maskable. */
-    expect_bad(&f, sz, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK, 3,
-               0, 1, NULL, 0, 0, 0);
+    expect_bad(&f, sz, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK, 3, 0,
+               1, NULL, 0, 0, 0);
     expect_bad(&f, sz, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK,
                4, 0, 1, NULL, 0, 1, 1);
 
@@ -674,9 +674,9 @@ Test(irq, set_irqs_malformed)
         }
     /* A short body. */
     {
-        struct vfio_user_header hdr = { .cmd = VFIO_USER_DEVICE_SET_IRQS };
-        uint8_t body[8] = { 0 };
-        struct vdev_msg m = { .hdr = &hdr, .body = body, .body_len = 8 };
+        struct vfio_user_header hdr = {.cmd = VFIO_USER_DEVICE_SET_IRQS};
+        uint8_t body[8] = {0};
+        struct vdev_msg m = {.hdr = &hdr, .body = body, .body_len = 8};
         struct vdev_reply r;
 
         memset(&r, 0, sizeof(r));

@@ -104,8 +104,9 @@ Test(limits, version_reply_has_the_bounds)
     close(fd);
     fd = -1;
     for (int i = 0; i < 300; i++) {
-        int rc = raw_version(c, "{\"capabilities\":{\"migration\":"
-                                "{\"pgsize\":4096}}}",
+        int rc = raw_version(c,
+                             "{\"capabilities\":{\"migration\":"
+                             "{\"pgsize\":4096}}}",
                              &r);
         if (rc == 0)
             break;
@@ -204,8 +205,7 @@ Test(limits, dirty_bitmap_memory_bounded)
     assert_served();
     {
         struct vfio_user_dma_unmap u = {sizeof(u), 0, 1ull << 44, 1ull << 44};
-        cr_assert_eq(raw_call(fd, 31, VFIO_USER_DMA_UNMAP, &u, sizeof(u),
-                              NULL),
+        cr_assert_eq(raw_call(fd, 31, VFIO_USER_DMA_UNMAP, &u, sizeof(u), NULL),
                      0);
     }
     /* A map added while logging is refused the same way. */
@@ -230,14 +230,12 @@ Test(limits, unmap_bitmap_bounded)
 
     cr_assert_eq(dma_map(1ull << 32, 1u << 16, NULL), 0);
     cr_assert_eq(log_start(0, 0), 0);
-    cr_assert_eq(raw_call(fd, 40, VFIO_USER_DMA_UNMAP, &req, sizeof(req),
-                          NULL),
+    cr_assert_eq(raw_call(fd, 40, VFIO_USER_DMA_UNMAP, &req, sizeof(req), NULL),
                  -EINVAL);
     assert_served();
     req.b.size = 8; /* 16 pages: 2 bytes needed, 8 given */
     req.u.argsz = sizeof(req) + 8;
-    cr_assert_eq(raw_call(fd, 41, VFIO_USER_DMA_UNMAP, &req, sizeof(req),
-                          NULL),
+    cr_assert_eq(raw_call(fd, 41, VFIO_USER_DMA_UNMAP, &req, sizeof(req), NULL),
                  0);
     cr_assert_eq(log_stop(), 0);
 }
@@ -254,8 +252,8 @@ Test(limits, fds_of_refused_messages_closed)
         .start = 0,
         .count = 1,
     };
-    struct vfio_user_region_access a = {.offset = LIVENESS, .region = BAR0,
-                                        .count = 4};
+    struct vfio_user_region_access a = {
+        .offset = LIVENESS, .region = BAR0, .count = 4};
     struct vfio_user_dma_map bad = {.argsz = 7, .addr = 0, .size = 4096};
     struct raw_reply r;
 
@@ -282,15 +280,15 @@ Test(limits, fds_of_refused_messages_closed)
     cr_assert_eq(raw_recv(fd, &r), 0);
     cr_assert(r.hdr.flags & VFIO_USER_F_ERROR);
     raw_reply_free(&r);
-    cr_assert_eq(raw_send_msg(fd, 52, VFIO_USER_REGION_READ, 0, &a, sizeof(a),
-                              efd, 3),
-                 0);
+    cr_assert_eq(
+        raw_send_msg(fd, 52, VFIO_USER_REGION_READ, 0, &a, sizeof(a), efd, 3),
+        0);
     cr_assert_eq(raw_recv(fd, &r), 0);
     cr_assert(r.hdr.flags & VFIO_USER_F_ERROR);
     raw_reply_free(&r);
-    cr_assert_eq(raw_send_msg(fd, 53, VFIO_USER_DMA_MAP, 0, &bad, sizeof(bad),
-                              &mfd, 1),
-                 0);
+    cr_assert_eq(
+        raw_send_msg(fd, 53, VFIO_USER_DMA_MAP, 0, &bad, sizeof(bad), &mfd, 1),
+        0);
     cr_assert_eq(raw_recv(fd, &r), 0);
     cr_assert(r.hdr.flags & VFIO_USER_F_ERROR);
     raw_reply_free(&r);
@@ -303,8 +301,9 @@ Test(limits, fds_of_refused_messages_closed)
     cr_assert(r.hdr.flags & VFIO_USER_F_ERROR);
     raw_reply_free(&r);
     assert_served();
-    cr_assert_eq(proc_fds(srv.pid), base, "server kept fds of refused "
-                                          "messages");
+    cr_assert_eq(proc_fds(srv.pid), base,
+                 "server kept fds of refused "
+                 "messages");
     for (int i = 0; i < 17; i++)
         close(efd[i]);
     close(mfd);
@@ -322,12 +321,11 @@ Test(limits, mgmt_clients_bounded)
         m[i] = vdev_mgmt_client_open(srv.mgmt);
         cr_assert_geq(m[i], 0);
         if (i < 8)
-            cr_assert_eq(vdev_mgmt_client_exchange(m[i], "stats", reply,
-                                                   sizeof(reply)),
-                         0);
+            cr_assert_eq(
+                vdev_mgmt_client_exchange(m[i], "stats", reply, sizeof(reply)),
+                0);
     }
-    cr_assert_eq(vdev_mgmt_client_exchange(m[8], "stats", reply,
-                                           sizeof(reply)),
+    cr_assert_eq(vdev_mgmt_client_exchange(m[8], "stats", reply, sizeof(reply)),
                  0);
     /* m[0] was the least recently active: it sees EOF. */
     p = (struct pollfd){.fd = m[0], .events = POLLIN};

@@ -52,7 +52,7 @@ add_bar(struct vdev_dev *dev, unsigned index, enum vdev_bar_kind kind,
 static uint32_t
 rd(struct vdev_dev *dev, unsigned off, unsigned len)
 {
-    uint8_t b[4] = { 0 };
+    uint8_t b[4] = {0};
 
     cr_assert_eq(vdev_config_access(dev, off, b, len, false), 0);
     return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
@@ -62,8 +62,8 @@ rd(struct vdev_dev *dev, unsigned off, unsigned len)
 static void
 wr(struct vdev_dev *dev, unsigned off, unsigned len, uint32_t v)
 {
-    uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
-                     (uint8_t)(v >> 24) };
+    uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+                    (uint8_t)(v >> 24)};
 
     cr_assert_eq(vdev_config_access(dev, off, b, len, true), 0);
 }
@@ -105,8 +105,7 @@ Test(pci_config, bar_sizing)
     cr_expect_eq(rd(dev, PCI_BASE_ADDRESS_2, 4),
                  PCI_BASE_ADDRESS_MEM_TYPE_64 | PCI_BASE_ADDRESS_MEM_PREFETCH);
 
-    for (unsigned off = PCI_BASE_ADDRESS_0; off <= PCI_BASE_ADDRESS_5;
-         off += 4)
+    for (unsigned off = PCI_BASE_ADDRESS_0; off <= PCI_BASE_ADDRESS_5; off += 4)
         wr(dev, off, 4, 0xffffffff);
     wr(dev, PCI_ROM_ADDRESS, 4, 0xfffffffe);
 
@@ -167,7 +166,7 @@ Test(pci_config, status_w1c)
     struct vdev_dev *dev = new_dev();
     uint16_t err = PCI_STATUS_REC_MASTER_ABORT | PCI_STATUS_DETECTED_PARITY |
                    PCI_STATUS_SIG_SYSTEM_ERROR;
-    uint8_t b[2] = { (uint8_t)err, (uint8_t)(err >> 8) };
+    uint8_t b[2] = {(uint8_t)err, (uint8_t)(err >> 8)};
 
     cr_assert_eq(vdev_config_write(dev, PCI_STATUS, b, 2), 0);
     /* Writing zeros changes nothing. */
@@ -178,8 +177,8 @@ Test(pci_config, status_w1c)
     cr_expect_eq(rd(dev, PCI_STATUS, 2),
                  PCI_STATUS_DETECTED_PARITY | PCI_STATUS_SIG_SYSTEM_ERROR);
     /* A dword write to command also clears status bits set to one. */
-    wr(dev, PCI_COMMAND, 4, (uint32_t)PCI_STATUS_DETECTED_PARITY << 16 |
-                                PCI_COMMAND_MEMORY);
+    wr(dev, PCI_COMMAND, 4,
+       (uint32_t)PCI_STATUS_DETECTED_PARITY << 16 | PCI_COMMAND_MEMORY);
     cr_expect_eq(rd(dev, PCI_STATUS, 2), PCI_STATUS_SIG_SYSTEM_ERROR);
     cr_expect_eq(rd(dev, PCI_COMMAND, 2), PCI_COMMAND_MEMORY);
     /* Error bits are events: a reset clears them. */
@@ -199,8 +198,8 @@ Test(pci_config, every_width_and_alignment)
         for (unsigned len = 1; len <= 16 && off + len <= 0x60; len++) {
             memset(buf, 0xaa, sizeof(buf));
             cr_assert_eq(vdev_config_access(dev, off, buf, len, false), 0);
-            cr_assert_eq(memcmp(buf, all + off, len), 0, "off %u len %u",
-                         off, len);
+            cr_assert_eq(memcmp(buf, all + off, len), 0, "off %u len %u", off,
+                         len);
         }
     /* A misaligned dword write over class, cache line, latency, header
      * type: only the writable middle bytes change. */
@@ -273,8 +272,8 @@ walk_ext(struct vdev_dev *dev, struct cap_seen *seen, unsigned max)
 Test(pci_config, capability_chain)
 {
     struct vdev_dev *dev = new_dev();
-    static const uint8_t body[5] = { 1, 2, 3, 4, 5 };
-    static const uint8_t bmask[5] = { 0, 0xff, 0, 0x0f, 0 };
+    static const uint8_t body[5] = {1, 2, 3, 4, 5};
+    static const uint8_t bmask[5] = {0, 0xff, 0, 0x0f, 0};
     struct cap_seen s[8];
     int pm, msi, msix, pcie, vnd, dsn, vsec;
 
@@ -456,8 +455,7 @@ Test(pci_config, flr_resets_device)
        rd(dev, pcie + PCI_EXP_DEVCTL, 2) | PCI_EXP_DEVCTL_BCR_FLR);
     cr_expect_eq(reset_calls, 1);
     cr_expect_eq(rd(dev, PCI_COMMAND, 2), 0);
-    cr_expect_eq(rd(dev, pcie + PCI_EXP_DEVCTL, 2) & PCI_EXP_DEVCTL_BCR_FLR,
-                 0);
+    cr_expect_eq(rd(dev, pcie + PCI_EXP_DEVCTL, 2) & PCI_EXP_DEVCTL_BCR_FLR, 0);
     talloc_free(dev);
 }
 
@@ -478,8 +476,8 @@ hook(struct vdev_dev *dev, void *opaque, unsigned offset, unsigned len)
 Test(pci_config, hook_after_write_and_device_access)
 {
     struct vdev_dev *dev = new_dev();
-    struct hook_log h = { 0 };
-    uint8_t b[4] = { 0x55, 0, 0, 0 };
+    struct hook_log h = {0};
+    uint8_t b[4] = {0x55, 0, 0, 0};
 
     vdev_set_config_hook(dev, hook, &h);
     wr(dev, PCI_LATENCY_TIMER, 1, 0x20);

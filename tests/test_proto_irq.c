@@ -50,10 +50,10 @@ assert_served(void)
 static int
 irq_info(uint32_t index, struct vfio_irq_info *out)
 {
-    struct vfio_irq_info in = { .argsz = sizeof(in), .index = index };
+    struct vfio_irq_info in = {.argsz = sizeof(in), .index = index};
     struct raw_reply r;
-    int rc = raw_call(fd, 7, VFIO_USER_DEVICE_GET_IRQ_INFO, &in, sizeof(in),
-                      &r);
+    int rc =
+        raw_call(fd, 7, VFIO_USER_DEVICE_GET_IRQ_INFO, &in, sizeof(in), &r);
 
     if (rc == 0) {
         cr_assert_eq(r.len, sizeof(*out));
@@ -69,7 +69,10 @@ set_irqs(uint32_t argsz, uint32_t flags, uint32_t index, uint32_t start,
          uint32_t count, const int *fds, unsigned nr_fds)
 {
     struct vfio_irq_set s = {
-        .argsz = argsz, .flags = flags, .index = index, .start = start,
+        .argsz = argsz,
+        .flags = flags,
+        .index = index,
+        .start = start,
         .count = count,
     };
     struct raw_reply r;
@@ -130,28 +133,28 @@ Test(proto_irq, intx_eventfd_loopback_and_automask)
     uint16_t cmd = PCI_COMMAND_INTX_DISABLE;
 
     cr_assert_geq(efd, 0);
-    cr_assert_eq(set_irqs(sz, VFIO_IRQ_SET_DATA_EVENTFD |
-                                  VFIO_IRQ_SET_ACTION_TRIGGER,
-                          VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &efd, 1),
-                 0);
+    cr_assert_eq(
+        set_irqs(sz, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+                 VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &efd, 1),
+        0);
     /* The client triggering INTx itself reaches the eventfd... */
-    cr_assert_eq(set_irqs(sz, VFIO_IRQ_SET_DATA_NONE |
-                                  VFIO_IRQ_SET_ACTION_TRIGGER,
+    cr_assert_eq(set_irqs(sz,
+                          VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
                           VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL, 0),
                  0);
     cr_expect_eq(events(efd), 1);
     /* ...and masks it until UNMASK. */
-    cr_assert_eq(set_irqs(sz, VFIO_IRQ_SET_DATA_NONE |
-                                  VFIO_IRQ_SET_ACTION_TRIGGER,
+    cr_assert_eq(set_irqs(sz,
+                          VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
                           VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL, 0),
                  0);
     cr_expect_eq(events(efd), 0);
-    cr_assert_eq(set_irqs(sz, VFIO_IRQ_SET_DATA_NONE |
-                                  VFIO_IRQ_SET_ACTION_UNMASK,
+    cr_assert_eq(set_irqs(sz,
+                          VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK,
                           VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL, 0),
                  0);
-    cr_assert_eq(set_irqs(sz, VFIO_IRQ_SET_DATA_NONE |
-                                  VFIO_IRQ_SET_ACTION_TRIGGER,
+    cr_assert_eq(set_irqs(sz,
+                          VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
                           VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL, 0),
                  0);
     cr_expect_eq(events(efd), 1);
@@ -168,10 +171,10 @@ Test(proto_irq, intx_eventfd_loopback_and_automask)
     {
         int before = raw_count_fds();
 
-        cr_assert_eq(set_irqs(sz, VFIO_IRQ_SET_DATA_NONE |
-                                      VFIO_IRQ_SET_ACTION_TRIGGER,
-                              VFIO_PCI_INTX_IRQ_INDEX, 0, 0, NULL, 0),
-                     0);
+        cr_assert_eq(
+            set_irqs(sz, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+                     VFIO_PCI_INTX_IRQ_INDEX, 0, 0, NULL, 0),
+            0);
         cr_expect_eq(wait_fd_count(before - 1), before - 1);
     }
     close(efd);
@@ -200,11 +203,10 @@ Test(proto_irq, bad_set_irqs_closes_fds_and_stream_continues)
     /* Unknown index, argsz too small, fds with DATA_NONE. */
     cr_expect_eq(set_irqs(sz, trig, VDEV_NR_IRQ_INDEXES, 0, 1, efd, 1),
                  -EINVAL);
-    cr_expect_eq(set_irqs(sz - 4, trig, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, efd,
-                          1),
+    cr_expect_eq(set_irqs(sz - 4, trig, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, efd, 1),
                  -EINVAL);
-    cr_expect_eq(set_irqs(sz, VFIO_IRQ_SET_DATA_NONE |
-                                  VFIO_IRQ_SET_ACTION_TRIGGER,
+    cr_expect_eq(set_irqs(sz,
+                          VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
                           VFIO_PCI_INTX_IRQ_INDEX, 0, 1, efd, 1),
                  -EINVAL);
     /* Every copy the server received was closed. */
@@ -220,10 +222,10 @@ Test(proto_irq, disconnect_drops_irq_fds)
     int efd = eventfd(0, EFD_CLOEXEC);
     int base = raw_count_fds();
 
-    cr_assert_eq(set_irqs(sz, VFIO_IRQ_SET_DATA_EVENTFD |
-                                  VFIO_IRQ_SET_ACTION_TRIGGER,
-                          VFIO_PCI_ERR_IRQ_INDEX, 0, 1, &efd, 1),
-                 0);
+    cr_assert_eq(
+        set_irqs(sz, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+                 VFIO_PCI_ERR_IRQ_INDEX, 0, 1, &efd, 1),
+        0);
     cr_expect_eq(raw_count_fds(), base + 1);
     close(fd);
     fd = -1;

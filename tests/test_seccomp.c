@@ -172,17 +172,17 @@ session(bool mgmt_save)
 
     {
         char reply[256], file[200];
-        cr_assert_eq(vdev_mgmt_client_command(srv.mgmt, "list", reply,
-                                              sizeof(reply)),
-                     0);
+        cr_assert_eq(
+            vdev_mgmt_client_command(srv.mgmt, "list", reply, sizeof(reply)),
+            0);
         if (mgmt_save) {
             snprintf(file, sizeof(file), "%s/state", srv.dir);
-            cr_assert_eq(vdev_mgmt_client_save(srv.mgmt, file, reply,
-                                               sizeof(reply)),
-                         0, "%s", reply);
-            cr_assert_eq(vdev_mgmt_client_load(srv.mgmt, file, reply,
-                                               sizeof(reply)),
-                         0, "%s", reply);
+            cr_assert_eq(
+                vdev_mgmt_client_save(srv.mgmt, file, reply, sizeof(reply)), 0,
+                "%s", reply);
+            cr_assert_eq(
+                vdev_mgmt_client_load(srv.mgmt, file, reply, sizeof(reply)), 0,
+                "%s", reply);
         }
     }
     /* A new client is accepted under the filter too. */
@@ -205,8 +205,8 @@ sigterm_exits_0(void)
     cr_assert_eq(waitpid(srv.pid, &status, 0), srv.pid);
     srv.pid = -1;
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-              "status 0x%x (signal %d: a syscall off the allow-list?)",
-              status, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+              "status 0x%x (signal %d: a syscall off the allow-list?)", status,
+              WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
 Test(seccomp, full_session_under_the_filter)
@@ -245,8 +245,7 @@ Test(seccomp, drops_to_user_then_filters)
     session(false);
     status_of(srv.pid, &mode, &uid);
     cr_assert_eq(mode, 2);
-    cr_assert_eq(uid, (long)pw->pw_uid, "server still runs as uid %ld",
-                 uid);
+    cr_assert_eq(uid, (long)pw->pw_uid, "server still runs as uid %ld", uid);
     sigterm_exits_0();
 }
 
@@ -273,6 +272,6 @@ Test(seccomp, conflicts_with_upgrade_to)
         _exit(127);
     }
     cr_assert_eq(waitpid(pid, &status, 0), pid);
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2,
-              "status 0x%x", status);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2, "status 0x%x",
+              status);
 }

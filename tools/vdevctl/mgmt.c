@@ -1,7 +1,7 @@
 /* vdevctl's management-channel commands: the text socket a device server
  * opens beside its vfio-user socket (get/set values, list, stats, upgrade,
- * and any other line passed through), so a person can drive the device's outside
- * world while a VMM owns the vfio-user socket. */
+ * and any other line passed through), so a person can drive the device's
+ * outside world while a VMM owns the vfio-user socket. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
