@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "client_priv.h"
+#include "clock.h"
 
 static int
 client_destructor(struct vdev_client *cl)
@@ -129,19 +130,10 @@ vdev_client_set_timeout(struct vdev_client *cl, unsigned timeout_ms)
     cl->timeout_ms = timeout_ms;
 }
 
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 wait_reply(struct vdev_client *cl, uint16_t id, struct vdev_client_msg *m)
 {
-    int64_t deadline = cl->timeout_ms ? now_ms() + cl->timeout_ms : 0;
+    int64_t deadline = cl->timeout_ms ? vdev_now_ms() + cl->timeout_ms : 0;
 
     for (;;) {
         /* with nothing else to watch and no deadline, recvmsg blocks */
@@ -152,7 +144,7 @@ wait_reply(struct vdev_client *cl, uint16_t id, struct vdev_client_msg *m)
             };
             int wait = -1;
             if (deadline) {
-                int64_t left = deadline - now_ms();
+                int64_t left = deadline - vdev_now_ms();
                 if (left <= 0)
                     return -ETIMEDOUT;
                 wait = left > INT32_MAX ? INT32_MAX : (int)left;

@@ -16,6 +16,7 @@
 
 #include "handover.h"
 #include "mig_internal.h"
+#include "clock.h"
 
 /* The record under construction and the fds it names. */
 struct hov_out {
@@ -335,34 +336,15 @@ build_record(struct vdev_dev *dev, struct hov_out *o)
 
 /* ------------------------------------------------------------ channel */
 
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 wait_fd(int fd, short events, int64_t deadline)
 {
-    struct pollfd p = {.fd = fd, .events = events};
-    int64_t left = deadline - now_ms();
-    int n;
+    short rev = 0;
+    int rc = vdev_poll_until(fd, events, deadline, &rev);
 
-    if (left <= 0)
-        return -ETIMEDOUT;
-    do {
-        n = poll(&p, 1, (int)left);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return -errno;
-    if (n == 0)
-        return -ETIMEDOUT;
-    if ((p.revents & events) == 0)
-        return -EPIPE; /* the successor is gone */
-    return 0;
+    if (rc < 0)
+        return rc;
+    return (rev & events) ? 0 : -EPIPE; /* else the successor is gone */
 }
 
 static int
@@ -527,7 +509,7 @@ vdev_upgrade(struct vdev_dev *dev, const char *binary, pid_t *pid_out)
         close(sv[0]);
         goto out;
     }
-    deadline = now_ms() + HOV_TIMEOUT_MS;
+    deadline = vdev_now_ms() + HOV_TIMEOUT_MS;
     rc = send_record(sv[0], &o, deadline);
     if (rc == 0)
         rc = wait_ack(sv[0], pid, deadline);

@@ -15,6 +15,7 @@
 
 #include "handover.h"
 #include "mig_internal.h"
+#include "clock.h"
 
 /* The received fd table: entries are set to -1 as they are taken. */
 struct hov_in {
@@ -42,15 +43,6 @@ take_fd(struct hov_in *in, uint32_t slot, int *out)
 }
 
 /* ------------------------------------------------------------ channel */
-
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 close_cmsg_fds(struct msghdr *mh)
@@ -86,7 +78,7 @@ recv_pkt(int sock, void *buf, size_t cap, int *fds, unsigned max_fds,
     if (nr_fds)
         *nr_fds = 0;
     for (;;) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - vdev_now_ms();
         int r;
 
         if (left <= 0)
@@ -133,7 +125,7 @@ recv_pkt(int sock, void *buf, size_t cap, int *fds, unsigned max_fds,
 static int
 recv_record(int sock, void *ctx, struct hov_in *in)
 {
-    int64_t deadline = now_ms() + HOV_TIMEOUT_MS;
+    int64_t deadline = vdev_now_ms() + HOV_TIMEOUT_MS;
     struct hov_head h;
     uint8_t *rec;
     uint64_t got = 0;

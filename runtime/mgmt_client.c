@@ -13,6 +13,7 @@
 
 #include "mgmt_proto.h"
 #include "vdev_client.h"
+#include "clock.h"
 
 /* A reply longer than this is not from a vdev server. */
 #define MGMT_REPLY_LIMIT (1u << 20)
@@ -37,32 +38,10 @@ vdev_mgmt_client_open(const char *path)
     return fd;
 }
 
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 wait_for(int fd, short events, int64_t deadline)
 {
-    struct pollfd p = {.fd = fd, .events = events};
-
-    for (;;) {
-        int64_t left = deadline - now_ms();
-        int n;
-
-        if (left <= 0)
-            return -ETIMEDOUT;
-        n = poll(&p, 1, (int)left);
-        if (n > 0)
-            return 0;
-        if (n < 0 && errno != EINTR)
-            return -errno;
-    }
+    return vdev_poll_until(fd, events, deadline, NULL);
 }
 
 static int
@@ -146,7 +125,7 @@ recv_line(int fd, char *reply, size_t cap, int64_t deadline, bool *is_ok)
 int
 vdev_mgmt_client_exchange(int fd, const char *line, char *reply, size_t cap)
 {
-    int64_t deadline = now_ms() + VDEV_MGMT_TIMEOUT_S * 1000;
+    int64_t deadline = vdev_now_ms() + VDEV_MGMT_TIMEOUT_S * 1000;
     bool ok = false;
     int rc;
 

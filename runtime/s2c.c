@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "clock.h"
 
 #define S2C_TIMEOUT_MS 5000
 
@@ -54,35 +55,18 @@ vdev_twin_setup(struct vdev_conn *c, int *client_end)
 
 /* ------------------------------------------------------------ timing */
 
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits for fd to be ready for `events` until the deadline. */
 static int
 wait_fd(int fd, short events, int64_t deadline)
 {
-    for (;;) {
-        struct pollfd p = {.fd = fd, .events = events};
-        int64_t left = deadline - now_ms();
-        int r;
+    short rev = 0;
+    int rc = vdev_poll_until(fd, events, deadline, &rev);
 
-        if (left <= 0)
-            return -ETIMEDOUT;
-        r = poll(&p, 1, (int)left);
-        if (r > 0)
-            return (p.revents & (POLLERR | POLLNVAL)) &&
-                           !(p.revents & (events | POLLHUP))
-                       ? -ECONNRESET
-                       : 0;
-        if (r < 0 && errno != EINTR)
-            return -errno;
-    }
+    if (rc < 0)
+        return rc;
+    return (rev & (POLLERR | POLLNVAL)) && !(rev & (events | POLLHUP))
+               ? -ECONNRESET
+               : 0;
 }
 
 /* ------------------------------------------------------------ send */
@@ -356,7 +340,7 @@ int
 vdev_conn_request(struct vdev_conn *c, uint16_t cmd, const void *req,
                   size_t req_len, void *reply, size_t reply_len)
 {
-    int64_t deadline = now_ms() + S2C_TIMEOUT_MS;
+    int64_t deadline = vdev_now_ms() + S2C_TIMEOUT_MS;
     struct vfio_user_header h = {
         .msg_id = c->next_msg_id++,
         .cmd = cmd,
