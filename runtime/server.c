@@ -395,12 +395,6 @@ rx_prepare_slow(struct vdev_conn *c)
     size_t avail = c->rend - c->rstart;
     size_t need = HDR_SIZE;
 
-    if (!avail && !c->rskip && c->rcap <= VDEV_RBUF_INIT) {
-        /* The usual case: all served, the whole buffer free. */
-        c->rstart = c->rend = 0;
-        c->rwant = c->nr_rfds ? HDR_SIZE : 0;
-        return 0;
-    }
     if (!avail) {
         c->rstart = c->rend = 0;
         if (c->rcap > VDEV_RBUF_INIT && !c->rskip) {
