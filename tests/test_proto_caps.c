@@ -8,6 +8,7 @@
 
 #include "internal.h"
 #include "rawsock.h"
+#include "proto_fixture.h"
 #include "testdev.h"
 
 static struct testsrv srv;
@@ -16,20 +17,13 @@ static int fd = -1;
 static void
 setup(void)
 {
-    cr_assert_eq(testsrv_init_caps(&srv), 0);
-    cr_assert_eq(testsrv_start(&srv), 0);
-    fd = raw_connect(srv.path);
-    cr_assert_geq(fd, 0);
-    cr_assert_eq(raw_negotiate(fd), 0);
+    proto_fixture_up(&srv, &fd, true, true);
 }
 
 static void
 teardown(void)
 {
-    if (fd >= 0)
-        close(fd);
-    cr_assert_eq(testsrv_stop(&srv), 0);
-    testsrv_free(&srv);
+    proto_fixture_down(&srv, &fd);
 }
 
 TestSuite(proto_caps, .init = setup, .fini = teardown, .timeout = 30);
