@@ -40,8 +40,8 @@ vdevc_shr(uint64_t a, uint64_t b)
 /* dma read/write between guest memory and a state buffer; an access
  * outside the buffer is dropped. */
 static inline void
-vdevc_dma(struct vdev_dev *dev, bool to_guest, uint8_t *buf,
-          size_t size, uint64_t off, uint64_t iova, uint64_t len)
+vdevc_dma(struct vdev_dev *dev, bool to_guest, uint8_t *buf, size_t size,
+          uint64_t off, uint64_t iova, uint64_t len)
 {
     if (off > size || len > size - off)
         return;
@@ -104,10 +104,18 @@ vdevc_get(const void *state, uint32_t at, uint32_t size)
     uint32_t v32;
     uint64_t v64;
     switch (size) {
-    case 1: memcpy(&v8, p, 1); return v8;
-    case 2: memcpy(&v16, p, 2); return v16;
-    case 4: memcpy(&v32, p, 4); return v32;
-    default: memcpy(&v64, p, 8); return v64;
+    case 1:
+        memcpy(&v8, p, 1);
+        return v8;
+    case 2:
+        memcpy(&v16, p, 2);
+        return v16;
+    case 4:
+        memcpy(&v32, p, 4);
+        return v32;
+    default:
+        memcpy(&v64, p, 8);
+        return v64;
     }
 }
 
@@ -119,10 +127,18 @@ vdevc_set(void *state, uint32_t at, uint32_t size, uint64_t v)
     uint16_t v16 = (uint16_t)v;
     uint32_t v32 = (uint32_t)v;
     switch (size) {
-    case 1: memcpy(p, &v8, 1); break;
-    case 2: memcpy(p, &v16, 2); break;
-    case 4: memcpy(p, &v32, 4); break;
-    default: memcpy(p, &v, 8); break;
+    case 1:
+        memcpy(p, &v8, 1);
+        break;
+    case 2:
+        memcpy(p, &v16, 2);
+        break;
+    case 4:
+        memcpy(p, &v32, 4);
+        break;
+    default:
+        memcpy(p, &v, 8);
+        break;
     }
 }
 
