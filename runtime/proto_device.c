@@ -96,6 +96,26 @@ region_caps_write(const struct vdev_region *reg, uint8_t *info)
     }
 }
 
+/* vfio-pci answers an unimplemented BAR or ROM with success, size 0 and no
+ * flags (QEMU's client fails the device on an error here); VGA and indices
+ * past the device's regions are refused, as the kernel refuses them. */
+static int
+region_info_absent(struct vdev_conn *c, const struct vfio_region_info *in,
+                   struct vdev_reply *r)
+{
+    struct vfio_region_info out = {0};
+    uint8_t *p;
+
+    if (in->index > VDEV_ROM_INDEX)
+        return -EINVAL;
+    out.argsz = REGION_INFO_SIZE;
+    out.index = in->index;
+    if (!(p = vdev_reply_alloc(r, c, REGION_INFO_SIZE)))
+        return -ENOMEM;
+    memcpy(p, &out, REGION_INFO_SIZE);
+    return 0;
+}
+
 int
 vdev_handle_region_info(struct vdev_conn *c, struct vdev_msg *m,
                         struct vdev_reply *r)
@@ -108,8 +128,10 @@ vdev_handle_region_info(struct vdev_conn *c, struct vdev_msg *m,
     if (m->body_len < REGION_INFO_SIZE)
         return -EINVAL;
     memcpy(&in, m->body, REGION_INFO_SIZE);
-    if (in.argsz < REGION_INFO_SIZE || !(reg = region_get(c->dev, in.index)))
+    if (in.argsz < REGION_INFO_SIZE)
         return -EINVAL;
+    if (!(reg = region_get(c->dev, in.index)))
+        return region_info_absent(c, &in, r);
     caps = region_caps_size(reg);
     out.argsz = REGION_INFO_SIZE + caps;
     out.flags = reg->flags;
