@@ -119,13 +119,13 @@ check_bars(struct vdevc_unit *old, struct vdevc_unit *new)
     }
 }
 
-/* The k-th capability named name, or NULL. */
+/* The k-th capability of a kind, or NULL. */
 static const struct vdevc_cap *
-cap_nth(const struct vdevc_device *d, const char *name, unsigned k)
+cap_nth(const struct vdevc_device *d, enum vdevc_cap_kind kind, unsigned k)
 {
     for (unsigned i = 0; i < d->caps.n; i++) {
         const struct vdevc_cap *c = d->caps.v[i];
-        if (strcmp(c->name, name) == 0 && k-- == 0)
+        if (c->kind == kind && k-- == 0)
             return c;
     }
     return NULL;
@@ -135,10 +135,9 @@ cap_nth(const struct vdevc_device *d, const char *name, unsigned k)
 static bool
 guest_writable(const struct vdevc_cap *c)
 {
-    static const char *const rw[] = {"pm", "msi", "msix", "pcie"};
-    for (unsigned i = 0; i < sizeof rw / sizeof rw[0]; i++)
-        if (strcmp(c->name, rw[i]) == 0)
-            return true;
+    if (c->kind == CAP_PM || c->kind == CAP_MSI || c->kind == CAP_MSIX ||
+        c->kind == CAP_PCIE)
+        return true;
     for (unsigned i = 0; i < c->body_len && i < sizeof c->wmask; i++)
         if (c->wmask[i])
             return true;
@@ -159,9 +158,8 @@ check_caps(struct vdevc_unit *old, struct vdevc_unit *new)
         if (!guest_writable(o))
             continue;
         for (unsigned j = 0; j < i; j++)
-            k += strcmp(((const struct vdevc_cap *)od->caps.v[j])->name,
-                        o->name) == 0;
-        n = cap_nth(nd, o->name, k);
+            k += ((const struct vdevc_cap *)od->caps.v[j])->kind == o->kind;
+        n = cap_nth(nd, o->kind, k);
         if (n == NULL)
             vdevc_error(old->diag, o->hdr.loc, "mig-config",
                         "capability '%s' is gone: the guest's settings in "

@@ -7,8 +7,6 @@
 #include "emit.h"
 #include "emit_doc.h"
 
-#define P(...) vdevc_out_printf(e->o, __VA_ARGS__)
-
 /* Where hooks raise, lower or notify a vector: the edges and levels the
  * interrupt expressions do not show. */
 struct signals {
@@ -121,15 +119,16 @@ vdevc_doc_interrupts(struct vdevc_emit *e)
 static const char *
 cap_title(void *ctx, const struct vdevc_cap *c)
 {
-    if (strcmp(c->name, "pm") == 0)
+    switch (c->kind) {
+    case CAP_PM:
         return "Power management";
-    if (strcmp(c->name, "msi") == 0)
+    case CAP_MSI:
         return talloc_asprintf(
             ctx, "MSI: %u vector%s%s%s", c->vectors, c->vectors == 1 ? "" : "s",
             c->addr64 ? ", 64-bit" : "", c->maskable ? ", maskable" : "");
-    if (strcmp(c->name, "msix") == 0)
+    case CAP_MSIX:
         return talloc_asprintf(ctx, "MSI-X: %u vectors", c->vectors);
-    if (strcmp(c->name, "pcie") == 0) {
+    case CAP_PCIE: {
         static const char *const gts[] = {"", "2.5", "5", "8", "16", "32"};
         return talloc_asprintf(ctx, "PCI Express %s, link %s GT/s x%u",
                                c->pcie_type == 1   ? "legacy endpoint"
@@ -137,13 +136,15 @@ cap_title(void *ctx, const struct vdevc_cap *c)
                                                    : "endpoint",
                                gts[c->speed <= 5 ? c->speed : 0], c->lwidth);
     }
-    if (strcmp(c->name, "vendor") == 0)
+    case CAP_VENDOR:
         return "Vendor-specific";
-    if (strcmp(c->name, "dsn") == 0)
+    case CAP_DSN:
         return talloc_asprintf(
             ctx, "Device serial number `0x%016" PRIx64 "` (extended)",
             c->serial);
-    return c->name;
+    default:
+        return c->name;
+    }
 }
 
 static void

@@ -29,8 +29,8 @@
 #include "emit.h"
 #include "emit_check.h"
 
+#undef P
 #define P(...) vdevc_out_printf(o, __VA_ARGS__)
-#define HEX(v) vdevc_hex_ring(v)
 
 /* Which registers one access to a register may assign through hooks. */
 struct effects {
@@ -188,18 +188,18 @@ vdevc_emit_check(void *mem_ctx, struct vdevc_unit *u)
       "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n"
       "#include <unistd.h>\n\n#include \"vdev_client.h\"\n\n");
     P("#define CHK_DEVICE \"%s\"\n\n", d->name);
-    vdevc_out_puts(o, vdevc_check_rt_types);
+    vdevc_out_printf(o, "%s", vdevc_check_rt_types);
     P("/* Fields by register: name, bits, access kind. */\n");
     P("static const struct chk_field chk_fields[%u] = {\n", nf ? nf : 1);
     if (fo->len > 0)
-        vdevc_out_puts(o, fo->buf);
+        vdevc_out_printf(o, "%s", fo->buf);
     else
         P("    {\"\", 0, CHK_RESERVED},\n");
     P("};\n\n");
     P("/* Registers a hook may assign (see struct chk_reg). */\n");
     P("static const uint32_t chk_taint_list[%u] = {\n", nt ? nt : 1);
     if (to->len > 0)
-        vdevc_out_puts(o, to->buf);
+        vdevc_out_printf(o, "%s", to->buf);
     else
         P("    0,\n");
     P("};\n\n");
@@ -242,7 +242,7 @@ vdevc_emit_check(void *mem_ctx, struct vdevc_unit *u)
         P("    },\n");
     }
     P("};\n\n");
-    vdevc_out_puts(o, vdevc_check_rt_code);
+    vdevc_out_printf(o, "%s", vdevc_check_rt_code);
     char *text = vdevc_out_steal(mem_ctx, o);
     talloc_free(tmp);
     return text;

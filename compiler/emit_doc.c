@@ -9,8 +9,6 @@
 #include "emit.h"
 #include "emit_doc.h"
 
-#define P(...) vdevc_out_printf(e->o, __VA_ARGS__)
-
 char *
 vdevc_doc_line(void *ctx, const char *doc, enum vdevc_doc_mode mode)
 {

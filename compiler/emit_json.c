@@ -129,19 +129,19 @@ caps_json(const struct vdevc_device *d)
         put_str(o, "kind", c->name);
         put(o, "offset", json_object_new_int((int)c->offset));
         put(o, "size", json_object_new_int((int)c->size));
-        if (strcmp(c->name, "msi") == 0 || strcmp(c->name, "msix") == 0)
+        if (c->kind == CAP_MSI || c->kind == CAP_MSIX)
             put(o, "vectors", json_object_new_int((int)c->vectors));
-        if (strcmp(c->name, "msix") == 0) {
+        if (c->kind == CAP_MSIX) {
             put(o, "table_bar", json_object_new_int((int)c->table_bar));
             put(o, "table_offset", jhex(c->table_off));
             put(o, "pba_bar", json_object_new_int((int)c->pba_bar));
             put(o, "pba_offset", jhex(c->pba_off));
         }
-        if (strcmp(c->name, "pcie") == 0) {
+        if (c->kind == CAP_PCIE) {
             put(o, "link_speed", json_object_new_int((int)c->speed));
             put(o, "link_width", json_object_new_int((int)c->lwidth));
         }
-        if (strcmp(c->name, "dsn") == 0)
+        if (c->kind == CAP_DSN)
             put(o, "serial", jhex(c->serial));
         json_object_array_add(a, o);
     }

@@ -132,6 +132,34 @@ enum vdevc_access vdevc_attr_access(struct vdevc_unit *u,
                                     struct vdevc_vec *attrs);
 const char *vdevc_access_name(enum vdevc_access a);
 
+/* ------------------------------------------------------------ ops.c */
+
+/* What an operator does, for the printers and the folder. */
+enum vdevc_op_flags {
+    OPF_WRAPS = 1 << 0,   /* + - * ~ and unary -: the result wraps mod 2^64 */
+    OPF_LOW = 1 << 1,     /* low result bits need only low operand bits */
+    OPF_SHIFT = 1 << 2,   /* << >> */
+    OPF_DIVIDES = 1 << 3, /* / %: zero divisor gives 0 */
+    OPF_COMPARE = 1 << 4, /* == != < > <= >=: 0 or 1 */
+    OPF_BITWISE = 1 << 5, /* & ^ | */
+    OPF_LOGIC = 1 << 6,   /* && || !: 0 or 1 */
+};
+
+struct vdevc_opinfo {
+    int op;         /* a character or enum vdevc_op */
+    const char *c;  /* spelling, the same in .vdev and C */
+    int prec;       /* C precedence, higher binds tighter */
+    unsigned flags; /* enum vdevc_op_flags */
+};
+
+/* The binary (or unary) operator op, or NULL. */
+const struct vdevc_opinfo *vdevc_op(int op);
+const struct vdevc_opinfo *vdevc_unary_op(int op);
+/* op on constants as the generated C computes it; false for an unknown
+ * operator or a zero divisor (*out is then 0, as at run time). */
+bool vdevc_op_eval(int op, uint64_t l, uint64_t r, uint64_t *out);
+uint64_t vdevc_op_eval_unary(int op, uint64_t v);
+
 /* ------------------------------------------------------------ layout.c */
 
 /* Assigns config-space offsets to capabilities, deterministically. */
@@ -151,6 +179,13 @@ char *vdevc_cname(void *ctx, const char *qname);
 char *vdevc_upper(void *ctx, const char *s);
 /* Expression as .vdev source text (for comments and JSON). */
 char *vdevc_expr_text(void *ctx, const struct vdevc_expr *e);
+/* The register x names (itself, or its field's), or NULL. */
+struct vdevc_reg *vdevc_ref_reg(const struct vdevc_expr *x);
+/* Bits of an extern's type: bool 1, u8 .. u64, void (or unknown) 0. */
+unsigned vdevc_type_bits(const char *type);
+/* The C storage of a `bits`-wide value: 8, 16, 32 or 64 bits; its type. */
+unsigned vdevc_storage_bits(unsigned bits);
+const char *vdevc_ctype(unsigned bits);
 /* Source path as written into generated code: never absolute. */
 const char *vdevc_display_name(const char *path);
 

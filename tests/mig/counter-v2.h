@@ -26,7 +26,6 @@ struct counter_state {
 
 struct counter {
     struct vdev_dev *dev;
-    struct vdev_mig_desc mig;
     struct counter_state s;
 };
 
