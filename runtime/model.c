@@ -5,6 +5,7 @@
  * it covers, runs the register's hooks and re-evaluates the interrupts
  * the table names. Devices add their BARs, reset, migration and named
  * values with one vdev_model_add(). */
+#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,16 @@ struct slot {
     uint64_t start, end;
     const struct vdev_reg *r; /* NULL: a memory area */
     unsigned i;               /* register element */
+    uint8_t *at;              /* its value in the state block */
+    uint64_t all;             /* its bits */
+    /* No hooks, interrupts or side effects: a read returns rmask bits, a
+     * write replaces rw bits. */
+    bool plain_read, plain_write;
 };
+
+/* Register windows up to this many bytes get a slot number per byte:
+ * one load finds the slot (most devices); larger ones binary-search. */
+#define DIRECT_MAX 4096u
 
 /* One BAR's engine state: its index and where its memory is. */
 struct model_bar {
@@ -27,6 +37,8 @@ struct model_bar {
     uint8_t *mem; /* backing memory, or NULL */
     struct slot *slots;
     unsigned nr_slots;
+    uint16_t *direct; /* by byte offset: slot + 1, 0 for a gap */
+    uint64_t direct_len;
 };
 
 struct model {
@@ -85,11 +97,12 @@ set(uint8_t *p, uint32_t size, uint64_t v)
 }
 
 static uint64_t
-reg_read(struct model *m, const struct vdev_reg *r, unsigned i, uint64_t mask)
+reg_read(struct model *m, const struct slot *s, uint64_t mask)
 {
-    uint8_t *at = m->state + r->state + i * r->size;
+    const struct vdev_reg *r = s->r;
+    uint8_t *at = s->at;
     if (r->on_read) {
-        struct vdev_reg_access a = {.i = i, .mask = mask};
+        struct vdev_reg_access a = {.i = s->i, .mask = mask};
         r->on_read(m->dev, &a);
     }
     uint64_t v = get(at, r->size);
@@ -102,10 +115,10 @@ reg_read(struct model *m, const struct vdev_reg *r, unsigned i, uint64_t mask)
 }
 
 static void
-reg_write(struct model *m, const struct vdev_reg *r, unsigned i, uint64_t v,
-          uint64_t mask)
+reg_write(struct model *m, const struct slot *s, uint64_t v, uint64_t mask)
 {
-    uint8_t *at = m->state + r->state + i * r->size;
+    const struct vdev_reg *r = s->r;
+    uint8_t *at = s->at;
     uint64_t old = get(at, r->size);
     uint64_t nv = (old & ~(r->rw & mask)) | (v & r->rw & mask);
     nv &= ~(v & r->w1c & mask);
@@ -113,7 +126,7 @@ reg_write(struct model *m, const struct vdev_reg *r, unsigned i, uint64_t v,
     set(at, r->size, nv);
     if (r->on_write) {
         struct vdev_reg_access a = {
-            .i = i, .mask = mask, .old = old, .value = nv};
+            .i = s->i, .mask = mask, .old = old, .value = nv};
         r->on_write(m->dev, &a);
     }
     if (r->irqs_write && m->desc->update_irqs)
@@ -124,6 +137,10 @@ reg_write(struct model *m, const struct vdev_reg *r, unsigned i, uint64_t v,
 static const struct slot *
 slot_find(const struct model_bar *mb, uint64_t off)
 {
+    if (off < mb->direct_len)
+        return mb->direct[off] ? &mb->slots[mb->direct[off] - 1] : NULL;
+    if (mb->direct)
+        return NULL;
     unsigned lo = 0, hi = mb->nr_slots;
     while (lo < hi) {
         unsigned mid = (lo + hi) / 2;
@@ -137,11 +154,46 @@ slot_find(const struct model_bar *mb, uint64_t off)
     return &mb->slots[lo - 1];
 }
 
-/* Bytes [lane, lane + n) of register r element i, little-endian in p. */
-static uint32_t
-reg_access(struct model *m, const struct vdev_reg *r, unsigned i, uint64_t lane,
-           uint8_t *p, uint32_t count, bool is_write)
+/* A whole register's bytes in an access buffer: little-endian. */
+static uint64_t
+get_le(const uint8_t *p, uint32_t size)
 {
+    uint64_t v = get(p, size);
+    return size == 2   ? le16toh((uint16_t)v)
+           : size == 4 ? le32toh((uint32_t)v)
+           : size == 8 ? le64toh(v)
+                       : v;
+}
+
+static void
+set_le(uint8_t *p, uint32_t size, uint64_t v)
+{
+    set(p, size,
+        size == 2   ? htole16((uint16_t)v)
+        : size == 4 ? htole32((uint32_t)v)
+        : size == 8 ? htole64(v)
+                    : v);
+}
+
+/* Bytes [lane, lane + n) of a register element, little-endian in p. */
+static uint32_t
+reg_access(struct model *m, const struct slot *s, uint64_t lane, uint8_t *p,
+           uint32_t count, bool is_write)
+{
+    const struct vdev_reg *r = s->r;
+    if (lane == 0 && count >= r->size) { /* the whole register: most */
+        if (!is_write) {
+            uint64_t v = s->plain_read ? get(s->at, r->size) & r->rmask
+                                       : reg_read(m, s, s->all);
+            set_le(p, r->size, v);
+        } else if (s->plain_write) {
+            uint64_t v = get_le(p, r->size);
+            set(s->at, r->size, (get(s->at, r->size) & ~r->rw) | (v & r->rw));
+        } else {
+            reg_write(m, s, get_le(p, r->size), s->all);
+        }
+        return r->size;
+    }
     uint32_t n = r->size - lane < count ? (uint32_t)(r->size - lane) : count;
     uint64_t mask =
         n >= 8 ? ~(uint64_t)0 : (((uint64_t)1 << (8 * n)) - 1) << (8 * lane);
@@ -149,9 +201,9 @@ reg_access(struct model *m, const struct vdev_reg *r, unsigned i, uint64_t lane,
     if (is_write) {
         for (uint32_t k = 0; k < n; k++)
             v |= (uint64_t)p[k] << (8 * (lane + k));
-        reg_write(m, r, i, v, mask);
+        reg_write(m, s, v, mask);
     } else {
-        v = reg_read(m, r, i, mask);
+        v = reg_read(m, s, mask);
         for (uint32_t k = 0; k < n; k++)
             p[k] = (uint8_t)(v >> (8 * (lane + k)));
     }
@@ -190,7 +242,7 @@ access_one(struct model_bar *mb, uint64_t off, uint8_t *p, uint32_t count,
     }
     if (!s->r)
         return area_access(mb, s, off, p, count, is_write);
-    return reg_access(mb->m, s->r, s->i, off - s->start, p, count, is_write);
+    return reg_access(mb->m, s, off - s->start, p, count, is_write);
 }
 
 static int
@@ -249,6 +301,12 @@ index_bar(struct model_bar *mb, const struct vdev_model_bar *b)
                 .end = r->offset + (uint64_t)i * r->stride + r->size,
                 .r = r,
                 .i = i,
+                .at = mb->m->state + r->state + (size_t)i * r->size,
+                .all = r->size >= 8 ? ~(uint64_t)0
+                                    : ((uint64_t)1 << (8 * r->size)) - 1,
+                .plain_read = !r->on_read && !r->irqs_read && !(r->rc | r->rs),
+                .plain_write =
+                    !r->on_write && !r->irqs_write && !(r->w1c | r->w1s),
             };
     }
     for (unsigned k = 0; k < b->nr_areas; k++)
@@ -257,6 +315,16 @@ index_bar(struct model_bar *mb, const struct vdev_model_bar *b)
             .end = b->areas[k].offset + b->areas[k].size,
         };
     qsort(mb->slots, mb->nr_slots, sizeof(mb->slots[0]), cmp_slot);
+    uint64_t end = mb->nr_slots ? mb->slots[mb->nr_slots - 1].end : 0;
+    if (end > DIRECT_MAX)
+        return 0;
+    mb->direct = talloc_zero_array(mb->m, uint16_t, end ? end : 1);
+    if (!mb->direct)
+        return -ENOMEM;
+    mb->direct_len = end;
+    for (unsigned k = 0; k < mb->nr_slots; k++)
+        for (uint64_t o = mb->slots[k].start; o < mb->slots[k].end; o++)
+            mb->direct[o] = (uint16_t)(k + 1);
     return 0;
 }
 
