@@ -34,14 +34,14 @@ CHECK_DEPS += $(TEST_PROGS)
 
 golden-update: $(VDEVC) generated-update
 	@./tests/golden/update.sh $(VDEVC)
-	@./tests/mig/update.sh $(VDEVC)
+	@./tests/migration/update.sh $(VDEVC)
 .PHONY: golden-update
 
 # Cross-version migration: one device compiled from two revisions of its
-# .vdev (tests/mig/counter-v1.vdev, -v2.vdev; vdevc output committed beside
+# .vdev (tests/migration/counter-v1.vdev, -v2.vdev; vdevc output committed beside
 # them) becomes two servers the migration tests run side by side.
-MIG_REV_BINS := $(patsubst tests/mig/%.vdev,$(B)/tests/vdev-%,$(wildcard tests/mig/*-v*.vdev))
-$(MIG_REV_BINS): $(B)/tests/vdev-%: $(B)/tests/mig/%.o $(LIBVDEV)
+MIG_REV_BINS := $(patsubst tests/migration/%.vdev,$(B)/tests/vdev-%,$(wildcard tests/migration/*-v*.vdev))
+$(MIG_REV_BINS): $(B)/tests/vdev-%: $(B)/tests/migration/%.o $(LIBVDEV)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 CHECK_DEPS += $(MIG_REV_BINS)
