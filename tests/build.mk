@@ -12,6 +12,19 @@ GOLDEN_C_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard tests/golden/*.c tests/golde
 $(GOLDEN_C_OBJS): CFLAGS += -DVDEV_NO_MAIN -Itests/golden -Itests/golden/lang
 CHECK_DEPS += $(GOLDEN_C_OBJS)
 TEST_OBJS += $(B)/tests/golden/access.o
+
+# One test per golden file (tests/golden/cases.sh): the list is rewritten
+# on every make and replaced only when it changed.
+GOLDEN_CASES := $(B)/tests/golden_cases.c
+$(GOLDEN_CASES): tests/golden/cases.sh FORCE
+	@mkdir -p $(@D)
+	@./tests/golden/cases.sh > $@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+$(B)/tests/golden_cases.o: $(GOLDEN_CASES) | $(DEPS_STAMP)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+TEST_OBJS += $(B)/tests/golden_cases.o
+FORCE:
+.PHONY: FORCE
 $(B)/tests/test_vdevc_semantics.o: CFLAGS += -Itests/golden
 TEST_BIN := $(B)/tests/vdev-tests
 TEST_LINK_LIBS = $(LIBVDEVC) $(LIBVDEVDSL) $(LIBVDEV)
