@@ -39,7 +39,7 @@ struct cx {
     unsigned *arg_bits; /* CX_CALL: parameter widths (1: bool) */
     bool checked;       /* CX_INDEX: a may be out of range */
     enum cx_type type;  /* LEAF, CALL, INDEX: C type of the value */
-    uint64_t max;       /* the value never exceeds it */
+    uint64_t min, max;  /* the value is in [min, max] */
     bool pure;          /* no side effects: may be dropped or repeated */
 };
 
@@ -80,36 +80,74 @@ sat_mul(uint64_t a, uint64_t b)
     return a > UINT64_MAX / b ? UINT64_MAX : a * b;
 }
 
-static uint64_t
-bin_max(int op, const struct cx *a, const struct cx *b)
+/* The range of a op b from its operands' (b a constant where the
+ * operator needs one to say more than "anything"). */
+static void
+bin_range(int op, const struct cx *a, const struct cx *b, uint64_t *min,
+          uint64_t *max)
 {
     const struct vdevc_opinfo *oi = vdevc_op(op);
-    if (oi->flags & (OPF_COMPARE | OPF_LOGIC))
-        return 1;
+    bool k = b->kind == CX_NUM;
+    *min = 0;
+    *max = UINT64_MAX;
+    if (oi->flags & (OPF_COMPARE | OPF_LOGIC)) {
+        *max = 1;
+        return;
+    }
     switch (op) {
     case '&':
-        return a->max < b->max ? a->max : b->max;
+        *max = a->max < b->max ? a->max : b->max;
+        break;
     case '|':
+        *min = a->min > b->min ? a->min : b->min;
+        *max = vdevc_mask(bits_of(a->max > b->max ? a->max : b->max));
+        break;
     case '^':
-        return vdevc_mask(bits_of(a->max > b->max ? a->max : b->max));
+        /* Bits of k above what a can hold pass through unchanged. */
+        if (k || a->kind == CX_NUM) {
+            const struct cx *x = k ? a : b, *kk = k ? b : a;
+            uint64_t low = vdevc_mask(bits_of(x->max));
+            *min = kk->num & ~low;
+            *max = *min | low;
+        } else {
+            *max = vdevc_mask(bits_of(a->max > b->max ? a->max : b->max));
+        }
+        break;
     case '+':
-        return sat_add(a->max, b->max);
+        if (sat_add(a->max, b->max) != UINT64_MAX) {
+            *min = a->min + b->min;
+            *max = a->max + b->max;
+        }
+        break;
+    case '-':
+        if (a->min >= b->max) {
+            *min = a->min - b->max;
+            *max = a->max - b->min;
+        }
+        break;
     case '*':
-        return sat_mul(a->max, b->max);
+        if (sat_mul(a->max, b->max) != UINT64_MAX) {
+            *min = a->min * b->min;
+            *max = a->max * b->max;
+        }
+        break;
     case OP_SHL:
-        if (b->kind != CX_NUM)
-            return UINT64_MAX;
-        return a->max > (UINT64_MAX >> b->num) ? UINT64_MAX : a->max << b->num;
+        if (k && a->max <= (UINT64_MAX >> b->num)) {
+            *min = a->min << b->num;
+            *max = a->max << b->num;
+        }
+        break;
     case OP_SHR:
-        return b->kind == CX_NUM ? a->max >> b->num : a->max;
+        *min = k ? a->min >> b->num : 0;
+        *max = k ? a->max >> b->num : a->max;
+        break;
     case '/':
-        return b->kind == CX_NUM && b->num != 0 ? a->max / b->num : a->max;
+        *min = k && b->num ? a->min / b->num : 0;
+        *max = k && b->num ? a->max / b->num : a->max;
+        break;
     case '%':
-        if (b->kind == CX_NUM && b->num != 0)
-            return a->max < b->num - 1 ? a->max : b->num - 1;
-        return a->max;
-    default: /* '-' wraps */
-        return UINT64_MAX;
+        *max = k && b->num && a->max > b->num - 1 ? b->num - 1 : a->max;
+        break;
     }
 }
 
@@ -129,7 +167,7 @@ cx_num(struct vdevc_emit *e, uint64_t v)
 {
     struct cx *c = cx_new(e, CX_NUM);
     c->num = v;
-    c->max = v;
+    c->min = c->max = v;
     return c;
 }
 
@@ -176,6 +214,20 @@ inverted(int op)
     return 0;
 }
 
+/* Values that cannot be 0: a nonzero constant, x | k with k nonzero,
+ * x ^ k with k setting bits x cannot have. */
+static bool
+known_nonzero(const struct cx *c)
+{
+    if (c->min > 0)
+        return true;
+    if (is_bin(c, '|'))
+        return known_nonzero(c->a) || known_nonzero(c->b);
+    if (is_bin(c, '^') && c->b->kind == CX_NUM)
+        return (c->b->num & ~vdevc_mask(bits_of(c->a->max))) != 0;
+    return false;
+}
+
 static struct cx *cx_bin(struct vdevc_emit *e, int op, struct cx *a,
                          struct cx *b);
 
@@ -186,45 +238,92 @@ cx_unary(struct vdevc_emit *e, int op, struct cx *a)
         return cx_num(e, vdevc_op_eval_unary(op, a->num));
     if (op == '!' && a->kind == CX_BIN && inverted(a->op) != 0)
         return cx_bin(e, inverted(a->op), a->a, a->b);
+    if (op == '!' && a->pure && known_nonzero(a))
+        return cx_num(e, 0);
+    /* GCC's -Wbool-operation takes ~ of a 0/1 value for a mistake. */
+    if (op == '~' && a->max <= 1)
+        return cx_bin(e, '^', a, cx_num(e, UINT64_MAX));
     struct cx *c = cx_new(e, CX_UNARY);
     c->op = op;
     c->a = a;
     c->pure = a->pure;
     c->max = op == '!' ? 1 : UINT64_MAX;
+    if (op == '~') {
+        c->min = ~a->max;
+        c->max = ~a->min;
+    }
     return c;
 }
 
-/* x op k against the bound of x: the answer when it is already known. */
+/* a op b from the operands' ranges alone, when they decide it. */
 static bool
-cmp_known(int op, const struct cx *x, uint64_t k, uint64_t *out)
+cmp_known(int op, const struct cx *a, const struct cx *b, uint64_t *out)
 {
-    uint64_t m = x->max;
+    bool lt = a->max<b->min, gt = a->min> b->max;
+    bool le = a->max <= b->min, ge = a->min >= b->max;
     switch (op) {
     case '<':
-        return m < k ? (*out = 1, true) : k == 0 ? (*out = 0, true) : false;
+        return lt ? (*out = 1, true) : ge ? (*out = 0, true) : false;
     case OP_GE:
-        return m < k ? (*out = 0, true) : k == 0 ? (*out = 1, true) : false;
+        return ge ? (*out = 1, true) : lt ? (*out = 0, true) : false;
     case OP_LE:
-        return m <= k ? (*out = 1, true) : false;
+        return le ? (*out = 1, true) : gt ? (*out = 0, true) : false;
     case '>':
-        return m <= k ? (*out = 0, true) : false;
+        return gt ? (*out = 1, true) : le ? (*out = 0, true) : false;
     case OP_EQ:
-        return m < k ? (*out = 0, true) : false;
+        return lt || gt ? (*out = 0, true) : false;
     case OP_NE:
-        return m < k ? (*out = 1, true) : false;
+        return lt || gt ? (*out = 1, true) : false;
     default:
         return false;
     }
 }
 
-static int
-mirrored(int op)
+static bool
+cx_equal(const struct cx *a, const struct cx *b)
 {
-    return op == '<'     ? '>'
-           : op == '>'   ? '<'
-           : op == OP_LE ? OP_GE
-           : op == OP_GE ? OP_LE
-                         : op;
+    if (a->kind != b->kind || a->op != b->op || a->num != b->num)
+        return false;
+    switch (a->kind) {
+    case CX_NUM:
+        return true;
+    case CX_LEAF:
+        return strcmp(a->text, b->text) == 0;
+    case CX_UNARY:
+        return cx_equal(a->a, b->a);
+    case CX_BIN:
+        return cx_equal(a->a, b->a) && cx_equal(a->b, b->b);
+    case CX_INDEX:
+        return strcmp(a->text, b->text) == 0 && cx_equal(a->a, b->a);
+    default: /* calls may differ each time */
+        return false;
+    }
+}
+
+/* x op x: known for comparisons, - and ^; x for & and |. */
+static struct cx *
+same_operands(struct vdevc_emit *e, int op, struct cx *a)
+{
+    switch (op) {
+    case OP_EQ:
+    case OP_LE:
+    case OP_GE:
+        return cx_num(e, 1);
+    case OP_NE:
+    case '<':
+    case '>':
+    case '-':
+    case '^':
+        return cx_num(e, 0);
+    case '&':
+    case '|':
+        return a;
+    case OP_ANDAND:
+    case OP_OROR:
+        return cx_bin(e, OP_NE, a, cx_num(e, 0));
+    default:
+        return NULL;
+    }
 }
 
 /* Value-preserving rewrites of `a op b`; NULL when none applies. */
@@ -236,11 +335,10 @@ simplify(struct vdevc_emit *e, int op, struct cx *a, struct cx *b)
         vdevc_op_eval(op, a->num, b->num, &v);
         return cx_num(e, v);
     }
+    if (a->pure && cx_equal(a, b) && same_operands(e, op, a))
+        return same_operands(e, op, a);
     bool cmp = vdevc_op(op)->flags & OPF_COMPARE;
-    if (cmp && b->kind == CX_NUM && a->pure && cmp_known(op, a, b->num, &v))
-        return cx_num(e, v);
-    if (cmp && a->kind == CX_NUM && b->pure &&
-        cmp_known(mirrored(op), b, a->num, &v))
+    if (cmp && a->pure && b->pure && cmp_known(op, a, b, &v))
         return cx_num(e, v);
     /* A 0/1 value compared with 0. */
     if ((op == OP_NE || op == OP_EQ) && is_num(b, 0) && a->max <= 1) {
@@ -249,6 +347,15 @@ simplify(struct vdevc_emit *e, int op, struct cx *a, struct cx *b)
         if (a->kind == CX_BIN && inverted(a->op) != 0)
             return cx_bin(e, inverted(a->op), a->a, a->b);
     }
+    /* A test of a value that cannot be 0. */
+    if ((op == OP_ANDAND || op == OP_OROR) && b->pure && known_nonzero(b))
+        return op == OP_OROR && a->pure ? cx_num(e, 1)
+                                        : cx_bin(e, OP_NE, a, cx_num(e, 0));
+    if ((op == OP_ANDAND || op == OP_OROR) && a->pure && known_nonzero(a))
+        return op == OP_OROR && b->pure ? cx_num(e, 1)
+                                        : cx_bin(e, OP_NE, b, cx_num(e, 0));
+    if (op == OP_NE && is_num(b, 0) && a->pure && known_nonzero(a))
+        return cx_num(e, 1);
     switch (op) {
     case '&':
         if ((is_num(a, 0) && b->pure) || (is_num(b, 0) && a->pure))
@@ -323,7 +430,7 @@ cx_bin(struct vdevc_emit *e, int op, struct cx *a, struct cx *b)
     c->a = a;
     c->b = b;
     c->pure = a->pure && b->pure;
-    c->max = bin_max(op, a, b);
+    bin_range(op, a, b, &c->min, &c->max);
     return c;
 }
 
@@ -373,7 +480,7 @@ cx_storage(struct vdevc_emit *e, const struct vdevc_expr *x)
     c->max = vdevc_mask(bits);
     c->pure = i->pure;
     /* Known in range (an array's own hook indexing it): no check. */
-    c->checked = !(cmp_known('<', i, n, &in_range) && in_range);
+    c->checked = !(cmp_known('<', i, cx_num(e, n), &in_range) && in_range);
     return c;
 }
 
@@ -506,9 +613,9 @@ needs_parens(int parent, const struct ctext *k, bool right)
     int pp = vdevc_op(parent)->prec;
     if (k->prec < pp || (right && k->prec == pp))
         return true;
-    if (k->unary) {
-        return k->op == '!' && is_compare(parent) && !right;
-    }
+    if (k->unary) /* (!x) == y, (!x) & y */
+        return k->op == '!' && ((is_compare(parent) && !right) ||
+                                (vdevc_op(parent)->flags & OPF_BITWISE));
     int op = k->op;
     if (op == 0)
         return false;
@@ -635,6 +742,14 @@ print_bin(struct vdevc_emit *e, const struct cx *c, unsigned dem)
             b.s =
                 talloc_asprintf(e->tmp, "%llu", (unsigned long long)c->b->num);
     }
+    /* -Wsign-compare: an int-typed operand that is more than a promoted
+     * leaf, compared with an unsigned one, is widened too. */
+    if ((oi->flags & OPF_COMPARE) && (a.type == T_INT) != (b.type == T_INT)) {
+        if (a.type == T_INT && a.prec < PREC_PRIMARY)
+            a = widen(e, a);
+        if (b.type == T_INT && b.prec < PREC_PRIMARY)
+            b = widen(e, b);
+    }
     bool exact = true, ok = true;
     if (!(oi->flags & OPF_LOGIC))
         judge(c, &a, &b, dem, &exact, &ok);
@@ -667,8 +782,9 @@ print_unary(struct vdevc_emit *e, const struct cx *c, unsigned dem)
         a = widen(e, a);
         exact = a.exact;
     }
-    const char *s =
-        a.prec < PREC_UNARY ? talloc_asprintf(e->tmp, "(%s)", a.s) : a.s;
+    /* -(-x): not the decrement operator */
+    bool paren = a.prec < PREC_UNARY || (c->op == '-' && a.s[0] == '-');
+    const char *s = paren ? talloc_asprintf(e->tmp, "(%s)", a.s) : a.s;
     return (struct ctext){.s = talloc_asprintf(e->tmp, "%c%s", c->op, s),
                           .prec = PREC_UNARY,
                           .op = c->op,
@@ -740,6 +856,8 @@ print(struct vdevc_emit *e, const struct cx *c, unsigned dem)
 static struct ctext
 truth(struct vdevc_emit *e, const struct cx *c)
 {
+    if (c->pure && known_nonzero(c))
+        return print_num(e, 1);
     struct ctext t = print(e, c, 64);
     /* GCC's -Wint-in-bool-context: say what a product or shift is tested
      * for. */
