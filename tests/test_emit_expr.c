@@ -24,7 +24,11 @@ static const unsigned var_bits[] = {1, 3, 8, 13, 16, 24, 32, 40, 64};
 #define NR_VARS (sizeof(var_bits) / sizeof(var_bits[0]))
 static const unsigned narrow_bits[] = {1, 5, 8, 13, 16, 31, 32, 40};
 
-enum { X_NUM, X_VAR, X_VALUE, X_FIELD, X_UNARY, X_BINARY };
+enum { X_NUM, X_VAR, X_VALUE, X_FIELD, X_UNARY, X_BINARY, X_ELEM };
+
+/* q[4] (16 bits) and buf[6] (bytes): reads out of range give 0. */
+#define NR_Q 4
+#define NR_BUF 6
 
 struct node {
     int kind, op;
@@ -111,6 +115,19 @@ gen_expr(struct gen *g, unsigned depth)
     } else if (pick == 3) {
         n->kind = X_FIELD;
         n->var = (unsigned)(rnd(g) % 3);
+    } else if (pick == 5 && depth > 1 && rnd(g) % 2) {
+        n->kind = X_ELEM;
+        n->var = (unsigned)(rnd(g) % 2); /* q or buf */
+        n->a = gen_expr(g, rnd(g) % 2);
+        if (is_const(n->a) || rnd(g) % 2) { /* a constant must be in range */
+            struct node *m = talloc_zero(g->ctx, struct node);
+            m->kind = X_BINARY;
+            m->op = '%';
+            m->a = n->a;
+            m->b = talloc_zero(g->ctx, struct node);
+            m->b->num = n->var ? NR_BUF : NR_Q;
+            n->a = m;
+        }
     } else if (pick == 5) {
         static const int un[] = {'~', '-', '!'};
         n->kind = X_UNARY;
@@ -146,6 +163,9 @@ text(void *ctx, const struct node *n)
         return talloc_strdup(ctx, "value");
     case X_FIELD:
         return talloc_strdup(ctx, field_names[n->var]);
+    case X_ELEM:
+        return talloc_asprintf(ctx, "%s[%s]", n->var ? "buf" : "q",
+                               text(ctx, n->a));
     case X_UNARY:
         return talloc_asprintf(ctx, "%c(%s)", n->op, text(ctx, n->a));
     default:
@@ -155,9 +175,17 @@ text(void *ctx, const struct node *n)
 }
 
 /* The language's meaning, written out independently of the compiler. */
+struct inputs {
+    uint64_t vars[NR_VARS], value, fr;
+    uint16_t q[NR_Q];
+    uint8_t buf[NR_BUF];
+};
+
 static uint64_t
-eval(const struct node *n, const uint64_t *vars, uint64_t value, uint64_t fr)
+eval(const struct node *n, const struct inputs *in)
 {
+    const uint64_t *vars = in->vars;
+    uint64_t value = in->value, fr = in->fr, i;
     uint64_t a, b;
     switch (n->kind) {
     case X_NUM:
@@ -168,14 +196,18 @@ eval(const struct node *n, const uint64_t *vars, uint64_t value, uint64_t fr)
         return value;
     case X_FIELD:
         return fr >> field_lo[n->var] & mask(field_w[n->var]);
+    case X_ELEM:
+        i = eval(n->a, in);
+        return n->var ? (i < NR_BUF ? in->buf[i] : 0)
+                      : (i < NR_Q ? in->q[i] : 0);
     case X_UNARY:
-        a = eval(n->a, vars, value, fr);
+        a = eval(n->a, in);
         return n->op == '~' ? ~a : n->op == '-' ? 0 - a : a == 0;
     default:
         break;
     }
-    a = eval(n->a, vars, value, fr);
-    b = eval(n->b, vars, value, fr);
+    a = eval(n->a, in);
+    b = eval(n->b, in);
     switch (n->op) {
     case '+':
         return a + b;
@@ -224,7 +256,8 @@ static char *
 vdev_source(struct gen *g, struct program *p)
 {
     char *s = talloc_strdup(g->ctx, "device ex {\n    vendor 0x1234;\n"
-                                    "    device 0x0e0e;\n");
+                                    "    device 0x0e0e;\n"
+                                    "    buffer buf[6];\n");
     for (unsigned i = 0; i < NR_VARS; i++)
         s = talloc_asprintf_append(s, "    var v%u : %u;\n", i, var_bits[i]);
     for (unsigned i = 0; i < NR_WIDE; i++)
@@ -255,15 +288,12 @@ vdev_source(struct gen *g, struct program *p)
     }
     return talloc_strdup_append(
         s, "            }\n        }\n"
+           "        reg q[4] @ 0x40 : 16 rw;\n"
            "        reg fr @ 0x8 : 32 { field lo [7:0] rw; field mid [19:8] "
            "rw; field hi [31:20] rw; }\n"
            "        reg fo @ 0xc : 32 { field a [4:0] rw; field b [19:5] rw; "
            "field c [31:20] rw; }\n    }\n}\n");
 }
-
-struct inputs {
-    uint64_t vars[NR_VARS], value, fr;
-};
 
 /* The program calls the trigger's write hook on each input set and prints
  * every result. */
@@ -278,6 +308,12 @@ driver(void *ctx, const struct inputs *in)
         for (unsigned i = 0; i < NR_VARS; i++)
             s = talloc_asprintf_append(s, "    d->s.v%u = 0x%llxull;\n", i,
                                        (unsigned long long)in[k].vars[i]);
+        for (unsigned i = 0; i < NR_Q; i++)
+            s = talloc_asprintf_append(s, "    d->s.q[%u] = 0x%x;\n", i,
+                                       in[k].q[i]);
+        for (unsigned i = 0; i < NR_BUF; i++)
+            s = talloc_asprintf_append(s, "    d->s.buf[%u] = 0x%x;\n", i,
+                                       in[k].buf[i]);
         s = talloc_asprintf_append(
             s,
             "    d->s.fr = 0x%llxu;\n    d->s.fo = 0;\n"
@@ -331,6 +367,10 @@ run_program(uint64_t seed)
                 (k < 2 ? (k ? ~0ull : 0) : rnd(&g)) & mask(var_bits[i]);
         in[k].value = (k < 2 ? (k ? ~0ull : 0) : rnd(&g)) & 0xffffffffu;
         in[k].fr = (k < 2 ? (k ? ~0ull : 0) : rnd(&g)) & 0xffffffffu;
+        for (unsigned i = 0; i < NR_Q; i++)
+            in[k].q[i] = (uint16_t)rnd(&g);
+        for (unsigned i = 0; i < NR_BUF; i++)
+            in[k].buf[i] = (uint8_t)rnd(&g);
     }
     write_file(talloc_asprintf(g.ctx, "%s/main.c", dir), driver(g.ctx, in));
 
@@ -350,25 +390,21 @@ run_program(uint64_t seed)
 
     char *line = out;
     for (unsigned k = 0; k < NR_INPUTS; k++) {
-        const uint64_t *v = in[k].vars;
         uint64_t fo = 0;
         for (unsigned i = 0; i < NR_WIDE + NR_NARROW + 1; i++) {
             uint64_t want;
             const struct node *n;
             if (i < NR_WIDE) {
                 n = p.wide[i];
-                want = eval(n, v, in[k].value, in[k].fr);
+                want = eval(n, &in[k]);
             } else if (i < NR_WIDE + NR_NARROW) {
                 n = p.narrow[i - NR_WIDE];
-                want = eval(n, v, in[k].value, in[k].fr) &
-                       mask(narrow_bits[i - NR_WIDE]);
+                want = eval(n, &in[k]) & mask(narrow_bits[i - NR_WIDE]);
             } else {
                 n = NULL;
-                fo = (eval(p.fields[0], v, in[k].value, in[k].fr) & 0x1f) |
-                     (eval(p.fields[1], v, in[k].value, in[k].fr) & 0x7fff)
-                         << 5 |
-                     (eval(p.fields[2], v, in[k].value, in[k].fr) & 0xfff)
-                         << 20;
+                fo = (eval(p.fields[0], &in[k]) & 0x1f) |
+                     (eval(p.fields[1], &in[k]) & 0x7fff) << 5 |
+                     (eval(p.fields[2], &in[k]) & 0xfff) << 20;
                 want = fo;
             }
             cr_assert_not_null(line, "seed %llu: output ends early", seed);
