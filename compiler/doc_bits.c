@@ -125,7 +125,7 @@ row(struct vdevc_out *o, void *tmp, const struct vdevc_reg *r, unsigned top,
         unsigned room = inner(&s[i]);
         char key[2] = {0, 0};
         const char *label;
-        if (s[i].f == NULL)
+        if (!s[i].f)
             label = reserved_label(room);
         else if (split(&s[i]) &&
                  strlen(label = talloc_asprintf(tmp, "%s[%u:%u]", s[i].f->name,

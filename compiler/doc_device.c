@@ -17,7 +17,7 @@ struct signals {
 static void
 scan_stmt(struct signals *sg, const struct vdevc_stmt *s, const char *where)
 {
-    if (s == NULL)
+    if (!s)
         return;
     struct vdevc_emit *e = sg->e;
     switch (s->kind) {
@@ -51,7 +51,7 @@ static void
 scan_hook(struct signals *sg, const struct vdevc_hook *h, const char *what,
           const char *name)
 {
-    if (h != NULL)
+    if (h)
         scan_stmt(sg, h->body,
                   talloc_asprintf(sg->e->tmp, "%s `%s`", what, name));
 }
@@ -89,18 +89,18 @@ vdevc_doc_interrupts(struct vdevc_emit *e)
     P("## Interrupts\n\n");
     if (d->intx)
         P("- INTx: pin INT%c.\n", 'A' + d->intx - 1);
-    if (d->msi != NULL)
+    if (d->msi)
         P("- MSI: %u vector%s%s%s.\n", d->msi->vectors,
           d->msi->vectors == 1 ? "" : "s",
           d->msi->addr64 ? ", 64-bit address" : "",
           d->msi->maskable ? ", per-vector masking" : "");
-    if (d->msix != NULL)
+    if (d->msix)
         P("- MSI-X: %u vectors; table in BAR %u at `%s`, PBA in BAR %u at "
           "`%s`.\n",
           d->msix->vectors, d->msix->table_bar,
           vdevc_doc_hex(t, d->msix->table_off), d->msix->pba_bar,
           vdevc_doc_hex(t, d->msix->pba_off));
-    if (!d->intx && d->msi == NULL && d->msix == NULL)
+    if (!d->intx && !d->msi && !d->msix)
         P("- None.\n");
     P("\n");
     emit_signals(e);
@@ -157,7 +157,7 @@ emit_vendor_fields(struct vdevc_emit *e, const struct vdevc_cap *c)
       vdevc_doc_hex(t, c->offset));
     for (unsigned k = 0; k < c->fields.n; k++) {
         const struct vdevc_field *f = c->fields.v[k];
-        if (f == NULL)
+        if (!f)
             continue;
         unsigned w = f->hi_v - f->lo_v + 1;
         P("| `%s` | %s | %u | %s | `%s` | %s |\n",

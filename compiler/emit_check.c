@@ -44,7 +44,7 @@ struct effects {
 static void
 stmt_targets(const struct vdevc_stmt *s, struct effects *fx)
 {
-    if (s == NULL)
+    if (!s)
         return;
     switch (s->kind) {
     case S_ASSIGN:
@@ -69,7 +69,7 @@ stmt_targets(const struct vdevc_stmt *s, struct effects *fx)
 static void
 hook_targets(const struct vdevc_hook *h, struct effects *fx)
 {
-    if (h == NULL)
+    if (!h)
         return;
     fx->all |= h->calls;
     stmt_targets(h->body, fx);

@@ -73,7 +73,7 @@ static bool
 is_compare(int op)
 {
     const struct vdevc_opinfo *oi = vdevc_op(op);
-    return op != 0 && oi != NULL && (oi->flags & OPF_COMPARE);
+    return op != 0 && oi && (oi->flags & OPF_COMPARE);
 }
 
 /* Parentheses around an operand: by precedence, plus where GCC's
@@ -149,7 +149,7 @@ judge(const struct cx *c, const struct ctext *a, const struct ctext *b,
     int op = c->op;
     enum cx_type t =
         op == OP_SHL || op == OP_SHR ? a->type : common_type(a->type, b->type);
-    bool inputs = a->exact && (b == NULL || b->exact);
+    bool inputs = a->exact && (!b || b->exact);
     if (t == T_U64) {
         *exact = inputs;
         *ok = true;

@@ -375,7 +375,7 @@ struct cx *
 vdevc_cx_bin(struct vdevc_emit *e, int op, struct cx *a, struct cx *b)
 {
     struct cx *s = simplify(e, op, a, b);
-    if (s != NULL)
+    if (s)
         return s;
     struct cx *c = cx_new(e, CX_BIN);
     c->op = op;
@@ -412,7 +412,7 @@ cx_storage(struct vdevc_emit *e, const struct vdevc_expr *x)
     unsigned bits;
     const char *name = state_name(x, &n, &bits);
     char *place = talloc_asprintf(e->tmp, "d->s.%s", name);
-    if (x->idx == NULL)
+    if (!x->idx)
         return vdevc_cx_leaf(e, place, bits, vdevc_mask(bits));
     struct cx *i = vdevc_cx_from(e, x->idx);
     uint64_t in_range;

@@ -114,7 +114,7 @@ emit_caps(struct guest *g)
         /* Vendor fields follow the 3-byte header (id, next, length). */
         for (unsigned k = 0; k < c->fields.n; k++) {
             const struct vdevc_field *f = c->fields.v[k];
-            if (f == NULL)
+            if (!f)
                 continue;
             const char *F = vdevc_upper(t, f->name);
             def(g, talloc_asprintf(t, "%s_CAP_%s_%s_OFFSET", g->NAME, K, F),
@@ -123,10 +123,10 @@ emit_caps(struct guest *g)
                 talloc_asprintf(t, "%u", f->hi_v - f->lo_v + 1));
         }
     }
-    if (d->msi != NULL)
+    if (d->msi)
         defn(g, talloc_asprintf(t, "%s_MSI_VECTORS", g->NAME), d->msi->vectors);
     const struct vdevc_cap *x = d->msix;
-    if (x != NULL) {
+    if (x) {
         G("/* MSI-X: 16-byte table entries, 1 PBA bit per vector */\n");
         defn(g, talloc_asprintf(t, "%s_MSIX_VECTORS", g->NAME), x->vectors);
         def(g, talloc_asprintf(t, "%s_MSIX_TABLE_BAR", g->NAME),
@@ -154,10 +154,10 @@ emit_field(struct guest *g, const struct vdevc_reg *r, const char *R,
     else
         G("/*   %s [%u:%u] %s", f->name, f->hi_v, f->lo_v,
           vdevc_access_name(f->access));
-    if (f->etype != NULL)
+    if (f->etype)
         G(", enum %s (%s_%s_*)", f->etype->name, g->NAME,
           vdevc_upper(t, f->etype->name));
-    if (f->doc != NULL)
+    if (f->doc)
         G(": %s", vdevc_doc_line(t, f->doc, DOC_C_COMMENT));
     G(" */\n");
     def(g, talloc_asprintf(t, "%s_SHIFT", F),
@@ -177,7 +177,7 @@ emit_reg(struct guest *g, const struct vdevc_reg *r)
       r->n > 1 ? talloc_asprintf(t, "[%u]", r->n) : "", r->width);
     if (r->access != ACC_NONE)
         G(" %s", vdevc_access_name(r->access));
-    if (r->doc != NULL)
+    if (r->doc)
         G(", %s", vdevc_doc_line(t, r->doc, DOC_C_COMMENT));
     G(" */\n");
     def(g, talloc_asprintf(t, "%s_BAR", RN),
@@ -268,10 +268,10 @@ char *
 vdevc_emit_guest_h(void *mem_ctx, struct vdevc_unit *u)
 {
     struct vdevc_emit *e = vdevc_emit_new(mem_ctx, u);
-    if (e == NULL || e->o == NULL)
+    if (!e || !e->o)
         return NULL;
     struct guest *g = talloc_zero(e, struct guest);
-    if (g == NULL) {
+    if (!g) {
         talloc_free(e);
         return NULL;
     }

@@ -9,11 +9,11 @@
 static bool
 has_hooks(const struct vdevc_reg *r, bool write)
 {
-    if (write ? r->on_write != NULL : r->on_read != NULL)
+    if (write ? r->on_write : r->on_read)
         return true;
     for (unsigned i = 0; i < r->fields.n; i++) {
         const struct vdevc_field *f = r->fields.v[i];
-        if (write ? f->on_write != NULL : f->on_read != NULL)
+        if (write ? f->on_write : f->on_read)
             return true;
     }
     return false;

@@ -21,7 +21,7 @@ put(json_object *o, const char *k, json_object *v)
 static void
 put_str(json_object *o, const char *k, const char *s)
 {
-    if (s != NULL)
+    if (s)
         put(o, k, json_object_new_string(s));
 }
 
@@ -34,7 +34,7 @@ field_json(const struct vdevc_field *f)
     put(o, "lsb", json_object_new_int((int)f->lo_v));
     put_str(o, "access", vdevc_access_name(f->access));
     put(o, "reset", jhex(f->reset));
-    if (f->etype != NULL)
+    if (f->etype)
         put_str(o, "enum", f->etype->name);
     put_str(o, "doc", f->doc);
     if (f->nomigrate)
