@@ -158,7 +158,7 @@ check_caps(struct vdevc_unit *old, struct vdevc_unit *new)
         if (!guest_writable(o))
             continue;
         for (unsigned j = 0; j < i; j++)
-            k += ((const struct vdevc_cap *)od->caps.v[j])->kind == o->kind;
+            k += vdevc_cap_at(&od->caps, j)->kind == o->kind;
         n = cap_nth(nd, o->kind, k);
         if (!n)
             vdevc_error(old->diag, o->hdr.loc, "mig-config",

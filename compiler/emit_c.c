@@ -130,8 +130,7 @@ emit_companions(struct vdevc_emit *e)
     P("__attribute__((used)) static void (*const %s_companions[])(void) = {\n",
       e->name);
     for (unsigned i = 0; i < e->d->externs.n; i++)
-        L(1, "(void (*)(void))%s,",
-          ((struct vdevc_extern *)e->d->externs.v[i])->name);
+        L(1, "(void (*)(void))%s,", vdevc_ext_at(&e->d->externs, i)->name);
     P("};\n\n");
 }
 

@@ -137,7 +137,7 @@ emit_taint(struct vdevc_out *o, const struct vdevc_device *d,
         if (k == self_id || !fx->regs[k])
             continue;
         vdevc_out_line(o, 1, "%u, /* %s */", k,
-                       ((struct vdevc_reg *)d->regs.v[k])->qname);
+                       vdevc_reg_at(&d->regs, k)->qname);
         n++;
     }
     return n;

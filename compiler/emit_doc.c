@@ -201,7 +201,7 @@ emit_access_kinds(struct vdevc_emit *e)
     for (unsigned i = 0; i < e->d->regs.n; i++) {
         const struct vdevc_reg *r = e->d->regs.v[i];
         for (unsigned k = 0; k < r->fields.n; k++)
-            used[((struct vdevc_field *)r->fields.v[k])->access] = true;
+            used[vdevc_field_at(&r->fields, k)->access] = true;
     }
     P("## Access kinds\n\n| Access | Meaning |\n|---|---|\n");
     for (unsigned a = ACC_RW; a <= ACC_RESERVED; a++)
@@ -215,9 +215,8 @@ emit_access_kinds(struct vdevc_emit *e)
 static const char *
 reg_access(void *ctx, const struct vdevc_reg *r)
 {
-    if (r->fields.n == 1 && ((struct vdevc_field *)r->fields.v[0])->implicit)
-        return vdevc_access_name(
-            ((struct vdevc_field *)r->fields.v[0])->access);
+    if (r->fields.n == 1 && vdevc_field_at(&r->fields, 0)->implicit)
+        return vdevc_access_name(vdevc_field_at(&r->fields, 0)->access);
     return r->access != ACC_NONE ? talloc_asprintf(ctx, "%s (fields)",
                                                    vdevc_access_name(r->access))
                                  : "fields";
@@ -357,8 +356,7 @@ static void
 emit_reg(struct vdevc_emit *e, const struct vdevc_reg *r)
 {
     void *t = e->tmp;
-    bool plain =
-        r->fields.n == 1 && ((struct vdevc_field *)r->fields.v[0])->implicit;
+    bool plain = r->fields.n == 1 && vdevc_field_at(&r->fields, 0)->implicit;
     P("<a id=\"%s\"></a>\n\n### %s\n\n", anchor(t, r), reg_title(t, r));
     P("| BAR | Offset | Width | Access | Reset |\n|---|---|---|---|---|\n");
     P("| %u | `%s` | %u bits | %s | `%s` |\n\n", r->bar->idx,

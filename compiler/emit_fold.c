@@ -448,8 +448,7 @@ cx_call(struct vdevc_emit *e, const struct vdevc_expr *x)
     c->arg_bits = talloc_array(c, unsigned, x->args.n ? x->args.n : 1);
     for (unsigned i = 0; i < x->args.n; i++) {
         c->args[i] = vdevc_cx_from(e, x->args.v[i]);
-        c->arg_bits[i] =
-            vdevc_type_bits(((const struct vdevc_param *)f->params.v[i])->type);
+        c->arg_bits[i] = vdevc_type_bits(vdevc_param_at(&f->params, i)->type);
     }
     unsigned rb = vdevc_type_bits(f->ret);
     c->type = vdevc_storage_type(rb);

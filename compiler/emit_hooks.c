@@ -145,7 +145,7 @@ vdevc_all_irqs(const struct vdevc_device *d)
 {
     uint64_t m = 0;
     for (unsigned i = 0; i < d->interrupts.n; i++)
-        m |= UINT64_C(1) << ((struct vdevc_interrupt *)d->interrupts.v[i])->vec;
+        m |= UINT64_C(1) << vdevc_irq_at(&d->interrupts, i)->vec;
     return m;
 }
 
@@ -156,8 +156,8 @@ vdevc_emit_irqs(struct vdevc_emit *e)
     if (e->d->interrupts.n == 0)
         return;
     for (unsigned i = 0; i < e->d->interrupts.n; i++)
-        state |= vdevc_expr_uses_state(
-            ((struct vdevc_interrupt *)e->d->interrupts.v[i])->expr);
+        state |=
+            vdevc_expr_uses_state(vdevc_irq_at(&e->d->interrupts, i)->expr);
     P("/* Interrupt expressions, re-evaluated after any access that may have\n"
       " * changed one of their inputs (the masks in the register table). */\n"
       "static void\n%s_update_irqs(struct vdev_dev *dev, uint64_t which)\n{\n",

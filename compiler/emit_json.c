@@ -174,8 +174,7 @@ misc_json(void *ctx, const struct vdevc_device *d, json_object *root)
     json_object *ext = json_object_new_array();
     for (unsigned i = 0; i < d->externs.n; i++)
         json_object_array_add(
-            ext, json_object_new_string(
-                     ((struct vdevc_extern *)d->externs.v[i])->name));
+            ext, json_object_new_string(vdevc_ext_at(&d->externs, i)->name));
     put(root, "externs", ext);
     return root;
 }

@@ -194,8 +194,7 @@ emit_assign(struct vdevc_emit *e, const struct vdevc_stmt *s, int ind)
         place = talloc_asprintf(e->tmp, "l_%s", x->name);
         break;
     case REF_VAR:
-        place = talloc_asprintf(e->tmp, "d->s.%s",
-                                ((const struct vdevc_var *)x->sym)->name);
+        place = talloc_asprintf(e->tmp, "d->s.%s", vdevc_ref_var(x)->name);
         break;
     default:
         if (x->idx) {
@@ -214,7 +213,7 @@ emit_dma(struct vdevc_emit *e, const struct vdevc_stmt *s, int ind)
     bool rd = strcmp(s->name, "read") == 0;
     const struct vdevc_expr *buf = rd ? s->lhs : s->rhs;
     const struct vdevc_expr *addr = rd ? s->rhs : s->lhs;
-    const char *v = ((const struct vdevc_var *)buf->sym)->name;
+    const char *v = vdevc_ref_var(buf)->name;
     L(ind, "vdev_dma_buf(dev, %s, d->s.%s, sizeof(d->s.%s), %s, %s, %s);",
       rd ? "false" : "true", v, v,
       buf->idx ? vdevc_emit_expr(e, buf->idx) : "0", vdevc_emit_expr(e, addr),

@@ -57,7 +57,7 @@ nr_mmap(const struct vdevc_bar *b)
 {
     unsigned n = 0;
     for (unsigned k = 0; k < b->mems.n; k++)
-        n += ((const struct vdevc_memory *)b->mems.v[k])->mmap;
+        n += vdevc_mem_at(&b->mems, k)->mmap;
     return n;
 }
 
@@ -133,7 +133,7 @@ bool
 vdevc_has_resets(const struct vdevc_device *d)
 {
     for (unsigned i = 0; i < d->regs.n; i++)
-        if (((const struct vdevc_reg *)d->regs.v[i])->reset != 0)
+        if (vdevc_reg_at(&d->regs, i)->reset != 0)
             return true;
     for (unsigned i = 0; i < d->vars.n; i++) {
         const struct vdevc_var *v = d->vars.v[i];
@@ -193,7 +193,7 @@ enum_check(struct vdevc_emit *e, struct vdevc_out *o,
     unsigned n = 0;
     bool dense = true;
     for (unsigned i = 0; i < en->members.n; i++) {
-        uint64_t v = ((const struct vdevc_enum_member *)en->members.v[i])->v;
+        uint64_t v = vdevc_member_at(&en->members, i)->v;
         bool dup = false;
         for (unsigned k = 0; k < n; k++)
             dup |= vals[k] == v;
@@ -344,9 +344,9 @@ vdevc_emit_mig_table(struct vdevc_emit *e)
 {
     unsigned n = 0;
     for (unsigned i = 0; i < e->d->regs.n; i++)
-        n += !((struct vdevc_reg *)e->d->regs.v[i])->nomigrate;
+        n += !vdevc_reg_at(&e->d->regs, i)->nomigrate;
     for (unsigned i = 0; i < e->d->vars.n; i++)
-        n += !((struct vdevc_var *)e->d->vars.v[i])->nomigrate;
+        n += !vdevc_var_at(&e->d->vars, i)->nomigrate;
     if (n == 0)
         return 0;
     P("/* Migrated state: id = FNV-1a 32 of the name, stable across "

@@ -111,6 +111,12 @@ vdevc_ref_reg(const struct vdevc_expr *x)
     return NULL;
 }
 
+struct vdevc_var *
+vdevc_ref_var(const struct vdevc_expr *x)
+{
+    return x->ref == REF_VAR || x->ref == REF_BUFFER ? x->sym : NULL;
+}
+
 unsigned
 vdevc_type_bits(const char *type)
 {

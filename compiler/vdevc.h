@@ -165,6 +165,27 @@ uint64_t vdevc_op_eval_unary(int op, uint64_t v);
 /* Assigns config-space offsets to capabilities, deterministically. */
 void vdevc_layout(struct vdevc_unit *u);
 
+/* ------------------------------------------------------------ vectors */
+
+/* Typed element access to the AST's pointer vectors:
+ * vdevc_reg_at(&d->regs, i). */
+#define VDEVC_VEC_AT(name, type)                                               \
+    static inline type *vdevc_##name##_at(const struct vdevc_vec *v,           \
+                                          unsigned i)                          \
+    {                                                                          \
+        return (type *)v->v[i];                                                \
+    }
+VDEVC_VEC_AT(reg, struct vdevc_reg)
+VDEVC_VEC_AT(field, struct vdevc_field)
+VDEVC_VEC_AT(var, struct vdevc_var)
+VDEVC_VEC_AT(bar, struct vdevc_bar)
+VDEVC_VEC_AT(cap, struct vdevc_cap)
+VDEVC_VEC_AT(mem, struct vdevc_memory)
+VDEVC_VEC_AT(irq, struct vdevc_interrupt)
+VDEVC_VEC_AT(ext, struct vdevc_extern)
+VDEVC_VEC_AT(param, struct vdevc_param)
+VDEVC_VEC_AT(member, struct vdevc_enum_member)
+
 /* ------------------------------------------------------------ util.c */
 
 uint64_t vdevc_mask(unsigned bits);
@@ -181,6 +202,8 @@ char *vdevc_upper(void *ctx, const char *s);
 char *vdevc_expr_text(void *ctx, const struct vdevc_expr *e);
 /* The register x names (itself, or its field's), or NULL. */
 struct vdevc_reg *vdevc_ref_reg(const struct vdevc_expr *x);
+/* The variable or buffer x names, or NULL. */
+struct vdevc_var *vdevc_ref_var(const struct vdevc_expr *x);
 /* Bits of an extern's type: bool 1, u8 .. u64, void (or unknown) 0. */
 unsigned vdevc_type_bits(const char *type);
 /* The C storage of a `bits`-wide value: 8, 16, 32 or 64 bits; its type. */
