@@ -82,7 +82,10 @@ static bool
 needs_parens(int parent, const struct ctext *k, bool right)
 {
     int pp = vdevc_op(parent)->prec;
-    if (k->prec < pp || (right && k->prec == pp))
+    /* a & (b & c) is a & b & c: & | ^ group either way */
+    bool regroups =
+        k->op == parent && !k->unary && (vdevc_op(parent)->flags & OPF_BITWISE);
+    if (k->prec < pp || (right && k->prec == pp && !regroups))
         return true;
     if (k->unary) /* (!x) == y, (!x) & y */
         return k->op == '!' && ((is_compare(parent) && !right) ||

@@ -211,7 +211,7 @@ access_update_irqs(struct vdev_dev *dev, uint64_t which)
     const struct access *d = vdev_private(dev);
     /* interrupt: tests/golden/access.vdev:8 */
     if (which & 1)
-        vdev_irq_set_level(dev, 0, d->s.irq & (d->s.irq >> 1 & 1));
+        vdev_irq_set_level(dev, 0, d->s.irq & d->s.irq >> 1 & 1);
 }
 
 static void

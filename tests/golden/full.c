@@ -106,7 +106,7 @@ full_update_irqs(struct vdev_dev *dev, uint64_t which)
     const struct full *d = vdev_private(dev);
     /* interrupt: tests/golden/full.vdev:24 */
     if (which & 1)
-        vdev_irq_set_level(dev, 0, (d->s.status & (d->s.ctrl & 1)) | (d->s.status >> 1 & 1));
+        vdev_irq_set_level(dev, 0, (d->s.status & d->s.ctrl & 1) | (d->s.status >> 1 & 1));
 }
 
 static void

@@ -72,7 +72,7 @@ irqs_update_irqs(struct vdev_dev *dev, uint64_t which)
     const struct irqs *d = vdev_private(dev);
     /* interrupt: tests/golden/lang/10-interrupts.vdev:11 */
     if (which & 1)
-        vdev_irq_set_level(dev, 0, d->s.status & (d->s.ctrl & 1));
+        vdev_irq_set_level(dev, 0, d->s.status & d->s.ctrl & 1);
 }
 
 /* A loaded block is hostile: unused bits clear, const bits at their
