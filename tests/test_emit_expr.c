@@ -375,12 +375,17 @@ run_program(uint64_t seed)
     write_file(talloc_asprintf(g.ctx, "%s/main.c", dir), driver(g.ctx, in));
 
     const char *b = getenv("VDEV_BUILD") ? getenv("VDEV_BUILD") : "build";
+    /* The sanitizer build's libvdev needs its runtime. */
+    const char *san =
+        strstr(b, "build-san")
+            ? "-fsanitize=address,undefined -fno-omit-frame-pointer"
+            : "";
     char *cmd = talloc_asprintf(
         g.ctx,
-        "cc -std=gnu11 -O2 -Wall -Wextra -Wshadow -Wwrite-strings -Werror "
+        "cc -std=gnu11 -O2 -Wall -Wextra -Wshadow -Wwrite-strings -Werror %s "
         "-I%s -Iinclude/vdev %s/main.c -o %s/prog %s/libvdev.a "
         "$(pkg-config --libs talloc json-c libseccomp) && %s/prog",
-        dir, dir, dir, b, dir);
+        san, dir, dir, dir, b, dir);
     char *argv[] = {(char *)"/bin/sh", (char *)"-c", cmd, NULL};
     char *out, *err;
     int st = vt_run(g.ctx, argv, &out, &err);
