@@ -629,9 +629,29 @@ emit_mig_table(struct vdevc_emit *e)
 /* ------------------------------------------------------------ named values */
 
 struct var_entry {
-    const char *name, *get, *set;
+    const char *name, *get, *set, *doc;
     unsigned bits;
 };
+
+/* A doc string as a C string literal's contents. */
+static char *
+c_escape(void *ctx, const char *s)
+{
+    char *out = talloc_strdup(ctx, "");
+
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            out = talloc_asprintf_append(out, "\\%c", ch);
+        else if (ch == '\n')
+            out = talloc_strdup_append(out, "\\n");
+        else if (ch < ' ' || ch == 0x7f)
+            out = talloc_asprintf_append(out, "\\%03o", ch);
+        else
+            out = talloc_asprintf_append(out, "%c", ch);
+    }
+    return out;
+}
 
 static void
 emit_getter(struct vdevc_emit *e, const char *fn, const char *expr)
@@ -674,6 +694,7 @@ reg_vars(struct vdevc_emit *e, const struct vdevc_reg *r, struct vdevc_vec *vs)
         return;
     struct var_entry *x = talloc_zero(e, struct var_entry);
     x->name = r->qname;
+    x->doc = r->doc;
     x->bits = r->width;
     x->get = talloc_asprintf(x, "%s_get_%s", e->name, r->cname);
     emit_getter(e, x->get, talloc_asprintf(e->tmp, "d->s.%s", r->cname));
@@ -694,6 +715,7 @@ reg_vars(struct vdevc_emit *e, const struct vdevc_reg *r, struct vdevc_vec *vs)
         const char *m = HEX(vdevc_mask(w));
         x = talloc_zero(e, struct var_entry);
         x->name = talloc_asprintf(x, "%s.%s", r->qname, f->name);
+        x->doc = f->doc;
         x->bits = w;
         x->get = talloc_asprintf(x, "%s_get_%s_%s", e->name, r->cname, f->name);
         emit_getter(e, x->get,
@@ -739,6 +761,7 @@ emit_vars(struct vdevc_emit *e)
             continue;
         struct var_entry *x = talloc_zero(e, struct var_entry);
         x->name = talloc_asprintf(x, "state.%s", v->name);
+        x->doc = v->doc;
         x->bits = v->width;
         x->get = talloc_asprintf(x, "%s_get_state_%s", e->name, v->name);
         emit_getter(e, x->get, talloc_asprintf(e->tmp, "d->s.%s", v->name));
@@ -765,6 +788,9 @@ emit_vars(struct vdevc_emit *e)
             vdevc_out_cat(e->o,
                           "        .external = true,\n        .set = ", x->set,
                           ",\n", NULL);
+        if (x->doc != NULL && *x->doc)
+            vdevc_out_cat(e->o, "        .doc = \"", c_escape(e->tmp, x->doc),
+                          "\",\n", NULL);
         vdevc_out_puts(e->o, "    },\n");
     }
     P("};\n\n");

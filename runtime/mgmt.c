@@ -266,8 +266,8 @@ parse_value(const char *s, uint64_t *out)
 static void
 cmd_help(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
 {
-    out_printf(c, "ok commands: help, info, list, get NAME, "
-                  "set NAME VALUE, stats, save FILE, load FILE, "
+    out_printf(c, "ok commands: help, info, list, values, get NAME, "
+                  "doc NAME, set NAME VALUE, stats, save FILE, load FILE, "
                   "upgrade BINARY\n");
 }
 
@@ -291,6 +291,39 @@ cmd_list(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
         out_printf(c, " %s:%u:%s", m->vars[i].name, m->vars[i].bits,
                    m->vars[i].external ? "ext" : "ro");
     out_printf(c, "\n");
+}
+
+/* Every value in one reply: a consistent snapshot (the loop serves nothing
+ * else meanwhile) for vdevctl list and watch. */
+static void
+cmd_values(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
+{
+    out_printf(c, "ok");
+    for (unsigned i = 0; i < m->nr_vars; i++) {
+        const struct vdev_var *v = &m->vars[i];
+        out_printf(c, " ");
+        print_value(c, v, v->get(m->dev) & var_max(v));
+    }
+    out_printf(c, "\n");
+}
+
+/* The value's description on one line: control bytes become spaces, so a
+ * multi-line doc string cannot break the protocol's framing. */
+static void
+cmd_doc(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
+{
+    const struct vdev_var *v = var_find(m, argv[1]);
+    char text[VDEV_MGMT_DOC_MAX + 1];
+    size_t n = 0;
+
+    if (!v) {
+        out_printf(c, "error: unknown name '%s'\n", argv[1]);
+        return;
+    }
+    for (const char *p = v->doc; p && *p && n < VDEV_MGMT_DOC_MAX; p++)
+        text[n++] = (unsigned char)*p < ' ' || *p == 0x7f ? ' ' : *p;
+    text[n] = '\0';
+    out_printf(c, n ? "ok %s\n" : "ok\n", text);
 }
 
 static void
@@ -449,7 +482,9 @@ static const struct mgmt_cmd {
     {"help", "help", 1, cmd_help},
     {"info", "info", 1, cmd_info},
     {"list", "list", 1, cmd_list},
+    {"values", "values", 1, cmd_values},
     {"get", "get NAME", 2, cmd_get},
+    {"doc", "doc NAME", 2, cmd_doc},
     {"set", "set NAME VALUE", 3, cmd_set},
     {"stats", "stats", 1, cmd_stats},
     {"save", "save FILE", 2, cmd_save},
@@ -516,6 +551,15 @@ client_input(struct vdev_mgmt *m, struct mgmt_client *c, const char *buf,
 {
     for (size_t i = 0; i < n && c->out; i++) {
         char ch = buf[i];
+        if (ch == '\0') {
+            /* No text line holds a NUL; a vfio-user header always does
+             * (its command number is below 256). Say so and hang up: the
+             * client reads our words as a header and must see the end. */
+            out_printf(c, "error: binary data; this is a vdev management "
+                          "socket (text lines, try help), not vfio-user\n");
+            c->closing = true;
+            return;
+        }
         if (ch == '\n') {
             if (!c->discarding) {
                 c->line[c->line_len] = '\0';

@@ -54,6 +54,9 @@ send_line(int fd, const char *line, int64_t deadline)
     if (len > VDEV_MGMT_LINE_MAX || strchr(line, '\n'))
         return -EINVAL;
     memcpy(buf, line, len);
+    /* trailing spaces are nothing to the server, a header to vfio-user */
+    while (len + 1 < VDEV_MGMT_MIN_REQUEST)
+        buf[len++] = ' ';
     buf[len++] = '\n';
     while (done < len) {
         ssize_t n =
@@ -68,6 +71,15 @@ send_line(int fd, const char *line, int64_t deadline)
             return rc;
     }
     return 0;
+}
+
+/* Whether the first n bytes seen can begin "ok" or "error". */
+static bool
+reply_may_start(const char *head, size_t n)
+{
+    if (n > 5)
+        n = 5;
+    return !strncmp(head, "ok", n < 2 ? n : 2) || !strncmp(head, "error", n);
 }
 
 /* Reads exactly one line: peeks to find the newline so bytes of a later
@@ -104,6 +116,9 @@ recv_line(int fd, char *reply, size_t cap, int64_t deadline, bool *is_ok)
             if (reply && total + 1 < cap)
                 reply[total] = buf[i];
         }
+        /* a binary answer (vfio-user) has no newline to wait for */
+        if (!reply_may_start(head, total))
+            return -EPROTO;
         if (reply && cap)
             reply[total < cap ? total : cap - 1] = '\0';
         if (nl)

@@ -8,7 +8,10 @@
  *   info                 ok name=N vendor=0xVVVV device=0xDDDD vars=K
  *                           connected=yes|no
  *   list                 ok NAME:BITS:ext|ro ...   (registration order)
+ *   values               ok NAME=0xHEX ...   (every value, one snapshot)
  *   get NAME             ok NAME=0xHEX   (zero-padded to the value's width)
+ *   doc NAME             ok TEXT   (its description on one line; may be
+ *                        empty)
  *   set NAME VALUE       ok NAME=0xHEX   (read back after the device's set)
  *                        VALUE: decimal, 0x.. or 0b..; only "ext" values,
  *                        at most 2^BITS - 1
@@ -27,7 +30,11 @@
  * One reply per non-blank request, in order; blank lines are ignored. A
  * line longer than VDEV_MGMT_LINE_MAX gets "error: line too long" and is
  * skipped up to its newline. A client that leaves 64 KiB of replies unread
- * is dropped, as is the least recently active one when a ninth connects. */
+ * is dropped, as is the least recently active one when a ninth connects.
+ * A NUL byte (a vfio-user client on the wrong socket) gets "error: binary
+ * data; ..." and the connection is closed. Clients pad short requests with
+ * spaces to 16 bytes, so a vfio-user server sent one by mistake sees a
+ * whole header and answers at once. */
 #ifndef VDEV_MGMT_PROTO_H
 #define VDEV_MGMT_PROTO_H
 
@@ -35,6 +42,11 @@
 #define VDEV_MGMT_LINE_MAX 512u
 /* Longest name of a registered value. */
 #define VDEV_MGMT_NAME_MAX 128u
+/* Longest description "doc NAME" returns. */
+#define VDEV_MGMT_DOC_MAX 400u
+/* Requests are padded with spaces to at least this many bytes (a vfio-user
+ * header's size). */
+#define VDEV_MGMT_MIN_REQUEST 16u
 /* Seconds a client waits for a reply before giving up. */
 #define VDEV_MGMT_TIMEOUT_S 5
 

@@ -411,6 +411,7 @@ static const struct vdev_var full_vars[14] = {
         .name = "id",
         .bits = 32,
         .get = full_get_id,
+        .doc = "identification",
     },
     {
         .name = "ctrl",

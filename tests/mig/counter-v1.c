@@ -256,21 +256,25 @@ static const struct vdev_var counter_vars[4] = {
         .name = "count",
         .bits = 32,
         .get = counter_get_count,
+        .doc = "counter value",
     },
     {
         .name = "step",
         .bits = 32,
         .get = counter_get_step,
+        .doc = "added by each bump",
     },
     {
         .name = "bump",
         .bits = 32,
         .get = counter_get_bump,
+        .doc = "any write adds step to count",
     },
     {
         .name = "state.bumps",
         .bits = 32,
         .get = counter_get_state_bumps,
+        .doc = "bumps so far",
     },
 };
 

@@ -243,6 +243,7 @@ static const struct vdev_var fields_vars[11] = {
         .name = "ctrl.mode",
         .bits = 3,
         .get = fields_get_ctrl_mode,
+        .doc = "operating mode",
     },
     {
         .name = "ctrl.reset",

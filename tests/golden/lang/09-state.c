@@ -352,6 +352,7 @@ static const struct vdev_var state_vars[9] = {
         .get = state_get_state_pins,
         .external = true,
         .set = state_set_state_pins,
+        .doc = "input pins",
     },
 };
 
