@@ -366,8 +366,9 @@ Test(mgmt, binary_data_is_refused_and_the_connection_closed)
 
     raw_send(fd, version, sizeof(version) - 1);
     raw_reply(fd, buf, sizeof(buf));
-    cr_expect(!strncmp(buf, "error: binary data; this is a vdev management "
-                            "socket",
+    cr_expect(!strncmp(buf,
+                       "error: binary data; this is a vdev management "
+                       "socket",
                        52),
               "%s", buf);
     cr_assert_eq(poll(&p, 1, 2000), 1, "not hung up on");
