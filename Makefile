@@ -73,6 +73,7 @@ include tests/build.mk
 include tests/conform.mk
 include bench/build.mk
 include fuzz/build.mk
+include doc/build.mk
 
 all: $(ALL_TARGETS)
 
