@@ -58,8 +58,8 @@ Test(vdevctl_errors, no_server)
     snprintf(path, sizeof(path), "%s/gone.sock", srv.dir);
     snprintf(want, sizeof(want),
              "no server at %s — is it running? (start one with "
-             "build/bin/vdev-NAME --socket-path=%s)\n",
-             path, path);
+             "%s/bin/vdev-NAME --socket-path=%s)\n",
+             path, getenv("VDEV_BUILD") ? getenv("VDEV_BUILD") : "build", path);
     expect_failure(1, want, 2000, path, "info", NULL);
     /* for a management path the hint names the vfio-user path */
     snprintf(path, sizeof(path), "%s/gone.sock.mgmt", srv.dir);
