@@ -105,41 +105,49 @@ vfio_user_socket(struct vdevctl *c)
                         c->sock);
 }
 
+/* Whether the server behind the management socket mgmt has a vfio-user
+ * client for longer than PROBE_MS: one that just left (its EOF not yet
+ * served) does not count. */
+static bool
+busy_with_a_client(const char *mgmt)
+{
+    char reply[512];
+
+    for (int waited = 0; waited < PROBE_MS; waited += 20) {
+        if (!speaks_mgmt(mgmt, reply, sizeof(reply)) ||
+            !strstr(reply, " connected=yes"))
+            return false;
+        usleep(20 * 1000);
+    }
+    return true;
+}
+
 int
 vdevctl_open_vfio(struct vdevctl *c, struct vdev_client **out)
 {
     char sib[PATH_MAX], reply[512];
-    bool has_mgmt = mgmt_sibling(c->sock, sib, sizeof(sib));
     struct vdev_client *cl;
     int rc;
 
-    for (int attempt = 0;; attempt++) {
-        rc = vdev_client_connect(NULL, c->sock, &cl);
-        if (rc < 0)
-            return connect_failed(c, rc);
-        /* A server busy with a VMM leaves us in its backlog: after a
-         * short wait its management socket says whether that is why. */
-        bool probe = has_mgmt && attempt == 0;
-        vdev_client_set_timeout(cl, probe     ? PROBE_MS
-                                    : attempt ? VDEVCTL_TIMEOUT_MS - PROBE_MS
-                                              : VDEVCTL_TIMEOUT_MS);
-        rc = vdev_client_negotiate(cl, NULL);
-        if (rc == 0) {
-            vdev_client_set_timeout(cl, VDEVCTL_TIMEOUT_MS);
-            *out = cl;
-            return 0;
-        }
-        vdev_client_close(cl);
-        if (!probe || rc != -ETIMEDOUT)
-            break;
-        if (speaks_mgmt(sib, reply, sizeof(reply)) &&
-            strstr(reply, " connected=yes"))
-            return vdevctl_fail(c, "busy",
-                                "%s serves another client (a VMM?) and "
-                                "takes one at a time; management commands "
-                                "still work: vdevctl %s list",
-                                c->sock, sib);
+    /* A server busy with a VMM would leave us in its backlog until the
+     * timeout: its management socket says so first, before we connect
+     * (after, the client it reports could be us). */
+    if (mgmt_sibling(c->sock, sib, sizeof(sib)) && busy_with_a_client(sib))
+        return vdevctl_fail(c, "busy",
+                            "%s serves another client (a VMM?) and takes one "
+                            "at a time; management commands still work: "
+                            "vdevctl %s list",
+                            c->sock, sib);
+    rc = vdev_client_connect(NULL, c->sock, &cl);
+    if (rc < 0)
+        return connect_failed(c, rc);
+    vdev_client_set_timeout(cl, VDEVCTL_TIMEOUT_MS);
+    rc = vdev_client_negotiate(cl, NULL);
+    if (rc == 0) {
+        *out = cl;
+        return 0;
     }
+    vdev_client_close(cl);
     if (rc == -ETIMEDOUT)
         return vdevctl_fail(c, "timeout",
                             "%s: no answer within %d s (a server serves one "
