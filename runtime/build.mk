@@ -1,5 +1,5 @@
 # libvdev: server runtime and client library, one static archive.
-RUNTIME_SRCS := $(wildcard runtime/*.c)
+RUNTIME_SRCS := $(wildcard runtime/*.c runtime/*/*.c)
 RUNTIME_OBJS := $(RUNTIME_SRCS:%.c=$(B)/%.o)
 RUNTIME_PUBLIC_HEADERS := $(wildcard include/vdev/*.h)
 # Private headers: for the runtime's own objects, tests, bench and fuzz only.

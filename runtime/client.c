@@ -9,8 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
+#include "base/fdio.h"
 #include "client_priv.h"
-#include "clock.h"
 
 static int
 client_destructor(struct vdev_client *cl)
@@ -92,7 +93,7 @@ handle_other(struct vdev_client *cl, int fd, struct vdev_client_msg *m)
 
     if ((m->hdr.flags & VFIO_USER_F_TYPE_MASK) == VFIO_USER_F_TYPE_COMMAND)
         rc = vdev_client_serve_request(cl, fd, m);
-    vdev_client_close_fds(m->fds, m->nr_fds);
+    vdev_close_fds(m->fds, m->nr_fds);
     m->nr_fds = 0;
     return rc;
 }
@@ -228,7 +229,7 @@ vdev_client_call(struct vdev_client *cl, uint16_t cmd, const void *req,
     }
     if (nr_rfds)
         *nr_rfds = keep;
-    vdev_client_close_fds(m.fds, m.nr_fds);
+    vdev_close_fds(m.fds, m.nr_fds);
     return rc;
 }
 
@@ -266,7 +267,7 @@ vdev_client_recv_raw(struct vdev_client *cl, void *buf, size_t cap, int *rfds,
     }
     if (nr_rfds)
         *nr_rfds = keep;
-    vdev_client_close_fds(m.fds, m.nr_fds);
+    vdev_close_fds(m.fds, m.nr_fds);
     return (ssize_t)m.hdr.msg_size;
 }
 

@@ -6,6 +6,7 @@
 #include <talloc.h>
 #include <unistd.h>
 
+#include "base/fdio.h"
 #include "client_priv.h"
 
 /* The spec's DEVICE_GET_INFO payload: newer <linux/vfio.h> grew the struct
@@ -90,7 +91,7 @@ vdev_client_region_info(struct vdev_client *cl, uint32_t index,
             !caps_cap || attempt == 1)
             break;
         argsz = out->argsz;
-        vdev_client_close_fds(fds, nr_fds);
+        vdev_close_fds(fds, nr_fds);
     }
     rc = 0;
     size_t chain = len - fixed;
@@ -103,7 +104,7 @@ vdev_client_region_info(struct vdev_client *cl, uint32_t index,
         fds[0] = -1;
     }
 out:
-    vdev_client_close_fds(fds, nr_fds);
+    vdev_close_fds(fds, nr_fds);
     talloc_free(buf);
     return rc;
 }

@@ -53,7 +53,6 @@ int vdev_client_sendv(int fd, const void *hdr, size_t hdr_len, const void *body,
  * beyond VDEV_CLIENT_MAX_FDS are closed. */
 int vdev_client_recv_msg(struct vdev_client *cl, int fd,
                          struct vdev_client_msg *m);
-void vdev_client_close_fds(int *fds, unsigned nr);
 
 /* client_version.c: capability JSON both ways. */
 char *vdev_client_caps_to_json(void *mem_ctx,

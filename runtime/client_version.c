@@ -6,6 +6,7 @@
 #include <talloc.h>
 #include <unistd.h>
 
+#include "base/fdio.h"
 #include "client_priv.h"
 
 void
@@ -254,7 +255,7 @@ vdev_client_negotiate(struct vdev_client *cl,
     cl->negotiated = true;
     rc = 0;
 out:
-    vdev_client_close_fds(rfds, nr_rfds);
+    vdev_close_fds(rfds, nr_rfds);
     return rc;
 }
 

@@ -85,7 +85,7 @@ vdev_dev_create(void *mem_ctx, const char *name,
     if (!dev->name || !ident || ident->intx_pin > 4)
         goto fail;
     dev->ident = *ident;
-    dev->log_max = VDEV_LOG_WARN;
+    dev->log.max = VDEV_LOG_WARN;
     dev->nr_regions = VDEV_NR_PCI_REGIONS;
 
     cfg = &dev->regions[VDEV_CONFIG_INDEX];
@@ -302,28 +302,19 @@ void
 vdev_set_log(struct vdev_dev *dev, vdev_log_fn *fn, void *opaque,
              enum vdev_log_level max_level)
 {
-    dev->log_fn = fn;
-    dev->log_opaque = opaque;
-    dev->log_max = max_level;
+    dev->log.fn = fn;
+    dev->log.opaque = opaque;
+    dev->log.max = max_level;
 }
 
 void
 vdev_log(struct vdev_dev *dev, enum vdev_log_level level, const char *fmt, ...)
 {
-    static const char *const names[] = {"error", "warn", "info", "debug"};
-    char msg[512];
     va_list ap;
 
-    if (level > dev->log_max)
-        return;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vdev_log_vwrite(&dev->log, dev->name, level, fmt, ap);
     va_end(ap);
-    if (dev->log_fn)
-        dev->log_fn(dev->log_opaque, level, msg);
-    else
-        fprintf(stderr, "vdev %s: %s: %s\n", dev->name,
-                (unsigned)level < 4 ? names[level] : "?", msg);
 }
 
 void

@@ -14,9 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
+#include "base/fdio.h"
 #include "handover.h"
 #include "mig_internal.h"
-#include "clock.h"
 
 /* The record under construction and the fds it names. */
 struct hov_out {
@@ -336,54 +337,14 @@ build_record(struct vdev_dev *dev, struct hov_out *o)
 
 /* ------------------------------------------------------------ channel */
 
-static int
-wait_fd(int fd, short events, int64_t deadline)
-{
-    short rev = 0;
-    int rc = vdev_poll_until(fd, events, deadline, &rev);
-
-    if (rc < 0)
-        return rc;
-    return (rev & events) ? 0 : -EPIPE; /* else the successor is gone */
-}
-
+/* One packet (SOCK_SEQPACKET: all of it or nothing) with its fds. */
 static int
 send_pkt(int sock, const void *buf, size_t len, const int *fds, unsigned nr,
          int64_t deadline)
 {
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int) * HOV_FDS_PER_PKT)];
-    } ctl;
     struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 
-    if (nr) {
-        struct cmsghdr *cm;
-        memset(&ctl, 0, sizeof(ctl));
-        mh.msg_control = ctl.buf;
-        mh.msg_controllen = CMSG_SPACE(sizeof(int) * nr);
-        cm = CMSG_FIRSTHDR(&mh);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int) * nr);
-        memcpy(CMSG_DATA(cm), fds, sizeof(int) * nr);
-    }
-    for (;;) {
-        ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-        int rc;
-
-        if (n == (ssize_t)len)
-            return 0;
-        if (n >= 0)
-            return -EMSGSIZE; /* seqpacket: all or nothing */
-        if (errno == EINTR)
-            continue;
-        if (errno != EAGAIN)
-            return -errno;
-        if ((rc = wait_fd(sock, POLLOUT, deadline)) < 0)
-            return rc;
-    }
+    return vdev_send_all(sock, &iov, 1, fds, nr, deadline, -1);
 }
 
 static int
@@ -424,7 +385,7 @@ wait_ack(int sock, pid_t child, int64_t deadline)
     ssize_t n;
     int rc;
 
-    if ((rc = wait_fd(sock, POLLIN, deadline)) < 0)
+    if ((rc = vdev_wait_fd(sock, POLLIN, deadline, -1)) < 0)
         return rc;
     do {
         n = recv(sock, &a, sizeof(a), MSG_DONTWAIT);
@@ -432,7 +393,7 @@ wait_ack(int sock, pid_t child, int64_t deadline)
     if (n < 0)
         return -errno;
     if (n == 0)
-        return -EPIPE; /* exited without acknowledging */
+        return -ECONNRESET; /* exited without acknowledging */
     if (n != sizeof(a) || memcmp(a.magic, HOV_ACK_MAGIC, sizeof(a.magic)) ||
         (pid_t)a.pid != child)
         return -EPROTO;
@@ -502,7 +463,7 @@ vdev_upgrade(struct vdev_dev *dev, const char *binary, pid_t *pid_out)
         rc = -errno;
         goto out;
     }
-    pid = spawn(binary, sv[1], dev->log_max);
+    pid = spawn(binary, sv[1], dev->log.max);
     close(sv[1]);
     if (pid < 0) {
         rc = -errno;

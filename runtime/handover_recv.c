@@ -13,9 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
+#include "base/fdio.h"
 #include "handover.h"
 #include "mig_internal.h"
-#include "clock.h"
 
 /* The received fd table: entries are set to -1 as they are taken. */
 struct hov_in {
@@ -44,82 +45,35 @@ take_fd(struct hov_in *in, uint32_t slot, int *out)
 
 /* ------------------------------------------------------------ channel */
 
-static void
-close_cmsg_fds(struct msghdr *mh)
-{
-    for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-            continue;
-        for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-             i++) {
-            int fd;
-            memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
-            close(fd);
-        }
-    }
-}
-
 /* One packet into buf (at most cap bytes; longer ones fail). fds, if not
- * NULL, gets up to max_fds received fds (*nr_fds their number); any other
- * fd that came along is closed. */
+ * NULL, gets up to max_fds received fds (*nr_fds their number); more, or
+ * fds the kernel could not pass, fail the packet. fds of a packet that
+ * expects none are closed. */
 static ssize_t
 recv_pkt(int sock, void *buf, size_t cap, int *fds, unsigned max_fds,
          unsigned *nr_fds, int64_t deadline)
 {
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int) * HOV_FDS_PER_PKT)];
-    } ctl;
-    struct iovec iov = {.iov_base = buf, .iov_len = cap};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-    struct pollfd p = {.fd = sock, .events = POLLIN};
+    struct vdev_fds_in in = {.fds = fds, .max = fds ? max_fds : 0};
     ssize_t n;
 
     if (nr_fds)
         *nr_fds = 0;
-    for (;;) {
-        int64_t left = deadline - vdev_now_ms();
-        int r;
+    do {
+        int rc = vdev_wait_fd(sock, POLLIN, deadline, -1);
 
-        if (left <= 0)
-            return -ETIMEDOUT;
-        r = poll(&p, 1, (int)left);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return -errno;
-        if (r == 0)
-            return -ETIMEDOUT;
-        mh.msg_control = ctl.buf;
-        mh.msg_controllen = sizeof(ctl.buf);
-        mh.msg_flags = 0;
-        n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN))
-            continue;
-        if (n < 0)
-            return -errno;
-        break;
-    }
-    if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-        close_cmsg_fds(&mh);
+        if (rc < 0)
+            return rc;
+        n = vdev_recv_fds(sock, buf, cap, MSG_DONTWAIT, fds ? &in : NULL);
+    } while (n == -EAGAIN);
+    if (n == -EMSGSIZE || (n >= 0 && in.lost)) {
+        vdev_close_fds(in.fds, in.nr);
         return -EPROTO;
     }
-    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm;
-         cm = CMSG_NXTHDR(&mh, cm)) {
-        size_t k;
-        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-            continue;
-        k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (size_t i = 0; i < k; i++) {
-            int fd;
-            memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
-            if (fds && *nr_fds < max_fds)
-                fds[(*nr_fds)++] = fd;
-            else
-                close(fd);
-        }
-    }
-    return n == 0 ? -EPIPE : n;
+    if (n < 0)
+        return n;
+    if (nr_fds)
+        *nr_fds = in.nr;
+    return n == 0 ? -ECONNRESET : n;
 }
 
 static int
@@ -554,7 +508,7 @@ send_ack(int sock, int status)
     do {
         n = send(sock, &a, sizeof(a), MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
-    return n == (ssize_t)sizeof(a) ? 0 : -EPIPE;
+    return n == (ssize_t)sizeof(a) ? 0 : -ECONNRESET;
 }
 
 static int

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <talloc.h>
 
+#include "base/log.h"
 #include "vdev.h"
 #include "vdev_proto.h"
 
@@ -27,7 +28,7 @@
 
 #define VDEV_LOG(dev, lvl, ...)                                                \
     do {                                                                       \
-        if ((lvl) <= (dev)->log_max)                                           \
+        if ((lvl) <= (dev)->log.max)                                           \
             vdev_log((dev), (lvl), __VA_ARGS__);                               \
     } while (0)
 
@@ -195,9 +196,7 @@ struct vdev_dev {
     struct vdev_pci_ident ident;
     void *priv;
 
-    vdev_log_fn *log_fn;
-    void *log_opaque;
-    enum vdev_log_level log_max;
+    struct vdev_log_sink log;
 
     vdev_reset_fn *reset_fn;
     void *reset_opaque;

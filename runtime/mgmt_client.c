@@ -11,9 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
+#include "base/fdio.h"
 #include "mgmt_proto.h"
 #include "vdev_client.h"
-#include "clock.h"
 
 /* A reply longer than this is not from a vdev server. */
 #define MGMT_REPLY_LIMIT (1u << 20)
@@ -39,12 +40,6 @@ vdev_mgmt_client_open(const char *path)
 }
 
 static int
-wait_for(int fd, short events, int64_t deadline)
-{
-    return vdev_poll_until(fd, events, deadline, NULL);
-}
-
-static int
 send_line(int fd, const char *line, int64_t deadline)
 {
     size_t len = strlen(line), done = 0;
@@ -64,7 +59,7 @@ send_line(int fd, const char *line, int64_t deadline)
         }
         if (n < 0 && errno != EAGAIN && errno != EINTR)
             return -errno;
-        if ((rc = wait_for(fd, POLLOUT, deadline)) < 0)
+        if ((rc = vdev_wait_fd(fd, POLLOUT, deadline, -1)) < 0)
             return rc;
     }
     return 0;
@@ -90,7 +85,7 @@ recv_line(int fd, char *reply, size_t cap, int64_t deadline, bool *is_ok)
         if (n < 0) {
             if (errno != EAGAIN && errno != EINTR)
                 return -errno;
-            if ((rc = wait_for(fd, POLLIN, deadline)) < 0)
+            if ((rc = vdev_wait_fd(fd, POLLIN, deadline, -1)) < 0)
                 return rc;
             continue;
         }

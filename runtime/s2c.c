@@ -7,8 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
+#include "base/fdio.h"
 #include "internal.h"
-#include "clock.h"
 
 #define S2C_TIMEOUT_MS 5000
 
@@ -53,56 +54,6 @@ vdev_twin_setup(struct vdev_conn *c, int *client_end)
     return 0;
 }
 
-/* ------------------------------------------------------------ timing */
-
-/* Waits for fd to be ready for `events` until the deadline. */
-static int
-wait_fd(int fd, short events, int64_t deadline)
-{
-    short rev = 0;
-    int rc = vdev_poll_until(fd, events, deadline, &rev);
-
-    if (rc < 0)
-        return rc;
-    return (rev & (POLLERR | POLLNVAL)) && !(rev & (events | POLLHUP))
-               ? -ECONNRESET
-               : 0;
-}
-
-/* ------------------------------------------------------------ send */
-
-static int
-send_all(int fd, struct iovec *iov, int iovcnt, int64_t deadline)
-{
-    while (iovcnt > 0) {
-        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)iovcnt};
-        ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-
-        if (n < 0) {
-            int ret;
-
-            if (errno == EINTR)
-                continue;
-            if (errno != EAGAIN)
-                return errno == EPIPE ? -ECONNRESET : -errno;
-            ret = wait_fd(fd, POLLOUT, deadline);
-            if (ret < 0)
-                return ret;
-            continue;
-        }
-        while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
-            n -= (ssize_t)iov->iov_len;
-            iov++;
-            iovcnt--;
-        }
-        if (iovcnt > 0) {
-            iov->iov_base = (uint8_t *)iov->iov_base + n;
-            iov->iov_len -= (size_t)n;
-        }
-    }
-    return 0;
-}
-
 /* ------------------------------------------------------------ reply */
 
 /* Checks a reply header against the request; returns 1 if it is the reply,
@@ -136,57 +87,6 @@ reply_take(const struct vfio_user_header *h, const uint8_t *payload,
     return (int)plen;
 }
 
-/* Reads exactly len bytes from the twin socket; fds are refused (closed). */
-static int
-twin_read(int fd, void *buf, size_t len, int64_t deadline)
-{
-    uint8_t *p = buf;
-
-    while (len) {
-        union {
-            struct cmsghdr h;
-            char buf[CMSG_SPACE(sizeof(int) * VDEV_MAX_MSG_FDS)];
-        } cm;
-        struct iovec iov = {.iov_base = p, .iov_len = len};
-        struct msghdr mh = {.msg_iov = &iov,
-                            .msg_iovlen = 1,
-                            .msg_control = cm.buf,
-                            .msg_controllen = sizeof(cm.buf)};
-        ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-
-        if (n < 0) {
-            int ret;
-
-            if (errno == EINTR)
-                continue;
-            if (errno != EAGAIN)
-                return -errno;
-            ret = wait_fd(fd, POLLIN, deadline);
-            if (ret < 0)
-                return ret;
-            continue;
-        }
-        for (struct cmsghdr *ch = CMSG_FIRSTHDR(&mh); ch;
-             ch = CMSG_NXTHDR(&mh, ch)) {
-            if (ch->cmsg_level == SOL_SOCKET && ch->cmsg_type == SCM_RIGHTS) {
-                size_t nfd = (ch->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-                for (size_t i = 0; i < nfd; i++) {
-                    int f;
-
-                    memcpy(&f, CMSG_DATA(ch) + i * sizeof(int), sizeof(f));
-                    close(f);
-                }
-            }
-        }
-        if (n == 0)
-            return -ECONNRESET;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 static int
 twin_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
           size_t reply_len, int64_t deadline)
@@ -198,7 +98,7 @@ twin_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
         struct vfio_user_header h;
         size_t plen;
 
-        ret = twin_read(c->twin_fd, &h, sizeof(h), deadline);
+        ret = vdev_recv_all(c->twin_fd, &h, sizeof(h), deadline, NULL);
         if (ret < 0)
             break;
         if (h.msg_size < sizeof(h) || h.msg_size > VDEV_MAX_MSG_SIZE) {
@@ -212,7 +112,7 @@ twin_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
             ret = -ENOMEM;
             break;
         }
-        ret = twin_read(c->twin_fd, body, plen, deadline);
+        ret = vdev_recv_all(c->twin_fd, body, plen, deadline, NULL);
         if (ret < 0)
             break;
         ret = reply_match(&h, id, cmd);
@@ -256,7 +156,7 @@ take_partial(struct vdev_conn *c, size_t off, const struct vfio_user_header *h,
         return -ENOMEM;
     memcpy(msg, c->rbuf + off, have);
     rbuf_cut(c, off, have);
-    ret = twin_read(c->fd, msg + have, h->msg_size - have, deadline);
+    ret = vdev_recv_all(c->fd, msg + have, h->msg_size - have, deadline, NULL);
     if (ret == 0) {
         ret = reply_match(h, id, cmd);
         if (ret > 0)
@@ -325,7 +225,7 @@ main_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
             return ret;
         if (ret > 0)
             return result;
-        ret = wait_fd(c->fd, POLLIN, deadline);
+        ret = vdev_wait_fd(c->fd, POLLIN, deadline, -1);
         if (ret < 0)
             return ret;
         n = vdev_transport_recv(c);
@@ -362,13 +262,14 @@ vdev_conn_request(struct vdev_conn *c, uint16_t cmd, const void *req,
     while (!twin && c->slen) {
         ret = vdev_transport_flush(c);
         if (ret == -EAGAIN)
-            ret = wait_fd(c->fd, POLLOUT, deadline);
+            ret = vdev_wait_fd(c->fd, POLLOUT, deadline, -1);
         if (ret < 0)
             return ret;
     }
-    ret = send_all(twin ? c->twin_fd : c->fd, iov, req_len ? 2 : 1, deadline);
+    ret = vdev_send_all(twin ? c->twin_fd : c->fd, iov, req_len ? 2 : 1, NULL,
+                        0, deadline, -1);
     if (ret < 0)
-        return ret;
+        return ret == -EPIPE ? -ECONNRESET : ret;
     if (twin)
         return twin_wait(c, h.msg_id, cmd, reply, reply_len, deadline);
     return main_wait(c, h.msg_id, cmd, reply, reply_len, deadline);

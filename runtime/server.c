@@ -7,6 +7,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "base/fdio.h"
 #include "internal.h"
 
 #define HDR_SIZE ((uint32_t)sizeof(struct vfio_user_header))
@@ -44,14 +45,6 @@ static const struct {
     [VFIO_USER_MIG_DATA_READ] = {vdev_handle_mig_data_read, 0},
     [VFIO_USER_MIG_DATA_WRITE] = {vdev_handle_mig_data_write, 0},
 };
-
-static void
-close_fds(int *fds, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
-}
 
 /* ------------------------------------------------------------ replies */
 
@@ -130,7 +123,7 @@ reply_with_fds(struct vdev_conn *c, uint8_t *p, struct vdev_reply *r)
         vdev_transport_send_fds(c, p, HDR_SIZE + r->len, r->fds, r->nr_fds);
 
     if (r->close_fds)
-        close_fds(r->fds, r->nr_fds);
+        vdev_close_fds(r->fds, r->nr_fds);
     return rc;
 }
 
@@ -196,7 +189,7 @@ finish_slow(struct vdev_conn *c, const struct vfio_user_header *h,
     }
     if (no_reply || err) {
         if (r->close_fds)
-            close_fds(r->fds, r->nr_fds);
+            vdev_close_fds(r->fds, r->nr_fds);
         return no_reply ? 0 : reply_error(c, h, err);
     }
     return reply_ok(c, h, r);
@@ -223,7 +216,7 @@ dispatch(struct vdev_conn *c, uint8_t *p, uint32_t size, int *fds,
     c->dev->stats.messages++;
     err = check_and_call(c, &m, &r, fds_lost);
     if (nr_fds)
-        close_fds(fds, nr_fds);
+        vdev_close_fds(fds, nr_fds);
     if (err | h->flags | r.close_fds)
         return finish_slow(c, h, &r, err, nr_fds);
     return reply_ok(c, h, &r);
@@ -244,7 +237,7 @@ reject_oversized(struct vdev_conn *c, const uint8_t *p)
     c->dev->stats.errors++;
     VDEV_LOG(c->dev, VDEV_LOG_INFO, "cmd %u: msg_size %u over the limit %u",
              h.cmd, h.msg_size, VDEV_MAX_MSG_SIZE);
-    close_fds(c->rfds, c->nr_rfds);
+    vdev_close_fds(c->rfds, c->nr_rfds);
     c->nr_rfds = 0;
     c->rfds_lost = false;
     c->rstart += take;
@@ -289,7 +282,7 @@ rx_skip(struct vdev_conn *c)
 
     c->rstart += take;
     c->rskip -= take;
-    close_fds(c->rfds, c->nr_rfds);
+    vdev_close_fds(c->rfds, c->nr_rfds);
     c->nr_rfds = 0;
     c->rfds_lost = false;
 }
@@ -308,7 +301,7 @@ take_msg_fds(struct vdev_conn *c, size_t start, size_t end, bool *lost)
         return 0; /* a later message's */
     } else {
         /* Cannot happen given how reads are limited; never leak. */
-        close_fds(c->rfds, c->nr_rfds);
+        vdev_close_fds(c->rfds, c->nr_rfds);
     }
     c->nr_rfds = 0;
     c->rfds_lost = false;

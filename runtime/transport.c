@@ -10,6 +10,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "base/clock.h"
+#include "base/fdio.h"
 #include "internal.h"
 
 #define LISTEN_BACKLOG 16
@@ -143,20 +145,12 @@ vdev_listen_fd(struct vdev_dev *dev, int fd)
 
 /* ------------------------------------------------------------ connection */
 
-static void
-close_fds(int *fds, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
-}
-
 static int
 conn_destructor(struct vdev_conn *c)
 {
     struct vdev_dev *dev = c->dev;
 
-    close_fds(c->rfds, c->nr_rfds);
+    vdev_close_fds(c->rfds, c->nr_rfds);
     vdev_irqs_drop_fds(dev);
     vdev_dma_remove_all(c);
     vdev_migration_conn_gone(dev);
@@ -235,44 +229,16 @@ vdev_conn_close(struct vdev_dev *dev)
 
 /* ------------------------------------------------------------ receive */
 
-/* fds arrived with this read: they belong to the message holding its last
- * byte (the kernel ends a stream read after an skb that carries fds). */
-static __attribute__((cold, noinline)) void
-take_fds(struct vdev_conn *c, struct msghdr *mh, size_t end)
-{
-    for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-        int *fds = (int *)CMSG_DATA(cm);
-        unsigned n;
-
-        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-            continue;
-        n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (unsigned i = 0; i < n; i++) {
-            int fd;
-            memcpy(&fd, fds + i, sizeof(fd));
-            if (c->nr_rfds < VDEV_MAX_MSG_FDS * 4) {
-                c->rfds[c->nr_rfds++] = fd;
-            } else {
-                close(fd);
-                c->rfds_lost = true;
-            }
-        }
-    }
-    if (mh->msg_flags & MSG_CTRUNC)
-        c->rfds_lost = true;
-    c->rfds_msg_end = end;
-}
-
 ssize_t
 vdev_transport_recv(struct vdev_conn *c)
 {
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int) * VDEV_MAX_MSG_FDS * 4)];
-    } ctl;
+    struct vdev_fds_in in = {
+        .fds = c->rfds,
+        .max = VDEV_MAX_MSG_FDS * 4,
+        .nr = c->nr_rfds,
+        .lost = c->rfds_lost,
+    };
     size_t want = c->rcap - c->rend;
-    struct iovec iov;
-    struct msghdr mh;
     ssize_t n;
 
     if (c->rwant && c->rwant < want)
@@ -280,22 +246,17 @@ vdev_transport_recv(struct vdev_conn *c)
     c->rwant = 0; /* one read only: other readers (s2c.c) take what fits */
     if (!want)
         return -ENOBUFS; /* a zero-length read would look like EOF */
-    iov.iov_base = c->rbuf + c->rend;
-    iov.iov_len = want;
-    mh.msg_name = NULL;
-    mh.msg_namelen = 0;
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = ctl.buf;
-    mh.msg_controllen = sizeof(ctl.buf);
-    mh.msg_flags = 0;
-    do {
-        n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-    } while (n < 0 && errno == EINTR);
+    n = vdev_recv_fds(c->fd, c->rbuf + c->rend, want, MSG_DONTWAIT, &in);
     if (n < 0)
-        return -errno;
-    if (mh.msg_controllen || (mh.msg_flags & MSG_CTRUNC))
-        take_fds(c, &mh, c->rend + (size_t)n);
+        return n;
+    /* fds arrived with this read: they belong to the message holding its
+     * last byte (the kernel ends a stream read after an skb that carries
+     * fds). */
+    if (__builtin_expect(in.arrived, 0)) {
+        c->nr_rfds = in.nr;
+        c->rfds_lost = in.lost;
+        c->rfds_msg_end = c->rend + (size_t)n;
+    }
     c->rend += (size_t)n;
     c->dev->stats.bytes_in += (uint64_t)n;
     return n;
@@ -332,35 +293,12 @@ vdev_transport_flush(struct vdev_conn *c)
 /* The rare blocking case (a reply carrying fds to a client that does not
  * read): bounded, and vdev_stop() still interrupts it. */
 static int
-wait_writable(struct vdev_conn *c)
-{
-    struct pollfd p[2] = {
-        {.fd = c->fd, .events = POLLOUT},
-        {.fd = c->dev->stop_fd, .events = POLLIN},
-    };
-    int n;
-
-    do {
-        n = poll(p, 2, SEND_WAIT_MS);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return -errno;
-    if (n == 0)
-        return -ETIMEDOUT;
-    if (p[1].revents & POLLIN)
-        return -ECANCELED;
-    if (p[0].revents & (POLLERR | POLLHUP))
-        return -ECONNRESET;
-    return 0;
-}
-
-static int
-flush_all(struct vdev_conn *c)
+flush_all(struct vdev_conn *c, int64_t deadline)
 {
     int rc;
 
     while ((rc = vdev_transport_flush(c)) == -EAGAIN)
-        if ((rc = wait_writable(c)) < 0)
+        if ((rc = vdev_wait_fd(c->fd, POLLOUT, deadline, c->dev->stop_fd)) < 0)
             return rc;
     return rc;
 }
@@ -371,46 +309,16 @@ int
 vdev_transport_send_fds(struct vdev_conn *c, const void *buf, size_t len,
                         const int *fds, unsigned nr_fds)
 {
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int) * VDEV_MAX_MSG_FDS)];
-    } ctl;
+    int64_t deadline = vdev_now_ms() + SEND_WAIT_MS;
     struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-    size_t off = 0;
-    ssize_t n;
     int rc;
 
-    if (nr_fds > VDEV_MAX_MSG_FDS || (rc = flush_all(c)) < 0)
-        return nr_fds > VDEV_MAX_MSG_FDS ? -EINVAL : rc;
-    if (nr_fds) {
-        struct cmsghdr *cm;
-        memset(&ctl, 0, sizeof(ctl));
-        mh.msg_control = ctl.buf;
-        mh.msg_controllen = CMSG_SPACE(sizeof(int) * nr_fds);
-        cm = CMSG_FIRSTHDR(&mh);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int) * nr_fds);
-        memcpy(CMSG_DATA(cm), fds, sizeof(int) * nr_fds);
-    }
-    while (off < len) {
-        n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno != EAGAIN)
-                return -errno;
-            if ((rc = wait_writable(c)) < 0)
-                return rc;
-            continue;
-        }
-        off += (size_t)n;
-        c->dev->stats.bytes_out += (uint64_t)n;
-        iov.iov_base = (uint8_t *)buf + off;
-        iov.iov_len = len - off;
-        mh.msg_control = NULL; /* fds went with the first chunk */
-        mh.msg_controllen = 0;
-    }
+    if (nr_fds > VDEV_MAX_MSG_FDS)
+        return -EINVAL;
+    if ((rc = flush_all(c, deadline)) < 0 ||
+        (rc = vdev_send_all(c->fd, &iov, 1, fds, nr_fds, deadline,
+                            c->dev->stop_fd)) < 0)
+        return rc;
+    c->dev->stats.bytes_out += len;
     return 0;
 }

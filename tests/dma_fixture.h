@@ -20,7 +20,7 @@ dma_fixture_dev(void)
     struct vdev_conn *c = talloc_zero(dev, struct vdev_conn);
 
     dev->listen_fd = dev->epoll_fd = dev->stop_fd = -1;
-    dev->log_max = VDEV_LOG_ERROR;
+    dev->log.max = VDEV_LOG_ERROR;
     c->dev = dev;
     c->fd = -1;
     c->twin_fd = -1;
