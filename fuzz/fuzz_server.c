@@ -424,7 +424,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     "%d)\n",
                     (unsigned long long)dev->stats.bytes_in,
                     (unsigned long long)dev->stats.messages,
-                    dev->conn->rend - dev->conn->rstart,
+                    dev->conn->rx.end - dev->conn->rx.start,
                     dev->conn->out_blocked);
             abort();
         }

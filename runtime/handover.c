@@ -17,6 +17,7 @@
 #include "base/clock.h"
 #include "base/fdio.h"
 #include "handover.h"
+#include "server/conn.h"
 #include "mig_internal.h"
 
 /* The record under construction and the fds it names. */
@@ -143,6 +144,7 @@ put_conn(struct hov_out *o, struct vdev_conn *c)
 {
     struct hov_conn h = {0};
     struct hov_input in = {0};
+    struct vdev_conn_backlog b;
     size_t start = sect_begin(o, HOV_SECT_CONN, 0);
 
     h.fd = out_fd(o, c->fd);
@@ -158,20 +160,21 @@ put_conn(struct hov_out *o, struct vdev_conn *c)
     out_put(o, &h, sizeof(h));
     sect_end(o, start);
 
+    vdev_conn_backlog(c, &b);
     start = sect_begin(o, HOV_SECT_INPUT, 0);
-    in.len = c->rend - c->rstart;
-    in.skip = c->rskip;
-    in.nr_fds = c->nr_rfds;
-    in.fds_lost = c->rfds_lost;
-    in.fds_msg_end = c->nr_rfds ? c->rfds_msg_end - c->rstart : 0;
-    for (unsigned i = 0; i < c->nr_rfds; i++)
-        in.fds[i] = out_fd(o, c->rfds[i]);
+    in.len = b.in_len;
+    in.skip = b.skip;
+    in.nr_fds = b.nr_fds;
+    in.fds_lost = b.fds_lost;
+    in.fds_msg_end = b.fds_msg_end;
+    for (unsigned i = 0; i < b.nr_fds; i++)
+        in.fds[i] = out_fd(o, b.fds[i]);
     out_put(o, &in, sizeof(in));
-    out_put(o, c->rbuf + c->rstart, in.len);
+    out_put(o, b.in, b.in_len);
     sect_end(o, start);
 
     start = sect_begin(o, HOV_SECT_OUTPUT, 0);
-    out_put(o, c->sbuf, c->slen);
+    out_put(o, b.out, b.out_len);
     sect_end(o, start);
 }
 

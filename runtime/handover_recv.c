@@ -16,6 +16,7 @@
 #include "base/clock.h"
 #include "base/fdio.h"
 #include "handover.h"
+#include "server/conn.h"
 #include "mig_internal.h"
 
 /* The received fd table: entries are set to -1 as they are taken. */
@@ -300,13 +301,17 @@ install_sockets(struct vdev_dev *dev, struct hov_in *in, char **path,
     return 0;
 }
 
+/* The bytes and fds the old server had not served, and the replies it had
+ * not sent. */
 static int
-install_input(struct vdev_conn *c, struct hov_in *in)
+install_backlog(struct vdev_conn *c, struct hov_in *in)
 {
     const uint8_t *p = in->sect[HOV_SECT_INPUT];
     uint64_t len = in->sect_len[HOV_SECT_INPUT];
+    int fds[VDEV_MAX_MSG_FDS * 4];
+    struct vdev_conn_backlog b = {0};
     struct hov_input h;
-    int rc;
+    int rc = 0;
 
     if (len < sizeof(h))
         return -EPROTO;
@@ -318,48 +323,28 @@ install_input(struct vdev_conn *c, struct hov_in *in)
     /* Pending fds belong to the partial message the bytes end with. */
     if (h.nr_fds && (h.fds_msg_end == 0 || h.fds_msg_end > h.len))
         return -EPROTO;
-    if (h.len > c->rcap) {
-        size_t cap = (h.len + 4095) & ~(size_t)4095;
-        uint8_t *b = talloc_realloc_size(c, c->rbuf, cap);
-        if (!b)
-            return -ENOMEM;
-        c->rbuf = b;
-        c->rcap = cap;
-    }
-    memcpy(c->rbuf, p + sizeof(h), h.len);
-    c->rstart = 0;
-    c->rend = h.len;
-    c->rskip = h.skip;
-    for (unsigned i = 0; i < h.nr_fds; i++) {
-        if ((rc = take_fd(in, h.fds[i], &c->rfds[i])) < 0)
-            return rc;
-        c->nr_rfds = i + 1;
-        if (c->rfds[i] < 0)
-            return -EPROTO;
-    }
-    c->rfds_msg_end = h.fds_msg_end;
-    c->rfds_lost = h.fds_lost;
-    return 0;
-}
-
-static int
-install_output(struct vdev_conn *c, struct hov_in *in)
-{
-    uint64_t len = in->sect_len[HOV_SECT_OUTPUT];
-
-    if (len > HOV_MAX_OUTPUT)
+    if (in->sect_len[HOV_SECT_OUTPUT] > HOV_MAX_OUTPUT)
         return -EPROTO;
-    if (len > c->scap) {
-        size_t cap = (len + 4095) & ~(size_t)4095;
-        uint8_t *b = talloc_realloc_size(c, c->sbuf, cap);
-        if (!b)
-            return -ENOMEM;
-        c->sbuf = b;
-        c->scap = cap;
+    for (unsigned i = 0; i < h.nr_fds && rc == 0; i++) {
+        if ((rc = take_fd(in, h.fds[i], &fds[i])) < 0)
+            break;
+        b.nr_fds = i + 1;
+        if (fds[i] < 0)
+            rc = -EPROTO;
     }
-    memcpy(c->sbuf, in->sect[HOV_SECT_OUTPUT], len);
-    c->slen = len;
-    return 0;
+    b.in = p + sizeof(h);
+    b.in_len = h.len;
+    b.skip = h.skip;
+    b.fds = fds;
+    b.fds_lost = h.fds_lost;
+    b.fds_msg_end = h.fds_msg_end;
+    b.out = in->sect[HOV_SECT_OUTPUT];
+    b.out_len = in->sect_len[HOV_SECT_OUTPUT];
+    if (rc < 0) {
+        vdev_close_fds(fds, b.nr_fds);
+        return rc;
+    }
+    return vdev_conn_restore(c, &b);
 }
 
 static int
@@ -475,8 +460,7 @@ install_conn(struct vdev_dev *dev, struct hov_in *in)
     c->write_multi = h.write_multi;
     c->next_msg_id = h.next_msg_id;
     dev->qemu_dma_layout = h.qemu_dma_layout;
-    if ((rc = install_input(c, in)) < 0 || (rc = install_output(c, in)) < 0 ||
-        (rc = install_dma(c, in)) < 0)
+    if ((rc = install_backlog(c, in)) < 0 || (rc = install_dma(c, in)) < 0)
         return rc;
     if (in->sect[HOV_SECT_DIRTY] && (rc = install_dirty(c, in)) < 0)
         return rc;

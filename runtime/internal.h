@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <talloc.h>
 
+#include "base/fdio.h"
 #include "base/log.h"
 #include "vdev.h"
 #include "vdev_proto.h"
@@ -132,6 +133,25 @@ struct vdev_dma {
 #define VDEV_RBUF_INIT (64u * 1024)
 #define VDEV_SBUF_INIT (64u * 1024)
 
+/* Receive side: bytes read but not yet served, and the fds that came with
+ * them. */
+struct vdev_rx {
+    uint8_t *buf;
+    size_t cap;
+    size_t start;           /* served up to here */
+    size_t end;             /* read up to here */
+    size_t skip;            /* rest of a rejected oversized message */
+    struct vdev_fds_in fdq; /* fds read, not yet given to a message */
+    size_t fds_msg_end;     /* they belong to the message ending here */
+    int fds[VDEV_MAX_MSG_FDS * 4];
+};
+
+/* Send side: replies batched until the input is drained. */
+struct vdev_tx {
+    uint8_t *buf;
+    size_t cap, len;
+};
+
 /* Everything that lives as long as one client: freed in one talloc_free()
  * on disconnect; destructors close fds and unmap memory. */
 struct vdev_conn {
@@ -144,20 +164,9 @@ struct vdev_conn {
     uint32_t peer_max_data_xfer;
     bool write_multi;
 
-    /* receive side: bytes read but not yet dispatched */
-    uint8_t *rbuf;
-    size_t rcap, rstart, rend;
-    int rfds[VDEV_MAX_MSG_FDS * 4];
-    unsigned nr_rfds;
-    size_t rfds_msg_end; /* fds belong to the message ending here */
-    bool rfds_lost;      /* some of those fds were cut off (CTRUNC) */
-    size_t rwant;        /* most bytes the next recv may take */
-    size_t rskip;        /* rest of a rejected oversized message */
-    bool rx_hot;         /* pipelining: read again before epoll_wait */
-
-    /* send side: replies batched until the input is drained */
-    uint8_t *sbuf;
-    size_t scap, slen;
+    struct vdev_rx rx; /* server/conn.c's, like tx */
+    struct vdev_tx tx;
+    bool rx_hot;      /* pipelining: read again before epoll_wait */
     bool out_blocked; /* socket full: input paused until EPOLLOUT */
 
     uint16_t next_msg_id; /* server->client requests */
@@ -224,28 +233,21 @@ struct vdev_dev {
 /* device.c */
 void vdev_region_init(struct vdev_region *r);
 
-/* transport.c: sockets and framing. */
+/* transport.c: listening, accepting, the connection's life. Its bytes
+ * and fds are server/conn.c's (server/conn.h). */
 int vdev_transport_listen_path(struct vdev_dev *dev, const char *path);
 int vdev_transport_accept(struct vdev_dev *dev);
-/* Reads what is available; returns bytes read, 0 on EOF, -EAGAIN, -errno. */
-ssize_t vdev_transport_recv(struct vdev_conn *c);
-int vdev_transport_flush(struct vdev_conn *c);
-int vdev_transport_send_fds(struct vdev_conn *c, const void *buf, size_t len,
-                            const int *fds, unsigned nr_fds);
 void vdev_conn_close(struct vdev_dev *dev);
 /* A connected client socket becomes dev->conn (fd owned, closed on error);
  * accept and the hand-over (handover_recv.c) share it. */
 int vdev_conn_adopt(struct vdev_dev *dev, int fd);
 
-/* server.c: framing, dispatch, replies. */
-int vdev_serve_input(struct vdev_conn *c);
-void *vdev_reply_alloc(struct vdev_reply *r, struct vdev_conn *c, uint32_t len);
 /* Server->client request (DMA_READ/WRITE) and its reply, synchronously
  * (s2c.c). req is the payload (the header is built here); the reply's
  * payload is copied to reply. Returns the reply payload length (at most
  * reply_len), or -errno: the client's error, -ETIMEDOUT, -EPROTO for a
  * malformed reply, -ECONNRESET. Client commands that arrive on the main
- * socket meanwhile stay in c->rbuf for the dispatcher. */
+ * socket meanwhile stay in the input for the dispatcher. */
 int vdev_conn_request(struct vdev_conn *c, uint16_t cmd, const void *req,
                       size_t req_len, void *reply, size_t reply_len);
 

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "mig_internal.h"
+#include "server/conn.h"
 
 #define V1_RUNNING VFIO_DEVICE_STATE_V1_RUNNING
 #define V1_SAVING VFIO_DEVICE_STATE_V1_SAVING

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "server/conn.h"
 
 /* The vfio-user payload of DEVICE_GET_INFO stops before the kernel's
  * cap_offset field. */

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "server/conn.h"
 
 /* The legacy max_bitmap_size default: larger bitmaps are refused. */
 #define UNMAP_MAX_BITMAP (256u << 20)

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "mig_internal.h"
+#include "server/conn.h"
 
 #define FEAT_OPS                                                               \
     (VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET |                       \

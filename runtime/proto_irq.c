@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "pci_priv.h"
+#include "server/conn.h"
 
 /* MSI and MSI-X vectors can be set one at a time here (unlike vfio-pci,
  * which must tear down the whole set), so NORESIZE is not reported. */

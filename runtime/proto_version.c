@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 
 #include "mig_internal.h"
+#include "server/conn.h"
 
 #define OUR_MINOR 1u
 #define VERSION_FIXED ((uint32_t)sizeof(struct vfio_user_version))

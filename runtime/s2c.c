@@ -10,6 +10,7 @@
 #include "base/clock.h"
 #include "base/fdio.h"
 #include "internal.h"
+#include "server/conn.h"
 
 #define S2C_TIMEOUT_MS 5000
 
@@ -128,34 +129,21 @@ twin_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
 
 /* ------------------------------------------------------ main socket */
 
-/* Cuts [off, off + len) out of the input buffer. Bytes before it (the
- * message being dispatched, perhaps) do not move. */
-static void
-rbuf_cut(struct vdev_conn *c, size_t off, size_t len)
-{
-    memmove(c->rbuf + off, c->rbuf + off + len, c->rend - off - len);
-    c->rend -= len;
-    if (c->rfds_msg_end > off)
-        c->rfds_msg_end =
-            c->rfds_msg_end >= off + len ? c->rfds_msg_end - len : off;
-}
-
-/* A reply whose head is the last thing buffered: its rest is read straight
- * from the socket (exactly its bytes, so the stream stays in step), as the
- * buffer may have no room for it and must not move under the dispatcher. */
+/* A reply whose head is the last thing buffered (have bytes at off): its
+ * rest is read straight from the socket (exactly its bytes, so the stream
+ * stays in step), as the buffer may have no room for it and must not move
+ * under the dispatcher (server/conn.h). */
 static int
-take_partial(struct vdev_conn *c, size_t off, const struct vfio_user_header *h,
-             uint16_t id, uint16_t cmd, void *reply, size_t reply_len,
-             int64_t deadline)
+take_partial(struct vdev_conn *c, size_t off, size_t have,
+             const struct vfio_user_header *h, uint16_t id, uint16_t cmd,
+             void *reply, size_t reply_len, int64_t deadline)
 {
-    size_t have = c->rend - off;
     uint8_t *msg = talloc_size(c, h->msg_size);
     int ret;
 
     if (!msg)
         return -ENOMEM;
-    memcpy(msg, c->rbuf + off, have);
-    rbuf_cut(c, off, have);
+    vdev_rx_cut(c, off, have, msg);
     ret = vdev_recv_all(c->fd, msg + have, h->msg_size - have, deadline, NULL);
     if (ret == 0) {
         ret = reply_match(h, id, cmd);
@@ -177,24 +165,16 @@ static int
 main_scan(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
           size_t reply_len, int *result, int64_t deadline)
 {
-    size_t off = c->rstart;
+    struct vfio_user_header h;
+    size_t off = 0;
+    ssize_t have;
 
-    while (c->rend - off >= sizeof(struct vfio_user_header)) {
-        struct vfio_user_header h;
+    while ((have = vdev_rx_find_reply(c, &off, &h)) > 0) {
         int m;
 
-        memcpy(&h, c->rbuf + off, sizeof(h));
-        if (h.msg_size < sizeof(h) || h.msg_size > VDEV_MAX_MSG_SIZE)
-            return -EPROTO;
-        if ((h.flags & VFIO_USER_F_TYPE_MASK) != VFIO_USER_F_TYPE_REPLY) {
-            /* Commands (and junk) are the dispatcher's business. */
-            if (c->rend - off < h.msg_size)
-                return 0;
-            off += h.msg_size;
-            continue;
-        }
-        if (c->rend - off < h.msg_size) {
-            m = take_partial(c, off, &h, id, cmd, reply, reply_len, deadline);
+        if ((size_t)have < h.msg_size) {
+            m = take_partial(c, off, (size_t)have, &h, id, cmd, reply,
+                             reply_len, deadline);
             if (m == -EAGAIN)
                 return 0;
             *result = m;
@@ -203,13 +183,13 @@ main_scan(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
         m = reply_match(&h, id, cmd);
         if (m != 0)
             *result = m < 0 ? m
-                            : reply_take(&h, c->rbuf + off + sizeof(h), reply,
-                                         reply_len);
-        rbuf_cut(c, off, h.msg_size);
+                            : reply_take(&h, vdev_rx_at(c, off + sizeof(h)),
+                                         reply, reply_len);
+        vdev_rx_cut(c, off, h.msg_size, NULL);
         if (m != 0)
             return 1;
     }
-    return 0;
+    return (int)have;
 }
 
 static int
@@ -228,7 +208,8 @@ main_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
         ret = vdev_wait_fd(c->fd, POLLIN, deadline, -1);
         if (ret < 0)
             return ret;
-        n = vdev_transport_recv(c);
+        /* Into the free room only: nothing in the buffer moves. */
+        n = vdev_rx_read(c, vdev_rx_room(c));
         if (n == 0)
             return -ECONNRESET;
         if (n < 0 && n != -EAGAIN && n != -EINTR)
@@ -259,13 +240,8 @@ vdev_conn_request(struct vdev_conn *c, uint16_t cmd, const void *req,
     /* Replies still batched go first, all of them: the request must not
      * land inside a half-sent reply, and the client may be waiting on them
      * before it reads anything else. */
-    while (!twin && c->slen) {
-        ret = vdev_transport_flush(c);
-        if (ret == -EAGAIN)
-            ret = vdev_wait_fd(c->fd, POLLOUT, deadline, -1);
-        if (ret < 0)
-            return ret;
-    }
+    if (!twin && (ret = vdev_tx_drain(c, deadline, -1)) < 0)
+        return ret;
     ret = vdev_send_all(twin ? c->twin_fd : c->fd, iov, req_len ? 2 : 1, NULL,
                         0, deadline, -1);
     if (ret < 0)

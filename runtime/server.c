@@ -1,6 +1,6 @@
 /* The serving loop: epoll over the listening socket, the client and the stop
- * eventfd; framing of the byte stream into messages; dispatch to one handler
- * per command; batched replies. */
+ * eventfd; dispatch of each message (server/conn.c frames them) to one
+ * handler per command; replies flushed once the input is drained. */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -9,9 +9,8 @@
 
 #include "base/fdio.h"
 #include "internal.h"
+#include "server/conn.h"
 
-#define HDR_SIZE ((uint32_t)sizeof(struct vfio_user_header))
-#define RX_MIN_ROOM 4096u     /* compact the input when less room is left */
 #define TX_HIGH (256u * 1024) /* queued replies that make us flush early */
 #define HOT_SPINS 64          /* reads in a row without epoll_wait */
 /* Empty reads before a pipelining client's connection may sleep. A client
@@ -45,107 +44,6 @@ static const struct {
     [VFIO_USER_MIG_DATA_READ] = {vdev_handle_mig_data_read, 0},
     [VFIO_USER_MIG_DATA_WRITE] = {vdev_handle_mig_data_write, 0},
 };
-
-/* ------------------------------------------------------------ replies */
-
-/* Room for need more bytes at sbuf + slen. Flushing first keeps the buffer
- * small; it grows only for replies larger than what is free. */
-static COLD uint8_t *
-tx_reserve_slow(struct vdev_conn *c, size_t need)
-{
-    size_t cap;
-    uint8_t *p;
-
-    if (c->slen)
-        vdev_transport_flush(c);
-    if (c->slen + need <= c->scap)
-        return c->sbuf + c->slen;
-    cap = (c->slen + need + 4095) & ~(size_t)4095;
-    p = talloc_realloc_size(c, c->sbuf, cap);
-    if (!p)
-        return NULL;
-    c->sbuf = p;
-    c->scap = cap;
-    return p + c->slen;
-}
-
-static inline uint8_t *
-tx_reserve(struct vdev_conn *c, size_t need)
-{
-    if (c->slen + need <= c->scap)
-        return c->sbuf + c->slen;
-    return tx_reserve_slow(c, need);
-}
-
-void *
-vdev_reply_alloc(struct vdev_reply *r, struct vdev_conn *c, uint32_t len)
-{
-    uint8_t *p = tx_reserve(c, HDR_SIZE + (size_t)len);
-
-    if (!p)
-        return NULL;
-    r->payload = p + HDR_SIZE;
-    r->len = len;
-    return r->payload;
-}
-
-static void
-put_header(uint8_t *p, const struct vfio_user_header *req, uint32_t size,
-           uint32_t err)
-{
-    struct vfio_user_header h = {
-        .msg_id = req->msg_id,
-        .cmd = req->cmd,
-        .msg_size = size,
-        .flags = VFIO_USER_F_TYPE_REPLY | (err ? VFIO_USER_F_ERROR : 0),
-        .error_no = err,
-    };
-    memcpy(p, &h, sizeof(h));
-}
-
-static int
-reply_error(struct vdev_conn *c, const struct vfio_user_header *req, int err)
-{
-    uint8_t *p = tx_reserve(c, HDR_SIZE);
-
-    if (!p)
-        return -ENOMEM;
-    put_header(p, req, HDR_SIZE, (uint32_t)err);
-    c->slen += HDR_SIZE;
-    return 0;
-}
-
-/* Replies with fds go out on their own sendmsg, after the queued bytes. */
-static COLD int
-reply_with_fds(struct vdev_conn *c, uint8_t *p, struct vdev_reply *r)
-{
-    int rc =
-        vdev_transport_send_fds(c, p, HDR_SIZE + r->len, r->fds, r->nr_fds);
-
-    if (r->close_fds)
-        vdev_close_fds(r->fds, r->nr_fds);
-    return rc;
-}
-
-static inline int
-reply_ok(struct vdev_conn *c, const struct vfio_user_header *req,
-         struct vdev_reply *r)
-{
-    uint8_t *p;
-
-    if (!r->payload && !vdev_reply_alloc(r, c, 0))
-        return -ENOMEM;
-    /* A handler that talked to the client (DMA) may have flushed sbuf
-     * underneath its reply: bring the payload back behind the header. */
-    p = c->sbuf + c->slen;
-    if (r->payload != p + HDR_SIZE)
-        memmove(p + HDR_SIZE, r->payload, r->len);
-    put_header(p, req, HDR_SIZE + r->len, 0);
-    if (r->nr_fds)
-        return reply_with_fds(c, p, r);
-    c->slen += HDR_SIZE + r->len;
-    return 0;
-}
 
 /* ------------------------------------------------------------ dispatch */
 
@@ -190,254 +88,58 @@ finish_slow(struct vdev_conn *c, const struct vfio_user_header *h,
     if (no_reply || err) {
         if (r->close_fds)
             vdev_close_fds(r->fds, r->nr_fds);
-        return no_reply ? 0 : reply_error(c, h, err);
+        return no_reply ? 0 : vdev_tx_error(c, h, err);
     }
-    return reply_ok(c, h, r);
+    return vdev_tx_reply(c, h, r);
 }
 
 static int
-dispatch(struct vdev_conn *c, uint8_t *p, uint32_t size, int *fds,
-         unsigned nr_fds, bool fds_lost)
+dispatch(struct vdev_conn *c, const struct vdev_rx_msg *in)
 {
-    const struct vfio_user_header *h = (const struct vfio_user_header *)p;
+    const struct vfio_user_header *h = (const struct vfio_user_header *)in->p;
     struct vdev_msg m;
     struct vdev_reply r;
     int err;
 
     m.hdr = h;
-    m.body = p + HDR_SIZE;
-    m.body_len = size - HDR_SIZE;
-    m.fds = fds;
-    m.nr_fds = nr_fds;
+    m.body = in->p + VDEV_HDR_SIZE;
+    m.body_len = in->size - VDEV_HDR_SIZE;
+    m.fds = c->rx.fds;
+    m.nr_fds = in->nr_fds;
     r.payload = NULL;
     r.len = 0;
     r.nr_fds = 0;
     r.close_fds = false;
     c->dev->stats.messages++;
-    err = check_and_call(c, &m, &r, fds_lost);
-    if (nr_fds)
-        vdev_close_fds(fds, nr_fds);
+    err = check_and_call(c, &m, &r, in->fds_lost);
+    if (in->nr_fds)
+        vdev_close_fds(c->rx.fds, in->nr_fds);
     if (err | h->flags | r.close_fds)
-        return finish_slow(c, h, &r, err, nr_fds);
-    return reply_ok(c, h, &r);
+        return finish_slow(c, h, &r, err, in->nr_fds);
+    return vdev_tx_reply(c, h, &r);
 }
 
-/* A message too large for us: answer it, then drop its bytes as they come
- * so the stream stays in step. */
-static COLD int
-reject_oversized(struct vdev_conn *c, const uint8_t *p)
-{
-    struct vfio_user_header h;
-    size_t avail = c->rend - c->rstart;
-    size_t take;
-
-    memcpy(&h, p, sizeof(h));
-    take = avail < h.msg_size ? avail : h.msg_size;
-    c->dev->stats.messages++;
-    c->dev->stats.errors++;
-    VDEV_LOG(c->dev, VDEV_LOG_INFO, "cmd %u: msg_size %u over the limit %u",
-             h.cmd, h.msg_size, VDEV_MAX_MSG_SIZE);
-    vdev_close_fds(c->rfds, c->nr_rfds);
-    c->nr_rfds = 0;
-    c->rfds_lost = false;
-    c->rstart += take;
-    c->rskip = h.msg_size - take;
-    if (h.flags & VFIO_USER_F_NO_REPLY)
-        return 0;
-    return reply_error(c, &h, EMSGSIZE);
-}
-
-/* The header is there, whatever msg_size says: answer it and step over
- * those 16 bytes. A client that sent a body anyway gets its next bytes
- * rejected as headers in turn. */
-static COLD int
-reject_short(struct vdev_conn *c, const uint8_t *p)
-{
-    struct vfio_user_header h;
-
-    memcpy(&h, p, sizeof(h));
-    c->rstart += HDR_SIZE;
-    c->dev->stats.messages++;
-    c->dev->stats.errors++;
-    VDEV_LOG(c->dev, VDEV_LOG_INFO, "cmd %u: msg_size %u below the header",
-             h.cmd, h.msg_size);
-    if (h.flags & VFIO_USER_F_NO_REPLY)
-        return 0;
-    return reply_error(c, &h, EINVAL);
-}
-
-static COLD int
-reject_size(struct vdev_conn *c, const uint8_t *p, uint32_t size)
-{
-    return size < HDR_SIZE ? reject_short(c, p) : reject_oversized(c, p);
-}
-
-/* Drops skipped bytes; fds that came meanwhile belong to the skipped
- * message, as reads never cross its end. */
-static COLD void
-rx_skip(struct vdev_conn *c)
-{
-    size_t avail = c->rend - c->rstart;
-    size_t take = avail < c->rskip ? avail : c->rskip;
-
-    c->rstart += take;
-    c->rskip -= take;
-    vdev_close_fds(c->rfds, c->nr_rfds);
-    c->nr_rfds = 0;
-    c->rfds_lost = false;
-}
-
-/* The pending fds go with the message [start, end) if it holds the last
- * byte of the read that brought them. */
-static COLD unsigned
-take_msg_fds(struct vdev_conn *c, size_t start, size_t end, bool *lost)
-{
-    unsigned n = 0;
-
-    if (c->rfds_msg_end > start && c->rfds_msg_end <= end) {
-        n = c->nr_rfds;
-        *lost = c->rfds_lost;
-    } else if (c->rfds_msg_end > end) {
-        return 0; /* a later message's */
-    } else {
-        /* Cannot happen given how reads are limited; never leak. */
-        vdev_close_fds(c->rfds, c->nr_rfds);
-    }
-    c->nr_rfds = 0;
-    c->rfds_lost = false;
-    return n;
-}
-
-/* Serves every complete message in the buffer. Returns 0, or -errno when
- * the connection must go (out of memory, socket errors). */
 static int tx_blocked(struct vdev_conn *c);
 
+/* Serves every whole message in the buffer. Returns 0, or -errno when
+ * the connection must go (out of memory, socket errors). */
 static int
 rx_process(struct vdev_conn *c)
 {
-    int rc;
+    struct vdev_rx_msg m;
+    int rc = 0;
 
-    if (c->rskip)
-        rx_skip(c);
-    while (c->rend - c->rstart >= HDR_SIZE && !c->out_blocked) {
-        uint8_t *p = c->rbuf + c->rstart;
-        size_t start = c->rstart;
-        unsigned nr_fds = 0;
-        bool lost = false;
-        uint32_t size;
-
-        memcpy(&size, p + offsetof(struct vfio_user_header, msg_size),
-               sizeof(size));
-        /* one unsigned compare for both size < 16 and size > limit */
-        if (size - HDR_SIZE > VDEV_MAX_MSG_SIZE - HDR_SIZE) {
-            if ((rc = reject_size(c, p, size)) < 0)
-                return rc;
-            if (c->rskip)
-                return 0;
-            continue;
-        }
-        if (c->rend - start < size)
-            break;
-        c->rstart = start + size;
-        if (c->nr_rfds)
-            nr_fds = take_msg_fds(c, start, c->rstart, &lost);
-        if ((rc = dispatch(c, p, size, c->rfds, nr_fds, lost)) < 0)
+    while (!c->out_blocked && (rc = vdev_rx_take(c, &m)) > 0) {
+        if ((rc = dispatch(c, &m)) < 0)
             return rc;
         /* Blocked: wait for EPOLLOUT. Only setting the flag would leave
          * the edge-triggered socket without an event to come back on if
          * the final flush then goes through. */
-        if (c->slen >= TX_HIGH && vdev_transport_flush(c) == -EAGAIN &&
+        if (c->tx.len >= TX_HIGH && vdev_tx_flush(c) == -EAGAIN &&
             (rc = tx_blocked(c)) < 0)
             return rc;
     }
-    return 0;
-}
-
-static int
-rx_grow(struct vdev_conn *c, size_t need)
-{
-    size_t cap = (need + 4095) & ~(size_t)4095;
-    uint8_t *p = talloc_realloc_size(c, c->rbuf, cap);
-
-    if (!p)
-        return -ENOMEM;
-    c->rbuf = p;
-    c->rcap = cap;
-    return 0;
-}
-
-static void
-rx_compact(struct vdev_conn *c)
-{
-    size_t avail = c->rend - c->rstart;
-
-    if (!c->rstart)
-        return;
-    memmove(c->rbuf, c->rbuf + c->rstart, avail);
-    if (c->nr_rfds)
-        c->rfds_msg_end -= c->rstart;
-    c->rstart = 0;
-    c->rend = avail;
-}
-
-/* rx_prepare's work when the buffer holds a partial message, is large, or
- * fds or a skip are pending. */
-static COLD int
-rx_prepare_slow(struct vdev_conn *c)
-{
-    size_t avail = c->rend - c->rstart;
-    size_t need = HDR_SIZE;
-
-    if (!avail) {
-        c->rstart = c->rend = 0;
-        if (c->rcap > VDEV_RBUF_INIT && !c->rskip) {
-            /* Give a large message's buffer back once it is served. */
-            uint8_t *p = talloc_realloc_size(c, c->rbuf, VDEV_RBUF_INIT);
-            if (p) {
-                c->rbuf = p;
-                c->rcap = VDEV_RBUF_INIT;
-            }
-        }
-    }
-    if (c->rskip) {
-        c->rwant = c->rskip;
-        return 0;
-    }
-    if (avail >= HDR_SIZE) {
-        uint32_t size;
-        memcpy(&size, c->rbuf + c->rstart + 4, sizeof(size));
-        /* rx_process has dealt with any other size */
-        if (size > avail && size <= VDEV_MAX_MSG_SIZE)
-            need = size;
-        else
-            need = avail + 1;
-    }
-    if (need > c->rcap) {
-        int rc = rx_grow(c, need);
-        if (rc < 0)
-            return rc;
-    }
-    if (c->rstart + need > c->rcap ||
-        (c->rstart && c->rcap - c->rend < RX_MIN_ROOM))
-        rx_compact(c);
-    c->rwant = c->nr_rfds ? need - avail : 0;
-    return 0;
-}
-
-/* Makes room for the next read and sets how much it may take. Reads stop at
- * the end of the current message while it owns fds (or is being skipped),
- * so later fds are never mistaken for its own. The common case, an empty
- * buffer of the usual size, costs a few compares. */
-static inline int
-rx_prepare(struct vdev_conn *c)
-{
-    if (c->rstart == c->rend && c->rcap == VDEV_RBUF_INIT &&
-        !(c->rskip | c->nr_rfds)) {
-        c->rstart = c->rend = 0;
-        c->rwant = 0;
-        return 0;
-    }
-    return rx_prepare_slow(c);
+    return rc < 0 ? rc : 0;
 }
 
 static COLD int
@@ -451,26 +153,15 @@ tx_blocked(struct vdev_conn *c)
                                                                       : 0;
 }
 
-static COLD void
-tx_shrink(struct vdev_conn *c)
-{
-    uint8_t *p = talloc_realloc_size(c, c->sbuf, VDEV_SBUF_INIT);
-
-    if (p) {
-        c->sbuf = p;
-        c->scap = VDEV_SBUF_INIT;
-    }
-}
-
 static int
 tx_finish(struct vdev_conn *c)
 {
-    int rc = vdev_transport_flush(c);
+    int rc = vdev_tx_flush(c);
 
     if (rc == -EAGAIN)
         return tx_blocked(c);
-    if (rc == 0 && c->scap > VDEV_SBUF_INIT)
-        tx_shrink(c);
+    if (rc == 0 && c->tx.cap > VDEV_SBUF_INIT)
+        vdev_tx_shrink(c);
     return rc;
 }
 
@@ -489,17 +180,14 @@ serve_input(struct vdev_conn *c, bool spec, bool hup)
     int rc;
 
     for (;;) {
-        size_t room;
+        size_t limit;
         ssize_t n;
         uint16_t s2c_id;
         bool early;
 
-        if ((rc = rx_prepare(c)) < 0)
+        if ((rc = vdev_rx_prepare(c, &limit)) < 0)
             return rc;
-        room = c->rcap - c->rend;
-        if (c->rwant && c->rwant < room)
-            room = c->rwant;
-        n = vdev_transport_recv(c);
+        n = vdev_rx_read(c, limit);
         if (n <= 0) {
             if (n == -EAGAIN)
                 break;
@@ -510,25 +198,19 @@ serve_input(struct vdev_conn *c, bool spec, bool hup)
          * kernel ends a read early after fds, and our own requests to the
          * client (s2c.c) may read the socket while a message is served:
          * after either, read on until EAGAIN. */
-        early = c->rfds_msg_end == c->rend && (c->nr_rfds || c->rfds_lost);
+        early = vdev_rx_ended_at_fds(c);
         s2c_id = c->next_msg_id;
         if ((rc = rx_process(c)) < 0)
             return rc;
         if (c->out_blocked)
             break;
         /* A short read means the socket is drained: answer now. */
-        if ((size_t)n < room && !early && c->next_msg_id == s2c_id && !hup)
+        if ((size_t)n < limit && !early && c->next_msg_id == s2c_id && !hup)
             break;
     }
     m0 = c->dev->stats.messages - m0;
     c->rx_hot = m0 > 1 || (spec && m0);
     return tx_finish(c);
-}
-
-int
-vdev_serve_input(struct vdev_conn *c)
-{
-    return serve_input(c, false, false);
 }
 
 /* The client has room again: send what waited, then serve what was left
@@ -538,7 +220,7 @@ serve_output(struct vdev_conn *c, bool hup)
 {
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET,
                              .data.u32 = VDEV_EV_CONN};
-    int rc = vdev_transport_flush(c);
+    int rc = vdev_tx_flush(c);
 
     if (rc == -EAGAIN)
         return 0;

@@ -1,8 +1,8 @@
 /* Transport: the listening UNIX socket, accepting one client at a time, and
- * the connection's raw byte and fd I/O (recvmsg with SCM_RIGHTS, sends). */
+ * a connection's life from adoption to teardown (its bytes and fds are
+ * server/conn.c's). */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -10,13 +10,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "base/clock.h"
-#include "base/fdio.h"
 #include "internal.h"
+#include "server/conn.h"
 
 #define LISTEN_BACKLOG 16
-/* A reply with fds waits this long for a client that stopped reading. */
-#define SEND_WAIT_MS 5000
 
 static int
 epoll_set(struct vdev_dev *dev, int op, int fd, uint32_t events, uint32_t tag)
@@ -150,7 +147,7 @@ conn_destructor(struct vdev_conn *c)
 {
     struct vdev_dev *dev = c->dev;
 
-    vdev_close_fds(c->rfds, c->nr_rfds);
+    vdev_conn_io_release(c);
     vdev_irqs_drop_fds(dev);
     vdev_dma_remove_all(c);
     vdev_migration_conn_gone(dev);
@@ -193,8 +190,7 @@ vdev_conn_adopt(struct vdev_dev *dev, int fd)
         return -EBUSY;
     }
     c = talloc_zero(dev, struct vdev_conn);
-    if (!c || !(c->rbuf = talloc_size(c, VDEV_RBUF_INIT)) ||
-        !(c->sbuf = talloc_size(c, VDEV_SBUF_INIT))) {
+    if (!c || vdev_conn_io_init(c) < 0) {
         talloc_free(c);
         close(fd);
         return -ENOMEM;
@@ -202,8 +198,6 @@ vdev_conn_adopt(struct vdev_dev *dev, int fd)
     c->dev = dev;
     c->fd = fd;
     c->twin_fd = -1;
-    c->rcap = VDEV_RBUF_INIT;
-    c->scap = VDEV_SBUF_INIT;
     c->peer_max_msg_fds = VFIO_USER_DEF_MAX_MSG_FDS;
     c->peer_max_data_xfer = VFIO_USER_DEF_MAX_DATA_XFER;
     talloc_set_destructor(c, conn_destructor);
@@ -225,100 +219,4 @@ void
 vdev_conn_close(struct vdev_dev *dev)
 {
     talloc_free(dev->conn);
-}
-
-/* ------------------------------------------------------------ receive */
-
-ssize_t
-vdev_transport_recv(struct vdev_conn *c)
-{
-    struct vdev_fds_in in = {
-        .fds = c->rfds,
-        .max = VDEV_MAX_MSG_FDS * 4,
-        .nr = c->nr_rfds,
-        .lost = c->rfds_lost,
-    };
-    size_t want = c->rcap - c->rend;
-    ssize_t n;
-
-    if (c->rwant && c->rwant < want)
-        want = c->rwant;
-    c->rwant = 0; /* one read only: other readers (s2c.c) take what fits */
-    if (!want)
-        return -ENOBUFS; /* a zero-length read would look like EOF */
-    n = vdev_recv_fds(c->fd, c->rbuf + c->rend, want, MSG_DONTWAIT, &in);
-    if (n < 0)
-        return n;
-    /* fds arrived with this read: they belong to the message holding its
-     * last byte (the kernel ends a stream read after an skb that carries
-     * fds). */
-    if (__builtin_expect(in.arrived, 0)) {
-        c->nr_rfds = in.nr;
-        c->rfds_lost = in.lost;
-        c->rfds_msg_end = c->rend + (size_t)n;
-    }
-    c->rend += (size_t)n;
-    c->dev->stats.bytes_in += (uint64_t)n;
-    return n;
-}
-
-/* ------------------------------------------------------------ send */
-
-int
-vdev_transport_flush(struct vdev_conn *c)
-{
-    size_t off = 0;
-
-    while (off < c->slen) {
-        ssize_t n = send(c->fd, c->sbuf + off, c->slen - off,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN)
-                break;
-            return -errno;
-        }
-        off += (size_t)n;
-    }
-    if (off) {
-        c->dev->stats.bytes_out += off;
-        c->slen -= off;
-        if (c->slen)
-            memmove(c->sbuf, c->sbuf + off, c->slen);
-    }
-    return c->slen ? -EAGAIN : 0;
-}
-
-/* The rare blocking case (a reply carrying fds to a client that does not
- * read): bounded, and vdev_stop() still interrupts it. */
-static int
-flush_all(struct vdev_conn *c, int64_t deadline)
-{
-    int rc;
-
-    while ((rc = vdev_transport_flush(c)) == -EAGAIN)
-        if ((rc = vdev_wait_fd(c->fd, POLLOUT, deadline, c->dev->stop_fd)) < 0)
-            return rc;
-    return rc;
-}
-
-/* Bytes queued earlier go first so the stream keeps its order; the fds ride
- * on the first byte of buf. buf must not lie inside sbuf's pending bytes. */
-int
-vdev_transport_send_fds(struct vdev_conn *c, const void *buf, size_t len,
-                        const int *fds, unsigned nr_fds)
-{
-    int64_t deadline = vdev_now_ms() + SEND_WAIT_MS;
-    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-    int rc;
-
-    if (nr_fds > VDEV_MAX_MSG_FDS)
-        return -EINVAL;
-    if ((rc = flush_all(c, deadline)) < 0 ||
-        (rc = vdev_send_all(c->fd, &iov, 1, fds, nr_fds, deadline,
-                            c->dev->stop_fd)) < 0)
-        return rc;
-    c->dev->stats.bytes_out += len;
-    return 0;
 }

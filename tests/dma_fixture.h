@@ -24,8 +24,10 @@ dma_fixture_dev(void)
     c->dev = dev;
     c->fd = -1;
     c->twin_fd = -1;
-    c->rcap = VDEV_MAX_MSG_SIZE;
-    c->rbuf = talloc_size(c, c->rcap);
+    c->rx.cap = VDEV_MAX_MSG_SIZE;
+    c->rx.buf = talloc_size(c, c->rx.cap);
+    c->rx.fdq.fds = c->rx.fds;
+    c->rx.fdq.max = VDEV_MAX_MSG_FDS * 4;
     c->peer_max_data_xfer = VFIO_USER_DEF_MAX_DATA_XFER;
     dev->conn = c;
     return dev;

@@ -270,7 +270,7 @@ Test(dma_msg, qemu_layout_twin_socket_chunked)
     roundtrip(true, true, 4096, 3);
 }
 
-Test(dma_msg, client_command_waits_in_rbuf)
+Test(dma_msg, client_command_waits_in_the_input)
 {
     struct rig r;
     uint8_t buf[300];
@@ -283,8 +283,8 @@ Test(dma_msg, client_command_waits_in_rbuf)
     for (unsigned i = 0; i < sizeof(buf); i++)
         cr_assert_eq(buf[i], (uint8_t)(i * 13 + 5));
     /* exactly the client's command is left, untouched */
-    cr_assert_eq(c->rend - c->rstart, 32);
-    memcpy(&h, c->rbuf + c->rstart, sizeof(h));
+    cr_assert_eq(c->rx.end - c->rx.start, 32);
+    memcpy(&h, c->rx.buf + c->rx.start, sizeof(h));
     cr_assert_eq(h.msg_id, 77);
     cr_assert_eq(h.cmd, VFIO_USER_DEVICE_GET_INFO);
     cr_assert_eq(h.msg_size, 32);
@@ -355,12 +355,12 @@ Test(dma_msg, reply_larger_than_the_buffer_room)
 
     rig_start(&r, false, false, FAKE_INTERLEAVE, 1, 1 << 20);
     c = r.dev->conn;
-    c->rcap = 2048; /* the reply cannot fit: read past the buffer */
+    c->rx.cap = 2048; /* the reply cannot fit: read past the buffer */
     cr_assert_eq(vdev_dma_read(r.dev, GUEST_BASE + 3, buf, sizeof(buf)), 0);
     for (unsigned i = 0; i < sizeof(buf); i++)
         cr_assert_eq(buf[i], (uint8_t)((i + 3) * 13 + 5));
-    cr_assert_eq(c->rend - c->rstart, 32);
-    cr_assert_eq(((struct vfio_user_header *)(c->rbuf + c->rstart))->msg_id,
+    cr_assert_eq(c->rx.end - c->rx.start, 32);
+    cr_assert_eq(((struct vfio_user_header *)(c->rx.buf + c->rx.start))->msg_id,
                  77);
     rig_stop(&r);
 }
@@ -379,12 +379,12 @@ Test(dma_msg, batched_replies_are_sent_before_the_request)
 
     rig_start(&r, false, false, FAKE_OK, 1, 1 << 20);
     c = r.dev->conn;
-    c->scap = 64;
-    c->sbuf = talloc_size(c, c->scap);
-    memcpy(c->sbuf, &pending, 16);
-    c->slen = 16;
+    c->tx.cap = 64;
+    c->tx.buf = talloc_size(c, c->tx.cap);
+    memcpy(c->tx.buf, &pending, 16);
+    c->tx.len = 16;
     cr_assert_eq(vdev_dma_read(r.dev, GUEST_BASE, buf, sizeof(buf)), 0);
-    cr_assert_eq(c->slen, 0);
+    cr_assert_eq(c->tx.len, 0);
     cr_assert_eq(r.f->replies_seen, 1);
     rig_stop(&r);
 }
