@@ -1,10 +1,9 @@
-/* Device object: creation and teardown, BARs and device-specific regions,
+/* Device object: its model's setup and teardown (vdev_dev_create, in
+ * server/create.c, adds what serves it), BARs and device-specific regions,
  * reset, logging and statistics. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -30,78 +29,38 @@ region_release(struct vdev_region *r)
     r->mem_fd = -1;
 }
 
-static int
-dev_destructor(struct vdev_dev *dev)
+void
+vdev_device_release(struct vdev_dev *dev)
 {
-    /* The connection first: its destructor still needs the device. */
-    if (dev->conn)
-        talloc_free(dev->conn);
-    dev->conn = NULL;
-    if (dev->listen_fd >= 0)
-        close(dev->listen_fd);
-    if (dev->socket_path)
-        unlink(dev->socket_path);
-    if (dev->epoll_fd >= 0)
-        close(dev->epoll_fd);
-    if (dev->stop_fd >= 0)
-        close(dev->stop_fd);
     for (unsigned i = 0; i < VDEV_MAX_REGIONS; i++)
         region_release(&dev->regions[i]);
-    return 0;
 }
 
-static int
-dev_open_fds(struct vdev_dev *dev)
+int
+vdev_device_init(struct vdev_dev *dev, const char *name,
+                 const struct vdev_pci_ident *ident)
 {
-    struct epoll_event ev = {.events = EPOLLIN};
-
-    dev->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-    if (dev->epoll_fd < 0)
-        return -errno;
-    dev->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (dev->stop_fd < 0)
-        return -errno;
-    ev.data.u32 = VDEV_EV_STOP;
-    if (epoll_ctl(dev->epoll_fd, EPOLL_CTL_ADD, dev->stop_fd, &ev) < 0)
-        return -errno;
-    return 0;
-}
-
-struct vdev_dev *
-vdev_dev_create(void *mem_ctx, const char *name,
-                const struct vdev_pci_ident *ident)
-{
-    struct vdev_dev *dev = talloc_zero(mem_ctx, struct vdev_dev);
     struct vdev_region *cfg;
 
-    if (!dev)
-        return NULL;
-    dev->listen_fd = dev->epoll_fd = dev->stop_fd = -1;
     for (unsigned i = 0; i < VDEV_MAX_REGIONS; i++)
         vdev_region_init(&dev->regions[i]);
-    talloc_set_destructor(dev, dev_destructor);
-
     dev->name = talloc_strdup(dev, name ? name : "vdev");
-    if (!dev->name || !ident || ident->intx_pin > 4)
-        goto fail;
+    if (!dev->name)
+        return -ENOMEM;
+    if (!ident || ident->intx_pin > 4)
+        return -EINVAL;
     dev->ident = *ident;
     dev->log.max = VDEV_LOG_WARN;
     dev->nr_regions = VDEV_NR_PCI_REGIONS;
+    dev->running = true;
 
     cfg = &dev->regions[VDEV_CONFIG_INDEX];
     cfg->present = true;
     cfg->size = VDEV_CONFIG_SIZE;
     cfg->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
 
-    if (dev_open_fds(dev) < 0)
-        goto fail;
     vdev_config_init(dev);
-    if (vdev_irqs_init(dev) < 0)
-        goto fail;
-    return dev;
-fail:
-    talloc_free(dev);
-    return NULL;
+    return vdev_irqs_init(dev);
 }
 
 const char *
@@ -321,10 +280,4 @@ void
 vdev_get_stats(const struct vdev_dev *dev, struct vdev_stats *out)
 {
     *out = dev->stats;
-}
-
-void
-vdev_set_qemu_dma_layout(struct vdev_dev *dev, bool on)
-{
-    dev->qemu_dma_layout = on;
 }

@@ -58,18 +58,17 @@ alloc_one(struct vdev_dma_map *m, unsigned shift, uint64_t *total)
 }
 
 int
-vdev_dirty_map_alloc(struct vdev_conn *c, struct vdev_dma_map *m)
+vdev_dirty_map_alloc(struct vdev_dma *dma, struct vdev_dma_map *m)
 {
-    unsigned shift = log_shift(&c->dma);
-    uint64_t total = total_bytes(&c->dma, shift);
+    unsigned shift = log_shift(dma);
+    uint64_t total = total_bytes(dma, shift);
 
     return alloc_one(m, shift, &total);
 }
 
 int
-vdev_dirty_start(struct vdev_conn *c, uint64_t pgsize)
+vdev_dirty_start(struct vdev_dma *dma, uint64_t pgsize)
 {
-    struct vdev_dma *dma = &c->dma;
     uint64_t total = 0;
     int ret = 0;
 
@@ -100,10 +99,8 @@ vdev_dirty_start(struct vdev_conn *c, uint64_t pgsize)
 }
 
 void
-vdev_dirty_stop(struct vdev_conn *c)
+vdev_dirty_stop(struct vdev_dma *dma)
 {
-    struct vdev_dma *dma = &c->dma;
-
     for (unsigned i = 0; i < dma->nr_maps; i++) {
         talloc_free(dma->maps[i]->dirty);
         dma->maps[i]->dirty = NULL;
@@ -165,7 +162,7 @@ bits_get(const uint64_t *bm, uint64_t pos, unsigned n)
 }
 
 void
-vdev_dirty_mark(struct vdev_conn *c, struct vdev_dma_map *m, uint64_t iova,
+vdev_dirty_mark(struct vdev_dma *dma, struct vdev_dma_map *m, uint64_t iova,
                 uint64_t len)
 {
     unsigned shift;
@@ -173,7 +170,7 @@ vdev_dirty_mark(struct vdev_conn *c, struct vdev_dma_map *m, uint64_t iova,
 
     if (!m->dirty || len == 0)
         return;
-    shift = log_shift(&c->dma);
+    shift = log_shift(dma);
     base = m->iova >> shift;
     first = (iova >> shift) - base;
     last = ((iova + (len - 1)) >> shift) - base;
@@ -272,10 +269,9 @@ blit_store_clear(uint8_t *out, uint64_t out_len, uint64_t *src, uint64_t p,
 }
 
 int
-vdev_dirty_report(struct vdev_conn *c, uint64_t iova, uint64_t size,
+vdev_dirty_report(struct vdev_dma *dma, uint64_t iova, uint64_t size,
                   uint64_t pgsize, void *bitmap, uint64_t bitmap_len)
 {
-    struct vdev_dma *dma = &c->dma;
     uint8_t *out = bitmap;
     uint64_t end, nbits, need, first_pg;
     unsigned shift, i;

@@ -1,5 +1,7 @@
-/* Per-connection DMA map table (sorted array, binary search) and the public
- * DMA helpers: guest address to scatter-gather, read/write, mark dirty. */
+/* The client's DMA map table (sorted array, binary search) and the public
+ * DMA helpers: guest address to scatter-gather, read/write, mark dirty.
+ * Memory mapped without an fd is reached through the table's msg hook
+ * (the connection's DMA_READ/WRITE messages, server/s2c.c). */
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -128,10 +130,19 @@ map_fd(struct vdev_dma_map *m)
     return 0;
 }
 
-static int
-table_reserve(struct vdev_conn *c)
+void
+vdev_dma_init(struct vdev_dma *dma, void *mem_ctx, vdev_dma_msg_fn *msg,
+              void *peer)
 {
-    struct vdev_dma *dma = &c->dma;
+    memset(dma, 0, sizeof(*dma));
+    dma->mem_ctx = mem_ctx;
+    dma->msg = msg;
+    dma->peer = peer;
+}
+
+static int
+table_reserve(struct vdev_dma *dma)
+{
     struct vdev_dma_map **n;
     uint64_t *k;
     unsigned cap;
@@ -141,11 +152,11 @@ table_reserve(struct vdev_conn *c)
     cap = dma->cap_maps ? dma->cap_maps * 2 : 16;
     if (cap > VDEV_MAX_DMA_MAPS)
         cap = VDEV_MAX_DMA_MAPS;
-    n = talloc_realloc(c, dma->maps, struct vdev_dma_map *, cap);
+    n = talloc_realloc(dma->mem_ctx, dma->maps, struct vdev_dma_map *, cap);
     if (!n)
         return -ENOMEM;
     dma->maps = n;
-    k = talloc_realloc(c, dma->iovas, uint64_t, cap);
+    k = talloc_realloc(dma->mem_ctx, dma->iovas, uint64_t, cap);
     if (!k)
         return -ENOMEM;
     dma->iovas = k;
@@ -156,10 +167,9 @@ table_reserve(struct vdev_conn *c)
 /* Takes ownership of fd (>= 0 for a mappable region): it is closed on
  * failure, and by the map's destructor otherwise. */
 int
-vdev_dma_add(struct vdev_conn *c, uint64_t iova, uint64_t size, int fd,
+vdev_dma_add(struct vdev_dma *dma, uint64_t iova, uint64_t size, int fd,
              uint64_t offset, uint32_t prot)
 {
-    struct vdev_dma *dma = &c->dma;
     struct vdev_dma_map *m;
     unsigned pos;
     int ret;
@@ -184,11 +194,11 @@ vdev_dma_add(struct vdev_conn *c, uint64_t iova, uint64_t size, int fd,
         ret = -ENOSPC;
         goto fail;
     }
-    ret = table_reserve(c);
+    ret = table_reserve(dma);
     if (ret < 0)
         goto fail;
 
-    m = talloc_zero(c, struct vdev_dma_map);
+    m = talloc_zero(dma->mem_ctx, struct vdev_dma_map);
     if (!m) {
         ret = -ENOMEM;
         goto fail;
@@ -210,7 +220,7 @@ vdev_dma_add(struct vdev_conn *c, uint64_t iova, uint64_t size, int fd,
         }
     }
     if (dma->logging) {
-        ret = vdev_dirty_map_alloc(c, m);
+        ret = vdev_dirty_map_alloc(dma, m);
         if (ret < 0) {
             talloc_free(m);
             return ret;
@@ -232,9 +242,8 @@ fail:
 }
 
 int
-vdev_dma_remove(struct vdev_conn *c, uint64_t iova, uint64_t size)
+vdev_dma_remove(struct vdev_dma *dma, uint64_t iova, uint64_t size)
 {
-    struct vdev_dma *dma = &c->dma;
     int i = find_index(dma, iova);
     struct vdev_dma_map *m;
 
@@ -253,10 +262,8 @@ vdev_dma_remove(struct vdev_conn *c, uint64_t iova, uint64_t size)
 }
 
 void
-vdev_dma_remove_all(struct vdev_conn *c)
+vdev_dma_remove_all(struct vdev_dma *dma)
 {
-    struct vdev_dma *dma = &c->dma;
-
     for (unsigned i = 0; i < dma->nr_maps; i++)
         talloc_free(dma->maps[i]);
     dma->nr_maps = 0;
@@ -266,21 +273,19 @@ vdev_dma_remove_all(struct vdev_conn *c)
 
 /* Walks [iova, iova+len) map by map, checking it is all mapped with prot.
  * Calls fn for each piece unless fn is NULL. */
-typedef int piece_fn(struct vdev_conn *c, struct vdev_dma_map *m, uint64_t iova,
-                     uint64_t len, void *arg);
+typedef int piece_fn(struct vdev_dma *dma, struct vdev_dma_map *m,
+                     uint64_t iova, uint64_t len, void *arg);
 
 static int
-walk(struct vdev_conn *c, uint64_t iova, uint64_t len, uint32_t prot,
+walk(struct vdev_dma *dma, uint64_t iova, uint64_t len, uint32_t prot,
      piece_fn *fn, void *arg)
 {
-    struct vdev_dma *dma;
     int i, n = 0;
 
     if (len == 0)
         return 0;
-    if (!c || len - 1 > UINT64_MAX - iova)
+    if (!dma || len - 1 > UINT64_MAX - iova)
         return -ENOENT;
-    dma = &c->dma;
     i = find_index(dma, iova);
     if (i < 0)
         return -ENOENT;
@@ -293,7 +298,7 @@ walk(struct vdev_conn *c, uint64_t iova, uint64_t len, uint32_t prot,
         if ((m->prot & prot) != prot)
             return -EACCES;
         if (fn) {
-            ret = fn(c, m, iova, piece, arg);
+            ret = fn(dma, m, iova, piece, arg);
             if (ret < 0)
                 return ret;
         }
@@ -316,7 +321,7 @@ struct sg_ctx {
 };
 
 static int
-sg_piece(struct vdev_conn *c, struct vdev_dma_map *m, uint64_t iova,
+sg_piece(struct vdev_dma *dma, struct vdev_dma_map *m, uint64_t iova,
          uint64_t len, void *arg)
 {
     struct sg_ctx *s = arg;
@@ -342,123 +347,8 @@ vdev_dma_to_sg(struct vdev_dev *dev, uint64_t iova, uint64_t len, uint32_t prot,
 
     if (prot & ~(uint32_t)(VDEV_DMA_READ | VDEV_DMA_WRITE))
         return -EINVAL;
-    ret = walk(dev->conn, iova, len, prot, sg_piece, &s);
+    ret = walk(dev->dma, iova, len, prot, sg_piece, &s);
     return ret < 0 ? ret : (int)s.n;
-}
-
-/* ------------------------------------------------- message-based DMA */
-
-static uint32_t
-xfer_chunk(const struct vdev_conn *c)
-{
-    uint32_t n = c->peer_max_data_xfer ? c->peer_max_data_xfer
-                                       : VFIO_USER_DEF_MAX_DATA_XFER;
-
-    return n < VDEV_MAX_DATA_XFER ? n : VDEV_MAX_DATA_XFER;
-}
-
-/* Both layouts start with the 64-bit address; the spec's count is 64-bit
- * (data at 16), QEMU 10.1/10.2's 32-bit (data at 12). */
-static size_t
-access_hdr_len(const struct vdev_conn *c)
-{
-    return c->dev && c->dev->qemu_dma_layout
-               ? sizeof(struct vfio_user_dma_access_qemu)
-               : sizeof(struct vfio_user_dma_access);
-}
-
-static void
-access_hdr_put(const struct vdev_conn *c, uint8_t *p, uint64_t addr,
-               uint32_t count)
-{
-    memcpy(p, &addr, 8);
-    if (access_hdr_len(c) == 12) {
-        memcpy(p + 8, &count, 4);
-    } else {
-        uint64_t c64 = count;
-
-        memcpy(p + 8, &c64, 8);
-    }
-}
-
-/* Checks the echoed address and count of a reply; hlen is 12 or 16. */
-static bool
-access_hdr_ok(const uint8_t *p, size_t hlen, uint64_t addr, uint32_t count)
-{
-    uint64_t a, c64 = 0;
-
-    memcpy(&a, p, 8);
-    memcpy(&c64, p + 8, hlen - 8);
-    return a == addr && c64 == count;
-}
-
-static int
-msg_read(struct vdev_conn *c, uint64_t iova, uint8_t *buf, uint64_t len)
-{
-    size_t hl = access_hdr_len(c);
-    uint32_t chunk = xfer_chunk(c);
-    uint8_t req[16];
-    uint8_t *reply = talloc_size(c, hl + (len < chunk ? len : chunk));
-    int ret = 0;
-
-    if (!reply)
-        return -ENOMEM;
-    while (len) {
-        uint32_t n = len < chunk ? (uint32_t)len : chunk;
-
-        access_hdr_put(c, req, iova, n);
-        ret = vdev_conn_request(c, VFIO_USER_DMA_READ, req, hl, reply, hl + n);
-        if (ret < 0)
-            break;
-        if ((size_t)ret != hl + n || !access_hdr_ok(reply, hl, iova, n)) {
-            ret = -EPROTO;
-            break;
-        }
-        memcpy(buf, reply + hl, n);
-        buf += n;
-        iova += n;
-        len -= n;
-        ret = 0;
-    }
-    talloc_free(reply);
-    return ret;
-}
-
-static int
-msg_write(struct vdev_conn *c, uint64_t iova, const uint8_t *buf, uint64_t len)
-{
-    size_t hl = access_hdr_len(c);
-    uint32_t chunk = xfer_chunk(c);
-    uint8_t *req = talloc_size(c, hl + (len < chunk ? len : chunk));
-    uint8_t reply[16];
-    int ret = 0;
-
-    if (!req)
-        return -ENOMEM;
-    while (len) {
-        uint32_t n = len < chunk ? (uint32_t)len : chunk;
-
-        access_hdr_put(c, req, iova, n);
-        memcpy(req + hl, buf, n);
-        ret = vdev_conn_request(c, VFIO_USER_DMA_WRITE, req, hl + n, reply,
-                                sizeof(reply));
-        if (ret < 0)
-            break;
-        /* The spec's table gives the reply's count 4 bytes, its request 8;
-         * QEMU replies with the header alone. Accept what each may send. */
-        if (!((ret == 12 || ret == 16) &&
-              access_hdr_ok(reply, (size_t)ret, iova, n)) &&
-            !(ret == 0 && hl == 12)) {
-            ret = -EPROTO;
-            break;
-        }
-        buf += n;
-        iova += n;
-        len -= n;
-        ret = 0;
-    }
-    talloc_free(req);
-    return ret;
 }
 
 /* ------------------------------------------------------ read / write */
@@ -469,7 +359,7 @@ struct copy_ctx {
 };
 
 static int
-copy_piece(struct vdev_conn *c, struct vdev_dma_map *m, uint64_t iova,
+copy_piece(struct vdev_dma *dma, struct vdev_dma_map *m, uint64_t iova,
            uint64_t len, void *arg)
 {
     struct copy_ctx *x = arg;
@@ -482,13 +372,13 @@ copy_piece(struct vdev_conn *c, struct vdev_dma_map *m, uint64_t iova,
             memcpy(p, x->buf, len);
         else
             memcpy(x->buf, p, len);
-    } else if (x->is_write) {
-        ret = msg_write(c, iova, x->buf, len);
+    } else if (dma->msg) {
+        ret = dma->msg(dma->peer, iova, x->buf, len, x->is_write);
     } else {
-        ret = msg_read(c, iova, x->buf, len);
+        ret = -EIO;
     }
     if (ret == 0 && x->is_write && m->dirty)
-        vdev_dirty_mark(c, m, iova, len);
+        vdev_dirty_mark(dma, m, iova, len);
     x->buf += len;
     return ret;
 }
@@ -503,17 +393,17 @@ dma_copy(struct vdev_dev *dev, uint64_t iova, void *buf, size_t len,
     int ret;
 
     /* Fast path: one mapped piece, one lookup. */
-    m = dev->conn && len ? vdev_dma_lookup(&dev->conn->dma, iova) : NULL;
+    m = dev->dma && len ? vdev_dma_lookup(dev->dma, iova) : NULL;
     if (m && m->vaddr && (m->prot & prot) &&
         len - 1 <= m->size - 1 - (iova - m->iova))
-        return copy_piece(dev->conn, m, iova, len, &x);
+        return copy_piece(dev->dma, m, iova, len, &x);
 
     /* Check the whole range first so a bad tail does not leave a
      * half-done copy behind. */
-    ret = walk(dev->conn, iova, len, prot, NULL, NULL);
+    ret = walk(dev->dma, iova, len, prot, NULL, NULL);
     if (ret < 0)
         return ret;
-    ret = walk(dev->conn, iova, len, prot, copy_piece, &x);
+    ret = walk(dev->dma, iova, len, prot, copy_piece, &x);
     return ret < 0 ? ret : 0;
 }
 
@@ -521,7 +411,7 @@ int
 vdev_dma_read(struct vdev_dev *dev, uint64_t iova, void *buf, size_t len)
 {
     /* A stopped device (migration) must not touch guest memory. */
-    if (!vdev_migration_device_runs(dev))
+    if (!dev->running)
         return -EBUSY;
     return dma_copy(dev, iova, buf, len, false);
 }
@@ -529,27 +419,27 @@ vdev_dma_read(struct vdev_dev *dev, uint64_t iova, void *buf, size_t len)
 int
 vdev_dma_write(struct vdev_dev *dev, uint64_t iova, const void *buf, size_t len)
 {
-    if (!vdev_migration_device_runs(dev))
+    if (!dev->running)
         return -EBUSY;
     return dma_copy(dev, iova, (void *)buf, len, true);
 }
 
 static int
-mark_piece(struct vdev_conn *c, struct vdev_dma_map *m, uint64_t iova,
+mark_piece(struct vdev_dma *dma, struct vdev_dma_map *m, uint64_t iova,
            uint64_t len, void *arg)
 {
     if (m->dirty)
-        vdev_dirty_mark(c, m, iova, len);
+        vdev_dirty_mark(dma, m, iova, len);
     return 0;
 }
 
 int
 vdev_dma_mark_dirty(struct vdev_dev *dev, uint64_t iova, uint64_t len)
 {
-    int ret = walk(dev->conn, iova, len, 0, NULL, NULL);
+    int ret = walk(dev->dma, iova, len, 0, NULL, NULL);
 
     /* All or nothing, like the copies. */
-    if (ret > 0 && dev->conn->dma.logging)
-        ret = walk(dev->conn, iova, len, 0, mark_piece, NULL);
+    if (ret > 0 && dev->dma->logging)
+        ret = walk(dev->dma, iova, len, 0, mark_piece, NULL);
     return ret < 0 ? ret : 0;
 }

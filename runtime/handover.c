@@ -121,7 +121,7 @@ sect_end(struct hov_out *o, size_t start)
 static void
 put_sockets(struct hov_out *o, struct vdev_dev *dev)
 {
-    const char *path = dev->socket_path ? dev->socket_path : "";
+    const char *path = dev->srv->socket_path ? dev->srv->socket_path : "";
     const char *mgmt = NULL;
     int mgmt_fd = vdev_mgmt_export(dev, &mgmt);
     struct hov_sockets s = {0};
@@ -129,7 +129,7 @@ put_sockets(struct hov_out *o, struct vdev_dev *dev)
 
     if (!mgmt)
         mgmt = "";
-    s.listen_fd = out_fd(o, dev->listen_fd);
+    s.listen_fd = out_fd(o, dev->srv->listen_fd);
     s.mgmt_fd = out_fd(o, mgmt_fd);
     s.path_len = (uint16_t)strnlen(path, HOV_MAX_PATH);
     s.mgmt_len = (uint16_t)strnlen(mgmt, HOV_MAX_PATH);
@@ -155,7 +155,7 @@ put_conn(struct hov_out *o, struct vdev_conn *c)
     h.peer_max_data_xfer = c->peer_max_data_xfer;
     h.negotiated = c->negotiated;
     h.write_multi = c->write_multi;
-    h.qemu_dma_layout = c->dev->qemu_dma_layout;
+    h.qemu_dma_layout = c->dev->srv->qemu_dma_layout;
     h.next_msg_id = c->next_msg_id;
     out_put(o, &h, sizeof(h));
     sect_end(o, start);
@@ -308,9 +308,9 @@ check_ready(struct vdev_dev *dev)
     vdev_mig_release_idle(mig);
     if (mig->state != VFIO_DEVICE_STATE_RUNNING ||
         (mig->gen != VDEV_MIG_NONE &&
-         !(dev->conn && vdev_mig_logging(dev->conn))))
+         !(dev->srv->conn && vdev_mig_logging(dev))))
         return -EBUSY;
-    if (dev->listen_fd < 0)
+    if (dev->srv->listen_fd < 0)
         return -ENOTCONN;
     return 0;
 }
@@ -326,11 +326,11 @@ build_record(struct vdev_dev *dev, struct hov_out *o)
     if (!o->buf)
         return -ENOMEM;
     put_sockets(o, dev);
-    if (dev->conn) {
-        put_conn(o, dev->conn);
-        put_dma(o, dev->conn);
-        if (vdev_mig_logging(dev->conn))
-            put_dirty(o, dev->conn);
+    if (dev->srv->conn) {
+        put_conn(o, dev->srv->conn);
+        put_dma(o, dev->srv->conn);
+        if (vdev_mig_logging(dev))
+            put_dirty(o, dev->srv->conn);
     }
     put_irqs(o, dev);
     put_regions(o, dev);
@@ -437,13 +437,13 @@ spawn(const char *binary, int child_end, enum vdev_log_level level)
 static void
 let_go(struct vdev_dev *dev)
 {
-    talloc_free(dev->conn); /* only our copies of the fds */
-    if (dev->listen_fd >= 0) {
-        epoll_ctl(dev->epoll_fd, EPOLL_CTL_DEL, dev->listen_fd, NULL);
-        close(dev->listen_fd);
-        dev->listen_fd = -1;
+    talloc_free(dev->srv->conn); /* only our copies of the fds */
+    if (dev->srv->listen_fd >= 0) {
+        epoll_ctl(dev->srv->epoll_fd, EPOLL_CTL_DEL, dev->srv->listen_fd, NULL);
+        close(dev->srv->listen_fd);
+        dev->srv->listen_fd = -1;
     }
-    TALLOC_FREE(dev->socket_path);
+    TALLOC_FREE(dev->srv->socket_path);
     vdev_mgmt_disown(dev);
     vdev_stop(dev);
 }

@@ -288,7 +288,7 @@ install_sockets(struct vdev_dev *dev, struct hov_in *in, char **path,
     if ((rc = take_fd(in, s.listen_fd, &fd)) < 0)
         return rc;
     if ((rc = vdev_listen_fd(dev, fd)) < 0) {
-        if (dev->listen_fd != fd)
+        if (dev->srv->listen_fd != fd)
             close(fd);
         return rc;
     }
@@ -369,7 +369,8 @@ install_dma(struct vdev_conn *c, struct hov_in *in)
         if ((rc = take_fd(in, m.fd, &fd)) < 0)
             return rc;
         /* Validates like a DMA_MAP from the client; owns fd either way. */
-        if ((rc = vdev_dma_add(c, m.iova, m.size, fd, m.offset, m.prot)) < 0)
+        if ((rc = vdev_dma_add(&c->dma, m.iova, m.size, fd, m.offset, m.prot)) <
+            0)
             return rc;
     }
     c->dma.next_id = d.next_id;
@@ -409,7 +410,7 @@ install_dirty(struct vdev_conn *c, struct hov_in *in)
         }
     }
     /* Checks pgsize and ranges as a client's LOGGING_START would be. */
-    rc = vdev_mig_log_start(c, (enum vdev_mig_generation)d.gen, d.pgsize,
+    rc = vdev_mig_log_start(c->dev, (enum vdev_mig_generation)d.gen, d.pgsize,
                             ranges, d.nr_ranges);
     if (rc < 0)
         return rc;
@@ -449,7 +450,7 @@ install_conn(struct vdev_dev *dev, struct hov_in *in)
         return -EPROTO;
     if ((rc = vdev_conn_adopt(dev, fd)) < 0)
         return rc;
-    c = dev->conn;
+    c = dev->srv->conn;
     if ((rc = take_fd(in, h.twin_fd, &c->twin_fd)) < 0)
         return rc;
     c->negotiated = h.negotiated;
@@ -459,7 +460,7 @@ install_conn(struct vdev_dev *dev, struct hov_in *in)
     c->peer_max_data_xfer = h.peer_max_data_xfer;
     c->write_multi = h.write_multi;
     c->next_msg_id = h.next_msg_id;
-    dev->qemu_dma_layout = h.qemu_dma_layout;
+    dev->srv->qemu_dma_layout = h.qemu_dma_layout;
     if ((rc = install_backlog(c, in)) < 0 || (rc = install_dma(c, in)) < 0)
         return rc;
     if (in->sect[HOV_SECT_DIRTY] && (rc = install_dirty(c, in)) < 0)
@@ -474,10 +475,11 @@ kick_conn(struct vdev_dev *dev)
 {
     struct epoll_event ev = {.events = EPOLLOUT, .data.u32 = VDEV_EV_CONN};
 
-    if (!dev->conn)
+    if (!dev->srv->conn)
         return 0;
-    dev->conn->out_blocked = true;
-    return epoll_ctl(dev->epoll_fd, EPOLL_CTL_MOD, dev->conn->fd, &ev) < 0
+    dev->srv->conn->out_blocked = true;
+    return epoll_ctl(dev->srv->epoll_fd, EPOLL_CTL_MOD, dev->srv->conn->fd,
+                     &ev) < 0
                ? -errno
                : 0;
 }
@@ -527,7 +529,7 @@ vdev_handover_receive(struct vdev_dev *dev, int sock)
 
     if (!dev || sock < 0)
         return -EINVAL;
-    if (dev->listen_fd >= 0 || dev->conn)
+    if (dev->srv->listen_fd >= 0 || dev->srv->conn)
         return -EBUSY;
     ctx = talloc_new(NULL);
     if (!ctx)
@@ -541,7 +543,7 @@ vdev_handover_receive(struct vdev_dev *dev, int sock)
         rc = send_ack(sock, 0);
     if (rc == 0) {
         /* Ours now: removed when we stop. */
-        if (*path && !(dev->socket_path = talloc_strdup(dev, path)))
+        if (*path && !(dev->srv->socket_path = talloc_strdup(dev, path)))
             VDEV_LOG(dev, VDEV_LOG_WARN, "hand-over: socket path lost");
         if (*mgmt)
             vdev_mgmt_own_path(dev, mgmt);

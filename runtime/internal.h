@@ -111,6 +111,14 @@ struct vdev_dma_map {
     uint64_t *dirty; /* bitmap, one bit per page, while logging */
 };
 
+/* Guest memory the client gave no fd for is read and written through the
+ * client (DMA_READ/WRITE messages): the server's function for that
+ * (vdev_s2c_dma), registered with the table. Returns 0 or -errno. */
+typedef int vdev_dma_msg_fn(void *peer, uint64_t iova, void *buf, uint64_t len,
+                            bool is_write);
+
+/* A client's DMA maps (the connection holds the table, the device points
+ * at it while the client is connected). */
 struct vdev_dma {
     struct vdev_dma_map **maps; /* sorted by iova, non-overlapping */
     uint64_t *iovas;            /* maps[i]->iova: searched in cache */
@@ -119,11 +127,14 @@ struct vdev_dma {
     uint32_t next_id;
     bool logging;
     uint64_t log_pgsize;
+    void *mem_ctx; /* talloc parent of the maps */
+    vdev_dma_msg_fn *msg;
+    void *peer;
 };
 
 /* ------------------------------------------------------------ connection */
 
-/* epoll data.u32 tags of dev->epoll_fd (management sockets: VDEV_EV_MGMT) */
+/* epoll data.u32 tags of srv->epoll_fd (management sockets: VDEV_EV_MGMT) */
 #define VDEV_EV_LISTEN 0u
 #define VDEV_EV_CONN 1u
 #define VDEV_EV_STOP 2u
@@ -215,6 +226,21 @@ struct vdev_dev {
     struct vdev_config cfg;
     struct vdev_irqs irqs;
 
+    /* false while migration holds the device stopped (STOP, STOP_COPY,
+     * RESUMING, ERROR; set by migration.c): register callbacks are
+     * refused, IRQs stay pending until it runs again, DMA fails with
+     * -EBUSY. */
+    bool running;
+    struct vdev_dma *dma; /* the client's DMA maps, NULL without one */
+
+    struct vdev_stats stats;
+    struct vdev_migration *mig; /* NULL when the device has no migration */
+    struct vdev_server *srv;    /* what serves it (vdev_dev_create) */
+};
+
+/* The serving side of a device (server/): the sockets, the loop's fds and
+ * the client. */
+struct vdev_server {
     int listen_fd;
     char *socket_path; /* removed on teardown when we created it */
     int epoll_fd;
@@ -222,15 +248,19 @@ struct vdev_dev {
     volatile int stopping;
     struct vdev_conn *conn; /* current client, or NULL */
     bool qemu_dma_layout;
-
-    struct vdev_stats stats;
-    struct vdev_migration *mig; /* NULL when the device has no migration */
-    struct vdev_mgmt *mgmt;     /* named values and their socket (mgmt.c) */
+    /* Sources of a higher layer in epoll_fd (tags >= VDEV_EV_MGMT): the
+     * management channel (mgmt.c) registers its dispatcher here. */
+    int (*ext_dispatch)(struct vdev_dev *dev, uint32_t tag);
+    struct vdev_mgmt *mgmt; /* named values and their socket (mgmt.c) */
 };
 
 /* ------------------------------------------------------------ modules */
 
-/* device.c */
+/* device.c: the device model's part of vdev_dev_create (server/create.c)
+ * and of its teardown. */
+int vdev_device_init(struct vdev_dev *dev, const char *name,
+                     const struct vdev_pci_ident *ident);
+void vdev_device_release(struct vdev_dev *dev);
 void vdev_region_init(struct vdev_region *r);
 
 /* transport.c: listening, accepting, the connection's life. Its bytes
@@ -297,10 +327,14 @@ void vdev_irq_intx_update(struct vdev_dev *dev);
 void vdev_irq_msi_update(struct vdev_dev *dev);
 
 /* dma.c */
-int vdev_dma_add(struct vdev_conn *c, uint64_t iova, uint64_t size, int fd,
+/* An empty table whose maps are talloc children of mem_ctx; msg (with
+ * peer) reaches memory mapped without an fd. */
+void vdev_dma_init(struct vdev_dma *dma, void *mem_ctx, vdev_dma_msg_fn *msg,
+                   void *peer);
+int vdev_dma_add(struct vdev_dma *dma, uint64_t iova, uint64_t size, int fd,
                  uint64_t offset, uint32_t prot);
-int vdev_dma_remove(struct vdev_conn *c, uint64_t iova, uint64_t size);
-void vdev_dma_remove_all(struct vdev_conn *c);
+int vdev_dma_remove(struct vdev_dma *dma, uint64_t iova, uint64_t size);
+void vdev_dma_remove_all(struct vdev_dma *dma);
 struct vdev_dma_map *vdev_dma_lookup(struct vdev_dma *dma, uint64_t iova);
 /* Index of the first map that ends at or after iova (nr_maps if none). */
 unsigned vdev_dma_index_from(const struct vdev_dma *dma, uint64_t iova);
@@ -309,42 +343,48 @@ unsigned vdev_dma_index_from(const struct vdev_dma *dma, uint64_t iova);
  * DIRTY_PAGES and DMA_UNMAP with a bitmap). Bit i of a report is the page
  * at iova + i * pgsize, least significant bit first. */
 /* pgsize: a power of two >= 4096. -EBUSY if already logging. */
-int vdev_dirty_start(struct vdev_conn *c, uint64_t pgsize);
-void vdev_dirty_stop(struct vdev_conn *c);
+int vdev_dirty_start(struct vdev_dma *dma, uint64_t pgsize);
+void vdev_dirty_stop(struct vdev_dma *dma);
 /* Bytes of bitmap for size bytes at pgsize (one bit per page, rounded). */
 uint64_t vdev_dirty_bitmap_bytes(uint64_t size, uint64_t pgsize);
 /* Copies the bits of [iova, iova+size) into bitmap and clears them. pgsize
  * must be the logging page size and iova aligned to it; bitmap_len at least
  * vdev_dirty_bitmap_bytes() (the rest is zeroed). Pages no map covers read
  * as clean. -EINVAL if logging is off or the arguments do not fit. */
-int vdev_dirty_report(struct vdev_conn *c, uint64_t iova, uint64_t size,
+int vdev_dirty_report(struct vdev_dma *dma, uint64_t iova, uint64_t size,
                       uint64_t pgsize, void *bitmap, uint64_t bitmap_len);
+/* The same at any page size (a power of two, iova aligned to it; larger
+ * or smaller than the logging page size), into out_len bytes (at least
+ * vdev_dirty_bitmap_bytes(len, pgsize); the rest zeroed) (dirty_pgsize.c).
+ * Reads and clears the log. Returns 0 or -errno. */
+int vdev_dirty_bits(struct vdev_dma *dma, uint64_t iova, uint64_t len,
+                    uint64_t pgsize, uint8_t *out, uint64_t out_len);
 /* Used by dma.c: a map added while logging, and device writes. */
-int vdev_dirty_map_alloc(struct vdev_conn *c, struct vdev_dma_map *m);
-void vdev_dirty_mark(struct vdev_conn *c, struct vdev_dma_map *m, uint64_t iova,
-                     uint64_t len);
+int vdev_dirty_map_alloc(struct vdev_dma *dma, struct vdev_dma_map *m);
+void vdev_dirty_mark(struct vdev_dma *dma, struct vdev_dma_map *m,
+                     uint64_t iova, uint64_t len);
 
 /* s2c.c: server-to-client channel. Creates the twin socket pair: the server
  * end goes to c->twin_fd (closed with the connection), the client end to
  * *client_end for the VERSION reply; the caller closes it once sent. */
 int vdev_twin_setup(struct vdev_conn *c, int *client_end);
+/* DMA through the client, for maps without an fd: the connection's
+ * vdev_dma_msg_fn (peer: the connection). */
+int vdev_s2c_dma(void *peer, uint64_t iova, void *buf, uint64_t len,
+                 bool is_write);
 
 /* migration.c (NULL-safe: devices without migration) */
 struct vdev_migration;
 void vdev_migration_reset(struct vdev_dev *dev);
-/* false while the migration state machine holds the device stopped (STOP,
- * STOP_COPY, RESUMING, ERROR): device register callbacks must not run, IRQs
- * stay pending until it runs again, DMA helpers refuse with -EBUSY. */
-bool vdev_migration_device_runs(const struct vdev_dev *dev);
 /* The client disconnected: ends its data transfer (see migration.c). */
 void vdev_migration_conn_gone(struct vdev_dev *dev);
 
-/* mgmt.c: the management channel. Its sockets sit in dev->epoll_fd with
+/* mgmt.c: the management channel. Its sockets sit in srv->epoll_fd with
  * epoll data.u32 >= VDEV_EV_MGMT; the loop in server.c hands every such
- * event here. Never blocks; a client's misbehaviour only drops that client. */
+ * event to srv->ext_dispatch. Never blocks; a client's misbehaviour only
+ * drops that client. */
 #define VDEV_EV_MGMT 0x10000u
 struct vdev_mgmt;
-int vdev_mgmt_dispatch(struct vdev_dev *dev, uint32_t tag);
 /* Hand-over (handover*.c): the listening fd and path (-1 and NULL if
  * none); disown closes the fd and forgets the path without removing the
  * file, now a successor's; adopt takes a received listening fd (owned on

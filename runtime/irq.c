@@ -214,8 +214,7 @@ vdev_irq_intx_update(struct vdev_dev *dev)
         *status |= PCI_STATUS_INTERRUPT;
     else
         *status &= (uint8_t)~PCI_STATUS_INTERRUPT;
-    if (x->count == 0 || !dev->irqs.intx_level ||
-        !vdev_migration_device_runs(dev))
+    if (x->count == 0 || !dev->irqs.intx_level || !dev->running)
         return;
     /* A function using MSI or MSI-X must not use its INTx pin. */
     if ((cmd & PCI_COMMAND_INTX_DISABLE) || msi_enabled(dev) ||
@@ -291,7 +290,7 @@ msi_try(struct vdev_dev *dev, unsigned v)
     uint32_t bit = 1u << v;
 
     if (!(dev->irqs.msi_pending & bit) || v >= x->count || x->masked[v] ||
-        !vdev_migration_device_runs(dev))
+        !dev->running)
         return;
     if (msi_has_maskbits(dev) &&
         (vdev_le32(dev->cfg.data + vdev_msi_mask_off(dev)) & bit))
@@ -359,8 +358,7 @@ msix_try(struct vdev_dev *dev, unsigned v)
     struct vdev_irq_index *x = &dev->irqs.index[VFIO_PCI_MSIX_IRQ_INDEX];
     uint16_t flags = msix_flags(dev);
 
-    if (!pba_test(m, v) || v >= x->count || x->masked[v] ||
-        !vdev_migration_device_runs(dev))
+    if (!pba_test(m, v) || v >= x->count || x->masked[v] || !dev->running)
         return;
     if (!(flags & PCI_MSIX_FLAGS_ENABLE) || (flags & PCI_MSIX_FLAGS_MASKALL) ||
         msix_vector_masked(m, v))

@@ -67,10 +67,12 @@ mgmt_destructor(struct vdev_mgmt *m)
     return 0;
 }
 
+static int mgmt_dispatch(struct vdev_dev *dev, uint32_t tag);
+
 static struct vdev_mgmt *
 mgmt_get(struct vdev_dev *dev)
 {
-    struct vdev_mgmt *m = dev->mgmt;
+    struct vdev_mgmt *m = dev->srv->mgmt;
 
     if (m)
         return m;
@@ -82,7 +84,8 @@ mgmt_get(struct vdev_dev *dev)
     for (unsigned i = 0; i < MGMT_MAX_CLIENTS; i++)
         m->clients[i].fd = -1;
     talloc_set_destructor(m, mgmt_destructor);
-    dev->mgmt = m;
+    dev->srv->mgmt = m;
+    dev->srv->ext_dispatch = mgmt_dispatch;
     return m;
 }
 
@@ -155,7 +158,7 @@ client_events(struct vdev_mgmt *m, struct mgmt_client *c, bool want_out)
         .data.u32 = VDEV_EV_MGMT + 1 + (uint32_t)(c - m->clients),
     };
 
-    if (epoll_ctl(m->dev->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+    if (epoll_ctl(m->dev->srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
         c->want_out = want_out;
 }
 
@@ -323,7 +326,7 @@ cmd_set(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
         return;
     }
     /* A stopped device must not change (its state may be being saved). */
-    if (!vdev_migration_device_runs(m->dev)) {
+    if (!m->dev->running) {
         out_printf(c, "error: the device is stopped for migration\n");
         return;
     }
@@ -503,7 +506,7 @@ client_close(struct vdev_mgmt *m, struct mgmt_client *c)
 {
     if (c->fd < 0)
         return;
-    epoll_ctl(m->dev->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+    epoll_ctl(m->dev->srv->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     talloc_free(c->out);
     memset(c, 0, sizeof(*c));
@@ -605,7 +608,7 @@ accept_clients(struct vdev_mgmt *m)
         c->out = talloc_size(m, 256);
         ev.data.u32 = VDEV_EV_MGMT + 1 + (uint32_t)(c - m->clients);
         if (!c->out ||
-            epoll_ctl(m->dev->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            epoll_ctl(m->dev->srv->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
             talloc_free(c->out);
             c->out = NULL;
             close(fd);
@@ -616,10 +619,11 @@ accept_clients(struct vdev_mgmt *m)
     }
 }
 
-int
-vdev_mgmt_dispatch(struct vdev_dev *dev, uint32_t tag)
+/* The serving loop's handler for our epoll tags (srv->ext_dispatch). */
+static int
+mgmt_dispatch(struct vdev_dev *dev, uint32_t tag)
 {
-    struct vdev_mgmt *m = dev->mgmt;
+    struct vdev_mgmt *m = dev->srv->mgmt;
     uint32_t slot;
 
     if (!m || tag < VDEV_EV_MGMT)
@@ -676,7 +680,7 @@ vdev_mgmt_listen(struct vdev_dev *dev, const char *path)
         return -EINVAL;
     if (strlen(path) >= sizeof(sa.sun_path))
         return -ENAMETOOLONG;
-    if (dev->epoll_fd < 0)
+    if (dev->srv->epoll_fd < 0)
         return -EBADF;
     m = mgmt_get(dev);
     if (!m)
@@ -700,7 +704,7 @@ vdev_mgmt_listen(struct vdev_dev *dev, const char *path)
     }
     if (chmod(path, 0600) < 0 || listen(fd, MGMT_MAX_CLIENTS) < 0 ||
         stat(path, &st) < 0 ||
-        epoll_ctl(dev->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        epoll_ctl(dev->srv->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
         rc = -errno;
         unlink(path);
         close(fd);
@@ -708,7 +712,7 @@ vdev_mgmt_listen(struct vdev_dev *dev, const char *path)
     }
     m->path = talloc_strdup(m, path);
     if (!m->path) {
-        epoll_ctl(dev->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+        epoll_ctl(dev->srv->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
         unlink(path);
         close(fd);
         return -ENOMEM;
@@ -725,7 +729,7 @@ vdev_mgmt_listen(struct vdev_dev *dev, const char *path)
 int
 vdev_mgmt_export(struct vdev_dev *dev, const char **path)
 {
-    struct vdev_mgmt *m = dev->mgmt;
+    struct vdev_mgmt *m = dev->srv->mgmt;
 
     *path = m && m->listen_fd >= 0 ? m->path : NULL;
     return m ? m->listen_fd : -1;
@@ -734,13 +738,13 @@ vdev_mgmt_export(struct vdev_dev *dev, const char **path)
 void
 vdev_mgmt_disown(struct vdev_dev *dev)
 {
-    struct vdev_mgmt *m = dev->mgmt;
+    struct vdev_mgmt *m = dev->srv->mgmt;
 
     if (!m)
         return;
     TALLOC_FREE(m->path);
     if (m->listen_fd >= 0) {
-        epoll_ctl(dev->epoll_fd, EPOLL_CTL_DEL, m->listen_fd, NULL);
+        epoll_ctl(dev->srv->epoll_fd, EPOLL_CTL_DEL, m->listen_fd, NULL);
         close(m->listen_fd);
         m->listen_fd = -1;
     }
@@ -763,7 +767,7 @@ vdev_mgmt_adopt(struct vdev_dev *dev, int fd)
         return -errno;
     if (!on || type != SOCK_STREAM)
         return -EINVAL;
-    if (epoll_ctl(dev->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+    if (epoll_ctl(dev->srv->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
         return -errno;
     m->listen_fd = fd;
     return 0;
@@ -772,7 +776,7 @@ vdev_mgmt_adopt(struct vdev_dev *dev, int fd)
 void
 vdev_mgmt_own_path(struct vdev_dev *dev, const char *path)
 {
-    struct vdev_mgmt *m = dev->mgmt;
+    struct vdev_mgmt *m = dev->srv->mgmt;
     struct stat st;
 
     if (!m || m->listen_fd < 0 || stat(path, &st) < 0)

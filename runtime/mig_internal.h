@@ -30,7 +30,6 @@ struct vdev_migration {
     uint8_t *scratch;             /* candidate block for loads (kept) */
     uint32_t state;               /* enum vfio_device_mig_state */
     enum vdev_mig_generation gen; /* generation owning the session, or NONE */
-    bool running;                 /* device may run (RUNNING, PRE_COPY) */
 
     /* Saving: the stream bytes still to be read by the client. */
     uint8_t *out;
@@ -45,8 +44,9 @@ struct vdev_migration {
     size_t v1_chunk_len;
     uint8_t *v1_window; /* VDEV_MIG_V1_WINDOW bytes, lazily */
 
-    /* Dirty logging: who started it and, for v2, which ranges. */
-    struct vdev_conn *log_conn;
+    /* Dirty logging: whose maps (the table of the client that started
+     * it) and, for v2, which ranges. */
+    const struct vdev_dma *log_dma;
     enum vdev_mig_generation log_gen;
     struct vdev_log_range *log_ranges;
     unsigned nr_log_ranges;
@@ -82,21 +82,13 @@ int vdev_mig_resume_append(struct vdev_dev *dev, const void *data, size_t len);
 size_t vdev_mig_take(struct vdev_migration *mig, void *buf, size_t max);
 bool vdev_mig_is_saving(uint32_t state);
 
-/* Dirty logging on behalf of a generation (both share the DMA bitmaps). */
-int vdev_mig_log_start(struct vdev_conn *c, enum vdev_mig_generation gen,
+/* Dirty logging of the client's DMA maps (dev->dma, which must be there)
+ * on behalf of a generation (both share the bitmaps). */
+int vdev_mig_log_start(struct vdev_dev *dev, enum vdev_mig_generation gen,
                        uint64_t pgsize, const struct vdev_log_range *ranges,
                        unsigned nr_ranges);
-int vdev_mig_log_stop(struct vdev_conn *c, enum vdev_mig_generation gen);
-bool vdev_mig_logging(const struct vdev_conn *c);
-
-/* ------------------------------------------------------------ mig_dirty.c */
-
-/* Dirty bits of [iova, iova + len) at pgsize (a power of two, iova aligned
- * to it; any size relative to the logging page size) into out_len bytes
- * (at least vdev_dirty_bitmap_bytes(len, pgsize); the rest zeroed). Reads
- * and clears the log. Returns 0 or -errno. */
-int vdev_mig_dirty_bits(struct vdev_conn *c, uint64_t iova, uint64_t len,
-                        uint64_t pgsize, uint8_t *out, uint64_t out_len);
+int vdev_mig_log_stop(struct vdev_dev *dev, enum vdev_mig_generation gen);
+bool vdev_mig_logging(const struct vdev_dev *dev);
 
 /* ------------------------------------------------------------ legacy */
 

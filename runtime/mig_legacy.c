@@ -13,13 +13,13 @@
  * Destination (RESUMING): the client writes up to the window's size at
  * data_offset, then writes data_size, which appends those bytes to the
  * stream. Registers are accessed one whole field at a time.
- * (DMA_UNMAP's dirty bitmap is served by proto_dma.c from dirty.c.) */
+ * (VFIO_USER_DIRTY_PAGES is served by proto_dirty.c, DMA_UNMAP's dirty
+ * bitmap by proto_dma.c, both from dirty.c.) */
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "mig_internal.h"
-#include "server/conn.h"
 
 #define V1_RUNNING VFIO_DEVICE_STATE_V1_RUNNING
 #define V1_SAVING VFIO_DEVICE_STATE_V1_SAVING
@@ -224,93 +224,5 @@ vdev_mig_legacy_init(struct vdev_dev *dev)
     if (idx < 0)
         return idx;
     dev->mig->v1_region = idx;
-    return 0;
-}
-
-/* ------------------------------------------------------------ dirty pages */
-
-static bool
-is_pow2(uint64_t v)
-{
-    return v && !(v & (v - 1));
-}
-
-/* Fills bm->size bytes at out with the dirty bits of [iova, iova + size). */
-static int
-legacy_bitmap(struct vdev_conn *c, uint64_t iova, uint64_t size,
-              const struct vfio_user_bitmap *bm, uint8_t *out)
-{
-    struct vdev_migration *mig = c->dev->mig;
-    uint64_t pages;
-
-    if (!mig || !vdev_mig_logging(c))
-        return -EINVAL;
-    if (mig->log_gen != VDEV_MIG_V1)
-        return -EBUSY;
-    if (!is_pow2(bm->pgsize) || !size || iova % bm->pgsize ||
-        iova + size - 1 < iova)
-        return -EINVAL;
-    pages = size / bm->pgsize + !!(size % bm->pgsize);
-    if (bm->size < pages / 8 + !!(pages % 8) || bm->size > VDEV_MIG_MAX_BITMAP)
-        return -EINVAL;
-    return vdev_mig_dirty_bits(c, iova, size, bm->pgsize, out, bm->size);
-}
-
-int
-vdev_handle_dirty_pages(struct vdev_conn *c, struct vdev_msg *m,
-                        struct vdev_reply *r)
-{
-    struct vfio_user_dirty_pages dp;
-    struct vfio_user_bitmap_range rg;
-    uint8_t *p;
-    uint64_t need;
-    int rc;
-
-    if (!c->dev->mig)
-        return -ENOTSUP;
-    if (m->body_len < sizeof(dp))
-        return -EINVAL;
-    memcpy(&dp, m->body, sizeof(dp));
-    switch (dp.flags) {
-    case VFIO_USER_DIRTY_PAGES_FLAG_START:
-    case VFIO_USER_DIRTY_PAGES_FLAG_STOP:
-        if (m->body_len != sizeof(dp))
-            return -EINVAL;
-        if (dp.flags == VFIO_USER_DIRTY_PAGES_FLAG_STOP)
-            rc = vdev_mig_log_stop(c, VDEV_MIG_V1);
-        else if (vdev_mig_logging(c) && c->dev->mig->log_gen == VDEV_MIG_V1)
-            rc = 0; /* already on: starting again changes nothing */
-        else
-            rc = vdev_mig_log_start(c, VDEV_MIG_V1, 4096, NULL, 0);
-        if (rc < 0)
-            return rc;
-        p = vdev_reply_alloc(r, c, sizeof(dp));
-        if (!p)
-            return -ENOMEM;
-        memcpy(p, &dp, sizeof(dp));
-        return 0;
-    case VFIO_USER_DIRTY_PAGES_FLAG_GET_BITMAP:
-        break;
-    default:
-        return -EINVAL; /* none, several, or unknown flags */
-    }
-    if (m->body_len != sizeof(dp) + sizeof(rg))
-        return -EINVAL;
-    memcpy(&rg, m->body + sizeof(dp), sizeof(rg));
-    if (rg.bitmap.size > VDEV_MIG_MAX_BITMAP)
-        return -EINVAL;
-    need = sizeof(dp) + sizeof(rg) + rg.bitmap.size;
-    if (dp.argsz < need)
-        return -EINVAL;
-    p = vdev_reply_alloc(r, c, (uint32_t)need);
-    if (!p)
-        return -ENOMEM;
-    rc = legacy_bitmap(c, rg.iova, rg.size, &rg.bitmap,
-                       p + sizeof(dp) + sizeof(rg));
-    if (rc < 0)
-        return rc;
-    dp.argsz = (uint32_t)need;
-    memcpy(p, &dp, sizeof(dp));
-    memcpy(p + sizeof(dp), &rg, sizeof(rg));
     return 0;
 }

@@ -8,7 +8,8 @@
  * served (VFIO requires it, and the VMM restores them on the destination);
  * device register callbacks are to be refused with -EBUSY (region_io.c),
  * vectors raised stay pending (irq.c) and the DMA helpers fail with -EBUSY
- * (dma.c); vdev_migration_device_runs() is the one predicate for all three.
+ * (dma.c); dev->running, which the state machine sets, is the one flag for
+ * all three.
  * When the device runs again (STOP -> RUNNING) interrupt lines and pending
  * vectors are re-evaluated, which also delivers what a load installed. */
 #include <errno.h>
@@ -88,12 +89,6 @@ bool
 vdev_mig_is_saving(uint32_t state)
 {
     return state == ST_STOP_COPY || state == ST_PRE_COPY;
-}
-
-bool
-vdev_migration_device_runs(const struct vdev_dev *dev)
-{
-    return !dev->mig || dev->mig->running;
 }
 
 /* ------------------------------------------------------------ buffers */
@@ -196,8 +191,8 @@ static bool
 log_active(const struct vdev_dev *dev)
 {
     const struct vdev_migration *mig = dev->mig;
-    return mig->log_gen != VDEV_MIG_NONE && dev->conn &&
-           dev->conn == mig->log_conn && dev->conn->dma.logging;
+    return mig->log_gen != VDEV_MIG_NONE && dev->dma &&
+           dev->dma == mig->log_dma && dev->dma->logging;
 }
 
 int
@@ -222,22 +217,22 @@ vdev_mig_release_idle(struct vdev_migration *mig)
 }
 
 bool
-vdev_mig_logging(const struct vdev_conn *c)
+vdev_mig_logging(const struct vdev_dev *dev)
 {
-    return c->dev->mig && log_active(c->dev);
+    return dev->mig && log_active(dev);
 }
 
 int
-vdev_mig_log_start(struct vdev_conn *c, enum vdev_mig_generation gen,
+vdev_mig_log_start(struct vdev_dev *dev, enum vdev_mig_generation gen,
                    uint64_t pgsize, const struct vdev_log_range *ranges,
                    unsigned nr_ranges)
 {
-    struct vdev_migration *mig = c->dev->mig;
+    struct vdev_migration *mig = dev->mig;
     struct vdev_log_range *copy = NULL;
     int rc;
 
     vdev_mig_release_idle(mig);
-    if (log_active(c->dev))
+    if (log_active(dev))
         return -EBUSY;
     if ((rc = vdev_mig_claim(mig, gen)) < 0)
         return rc;
@@ -248,7 +243,7 @@ vdev_mig_log_start(struct vdev_conn *c, enum vdev_mig_generation gen,
             return -ENOMEM;
         }
     }
-    rc = vdev_dirty_start(c, pgsize);
+    rc = dev->dma ? vdev_dirty_start(dev->dma, pgsize) : -ENOTCONN;
     if (rc < 0) {
         talloc_free(copy);
         vdev_mig_release_idle(mig);
@@ -257,25 +252,25 @@ vdev_mig_log_start(struct vdev_conn *c, enum vdev_mig_generation gen,
     talloc_free(mig->log_ranges);
     mig->log_ranges = copy;
     mig->nr_log_ranges = nr_ranges;
-    mig->log_conn = c;
+    mig->log_dma = dev->dma;
     mig->log_gen = gen;
     return 0;
 }
 
 int
-vdev_mig_log_stop(struct vdev_conn *c, enum vdev_mig_generation gen)
+vdev_mig_log_stop(struct vdev_dev *dev, enum vdev_mig_generation gen)
 {
-    struct vdev_migration *mig = c->dev->mig;
+    struct vdev_migration *mig = dev->mig;
 
     vdev_mig_release_idle(mig);
-    if (!log_active(c->dev))
+    if (!log_active(dev))
         return 0; /* stopping what is not running is harmless */
     if (mig->log_gen != gen)
         return -EBUSY;
-    vdev_dirty_stop(c);
+    vdev_dirty_stop(dev->dma);
     TALLOC_FREE(mig->log_ranges);
     mig->nr_log_ranges = 0;
-    mig->log_conn = NULL;
+    mig->log_dma = NULL;
     mig->log_gen = VDEV_MIG_NONE;
     vdev_mig_release_idle(mig);
     return 0;
@@ -286,7 +281,7 @@ vdev_mig_log_stop(struct vdev_conn *c, enum vdev_mig_generation gen)
 static void
 device_resume(struct vdev_dev *dev)
 {
-    dev->mig->running = true;
+    dev->running = true;
     /* Lines and vectors raised while stopped, or installed by a load. */
     vdev_irq_intx_update(dev);
     vdev_irq_msi_update(dev);
@@ -311,7 +306,7 @@ arc(struct vdev_dev *dev, uint32_t from, uint32_t to)
 
     switch (from * ST_LIMIT + to) {
     case ST_RUNNING *ST_LIMIT + ST_STOP:
-        mig->running = false;
+        dev->running = false;
         break;
     case ST_STOP_COPY *ST_LIMIT + ST_STOP:
         drop_out(mig);
@@ -334,10 +329,10 @@ arc(struct vdev_dev *dev, uint32_t from, uint32_t to)
         rc = snapshot(dev);
         break;
     case ST_PRE_COPY *ST_LIMIT + ST_STOP_COPY:
-        mig->running = false;
+        dev->running = false;
         rc = snapshot(dev);
         if (rc < 0)
-            mig->running = true;
+            dev->running = true;
         break;
     case ST_STOP *ST_LIMIT + ST_RESUMING:
         drop_in(mig);
@@ -406,7 +401,7 @@ vdev_migration_reset(struct vdev_dev *dev)
     drop_out(mig);
     drop_in(mig);
     mig->state = ST_RUNNING;
-    mig->running = true;
+    dev->running = true;
     vdev_mig_release_idle(mig);
 }
 
@@ -434,7 +429,7 @@ vdev_migration_conn_gone(struct vdev_dev *dev)
         return;
     TALLOC_FREE(mig->log_ranges);
     mig->nr_log_ranges = 0;
-    mig->log_conn = NULL;
+    mig->log_dma = NULL;
     mig->log_gen = VDEV_MIG_NONE;
     switch (mig->state) {
     case ST_STOP_COPY:
@@ -501,7 +496,7 @@ vdev_set_migration(struct vdev_dev *dev, const struct vdev_mig_desc *desc)
     mig->dev = dev;
     mig->desc = *desc;
     mig->state = ST_RUNNING;
-    mig->running = true;
+    dev->running = true;
     mig->v1_region = -1;
     mig->by_id = talloc_array(mig, unsigned, desc->nr_fields + 1);
     if (!mig->by_id) {

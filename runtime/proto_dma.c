@@ -48,7 +48,7 @@ vdev_handle_dma_map(struct vdev_conn *c, struct vdev_msg *m,
         m->fds[0] = -1; /* vdev_dma_add owns it from here, even on error */
     }
     r->len = 0;
-    return vdev_dma_add(c, req.addr, req.size, fd, req.offset, prot);
+    return vdev_dma_add(&c->dma, req.addr, req.size, fd, req.offset, prot);
 }
 
 /* Legacy GET_DIRTY_BITMAP: the reply is the request's unmap entry, its
@@ -80,13 +80,13 @@ unmap_with_bitmap(struct vdev_conn *c, struct vdev_msg *m,
         vdev_reply_alloc(r, c, (uint32_t)(sizeof(*req) + sizeof(bm) + bm.size));
     if (!out)
         return -ENOMEM;
-    ret = vdev_dirty_report(c, req->addr, req->size, bm.pgsize,
+    ret = vdev_dirty_report(&c->dma, req->addr, req->size, bm.pgsize,
                             out + sizeof(*req) + sizeof(bm), bm.size);
     if (ret < 0)
         return ret;
     memcpy(out, req, sizeof(*req));
     memcpy(out + sizeof(*req), &bm, sizeof(bm));
-    return vdev_dma_remove(c, req->addr, req->size);
+    return vdev_dma_remove(&c->dma, req->addr, req->size);
 }
 
 int
@@ -121,8 +121,8 @@ vdev_handle_dma_unmap(struct vdev_conn *c, struct vdev_msg *m,
         return -ENOMEM;
     memcpy(out, &req, sizeof(req));
     if (req.flags & VFIO_USER_F_DMA_UNMAP_ALL) {
-        vdev_dma_remove_all(c);
+        vdev_dma_remove_all(&c->dma);
         return 0;
     }
-    return vdev_dma_remove(c, req.addr, req.size);
+    return vdev_dma_remove(&c->dma, req.addr, req.size);
 }

@@ -192,7 +192,7 @@ feat_log_start(struct vdev_conn *c, struct vdev_msg *m,
             }
         }
     }
-    rc = vdev_mig_log_start(c, VDEV_MIG_V2, pgsize, rg, ctl.num_ranges);
+    rc = vdev_mig_log_start(c->dev, VDEV_MIG_V2, pgsize, rg, ctl.num_ranges);
     talloc_free(rg);
     if (rc < 0)
         return rc;
@@ -230,7 +230,7 @@ feat_log_report(struct vdev_conn *c, struct vdev_msg *m,
     if (dlen != sizeof(rep))
         return -EINVAL;
     memcpy(&rep, m->body + sizeof(*h), sizeof(rep));
-    if (!vdev_mig_logging(c))
+    if (!vdev_mig_logging(c->dev))
         return -EINVAL;
     if (mig->log_gen != VDEV_MIG_V2)
         return -EBUSY;
@@ -247,8 +247,8 @@ feat_log_report(struct vdev_conn *c, struct vdev_msg *m,
         return rc;
     memcpy(d, &rep, sizeof(rep));
     /* dirty.c zeroes the bitmap past the range's bits. */
-    return vdev_mig_dirty_bits(c, rep.iova, rep.length, rep.page_size,
-                               d + sizeof(rep), words * 8);
+    return vdev_dirty_bits(&c->dma, rep.iova, rep.length, rep.page_size,
+                           d + sizeof(rep), words * 8);
 }
 
 int
@@ -287,7 +287,7 @@ vdev_handle_device_feature(struct vdev_conn *c, struct vdev_msg *m,
         int rc;
         if (dlen)
             return -EINVAL;
-        if ((rc = vdev_mig_log_stop(c, VDEV_MIG_V2)) < 0)
+        if ((rc = vdev_mig_log_stop(c->dev, VDEV_MIG_V2)) < 0)
             return rc;
         return reply_echo(c, m, r, NULL);
     }

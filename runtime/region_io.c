@@ -27,7 +27,7 @@ access_other(struct vdev_dev *dev, uint32_t index, uint64_t offset, void *buf,
     if (r->access) {
         /* Stopped for migration: BAR registers hold still. Device-specific
          * regions (the legacy migration region among them) stay served. */
-        if (index <= VDEV_ROM_INDEX && !vdev_migration_device_runs(dev))
+        if (index <= VDEV_ROM_INDEX && !dev->running)
             return -EBUSY;
         return r->access(dev, r->opaque, offset, buf, count, is_write);
     }

@@ -149,8 +149,9 @@ tx_blocked(struct vdev_conn *c)
 
     c->out_blocked = true;
     /* Stop reading until the client takes its replies. */
-    return epoll_ctl(c->dev->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0 ? -errno
-                                                                      : 0;
+    return epoll_ctl(c->dev->srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0
+               ? -errno
+               : 0;
 }
 
 static int
@@ -227,7 +228,7 @@ serve_output(struct vdev_conn *c, bool hup)
     if (rc < 0)
         return rc;
     c->out_blocked = false;
-    if (epoll_ctl(c->dev->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
+    if (epoll_ctl(c->dev->srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
         return -errno;
     if ((rc = rx_process(c)) < 0)
         return rc;
@@ -251,7 +252,7 @@ drain_stop(struct vdev_dev *dev)
 {
     uint64_t v;
 
-    return read(dev->stop_fd, &v, sizeof(v)) == sizeof(v);
+    return read(dev->srv->stop_fd, &v, sizeof(v)) == sizeof(v);
 }
 
 static COLD void
@@ -259,7 +260,7 @@ accept_client(struct vdev_dev *dev)
 {
     int rc;
 
-    if (dev->conn)
+    if (dev->srv->conn)
         return;
     rc = vdev_transport_accept(dev);
     if (rc < 0 && rc != -EAGAIN && rc != -ECONNABORTED)
@@ -269,7 +270,7 @@ accept_client(struct vdev_dev *dev)
 static inline void
 serve_conn(struct vdev_dev *dev, uint32_t events)
 {
-    struct vdev_conn *c = dev->conn;
+    struct vdev_conn *c = dev->srv->conn;
     bool hup = events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR);
     int rc;
 
@@ -296,8 +297,8 @@ handle_events(struct vdev_dev *dev, const struct epoll_event *ev, int n)
         } else if (tag == VDEV_EV_STOP) {
             drain_stop(dev);
             stop = 1;
-        } else if (tag >= VDEV_EV_MGMT) {
-            vdev_mgmt_dispatch(dev, tag);
+        } else if (tag >= VDEV_EV_MGMT && dev->srv->ext_dispatch) {
+            dev->srv->ext_dispatch(dev, tag);
         }
     }
     return stop;
@@ -306,7 +307,7 @@ handle_events(struct vdev_dev *dev, const struct epoll_event *ev, int n)
 int
 vdev_fd(const struct vdev_dev *dev)
 {
-    return dev->epoll_fd;
+    return dev->srv->epoll_fd;
 }
 
 int
@@ -316,7 +317,7 @@ vdev_dispatch(struct vdev_dev *dev)
     int n;
 
     do {
-        n = epoll_wait(dev->epoll_fd, ev, 4, 0);
+        n = epoll_wait(dev->srv->epoll_fd, ev, 4, 0);
     } while (n < 0 && errno == EINTR);
     if (n < 0)
         return -errno;
@@ -335,7 +336,7 @@ linger(struct vdev_conn *c)
     int rc = 0;
 
     for (unsigned i = 0; i < IDLE_SPINS && !c->rx_hot && !c->out_blocked &&
-                         !c->dev->stopping && rc == 0;
+                         !c->dev->srv->stopping && rc == 0;
          i++)
         rc = serve_input(c, true, false);
     return rc;
@@ -344,12 +345,13 @@ linger(struct vdev_conn *c)
 int
 vdev_run(struct vdev_dev *dev)
 {
+    struct vdev_server *srv = dev->srv;
     struct epoll_event ev[4];
     unsigned spins = 0;
     int n;
 
-    while (!dev->stopping) {
-        struct vdev_conn *c = dev->conn;
+    while (!srv->stopping) {
+        struct vdev_conn *c = srv->conn;
 
         /* A pipelining client: read again before sleeping, but let the
          * other fds in now and then. */
@@ -363,7 +365,7 @@ vdev_run(struct vdev_dev *dev)
             continue;
         }
         spins = 0;
-        n = epoll_wait(dev->epoll_fd, ev, 4, -1);
+        n = epoll_wait(srv->epoll_fd, ev, 4, -1);
         /* The common wake-up: the client, alone. */
         if (n == 1 && ev[0].data.u32 == VDEV_EV_CONN) {
             serve_conn(dev, ev[0].events);
@@ -378,7 +380,7 @@ vdev_run(struct vdev_dev *dev)
             break;
     }
     drain_stop(dev);
-    dev->stopping = 0;
+    srv->stopping = 0;
     return 0;
 }
 
@@ -388,13 +390,13 @@ vdev_stop(struct vdev_dev *dev)
     uint64_t one = 1;
     ssize_t rc;
 
-    dev->stopping = 1;
-    rc = write(dev->stop_fd, &one, sizeof(one));
+    dev->srv->stopping = 1;
+    rc = write(dev->srv->stop_fd, &one, sizeof(one));
     (void)rc;
 }
 
 bool
 vdev_connected(const struct vdev_dev *dev)
 {
-    return dev->conn != NULL;
+    return dev->srv->conn != NULL;
 }

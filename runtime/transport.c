@@ -20,7 +20,7 @@ epoll_set(struct vdev_dev *dev, int op, int fd, uint32_t events, uint32_t tag)
 {
     struct epoll_event ev = {.events = events, .data.u32 = tag};
 
-    return epoll_ctl(dev->epoll_fd, op, fd, &ev) < 0 ? -errno : 0;
+    return epoll_ctl(dev->srv->epoll_fd, op, fd, &ev) < 0 ? -errno : 0;
 }
 
 /* ------------------------------------------------------------ listening */
@@ -83,8 +83,8 @@ vdev_transport_listen_path(struct vdev_dev *dev, const char *path)
         close(fd);
         return rc;
     }
-    dev->socket_path = talloc_strdup(dev, path);
-    dev->listen_fd = fd;
+    dev->srv->socket_path = talloc_strdup(dev, path);
+    dev->srv->listen_fd = fd;
     return 0;
 fail:
     rc = -errno;
@@ -99,11 +99,11 @@ vdev_listen(struct vdev_dev *dev, const char *path)
 
     if (!path)
         return -EINVAL;
-    if (dev->listen_fd >= 0)
+    if (dev->srv->listen_fd >= 0)
         return -EBUSY;
     if ((rc = vdev_transport_listen_path(dev, path)) < 0)
         return rc;
-    return epoll_set(dev, EPOLL_CTL_ADD, dev->listen_fd, EPOLLIN,
+    return epoll_set(dev, EPOLL_CTL_ADD, dev->srv->listen_fd, EPOLLIN,
                      VDEV_EV_LISTEN);
 }
 
@@ -124,7 +124,7 @@ vdev_listen_fd(struct vdev_dev *dev, int fd)
 
     if (fd < 0)
         return -EBADF;
-    if (dev->listen_fd >= 0)
+    if (dev->srv->listen_fd >= 0)
         return -EBUSY;
     if ((rc = sockopt_int(fd, SO_ACCEPTCONN, &on)) < 0 ||
         (rc = sockopt_int(fd, SO_TYPE, &type)) < 0 ||
@@ -136,7 +136,7 @@ vdev_listen_fd(struct vdev_dev *dev, int fd)
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
         fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
         return -errno;
-    dev->listen_fd = fd;
+    dev->srv->listen_fd = fd;
     return epoll_set(dev, EPOLL_CTL_ADD, fd, EPOLLIN, VDEV_EV_LISTEN);
 }
 
@@ -149,17 +149,20 @@ conn_destructor(struct vdev_conn *c)
 
     vdev_conn_io_release(c);
     vdev_irqs_drop_fds(dev);
-    vdev_dma_remove_all(c);
+    vdev_dma_remove_all(&c->dma);
     vdev_migration_conn_gone(dev);
+    if (dev->dma == &c->dma)
+        dev->dma = NULL;
     if (c->twin_fd >= 0)
         close(c->twin_fd);
-    epoll_ctl(dev->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+    epoll_ctl(dev->srv->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
-    if (dev->conn == c)
-        dev->conn = NULL;
+    if (dev->srv->conn == c)
+        dev->srv->conn = NULL;
     /* The next client, waiting in the backlog, may now be accepted. */
-    if (dev->listen_fd >= 0 && dev->epoll_fd >= 0)
-        epoll_set(dev, EPOLL_CTL_ADD, dev->listen_fd, EPOLLIN, VDEV_EV_LISTEN);
+    if (dev->srv->listen_fd >= 0 && dev->srv->epoll_fd >= 0)
+        epoll_set(dev, EPOLL_CTL_ADD, dev->srv->listen_fd, EPOLLIN,
+                  VDEV_EV_LISTEN);
     return 0;
 }
 
@@ -168,9 +171,9 @@ vdev_transport_accept(struct vdev_dev *dev)
 {
     int fd, rc;
 
-    if (dev->conn || dev->listen_fd < 0)
+    if (dev->srv->conn || dev->srv->listen_fd < 0)
         return -EBUSY;
-    fd = accept4(dev->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    fd = accept4(dev->srv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
         return -errno;
     if ((rc = vdev_conn_adopt(dev, fd)) < 0)
@@ -185,7 +188,7 @@ vdev_conn_adopt(struct vdev_dev *dev, int fd)
 {
     struct vdev_conn *c;
 
-    if (dev->conn) {
+    if (dev->srv->conn) {
         close(fd);
         return -EBUSY;
     }
@@ -198,12 +201,14 @@ vdev_conn_adopt(struct vdev_dev *dev, int fd)
     c->dev = dev;
     c->fd = fd;
     c->twin_fd = -1;
+    vdev_dma_init(&c->dma, c, vdev_s2c_dma, c);
     c->peer_max_msg_fds = VFIO_USER_DEF_MAX_MSG_FDS;
     c->peer_max_data_xfer = VFIO_USER_DEF_MAX_DATA_XFER;
     talloc_set_destructor(c, conn_destructor);
-    dev->conn = c;
+    dev->srv->conn = c;
+    dev->dma = &c->dma;
     /* One client at a time: later ones wait in the backlog. */
-    epoll_ctl(dev->epoll_fd, EPOLL_CTL_DEL, dev->listen_fd, NULL);
+    epoll_ctl(dev->srv->epoll_fd, EPOLL_CTL_DEL, dev->srv->listen_fd, NULL);
     /* Edge-triggered: server.c reads until it knows the socket is empty,
      * and epoll_wait is spared re-polling it after every message. */
     if (epoll_set(dev, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP | EPOLLET,
@@ -218,5 +223,5 @@ vdev_conn_adopt(struct vdev_dev *dev, int fd)
 void
 vdev_conn_close(struct vdev_dev *dev)
 {
-    talloc_free(dev->conn);
+    talloc_free(dev->srv->conn);
 }

@@ -359,9 +359,9 @@ vdev_tx_send_fds(struct vdev_conn *c, const void *buf, size_t len,
 
     if (nr_fds > VDEV_MAX_MSG_FDS)
         return -EINVAL;
-    if ((rc = vdev_tx_drain(c, deadline, c->dev->stop_fd)) < 0 ||
+    if ((rc = vdev_tx_drain(c, deadline, c->dev->srv->stop_fd)) < 0 ||
         (rc = vdev_send_all(c->fd, &iov, 1, fds, nr_fds, deadline,
-                            c->dev->stop_fd)) < 0)
+                            c->dev->srv->stop_fd)) < 0)
         return rc;
     c->dev->stats.bytes_out += len;
     return 0;

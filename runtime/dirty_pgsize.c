@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "mig_internal.h"
+#include "internal.h"
 
 #define CHUNK_WORDS 4096u /* logged pages per dirty.c call: 256 Ki */
 
@@ -25,17 +25,17 @@ set_bits(uint8_t *out, uint64_t b, uint64_t n)
 }
 
 int
-vdev_mig_dirty_bits(struct vdev_conn *c, uint64_t iova, uint64_t len,
-                    uint64_t pgsize, uint8_t *out, uint64_t out_len)
+vdev_dirty_bits(struct vdev_dma *dma, uint64_t iova, uint64_t len,
+                uint64_t pgsize, uint8_t *out, uint64_t out_len)
 {
-    uint64_t lp = c->dma.log_pgsize, last, a, last_pg, *tmp;
+    uint64_t lp = dma->log_pgsize, last, a, last_pg, *tmp;
     unsigned ls, ps;
     int rc = 0;
 
-    if (!c->dma.logging || !lp)
+    if (!dma->logging || !lp)
         return -EINVAL;
     if (pgsize == lp)
-        return vdev_dirty_report(c, iova, len, pgsize, out, out_len);
+        return vdev_dirty_report(dma, iova, len, pgsize, out, out_len);
     if (!pgsize || (pgsize & (pgsize - 1)) || !len || iova % pgsize ||
         len - 1 > UINT64_MAX - iova ||
         out_len < vdev_dirty_bitmap_bytes(len, pgsize))
@@ -45,24 +45,24 @@ vdev_mig_dirty_bits(struct vdev_conn *c, uint64_t iova, uint64_t len,
     last = iova + (len - 1);
     a = iova & ~(lp - 1);
     last_pg = last >> ls;
-    tmp = talloc_array(c, uint64_t, CHUNK_WORDS);
+    tmp = talloc_array(NULL, uint64_t, CHUNK_WORDS);
     if (!tmp)
         return -ENOMEM;
     memset(out, 0, out_len);
     for (;;) {
-        unsigned k = vdev_dma_index_from(&c->dma, a);
+        unsigned k = vdev_dma_index_from(dma, a);
         uint64_t left, n;
 
         /* Pages no map covers are clean: go straight to the next map, so
          * a huge range over few maps costs no more than the maps. */
-        if (k == c->dma.nr_maps || c->dma.maps[k]->iova > last)
+        if (k == dma->nr_maps || dma->maps[k]->iova > last)
             break;
-        if (c->dma.maps[k]->iova > a)
-            a = c->dma.maps[k]->iova & ~(lp - 1);
+        if (dma->maps[k]->iova > a)
+            a = dma->maps[k]->iova & ~(lp - 1);
         left = last_pg - (a >> ls) + 1;
         n = left < CHUNK_WORDS * 64ull ? left : CHUNK_WORDS * 64ull;
 
-        rc = vdev_dirty_report(c, a, n << ls, lp, tmp, CHUNK_WORDS * 8ull);
+        rc = vdev_dirty_report(dma, a, n << ls, lp, tmp, CHUNK_WORDS * 8ull);
         if (rc < 0)
             break;
         for (uint64_t w = 0; w < (n + 63) / 64; w++) {
