@@ -6,7 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "device/dma.h"
+#include "server/server.h"
 
 #define PG 4096ull
 #define NR_PROBES (1u << 20)

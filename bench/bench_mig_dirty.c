@@ -7,7 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "mig_internal.h"
+#include "device/dma.h"
+#include "migration/migration.h"
+#include "server/server.h"
 
 #define PG 4096ull
 #define RANGE (1ull << 40)

@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "edu.h"
-#include "internal.h"
+#include "server/server.h"
 
 #define HANG_MS 10000
 #define MAX_TWINS 8

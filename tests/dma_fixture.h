@@ -9,7 +9,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "device/dma.h"
+#include "server/server.h"
 
 #define PG 4096ull
 

@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "server/server.h"
 #include "model_server.h"
 #include "rawsock.h"
 #include "testdev.h"

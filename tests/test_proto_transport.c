@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "server/server.h"
 #include "rawsock.h"
 #include "testdev.h"
 

@@ -6,7 +6,7 @@
 #include <linux/pci_regs.h>
 #include <talloc.h>
 
-#include "mig_internal.h"
+#include "migration/migration.h"
 #include "testdev.h"
 
 static struct {

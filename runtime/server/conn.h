@@ -32,7 +32,7 @@
 #include <string.h>
 
 #include "base/fdio.h"
-#include "internal.h"
+#include "server/server.h"
 
 #define VDEV_HDR_SIZE ((uint32_t)sizeof(struct vfio_user_header))
 

@@ -6,7 +6,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "server/server.h"
 
 static int
 dev_destructor(struct vdev_dev *dev)
