@@ -95,10 +95,12 @@ bench: all $(BENCH_TARGETS)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/vdev \
 	    $(DESTDIR)$(PREFIX)/bin
-	install -m 644 $(LIBVDEV) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(LIBVDEV) $(LIBVDEV_CLIENT) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(RUNTIME_PUBLIC_HEADERS) $(DESTDIR)$(PREFIX)/include/vdev/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VDEV_VERSION)|' \
-	    runtime/libvdev.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libvdev.pc
+	for pc in libvdev libvdev-client; do \
+	    sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VDEV_VERSION)|' \
+	        runtime/$$pc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$pc.pc || exit 1; \
+	done
 	install -m 755 $(INSTALL_BINS) $(DESTDIR)$(PREFIX)/bin/
 
 # vdevc's output (generated/, golden expectations) is compared byte for byte,
