@@ -6,6 +6,7 @@
 #   make valgrind-check     model servers under valgrind while tests drive them
 #   make soak / soak-short  10M (or 200k) mixed messages; RSS and fds sampled
 #   make golden-update      regenerate golden expectations and generated/
+#   make layering-check     the runtime's layers depend one way only
 #   make install PREFIX=/usr/local DESTDIR=
 
 .DEFAULT_GOAL := all
@@ -79,8 +80,13 @@ include fuzz/build.mk
 
 all: $(ALL_TARGETS)
 
+# The runtime's layers point one way (scripts/layering-check.sh): includes,
+# fd passing, and the symbols of the built objects.
+layering-check: $(LIBVDEV) $(LIBVDEV_CLIENT)
+	@VDEV_BUILD=$(B) ./scripts/layering-check.sh
+
 # The test runner is Criterion; its Synthesis line is the closing line.
-check: all $(CHECK_DEPS)
+check: all $(CHECK_DEPS) layering-check
 	@echo "== vdev tests ($(B)) =="
 	VDEV_BUILD=$(B) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	    $(B)/tests/vdev-tests --jobs=2 $(CRITERION_ARGS)
@@ -117,5 +123,6 @@ clean:
 
 VDEV_VERSION := 0.1.0
 
-.PHONY: all check valgrind-check bench install clean deps format format-check
+.PHONY: all check valgrind-check bench install clean deps format format-check \
+        layering-check
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
