@@ -3,14 +3,13 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <talloc.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/clock.h"
 #include "base/fdio.h"
+#include "base/unix.h"
 #include "client/client_priv.h"
 
 static int
@@ -49,20 +48,10 @@ vdev_client_from_fd(void *mem_ctx, int fd, struct vdev_client **out)
 int
 vdev_client_connect(void *mem_ctx, const char *path, struct vdev_client **out)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    int fd;
+    int fd = vdev_unix_connect(path);
 
-    if (!path || strlen(path) >= sizeof(sa.sun_path))
-        return -ENAMETOOLONG;
-    strcpy(sa.sun_path, path);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return -errno;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        int err = -errno;
-        close(fd);
-        return err;
-    }
+        return fd;
     return vdev_client_from_fd(mem_ctx, fd, out);
 }
 
@@ -179,6 +168,22 @@ wait_reply(struct vdev_client *cl, uint16_t id, struct vdev_client_msg *m)
     }
 }
 
+/* Moves up to *nr_rfds of a message's fds to the caller (rfds); the rest
+ * stay in m to be closed. Returns how many moved. */
+static unsigned
+give_fds(struct vdev_client_msg *m, int *rfds, const unsigned *nr_rfds)
+{
+    unsigned keep;
+
+    if (!rfds || !nr_rfds)
+        return 0;
+    keep = m->nr_fds < *nr_rfds ? m->nr_fds : *nr_rfds;
+    memcpy(rfds, m->fds, keep * sizeof(int));
+    for (unsigned i = 0; i < keep; i++)
+        m->fds[i] = -1;
+    return keep;
+}
+
 int
 vdev_client_call(struct vdev_client *cl, uint16_t cmd, const void *req,
                  size_t req_len, const int *fds, unsigned nr_fds, void *reply,
@@ -220,12 +225,7 @@ vdev_client_call(struct vdev_client *cl, uint16_t cmd, const void *req,
         if (reply && reply_cap)
             memcpy(reply, m.body,
                    m.body_len < reply_cap ? m.body_len : reply_cap);
-        if (rfds && nr_rfds) {
-            keep = m.nr_fds < *nr_rfds ? m.nr_fds : *nr_rfds;
-            memcpy(rfds, m.fds, keep * sizeof(int));
-            for (unsigned i = 0; i < keep; i++)
-                m.fds[i] = -1;
-        }
+        keep = give_fds(&m, rfds, nr_rfds);
     }
     if (nr_rfds)
         *nr_rfds = keep;
@@ -259,12 +259,7 @@ vdev_client_recv_raw(struct vdev_client *cl, void *buf, size_t cap, int *rfds,
         memcpy((uint8_t *)buf + sizeof(m.hdr), m.body,
                m.body_len < cap - sizeof(m.hdr) ? m.body_len
                                                 : cap - sizeof(m.hdr));
-    if (rfds && nr_rfds) {
-        keep = m.nr_fds < *nr_rfds ? m.nr_fds : *nr_rfds;
-        memcpy(rfds, m.fds, keep * sizeof(int));
-        for (unsigned i = 0; i < keep; i++)
-            m.fds[i] = -1;
-    }
+    keep = give_fds(&m, rfds, nr_rfds);
     if (nr_rfds)
         *nr_rfds = keep;
     vdev_close_fds(m.fds, m.nr_fds);

@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/clock.h"
 #include "base/fdio.h"
 #include "base/mgmt_proto.h"
+#include "base/unix.h"
 #include "vdev_client.h"
 
 /* A reply longer than this is not from a vdev server. */
@@ -22,21 +22,7 @@
 int
 vdev_mgmt_client_open(const char *path)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    int fd;
-
-    if (!path || strlen(path) >= sizeof(sa.sun_path))
-        return path ? -ENAMETOOLONG : -EINVAL;
-    memcpy(sa.sun_path, path, strlen(path) + 1);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        int err = -errno;
-        close(fd);
-        return err;
-    }
-    return fd;
+    return vdev_unix_connect(path);
 }
 
 static int

@@ -8,10 +8,10 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "base/mgmt_proto.h"
+#include "base/unix.h"
 #include "server/server.h"
 #include "host/mgmt.h"
 #include "host/mgmt_state.h"
@@ -645,42 +645,16 @@ mgmt_dispatch(struct vdev_dev *dev, uint32_t tag)
 
 /* ------------------------------------------------------------ socket */
 
-/* A socket file nobody answers on is stale and may be replaced. */
-static int
-check_existing(const char *path, const struct sockaddr_un *sa)
-{
-    struct stat st;
-    int fd, rc;
-
-    if (lstat(path, &st) < 0)
-        return errno == ENOENT ? 0 : -errno;
-    if (!S_ISSOCK(st.st_mode))
-        return -EEXIST;
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
-    close(fd);
-    if (rc == 0)
-        return -EADDRINUSE;
-    if (errno != ECONNREFUSED)
-        return -errno;
-    return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
-}
-
 int
 vdev_mgmt_listen(struct vdev_dev *dev, const char *path)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
     struct epoll_event ev = {.events = EPOLLIN, .data.u32 = VDEV_EV_MGMT};
     struct vdev_mgmt *m;
     struct stat st;
-    int fd, rc;
+    int fd;
 
     if (!dev || !path || !*path)
         return -EINVAL;
-    if (strlen(path) >= sizeof(sa.sun_path))
-        return -ENAMETOOLONG;
     if (dev->srv->epoll_fd < 0)
         return -EBADF;
     m = mgmt_get(dev);
@@ -688,35 +662,17 @@ vdev_mgmt_listen(struct vdev_dev *dev, const char *path)
         return -ENOMEM;
     if (m->listen_fd >= 0)
         return -EBUSY;
-    memcpy(sa.sun_path, path, strlen(path) + 1);
-    if ((rc = check_existing(path, &sa)) < 0)
-        return rc;
-
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    fd = vdev_unix_listen(path, MGMT_MAX_CLIENTS, &st);
     if (fd < 0)
-        return -errno;
-    /* Linux creates the socket file with the socket inode's mode: 0600
-     * from the start, no window; chmod below covers other kernels. */
-    if (fchmod(fd, 0600) < 0 ||
-        bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        rc = -errno;
-        close(fd);
-        return rc;
-    }
-    if (chmod(path, 0600) < 0 || listen(fd, MGMT_MAX_CLIENTS) < 0 ||
-        stat(path, &st) < 0 ||
-        epoll_ctl(dev->srv->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-        rc = -errno;
-        unlink(path);
-        close(fd);
-        return rc;
-    }
+        return fd;
     m->path = talloc_strdup(m, path);
-    if (!m->path) {
-        epoll_ctl(dev->srv->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+    if (!m->path || epoll_ctl(dev->srv->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        int rc = m->path ? -errno : -ENOMEM;
+
+        TALLOC_FREE(m->path);
         unlink(path);
         close(fd);
-        return -ENOMEM;
+        return rc;
     }
     m->listen_fd = fd;
     m->sock_dev = st.st_dev;

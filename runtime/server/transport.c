@@ -6,10 +6,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
+#include "base/unix.h"
 #include "device/dma.h"
 #include "device/irq.h"
 #include "migration/migration.h"
@@ -28,71 +27,16 @@ epoll_set(struct vdev_dev *dev, int op, int fd, uint32_t events, uint32_t tag)
 
 /* ------------------------------------------------------------ listening */
 
-/* EADDRINUSE at bind: replace the file only if it is a socket nobody
- * listens on (connect is refused); never delete anything else. */
-static int
-remove_stale(const char *path, const struct sockaddr_un *sa)
-{
-    struct stat st;
-    int probe, rc;
-
-    if (lstat(path, &st) < 0)
-        return errno == ENOENT ? 0 : -EADDRINUSE;
-    if (!S_ISSOCK(st.st_mode))
-        return -EADDRINUSE;
-    probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (probe < 0)
-        return -errno;
-    rc = connect(probe, (const struct sockaddr *)sa, sizeof(*sa));
-    rc = rc < 0 && errno == ECONNREFUSED ? 0 : -EADDRINUSE;
-    close(probe);
-    if (rc == 0 && unlink(path) < 0 && errno != ENOENT)
-        rc = -errno;
-    return rc;
-}
-
 int
 vdev_transport_listen_path(struct vdev_dev *dev, const char *path)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    size_t len = strlen(path);
-    int fd, rc;
+    int fd = vdev_unix_listen(path, LISTEN_BACKLOG, NULL);
 
-    if (len == 0)
-        return -EINVAL;
-    if (len >= sizeof(sa.sun_path))
-        return -ENAMETOOLONG;
-    memcpy(sa.sun_path, path, len + 1);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return -errno;
-    /* Linux creates the socket file with the socket inode's mode, so the
-     * file is never visible with looser permissions. */
-    if (fchmod(fd, 0600) < 0)
-        goto fail;
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        if (errno != EADDRINUSE)
-            goto fail;
-        if ((rc = remove_stale(path, &sa)) < 0) {
-            close(fd);
-            return rc;
-        }
-        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-            goto fail;
-    }
-    if (listen(fd, LISTEN_BACKLOG) < 0) {
-        rc = -errno;
-        unlink(path);
-        close(fd);
-        return rc;
-    }
+        return fd == -EEXIST ? -EADDRINUSE : fd; /* vdev.h's promise */
     dev->srv->socket_path = talloc_strdup(dev, path);
     dev->srv->listen_fd = fd;
     return 0;
-fail:
-    rc = -errno;
-    close(fd);
-    return rc;
 }
 
 int
