@@ -114,7 +114,7 @@ struct vdev_reply {
 int vdev_transport_listen_path(struct vdev_dev *dev, const char *path);
 int vdev_transport_accept(struct vdev_dev *dev);
 void vdev_conn_close(struct vdev_dev *dev);
-/* A connected client socket becomes dev->conn (fd owned, closed on error);
+/* A connected client socket becomes srv->conn (fd owned, closed on error);
  * accept and the hand-over (handover_recv.c) share it. */
 int vdev_conn_adopt(struct vdev_dev *dev, int fd);
 
