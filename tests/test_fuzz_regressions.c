@@ -386,6 +386,7 @@ Test(fuzz_regressions, eof_behind_last_message_run)
     cr_assert(!vdev_connected(s.dev), "client kept after its EOF");
     cr_assert_eq(testsrv_stop(&s), 0);
     close(client);
+    testsrv_free(&s);
 }
 
 /* ------------------------------------------------------------ vdevc */
