@@ -14,7 +14,7 @@ CHECK_DEPS += $(GOLDEN_C_OBJS)
 TEST_OBJS += $(B)/tests/golden/access.o
 $(B)/tests/test_vdevc_semantics.o: CFLAGS += -Itests/golden
 TEST_BIN := $(B)/tests/vdev-tests
-TEST_LINK_LIBS = $(LIBVDEVC) $(LIBVDEVDSL) $(LIBVDEV)
+TEST_LINK_LIBS = $(LIBVDEVC) $(LIBVDEVDSL) $(LIBVDEV) $(LIBVDEV_CLIENT)
 
 $(TEST_OBJS): CFLAGS += -I$(B)/dsl -Idsl -Icompiler -Itests -Igenerated \
                          $(RUNTIME_PRIV_CFLAGS)
