@@ -62,7 +62,9 @@ vdevc_sema(struct vdevc_unit *u)
     vdevc_sema_caps(u);
     vdevc_sema_behaviour(u);
     vdevc_sema_names(u);
-    if (!vdevc_diag_failed(u->diag))
+    /* After real errors "unused" is often a consequence; after -Werror
+     * warnings the rest are still wanted. */
+    if (u->diag->errors == u->diag->werrors)
         vdevc_sema_warnings(u);
     if (!vdevc_diag_failed(u->diag))
         vdevc_layout(u);

@@ -384,6 +384,7 @@ vdevc_vwarning(struct vdevc_diag *d, struct vdevc_loc loc, enum vdevc_warning w,
         return false;
     }
     bool as_error = d->opts->werror & bit;
+    d->werrors += as_error;
     if (as_error && !count_error(d))
         return false;
     if (!as_error) {

@@ -88,6 +88,7 @@ struct vdevc_diag {
     unsigned nr_lines;
     unsigned errors;   /* reported so far (including suppressed) */
     unsigned warnings; /* reported as warnings */
+    unsigned werrors;  /* warnings reported as errors (in errors too) */
     unsigned max_errors;
     FILE *out;            /* text format: where it goes; NULL: kept only */
     char *text;           /* everything reported as text, for tests */

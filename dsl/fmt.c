@@ -14,7 +14,7 @@
  *     except after a field's name, around ':' inside [ ];
  *   - runs of one-line reg, field, var and buffer declarations align what
  *     follows the name (and a field's bit range); runs of trailing //
- *     comments align. */
+ *     comments at one depth align. */
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
@@ -477,7 +477,8 @@ align_comments(struct fmt *f)
         unsigned j = i;
         unsigned max = 0;
         while (j < f->nr_lines && has_line_comment(f, f->lines[j]) &&
-               (j == i || !f->lines[j]->blank)) {
+               (j == i || (!f->lines[j]->blank &&
+                           f->lines[j]->depth == f->lines[i]->depth))) {
             unsigned w = code_width(f, f->lines[j]);
             max = w > max ? w : max;
             j++;
@@ -565,6 +566,16 @@ int
 vdevc_fmt(void *mem_ctx, struct vdevc_diag *diag, const char *src, size_t len,
           char **_out)
 {
+    if (memchr(src, '\0', len) != NULL) {
+        /* The layout is built as C strings. */
+        const char *nul = memchr(src, '\0', len);
+        int line = 1;
+        for (const char *p = src; p < nul; p++)
+            line += *p == '\n';
+        struct vdevc_loc at = {line, 1, line, 1};
+        vdevc_error(diag, at, "nul-byte", "a NUL byte: not a text file");
+        return -EINVAL;
+    }
     void *tmp = talloc_new(NULL);
     struct vdevc_tokens *before, *after;
     int rc = vdevc_parse_tokens(tmp, diag, src, len, &before);

@@ -123,6 +123,26 @@ item
                         { $$ = vdevc_cap_new(CTX, @2, $2, $3, $5, true); }
     | error ';'         { $$ = NULL; }
     | error '}'         { $$ = NULL; p->want_semicolon = false; }
+    | error '{' skip '}' { $$ = NULL; }
+    ;
+
+/* Error recovery skips a whole { } body (a misspelt "bra 0 ... { ... }"),
+ * so its '}' does not end the enclosing one. A token missing here only
+ * makes recovery coarser. */
+skip
+    : %empty
+    | skip skip_token
+    | skip '{' skip '}'
+    ;
+
+skip_token
+    : NUMBER | IDENT | STRING | DEVICE | REG | FIELD | BAR | ENUM | VAR
+    | BUFFER | BLOCK | USE | AS | ON | IF | ELSE | EXTERN | INTERRUPT
+    | CAPABILITY | MEMORY | RAISE | LOWER | NOTIFY | DMA | LET | SHL | SHR
+    | EQ | NE | LE | GE | ANDAND | OROR | OR_ASSIGN | AND_ASSIGN | XOR_ASSIGN
+    | ADD_ASSIGN | SUB_ASSIGN | '(' | ')' | '[' | ']' | ';' | ',' | '.' | '@'
+    | ':' | '=' | '+' | '-' | '*' | '/' | '%' | '&' | '|' | '^' | '~' | '!'
+    | '<' | '>'
     ;
 
 enumerators
@@ -173,6 +193,7 @@ cap_field
                         { $$ = vdevc_field_new(CTX, @2, $2, NULL, NULL, $3,
                                                NULL); }
     | error ';'         { $$ = NULL; }
+    | error '{' skip '}' { $$ = NULL; }
     ;
 
 attrs
@@ -215,6 +236,7 @@ bar_item
                         { $$ = vdevc_use_new(CTX, @2, $2, $4, $7, $9, @9); }
     | error ';'         { $$ = NULL; }
     | error '}'         { $$ = NULL; p->want_semicolon = false; }
+    | error '{' skip '}' { $$ = NULL; }
     ;
 
 opt_count
@@ -243,6 +265,7 @@ reg_item
                                                $10); }
     | hook              { $$ = $1; }
     | error ';'         { $$ = NULL; }
+    | error '{' skip '}' { $$ = NULL; }
     ;
 
 hooks
@@ -283,6 +306,7 @@ stmt
                         { $$ = vdevc_stmt_dma(CTX, @2, $2, $3, $5, $7); }
     | block_stmt        { $$ = $1; }
     | error ';'         { $$ = NULL; }
+    | error '{' skip '}' { $$ = NULL; }
     ;
 
 else_part
@@ -590,7 +614,7 @@ missing_semicolon(struct vdevc_parse *p, const yysymbol_kind_t *exp, int n,
 {
     if (!expects(exp, n, YYTRANSLATE(';')))
         return false;
-    if (p->prev.kind == 0)
+    if (p->prev.kind == 0 || look == YYTRANSLATE('{'))
         return false;
     return p->cur.loc.first_line > p->prev.loc.last_line ||
            look == YYTRANSLATE('}') || look == YYSYMBOL_YYEOF ||
