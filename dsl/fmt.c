@@ -415,7 +415,7 @@ cell_end(const struct fmt *f, const struct line *l, int which)
     if (k == REG || k == BUFFER)
         j = skip_brackets(f, l, j);
     if (which == 2) {
-        if (k != FIELD || kind(f, (int)l->toks[j]) != '[')
+        if (k != FIELD || j >= l->n || kind(f, (int)l->toks[j]) != '[')
             return 0;
         j = skip_brackets(f, l, j);
     }
