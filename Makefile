@@ -52,7 +52,10 @@ endif
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wwrite-strings -Wno-unused-parameter -Werror
 BASE_CFLAGS := -std=gnu11 $(OPT) -g -D_GNU_SOURCE $(SAN_FLAGS) -MMD -MP
-CFLAGS_ALL = $(BASE_CFLAGS) $(WARN) $(PKG_CFLAGS) -Iruntime $(CFLAGS)
+# The public headers (include/vdev/, installed as PREFIX/include/vdev/) are
+# the only runtime path every compile gets; the runtime itself, tests, bench
+# and fuzz add RUNTIME_PRIV_CFLAGS (runtime/build.mk) for the private ones.
+CFLAGS_ALL = $(BASE_CFLAGS) $(WARN) $(PKG_CFLAGS) -Iinclude/vdev $(CFLAGS)
 LDFLAGS_ALL = $(SAN_FLAGS) $(LDFLAGS)
 
 $(B)/%.o: %.c | $(DEPS_STAMP)

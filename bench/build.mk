@@ -3,7 +3,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/bench_*.c))
 $(B)/bench/%: $(B)/bench/%.o $(LIBVDEV)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
-$(BENCH_BINS:%=%.o): CFLAGS += -Igenerated
+$(BENCH_BINS:%=%.o): CFLAGS += -Igenerated $(RUNTIME_PRIV_CFLAGS)
 BENCH_TARGETS += $(BENCH_BINS)
 
 # bench_rtt is also the benchmark's device server: link it the way model

@@ -13,7 +13,7 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
             -fno-omit-frame-pointer
 # Library code is instrumented for coverage; only harnesses link the driver.
 FUZZ_BASE := -std=gnu11 -O1 -g -D_GNU_SOURCE -MMD -MP $(FUZZ_SAN) \
-             $(PKG_CFLAGS) -Iruntime -I$(FB)/dsl -Idsl -Icompiler -Igenerated
+             $(PKG_CFLAGS) -Iinclude/vdev $(RUNTIME_PRIV_CFLAGS) -I$(FB)/dsl -Idsl -Icompiler -Igenerated
 FUZZ_LIB_CFLAGS = $(FUZZ_BASE) -fsanitize=fuzzer-no-link -Wall \
                   -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter \
                   -Wno-gnu-variable-sized-type-not-at-end \

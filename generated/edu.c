@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "edu.h"
 
 typedef void edu_read_hook(struct edu *d, unsigned i, uint64_t mask);

@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "gpio-pci-idio-16.h"
 
 typedef void idio16_read_hook(struct idio16 *d, unsigned i, uint64_t mask);

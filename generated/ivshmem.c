@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "ivshmem.h"
 
 typedef void ivshmem_read_hook(struct ivshmem *d, unsigned i, uint64_t mask);

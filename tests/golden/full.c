@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "full.h"
 
 typedef void full_read_hook(struct full *d, unsigned i, uint64_t mask);

@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "counter-v1.h"
 
 typedef void counter_read_hook(struct counter *d, unsigned i, uint64_t mask);

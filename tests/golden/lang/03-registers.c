@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "03-registers.h"
 
 typedef void regs_read_hook(struct regs *d, unsigned i, uint64_t mask);

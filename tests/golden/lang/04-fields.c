@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "04-fields.h"
 
 typedef void fields_read_hook(struct fields *d, unsigned i, uint64_t mask);

@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "09-state.h"
 
 typedef void state_read_hook(struct state *d, unsigned i, uint64_t mask);

@@ -2,8 +2,8 @@
  * never-trapping arithmetic, DMA between guest memory and state buffers, and
  * byte-lane access to registers. Part of libvdev's public headers so the
  * generated C carries only what is particular to its device. */
-#ifndef VDEV_GEN_H
-#define VDEV_GEN_H
+#ifndef VDEV_MODEL_H
+#define VDEV_MODEL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -142,4 +142,4 @@ vdevc_set(void *state, uint32_t at, uint32_t size, uint64_t v)
     }
 }
 
-#endif /* VDEV_GEN_H */
+#endif /* VDEV_MODEL_H */
