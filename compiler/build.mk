@@ -18,7 +18,8 @@ INSTALL_BINS += $(VDEVC)
 endif
 
 # `vdevc fmt` over the repository's .vdev files: fmt-check fails when one
-# is not in the canonical layout, fmt rewrites them. The syntax error
+# is not in the canonical layout, fmt rewrites them (and the language
+# reference's quotes of them; `make golden-update` next). The syntax error
 # cases cannot be formatted; fuzz/corpus holds deliberately odd inputs.
 FMT_BROKEN := tests/golden/errors/lexical.vdev \
               tests/golden/errors/syntax.vdev \
@@ -32,5 +33,5 @@ FMT_VDEV = $(filter-out fuzz/% $(FMT_BROKEN),$(shell \
 fmt-check: $(VDEVC)
 	@$(VDEVC) fmt --check $(FMT_VDEV) && echo "fmt ok"
 fmt: $(VDEVC)
-	$(VDEVC) fmt $(FMT_VDEV)
+	./scripts/fmt-vdev.sh $(VDEVC) $(FMT_VDEV)
 .PHONY: fmt fmt-check
