@@ -153,6 +153,7 @@ off(const struct vdevc_diag *d)
     return d->opts->color ? C_RESET : "";
 }
 
+/* Printed, or (no stream: tests, the fuzzer) kept in d->text. */
 static void
 emit(struct vdevc_diag *d, const char *s)
 {
@@ -160,7 +161,8 @@ emit(struct vdevc_diag *d, const char *s)
         return;
     if (d->out != NULL)
         fputs(s, d->out);
-    d->text = talloc_strdup_append(d->text, s);
+    else
+        d->text = talloc_strdup_append(d->text, s);
 }
 
 static void

@@ -90,8 +90,8 @@ struct vdevc_diag {
     unsigned warnings; /* reported as warnings */
     unsigned werrors;  /* warnings reported as errors (in errors too) */
     unsigned max_errors;
-    FILE *out;            /* text format: where it goes; NULL: kept only */
-    char *text;           /* everything reported as text, for tests */
+    FILE *out;            /* text format: where it goes; NULL: kept */
+    char *text;           /* what was reported, when out is NULL */
     bool last_suppressed; /* notes follow their error */
     const struct vdevc_diag_opts *opts;
     struct vdevc_vec items;       /* JSON/SARIF: what was reported */

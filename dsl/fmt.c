@@ -491,28 +491,56 @@ align_comments(struct fmt *f)
 
 /* ------------------------------------------------------------ output */
 
+/* The output grows by appends: a length, not strlen, keeps it linear. */
+struct buf {
+    char *s;
+    size_t len, cap;
+};
+
+static void
+put(struct buf *b, const char *p, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        b->cap = (b->len + n + 1) * 2;
+        b->s = talloc_realloc(NULL, b->s, char, b->cap);
+    }
+    memcpy(b->s + b->len, p, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+static void
+put_spaces(struct buf *b, unsigned n)
+{
+    static const char spaces[] = "                                ";
+    for (; n > 32; n -= 32)
+        put(b, spaces, 32);
+    put(b, spaces, n);
+}
+
 static char *
 render(const struct fmt *f, void *mem_ctx)
 {
-    char *out = talloc_strdup(mem_ctx, "");
+    struct buf b = {0};
+    put(&b, "", 0);
     for (unsigned i = 0; i < f->nr_lines; i++) {
         const struct line *l = f->lines[i];
         if (l->blank)
-            out = talloc_strdup_append(out, "\n");
-        out = talloc_asprintf_append(out, "%*s", (l->depth + l->cont) * 4, "");
+            put(&b, "\n", 1);
+        put_spaces(&b, (l->depth + l->cont) * 4);
         for (unsigned j = 0; j < l->n; j++) {
             int t = (int)l->toks[j];
-            unsigned len = is_comment(f, t) ? comment_len(f, t) : tlen(f, t);
-            out = talloc_asprintf_append(out, "%*s%.*s", j ? l->gaps[j] : 0, "",
-                                         (int)len, text(f, t));
+            put_spaces(&b, j ? l->gaps[j] : 0);
+            put(&b, text(f, t),
+                is_comment(f, t) ? comment_len(f, t) : tlen(f, t));
         }
-        if (l->trailing >= 0)
-            out = talloc_asprintf_append(out, "%*s%.*s", l->trailing_gap, "",
-                                         (int)comment_len(f, l->trailing),
-                                         text(f, l->trailing));
-        out = talloc_strdup_append(out, "\n");
+        if (l->trailing >= 0) {
+            put_spaces(&b, l->trailing_gap);
+            put(&b, text(f, l->trailing), comment_len(f, l->trailing));
+        }
+        put(&b, "\n", 1);
     }
-    return out;
+    return talloc_steal(mem_ctx, b.s);
 }
 
 static char *
