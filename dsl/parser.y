@@ -433,17 +433,15 @@ static int
 yylex(YYSTYPE *lval, YYLTYPE *lloc, yyscan_t scanner)
 {
     struct vdevc_parse *p = yyget_extra(scanner);
-    bool again = p->redeliver;
+    bool again = p->redeliver, inserted = p->want_semicolon;
     int kind = next_token(p, lval, lloc, scanner);
     struct vdevc_token tok = {kind, *lloc, p->offset, p->offset};
     if (again)
         tok = p->held;
-    else if (kind != 0 && kind != ';')
+    else if (inserted)
+        tok.start = tok.end = p->prev.end;
+    else if (kind != 0)
         tok.start = p->offset - (size_t)yyget_leng(scanner);
-    else if (kind == ';' && p->redeliver)
-        tok.start = tok.end = p->prev.end; /* the inserted one */
-    else if (kind == ';')
-        tok.start = p->offset - 1;
     int last = p->cur.kind;
     if (last == ';' || last == '{' || last == '}' || last == 0) {
         p->stmt[0] = tok;
@@ -457,7 +455,7 @@ yylex(YYSTYPE *lval, YYLTYPE *lloc, yyscan_t scanner)
     p->cur = tok;
     p->cur_num = kind == NUMBER ? lval->num : 0;
     p->cur_str = kind == IDENT || kind == STRING ? lval->str : NULL;
-    if (kind != 0 && !again && !(kind == ';' && p->redeliver))
+    if (kind != 0 && !again && !inserted)
         vdevc_token_push(p, kind, *lloc, tok.start, tok.end);
     return kind;
 }
@@ -554,9 +552,11 @@ expected_keyword(struct vdevc_parse *p, const yysymbol_kind_t *exp, int n,
     }
     const char *best = vdevc_suggest_best(&s);
     const char *alias = any && best == NULL ? keyword_alias(word) : NULL;
-    for (int i = 0; alias != NULL && i < n; i++)
-        if (symbol_keyword(exp[i]) && strcmp(symbol_keyword(exp[i]), alias) == 0)
+    for (int i = 0; alias != NULL && i < n; i++) {
+        const char *kw = symbol_keyword(exp[i]);
+        if (kw != NULL && strcmp(kw, alias) == 0)
             best = alias;
+    }
     talloc_free(word);
     return best;
 }
@@ -567,7 +567,8 @@ expected_keyword(struct vdevc_parse *p, const yysymbol_kind_t *exp, int n,
 static const char *
 misspelt_statement(struct vdevc_parse *p)
 {
-    if (p->stmt_word == NULL || p->nr_stmt < 2 || p->stmt[0].start == p->cur.start)
+    if (p->stmt_word == NULL || p->nr_stmt < 2 ||
+        p->stmt[0].start == p->cur.start)
         return NULL;
     switch (p->stmt[1].kind) {
     case '=':
