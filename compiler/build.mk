@@ -34,4 +34,5 @@ fmt-check: $(VDEVC)
 	@$(VDEVC) fmt --check $(FMT_VDEV) && echo "fmt ok"
 fmt: $(VDEVC)
 	./scripts/fmt-vdev.sh $(VDEVC) $(FMT_VDEV)
+CHECK_DEPS += fmt-check
 .PHONY: fmt fmt-check
