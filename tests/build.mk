@@ -71,3 +71,10 @@ $(B)/tests/vdev-hovdump: $(B)/tests/hovdump/main.o $(LIBVDEV)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 CHECK_DEPS += $(B)/tests/vdev-hovdump
+
+# Diagnostics goldens: vdevc's exit status and stderr for each
+# tests/golden/diag/*.vdev, run with the options on its first line.
+golden-update: golden-diag-update
+golden-diag-update: $(VDEVC)
+	@./tests/golden/diag/update.sh $(VDEVC)
+.PHONY: golden-diag-update
