@@ -23,7 +23,7 @@
  *   partial read of an uncertain register does not make it certain).
  *   Memory areas, MSI-X tables and gaps between registers are not
  *   checked.
- * The engine is libvdev's (runtime/client_check.c); this file writes the
+ * The engine is libvdev's (runtime/client/check.c); this file writes the
  * device's tables and a main() that runs it. */
 #include <string.h>
 #include <talloc.h>

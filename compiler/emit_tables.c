@@ -373,19 +373,20 @@ vdevc_emit_mig_table(struct vdevc_emit *e)
 /* ------------------------------------------------------------ named values */
 
 struct var_entry {
-    const char *name, *member, *set;
+    const char *name, *member, *set, *doc;
     unsigned shift, bits;
 };
 
 static struct var_entry *
 var_entry(struct vdevc_emit *e, struct vdevc_vec *vs, const char *name,
-          const char *member, unsigned shift, unsigned bits)
+          const char *member, unsigned shift, unsigned bits, const char *doc)
 {
     struct var_entry *x = talloc_zero(e, struct var_entry);
     x->name = talloc_strdup(x, name);
     x->member = talloc_strdup(x, member);
     x->shift = shift;
     x->bits = bits;
+    x->doc = doc && *doc ? vdevc_c_string(x, doc) : "NULL";
     vdevc_vec_push(e, vs, x);
     return x;
 }
@@ -396,7 +397,8 @@ reg_vars(struct vdevc_emit *e, const struct vdevc_reg *r, struct vdevc_vec *vs)
 {
     if (r->n > 1)
         return;
-    struct var_entry *x = var_entry(e, vs, r->qname, r->cname, 0, r->width);
+    struct var_entry *x =
+        var_entry(e, vs, r->qname, r->cname, 0, r->width, r->doc);
     if (r->external) {
         x->set = talloc_asprintf(x, "%s_set_%s", e->name, r->cname);
         vdevc_emit_reg_setter(e, r, x->set);
@@ -407,7 +409,7 @@ reg_vars(struct vdevc_emit *e, const struct vdevc_reg *r, struct vdevc_vec *vs)
             continue;
         x = var_entry(e, vs,
                       talloc_asprintf(e->tmp, "%s.%s", r->qname, f->name),
-                      r->cname, f->lo_v, f->hi_v - f->lo_v + 1);
+                      r->cname, f->lo_v, f->hi_v - f->lo_v + 1, f->doc);
         if (f->external) {
             x->set =
                 talloc_asprintf(x, "%s_set_%s_%s", e->name, r->cname, f->name);
@@ -430,7 +432,7 @@ vdevc_emit_vars(struct vdevc_emit *e)
             continue;
         struct var_entry *x =
             var_entry(e, &vs, talloc_asprintf(e->tmp, "state.%s", v->name),
-                      v->name, 0, v->width);
+                      v->name, 0, v->width, v->doc);
         if (v->external) {
             x->set = talloc_asprintf(x, "%s_set_state_%s", e->name, v->name);
             vdevc_emit_var_setter(e, v, x->set);
@@ -444,12 +446,22 @@ vdevc_emit_vars(struct vdevc_emit *e)
     P("static const struct vdev_var %s_vars[] = {\n", e->name);
     for (unsigned i = 0; i < vs.n; i++) {
         const struct var_entry *x = vs.v[i];
-        if (x->set)
-            L(1, "VDEV_STATE_VAR_SET(struct %s_state, %s, \"%s\", %u, %u, %s),",
-              e->name, x->member, x->name, x->shift, x->bits, x->set);
+        const char *line =
+            x->set ? talloc_asprintf(e->tmp,
+                                     "VDEV_STATE_VAR_SET(struct %s_state, %s, "
+                                     "\"%s\", %u, %u, %s,",
+                                     e->name, x->member, x->name, x->shift,
+                                     x->bits, x->set)
+                   : talloc_asprintf(e->tmp,
+                                     "VDEV_STATE_VAR(struct %s_state, %s, "
+                                     "\"%s\", %u, %u,",
+                                     e->name, x->member, x->name, x->shift,
+                                     x->bits);
+        /* A description goes on a line of its own. */
+        if (strlen(line) + strlen(x->doc) > 74)
+            P("    %s\n        %s),\n", line, x->doc);
         else
-            L(1, "VDEV_STATE_VAR(struct %s_state, %s, \"%s\", %u, %u),",
-              e->name, x->member, x->name, x->shift, x->bits);
+            P("    %s %s),\n", line, x->doc);
         talloc_free(vs.v[i]);
     }
     P("};\n\n");

@@ -111,6 +111,24 @@ vdevc_ref_reg(const struct vdevc_expr *x)
     return NULL;
 }
 
+char *
+vdevc_c_string(void *ctx, const char *s)
+{
+    char *out = talloc_strdup(ctx, "\"");
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            out = talloc_asprintf_append(out, "\\%c", ch);
+        else if (ch == '\n')
+            out = talloc_strdup_append(out, "\\n");
+        else if (ch < ' ' || ch == 0x7f)
+            out = talloc_asprintf_append(out, "\\%03o", ch);
+        else
+            out = talloc_asprintf_append(out, "%c", ch);
+    }
+    return talloc_strdup_append(out, "\"");
+}
+
 struct vdevc_var *
 vdevc_ref_var(const struct vdevc_expr *x)
 {

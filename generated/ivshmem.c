@@ -110,14 +110,22 @@ ivshmem_set_state_ring(struct vdev_dev *dev, uint64_t value)
 
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var ivshmem_vars[] = {
-    VDEV_STATE_VAR(struct ivshmem_state, intrmask, "intrmask", 0, 32),
-    VDEV_STATE_VAR(struct ivshmem_state, intrstatus, "intrstatus", 0, 32),
-    VDEV_STATE_VAR(struct ivshmem_state, ivposition, "ivposition", 0, 32),
-    VDEV_STATE_VAR(struct ivshmem_state, db, "db", 0, 32),
-    VDEV_STATE_VAR_SET(struct ivshmem_state, position, "state.position", 0, 16, ivshmem_set_state_position),
-    VDEV_STATE_VAR_SET(struct ivshmem_state, ring, "state.ring", 0, 16, ivshmem_set_state_ring),
-    VDEV_STATE_VAR(struct ivshmem_state, doorbell, "state.doorbell", 0, 32),
-    VDEV_STATE_VAR(struct ivshmem_state, doorbells, "state.doorbells", 0, 32),
+    VDEV_STATE_VAR(struct ivshmem_state, intrmask, "intrmask", 0, 32,
+        "reserved in revision 1; kept"),
+    VDEV_STATE_VAR(struct ivshmem_state, intrstatus, "intrstatus", 0, 32,
+        "reserved in revision 1; kept"),
+    VDEV_STATE_VAR(struct ivshmem_state, ivposition, "ivposition", 0, 32,
+        "this device's peer ID"),
+    VDEV_STATE_VAR(struct ivshmem_state, db, "db", 0, 32,
+        "peer ID << 16 | vector"),
+    VDEV_STATE_VAR_SET(struct ivshmem_state, position, "state.position", 0, 16, ivshmem_set_state_position,
+        "this device's peer ID (IVPosition)"),
+    VDEV_STATE_VAR_SET(struct ivshmem_state, ring, "state.ring", 0, 16, ivshmem_set_state_ring,
+        "a peer's doorbell: sends this MSI-X vector"),
+    VDEV_STATE_VAR(struct ivshmem_state, doorbell, "state.doorbell", 0, 32,
+        "last doorbell value the guest wrote"),
+    VDEV_STATE_VAR(struct ivshmem_state, doorbells, "state.doorbells", 0, 32,
+        "doorbell writes seen"),
 };
 
 static const struct vdev_model ivshmem_model = {

@@ -11,7 +11,7 @@ $(B)/check/%_check.c: models/%.vdev $(VDEVC)
 	$(VDEVC) --emit=check -o $@ $<
 $(B)/check/%_check.o: $(B)/check/%_check.c | $(DEPS_STAMP)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
-$(B)/check/check-%: $(B)/check/%_check.o $(LIBVDEV)
+$(B)/check/check-%: $(B)/check/%_check.o $(LIBVDEV_CLIENT)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 .PRECIOUS: $(B)/check/%_check.c $(B)/check/%_check.o
 
@@ -38,7 +38,7 @@ $(eval $(call mutant_rule,edu-irq_status-rw,generated/edu.c,$(B)/models/edu.o))
 $(eval $(call mutant_rule,idio16-out0_7-ro,generated/gpio-pci-idio-16.c,))
 $(eval $(call mutant_rule,regs-irq_ack-rw,tests/golden/lang/03-registers.c,))
 $(eval $(call mutant_rule,regs-lock-ro,tests/golden/lang/03-registers.c,))
-$(eval $(call mutant_rule,regs-lanes,runtime/model.c,$(B)/tests/lang/03-registers.o))
+$(eval $(call mutant_rule,regs-lanes,runtime/host/model.c,$(B)/tests/lang/03-registers.o))
 
 ALL_TARGETS += $(CHECKERS)
 CHECK_DEPS += $(CHECKERS) $(MUTANTS)

@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "access.h"
-#include "internal.h"
-#include "mig_internal.h"
+#include "device/device.h"
+#include "migration/migration.h"
 #include "vdev_client.h"
 
 static struct vdev_dev *dev;

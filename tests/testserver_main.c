@@ -36,7 +36,8 @@ static const struct vdev_var ts_vars[] = {
      .bits = 16,
      .external = true,
      .get = pins_get,
-     .set = pins_set},
+     .set = pins_set,
+     .doc = "input pins"},
     {.name = "writes", .bits = 32, .get = writes_get},
 };
 

@@ -279,6 +279,7 @@ struct vdev_var {
     bool external;
     uint64_t (*get)(struct vdev_dev *dev);
     int (*set)(struct vdev_dev *dev, uint64_t value); /* NULL if !external */
+    const char *doc; /* one line for people (vdevctl list), or NULL */
     /* A plain value in a state block (vdev_register_state_vars(), get
      * NULL): bits [shift, shift + bits) of the `size`-byte (1, 2, 4, 8)
      * integer at byte `at`. */
@@ -294,11 +295,11 @@ int vdev_register_state_vars(struct vdev_dev *dev, const void *state,
                              const struct vdev_var *vars, unsigned nr_vars);
 
 /* Management channel: a second UNIX socket (mode 0600) with a line-based
- * text protocol (help, info, list, get NAME, set NAME VALUE, stats, save
- * FILE, load FILE; one reply line each, "ok ..." or "error: ..."; see
- * runtime/mgmt_proto.h). Served by vdev_run() and
- * vdev_dispatch() through vdev_fd(). The socket file is removed when the
- * device is freed. Returns 0 or -errno (-EADDRINUSE: a live server). */
+ * text protocol (help, info, list, values, get NAME, doc NAME, set NAME
+ * VALUE, stats, save FILE, load FILE; one reply line each, "ok ..." or "error:
+ * ..."; see runtime/base/mgmt_proto.h). Served by vdev_run() and vdev_dispatch()
+ * through vdev_fd(). The socket file is removed when the device is freed.
+ * Returns 0 or -errno (-EADDRINUSE: a live server). */
 int vdev_mgmt_listen(struct vdev_dev *dev, const char *path);
 
 /* ---------------------------------------------------------- upgrade */

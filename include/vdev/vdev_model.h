@@ -1,5 +1,5 @@
 /* What vdevc-generated devices are built from: a table-driven register
- * engine (runtime/model.c) that applies each access kind and dispatches
+ * engine (runtime/host/model.c) that applies each access kind and dispatches
  * a BAR access by offset, the tables' types and macros, and the statement
  * language's helpers. Generated C holds only what is particular to its
  * device: tables, hooks and interrupt expressions. */
@@ -95,17 +95,19 @@ int vdev_model_add(struct vdev_dev *dev, const struct vdev_model *m,
     }
 
 /* A named value in the state block: bits [shift, shift + bits) of
- * member; VDEV_STATE_VAR_SET: external, written through `set`. */
-#define VDEV_STATE_VAR(type, member, nm, sh, nbits)                            \
+ * member, with a description (or NULL); VDEV_STATE_VAR_SET: external,
+ * written through `set`. */
+#define VDEV_STATE_VAR(type, member, nm, sh, nbits, dc)                        \
     {                                                                          \
-        .name = (nm), .bits = (nbits), .at = offsetof(type, member),           \
-        .size = sizeof(((type *)0)->member), .shift = (sh)                     \
-    }
-#define VDEV_STATE_VAR_SET(type, member, nm, sh, nbits, set_fn)                \
-    {                                                                          \
-        .name = (nm), .bits = (nbits), .external = true, .set = (set_fn),      \
+        .name = (nm), .bits = (nbits), .doc = (dc),                            \
         .at = offsetof(type, member), .size = sizeof(((type *)0)->member),     \
         .shift = (sh)                                                          \
+    }
+#define VDEV_STATE_VAR_SET(type, member, nm, sh, nbits, set_fn, dc)            \
+    {                                                                          \
+        .name = (nm), .bits = (nbits), .external = true, .set = (set_fn),      \
+        .doc = (dc), .at = offsetof(type, member),                             \
+        .size = sizeof(((type *)0)->member), .shift = (sh)                     \
     }
 
 /* ------------------------------------------------ statement language */

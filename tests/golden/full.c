@@ -173,20 +173,21 @@ full_set_state_pins(struct vdev_dev *dev, uint64_t value)
 
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var full_vars[] = {
-    VDEV_STATE_VAR(struct full_state, id, "id", 0, 32),
-    VDEV_STATE_VAR(struct full_state, ctrl, "ctrl", 0, 32),
-    VDEV_STATE_VAR(struct full_state, ctrl, "ctrl.irq_en", 0, 1),
-    VDEV_STATE_VAR(struct full_state, ctrl, "ctrl.d", 1, 1),
-    VDEV_STATE_VAR(struct full_state, ctrl, "ctrl.start", 2, 1),
-    VDEV_STATE_VAR(struct full_state, status, "status", 0, 32),
-    VDEV_STATE_VAR(struct full_state, status, "status.done", 0, 1),
-    VDEV_STATE_VAR(struct full_state, status, "status.changed", 1, 1),
-    VDEV_STATE_VAR(struct full_state, status, "status.busy", 8, 1),
-    VDEV_STATE_VAR(struct full_state, fact, "fact", 0, 32),
-    VDEV_STATE_VAR(struct full_state, cnt, "cnt", 0, 32),
-    VDEV_STATE_VAR(struct full_state, dma_src, "state.dma_src", 0, 64),
-    VDEV_STATE_VAR(struct full_state, counter, "state.counter", 0, 16),
-    VDEV_STATE_VAR_SET(struct full_state, pins, "state.pins", 0, 16, full_set_state_pins),
+    VDEV_STATE_VAR(struct full_state, id, "id", 0, 32, "identification"),
+    VDEV_STATE_VAR(struct full_state, ctrl, "ctrl", 0, 32, NULL),
+    VDEV_STATE_VAR(struct full_state, ctrl, "ctrl.irq_en", 0, 1, NULL),
+    VDEV_STATE_VAR(struct full_state, ctrl, "ctrl.d", 1, 1, NULL),
+    VDEV_STATE_VAR(struct full_state, ctrl, "ctrl.start", 2, 1, NULL),
+    VDEV_STATE_VAR(struct full_state, status, "status", 0, 32, NULL),
+    VDEV_STATE_VAR(struct full_state, status, "status.done", 0, 1, NULL),
+    VDEV_STATE_VAR(struct full_state, status, "status.changed", 1, 1, NULL),
+    VDEV_STATE_VAR(struct full_state, status, "status.busy", 8, 1, NULL),
+    VDEV_STATE_VAR(struct full_state, fact, "fact", 0, 32, NULL),
+    VDEV_STATE_VAR(struct full_state, cnt, "cnt", 0, 32, NULL),
+    VDEV_STATE_VAR(struct full_state, dma_src, "state.dma_src", 0, 64, NULL),
+    VDEV_STATE_VAR(struct full_state, counter, "state.counter", 0, 16, NULL),
+    VDEV_STATE_VAR_SET(struct full_state, pins, "state.pins", 0, 16, full_set_state_pins,
+        NULL),
 };
 
 /* Companion functions (full.h): all must be linked in. */

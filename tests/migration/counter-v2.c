@@ -90,12 +90,17 @@ static const struct vdev_mig_field counter_mig_fields[] = {
 
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var counter_vars[] = {
-    VDEV_STATE_VAR(struct counter_state, count, "count", 0, 32),
-    VDEV_STATE_VAR(struct counter_state, step, "step", 0, 32),
-    VDEV_STATE_VAR(struct counter_state, bump, "bump", 0, 32),
-    VDEV_STATE_VAR(struct counter_state, limit, "limit", 0, 32),
-    VDEV_STATE_VAR(struct counter_state, bumps, "state.bumps", 0, 32),
-    VDEV_STATE_VAR(struct counter_state, wraps, "state.wraps", 0, 16),
+    VDEV_STATE_VAR(struct counter_state, count, "count", 0, 32, "counter value"),
+    VDEV_STATE_VAR(struct counter_state, step, "step", 0, 32,
+        "added by each bump"),
+    VDEV_STATE_VAR(struct counter_state, bump, "bump", 0, 32,
+        "any write adds step to count"),
+    VDEV_STATE_VAR(struct counter_state, limit, "limit", 0, 32,
+        "count wraps to 0 here"),
+    VDEV_STATE_VAR(struct counter_state, bumps, "state.bumps", 0, 32,
+        "bumps so far"),
+    VDEV_STATE_VAR(struct counter_state, wraps, "state.wraps", 0, 16,
+        "times count passed limit"),
 };
 
 static const struct vdev_model counter_model = {

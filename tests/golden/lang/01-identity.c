@@ -57,7 +57,7 @@ static const struct vdev_mig_field ident_mig_fields[] = {
 
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var ident_vars[] = {
-    VDEV_STATE_VAR(struct ident_state, id, "id", 0, 32),
+    VDEV_STATE_VAR(struct ident_state, id, "id", 0, 32, NULL),
 };
 
 static const struct vdev_model ident_model = {

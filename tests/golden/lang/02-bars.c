@@ -96,9 +96,9 @@ static const struct vdev_mig_field bars_mig_fields[] = {
 
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var bars_vars[] = {
-    VDEV_STATE_VAR(struct bars_state, ctrl, "ctrl", 0, 32),
-    VDEV_STATE_VAR(struct bars_state, port, "port", 0, 8),
-    VDEV_STATE_VAR(struct bars_state, doorbell, "doorbell", 0, 32),
+    VDEV_STATE_VAR(struct bars_state, ctrl, "ctrl", 0, 32, NULL),
+    VDEV_STATE_VAR(struct bars_state, port, "port", 0, 8, NULL),
+    VDEV_STATE_VAR(struct bars_state, doorbell, "doorbell", 0, 32, NULL),
 };
 
 static const struct vdev_model bars_model = {

@@ -154,18 +154,25 @@ static const struct vdev_mig_field regs_mig_fields[] = {
 
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var regs_vars[] = {
-    VDEV_STATE_VAR(struct regs_state, id, "id", 0, 32),
-    VDEV_STATE_VAR(struct regs_state, scratch, "scratch", 0, 32),
-    VDEV_STATE_VAR(struct regs_state, status, "status", 0, 32),
-    VDEV_STATE_VAR(struct regs_state, cmd, "cmd", 0, 32),
-    VDEV_STATE_VAR(struct regs_state, irq_ack, "irq_ack", 0, 32),
-    VDEV_STATE_VAR(struct regs_state, irq_set, "irq_set", 0, 32),
-    VDEV_STATE_VAR(struct regs_state, events, "events", 0, 32),
-    VDEV_STATE_VAR(struct regs_state, lock, "lock", 0, 32),
-    VDEV_STATE_VAR(struct regs_state, pad, "pad", 0, 32),
-    VDEV_STATE_VAR(struct regs_state, small, "small", 0, 8),
-    VDEV_STATE_VAR(struct regs_state, half, "half", 0, 16),
-    VDEV_STATE_VAR(struct regs_state, wide, "wide", 0, 64),
+    VDEV_STATE_VAR(struct regs_state, id, "id", 0, 32, "identification"),
+    VDEV_STATE_VAR(struct regs_state, scratch, "scratch", 0, 32,
+        "free for the driver"),
+    VDEV_STATE_VAR(struct regs_state, status, "status", 0, 32,
+        "set by the device"),
+    VDEV_STATE_VAR(struct regs_state, cmd, "cmd", 0, 32, "reads as zero"),
+    VDEV_STATE_VAR(struct regs_state, irq_ack, "irq_ack", 0, 32,
+        "write one to clear"),
+    VDEV_STATE_VAR(struct regs_state, irq_set, "irq_set", 0, 32,
+        "write one to set"),
+    VDEV_STATE_VAR(struct regs_state, events, "events", 0, 32,
+        "cleared by reading"),
+    VDEV_STATE_VAR(struct regs_state, lock, "lock", 0, 32,
+        "set to all ones by reading"),
+    VDEV_STATE_VAR(struct regs_state, pad, "pad", 0, 32,
+        "reads zero, ignores writes"),
+    VDEV_STATE_VAR(struct regs_state, small, "small", 0, 8, NULL),
+    VDEV_STATE_VAR(struct regs_state, half, "half", 0, 16, NULL),
+    VDEV_STATE_VAR(struct regs_state, wide, "wide", 0, 64, NULL),
 };
 
 static const struct vdev_model regs_model = {

@@ -72,17 +72,18 @@ static const struct vdev_mig_field fields_mig_fields[] = {
 
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var fields_vars[] = {
-    VDEV_STATE_VAR(struct fields_state, ctrl, "ctrl", 0, 32),
-    VDEV_STATE_VAR(struct fields_state, ctrl, "ctrl.enable", 0, 1),
-    VDEV_STATE_VAR(struct fields_state, ctrl, "ctrl.mode", 1, 3),
-    VDEV_STATE_VAR(struct fields_state, ctrl, "ctrl.reset", 4, 1),
-    VDEV_STATE_VAR(struct fields_state, ctrl, "ctrl.version", 8, 8),
-    VDEV_STATE_VAR(struct fields_state, ctrl, "ctrl.done", 16, 1),
-    VDEV_STATE_VAR(struct fields_state, ctrl, "ctrl.error", 17, 1),
-    VDEV_STATE_VAR(struct fields_state, ctrl, "ctrl.busy", 31, 1),
-    VDEV_STATE_VAR(struct fields_state, irq, "irq", 0, 32),
-    VDEV_STATE_VAR(struct fields_state, irq, "irq.rx", 0, 1),
-    VDEV_STATE_VAR(struct fields_state, irq, "irq.tx", 1, 1),
+    VDEV_STATE_VAR(struct fields_state, ctrl, "ctrl", 0, 32, NULL),
+    VDEV_STATE_VAR(struct fields_state, ctrl, "ctrl.enable", 0, 1, NULL),
+    VDEV_STATE_VAR(struct fields_state, ctrl, "ctrl.mode", 1, 3,
+        "operating mode"),
+    VDEV_STATE_VAR(struct fields_state, ctrl, "ctrl.reset", 4, 1, NULL),
+    VDEV_STATE_VAR(struct fields_state, ctrl, "ctrl.version", 8, 8, NULL),
+    VDEV_STATE_VAR(struct fields_state, ctrl, "ctrl.done", 16, 1, NULL),
+    VDEV_STATE_VAR(struct fields_state, ctrl, "ctrl.error", 17, 1, NULL),
+    VDEV_STATE_VAR(struct fields_state, ctrl, "ctrl.busy", 31, 1, NULL),
+    VDEV_STATE_VAR(struct fields_state, irq, "irq", 0, 32, NULL),
+    VDEV_STATE_VAR(struct fields_state, irq, "irq.rx", 0, 1, NULL),
+    VDEV_STATE_VAR(struct fields_state, irq, "irq.tx", 1, 1, NULL),
 };
 
 static const struct vdev_model fields_model = {

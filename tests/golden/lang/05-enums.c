@@ -88,10 +88,10 @@ static const struct vdev_mig_field enums_mig_fields[] = {
 
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var enums_vars[] = {
-    VDEV_STATE_VAR(struct enums_state, cfg, "cfg", 0, 32),
-    VDEV_STATE_VAR(struct enums_state, cfg, "cfg.speed", 0, 2),
-    VDEV_STATE_VAR(struct enums_state, cfg, "cfg.lock", 2, 1),
-    VDEV_STATE_VAR(struct enums_state, last, "state.last", 0, 2),
+    VDEV_STATE_VAR(struct enums_state, cfg, "cfg", 0, 32, NULL),
+    VDEV_STATE_VAR(struct enums_state, cfg, "cfg.speed", 0, 2, NULL),
+    VDEV_STATE_VAR(struct enums_state, cfg, "cfg.lock", 2, 1, NULL),
+    VDEV_STATE_VAR(struct enums_state, last, "state.last", 0, 2, NULL),
 };
 
 static const struct vdev_model enums_model = {

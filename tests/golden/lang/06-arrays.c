@@ -64,8 +64,8 @@ static const struct vdev_mig_field arrays_mig_fields[] = {
 
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var arrays_vars[] = {
-    VDEV_STATE_VAR(struct arrays_state, total, "total", 0, 32),
-    VDEV_STATE_VAR(struct arrays_state, last, "state.last", 0, 32),
+    VDEV_STATE_VAR(struct arrays_state, total, "total", 0, 32, NULL),
+    VDEV_STATE_VAR(struct arrays_state, last, "state.last", 0, 32, NULL),
 };
 
 static const struct vdev_model arrays_model = {

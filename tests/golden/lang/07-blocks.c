@@ -152,15 +152,15 @@ static const struct vdev_mig_field blocks_mig_fields[] = {
 
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var blocks_vars[] = {
-    VDEV_STATE_VAR(struct blocks_state, rx_addr, "rx.addr", 0, 64),
-    VDEV_STATE_VAR(struct blocks_state, rx_len, "rx.len", 0, 32),
-    VDEV_STATE_VAR(struct blocks_state, rx_go, "rx.go", 0, 32),
-    VDEV_STATE_VAR(struct blocks_state, rx_go, "rx.go.start", 0, 1),
-    VDEV_STATE_VAR(struct blocks_state, tx_addr, "tx.addr", 0, 64),
-    VDEV_STATE_VAR(struct blocks_state, tx_len, "tx.len", 0, 32),
-    VDEV_STATE_VAR(struct blocks_state, tx_go, "tx.go", 0, 32),
-    VDEV_STATE_VAR(struct blocks_state, tx_go, "tx.go.start", 0, 1),
-    VDEV_STATE_VAR(struct blocks_state, both, "both", 0, 32),
+    VDEV_STATE_VAR(struct blocks_state, rx_addr, "rx.addr", 0, 64, NULL),
+    VDEV_STATE_VAR(struct blocks_state, rx_len, "rx.len", 0, 32, NULL),
+    VDEV_STATE_VAR(struct blocks_state, rx_go, "rx.go", 0, 32, NULL),
+    VDEV_STATE_VAR(struct blocks_state, rx_go, "rx.go.start", 0, 1, NULL),
+    VDEV_STATE_VAR(struct blocks_state, tx_addr, "tx.addr", 0, 64, NULL),
+    VDEV_STATE_VAR(struct blocks_state, tx_len, "tx.len", 0, 32, NULL),
+    VDEV_STATE_VAR(struct blocks_state, tx_go, "tx.go", 0, 32, NULL),
+    VDEV_STATE_VAR(struct blocks_state, tx_go, "tx.go.start", 0, 1, NULL),
+    VDEV_STATE_VAR(struct blocks_state, both, "both", 0, 32, NULL),
 };
 
 static const struct vdev_model blocks_model = {

@@ -107,13 +107,13 @@ static const struct vdev_mig_field hooks_mig_fields[] = {
 
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var hooks_vars[] = {
-    VDEV_STATE_VAR(struct hooks_state, counter, "counter", 0, 32),
-    VDEV_STATE_VAR(struct hooks_state, acc, "acc", 0, 32),
-    VDEV_STATE_VAR(struct hooks_state, flags, "flags", 0, 32),
-    VDEV_STATE_VAR(struct hooks_state, flags, "flags.a", 0, 1),
-    VDEV_STATE_VAR(struct hooks_state, flags, "flags.b", 1, 1),
-    VDEV_STATE_VAR(struct hooks_state, reads, "state.reads", 0, 32),
-    VDEV_STATE_VAR(struct hooks_state, sum, "state.sum", 0, 64),
+    VDEV_STATE_VAR(struct hooks_state, counter, "counter", 0, 32, NULL),
+    VDEV_STATE_VAR(struct hooks_state, acc, "acc", 0, 32, NULL),
+    VDEV_STATE_VAR(struct hooks_state, flags, "flags", 0, 32, NULL),
+    VDEV_STATE_VAR(struct hooks_state, flags, "flags.a", 0, 1, NULL),
+    VDEV_STATE_VAR(struct hooks_state, flags, "flags.b", 1, 1, NULL),
+    VDEV_STATE_VAR(struct hooks_state, reads, "state.reads", 0, 32, NULL),
+    VDEV_STATE_VAR(struct hooks_state, sum, "state.sum", 0, 64, NULL),
 };
 
 static const struct vdev_model hooks_model = {

@@ -126,15 +126,16 @@ state_set_state_pins(struct vdev_dev *dev, uint64_t value)
 
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var state_vars[] = {
-    VDEV_STATE_VAR(struct state_state, status, "status", 0, 32),
-    VDEV_STATE_VAR(struct state_state, status, "status.changed", 0, 1),
-    VDEV_STATE_VAR(struct state_state, status, "status.spare", 1, 1),
-    VDEV_STATE_VAR(struct state_state, input, "input", 0, 16),
-    VDEV_STATE_VAR(struct state_state, tag, "tag", 0, 32),
-    VDEV_STATE_VAR(struct state_state, seq, "state.seq", 0, 16),
-    VDEV_STATE_VAR(struct state_state, cache, "state.cache", 0, 32),
-    VDEV_STATE_VAR(struct state_state, mode, "state.mode", 0, 8),
-    VDEV_STATE_VAR_SET(struct state_state, pins, "state.pins", 0, 16, state_set_state_pins),
+    VDEV_STATE_VAR(struct state_state, status, "status", 0, 32, NULL),
+    VDEV_STATE_VAR(struct state_state, status, "status.changed", 0, 1, NULL),
+    VDEV_STATE_VAR(struct state_state, status, "status.spare", 1, 1, NULL),
+    VDEV_STATE_VAR(struct state_state, input, "input", 0, 16, NULL),
+    VDEV_STATE_VAR(struct state_state, tag, "tag", 0, 32, NULL),
+    VDEV_STATE_VAR(struct state_state, seq, "state.seq", 0, 16, NULL),
+    VDEV_STATE_VAR(struct state_state, cache, "state.cache", 0, 32, NULL),
+    VDEV_STATE_VAR(struct state_state, mode, "state.mode", 0, 8, NULL),
+    VDEV_STATE_VAR_SET(struct state_state, pins, "state.pins", 0, 16, state_set_state_pins,
+        "input pins"),
 };
 
 static const struct vdev_model state_model = {

@@ -106,11 +106,11 @@ static const struct vdev_mig_field irqs_mig_fields[] = {
 
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var irqs_vars[] = {
-    VDEV_STATE_VAR(struct irqs_state, ctrl, "ctrl", 0, 32),
-    VDEV_STATE_VAR(struct irqs_state, ctrl, "ctrl.irq_en", 0, 1),
-    VDEV_STATE_VAR(struct irqs_state, status, "status", 0, 32),
-    VDEV_STATE_VAR(struct irqs_state, status, "status.done", 0, 1),
-    VDEV_STATE_VAR(struct irqs_state, trigger, "trigger", 0, 32),
+    VDEV_STATE_VAR(struct irqs_state, ctrl, "ctrl", 0, 32, NULL),
+    VDEV_STATE_VAR(struct irqs_state, ctrl, "ctrl.irq_en", 0, 1, NULL),
+    VDEV_STATE_VAR(struct irqs_state, status, "status", 0, 32, NULL),
+    VDEV_STATE_VAR(struct irqs_state, status, "status.done", 0, 1, NULL),
+    VDEV_STATE_VAR(struct irqs_state, trigger, "trigger", 0, 32, NULL),
 };
 
 static const struct vdev_model irqs_model = {

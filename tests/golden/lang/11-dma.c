@@ -111,13 +111,13 @@ static const struct vdev_mig_field dmacopy_mig_fields[] = {
 
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var dmacopy_vars[] = {
-    VDEV_STATE_VAR(struct dmacopy_state, src, "src", 0, 64),
-    VDEV_STATE_VAR(struct dmacopy_state, dst, "dst", 0, 64),
-    VDEV_STATE_VAR(struct dmacopy_state, len, "len", 0, 32),
-    VDEV_STATE_VAR(struct dmacopy_state, cmd, "cmd", 0, 32),
-    VDEV_STATE_VAR(struct dmacopy_state, cmd, "cmd.copy_in", 0, 1),
-    VDEV_STATE_VAR(struct dmacopy_state, cmd, "cmd.copy_out", 1, 1),
-    VDEV_STATE_VAR(struct dmacopy_state, peek, "peek", 0, 8),
+    VDEV_STATE_VAR(struct dmacopy_state, src, "src", 0, 64, NULL),
+    VDEV_STATE_VAR(struct dmacopy_state, dst, "dst", 0, 64, NULL),
+    VDEV_STATE_VAR(struct dmacopy_state, len, "len", 0, 32, NULL),
+    VDEV_STATE_VAR(struct dmacopy_state, cmd, "cmd", 0, 32, NULL),
+    VDEV_STATE_VAR(struct dmacopy_state, cmd, "cmd.copy_in", 0, 1, NULL),
+    VDEV_STATE_VAR(struct dmacopy_state, cmd, "cmd.copy_out", 1, 1, NULL),
+    VDEV_STATE_VAR(struct dmacopy_state, peek, "peek", 0, 8, NULL),
 };
 
 static const struct vdev_model dmacopy_model = {

@@ -44,7 +44,7 @@ static const struct vdev_mig_field ext_mig_fields[] = {
 
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var ext_vars[] = {
-    VDEV_STATE_VAR(struct ext_state, crc, "crc", 0, 32),
+    VDEV_STATE_VAR(struct ext_state, crc, "crc", 0, 32, NULL),
 };
 
 /* Companion functions (ext.h): all must be linked in. */

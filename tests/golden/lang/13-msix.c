@@ -100,10 +100,10 @@ static const struct vdev_mig_field msix_mig_fields[] = {
 
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var msix_vars[] = {
-    VDEV_STATE_VAR(struct msix_state, doorbell, "doorbell", 0, 32),
-    VDEV_STATE_VAR(struct msix_state, doorbell, "doorbell.ring", 0, 1),
-    VDEV_STATE_VAR(struct msix_state, doorbell, "doorbell.ack", 1, 1),
-    VDEV_STATE_VAR(struct msix_state, pending, "pending", 0, 32),
+    VDEV_STATE_VAR(struct msix_state, doorbell, "doorbell", 0, 32, NULL),
+    VDEV_STATE_VAR(struct msix_state, doorbell, "doorbell.ring", 0, 1, NULL),
+    VDEV_STATE_VAR(struct msix_state, doorbell, "doorbell.ack", 1, 1, NULL),
+    VDEV_STATE_VAR(struct msix_state, pending, "pending", 0, 32, NULL),
 };
 
 static const struct vdev_model msix_model = {

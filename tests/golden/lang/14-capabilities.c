@@ -34,7 +34,7 @@ static const struct vdev_mig_field caps_mig_fields[] = {
 
 /* Named values for the management channel; external ones are settable. */
 static const struct vdev_var caps_vars[] = {
-    VDEV_STATE_VAR(struct caps_state, ctrl, "ctrl", 0, 64),
+    VDEV_STATE_VAR(struct caps_state, ctrl, "ctrl", 0, 64, NULL),
 };
 
 static const uint8_t caps_vendor2_body[7] = {
