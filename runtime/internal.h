@@ -160,6 +160,9 @@ struct vdev_conn {
     bool out_blocked; /* socket full: input paused until EPOLLOUT */
 
     uint16_t next_msg_id; /* server->client requests */
+    /* While a region write waits for a DMA reply, the client's next
+     * commands are served (s2c.c); never from inside one of those. */
+    bool s2c_serve, s2c_nested;
     struct vdev_dma dma;
 };
 
@@ -240,13 +243,17 @@ int vdev_conn_adopt(struct vdev_dev *dev, int fd);
 
 /* server.c: framing, dispatch, replies. */
 int vdev_serve_input(struct vdev_conn *c);
+/* Dispatches the complete command at c->rstart (no fds) while a handler
+ * waits for the client (s2c.c); its reply is queued in sbuf. */
+int vdev_serve_nested(struct vdev_conn *c);
 void *vdev_reply_alloc(struct vdev_reply *r, struct vdev_conn *c, uint32_t len);
 /* Server->client request (DMA_READ/WRITE) and its reply, synchronously
  * (s2c.c). req is the payload (the header is built here); the reply's
  * payload is copied to reply. Returns the reply payload length (at most
  * reply_len), or -errno: the client's error, -ETIMEDOUT, -EPROTO for a
  * malformed reply, -ECONNRESET. Client commands that arrive on the main
- * socket meanwhile stay in c->rbuf for the dispatcher. */
+ * socket meanwhile stay in c->rbuf for the dispatcher, unless c->s2c_serve
+ * says they may be served at once, in order. */
 int vdev_conn_request(struct vdev_conn *c, uint16_t cmd, const void *req,
                       size_t req_len, void *reply, size_t reply_len);
 

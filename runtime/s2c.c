@@ -268,11 +268,33 @@ take_partial(struct vdev_conn *c, size_t off, const struct vfio_user_header *h,
     return ret;
 }
 
+/* Whether the complete command [off, off + size) may be served now: it is
+ * the next one in order, carries no fds, and c->s2c_serve allows it. */
+static bool
+may_serve(const struct vdev_conn *c, size_t off, size_t size)
+{
+    return c->s2c_serve && !c->s2c_nested && off == c->rstart && !c->rskip &&
+           !((c->nr_rfds || c->rfds_lost) && c->rfds_msg_end > off &&
+             c->rfds_msg_end <= off + size);
+}
+
+/* Sends the replies of commands served while waiting. */
+static int
+flush_served(struct vdev_conn *c, int64_t deadline)
+{
+    int ret = 0;
+
+    while (c->slen && (ret = vdev_transport_flush(c)) == -EAGAIN)
+        if ((ret = wait_fd(c->fd, POLLOUT, deadline)) < 0)
+            break;
+    return ret;
+}
+
 /* Looks through the buffered input for our reply. Client commands are
- * stepped over and left in place for the dispatcher; the reply (and any
- * stale reply) is cut out of the buffer. Returns 1 with the reply taken
- * (its result in *result), 0 if more input is needed, -errno if the input
- * cannot be parsed. */
+ * served in order when may_serve() allows it, else stepped over and left
+ * in place for the dispatcher; the reply (and any stale reply) is cut out
+ * of the buffer. Returns 1 with the reply taken (its result in *result),
+ * 0 if more input is needed, -errno if the input cannot be parsed. */
 static int
 main_scan(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
           size_t reply_len, int *result, int64_t deadline)
@@ -290,6 +312,13 @@ main_scan(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
             /* Commands (and junk) are the dispatcher's business. */
             if (c->rend - off < h.msg_size)
                 return 0;
+            if (may_serve(c, off, h.msg_size)) {
+                if ((m = vdev_serve_nested(c)) < 0 ||
+                    (m = flush_served(c, deadline)) < 0)
+                    return m;
+                off = c->rstart;
+                continue;
+            }
             off += h.msg_size;
             continue;
         }

@@ -229,6 +229,22 @@ dispatch(struct vdev_conn *c, uint8_t *p, uint32_t size, int *fds,
     return reply_ok(c, h, &r);
 }
 
+int
+vdev_serve_nested(struct vdev_conn *c)
+{
+    uint8_t *p = c->rbuf + c->rstart;
+    uint32_t size;
+    int rc;
+
+    memcpy(&size, p + offsetof(struct vfio_user_header, msg_size),
+           sizeof(size));
+    c->rstart += size;
+    c->s2c_nested = true;
+    rc = dispatch(c, p, size, NULL, 0, false);
+    c->s2c_nested = false;
+    return rc;
+}
+
 /* A message too large for us: answer it, then drop its bytes as they come
  * so the stream stays in step. */
 static COLD int
