@@ -73,6 +73,7 @@ include tests/build.mk
 include tests/conform.mk
 include bench/build.mk
 include fuzz/build.mk
+include tests/qemu/qemu.mk
 
 all: $(ALL_TARGETS)
 
@@ -113,4 +114,5 @@ clean:
 VDEV_VERSION := 0.1.0
 
 .PHONY: all check valgrind-check bench install clean deps format format-check
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# build/qemu holds the QEMU tier's guest (Debian packages): not ours to scan.
+-include $(shell find $(B) -path $(B)/qemu -prune -o -name '*.d' -print 2>/dev/null)
