@@ -7,7 +7,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 MODEL=${1:-}
-models=$(cd "$VT_ROOT/models" && ls ./*.vdev | sed 's|^\./||; s|\.vdev$||' | tr '\n' ' ')
+models=$(cd "$VT_ROOT/models" && ls ./*.vdev | sed 's|^\./||; s|\.vdev$||' | tr '\n' ' ' | sed 's/ $//')
 if [[ -z $MODEL || ! -e $VT_ROOT/models/$MODEL.vdev ]]; then
     echo "usage: make vm MODEL=NAME    (NAME: $models)" >&2
     exit 2

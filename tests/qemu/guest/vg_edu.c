@@ -138,12 +138,12 @@ irq_unmask(struct edu *d)
         close(fd);
 }
 
-/* Polls status.computing / dma_cmd.start until clear, for at most 3 s;
+/* Polls status.computing / dma_cmd.start until clear, for at most 5 s;
  * QEMU's edu takes a thread switch and a 100 ms timer for them. */
 static uint64_t
 wait_clear(struct edu *d, uint64_t off, uint64_t bit)
 {
-    uint64_t end = vg_now_ns() + 3000000000ull, v;
+    uint64_t end = vg_now_ns() + 5000000000ull, v;
 
     while ((v = rd(d, off, 4)) & bit && vg_now_ns() < end)
         vg_sleep_ms(5);
@@ -304,7 +304,7 @@ grp_irq(struct edu *d, struct obs_log *l)
 
     rec(l, rd(d, 0x24, 4), "irq_status at start");
     wr(d, 0x60, 4, 0x10);
-    got = irq_wait(d, 2000);
+    got = irq_wait(d, 5000);
     rec(l, (uint64_t)got, "interrupt after raise 0x10");
     expect(d, got, "no interrupt after raise 0x10");
     rec(l, rd(d, 0x24, 4), "irq_status after raise 0x10");
@@ -315,12 +315,12 @@ grp_irq(struct edu *d, struct obs_log *l)
 
     /* Raised twice, acknowledged in two steps: the level stays up. */
     wr(d, 0x60, 4, 0x3);
-    rec(l, (uint64_t)irq_wait(d, 2000), "interrupt after raise 0x3");
+    rec(l, (uint64_t)irq_wait(d, 5000), "interrupt after raise 0x3");
     wr(d, 0x60, 4, 0x4);
     rec(l, rd(d, 0x24, 4), "irq_status after raise 0x4");
     wr(d, 0x64, 4, 0x3);
     irq_unmask(d);
-    got = irq_wait(d, 2000);
+    got = irq_wait(d, 5000);
     rec(l, (uint64_t)got, "interrupt on unmask with 0x4 pending");
     expect(d, got, "a pending level was not signalled on unmask");
     wr(d, 0x64, 4, 0x4);
@@ -331,7 +331,7 @@ grp_irq(struct edu *d, struct obs_log *l)
     /* Factorial with status.irq_fact. */
     wr(d, 0x20, 4, 0x80);
     wr(d, 0x08, 4, 6);
-    got = irq_wait(d, 2000);
+    got = irq_wait(d, 5000);
     rec(l, (uint64_t)got, "interrupt after 6! with irq_fact");
     rec(l, rd(d, 0x24, 4), "irq_status after 6!");
     rec(l, rd(d, 0x08, 4), "6!");
@@ -395,7 +395,7 @@ grp_dma(struct edu *d, struct obs_log *l)
 
     /* Completion interrupt. */
     rec(l, dma(d, pa, DMA_BUF, 64, 0x5), "dma_cmd after a transfer with irq");
-    got = irq_wait(d, 2000);
+    got = irq_wait(d, 5000);
     rec(l, (uint64_t)got, "interrupt after the transfer");
     expect(d, got, "no interrupt after a DMA with the irq bit");
     rec(l, rd(d, 0x24, 4), "irq_status after the transfer");
