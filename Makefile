@@ -6,6 +6,7 @@
 #   make valgrind-check     model servers under valgrind while tests drive them
 #   make soak / soak-short  10M (or 200k) mixed messages; RSS and fds sampled
 #   make golden-update      regenerate golden expectations and generated/
+#   make layering-check     the runtime's layers depend one way only
 #   make install PREFIX=/usr/local DESTDIR=
 
 .DEFAULT_GOAL := all
@@ -52,7 +53,10 @@ endif
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wwrite-strings -Wno-unused-parameter -Werror
 BASE_CFLAGS := -std=gnu11 $(OPT) -g -D_GNU_SOURCE $(SAN_FLAGS) -MMD -MP
-CFLAGS_ALL = $(BASE_CFLAGS) $(WARN) $(PKG_CFLAGS) -Iruntime $(CFLAGS)
+# The public headers (include/vdev/, installed as PREFIX/include/vdev/) are
+# the only runtime path every compile gets; the runtime itself, tests, bench
+# and fuzz add RUNTIME_PRIV_CFLAGS (runtime/build.mk) for the private ones.
+CFLAGS_ALL = $(BASE_CFLAGS) $(WARN) $(PKG_CFLAGS) -Iinclude/vdev $(CFLAGS)
 LDFLAGS_ALL = $(SAN_FLAGS) $(LDFLAGS)
 
 $(B)/%.o: %.c | $(DEPS_STAMP)
@@ -73,12 +77,18 @@ include tests/build.mk
 include tests/conform.mk
 include bench/build.mk
 include fuzz/build.mk
+include doc/build.mk
 include tests/qemu/qemu.mk
 
 all: $(ALL_TARGETS)
 
+# The runtime's layers point one way (scripts/layering-check.sh): includes,
+# fd passing, and the symbols of the built objects.
+layering-check: $(LIBVDEV) $(LIBVDEV_CLIENT)
+	@VDEV_BUILD=$(B) ./scripts/layering-check.sh
+
 # The test runner is Criterion; its Synthesis line is the closing line.
-check: all $(CHECK_DEPS)
+check: all $(CHECK_DEPS) layering-check
 	@echo "== vdev tests ($(B)) =="
 	VDEV_BUILD=$(B) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	    $(B)/tests/vdev-tests --jobs=2 $(CRITERION_ARGS)
@@ -93,10 +103,12 @@ bench: all $(BENCH_TARGETS)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/vdev \
 	    $(DESTDIR)$(PREFIX)/bin
-	install -m 644 $(LIBVDEV) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(LIBVDEV) $(LIBVDEV_CLIENT) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(RUNTIME_PUBLIC_HEADERS) $(DESTDIR)$(PREFIX)/include/vdev/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VDEV_VERSION)|' \
-	    runtime/libvdev.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libvdev.pc
+	for pc in libvdev libvdev-client; do \
+	    sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VDEV_VERSION)|' \
+	        runtime/$$pc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$pc.pc || exit 1; \
+	done
 	install -m 755 $(INSTALL_BINS) $(DESTDIR)$(PREFIX)/bin/
 
 # vdevc's output (generated/, golden expectations) is compared byte for byte,
@@ -113,6 +125,7 @@ clean:
 
 VDEV_VERSION := 0.1.0
 
-.PHONY: all check valgrind-check bench install clean deps format format-check
+.PHONY: all check valgrind-check bench install clean deps format format-check \
+        layering-check
 # build/qemu holds the QEMU tier's guest (Debian packages): not ours to scan.
 -include $(shell find $(B) -path $(B)/qemu -prune -o -name '*.d' -print 2>/dev/null)

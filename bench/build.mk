@@ -1,9 +1,9 @@
 # Benchmarks: each bench/bench_*.c is a program bench/run.sh drives.
 BENCH_BINS := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/bench_*.c))
-$(B)/bench/%: $(B)/bench/%.o $(LIBVDEV)
+$(B)/bench/%: $(B)/bench/%.o $(LIBVDEV) $(LIBVDEV_CLIENT)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
-$(BENCH_BINS:%=%.o): CFLAGS += -Igenerated
+$(BENCH_BINS:%=%.o): CFLAGS += -Igenerated $(RUNTIME_PRIV_CFLAGS)
 BENCH_TARGETS += $(BENCH_BINS)
 
 # bench_rtt is also the benchmark's device server: link it the way model

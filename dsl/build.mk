@@ -5,7 +5,7 @@ DSL_OBJS := $(DSL_SRCS:%.c=$(B)/%.o) $(DSL_GEN_C:%.c=%.o)
 DSL_CFLAGS = -I$(B)/dsl -Idsl
 # flex/bison output is not ours to keep warning-clean.
 DSL_GEN_CFLAGS = $(BASE_CFLAGS) -Wall -Wno-unused-function -Wno-sign-compare \
-                 $(PKG_CFLAGS) -Iruntime $(DSL_CFLAGS) $(CFLAGS)
+                 $(PKG_CFLAGS) $(DSL_CFLAGS) $(CFLAGS)
 
 ifneq ($(wildcard dsl/parser.y),)
 $(B)/dsl/parser.c $(B)/dsl/parser.h &: dsl/parser.y | $(DEPS_STAMP)

@@ -13,7 +13,7 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
             -fno-omit-frame-pointer
 # Library code is instrumented for coverage; only harnesses link the driver.
 FUZZ_BASE := -std=gnu11 -O1 -g -D_GNU_SOURCE -MMD -MP $(FUZZ_SAN) \
-             $(PKG_CFLAGS) -Iruntime -I$(FB)/dsl -Idsl -Icompiler -Igenerated
+             $(PKG_CFLAGS) -Iinclude/vdev $(RUNTIME_PRIV_CFLAGS) -I$(FB)/dsl -Idsl -Icompiler -Igenerated
 FUZZ_LIB_CFLAGS = $(FUZZ_BASE) -fsanitize=fuzzer-no-link -Wall \
                   -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter \
                   -Wno-gnu-variable-sized-type-not-at-end \
@@ -26,7 +26,7 @@ $(FUZZ_DEPS): scripts/install-deps.sh
 	@VDEV_EXTRA_PKGS="clang libclang-rt-14-dev" ./scripts/install-deps.sh
 	@mkdir -p $(@D) && touch $@
 
-FUZZ_RT_OBJS := $(patsubst %.c,$(FB)/%.o,$(wildcard runtime/*.c))
+FUZZ_RT_OBJS := $(patsubst %.c,$(FB)/%.o,$(RUNTIME_SRCS))
 FUZZ_DSL_OBJS := $(patsubst %.c,$(FB)/%.o,$(wildcard dsl/*.c)) \
                  $(FB)/dsl/parser.o $(FB)/dsl/lexer.o
 FUZZ_VDEVC_OBJS := $(patsubst %.c,$(FB)/%.o,\

@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "edu.h"
 
 typedef void edu_read_hook(struct edu *d, unsigned i, uint64_t mask);
@@ -500,16 +500,19 @@ static const struct vdev_var edu_vars[16] = {
         .name = "id",
         .bits = 32,
         .get = edu_get_id,
+        .doc = "0xRRrr00ed: version 1.0",
     },
     {
         .name = "liveness",
         .bits = 32,
         .get = edu_get_liveness,
+        .doc = "reads back the inverse of what was written",
     },
     {
         .name = "fact",
         .bits = 32,
         .get = edu_get_fact,
+        .doc = "write n, read n!",
     },
     {
         .name = "status",
@@ -520,41 +523,49 @@ static const struct vdev_var edu_vars[16] = {
         .name = "status.computing",
         .bits = 1,
         .get = edu_get_status_computing,
+        .doc = "factorial in progress",
     },
     {
         .name = "status.irq_fact",
         .bits = 1,
         .get = edu_get_status_irq_fact,
+        .doc = "raise interrupt 0x1 after a factorial",
     },
     {
         .name = "irq_status",
         .bits = 32,
         .get = edu_get_irq_status,
+        .doc = "values raised and not acknowledged",
     },
     {
         .name = "irq_raise",
         .bits = 32,
         .get = edu_get_irq_raise,
+        .doc = "ORs the value into irq_status",
     },
     {
         .name = "irq_ack",
         .bits = 32,
         .get = edu_get_irq_ack,
+        .doc = "clears the value from irq_status",
     },
     {
         .name = "dma_src",
         .bits = 64,
         .get = edu_get_dma_src,
+        .doc = "DMA source address",
     },
     {
         .name = "dma_dst",
         .bits = 64,
         .get = edu_get_dma_dst,
+        .doc = "DMA destination address",
     },
     {
         .name = "dma_count",
         .bits = 64,
         .get = edu_get_dma_count,
+        .doc = "DMA transfer size in bytes",
     },
     {
         .name = "dma_cmd",
@@ -565,16 +576,19 @@ static const struct vdev_var edu_vars[16] = {
         .name = "dma_cmd.start",
         .bits = 1,
         .get = edu_get_dma_cmd_start,
+        .doc = "start; reads 0 once the copy is done",
     },
     {
         .name = "dma_cmd.dir",
         .bits = 1,
         .get = edu_get_dma_cmd_dir,
+        .doc = "0: RAM to the buffer, 1: buffer to RAM",
     },
     {
         .name = "dma_cmd.irq",
         .bits = 1,
         .get = edu_get_dma_cmd_irq,
+        .doc = "raise interrupt 0x100 when done",
     },
 };
 

@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "gpio-pci-idio-16.h"
 
 typedef void idio16_read_hook(struct idio16 *d, unsigned i, uint64_t mask);
@@ -433,51 +433,61 @@ static const struct vdev_var idio16_vars[13] = {
         .name = "out0_7",
         .bits = 8,
         .get = idio16_get_out0_7,
+        .doc = "FET drive outputs 0-7 (read back)",
     },
     {
         .name = "in0_7",
         .bits = 8,
         .get = idio16_get_in0_7,
+        .doc = "isolated inputs 0-7; a write clears the interrupt",
     },
     {
         .name = "irq_ctl",
         .bits = 8,
         .get = idio16_get_irq_ctl,
+        .doc = "read: enable IRQ, write: disable IRQ",
     },
     {
         .name = "filter_ctl",
         .bits = 8,
         .get = idio16_get_filter_ctl,
+        .doc = "read: activate input filters, write: deactivate",
     },
     {
         .name = "out8_15",
         .bits = 8,
         .get = idio16_get_out8_15,
+        .doc = "FET drive outputs 8-15 (read back)",
     },
     {
         .name = "in8_15",
         .bits = 8,
         .get = idio16_get_in8_15,
+        .doc = "isolated inputs 8-15",
     },
     {
         .name = "irq_status",
         .bits = 8,
         .get = idio16_get_irq_status,
+        .doc = "interrupt status; cleared by a write to in0_7",
     },
     {
         .name = "irq_status.low",
         .bits = 1,
         .get = idio16_get_irq_status_low,
+        .doc = "a change on inputs 0-7",
     },
     {
         .name = "irq_status.high",
         .bits = 1,
         .get = idio16_get_irq_status_high,
+        .doc = "a change on inputs 8-15",
     },
     {
         .name = "irq_status.pending",
         .bits = 1,
         .get = idio16_get_irq_status_pending,
+        .doc = "the card asserts its interrupt",
     },
     {
         .name = "state.inputs",
@@ -485,16 +495,19 @@ static const struct vdev_var idio16_vars[13] = {
         .get = idio16_get_state_inputs,
         .external = true,
         .set = idio16_set_state_inputs,
+        .doc = "isolated inputs IIN0..IIN15",
     },
     {
         .name = "state.irq_enabled",
         .bits = 1,
         .get = idio16_get_state_irq_enabled,
+        .doc = "set by reading irq_ctl, cleared by writing it",
     },
     {
         .name = "state.filters",
         .bits = 1,
         .get = idio16_get_state_filters,
+        .doc = "input filters active (no effect on emulated pins)",
     },
 };
 

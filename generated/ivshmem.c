@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "ivshmem.h"
 
 typedef void ivshmem_read_hook(struct ivshmem *d, unsigned i, uint64_t mask);
@@ -388,21 +388,25 @@ static const struct vdev_var ivshmem_vars[8] = {
         .name = "intrmask",
         .bits = 32,
         .get = ivshmem_get_intrmask,
+        .doc = "reserved in revision 1; kept",
     },
     {
         .name = "intrstatus",
         .bits = 32,
         .get = ivshmem_get_intrstatus,
+        .doc = "reserved in revision 1; kept",
     },
     {
         .name = "ivposition",
         .bits = 32,
         .get = ivshmem_get_ivposition,
+        .doc = "this device's peer ID",
     },
     {
         .name = "db",
         .bits = 32,
         .get = ivshmem_get_db,
+        .doc = "peer ID << 16 | vector",
     },
     {
         .name = "state.position",
@@ -410,6 +414,7 @@ static const struct vdev_var ivshmem_vars[8] = {
         .get = ivshmem_get_state_position,
         .external = true,
         .set = ivshmem_set_state_position,
+        .doc = "this device's peer ID (IVPosition)",
     },
     {
         .name = "state.ring",
@@ -417,16 +422,19 @@ static const struct vdev_var ivshmem_vars[8] = {
         .get = ivshmem_get_state_ring,
         .external = true,
         .set = ivshmem_set_state_ring,
+        .doc = "a peer's doorbell: sends this MSI-X vector",
     },
     {
         .name = "state.doorbell",
         .bits = 32,
         .get = ivshmem_get_state_doorbell,
+        .doc = "last doorbell value the guest wrote",
     },
     {
         .name = "state.doorbells",
         .bits = 32,
         .get = ivshmem_get_state_doorbells,
+        .doc = "doorbell writes seen",
     },
 };
 

@@ -3,6 +3,9 @@
 # Called by the Makefile before any build step; safe to run again.
 set -euo pipefail
 pkgs=(gcc make flex bison libtalloc-dev libcriterion-dev libjson-c-dev pkg-config libseccomp-dev)
+# tests only: lspci -F reads vdevctl's dumps, JSON Schema checks of
+# vdevctl --json, groff renders the man pages
+pkgs+=(pciutils python3-jsonschema groff-base)
 [ "${VDEV_EXTRA_PKGS:-}" ] && pkgs+=($VDEV_EXTRA_PKGS)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -14,9 +14,10 @@ CHECK_DEPS += $(GOLDEN_C_OBJS)
 TEST_OBJS += $(B)/tests/golden/access.o
 $(B)/tests/test_vdevc_semantics.o: CFLAGS += -Itests/golden
 TEST_BIN := $(B)/tests/vdev-tests
-TEST_LINK_LIBS = $(LIBVDEVC) $(LIBVDEVDSL) $(LIBVDEV)
+TEST_LINK_LIBS = $(LIBVDEVC) $(LIBVDEVDSL) $(LIBVDEV) $(LIBVDEV_CLIENT)
 
-$(TEST_OBJS): CFLAGS += -I$(B)/dsl -Idsl -Icompiler -Itests -Igenerated
+$(TEST_OBJS): CFLAGS += -I$(B)/dsl -Idsl -Icompiler -Itests -Igenerated \
+                         $(RUNTIME_PRIV_CFLAGS)
 $(TEST_OBJS): | $(if $(LIBVDEVDSL),$(B)/dsl/parser.h $(B)/dsl/lexer.h)
 $(TEST_BIN): $(TEST_OBJS) $(TEST_LINK_LIBS)
 	@mkdir -p $(@D)
@@ -65,6 +66,7 @@ CHECK_DEPS += $(B)/tests/vdev-edunext
 
 # A stand-in successor that records what a server hands over (and
 # refuses): the hand-over tests replay mutated copies of it.
+$(B)/tests/hovdump/main.o: CFLAGS += $(RUNTIME_PRIV_CFLAGS)
 $(B)/tests/vdev-hovdump: $(B)/tests/hovdump/main.o $(LIBVDEV)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)

@@ -15,6 +15,7 @@
 #include <sys/time.h>
 #include <sys/un.h>
 #include <talloc.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vdev.h"
@@ -77,11 +78,11 @@ busy_set(struct vdev_dev *d, uint64_t v)
 }
 
 static const struct vdev_var t_vars[] = {
-    {"pins", 16, true, pins_get, pins_set},
-    {"state.level", 1, true, level_get, level_set},
-    {"count", 32, false, count_get, NULL},
-    {"wide", 64, true, wide_get, wide_set},
-    {"busy", 8, true, busy_get, busy_set},
+    {"pins", 16, true, pins_get, pins_set, "input pins,\n\tone per bit"},
+    {"state.level", 1, true, level_get, level_set, NULL},
+    {"count", 32, false, count_get, NULL, "messages \"counted\""},
+    {"wide", 64, true, wide_get, wide_set, NULL},
+    {"busy", 8, true, busy_get, busy_set, NULL},
 };
 
 static void *
@@ -330,7 +331,7 @@ Test(mgmt, overlong_line_is_refused_and_the_stream_recovers)
 
 Test(mgmt, garbage_bytes_get_an_error)
 {
-    static const char junk[] = "\x01\x02\xff\xfe\x00set pins 1\n";
+    static const char junk[] = "\x01\x02\xff\xfe set pins 1\n";
     char buf[256];
     int fd = raw_connect();
 
@@ -341,6 +342,74 @@ Test(mgmt, garbage_bytes_get_an_error)
     raw_reply(fd, buf, sizeof(buf));
     cr_expect_str_eq(buf, "ok pins=0x00ff", "the junk line did not set");
     close(fd);
+}
+
+static int64_t
+mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A vfio-user client on the wrong socket: its header holds a NUL. It is
+ * told at once and hung up on, not left waiting for a newline. */
+Test(mgmt, binary_data_is_refused_and_the_connection_closed)
+{
+    static const char version[] = "\x01\x00\x01\x00\x20\x00\x00\x00"
+                                  "\x00\x00\x00\x00\x00\x00\x00\x00"
+                                  "\x00\x00\x00\x00{\"capabilities\":{}}";
+    char buf[256];
+    int fd = raw_connect();
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+
+    raw_send(fd, version, sizeof(version) - 1);
+    raw_reply(fd, buf, sizeof(buf));
+    cr_expect(!strncmp(buf,
+                       "error: binary data; this is a vdev management "
+                       "socket",
+                       52),
+              "%s", buf);
+    cr_assert_eq(poll(&p, 1, 2000), 1, "not hung up on");
+    cr_expect_leq(recv(fd, buf, sizeof(buf), 0), 0, "bytes after the error");
+    close(fd);
+    expect_reply("get pins", 0, "ok pins=0x00ff");
+}
+
+Test(mgmt, values_and_docs)
+{
+    expect_reply("values", 0,
+                 "ok pins=0x00ff state.level=0x0 count=0x0000002a "
+                 "wide=0x0000000000000000 busy=0x00");
+    /* control characters of a doc string become spaces: one line */
+    expect_reply("doc pins", 0, "ok input pins,  one per bit");
+    expect_reply("doc count", 0, "ok messages \"counted\"");
+    expect_reply("doc wide", 0, "ok");
+    expect_error("doc nosuch", "unknown name 'nosuch'");
+    expect_error("doc", "usage: doc NAME");
+    expect_error("values x", "usage: values");
+}
+
+/* Short requests are padded to a header's size, and a reply that cannot
+ * begin "ok" or "error" is refused without waiting for a newline: a
+ * management request sent to a vfio-user socket fails at once. */
+Test(mgmt, binary_reply_fails_fast)
+{
+    int sv[2];
+    char req[64];
+    static const char hdr[16] = {0x69, 0x6e, 0x66, 0x6f, 0x10};
+
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    cr_assert_eq(send(sv[1], hdr, sizeof(hdr), 0), (ssize_t)sizeof(hdr));
+    int64_t t0 = mono_ms();
+    cr_expect_eq(vdev_mgmt_client_exchange(sv[0], "info", NULL, 0), -EPROTO);
+    cr_expect_lt(mono_ms() - t0, 1000);
+    ssize_t n = recv(sv[1], req, sizeof(req), MSG_DONTWAIT);
+    cr_expect_eq(n, 16, "request padded to %zd bytes", n);
+    cr_expect_eq(memcmp(req, "info           \n", 16), 0);
+    close(sv[0]);
+    close(sv[1]);
 }
 
 Test(mgmt, silent_clients_do_not_block_others)
@@ -415,13 +484,13 @@ Test(mgmt_setup, register_vars_validates)
     void *ctx = talloc_new(NULL);
     struct vdev_dev *dev = make_dev(ctx);
     struct vdev_var bad[] = {
-        {"zero", 0, false, count_get, NULL},
-        {"ext-no-set", 8, true, count_get, NULL},
-        {"has space", 8, false, count_get, NULL},
-        {"noget", 8, false, NULL, NULL},
-        {"wide", 65, false, count_get, NULL},
-        {"a=b", 8, false, count_get, NULL},
-        {"", 8, false, count_get, NULL},
+        {"zero", 0, false, count_get, NULL, NULL},
+        {"ext-no-set", 8, true, count_get, NULL, NULL},
+        {"has space", 8, false, count_get, NULL, NULL},
+        {"noget", 8, false, NULL, NULL, NULL},
+        {"wide", 65, false, count_get, NULL, NULL},
+        {"a=b", 8, false, count_get, NULL, NULL},
+        {"", 8, false, count_get, NULL, NULL},
     };
 
     cr_assert_not_null(dev);

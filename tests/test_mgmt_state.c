@@ -12,7 +12,7 @@
 #include <talloc.h>
 #include <unistd.h>
 
-#include "mig_internal.h"
+#include "migration/migration.h"
 #include "vdev.h"
 #include "vdev_client.h"
 
@@ -223,7 +223,8 @@ pins_set(struct vdev_dev *dev, uint64_t v)
 
 Test(mgmt_state, stopped_device_refuses_set_and_load)
 {
-    static const struct vdev_var var = {"pins", 16, true, pins_get, pins_set};
+    static const struct vdev_var var = {"pins",   16,       true,
+                                        pins_get, pins_set, NULL};
     struct st_side stopped;
     char file[128], reply[256];
 

@@ -32,8 +32,8 @@ writes_get(struct vdev_dev *dev)
 }
 
 static const struct vdev_var ts_vars[] = {
-    {"pins", 16, true, pins_get, pins_set},
-    {"writes", 32, false, writes_get, NULL},
+    {"pins", 16, true, pins_get, pins_set, "input pins"},
+    {"writes", 32, false, writes_get, NULL, NULL},
 };
 
 static struct vdev_dev *

@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "access.h"
 
 typedef void access_read_hook(struct access *d, unsigned i, uint64_t mask);

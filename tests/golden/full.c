@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "full.h"
 
 typedef void full_read_hook(struct full *d, unsigned i, uint64_t mask);
@@ -411,6 +411,7 @@ static const struct vdev_var full_vars[14] = {
         .name = "id",
         .bits = 32,
         .get = full_get_id,
+        .doc = "identification",
     },
     {
         .name = "ctrl",

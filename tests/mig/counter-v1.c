@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "counter-v1.h"
 
 typedef void counter_read_hook(struct counter *d, unsigned i, uint64_t mask);
@@ -256,21 +256,25 @@ static const struct vdev_var counter_vars[4] = {
         .name = "count",
         .bits = 32,
         .get = counter_get_count,
+        .doc = "counter value",
     },
     {
         .name = "step",
         .bits = 32,
         .get = counter_get_step,
+        .doc = "added by each bump",
     },
     {
         .name = "bump",
         .bits = 32,
         .get = counter_get_bump,
+        .doc = "any write adds step to count",
     },
     {
         .name = "state.bumps",
         .bits = 32,
         .get = counter_get_state_bumps,
+        .doc = "bumps so far",
     },
 };
 

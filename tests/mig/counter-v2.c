@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "counter-v2.h"
 
 typedef void counter_read_hook(struct counter *d, unsigned i, uint64_t mask);
@@ -289,31 +289,37 @@ static const struct vdev_var counter_vars[6] = {
         .name = "count",
         .bits = 32,
         .get = counter_get_count,
+        .doc = "counter value",
     },
     {
         .name = "step",
         .bits = 32,
         .get = counter_get_step,
+        .doc = "added by each bump",
     },
     {
         .name = "bump",
         .bits = 32,
         .get = counter_get_bump,
+        .doc = "any write adds step to count",
     },
     {
         .name = "limit",
         .bits = 32,
         .get = counter_get_limit,
+        .doc = "count wraps to 0 here",
     },
     {
         .name = "state.bumps",
         .bits = 32,
         .get = counter_get_state_bumps,
+        .doc = "bumps so far",
     },
     {
         .name = "state.wraps",
         .bits = 16,
         .get = counter_get_state_wraps,
+        .doc = "times count passed limit",
     },
 };
 

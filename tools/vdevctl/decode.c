@@ -159,17 +159,18 @@ region_type_name(uint32_t type, uint32_t subtype)
     return "";
 }
 
-/* Sparse mmap areas from a region-info capability chain. Offsets in the
- * chain count from the start of struct vfio_region_info. */
-static void
-print_region_caps(FILE *f, const struct vfio_region_info *ri,
-                  const uint8_t *caps, size_t caps_len)
+void
+vdevctl_region_caps(const struct vfio_region_info *ri, const void *caps_v,
+                    size_t caps_len, struct vdevctl_region_caps *out)
 {
+    const uint8_t *caps = caps_v;
     const size_t fixed = sizeof(*ri);
     uint32_t off = ri->cap_offset;
 
+    memset(out, 0, sizeof(*out));
     if (!(ri->flags & VFIO_REGION_INFO_FLAG_CAPS) || !caps)
         return;
+    /* Offsets in the chain count from the start of the region info. */
     for (unsigned guard = 0; off && guard < 16; guard++) {
         struct vfio_info_cap_header h;
         if (off < fixed || off - fixed + sizeof(h) > caps_len)
@@ -177,30 +178,53 @@ print_region_caps(FILE *f, const struct vfio_region_info *ri,
         memcpy(&h, caps + (off - fixed), sizeof(h));
         size_t body = off - fixed + sizeof(h);
         if (h.id == VFIO_REGION_INFO_CAP_SPARSE_MMAP && body + 8 <= caps_len) {
-            uint32_t nr;
-            memcpy(&nr, caps + body, sizeof(nr));
-            fprintf(f, "\t\tSparse mmap: %u area%s", nr, nr == 1 ? "" : "s");
-            for (uint32_t i = 0; i < nr; i++) {
-                struct vfio_region_sparse_mmap_area a;
-                size_t at = body + 8 + i * sizeof(a);
-                if (at + sizeof(a) > caps_len)
+            out->sparse = true;
+            memcpy(&out->nr_areas, caps + body, sizeof(out->nr_areas));
+            out->areas_read = 0;
+            for (uint32_t i = 0;
+                 i < out->nr_areas && out->areas_read < VDEVCTL_MAX_AREAS;
+                 i++) {
+                size_t at = body + 8 + i * sizeof(out->areas[0]);
+                if (at + sizeof(out->areas[0]) > caps_len)
                     break;
-                memcpy(&a, caps + at, sizeof(a));
-                char sz[32];
-                vdevctl_format_size(sz, sizeof(sz), a.size);
-                fprintf(f, " [%#" PRIx64 " size=%s]", (uint64_t)a.offset, sz);
+                memcpy(&out->areas[out->areas_read++], caps + at,
+                       sizeof(out->areas[0]));
             }
-            fputc('\n', f);
         } else if (h.id == VFIO_REGION_INFO_CAP_TYPE && body + 8 <= caps_len) {
             uint32_t t[2];
             memcpy(t, caps + body, sizeof(t));
-            fprintf(f, "\t\tRegion type: %#x subtype %#x%s\n", t[0], t[1],
-                    region_type_name(t[0], t[1]));
+            out->typed = true;
+            out->type = t[0];
+            out->subtype = t[1];
         }
         if (h.next && h.next <= off)
             return; /* a loop in a hostile chain */
         off = h.next;
     }
+}
+
+/* Sparse mmap areas and the region type, one line each. */
+static void
+print_region_caps(FILE *f, const struct vfio_region_info *ri,
+                  const uint8_t *caps, size_t caps_len)
+{
+    struct vdevctl_region_caps rc;
+
+    vdevctl_region_caps(ri, caps, caps_len, &rc);
+    if (rc.sparse) {
+        fprintf(f, "\t\tSparse mmap: %u area%s", rc.nr_areas,
+                rc.nr_areas == 1 ? "" : "s");
+        for (unsigned i = 0; i < rc.areas_read; i++) {
+            char sz[32];
+            vdevctl_format_size(sz, sizeof(sz), rc.areas[i].size);
+            fprintf(f, " [%#" PRIx64 " size=%s]", (uint64_t)rc.areas[i].offset,
+                    sz);
+        }
+        fputc('\n', f);
+    }
+    if (rc.typed)
+        fprintf(f, "\t\tRegion type: %#x subtype %#x%s\n", rc.type, rc.subtype,
+                region_type_name(rc.type, rc.subtype));
 }
 
 static void
@@ -209,6 +233,39 @@ print_region_flags(FILE *f, const struct vfio_region_info *ri)
     fprintf(f, " [%s%s%s]", (ri->flags & VFIO_REGION_INFO_FLAG_READ) ? "r" : "",
             (ri->flags & VFIO_REGION_INFO_FLAG_WRITE) ? "w" : "",
             (ri->flags & VFIO_REGION_INFO_FLAG_MMAP) ? ", mmap" : "");
+}
+
+void
+vdevctl_decode_bar(const uint8_t *cfg, unsigned index, struct vdevctl_bar *out)
+{
+    memset(out, 0, sizeof(*out));
+    /* the upper half of a 64-bit BAR belongs to the BAR below it */
+    for (unsigned i = 0; i < index; i++) {
+        uint32_t lo = rd32(cfg, PCI_BASE_ADDRESS_0 + 4 * i);
+        if (!(lo & PCI_BASE_ADDRESS_SPACE_IO) &&
+            (lo & PCI_BASE_ADDRESS_MEM_TYPE_MASK) ==
+                PCI_BASE_ADDRESS_MEM_TYPE_64) {
+            if (i + 1 == index) {
+                out->upper_half = true;
+                return;
+            }
+            i++;
+        }
+    }
+    uint32_t bar = rd32(cfg, PCI_BASE_ADDRESS_0 + 4 * index);
+    if (bar & PCI_BASE_ADDRESS_SPACE_IO) {
+        out->io = true;
+        out->addr = bar & PCI_BASE_ADDRESS_IO_MASK;
+        return;
+    }
+    out->is64 = (bar & PCI_BASE_ADDRESS_MEM_TYPE_MASK) ==
+                    PCI_BASE_ADDRESS_MEM_TYPE_64 &&
+                index < 5;
+    out->prefetch = bar & PCI_BASE_ADDRESS_MEM_PREFETCH;
+    out->addr = bar & PCI_BASE_ADDRESS_MEM_MASK;
+    if (out->is64)
+        out->addr |= (uint64_t)rd32(cfg, PCI_BASE_ADDRESS_0 + 4 * index + 4)
+                     << 32;
 }
 
 void
@@ -236,42 +293,25 @@ vdevctl_print_bar(FILE *f, const uint8_t *cfg, unsigned index,
         print_region_caps(f, ri, caps, caps_len);
         return;
     }
-    /* the upper half of a 64-bit BAR belongs to the BAR below it */
-    for (unsigned i = 0; i < index; i++) {
-        uint32_t lo = rd32(cfg, PCI_BASE_ADDRESS_0 + 4 * i);
-        if (!(lo & PCI_BASE_ADDRESS_SPACE_IO) &&
-            (lo & PCI_BASE_ADDRESS_MEM_TYPE_MASK) ==
-                PCI_BASE_ADDRESS_MEM_TYPE_64) {
-            if (i + 1 == index)
-                return;
-            i++;
-        }
-    }
-    uint32_t bar = rd32(cfg, PCI_BASE_ADDRESS_0 + 4 * index);
-    if (bar & PCI_BASE_ADDRESS_SPACE_IO) {
-        uint32_t addr = bar & PCI_BASE_ADDRESS_IO_MASK;
+    struct vdevctl_bar b;
+    vdevctl_decode_bar(cfg, index, &b);
+    if (b.upper_half)
+        return;
+    if (b.io) {
         fprintf(f, "\tRegion %u: I/O ports at ", index);
-        if (addr)
-            fprintf(f, "%04x", addr);
+        if (b.addr)
+            fprintf(f, "%04" PRIx64, b.addr);
         else
             fprintf(f, "<unassigned>");
         fprintf(f, " [size=%s]", sz);
     } else {
-        bool is64 = (bar & PCI_BASE_ADDRESS_MEM_TYPE_MASK) ==
-                        PCI_BASE_ADDRESS_MEM_TYPE_64 &&
-                    index < 5;
-        uint64_t addr = bar & PCI_BASE_ADDRESS_MEM_MASK;
-        if (is64)
-            addr |= (uint64_t)rd32(cfg, PCI_BASE_ADDRESS_0 + 4 * index + 4)
-                    << 32;
         fprintf(f, "\tRegion %u: Memory at ", index);
-        if (addr)
-            fprintf(f, "%0*" PRIx64, is64 ? 16 : 8, addr);
+        if (b.addr)
+            fprintf(f, "%0*" PRIx64, b.is64 ? 16 : 8, b.addr);
         else
             fprintf(f, "<unassigned>");
         fprintf(f, " (%s, %sprefetchable) [size=%s]",
-                is64 ? "64-bit" : "32-bit",
-                (bar & PCI_BASE_ADDRESS_MEM_PREFETCH) ? "" : "non-", sz);
+                b.is64 ? "64-bit" : "32-bit", b.prefetch ? "" : "non-", sz);
     }
     print_region_flags(f, ri);
     fputc('\n', f);

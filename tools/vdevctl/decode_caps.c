@@ -154,86 +154,157 @@ print_pcie(FILE *f, const uint8_t *cfg, unsigned at)
 }
 
 static void
-print_std_caps(FILE *f, const uint8_t *cfg)
+print_cap(FILE *f, const uint8_t *cfg, const struct vdevctl_cap *c)
 {
-    uint8_t seen[256] = {0};
-    unsigned at = cfg[PCI_CAPABILITY_LIST] & 0xfc;
+    unsigned at = c->offset;
 
-    if (!(rd16(cfg, PCI_STATUS) & PCI_STATUS_CAP_LIST))
-        return;
-    while (at >= PCI_STD_HEADER_SIZEOF && at <= 0xfc && !seen[at]) {
-        seen[at] = 1;
-        uint8_t id = cfg[at + PCI_CAP_LIST_ID];
-        switch (id) {
-        case PCI_CAP_ID_PM:
-            print_pm(f, cfg, at);
-            break;
-        case PCI_CAP_ID_MSI:
-            print_msi(f, cfg, at);
-            break;
-        case PCI_CAP_ID_MSIX:
-            print_msix(f, cfg, at);
-            break;
-        case PCI_CAP_ID_EXP:
-            print_pcie(f, cfg, at);
-            break;
-        case PCI_CAP_ID_VNDR:
-            fprintf(f,
-                    "\tCapabilities: [%02x] Vendor Specific Information: "
-                    "Len=%02x <?>\n",
-                    at, cfg[at + PCI_CAP_FLAGS]);
-            break;
-        default:
-            fprintf(f, "\tCapabilities: [%02x] #%02x\n", at, id);
-            break;
-        }
-        at = cfg[at + PCI_CAP_LIST_NEXT] & 0xfc;
+    switch (c->id) {
+    case PCI_CAP_ID_PM:
+        print_pm(f, cfg, at);
+        break;
+    case PCI_CAP_ID_MSI:
+        print_msi(f, cfg, at);
+        break;
+    case PCI_CAP_ID_MSIX:
+        print_msix(f, cfg, at);
+        break;
+    case PCI_CAP_ID_EXP:
+        print_pcie(f, cfg, at);
+        break;
+    case PCI_CAP_ID_VNDR:
+        fprintf(f,
+                "\tCapabilities: [%02x] Vendor Specific Information: "
+                "Len=%02x <?>\n",
+                at, cfg[at + PCI_CAP_FLAGS]);
+        break;
+    default:
+        fprintf(f, "\tCapabilities: [%02x] #%02x\n", at, c->id);
+        break;
     }
 }
 
 static void
-print_ext_caps(FILE *f, const uint8_t *cfg)
+print_ext_cap(FILE *f, const uint8_t *cfg, const struct vdevctl_cap *c)
+{
+    unsigned at = c->offset;
+
+    if (c->id == PCI_EXT_CAP_ID_DSN && at + 12 <= PCI_CFG_SPACE_EXP_SIZE) {
+        uint32_t lo = rd32(cfg, at + 4), hi = rd32(cfg, at + 8);
+        fprintf(f,
+                "\tCapabilities: [%03x v%u] Device Serial Number "
+                "%02x-%02x-%02x-%02x-%02x-%02x-%02x-%02x\n",
+                at, c->version, hi >> 24, (hi >> 16) & 0xff, (hi >> 8) & 0xff,
+                hi & 0xff, lo >> 24, (lo >> 16) & 0xff, (lo >> 8) & 0xff,
+                lo & 0xff);
+    } else if (c->id == PCI_EXT_CAP_ID_VNDR &&
+               at + 8 <= PCI_CFG_SPACE_EXP_SIZE) {
+        uint32_t v = rd32(cfg, at + PCI_VNDR_HEADER);
+        fprintf(f,
+                "\tCapabilities: [%03x v%u] Vendor Specific Information: "
+                "ID=%04x Rev=%u Len=%03x <?>\n",
+                at, c->version, PCI_VNDR_HEADER_ID(v), PCI_VNDR_HEADER_REV(v),
+                PCI_VNDR_HEADER_LEN(v));
+    } else {
+        fprintf(f, "\tCapabilities: [%03x v%u] Extended Capability ID %#x\n",
+                at, c->version, c->id);
+    }
+}
+
+static unsigned
+list_std_caps(const uint8_t *cfg, struct vdevctl_cap *out, unsigned max)
+{
+    uint8_t seen[256] = {0};
+    unsigned at = cfg[PCI_CAPABILITY_LIST] & 0xfc, n = 0;
+
+    if (!(rd16(cfg, PCI_STATUS) & PCI_STATUS_CAP_LIST))
+        return 0;
+    while (at >= PCI_STD_HEADER_SIZEOF && at <= 0xfc && !seen[at] && n < max) {
+        seen[at] = 1;
+        out[n++] = (struct vdevctl_cap){
+            .offset = at,
+            .id = cfg[at + PCI_CAP_LIST_ID],
+        };
+        at = cfg[at + PCI_CAP_LIST_NEXT] & 0xfc;
+    }
+    return n;
+}
+
+static unsigned
+list_ext_caps(const uint8_t *cfg, struct vdevctl_cap *out, unsigned max)
 {
     uint8_t seen[PCI_CFG_SPACE_EXP_SIZE / 4] = {0};
-    unsigned at = PCI_CFG_SPACE_SIZE;
+    unsigned at = PCI_CFG_SPACE_SIZE, n = 0;
 
     while (at >= PCI_CFG_SPACE_SIZE && at <= PCI_CFG_SPACE_EXP_SIZE - 4 &&
-           !seen[at / 4]) {
+           !seen[at / 4] && n < max) {
         seen[at / 4] = 1;
         uint32_t h = rd32(cfg, at);
         if (h == 0 || h == 0xffffffff)
-            return;
-        unsigned id = PCI_EXT_CAP_ID(h), ver = PCI_EXT_CAP_VER(h);
-        if (id == PCI_EXT_CAP_ID_DSN && at + 12 <= PCI_CFG_SPACE_EXP_SIZE) {
-            uint32_t lo = rd32(cfg, at + 4), hi = rd32(cfg, at + 8);
-            fprintf(f,
-                    "\tCapabilities: [%03x v%u] Device Serial Number "
-                    "%02x-%02x-%02x-%02x-%02x-%02x-%02x-%02x\n",
-                    at, ver, hi >> 24, (hi >> 16) & 0xff, (hi >> 8) & 0xff,
-                    hi & 0xff, lo >> 24, (lo >> 16) & 0xff, (lo >> 8) & 0xff,
-                    lo & 0xff);
-        } else if (id == PCI_EXT_CAP_ID_VNDR &&
-                   at + 8 <= PCI_CFG_SPACE_EXP_SIZE) {
-            uint32_t v = rd32(cfg, at + PCI_VNDR_HEADER);
-            fprintf(f,
-                    "\tCapabilities: [%03x v%u] Vendor Specific Information: "
-                    "ID=%04x Rev=%u Len=%03x <?>\n",
-                    at, ver, PCI_VNDR_HEADER_ID(v), PCI_VNDR_HEADER_REV(v),
-                    PCI_VNDR_HEADER_LEN(v));
-        } else {
-            fprintf(f,
-                    "\tCapabilities: [%03x v%u] Extended Capability ID "
-                    "%#x\n",
-                    at, ver, id);
-        }
+            break;
+        out[n++] = (struct vdevctl_cap){
+            .offset = at,
+            .id = PCI_EXT_CAP_ID(h),
+            .version = PCI_EXT_CAP_VER(h),
+            .extended = true,
+        };
         at = PCI_EXT_CAP_NEXT(h);
+    }
+    return n;
+}
+
+unsigned
+vdevctl_list_caps(const uint8_t *cfg, size_t size, struct vdevctl_cap *out,
+                  unsigned max)
+{
+    unsigned n = list_std_caps(cfg, out, max);
+
+    if (size >= PCI_CFG_SPACE_EXP_SIZE)
+        n += list_ext_caps(cfg, out + n, max - n);
+    return n;
+}
+
+const char *
+vdevctl_cap_name(const struct vdevctl_cap *c)
+{
+    if (c->extended) {
+        switch (c->id) {
+        case PCI_EXT_CAP_ID_ERR:
+            return "Advanced Error Reporting";
+        case PCI_EXT_CAP_ID_DSN:
+            return "Device Serial Number";
+        case PCI_EXT_CAP_ID_VNDR:
+            return "Vendor Specific Information";
+        default:
+            return NULL;
+        }
+    }
+    switch (c->id) {
+    case PCI_CAP_ID_PM:
+        return "Power Management";
+    case PCI_CAP_ID_MSI:
+        return "MSI";
+    case PCI_CAP_ID_VNDR:
+        return "Vendor Specific Information";
+    case PCI_CAP_ID_EXP:
+        return "Express";
+    case PCI_CAP_ID_MSIX:
+        return "MSI-X";
+    default:
+        return NULL;
     }
 }
 
 void
 vdevctl_print_caps(FILE *f, const uint8_t *cfg, size_t size)
 {
-    print_std_caps(f, cfg);
-    if (size >= PCI_CFG_SPACE_EXP_SIZE)
-        print_ext_caps(f, cfg);
+    /* each entry takes at least 4 bytes: 1024 bounds both lists */
+    static struct vdevctl_cap caps[1024 + 64];
+    unsigned n = vdevctl_list_caps(cfg, size, caps, 1024 + 64);
+
+    for (unsigned i = 0; i < n; i++) {
+        if (caps[i].extended)
+            print_ext_cap(f, cfg, &caps[i]);
+        else
+            print_cap(f, cfg, &caps[i]);
+    }
 }

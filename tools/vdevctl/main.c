@@ -1,291 +1,321 @@
-/* vdevctl: command-line front end — argument parsing, connection and the
- * read / write / reset / info commands against a vdev server socket; the
- * management commands go to mgmt.c. */
+/* vdevctl: command-line front end — options, the command table, checking
+ * arguments before connecting, and exit statuses (0 success, 1 the request
+ * failed, 2 the command line is wrong). */
 #include <errno.h>
-#include <inttypes.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vdev.h"
 #include "vdev_client.h"
 #include "vdevctl.h"
-#include "migrate.h"
 
 static const char usage[] =
-    "Usage: vdevctl SOCKET COMMAND [ARGS]\n"
-    "       vdevctl --help | --version\n"
+    "Usage: vdevctl [OPTION]... SOCKET COMMAND [ARG]...\n"
     "\n"
-    "Talks vfio-user to the device server listening on SOCKET.\n"
+    "Talks to a vdev device server: vfio-user on its SOCKET, or its\n"
+    "management socket (SOCKET.mgmt) for the management commands.\n"
     "\n"
-    "Commands:\n"
-    "  info                              describe the device like lspci -vv\n"
-    "  read REGION OFFSET WIDTH          read 1, 2, 4 or 8 bytes\n"
-    "  write REGION OFFSET WIDTH VALUE   write 1, 2, 4 or 8 bytes\n"
-    "  reset                             reset the device\n"
-    "  save FILE                         stop the device, save its state\n"
-    "  load FILE                         load a saved state, run the device\n"
+    "vfio-user commands (SOCKET is the server's vfio-user socket):\n"
+    "  info                          describe the device like lspci -vv\n"
+    "  read REGION OFFSET WIDTH      read 1, 2, 4 or 8 bytes\n"
+    "  write REGION OFFSET WIDTH VALUE\n"
+    "                                write 1, 2, 4 or 8 bytes\n"
+    "  reset                         reset the device\n"
+    "  save FILE                     stop the device, save its state\n"
+    "  load FILE                     load a saved state, run the device\n"
     "\n"
     "Management commands (SOCKET is the server's management socket):\n"
-    "  list                              values the device exposes\n"
-    "  get NAME                          read a value\n"
-    "  set NAME VALUE                    set an external input\n"
-    "  stats                             message counters\n"
-    "  upgrade BINARY                    hand the running server over to "
-    "BINARY\n"
-    "  mgmt WORD...                      send any other request line\n"
+    "  list                          values: name, bits, value, access, "
+    "description\n"
+    "  get NAME                      read a value\n"
+    "  set NAME VALUE                set an external input\n"
+    "  stats                         message counters\n"
+    "  watch                         live view of values and rates\n"
+    "  upgrade BINARY                hand the running server over to BINARY\n"
+    "  mgmt WORD...                  send any other request line\n"
+    "\n"
+    "Options:\n"
+    "  -j, --json                    machine-readable output (errors too)\n"
+    "  -x, --hex                     info: config space as lspci -x does\n"
+    "                                (-xxx: 256 bytes, -xxxx: 4096), the\n"
+    "                                format lspci -F FILE reads\n"
+    "  -i, --interval=SECONDS        watch: refresh period (default 1)\n"
+    "  -n, --count=N                 watch: stop after N refreshes\n"
+    "  -h, --help                    this text\n"
+    "  -V, --version                 version\n"
     "\n"
     "REGION is bar0..bar5, rom, config or a region number.\n"
-    "OFFSET and VALUE take decimal, 0x hex or 0 octal.\n";
+    "OFFSET and VALUE take decimal, 0x hex or 0 octal.\n"
+    "Exit status: 0 success, 1 the request failed, 2 wrong command line.\n";
 
-#define VDEVCTL_TIMEOUT_MS 10000
+enum conn { VFIO, MGMT };
 
-static const char *sock_path;
+struct command {
+    const char *name;
+    const char *args; /* for the usage error */
+    int min, max;     /* arguments after the command */
+    enum conn conn;
+    int (*check)(struct vdevctl *c, char **args);
+    int (*run_vfio)(struct vdevctl *c, struct vdev_client *cl, char **args);
+    int (*run_mgmt)(struct vdevctl *c, int fd, char **args, int nr);
+};
 
+/* REGION OFFSET WIDTH [VALUE], parsed before connecting. */
 static int
-fail(const char *what, int err)
+check_access(struct vdevctl *c, char **args)
 {
-    fprintf(stderr, "vdevctl: %s: %s: %s\n", sock_path, what, strerror(-err));
-    return 1;
-}
-
-static int
-bad_arg(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "vdevctl: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry 'vdevctl --help'.\n");
-    return 1;
-}
-
-static bool
-parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-
-    if (!*s || *s == '-')
-        return false;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || *end)
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool
-parse_region(const char *s, uint32_t *out)
-{
-    uint64_t n;
-
-    if (strncmp(s, "bar", 3) == 0 && s[3] >= '0' && s[3] <= '5' && !s[4]) {
-        *out = (uint32_t)(s[3] - '0');
-        return true;
-    }
-    if (strcmp(s, "rom") == 0) {
-        *out = VFIO_PCI_ROM_REGION_INDEX;
-        return true;
-    }
-    if (strcmp(s, "config") == 0) {
-        *out = VFIO_PCI_CONFIG_REGION_INDEX;
-        return true;
-    }
-    if (parse_u64(s, &n) && n <= UINT32_MAX) {
-        *out = (uint32_t)n;
-        return true;
-    }
-    return false;
-}
-
-/* REGION OFFSET WIDTH, shared by read and write. */
-static int
-parse_access(char **argv, uint32_t *region, uint64_t *offset, unsigned *width)
-{
+    struct vdevctl_access *a = &c->acc;
     uint64_t w;
 
-    if (!parse_region(argv[0], region))
-        return bad_arg("invalid region '%s'", argv[0]);
-    if (!parse_u64(argv[1], offset))
-        return bad_arg("invalid offset '%s'", argv[1]);
-    if (!parse_u64(argv[2], &w) || (w != 1 && w != 2 && w != 4 && w != 8))
-        return bad_arg("invalid width '%s' (1, 2, 4 or 8)", argv[2]);
-    *width = (unsigned)w;
-    return 0;
-}
-
-/* Region data travels in host byte order (vfio-user spec). */
-static uint64_t
-width_get(const uint8_t *buf, unsigned width)
-{
-    uint8_t b;
-    uint16_t h;
-    uint32_t w;
-    uint64_t q;
-
-    switch (width) {
-    case 1:
-        memcpy(&b, buf, 1);
-        return b;
-    case 2:
-        memcpy(&h, buf, 2);
-        return h;
-    case 4:
-        memcpy(&w, buf, 4);
-        return w;
-    default:
-        memcpy(&q, buf, 8);
-        return q;
-    }
-}
-
-static void
-width_put(uint8_t *buf, unsigned width, uint64_t v)
-{
-    uint8_t b = (uint8_t)v;
-    uint16_t h = (uint16_t)v;
-    uint32_t w = (uint32_t)v;
-
-    switch (width) {
-    case 1:
-        memcpy(buf, &b, 1);
-        break;
-    case 2:
-        memcpy(buf, &h, 2);
-        break;
-    case 4:
-        memcpy(buf, &w, 4);
-        break;
-    default:
-        memcpy(buf, &v, 8);
-        break;
-    }
-}
-
-static int
-cmd_read(struct vdev_client *cl, char **argv)
-{
-    uint32_t region;
-    uint64_t offset, v = 0;
-    unsigned width;
-
-    if (parse_access(argv, &region, &offset, &width))
-        return 1;
-    uint8_t buf[8];
-    int rc = vdev_client_region_read(cl, region, offset, buf, width);
-    if (rc < 0)
-        return fail("read", rc);
-    v = width_get(buf, width);
-    printf("0x%0*" PRIx64 "\n", (int)width * 2, v);
+    if (!vdevctl_parse_region(args[0], &a->region))
+        return vdevctl_usage_error(c, "invalid region '%s'", args[0]);
+    if (!vdevctl_parse_u64(args[1], &a->offset))
+        return vdevctl_usage_error(c, "invalid offset '%s'", args[1]);
+    if (!vdevctl_parse_u64(args[2], &w) ||
+        (w != 1 && w != 2 && w != 4 && w != 8))
+        return vdevctl_usage_error(c, "invalid width '%s' (1, 2, 4 or 8)",
+                                   args[2]);
+    a->width = (unsigned)w;
+    if (strcmp(c->cmd, "write"))
+        return 0;
+    if (!vdevctl_parse_u64(args[3], &a->value) ||
+        (a->width < 8 && a->value >> (a->width * 8) != 0))
+        return vdevctl_usage_error(c, "invalid value '%s' for that width",
+                                   args[3]);
     return 0;
 }
 
 static int
-cmd_write(struct vdev_client *cl, char **argv)
+run_info(struct vdevctl *c, struct vdev_client *cl, char **args)
 {
-    uint32_t region;
-    uint64_t offset, v;
-    unsigned width;
-
-    if (parse_access(argv, &region, &offset, &width))
-        return 1;
-    if (!parse_u64(argv[3], &v) || (width < 8 && v >> (width * 8) != 0))
-        return bad_arg("invalid value '%s' for that width", argv[3]);
-    uint8_t buf[8];
-    width_put(buf, width, v);
-    int rc = vdev_client_region_write(cl, region, offset, buf, width);
-    if (rc < 0)
-        return fail("write", rc);
-    return 0;
+    return vdevctl_info(c, cl);
 }
-
-static bool
-is_mgmt(const char *cmd, int argc)
-{
-    return (strcmp(cmd, "list") == 0 && argc == 1) ||
-           (strcmp(cmd, "stats") == 0 && argc == 1) ||
-           (strcmp(cmd, "get") == 0 && argc == 2) ||
-           (strcmp(cmd, "set") == 0 && argc == 3) ||
-           (strcmp(cmd, "upgrade") == 0 && argc == 2) ||
-           (strcmp(cmd, "mgmt") == 0 && argc >= 2);
-}
-
 static int
-run_mgmt(int argc, char **argv)
+run_read(struct vdevctl *c, struct vdev_client *cl, char **args)
 {
-    char err[512];
-    const char *what;
-    int rc =
-        vdevctl_mgmt(sock_path, argc, argv, stdout, &what, err, sizeof(err));
+    return vdevctl_read(c, cl);
+}
+static int
+run_write(struct vdevctl *c, struct vdev_client *cl, char **args)
+{
+    return vdevctl_write(c, cl);
+}
+static int
+run_reset(struct vdevctl *c, struct vdev_client *cl, char **args)
+{
+    return vdevctl_reset(c, cl);
+}
+static int
+run_save(struct vdevctl *c, struct vdev_client *cl, char **args)
+{
+    return vdevctl_save(c, cl, args[0]);
+}
+static int
+run_load(struct vdevctl *c, struct vdev_client *cl, char **args)
+{
+    return vdevctl_load(c, cl, args[0]);
+}
+static int
+run_list(struct vdevctl *c, int fd, char **args, int nr)
+{
+    return vdevctl_list(c, fd);
+}
+static int
+run_get(struct vdevctl *c, int fd, char **args, int nr)
+{
+    return vdevctl_get(c, fd, args[0]);
+}
+static int
+run_set(struct vdevctl *c, int fd, char **args, int nr)
+{
+    return vdevctl_set(c, fd, args[0], args[1]);
+}
+static int
+run_stats(struct vdevctl *c, int fd, char **args, int nr)
+{
+    return vdevctl_stats(c, fd);
+}
+static int
+run_watch(struct vdevctl *c, int fd, char **args, int nr)
+{
+    return vdevctl_watch(c, fd);
+}
+static int
+run_upgrade(struct vdevctl *c, int fd, char **args, int nr)
+{
+    return vdevctl_upgrade(c, fd, args[0]);
+}
+static int
+run_raw(struct vdevctl *c, int fd, char **args, int nr)
+{
+    return vdevctl_raw(c, fd, args, nr);
+}
 
-    if (rc == -EREMOTEIO) {
-        fprintf(stderr, "vdevctl: %s: %s: %s\n", sock_path, what, err);
-        return 1;
+/* A new command is one more row (and a line in usage and vdevctl(1)). */
+static const struct command commands[] = {
+    {"info", "", 0, 0, VFIO, NULL, run_info, NULL},
+    {"read", " REGION OFFSET WIDTH", 3, 3, VFIO, check_access, run_read, NULL},
+    {"write", " REGION OFFSET WIDTH VALUE", 4, 4, VFIO, check_access, run_write,
+     NULL},
+    {"reset", "", 0, 0, VFIO, NULL, run_reset, NULL},
+    {"save", " FILE", 1, 1, VFIO, NULL, run_save, NULL},
+    {"load", " FILE", 1, 1, VFIO, NULL, run_load, NULL},
+    {"list", "", 0, 0, MGMT, NULL, NULL, run_list},
+    {"get", " NAME", 1, 1, MGMT, NULL, NULL, run_get},
+    {"set", " NAME VALUE", 2, 2, MGMT, NULL, NULL, run_set},
+    {"stats", "", 0, 0, MGMT, NULL, NULL, run_stats},
+    {"watch", "", 0, 0, MGMT, NULL, NULL, run_watch},
+    {"upgrade", " BINARY", 1, 1, MGMT, NULL, NULL, run_upgrade},
+    {"mgmt", " WORD...", 1, INT_MAX, MGMT, NULL, NULL, run_raw},
+};
+
+static const struct command *
+find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(commands[i].name, name))
+            return &commands[i];
+    return NULL;
+}
+
+enum { OPT_HELP = 'h', OPT_VERSION = 'V' };
+
+/* Returns -1 to go on, or an exit status. */
+static int
+parse_options(struct vdevctl *c, int argc, char **argv, bool *interval_set,
+              bool *count_set)
+{
+    static const struct option longopts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"hex", no_argument, NULL, 'x'},
+        {"interval", required_argument, NULL, 'i'},
+        {"count", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":jxi:n:hV", longopts, NULL)) != -1) {
+        char *end;
+        switch (opt) {
+        case 'j':
+            c->json = true;
+            break;
+        case 'x':
+            c->hex++;
+            break;
+        case 'i': {
+            errno = 0;
+            double s = strtod(optarg, &end);
+            if (errno || *end || end == optarg || !isfinite(s) || s < 0.01 ||
+                s > 86400)
+                return vdevctl_usage_error(
+                    c, "invalid interval '%s' (seconds, 0.01 to 86400)",
+                    optarg);
+            c->interval_ms = (unsigned)(s * 1000 + 0.5);
+            *interval_set = true;
+            break;
+        }
+        case 'n': {
+            uint64_t n;
+            if (!vdevctl_parse_u64(optarg, &n) || n == 0 || n > ULONG_MAX)
+                return vdevctl_usage_error(
+                    c, "invalid count '%s' (a positive number)", optarg);
+            c->count = (unsigned long)n;
+            *count_set = true;
+            break;
+        }
+        case 'h':
+            fputs(usage, stdout);
+            return VDEVCTL_EXIT_OK;
+        case 'V':
+            printf("vdevctl %s\n", VDEV_VERSION_STRING);
+            return VDEVCTL_EXIT_OK;
+        case ':':
+            return vdevctl_usage_error(c, "option '%s' needs a value",
+                                       argv[optind - 1]);
+        default:
+            if (optopt)
+                return vdevctl_usage_error(c, "unknown option '-%c'", optopt);
+            return vdevctl_usage_error(c, "unknown option '%s'",
+                                       argv[optind - 1]);
+        }
     }
-    return rc < 0 ? fail(what, rc) : 0;
+    return -1;
+}
+
+/* Options that only one command takes. */
+static int
+check_option_use(struct vdevctl *c, bool interval_set, bool count_set)
+{
+    bool watch = !strcmp(c->cmd, "watch");
+
+    if (c->hex && strcmp(c->cmd, "info"))
+        return vdevctl_usage_error(c, "-x applies to info only");
+    if ((interval_set || count_set) && !watch)
+        return vdevctl_usage_error(c, "%s applies to watch only",
+                                   interval_set ? "--interval" : "--count");
+    return -1;
 }
 
 static int
-run(struct vdev_client *cl, int argc, char **argv)
+run_command(struct vdevctl *c, const struct command *cmd, char **args, int nr)
 {
-    const char *cmd = argv[0];
-    const char *what = "info";
+    struct vdev_client *cl;
     int rc;
 
-    if (strcmp(cmd, "info") == 0 && argc == 1) {
-        rc = vdevctl_info(cl, stdout, &what);
-        return rc < 0 ? fail(what, rc) : 0;
+    if (cmd->conn == MGMT) {
+        int fd = vdevctl_open_mgmt(c);
+        if (fd < 0)
+            return VDEVCTL_EXIT_FAIL;
+        rc = cmd->run_mgmt(c, fd, args, nr);
+        close(fd);
+        return rc;
     }
-    if (strcmp(cmd, "read") == 0 && argc == 4)
-        return cmd_read(cl, argv + 1);
-    if (strcmp(cmd, "write") == 0 && argc == 5)
-        return cmd_write(cl, argv + 1);
-    if (strcmp(cmd, "reset") == 0 && argc == 1) {
-        rc = vdev_client_reset(cl);
-        return rc < 0 ? fail("reset", rc) : 0;
-    }
-    if (vdevctl_is_migrate(argc, argv))
-        return vdevctl_migrate(cl, sock_path, argc, argv);
-    return bad_arg("unknown command or wrong arguments: '%s'", cmd);
+    if ((rc = vdevctl_open_vfio(c, &cl)) != 0)
+        return rc;
+    rc = cmd->run_vfio(c, cl, args);
+    vdev_client_close(cl);
+    return rc;
 }
 
 int
 main(int argc, char **argv)
 {
-    struct vdev_client *cl;
-    int rc;
+    struct vdevctl c = {.prog = argv[0], .interval_ms = 1000};
+    bool interval_set = false, count_set = false;
+    const struct command *cmd;
+    int rc, nr;
 
-    if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
-        printf("vdevctl %s\n", VDEV_VERSION_STRING);
-        return 0;
-    }
-    if (argc < 3) {
-        fputs(usage, stderr);
-        return 1;
-    }
-    sock_path = argv[1];
-    if (is_mgmt(argv[2], argc - 2)) {
-        rc = run_mgmt(argc - 2, argv + 2);
-        if (fflush(stdout) != 0 && rc == 0)
-            rc = fail("stdout", -errno);
+    rc = parse_options(&c, argc, argv, &interval_set, &count_set);
+    if (rc >= 0)
         return rc;
-    }
-    rc = vdev_client_connect(NULL, sock_path, &cl);
-    if (rc < 0)
-        return fail("connect", rc);
-    /* a wedged server should not wedge the person at the terminal */
-    vdev_client_set_timeout(cl, VDEVCTL_TIMEOUT_MS);
-    rc = vdev_client_negotiate(cl, NULL);
-    if (rc < 0) {
-        vdev_client_close(cl);
-        return fail("version negotiation", rc);
-    }
-    rc = run(cl, argc - 2, argv + 2);
+    if (optind >= argc)
+        return vdevctl_usage_error(&c, "missing SOCKET and COMMAND");
+    c.sock = argv[optind++];
+    if (optind >= argc)
+        return vdevctl_usage_error(&c, "missing COMMAND after %s", c.sock);
+    c.cmd = argv[optind++];
+    nr = argc - optind;
+    cmd = find_command(c.cmd);
+    if (!cmd)
+        return vdevctl_usage_error(&c, "unknown command '%s'", c.cmd);
+    if (nr < cmd->min || nr > cmd->max)
+        return vdevctl_usage_error(&c, "usage: vdevctl SOCKET %s%s", cmd->name,
+                                   cmd->args);
+    if ((rc = check_option_use(&c, interval_set, count_set)) >= 0)
+        return rc;
+    if (cmd->check && (rc = cmd->check(&c, argv + optind)) != 0)
+        return rc;
+    rc = run_command(&c, cmd, argv + optind, nr);
     if (fflush(stdout) != 0 && rc == 0)
-        rc = fail("stdout", -errno);
-    vdev_client_close(cl);
+        rc = vdevctl_fail(&c, "io", "stdout: %s", strerror(errno));
     return rc;
 }

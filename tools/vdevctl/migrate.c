@@ -2,83 +2,88 @@
  * stream to a file, or loads such a file into a device and runs it, with
  * the v2 migration messages (DEVICE_FEATURE MIG_DEVICE_STATE, MIG_DATA_*). */
 #include <errno.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vdev_client.h"
-#include "migrate.h"
-
-bool
-vdevctl_is_migrate(int argc, char **argv)
-{
-    return argc == 2 &&
-           (strcmp(argv[0], "save") == 0 || strcmp(argv[0], "load") == 0);
-}
+#include "vdevctl.h"
 
 static int
-fail(const char *sock, const char *what, const char *file, int err)
+file_fail(struct vdevctl *c, const char *what, const char *file, int err)
 {
-    fprintf(stderr, "vdevctl: %s: %s %s: %s\n", sock, what, file,
-            strerror(-err));
-    return 1;
+    return vdevctl_fail(c, err == -ENOENT || err == -EACCES ? "io" : "refused",
+                        "%s: %s %s: %s", c->sock, what, file, strerror(-err));
+}
+
+static void
+print_json(const char *file, long bytes, const char *state)
+{
+    struct json_object *o = json_object_new_object();
+
+    json_object_object_add(o, "file", json_object_new_string(file));
+    json_object_object_add(o, "bytes", json_object_new_int64(bytes));
+    json_object_object_add(o, "device", json_object_new_string(state));
+    vdevctl_json_print(o);
 }
 
 /* The device is left stopped, as the source of a migration is: its state
  * now lives in the file. */
-static int
-save(struct vdev_client *cl, const char *sock, const char *file)
+int
+vdevctl_save(struct vdevctl *c, struct vdev_client *cl, const char *file)
 {
     FILE *f = fopen(file, "wbx");
+    long bytes;
     int rc;
 
-    if (!f && errno == EEXIST) {
-        fprintf(stderr, "vdevctl: %s exists; not overwriting it\n", file);
-        return 1;
-    }
+    if (!f && errno == EEXIST)
+        return vdevctl_fail(c, "io", "%s exists; not overwriting it", file);
     if (!f)
-        return fail(sock, "save to", file, -errno);
+        return file_fail(c, "save to", file, -errno);
     rc = vdev_client_mig_save_file(cl, f);
+    bytes = ftell(f);
     if (fclose(f) != 0 && rc == 0)
         rc = -errno;
     if (rc < 0) {
         unlink(file);
-        return fail(sock, "save to", file, rc);
+        return file_fail(c, "save to", file, rc);
     }
-    printf("saved the device state to %s; the device is stopped\n", file);
+    if (c->json)
+        print_json(file, bytes, "stopped");
+    else
+        printf("saved the device state to %s; the device is stopped\n", file);
     return 0;
 }
 
 /* A loaded stream runs; a refused one leaves the device's state as it was
  * but stopped in RESUMING (only a good stream or a reset leaves that). */
-static int
-load(struct vdev_client *cl, const char *sock, const char *file)
+int
+vdevctl_load(struct vdevctl *c, struct vdev_client *cl, const char *file)
 {
     FILE *f = fopen(file, "rb");
+    struct stat st;
     int rc;
 
     if (!f)
-        return fail(sock, "load from", file, -errno);
-    rc = vdev_client_mig_load_file(cl, f);
+        return file_fail(c, "load from", file, -errno);
+    rc = fstat(fileno(f), &st) < 0 ? -errno : 0;
+    if (rc == 0)
+        rc = vdev_client_mig_load_file(cl, f);
     fclose(f);
     if (rc < 0) {
-        fail(sock, "load from", file, rc);
+        file_fail(c, "load from", file, rc);
         fprintf(stderr, "vdevctl: the device kept its state and waits, "
                         "stopped, for a good stream (or a reset)\n");
-        return 1;
+        return VDEVCTL_EXIT_FAIL;
     }
     rc = vdev_client_mig_set_state(cl, VFIO_DEVICE_STATE_RUNNING);
     if (rc < 0)
-        return fail(sock, "start after loading", file, rc);
-    printf("loaded the device state from %s; the device runs\n", file);
+        return file_fail(c, "start after loading", file, rc);
+    if (c->json)
+        print_json(file, (long)st.st_size, "running");
+    else
+        printf("loaded the device state from %s; the device runs\n", file);
     return 0;
-}
-
-int
-vdevctl_migrate(struct vdev_client *cl, const char *sock, int argc, char **argv)
-{
-    (void)argc;
-    if (strcmp(argv[0], "save") == 0)
-        return save(cl, sock, argv[1]);
-    return load(cl, sock, argv[1]);
 }

@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "01-identity.h"
 
 typedef void ident_read_hook(struct ident *d, unsigned i, uint64_t mask);

@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "02-bars.h"
 
 typedef void bars_read_hook(struct bars *d, unsigned i, uint64_t mask);

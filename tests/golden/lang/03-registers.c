@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "03-registers.h"
 
 typedef void regs_read_hook(struct regs *d, unsigned i, uint64_t mask);
@@ -406,46 +406,55 @@ static const struct vdev_var regs_vars[12] = {
         .name = "id",
         .bits = 32,
         .get = regs_get_id,
+        .doc = "identification",
     },
     {
         .name = "scratch",
         .bits = 32,
         .get = regs_get_scratch,
+        .doc = "free for the driver",
     },
     {
         .name = "status",
         .bits = 32,
         .get = regs_get_status,
+        .doc = "set by the device",
     },
     {
         .name = "cmd",
         .bits = 32,
         .get = regs_get_cmd,
+        .doc = "reads as zero",
     },
     {
         .name = "irq_ack",
         .bits = 32,
         .get = regs_get_irq_ack,
+        .doc = "write one to clear",
     },
     {
         .name = "irq_set",
         .bits = 32,
         .get = regs_get_irq_set,
+        .doc = "write one to set",
     },
     {
         .name = "events",
         .bits = 32,
         .get = regs_get_events,
+        .doc = "cleared by reading",
     },
     {
         .name = "lock",
         .bits = 32,
         .get = regs_get_lock,
+        .doc = "set to all ones by reading",
     },
     {
         .name = "pad",
         .bits = 32,
         .get = regs_get_pad,
+        .doc = "reads zero, ignores writes",
     },
     {
         .name = "small",

@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "04-fields.h"
 
 typedef void fields_read_hook(struct fields *d, unsigned i, uint64_t mask);
@@ -243,6 +243,7 @@ static const struct vdev_var fields_vars[11] = {
         .name = "ctrl.mode",
         .bits = 3,
         .get = fields_get_ctrl_mode,
+        .doc = "operating mode",
     },
     {
         .name = "ctrl.reset",

@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "05-enums.h"
 
 typedef void enums_read_hook(struct enums *d, unsigned i, uint64_t mask);

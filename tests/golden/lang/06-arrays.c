@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "06-arrays.h"
 
 typedef void arrays_read_hook(struct arrays *d, unsigned i, uint64_t mask);

@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "07-blocks.h"
 
 typedef void blocks_read_hook(struct blocks *d, unsigned i, uint64_t mask);

@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "08-hooks.h"
 
 typedef void hooks_read_hook(struct hooks *d, unsigned i, uint64_t mask);

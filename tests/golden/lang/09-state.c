@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "09-state.h"
 
 typedef void state_read_hook(struct state *d, unsigned i, uint64_t mask);
@@ -352,6 +352,7 @@ static const struct vdev_var state_vars[9] = {
         .get = state_get_state_pins,
         .external = true,
         .set = state_set_state_pins,
+        .doc = "input pins",
     },
 };
 

@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "10-interrupts.h"
 
 typedef void irqs_read_hook(struct irqs *d, unsigned i, uint64_t mask);

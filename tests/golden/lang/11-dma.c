@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "11-dma.h"
 
 typedef void dmacopy_read_hook(struct dmacopy *d, unsigned i, uint64_t mask);

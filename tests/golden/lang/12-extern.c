@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "12-extern.h"
 
 typedef void ext_read_hook(struct ext *d, unsigned i, uint64_t mask);

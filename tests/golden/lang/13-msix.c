@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "13-msix.h"
 
 typedef void msix_read_hook(struct msix *d, unsigned i, uint64_t mask);

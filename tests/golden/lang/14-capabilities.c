@@ -7,7 +7,7 @@
 
 #include <talloc.h>
 
-#include "vdev_gen.h"
+#include "vdev_model.h"
 #include "14-capabilities.h"
 
 typedef void caps_read_hook(struct caps *d, unsigned i, uint64_t mask);

@@ -1,0 +1,2 @@
+" .vdev files are vdev device descriptions.
+autocmd BufRead,BufNewFile *.vdev setfiletype vdev
