@@ -40,6 +40,8 @@ command -v gcc-12 >/dev/null || need+=(gcc-12)
 [[ -e /usr/lib/x86_64-linux-gnu/libc.a ]] || need+=(libc6-dev)
 [[ -e /usr/include/linux/gpio.h ]] || need+=(linux-libc-dev)
 command -v gzip >/dev/null || need+=(gzip)
+# The kernel's objtool (linux-kbuild) runs while the module builds.
+ldconfig -p | grep -q 'libelf\.so\.1 ' || need+=(libelf1)
 if ((${#need[@]})); then
     say "installing ${need[*]}"
     apt-get install -y -qq "${need[@]}" >&2
