@@ -5,11 +5,11 @@
 # times N reads and N writes of BAR2 offset 0 (1 byte, an I/O BAR in both)
 # in alternating rounds and the median round of each is reported, with
 # the ratio ours/theirs. Measures only; judges nothing.
-#   tests/qemu/bench-guest.sh [N [ROUNDS]]     (default 20000 5)
+#   tests/qemu/bench-guest.sh [N [ROUNDS]]     (default 4000 15)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-N=${1:-20000}
-ROUNDS=${2:-5}
+N=${1:-4000}
+ROUNDS=${2:-15}
 PEER=${VDEV_PEER_GPIO:-$VT_ROOT/../shared/peers/libvfio-user/samples/gpio-pci-idio-16}
 
 if ! vt_qemu_ok; then
@@ -41,10 +41,10 @@ if ((rc != 0)) || [[ -z ${rd[ours]:-} || -z ${rd[theirs]:-} ]]; then
     exit 1
 fi
 echo "guest-visible latency of BAR2+0 (1-byte I/O), QEMU TCG, $N accesses x $ROUNDS rounds, median round:"
-printf '  %-44s read %7s ns   write %7s ns\n' \
+printf '  %-46s read %7s ns   write %7s ns\n' \
     "ours (vdev-gpio-pci-idio-16)" "${rd[ours]}" "${wr[ours]}" \
     "theirs (libvfio-user samples/gpio-pci-idio-16)" "${rd[theirs]}" "${wr[theirs]}"
 awk -v r1="${rd[ours]}" -v r2="${rd[theirs]}" -v w1="${wr[ours]}" \
     -v w2="${wr[theirs]}" 'BEGIN {
-        printf "  %-44s read %7.2f      write %7.2f\n", "ratio ours/theirs",
+        printf "  %-46s read %7.2f      write %7.2f\n", "ratio ours/theirs",
             r1 / r2, w1 / w2 }'
