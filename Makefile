@@ -78,6 +78,7 @@ include tests/conform.mk
 include bench/build.mk
 include fuzz/build.mk
 include doc/build.mk
+include tests/qemu/qemu.mk
 
 all: $(ALL_TARGETS)
 
@@ -126,4 +127,5 @@ VDEV_VERSION := 0.1.0
 
 .PHONY: all check valgrind-check bench install clean deps format format-check \
         layering-check
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# build/qemu holds the QEMU tier's guest (Debian packages): not ours to scan.
+-include $(shell find $(B) -path $(B)/qemu -prune -o -name '*.d' -print 2>/dev/null)

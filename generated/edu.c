@@ -46,7 +46,6 @@ static void
 edu_dma_cmd_on_write(struct vdev_dev *dev, const struct vdev_reg_access *a)
 {
     struct edu *d = vdev_private(dev);
-    (void)a;
     /* dma_cmd on write: models/edu.vdev:53 */
     if (d->s.dma_cmd & 1) {
         if ((d->s.dma_cmd >> 1 & 1) == 0) {
@@ -58,6 +57,8 @@ edu_dma_cmd_on_write(struct vdev_dev *dev, const struct vdev_reg_access *a)
         if (d->s.dma_cmd >> 2 & 1) {
             d->s.irq_status |= 0x100u;
         }
+    } else {
+        d->s.dma_cmd = (d->s.dma_cmd & ~(uint64_t)7) | (a->old & 7);
     }
 }
 
