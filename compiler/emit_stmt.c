@@ -32,110 +32,103 @@ vdevc_hex_ring(uint64_t v)
 
 /* ------------------------------------------------------------ uses */
 
-bool
-vdevc_expr_uses_state(const struct vdevc_expr *x)
+/* What a walk looks for: an expression (reads; assignment targets only
+ * when `targets`), a statement kind. */
+struct walk {
+    bool (*expr)(const struct vdevc_expr *x, int arg);
+    bool (*stmt)(const struct vdevc_stmt *s);
+    int arg;
+    bool targets;
+};
+
+static bool
+expr_any(const struct walk *w, const struct vdevc_expr *x)
 {
     if (!x)
         return false;
-    switch (x->ref) {
-    case REF_REG:
-    case REF_FIELD:
-    case REF_VAR:
-    case REF_BUFFER:
+    if (w->expr && w->expr(x, w->arg))
         return true;
-    default:
-        break;
-    }
-    if (vdevc_expr_uses_state(x->lhs) || vdevc_expr_uses_state(x->rhs) ||
-        vdevc_expr_uses_state(x->idx))
+    if (expr_any(w, x->lhs) || expr_any(w, x->rhs) || expr_any(w, x->idx))
         return true;
     for (unsigned i = 0; i < x->args.n; i++)
-        if (vdevc_expr_uses_state(x->args.v[i]))
+        if (expr_any(w, x->args.v[i]))
             return true;
     return false;
+}
+
+static bool
+stmt_any(const struct walk *w, const struct vdevc_stmt *s)
+{
+    if (!s)
+        return false;
+    if (w->stmt && w->stmt(s))
+        return true;
+    /* A plain assignment's target is written, not read (its index is). */
+    bool target = !w->targets && s->kind == S_ASSIGN && s->op == 0;
+    if (expr_any(w, target ? s->lhs->idx : s->lhs) || expr_any(w, s->rhs) ||
+        expr_any(w, s->third) || stmt_any(w, s->then_s) ||
+        stmt_any(w, s->else_s))
+        return true;
+    for (unsigned i = 0; i < s->body.n; i++)
+        if (stmt_any(w, s->body.v[i]))
+            return true;
+    return false;
+}
+
+static bool
+is_state(const struct vdevc_expr *x, int arg)
+{
+    return x->ref == REF_REG || x->ref == REF_FIELD || x->ref == REF_VAR ||
+           x->ref == REF_BUFFER;
+}
+
+static bool
+is_call(const struct vdevc_expr *x, int arg)
+{
+    return x->kind == E_CALL;
+}
+
+static bool
+is_local(const struct vdevc_expr *x, int slot)
+{
+    return x->ref == REF_LOCAL && x->local == slot;
+}
+
+/* Interrupts, DMA and calls take the device. */
+static bool
+takes_dev(const struct vdevc_stmt *s)
+{
+    return s->kind == S_RAISE || s->kind == S_LOWER || s->kind == S_NOTIFY ||
+           s->kind == S_DMA || s->kind == S_CALL;
+}
+
+bool
+vdevc_expr_uses_state(const struct vdevc_expr *x)
+{
+    const struct walk w = {.expr = is_state};
+    return expr_any(&w, x);
 }
 
 bool
 vdevc_stmt_uses_state(const struct vdevc_stmt *s)
 {
-    if (!s)
-        return false;
-    if (vdevc_expr_uses_state(s->lhs) || vdevc_expr_uses_state(s->rhs) ||
-        vdevc_expr_uses_state(s->third) || vdevc_stmt_uses_state(s->then_s) ||
-        vdevc_stmt_uses_state(s->else_s))
-        return true;
-    for (unsigned i = 0; i < s->body.n; i++)
-        if (vdevc_stmt_uses_state(s->body.v[i]))
-            return true;
-    return false;
-}
-
-static bool
-expr_calls(const struct vdevc_expr *x)
-{
-    if (!x)
-        return false;
-    if (x->kind == E_CALL)
-        return true;
-    return expr_calls(x->lhs) || expr_calls(x->rhs) || expr_calls(x->idx);
+    const struct walk w = {.expr = is_state, .targets = true};
+    return stmt_any(&w, s);
 }
 
 bool
 vdevc_stmt_uses_dev(const struct vdevc_stmt *s)
 {
-    if (!s)
-        return false;
-    switch (s->kind) {
-    case S_RAISE:
-    case S_LOWER:
-    case S_NOTIFY:
-    case S_DMA:
-    case S_CALL:
-        return true;
-    default:
-        break;
-    }
-    if (expr_calls(s->lhs) || expr_calls(s->rhs) || expr_calls(s->third) ||
-        vdevc_stmt_uses_dev(s->then_s) || vdevc_stmt_uses_dev(s->else_s))
-        return true;
-    for (unsigned i = 0; i < s->body.n; i++)
-        if (vdevc_stmt_uses_dev(s->body.v[i]))
-            return true;
-    return false;
+    const struct walk w = {.expr = is_call, .stmt = takes_dev};
+    return stmt_any(&w, s);
 }
 
-static bool
-expr_reads_local(const struct vdevc_expr *x, int slot)
-{
-    if (!x)
-        return false;
-    if (x->ref == REF_LOCAL && x->local == slot)
-        return true;
-    if (expr_reads_local(x->lhs, slot) || expr_reads_local(x->rhs, slot) ||
-        expr_reads_local(x->idx, slot))
-        return true;
-    for (unsigned i = 0; i < x->args.n; i++)
-        if (expr_reads_local(x->args.v[i], slot))
-            return true;
-    return false;
-}
-
-/* Is local `slot` read by s (an assignment's target is not a read)? */
+/* Is local `slot` read by s? */
 static bool
 stmt_reads_local(const struct vdevc_stmt *s, int slot)
 {
-    if (!s)
-        return false;
-    bool target = s->kind == S_ASSIGN && s->op == 0;
-    if ((!target && expr_reads_local(s->lhs, slot)) ||
-        (target && expr_reads_local(s->lhs->idx, slot)) ||
-        expr_reads_local(s->rhs, slot) || expr_reads_local(s->third, slot) ||
-        stmt_reads_local(s->then_s, slot) || stmt_reads_local(s->else_s, slot))
-        return true;
-    for (unsigned i = 0; i < s->body.n; i++)
-        if (stmt_reads_local(s->body.v[i], slot))
-            return true;
-    return false;
+    const struct walk w = {.expr = is_local, .arg = slot};
+    return stmt_any(&w, s);
 }
 
 /* ------------------------------------------------------------ statements */

@@ -33,22 +33,25 @@ static const struct vdevc_opinfo unary_ops[] = {
     {'!', "!", 14, OPF_LOGIC},
 };
 
+static const struct vdevc_opinfo *
+find(const struct vdevc_opinfo *t, size_t n, int op)
+{
+    for (size_t i = 0; i < n; i++)
+        if (t[i].op == op)
+            return &t[i];
+    return NULL;
+}
+
 const struct vdevc_opinfo *
 vdevc_op(int op)
 {
-    for (unsigned i = 0; i < sizeof ops / sizeof ops[0]; i++)
-        if (ops[i].op == op)
-            return &ops[i];
-    return NULL;
+    return find(ops, sizeof ops / sizeof ops[0], op);
 }
 
 const struct vdevc_opinfo *
 vdevc_unary_op(int op)
 {
-    for (unsigned i = 0; i < sizeof unary_ops / sizeof unary_ops[0]; i++)
-        if (unary_ops[i].op == op)
-            return &unary_ops[i];
-    return NULL;
+    return find(unary_ops, sizeof unary_ops / sizeof unary_ops[0], op);
 }
 
 bool
