@@ -283,3 +283,36 @@ Test(model_engine, bad_arguments)
     cr_assert_eq(vdev_model_add(dev, NULL, &s), -EINVAL);
     cr_assert_eq(vdev_model_add(dev, &model, NULL), -EINVAL);
 }
+
+/* Tables the engine cannot serve are refused, not half served. */
+static int
+add_one_bar(const struct vdev_reg *regs, unsigned n, uint64_t size)
+{
+    static const struct vdev_pci_ident id = {.vendor_id = 1, .device_id = 2};
+    struct vdev_model_bar b = {
+        .kind = VDEV_BAR_MEM32, .size = size, .regs = regs, .nr_regs = n};
+    struct vdev_model m = {.name = "bad",
+                           .version = 1,
+                           .state_size = sizeof(s),
+                           .bars = &b,
+                           .nr_bars = 1};
+    struct vdev_dev *d = vdev_dev_create(NULL, "bad", &id);
+    int rc = vdev_model_add(d, &m, &s);
+    talloc_free(d);
+    return rc;
+}
+
+Test(model_engine, bad_tables)
+{
+    const struct vdev_reg overlap[] = {{.offset = 0, .size = 4},
+                                       {.offset = 2, .size = 2}};
+    const struct vdev_reg outside[] = {{.offset = 0xe, .size = 4}};
+    const struct vdev_reg odd[] = {{.offset = 0, .size = 3}};
+    const struct vdev_reg tight[] = {
+        {.offset = 0, .size = 4, .count = 2, .stride = 2}};
+    cr_assert_eq(add_one_bar(overlap, 2, 16), -EINVAL);
+    cr_assert_eq(add_one_bar(outside, 1, 16), -EINVAL);
+    cr_assert_eq(add_one_bar(odd, 1, 16), -EINVAL);
+    cr_assert_eq(add_one_bar(tight, 1, 16), -EINVAL);
+    cr_assert_eq(add_one_bar(overlap, 1, 16), 0);
+}

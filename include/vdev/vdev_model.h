@@ -83,7 +83,9 @@ struct vdev_model {
 /* Fills state with its reset values and gives the device the model's
  * BARs (their accesses served by the engine), its reset (reset values,
  * then every interrupt re-evaluated), migration of the state block and
- * its named values. state must live as long as dev. 0 or -errno. */
+ * its named values. state must live as long as dev. 0 or -errno (-EINVAL:
+ * registers or areas that overlap, leave their BAR, or have a size other
+ * than 1, 2, 4 or 8); on an error, free dev. */
 int vdev_model_add(struct vdev_dev *dev, const struct vdev_model *m,
                    void *state);
 

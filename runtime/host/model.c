@@ -1,10 +1,12 @@
 /* The register engine of vdevc-generated devices (vdev_model.h): a BAR
  * access is split into the register elements, memory areas and gaps it
- * covers (found by binary search in a sorted index of them, so arrays may
- * interleave); each register part applies the access kinds to the bytes
- * it covers, runs the register's hooks and re-evaluates the interrupts
- * the table names. Devices add their BARs, reset, migration and named
- * values with one vdev_model_add(). */
+ * covers, found in a sorted index of them (arrays may interleave) by one
+ * load for small register windows, else by binary search; each register
+ * part applies the access kinds to the bytes it covers, runs the
+ * register's hooks and re-evaluates the interrupts the table names.
+ * Devices add their BARs, reset, migration and named values with one
+ * vdev_model_add(). Host layer: it registers migration and named
+ * values. */
 #include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -282,14 +284,26 @@ cmp_slot(const void *x, const void *y)
     return a->start < b->start ? -1 : a->start > b->start;
 }
 
-/* Every register element and memory area, sorted: vdevc checked that
- * none overlap. */
+/* A register the engine can serve: 1, 2, 4 or 8 bytes, elements apart
+ * by at least their size. */
+static bool
+reg_ok(const struct vdev_reg *r)
+{
+    return (r->size == 1 || r->size == 2 || r->size == 4 || r->size == 8) &&
+           (r->count <= 1 || r->stride >= r->size);
+}
+
+/* Every register element and memory area, sorted; -EINVAL when two
+ * overlap or one leaves the BAR. */
 static int
 index_bar(struct model_bar *mb, const struct vdev_model_bar *b)
 {
     size_t n = b->nr_areas;
-    for (unsigned k = 0; k < b->nr_regs; k++)
+    for (unsigned k = 0; k < b->nr_regs; k++) {
+        if (!reg_ok(&b->regs[k]))
+            return -EINVAL;
         n += b->regs[k].count > 1 ? b->regs[k].count : 1;
+    }
     mb->slots = talloc_array(mb->m, struct slot, n ? n : 1);
     if (!mb->slots)
         return -ENOMEM;
@@ -315,6 +329,11 @@ index_bar(struct model_bar *mb, const struct vdev_model_bar *b)
             .end = b->areas[k].offset + b->areas[k].size,
         };
     qsort(mb->slots, mb->nr_slots, sizeof(mb->slots[0]), cmp_slot);
+    for (unsigned k = 0; k < mb->nr_slots; k++)
+        if (mb->slots[k].end > b->size ||
+            mb->slots[k].end <= mb->slots[k].start ||
+            (k > 0 && mb->slots[k].start < mb->slots[k - 1].end))
+            return -EINVAL;
     uint64_t end = mb->nr_slots ? mb->slots[mb->nr_slots - 1].end : 0;
     if (end > DIRECT_MAX)
         return 0;
