@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <talloc.h>
 
+#include "build_cmd.h"
 #include "emit_check.h"
 #include "vdevc.h"
 
@@ -34,7 +35,10 @@ static void
 usage(FILE *f)
 {
     fputs("usage: vdevc [options] FILE.vdev\n"
-          "Compiles a .vdev device description to C for libvdev.\n\n"
+          "       vdevc build [-o PROGRAM] FILE.vdev [COMPANION.c]...\n"
+          "Compiles a .vdev device description to C for libvdev; 'vdevc "
+          "build'\nalso compiles and links it into a server program "
+          "(vdevc build --help).\n\n"
           "  -o FILE              write the output to FILE (default: stdout)\n"
           "  -H, --header=FILE    also write the C header to FILE\n"
           "  -M                   print a make dependency line and stop\n"
@@ -286,6 +290,8 @@ int
 main(int argc, char **argv)
 {
     struct options o = {0};
+    if (argc > 1 && strcmp(argv[1], "build") == 0)
+        return vdevc_build_main(argc - 1, argv + 1);
     if (parse_args(argc, argv, &o) != 0)
         return 1;
     void *ctx = talloc_new(NULL);

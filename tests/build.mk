@@ -19,6 +19,7 @@ TEST_LINK_LIBS = $(LIBVDEVC) $(LIBVDEVDSL) $(LIBVDEV) $(LIBVDEV_CLIENT)
 $(TEST_OBJS): CFLAGS += -I$(B)/dsl -Idsl -Icompiler -Itests -Igenerated \
                          $(RUNTIME_PRIV_CFLAGS)
 $(TEST_OBJS): | $(if $(LIBVDEVDSL),$(B)/dsl/parser.h $(B)/dsl/lexer.h)
+$(TEST_OBJS): | $(TEST_DEPS_STAMP)
 $(TEST_BIN): $(TEST_OBJS) $(TEST_LINK_LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJS) $(TEST_LINK_LIBS) $(PKG_LIBS) -lcriterion
@@ -71,3 +72,13 @@ $(B)/tests/vdev-hovdump: $(B)/tests/hovdump/main.o $(LIBVDEV)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 CHECK_DEPS += $(B)/tests/vdev-hovdump
+
+# The README's out-of-tree example against `make install DESTDIR=...`
+# (tests/out-of-tree.sh): only installed files, plain pkg-config.
+OOT_DESTDIR = $(CURDIR)/$(B)/oot-install
+oot-check: all
+	@rm -rf $(OOT_DESTDIR)
+	@$(MAKE) -s install DESTDIR=$(OOT_DESTDIR) PREFIX=/usr >/dev/null
+	@VDEV_DESTDIR=$(OOT_DESTDIR) SAN_FLAGS="$(SAN_FLAGS)" ./tests/out-of-tree.sh
+check: oot-check
+.PHONY: oot-check
