@@ -291,6 +291,9 @@ int vdev_register_vars(struct vdev_dev *dev, const struct vdev_var *vars,
  * vdev_dispatch() through vdev_fd(). The socket file is removed when the device
  * is freed. Returns 0 or -errno (-EADDRINUSE: a live server). */
 int vdev_mgmt_listen(struct vdev_dev *dev, const char *path);
+/* The same on an inherited listening UNIX socket (socket activation); the
+ * fd becomes the device's, its socket file is left alone. */
+int vdev_mgmt_listen_fd(struct vdev_dev *dev, int fd);
 
 /* ---------------------------------------------------------- upgrade */
 
