@@ -88,6 +88,7 @@ include tests/conform.mk
 include bench/build.mk
 include fuzz/build.mk
 include doc/build.mk
+include dist/build.mk
 
 all: $(ALL_TARGETS)
 

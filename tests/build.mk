@@ -73,12 +73,15 @@ $(B)/tests/vdev-hovdump: $(B)/tests/hovdump/main.o $(LIBVDEV)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 CHECK_DEPS += $(B)/tests/vdev-hovdump
 
-# The README's out-of-tree example against `make install DESTDIR=...`
-# (tests/out-of-tree.sh): only installed files, plain pkg-config.
-OOT_DESTDIR = $(CURDIR)/$(B)/oot-install
-oot-check: all
-	@rm -rf $(OOT_DESTDIR)
-	@$(MAKE) -s install DESTDIR=$(OOT_DESTDIR) PREFIX=/usr >/dev/null
-	@VDEV_DESTDIR=$(OOT_DESTDIR) SAN_FLAGS="$(SAN_FLAGS)" ./tests/out-of-tree.sh
-check: oot-check
-.PHONY: oot-check
+# What `make install DESTDIR=...` gives users, checked from the installed
+# files only: the README's out-of-tree example built with plain pkg-config
+# and with vdevc build (tests/out-of-tree.sh), the vfio-user descriptors,
+# unit templates and the dependency check (tests/install-check.sh).
+INSTALL_TEST_DESTDIR = $(CURDIR)/$(B)/install-test
+install-check: all
+	@rm -rf $(INSTALL_TEST_DESTDIR)
+	@$(MAKE) -s install DESTDIR=$(INSTALL_TEST_DESTDIR) PREFIX=/usr >/dev/null
+	@VDEV_DESTDIR=$(INSTALL_TEST_DESTDIR) SAN_FLAGS="$(SAN_FLAGS)" ./tests/out-of-tree.sh
+	@VDEV_DESTDIR=$(INSTALL_TEST_DESTDIR) ./tests/install-check.sh
+check: install-check
+.PHONY: install-check

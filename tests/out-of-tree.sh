@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's out-of-tree example against an installed vdev (make check,
-# through `make oot-check`): with only what `make install DESTDIR=...`
+# through `make install-check`): with only what `make install DESTDIR=...`
 # put in DESTDIR, the example folder builds with its own three-line
 # Makefile (plain `pkg-config --cflags --libs libvdev`) and with `vdevc
 # build` (shared and --static), and each server serves the installed
