@@ -89,6 +89,7 @@ include bench/build.mk
 include fuzz/build.mk
 include doc/build.mk
 include dist/build.mk
+include tests/qemu/qemu.mk
 
 all: $(ALL_TARGETS)
 
@@ -141,4 +142,5 @@ clean:
 
 .PHONY: all check valgrind-check bench install clean deps format format-check \
         layering-check
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# build/qemu holds the QEMU tier's guest (Debian packages): not ours to scan.
+-include $(shell find $(B) -path $(B)/qemu -prune -o -name '*.d' -print 2>/dev/null)

@@ -47,8 +47,11 @@ _vdevc()
     if [[ $sub == build ]]; then
         COMPREPLY+=($(compgen -f -X '!*.c' -- "$cur") $(compgen -f -X '!*.o' -- "$cur")
             $(compgen -f -X '!*.a' -- "$cur"))
-    elif [[ $COMP_CWORD -eq 1 && build == "$cur"* && " ${COMPREPLY[*]} " != *" build "* ]]; then
-        COMPREPLY+=(build) # once, even beside a folder named build
+    elif [[ $COMP_CWORD -eq 1 ]]; then
+        local c # the subcommands, once even beside a folder named build
+        for c in build fmt; do
+            [[ $c == "$cur"* && " ${COMPREPLY[*]} " != *" $c "* ]] && COMPREPLY+=($c)
+        done
     fi
 }
 complete -F _vdevc vdevc

@@ -73,6 +73,13 @@ $(B)/tests/vdev-hovdump: $(B)/tests/hovdump/main.o $(LIBVDEV)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 CHECK_DEPS += $(B)/tests/vdev-hovdump
 
+# Diagnostics goldens: vdevc's exit status and stderr for each
+# tests/golden/diag/*.vdev, run with the options on its first line.
+golden-update: golden-diag-update
+golden-diag-update: $(VDEVC)
+	@./tests/golden/diag/update.sh $(VDEVC)
+.PHONY: golden-diag-update
+
 # What `make install DESTDIR=...` gives users, checked from the installed
 # files only: the README's out-of-tree example built with plain pkg-config
 # and with vdevc build (tests/out-of-tree.sh), the vfio-user descriptors,
