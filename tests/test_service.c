@@ -420,21 +420,69 @@ Test(service, sighup_stops_and_removes_sockets)
     cr_expect_neq(access(sock, F_OK), 0, "stale %s", sock);
 }
 
-/* An upgrade: the old server names the successor the main process, the
- * successor says so too with READY=1 and prints the old one's pid. */
+/* The two notifications of a hand-over from old: the old server's
+ * "MAINPID=N" and the successor's "MAINPID=N\nREADY=1", in either order,
+ * naming the same new process; returns it. No STOPPING=1 from the old. */
+static pid_t
+expect_handover_notes(int nfd, pid_t old)
+{
+    char msg[256];
+    int ready = 0;
+    pid_t successor = 0;
+
+    for (int i = 0; i < 2; i++) {
+        int p = 0;
+
+        notify_next(nfd, msg, sizeof(msg));
+        cr_assert_eq(sscanf(msg, "MAINPID=%d", &p), 1, "'%s'", msg);
+        cr_assert_gt(p, 0);
+        cr_expect_neq(p, old, "%s", msg);
+        cr_expect(!successor || successor == p, "%s after %d", msg,
+                  (int)successor);
+        ready += strstr(msg, "\nREADY=1") != NULL;
+        successor = p;
+    }
+    cr_expect_eq(ready, 1, "READY=1 once");
+    return successor;
+}
+
+static void
+expect_took_over_from(int out, pid_t old)
+{
+    char line[512], want[64];
+
+    snprintf(want, sizeof(want), "(pid %d)", (int)old);
+    find_line(out, "vdev-edu: took over from the previous server", line,
+              sizeof(line));
+    cr_expect_not_null(strstr(line, want), "%s, want %s", line, want);
+}
+
+static void
+expect_exit_0(pid_t pid)
+{
+    int status = -1;
+
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d",
+              status);
+}
+
+/* Upgrades, by SIGUSR2 and by the management command: each time the old
+ * server names the successor the main process, the successor says so too
+ * with READY=1 and prints the old one's pid. */
 Test(service, handover_mainpid_and_previous_pid)
 {
-    char sock[128], arg[160], up[PATH_MAX + 16], env[160], msg[256], line[512],
-        want[64];
+    char sock[128], mgmt[160], arg[160], up[PATH_MAX + 16], env[160], msg[256],
+        cmd[PATH_MAX + 16], reply[256];
     int nfd = notify_socket(true, env, sizeof(env));
     const char *envs[] = {env, NULL};
     struct spawn_opts o = {.env = envs, .err_to = -1};
-    int successor = 0, status = -1;
+    pid_t second, third;
 
-    /* The successor is the old server's child: ours once it is orphaned. */
+    /* Successors are the old servers' children: ours once orphaned. */
     cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
-
     snprintf(sock, sizeof(sock), "%s/edu.sock", dir);
+    snprintf(mgmt, sizeof(mgmt), "%s.mgmt", sock);
     snprintf(arg, sizeof(arg), "--socket-path=%s", sock);
     snprintf(up, sizeof(up), "--upgrade-to=%s", edu_path());
     const char *argv[] = {edu_path(), arg, up, NULL};
@@ -443,33 +491,26 @@ Test(service, handover_mainpid_and_previous_pid)
     notify_next(nfd, msg, sizeof(msg));
     cr_assert_str_eq(msg, "READY=1");
     cr_assert_eq(kill(s.pid, SIGUSR2), 0);
-    /* The old one's "MAINPID=N" and the successor's "MAINPID=N\nREADY=1",
-     * in either order, naming the same new process. */
-    for (int i = 0, ready = 0; i < 2; i++) {
-        int p = 0;
-
-        notify_next(nfd, msg, sizeof(msg));
-        cr_assert_eq(sscanf(msg, "MAINPID=%d", &p), 1, "'%s'", msg);
-        cr_assert_gt(p, 0);
-        cr_expect_neq(p, s.pid, "%s", msg);
-        cr_expect(!successor || successor == p, "%s after %d", msg, successor);
-        ready += strstr(msg, "\nREADY=1") != NULL;
-        cr_expect(i == 0 || ready == 1, "READY=1 once: %s", msg);
-        successor = p;
-    }
-    snprintf(want, sizeof(want), "(pid %d)", (int)s.pid);
-    find_line(s.out, "vdev-edu: took over from the previous server", line,
-              sizeof(line));
-    cr_expect_not_null(strstr(line, want), "%s, want %s", line, want);
-    cr_expect_eq(svc_wait(&s), 0, "the old server exits");
+    second = expect_handover_notes(nfd, s.pid);
+    expect_took_over_from(s.out, s.pid);
     expect_edu_serves(sock);
-    cr_assert_eq(kill(successor, SIGTERM), 0);
+
+    snprintf(cmd, sizeof(cmd), "upgrade %s", edu_path());
+    cr_assert_eq(vdev_mgmt_client_command(mgmt, cmd, reply, sizeof(reply)), 0,
+                 "%s", reply);
+    third = expect_handover_notes(nfd, second);
+    cr_expect_neq(third, s.pid);
+    expect_took_over_from(s.out, second);
+    cr_expect_eq(svc_wait(&s), 0, "the first server exits");
+    expect_exit_0(second);
+    expect_edu_serves(sock);
+
+    cr_assert_eq(kill(third, SIGTERM), 0);
     notify_next(nfd, msg, sizeof(msg));
     cr_expect_str_eq(msg, "STOPPING=1");
-    cr_assert_eq(waitpid(successor, &status, 0), successor);
-    cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d",
-              status);
-    cr_expect_neq(access(sock, F_OK), 0, "the successor removed it");
+    expect_exit_0(third);
+    cr_expect_neq(access(sock, F_OK), 0, "the last server removed it");
+    cr_expect_neq(access(mgmt, F_OK), 0, "the last server removed it");
     close(nfd);
 }
 

@@ -11,6 +11,7 @@
 #include <talloc.h>
 #include <unistd.h>
 
+#include "host/handover.h"
 #include "host/sandbox.h"
 #include "host/server_opts.h"
 #include "host/systemd.h"
@@ -201,9 +202,20 @@ notify(struct run *r, const char *state)
                   strerror(-rc));
 }
 
-/* The loop, until a stop that is not an upgrade or an upgrade that
- * worked (the successor serves on, and is the service's main process
- * now: exit quietly). */
+/* A hand-over worked: the successor serves on and is the service's main
+ * process now (this one exits quietly, without STOPPING=1). */
+static int
+handed_over(struct run *r, pid_t pid)
+{
+    char msg[48];
+
+    snprintf(msg, sizeof(msg), "MAINPID=%d", (int)pid);
+    notify(r, msg);
+    return 0;
+}
+
+/* The loop, until a stop that is not an upgrade or an upgrade that worked,
+ * asked for by SIGUSR2 or by the management command "upgrade". */
 static int
 run_upgradable(const struct vdev_server_opts *o, struct run *r,
                struct vdev_dev *dev)
@@ -216,6 +228,8 @@ run_upgradable(const struct vdev_server_opts *o, struct run *r,
             vdev_logf(VDEV_LOG_ERROR, "%s", strerror(-rc));
             return rc;
         }
+        if ((pid = vdev_handover_successor(dev)) > 0)
+            return handed_over(r, pid);
         if (!upgrade_requested) {
             notify(r, "STOPPING=1");
             return 0;
@@ -226,13 +240,8 @@ run_upgradable(const struct vdev_server_opts *o, struct run *r,
             continue;
         }
         rc = vdev_upgrade(dev, o->upgrade_to, &pid);
-        if (rc == 0) {
-            char msg[48];
-
-            snprintf(msg, sizeof(msg), "MAINPID=%d", (int)pid);
-            notify(r, msg);
-            return 0;
-        }
+        if (rc == 0)
+            return handed_over(r, pid);
         vdev_logf(VDEV_LOG_ERROR, "upgrade to %s failed: %s; still serving",
                   o->upgrade_to, strerror(-rc));
     }
