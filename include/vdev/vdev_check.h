@@ -75,6 +75,11 @@ struct vdev_check_opts {
     bool lanes;      /* a quarter of them cover only some byte lanes */
 };
 
+#pragma GCC visibility push(default)
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* DEVICE_RESET and the reset values, write patterns on every register,
  * the random accesses, a final reset. Returns 0 (all passed; *checks
  * counts them), 1 (a violation, reported on err naming the register,
@@ -88,5 +93,10 @@ int vdev_check_run(const struct vdev_check_device *d,
  * status 0 all checks passed, 1 a check failed, 2 usage or connection
  * error. */
 int vdev_check_main(int argc, char **argv, const struct vdev_check_device *d);
+
+#ifdef __cplusplus
+}
+#endif
+#pragma GCC visibility pop
 
 #endif /* VDEV_CHECK_H */

@@ -80,6 +80,11 @@ struct vdev_model {
     uint64_t all_irqs;
 };
 
+#pragma GCC visibility push(default)
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Fills state with its reset values and gives the device the model's
  * BARs (their accesses served by the engine), its reset (reset values,
  * then every interrupt re-evaluated), migration of the state block and
@@ -88,6 +93,16 @@ struct vdev_model {
  * than 1, 2, 4 or 8); on an error, free dev. */
 int vdev_model_add(struct vdev_dev *dev, const struct vdev_model *m,
                    void *state);
+
+/* dma read/write between guest memory and bytes [off, off + len) of a
+ * state buffer; an access outside the buffer is dropped. */
+void vdev_dma_buf(struct vdev_dev *dev, bool to_guest, uint8_t *buf,
+                  size_t size, uint64_t off, uint64_t iova, uint64_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#pragma GCC visibility pop
 
 /* A migrated state member, one table line each. */
 #define VDEV_MIG_FIELD(type, member, name, id, since)                          \
@@ -139,10 +154,5 @@ vdev_shr(uint64_t a, uint64_t b)
 {
     return b < 64 ? a >> b : 0;
 }
-
-/* dma read/write between guest memory and bytes [off, off + len) of a
- * state buffer; an access outside the buffer is dropped. */
-void vdev_dma_buf(struct vdev_dev *dev, bool to_guest, uint8_t *buf,
-                  size_t size, uint64_t off, uint64_t iova, uint64_t len);
 
 #endif /* VDEV_MODEL_H */

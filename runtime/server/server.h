@@ -39,6 +39,7 @@ struct vdev_server {
      * management channel (host/mgmt.c) registers its dispatcher here. */
     int (*ext_dispatch)(struct vdev_dev *dev, uint32_t tag);
     struct vdev_mgmt *mgmt; /* named values and their socket (host/mgmt.c) */
+    pid_t successor;        /* > 0: handed over to it (host/handover.c) */
 };
 
 /* ------------------------------------------------------------ connection */
