@@ -6,6 +6,7 @@
 #   make valgrind-check     model servers under valgrind while tests drive them
 #   make soak / soak-short  10M (or 200k) mixed messages; RSS and fds sampled
 #   make golden-update      regenerate golden expectations and generated/
+#   make layering-check     the runtime's layers depend one way only
 #   make install PREFIX=/usr/local DESTDIR=
 
 .DEFAULT_GOAL := all
@@ -80,8 +81,13 @@ include doc/build.mk
 
 all: $(ALL_TARGETS)
 
+# The runtime's layers point one way (scripts/layering-check.sh): includes,
+# fd passing, and the symbols of the built objects.
+layering-check: $(LIBVDEV) $(LIBVDEV_CLIENT)
+	@VDEV_BUILD=$(B) ./scripts/layering-check.sh
+
 # The test runner is Criterion; its Synthesis line is the closing line.
-check: all $(CHECK_DEPS)
+check: all $(CHECK_DEPS) layering-check
 	@echo "== vdev tests ($(B)) =="
 	VDEV_BUILD=$(B) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	    $(B)/tests/vdev-tests --jobs=2 $(CRITERION_ARGS)
@@ -96,10 +102,12 @@ bench: all $(BENCH_TARGETS)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/vdev \
 	    $(DESTDIR)$(PREFIX)/bin
-	install -m 644 $(LIBVDEV) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(LIBVDEV) $(LIBVDEV_CLIENT) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(RUNTIME_PUBLIC_HEADERS) $(DESTDIR)$(PREFIX)/include/vdev/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VDEV_VERSION)|' \
-	    runtime/libvdev.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libvdev.pc
+	for pc in libvdev libvdev-client; do \
+	    sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VDEV_VERSION)|' \
+	        runtime/$$pc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$pc.pc || exit 1; \
+	done
 	install -m 755 $(INSTALL_BINS) $(DESTDIR)$(PREFIX)/bin/
 
 # vdevc's output (generated/, golden expectations) is compared byte for byte,
@@ -116,5 +124,6 @@ clean:
 
 VDEV_VERSION := 0.1.0
 
-.PHONY: all check valgrind-check bench install clean deps format format-check
+.PHONY: all check valgrind-check bench install clean deps format format-check \
+        layering-check
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -6,7 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "device/dma.h"
+#include "server/server.h"
 
 #define PG 4096ull
 #define NR_PROBES (1u << 20)
@@ -40,7 +41,9 @@ make_conn(void *ctx)
         return NULL;
     c->dev = dev;
     c->fd = c->twin_fd = -1;
-    dev->conn = c;
+    vdev_dma_init(&c->dma, c, NULL, NULL);
+    dev->dma = &c->dma;
+    dev->running = true;
     return c;
 }
 
@@ -60,7 +63,7 @@ lookup_rate(unsigned nr_maps)
         exit(1);
     }
     for (unsigned i = 0; i < nr_maps; i++)
-        if (vdev_dma_add(c, (uint64_t)i * 2 * span, span, -1, 0, 3) < 0) {
+        if (vdev_dma_add(&c->dma, (uint64_t)i * 2 * span, span, -1, 0, 3) < 0) {
             fprintf(stderr, "bench_dma: map %u failed\n", i);
             exit(1);
         }
@@ -128,8 +131,8 @@ dirty_report_ms(void)
         exit(1);
     }
     /* No fd: nothing is mapped, only the 32 MiB bitmap exists. */
-    if (vdev_dma_add(c, iova, range, -1, 0, 3) < 0 ||
-        vdev_dirty_start(c, PG) < 0) {
+    if (vdev_dma_add(&c->dma, iova, range, -1, 0, 3) < 0 ||
+        vdev_dirty_start(&c->dma, PG) < 0) {
         fprintf(stderr, "bench_dma: map/logging failed\n");
         exit(1);
     }
@@ -141,7 +144,7 @@ dirty_report_ms(void)
         for (uint64_t i = 0; i < pages / 100; i++)
             vdev_dma_mark_dirty(c->dev, iova + (rng(&seed) % pages) * PG, 1);
         t0 = now_s();
-        if (vdev_dirty_report(c, iova, range, PG, out, bytes) < 0) {
+        if (vdev_dirty_report(&c->dma, iova, range, PG, out, bytes) < 0) {
             fprintf(stderr, "bench_dma: report failed\n");
             exit(1);
         }

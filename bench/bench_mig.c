@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "mig_internal.h"
+#include "migration/migration.h"
 
 #define STATE_BYTES (1u << 20)
 #define ROUNDS 300

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "mig_internal.h"
+#include "device/dma.h"
+#include "migration/migration.h"
+#include "server/server.h"
 
 #define PG 4096ull
 #define RANGE (1ull << 40)
@@ -100,9 +102,11 @@ main(void)
     c->dev = dev;
     c->fd = c->twin_fd = -1;
     c->peer_max_data_xfer = VFIO_USER_DEF_MAX_DATA_XFER;
-    dev->conn = c;
-    if (vdev_dma_add(c, 0, RANGE, -1, 0, 3) < 0 ||
-        vdev_mig_log_start(c, VDEV_MIG_V2, PG, &all, 1) < 0) {
+    vdev_dma_init(&c->dma, c, vdev_s2c_dma, c);
+    dev->srv->conn = c;
+    dev->dma = &c->dma;
+    if (vdev_dma_add(&c->dma, 0, RANGE, -1, 0, 3) < 0 ||
+        vdev_mig_log_start(dev, VDEV_MIG_V2, PG, &all, 1) < 0) {
         fprintf(stderr, "bench_mig_dirty: setup failed\n");
         return 1;
     }

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <talloc.h>
 
+#include "suggest.h"
 #include "vdevc.h"
 
 static struct vdevc_bar *
@@ -205,10 +206,13 @@ check_cap(struct vdevc_unit *u, struct vdevc_cap *c, struct vdevc_cap **seen)
         if (strcmp(kinds[k], c->name) == 0)
             break;
     if (k == 6) {
-        vdevc_error(u->diag, c->hdr.loc, "unknown-name",
-                    "unknown capability '%s' (pm, msi, msix, pcie, vendor, "
-                    "dsn)",
-                    c->name);
+        static const char *const names[] = {"pm",     "msi", "msix", "pcie",
+                                            "vendor", "dsn", NULL};
+        vdevc_error_unknown(u->diag, c->hdr.loc, "unknown-name",
+                            vdevc_suggest_list(c->name, names),
+                            "unknown capability '%s' (pm, msi, msix, pcie, "
+                            "vendor, dsn)",
+                            c->name);
         return;
     }
     if (k != 4 && seen[k] != NULL) {

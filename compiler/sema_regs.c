@@ -4,6 +4,7 @@
 #include <string.h>
 #include <talloc.h>
 
+#include "suggest.h"
 #include "vdevc.h"
 
 /* ------------------------------------------------------------ blocks */
@@ -117,8 +118,11 @@ check_field_hooks(struct vdevc_unit *u, struct vdevc_vec *hooks,
                                    : strcmp(h->when, "write") == 0 ? on_write
                                                                    : NULL;
         if (slot == NULL) {
-            vdevc_error(u->diag, h->hdr.loc, "bad-hook",
-                        "unknown hook 'on %s' (read or write)", h->when);
+            static const char *const whens[] = {"read", "write", NULL};
+            vdevc_error_unknown(u->diag, h->hdr.loc, "bad-hook",
+                                vdevc_suggest_list(h->when, whens),
+                                "unknown hook 'on %s' (read or write)",
+                                h->when);
         } else if (*slot != NULL) {
             vdevc_error(u->diag, h->hdr.loc, "duplicate-name",
                         "second 'on %s' hook", h->when);
@@ -386,8 +390,10 @@ instantiate(struct expand *x, struct vdevc_use *use, const char *prefix,
     struct vdevc_unit *u = x->u;
     struct vdevc_sym *s = vdevc_sym_get(u->syms, use->block);
     if (s == NULL || s->kind != SYM_BLOCK) {
-        vdevc_error(u->diag, use->hdr.loc, "unknown-name", "unknown block '%s'",
-                    use->block);
+        vdevc_error_unknown(
+            u->diag, use->hdr.loc, "unknown-name",
+            vdevc_sym_nearest(u->syms, use->block, "", 1u << SYM_BLOCK, NULL),
+            "unknown block '%s'", use->block);
         return;
     }
     struct vdevc_block *blk = s->ptr;

@@ -24,8 +24,9 @@ struct vdevc_unit {
     struct vdevc_diag *diag;
     struct vdevc_device *dev;
     struct vdevc_symtab *syms;
-    bool line_directives;    /* #line instead of comments */
-    const char *header_name; /* #include in the .c file */
+    struct vdevc_symtab *warned; /* warnings given once per place */
+    bool line_directives;        /* #line instead of comments */
+    const char *header_name;     /* #include in the .c file */
 };
 
 /* Creates a unit over a copy of src; diagnostics go to diag_out (NULL:
@@ -52,6 +53,13 @@ int vdevc_check_migration(struct vdevc_unit *old, struct vdevc_unit *new,
  * backed BAR memory, capability layout) on the units' diagnostics. */
 void vdevc_check_migration_runtime(struct vdevc_unit *old,
                                    struct vdevc_unit *new);
+
+/* files.c: a whole file ("-": stdin) under ctx, 0 or -errno; a write
+ * through a temporary file ("-" or NULL: stdout), 0 or 1 (reported). */
+int vdevc_read_file(void *ctx, const char *path, char **_buf, size_t *_len);
+int vdevc_write_file(void *ctx, const char *path, const char *text);
+/* fmt_cmd.c: `vdevc fmt [--check] [--stdout] FILE...`; the exit status. */
+int vdevc_fmt_main(int argc, char **argv);
 
 /* ------------------------------------------------------------ symtab.c */
 
@@ -82,6 +90,13 @@ struct vdevc_sym *vdevc_sym_get(struct vdevc_symtab *t, const char *name);
 struct vdevc_sym *vdevc_sym_add(struct vdevc_symtab *t, const char *name,
                                 enum vdevc_sym_kind kind, void *ptr,
                                 struct vdevc_loc loc);
+struct vdevc_suggest;
+/* "did you mean": the name nearest to word among the symbols of the given
+ * kinds (a mask of 1 << SYM_x) directly under prefix ("" or "ch0."),
+ * offered to `more` when not NULL (which may hold other candidates). */
+const char *vdevc_sym_nearest(struct vdevc_symtab *t, const char *word,
+                              const char *prefix, unsigned kinds,
+                              struct vdevc_suggest *more);
 /* Reports duplicate-name with a note at the first definition. */
 bool vdevc_sym_define(struct vdevc_unit *u, const char *name,
                       enum vdevc_sym_kind kind, void *ptr, struct vdevc_loc loc,
@@ -103,6 +118,14 @@ void vdevc_sema_caps(struct vdevc_unit *u);
 void vdevc_sema_behaviour(struct vdevc_unit *u);
 /* sema_names.c: C keywords, migration id collisions. */
 void vdevc_sema_names(struct vdevc_unit *u);
+/* sema_warn.c: what is declared but never used or read (run on a device
+ * without errors, after the passes above). */
+void vdevc_sema_warnings(struct vdevc_unit *u);
+/* Reports warning w at loc unless it was already reported there (a block
+ * instantiated N times would say it N times); false when not reported. */
+bool vdevc_warn_once(struct vdevc_unit *u, enum vdevc_warning w,
+                     struct vdevc_loc loc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Constant expressions (offsets, sizes, resets, indexes). Reports and
  * returns false when e is not constant. */

@@ -217,6 +217,7 @@ struct vdevc_field {
     bool nomigrate, external;
     struct vdevc_hook *on_read, *on_write;
     bool implicit; /* the whole-register field of a plain reg */
+    bool read;     /* an expression reads it (warnings) */
 };
 
 struct vdevc_bar;
@@ -251,6 +252,7 @@ struct vdevc_reg {
     uint64_t all, rmask, rw, w1c, w1s, rc, rs, hw;
     uint64_t irqs;                  /* interrupts that read this register */
     uint64_t irqs_read, irqs_write; /* to re-evaluate after an access */
+    bool read; /* an expression reads the whole register (warnings) */
 };
 
 struct vdevc_memory {
@@ -316,6 +318,7 @@ struct vdevc_var {
     const char *doc;
     struct vdevc_hook *on_write;
     uint64_t irqs; /* interrupts that read this variable */
+    bool used;     /* an expression refers to it (warnings) */
 };
 
 struct vdevc_interrupt {

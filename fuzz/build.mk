@@ -26,7 +26,7 @@ $(FUZZ_DEPS): scripts/install-deps.sh
 	@VDEV_EXTRA_PKGS="clang libclang-rt-14-dev" ./scripts/install-deps.sh
 	@mkdir -p $(@D) && touch $@
 
-FUZZ_RT_OBJS := $(patsubst %.c,$(FB)/%.o,$(wildcard runtime/*.c))
+FUZZ_RT_OBJS := $(patsubst %.c,$(FB)/%.o,$(RUNTIME_SRCS))
 FUZZ_DSL_OBJS := $(patsubst %.c,$(FB)/%.o,$(wildcard dsl/*.c)) \
                  $(FB)/dsl/parser.o $(FB)/dsl/lexer.o
 FUZZ_VDEVC_OBJS := $(patsubst %.c,$(FB)/%.o,\

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "edu.h"
-#include "mig_internal.h"
+#include "migration/migration.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

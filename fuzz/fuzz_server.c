@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "edu.h"
-#include "internal.h"
+#include "server/server.h"
 
 #define HANG_MS 10000
 #define MAX_TWINS 8
@@ -322,7 +322,7 @@ send_chunk(struct vdev_dev *dev, struct client *cl, const uint8_t *buf,
         }
         if (n < 0 && errno != EAGAIN && errno != EINTR)
             break;
-        if (!dev->conn)
+        if (!dev->srv->conn)
             break;
         if (vdev_dispatch(dev) < 0)
             abort();
@@ -333,7 +333,7 @@ send_chunk(struct vdev_dev *dev, struct client *cl, const uint8_t *buf,
     }
     for (unsigned i = 0; i < nr_fds; i++)
         close(fds[i]);
-    return off == len && dev->conn;
+    return off == len && dev->srv->conn;
 }
 
 static void
@@ -404,13 +404,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (mode & 1)
         send_chunk(dev, cl, ver, version_msg(ver, mode & 2), 0, 0);
-    if (dev->conn)
+    if (dev->srv->conn)
         feed(dev, cl, data, size, mode & 4);
 
     /* End of input: the server must read it all, see EOF and drop us. */
     shutdown(sv[1], SHUT_WR);
     deadline = now_ms() + HANG_MS;
-    while (dev->conn) {
+    while (dev->srv->conn) {
         struct pollfd p = {.fd = vdev_fd(dev), .events = POLLIN};
 
         if (poll(&p, 1, 10) < 0 && errno != EINTR)
@@ -424,8 +424,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     "%d)\n",
                     (unsigned long long)dev->stats.bytes_in,
                     (unsigned long long)dev->stats.messages,
-                    dev->conn->rend - dev->conn->rstart,
-                    dev->conn->out_blocked);
+                    dev->srv->conn->rx.end - dev->srv->conn->rx.start,
+                    dev->srv->conn->out_blocked);
             abort();
         }
     }

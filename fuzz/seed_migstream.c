@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "edu.h"
-#include "mig_internal.h"
+#include "migration/migration.h"
 
 static int
 write_seed(const char *dir, const char *name, uint8_t mode, const uint8_t *p,

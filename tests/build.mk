@@ -14,7 +14,7 @@ CHECK_DEPS += $(GOLDEN_C_OBJS)
 TEST_OBJS += $(B)/tests/golden/access.o
 $(B)/tests/test_vdevc_semantics.o: CFLAGS += -Itests/golden
 TEST_BIN := $(B)/tests/vdev-tests
-TEST_LINK_LIBS = $(LIBVDEVC) $(LIBVDEVDSL) $(LIBVDEV)
+TEST_LINK_LIBS = $(LIBVDEVC) $(LIBVDEVDSL) $(LIBVDEV) $(LIBVDEV_CLIENT)
 
 $(TEST_OBJS): CFLAGS += -I$(B)/dsl -Idsl -Icompiler -Itests -Igenerated \
                          $(RUNTIME_PRIV_CFLAGS)
@@ -71,3 +71,10 @@ $(B)/tests/vdev-hovdump: $(B)/tests/hovdump/main.o $(LIBVDEV)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 CHECK_DEPS += $(B)/tests/vdev-hovdump
+
+# Diagnostics goldens: vdevc's exit status and stderr for each
+# tests/golden/diag/*.vdev, run with the options on its first line.
+golden-update: golden-diag-update
+golden-diag-update: $(VDEVC)
+	@./tests/golden/diag/update.sh $(VDEVC)
+.PHONY: golden-diag-update

@@ -11,7 +11,7 @@ $(B)/check/%_check.c: models/%.vdev $(VDEVC)
 	$(VDEVC) --emit=check -o $@ $<
 $(B)/check/%_check.o: $(B)/check/%_check.c | $(DEPS_STAMP)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
-$(B)/check/check-%: $(B)/check/%_check.o $(LIBVDEV)
+$(B)/check/check-%: $(B)/check/%_check.o $(LIBVDEV_CLIENT)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 .PRECIOUS: $(B)/check/%_check.c $(B)/check/%_check.o
 

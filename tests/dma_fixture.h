@@ -9,25 +9,43 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "device/dma.h"
+#include "server/server.h"
 
 #define PG 4096ull
+
+/* A connection built by hand (no socket unless a test adds one), attached
+ * to dev as vdev_conn_adopt would: the device's client, its DMA table. */
+static inline struct vdev_conn *
+fixture_conn(struct vdev_dev *dev)
+{
+    struct vdev_conn *c = talloc_zero(dev, struct vdev_conn);
+
+    c->dev = dev;
+    c->fd = -1;
+    c->twin_fd = -1;
+    c->peer_max_data_xfer = VFIO_USER_DEF_MAX_DATA_XFER;
+    vdev_dma_init(&c->dma, c, vdev_s2c_dma, c);
+    dev->srv->conn = c;
+    dev->dma = &c->dma;
+    return c;
+}
 
 static inline struct vdev_dev *
 dma_fixture_dev(void)
 {
     struct vdev_dev *dev = talloc_zero(NULL, struct vdev_dev);
-    struct vdev_conn *c = talloc_zero(dev, struct vdev_conn);
+    struct vdev_conn *c;
 
-    dev->listen_fd = dev->epoll_fd = dev->stop_fd = -1;
-    dev->log_max = VDEV_LOG_ERROR;
-    c->dev = dev;
-    c->fd = -1;
-    c->twin_fd = -1;
-    c->rcap = VDEV_MAX_MSG_SIZE;
-    c->rbuf = talloc_size(c, c->rcap);
-    c->peer_max_data_xfer = VFIO_USER_DEF_MAX_DATA_XFER;
-    dev->conn = c;
+    dev->srv = talloc_zero(dev, struct vdev_server);
+    dev->srv->listen_fd = dev->srv->epoll_fd = dev->srv->stop_fd = -1;
+    dev->log.max = VDEV_LOG_ERROR;
+    dev->running = true;
+    c = fixture_conn(dev);
+    c->rx.cap = VDEV_MAX_MSG_SIZE;
+    c->rx.buf = talloc_size(c, c->rx.cap);
+    c->rx.fdq.fds = c->rx.fds;
+    c->rx.fdq.max = VDEV_MAX_MSG_FDS * 4;
     return dev;
 }
 

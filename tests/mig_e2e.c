@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "mig_e2e.h"
-#include "mgmt_proto.h"
+#include "base/mgmt_proto.h"
 
 void
 e2e_guest_new(struct e2e_guest *g, unsigned pages)

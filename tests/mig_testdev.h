@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mig_internal.h"
+#include "migration/migration.h"
 
 struct mt_state {
     uint32_t ctrl;

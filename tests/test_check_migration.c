@@ -98,7 +98,8 @@ check_locations(void *ctx, const char *err)
         char path[256], *q1, *q2, *name, *at;
         unsigned line, col;
 
-        if (!strstr(l, ": error: ") ||
+        /* A syntax error points where the text breaks, not at a name. */
+        if (!strstr(l, ": error: ") || strstr(l, "[syntax-error]") ||
             sscanf(l, "%255[^:]:%u:%u:", path, &line, &col) != 3)
             continue;
         q1 = strchr(l, '\'');

@@ -9,7 +9,7 @@
 #include <talloc.h>
 #include <unistd.h>
 
-#include "client_priv.h"
+#include "client/client_priv.h"
 
 /* ---------------------------------------------------------------- JSON */
 

@@ -10,7 +10,7 @@
 Test(dma_table, random_order_insert_and_boundaries)
 {
     struct vdev_dev *dev = dma_fixture_dev();
-    struct vdev_conn *c = dev->conn;
+    struct vdev_dma *dma = dev->dma;
     enum { N = 500 };
     unsigned order[N];
 
@@ -26,76 +26,76 @@ Test(dma_table, random_order_insert_and_boundaries)
     /* map k: [k * 3 pages, k * 3 pages + 2 pages), leaving one-page gaps */
     for (unsigned i = 0; i < N; i++)
         cr_assert_eq(
-            vdev_dma_add(c, order[i] * 3 * PG, 2 * PG, -1, 0, VDEV_DMA_READ),
+            vdev_dma_add(dma, order[i] * 3 * PG, 2 * PG, -1, 0, VDEV_DMA_READ),
             0);
-    cr_assert_eq(c->dma.nr_maps, N);
+    cr_assert_eq(dma->nr_maps, N);
     for (unsigned i = 1; i < N; i++)
-        cr_assert(c->dma.maps[i - 1]->iova < c->dma.maps[i]->iova);
+        cr_assert(dma->maps[i - 1]->iova < dma->maps[i]->iova);
     for (unsigned k = 0; k < N; k++) {
         uint64_t base = k * 3 * PG;
-        struct vdev_dma_map *m = vdev_dma_lookup(&c->dma, base);
+        struct vdev_dma_map *m = vdev_dma_lookup(dma, base);
 
         cr_assert_not_null(m);
         cr_assert_eq(m->iova, base);
-        cr_assert_eq(vdev_dma_lookup(&c->dma, base + 2 * PG - 1), m);
-        cr_assert_null(vdev_dma_lookup(&c->dma, base + 2 * PG));
-        cr_assert_null(vdev_dma_lookup(&c->dma, base + 3 * PG - 1));
+        cr_assert_eq(vdev_dma_lookup(dma, base + 2 * PG - 1), m);
+        cr_assert_null(vdev_dma_lookup(dma, base + 2 * PG));
+        cr_assert_null(vdev_dma_lookup(dma, base + 3 * PG - 1));
         if (k)
-            cr_assert_neq(vdev_dma_lookup(&c->dma, base - PG - 1), m);
+            cr_assert_neq(vdev_dma_lookup(dma, base - PG - 1), m);
     }
-    cr_assert_null(vdev_dma_lookup(&c->dma, N * 3 * PG));
-    cr_assert_null(vdev_dma_lookup(&c->dma, UINT64_MAX));
+    cr_assert_null(vdev_dma_lookup(dma, N * 3 * PG));
+    cr_assert_null(vdev_dma_lookup(dma, UINT64_MAX));
     talloc_free(dev);
 }
 
 Test(dma_table, overlap_is_eexist)
 {
     struct vdev_dev *dev = dma_fixture_dev();
-    struct vdev_conn *c = dev->conn;
+    struct vdev_dma *dma = dev->dma;
 
-    cr_assert_eq(vdev_dma_add(c, 0x10000, 0x4000, -1, 0, 3), 0);
-    cr_assert_eq(vdev_dma_add(c, 0x10000, 0x4000, -1, 0, 3), -EEXIST);
-    cr_assert_eq(vdev_dma_add(c, 0xf000, 0x2000, -1, 0, 3), -EEXIST);
-    cr_assert_eq(vdev_dma_add(c, 0x13fff, 0x1000, -1, 0, 3), -EEXIST);
-    cr_assert_eq(vdev_dma_add(c, 0x11000, 0x1000, -1, 0, 3), -EEXIST);
-    cr_assert_eq(vdev_dma_add(c, 0x0, 0x100000, -1, 0, 3), -EEXIST);
+    cr_assert_eq(vdev_dma_add(dma, 0x10000, 0x4000, -1, 0, 3), 0);
+    cr_assert_eq(vdev_dma_add(dma, 0x10000, 0x4000, -1, 0, 3), -EEXIST);
+    cr_assert_eq(vdev_dma_add(dma, 0xf000, 0x2000, -1, 0, 3), -EEXIST);
+    cr_assert_eq(vdev_dma_add(dma, 0x13fff, 0x1000, -1, 0, 3), -EEXIST);
+    cr_assert_eq(vdev_dma_add(dma, 0x11000, 0x1000, -1, 0, 3), -EEXIST);
+    cr_assert_eq(vdev_dma_add(dma, 0x0, 0x100000, -1, 0, 3), -EEXIST);
     /* touching on either side is fine */
-    cr_assert_eq(vdev_dma_add(c, 0xf000, 0x1000, -1, 0, 3), 0);
-    cr_assert_eq(vdev_dma_add(c, 0x14000, 0x1000, -1, 0, 3), 0);
-    cr_assert_eq(c->dma.nr_maps, 3);
+    cr_assert_eq(vdev_dma_add(dma, 0xf000, 0x1000, -1, 0, 3), 0);
+    cr_assert_eq(vdev_dma_add(dma, 0x14000, 0x1000, -1, 0, 3), 0);
+    cr_assert_eq(dma->nr_maps, 3);
     talloc_free(dev);
 }
 
 Test(dma_table, validation)
 {
     struct vdev_dev *dev = dma_fixture_dev();
-    struct vdev_conn *c = dev->conn;
+    struct vdev_dma *dma = dev->dma;
     int fd;
 
-    cr_assert_eq(vdev_dma_add(c, 0x1000, 0, -1, 0, 3), -EINVAL);
-    cr_assert_eq(vdev_dma_add(c, UINT64_MAX - 0xfff, 0x2000, -1, 0, 3),
+    cr_assert_eq(vdev_dma_add(dma, 0x1000, 0, -1, 0, 3), -EINVAL);
+    cr_assert_eq(vdev_dma_add(dma, UINT64_MAX - 0xfff, 0x2000, -1, 0, 3),
                  -EINVAL);
-    cr_assert_eq(vdev_dma_add(c, 0x1000, 0x1000, -1, 0, 4), -EINVAL);
+    cr_assert_eq(vdev_dma_add(dma, 0x1000, 0x1000, -1, 0, 4), -EINVAL);
     /* a map may end exactly at the top of the address space */
-    cr_assert_eq(vdev_dma_add(c, UINT64_MAX - 0xfff, 0x1000, -1, 0, 3), 0);
-    cr_assert_not_null(vdev_dma_lookup(&c->dma, UINT64_MAX));
+    cr_assert_eq(vdev_dma_add(dma, UINT64_MAX - 0xfff, 0x1000, -1, 0, 3), 0);
+    cr_assert_not_null(vdev_dma_lookup(dma, UINT64_MAX));
 
     /* fd maps must be page-aligned; the fd is closed on every refusal */
     fd = dma_fixture_memfd(4 * PG);
-    cr_assert_eq(vdev_dma_add(c, 0x800, PG, fd, 0, 3), -EINVAL);
+    cr_assert_eq(vdev_dma_add(dma, 0x800, PG, fd, 0, 3), -EINVAL);
     cr_assert_not(fd_is_open(fd));
     fd = dma_fixture_memfd(4 * PG);
-    cr_assert_eq(vdev_dma_add(c, 0, 0x800, fd, 0, 3), -EINVAL);
+    cr_assert_eq(vdev_dma_add(dma, 0, 0x800, fd, 0, 3), -EINVAL);
     cr_assert_not(fd_is_open(fd));
     fd = dma_fixture_memfd(4 * PG);
-    cr_assert_eq(vdev_dma_add(c, 0, PG, fd, 0x10, 3), -EINVAL);
+    cr_assert_eq(vdev_dma_add(dma, 0, PG, fd, 0x10, 3), -EINVAL);
     cr_assert_not(fd_is_open(fd));
     /* larger than the file: would fault on access */
     fd = dma_fixture_memfd(4 * PG);
-    cr_assert_eq(vdev_dma_add(c, 0, 4 * PG, fd, PG, 3), -EINVAL);
+    cr_assert_eq(vdev_dma_add(dma, 0, 4 * PG, fd, PG, 3), -EINVAL);
     cr_assert_not(fd_is_open(fd));
     fd = dma_fixture_memfd(4 * PG);
-    cr_assert_eq(vdev_dma_add(c, UINT64_MAX - 0xfff, PG, fd, 0, 3), -EEXIST);
+    cr_assert_eq(vdev_dma_add(dma, UINT64_MAX - 0xfff, PG, fd, 0, 3), -EEXIST);
     cr_assert_not(fd_is_open(fd));
     talloc_free(dev);
 }
@@ -103,13 +103,13 @@ Test(dma_table, validation)
 Test(dma_table, mmap_failure_errno_and_fd_closed)
 {
     struct vdev_dev *dev = dma_fixture_dev();
-    struct vdev_conn *c = dev->conn;
+    struct vdev_dma *dma = dev->dma;
     char path[64];
     int p[2], fd, ro;
 
     /* a pipe cannot be mapped */
     cr_assert_eq(pipe(p), 0);
-    cr_assert_eq(vdev_dma_add(c, 0, PG, p[0], 0, VDEV_DMA_READ), -ENODEV);
+    cr_assert_eq(vdev_dma_add(dma, 0, PG, p[0], 0, VDEV_DMA_READ), -ENODEV);
     cr_assert_not(fd_is_open(p[0]));
     close(p[1]);
 
@@ -118,12 +118,12 @@ Test(dma_table, mmap_failure_errno_and_fd_closed)
     snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
     ro = open(path, O_RDONLY | O_CLOEXEC);
     cr_assert(ro >= 0);
-    cr_assert_eq(vdev_dma_add(c, 0, PG, ro, 0, VDEV_DMA_WRITE), -EACCES);
+    cr_assert_eq(vdev_dma_add(dma, 0, PG, ro, 0, VDEV_DMA_WRITE), -EACCES);
     cr_assert_not(fd_is_open(ro));
     ro = open(path, O_RDONLY | O_CLOEXEC);
-    cr_assert_eq(vdev_dma_add(c, 0, PG, ro, 0, VDEV_DMA_READ), 0);
+    cr_assert_eq(vdev_dma_add(dma, 0, PG, ro, 0, VDEV_DMA_READ), 0);
     cr_assert(fd_is_open(ro)); /* kept by the map */
-    cr_assert_eq(c->dma.nr_maps, 1);
+    cr_assert_eq(dma->nr_maps, 1);
     close(fd);
     talloc_free(dev);
     cr_assert_not(fd_is_open(ro));
@@ -132,61 +132,61 @@ Test(dma_table, mmap_failure_errno_and_fd_closed)
 Test(dma_table, remove_exact_match_only)
 {
     struct vdev_dev *dev = dma_fixture_dev();
-    struct vdev_conn *c = dev->conn;
+    struct vdev_dma *dma = dev->dma;
     int fd = dma_fixture_memfd(2 * PG);
 
-    cr_assert_eq(vdev_dma_add(c, 0x100000, 2 * PG, fd, 0, 3), 0);
-    cr_assert_eq(vdev_dma_add(c, 0x200000, 2 * PG, -1, 0, 3), 0);
-    cr_assert_eq(vdev_dma_remove(c, 0x100000, PG), -ENOENT);
-    cr_assert_eq(vdev_dma_remove(c, 0x101000, PG), -ENOENT);
-    cr_assert_eq(vdev_dma_remove(c, 0x300000, PG), -ENOENT);
+    cr_assert_eq(vdev_dma_add(dma, 0x100000, 2 * PG, fd, 0, 3), 0);
+    cr_assert_eq(vdev_dma_add(dma, 0x200000, 2 * PG, -1, 0, 3), 0);
+    cr_assert_eq(vdev_dma_remove(dma, 0x100000, PG), -ENOENT);
+    cr_assert_eq(vdev_dma_remove(dma, 0x101000, PG), -ENOENT);
+    cr_assert_eq(vdev_dma_remove(dma, 0x300000, PG), -ENOENT);
     cr_assert(fd_is_open(fd));
-    cr_assert_eq(vdev_dma_remove(c, 0x100000, 2 * PG), 0);
+    cr_assert_eq(vdev_dma_remove(dma, 0x100000, 2 * PG), 0);
     cr_assert_not(fd_is_open(fd));
-    cr_assert_eq(vdev_dma_remove(c, 0x100000, 2 * PG), -ENOENT);
-    cr_assert_eq(c->dma.nr_maps, 1);
-    cr_assert_eq(c->dma.maps[0]->iova, 0x200000);
+    cr_assert_eq(vdev_dma_remove(dma, 0x100000, 2 * PG), -ENOENT);
+    cr_assert_eq(dma->nr_maps, 1);
+    cr_assert_eq(dma->maps[0]->iova, 0x200000);
     talloc_free(dev);
 }
 
 Test(dma_table, remove_all_closes_fds)
 {
     struct vdev_dev *dev = dma_fixture_dev();
-    struct vdev_conn *c = dev->conn;
+    struct vdev_dma *dma = dev->dma;
     int fds[4];
 
     for (int i = 0; i < 4; i++) {
         fds[i] = dma_fixture_memfd(PG);
-        cr_assert_eq(vdev_dma_add(c, (uint64_t)i * 0x10000, PG, fds[i], 0, 3),
+        cr_assert_eq(vdev_dma_add(dma, (uint64_t)i * 0x10000, PG, fds[i], 0, 3),
                      0);
     }
-    cr_assert_eq(vdev_dma_add(c, 0x100000, PG, -1, 0, 3), 0);
-    vdev_dma_remove_all(c);
-    cr_assert_eq(c->dma.nr_maps, 0);
+    cr_assert_eq(vdev_dma_add(dma, 0x100000, PG, -1, 0, 3), 0);
+    vdev_dma_remove_all(dma);
+    cr_assert_eq(dma->nr_maps, 0);
     for (int i = 0; i < 4; i++)
         cr_assert_not(fd_is_open(fds[i]));
-    cr_assert_null(vdev_dma_lookup(&c->dma, 0));
-    cr_assert_eq(vdev_dma_add(c, 0, PG, -1, 0, 3), 0);
+    cr_assert_null(vdev_dma_lookup(dma, 0));
+    cr_assert_eq(vdev_dma_add(dma, 0, PG, -1, 0, 3), 0);
     talloc_free(dev);
 }
 
 Test(dma_table, max_maps_then_enospc)
 {
     struct vdev_dev *dev = dma_fixture_dev();
-    struct vdev_conn *c = dev->conn;
+    struct vdev_dma *dma = dev->dma;
 
     for (unsigned i = 0; i < VDEV_MAX_DMA_MAPS; i++)
-        cr_assert_eq(vdev_dma_add(c, (uint64_t)i * 2 * PG, PG, -1, 0, 3), 0);
-    cr_assert_eq(c->dma.nr_maps, VDEV_MAX_DMA_MAPS);
+        cr_assert_eq(vdev_dma_add(dma, (uint64_t)i * 2 * PG, PG, -1, 0, 3), 0);
+    cr_assert_eq(dma->nr_maps, VDEV_MAX_DMA_MAPS);
     cr_assert_eq(
-        vdev_dma_add(c, (uint64_t)VDEV_MAX_DMA_MAPS * 2 * PG, PG, -1, 0, 3),
+        vdev_dma_add(dma, (uint64_t)VDEV_MAX_DMA_MAPS * 2 * PG, PG, -1, 0, 3),
         -ENOSPC);
-    cr_assert_eq(vdev_dma_add(c, PG, PG, -1, 0, 3), -ENOSPC);
+    cr_assert_eq(vdev_dma_add(dma, PG, PG, -1, 0, 3), -ENOSPC);
     srand(3);
     for (int k = 0; k < 10000; k++) {
         uint64_t i = (uint64_t)rand() % VDEV_MAX_DMA_MAPS;
         uint64_t off = (uint64_t)rand() % (2 * PG);
-        struct vdev_dma_map *m = vdev_dma_lookup(&c->dma, i * 2 * PG + off);
+        struct vdev_dma_map *m = vdev_dma_lookup(dma, i * 2 * PG + off);
 
         if (off < PG) {
             cr_assert_not_null(m);
@@ -196,10 +196,10 @@ Test(dma_table, max_maps_then_enospc)
         }
     }
     /* one out, one in */
-    cr_assert_eq(vdev_dma_remove(c, 0, PG), 0);
-    cr_assert_eq(vdev_dma_add(c, 0, 3 * PG, -1, 0, 3), -EEXIST);
-    cr_assert_eq(vdev_dma_add(c, 0, 2 * PG, -1, 0, 3), 0);
-    cr_assert_eq(vdev_dma_add(c, UINT64_MAX - PG + 1, PG, -1, 0, 3), -ENOSPC);
+    cr_assert_eq(vdev_dma_remove(dma, 0, PG), 0);
+    cr_assert_eq(vdev_dma_add(dma, 0, 3 * PG, -1, 0, 3), -EEXIST);
+    cr_assert_eq(vdev_dma_add(dma, 0, 2 * PG, -1, 0, 3), 0);
+    cr_assert_eq(vdev_dma_add(dma, UINT64_MAX - PG + 1, PG, -1, 0, 3), -ENOSPC);
     talloc_free(dev);
 }
 
@@ -211,7 +211,7 @@ Test(dma_mem, write_then_read_back_through_memfd)
     int fd = dma_fixture_memfd(4 * PG);
     uint8_t buf[3000], back[3000];
 
-    cr_assert_eq(vdev_dma_add(dev->conn, 0x40000, 2 * PG, fd, PG, 3), 0);
+    cr_assert_eq(vdev_dma_add(dev->dma, 0x40000, 2 * PG, fd, PG, 3), 0);
     for (size_t i = 0; i < sizeof(buf); i++)
         buf[i] = (uint8_t)(i * 7 + 1);
     cr_assert_eq(vdev_dma_write(dev, 0x40000 + 3000, buf, sizeof(buf)), 0);
@@ -238,8 +238,8 @@ Test(dma_mem, sg_spans_adjacent_maps)
     struct vdev_sg sg[4];
     uint8_t buf[2 * PG], back[2 * PG];
 
-    cr_assert_eq(vdev_dma_add(dev->conn, 0x10000, 2 * PG, a, 0, 3), 0);
-    cr_assert_eq(vdev_dma_add(dev->conn, 0x12000, 2 * PG, b, 0, 3), 0);
+    cr_assert_eq(vdev_dma_add(dev->dma, 0x10000, 2 * PG, a, 0, 3), 0);
+    cr_assert_eq(vdev_dma_add(dev->dma, 0x12000, 2 * PG, b, 0, 3), 0);
     cr_assert_eq(vdev_dma_to_sg(dev, 0x11000, 2 * PG, VDEV_DMA_READ, sg, 4), 2);
     cr_assert_eq(sg[0].iova, 0x11000);
     cr_assert_eq(sg[0].len, PG);
@@ -264,7 +264,7 @@ Test(dma_mem, sg_spans_adjacent_maps)
     cr_assert_eq(((uint8_t *)sg[1].vaddr)[0], 0x3c);
 
     /* a gap between maps breaks the range */
-    cr_assert_eq(vdev_dma_add(dev->conn, 0x15000, PG, -1, 0, 3), 0);
+    cr_assert_eq(vdev_dma_add(dev->dma, 0x15000, PG, -1, 0, 3), 0);
     cr_assert_eq(vdev_dma_to_sg(dev, 0x13000, 3 * PG, VDEV_DMA_READ, sg, 4),
                  -ENOENT);
     talloc_free(dev);
@@ -277,8 +277,8 @@ Test(dma_mem, protection_errors)
     struct vdev_sg sg[2];
     uint8_t buf[16] = {1, 2, 3};
 
-    cr_assert_eq(vdev_dma_add(dev->conn, 0, PG, ro, 0, VDEV_DMA_READ), 0);
-    cr_assert_eq(vdev_dma_add(dev->conn, PG, PG, wo, 0, VDEV_DMA_WRITE), 0);
+    cr_assert_eq(vdev_dma_add(dev->dma, 0, PG, ro, 0, VDEV_DMA_READ), 0);
+    cr_assert_eq(vdev_dma_add(dev->dma, PG, PG, wo, 0, VDEV_DMA_WRITE), 0);
     cr_assert_eq(vdev_dma_write(dev, 0, buf, 16), -EACCES);
     cr_assert_eq(vdev_dma_read(dev, 0, buf, 16), 0);
     cr_assert_eq(vdev_dma_read(dev, PG, buf, 16), -EACCES);
@@ -287,7 +287,7 @@ Test(dma_mem, protection_errors)
     cr_assert_eq(vdev_dma_to_sg(dev, 0, 2 * PG, VDEV_DMA_READ, sg, 2), -EACCES);
     cr_assert_eq(vdev_dma_to_sg(dev, 0, 16, 8, sg, 2), -EINVAL);
     /* a write refused at the second map leaves nothing half-written */
-    cr_assert_eq(vdev_dma_add(dev->conn, 2 * PG, PG, -1, 0, VDEV_DMA_READ), 0);
+    cr_assert_eq(vdev_dma_add(dev->dma, 2 * PG, PG, -1, 0, VDEV_DMA_READ), 0);
     memset(buf, 0x77, sizeof(buf));
     cr_assert_eq(vdev_dma_write(dev, 2 * PG - 8, buf, 16), -EACCES);
     cr_assert_eq(pread(wo, buf, 8, PG - 8), 8);
@@ -304,8 +304,9 @@ Test(dma_mem, no_connection)
     uint8_t b[4];
     struct vdev_sg sg;
 
-    talloc_free(dev->conn);
-    dev->conn = NULL;
+    talloc_free(dev->srv->conn);
+    dev->srv->conn = NULL;
+    dev->dma = NULL;
     cr_assert_eq(vdev_dma_read(dev, 0, b, 4), -ENOENT);
     cr_assert_eq(vdev_dma_write(dev, 0, b, 4), -ENOENT);
     cr_assert_eq(vdev_dma_to_sg(dev, 0, 4, VDEV_DMA_READ, &sg, 1), -ENOENT);
@@ -369,7 +370,8 @@ do_unmap_n(struct vdev_conn *c, struct msg_buf *b, const void *req,
 Test(dma_proto, map_malformed_variants)
 {
     struct vdev_dev *dev = dma_fixture_dev();
-    struct vdev_conn *c = dev->conn;
+    struct vdev_conn *c = dev->srv->conn;
+    struct vdev_dma *dma = &c->dma;
     struct vfio_user_dma_map req = {
         .argsz = 32,
         .flags = 3,
@@ -405,7 +407,7 @@ Test(dma_proto, map_malformed_variants)
     }
     cr_assert_not(fd_is_open(fd));
     cr_assert_not(fd_is_open(fd2));
-    cr_assert_eq(c->dma.nr_maps, 0);
+    cr_assert_eq(dma->nr_maps, 0);
 
     /* the good one, then an overlap: EEXIST, its fd closed */
     fd = dma_fixture_memfd(PG);
@@ -427,11 +429,11 @@ Test(dma_proto, map_malformed_variants)
     bad.addr = 0x300000;
     bad.flags = VFIO_USER_F_DMA_REGION_READ;
     cr_assert_eq(do_map(c, &b, &bad, 32, NULL, 0), 0);
-    cr_assert_eq(c->dma.nr_maps, 2);
-    cr_assert_eq(c->dma.maps[1]->fd, -1);
-    cr_assert_null(c->dma.maps[1]->vaddr);
-    cr_assert_eq(c->dma.maps[1]->prot, VDEV_DMA_READ);
-    cr_assert_eq(c->dma.maps[0]->prot, VDEV_DMA_READ | VDEV_DMA_WRITE);
+    cr_assert_eq(dma->nr_maps, 2);
+    cr_assert_eq(dma->maps[1]->fd, -1);
+    cr_assert_null(dma->maps[1]->vaddr);
+    cr_assert_eq(dma->maps[1]->prot, VDEV_DMA_READ);
+    cr_assert_eq(dma->maps[0]->prot, VDEV_DMA_READ | VDEV_DMA_WRITE);
     talloc_free(dev);
     cr_assert_not(fd_is_open(fd));
 }
@@ -439,7 +441,8 @@ Test(dma_proto, map_malformed_variants)
 Test(dma_proto, unmap_variants)
 {
     struct vdev_dev *dev = dma_fixture_dev();
-    struct vdev_conn *c = dev->conn;
+    struct vdev_conn *c = dev->srv->conn;
+    struct vdev_dma *dma = &c->dma;
     struct vfio_user_dma_unmap req = {
         .argsz = 24,
         .flags = 0,
@@ -450,9 +453,9 @@ Test(dma_proto, unmap_variants)
     struct msg_buf b;
     int fd = dma_fixture_memfd(2 * PG);
 
-    cr_assert_eq(vdev_dma_add(c, 0x100000, 2 * PG, fd, 0, 3), 0);
-    cr_assert_eq(vdev_dma_add(c, 0x200000, PG, -1, 0, 3), 0);
-    cr_assert_eq(vdev_dma_add(c, 0x300000, PG, -1, 0, 3), 0);
+    cr_assert_eq(vdev_dma_add(dma, 0x100000, 2 * PG, fd, 0, 3), 0);
+    cr_assert_eq(vdev_dma_add(dma, 0x200000, PG, -1, 0, 3), 0);
+    cr_assert_eq(vdev_dma_add(dma, 0x300000, PG, -1, 0, 3), 0);
 
     bad = req;
     bad.argsz = 16;
@@ -478,7 +481,7 @@ Test(dma_proto, unmap_variants)
             -EINVAL);
         cr_assert_not(fd_is_open(f));
     }
-    cr_assert_eq(c->dma.nr_maps, 3);
+    cr_assert_eq(dma->nr_maps, 3);
 
     /* exact match: removed, reply echoes the request entry */
     req.argsz = 64;
@@ -486,7 +489,7 @@ Test(dma_proto, unmap_variants)
     cr_assert_eq(b.r.len, 24);
     cr_assert_arr_eq(b.r.payload, &req, 24);
     cr_assert_not(fd_is_open(fd));
-    cr_assert_eq(c->dma.nr_maps, 2);
+    cr_assert_eq(dma->nr_maps, 2);
     cr_assert_eq(do_unmap(c, &b, &req, 24), -ENOENT);
 
     /* UNMAP_ALL needs addr and size zero */
@@ -496,7 +499,7 @@ Test(dma_proto, unmap_variants)
     bad.addr = 0;
     bad.size = 0;
     cr_assert_eq(do_unmap(c, &b, &bad, 24), 0);
-    cr_assert_eq(c->dma.nr_maps, 0);
+    cr_assert_eq(dma->nr_maps, 0);
     cr_assert_eq(b.r.len, 24);
     cr_assert_arr_eq(b.r.payload, &bad, 24);
     talloc_free(dev);
@@ -510,7 +513,8 @@ struct unmap_bitmap_req {
 Test(dma_proto, unmap_with_dirty_bitmap)
 {
     struct vdev_dev *dev = dma_fixture_dev();
-    struct vdev_conn *c = dev->conn;
+    struct vdev_conn *c = dev->srv->conn;
+    struct vdev_dma *dma = &c->dma;
     struct unmap_bitmap_req req = {
         .u = {.argsz = 40 + 16,
               .flags = VFIO_USER_F_DMA_UNMAP_GET_DIRTY_BITMAP,
@@ -523,10 +527,10 @@ Test(dma_proto, unmap_with_dirty_bitmap)
     uint8_t one = 1;
     const uint8_t *bits;
 
-    cr_assert_eq(vdev_dma_add(c, 0x100000, 100 * PG, -1, 0, 3), 0);
+    cr_assert_eq(vdev_dma_add(dma, 0x100000, 100 * PG, -1, 0, 3), 0);
     /* logging is off */
     cr_assert_eq(do_unmap(c, &b, &req, 40), -EINVAL);
-    cr_assert_eq(vdev_dirty_start(c, PG), 0);
+    cr_assert_eq(vdev_dirty_start(dma, PG), 0);
     cr_assert_eq(vdev_dma_mark_dirty(dev, 0x100000 + 3 * PG, 1), 0);
     cr_assert_eq(vdev_dma_mark_dirty(dev, 0x100000 + 99 * PG + 5, 1), 0);
     (void)one;
@@ -547,10 +551,10 @@ Test(dma_proto, unmap_with_dirty_bitmap)
     bad = req;
     bad.u.size = 99 * PG;
     cr_assert_eq(do_unmap(c, &b, &bad, 40), -ENOENT);
-    cr_assert_eq(c->dma.nr_maps, 1);
+    cr_assert_eq(dma->nr_maps, 1);
 
     cr_assert_eq(do_unmap(c, &b, &req, 40), 0);
-    cr_assert_eq(c->dma.nr_maps, 0);
+    cr_assert_eq(dma->nr_maps, 0);
     cr_assert_eq(b.r.len, 40 + 16);
     cr_assert_arr_eq(b.r.payload, &req, 40);
     bits = b.r.payload + 40;

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "vdev_client.h"
-#include "internal.h"
+#include "device/device.h"
 
 #define REG_SRC 0x00
 #define REG_DST 0x08

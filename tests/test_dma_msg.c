@@ -187,8 +187,8 @@ rig_start(struct rig *r, bool qemu, bool twin, enum fake_mode mode,
     int sv[2];
 
     r->dev = dma_fixture_dev();
-    c = r->dev->conn;
-    r->dev->qemu_dma_layout = qemu;
+    c = r->dev->srv->conn;
+    r->dev->srv->qemu_dma_layout = qemu;
     c->peer_max_data_xfer = peer_xfer;
     cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
     c->fd = sv[0];
@@ -205,14 +205,14 @@ rig_start(struct rig *r, bool qemu, bool twin, enum fake_mode mode,
     }
     for (unsigned i = 0; i < GUEST_SIZE; i++)
         r->f->mem[i] = (uint8_t)(i * 13 + 5);
-    cr_assert_eq(vdev_dma_add(c, GUEST_BASE, GUEST_SIZE, -1, 0, 3), 0);
+    cr_assert_eq(vdev_dma_add(&c->dma, GUEST_BASE, GUEST_SIZE, -1, 0, 3), 0);
     cr_assert_eq(pthread_create(&r->thr, NULL, fake_client_run, r->f), 0);
 }
 
 static void
 rig_stop(struct rig *r)
 {
-    struct vdev_conn *c = r->dev->conn;
+    struct vdev_conn *c = r->dev->srv->conn;
     int twin = c->twin_fd;
 
     /* unblock the fake client if it still waits for requests */
@@ -270,7 +270,7 @@ Test(dma_msg, qemu_layout_twin_socket_chunked)
     roundtrip(true, true, 4096, 3);
 }
 
-Test(dma_msg, client_command_waits_in_rbuf)
+Test(dma_msg, client_command_waits_in_the_input)
 {
     struct rig r;
     uint8_t buf[300];
@@ -278,13 +278,13 @@ Test(dma_msg, client_command_waits_in_rbuf)
     struct vfio_user_header h;
 
     rig_start(&r, false, false, FAKE_INTERLEAVE, 1, 1 << 20);
-    c = r.dev->conn;
+    c = r.dev->srv->conn;
     cr_assert_eq(vdev_dma_read(r.dev, GUEST_BASE, buf, sizeof(buf)), 0);
     for (unsigned i = 0; i < sizeof(buf); i++)
         cr_assert_eq(buf[i], (uint8_t)(i * 13 + 5));
     /* exactly the client's command is left, untouched */
-    cr_assert_eq(c->rend - c->rstart, 32);
-    memcpy(&h, c->rbuf + c->rstart, sizeof(h));
+    cr_assert_eq(c->rx.end - c->rx.start, 32);
+    memcpy(&h, c->rx.buf + c->rx.start, sizeof(h));
     cr_assert_eq(h.msg_id, 77);
     cr_assert_eq(h.cmd, VFIO_USER_DEVICE_GET_INFO);
     cr_assert_eq(h.msg_size, 32);
@@ -338,9 +338,9 @@ Test(dma_msg, dirty_marked_for_message_writes)
     uint8_t buf[16] = {0}, bm[2];
 
     rig_start(&r, false, false, FAKE_OK, 1, 1 << 20);
-    cr_assert_eq(vdev_dirty_start(r.dev->conn, PG), 0);
+    cr_assert_eq(vdev_dirty_start(r.dev->dma, PG), 0);
     cr_assert_eq(vdev_dma_write(r.dev, GUEST_BASE + 5 * PG - 8, buf, 16), 0);
-    cr_assert_eq(vdev_dirty_report(r.dev->conn, GUEST_BASE, 16 * PG, PG, bm, 2),
+    cr_assert_eq(vdev_dirty_report(r.dev->dma, GUEST_BASE, 16 * PG, PG, bm, 2),
                  0);
     cr_assert_eq(bm[0], 0x30);
     cr_assert_eq(bm[1], 0);
@@ -354,13 +354,13 @@ Test(dma_msg, reply_larger_than_the_buffer_room)
     struct vdev_conn *c;
 
     rig_start(&r, false, false, FAKE_INTERLEAVE, 1, 1 << 20);
-    c = r.dev->conn;
-    c->rcap = 2048; /* the reply cannot fit: read past the buffer */
+    c = r.dev->srv->conn;
+    c->rx.cap = 2048; /* the reply cannot fit: read past the buffer */
     cr_assert_eq(vdev_dma_read(r.dev, GUEST_BASE + 3, buf, sizeof(buf)), 0);
     for (unsigned i = 0; i < sizeof(buf); i++)
         cr_assert_eq(buf[i], (uint8_t)((i + 3) * 13 + 5));
-    cr_assert_eq(c->rend - c->rstart, 32);
-    cr_assert_eq(((struct vfio_user_header *)(c->rbuf + c->rstart))->msg_id,
+    cr_assert_eq(c->rx.end - c->rx.start, 32);
+    cr_assert_eq(((struct vfio_user_header *)(c->rx.buf + c->rx.start))->msg_id,
                  77);
     rig_stop(&r);
 }
@@ -378,13 +378,13 @@ Test(dma_msg, batched_replies_are_sent_before_the_request)
     };
 
     rig_start(&r, false, false, FAKE_OK, 1, 1 << 20);
-    c = r.dev->conn;
-    c->scap = 64;
-    c->sbuf = talloc_size(c, c->scap);
-    memcpy(c->sbuf, &pending, 16);
-    c->slen = 16;
+    c = r.dev->srv->conn;
+    c->tx.cap = 64;
+    c->tx.buf = talloc_size(c, c->tx.cap);
+    memcpy(c->tx.buf, &pending, 16);
+    c->tx.len = 16;
     cr_assert_eq(vdev_dma_read(r.dev, GUEST_BASE, buf, sizeof(buf)), 0);
-    cr_assert_eq(c->slen, 0);
+    cr_assert_eq(c->tx.len, 0);
     cr_assert_eq(r.f->replies_seen, 1);
     rig_stop(&r);
 }

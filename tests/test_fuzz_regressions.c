@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "server/server.h"
 #include "model_server.h"
 #include "rawsock.h"
 #include "testdev.h"
@@ -386,6 +386,7 @@ Test(fuzz_regressions, eof_behind_last_message_run)
     cr_assert(!vdev_connected(s.dev), "client kept after its EOF");
     cr_assert_eq(testsrv_stop(&s), 0);
     close(client);
+    testsrv_free(&s);
 }
 
 /* ------------------------------------------------------------ vdevc */

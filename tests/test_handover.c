@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "handover.h"
+#include "host/handover.h"
 #include "model_server.h"
 
 #define BAR0 VFIO_PCI_BAR0_REGION_INDEX

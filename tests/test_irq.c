@@ -9,7 +9,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "device/irq.h"
+#include "server/server.h"
 
 static const struct vdev_pci_ident ident = {
     .vendor_id = 0x1b36,
@@ -91,7 +92,7 @@ fd_open(int fd)
     return fcntl(fd, F_GETFD) != -1;
 }
 
-/* Calls the handler as server.c would, then closes the fds it left. */
+/* Calls the handler as server/loop.c would, then closes the fds it left. */
 static int
 set_irqs(struct fixture *f, uint32_t argsz, uint32_t flags, uint32_t index,
          uint32_t start, uint32_t count, const uint8_t *data, size_t dlen,

@@ -12,7 +12,7 @@
 #include <talloc.h>
 #include <unistd.h>
 
-#include "mig_internal.h"
+#include "migration/migration.h"
 #include "vdev.h"
 #include "vdev_client.h"
 

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dma_fixture.h"
 #include "mig_testdev.h"
 #include "rawsock.h"
 #include "vdev_client.h"
@@ -24,13 +25,10 @@ static void *
 mini_serve(void *arg)
 {
     struct mini *s = arg;
-    struct vdev_conn *c = talloc_zero(s->m->dev, struct vdev_conn);
+    struct vdev_conn *c = fixture_conn(s->m->dev);
     struct raw_reply in;
 
-    c->dev = s->m->dev;
-    c->fd = c->twin_fd = -1;
     c->negotiated = true;
-    s->m->dev->conn = c;
     while (raw_recv(s->fd, &in) == 0) {
         struct vdev_msg msg = {&in.hdr, in.payload, in.len, NULL, 0};
         struct vdev_reply r = {0};

@@ -114,8 +114,8 @@ check_invariants(struct mt_dev *m)
     struct vdev_migration *mig = m->dev->mig;
     uint32_t s = mig->state;
 
-    cr_assert_eq(vdev_migration_device_runs(m->dev),
-                 s == RUNNING || s == PRE_COPY, "runs in %s", name(s));
+    cr_assert_eq(m->dev->running, s == RUNNING || s == PRE_COPY, "runs in %s",
+                 name(s));
     if (s == STOP_COPY || s == PRE_COPY)
         cr_assert_gt(mig->out_len, 0, "no data in %s", name(s));
     else
@@ -212,7 +212,7 @@ Test(mig_fsm, error_only_left_by_reset)
     }
     vdev_migration_reset(m->dev);
     cr_assert_eq(m->dev->mig->state, RUNNING);
-    cr_assert(vdev_migration_device_runs(m->dev));
+    cr_assert(m->dev->running);
     cr_assert_eq(set(m, STOP), 0);
     talloc_free(ctx);
 }
@@ -316,7 +316,7 @@ Test(mig_fsm, no_migration_device)
     static const struct vdev_pci_ident ident = {.vendor_id = 1};
     struct vdev_dev *dev = vdev_dev_create(ctx, "plain", &ident);
 
-    cr_assert(vdev_migration_device_runs(dev));
+    cr_assert(dev->running);
     cr_assert_eq(vdev_mig_set_state(dev, STOP, VDEV_MIG_V2), -ENOTSUP);
     vdev_migration_reset(dev);
     talloc_free(ctx);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "dma_fixture.h"
 #include "mig_testdev.h"
 
 #define PG 4096ull
@@ -15,13 +16,9 @@
 static struct vdev_conn *
 conn_for(struct mt_dev *m)
 {
-    struct vdev_conn *c = talloc_zero(m->dev, struct vdev_conn);
+    struct vdev_conn *c = fixture_conn(m->dev);
 
-    c->dev = m->dev;
-    c->fd = c->twin_fd = -1;
     c->negotiated = true;
-    c->peer_max_data_xfer = VFIO_USER_DEF_MAX_DATA_XFER;
-    m->dev->conn = c;
     return c;
 }
 
@@ -387,8 +384,8 @@ static struct vdev_conn *
 logging_conn(struct mt_dev *m)
 {
     struct vdev_conn *c = conn_for(m);
-    cr_assert_eq(vdev_dma_add(c, 0x100000, 64 * PG, -1, 0, 3), 0);
-    cr_assert_eq(vdev_dma_add(c, 0x200000, 16 * PG, -1, 0, 3), 0);
+    cr_assert_eq(vdev_dma_add(&c->dma, 0x100000, 64 * PG, -1, 0, 3), 0);
+    cr_assert_eq(vdev_dma_add(&c->dma, 0x200000, 16 * PG, -1, 0, 3), 0);
     return c;
 }
 

@@ -5,7 +5,7 @@
 #include <linux/pci_regs.h>
 #include <string.h>
 
-#include "internal.h"
+#include "device/device.h"
 
 static const struct vdev_pci_ident ident = {
     .vendor_id = 0x1b36,

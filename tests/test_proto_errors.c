@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "device/device.h"
 #include "rawsock.h"
 #include "proto_fixture.h"
 #include "testdev.h"

@@ -9,7 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "device/device.h"
 #include "rawsock.h"
 #include "proto_fixture.h"
 #include "testdev.h"

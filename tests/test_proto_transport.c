@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "server/server.h"
 #include "rawsock.h"
 #include "testdev.h"
 
@@ -366,7 +366,7 @@ Test(device_api, log_levels)
     struct vdev_pci_ident id = {.vendor_id = 1, .device_id = 2};
     struct vdev_dev *dev = vdev_dev_create(NULL, "log", &id);
 
-    cr_assert_eq(dev->log_max, VDEV_LOG_WARN);
+    cr_assert_eq(dev->log.max, VDEV_LOG_WARN);
     cr_assert_str_eq(vdev_dev_name(dev), "log");
     talloc_free(dev);
 }

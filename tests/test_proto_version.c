@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "device/device.h"
 #include "rawsock.h"
 #include "proto_fixture.h"
 #include "testdev.h"

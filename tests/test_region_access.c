@@ -6,7 +6,7 @@
 #include <linux/pci_regs.h>
 #include <talloc.h>
 
-#include "mig_internal.h"
+#include "migration/migration.h"
 #include "testdev.h"
 
 static struct {
@@ -64,9 +64,9 @@ Test(region_access, stopped_device_refuses_register_callbacks)
     /* a device reset (a guest FLR too) leaves a migration session alone;
      * the client's DEVICE_RESET ends it as well (proto_device.c) */
     vdev_reset(dev);
-    cr_assert(!vdev_migration_device_runs(dev));
+    cr_assert(!dev->running);
     vdev_migration_reset(dev);
-    cr_assert(vdev_migration_device_runs(dev));
+    cr_assert(dev->running);
     cr_assert_eq(vdev_region_access(dev, 0, TESTDEV_REG_SCRATCH, &v, 4, true),
                  0);
     cr_assert_eq(td.scratch, 9);

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "access.h"
-#include "internal.h"
+#include "device/device.h"
 #include "vdev_client.h"
 
 static struct vdev_dev *dev;

@@ -1,8 +1,8 @@
-# User-facing tools built on libvdev's public headers: each tools/X.c becomes
-# build/bin/X, and each folder tools/NAME/ builds build/bin/NAME from all its
-# .c files.
+# User-facing tools built on libvdev's public headers and the client
+# archive: each tools/X.c becomes build/bin/X, and each folder tools/NAME/
+# builds build/bin/NAME from all its .c files.
 TOOLS := $(patsubst tools/%.c,$(B)/bin/%,$(wildcard tools/*.c))
-$(B)/bin/%: $(B)/tools/%.o $(LIBVDEV)
+$(B)/bin/%: $(B)/tools/%.o $(LIBVDEV_CLIENT)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
@@ -10,7 +10,7 @@ TOOL_DIRS := $(patsubst tools/%/,%,$(sort $(dir $(wildcard tools/*/*.c))))
 
 define tool_dir_rules
 TOOL_OBJS_$(1) := $$(patsubst %.c,$(B)/%.o,$$(wildcard tools/$(1)/*.c))
-$(B)/bin/$(1): $$(TOOL_OBJS_$(1)) $(LIBVDEV)
+$(B)/bin/$(1): $$(TOOL_OBJS_$(1)) $(LIBVDEV_CLIENT)
 	@mkdir -p $$(@D)
 	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$(PKG_LIBS)
 TOOLS += $(B)/bin/$(1)

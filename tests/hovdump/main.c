@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "handover.h"
+#include "host/handover.h"
 
 static int
 recv_fds(int sock, void *buf, size_t len, int *fds, unsigned max)

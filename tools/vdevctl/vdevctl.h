@@ -15,7 +15,7 @@ enum {
     VDEVCTL_EXIT_USAGE = 2, /* the command line is wrong */
 };
 
-/* Longest management request line (runtime/mgmt_proto.h says 512). */
+/* Longest management request line (runtime/base/mgmt_proto.h says 512). */
 #define VDEVCTL_MGMT_LINE_MAX 512
 /* Longest management reply vdevctl reads. */
 #define VDEVCTL_REPLY_MAX 65536

@@ -1,0 +1,402 @@
+/* The serving loop: epoll over the listening socket, the client and the stop
+ * eventfd; dispatch of each message (server/conn.c frames them) to one
+ * handler per command; replies flushed once the input is drained. */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "base/fdio.h"
+#include "server/server.h"
+#include "server/conn.h"
+
+#define TX_HIGH (256u * 1024) /* queued replies that make us flush early */
+#define HOT_SPINS 64          /* reads in a row without epoll_wait */
+/* Empty reads before a pipelining client's connection may sleep. A client
+ * that finds us asleep pays for waking us on its next write; the few
+ * microseconds these take cover its turn-around. */
+#define IDLE_SPINS 32
+
+#define ALLOWED_FLAGS VFIO_USER_F_NO_REPLY
+#define COLD __attribute__((cold, noinline))
+
+/* One handler per command, and how many fds a message may carry. Commands
+ * without an entry are answered with ENOSYS. */
+static const struct {
+    vdev_handler_fn *fn;
+    unsigned max_fds;
+} handlers[VFIO_USER_MAX_COMMAND] = {
+    [VFIO_USER_VERSION] = {vdev_handle_version, 0},
+    [VFIO_USER_DEVICE_GET_INFO] = {vdev_handle_device_get_info, 0},
+    [VFIO_USER_DEVICE_GET_REGION_INFO] = {vdev_handle_region_info, 0},
+    [VFIO_USER_DEVICE_GET_REGION_IO_FDS] = {vdev_handle_region_io_fds, 0},
+    [VFIO_USER_REGION_READ] = {vdev_handle_region_read, 0},
+    [VFIO_USER_REGION_WRITE] = {vdev_handle_region_write, 0},
+    [VFIO_USER_DEVICE_RESET] = {vdev_handle_device_reset, 0},
+    [VFIO_USER_REGION_WRITE_MULTI] = {vdev_handle_region_write_multi, 0},
+    [VFIO_USER_DEVICE_GET_IRQ_INFO] = {vdev_handle_irq_info, 0},
+    [VFIO_USER_DEVICE_SET_IRQS] = {vdev_handle_set_irqs, VDEV_MAX_MSG_FDS},
+    [VFIO_USER_DMA_MAP] = {vdev_handle_dma_map, 1},
+    [VFIO_USER_DMA_UNMAP] = {vdev_handle_dma_unmap, 0},
+    [VFIO_USER_DIRTY_PAGES] = {vdev_handle_dirty_pages, 0},
+    [VFIO_USER_DEVICE_FEATURE] = {vdev_handle_device_feature, 0},
+    [VFIO_USER_MIG_DATA_READ] = {vdev_handle_mig_data_read, 0},
+    [VFIO_USER_MIG_DATA_WRITE] = {vdev_handle_mig_data_write, 0},
+};
+
+/* ------------------------------------------------------------ dispatch */
+
+/* Returns the errno for the client, 0 when served. Before VERSION only
+ * VERSION is served; everything else gets EINVAL, as for any message the
+ * session's state does not allow (a second VERSION is also EINVAL). A
+ * reply, or a command with reserved flag bits set, is EINVAL too; the
+ * error field is reserved in commands and ignored, as a reserved field
+ * should be by a receiver. */
+static int
+check_and_call(struct vdev_conn *c, struct vdev_msg *m, struct vdev_reply *r,
+               bool fds_lost)
+{
+    const struct vfio_user_header *h = m->hdr;
+    unsigned cmd = h->cmd;
+
+    if (h->flags & ~ALLOWED_FLAGS)
+        return EINVAL;
+    if (cmd >= VFIO_USER_MAX_COMMAND || !handlers[cmd].fn)
+        return ENOSYS;
+    if (!c->negotiated && cmd != VFIO_USER_VERSION)
+        return EINVAL;
+    if (fds_lost || m->nr_fds > handlers[cmd].max_fds)
+        return EINVAL;
+    return -handlers[cmd].fn(c, m, r);
+}
+
+/* Errors, No_reply and owned reply fds: everything but a plain reply. */
+static COLD int
+finish_slow(struct vdev_conn *c, const struct vfio_user_header *h,
+            struct vdev_reply *r, int err, unsigned nr_fds)
+{
+    bool no_reply = h->flags & VFIO_USER_F_NO_REPLY;
+
+    if (err) {
+        c->dev->stats.errors++;
+        VDEV_LOG(c->dev, no_reply ? VDEV_LOG_WARN : VDEV_LOG_INFO,
+                 "%s (cmd %u, id %u, size %u, %u fds): error %d (%s)",
+                 vfio_user_command_name(h->cmd), h->cmd, h->msg_id, h->msg_size,
+                 nr_fds, err, strerror(err));
+    }
+    if (no_reply || err) {
+        if (r->close_fds)
+            vdev_close_fds(r->fds, r->nr_fds);
+        return no_reply ? 0 : vdev_tx_error(c, h, err);
+    }
+    return vdev_tx_reply(c, h, r);
+}
+
+static int
+dispatch(struct vdev_conn *c, const struct vdev_rx_msg *in)
+{
+    const struct vfio_user_header *h = (const struct vfio_user_header *)in->p;
+    struct vdev_msg m;
+    struct vdev_reply r;
+    int err;
+
+    m.hdr = h;
+    m.body = in->p + VDEV_HDR_SIZE;
+    m.body_len = in->size - VDEV_HDR_SIZE;
+    m.fds = c->rx.fds;
+    m.nr_fds = in->nr_fds;
+    r.payload = NULL;
+    r.len = 0;
+    r.nr_fds = 0;
+    r.close_fds = false;
+    c->dev->stats.messages++;
+    err = check_and_call(c, &m, &r, in->fds_lost);
+    if (in->nr_fds)
+        vdev_close_fds(c->rx.fds, in->nr_fds);
+    if (err | h->flags | r.close_fds)
+        return finish_slow(c, h, &r, err, in->nr_fds);
+    return vdev_tx_reply(c, h, &r);
+}
+
+static int tx_blocked(struct vdev_conn *c);
+
+/* Serves every whole message in the buffer. Returns 0, or -errno when
+ * the connection must go (out of memory, socket errors). */
+static int
+rx_process(struct vdev_conn *c)
+{
+    struct vdev_rx_msg m;
+    int rc = 0;
+
+    while (!c->out_blocked && (rc = vdev_rx_take(c, &m)) > 0) {
+        if ((rc = dispatch(c, &m)) < 0)
+            return rc;
+        /* Blocked: wait for EPOLLOUT. Only setting the flag would leave
+         * the edge-triggered socket without an event to come back on if
+         * the final flush then goes through. */
+        if (c->tx.len >= TX_HIGH && vdev_tx_flush(c) == -EAGAIN &&
+            (rc = tx_blocked(c)) < 0)
+            return rc;
+    }
+    return rc < 0 ? rc : 0;
+}
+
+static COLD int
+tx_blocked(struct vdev_conn *c)
+{
+    struct epoll_event ev = {.events = EPOLLOUT, .data.u32 = VDEV_EV_CONN};
+
+    c->out_blocked = true;
+    /* Stop reading until the client takes its replies. */
+    return epoll_ctl(c->dev->srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0
+               ? -errno
+               : 0;
+}
+
+static int
+tx_finish(struct vdev_conn *c)
+{
+    int rc = vdev_tx_flush(c);
+
+    if (rc == -EAGAIN)
+        return tx_blocked(c);
+    if (rc == 0 && c->tx.cap > VDEV_SBUF_INIT)
+        vdev_tx_shrink(c);
+    return rc;
+}
+
+/* Reads and serves what the client sent, then sends the replies in one
+ * go. `spec`: called without epoll saying the socket is readable. A call
+ * that served several messages, or a speculative one that found any,
+ * marks the client hot: it is pipelining, and the loop tries the socket
+ * again before sleeping in epoll_wait. `hup`: epoll reported the hang-up
+ * with the bytes; no later edge will come, so read on to the EOF (else a
+ * client that sends part of a message and closes at once would hold the
+ * connection, and everyone in the backlog, forever). */
+static int
+serve_input(struct vdev_conn *c, bool spec, bool hup)
+{
+    uint64_t m0 = c->dev->stats.messages;
+    int rc;
+
+    for (;;) {
+        size_t limit;
+        ssize_t n;
+        uint16_t s2c_id;
+        bool early;
+
+        if ((rc = vdev_rx_prepare(c, &limit)) < 0)
+            return rc;
+        n = vdev_rx_read(c, limit);
+        if (n <= 0) {
+            if (n == -EAGAIN)
+                break;
+            return n ? (int)n : -ECONNRESET;
+        }
+        /* The socket is edge-triggered (transport.c): new bytes are
+         * reported once, so a short read must really mean "empty". The
+         * kernel ends a read early after fds, and our own requests to the
+         * client (s2c.c) may read the socket while a message is served:
+         * after either, read on until EAGAIN. */
+        early = vdev_rx_ended_at_fds(c);
+        s2c_id = c->next_msg_id;
+        if ((rc = rx_process(c)) < 0)
+            return rc;
+        if (c->out_blocked)
+            break;
+        /* A short read means the socket is drained: answer now. */
+        if ((size_t)n < limit && !early && c->next_msg_id == s2c_id && !hup)
+            break;
+    }
+    m0 = c->dev->stats.messages - m0;
+    c->rx_hot = m0 > 1 || (spec && m0);
+    return tx_finish(c);
+}
+
+/* The client has room again: send what waited, then serve what was left
+ * in the input buffer and read on. */
+static int
+serve_output(struct vdev_conn *c, bool hup)
+{
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET,
+                             .data.u32 = VDEV_EV_CONN};
+    int rc = vdev_tx_flush(c);
+
+    if (rc == -EAGAIN)
+        return 0;
+    if (rc < 0)
+        return rc;
+    c->out_blocked = false;
+    if (epoll_ctl(c->dev->srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
+        return -errno;
+    if ((rc = rx_process(c)) < 0)
+        return rc;
+    if (c->out_blocked)
+        return tx_finish(c);
+    return serve_input(c, false, hup);
+}
+
+/* ------------------------------------------------------------ loop */
+
+static COLD void
+drop_client(struct vdev_dev *dev, int rc)
+{
+    VDEV_LOG(dev, rc == -ECONNRESET ? VDEV_LOG_INFO : VDEV_LOG_WARN,
+             "client gone: %s", strerror(-rc));
+    vdev_conn_close(dev);
+}
+
+static bool
+drain_stop(struct vdev_dev *dev)
+{
+    uint64_t v;
+
+    return read(dev->srv->stop_fd, &v, sizeof(v)) == sizeof(v);
+}
+
+static COLD void
+accept_client(struct vdev_dev *dev)
+{
+    int rc;
+
+    if (dev->srv->conn)
+        return;
+    rc = vdev_transport_accept(dev);
+    if (rc < 0 && rc != -EAGAIN && rc != -ECONNABORTED)
+        VDEV_LOG(dev, VDEV_LOG_WARN, "accept: %s", strerror(-rc));
+}
+
+static inline void
+serve_conn(struct vdev_dev *dev, uint32_t events)
+{
+    struct vdev_conn *c = dev->srv->conn;
+    bool hup = events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR);
+    int rc;
+
+    if (!c)
+        return;
+    rc = c->out_blocked ? serve_output(c, hup) : serve_input(c, false, hup);
+    if (rc < 0)
+        drop_client(dev, rc);
+}
+
+/* Returns 1 when a stop was requested, else 0. */
+static int
+handle_events(struct vdev_dev *dev, const struct epoll_event *ev, int n)
+{
+    int stop = 0;
+
+    for (int i = 0; i < n; i++) {
+        uint32_t tag = ev[i].data.u32;
+
+        if (tag == VDEV_EV_CONN) {
+            serve_conn(dev, ev[i].events);
+        } else if (tag == VDEV_EV_LISTEN) {
+            accept_client(dev);
+        } else if (tag == VDEV_EV_STOP) {
+            drain_stop(dev);
+            stop = 1;
+        } else if (tag >= VDEV_EV_MGMT && dev->srv->ext_dispatch) {
+            dev->srv->ext_dispatch(dev, tag);
+        }
+    }
+    return stop;
+}
+
+int
+vdev_fd(const struct vdev_dev *dev)
+{
+    return dev->srv->epoll_fd;
+}
+
+int
+vdev_dispatch(struct vdev_dev *dev)
+{
+    struct epoll_event ev[4];
+    int n;
+
+    do {
+        n = epoll_wait(dev->srv->epoll_fd, ev, 4, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    /* A stop seen here is kept for the next vdev_run(). */
+    handle_events(dev, ev, n);
+    return 0;
+}
+
+/* A speculative read of a pipelining client found nothing: try a few more
+ * before letting vdev_run sleep. Only a client seen pipelining gets this:
+ * one that waits for each reply may share our CPU, and spinning would
+ * delay it. */
+static int
+linger(struct vdev_conn *c)
+{
+    int rc = 0;
+
+    for (unsigned i = 0; i < IDLE_SPINS && !c->rx_hot && !c->out_blocked &&
+                         !c->dev->srv->stopping && rc == 0;
+         i++)
+        rc = serve_input(c, true, false);
+    return rc;
+}
+
+int
+vdev_run(struct vdev_dev *dev)
+{
+    struct vdev_server *srv = dev->srv;
+    struct epoll_event ev[4];
+    unsigned spins = 0;
+    int n;
+
+    while (!srv->stopping) {
+        struct vdev_conn *c = srv->conn;
+
+        /* A pipelining client: read again before sleeping, but let the
+         * other fds in now and then. */
+        if (c && c->rx_hot && !c->out_blocked && spins < HOT_SPINS) {
+            int rc = serve_input(c, true, false);
+            if (rc == 0 && !c->rx_hot)
+                rc = linger(c);
+            if (rc < 0)
+                drop_client(dev, rc);
+            spins++;
+            continue;
+        }
+        spins = 0;
+        n = epoll_wait(srv->epoll_fd, ev, 4, -1);
+        /* The common wake-up: the client, alone. */
+        if (n == 1 && ev[0].data.u32 == VDEV_EV_CONN) {
+            serve_conn(dev, ev[0].events);
+            continue;
+        }
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (handle_events(dev, ev, n))
+            break;
+    }
+    drain_stop(dev);
+    srv->stopping = 0;
+    return 0;
+}
+
+void
+vdev_stop(struct vdev_dev *dev)
+{
+    uint64_t one = 1;
+    ssize_t rc;
+
+    dev->srv->stopping = 1;
+    rc = write(dev->srv->stop_fd, &one, sizeof(one));
+    (void)rc;
+}
+
+bool
+vdev_connected(const struct vdev_dev *dev)
+{
+    return dev->srv->conn != NULL;
+}

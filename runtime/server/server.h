@@ -1,0 +1,159 @@
+/* The protocol server's private contract (server/): what serves a device
+ * (struct vdev_server), a connection, messages and replies as handlers see
+ * them, and the entry points of transport.c, s2c.c and the handlers. A
+ * connection's bytes and fds are conn.c's (conn.h). Not installed. */
+#ifndef VDEV_SERVER_SERVER_H
+#define VDEV_SERVER_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/fdio.h"
+#include "base/limits.h"
+#include "device/device.h"
+
+/* ------------------------------------------------------------ server */
+
+/* epoll data.u32 tags of srv->epoll_fd. Tags from VDEV_EV_MGMT on belong
+ * to sources a higher layer added (the management channel, host/mgmt.c):
+ * the loop hands their events to srv->ext_dispatch. */
+#define VDEV_EV_LISTEN 0u
+#define VDEV_EV_CONN 1u
+#define VDEV_EV_STOP 2u
+#define VDEV_EV_MGMT 0x10000u
+
+struct vdev_mgmt; /* host/mgmt.c */
+
+/* The serving side of a device (server/): the sockets, the loop's fds and
+ * the client. */
+struct vdev_server {
+    int listen_fd;
+    char *socket_path; /* removed on teardown when we created it */
+    int epoll_fd;
+    int stop_fd; /* eventfd written by vdev_stop() */
+    volatile int stopping;
+    struct vdev_conn *conn; /* current client, or NULL */
+    bool qemu_dma_layout;
+    /* Sources of a higher layer in epoll_fd (tags >= VDEV_EV_MGMT): the
+     * management channel (host/mgmt.c) registers its dispatcher here. */
+    int (*ext_dispatch)(struct vdev_dev *dev, uint32_t tag);
+    struct vdev_mgmt *mgmt; /* named values and their socket (host/mgmt.c) */
+};
+
+/* ------------------------------------------------------------ connection */
+
+/* Initial receive and send buffers of a connection; they grow for large
+ * messages and shrink back once those are served. */
+#define VDEV_RBUF_INIT (64u * 1024)
+#define VDEV_SBUF_INIT (64u * 1024)
+
+/* Receive side: bytes read but not yet served, and the fds that came with
+ * them. */
+struct vdev_rx {
+    uint8_t *buf;
+    size_t cap;
+    size_t start;           /* served up to here */
+    size_t end;             /* read up to here */
+    size_t skip;            /* rest of a rejected oversized message */
+    struct vdev_fds_in fdq; /* fds read, not yet given to a message */
+    size_t fds_msg_end;     /* they belong to the message ending here */
+    int fds[VDEV_MAX_MSG_FDS * 4];
+};
+
+/* Send side: replies batched until the input is drained. */
+struct vdev_tx {
+    uint8_t *buf;
+    size_t cap, len;
+};
+
+/* Everything that lives as long as one client: freed in one talloc_free()
+ * on disconnect; destructors close fds and unmap memory. */
+struct vdev_conn {
+    struct vdev_dev *dev;
+    int fd;
+    int twin_fd; /* server->client channel, or -1 */
+    bool negotiated;
+    uint16_t major, minor;
+    uint32_t peer_max_msg_fds;
+    uint32_t peer_max_data_xfer;
+    bool write_multi;
+
+    struct vdev_rx rx; /* server/conn.c's, like tx */
+    struct vdev_tx tx;
+    bool rx_hot;      /* pipelining: read again before epoll_wait */
+    bool out_blocked; /* socket full: input paused until EPOLLOUT */
+
+    uint16_t next_msg_id; /* server->client requests */
+    struct vdev_dma dma;
+};
+
+/* A received message as handlers see it. fds not taken by the handler
+ * (set to -1) are closed after dispatch. */
+struct vdev_msg {
+    const struct vfio_user_header *hdr;
+    const uint8_t *body;
+    uint32_t body_len;
+    int *fds;
+    unsigned nr_fds;
+};
+
+/* Reply under construction; handlers fill payload via vdev_reply_alloc(). */
+struct vdev_reply {
+    uint8_t *payload;
+    uint32_t len;
+    int fds[VDEV_MAX_MSG_FDS];
+    unsigned nr_fds; /* fds to send (not owned; not closed) */
+    bool close_fds;  /* ...unless set: then closed once sent */
+};
+
+/* ------------------------------------------------------------ modules */
+
+/* transport.c: listening, accepting, the connection's life. Its bytes
+ * and fds are server/conn.c's (server/conn.h). */
+int vdev_transport_listen_path(struct vdev_dev *dev, const char *path);
+int vdev_transport_accept(struct vdev_dev *dev);
+void vdev_conn_close(struct vdev_dev *dev);
+/* A connected client socket becomes srv->conn (fd owned, closed on error);
+ * accept and the hand-over (handover_recv.c) share it. */
+int vdev_conn_adopt(struct vdev_dev *dev, int fd);
+
+/* Server->client request (DMA_READ/WRITE) and its reply, synchronously
+ * (s2c.c). req is the payload (the header is built here); the reply's
+ * payload is copied to reply. Returns the reply payload length (at most
+ * reply_len), or -errno: the client's error, -ETIMEDOUT, -EPROTO for a
+ * malformed reply, -ECONNRESET. Client commands that arrive on the main
+ * socket meanwhile stay in the input for the dispatcher. */
+int vdev_conn_request(struct vdev_conn *c, uint16_t cmd, const void *req,
+                      size_t req_len, void *reply, size_t reply_len);
+
+/* s2c.c: server-to-client channel. Creates the twin socket pair: the server
+ * end goes to c->twin_fd (closed with the connection), the client end to
+ * *client_end for the VERSION reply; the caller closes it once sent. */
+int vdev_twin_setup(struct vdev_conn *c, int *client_end);
+/* DMA through the client, for maps without an fd: the connection's
+ * vdev_dma_msg_fn (peer: the connection). */
+int vdev_s2c_dma(void *peer, uint64_t iova, void *buf, uint64_t len,
+                 bool is_write);
+
+/* Message handlers: return 0 (reply built in r) or -errno (error reply). */
+typedef int vdev_handler_fn(struct vdev_conn *c, struct vdev_msg *m,
+                            struct vdev_reply *r);
+vdev_handler_fn vdev_handle_version;
+vdev_handler_fn vdev_handle_dma_map;
+vdev_handler_fn vdev_handle_dma_unmap;
+vdev_handler_fn vdev_handle_device_get_info;
+vdev_handler_fn vdev_handle_region_info;
+vdev_handler_fn vdev_handle_region_io_fds;
+vdev_handler_fn vdev_handle_irq_info;
+vdev_handler_fn vdev_handle_set_irqs;
+vdev_handler_fn vdev_handle_region_read;
+vdev_handler_fn vdev_handle_region_write;
+vdev_handler_fn vdev_handle_region_write_multi;
+vdev_handler_fn vdev_handle_device_reset;
+vdev_handler_fn vdev_handle_dirty_pages;
+vdev_handler_fn vdev_handle_device_feature;
+vdev_handler_fn vdev_handle_mig_data_read;
+vdev_handler_fn vdev_handle_mig_data_write;
+
+#endif /* VDEV_SERVER_SERVER_H */
