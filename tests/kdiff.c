@@ -265,8 +265,9 @@ kd_learn_bar2(struct kd_run *r)
     uint16_t id = r->next_id++;
 
     r->bar2_size = 0;
-    if (r->closed || raw_send_msg(r->fd, id, VFIO_USER_DEVICE_GET_REGION_INFO,
-                                  0, &ri, sizeof(ri), NULL, 0) ||
+    if (r->closed ||
+        raw_send_msg(r->fd, id, VFIO_USER_DEVICE_GET_REGION_INFO, 0, &ri,
+                     sizeof(ri), NULL, 0) ||
         recv_reply(r, id, &rep))
         return;
     if (!(rep.hdr.flags & VFIO_USER_F_ERROR) && rep.len >= sizeof(ri)) {
@@ -311,8 +312,7 @@ describe(const struct kd_obs *o, char *buf, size_t len)
     if (o->status == KD_CLOSED)
         n = snprintf(buf, len, "connection closed");
     else if (o->status)
-        n = snprintf(buf, len, "error %d (%s)", o->status,
-                     strerror(o->status));
+        n = snprintf(buf, len, "error %d (%s)", o->status, strerror(o->status));
     else
         n = snprintf(buf, len, "ok, %u bytes", o->len);
     if (o->cmp & KD_EV)
@@ -357,14 +357,14 @@ obs_agree(const struct kd_obs *a, const struct kd_obs *b)
 
 unsigned
 kd_compare(const struct kd_seq *seq, const struct kd_run *ours,
-           const struct kd_run *peer, unsigned gen,
-           const struct kd_expect *exp, unsigned nr_exp, bool *seen)
+           const struct kd_run *peer, unsigned gen, const struct kd_expect *exp,
+           unsigned nr_exp, bool *seen)
 {
     unsigned bad = 0;
 
     if (ours->nr != peer->nr) {
-        fprintf(stderr, "kdiff: %s: %u steps against %u\n", seq->name,
-                ours->nr, peer->nr);
+        fprintf(stderr, "kdiff: %s: %u steps against %u\n", seq->name, ours->nr,
+                peer->nr);
         return 1;
     }
     for (unsigned i = 0; i < ours->nr; i++) {
