@@ -23,7 +23,7 @@ struct options {
     const char *upgrade_to; /* binary SIGUSR2 upgrades to */
     const char *mgmt_path;
     bool no_mgmt;
-    bool qemu_dma_layout;
+    enum vdev_dma_layout dma_layout;
     enum vdev_log_level level;
     const char *user; /* --user: drop to it once the sockets exist */
     bool seccomp;
@@ -74,8 +74,11 @@ usage(FILE *f, const struct vdev_server_info *info)
             "BINARY\n"
             "  --handover-fd=N      take over from a running server (set "
             "by upgrade)\n"
-            "  --qemu-dma-layout    DMA_READ/WRITE payloads as QEMU 10.1/10.2 "
-            "send them\n"
+            "  --dma-layout=L       DMA_READ/WRITE layout: auto (default: "
+            "asked of each\n"
+            "                       client), spec, or qemu (QEMU 10.1/10.2's "
+            "32-bit count)\n"
+            "  --qemu-dma-layout    the same as --dma-layout=qemu\n"
             "  --user=NAME          run as user NAME once the sockets "
             "exist\n"
             "  --seccomp            confine the server loop to the syscalls "
@@ -88,6 +91,24 @@ usage(FILE *f, const struct vdev_server_info *info)
             "\nStays in the foreground; SIGTERM or SIGINT stop it and remove "
             "its sockets.\n",
             info->name, info->description ? info->description : "");
+}
+
+static bool
+parse_dma_layout(const char *s, enum vdev_dma_layout *out)
+{
+    static const char *const names[] = {
+        [VDEV_DMA_LAYOUT_AUTO] = "auto",
+        [VDEV_DMA_LAYOUT_SPEC] = "spec",
+        [VDEV_DMA_LAYOUT_QEMU] = "qemu",
+    };
+
+    for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *out = (enum vdev_dma_layout)i;
+            return true;
+        }
+    }
+    return false;
 }
 
 static int
@@ -120,6 +141,7 @@ enum {
     OPT_MGMT,
     OPT_NO_MGMT,
     OPT_QEMU_DMA,
+    OPT_DMA_LAYOUT,
     OPT_LOG_LEVEL,
     OPT_CAPS,
     OPT_USER,
@@ -139,6 +161,7 @@ parse_options(int argc, char **argv, const struct vdev_server_info *info,
         {"mgmt-socket", required_argument, NULL, OPT_MGMT},
         {"no-mgmt", no_argument, NULL, OPT_NO_MGMT},
         {"qemu-dma-layout", no_argument, NULL, OPT_QEMU_DMA},
+        {"dma-layout", required_argument, NULL, OPT_DMA_LAYOUT},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"print-capabilities", no_argument, NULL, OPT_CAPS},
         {"user", required_argument, NULL, OPT_USER},
@@ -191,7 +214,14 @@ parse_options(int argc, char **argv, const struct vdev_server_info *info,
             o->no_mgmt = true;
             break;
         case OPT_QEMU_DMA:
-            o->qemu_dma_layout = true;
+            o->dma_layout = VDEV_DMA_LAYOUT_QEMU;
+            break;
+        case OPT_DMA_LAYOUT:
+            if (!parse_dma_layout(optarg, &o->dma_layout))
+                return bad_usage(info,
+                                 "bad --dma-layout '%s' (auto, spec "
+                                 "or qemu)",
+                                 optarg);
             break;
         case OPT_LOG_LEVEL:
             if (!parse_level(optarg, &o->level))
@@ -211,8 +241,8 @@ parse_options(int argc, char **argv, const struct vdev_server_info *info,
             break;
         case OPT_CAPS:
             printf("{\"type\": \"vfio-user-pci\", \"features\": "
-                   "[\"mgmt-socket\", \"qemu-dma-layout\", \"seccomp\", "
-                   "\"user\"]}\n");
+                   "[\"mgmt-socket\", \"dma-layout\", \"qemu-dma-layout\", "
+                   "\"seccomp\", \"user\"]}\n");
             return EXIT_SUCCESS;
         case 'h':
             usage(stdout, info);
@@ -410,7 +440,7 @@ serve(void *ctx, const struct options *o, const struct vdev_server_info *info,
     int rc;
 
     vdev_set_log(dev, NULL, NULL, o->level);
-    vdev_set_qemu_dma_layout(dev, o->qemu_dma_layout);
+    vdev_set_dma_layout(dev, o->dma_layout);
     if (o->handover_fd >= 0) {
         rc = vdev_handover_receive(dev, o->handover_fd);
         if (rc < 0) {
