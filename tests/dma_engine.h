@@ -33,10 +33,10 @@ struct dma_e2e {
 };
 
 struct dma_e2e_opts {
-    bool twin;                 /* the client asks for the twin socket */
-    bool qemu_client;          /* it answers DMA as QEMU 10.1/10.2 */
+    bool twin;                   /* the client asks for the twin socket */
+    bool qemu_client;            /* it answers DMA as QEMU 10.1/10.2 */
     enum vdev_dma_layout layout; /* the server's setting */
-    vdev_log_fn *log;          /* the server's log (NULL: quiet) */
+    vdev_log_fn *log;            /* the server's log (NULL: quiet) */
     void *log_opaque;
 };
 

@@ -39,9 +39,9 @@ copy_both_ways(struct dma_e2e *t)
         for (unsigned i = 0; i < ENGINE_AREA; i++)
             t->fdmem[i] = (uint8_t)(i * 31 + 7 + round);
         /* fd-backed -> message-served: DMA_WRITE requests */
-        cr_assert_eq(dma_e2e_copy(t, ENGINE_FD_IOVA + 100, ENGINE_MSG_IOVA + 5,
-                                  30000),
-                     0);
+        cr_assert_eq(
+            dma_e2e_copy(t, ENGINE_FD_IOVA + 100, ENGINE_MSG_IOVA + 5, 30000),
+            0);
         cr_assert_arr_eq(t->msgmem + 5, t->fdmem + 100, 30000);
         /* message-served -> fd-backed: DMA_READ requests */
         for (unsigned i = 0; i < ENGINE_AREA; i++)
@@ -93,9 +93,8 @@ Test(kernel_dma_layout, auto_detects_qemu_on_the_twin_socket)
 Test(kernel_dma_layout, each_client_asked)
 {
     struct logbook book = {0};
-    struct dma_e2e_opts o = {.qemu_client = true,
-                             .log = record,
-                             .log_opaque = &book};
+    struct dma_e2e_opts o = {
+        .qemu_client = true, .log = record, .log_opaque = &book};
     struct dma_e2e t;
 
     dma_e2e_start(&t, &o);
@@ -110,8 +109,8 @@ Test(kernel_dma_layout, each_client_asked)
                                      VFIO_USER_F_DMA_REGION_READ |
                                          VFIO_USER_F_DMA_REGION_WRITE),
                  0);
-    cr_assert_eq(vdev_client_dma_map(t.cl, ENGINE_FD_IOVA, ENGINE_AREA,
-                                     t.memfd, 0,
+    cr_assert_eq(vdev_client_dma_map(t.cl, ENGINE_FD_IOVA, ENGINE_AREA, t.memfd,
+                                     0,
                                      VFIO_USER_F_DMA_REGION_READ |
                                          VFIO_USER_F_DMA_REGION_WRITE),
                  0);
