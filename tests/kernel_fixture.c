@@ -66,9 +66,9 @@ kfix_call(struct kfix *k, uint16_t cmd, const void *payload, size_t len,
     rc = raw_send_msg(k->fd, id, cmd, 0, payload, len, fds, nr_fds);
     if (rc == 0)
         rc = raw_recv(k->fd, r);
-    if (rc == 0 && (r->hdr.msg_id != id || r->hdr.cmd != cmd ||
-                    (r->hdr.flags & VFIO_USER_F_TYPE_MASK) !=
-                        VFIO_USER_F_TYPE_REPLY))
+    if (rc == 0 &&
+        (r->hdr.msg_id != id || r->hdr.cmd != cmd ||
+         (r->hdr.flags & VFIO_USER_F_TYPE_MASK) != VFIO_USER_F_TYPE_REPLY))
         rc = -EPROTO;
     if (rc == 0 && (r->hdr.flags & VFIO_USER_F_ERROR))
         rc = r->len ? -EPROTO : -(int)r->hdr.error_no;

@@ -84,7 +84,8 @@ send_reply(struct fake_client *f, const struct vfio_user_header *req,
         len = 0;
     }
     memcpy(out, &h, sizeof(h));
-    memcpy(out + sizeof(h), payload, len);
+    if (len)
+        memcpy(out + sizeof(h), payload, len);
     if (f->mode == FAKE_INTERLEAVE) {
         /* A client command the server must leave for its dispatcher. */
         struct {

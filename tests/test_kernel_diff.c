@@ -30,9 +30,10 @@ static const struct kd_obs *
 info(struct kd_run *r, const char *step, unsigned cmp, uint32_t argsz,
      size_t len)
 {
-    struct vfio_device_info in = {.argsz = argsz};
+    uint8_t in[32] = {0};
 
-    return kd_call(r, step, cmp, VFIO_USER_DEVICE_GET_INFO, &in, len);
+    memcpy(in, &argsz, sizeof(argsz));
+    return kd_call(r, step, cmp, VFIO_USER_DEVICE_GET_INFO, in, len);
 }
 
 static const struct kd_obs *

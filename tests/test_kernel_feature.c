@@ -84,9 +84,9 @@ Test(kernel_feature, unknown_feature_enotty)
     cr_expect_eq(feature(16, GET | 99, NULL, 0), -ENOTTY);
     cr_expect_eq(feature(16, PROBE | 99, NULL, 0), -ENOTTY);
     cr_expect_eq(feature(16, 99, NULL, 0), -ENOTTY, "the feature comes first");
-    cr_expect_eq(feature(16, PROBE | VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY,
-                         NULL, 0),
-                 -ENOTTY);
+    cr_expect_eq(
+        feature(16, PROBE | VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY, NULL, 0),
+        -ENOTTY);
 }
 
 /* D4 */
@@ -102,8 +102,8 @@ Test(kernel_feature, probe_echoes)
 Test(kernel_feature, payload_minimums)
 {
     static const uint8_t extra[24];
-    struct vfio_device_feature_mig_state st = {
-        .device_state = VFIO_DEVICE_STATE_RUNNING};
+    struct vfio_device_feature_mig_state st = {.device_state =
+                                                   VFIO_DEVICE_STATE_RUNNING};
     struct vfio_user_dma_logging_control ctl = {.page_size = 4096};
     uint8_t big[16 + 8] = {0};
 
@@ -147,7 +147,8 @@ log_start(uint64_t page, const uint64_t *ranges, uint32_t n)
                                                 .num_ranges = n};
 
     memcpy(buf, &ctl, sizeof(ctl));
-    memcpy(buf + sizeof(ctl), ranges, n * 16);
+    if (n)
+        memcpy(buf + sizeof(ctl), ranges, n * 16);
     return feature(8, SET | LOG_START, buf, sizeof(ctl) + n * 16);
 }
 
@@ -177,9 +178,8 @@ Test(kernel_feature, log_start_ranges)
 /* D9, D10 */
 Test(kernel_feature, log_report_page_size)
 {
-    struct vfio_user_dma_logging_report rep = {.iova = 0,
-                                               .length = 64 * 4096,
-                                               .page_size = 2048};
+    struct vfio_user_dma_logging_report rep = {
+        .iova = 0, .length = 64 * 4096, .page_size = 2048};
     uint64_t bits;
 
     cr_assert_eq(log_start(4096, NULL, 0), 0);

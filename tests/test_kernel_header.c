@@ -54,8 +54,8 @@ Test(kernel_header, reserved_flags_refused)
     for (unsigned i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
         struct raw_reply r;
 
-        cr_assert_eq(raw_send_msg(k.fd, 40, VFIO_USER_DEVICE_GET_INFO,
-                                  flags[i], &di, sizeof(di), NULL, 0),
+        cr_assert_eq(raw_send_msg(k.fd, 40, VFIO_USER_DEVICE_GET_INFO, flags[i],
+                                  &di, sizeof(di), NULL, 0),
                      0);
         cr_assert_eq(raw_recv(k.fd, &r), 0);
         cr_expect_eq(r.hdr.msg_id, 40);
@@ -121,8 +121,8 @@ Test(kernel_header, fds_on_fdless_closed_and_served)
 
         cr_assert_eq(pipe(p), 0);
         fds[0] = fds[1] = fds[2] = p[1];
-        cr_expect_eq(kfix_call(&k, m[i].cmd, m[i].p, m[i].len, fds, 3, NULL),
-                     0, "cmd %u", m[i].cmd);
+        cr_expect_eq(kfix_call(&k, m[i].cmd, m[i].p, m[i].len, fds, 3, NULL), 0,
+                     "cmd %u", m[i].cmd);
         close(p[1]);
         assert_pipe_closed(p[0]);
         close(p[0]);
@@ -144,26 +144,24 @@ Test(kernel_header, trailing_bytes_ignored)
     uint32_t v;
 
     memcpy(buf, &di, sizeof(di));
-    cr_assert_eq(kfix_call(&k, VFIO_USER_DEVICE_GET_INFO, buf, 24, NULL, 0,
-                           &r),
+    cr_assert_eq(kfix_call(&k, VFIO_USER_DEVICE_GET_INFO, buf, 24, NULL, 0, &r),
                  0);
     cr_expect_eq(r.len, 16);
     raw_reply_free(&r);
     memcpy(buf, &ri, sizeof(ri));
-    cr_assert_eq(kfix_call(&k, VFIO_USER_DEVICE_GET_REGION_INFO, buf, 40,
-                           NULL, 0, &r),
-                 0);
+    cr_assert_eq(
+        kfix_call(&k, VFIO_USER_DEVICE_GET_REGION_INFO, buf, 40, NULL, 0, &r),
+        0);
     cr_expect_eq(((struct vfio_region_info *)r.payload)->size,
                  TESTDEV_BAR2_SIZE);
     raw_reply_free(&r);
     memcpy(buf, &ii, sizeof(ii));
-    cr_assert_eq(kfix_call(&k, VFIO_USER_DEVICE_GET_IRQ_INFO, buf, 20, NULL, 0,
-                           NULL),
-                 0);
+    cr_assert_eq(
+        kfix_call(&k, VFIO_USER_DEVICE_GET_IRQ_INFO, buf, 20, NULL, 0, NULL),
+        0);
     memset(buf, 0xee, sizeof(buf));
     memcpy(buf, &a, sizeof(a));
-    cr_assert_eq(kfix_call(&k, VFIO_USER_REGION_READ, buf, 24, NULL, 0, &r),
-                 0);
+    cr_assert_eq(kfix_call(&k, VFIO_USER_REGION_READ, buf, 24, NULL, 0, &r), 0);
     cr_assert_eq(r.len, sizeof(a) + 4);
     memcpy(&v, r.payload + sizeof(a), 4);
     cr_expect_eq(v, TESTDEV_ID_VALUE);

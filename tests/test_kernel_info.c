@@ -38,8 +38,7 @@ device_info(uint32_t argsz, size_t len, struct vfio_device_info *out)
 {
     struct vfio_device_info in = {.argsz = argsz};
     struct raw_reply r;
-    int rc =
-        kfix_call(&k, VFIO_USER_DEVICE_GET_INFO, &in, len, NULL, 0, &r);
+    int rc = kfix_call(&k, VFIO_USER_DEVICE_GET_INFO, &in, len, NULL, 0, &r);
 
     if (rc == 0) {
         cr_assert_eq(r.len, 16);
@@ -75,8 +74,8 @@ irq_info(uint32_t index, uint32_t argsz, struct vfio_irq_info *out)
 {
     struct vfio_irq_info in = {.argsz = argsz, .index = index};
     struct raw_reply r;
-    int rc = kfix_call(&k, VFIO_USER_DEVICE_GET_IRQ_INFO, &in, sizeof(in),
-                       NULL, 0, &r);
+    int rc = kfix_call(&k, VFIO_USER_DEVICE_GET_IRQ_INFO, &in, sizeof(in), NULL,
+                       0, &r);
 
     if (rc == 0) {
         cr_assert_eq(r.len, sizeof(*out));
@@ -141,13 +140,11 @@ Test(kernel_info, region_info_absent_bar_and_rom, .init = plain,
 }
 
 /* R4, R5 */
-Test(kernel_info, region_info_vga_and_past_end, .init = plain,
-     .fini = teardown)
+Test(kernel_info, region_info_vga_and_past_end, .init = plain, .fini = teardown)
 {
     struct vfio_region_info o;
 
-    cr_assert_eq(region_info(VFIO_PCI_VGA_REGION_INDEX, 32, &o, NULL),
-                 -EINVAL);
+    cr_assert_eq(region_info(VFIO_PCI_VGA_REGION_INDEX, 32, &o, NULL), -EINVAL);
     cr_assert_eq(region_info(TESTDEV_TYPED_INDEX + 1, 32, &o, NULL), -EINVAL);
     cr_assert_eq(region_info(0xffffffffu, 32, &o, NULL), -EINVAL);
     cr_assert_eq(region_info(TESTDEV_TYPED_INDEX, 4096, &o, NULL), 0);
@@ -174,8 +171,7 @@ Test(kernel_info, region_info_config_size, .init = plain, .fini = teardown)
 }
 
 /* R7 */
-Test(kernel_info, region_info_rom_read_only, .init = with_rom,
-     .fini = teardown)
+Test(kernel_info, region_info_rom_read_only, .init = with_rom, .fini = teardown)
 {
     struct vfio_region_info o;
     uint8_t sig[2];
@@ -189,8 +185,7 @@ Test(kernel_info, region_info_rom_read_only, .init = with_rom,
 }
 
 /* R8, R9: BAR2 has a sparse-mmap capability. */
-Test(kernel_info, region_info_caps_need_argsz, .init = plain,
-     .fini = teardown)
+Test(kernel_info, region_info_caps_need_argsz, .init = plain, .fini = teardown)
 {
     struct vfio_region_info o;
     uint32_t len, need;
@@ -207,6 +202,30 @@ Test(kernel_info, region_info_caps_need_argsz, .init = plain,
     cr_assert_eq(region_info(2, 65536, &o, &len), 0);
     cr_expect_eq(len, need, "the reply is as long as needed");
     cr_expect_eq(o.argsz, need);
+}
+
+/* R10: BAR2 is backed and mmapable: its own fd, offset 0; BAR0 is not. */
+Test(kernel_info, region_info_mmap_fd, .init = plain, .fini = teardown)
+{
+    struct vfio_region_info in = {.argsz = 32, .index = 2}, o;
+    struct raw_reply r;
+
+    cr_assert_eq(kfix_call(&k, VFIO_USER_DEVICE_GET_REGION_INFO, &in,
+                           sizeof(in), NULL, 0, &r),
+                 0);
+    memcpy(&o, r.payload, sizeof(o));
+    cr_expect(o.flags & VFIO_REGION_INFO_FLAG_MMAP);
+    cr_expect_eq(o.offset, 0);
+    cr_expect_eq(r.nr_fds, 1);
+    raw_reply_free(&r);
+    in.index = 0;
+    cr_assert_eq(kfix_call(&k, VFIO_USER_DEVICE_GET_REGION_INFO, &in,
+                           sizeof(in), NULL, 0, &r),
+                 0);
+    memcpy(&o, r.payload, sizeof(o));
+    cr_expect_not(o.flags & VFIO_REGION_INFO_FLAG_MMAP);
+    cr_expect_eq(r.nr_fds, 0);
+    raw_reply_free(&r);
 }
 
 /* F1 */
@@ -289,8 +308,7 @@ Test(kernel_info, irq_info_flags_and_counts, .init = plain, .fini = teardown)
 }
 
 /* Q4 */
-Test(kernel_info, irq_info_err_needs_pcie, .init = with_caps,
-     .fini = teardown)
+Test(kernel_info, irq_info_err_needs_pcie, .init = with_caps, .fini = teardown)
 {
     struct vfio_irq_info o;
 

@@ -55,9 +55,8 @@ install(uint32_t index, unsigned n, int *e)
         e[i] = kfix_eventfd();
         give[i] = dup(e[i]);
     }
-    cr_assert_eq(kfix_set_irqs(&k, 0, D_EFD | A_TRIG, index, 0, n, NULL, 0,
-                               give, n),
-                 0);
+    cr_assert_eq(
+        kfix_set_irqs(&k, 0, D_EFD | A_TRIG, index, 0, n, NULL, 0, give, n), 0);
     for (unsigned i = 0; i < n; i++)
         close(give[i]);
 }
@@ -74,8 +73,8 @@ Test(kernel_irqs, validate_header)
 {
     int e = kfix_eventfd();
 
-    cr_expect_eq(kfix_set_irqs(&k, SZ - 1, D_NONE | A_TRIG, INTX, 0, 1, NULL,
-                               0, NULL, 0),
+    cr_expect_eq(kfix_set_irqs(&k, SZ - 1, D_NONE | A_TRIG, INTX, 0, 1, NULL, 0,
+                               NULL, 0),
                  -EINVAL);
     cr_expect_eq(none(A_TRIG | (1u << 6), INTX, 0, 1), -EINVAL);
     cr_expect_eq(none(A_TRIG, 5, 0, 1), -EINVAL);
@@ -83,9 +82,9 @@ Test(kernel_irqs, validate_header)
     cr_expect_eq(none(A_TRIG, MSI, 1, 0xffffffffu), -EINVAL);
     {
         uint8_t body[8] = {0};
-        cr_expect_eq(kfix_call(&k, VFIO_USER_DEVICE_SET_IRQS, body, 8, &e, 1,
-                               NULL),
-                     -EINVAL);
+        cr_expect_eq(
+            kfix_call(&k, VFIO_USER_DEVICE_SET_IRQS, body, 8, &e, 1, NULL),
+            -EINVAL);
     }
     cr_expect(kfix_fd_open(e));
     close(e);
@@ -98,13 +97,13 @@ Test(kernel_irqs, argsz_larger_accepted)
     uint8_t one = 1;
 
     install(INTX, 1, e);
-    cr_assert_eq(kfix_set_irqs(&k, 4096, D_NONE | A_TRIG, INTX, 0, 1, NULL, 0,
-                               NULL, 0),
-                 0);
+    cr_assert_eq(
+        kfix_set_irqs(&k, 4096, D_NONE | A_TRIG, INTX, 0, 1, NULL, 0, NULL, 0),
+        0);
     cr_expect_eq(kfix_events(e[0]), 1);
-    cr_assert_eq(kfix_set_irqs(&k, 4096, D_BOOL | A_TRIG, INTX, 0, 1, &one, 1,
-                               NULL, 0),
-                 0);
+    cr_assert_eq(
+        kfix_set_irqs(&k, 4096, D_BOOL | A_TRIG, INTX, 0, 1, &one, 1, NULL, 0),
+        0);
     cr_expect_eq(kfix_events(e[0]), 1);
     close_all(e, 1);
 }
@@ -167,8 +166,8 @@ Test(kernel_irqs, intx_loopback)
     cr_expect_eq(kfix_events(e[0]), 1, "signalled while masked");
     cr_assert_eq(none(A_UNMASK, INTX, 0, 1), 0);
     cmd = PCI_COMMAND_INTX_DISABLE;
-    cr_assert_eq(kfix_write(&k, VFIO_PCI_CONFIG_REGION_INDEX, PCI_COMMAND,
-                            &cmd, 2, NULL),
+    cr_assert_eq(kfix_write(&k, VFIO_PCI_CONFIG_REGION_INDEX, PCI_COMMAND, &cmd,
+                            2, NULL),
                  0);
     cr_assert_eq(none(A_TRIG, INTX, 0, 1), 0);
     cr_expect_eq(kfix_events(e[0]), 0, "not while Interrupt Disable is set");
@@ -189,9 +188,8 @@ Test(kernel_irqs, msi_loopback)
     cr_expect_eq(kfix_events(e[0]), 0);
     cr_expect_eq(kfix_events(e[1]), 1);
     cr_expect_eq(kfix_events(e[2]), 1);
-    cr_assert_eq(kfix_set_irqs(&k, 0, D_BOOL | A_TRIG, MSIX, 0, 4, sel, 4,
-                               NULL, 0),
-                 0);
+    cr_assert_eq(
+        kfix_set_irqs(&k, 0, D_BOOL | A_TRIG, MSIX, 0, 4, sel, 4, NULL, 0), 0);
     for (int i = 0; i < 4; i++)
         cr_expect_eq(kfix_events(e[i]), sel[i], "vector %d", i);
     close_all(e, 4);
@@ -204,15 +202,14 @@ Test(kernel_irqs, err_req_trigger)
     int e[1];
 
     cr_expect_eq(none(A_TRIG, REQ, 0, 1), -EINVAL, "no eventfd");
-    cr_expect_eq(kfix_set_irqs(&k, 0, D_BOOL | A_TRIG, REQ, 0, 1, &one, 1,
-                               NULL, 0),
-                 0, "BOOL without an eventfd: nothing to signal, success");
+    cr_expect_eq(
+        kfix_set_irqs(&k, 0, D_BOOL | A_TRIG, REQ, 0, 1, &one, 1, NULL, 0), 0,
+        "BOOL without an eventfd: nothing to signal, success");
     install(REQ, 1, e);
     cr_assert_eq(none(A_TRIG, REQ, 0, 1), 0);
     cr_expect_eq(kfix_events(e[0]), 1);
-    cr_assert_eq(kfix_set_irqs(&k, 0, D_BOOL | A_TRIG, REQ, 0, 1, &one, 1,
-                               NULL, 0),
-                 0);
+    cr_assert_eq(
+        kfix_set_irqs(&k, 0, D_BOOL | A_TRIG, REQ, 0, 1, &one, 1, NULL, 0), 0);
     cr_expect_eq(kfix_events(e[0]), 1);
     close_all(e, 1);
     install(ERR, 1, e);
@@ -229,12 +226,12 @@ Test(kernel_irqs, count_0_disables)
     install(MSIX, 4, e);
     cr_assert_eq(none(A_TRIG, MSIX, 0, 0), 0);
     cr_expect_eq(none(A_TRIG, MSIX, 0, 1), -EINVAL, "disabled: no eventfd");
-    cr_expect_eq(kfix_set_irqs(&k, 0, D_BOOL | A_TRIG, MSIX, 0, 0, NULL, 0,
-                               NULL, 0),
-                 -EINVAL);
-    cr_expect_eq(kfix_set_irqs(&k, 0, D_EFD | A_TRIG, MSIX, 0, 0, NULL, 0,
-                               NULL, 0),
-                 -EINVAL);
+    cr_expect_eq(
+        kfix_set_irqs(&k, 0, D_BOOL | A_TRIG, MSIX, 0, 0, NULL, 0, NULL, 0),
+        -EINVAL);
+    cr_expect_eq(
+        kfix_set_irqs(&k, 0, D_EFD | A_TRIG, MSIX, 0, 0, NULL, 0, NULL, 0),
+        -EINVAL);
     cr_expect_eq(none(A_MASK, MSIX, 0, 0), -EINVAL);
     /* ERR/REQ: only an enabled one */
     cr_expect_eq(none(A_TRIG, REQ, 0, 0), -EINVAL);
@@ -268,13 +265,12 @@ Test(kernel_irqs, msi_mask_served)
     uint8_t id, next = 0;
 
     install(MSIX, 4, e);
-    cr_assert_eq(kfix_read(&k, VFIO_PCI_CONFIG_REGION_INDEX, PCI_CAPABILITY_LIST,
-                           &next, 1, NULL),
+    cr_assert_eq(kfix_read(&k, VFIO_PCI_CONFIG_REGION_INDEX,
+                           PCI_CAPABILITY_LIST, &next, 1, NULL),
                  0);
     while (next && !cap) {
-        cr_assert_eq(kfix_read(&k, VFIO_PCI_CONFIG_REGION_INDEX, next, &id, 1,
-                               NULL),
-                     0);
+        cr_assert_eq(
+            kfix_read(&k, VFIO_PCI_CONFIG_REGION_INDEX, next, &id, 1, NULL), 0);
         if (id == PCI_CAP_ID_MSIX)
             cap = next;
         else
@@ -301,9 +297,9 @@ Test(kernel_irqs, err_req_not_maskable)
 
     cr_expect_eq(none(A_MASK, REQ, 0, 1), -ENOTTY);
     cr_expect_eq(none(A_UNMASK, ERR, 0, 1), -ENOTTY);
-    cr_expect_eq(kfix_set_irqs(&k, 0, D_EFD | A_MASK, REQ, 0, 1, NULL, 0, &e,
-                               1),
-                 -ENOTTY);
+    cr_expect_eq(
+        kfix_set_irqs(&k, 0, D_EFD | A_MASK, REQ, 0, 1, NULL, 0, &e, 1),
+        -ENOTTY);
     close(e);
 }
 
@@ -314,9 +310,8 @@ Test(kernel_irqs, intx_mask_eventfd)
     int e[1], m = kfix_eventfd(), give = dup(m);
 
     install(INTX, 1, e);
-    cr_assert_eq(kfix_set_irqs(&k, 0, D_EFD | A_MASK, INTX, 0, 1, NULL, 0,
-                               &give, 1),
-                 0);
+    cr_assert_eq(
+        kfix_set_irqs(&k, 0, D_EFD | A_MASK, INTX, 0, 1, NULL, 0, &give, 1), 0);
     close(give);
     cr_assert_eq(vdev_irq_intx_set(k.srv.dev, true), 0);
     cr_expect_eq(kfix_events(e[0]), 1);
@@ -331,9 +326,9 @@ Test(kernel_irqs, intx_unmask_eventfd_refused)
     int e[1], u = kfix_eventfd();
 
     install(INTX, 1, e);
-    cr_expect_eq(kfix_set_irqs(&k, 0, D_EFD | A_UNMASK, INTX, 0, 1, NULL, 0,
-                               &u, 1),
-                 -EINVAL);
+    cr_expect_eq(
+        kfix_set_irqs(&k, 0, D_EFD | A_UNMASK, INTX, 0, 1, NULL, 0, &u, 1),
+        -EINVAL);
     close(u);
     close_all(e, 1);
 }
@@ -365,18 +360,17 @@ Test(kernel_irqs, eventfd_count_must_match)
 {
     int e[3] = {kfix_eventfd(), kfix_eventfd(), kfix_eventfd()};
 
-    cr_expect_eq(kfix_set_irqs(&k, 0, D_EFD | A_TRIG, MSIX, 0, 2, NULL, 0, e,
-                               3),
-                 -EINVAL);
-    cr_expect_eq(kfix_set_irqs(&k, 0, D_EFD | A_TRIG, MSIX, 0, 4, NULL, 0, e,
-                               3),
-                 -EINVAL);
-    cr_expect_eq(kfix_set_irqs(&k, 0, D_NONE | A_TRIG, MSIX, 0, 1, NULL, 0, e,
-                               1),
-                 -EINVAL);
+    cr_expect_eq(
+        kfix_set_irqs(&k, 0, D_EFD | A_TRIG, MSIX, 0, 2, NULL, 0, e, 3),
+        -EINVAL);
+    cr_expect_eq(
+        kfix_set_irqs(&k, 0, D_EFD | A_TRIG, MSIX, 0, 4, NULL, 0, e, 3),
+        -EINVAL);
+    cr_expect_eq(
+        kfix_set_irqs(&k, 0, D_NONE | A_TRIG, MSIX, 0, 1, NULL, 0, e, 1),
+        -EINVAL);
     /* none de-assigns */
-    cr_expect_eq(kfix_set_irqs(&k, 0, D_EFD | A_TRIG, MSIX, 0, 2, NULL, 0,
-                               NULL, 0),
-                 0);
+    cr_expect_eq(
+        kfix_set_irqs(&k, 0, D_EFD | A_TRIG, MSIX, 0, 2, NULL, 0, NULL, 0), 0);
     close_all(e, 3);
 }

@@ -62,8 +62,8 @@ Test(kernel_region, bar_end_and_straddle)
     cr_assert_eq(kfix_read(&k, ROM, KFIX_ROM_SIZE - 1, buf, 16, &done), 0);
     cr_expect_eq(done, 1);
     /* device-specific regions stay whole or nothing */
-    cr_expect_eq(kfix_read(&k, TESTDEV_TYPED_INDEX, TESTDEV_TYPED_SIZE - 2,
-                           buf, 4, NULL),
+    cr_expect_eq(kfix_read(&k, TESTDEV_TYPED_INDEX, TESTDEV_TYPED_SIZE - 2, buf,
+                           4, NULL),
                  -EINVAL);
 }
 
@@ -133,11 +133,11 @@ Test(kernel_region, framing_checked)
     free(big);
     a.offset = TESTDEV_REG_SCRATCH;
     memcpy(msg, &a, sizeof(a));
-    cr_expect_eq(kfix_call(&k, VFIO_USER_REGION_WRITE, msg, sizeof(a) + 2,
-                           NULL, 0, NULL),
+    cr_expect_eq(kfix_call(&k, VFIO_USER_REGION_WRITE, msg, sizeof(a) + 2, NULL,
+                           0, NULL),
                  -EINVAL);
-    cr_expect_eq(kfix_call(&k, VFIO_USER_REGION_WRITE, msg, sizeof(a) + 8,
-                           NULL, 0, NULL),
+    cr_expect_eq(kfix_call(&k, VFIO_USER_REGION_WRITE, msg, sizeof(a) + 8, NULL,
+                           0, NULL),
                  -EINVAL);
     cr_expect_eq(kfix_call(&k, VFIO_USER_REGION_READ, msg, 12, NULL, 0, NULL),
                  -EINVAL);
@@ -151,16 +151,13 @@ Test(kernel_region, msix_table_emulated)
     kfix_down(&k);
     kfix_up(&k, true, false);
     /* vector 1's control word: masked from reset */
-    cr_assert_eq(kfix_read(&k, 0, TESTDEV_MSIX_TABLE + 16 + 12, &ctrl, 4,
-                           NULL),
+    cr_assert_eq(kfix_read(&k, 0, TESTDEV_MSIX_TABLE + 16 + 12, &ctrl, 4, NULL),
                  0);
     cr_expect_eq(ctrl, 1);
-    cr_assert_eq(kfix_write(&k, 0, TESTDEV_MSIX_TABLE + 16 + 8, &data, 4,
-                            NULL),
+    cr_assert_eq(kfix_write(&k, 0, TESTDEV_MSIX_TABLE + 16 + 8, &data, 4, NULL),
                  0);
     data = 0;
-    cr_assert_eq(kfix_read(&k, 0, TESTDEV_MSIX_TABLE + 16 + 8, &data, 4,
-                           NULL),
+    cr_assert_eq(kfix_read(&k, 0, TESTDEV_MSIX_TABLE + 16 + 8, &data, 4, NULL),
                  0);
     cr_expect_eq(data, 0x4321);
 }
@@ -172,8 +169,8 @@ Test(kernel_region, reset_ignores_body)
     uint8_t body[16] = {1};
 
     cr_assert_eq(kfix_write(&k, 0, TESTDEV_REG_SCRATCH, &v, 4, NULL), 0);
-    cr_assert_eq(kfix_call(&k, VFIO_USER_DEVICE_RESET, body, sizeof(body),
-                           NULL, 0, NULL),
+    cr_assert_eq(kfix_call(&k, VFIO_USER_DEVICE_RESET, body, sizeof(body), NULL,
+                           0, NULL),
                  0);
     cr_assert_eq(kfix_read(&k, 0, TESTDEV_REG_SCRATCH, &v, 4, NULL), 0);
     cr_expect_eq(v, 0, "reset");
