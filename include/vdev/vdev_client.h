@@ -8,8 +8,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "vdev_log.h"
 #include "vdev_proto.h"
 
+#pragma GCC visibility push(default)
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -157,5 +159,6 @@ int vdev_mgmt_client_load(const char *path, const char *file, char *reply,
 #ifdef __cplusplus
 }
 #endif
+#pragma GCC visibility pop
 
 #endif /* VDEV_CLIENT_H */

@@ -243,6 +243,7 @@ vdev_handle_region_write(struct vdev_conn *c, struct vdev_msg *m,
     struct vfio_user_region_access a;
     int64_t n = 0;
     uint8_t *p;
+    bool serve;
     int rc;
 
     if (m->body_len < ACCESS_SIZE)
@@ -253,11 +254,19 @@ vdev_handle_region_write(struct vdev_conn *c, struct vdev_msg *m,
     if (a.count && (n = access_span(c->dev, a.region, a.offset, a.count)) < 0)
         return (int)n;
     a.count = (uint32_t)n;
-    /* The body sits in our own receive buffer. */
-    if (a.count &&
-        (rc = vdev_region_access(c->dev, a.region, a.offset,
-                                 (uint8_t *)(uintptr_t)(m->body + ACCESS_SIZE),
-                                 a.count, true)) < 0)
+    /* The body sits in our own receive buffer. A DMA the write starts
+     * lets the client's next commands be served meanwhile (QEMU's vCPU
+     * waits for a read reply holding the lock its DMA handler needs); the
+     * reply is built after the access, so theirs cannot overwrite it. */
+    serve = c->s2c_serve;
+    c->s2c_serve = !c->s2c_nested;
+    rc = a.count
+             ? vdev_region_access(c->dev, a.region, a.offset,
+                                  (uint8_t *)(uintptr_t)(m->body + ACCESS_SIZE),
+                                  a.count, true)
+             : 0;
+    c->s2c_serve = serve;
+    if (rc < 0)
         return rc;
     if (!(p = vdev_reply_alloc(r, c, ACCESS_SIZE)))
         return -ENOMEM;
@@ -285,6 +294,8 @@ vdev_handle_region_write_multi(struct vdev_conn *c, struct vdev_msg *m,
     struct vfio_user_write_multi_entry e;
     uint64_t cnt;
     uint8_t *p;
+    bool serve;
+    int rc = 0;
 
     if (!c->write_multi || m->body_len < sizeof(cnt))
         return -EINVAL;
@@ -297,14 +308,16 @@ vdev_handle_region_write_multi(struct vdev_conn *c, struct vdev_msg *m,
         if (!multi_entry_ok(c->dev, &e))
             return -EINVAL;
     }
-    for (uint64_t i = 0; i < cnt; i++) {
-        int rc;
+    serve = c->s2c_serve;
+    c->s2c_serve = !c->s2c_nested; /* as in vdev_handle_region_write */
+    for (uint64_t i = 0; i < cnt && rc == 0; i++) {
         memcpy(&e, m->body + sizeof(cnt) + i * esz, esz);
         rc = vdev_region_access(c->dev, e.region, e.offset, e.data, e.count,
                                 true);
-        if (rc < 0)
-            return rc;
     }
+    c->s2c_serve = serve;
+    if (rc < 0)
+        return rc;
     if (!(p = vdev_reply_alloc(r, c, sizeof(cnt))))
         return -ENOMEM;
     memcpy(p, &cnt, sizeof(cnt));

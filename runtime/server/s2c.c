@@ -158,11 +158,26 @@ take_partial(struct vdev_conn *c, size_t off, size_t have,
     return ret;
 }
 
+/* While a region write waits here (c->s2c_serve), the client's commands
+ * at the head of the input are served, in order, and their replies sent:
+ * QEMU's vCPU waits for a region read holding the lock its DMA_READ/WRITE
+ * handler needs, so only waiting would deadlock until both time out. */
+static int
+serve_waiting(struct vdev_conn *c, int64_t deadline)
+{
+    int rc = 0;
+
+    while (c->s2c_serve && !c->s2c_nested && (rc = vdev_serve_nested(c)) > 0)
+        if ((rc = vdev_tx_drain(c, deadline, -1)) < 0)
+            break;
+    return rc < 0 ? rc : 0;
+}
+
 /* Looks through the buffered input for our reply. Client commands are
- * stepped over and left in place for the dispatcher; the reply (and any
- * stale reply) is cut out of the buffer. Returns 1 with the reply taken
- * (its result in *result), 0 if more input is needed, -errno if the input
- * cannot be parsed. */
+ * served first when serve_waiting() may, else stepped over and left in
+ * place for the dispatcher; the reply (and any stale reply) is cut out of
+ * the buffer. Returns 1 with the reply taken (its result in *result), 0 if
+ * more input is needed, -errno if the input cannot be parsed. */
 static int
 main_scan(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
           size_t reply_len, int *result, int64_t deadline)
@@ -170,7 +185,10 @@ main_scan(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
     struct vfio_user_header h;
     size_t off = 0;
     ssize_t have;
+    int rc = serve_waiting(c, deadline);
 
+    if (rc < 0)
+        return rc;
     while ((have = vdev_rx_find_reply(c, &off, &h)) > 0) {
         int m;
 
