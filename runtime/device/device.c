@@ -55,9 +55,11 @@ vdev_device_init(struct vdev_dev *dev, const char *name,
     dev->nr_regions = VDEV_NR_PCI_REGIONS;
     dev->running = true;
 
+    /* As vfio-pci's cfg_size: 256 bytes until a PCI Express or extended
+     * capability makes it 4096 (pci_caps.c). */
     cfg = &dev->regions[VDEV_CONFIG_INDEX];
     cfg->present = true;
-    cfg->size = VDEV_CONFIG_SIZE;
+    cfg->size = VDEV_CONFIG_LEGACY_SIZE;
     cfg->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
 
     vdev_config_init(dev);
