@@ -9,7 +9,7 @@ GUEST_SRCS := $(sort $(wildcard $(G)/vg_*.c))
 GUEST_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Wshadow -Wstrict-prototypes \
                 -Wmissing-prototypes -Werror -D_GNU_SOURCE -static
 MOD := $(OUT)/obj/mod/vdev_ivshmem_irq.ko
-HOST_MODS := gpio-pci-idio-16 uio uio_pci_generic
+HOST_MODS := gpio-pci-idio-16 uio uio_pci_generic watchdog i6300esb
 
 all: $(OUT)/initrd.gz $(OUT)/vmlinuz
 
@@ -28,7 +28,8 @@ $(MOD): $(G)/vdev_ivshmem_irq.c
 	$(MAKE) -s -C $(KDIR) M=$(@D) modules > $(@D)/build.log 2>&1 || \
 	    { cat $(@D)/build.log; exit 1; }
 
-$(OUT)/initrd.gz: $(OUT)/obj/vdev-guest $(MOD) $(G)/init
+$(OUT)/initrd.gz: $(OUT)/obj/vdev-guest $(MOD) $(G)/init \
+                  $(HOST_MODS:%=$(X)/modules/%.ko)
 	@rm -rf $(OUT)/root && mkdir -p $(OUT)/root/bin $(OUT)/root/modules
 	cp $(X)/bin/busybox $(OUT)/obj/vdev-guest $(OUT)/root/bin/
 	install -m 755 $(G)/init $(OUT)/root/init

@@ -167,8 +167,47 @@ vt_answer() {
             VT_REPLY="error no BAR2 memory in server ${VT_PID[$VT_MAIN]}"
         fi
         ;;
+    events) # NAME: how many the management socket published so far
+        if [[ -e $VT_TMP/events.log ]]; then
+            VT_REPLY=$(grep -c "^event ${w[1]} " "$VT_TMP/events.log")
+        else
+            VT_REPLY="error no event subscriber (vt_events)"
+        fi
+        ;;
+    stream) # CMD...: to the stream agent (tests/qemu/stream-agent.py)
+        if [[ -n ${VT_AGENT_IN:-} ]] && echo "${w[*]:1}" >&"$VT_AGENT_IN" &&
+            IFS= read -r -t 120 -u "$VT_AGENT_OUT" out; then
+            VT_REPLY=$out
+        else
+            VT_REPLY="error no stream agent (vt_stream_agent)"
+        fi
+        ;;
     *) VT_REPLY="error unknown request '${w[0]}'" ;;
     esac
+}
+
+# Subscribes to server ID's events (vdevctl MGMT events) into events.log,
+# which the guest's "events NAME" requests count.
+vt_events() {
+    "$VDEVCTL" "${VT_SOCK[$1]}.mgmt" events >"$VT_TMP/events.log" 2>&1 &
+    VT_PIDS+=("$!")
+}
+
+# vt_stream_agent PATH: the host end of a server's byte stream bound to
+# unix:PATH (tests/qemu/stream-agent.py; every byte it got in
+# stream.log), driven by the guest's "stream CMD" requests.
+vt_stream_agent() {
+    local reply
+    mkfifo "$VT_TMP/agent.in" "$VT_TMP/agent.out"
+    python3 "$VT_ROOT/tests/qemu/stream-agent.py" "$1" "$VT_TMP/stream.log" \
+        <"$VT_TMP/agent.in" >"$VT_TMP/agent.out" 2>"$VT_TMP/agent.log" &
+    VT_PIDS+=("$!")
+    exec {VT_AGENT_IN}>"$VT_TMP/agent.in" {VT_AGENT_OUT}<"$VT_TMP/agent.out"
+    if ! IFS= read -r -t 30 -u "$VT_AGENT_OUT" reply || [[ $reply != ok* ]]; then
+        vt_say "$VT_NAME: FAIL: the stream agent did not connect to $1: $reply"
+        cat "$VT_TMP/agent.log"
+        return 1
+    fi
 }
 
 # Serves the guest's requests until QEMU exits or VT_TIMEOUT passes.

@@ -14,7 +14,7 @@ start=$SECONDS
 VT_NAME=image
 vt_image || exit 1
 failed=()
-for t in gpio edu ivshmem upgrade; do
+for t in gpio edu ivshmem upgrade uart wdt; do
     "$VT_ROOT/tests/qemu/t-$t.sh" || failed+=("$t")
 done
 if ((${#failed[@]})); then

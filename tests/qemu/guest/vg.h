@@ -13,6 +13,7 @@ struct vg_bar {
     volatile uint8_t *mem; /* NULL for an I/O BAR */
     uint16_t port;         /* I/O BAR base */
     uint64_t size;
+    uint64_t page_off; /* of mem in its mapping */
 };
 
 /* One result line, "VDEV-RESULT NAME PASS|FAIL detail"; false on FAIL. */
@@ -44,6 +45,13 @@ uint64_t vg_read(const struct vg_bar *bar, uint64_t off, unsigned width);
 void vg_write(const struct vg_bar *bar, uint64_t off, unsigned width,
               uint64_t val);
 
+/* uio_pci_generic: the /dev/uioN of a bound device (fd or -errno); 1 when
+ * an interrupt arrives within MS, else 0; INTx unmasked again (command
+ * bit 10, which the driver sets in its handler), 0 or -errno. */
+int vg_uio_open(const char *bdf);
+int vg_uio_wait(int fd, unsigned ms);
+int vg_intx_unmask(const char *bdf);
+
 uint64_t vg_now_ns(void);
 void vg_sleep_ms(unsigned ms);
 
@@ -52,5 +60,7 @@ int vg_edu_main(int argc, char **argv);
 int vg_ivshmem_main(int argc, char **argv);
 int vg_upgrade_main(int argc, char **argv);
 int vg_bench_main(int argc, char **argv);
+int vg_uart_main(int argc, char **argv);
+int vg_wdt_main(int argc, char **argv);
 
 #endif

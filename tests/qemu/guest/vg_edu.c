@@ -3,10 +3,8 @@
  * what the other shows. Each check group records a list of observations
  * per device, then the two lists are compared entry by entry. Both devices
  * are bound to uio_pci_generic (INTx) and have bus mastering on. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,58 +82,20 @@ wr(struct edu *d, uint64_t off, unsigned width, uint64_t val)
     vg_write(&d->bar, off, width, val);
 }
 
-/* ---------------------------------------------------------------- uio */
-
-static int
-uio_open(const char *bdf)
-{
-    char path[256], dev[300] = "";
-    struct dirent *e;
-    DIR *dir;
-    int fd;
-
-    snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/uio", bdf);
-    dir = opendir(path);
-    if (!dir)
-        return -errno;
-    while ((e = readdir(dir)))
-        if (!strncmp(e->d_name, "uio", 3))
-            snprintf(dev, sizeof(dev), "/dev/%s", e->d_name);
-    closedir(dir);
-    if (!dev[0])
-        return -ENOENT;
-    fd = open(dev, O_RDWR | O_CLOEXEC);
-    return fd < 0 ? -errno : fd;
-}
-
 /* 1 when an interrupt arrived within MS, else 0. */
 static int
 irq_wait(struct edu *d, unsigned ms)
 {
-    struct pollfd p = {.fd = d->uio, .events = POLLIN};
-    uint32_t count;
-
-    if (poll(&p, 1, (int)ms) != 1)
-        return 0;
-    return read(d->uio, &count, 4) == 4;
+    return vg_uio_wait(d->uio, ms);
 }
 
-/* uio_pci_generic masks INTx (command bit 10) in its handler and has no
- * irqcontrol: the user clears the bit through config space. */
 static void
 irq_unmask(struct edu *d)
 {
-    char path[256];
-    uint16_t cmd;
-    int fd;
+    int rc = vg_intx_unmask(d->bdf);
 
-    snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", d->bdf);
-    fd = open(path, O_RDWR | O_CLOEXEC);
-    if (fd < 0 || pread(fd, &cmd, 2, 4) != 2 ||
-        (cmd &= (uint16_t)~0x400, pwrite(fd, &cmd, 2, 4) != 2))
-        expect(d, false, "unmasking INTx: %s", strerror(errno));
-    if (fd >= 0)
-        close(fd);
+    if (rc < 0)
+        expect(d, false, "unmasking INTx: %s", strerror(-rc));
 }
 
 /* Polls status.computing / dma_cmd.start until clear, for at most 5 s;
@@ -470,7 +430,7 @@ edu_open(struct edu *d, const char *name, const char *bdf, int memfd,
         return vg_result("edu.setup", false, "%s (%s): BAR0: %s", name, bdf,
                          strerror(-rc)),
                rc;
-    d->uio = uio_open(bdf);
+    d->uio = vg_uio_open(bdf);
     if (d->uio < 0)
         return vg_result("edu.setup", false,
                          "%s (%s): uio_pci_generic not bound: %s", name, bdf,

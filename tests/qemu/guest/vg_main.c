@@ -15,6 +15,8 @@ static const struct {
     {"ivshmem", "ivshmem BDF", vg_ivshmem_main},
     {"upgrade", "upgrade BDF COUNT", vg_upgrade_main},
     {"bench", "bench N ROUNDS LABEL=BDF[:BAR:OFFSET:WIDTH]...", vg_bench_main},
+    {"uart", "uart BDF", vg_uart_main},
+    {"wdt", "wdt BDF", vg_wdt_main},
 };
 
 int

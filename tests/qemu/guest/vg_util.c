@@ -1,5 +1,6 @@
 /* vdev-guest plumbing: result lines, the host channel on the second serial
  * port, sysfs PCI helpers, BAR mapping and sized accesses. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -241,11 +242,15 @@ vg_bar_map(const char *bdf, unsigned index, struct vg_bar *bar)
     fd = open(res, O_RDWR | O_SYNC | O_CLOEXEC);
     if (fd < 0)
         return -errno;
-    p = mmap(NULL, bar->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    /* The kernel maps the page the BAR starts in: a BAR smaller than a
+     * page need not start on one. */
+    bar->page_off = start & (uint64_t)(getpagesize() - 1);
+    p = mmap(NULL, bar->size + bar->page_off, PROT_READ | PROT_WRITE,
+             MAP_SHARED, fd, 0);
     close(fd);
     if (p == MAP_FAILED)
         return -errno;
-    bar->mem = p;
+    bar->mem = (volatile uint8_t *)p + bar->page_off;
     return 0;
 }
 
@@ -253,7 +258,7 @@ void
 vg_bar_unmap(struct vg_bar *bar)
 {
     if (bar->mem)
-        munmap((void *)bar->mem, bar->size);
+        munmap((void *)(bar->mem - bar->page_off), bar->size + bar->page_off);
     bar->mem = NULL;
 }
 
@@ -307,6 +312,61 @@ vg_write(const struct vg_bar *bar, uint64_t off, unsigned width, uint64_t val)
         *(volatile uint64_t *)p = val;
         break;
     }
+}
+
+int
+vg_uio_open(const char *bdf)
+{
+    char path[256], dev[300] = "";
+    struct dirent *e;
+    DIR *dir;
+    int fd;
+
+    sysfs_path(path, sizeof(path), bdf, "uio");
+    dir = opendir(path);
+    if (!dir)
+        return -errno;
+    while ((e = readdir(dir)))
+        if (!strncmp(e->d_name, "uio", 3))
+            snprintf(dev, sizeof(dev), "/dev/%s", e->d_name);
+    closedir(dir);
+    if (!dev[0])
+        return -ENOENT;
+    fd = open(dev, O_RDWR | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+int
+vg_uio_wait(int fd, unsigned ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    uint32_t count;
+
+    if (poll(&p, 1, (int)ms) != 1)
+        return 0;
+    return read(fd, &count, 4) == 4;
+}
+
+/* uio_pci_generic masks INTx (command bit 10) in its handler and has no
+ * irqcontrol: the user clears the bit through config space. */
+int
+vg_intx_unmask(const char *bdf)
+{
+    char path[256];
+    uint16_t cmd;
+    int fd, rc = 0;
+
+    sysfs_path(path, sizeof(path), bdf, "config");
+    fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    if (pread(fd, &cmd, 2, 4) != 2)
+        rc = -EIO;
+    cmd &= (uint16_t)~0x400;
+    if (rc == 0 && pwrite(fd, &cmd, 2, 4) != 2)
+        rc = -EIO;
+    close(fd);
+    return rc;
 }
 
 uint64_t
