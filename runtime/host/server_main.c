@@ -15,6 +15,7 @@
 #include "vdev.h"
 
 #define EXIT_USAGE 2
+#define VDEV_NAME_MAX_BANNER 80
 
 struct options {
     const char *socket_path;
@@ -27,6 +28,9 @@ struct options {
     enum vdev_log_level level;
     const char *user; /* --user: drop to it once the sockets exist */
     bool seccomp;
+    bool virtual_clock;                    /* --clock=virtual */
+    const char *streams[VDEV_MAX_STREAMS]; /* --stream NAME=SPEC */
+    unsigned nr_streams;
 };
 
 /* The device SIGTERM/SIGINT stop; only read by the handler. */
@@ -80,6 +84,14 @@ usage(FILE *f, const struct vdev_server_info *info)
             "exist\n"
             "  --seccomp            confine the server loop to the syscalls "
             "it needs\n"
+            "  --clock=real|virtual device time from the host clock "
+            "(default), or only\n"
+            "                       moved by 'vdevctl MGMT clock advance "
+            "NS' (tests)\n"
+            "  --stream=NAME=SPEC   bind the device's stream NAME to "
+            "unix:PATH, pty,\n"
+            "                       file:PATH or stdio (repeat per "
+            "stream)\n"
             "  -v, --log-level=L    error|warn|info|debug (default warn; "
             "-v info, -vv debug)\n"
             "  --print-capabilities print the backend capabilities (JSON)\n"
@@ -126,6 +138,8 @@ enum {
     OPT_SECCOMP,
     OPT_HANDOVER,
     OPT_UPGRADE,
+    OPT_CLOCK,
+    OPT_STREAM,
 };
 
 /* Returns -1 to go on, or the exit status. */
@@ -145,6 +159,8 @@ parse_options(int argc, char **argv, const struct vdev_server_info *info,
         {"seccomp", no_argument, NULL, OPT_SECCOMP},
         {"handover-fd", required_argument, NULL, OPT_HANDOVER},
         {"upgrade-to", required_argument, NULL, OPT_UPGRADE},
+        {"clock", required_argument, NULL, OPT_CLOCK},
+        {"stream", required_argument, NULL, OPT_STREAM},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -205,6 +221,19 @@ parse_options(int argc, char **argv, const struct vdev_server_info *info,
         case OPT_SECCOMP:
             o->seccomp = true;
             break;
+        case OPT_CLOCK:
+            if (strcmp(optarg, "real") && strcmp(optarg, "virtual"))
+                return bad_usage(info, "bad --clock '%s' (real or virtual)",
+                                 optarg);
+            o->virtual_clock = !strcmp(optarg, "virtual");
+            break;
+        case OPT_STREAM:
+            if (!strchr(optarg, '=') || optarg[0] == '=')
+                return bad_usage(info, "bad --stream '%s' (NAME=SPEC)", optarg);
+            if (o->nr_streams == VDEV_MAX_STREAMS)
+                return bad_usage(info, "too many --stream options%s", "");
+            o->streams[o->nr_streams++] = optarg;
+            break;
         case 'v':
             if (o->level < VDEV_LOG_DEBUG)
                 o->level++;
@@ -237,6 +266,10 @@ parse_options(int argc, char **argv, const struct vdev_server_info *info,
         if (o->socket_path || o->fd >= 0 || o->mgmt_path || o->no_mgmt)
             return bad_usage(info, "--handover-fd takes no socket options%s",
                              "");
+        /* So do the clock and the streams' endpoints. */
+        if (o->nr_streams || o->virtual_clock)
+            return bad_usage(
+                info, "--handover-fd takes no --stream or --clock%s", "");
         return -1;
     }
     if (!o->socket_path == (o->fd < 0))
@@ -319,6 +352,55 @@ print_banner(void *ctx, const struct vdev_server_info *info, const char *path,
         printf("management socket: %s (try: vdevctl %s list)\n", mgmt, mgmt);
     else
         printf("management socket: none\n");
+    fflush(stdout);
+}
+
+/* --clock and --stream: before the sockets, so a bad one changes nothing
+ * outside. */
+static int
+bind_streams(void *ctx, const struct options *o,
+             const struct vdev_server_info *info, struct vdev_dev *dev)
+{
+    int rc;
+
+    if (o->virtual_clock && (rc = vdev_set_clock(dev, VDEV_CLOCK_VIRTUAL)) < 0)
+        return rc;
+    for (unsigned i = 0; i < o->nr_streams; i++) {
+        const char *eq = strchr(o->streams[i], '=');
+        char *name =
+            talloc_strndup(ctx, o->streams[i], (size_t)(eq - o->streams[i]));
+
+        if (!name)
+            return -ENOMEM;
+        rc = vdev_stream_bind(dev, name, eq + 1);
+        if (rc == -ENOENT)
+            fprintf(stderr, "%s: --stream %s: the device has no stream '%s'\n",
+                    info->name, o->streams[i], name);
+        else if (rc == -EINVAL)
+            fprintf(stderr,
+                    "%s: --stream %s: SPEC is unix:PATH, pty, file:PATH or "
+                    "stdio\n",
+                    info->name, o->streams[i]);
+        else if (rc < 0)
+            fprintf(stderr, "%s: --stream %s: %s\n", info->name, o->streams[i],
+                    strerror(-rc));
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void
+print_streams(const struct options *o, struct vdev_dev *dev)
+{
+    for (unsigned i = 0; i < o->nr_streams; i++) {
+        const char *eq = strchr(o->streams[i], '=');
+        char name[VDEV_NAME_MAX_BANNER];
+
+        snprintf(name, sizeof(name), "%.*s", (int)(eq - o->streams[i]),
+                 o->streams[i]);
+        printf("stream %s: %s\n", name, vdev_stream_where(dev, name));
+    }
     fflush(stdout);
 }
 
@@ -411,6 +493,8 @@ serve(void *ctx, const struct options *o, const struct vdev_server_info *info,
 
     vdev_set_log(dev, NULL, NULL, o->level);
     vdev_set_qemu_dma_layout(dev, o->qemu_dma_layout);
+    if ((rc = bind_streams(ctx, o, info, dev)) < 0)
+        return rc;
     if (o->handover_fd >= 0) {
         rc = vdev_handover_receive(dev, o->handover_fd);
         if (rc < 0) {
@@ -464,6 +548,7 @@ serve(void *ctx, const struct options *o, const struct vdev_server_info *info,
         }
     }
     print_banner(ctx, info, path, mgmt);
+    print_streams(o, dev);
     if ((rc = confine(o, info)) < 0)
         return rc;
     return run_upgradable(o, info, dev);
