@@ -70,7 +70,7 @@ Test(completion, vdevctl)
     vdevctl_completes(talloc_asprintf(ctx, "vdevctl %s ''", s),
                       "info\nread\nwrite\nreset\nsave\nload\n");
     vdevctl_completes(talloc_asprintf(ctx, "vdevctl -j %s ''", m),
-                      "list\nget\nset\nstats\nwatch\nupgrade\nmgmt\n");
+                      "list\nget\nset\nstats\nwatch\nclock\nevents\nupgrade\nmgmt\n");
     /* the names come from the server; set offers only external ones */
     vdevctl_completes(talloc_asprintf(ctx, "vdevctl %s set ''", m),
                       "state.inputs\n");
