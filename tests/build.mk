@@ -78,3 +78,6 @@ golden-update: golden-diag-update
 golden-diag-update: $(VDEVC)
 	@./tests/golden/diag/update.sh $(VDEVC)
 .PHONY: golden-diag-update
+
+# The issue-11 test device as a standalone server (tests/hostdev.c).
+$(B)/tests/vdev-hostdev: $(B)/tests/hostdev.o

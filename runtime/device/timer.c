@@ -152,8 +152,8 @@ vdev_timer_new(struct vdev_dev *dev, const char *name, vdev_timer_fn *fn,
         return NULL;
     }
     if (!c->timers) {
-        c->timers = talloc_zero_array(dev, struct vdev_timer *,
-                                      VDEV_MAX_TIMERS);
+        c->timers =
+            talloc_zero_array(dev, struct vdev_timer *, VDEV_MAX_TIMERS);
         if (!c->timers) {
             errno = ENOMEM;
             return NULL;

@@ -144,14 +144,14 @@ vdev_mig_clock_parse(struct vdev_dev *dev, void *ctx, const uint8_t *p,
                      size_t len, struct vdev_mig_clock_cand **out)
 {
     unsigned nr = dev->clock.nr_timers;
-    struct vdev_mig_clock_cand *c = talloc_zero(ctx, struct vdev_mig_clock_cand);
+    struct vdev_mig_clock_cand *c =
+        talloc_zero(ctx, struct vdev_mig_clock_cand);
     bool *seen = talloc_zero_array(ctx, bool, nr + 1);
     size_t off = 12;
     uint32_t count;
     int rc;
 
-    if (!c || !seen ||
-        !(c->armed = talloc_zero_array(c, bool, nr + 1)) ||
+    if (!c || !seen || !(c->armed = talloc_zero_array(c, bool, nr + 1)) ||
         !(c->remaining = talloc_zero_array(c, uint64_t, nr + 1)) ||
         !(c->period = talloc_zero_array(c, uint64_t, nr + 1)))
         return -ENOMEM;
@@ -176,8 +176,7 @@ vdev_mig_clock_parse(struct vdev_dev *dev, void *ctx, const uint8_t *p,
 }
 
 void
-vdev_mig_clock_commit(struct vdev_dev *dev,
-                      const struct vdev_mig_clock_cand *c)
+vdev_mig_clock_commit(struct vdev_dev *dev, const struct vdev_mig_clock_cand *c)
 {
     if (c)
         vdev_clock_set_now(dev, c->now);
@@ -185,8 +184,7 @@ vdev_mig_clock_commit(struct vdev_dev *dev,
         struct vdev_timer *t = dev->clock.timers[i];
 
         if (c)
-            vdev_timer_set_state(t, c->armed[i], c->remaining[i],
-                                 c->period[i]);
+            vdev_timer_set_state(t, c->armed[i], c->remaining[i], c->period[i]);
         else
             vdev_timer_set_state(t, false, 0, 0);
     }

@@ -35,8 +35,8 @@ struct endpoint {
     dev_t sock_dev;
     ino_t sock_ino;
     int listen_fd;
-    int in_fd, out_fd; /* may be one fd (unix client, pty master) */
-    int hold_fd;       /* pty: the terminal side, held open */
+    int in_fd, out_fd;      /* may be one fd (unix client, pty master) */
+    int hold_fd;            /* pty: the terminal side, held open */
     bool in_poll, out_poll; /* in epoll; false: a regular file */
     uint32_t in_ev, out_ev; /* interest registered */
     bool in_eof;
@@ -472,9 +472,9 @@ bind_pty(struct endpoint *e)
 static int
 bind_file(struct endpoint *e, const char *path)
 {
-    e->out_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK |
-                               O_CLOEXEC | O_NOCTTY,
-                     0600);
+    e->out_fd = open(
+        path, O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK | O_CLOEXEC | O_NOCTTY,
+        0600);
     if (e->out_fd < 0)
         return -errno;
     return ep_add(e, e->out_fd, EV_OUT, &e->out_poll);

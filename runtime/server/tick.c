@@ -19,8 +19,8 @@
 static void
 tick_set(struct vdev_server *srv, const struct itimerspec *its, int flags)
 {
-    if (srv->tick_fd < 0 || (flags == srv->tick_flags &&
-                             !memcmp(its, &srv->tick, sizeof(*its))))
+    if (srv->tick_fd < 0 ||
+        (flags == srv->tick_flags && !memcmp(its, &srv->tick, sizeof(*its))))
         return;
     if (timerfd_settime(srv->tick_fd, flags, its, NULL) == 0) {
         srv->tick = *its;

@@ -54,14 +54,13 @@ parse_clock(struct vdevctl *c, const char *text, struct clock_state *st)
         w += strspn(w, " ");
         len = strcspn(w, " ");
         if (len && !memchr(w, '=', len)) {
-            if (len >= sizeof(name) ||
-                sscanf(w, "%[^:]:%3[^:]:%llu:%llu", name, state, &rem,
-                       &period) != 4)
+            if (len >= sizeof(name) || sscanf(w, "%[^:]:%3[^:]:%llu:%llu", name,
+                                              state, &rem, &period) != 4)
                 goto bad;
             struct json_object *t = json_object_new_object();
             json_object_object_add(t, "name", json_object_new_string(name));
-            json_object_object_add(t, "running",
-                                   json_object_new_boolean(!strcmp(state, "on")));
+            json_object_object_add(
+                t, "running", json_object_new_boolean(!strcmp(state, "on")));
             json_object_object_add(t, "remaining_ns",
                                    json_object_new_uint64(rem));
             json_object_object_add(t, "period_ns",
@@ -138,7 +137,8 @@ advance(struct vdevctl *c, int fd, const char *duration, long long *fired)
 
         if ((rc = vdevctl_ask(c, fd, line, reply, sizeof(reply))) != 0)
             return rc;
-        if (!(left = strstr(reply, "fired=")) || sscanf(left, "fired=%d", &n) != 1)
+        if (!(left = strstr(reply, "fired=")) ||
+            sscanf(left, "fired=%d", &n) != 1)
             return vdevctl_fail(c, "protocol", "%s: bad reply '%s'", c->sock,
                                 reply);
         *fired += n;

@@ -161,8 +161,9 @@ check_clock(struct vdevctl *c, char **args)
                                       "DURATION]");
     if (!vdevctl_parse_duration(args[1]))
         return vdevctl_usage_error(
-            c, "invalid duration '%s' (nanoseconds, or a number with ns, us, "
-               "ms or s)",
+            c,
+            "invalid duration '%s' (nanoseconds, or a number with ns, us, "
+            "ms or s)",
             args[1]);
     return 0;
 }
