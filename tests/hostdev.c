@@ -38,6 +38,9 @@ rx_space(struct vdev_dev *dev, void *opaque)
 {
     struct hostdev *h = opaque;
 
+    /* Echoing, what arrives goes to the transmit FIFO. */
+    if (h->st.echo)
+        return HOSTDEV_FIFO - h->st.tx.count;
     return HOSTDEV_FIFO - h->st.rx.count;
 }
 
