@@ -104,6 +104,8 @@ tick_fired(struct vdev_dev *dev, void *opaque)
 
     h->st.ticks++;
     h->st.tick_at = (uint32_t)vdev_now(dev);
+    if (h->st.tick_event)
+        vdev_event_emit(dev, "tick");
 }
 
 /* A watchdog: the host hears of it, and the device resets itself. */
@@ -169,7 +171,7 @@ static void
 reg_write(struct hostdev *h, unsigned reg, uint32_t v)
 {
     struct vdev_dev *dev = h->dev;
-    uint64_t us = v & ~HD_PERIODIC;
+    uint64_t us = v & ~(HD_PERIODIC | HD_TICK_EVENT);
 
     switch (reg) {
     case HD_DATA:
@@ -177,6 +179,7 @@ reg_write(struct hostdev *h, unsigned reg, uint32_t v)
         vdev_stream_kick(dev, (unsigned)h->stream);
         break;
     case HD_TICK:
+        h->st.tick_event = !!(v & HD_TICK_EVENT);
         if (!v)
             vdev_timer_stop(h->tick);
         else
@@ -249,8 +252,8 @@ cfg_access(struct vdev_dev *dev, void *opaque, uint64_t offset, void *buf,
         unsigned o = (unsigned)offset + i, sh = 8 * (o % 4);
 
         if (o < HD_CFG_WIDTH && is_write)
-            h->st.cfg_reg =
-                (h->st.cfg_reg & ~(0xffu << sh)) | (uint32_t)b[i] << sh;
+            h->st.cfg_reg = (h->st.cfg_reg & ~(0xffu << sh)) | (uint32_t)b[i]
+                                                                   << sh;
         else if (o < HD_CFG_WIDTH)
             b[i] = (uint8_t)(h->st.cfg_reg >> sh);
         else if (is_write)
@@ -308,8 +311,7 @@ validate(struct vdev_dev *dev, const void *candidate)
     const struct hostdev_state *s = candidate;
 
     if (s->rx.count > HOSTDEV_FIFO || s->tx.count > HOSTDEV_FIFO ||
-        s->rx.head >= HOSTDEV_FIFO || s->tx.head >= HOSTDEV_FIFO ||
-        s->echo > 1)
+        s->rx.head >= HOSTDEV_FIFO || s->tx.head >= HOSTDEV_FIFO || s->echo > 1)
         return -EINVAL;
     return 0;
 }
@@ -330,10 +332,19 @@ post_load(struct vdev_dev *dev)
     }
 
 static struct vdev_mig_field fields[] = {
-    F("sticky", sticky),       F("scratch", scratch), F("resets", resets),
-    F("ticks", ticks),         F("tick_at", tick_at), F("txempty", txempty),
-    F("echo", echo),           F("cfg_reg", cfg_reg), F("cfg_width", cfg_width),
-    F("seen_reset", seen_reset), F("cfg_reg2", cfg_reg2), F("rx", rx),
+    F("sticky", sticky),
+    F("scratch", scratch),
+    F("resets", resets),
+    F("ticks", ticks),
+    F("tick_at", tick_at),
+    F("txempty", txempty),
+    F("echo", echo),
+    F("cfg_reg", cfg_reg),
+    F("cfg_width", cfg_width),
+    F("seen_reset", seen_reset),
+    F("tick_event", tick_event),
+    F("cfg_reg2", cfg_reg2),
+    F("rx", rx),
     F("tx", tx),
 };
 

@@ -89,9 +89,9 @@ Test(cfgwin, refused_over_header_caps_and_other_windows)
     cr_assert_eq(vdev_config_add(dev, 0x100, 4, log_access, &s), 0);
     cr_assert_eq(vdev_ext_cap_dsn(dev, 0, 1), -EBUSY);
     for (unsigned i = 3; i < VDEV_MAX_CONFIG_WINDOWS; i++)
-        cr_assert_eq(vdev_config_add(dev, (uint16_t)(0x200 + 4 * i), 4,
-                                     log_access, &s),
-                     0, "window %u", i);
+        cr_assert_eq(
+            vdev_config_add(dev, (uint16_t)(0x200 + 4 * i), 4, log_access, &s),
+            0, "window %u", i);
     cr_assert_eq(vdev_config_add(dev, 0xf00, 4, log_access, &s), -ENOSPC);
     talloc_free(dev);
 }

@@ -123,11 +123,11 @@ Test(streams, unix_socket_both_ways)
     int fd;
 
     cr_assert_eq(vdev_stream_bind(dev, "serial", "nonsense"), -EINVAL);
-    cr_assert_eq(vdev_stream_bind(dev, "nope", "stdio"), -ENOENT);
+    cr_assert_eq(vdev_stream_bind(dev, "nope", "stdio"), -ENXIO);
     cr_assert_null(vdev_stream_where(dev, "serial"));
-    cr_assert_eq(vdev_stream_bind(dev, "serial",
-                                  talloc_asprintf(dev, "unix:%s", path)),
-                 0);
+    cr_assert_eq(
+        vdev_stream_bind(dev, "serial", talloc_asprintf(dev, "unix:%s", path)),
+        0);
     cr_assert_eq(vdev_stream_bind(dev, "serial", "pty"), -EBUSY);
     cr_assert_str_eq(vdev_stream_where(dev, "serial"),
                      talloc_asprintf(dev, "unix:%s", path));

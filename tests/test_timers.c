@@ -135,8 +135,9 @@ Test(timers, ties_fire_in_creation_order_and_callbacks_rearm_and_stop)
     vdev_timer_start(a, MS, 0);
     f.restart = a; /* a re-arms itself 5 ms on */
     cr_assert_eq(vdev_clock_advance(dev, MS), 2);
-    cr_assert_eq(memcmp(f.who, "ab", 2), 0, "same deadline: a (created "
-                                            "first) before b");
+    cr_assert_eq(memcmp(f.who, "ab", 2), 0,
+                 "same deadline: a (created "
+                 "first) before b");
     cr_assert(vdev_timer_running(a));
     cr_assert_eq(vdev_timer_remaining(a), 5 * MS);
     /* b stops a before a's next expiry */

@@ -332,8 +332,8 @@ void vdev_stream_kick(struct vdev_dev *dev, unsigned id);
  * While a unix stream has no client, transmit bytes are dropped (a serial
  * line with nothing plugged in); with a client that does not read, they
  * wait: the device sees its transmit FIFO full. Returns 0 or -errno
- * (-ENOENT: no such stream, -EBUSY: bound already, -EINVAL: bad spec,
- * or the socket's / file's error). */
+ * (-ENXIO: no such stream, -EBUSY: bound already, -EINVAL: bad spec,
+ * or the socket's / file's error, such as -ENOENT). */
 int vdev_stream_bind(struct vdev_dev *dev, const char *name, const char *spec);
 /* Where a stream is bound ("unix:PATH", "pty:/dev/pts/N", "file:PATH",
  * "stdio"), or NULL (no such stream, or unbound). */

@@ -373,7 +373,7 @@ bind_streams(void *ctx, const struct options *o,
         if (!name)
             return -ENOMEM;
         rc = vdev_stream_bind(dev, name, eq + 1);
-        if (rc == -ENOENT)
+        if (rc == -ENXIO)
             fprintf(stderr, "%s: --stream %s: the device has no stream '%s'\n",
                     info->name, o->streams[i], name);
         else if (rc == -EINVAL)

@@ -526,7 +526,7 @@ vdev_stream_bind(struct vdev_dev *dev, const char *name, const char *spec)
     int rc;
 
     if (!s)
-        return -ENOENT;
+        return -ENXIO;
     if (s->binding)
         return -EBUSY;
     if (!spec)
