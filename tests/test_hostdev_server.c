@@ -36,8 +36,7 @@ start(bool seccomp)
     static const char *const args[] = {"--clock=virtual",
                                        "--stream=serial=unix:%s/serial", NULL};
     static const char *const confined[] = {
-        "--clock=virtual", "--stream=serial=unix:%s/serial", "--seccomp",
-        NULL};
+        "--clock=virtual", "--stream=serial=unix:%s/serial", "--seccomp", NULL};
 
     cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
     model_server_start_args(&srv, PROG, seccomp ? confined : args);
@@ -352,8 +351,8 @@ run_server(char *err, size_t cap, const char *a1, const char *a2,
     FILE *p;
     int st;
 
-    snprintf(cmd, sizeof(cmd), "%s/%s %s %s %s 2>&1 >/dev/null", b ? b : "build",
-             PROG, a1, a2 ? a2 : "", a3 ? a3 : "");
+    snprintf(cmd, sizeof(cmd), "%s/%s %s %s %s 2>&1 >/dev/null",
+             b ? b : "build", PROG, a1, a2 ? a2 : "", a3 ? a3 : "");
     p = popen(cmd, "r");
     cr_assert_not_null(p);
     if (!fgets(err, (int)cap, p))
@@ -378,15 +377,14 @@ Test(hostdev_server, option_errors)
     cr_assert_eq(run_server(err, sizeof(err), "--handover-fd=3",
                             "--stream=serial=pty", NULL),
                  2);
-    cr_assert_eq(
-        run_server(err, sizeof(err), "--handover-fd=3", "--clock=virtual", NULL),
-        2);
+    cr_assert_eq(run_server(err, sizeof(err), "--handover-fd=3",
+                            "--clock=virtual", NULL),
+                 2);
     cr_assert_eq(run_server(err, sizeof(err), sock, "--stream=modem=pty", NULL),
                  1);
     cr_assert(strstr(err, "the device has no stream 'modem'"), "%s", err);
-    cr_assert_eq(run_server(err, sizeof(err), sock, "--stream=serial=tcp:1",
-                            NULL),
-                 1);
+    cr_assert_eq(
+        run_server(err, sizeof(err), sock, "--stream=serial=tcp:1", NULL), 1);
     cr_assert(strstr(err, "SPEC is unix:PATH, pty, file:PATH or stdio"), "%s",
               err);
     snprintf(bad, sizeof(bad), "--stream=serial=unix:%s/no/such/dir/s", dir);
