@@ -360,7 +360,8 @@ int vdev_listen_fd(struct vdev_dev *dev, int fd);
  * vdev_dispatch() has work. */
 int vdev_fd(const struct vdev_dev *dev);
 /* Does whatever is ready without blocking: accepts, reads and serves
- * messages. Returns 0 or -errno for fatal errors (a client's errors are
+ * messages, fires due timers, moves stream bytes, serves the management
+ * socket. Returns 0 or -errno for fatal errors (a client's errors are
  * answered and the client dropped, not returned). */
 int vdev_dispatch(struct vdev_dev *dev);
 /* Blocking loop until vdev_stop(); returns 0 or -errno. */
