@@ -93,6 +93,7 @@ edu_dma_cmd_on_write(struct edu *d, unsigned i, uint64_t reg_old,
     (void)i, (void)mask, (void)reg_old, (void)reg_new;
     /* dma_cmd on write: models/edu.vdev:53 */
     {
+        const uint64_t old = reg_old;
         if (((uint64_t)d->s.dma_cmd >> 0 & 1)) {
             if ((uint64_t)(((uint64_t)d->s.dma_cmd >> 1 & 1) == 0)) {
                 vdevc_dma(d->dev, false, d->s.dma_buf, sizeof(d->s.dma_buf), (((uint64_t)d->s.dma_dst) - 0x40000u), ((uint64_t)d->s.dma_src), ((uint64_t)d->s.dma_count));
@@ -104,6 +105,10 @@ edu_dma_cmd_on_write(struct edu *d, unsigned i, uint64_t reg_old,
             d->s.dma_cmd = (d->s.dma_cmd & ~(uint64_t)1) | 0;
             if (((uint64_t)d->s.dma_cmd >> 2 & 1)) {
                 d->s.irq_status = (((uint64_t)d->s.irq_status) | 0x100u);
+            }
+        } else {
+            {
+                d->s.dma_cmd = (d->s.dma_cmd & ~(uint64_t)7) | (old & 7);
             }
         }
     }

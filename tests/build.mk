@@ -19,6 +19,7 @@ TEST_LINK_LIBS = $(LIBVDEVC) $(LIBVDEVDSL) $(LIBVDEV) $(LIBVDEV_CLIENT)
 $(TEST_OBJS): CFLAGS += -I$(B)/dsl -Idsl -Icompiler -Itests -Igenerated \
                          $(RUNTIME_PRIV_CFLAGS)
 $(TEST_OBJS): | $(if $(LIBVDEVDSL),$(B)/dsl/parser.h $(B)/dsl/lexer.h)
+$(TEST_OBJS): | $(TEST_DEPS_STAMP)
 $(TEST_BIN): $(TEST_OBJS) $(TEST_LINK_LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJS) $(TEST_LINK_LIBS) $(PKG_LIBS) -lcriterion
@@ -78,6 +79,19 @@ golden-update: golden-diag-update
 golden-diag-update: $(VDEVC)
 	@./tests/golden/diag/update.sh $(VDEVC)
 .PHONY: golden-diag-update
+
+# What `make install DESTDIR=...` gives users, checked from the installed
+# files only: the README's out-of-tree example built with plain pkg-config
+# and with vdevc build (tests/out-of-tree.sh), the vfio-user descriptors,
+# unit templates and the dependency check (tests/install-check.sh).
+INSTALL_TEST_DESTDIR = $(CURDIR)/$(B)/install-test
+install-check: all
+	@rm -rf $(INSTALL_TEST_DESTDIR)
+	@$(MAKE) -s install DESTDIR=$(INSTALL_TEST_DESTDIR) PREFIX=/usr >/dev/null
+	@VDEV_DESTDIR=$(INSTALL_TEST_DESTDIR) SAN_FLAGS="$(SAN_FLAGS)" ./tests/out-of-tree.sh
+	@VDEV_DESTDIR=$(INSTALL_TEST_DESTDIR) ./tests/install-check.sh
+check: install-check
+.PHONY: install-check
 
 # The issue-11 test device as a standalone server (tests/hostdev.c).
 $(B)/tests/vdev-hostdev: $(B)/tests/hostdev.o

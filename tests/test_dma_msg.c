@@ -115,7 +115,9 @@ fake_client_run(void *arg)
 
     while (f->requests < f->max_requests) {
         struct vfio_user_header h;
-        size_t hl = f->qemu ? 12 : 16, blen;
+        /* QEMU 10.2 (hw/vfio-user/pci.c) sizes these messages with sizeof
+         * of a padded struct: 4 bytes behind the data, both ways. */
+        size_t hl = f->qemu ? 12 : 16, pad = f->qemu ? 4 : 0, blen;
         uint64_t addr, count = 0;
         uint8_t reply[16 + GUEST_SIZE];
 
@@ -144,16 +146,17 @@ fake_client_run(void *arg)
         if (f->mode == FAKE_WRONG_COUNT)
             count--;
         if (h.cmd == VFIO_USER_DMA_READ) {
-            if (blen != hl) {
+            if (blen != hl + pad) {
                 f->bad_request = true;
                 break;
             }
             memcpy(reply, body, hl);
             memcpy(reply + 8, &count, hl - 8);
             memcpy(reply + hl, f->mem + (addr - GUEST_BASE), count);
-            send_reply(f, &h, reply, hl + count);
+            memset(reply + hl + count, 0, pad);
+            send_reply(f, &h, reply, hl + count + pad);
         } else if (h.cmd == VFIO_USER_DMA_WRITE) {
-            if (blen != hl + count && f->mode != FAKE_WRONG_COUNT) {
+            if (blen != hl + count + pad && f->mode != FAKE_WRONG_COUNT) {
                 f->bad_request = true;
                 break;
             }

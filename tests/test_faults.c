@@ -288,7 +288,13 @@ take_snap(struct snap *s)
     munmap(g, 4096);
     close(mfd);
     cr_assert_eq(vdev_client_dma_unmap(srv.cl, scratch, 4096, 0), 0);
-    for (unsigned i = 0; i < 4; i++)
+    /* dma_cmd takes a write only with the start bit (as QEMU's edu): an
+     * empty transfer puts its other bits back. */
+    cr_assert_eq(s->dma[3] & 5, 0, "dma_cmd 0x%llx",
+                 (unsigned long long)s->dma[3]);
+    model_wr(&srv, BAR0, DMA_COUNT, 8, 0);
+    model_wr(&srv, BAR0, DMA_CMD, 8, s->dma[3] | 1);
+    for (unsigned i = 0; i < 3; i++)
         model_wr(&srv, BAR0, DMA_SRC + 8 * i, 8, s->dma[i]);
 }
 

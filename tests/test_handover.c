@@ -1323,10 +1323,9 @@ Test(handover, successor_survives_mutated_clock_and_stream_records,
     cr_assert_eq(connect(client, (struct sockaddr *)&sa, sizeof(sa)), 0);
     model_wr(&hd, BAR0, 0x0c, 4, 0x80000000u | 1000); /* tick, periodic */
     model_wr(&hd, BAR0, 0x34, 4, 5000);               /* watchdog */
-    cr_assert_eq(
-        vdev_mgmt_client_command(hd.mgmt, "clock advance 1500us", reply,
-                                 sizeof(reply)),
-        0);
+    cr_assert_eq(vdev_mgmt_client_command(hd.mgmt, "clock advance 1500us",
+                                          reply, sizeof(reply)),
+                 0);
     snprintf(line, sizeof(line), "upgrade %s", dump);
     cr_assert_eq(vdev_mgmt_client_command(hd.mgmt, line, reply, sizeof(reply)),
                  -EREMOTEIO);

@@ -9,6 +9,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "vdev_log.h"
+
+/* Everything declared here is libvdev.so's interface; the rest of the
+ * library is hidden (make abi-check). */
+#pragma GCC visibility push(default)
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -19,17 +24,12 @@ struct vdev_dev;
 
 /* ---------------------------------------------------------------- logging */
 
-enum vdev_log_level {
-    VDEV_LOG_ERROR = 0,
-    VDEV_LOG_WARN = 1,
-    VDEV_LOG_INFO = 2,
-    VDEV_LOG_DEBUG = 3,
-};
-
+/* enum vdev_log_level and the program's own log lines: vdev_log.h. */
 typedef void vdev_log_fn(void *opaque, enum vdev_log_level level,
                          const char *msg);
 
-/* Default: messages at or below VDEV_LOG_WARN go to stderr. */
+/* Default: messages at or below VDEV_LOG_WARN go to stderr as
+ * vdev_logf() writes them. */
 void vdev_set_log(struct vdev_dev *dev, vdev_log_fn *fn, void *opaque,
                   enum vdev_log_level max_level);
 void vdev_log(struct vdev_dev *dev, enum vdev_log_level level, const char *fmt,
@@ -443,6 +443,9 @@ int vdev_register_vars(struct vdev_dev *dev, const struct vdev_var *vars,
  * vdev_dispatch() through vdev_fd(). The socket file is removed when the device
  * is freed. Returns 0 or -errno (-EADDRINUSE: a live server). */
 int vdev_mgmt_listen(struct vdev_dev *dev, const char *path);
+/* The same on an inherited listening UNIX socket (socket activation); the
+ * fd becomes the device's, its socket file is left alone. */
+int vdev_mgmt_listen_fd(struct vdev_dev *dev, int fd);
 
 /* ---------------------------------------------------------- upgrade */
 
@@ -480,5 +483,6 @@ int vdev_server_main(int argc, char **argv, const struct vdev_server_info *info,
 #ifdef __cplusplus
 }
 #endif
+#pragma GCC visibility pop
 
 #endif /* VDEV_H */

@@ -8,8 +8,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "vdev_log.h"
 #include "vdev_proto.h"
 
+#pragma GCC visibility push(default)
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -158,5 +160,6 @@ int vdev_mgmt_client_next_line(int fd, char *line, size_t cap, int timeout_ms);
 #ifdef __cplusplus
 }
 #endif
+#pragma GCC visibility pop
 
 #endif /* VDEV_CLIENT_H */

@@ -333,7 +333,7 @@ vdev_log(struct vdev_dev *dev, enum vdev_log_level level, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vdev_log_vwrite(&dev->log, dev->name, level, fmt, ap);
+    vdev_log_vwrite(&dev->log, level, fmt, ap);
     va_end(ap);
 }
 

@@ -558,9 +558,16 @@ vdev_upgrade(struct vdev_dev *dev, const char *binary, pid_t *pid_out)
     VDEV_LOG(dev, VDEV_LOG_INFO, "handed over to %s (pid %d)", binary,
              (int)pid);
     let_go(dev);
+    dev->srv->successor = pid;
     if (pid_out)
         *pid_out = pid;
 out:
     talloc_free(o.buf);
     return rc;
+}
+
+pid_t
+vdev_handover_successor(const struct vdev_dev *dev)
+{
+    return dev->srv->successor;
 }

@@ -179,4 +179,9 @@ struct hov_region {
     uint64_t size;
 };
 
+/* After vdev_run() returned: the server a hand-over that worked (SIGUSR2 or
+ * the management command "upgrade") went to, or 0 (the program tells its
+ * service manager about the new main process). */
+pid_t vdev_handover_successor(const struct vdev_dev *dev);
+
 #endif /* VDEV_HANDOVER_H */

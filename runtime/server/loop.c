@@ -119,6 +119,20 @@ dispatch(struct vdev_conn *c, const struct vdev_rx_msg *in)
     return vdev_tx_reply(c, h, &r);
 }
 
+int
+vdev_serve_nested(struct vdev_conn *c)
+{
+    struct vdev_rx_msg m;
+    int rc = vdev_rx_take_command(c, &m);
+
+    if (rc <= 0)
+        return rc;
+    c->s2c_nested = true;
+    rc = dispatch(c, &m);
+    c->s2c_nested = false;
+    return rc < 0 ? rc : 1;
+}
+
 static int tx_blocked(struct vdev_conn *c);
 
 /* Serves every whole message in the buffer. Returns 0, or -errno when

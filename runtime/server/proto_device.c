@@ -210,6 +210,7 @@ vdev_handle_region_write(struct vdev_conn *c, struct vdev_msg *m,
 {
     struct vfio_user_region_access a;
     uint8_t *p;
+    bool serve;
     int rc;
 
     if (m->body_len < ACCESS_SIZE)
@@ -218,10 +219,16 @@ vdev_handle_region_write(struct vdev_conn *c, struct vdev_msg *m,
     if (!a.count || a.count > VDEV_MAX_DATA_XFER ||
         m->body_len - ACCESS_SIZE != a.count)
         return -EINVAL;
-    /* The body sits in our own receive buffer. */
+    /* The body sits in our own receive buffer. A DMA the write starts
+     * lets the client's next commands be served meanwhile (QEMU's vCPU
+     * waits for a read reply holding the lock its DMA handler needs); the
+     * reply is built after the access, so theirs cannot overwrite it. */
+    serve = c->s2c_serve;
+    c->s2c_serve = !c->s2c_nested;
     rc = vdev_region_access(c->dev, a.region, a.offset,
                             (uint8_t *)(uintptr_t)(m->body + ACCESS_SIZE),
                             a.count, true);
+    c->s2c_serve = serve;
     if (rc < 0)
         return rc;
     if (!(p = vdev_reply_alloc(r, c, ACCESS_SIZE)))
@@ -250,6 +257,8 @@ vdev_handle_region_write_multi(struct vdev_conn *c, struct vdev_msg *m,
     struct vfio_user_write_multi_entry e;
     uint64_t cnt;
     uint8_t *p;
+    bool serve;
+    int rc = 0;
 
     if (!c->write_multi || m->body_len < sizeof(cnt))
         return -EINVAL;
@@ -262,14 +271,16 @@ vdev_handle_region_write_multi(struct vdev_conn *c, struct vdev_msg *m,
         if (!multi_entry_ok(c->dev, &e))
             return -EINVAL;
     }
-    for (uint64_t i = 0; i < cnt; i++) {
-        int rc;
+    serve = c->s2c_serve;
+    c->s2c_serve = !c->s2c_nested; /* as in vdev_handle_region_write */
+    for (uint64_t i = 0; i < cnt && rc == 0; i++) {
         memcpy(&e, m->body + sizeof(cnt) + i * esz, esz);
         rc = vdev_region_access(c->dev, e.region, e.offset, e.data, e.count,
                                 true);
-        if (rc < 0)
-            return rc;
     }
+    c->s2c_serve = serve;
+    if (rc < 0)
+        return rc;
     if (!(p = vdev_reply_alloc(r, c, sizeof(cnt))))
         return -ENOMEM;
     memcpy(p, &cnt, sizeof(cnt));

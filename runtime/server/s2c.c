@@ -158,11 +158,26 @@ take_partial(struct vdev_conn *c, size_t off, size_t have,
     return ret;
 }
 
+/* While a region write waits here (c->s2c_serve), the client's commands
+ * at the head of the input are served, in order, and their replies sent:
+ * QEMU's vCPU waits for a region read holding the lock its DMA_READ/WRITE
+ * handler needs, so only waiting would deadlock until both time out. */
+static int
+serve_waiting(struct vdev_conn *c, int64_t deadline)
+{
+    int rc = 0;
+
+    while (c->s2c_serve && !c->s2c_nested && (rc = vdev_serve_nested(c)) > 0)
+        if ((rc = vdev_tx_drain(c, deadline, -1)) < 0)
+            break;
+    return rc < 0 ? rc : 0;
+}
+
 /* Looks through the buffered input for our reply. Client commands are
- * stepped over and left in place for the dispatcher; the reply (and any
- * stale reply) is cut out of the buffer. Returns 1 with the reply taken
- * (its result in *result), 0 if more input is needed, -errno if the input
- * cannot be parsed. */
+ * served first when serve_waiting() may, else stepped over and left in
+ * place for the dispatcher; the reply (and any stale reply) is cut out of
+ * the buffer. Returns 1 with the reply taken (its result in *result), 0 if
+ * more input is needed, -errno if the input cannot be parsed. */
 static int
 main_scan(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
           size_t reply_len, int *result, int64_t deadline)
@@ -170,7 +185,10 @@ main_scan(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
     struct vfio_user_header h;
     size_t off = 0;
     ssize_t have;
+    int rc = serve_waiting(c, deadline);
 
+    if (rc < 0)
+        return rc;
     while ((have = vdev_rx_find_reply(c, &off, &h)) > 0) {
         int m;
 
@@ -288,6 +306,17 @@ access_hdr_put(const struct vdev_conn *c, uint8_t *p, uint64_t addr,
     }
 }
 
+/* QEMU sizes its DMA_READ/WRITE messages with sizeof of a struct whose
+ * 32-bit count leaves 4 bytes of tail padding: it refuses a request
+ * shorter than header + 16 (EINVAL), takes a write's data at 12 but
+ * wants 4 bytes more behind it (E2BIG), and answers a read with 4 bytes
+ * after the data. Those 4 bytes are sent as zeros and ignored. */
+static size_t
+access_pad(const struct vdev_conn *c)
+{
+    return access_hdr_len(c) == 12 ? 4 : 0;
+}
+
 /* Checks the echoed address and count of a reply; hlen is 12 or 16. */
 static bool
 access_hdr_ok(const uint8_t *p, size_t hlen, uint64_t addr, uint32_t count)
@@ -302,10 +331,10 @@ access_hdr_ok(const uint8_t *p, size_t hlen, uint64_t addr, uint32_t count)
 static int
 msg_read(struct vdev_conn *c, uint64_t iova, uint8_t *buf, uint64_t len)
 {
-    size_t hl = access_hdr_len(c);
+    size_t hl = access_hdr_len(c), pad = access_pad(c);
     uint32_t chunk = xfer_chunk(c);
-    uint8_t req[16];
-    uint8_t *reply = talloc_size(c, hl + (len < chunk ? len : chunk));
+    uint8_t req[16] = {0};
+    uint8_t *reply = talloc_size(c, hl + (len < chunk ? len : chunk) + pad);
     int ret = 0;
 
     if (!reply)
@@ -314,10 +343,12 @@ msg_read(struct vdev_conn *c, uint64_t iova, uint8_t *buf, uint64_t len)
         uint32_t n = len < chunk ? (uint32_t)len : chunk;
 
         access_hdr_put(c, req, iova, n);
-        ret = vdev_conn_request(c, VFIO_USER_DMA_READ, req, hl, reply, hl + n);
+        ret = vdev_conn_request(c, VFIO_USER_DMA_READ, req, hl + pad, reply,
+                                hl + n + pad);
         if (ret < 0)
             break;
-        if ((size_t)ret != hl + n || !access_hdr_ok(reply, hl, iova, n)) {
+        if (((size_t)ret != hl + n && (size_t)ret != hl + n + pad) ||
+            !access_hdr_ok(reply, hl, iova, n)) {
             ret = -EPROTO;
             break;
         }
@@ -334,9 +365,9 @@ msg_read(struct vdev_conn *c, uint64_t iova, uint8_t *buf, uint64_t len)
 static int
 msg_write(struct vdev_conn *c, uint64_t iova, const uint8_t *buf, uint64_t len)
 {
-    size_t hl = access_hdr_len(c);
+    size_t hl = access_hdr_len(c), pad = access_pad(c);
     uint32_t chunk = xfer_chunk(c);
-    uint8_t *req = talloc_size(c, hl + (len < chunk ? len : chunk));
+    uint8_t *req = talloc_zero_size(c, hl + (len < chunk ? len : chunk) + pad);
     uint8_t reply[16];
     int ret = 0;
 
@@ -347,8 +378,9 @@ msg_write(struct vdev_conn *c, uint64_t iova, const uint8_t *buf, uint64_t len)
 
         access_hdr_put(c, req, iova, n);
         memcpy(req + hl, buf, n);
-        ret = vdev_conn_request(c, VFIO_USER_DMA_WRITE, req, hl + n, reply,
-                                sizeof(reply));
+        memset(req + hl + n, 0, pad);
+        ret = vdev_conn_request(c, VFIO_USER_DMA_WRITE, req, hl + n + pad,
+                                reply, sizeof(reply));
         if (ret < 0)
             break;
         /* The spec's table gives the reply's count 4 bytes, its request 8;

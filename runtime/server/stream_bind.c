@@ -280,11 +280,13 @@ adopt_fds(struct vdev_sep *e, const struct vdev_stream_ep *ep)
     int rc;
 
     if (ep->listen_fd >= 0 &&
-        ((rc = vdev_sep_add(e, ep->listen_fd, SEP_LISTEN, &polled)) < 0 || !polled))
+        ((rc = vdev_sep_add(e, ep->listen_fd, SEP_LISTEN, &polled)) < 0 ||
+         !polled))
         return rc < 0 ? rc : -EINVAL;
     e->listen_fd = ep->listen_fd;
-    if (ep->in_fd >= 0 && ((rc = nonblock(ep->in_fd)) < 0 ||
-                           (rc = vdev_sep_add(e, ep->in_fd, SEP_IN, &e->in_poll)) < 0))
+    if (ep->in_fd >= 0 &&
+        ((rc = nonblock(ep->in_fd)) < 0 ||
+         (rc = vdev_sep_add(e, ep->in_fd, SEP_IN, &e->in_poll)) < 0))
         return rc;
     e->in_fd = ep->in_fd;
     if (ep->out_fd >= 0 && ep->out_fd != ep->in_fd) {
