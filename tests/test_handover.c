@@ -1349,6 +1349,25 @@ Test(handover, successor_survives_mutated_clock_and_stream_records,
     successor_rel = "tests/vdev-hostdev";
     cr_assert_eq(replay(rec, len, kinds, nr, false), 0,
                  "the intact record is accepted");
+    /* refused late (a bad IRQ vector, installed after the streams): the
+     * successor must leave the stream's socket file alone */
+    mut = malloc(len);
+    cr_assert_not_null(mut);
+    memcpy(mut, rec, len);
+    for (size_t off = 0; off + sizeof(struct hov_sect) <= len;) {
+        struct hov_sect sc;
+        memcpy(&sc, mut + off, sizeof(sc));
+        off += sizeof(sc);
+        if (sc.type == HOV_SECT_IRQ) {
+            mut[off + sizeof(struct hov_irq_index) + 12] = 2; /* masked */
+            break;
+        }
+        off += (sc.len + 7) & ~7ull;
+    }
+    cr_assert_neq(replay(mut, len, kinds, nr, false), 0, "bad IRQ vector");
+    free(mut);
+    snprintf(path, sizeof(path), "%s/serial", hd.dir);
+    cr_assert_eq(access(path, F_OK), 0, "stream socket file kept");
     cr_assert_neq(replay(rec, len, kinds, nr - 1, false), 0, "an fd short");
     cr_assert_neq(replay(rec, len, kinds, nr, true), 0, "fds of wrong kinds");
     mut = malloc(len);
@@ -1390,5 +1409,8 @@ Test(handover, successor_survives_mutated_clock_and_stream_records,
     free(rec);
     close(client);
     cr_assert_eq(model_rd(&hd, BAR0, 0x10, 4), 1, "the old server serves on");
+    /* successors that refused removed nothing of the old server's */
+    snprintf(path, sizeof(path), "%s/serial", hd.dir);
+    cr_assert_eq(access(path, F_OK), 0, "stream socket file kept");
     model_server_stop(&hd);
 }

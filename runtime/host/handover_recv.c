@@ -31,6 +31,8 @@ struct hov_in {
     /* sections, once each (NULL if absent) */
     const uint8_t *sect[HOV_SECT_MAX + 1];
     uint64_t sect_len[HOV_SECT_MAX + 1];
+    /* unix streams' socket files, ours once acknowledged */
+    const char *stream_path[VDEV_MAX_STREAMS];
 };
 
 static int
@@ -291,8 +293,10 @@ install_stream(struct vdev_dev *dev, struct hov_in *in, const uint8_t *p,
     if ((ep.kind == VDEV_STREAM_UNIX || ep.kind == VDEV_STREAM_PTY) &&
         ep.out_fd < 0)
         ep.out_fd = ep.in_fd;
-    if ((rc = vdev_stream_ep_adopt(dev, h.id, &ep)) == 0)
+    if ((rc = vdev_stream_ep_adopt(dev, h.id, &ep)) == 0) {
+        in->stream_path[h.id] = ep.path;
         return 0;
+    }
 fail:
     if (ep.out_fd == ep.in_fd)
         ep.out_fd = -1;
@@ -659,6 +663,9 @@ vdev_handover_receive(struct vdev_dev *dev, int sock)
             VDEV_LOG(dev, VDEV_LOG_WARN, "hand-over: socket path lost");
         if (*mgmt)
             vdev_mgmt_own_path(dev, mgmt);
+        for (unsigned i = 0; i < VDEV_MAX_STREAMS; i++)
+            if (in.stream_path[i])
+                vdev_stream_own_path(dev, i, in.stream_path[i]);
         VDEV_LOG(dev, VDEV_LOG_INFO, "hand-over received: %u fds, %llu bytes",
                  in.nr_fds, (unsigned long long)in.len);
     } else {

@@ -152,9 +152,12 @@ struct vdev_stream_ep {
 int vdev_stream_ep_get(struct vdev_dev *dev, unsigned id,
                        struct vdev_stream_ep *ep);
 /* Binds a stream to received fds (validated; owned on success, left to
- * the caller on error). */
+ * the caller on error). ep->path is not taken: a successor that refuses
+ * later must not remove the socket file its predecessor still serves. */
 int vdev_stream_ep_adopt(struct vdev_dev *dev, unsigned id,
                          const struct vdev_stream_ep *ep);
+/* Once the hand-over is acknowledged: the socket file is ours to remove. */
+void vdev_stream_own_path(struct vdev_dev *dev, unsigned id, const char *path);
 /* The successor owns the endpoints: close ours, keep socket files. */
 void vdev_streams_disown(struct vdev_dev *dev);
 

@@ -307,7 +307,6 @@ vdev_stream_ep_adopt(struct vdev_dev *dev, unsigned id,
 {
     struct vdev_stream *s;
     struct vdev_sep *e;
-    struct stat st;
     int rc;
 
     if (id >= dev->nr_streams || !ep->where)
@@ -318,13 +317,9 @@ vdev_stream_ep_adopt(struct vdev_dev *dev, unsigned id,
     if ((rc = ep_check(ep)) < 0)
         return rc;
     e = vdev_sep_new(s, ep->kind);
-    if (!e || !(e->where = talloc_strdup(e, ep->where)))
-        goto nomem;
-    if (ep->path && stat(ep->path, &st) == 0) {
-        if (!(e->path = talloc_strdup(e, ep->path)))
-            goto nomem;
-        e->sock_dev = st.st_dev;
-        e->sock_ino = st.st_ino;
+    if (!e || !(e->where = talloc_strdup(e, ep->where))) {
+        talloc_free(e);
+        return -ENOMEM;
     }
     if ((rc = adopt_fds(e, ep)) < 0) {
         /* The fds stay the caller's: forget them before the destructor. */
@@ -334,7 +329,6 @@ vdev_stream_ep_adopt(struct vdev_dev *dev, unsigned id,
         if (ep->out_fd >= 0)
             epoll_ctl(vdev_sep_epfd(e), EPOLL_CTL_DEL, ep->out_fd, NULL);
         e->listen_fd = e->in_fd = e->out_fd = e->hold_fd = -1;
-        e->path = NULL;
         talloc_free(e);
         return rc;
     }
@@ -343,11 +337,20 @@ vdev_stream_ep_adopt(struct vdev_dev *dev, unsigned id,
     s->binding = e;
     vdev_stream_kick(dev, id);
     return 0;
-nomem:
-    if (e)
-        e->path = NULL;
-    talloc_free(e);
-    return -ENOMEM;
+}
+
+void
+vdev_stream_own_path(struct vdev_dev *dev, unsigned id, const char *path)
+{
+    struct vdev_sep *e;
+    struct stat st;
+
+    if (id >= dev->nr_streams || !(e = dev->streams[id]->binding) ||
+        e->kind != VDEV_STREAM_UNIX || stat(path, &st) < 0)
+        return;
+    e->path = talloc_strdup(e, path);
+    e->sock_dev = st.st_dev;
+    e->sock_ino = st.st_ino;
 }
 
 void
