@@ -137,6 +137,7 @@ emit_companions(struct vdevc_emit *e)
 struct parts {
     unsigned bars, mig, vars;
     bool reset_values, validate, post_load;
+    bool config, reset, init;
 };
 
 static void
@@ -169,6 +170,10 @@ emit_model(struct vdevc_emit *e, const struct parts *p)
         L(1, ".update_irqs = %s_update_irqs,", n);
         L(1, ".all_irqs = %s,", HEX(vdevc_all_irqs(e->d)));
     }
+    if (p->config)
+        L(1, ".config = &%s_config,", n);
+    if (p->reset)
+        L(1, ".reset = %s_reset,", n);
     P("};\n\n");
 }
 
@@ -194,7 +199,7 @@ emit_ident(struct vdevc_emit *e)
 }
 
 static void
-emit_create(struct vdevc_emit *e)
+emit_create(struct vdevc_emit *e, const struct parts *p)
 {
     const char *n = e->name;
     P("struct vdev_dev *\n%s_create(void *mem_ctx)\n{\n", n);
@@ -211,6 +216,11 @@ emit_create(struct vdevc_emit *e)
     emit_caps(e);
     P(")\n");
     L(2, "goto fail;");
+    if (p->init) {
+        L(1, "%s_on_init(dev);", n);
+        if (e->d->interrupts.n > 0)
+            L(1, "%s_update_irqs(dev, %s);", n, HEX(vdevc_all_irqs(e->d)));
+    }
     P("    return dev;\nfail:\n    talloc_free(dev);\n    return NULL;\n}\n\n");
     P("#ifndef VDEV_NO_MAIN\nint\nmain(int argc, char **argv)\n{\n");
     L(1, "static const struct vdev_server_info info = {");
@@ -230,11 +240,17 @@ vdevc_emit_c(void *mem_ctx, struct vdevc_unit *u)
     struct parts p = {0};
     /* Its scratch strings outlive the flushes until it is written. */
     const char *checks = talloc_strdup(e, vdevc_validate_checks(e));
-    emit_preamble(e, checks != NULL, vdevc_has_resets(e->d));
+    emit_preamble(e, checks != NULL,
+                  vdevc_has_resets(e->d) || e->d->on_reset != NULL);
+    vdevc_emit_procs(e);
     vdevc_emit_all_hooks(e);
+    vdevc_emit_banks(e);
     p.bars = vdevc_emit_bar_tables(e);
+    p.config = vdevc_emit_config_table(e);
     vdevc_emit_irqs(e);
     p.reset_values = vdevc_emit_reset_values(e);
+    p.reset = vdevc_emit_device_reset(e, p.reset_values);
+    p.init = vdevc_emit_on_init(e);
     if ((p.validate = checks != NULL))
         vdevc_emit_validate(e, checks);
     p.post_load = vdevc_emit_post_load(e);
@@ -243,7 +259,7 @@ vdevc_emit_c(void *mem_ctx, struct vdevc_unit *u)
     emit_companions(e);
     emit_vendor_bodies(e);
     emit_model(e, &p);
-    emit_create(e);
+    emit_create(e, &p);
     char *text = vdevc_out_steal(mem_ctx, e->o);
     talloc_free(e);
     return text;

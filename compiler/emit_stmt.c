@@ -94,12 +94,12 @@ is_local(const struct vdevc_expr *x, int slot)
     return x->ref == REF_LOCAL && x->local == slot;
 }
 
-/* Interrupts, DMA and calls take the device. */
+/* Interrupts, DMA, calls and resets take the device. */
 static bool
 takes_dev(const struct vdevc_stmt *s)
 {
     return s->kind == S_RAISE || s->kind == S_LOWER || s->kind == S_NOTIFY ||
-           s->kind == S_DMA || s->kind == S_CALL;
+           s->kind == S_DMA || s->kind == S_CALL || s->kind == S_RESET;
 }
 
 bool
@@ -124,8 +124,8 @@ vdevc_stmt_uses_dev(const struct vdevc_stmt *s)
 }
 
 /* Is local `slot` read by s? */
-static bool
-stmt_reads_local(const struct vdevc_stmt *s, int slot)
+bool
+vdevc_stmt_reads_local(const struct vdevc_stmt *s, int slot)
 {
     const struct walk w = {.expr = is_local, .arg = slot};
     return stmt_any(&w, s);
@@ -219,12 +219,59 @@ emit_let(struct vdevc_emit *e, const struct vdevc_stmt *s,
          const struct vdevc_stmt *scope, int ind)
 {
     L(ind, "uint64_t l_%s = %s;", s->name, vdevc_emit_expr(e, s->rhs));
-    if (!stmt_reads_local(scope, s->local))
+    if (!vdevc_stmt_reads_local(scope, s->local))
         L(ind, "(void)l_%s;", s->name);
 }
 
 static void emit_stmt_in(struct vdevc_emit *e, const struct vdevc_stmt *s,
                          const struct vdevc_stmt *scope, int ind);
+static void emit_body(struct vdevc_emit *e, const struct vdevc_stmt *s,
+                      int ind);
+
+/* for VAR in FROM .. TO [max N]: both ends are taken once, before the
+ * first iteration; a bound the ends do not give counts iterations. */
+static void
+emit_for(struct vdevc_emit *e, const struct vdevc_stmt *s, int ind)
+{
+    const struct vdevc_loop *l = s->loop;
+    const char *v = talloc_asprintf(e->tmp, "l_%s", l->var);
+    const char *from = vdevc_emit_expr(e, s->lhs);
+    if (l->constant) {
+        L(ind, "for (uint64_t %s = %s; %s < %llu; %s++) {", v, from, v,
+          (unsigned long long)(s->lhs->num + l->bound), v);
+    } else {
+        unsigned k = ++e->temps;
+        char *init = talloc_asprintf(e->tmp, "t%u = %s, ", k,
+                                     vdevc_emit_expr(e, s->rhs));
+        const char *end = talloc_asprintf(e->tmp, "t%u", k);
+        const char *count;
+        if (s->lhs->kind == E_NUM && s->lhs->num <= UINT64_MAX - l->bound) {
+            init = talloc_asprintf_append(init, "%s = %s", v, from);
+            count = talloc_asprintf(e->tmp, "%s < %llu", v,
+                                    (unsigned long long)(s->lhs->num +
+                                                         l->bound));
+        } else {
+            unsigned f = ++e->temps;
+            init = talloc_asprintf(e->tmp, "t%u = %s, %s%s = t%u", f, from,
+                                   init, v, f);
+            count = talloc_asprintf(e->tmp, "%s - t%u < %llu", v, f,
+                                    (unsigned long long)l->bound);
+        }
+        L(ind, "for (uint64_t %s; %s < %s && %s; %s++) {", init, v, end, count,
+          v);
+    }
+    emit_body(e, s->then_s, ind + 1);
+    L(ind, "}");
+}
+
+static void
+emit_return(struct vdevc_emit *e, const struct vdevc_stmt *s, int ind)
+{
+    if (s->lhs == NULL)
+        L(ind, "return;");
+    else
+        L(ind, "return %s;", vdevc_emit_arg(e, s->lhs, e->result_bits));
+}
 
 static void
 emit_body(struct vdevc_emit *e, const struct vdevc_stmt *s, int ind)
@@ -289,6 +336,21 @@ emit_stmt_in(struct vdevc_emit *e, const struct vdevc_stmt *s,
         L(ind, "{");
         emit_body(e, s, ind + 1);
         L(ind, "}");
+        break;
+    case S_FOR:
+        emit_for(e, s, ind);
+        break;
+    case S_RETURN:
+        emit_return(e, s, ind);
+        break;
+    case S_BREAK:
+        L(ind, "break;");
+        break;
+    case S_CONTINUE:
+        L(ind, "continue;");
+        break;
+    case S_RESET:
+        L(ind, "vdev_request_reset(dev);");
         break;
     }
 }

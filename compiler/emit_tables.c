@@ -34,6 +34,10 @@ reg_entry(struct vdevc_emit *e, const struct vdevc_reg *r)
         L(2, ".on_read = %s_%s_on_read,", e->name, r->cname);
     if (vdevc_reg_has_hooks(r, true))
         L(2, ".on_write = %s_%s_on_write,", e->name, r->cname);
+    if (r->when)
+        L(2, ".when = %s_%s_when,", e->name, r->cname);
+    if (r->select)
+        L(2, ".select = %s_%s_select,", e->name, r->cname);
     L(1, "},");
 }
 
@@ -78,6 +82,37 @@ bar_tables(struct vdevc_emit *e, const struct vdevc_bar *b)
         area_table(e, b, false);
     if (nr_mmap(b) > 0)
         area_table(e, b, true);
+}
+
+/* Config-space registers, and the windows of config space the engine
+ * serves for them (layout.c). */
+bool
+vdevc_emit_config_table(struct vdevc_emit *e)
+{
+    const struct vdevc_bar *cb = e->d->config;
+    if (cb == NULL || cb->regs.n == 0)
+        return false;
+    P("/* Config-space registers, by offset. */\n");
+    P("static const struct vdev_reg %s_config_regs[] = {\n", e->name);
+    for (unsigned k = 0; k < cb->regs.n; k++) {
+        reg_entry(e, cb->regs.v[k]);
+        vdevc_emit_flush(e);
+    }
+    P("};\n\n");
+    uint64_t win[VDEVC_MAX_CONFIG_WINDOWS][2];
+    unsigned n = vdevc_config_windows(e->d, win);
+    P("static const struct vdev_model_window %s_config_windows[] = {\n",
+      e->name);
+    for (unsigned k = 0; k < n; k++)
+        L(1, "{.offset = %s, .size = %s},", HEX(win[k][0]), HEX(win[k][1]));
+    P("};\n\n");
+    P("static const struct vdev_model_config %s_config = {\n", e->name);
+    L(1, ".regs = %s_config_regs,", e->name);
+    L(1, ".nr_regs = %u,", cb->regs.n);
+    L(1, ".windows = %s_config_windows,", e->name);
+    L(1, ".nr_windows = %u,", n);
+    P("};\n\n");
+    return true;
 }
 
 static void

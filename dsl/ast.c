@@ -207,6 +207,30 @@ vdevc_stmt_block(void *ctx, struct vdevc_loc loc, struct vdevc_vec *body)
     return s;
 }
 
+struct vdevc_stmt *
+vdevc_stmt_for(void *ctx, struct vdevc_loc loc, const char *var,
+               struct vdevc_loc in_loc, const char *in, struct vdevc_expr *from,
+               struct vdevc_expr *to, struct vdevc_loc max_loc,
+               const char *max, struct vdevc_expr *bound,
+               struct vdevc_stmt *body)
+{
+    struct vdevc_stmt *s = vdevc_stmt_new(ctx, loc, S_FOR);
+    struct vdevc_loop *l = talloc_zero(s, struct vdevc_loop);
+    l->var = var;
+    l->var_loc = loc;
+    l->in = in;
+    l->in_loc = in_loc;
+    l->max = max;
+    l->max_loc = max_loc;
+    l->slot = -1;
+    s->loop = l;
+    s->lhs = from;
+    s->rhs = to;
+    s->third = bound;
+    s->then_s = body;
+    return s;
+}
+
 struct vdevc_attr *
 vdevc_attr_new(void *ctx, struct vdevc_loc loc, enum vdevc_attr_kind kind,
                const char *name, uint64_t v1, uint64_t v2, struct vdevc_expr *e)
@@ -407,6 +431,38 @@ vdevc_hook_new(void *ctx, struct vdevc_loc loc, const char *when,
     return &h->hdr;
 }
 
+struct vdevc_param *
+vdevc_proc_param_new(void *ctx, struct vdevc_loc loc, const char *name,
+                     uint64_t width)
+{
+    struct vdevc_param *p = vdevc_param_new(ctx, loc, "", name);
+    p->width = width;
+    return p;
+}
+
+struct vdevc_node *
+vdevc_proc_new(void *ctx, struct vdevc_loc loc, const char *name,
+               struct vdevc_vec *params, uint64_t result,
+               struct vdevc_stmt *body)
+{
+    struct vdevc_proc *p = NODE_NEW(ctx, struct vdevc_proc, N_PROC, loc);
+    p->name = name;
+    take(p, &p->params, params);
+    p->result = result;
+    p->body = body;
+    return &p->hdr;
+}
+
+struct vdevc_node *
+vdevc_config_new(void *ctx, struct vdevc_loc loc, const char *word,
+                 struct vdevc_vec *items)
+{
+    struct vdevc_config *c = NODE_NEW(ctx, struct vdevc_config, N_CONFIG, loc);
+    c->word = word;
+    take(c, &c->items, items);
+    return &c->hdr;
+}
+
 struct vdevc_device *
 vdevc_device_new(void *ctx, struct vdevc_loc loc, const char *name,
                  struct vdevc_vec *items)
@@ -452,6 +508,10 @@ vdevc_stmt_clone(void *ctx, const struct vdevc_stmt *s)
     c->third = vdevc_expr_clone(ctx, s->third);
     c->then_s = vdevc_stmt_clone(ctx, s->then_s);
     c->else_s = vdevc_stmt_clone(ctx, s->else_s);
+    if (s->loop != NULL) {
+        c->loop = talloc_memdup(c, s->loop, sizeof(*s->loop));
+        c->loop->slot = -1;
+    }
     for (unsigned i = 0; i < s->body.n; i++)
         vdevc_vec_push(ctx, &c->body, vdevc_stmt_clone(ctx, s->body.v[i]));
     return c;
