@@ -184,6 +184,7 @@ struct reg_info {
     bool self[2], all[2];
     unsigned sel0, nr_sel;
     bool unselectable;
+    bool reset_unknown;
     const struct vdevc_reg *index; /* index/data array: its index */
     uint64_t index_mask;
     unsigned index_shift;
@@ -272,6 +273,29 @@ analyse_bank(void *tmp, const struct vdevc_reg *r, struct reg_info *ri,
     *nsel += ri->nr_sel;
 }
 
+static bool
+has_sticky(const struct vdevc_reg *r)
+{
+    for (unsigned i = 0; i < r->fields.n; i++)
+        if (vdevc_field_at(&r->fields, i)->sticky)
+            return true;
+    return r->sticky;
+}
+
+/* What a device reset leaves uncertain: sticky registers and what the
+ * device's `on reset` assigns. */
+static void
+analyse_reset(void *tmp, const struct vdevc_device *d, struct reg_info *ri)
+{
+    struct effects fx = {.regs = talloc_zero_array(tmp, bool, d->regs.n + 1)};
+    if (d->on_reset != NULL)
+        hook_targets(d->on_reset, &fx);
+    for (unsigned k = 0; k < d->regs.n; k++)
+        ri[k].reset_unknown =
+            fx.all || fx.regs[k] || has_sticky(d->regs.v[k]);
+    talloc_free(fx.regs);
+}
+
 /* Analyses every register's hooks and banks, writing the field, taint
  * and selection lists. */
 static void
@@ -279,6 +303,7 @@ analyse(void *tmp, const struct vdevc_device *d, struct reg_info *ri,
         struct vdevc_out *fo, struct vdevc_out *to, struct vdevc_out *so)
 {
     unsigned nf = 0, nt = 0, ns = 0;
+    analyse_reset(tmp, d, ri);
     for (unsigned k = 0; k < d->regs.n; k++) {
         const struct vdevc_reg *r = d->regs.v[k];
         analyse_bank(tmp, r, &ri[k], so, &ns);
@@ -345,6 +370,8 @@ emit_reg(struct vdevc_out *o, const struct vdevc_reg *r,
     }
     if (x->unselectable)
         vdevc_out_line(o, 2, ".unselectable = true,");
+    if (x->reset_unknown)
+        vdevc_out_line(o, 2, ".reset_unknown = true,");
     if (r->reads_elsewhere)
         vdevc_out_line(o, 2, ".noread = true,");
     if (r->writes_elsewhere)

@@ -1016,7 +1016,7 @@ check_return(struct scope *s, struct vdevc_stmt *st)
     }
     if (st->lhs == NULL && p->width != 0) {
         vdevc_error(u->diag, st->loc, "bad-return",
-                    "proc '%s' returns a %u-bit value: 'return EXPR;'",
+                    "proc '%s' returns a value (%u bits): 'return EXPR;'",
                     p->name, p->width);
         return;
     }
@@ -1027,8 +1027,19 @@ check_return(struct scope *s, struct vdevc_stmt *st)
                     p->name, p->name);
         return;
     }
-    if (st->lhs != NULL && resolve(s, st->lhs, true))
-        check_fits(s, st->lhs, p->width, NULL, p->name);
+    if (st->lhs == NULL || !resolve(s, st->lhs, true))
+        return;
+    bool literal = st->lhs->kind == E_NUM && st->lhs->ref == REF_NONE;
+    if (literal ? st->lhs->num > vdevc_mask(p->width)
+                : st->lhs->width > p->width)
+        vdevc_error(u->diag, st->lhs->loc, "width-mismatch",
+                    "%s returned from proc '%s', whose result has %u bits "
+                    "(mask or shift it to fit)",
+                    literal ? talloc_asprintf(u, "0x%llx",
+                                              (unsigned long long)st->lhs->num)
+                            : talloc_asprintf(u, "%u-bit value",
+                                              st->lhs->width),
+                    p->name, p->width);
 }
 
 /* In a block instance a condition may be constant by design (a block

@@ -76,6 +76,9 @@ struct vdev_check_reg {
     uint32_t index_reg;
     uint64_t index_mask;
     uint32_t index_shift;
+    /* A device reset may leave it other than its reset value: it has
+     * sticky bits, or the device's `on reset` assigns it. */
+    bool reset_unknown;
 };
 
 struct vdev_check_device {

@@ -395,7 +395,7 @@ check_reset(struct chk *c)
         for (uint32_t i = 0; i < elems(r); i++) {
             struct chk_elem *m = &c->m[c->first[k] + i];
             m->val = r->reset & r->rmask;
-            m->known = true;
+            m->known = !r->reset_unknown;
             m->op = CHK_OP_RESET;
         }
     }
