@@ -234,6 +234,21 @@ Test(conformance, mutant_rs_dropped)
                 "rs bits set on read");
 }
 
+/* The checker selects a banked register (here LCR.DLAB for the divisor)
+ * before each access: a bank whose condition is wrong fails. */
+Test(conformance, mutant_bank_condition)
+{
+    expect_fail("banks-dll-when", "lang-21-banks", "dll",
+                "reset value holds after DEVICE_RESET");
+}
+
+/* Config-space registers are checked in config space. */
+Test(conformance, mutant_config_register)
+{
+    expect_fail("cfg-esb_config-ro", "lang-23-config", "esb_config",
+                "rw bits keep what was written");
+}
+
 /* A byte-lane bug (a narrow write replaces the whole register): full
  * width accesses cannot see it, the oracle's --lanes accesses do. */
 Test(conformance, mutant_lanes)
