@@ -8,6 +8,12 @@
 
 #include "emit.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define TMP_POOL 0 /* AddressSanitizer must see each allocation */
+#else
+#define TMP_POOL (256u << 10)
+#endif
+
 struct vdevc_emit *
 vdevc_emit_new(void *mem_ctx, struct vdevc_unit *u)
 {
@@ -15,7 +21,7 @@ vdevc_emit_new(void *mem_ctx, struct vdevc_unit *u)
     e->u = u;
     e->d = u->dev;
     e->o = vdevc_out_new(e);
-    e->tmp = talloc_new(e);
+    e->tmp = talloc_pool(e, TMP_POOL);
     e->name = u->dev->name;
     e->NAME = vdevc_upper(e, u->dev->name);
     e->file = vdevc_display_name(u->file);
@@ -33,14 +39,15 @@ vdevc_emit_where(struct vdevc_emit *e, int line, const char *what, int ind)
         L(ind, "/* %s:%d */", e->file, line);
 }
 
-/* Scratch strings live until the next top-level item; freed in batches. */
+/* Scratch strings live until the next top-level item; freed in batches,
+ * allocated from a pool (they are many and small). */
 void
 vdevc_emit_flush(struct vdevc_emit *e)
 {
     if (++e->flushes % 256 != 0)
         return;
     talloc_free(e->tmp);
-    e->tmp = talloc_new(e);
+    e->tmp = talloc_pool(e, TMP_POOL);
 }
 
 /* ------------------------------------------------------------ preamble */

@@ -7,13 +7,38 @@
 
 #include "emit.h"
 
+/* "7", "0x2au", "0x100000000ull" into s (24 bytes): tables print
+ * hundreds of thousands, so without stdio. */
+static char *
+hex_into(char *s, uint64_t v)
+{
+    char *p = s;
+    if (v < 10) {
+        *p++ = (char)('0' + v);
+        *p = '\0';
+        return s;
+    }
+    int digits = 0;
+    for (uint64_t t = v; t != 0; t >>= 4)
+        digits++;
+    *p++ = '0';
+    *p++ = 'x';
+    for (int i = digits - 1; i >= 0; i--)
+        *p++ = "0123456789abcdef"[v >> (4 * i) & 0xf];
+    if (v > 0xffffffffu) {
+        *p++ = 'u';
+        *p++ = 'l';
+    }
+    *p++ = v > 0xffffffffu ? 'l' : 'u';
+    *p = '\0';
+    return s;
+}
+
 char *
 vdevc_hex(void *ctx, uint64_t v)
 {
-    if (v < 10)
-        return talloc_asprintf(ctx, "%llu", (unsigned long long)v);
-    return talloc_asprintf(ctx, v > 0xffffffffu ? "0x%llxull" : "0x%llxu",
-                           (unsigned long long)v);
+    char s[24];
+    return talloc_strdup(ctx, hex_into(s, v));
 }
 
 const char *
@@ -21,13 +46,7 @@ vdevc_hex_ring(uint64_t v)
 {
     static char ring[64][24];
     static unsigned next;
-    char *s = ring[next++ % 64];
-    if (v < 10)
-        snprintf(s, sizeof ring[0], "%llu", (unsigned long long)v);
-    else
-        snprintf(s, sizeof ring[0], v > 0xffffffffu ? "0x%llxull" : "0x%llxu",
-                 (unsigned long long)v);
-    return s;
+    return hex_into(ring[next++ % 64], v);
 }
 
 /* ------------------------------------------------------------ uses */

@@ -137,7 +137,7 @@ static bool
 check_field(struct vdevc_unit *u, struct vdevc_reg *r, struct vdevc_field *f)
 {
     f->reg = r;
-    char *q = talloc_asprintf(f, "%s.%s", r->qname, f->name);
+    char *q = vdevc_join(f, r->qname, ".", f->name);
     vdevc_sym_define(u, q, SYM_FIELD, f, f->hdr.loc, "field");
     uint64_t hi = 0, lo = 0;
     bool ok =
@@ -337,7 +337,7 @@ check_reg(struct expand *x, struct vdevc_reg *r, const char *prefix,
     struct vdevc_unit *u = x->u;
     r->bar = x->bar;
     r->scope = prefix;
-    r->qname = *prefix ? talloc_asprintf(r, "%s%s", prefix, r->name) : r->name;
+    r->qname = *prefix ? vdevc_join(r, prefix, "", r->name) : r->name;
     r->cname = *prefix ? vdevc_cname(r, r->qname) : r->name;
     if (vdevc_sym_define(u, r->qname, SYM_REG, r, r->hdr.loc, "register") &&
         strcmp(r->cname, r->qname) != 0)

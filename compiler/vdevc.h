@@ -258,6 +258,9 @@ bool vdevc_is_pow2(uint64_t v);
 /* qsort of a vec's pointers; empty and one-element vecs are left alone. */
 void vdevc_vec_sort(struct vdevc_vec *v,
                     int (*cmp)(const void *, const void *));
+/* a sep b as a new string: names are joined often (talloc_asprintf's
+ * formatting would dominate a large device's compile). */
+char *vdevc_join(void *ctx, const char *a, const char *sep, const char *b);
 /* A C identifier from a qualified name ("ch0.ctrl" -> "ch0_ctrl"). */
 char *vdevc_cname(void *ctx, const char *qname);
 char *vdevc_upper(void *ctx, const char *s);

@@ -451,7 +451,11 @@ struct vdevc_device {
 };
 
 /* ------------------------------------------------------------ constructors
- * Called from grammar actions; all allocate under ctx. */
+ * Called from grammar actions; all allocate under ctx. A slab context
+ * (vdevc_slab_new) makes expressions and attributes cheap: they come from
+ * its blocks and are no talloc chunks (never a talloc parent, never freed
+ * alone). */
+void *vdevc_slab_new(void *ctx);
 
 struct vdevc_expr *vdevc_expr_num(void *ctx, struct vdevc_loc loc, uint64_t v);
 struct vdevc_expr *vdevc_expr_name(void *ctx, struct vdevc_loc loc,

@@ -729,7 +729,7 @@ run(void *ctx, struct vdevc_diag *diag, const char *src, size_t len,
     struct vdevc_tokens *toks, struct vdevc_device **_device)
 {
     struct vdevc_parse p = {
-        .ctx = ctx,
+        .ctx = vdevc_slab_new(ctx),
         .diag = diag,
         .src = src,
         .line = 1,
@@ -737,7 +737,7 @@ run(void *ctx, struct vdevc_diag *diag, const char *src, size_t len,
         .toks = toks,
     };
     yyscan_t scanner;
-    if (yylex_init_extra(&p, &scanner) != 0)
+    if (p.ctx == NULL || yylex_init_extra(&p, &scanner) != 0)
         return -ENOMEM;
     YY_BUFFER_STATE buf = yy_scan_bytes(src, (int)len, scanner);
     int rc = yyparse(scanner, &p);
