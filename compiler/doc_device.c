@@ -175,10 +175,30 @@ vdevc_doc_config(struct vdevc_emit *e)
     P("## Configuration space\n\n| Offset | Size | Structure |\n"
       "|---|---|---|\n| `0x00` | 64 | Type 0 header%s |\n",
       e->d->caps.n ? " (capability list at `0x34`)" : "");
-    for (unsigned i = 0; i < e->d->caps.n; i++) {
-        const struct vdevc_cap *c = e->d->caps.v[i];
-        P("| `%s` | %u | %s |\n", vdevc_doc_hex(t, c->offset), c->size,
-          cap_title(t, c));
+    /* Capabilities and config registers, by offset. */
+    const struct vdevc_bar *cb = e->d->config;
+    unsigned nr = cb ? cb->regs.n : 0, k = 0;
+    for (unsigned i = 0; i <= e->d->caps.n; i++) {
+        const struct vdevc_cap *c =
+            i < e->d->caps.n ? e->d->caps.v[i] : NULL;
+        for (; k < nr && (c == NULL || vdevc_reg_at(&cb->regs, k)->off <
+                                           c->offset);
+             k++) {
+            const struct vdevc_reg *r = cb->regs.v[k];
+            P("| `%s` | %u | register [%s](#%s)%s |\n",
+              vdevc_doc_hex(t, r->off),
+              r->select ? r->width / 8 : r->n * (unsigned)r->stride,
+              r->qname, vdevc_doc_anchor(t, r),
+              r->when ? talloc_asprintf(t, " (when `%s`)",
+                                        vdevc_doc_line(t,
+                                                       vdevc_doc_expr(
+                                                           t, r->when),
+                                                       DOC_MD_CODE))
+                      : "");
+        }
+        if (c != NULL)
+            P("| `%s` | %u | %s |\n", vdevc_doc_hex(t, c->offset), c->size,
+              cap_title(t, c));
     }
     P("\n");
     for (unsigned i = 0; i < e->d->caps.n; i++) {
@@ -236,6 +256,42 @@ vdevc_doc_migration(struct vdevc_emit *e)
           v->external ? "external input; " : "", vdevc_doc_text(t, v->doc));
     }
     P("\n");
+}
+
+void
+vdevc_doc_reset(struct vdevc_emit *e)
+{
+    const struct vdevc_device *d = e->d;
+    void *t = e->tmp;
+    char *kept = NULL;
+    for (unsigned i = 0; i < d->regs.n; i++) {
+        const struct vdevc_reg *r = d->regs.v[i];
+        for (unsigned k = 0; k < r->fields.n; k++) {
+            const struct vdevc_field *f = r->fields.v[k];
+            if (!f->sticky || (r->sticky && k > 0))
+                continue;
+            const char *n = r->sticky || f->implicit
+                                ? r->qname
+                                : talloc_asprintf(t, "%s.%s", r->qname,
+                                                  f->name);
+            kept = kept ? talloc_asprintf_append(kept, ", `%s`", n)
+                        : talloc_asprintf(t, "`%s`", n);
+        }
+    }
+    for (unsigned i = 0; i < d->vars.n; i++) {
+        const struct vdevc_var *v = d->vars.v[i];
+        if (v->sticky)
+            kept = kept ? talloc_asprintf_append(kept, ", `state.%s`", v->name)
+                        : talloc_asprintf(t, "`state.%s`", v->name);
+    }
+    if (kept == NULL && d->on_reset == NULL)
+        return;
+    P("## Device reset\n\nA device reset (VFIO_USER_DEVICE_RESET, "
+      "function-level reset, or the device resetting itself) puts every "
+      "register to its reset value%s%s.%s\n\n",
+      kept ? ", except what keeps its value across it: " : "",
+      kept ? kept : "",
+      d->on_reset ? " Then the device runs its own reset logic." : "");
 }
 
 void

@@ -22,6 +22,8 @@ struct vdevc_emit {
     const char *value, *old, *index;
     unsigned value_bits;
     uint64_t index_max;
+    const char *width;    /* the hook's `width` in C */
+    unsigned result_bits; /* the proc being written: its result */
 };
 
 /* Printf to the emitter's output; a line at an indent. */
@@ -67,6 +69,8 @@ bool vdevc_stmt_uses_state(const struct vdevc_stmt *s);
 bool vdevc_expr_uses_state(const struct vdevc_expr *x);
 /* Does s need the device (interrupts, DMA, calls)? */
 bool vdevc_stmt_uses_dev(const struct vdevc_stmt *s);
+/* Is local `slot` read by s? */
+bool vdevc_stmt_reads_local(const struct vdevc_stmt *s, int slot);
 
 /* emit_hooks.c: hook functions, interrupt expressions, setters. */
 bool vdevc_reg_has_hooks(const struct vdevc_reg *r, bool write);
@@ -80,10 +84,21 @@ void vdevc_emit_field_setter(struct vdevc_emit *e, const struct vdevc_reg *r,
 void vdevc_emit_var_setter(struct vdevc_emit *e, const struct vdevc_var *v,
                            const char *fn);
 
+/* emit_proc.c: procs (callees first), device hooks, the reset that keeps
+ * sticky state, bank conditions and index expressions; what the model
+ * descriptor and the constructor name. */
+void vdevc_emit_procs(struct vdevc_emit *e);
+const char *vdevc_proc_cname(struct vdevc_emit *e, const struct vdevc_proc *p);
+void vdevc_emit_banks(struct vdevc_emit *e);
+bool vdevc_emit_device_reset(struct vdevc_emit *e, bool reset_values);
+bool vdevc_emit_on_init(struct vdevc_emit *e);
+
 /* emit_tables.c: register and BAR tables, state (reset values, load
  * checks), migration fields, named values. Each returns its entry count
  * (0: nothing written). */
 unsigned vdevc_emit_bar_tables(struct vdevc_emit *e);
+/* Config-space registers and their windows; false when there are none. */
+bool vdevc_emit_config_table(struct vdevc_emit *e);
 bool vdevc_has_resets(const struct vdevc_device *d);
 bool vdevc_emit_reset_values(struct vdevc_emit *e);
 /* The load checks as C statements, or NULL when there are none; the

@@ -8,6 +8,12 @@
 
 #include "emit.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define TMP_POOL 0 /* AddressSanitizer must see each allocation */
+#else
+#define TMP_POOL (256u << 10)
+#endif
+
 struct vdevc_emit *
 vdevc_emit_new(void *mem_ctx, struct vdevc_unit *u)
 {
@@ -15,7 +21,7 @@ vdevc_emit_new(void *mem_ctx, struct vdevc_unit *u)
     e->u = u;
     e->d = u->dev;
     e->o = vdevc_out_new(e);
-    e->tmp = talloc_new(e);
+    e->tmp = talloc_pool(e, TMP_POOL);
     e->name = u->dev->name;
     e->NAME = vdevc_upper(e, u->dev->name);
     e->file = vdevc_display_name(u->file);
@@ -33,14 +39,15 @@ vdevc_emit_where(struct vdevc_emit *e, int line, const char *what, int ind)
         L(ind, "/* %s:%d */", e->file, line);
 }
 
-/* Scratch strings live until the next top-level item; freed in batches. */
+/* Scratch strings live until the next top-level item; freed in batches,
+ * allocated from a pool (they are many and small). */
 void
 vdevc_emit_flush(struct vdevc_emit *e)
 {
     if (++e->flushes % 256 != 0)
         return;
     talloc_free(e->tmp);
-    e->tmp = talloc_new(e);
+    e->tmp = talloc_pool(e, TMP_POOL);
 }
 
 /* ------------------------------------------------------------ preamble */
@@ -137,6 +144,7 @@ emit_companions(struct vdevc_emit *e)
 struct parts {
     unsigned bars, mig, vars;
     bool reset_values, validate, post_load;
+    bool config, reset, init;
 };
 
 static void
@@ -169,6 +177,10 @@ emit_model(struct vdevc_emit *e, const struct parts *p)
         L(1, ".update_irqs = %s_update_irqs,", n);
         L(1, ".all_irqs = %s,", HEX(vdevc_all_irqs(e->d)));
     }
+    if (p->config)
+        L(1, ".config = &%s_config,", n);
+    if (p->reset)
+        L(1, ".reset = %s_reset,", n);
     P("};\n\n");
 }
 
@@ -194,7 +206,7 @@ emit_ident(struct vdevc_emit *e)
 }
 
 static void
-emit_create(struct vdevc_emit *e)
+emit_create(struct vdevc_emit *e, const struct parts *p)
 {
     const char *n = e->name;
     P("struct vdev_dev *\n%s_create(void *mem_ctx)\n{\n", n);
@@ -211,6 +223,11 @@ emit_create(struct vdevc_emit *e)
     emit_caps(e);
     P(")\n");
     L(2, "goto fail;");
+    if (p->init) {
+        L(1, "%s_on_init(dev);", n);
+        if (e->d->interrupts.n > 0)
+            L(1, "%s_update_irqs(dev, %s);", n, HEX(vdevc_all_irqs(e->d)));
+    }
     P("    return dev;\nfail:\n    talloc_free(dev);\n    return NULL;\n}\n\n");
     P("#ifndef VDEV_NO_MAIN\nint\nmain(int argc, char **argv)\n{\n");
     L(1, "static const struct vdev_server_info info = {");
@@ -230,11 +247,17 @@ vdevc_emit_c(void *mem_ctx, struct vdevc_unit *u)
     struct parts p = {0};
     /* Its scratch strings outlive the flushes until it is written. */
     const char *checks = talloc_strdup(e, vdevc_validate_checks(e));
-    emit_preamble(e, checks != NULL, vdevc_has_resets(e->d));
+    emit_preamble(e, checks != NULL,
+                  vdevc_has_resets(e->d) || e->d->on_reset != NULL);
+    vdevc_emit_procs(e);
     vdevc_emit_all_hooks(e);
+    vdevc_emit_banks(e);
     p.bars = vdevc_emit_bar_tables(e);
+    p.config = vdevc_emit_config_table(e);
     vdevc_emit_irqs(e);
     p.reset_values = vdevc_emit_reset_values(e);
+    p.reset = vdevc_emit_device_reset(e, p.reset_values);
+    p.init = vdevc_emit_on_init(e);
     if ((p.validate = checks != NULL))
         vdevc_emit_validate(e, checks);
     p.post_load = vdevc_emit_post_load(e);
@@ -243,7 +266,7 @@ vdevc_emit_c(void *mem_ctx, struct vdevc_unit *u)
     emit_companions(e);
     emit_vendor_bodies(e);
     emit_model(e, &p);
-    emit_create(e);
+    emit_create(e, &p);
     char *text = vdevc_out_steal(mem_ctx, e->o);
     talloc_free(e);
     return text;

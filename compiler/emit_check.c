@@ -18,6 +18,12 @@
  * - Hooks of variables (`external` ones) run only from the management
  *   channel, which the checker does not use; interrupt expressions read
  *   and never assign. Neither is counted as a writer.
+ * - A banked register (`when`) is selected before each access by writes
+ *   to the plain rw fields its condition reads (a witness of the
+ *   condition), an index/data array's element by writing its index; one
+ *   whose condition needs a variable or hooked bits is not exercised. At
+ *   a ro/wo pair's place the checker only reads the one and writes the
+ *   other. Config-space registers are accessed in config space.
  * - Accesses are full-width at each element's offset, and with --lanes
  *   some random ones cover only some byte lanes (modelled per lane: a
  *   partial read of an uncertain register does not make it certain).
@@ -31,17 +37,51 @@
 #include "emit.h"
 #include "emit_check.h"
 
-/* Which registers one access to a register may assign through hooks. */
+/* Which registers one access to a register may assign through hooks
+ * (and the procs they call). */
 struct effects {
     bool *regs; /* by register id */
-    bool all;   /* a hook calls C */
+    bool all;   /* a hook calls C or resets the device */
+    const struct vdevc_proc **procs; /* followed already */
+    unsigned nr_procs;
 };
+
+static void stmt_targets(const struct vdevc_stmt *s, struct effects *fx);
+
+static void
+proc_targets(const struct vdevc_proc *p, struct effects *fx)
+{
+    for (unsigned i = 0; i < fx->nr_procs; i++)
+        if (fx->procs[i] == p)
+            return;
+    fx->procs = talloc_realloc(fx->regs, fx->procs, const struct vdevc_proc *,
+                               fx->nr_procs + 1);
+    fx->procs[fx->nr_procs++] = p;
+    fx->all |= p->calls;
+    stmt_targets(p->body, fx);
+}
+
+static void
+expr_targets(const struct vdevc_expr *x, struct effects *fx)
+{
+    if (!x)
+        return;
+    if (x->kind == E_CALL && x->ref == REF_PROC)
+        proc_targets(x->sym, fx);
+    expr_targets(x->lhs, fx);
+    expr_targets(x->rhs, fx);
+    for (unsigned i = 0; i < x->args.n; i++)
+        expr_targets(x->args.v[i], fx);
+}
 
 static void
 stmt_targets(const struct vdevc_stmt *s, struct effects *fx)
 {
     if (!s)
         return;
+    expr_targets(s->lhs, fx);
+    expr_targets(s->rhs, fx);
+    expr_targets(s->third, fx);
     switch (s->kind) {
     case S_ASSIGN:
         if (s->lhs->ref == REF_REG)
@@ -49,17 +89,16 @@ stmt_targets(const struct vdevc_stmt *s, struct effects *fx)
         else if (s->lhs->ref == REF_FIELD)
             fx->regs[((struct vdevc_field *)s->lhs->sym)->reg->id] = true;
         break;
-    case S_IF:
-        stmt_targets(s->then_s, fx);
-        stmt_targets(s->else_s, fx);
-        break;
-    case S_BLOCK:
-        for (unsigned i = 0; i < s->body.n; i++)
-            stmt_targets(s->body.v[i], fx);
+    case S_RESET:
+        fx->all = true;
         break;
     default:
         break;
     }
+    stmt_targets(s->then_s, fx);
+    stmt_targets(s->else_s, fx);
+    for (unsigned i = 0; i < s->body.n; i++)
+        stmt_targets(s->body.v[i], fx);
 }
 
 static void
@@ -143,16 +182,131 @@ struct reg_info {
     unsigned field0, nr_fields;
     unsigned taint0[2], nr_taint[2]; /* by read, write */
     bool self[2], all[2];
+    unsigned sel0, nr_sel;
+    bool unselectable;
+    bool reset_unknown;
+    const struct vdevc_reg *index; /* index/data array: its index */
+    uint64_t index_mask;
+    unsigned index_shift;
 };
 
-/* Analyses every register's hooks, writing the field and taint lists. */
+/* ------------------------------------------------------------ banks */
+
+/* A register the checker may write to select another: always there, its
+ * bits in `mask` plain read/write ones, no write hook. */
+static bool
+selector_ok(const struct vdevc_reg *s, const struct vdevc_reg *r,
+            uint64_t mask)
+{
+    return s != r && s->n == 1 && !s->when && !s->select && !s->banked &&
+           (mask & ~s->rw) == 0 && !vdevc_reg_has_hooks(s, true);
+}
+
+/* The writes making r's condition true, appended to so; false when they
+ * need a variable, or bits the guest cannot simply write. */
+static bool
+sel_steps(void *tmp, const struct vdevc_reg *r, struct vdevc_out *so,
+          unsigned *n)
+{
+    struct vdevc_assign *as = NULL;
+    int k = vdevc_cond_witness(tmp, r->when, &as);
+    if (k < 0)
+        return false;
+    for (int i = 0; i < k; i++)
+        if (as[i].mask != 0 &&
+            (as[i].var != NULL || !selector_ok(as[i].reg, r, as[i].mask)))
+            return false;
+    for (int i = 0; i < k; i++) {
+        if (as[i].mask == 0)
+            continue;
+        vdevc_out_line(so, 1, "{%u, %s, %s}, /* %s: %s */", as[i].reg->id,
+                       HEX(as[i].mask), HEX(as[i].value), r->qname,
+                       as[i].reg->qname);
+        (*n)++;
+    }
+    return true;
+}
+
+/* An index the checker can set: a register or field, or one masked by
+ * 2^k - 1, of a selector register. */
+static bool
+index_of(const struct vdevc_reg *r, const struct vdevc_expr *x,
+         struct reg_info *ri)
+{
+    uint64_t low = UINT64_MAX;
+    if (x->kind == E_BINARY && x->op == '&' && x->rhs->kind == E_NUM &&
+        vdevc_is_pow2(x->rhs->num + 1)) {
+        low = x->rhs->num;
+        x = x->lhs;
+    }
+    const struct vdevc_reg *s;
+    unsigned lo = 0, w;
+    if (x->ref == REF_REG && x->idx == NULL) {
+        s = x->sym;
+        w = s->width;
+    } else if (x->ref == REF_FIELD && x->idx == NULL) {
+        const struct vdevc_field *f = x->sym;
+        s = f->reg;
+        lo = f->lo_v;
+        w = f->hi_v - f->lo_v + 1;
+    } else {
+        return false;
+    }
+    uint64_t mask = (vdevc_mask(w) & low) << lo;
+    if (!selector_ok(s, r, mask))
+        return false;
+    ri->index = s;
+    ri->index_mask = mask;
+    ri->index_shift = lo;
+    return true;
+}
+
+static void
+analyse_bank(void *tmp, const struct vdevc_reg *r, struct reg_info *ri,
+             struct vdevc_out *so, unsigned *nsel)
+{
+    ri->sel0 = *nsel;
+    if (r->when != NULL && !sel_steps(tmp, r, so, &ri->nr_sel))
+        ri->unselectable = true;
+    if (r->select != NULL && !index_of(r, r->select, ri))
+        ri->unselectable = true;
+    *nsel += ri->nr_sel;
+}
+
+static bool
+has_sticky(const struct vdevc_reg *r)
+{
+    for (unsigned i = 0; i < r->fields.n; i++)
+        if (vdevc_field_at(&r->fields, i)->sticky)
+            return true;
+    return r->sticky;
+}
+
+/* What a device reset leaves uncertain: sticky registers and what the
+ * device's `on reset` assigns. */
+static void
+analyse_reset(void *tmp, const struct vdevc_device *d, struct reg_info *ri)
+{
+    struct effects fx = {.regs = talloc_zero_array(tmp, bool, d->regs.n + 1)};
+    if (d->on_reset != NULL)
+        hook_targets(d->on_reset, &fx);
+    for (unsigned k = 0; k < d->regs.n; k++)
+        ri[k].reset_unknown =
+            fx.all || fx.regs[k] || has_sticky(d->regs.v[k]);
+    talloc_free(fx.regs);
+}
+
+/* Analyses every register's hooks and banks, writing the field, taint
+ * and selection lists. */
 static void
 analyse(void *tmp, const struct vdevc_device *d, struct reg_info *ri,
-        struct vdevc_out *fo, struct vdevc_out *to)
+        struct vdevc_out *fo, struct vdevc_out *to, struct vdevc_out *so)
 {
-    unsigned nf = 0, nt = 0;
+    unsigned nf = 0, nt = 0, ns = 0;
+    analyse_reset(tmp, d, ri);
     for (unsigned k = 0; k < d->regs.n; k++) {
         const struct vdevc_reg *r = d->regs.v[k];
+        analyse_bank(tmp, r, &ri[k], so, &ns);
         ri[k].field0 = nf;
         ri[k].nr_fields = emit_fields(fo, r);
         nf += ri[k].nr_fields;
@@ -183,7 +337,9 @@ emit_reg(struct vdevc_out *o, const struct vdevc_reg *r,
     const bool on[] = {x->self[0], x->self[1], x->all[0], x->all[1]};
     vdevc_out_line(o, 1, "{");
     vdevc_out_line(o, 2, ".name = \"%s\",", r->qname);
-    if (r->bar->idx)
+    if (r->bar->config)
+        vdevc_out_line(o, 2, ".bar = VDEV_CHECK_CONFIG,");
+    else if (r->bar->idx)
         vdevc_out_line(o, 2, ".bar = %u,", r->bar->idx);
     vdevc_out_line(o, 2, ".offset = %s,", HEX(r->off));
     vdevc_out_line(o, 2, ".size = %u,", r->width / 8);
@@ -208,6 +364,26 @@ emit_reg(struct vdevc_out *o, const struct vdevc_reg *r,
             vdevc_out_line(o, 2, ".nr_%ctaint = %u,", "rw"[w],
                            x -> nr_taint[w]);
         }
+    if (x->nr_sel) {
+        vdevc_out_line(o, 2, ".sel = &chk_sel[%u],", x->sel0);
+        vdevc_out_line(o, 2, ".nr_sel = %u,", x->nr_sel);
+    }
+    if (x->unselectable)
+        vdevc_out_line(o, 2, ".unselectable = true,");
+    if (x->reset_unknown)
+        vdevc_out_line(o, 2, ".reset_unknown = true,");
+    if (r->reads_elsewhere)
+        vdevc_out_line(o, 2, ".noread = true,");
+    if (r->writes_elsewhere)
+        vdevc_out_line(o, 2, ".nowrite = true,");
+    if (x->index) {
+        vdevc_out_line(o, 2, ".indexed = true,");
+        vdevc_out_line(o, 2, ".index_reg = %u, /* %s */", x->index->id,
+                       x->index->qname);
+        vdevc_out_line(o, 2, ".index_mask = %s,", HEX(x->index_mask));
+        if (x->index_shift)
+            vdevc_out_line(o, 2, ".index_shift = %u,", x->index_shift);
+    }
     vdevc_out_line(o, 1, "},");
 }
 
@@ -220,7 +396,8 @@ vdevc_emit_check(void *mem_ctx, struct vdevc_unit *u)
         talloc_zero_array(tmp, struct reg_info, d->regs.n ? d->regs.n : 1);
     struct vdevc_out *o = vdevc_out_new(tmp);
     struct vdevc_out *fo = vdevc_out_new(tmp), *to = vdevc_out_new(tmp);
-    analyse(tmp, d, ri, fo, to);
+    struct vdevc_out *so = vdevc_out_new(tmp);
+    analyse(tmp, d, ri, fo, to, so);
 
     vdevc_out_printf(
         o,
@@ -241,6 +418,13 @@ vdevc_emit_check(void *mem_ctx, struct vdevc_unit *u)
             "/* Registers a hook may assign (see struct vdev_check_reg). */\n"
             "static const uint32_t chk_taint[] = {\n%s};\n\n",
             to->buf);
+    if (so->len)
+        vdevc_out_printf(
+            o,
+            "/* Writes that select a banked register (struct "
+            "vdev_check_sel). */\n"
+            "static const struct vdev_check_sel chk_sel[] = {\n%s};\n\n",
+            so->buf);
     if (d->regs.n) {
         vdevc_out_printf(o,
                          "static const struct vdev_check_reg chk_regs[] = {\n");

@@ -228,14 +228,27 @@ reg_title(void *ctx, const struct vdevc_reg *r)
     return r->n > 1 ? talloc_asprintf(ctx, "%s[%u]", r->qname, r->n) : r->qname;
 }
 
-static const char *
-anchor(void *ctx, const struct vdevc_reg *r)
+const char *
+vdevc_doc_anchor(void *ctx, const struct vdevc_reg *r)
 {
     char *a = talloc_asprintf(ctx, "reg-%s", r->cname);
     for (char *p = a; *p; p++)
         if (*p == '_')
             *p = '-';
     return a;
+}
+
+/* A banked register's condition, before its description. */
+static const char *
+summary_text(void *ctx, const struct vdevc_reg *r)
+{
+    const char *doc = vdevc_doc_text(ctx, r->doc);
+    if (r->when == NULL)
+        return doc;
+    return talloc_asprintf(
+        ctx, "when `%s`%s%s",
+        vdevc_doc_line(ctx, vdevc_doc_expr(ctx, r->when), DOC_MD_CODE),
+        *doc ? ": " : "", doc);
 }
 
 static void
@@ -247,9 +260,9 @@ emit_summary(struct vdevc_emit *e, const struct vdevc_bar *b)
     for (unsigned k = 0; k < b->regs.n; k++) {
         const struct vdevc_reg *r = b->regs.v[k];
         P("| `%s` | [%s](#%s) | %u | %s | `%s` | %s |\n",
-          vdevc_doc_hex(t, r->off), reg_title(t, r), anchor(t, r), r->width,
+          vdevc_doc_hex(t, r->off), reg_title(t, r), vdevc_doc_anchor(t, r), r->width,
           reg_access(t, r), vdevc_doc_hexw(t, r->reset, r->width),
-          vdevc_doc_text(t, r->doc));
+          summary_text(t, r));
     }
     P("\n");
     if (b->mems.n == 0)
@@ -290,6 +303,8 @@ field_notes(void *ctx, const struct vdevc_field *f)
         s = talloc_strdup_append(s, " Driven from outside (management).");
     if (f->nomigrate)
         s = talloc_strdup_append(s, " Not migrated.");
+    if (f->sticky && !f->reg->sticky)
+        s = talloc_strdup_append(s, " Survives a device reset.");
     return s;
 }
 
@@ -331,11 +346,49 @@ any_field_hook(const struct vdevc_reg *r, bool read)
     return false;
 }
 
+/* The other registers at r's offset, "`a`, `b`". */
+static const char *
+partners(void *ctx, const struct vdevc_reg *r)
+{
+    char *s = NULL;
+    for (unsigned i = 0; i < r->bar->regs.n; i++) {
+        const struct vdevc_reg *o = r->bar->regs.v[i];
+        if (o != r && o->off == r->off && o->width == r->width)
+            s = s ? talloc_asprintf_append(s, ", `%s`", o->qname)
+                  : talloc_asprintf(ctx, "`%s`", o->qname);
+    }
+    return s;
+}
+
+static void
+emit_bank_notes(struct vdevc_emit *e, const struct vdevc_reg *r)
+{
+    void *t = e->tmp;
+    const char *with = r->banked ? partners(t, r) : NULL;
+    if (r->when)
+        P("- Selected when `%s`%s%s.\n",
+          vdevc_doc_line(t, vdevc_doc_expr(t, r->when), DOC_MD_CODE),
+          with ? "; shares its offset with " : "", with ? with : "");
+    else if (with)
+        P("- Shares its offset with %s.\n", with);
+    if (r->reads_elsewhere)
+        P("- Reads at its offset reach another register: it cannot be "
+          "read.\n");
+    if (r->writes_elsewhere)
+        P("- Writes at its offset reach another register: it cannot be "
+          "written.\n");
+    if (r->select)
+        P("- Index/data: the element accessed is `%s` at the time of the "
+          "access (out of range: reads 0, writes are dropped).\n",
+          vdevc_doc_line(t, vdevc_doc_expr(t, r->select), DOC_MD_CODE));
+}
+
 static void
 emit_reg_notes(struct vdevc_emit *e, const struct vdevc_reg *r)
 {
     void *t = e->tmp;
-    if (r->n > 1)
+    emit_bank_notes(e, r);
+    if (r->n > 1 && !r->select)
         P("- Array of %u: element *n* at `%s + %s * n` (n = 0..%u).\n", r->n,
           vdevc_doc_hex(t, r->off), vdevc_doc_hex(t, r->stride), r->n - 1);
     if (r->on_read || any_field_hook(r, true) || (r->rc | r->rs))
@@ -348,6 +401,8 @@ emit_reg_notes(struct vdevc_emit *e, const struct vdevc_reg *r)
     if (r->nomigrate)
         P("- Not migrated: it starts from its reset value after a "
           "migration.\n");
+    if (r->sticky)
+        P("- Keeps its value across a device reset.\n");
     if (r->since > 1)
         P("- Added in state version %u.\n", r->since);
 }
@@ -357,9 +412,11 @@ emit_reg(struct vdevc_emit *e, const struct vdevc_reg *r)
 {
     void *t = e->tmp;
     bool plain = r->fields.n == 1 && vdevc_field_at(&r->fields, 0)->implicit;
-    P("<a id=\"%s\"></a>\n\n### %s\n\n", anchor(t, r), reg_title(t, r));
+    P("<a id=\"%s\"></a>\n\n### %s\n\n", vdevc_doc_anchor(t, r), reg_title(t, r));
     P("| BAR | Offset | Width | Access | Reset |\n|---|---|---|---|---|\n");
-    P("| %u | `%s` | %u bits | %s | `%s` |\n\n", r->bar->idx,
+    P("| %s | `%s` | %u bits | %s | `%s` |\n\n",
+      r->bar->config ? "config"
+                     : talloc_asprintf(t, "%u", r->bar->idx),
       vdevc_doc_hex(t, r->off), r->width, reg_access(t, r),
       vdevc_doc_hexw(t, r->reset, r->width));
     if (r->doc)
@@ -388,6 +445,13 @@ emit_registers(struct vdevc_emit *e)
         talloc_free(e->tmp);
         e->tmp = talloc_new(e);
     }
+    const struct vdevc_bar *cb = e->d->config;
+    if (cb == NULL || cb->regs.n == 0)
+        return;
+    P("## Config-space registers\n\nOffsets are config-space offsets.\n\n");
+    emit_summary(e, cb);
+    for (unsigned k = 0; k < cb->regs.n; k++)
+        emit_reg(e, cb->regs.v[k]);
 }
 
 char *
@@ -411,6 +475,7 @@ vdevc_emit_doc(void *mem_ctx, struct vdevc_unit *u)
     vdevc_doc_interrupts(e);
     vdevc_doc_config(e);
     vdevc_doc_enums(e);
+    vdevc_doc_reset(e);
     vdevc_doc_migration(e);
     char *text = vdevc_out_steal(mem_ctx, e->o);
     talloc_free(e);

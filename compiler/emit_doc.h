@@ -25,6 +25,10 @@ void vdevc_doc_interrupts(struct vdevc_emit *e);
 void vdevc_doc_config(struct vdevc_emit *e);
 void vdevc_doc_enums(struct vdevc_emit *e);
 void vdevc_doc_migration(struct vdevc_emit *e);
+/* "reg-NAME": a register's section in the page. */
+const char *vdevc_doc_anchor(void *ctx, const struct vdevc_reg *r);
+/* What a device reset keeps (sticky state) and whether logic runs. */
+void vdevc_doc_reset(struct vdevc_emit *e);
 
 /* doc_bits.c: the register's bit-field picture, a fenced text block. */
 struct vdevc_out;

@@ -436,21 +436,24 @@ cx_storage(struct vdevc_emit *e, const struct vdevc_expr *x)
     return c;
 }
 
+/* A companion function or a proc (parameters by width, 64-bit in C). */
 static struct cx *
 cx_call(struct vdevc_emit *e, const struct vdevc_expr *x)
 {
-    const struct vdevc_extern *f = x->sym;
+    const struct vdevc_extern *f = x->ref == REF_PROC ? NULL : x->sym;
+    const struct vdevc_proc *p = x->ref == REF_PROC ? x->sym : NULL;
     struct cx *c = cx_new(e, CX_CALL);
-    c->text = f->name;
+    c->text = p ? vdevc_proc_cname(e, p) : f->name;
     c->pure = false;
     c->nargs = x->args.n;
     c->args = talloc_array(c, struct cx *, x->args.n ? x->args.n : 1);
     c->arg_bits = talloc_array(c, unsigned, x->args.n ? x->args.n : 1);
     for (unsigned i = 0; i < x->args.n; i++) {
         c->args[i] = vdevc_cx_from(e, x->args.v[i]);
-        c->arg_bits[i] = vdevc_type_bits(vdevc_param_at(&f->params, i)->type);
+        c->arg_bits[i] =
+            p ? 64 : vdevc_type_bits(vdevc_param_at(&f->params, i)->type);
     }
-    unsigned rb = vdevc_type_bits(f->ret);
+    unsigned rb = p ? p->width : vdevc_type_bits(f->ret);
     c->type = vdevc_storage_type(rb);
     c->max = vdevc_mask(rb);
     return c;
@@ -497,6 +500,8 @@ vdevc_cx_from(struct vdevc_emit *e, const struct vdevc_expr *x)
                              vdevc_mask(e->value_bits));
     case REF_INDEX:
         return vdevc_cx_leaf(e, e->index, 32, e->index_max);
+    case REF_WIDTH:
+        return vdevc_cx_leaf(e, e->width, 32, UINT32_MAX);
     case REF_ENUMC:
     case REF_CONST:
         return vdevc_cx_num(e, x->num);

@@ -179,11 +179,22 @@ emit_reg(struct guest *g, const struct vdevc_reg *r)
         G(" %s", vdevc_access_name(r->access));
     if (r->doc)
         G(", %s", vdevc_doc_line(t, r->doc, DOC_C_COMMENT));
+    /* Banks: every register sharing an offset is here, with what selects
+     * it. */
+    if (r->when)
+        G(", when %s",
+          vdevc_doc_line(t, vdevc_doc_expr(t, r->when), DOC_C_COMMENT));
+    if (r->select)
+        G(", element selected by %s",
+          vdevc_doc_line(t, vdevc_doc_expr(t, r->select), DOC_C_COMMENT));
     G(" */\n");
-    def(g, talloc_asprintf(t, "%s_BAR", RN),
-        talloc_asprintf(t, "%u", r->bar->idx));
+    if (!r->bar->config)
+        def(g, talloc_asprintf(t, "%s_BAR", RN),
+            talloc_asprintf(t, "%u", r->bar->idx));
     def(g, talloc_asprintf(t, "%s_OFFSET", RN), lit(t, r->off, 0, 2));
-    if (r->n > 1) {
+    if (r->n > 1 && r->select) {
+        defn(g, talloc_asprintf(t, "%s_COUNT", RN), r->n);
+    } else if (r->n > 1) {
         defn(g, talloc_asprintf(t, "%s_COUNT", RN), r->n);
         defn(g, talloc_asprintf(t, "%s_STRIDE", RN), r->stride);
         def(g, talloc_asprintf(t, "%s_OFFSET_N(n)", RN),
@@ -224,6 +235,14 @@ emit_bar_contents(struct guest *g)
             defu(g, talloc_asprintf(g->tmp, "%s_SIZE", M), m->size);
             G("\n");
         }
+    }
+    const struct vdevc_bar *cb = g->d->config;
+    if (cb == NULL || cb->regs.n == 0)
+        return;
+    G("/* ---- Config space: offsets in config space ---- */\n\n");
+    for (unsigned k = 0; k < cb->regs.n; k++) {
+        emit_reg(g, cb->regs.v[k]);
+        G("\n");
     }
 }
 

@@ -7,34 +7,43 @@
 #include "emit.h"
 
 static void
+emit_reg_defines(struct vdevc_emit *e, const struct vdevc_bar *b)
+{
+    if (b->regs.n == 0)
+        return;
+    if (b->config)
+        P("/* Config space */\n");
+    else
+        P("/* BAR %u */\n", b->idx);
+    for (unsigned k = 0; k < b->regs.n; k++) {
+        const struct vdevc_reg *r = b->regs.v[k];
+        const char *R = vdevc_upper(e->tmp, r->cname);
+        P("#define %s_%s_OFFSET %s\n", e->NAME, R, HEX(r->off));
+        if (r->n > 1)
+            P("#define %s_%s_COUNT %u\n#define %s_%s_STRIDE %u\n", e->NAME, R,
+              r->n, e->NAME, R, (unsigned)r->stride);
+        for (unsigned f = 0; f < r->fields.n; f++) {
+            const struct vdevc_field *fl = r->fields.v[f];
+            if (fl->implicit)
+                continue;
+            const char *F = vdevc_upper(e->tmp, fl->name);
+            P("#define %s_%s_%s_SHIFT %u\n", e->NAME, R, F, fl->lo_v);
+            P("#define %s_%s_%s_MASK %s\n", e->NAME, R, F,
+              HEX(vdevc_mask(fl->hi_v - fl->lo_v + 1) << fl->lo_v));
+        }
+    }
+    P("\n");
+    talloc_free(e->tmp);
+    e->tmp = talloc_new(e);
+}
+
+static void
 emit_defines(struct vdevc_emit *e)
 {
-    for (unsigned i = 0; i < e->d->bars.n; i++) {
-        const struct vdevc_bar *b = e->d->bars.v[i];
-        if (b->regs.n == 0)
-            continue;
-        P("/* BAR %u */\n", b->idx);
-        for (unsigned k = 0; k < b->regs.n; k++) {
-            const struct vdevc_reg *r = b->regs.v[k];
-            const char *R = vdevc_upper(e->tmp, r->cname);
-            P("#define %s_%s_OFFSET %s\n", e->NAME, R, HEX(r->off));
-            if (r->n > 1)
-                P("#define %s_%s_COUNT %u\n#define %s_%s_STRIDE %u\n", e->NAME,
-                  R, r->n, e->NAME, R, (unsigned)r->stride);
-            for (unsigned f = 0; f < r->fields.n; f++) {
-                const struct vdevc_field *fl = r->fields.v[f];
-                if (fl->implicit)
-                    continue;
-                const char *F = vdevc_upper(e->tmp, fl->name);
-                P("#define %s_%s_%s_SHIFT %u\n", e->NAME, R, F, fl->lo_v);
-                P("#define %s_%s_%s_MASK %s\n", e->NAME, R, F,
-                  HEX(vdevc_mask(fl->hi_v - fl->lo_v + 1) << fl->lo_v));
-            }
-        }
-        P("\n");
-        talloc_free(e->tmp);
-        e->tmp = talloc_new(e);
-    }
+    for (unsigned i = 0; i < e->d->bars.n; i++)
+        emit_reg_defines(e, e->d->bars.v[i]);
+    if (e->d->config != NULL)
+        emit_reg_defines(e, e->d->config);
 }
 
 static void

@@ -39,7 +39,8 @@ hook_uses(const struct vdevc_hook *h, bool write, bool field,
     bool state = vdevc_stmt_uses_state(h->body) || (!write && h->uses_value);
     u->d |= state;
     u->dev |= state || vdevc_stmt_uses_dev(h->body);
-    u->a |= field || h->uses_index || (write && (h->uses_value || h->uses_old));
+    u->a |= field || h->uses_index || h->uses_width ||
+            (write && (h->uses_value || h->uses_old));
 }
 
 /* The register element the hook runs for, as C. */
@@ -104,6 +105,7 @@ emit_hooks(struct vdevc_emit *e, const struct vdevc_reg *r, bool write)
         L(1, "(void)a;");
     e->index = "a->i";
     e->index_max = r->n - 1;
+    e->width = "a->width";
     for (unsigned k = 0; k < r->fields.n; k++) {
         const struct vdevc_field *f = r->fields.v[k];
         const struct vdevc_hook *h = write ? f->on_write : f->on_read;

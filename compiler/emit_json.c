@@ -41,13 +41,15 @@ field_json(const struct vdevc_field *f)
         put(o, "nomigrate", json_object_new_boolean(1));
     if (f->external)
         put(o, "external", json_object_new_boolean(1));
+    if (f->sticky)
+        put(o, "sticky", json_object_new_boolean(1));
     put(o, "on_read", json_object_new_boolean(f->on_read != NULL));
     put(o, "on_write", json_object_new_boolean(f->on_write != NULL));
     return o;
 }
 
 static json_object *
-reg_json(const struct vdevc_reg *r)
+reg_json(void *ctx, const struct vdevc_reg *r)
 {
     json_object *o = json_object_new_object();
     put_str(o, "name", r->qname);
@@ -60,6 +62,18 @@ reg_json(const struct vdevc_reg *r)
     put(o, "since", json_object_new_int((int)r->since));
     put(o, "migrate", json_object_new_boolean(!r->nomigrate));
     put(o, "line", json_object_new_int(r->hdr.loc.first_line));
+    if (r->sticky)
+        put(o, "sticky", json_object_new_boolean(1));
+    /* Banks: the condition selecting it, the index of an index/data
+     * array, and where the other direction's accesses go. */
+    if (r->when)
+        put_str(o, "when", vdevc_expr_text(ctx, r->when));
+    if (r->select)
+        put_str(o, "select", vdevc_expr_text(ctx, r->select));
+    if (r->reads_elsewhere)
+        put(o, "reads_elsewhere", json_object_new_boolean(1));
+    if (r->writes_elsewhere)
+        put(o, "writes_elsewhere", json_object_new_boolean(1));
     json_object *fs = json_object_new_array();
     for (unsigned i = 0; i < r->fields.n; i++)
         json_object_array_add(fs, field_json(r->fields.v[i]));
@@ -68,7 +82,7 @@ reg_json(const struct vdevc_reg *r)
 }
 
 static json_object *
-bar_json(const struct vdevc_bar *b)
+bar_json(void *ctx, const struct vdevc_bar *b)
 {
     static const char *const kinds[] = {"mem32", "mem64", "io"};
     json_object *o = json_object_new_object();
@@ -79,7 +93,7 @@ bar_json(const struct vdevc_bar *b)
     put(o, "memory", json_object_new_boolean(b->memory));
     json_object *rs = json_object_new_array();
     for (unsigned i = 0; i < b->regs.n; i++)
-        json_object_array_add(rs, reg_json(b->regs.v[i]));
+        json_object_array_add(rs, reg_json(ctx, b->regs.v[i]));
     put(o, "registers", rs);
     json_object *ms = json_object_new_array();
     for (unsigned i = 0; i < b->mems.n; i++) {
@@ -113,6 +127,8 @@ state_json(const struct vdevc_device *d)
         put(o, "since", json_object_new_int((int)v->since));
         put(o, "migrate", json_object_new_boolean(!v->nomigrate));
         put(o, "external", json_object_new_boolean(v->external));
+        if (v->sticky)
+            put(o, "sticky", json_object_new_boolean(1));
         put_str(o, "doc", v->doc);
         json_object_array_add(a, o);
     }
@@ -179,6 +195,36 @@ misc_json(void *ctx, const struct vdevc_device *d, json_object *root)
     return root;
 }
 
+/* Procs (those no hook reaches are not in the C) and device hooks. */
+static void
+behaviour_json(const struct vdevc_device *d, json_object *root)
+{
+    json_object *procs = json_object_new_array();
+    for (unsigned i = 0; i < d->procs.n; i++) {
+        const struct vdevc_proc *p = d->procs.v[i];
+        json_object *o = json_object_new_object();
+        put_str(o, "name", p->name);
+        json_object *ps = json_object_new_array();
+        for (unsigned k = 0; k < p->params.n; k++) {
+            const struct vdevc_param *a = p->params.v[k];
+            json_object *po = json_object_new_object();
+            put_str(po, "name", a->name);
+            put(po, "width", json_object_new_int((int)a->width));
+            json_object_array_add(ps, po);
+        }
+        put(o, "params", ps);
+        put(o, "result_width", json_object_new_int((int)p->width));
+        put(o, "used", json_object_new_boolean(p->used));
+        put(o, "line", json_object_new_int(p->hdr.loc.first_line));
+        json_object_array_add(procs, o);
+    }
+    put(root, "procs", procs);
+    json_object *hooks = json_object_new_object();
+    put(hooks, "init", json_object_new_boolean(d->on_init != NULL));
+    put(hooks, "reset", json_object_new_boolean(d->on_reset != NULL));
+    put(root, "device_hooks", hooks);
+}
+
 char *
 vdevc_emit_json(void *mem_ctx, struct vdevc_unit *u)
 {
@@ -197,13 +243,18 @@ vdevc_emit_json(void *mem_ctx, struct vdevc_unit *u)
     put(id, "intx", json_object_new_int((int)d->intx));
     put(root, "identity", id);
     json_object *bars = json_object_new_array();
+    void *tmp = talloc_new(NULL);
     for (unsigned i = 0; i < d->bars.n; i++)
-        json_object_array_add(bars, bar_json(d->bars.v[i]));
+        json_object_array_add(bars, bar_json(tmp, d->bars.v[i]));
     put(root, "bars", bars);
+    json_object *cfg = json_object_new_array();
+    for (unsigned i = 0; d->config && i < d->config->regs.n; i++)
+        json_object_array_add(cfg, reg_json(tmp, d->config->regs.v[i]));
+    put(root, "config_registers", cfg);
     put(root, "state", state_json(d));
     put(root, "capabilities", caps_json(d));
-    void *tmp = talloc_new(NULL);
     misc_json(tmp, d, root);
+    behaviour_json(d, root);
     const char *s = json_object_to_json_string_ext(
         root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
     char *out = talloc_asprintf(mem_ctx, "%s\n", s);

@@ -7,13 +7,38 @@
 
 #include "emit.h"
 
+/* "7", "0x2au", "0x100000000ull" into s (24 bytes): tables print
+ * hundreds of thousands, so without stdio. */
+static char *
+hex_into(char *s, uint64_t v)
+{
+    char *p = s;
+    if (v < 10) {
+        *p++ = (char)('0' + v);
+        *p = '\0';
+        return s;
+    }
+    int digits = 0;
+    for (uint64_t t = v; t != 0; t >>= 4)
+        digits++;
+    *p++ = '0';
+    *p++ = 'x';
+    for (int i = digits - 1; i >= 0; i--)
+        *p++ = "0123456789abcdef"[v >> (4 * i) & 0xf];
+    if (v > 0xffffffffu) {
+        *p++ = 'u';
+        *p++ = 'l';
+    }
+    *p++ = v > 0xffffffffu ? 'l' : 'u';
+    *p = '\0';
+    return s;
+}
+
 char *
 vdevc_hex(void *ctx, uint64_t v)
 {
-    if (v < 10)
-        return talloc_asprintf(ctx, "%llu", (unsigned long long)v);
-    return talloc_asprintf(ctx, v > 0xffffffffu ? "0x%llxull" : "0x%llxu",
-                           (unsigned long long)v);
+    char s[24];
+    return talloc_strdup(ctx, hex_into(s, v));
 }
 
 const char *
@@ -21,13 +46,7 @@ vdevc_hex_ring(uint64_t v)
 {
     static char ring[64][24];
     static unsigned next;
-    char *s = ring[next++ % 64];
-    if (v < 10)
-        snprintf(s, sizeof ring[0], "%llu", (unsigned long long)v);
-    else
-        snprintf(s, sizeof ring[0], v > 0xffffffffu ? "0x%llxull" : "0x%llxu",
-                 (unsigned long long)v);
-    return s;
+    return hex_into(ring[next++ % 64], v);
 }
 
 /* ------------------------------------------------------------ uses */
@@ -94,12 +113,12 @@ is_local(const struct vdevc_expr *x, int slot)
     return x->ref == REF_LOCAL && x->local == slot;
 }
 
-/* Interrupts, DMA and calls take the device. */
+/* Interrupts, DMA, calls and resets take the device. */
 static bool
 takes_dev(const struct vdevc_stmt *s)
 {
     return s->kind == S_RAISE || s->kind == S_LOWER || s->kind == S_NOTIFY ||
-           s->kind == S_DMA || s->kind == S_CALL;
+           s->kind == S_DMA || s->kind == S_CALL || s->kind == S_RESET;
 }
 
 bool
@@ -124,8 +143,8 @@ vdevc_stmt_uses_dev(const struct vdevc_stmt *s)
 }
 
 /* Is local `slot` read by s? */
-static bool
-stmt_reads_local(const struct vdevc_stmt *s, int slot)
+bool
+vdevc_stmt_reads_local(const struct vdevc_stmt *s, int slot)
 {
     const struct walk w = {.expr = is_local, .arg = slot};
     return stmt_any(&w, s);
@@ -219,12 +238,59 @@ emit_let(struct vdevc_emit *e, const struct vdevc_stmt *s,
          const struct vdevc_stmt *scope, int ind)
 {
     L(ind, "uint64_t l_%s = %s;", s->name, vdevc_emit_expr(e, s->rhs));
-    if (!stmt_reads_local(scope, s->local))
+    if (!vdevc_stmt_reads_local(scope, s->local))
         L(ind, "(void)l_%s;", s->name);
 }
 
 static void emit_stmt_in(struct vdevc_emit *e, const struct vdevc_stmt *s,
                          const struct vdevc_stmt *scope, int ind);
+static void emit_body(struct vdevc_emit *e, const struct vdevc_stmt *s,
+                      int ind);
+
+/* for VAR in FROM .. TO [max N]: both ends are taken once, before the
+ * first iteration; a bound the ends do not give counts iterations. */
+static void
+emit_for(struct vdevc_emit *e, const struct vdevc_stmt *s, int ind)
+{
+    const struct vdevc_loop *l = s->loop;
+    const char *v = talloc_asprintf(e->tmp, "l_%s", l->var);
+    const char *from = vdevc_emit_expr(e, s->lhs);
+    if (l->constant) {
+        L(ind, "for (uint64_t %s = %s; %s < %llu; %s++) {", v, from, v,
+          (unsigned long long)(s->lhs->num + l->bound), v);
+    } else {
+        unsigned k = ++e->temps;
+        char *init = talloc_asprintf(e->tmp, "t%u = %s, ", k,
+                                     vdevc_emit_expr(e, s->rhs));
+        const char *end = talloc_asprintf(e->tmp, "t%u", k);
+        const char *count;
+        if (s->lhs->kind == E_NUM && s->lhs->num <= UINT64_MAX - l->bound) {
+            init = talloc_asprintf_append(init, "%s = %s", v, from);
+            count = talloc_asprintf(e->tmp, "%s < %llu", v,
+                                    (unsigned long long)(s->lhs->num +
+                                                         l->bound));
+        } else {
+            unsigned f = ++e->temps;
+            init = talloc_asprintf(e->tmp, "t%u = %s, %s%s = t%u", f, from,
+                                   init, v, f);
+            count = talloc_asprintf(e->tmp, "%s - t%u < %llu", v, f,
+                                    (unsigned long long)l->bound);
+        }
+        L(ind, "for (uint64_t %s; %s < %s && %s; %s++) {", init, v, end, count,
+          v);
+    }
+    emit_body(e, s->then_s, ind + 1);
+    L(ind, "}");
+}
+
+static void
+emit_return(struct vdevc_emit *e, const struct vdevc_stmt *s, int ind)
+{
+    if (s->lhs == NULL)
+        L(ind, "return;");
+    else
+        L(ind, "return %s;", vdevc_emit_arg(e, s->lhs, e->result_bits));
+}
 
 static void
 emit_body(struct vdevc_emit *e, const struct vdevc_stmt *s, int ind)
@@ -289,6 +355,21 @@ emit_stmt_in(struct vdevc_emit *e, const struct vdevc_stmt *s,
         L(ind, "{");
         emit_body(e, s, ind + 1);
         L(ind, "}");
+        break;
+    case S_FOR:
+        emit_for(e, s, ind);
+        break;
+    case S_RETURN:
+        emit_return(e, s, ind);
+        break;
+    case S_BREAK:
+        L(ind, "break;");
+        break;
+    case S_CONTINUE:
+        L(ind, "continue;");
+        break;
+    case S_RESET:
+        L(ind, "vdev_request_reset(dev);");
         break;
     }
 }

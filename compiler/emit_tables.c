@@ -34,6 +34,10 @@ reg_entry(struct vdevc_emit *e, const struct vdevc_reg *r)
         L(2, ".on_read = %s_%s_on_read,", e->name, r->cname);
     if (vdevc_reg_has_hooks(r, true))
         L(2, ".on_write = %s_%s_on_write,", e->name, r->cname);
+    if (r->when)
+        L(2, ".when = %s_%s_when,", e->name, r->cname);
+    if (r->select)
+        L(2, ".select = %s_%s_select,", e->name, r->cname);
     L(1, "},");
 }
 
@@ -78,6 +82,37 @@ bar_tables(struct vdevc_emit *e, const struct vdevc_bar *b)
         area_table(e, b, false);
     if (nr_mmap(b) > 0)
         area_table(e, b, true);
+}
+
+/* Config-space registers, and the windows of config space the engine
+ * serves for them (layout.c). */
+bool
+vdevc_emit_config_table(struct vdevc_emit *e)
+{
+    const struct vdevc_bar *cb = e->d->config;
+    if (cb == NULL || cb->regs.n == 0)
+        return false;
+    P("/* Config-space registers, by offset. */\n");
+    P("static const struct vdev_reg %s_config_regs[] = {\n", e->name);
+    for (unsigned k = 0; k < cb->regs.n; k++) {
+        reg_entry(e, cb->regs.v[k]);
+        vdevc_emit_flush(e);
+    }
+    P("};\n\n");
+    uint64_t win[VDEVC_MAX_CONFIG_WINDOWS][2];
+    unsigned n = vdevc_config_windows(e->d, win);
+    P("static const struct vdev_model_window %s_config_windows[] = {\n",
+      e->name);
+    for (unsigned k = 0; k < n; k++)
+        L(1, "{.offset = %s, .size = %s},", HEX(win[k][0]), HEX(win[k][1]));
+    P("};\n\n");
+    P("static const struct vdev_model_config %s_config = {\n", e->name);
+    L(1, ".regs = %s_config_regs,", e->name);
+    L(1, ".nr_regs = %u,", cb->regs.n);
+    L(1, ".windows = %s_config_windows,", e->name);
+    L(1, ".nr_windows = %u,", n);
+    P("};\n\n");
+    return true;
 }
 
 static void
@@ -372,99 +407,118 @@ vdevc_emit_mig_table(struct vdevc_emit *e)
 
 /* ------------------------------------------------------------ named values */
 
-struct var_entry {
-    const char *name, *member, *set, *doc;
-    unsigned shift, bits;
-};
-
-static struct var_entry *
-var_entry(struct vdevc_emit *e, struct vdevc_vec *vs, const char *name,
-          const char *member, unsigned shift, unsigned bits, const char *doc)
-{
-    struct var_entry *x = talloc_zero(e, struct var_entry);
-    x->name = talloc_strdup(x, name);
-    x->member = talloc_strdup(x, member);
-    x->shift = shift;
-    x->bits = bits;
-    x->doc = doc && *doc ? vdevc_c_string(x, doc) : "NULL";
-    vdevc_vec_push(e, vs, x);
-    return x;
-}
-
-/* Registers (not arrays) and their fields; external ones get a setter. */
+/* One table line: written straight out (a 100,000-register device has
+ * half a million of them); a description that would not fit goes on a
+ * line of its own. */
 static void
-reg_vars(struct vdevc_emit *e, const struct vdevc_reg *r, struct vdevc_vec *vs)
+var_line(struct vdevc_emit *e, const char *prefix, const char *name,
+         const char *field, const char *member, unsigned shift, unsigned bits,
+         const char *set, const char *doc)
 {
-    if (r->n > 1)
-        return;
-    struct var_entry *x =
-        var_entry(e, vs, r->qname, r->cname, 0, r->width, r->doc);
-    if (r->external) {
-        x->set = talloc_asprintf(x, "%s_set_%s", e->name, r->cname);
-        vdevc_emit_reg_setter(e, r, x->set);
-    }
-    for (unsigned k = 0; k < r->fields.n; k++) {
-        const struct vdevc_field *f = r->fields.v[k];
-        if (f->implicit)
+    const char *d = doc && *doc ? vdevc_c_string(e->tmp, doc) : "NULL";
+    P("    ");
+    size_t start = e->o->len;
+    if (set)
+        P("VDEV_STATE_VAR_SET(struct %s_state, %s, \"%s%s%s%s\", %u, %u, "
+          "%s,",
+          e->name, member, prefix, name, field ? "." : "", field ? field : "",
+          shift, bits, set);
+    else
+        P("VDEV_STATE_VAR(struct %s_state, %s, \"%s%s%s%s\", %u, %u,",
+          e->name, member, prefix, name, field ? "." : "", field ? field : "",
+          shift, bits);
+    if (e->o->len - start + strlen(d) > 74)
+        P("\n        %s),\n", d);
+    else
+        P(" %s),\n", d);
+}
+
+/* Setters of external registers, fields and variables, before the table
+ * that names them. */
+static void
+emit_setters(struct vdevc_emit *e)
+{
+    for (unsigned i = 0; i < e->d->regs.n; i++) {
+        const struct vdevc_reg *r = e->d->regs.v[i];
+        if (r->n > 1)
             continue;
-        x = var_entry(e, vs,
-                      talloc_asprintf(e->tmp, "%s.%s", r->qname, f->name),
-                      r->cname, f->lo_v, f->hi_v - f->lo_v + 1, f->doc);
-        if (f->external) {
-            x->set =
-                talloc_asprintf(x, "%s_set_%s_%s", e->name, r->cname, f->name);
-            vdevc_emit_field_setter(e, r, f, x->set);
+        if (r->external)
+            vdevc_emit_reg_setter(
+                e, r, talloc_asprintf(e->tmp, "%s_set_%s", e->name, r->cname));
+        for (unsigned k = 0; k < r->fields.n; k++) {
+            const struct vdevc_field *f = r->fields.v[k];
+            if (!f->implicit && f->external)
+                vdevc_emit_field_setter(e, r, f,
+                                        talloc_asprintf(e->tmp, "%s_set_%s_%s",
+                                                        e->name, r->cname,
+                                                        f->name));
         }
+        vdevc_emit_flush(e);
+    }
+    for (unsigned i = 0; i < e->d->vars.n; i++) {
+        const struct vdevc_var *v = e->d->vars.v[i];
+        if (!v->buffer && v->external)
+            vdevc_emit_var_setter(e, v,
+                                  talloc_asprintf(e->tmp, "%s_set_state_%s",
+                                                  e->name, v->name));
+        vdevc_emit_flush(e);
     }
 }
 
+/* Registers (not arrays) and their fields, then variables; external ones
+ * with their setter. */
 unsigned
 vdevc_emit_vars(struct vdevc_emit *e)
 {
-    struct vdevc_vec vs = {0};
+    unsigned n = 0;
     for (unsigned i = 0; i < e->d->regs.n; i++) {
-        reg_vars(e, e->d->regs.v[i], &vs);
+        const struct vdevc_reg *r = e->d->regs.v[i];
+        if (r->n > 1)
+            continue;
+        for (unsigned k = 0; k < r->fields.n; k++)
+            n += !vdevc_field_at(&r->fields, k)->implicit;
+        n++;
+    }
+    for (unsigned i = 0; i < e->d->vars.n; i++)
+        n += !vdevc_var_at(&e->d->vars, i)->buffer;
+    if (n == 0)
+        return 0;
+    emit_setters(e);
+    P("/* Named values for the management channel; external ones are "
+      "settable. */\n");
+    P("static const struct vdev_var %s_vars[] = {\n", e->name);
+    for (unsigned i = 0; i < e->d->regs.n; i++) {
+        const struct vdevc_reg *r = e->d->regs.v[i];
+        if (r->n > 1)
+            continue;
+        var_line(e, "", r->qname, NULL, r->cname, 0, r->width,
+                 r->external ? talloc_asprintf(e->tmp, "%s_set_%s", e->name,
+                                               r->cname)
+                             : NULL,
+                 r->doc);
+        for (unsigned k = 0; k < r->fields.n; k++) {
+            const struct vdevc_field *f = r->fields.v[k];
+            if (f->implicit)
+                continue;
+            var_line(e, "", r->qname, f->name, r->cname, f->lo_v,
+                     f->hi_v - f->lo_v + 1,
+                     f->external ? talloc_asprintf(e->tmp, "%s_set_%s_%s",
+                                                   e->name, r->cname, f->name)
+                                 : NULL,
+                     f->doc);
+        }
         vdevc_emit_flush(e);
     }
     for (unsigned i = 0; i < e->d->vars.n; i++) {
         const struct vdevc_var *v = e->d->vars.v[i];
         if (v->buffer)
             continue;
-        struct var_entry *x =
-            var_entry(e, &vs, talloc_asprintf(e->tmp, "state.%s", v->name),
-                      v->name, 0, v->width, v->doc);
-        if (v->external) {
-            x->set = talloc_asprintf(x, "%s_set_state_%s", e->name, v->name);
-            vdevc_emit_var_setter(e, v, x->set);
-        }
-        vdevc_emit_flush(e);
-    }
-    if (vs.n == 0)
-        return 0;
-    P("/* Named values for the management channel; external ones are "
-      "settable. */\n");
-    P("static const struct vdev_var %s_vars[] = {\n", e->name);
-    for (unsigned i = 0; i < vs.n; i++) {
-        const struct var_entry *x = vs.v[i];
-        const char *line =
-            x->set ? talloc_asprintf(e->tmp,
-                                     "VDEV_STATE_VAR_SET(struct %s_state, %s, "
-                                     "\"%s\", %u, %u, %s,",
-                                     e->name, x->member, x->name, x->shift,
-                                     x->bits, x->set)
-                   : talloc_asprintf(e->tmp,
-                                     "VDEV_STATE_VAR(struct %s_state, %s, "
-                                     "\"%s\", %u, %u,",
-                                     e->name, x->member, x->name, x->shift,
-                                     x->bits);
-        /* A description goes on a line of its own. */
-        if (strlen(line) + strlen(x->doc) > 74)
-            P("    %s\n        %s),\n", line, x->doc);
-        else
-            P("    %s %s),\n", line, x->doc);
-        talloc_free(vs.v[i]);
+        var_line(e, "state.", v->name, NULL, v->name, 0, v->width,
+                 v->external ? talloc_asprintf(e->tmp, "%s_set_state_%s",
+                                               e->name, v->name)
+                             : NULL,
+                 v->doc);
     }
     P("};\n\n");
-    talloc_free(vs.v);
-    return vs.n;
+    return n;
 }

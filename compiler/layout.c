@@ -1,6 +1,8 @@
 /* Config-space layout: capabilities get fixed offsets in declaration
  * order (standard ones from 0x40, extended ones from 0x100), each dword
  * aligned, so the same .vdev always gives the same config space. */
+#include <talloc.h>
+
 #include "vdevc.h"
 
 #define CAP_START 0x40u
@@ -36,23 +38,132 @@ is_extended(const struct vdevc_cap *c)
     return c->kind == CAP_DSN;
 }
 
+/* Where config-space registers are: [start, end) pairs in offset order
+ * (an index/data array is one place), under ctx. */
+static uint64_t (*config_spans(void *ctx, const struct vdevc_device *d,
+                               unsigned *_n))[2]
+{
+    *_n = 0;
+    if (d->config == NULL)
+        return NULL;
+    const struct vdevc_vec *regs = &d->config->regs;
+    unsigned n = 0;
+    for (unsigned i = 0; i < regs->n; i++) {
+        const struct vdevc_reg *r = regs->v[i];
+        n += r->select ? 1 : r->n;
+    }
+    uint64_t(*sp)[2] = talloc_array_size(ctx, sizeof(*sp), n + 1);
+    unsigned k = 0;
+    for (unsigned i = 0; i < regs->n; i++) {
+        const struct vdevc_reg *r = regs->v[i];
+        for (unsigned e = 0; e < (r->select ? 1 : r->n); e++) {
+            sp[k][0] = r->off + e * r->stride;
+            sp[k++][1] = r->off + e * r->stride + r->width / 8;
+        }
+    }
+    /* Elements of interleaved arrays come out of order: insertion sort
+     * (config space is small). */
+    for (unsigned i = 1; i < k; i++)
+        for (unsigned j = i; j > 0 && sp[j][0] < sp[j - 1][0]; j--) {
+            uint64_t t0 = sp[j][0], t1 = sp[j][1];
+            sp[j][0] = sp[j - 1][0];
+            sp[j][1] = sp[j - 1][1];
+            sp[j - 1][0] = t0;
+            sp[j - 1][1] = t1;
+        }
+    *_n = k;
+    return sp;
+}
+
+/* First fit at or after `at`: clear of every config register. */
+static unsigned
+fit(uint64_t (*sp)[2], unsigned n, unsigned at, unsigned size)
+{
+    for (bool moved = true; moved;) {
+        moved = false;
+        for (unsigned i = 0; i < n; i++)
+            if (sp[i][0] < at + size && at < sp[i][1]) {
+                at = ((unsigned)sp[i][1] + 3) & ~3u;
+                moved = true;
+            }
+    }
+    return at;
+}
+
+static bool
+cap_between(const struct vdevc_device *d, uint64_t from, uint64_t to)
+{
+    for (unsigned i = 0; i < d->caps.n; i++) {
+        const struct vdevc_cap *c = d->caps.v[i];
+        if (c->offset < to && from < c->offset + c->size)
+            return true;
+    }
+    return false;
+}
+
+/* May write more than VDEVC_MAX_CONFIG_WINDOWS entries' worth of count,
+ * but only that many entries. */
+static unsigned
+windows(const struct vdevc_device *d, uint64_t (*win)[2])
+{
+    void *tmp = talloc_new(NULL);
+    unsigned n, w = 0;
+    uint64_t(*sp)[2] = config_spans(tmp, d, &n);
+    uint64_t start = 0, end = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (i > 0 && (sp[i][0] <= end || !cap_between(d, end, sp[i][0]))) {
+            end = sp[i][1] > end ? sp[i][1] : end;
+            continue;
+        }
+        if (i > 0 && w++ < VDEVC_MAX_CONFIG_WINDOWS) {
+            win[w - 1][0] = start;
+            win[w - 1][1] = end - start;
+        }
+        start = sp[i][0];
+        end = sp[i][1];
+    }
+    if (n > 0 && w++ < VDEVC_MAX_CONFIG_WINDOWS) {
+        win[w - 1][0] = start;
+        win[w - 1][1] = end - start;
+    }
+    talloc_free(tmp);
+    return w;
+}
+
+unsigned
+vdevc_config_windows(const struct vdevc_device *d, uint64_t (*win)[2])
+{
+    unsigned n = windows(d, win);
+    return n < VDEVC_MAX_CONFIG_WINDOWS ? n : VDEVC_MAX_CONFIG_WINDOWS;
+}
+
 void
 vdevc_layout(struct vdevc_unit *u)
 {
-    unsigned next = CAP_START, next_ext = EXT_CAP_START;
+    unsigned next = CAP_START, next_ext = EXT_CAP_START, n;
     struct vdevc_device *d = u->dev;
+    uint64_t(*sp)[2] = config_spans(u, d, &n);
     for (unsigned i = 0; i < d->caps.n; i++) {
         struct vdevc_cap *c = d->caps.v[i];
         unsigned *at = is_extended(c) ? &next_ext : &next;
         unsigned end = is_extended(c) ? EXT_CAP_END : CAP_END;
         c->size = cap_size(c);
+        *at = fit(sp, n, *at, c->size);
         if (*at + c->size > end) {
             vdevc_error(u->diag, c->hdr.loc, "config-space-full",
-                        "capability '%s' does not fit in config space",
-                        c->name);
+                        "capability '%s' does not fit in config space%s",
+                        c->name, n ? " beside the config registers" : "");
+            talloc_free(sp);
             return;
         }
         c->offset = *at;
         *at = (*at + c->size + 3) & ~3u;
     }
+    talloc_free(sp);
+    uint64_t win[VDEVC_MAX_CONFIG_WINDOWS][2];
+    if (windows(d, win) > VDEVC_MAX_CONFIG_WINDOWS)
+        vdevc_error(u->diag, d->config->hdr.loc, "config-space-full",
+                    "config registers need more than %u windows between "
+                    "the capabilities",
+                    VDEVC_MAX_CONFIG_WINDOWS);
 }

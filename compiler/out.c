@@ -2,6 +2,7 @@
  * 100,000-register device's C is larger) with doubling growth, freed by a
  * destructor; emitting stays linear. */
 #include <stdio.h>
+#include <sys/types.h>
 #include <stdlib.h>
 #include <string.h>
 #include <talloc.h>
@@ -72,12 +73,125 @@ out_vprintf(struct vdevc_out *o, const char *fmt, va_list ap)
     va_end(again);
 }
 
+static inline void
+append(struct vdevc_out *o, const char *s, size_t n)
+{
+    if (o->len + n + 1 > o->cap && !reserve(o, n))
+        return;
+    memcpy(o->buf + o->len, s, n);
+    o->len += n;
+    o->buf[o->len] = '\0';
+}
+
+static void
+append_fill(struct vdevc_out *o, char c, size_t n)
+{
+    if (o->len + n + 1 > o->cap && !reserve(o, n))
+        return;
+    memset(o->buf + o->len, c, n);
+    o->len += n;
+    o->buf[o->len] = '\0';
+}
+
+/* A number in base 10 or 16, at least `width` characters (padded with
+ * zeros or spaces). */
+static void
+append_num(struct vdevc_out *o, unsigned long long v, bool neg, unsigned base,
+           unsigned width, bool zero)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[sizeof tmp - ++n] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v != 0);
+    if (neg)
+        tmp[sizeof tmp - ++n] = '-';
+    if (n < width)
+        append_fill(o, zero ? '0' : ' ', (width < 64 ? width : 64) - n);
+    append(o, tmp + sizeof tmp - n, n);
+}
+
+/* The conversions the generators use most (%s %c %d %u %x, a 0 flag, a
+ * width, an l, ll or z length) are appended without stdio, which took
+ * most of vdevc's time on large devices; at any other conversion the rest
+ * of the format goes to vsnprintf. */
+static void
+out_vformat(struct vdevc_out *o, const char *fmt, va_list ap)
+{
+    for (const char *p = fmt;;) {
+        const char *pct = strchr(p, '%');
+        append(o, p, pct ? (size_t)(pct - p) : strlen(p));
+        if (!pct || o->failed)
+            return;
+        const char *q = pct + 1;
+        bool zero = *q == '0';
+        unsigned width = 0, len = 0;
+        q += zero;
+        while (*q >= '0' && *q <= '9')
+            width = width * 10 + (unsigned)(*q++ - '0');
+        if (*q == 'l')
+            len = q[1] == 'l' ? (q += 2, 2) : (q++, 1);
+        else if (*q == 'z')
+            len = (q++, 3);
+        unsigned long long u;
+        switch (*q) {
+        case '%':
+            if (q != pct + 1)
+                goto fallback;
+            append(o, "%", 1);
+            break;
+        case 's': {
+            if (len || zero)
+                goto fallback;
+            const char *s = va_arg(ap, const char *);
+            size_t n = strlen(s ? s : "(null)");
+            if (n < width)
+                append_fill(o, ' ', width - n);
+            append(o, s ? s : "(null)", n);
+            break;
+        }
+        case 'c': {
+            if (len || width)
+                goto fallback;
+            char c = (char)va_arg(ap, int);
+            append(o, &c, 1);
+            break;
+        }
+        case 'd': {
+            long long v = len == 2   ? va_arg(ap, long long)
+                          : len == 1 ? va_arg(ap, long)
+                          : len == 3 ? (long long)va_arg(ap, ssize_t)
+                                     : va_arg(ap, int);
+            append_num(o, v < 0 ? -(unsigned long long)v : (unsigned long long)v,
+                       v < 0, 10, width, zero);
+            break;
+        }
+        case 'u':
+        case 'x':
+            u = len == 2   ? va_arg(ap, unsigned long long)
+                : len == 1 ? va_arg(ap, unsigned long)
+                : len == 3 ? va_arg(ap, size_t)
+                           : va_arg(ap, unsigned);
+            append_num(o, u, false, *q == 'x' ? 16 : 10, width, zero);
+            break;
+        default:
+            goto fallback;
+        }
+        p = q + 1;
+        continue;
+    fallback:
+        out_vprintf(o, pct, ap);
+        return;
+    }
+}
+
 void
 vdevc_out_printf(struct vdevc_out *o, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    out_vprintf(o, fmt, ap);
+    out_vformat(o, fmt, ap);
     va_end(ap);
 }
 
@@ -85,19 +199,11 @@ void
 vdevc_out_line(struct vdevc_out *o, int indent, const char *fmt, ...)
 {
     va_list ap;
-    size_t n = 4 * (size_t)(indent > 0 ? indent : 0);
-    if (!reserve(o, n + 1))
-        return;
-    memset(o->buf + o->len, ' ', n);
-    o->len += n;
-    o->buf[o->len] = '\0';
+    append_fill(o, ' ', 4 * (size_t)(indent > 0 ? indent : 0));
     va_start(ap, fmt);
-    out_vprintf(o, fmt, ap);
+    out_vformat(o, fmt, ap);
     va_end(ap);
-    if (reserve(o, 1)) {
-        o->buf[o->len++] = '\n';
-        o->buf[o->len] = '\0';
-    }
+    append(o, "\n", 1);
 }
 
 char *

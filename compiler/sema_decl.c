@@ -272,6 +272,7 @@ check_var(struct vdevc_unit *u, struct vdevc_var *v)
         return;
     }
     v->external = vdevc_attr_flag(&v->attrs, "external");
+    v->sticky = vdevc_attr_flag(&v->attrs, "sticky");
     v->width = vdevc_attr_width(u, &v->attrs, &v->etype);
     if (v->width == 0)
         v->width = v->etype != NULL ? v->etype->width : 32;
@@ -289,6 +290,30 @@ check_var(struct vdevc_unit *u, struct vdevc_var *v)
             vdevc_error(u->diag, h->hdr.loc, "duplicate-name",
                         "second 'on write' hook");
         v->on_write = h;
+    }
+}
+
+/* on init, on reset: once each. */
+static void
+device_hook(struct vdevc_unit *u, struct vdevc_hook *h)
+{
+    struct vdevc_device *d = u->dev;
+    struct vdevc_hook **slot = strcmp(h->when, "init") == 0    ? &d->on_init
+                               : strcmp(h->when, "reset") == 0 ? &d->on_reset
+                                                               : NULL;
+    if (slot == NULL) {
+        static const char *const whens[] = {"init", "reset", NULL};
+        vdevc_error_unknown(u->diag, h->hdr.loc, "bad-hook",
+                            vdevc_suggest_list(h->when, whens),
+                            "a device has 'on init' and 'on reset', not 'on "
+                            "%s'",
+                            h->when);
+    } else if (*slot != NULL) {
+        vdevc_error(u->diag, h->hdr.loc, "duplicate-name",
+                    "second 'on %s' hook", h->when);
+        vdevc_note(u->diag, (*slot)->hdr.loc, "first one here");
+    } else {
+        *slot = h;
     }
 }
 
@@ -325,6 +350,12 @@ collect(struct vdevc_unit *u, struct vdevc_vec *props)
         case N_CAP:
             to = &d->caps;
             break;
+        case N_PROC:
+            to = &d->procs;
+            break;
+        case N_HOOK:
+            device_hook(u, (struct vdevc_hook *)n);
+            break;
         default:
             break;
         }
@@ -347,4 +378,5 @@ vdevc_sema_decls(struct vdevc_unit *u)
         check_extern(u, d->externs.v[i]);
     for (unsigned i = 0; i < d->vars.n; i++)
         check_var(u, d->vars.v[i]);
+    vdevc_sema_proc_decls(u);
 }

@@ -125,6 +125,12 @@ node(struct walk *w, const struct vdevc_node *n)
     case N_HOOK:
         stmt(w, ((const struct vdevc_hook *)n)->body);
         break;
+    case N_PROC:
+        stmt(w, ((const struct vdevc_proc *)n)->body);
+        break;
+    case N_CONFIG:
+        nodes(w, &((const struct vdevc_config *)n)->items);
+        break;
     default:
         break;
     }

@@ -137,7 +137,7 @@ static bool
 check_field(struct vdevc_unit *u, struct vdevc_reg *r, struct vdevc_field *f)
 {
     f->reg = r;
-    char *q = talloc_asprintf(f, "%s.%s", r->qname, f->name);
+    char *q = vdevc_join(f, r->qname, ".", f->name);
     vdevc_sym_define(u, q, SYM_FIELD, f, f->hdr.loc, "field");
     uint64_t hi = 0, lo = 0;
     bool ok =
@@ -166,6 +166,7 @@ check_field(struct vdevc_unit *u, struct vdevc_reg *r, struct vdevc_field *f)
     f->doc = vdevc_attr_doc(f, &f->attrs);
     f->nomigrate = vdevc_attr_flag(&f->attrs, "nomigrate");
     f->external = vdevc_attr_flag(&f->attrs, "external");
+    f->sticky = vdevc_attr_flag(&f->attrs, "sticky") || r->sticky;
     vdevc_attr_width(u, &f->attrs, &f->etype);
     f->reset = (r->reset >> f->lo_v) & vdevc_mask(w);
     vdevc_check_reset(u, &f->attrs, w, f->etype, &f->reset, "field");
@@ -296,6 +297,15 @@ check_reg_attrs(struct vdevc_unit *u, struct vdevc_reg *r)
     r->since = vdevc_attr_since(u, &r->attrs);
     r->nomigrate = vdevc_attr_flag(&r->attrs, "nomigrate");
     r->external = vdevc_attr_flag(&r->attrs, "external");
+    r->sticky = vdevc_attr_flag(&r->attrs, "sticky");
+    struct vdevc_attr *a = vdevc_attr_find(&r->attrs, A_EXPR, "when");
+    r->when = a ? a->expr : NULL;
+    a = vdevc_attr_find(&r->attrs, A_EXPR, "select");
+    r->select = a ? a->expr : NULL;
+    if (r->select != NULL && r->count == NULL)
+        vdevc_error(u->diag, a->loc, "bad-array",
+                    "'select' picks an element of an array register: "
+                    "NAME[count]");
     vdevc_check_reset(u, &r->attrs, w, NULL, &r->reset, "register");
     r->stride = w / 8;
     uint64_t stride;
@@ -303,6 +313,10 @@ check_reg_attrs(struct vdevc_unit *u, struct vdevc_reg *r)
         if (r->count == NULL)
             vdevc_error(u->diag, r->hdr.loc, "bad-array",
                         "'stride' needs an array register: NAME[count]");
+        else if (r->select != NULL)
+            vdevc_error(u->diag, r->hdr.loc, "bad-array",
+                        "an index/data array ('select') has all its "
+                        "elements at one offset: no stride");
         else if (stride < w / 8 || stride > (1u << 20))
             vdevc_error(u->diag, r->hdr.loc, "bad-array",
                         "stride %llu is smaller than the register (%u "
@@ -311,6 +325,8 @@ check_reg_attrs(struct vdevc_unit *u, struct vdevc_reg *r)
         else
             r->stride = stride;
     }
+    if (r->select != NULL)
+        r->stride = 0;
     vdevc_attr_check(u, &r->attrs, "a register");
 }
 
@@ -321,7 +337,7 @@ check_reg(struct expand *x, struct vdevc_reg *r, const char *prefix,
     struct vdevc_unit *u = x->u;
     r->bar = x->bar;
     r->scope = prefix;
-    r->qname = *prefix ? talloc_asprintf(r, "%s%s", prefix, r->name) : r->name;
+    r->qname = *prefix ? vdevc_join(r, prefix, "", r->name) : r->name;
     r->cname = *prefix ? vdevc_cname(r, r->qname) : r->name;
     if (vdevc_sym_define(u, r->qname, SYM_REG, r, r->hdr.loc, "register") &&
         strcmp(r->cname, r->qname) != 0)
@@ -461,6 +477,7 @@ struct span {
     uint64_t start, end; /* [start, end) */
     const char *name;
     struct vdevc_loc loc;
+    bool reg;
 };
 
 static int
@@ -482,10 +499,13 @@ bar_spans(struct vdevc_bar *b, size_t *_n)
     size_t k = 0;
     for (unsigned i = 0; i < b->regs.n; i++) {
         struct vdevc_reg *r = b->regs.v[i];
-        for (unsigned e = 0; e < r->n; e++) {
+        /* An index/data array is one place, whatever its length. */
+        unsigned places = r->select != NULL ? 1 : r->n;
+        for (unsigned e = 0; e < places; e++) {
             s[k].start = r->off + e * r->stride;
             s[k].end = s[k].start + r->width / 8;
             s[k].name = r->qname;
+            s[k].reg = true;
             s[k++].loc = r->hdr.loc;
         }
     }
@@ -494,10 +514,39 @@ bar_spans(struct vdevc_bar *b, size_t *_n)
         s[k].start = m->off;
         s[k].end = m->off + m->size;
         s[k].name = m->name;
+        s[k].reg = false;
         s[k++].loc = m->hdr.loc;
     }
     *_n = k;
     return s;
+}
+
+/* Registers at exactly one place are a bank, a ro/wo pair or a mistake:
+ * sema_bank.c tells which. */
+static bool
+same_place(const struct span *a, const struct span *b)
+{
+    return a->reg && b->reg && a->start == b->start && a->end == b->end;
+}
+
+static void
+past_end(struct vdevc_unit *u, struct vdevc_bar *b, const struct span *s)
+{
+    if (b->config) {
+        vdevc_error(u->diag, s->loc, "config-space-full",
+                    "'%s' ends at 0x%llx, past the end of config space "
+                    "(0x%llx bytes%s)",
+                    s->name, (unsigned long long)s->end,
+                    (unsigned long long)b->size,
+                    b->size < 0x1000 ? "; 0x1000 with a PCIe capability"
+                                     : "");
+        return;
+    }
+    vdevc_error(u->diag, s->loc, "register-past-bar-end",
+                "'%s' ends at 0x%llx, past the end of BAR %u (0x%llx bytes)",
+                s->name, (unsigned long long)s->end, b->idx,
+                (unsigned long long)b->size);
+    vdevc_note(u->diag, b->hdr.loc, "BAR %u declared here", b->idx);
 }
 
 static void
@@ -508,22 +557,26 @@ check_overlaps(struct vdevc_unit *u, struct vdevc_bar *b)
     if (n > 1)
         qsort(s, n, sizeof *s, cmp_span);
     const char *last_reported = NULL;
+    const char *code = b->config ? "config-overlap" : "register-overlap";
     for (size_t i = 0; i < n; i++) {
-        if (i > 0 && s[i].start < s[i - 1].end && s[i].name != last_reported) {
-            vdevc_error(u->diag, s[i].loc, "register-overlap",
-                        "'%s' at 0x%llx overlaps '%s'", s[i].name,
-                        (unsigned long long)s[i].start, s[i - 1].name);
+        if (b->config && s[i].start < 0x40) {
+            vdevc_error(u->diag, s[i].loc, code,
+                        "'%s' at 0x%llx overlaps the standard config "
+                        "header (0x00-0x3f)",
+                        s[i].name, (unsigned long long)s[i].start);
+            continue;
+        }
+        if (i > 0 && s[i].start < s[i - 1].end && s[i].name != last_reported &&
+            !same_place(&s[i], &s[i - 1])) {
+            vdevc_error(u->diag, s[i].loc, code, "'%s' at 0x%llx overlaps '%s'",
+                        s[i].name, (unsigned long long)s[i].start,
+                        s[i - 1].name);
             vdevc_note(u->diag, s[i - 1].loc, "'%s' declared here",
                        s[i - 1].name);
             last_reported = s[i].name;
         }
         if (s[i].end > b->size && s[i].end > s[i].start) {
-            vdevc_error(u->diag, s[i].loc, "register-past-bar-end",
-                        "'%s' ends at 0x%llx, past the end of BAR %u "
-                        "(0x%llx bytes)",
-                        s[i].name, (unsigned long long)s[i].end, b->idx,
-                        (unsigned long long)b->size);
-            vdevc_note(u->diag, b->hdr.loc, "BAR %u declared here", b->idx);
+            past_end(u, b, &s[i]);
             break;
         }
     }
@@ -532,11 +585,14 @@ check_overlaps(struct vdevc_unit *u, struct vdevc_bar *b)
 
 /* ------------------------------------------------------------ BARs */
 
+/* By offset; registers sharing one (a bank) in declaration order. */
 static int
 cmp_reg(const void *a, const void *b)
 {
     const struct vdevc_reg *x = *(void *const *)a, *y = *(void *const *)b;
-    return x->off < y->off ? -1 : x->off > y->off;
+    if (x->off != y->off)
+        return x->off < y->off ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
 }
 
 static int
@@ -630,6 +686,71 @@ cmp_bar(const void *a, const void *b)
     return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
+/* config { ... } blocks (any number) make one register map of config
+ * space: 0x40..0xff, and up to 0xfff with a PCIe capability. */
+static bool
+has_pcie(const struct vdevc_device *d)
+{
+    for (unsigned i = 0; i < d->caps.n; i++)
+        if (strcmp(vdevc_cap_at(&d->caps, i)->name, "pcie") == 0)
+            return true;
+    return false;
+}
+
+static void
+config_items(struct vdevc_unit *u, struct vdevc_config *c,
+             struct vdevc_bar *cb)
+{
+    if (strcmp(c->word, "config") != 0) {
+        static const char *const words[] = {"config", NULL};
+        vdevc_error_unknown(u->diag, c->hdr.loc, "unknown-property",
+                            vdevc_suggest_list(c->word, words),
+                            "'%s { ... }' is not a device item (config "
+                            "registers go in 'config { ... }')",
+                            c->word);
+        return;
+    }
+    for (unsigned i = 0; i < c->items.n; i++) {
+        struct vdevc_node *n = c->items.v[i];
+        if (n == NULL)
+            continue;
+        if (n->kind == N_REG)
+            vdevc_vec_push(cb, &cb->items, n);
+        else
+            vdevc_error(u->diag, n->loc, "bad-config",
+                        "config space holds registers only (no memory "
+                        "areas or block instances)");
+    }
+}
+
+static void
+check_config(struct vdevc_unit *u)
+{
+    struct vdevc_device *d = u->dev;
+    struct vdevc_bar *cb = NULL;
+    for (unsigned i = 0; i < d->items.n; i++) {
+        struct vdevc_node *n = d->items.v[i];
+        if (n->kind != N_CONFIG)
+            continue;
+        if (cb == NULL) {
+            cb = talloc_zero(d, struct vdevc_bar);
+            cb->hdr = *n;
+            cb->hdr.kind = N_BAR;
+            cb->config = true;
+            cb->has_body = true;
+            cb->size = has_pcie(d) ? 0x1000 : 0x100;
+        }
+        config_items(u, (struct vdevc_config *)n, cb);
+    }
+    if (cb == NULL)
+        return;
+    d->config = cb;
+    struct expand x = {u, cb, 0};
+    expand_items(&x, &cb->items, "", 0);
+    vdevc_vec_sort(&cb->regs, cmp_reg);
+    check_overlaps(u, cb);
+}
+
 void
 vdevc_sema_bars(struct vdevc_unit *u)
 {
@@ -642,4 +763,5 @@ vdevc_sema_bars(struct vdevc_unit *u)
     for (unsigned i = 0; i < d->bars.n; i++)
         check_bar(u, d->bars.v[i], used);
     vdevc_vec_sort(&d->bars, cmp_bar);
+    check_config(u);
 }

@@ -14,13 +14,17 @@ struct local {
     int slot;
     struct vdevc_loc loc;
     unsigned reads;
+    bool readonly; /* a loop variable */
 };
 
 struct scope {
     struct vdevc_unit *u;
     const char *prefix;      /* instance scope for name lookup */
     struct vdevc_hook *hook; /* NULL in an interrupt expression */
-    bool has_old, has_index;
+    struct vdevc_proc *proc; /* a proc's body (hook: its summary) */
+    const char *what;        /* hook == NULL: "interrupt expressions" */
+    bool has_value, has_old, has_index, has_width;
+    unsigned loops; /* loops around the statement being checked */
     unsigned value_width;
     struct vdevc_enum *value_etype;
     struct local locals[MAX_LOCALS];
@@ -176,7 +180,7 @@ resolve_special(struct scope *s, struct vdevc_expr *e)
     }
     if (s->hook == NULL)
         return false;
-    if (strcmp(e->name, "value") == 0 ||
+    if ((s->has_value && strcmp(e->name, "value") == 0) ||
         (s->has_old && strcmp(e->name, "old") == 0)) {
         e->ref = e->name[0] == 'v' ? REF_VALUE : REF_OLD;
         e->width = s->value_width;
@@ -191,6 +195,12 @@ resolve_special(struct scope *s, struct vdevc_expr *e)
         e->ref = REF_INDEX;
         e->width = 32;
         s->hook->uses_index = true;
+        return true;
+    }
+    if (s->has_width && strcmp(e->name, "width") == 0) {
+        e->ref = REF_WIDTH;
+        e->width = 32;
+        s->hook->uses_width = true;
         return true;
     }
     return false;
@@ -234,9 +244,10 @@ unknown_root(struct scope *s, const struct vdevc_expr *e)
     for (unsigned i = 0; i < s->nr_locals; i++)
         vdevc_suggest_add(&sg, s->locals[i].name);
     if (s->hook != NULL) {
-        vdevc_suggest_add(&sg, "value");
+        vdevc_suggest_add(&sg, s->has_value ? "value" : NULL);
         vdevc_suggest_add(&sg, s->has_old ? "old" : NULL);
         vdevc_suggest_add(&sg, s->has_index ? "index" : NULL);
+        vdevc_suggest_add(&sg, s->has_width ? "width" : NULL);
     }
     char *prefix = talloc_strdup(s->u, s->prefix);
     for (size_t len = strlen(prefix);;) {
@@ -416,29 +427,43 @@ resolve_index(struct scope *s, struct vdevc_expr *e)
                     "not buffers");
         return false;
     }
+    if (s->hook == NULL && s->irq_bit == 0) {
+        vdevc_error(u->diag, e->loc, "type-mismatch",
+                    "%s read registers, fields and variables, not array "
+                    "elements or buffers",
+                    s->what);
+        return false;
+    }
     return true;
 }
 
 static bool check_fits(struct scope *s, struct vdevc_expr *e, unsigned width,
                        struct vdevc_enum *etype, const char *what);
 
+static bool resolve_proc_call(struct scope *s, struct vdevc_expr *e,
+                              struct vdevc_proc *p, bool value);
+
 static bool
 resolve_call(struct scope *s, struct vdevc_expr *e, bool value)
 {
     struct vdevc_unit *u = s->u;
     struct vdevc_sym *sym = vdevc_sym_get(u->syms, e->name);
-    if (sym == NULL || sym->kind != SYM_EXTERN) {
-        vdevc_error_unknown(
-            u->diag, e->loc, "unknown-name",
-            vdevc_sym_nearest(u->syms, e->name, "", 1u << SYM_EXTERN, NULL),
-            "unknown function '%s'", e->name);
+    if (sym == NULL || (sym->kind != SYM_EXTERN && sym->kind != SYM_PROC)) {
+        vdevc_error_unknown(u->diag, e->loc, "unknown-name",
+                            vdevc_sym_nearest(u->syms, e->name, "",
+                                              1u << SYM_EXTERN |
+                                                  1u << SYM_PROC,
+                                              NULL),
+                            "unknown function '%s'", e->name);
         return false;
     }
     if (s->hook == NULL) {
         vdevc_error(u->diag, e->loc, "type-mismatch",
-                    "interrupt expressions cannot call functions");
+                    "%s cannot call functions", s->what);
         return false;
     }
+    if (sym->kind == SYM_PROC)
+        return resolve_proc_call(s, e, sym->ptr, value);
     struct vdevc_extern *x = sym->ptr;
     x->used = true;
     s->hook->calls = true;
@@ -462,6 +487,57 @@ resolve_call(struct scope *s, struct vdevc_expr *e, bool value)
         ok &= resolve(s, e->args.v[i], true) &&
               check_fits(s, e->args.v[i], vdevc_type_bits(p->type), NULL,
                          p->name);
+    }
+    return ok;
+}
+
+/* A call edge of the proc being checked (once per callee). */
+static void
+note_callee(struct scope *s, struct vdevc_expr *e, struct vdevc_proc *p)
+{
+    struct vdevc_proc *self = s->proc;
+    for (unsigned i = 0; i < self->callees.n; i++)
+        if (((struct vdevc_expr *)self->callees.v[i])->sym == p)
+            return;
+    vdevc_vec_push(self, &self->callees, e);
+}
+
+/* A proc's arguments fit its parameters; a hook takes on what the proc
+ * does (its callees included: sema_proc.c summed them up), a proc records
+ * the call for the call graph. */
+static bool
+resolve_proc_call(struct scope *s, struct vdevc_expr *e, struct vdevc_proc *p,
+                  bool value)
+{
+    struct vdevc_unit *u = s->u;
+    e->ref = REF_PROC;
+    e->sym = p;
+    e->width = p->width;
+    if (value && p->width == 0) {
+        vdevc_error(u->diag, e->loc, "type-mismatch",
+                    "proc '%s' returns no value", p->name);
+        vdevc_note(u->diag, p->hdr.loc, "'%s' declared here", p->name);
+        return false;
+    }
+    if (e->args.n != p->params.n) {
+        vdevc_error(u->diag, e->loc, "call-arguments",
+                    "'%s' takes %u argument%s, not %u", p->name, p->params.n,
+                    p->params.n == 1 ? "" : "s", e->args.n);
+        vdevc_note(u->diag, p->hdr.loc, "'%s' declared here", p->name);
+        return false;
+    }
+    bool ok = true;
+    for (unsigned i = 0; i < e->args.n; i++) {
+        struct vdevc_param *a = p->params.v[i];
+        ok &= resolve(s, e->args.v[i], true) &&
+              check_fits(s, e->args.v[i], (unsigned)a->width, NULL, a->name);
+    }
+    if (s->proc != NULL) {
+        note_callee(s, e, p);
+    } else {
+        p->used = true;
+        s->hook->calls |= p->calls;
+        s->hook->irqs |= p->irqs;
     }
     return ok;
 }
@@ -681,6 +757,13 @@ check_target(struct scope *s, struct vdevc_expr *t, const char **_name)
         return true;
     case REF_LOCAL:
         *_name = t->name;
+        for (unsigned i = s->nr_locals; i-- > 0;)
+            if (s->locals[i].slot == t->local && s->locals[i].readonly) {
+                vdevc_error(u->diag, t->loc, "not-assignable",
+                            "'%s' is a loop variable: it only counts",
+                            t->name);
+                return false;
+            }
         return true;
     default:
         vdevc_error(u->diag, t->loc, "not-assignable",
@@ -723,57 +806,70 @@ sym_what(enum vdevc_sym_kind k)
     }
 }
 
-/* A let named like a device name hides it for the rest of the block. */
+/* A local named like a device name hides it for the rest of the
+ * block. */
 static void
-shadow(struct scope *s, struct vdevc_stmt *st)
+shadow(struct scope *s, const char *name, struct vdevc_loc loc)
 {
     struct vdevc_unit *u = s->u;
-    bool special = strcmp(st->name, "value") == 0 ||
-                   (s->has_old && strcmp(st->name, "old") == 0) ||
-                   (s->has_index && strcmp(st->name, "index") == 0);
+    bool special = (s->has_value && strcmp(name, "value") == 0) ||
+                   (s->has_old && strcmp(name, "old") == 0) ||
+                   (s->has_index && strcmp(name, "index") == 0) ||
+                   (s->has_width && strcmp(name, "width") == 0);
     if (special) {
-        vdevc_warn_once(u, VDEVC_W_SHADOW, st->loc,
-                        "local '%s' shadows the hook's '%s'", st->name,
-                        st->name);
+        vdevc_warn_once(u, VDEVC_W_SHADOW, loc,
+                        "local '%s' shadows the hook's '%s'", name, name);
         return;
     }
-    struct vdevc_sym *sym = lookup(s, st->name);
+    struct vdevc_sym *sym = lookup(s, name);
     if (sym == NULL || sym_what(sym->kind) == NULL)
         return;
     struct vdevc_loc at = sym->loc;
-    if (vdevc_warn_once(u, VDEVC_W_SHADOW, st->loc,
-                        "local '%s' shadows %s '%s'", st->name,
-                        sym_what(sym->kind), sym->name))
+    if (vdevc_warn_once(u, VDEVC_W_SHADOW, loc, "local '%s' shadows %s '%s'",
+                        name, sym_what(sym->kind), sym->name))
         vdevc_note(u->diag, at, "'%s' declared here", sym->name);
+}
+
+/* A new local (a let, a loop variable, a proc parameter): its slot, or
+ * -1 (reported). */
+static int
+add_local(struct scope *s, const char *name, struct vdevc_loc loc,
+          unsigned width)
+{
+    struct vdevc_unit *u = s->u;
+    for (unsigned i = 0; i < s->nr_locals; i++)
+        if (strcmp(s->locals[i].name, name) == 0) {
+            vdevc_error(u->diag, loc, "duplicate-name",
+                        "'%s' is already a local here", name);
+            return -1;
+        }
+    if (s->nr_locals == MAX_LOCALS) {
+        vdevc_error(u->diag, loc, "too-many-locals",
+                    "more than %u locals in one hook", MAX_LOCALS);
+        return -1;
+    }
+    shadow(s, name, loc);
+    struct local *l = &s->locals[s->nr_locals++];
+    l->name = name;
+    l->loc = loc;
+    l->reads = 0;
+    l->readonly = false;
+    l->width = width;
+    l->slot = (int)s->nr_slots++;
+    if (s->hook->nr_locals < s->nr_slots)
+        s->hook->nr_locals = s->nr_slots;
+    return l->slot;
 }
 
 static void
 check_let(struct scope *s, struct vdevc_stmt *st)
 {
-    struct vdevc_unit *u = s->u;
     if (!resolve(s, st->rhs, true))
         return;
-    for (unsigned i = 0; i < s->nr_locals; i++)
-        if (strcmp(s->locals[i].name, st->name) == 0) {
-            vdevc_error(u->diag, st->loc, "duplicate-name",
-                        "'%s' is already a local here", st->name);
-            return;
-        }
-    if (s->nr_locals == MAX_LOCALS) {
-        vdevc_error(u->diag, st->loc, "too-many-locals",
-                    "more than %u locals in one hook", MAX_LOCALS);
-        return;
-    }
-    shadow(s, st);
-    struct local *l = &s->locals[s->nr_locals++];
-    l->name = st->name;
-    l->loc = st->loc;
-    l->reads = 0;
-    l->width = st->rhs->width ? st->rhs->width : 64;
-    l->slot = (int)s->nr_slots++;
-    st->local = l->slot;
-    if (s->hook->nr_locals < s->nr_slots)
-        s->hook->nr_locals = s->nr_slots;
+    int slot =
+        add_local(s, st->name, st->loc, st->rhs->width ? st->rhs->width : 64);
+    if (slot >= 0)
+        st->local = slot;
 }
 
 static void
@@ -829,6 +925,123 @@ check_block(struct scope *s, struct vdevc_stmt *st)
     s->nr_locals = saved;
 }
 
+/* The word the grammar took as a plain identifier ("in", "max"). */
+static bool
+loop_word(struct scope *s, const char *word, const char *want,
+          struct vdevc_loc loc)
+{
+    if (strcmp(word, want) == 0)
+        return true;
+    vdevc_error_fix(s->u->diag, loc, "syntax-error", want,
+                    "expected '%s' in a for loop, not '%s'", want, word);
+    return false;
+}
+
+/* for VAR in FROM .. TO [max N]: at most N (or TO - FROM when both are
+ * constants) iterations, never more than VDEVC_MAX_LOOP. */
+static bool
+loop_bound(struct scope *s, struct vdevc_stmt *st)
+{
+    struct vdevc_unit *u = s->u;
+    struct vdevc_loop *l = st->loop;
+    l->constant = st->lhs->kind == E_NUM && st->rhs->kind == E_NUM;
+    uint64_t n = 0;
+    if (l->constant)
+        n = st->rhs->num > st->lhs->num ? st->rhs->num - st->lhs->num : 0;
+    if (st->third != NULL) {
+        uint64_t max;
+        if (!loop_word(s, l->max, "max", l->max_loc) ||
+            !vdevc_const_eval(u, st->third, &max))
+            return false;
+        if (max == 0 || max > VDEVC_MAX_LOOP) {
+            vdevc_error(u->diag, st->third->loc, "loop-too-long",
+                        "a loop runs 1..%u times, not %llu", VDEVC_MAX_LOOP,
+                        (unsigned long long)max);
+            return false;
+        }
+        n = l->constant && n < max ? n : max;
+    } else if (!l->constant) {
+        vdevc_error(u->diag, st->rhs->loc, "unbounded-loop",
+                    "the loop's end is not a constant: bound it with "
+                    "'max N'");
+        vdevc_help(u->diag, "write 'for %s in ... .. ... max N { }', N the "
+                            "most iterations it may take",
+                   l->var);
+        return false;
+    } else if (n > VDEVC_MAX_LOOP) {
+        vdevc_error(u->diag, st->rhs->loc, "loop-too-long",
+                    "a loop runs at most %u times, this one %llu",
+                    VDEVC_MAX_LOOP, (unsigned long long)n);
+        return false;
+    }
+    l->bound = n;
+    return true;
+}
+
+static void
+check_for(struct scope *s, struct vdevc_stmt *st)
+{
+    struct vdevc_loop *l = st->loop;
+    bool ok = loop_word(s, l->in, "in", l->in_loc);
+    ok &= resolve(s, st->lhs, true);
+    ok &= resolve(s, st->rhs, true);
+    if (!ok || !loop_bound(s, st))
+        return;
+    unsigned saved = s->nr_locals;
+    unsigned width = 64;
+    if (l->constant)
+        width = vdevc_bits_needed(st->rhs->num ? st->rhs->num - 1 : 0);
+    int slot = add_local(s, l->var, l->var_loc, width ? width : 1);
+    if (slot < 0)
+        return;
+    l->slot = slot;
+    s->locals[s->nr_locals - 1].readonly = true;
+    /* The loop variable counts as read: the loop is its use. */
+    s->locals[s->nr_locals - 1].reads = 1;
+    s->loops++;
+    check_block(s, st->then_s);
+    s->loops--;
+    s->nr_locals = saved;
+}
+
+static void
+check_return(struct scope *s, struct vdevc_stmt *st)
+{
+    struct vdevc_unit *u = s->u;
+    struct vdevc_proc *p = s->proc;
+    if (p == NULL) {
+        vdevc_error(u->diag, st->loc, "bad-return",
+                    "'return' belongs in a proc; a hook ends at its '}'");
+        return;
+    }
+    if (st->lhs == NULL && p->width != 0) {
+        vdevc_error(u->diag, st->loc, "bad-return",
+                    "proc '%s' returns a value (%u bits): 'return EXPR;'",
+                    p->name, p->width);
+        return;
+    }
+    if (st->lhs != NULL && p->width == 0) {
+        vdevc_error(u->diag, st->lhs->loc, "bad-return",
+                    "proc '%s' returns no value (declare one: '%s(...) : "
+                    "WIDTH')",
+                    p->name, p->name);
+        return;
+    }
+    if (st->lhs == NULL || !resolve(s, st->lhs, true))
+        return;
+    bool literal = st->lhs->kind == E_NUM && st->lhs->ref == REF_NONE;
+    if (literal ? st->lhs->num > vdevc_mask(p->width)
+                : st->lhs->width > p->width)
+        vdevc_error(u->diag, st->lhs->loc, "width-mismatch",
+                    "%s returned from proc '%s', whose result has %u bits "
+                    "(mask or shift it to fit)",
+                    literal ? talloc_asprintf(u, "0x%llx",
+                                              (unsigned long long)st->lhs->num)
+                            : talloc_asprintf(u, "%u-bit value",
+                                              st->lhs->width),
+                    p->name, p->width);
+}
+
 /* In a block instance a condition may be constant by design (a block
  * parameter): only the device's own hooks are warned about. */
 static void
@@ -869,21 +1082,42 @@ check_stmt(struct scope *s, struct vdevc_stmt *st)
         check_dma(s, st);
         break;
     case S_CALL:
-        if (st->lhs->kind != E_CALL)
+        if (st->lhs->kind == E_NAME && strcmp(st->lhs->name, "reset") == 0)
+            st->kind = S_RESET;
+        else if (st->lhs->kind != E_CALL)
             vdevc_error(s->u->diag, st->loc, "not-a-call",
-                        "a statement on its own must be a function call");
+                        "a statement on its own must be a function call "
+                        "(or 'reset;')");
         else
             resolve(s, st->lhs, false);
         break;
     case S_BLOCK:
         check_block(s, st);
         break;
+    case S_FOR:
+        check_for(s, st);
+        break;
+    case S_RETURN:
+        check_return(s, st);
+        break;
+    case S_BREAK:
+    case S_CONTINUE:
+        if (s->loops == 0)
+            vdevc_error(s->u->diag, st->loc, "bad-loop",
+                        "'%s' outside a loop",
+                        st->kind == S_BREAK ? "break" : "continue");
+        break;
+    case S_RESET:
+        break;
     }
 }
 
+/* A register's, field's or variable's hook (`value`, `old` when it is
+ * a write, `index` in an array, `width` of a guest access). */
 static void
 check_hook(struct vdevc_unit *u, struct vdevc_hook *h, const char *prefix,
-           unsigned width, struct vdevc_enum *etype, bool has_index)
+           unsigned width, struct vdevc_enum *etype, bool has_index,
+           bool has_width)
 {
     if (h == NULL)
         return;
@@ -891,12 +1125,53 @@ check_hook(struct vdevc_unit *u, struct vdevc_hook *h, const char *prefix,
         .u = u,
         .prefix = prefix,
         .hook = h,
+        .has_value = true,
         .has_old = strcmp(h->when, "write") == 0,
         .has_index = has_index,
+        .has_width = has_width,
         .value_width = width,
         .value_etype = etype,
     };
     check_stmt(&s, h->body);
+}
+
+/* on init, on reset: statements without an access. */
+static void
+check_device_hook(struct vdevc_unit *u, struct vdevc_hook *h)
+{
+    if (h == NULL)
+        return;
+    struct scope s = {.u = u, .prefix = "", .hook = h};
+    check_stmt(&s, h->body);
+}
+
+void
+vdevc_sema_proc_body(struct vdevc_unit *u, struct vdevc_proc *p)
+{
+    struct vdevc_hook *h = talloc_zero(p, struct vdevc_hook);
+    h->hdr = p->hdr;
+    h->body = p->body;
+    struct scope s = {.u = u, .prefix = "", .hook = h, .proc = p};
+    for (unsigned i = 0; i < p->params.n; i++) {
+        struct vdevc_param *a = p->params.v[i];
+        if (add_local(&s, a->name, a->loc, (unsigned)a->width) < 0)
+            return;
+        /* A parameter nobody reads is the caller's business. */
+        s.locals[s.nr_locals - 1].reads = 1;
+    }
+    check_stmt(&s, p->body);
+    p->nr_locals = h->nr_locals;
+    p->calls |= h->calls;
+    p->irqs |= h->irqs;
+    talloc_free(h);
+}
+
+bool
+vdevc_sema_cond(struct vdevc_unit *u, struct vdevc_expr *e, const char *prefix,
+                const char *what)
+{
+    struct scope s = {.u = u, .prefix = prefix, .what = what};
+    return resolve(&s, e, true);
 }
 
 /* ------------------------------------------------------------ interrupts */
@@ -926,7 +1201,10 @@ check_interrupt(struct vdevc_unit *u, struct vdevc_interrupt *irq,
     }
     *seen |= UINT64_C(1) << v;
     irq->vec = (unsigned)v;
-    struct scope s = {.u = u, .prefix = "", .irq_bit = UINT64_C(1) << v};
+    struct scope s = {.u = u,
+                      .prefix = "",
+                      .what = "interrupt expressions",
+                      .irq_bit = UINT64_C(1) << v};
     if (resolve(&s, irq->expr, true) && irq->expr->kind == E_NUM)
         vdevc_warn_once(u, VDEVC_W_CONSTANT_CONDITION, irq->expr->loc,
                         "interrupt %llu is %s asserted", (unsigned long long)v,
@@ -948,13 +1226,13 @@ check_reg_hooks(struct vdevc_unit *u, struct vdevc_reg *r, uint64_t all)
     for (unsigned i = 0; i < r->fields.n; i++) {
         struct vdevc_field *f = r->fields.v[i];
         unsigned w = f->hi_v - f->lo_v + 1;
-        check_hook(u, f->on_read, r->scope, w, f->etype, arr);
-        check_hook(u, f->on_write, r->scope, w, f->etype, arr);
+        check_hook(u, f->on_read, r->scope, w, f->etype, arr, true);
+        check_hook(u, f->on_write, r->scope, w, f->etype, arr, true);
         r->irqs_read |= hook_irqs(f->on_read, all);
         r->irqs_write |= hook_irqs(f->on_write, all);
     }
-    check_hook(u, r->on_read, r->scope, r->width, NULL, arr);
-    check_hook(u, r->on_write, r->scope, r->width, NULL, arr);
+    check_hook(u, r->on_read, r->scope, r->width, NULL, arr, true);
+    check_hook(u, r->on_write, r->scope, r->width, NULL, arr, true);
     r->irqs_read |= hook_irqs(r->on_read, all);
     r->irqs_write |= hook_irqs(r->on_write, all);
     if (r->rc | r->rs)
@@ -970,10 +1248,15 @@ vdevc_sema_behaviour(struct vdevc_unit *u)
     uint64_t seen = 0;
     for (unsigned i = 0; i < d->interrupts.n; i++)
         check_interrupt(u, d->interrupts.v[i], &seen);
+    vdevc_sema_proc_bodies(u);
     for (unsigned i = 0; i < d->regs.n; i++)
         check_reg_hooks(u, d->regs.v[i], seen);
     for (unsigned i = 0; i < d->vars.n; i++) {
         struct vdevc_var *v = d->vars.v[i];
-        check_hook(u, v->on_write, "", v->width, v->etype, false);
+        check_hook(u, v->on_write, "", v->width, v->etype, false, false);
     }
+    check_device_hook(u, d->on_init);
+    check_device_hook(u, d->on_reset);
+    vdevc_sema_proc_usage(u);
+    vdevc_sema_banks(u);
 }

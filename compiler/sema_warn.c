@@ -54,6 +54,14 @@ unused_externs(struct vdevc_unit *u)
             vdevc_warn_once(u, VDEVC_W_UNUSED_FUNCTION, x->hdr.loc,
                             "function '%s' is never called", x->name);
     }
+    /* A proc no hook reaches (directly or through other procs) is left
+     * out of the C. */
+    for (unsigned i = 0; i < d->procs.n; i++) {
+        struct vdevc_proc *p = d->procs.v[i];
+        if (!p->used)
+            vdevc_warn_once(u, VDEVC_W_UNUSED_FUNCTION, p->hdr.loc,
+                            "proc '%s' is never called from a hook", p->name);
+    }
 }
 
 /* Write-only bits the guest cannot read back: unless a hook takes the

@@ -114,19 +114,31 @@ vdevc_ref_reg(const struct vdevc_expr *x)
 char *
 vdevc_c_string(void *ctx, const char *s)
 {
-    char *out = talloc_strdup(ctx, "\"");
+    /* Each byte takes at most 4 ("\\ooo"), plus the quotes. */
+    char *out = talloc_size(ctx, 4 * strlen(s) + 3), *q = out;
+    if (out == NULL)
+        return NULL;
+    *q++ = '"';
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            out = talloc_asprintf_append(out, "\\%c", ch);
-        else if (ch == '\n')
-            out = talloc_strdup_append(out, "\\n");
-        else if (ch < ' ' || ch == 0x7f)
-            out = talloc_asprintf_append(out, "\\%03o", ch);
-        else
-            out = talloc_asprintf_append(out, "%c", ch);
+        if (ch == '"' || ch == '\\') {
+            *q++ = '\\';
+            *q++ = (char)ch;
+        } else if (ch == '\n') {
+            *q++ = '\\';
+            *q++ = 'n';
+        } else if (ch < ' ' || ch == 0x7f) {
+            *q++ = '\\';
+            *q++ = (char)('0' + (ch >> 6));
+            *q++ = (char)('0' + (ch >> 3 & 7));
+            *q++ = (char)('0' + (ch & 7));
+        } else {
+            *q++ = (char)ch;
+        }
     }
-    return talloc_strdup_append(out, "\"");
+    *q++ = '"';
+    *q = '\0';
+    return out;
 }
 
 struct vdevc_var *
@@ -174,4 +186,18 @@ vdevc_vec_sort(struct vdevc_vec *v, int (*cmp)(const void *, const void *))
 {
     if (v->n > 1)
         qsort(v->v, v->n, sizeof(void *), cmp);
+}
+
+char *
+vdevc_join(void *ctx, const char *a, const char *sep, const char *b)
+{
+    size_t la = strlen(a), ls = strlen(sep), lb = strlen(b);
+    char *s = talloc_size(ctx, la + ls + lb + 1);
+    if (s == NULL)
+        return NULL;
+    memcpy(s, a, la);
+    memcpy(s + la, sep, ls);
+    memcpy(s + la + ls, b, lb + 1);
+    talloc_set_name_const(s, s);
+    return s;
 }

@@ -15,6 +15,7 @@
 #define VDEVC_MAX_SOURCE (64u << 20)
 #define VDEVC_MAX_ARRAY 65536u
 #define VDEVC_MAX_IRQS 64u
+#define VDEVC_MAX_LOOP (1u << 20) /* iterations of one loop */
 
 /* One compilation: everything below hangs off it and dies with it. */
 struct vdevc_unit {
@@ -73,6 +74,7 @@ enum vdevc_sym_kind {
     SYM_BLOCK,
     SYM_INSTANCE,
     SYM_CNAME,
+    SYM_PROC,
 };
 
 struct vdevc_sym {
@@ -116,6 +118,35 @@ void vdevc_sema_bars(struct vdevc_unit *u);
 void vdevc_sema_caps(struct vdevc_unit *u);
 /* sema_stmt.c: hooks and interrupt expressions. */
 void vdevc_sema_behaviour(struct vdevc_unit *u);
+/* sema_proc.c: procedures' names and parameters (with the declarations),
+ * then their bodies and call graph (before the hooks that call them), and
+ * which are used (after the hooks). */
+void vdevc_sema_proc_decls(struct vdevc_unit *u);
+void vdevc_sema_proc_bodies(struct vdevc_unit *u);
+void vdevc_sema_proc_usage(struct vdevc_unit *u);
+/* sema_stmt.c: a proc's body, its parameters as locals. */
+void vdevc_sema_proc_body(struct vdevc_unit *u, struct vdevc_proc *p);
+/* sema_stmt.c: a bank condition or index expression (what: "'when'
+ * conditions"): registers, fields, variables and constants only. */
+bool vdevc_sema_cond(struct vdevc_unit *u, struct vdevc_expr *e,
+                     const char *prefix, const char *what);
+/* sema_bank.c: registers sharing an offset (banks, ro/wo pairs,
+ * index/data arrays): conditions disjoint per direction, or errors. */
+void vdevc_sema_banks(struct vdevc_unit *u);
+/* A value for the bits of a register or variable (one of reg, var). */
+struct vdevc_assign {
+    struct vdevc_reg *reg;
+    struct vdevc_var *var;
+    uint64_t mask, value;
+};
+/* An assignment of the bits cond reads that makes it true (low values
+ * first), as an array under ctx: its length, or -1 when cond is never
+ * true or reads too many bits to tell. */
+int vdevc_cond_witness(void *ctx, const struct vdevc_expr *cond,
+                       struct vdevc_assign **_out);
+/* Can a guest read (write) reach the register at all? */
+bool vdevc_reg_readable(const struct vdevc_reg *r);
+bool vdevc_reg_writable(const struct vdevc_reg *r);
 /* sema_names.c: C keywords, migration id collisions. */
 void vdevc_sema_names(struct vdevc_unit *u);
 /* sema_warn.c: what is declared but never used or read (run on a device
@@ -185,8 +216,16 @@ uint64_t vdevc_op_eval_unary(int op, uint64_t v);
 
 /* ------------------------------------------------------------ layout.c */
 
-/* Assigns config-space offsets to capabilities, deterministically. */
+/* Assigns config-space offsets to capabilities, deterministically,
+ * around config-space registers. */
 void vdevc_layout(struct vdevc_unit *u);
+/* The windows of config space the registers of `config { }` need
+ * ([offset, size) pairs, sorted): contiguous registers share one, and so
+ * do neighbours with no capability between them. Their number (at most
+ * VDEVC_MAX_CONFIG_WINDOWS: layout reports more). */
+#define VDEVC_MAX_CONFIG_WINDOWS 64u
+unsigned vdevc_config_windows(const struct vdevc_device *d,
+                              uint64_t (*win)[2]);
 
 /* ------------------------------------------------------------ vectors */
 
@@ -208,6 +247,7 @@ VDEVC_VEC_AT(irq, struct vdevc_interrupt)
 VDEVC_VEC_AT(ext, struct vdevc_extern)
 VDEVC_VEC_AT(param, struct vdevc_param)
 VDEVC_VEC_AT(member, struct vdevc_enum_member)
+VDEVC_VEC_AT(proc, struct vdevc_proc)
 
 /* ------------------------------------------------------------ util.c */
 
@@ -218,6 +258,9 @@ bool vdevc_is_pow2(uint64_t v);
 /* qsort of a vec's pointers; empty and one-element vecs are left alone. */
 void vdevc_vec_sort(struct vdevc_vec *v,
                     int (*cmp)(const void *, const void *));
+/* a sep b as a new string: names are joined often (talloc_asprintf's
+ * formatting would dominate a large device's compile). */
+char *vdevc_join(void *ctx, const char *a, const char *sep, const char *b);
 /* A C identifier from a qualified name ("ch0.ctrl" -> "ch0_ctrl"). */
 char *vdevc_cname(void *ctx, const char *qname);
 char *vdevc_upper(void *ctx, const char *s);

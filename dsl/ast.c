@@ -21,9 +21,13 @@ vdevc_vec_push(void *owner, struct vdevc_vec *vec, void *item)
 
 /* Lists built by the grammar are plain vecs owned by ctx; constructors copy
  * their contents into the node that keeps them. */
+/* An empty list is NULL: most attribute and item lists are, and the
+ * constructors take NULL for empty. */
 struct vdevc_vec *
 vdevc_list(void *ctx, struct vdevc_vec *list, void *item)
 {
+    if (list == NULL && item == NULL)
+        return NULL;
     if (list == NULL)
         list = talloc_zero(ctx, struct vdevc_vec);
     if (item != NULL)
@@ -44,6 +48,47 @@ take(void *owner, struct vdevc_vec *dst, struct vdevc_vec *src)
     talloc_free(src);
 }
 
+/* ------------------------------------------------------------ slabs
+ * Expressions and attributes are the most numerous nodes (several per
+ * register) and own no talloc children: under a slab context they are
+ * carved out of large blocks instead of each being a talloc chunk (about
+ * 100 bytes of header and a malloc). The slab is a talloc child of the
+ * compilation; its blocks are its children, freed with it. */
+
+#define SLAB_BLOCK (64u << 10)
+
+struct vdevc_slab {
+    char *next, *end;
+};
+
+void *
+vdevc_slab_new(void *ctx)
+{
+    return talloc_zero(ctx, struct vdevc_slab);
+}
+
+/* size bytes, zeroed, under ctx: from the slab when ctx is one. */
+static void *
+node_zero(void *ctx, size_t size)
+{
+    struct vdevc_slab *s = talloc_get_type(ctx, struct vdevc_slab);
+    if (s == NULL)
+        return talloc_zero_size(ctx, size);
+    size = (size + 15) & ~(size_t)15;
+    if ((size_t)(s->end - s->next) < size) {
+        s->next = talloc_size(s, SLAB_BLOCK);
+        if (s->next == NULL) {
+            s->end = NULL;
+            return NULL;
+        }
+        s->end = s->next + SLAB_BLOCK;
+    }
+    void *p = s->next;
+    s->next += size;
+    memset(p, 0, size);
+    return p;
+}
+
 /* Depth is tracked as the tree is built, so the semantic pass can refuse a
  * 100,000-deep `1+1+...` before anything recurses over it. */
 static void
@@ -56,7 +101,7 @@ set_depth(struct vdevc_expr *e, const struct vdevc_expr *sub)
 static struct vdevc_expr *
 expr_new(void *ctx, struct vdevc_loc loc, enum vdevc_expr_kind kind)
 {
-    struct vdevc_expr *e = talloc_zero(ctx, struct vdevc_expr);
+    struct vdevc_expr *e = node_zero(ctx, sizeof(struct vdevc_expr));
     e->kind = kind;
     e->loc = loc;
     e->depth = 1;
@@ -108,7 +153,7 @@ vdevc_expr_call(void *ctx, struct vdevc_loc loc, const char *name,
 {
     struct vdevc_expr *e = expr_new(ctx, loc, E_CALL);
     e->name = name;
-    take(e, &e->args, args);
+    take(ctx, &e->args, args); /* e may live in a slab: no talloc parent */
     for (unsigned i = 0; i < e->args.n; i++)
         set_depth(e, e->args.v[i]);
     return e;
@@ -207,11 +252,35 @@ vdevc_stmt_block(void *ctx, struct vdevc_loc loc, struct vdevc_vec *body)
     return s;
 }
 
+struct vdevc_stmt *
+vdevc_stmt_for(void *ctx, struct vdevc_loc loc, const char *var,
+               struct vdevc_loc in_loc, const char *in, struct vdevc_expr *from,
+               struct vdevc_expr *to, struct vdevc_loc max_loc,
+               const char *max, struct vdevc_expr *bound,
+               struct vdevc_stmt *body)
+{
+    struct vdevc_stmt *s = vdevc_stmt_new(ctx, loc, S_FOR);
+    struct vdevc_loop *l = talloc_zero(s, struct vdevc_loop);
+    l->var = var;
+    l->var_loc = loc;
+    l->in = in;
+    l->in_loc = in_loc;
+    l->max = max;
+    l->max_loc = max_loc;
+    l->slot = -1;
+    s->loop = l;
+    s->lhs = from;
+    s->rhs = to;
+    s->third = bound;
+    s->then_s = body;
+    return s;
+}
+
 struct vdevc_attr *
 vdevc_attr_new(void *ctx, struct vdevc_loc loc, enum vdevc_attr_kind kind,
                const char *name, uint64_t v1, uint64_t v2, struct vdevc_expr *e)
 {
-    struct vdevc_attr *a = talloc_zero(ctx, struct vdevc_attr);
+    struct vdevc_attr *a = node_zero(ctx, sizeof(struct vdevc_attr));
     a->kind = kind;
     a->loc = loc;
     a->name = name;
@@ -407,6 +476,38 @@ vdevc_hook_new(void *ctx, struct vdevc_loc loc, const char *when,
     return &h->hdr;
 }
 
+struct vdevc_param *
+vdevc_proc_param_new(void *ctx, struct vdevc_loc loc, const char *name,
+                     uint64_t width)
+{
+    struct vdevc_param *p = vdevc_param_new(ctx, loc, "", name);
+    p->width = width;
+    return p;
+}
+
+struct vdevc_node *
+vdevc_proc_new(void *ctx, struct vdevc_loc loc, const char *name,
+               struct vdevc_vec *params, uint64_t result,
+               struct vdevc_stmt *body)
+{
+    struct vdevc_proc *p = NODE_NEW(ctx, struct vdevc_proc, N_PROC, loc);
+    p->name = name;
+    take(p, &p->params, params);
+    p->result = result;
+    p->body = body;
+    return &p->hdr;
+}
+
+struct vdevc_node *
+vdevc_config_new(void *ctx, struct vdevc_loc loc, const char *word,
+                 struct vdevc_vec *items)
+{
+    struct vdevc_config *c = NODE_NEW(ctx, struct vdevc_config, N_CONFIG, loc);
+    c->word = word;
+    take(c, &c->items, items);
+    return &c->hdr;
+}
+
 struct vdevc_device *
 vdevc_device_new(void *ctx, struct vdevc_loc loc, const char *name,
                  struct vdevc_vec *items)
@@ -425,7 +526,7 @@ vdevc_expr_clone(void *ctx, const struct vdevc_expr *e)
 {
     if (e == NULL)
         return NULL;
-    struct vdevc_expr *c = talloc_zero(ctx, struct vdevc_expr);
+    struct vdevc_expr *c = node_zero(ctx, sizeof(struct vdevc_expr));
     c->kind = e->kind;
     c->loc = e->loc;
     c->op = e->op;
@@ -452,6 +553,10 @@ vdevc_stmt_clone(void *ctx, const struct vdevc_stmt *s)
     c->third = vdevc_expr_clone(ctx, s->third);
     c->then_s = vdevc_stmt_clone(ctx, s->then_s);
     c->else_s = vdevc_stmt_clone(ctx, s->else_s);
+    if (s->loop != NULL) {
+        c->loop = talloc_memdup(c, s->loop, sizeof(*s->loop));
+        c->loop->slot = -1;
+    }
     for (unsigned i = 0; i < s->body.n; i++)
         vdevc_vec_push(ctx, &c->body, vdevc_stmt_clone(ctx, s->body.v[i]));
     return c;

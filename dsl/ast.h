@@ -33,6 +33,8 @@ enum vdevc_node_kind {
     N_MEMORY,
     N_USE,
     N_HOOK,
+    N_PROC,   /* proc name(params) : width { body } */
+    N_CONFIG, /* config { registers } */
 };
 
 struct vdevc_node {
@@ -77,6 +79,8 @@ enum vdevc_ref_kind {
     REF_INDEX,  /* the array hook's `index` */
     REF_ENUMC,  /* enum constant */
     REF_CONST,  /* block parameter, already a number */
+    REF_PROC,   /* E_CALL of a proc (an extern's call stays REF_NONE) */
+    REF_WIDTH,  /* the hook's `width`: bits of the guest access */
 };
 
 struct vdevc_expr {
@@ -109,6 +113,24 @@ enum vdevc_stmt_kind {
     S_DMA, /* dma read buf[i], addr, len; dma write addr, buf[i], len; */
     S_CALL,
     S_BLOCK,
+    S_RETURN,   /* return [lhs]; */
+    S_FOR,      /* for loop->var in lhs .. rhs [max third] then_s */
+    S_BREAK,
+    S_CONTINUE,
+    S_RESET,    /* reset; (sema turns the call-like statement into it) */
+};
+
+/* A for loop's parts the grammar takes as plain words ("in", "max"),
+ * and what sema finds. */
+struct vdevc_loop {
+    const char *var;
+    struct vdevc_loc var_loc;
+    const char *in, *max; /* the words written there (max: or NULL) */
+    struct vdevc_loc in_loc, max_loc;
+    /* sema */
+    uint64_t bound; /* iterations at most */
+    bool constant;  /* both ends are constants */
+    int slot;       /* the loop variable's local slot */
 };
 
 struct vdevc_stmt {
@@ -120,6 +142,7 @@ struct vdevc_stmt {
     struct vdevc_stmt *then_s, *else_s;
     struct vdevc_vec body; /* BLOCK: statements */
     int local;             /* LET: slot number */
+    struct vdevc_loop *loop; /* FOR */
 };
 
 /* ------------------------------------------------------------ attributes */
@@ -132,6 +155,7 @@ enum vdevc_attr_kind {
     A_WIDTH, /* : 32 */
     A_TYPE,  /* : enum_name */
     A_DOC,   /* "text" */
+    A_EXPR,  /* when (expr), select (expr) */
 };
 
 struct vdevc_attr {
@@ -165,7 +189,7 @@ struct vdevc_hook {
     struct vdevc_stmt *body;
     /* sema */
     unsigned nr_locals; /* let slots used */
-    bool uses_value, uses_old, uses_index;
+    bool uses_value, uses_old, uses_index, uses_width;
     bool calls;    /* calls an extern: may change anything */
     uint64_t irqs; /* interrupts fed by what the hook writes */
 };
@@ -189,6 +213,7 @@ struct vdevc_param {
     struct vdevc_loc loc;
     const char *type; /* u8..u64, bool, void */
     const char *name;
+    uint64_t width; /* proc parameter: bits as written, 0 when not given */
 };
 
 struct vdevc_extern {
@@ -218,6 +243,7 @@ struct vdevc_field {
     struct vdevc_hook *on_read, *on_write;
     bool implicit; /* the whole-register field of a plain reg */
     bool read;     /* an expression reads it (warnings) */
+    bool sticky;   /* keeps its value across a device reset */
 };
 
 struct vdevc_bar;
@@ -253,6 +279,14 @@ struct vdevc_reg {
     uint64_t irqs;                  /* interrupts that read this register */
     uint64_t irqs_read, irqs_write; /* to re-evaluate after an access */
     bool read; /* an expression reads the whole register (warnings) */
+    bool sticky;
+    /* Banks: the condition selecting it (NULL: always), the element an
+     * index/data array accesses (NULL: a plain array). */
+    struct vdevc_expr *when, *select;
+    /* Another register at its offset takes the reads (writes) that the
+     * register itself does not: a ro/wo pair, or a bank. */
+    bool reads_elsewhere, writes_elsewhere;
+    bool banked; /* shares its offset with another register */
 };
 
 struct vdevc_memory {
@@ -307,6 +341,7 @@ struct vdevc_bar {
     struct vdevc_vec regs; /* expanded registers, sorted by offset */
     struct vdevc_vec mems; /* memory areas, sorted by offset */
     const char *doc;
+    bool config; /* not a BAR: the device's config-space registers */
 };
 
 struct vdevc_var {
@@ -327,6 +362,7 @@ struct vdevc_var {
     struct vdevc_hook *on_write;
     uint64_t irqs; /* interrupts that read this variable */
     bool used;     /* an expression refers to it (warnings) */
+    bool sticky;
 };
 
 struct vdevc_interrupt {
@@ -366,6 +402,30 @@ struct vdevc_cap {
     unsigned body_len;
 };
 
+struct vdevc_proc {
+    struct vdevc_node hdr;
+    const char *name;
+    struct vdevc_vec params; /* struct vdevc_param (width) */
+    uint64_t result;         /* result bits as written; 0: none */
+    struct vdevc_stmt *body;
+    /* sema */
+    unsigned width;       /* of the result, 0: returns nothing */
+    unsigned nr_locals;   /* parameters and lets */
+    struct vdevc_vec callees; /* struct vdevc_proc it calls */
+    bool calls;           /* calls an extern, itself or through a callee */
+    uint64_t irqs;        /* interrupts fed by what it (and callees) write */
+    bool used;            /* a hook or a used proc calls it */
+    bool checked, visiting; /* call-graph walk */
+};
+
+/* config { ... }: registers in config space, kept as a BAR of their own
+ * (struct vdevc_bar with config set) once sema has seen the word. */
+struct vdevc_config {
+    struct vdevc_node hdr;
+    const char *word; /* "config" when written right */
+    struct vdevc_vec items;
+};
+
 struct vdevc_prop {
     struct vdevc_node hdr;
     const char *name;
@@ -385,10 +445,17 @@ struct vdevc_device {
     const char *doc;
     unsigned nr_vectors; /* interrupt vectors hooks may use */
     struct vdevc_cap *msi, *msix;
+    struct vdevc_vec procs;
+    struct vdevc_hook *on_init, *on_reset;
+    struct vdevc_bar *config; /* config-space registers, or NULL */
 };
 
 /* ------------------------------------------------------------ constructors
- * Called from grammar actions; all allocate under ctx. */
+ * Called from grammar actions; all allocate under ctx. A slab context
+ * (vdevc_slab_new) makes expressions and attributes cheap: they come from
+ * its blocks and are no talloc chunks (never a talloc parent, never freed
+ * alone). */
+void *vdevc_slab_new(void *ctx);
 
 struct vdevc_expr *vdevc_expr_num(void *ctx, struct vdevc_loc loc, uint64_t v);
 struct vdevc_expr *vdevc_expr_name(void *ctx, struct vdevc_loc loc,
@@ -426,6 +493,13 @@ struct vdevc_stmt *vdevc_stmt_dma(void *ctx, struct vdevc_loc loc,
                                   struct vdevc_expr *b, struct vdevc_expr *c);
 struct vdevc_stmt *vdevc_stmt_block(void *ctx, struct vdevc_loc loc,
                                     struct vdevc_vec *body);
+struct vdevc_stmt *vdevc_stmt_for(void *ctx, struct vdevc_loc loc,
+                                  const char *var, struct vdevc_loc in_loc,
+                                  const char *in, struct vdevc_expr *from,
+                                  struct vdevc_expr *to,
+                                  struct vdevc_loc max_loc, const char *max,
+                                  struct vdevc_expr *bound,
+                                  struct vdevc_stmt *body);
 
 struct vdevc_attr *vdevc_attr_new(void *ctx, struct vdevc_loc loc,
                                   enum vdevc_attr_kind kind, const char *name,
@@ -480,6 +554,13 @@ struct vdevc_node *vdevc_use_new(void *ctx, struct vdevc_loc loc,
                                  struct vdevc_loc as_loc);
 struct vdevc_node *vdevc_hook_new(void *ctx, struct vdevc_loc loc,
                                   const char *when, struct vdevc_stmt *body);
+struct vdevc_param *vdevc_proc_param_new(void *ctx, struct vdevc_loc loc,
+                                         const char *name, uint64_t width);
+struct vdevc_node *vdevc_proc_new(void *ctx, struct vdevc_loc loc,
+                                  const char *name, struct vdevc_vec *params,
+                                  uint64_t result, struct vdevc_stmt *body);
+struct vdevc_node *vdevc_config_new(void *ctx, struct vdevc_loc loc,
+                                    const char *word, struct vdevc_vec *items);
 struct vdevc_device *vdevc_device_new(void *ctx, struct vdevc_loc loc,
                                       const char *name,
                                       struct vdevc_vec *items);

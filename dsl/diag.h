@@ -23,13 +23,16 @@
     X(UNUSED_VARIABLE, "unused-variable",                                      \
       "a var or buffer that no hook or interrupt expression refers to")        \
     X(UNUSED_LOCAL, "unused-local", "a 'let' whose value is never read")       \
-    X(UNUSED_FUNCTION, "unused-function", "an extern function no hook calls")  \
+    X(UNUSED_FUNCTION, "unused-function",                                      \
+      "an extern function or proc no hook calls")                              \
     X(UNREAD_FIELD, "unread-field",                                            \
       "a write-only field that no hook or interrupt expression reads: "        \
       "what the guest writes is lost")                                         \
     X(CONSTANT_CONDITION, "constant-condition",                                \
       "an if or interrupt expression whose value is known at compile time")    \
-    X(SHADOW, "shadow", "a 'let' that hides a register, field or variable")
+    X(SHADOW, "shadow", "a 'let' that hides a register, field or variable") \
+    X(BANK_UNSELECTABLE, "bank-unselectable",                                  \
+      "a banked register whose condition is never true")
 
 enum vdevc_warning {
 #define VDEVC_W_ENUM(id, name, help) VDEVC_W_##id,

@@ -10,8 +10,9 @@
  *   - one blank line stays where there were some, but not after '{' or
  *     before '}';
  *   - one space between tokens, none inside ( ) [ ], around '.', before
- *     ';' ',' or after a unary - ~ !, before '(' after a name, before '['
- *     except after a field's name, around ':' inside [ ];
+ *     ';' ',' or after a unary - ~ !, before '(' after a name (but
+ *     `when (` and `select (`), before '[' except after a field's name,
+ *     around ':' inside [ ];
  *   - runs of one-line reg, field, var and buffer declarations align what
  *     follows the name (and a field's bit range); runs of trailing //
  *     comments at one depth align. */
@@ -201,6 +202,15 @@ field_name(const struct fmt *f, int p)
     return kind(f, p) == IDENT && kind(f, f->prv[p]) == FIELD;
 }
 
+/* `when (COND)`, `select (EXPR)`: a word with a condition, not a call. */
+static bool
+cond_word(const struct fmt *f, int p)
+{
+    return kind(f, p) == IDENT &&
+           ((tlen(f, p) == 4 && strncmp(text(f, p), "when", 4) == 0) ||
+            (tlen(f, p) == 6 && strncmp(text(f, p), "select", 6) == 0));
+}
+
 static unsigned
 gap(const struct fmt *f, int p, int i)
 {
@@ -212,7 +222,7 @@ gap(const struct fmt *f, int p, int i)
     if (pk == '(' || pk == '[' || pk == '.')
         return 0;
     if (k == '(')
-        return pk == IDENT ? 0 : 1;
+        return pk == IDENT && !cond_word(f, p) ? 0 : 1;
     if (k == '[')
         return operand_end(pk) && !field_name(f, p) ? 0 : 1;
     if ((k == ':' || pk == ':') && f->brackets > 0)

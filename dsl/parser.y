@@ -54,6 +54,8 @@ static void yyerror(struct vdevc_loc *loc, yyscan_t scanner,
 %token IF "if" ELSE "else" EXTERN "extern" INTERRUPT "interrupt"
 %token CAPABILITY "capability" MEMORY "memory" RAISE "raise" LOWER "lower"
 %token NOTIFY "notify" DMA "dma" LET "let"
+%token PROC "proc" RETURN "return" FOR "for" BREAK "break" CONTINUE "continue"
+%token DOTDOT ".."
 %token SHL "<<" SHR ">>" EQ "==" NE "!=" LE "<=" GE ">=" ANDAND "&&"
 %token OROR "||" OR_ASSIGN "|=" AND_ASSIGN "&=" XOR_ASSIGN "^="
 %token ADD_ASSIGN "+=" SUB_ASSIGN "-="
@@ -73,6 +75,9 @@ static void yyerror(struct vdevc_loc *loc, yyscan_t scanner,
 %type <node> item bar_item reg_item hook cap_field
 %type <vec> items bar_items reg_items hooks attrs enumerators params
 %type <vec> opt_params idents opt_idents args opt_args stmts cap_fields
+%type <vec> opt_proc_params proc_params
+%type <param> proc_param
+%type <num> opt_result
 %type <attr> attr
 %type <member> enumerator
 %type <param> param
@@ -121,6 +126,11 @@ item
                         { $$ = vdevc_cap_new(CTX, @2, $2, $3, NULL, false); }
     | CAPABILITY IDENT attrs '{' cap_fields '}'
                         { $$ = vdevc_cap_new(CTX, @2, $2, $3, $5, true); }
+    | PROC IDENT '(' opt_proc_params ')' opt_result block_stmt
+                        { $$ = vdevc_proc_new(CTX, @2, $2, $4, $6, $7); }
+    | hook              { $$ = $1; }
+    | IDENT '{' bar_items '}'
+                        { $$ = vdevc_config_new(CTX, @1, $1, $3); }
     | error ';'         { $$ = NULL; }
     | error '}'         { $$ = NULL; p->want_semicolon = false; }
     | error '{' skip '}' { $$ = NULL; }
@@ -139,6 +149,7 @@ skip_token
     : NUMBER | IDENT | STRING | DEVICE | REG | FIELD | BAR | ENUM | VAR
     | BUFFER | BLOCK | USE | AS | ON | IF | ELSE | EXTERN | INTERRUPT
     | CAPABILITY | MEMORY | RAISE | LOWER | NOTIFY | DMA | LET | SHL | SHR
+    | PROC | RETURN | FOR | BREAK | CONTINUE | DOTDOT
     | EQ | NE | LE | GE | ANDAND | OROR | OR_ASSIGN | AND_ASSIGN | XOR_ASSIGN
     | ADD_ASSIGN | SUB_ASSIGN | '(' | ')' | '[' | ']' | ';' | ',' | '.' | '@'
     | ':' | '=' | '+' | '-' | '*' | '/' | '%' | '&' | '|' | '^' | '~' | '!'
@@ -168,6 +179,30 @@ params
 
 param
     : IDENT IDENT       { $$ = vdevc_param_new(CTX, @2, $1, $2); }
+    ;
+
+opt_proc_params
+    : %empty            { $$ = vdevc_list(CTX, NULL, NULL); }
+    | proc_params       { $$ = $1; }
+    ;
+
+proc_params
+    : proc_param        { $$ = vdevc_list(CTX, NULL, $1); }
+    | proc_params ',' proc_param
+                        { $$ = vdevc_list(CTX, $1, $3); }
+    ;
+
+/* Width 0 means "not given" (64 bits; no result): a written ": 0" is
+ * passed on as UINT64_MAX for sema to refuse. */
+proc_param
+    : IDENT             { $$ = vdevc_proc_param_new(CTX, @1, $1, 0); }
+    | IDENT ':' NUMBER  { $$ = vdevc_proc_param_new(CTX, @1, $1,
+                                                    $3 ? $3 : UINT64_MAX); }
+    ;
+
+opt_result
+    : %empty            { $$ = 0; }
+    | ':' NUMBER        { $$ = $2 ? $2 : UINT64_MAX; }
     ;
 
 opt_idents
@@ -217,6 +252,9 @@ attr
                                               NULL); }
     | STRING            { $$ = vdevc_attr_new(CTX, @$, A_DOC, $1, 0, 0,
                                               NULL); }
+    | IDENT '(' expr ')'
+                        { $$ = vdevc_attr_new(CTX, @1, A_EXPR, $1, 0, 0,
+                                              $3); }
     ;
 
 bar_items
@@ -304,6 +342,16 @@ stmt
     | NOTIFY expr ';'   { $$ = vdevc_stmt_expr(CTX, @2, S_NOTIFY, $2); }
     | DMA IDENT expr ',' expr ',' expr ';'
                         { $$ = vdevc_stmt_dma(CTX, @2, $2, $3, $5, $7); }
+    | RETURN ';'        { $$ = vdevc_stmt_new(CTX, @1, S_RETURN); }
+    | RETURN expr ';'   { $$ = vdevc_stmt_expr(CTX, @1, S_RETURN, $2); }
+    | BREAK ';'         { $$ = vdevc_stmt_new(CTX, @1, S_BREAK); }
+    | CONTINUE ';'      { $$ = vdevc_stmt_new(CTX, @1, S_CONTINUE); }
+    | FOR IDENT IDENT expr DOTDOT expr block_stmt
+                        { $$ = vdevc_stmt_for(CTX, @2, $2, @3, $3, $4, $6,
+                                              @6, NULL, NULL, $7); }
+    | FOR IDENT IDENT expr DOTDOT expr IDENT expr block_stmt
+                        { $$ = vdevc_stmt_for(CTX, @2, $2, @3, $3, $4, $6,
+                                              @7, $7, $8, $9); }
     | block_stmt        { $$ = $1; }
     | error ';'         { $$ = NULL; }
     | error '{' skip '}' { $$ = NULL; }
@@ -681,7 +729,7 @@ run(void *ctx, struct vdevc_diag *diag, const char *src, size_t len,
     struct vdevc_tokens *toks, struct vdevc_device **_device)
 {
     struct vdevc_parse p = {
-        .ctx = ctx,
+        .ctx = vdevc_slab_new(ctx),
         .diag = diag,
         .src = src,
         .line = 1,
@@ -689,7 +737,7 @@ run(void *ctx, struct vdevc_diag *diag, const char *src, size_t len,
         .toks = toks,
     };
     yyscan_t scanner;
-    if (yylex_init_extra(&p, &scanner) != 0)
+    if (p.ctx == NULL || yylex_init_extra(&p, &scanner) != 0)
         return -ENOMEM;
     YY_BUFFER_STATE buf = yy_scan_bytes(src, (int)len, scanner);
     int rc = yyparse(scanner, &p);

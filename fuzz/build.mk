@@ -31,7 +31,7 @@ FUZZ_DSL_OBJS := $(patsubst %.c,$(FB)/%.o,$(wildcard dsl/*.c)) \
                  $(FB)/dsl/parser.o $(FB)/dsl/lexer.o
 FUZZ_VDEVC_OBJS := $(patsubst %.c,$(FB)/%.o,\
                    $(filter-out compiler/main.c,$(wildcard compiler/*.c)))
-FUZZ_EDU_OBJS := $(FB)/generated/edu.o $(FB)/models/edu.o
+FUZZ_EDU_OBJS := $(FB)/generated/edu.o $(if $(wildcard models/edu.c),$(FB)/models/edu.o)
 
 $(FB)/dsl/parser.c $(FB)/dsl/parser.h &: dsl/parser.y | $(FUZZ_DEPS)
 	@mkdir -p $(@D)

@@ -7,11 +7,23 @@
 #include "vdev_model.h"
 #include "edu.h"
 
+/* proc factorial: models/edu.vdev:15 */
+static uint32_t
+edu_proc_factorial(struct vdev_dev *dev, uint64_t l_n)
+{
+    (void)dev;
+    uint64_t l_r = 1;
+    for (uint64_t t1 = l_n + 1, l_i = 2; l_i < t1 && l_i < 36; l_i++) {
+        l_r = l_r * l_i & 0xffffffffu;
+    }
+    return l_r & 0xffffffffu;
+}
+
 static void
 edu_liveness_on_write(struct vdev_dev *dev, const struct vdev_reg_access *a)
 {
     struct edu *d = vdev_private(dev);
-    /* liveness on write: models/edu.vdev:26 */
+    /* liveness on write: models/edu.vdev:33 */
     d->s.liveness = ~a->value & 0xffffffffu;
 }
 
@@ -19,8 +31,8 @@ static void
 edu_fact_on_write(struct vdev_dev *dev, const struct vdev_reg_access *a)
 {
     struct edu *d = vdev_private(dev);
-    /* fact on write: models/edu.vdev:29 */
-    d->s.fact = factorial(dev, a->value);
+    /* fact on write: models/edu.vdev:36 */
+    d->s.fact = edu_proc_factorial(dev, a->value);
     if (d->s.status >> 7 & 1) {
         d->s.irq_status |= 1;
     }
@@ -30,7 +42,7 @@ static void
 edu_irq_raise_on_write(struct vdev_dev *dev, const struct vdev_reg_access *a)
 {
     struct edu *d = vdev_private(dev);
-    /* irq_raise on write: models/edu.vdev:41 */
+    /* irq_raise on write: models/edu.vdev:48 */
     d->s.irq_status |= a->value;
 }
 
@@ -38,7 +50,7 @@ static void
 edu_irq_ack_on_write(struct vdev_dev *dev, const struct vdev_reg_access *a)
 {
     struct edu *d = vdev_private(dev);
-    /* irq_ack on write: models/edu.vdev:44 */
+    /* irq_ack on write: models/edu.vdev:51 */
     d->s.irq_status &= ~a->value;
 }
 
@@ -46,7 +58,7 @@ static void
 edu_dma_cmd_on_write(struct vdev_dev *dev, const struct vdev_reg_access *a)
 {
     struct edu *d = vdev_private(dev);
-    /* dma_cmd on write: models/edu.vdev:53 */
+    /* dma_cmd on write: models/edu.vdev:60 */
     if (d->s.dma_cmd & 1) {
         if ((d->s.dma_cmd >> 1 & 1) == 0) {
             vdev_dma_buf(dev, false, d->s.dma_buf, sizeof(d->s.dma_buf), d->s.dma_dst - 0x40000u, d->s.dma_src, d->s.dma_count);
@@ -65,14 +77,14 @@ edu_dma_cmd_on_write(struct vdev_dev *dev, const struct vdev_reg_access *a)
 /* BAR 0 registers, by offset. */
 static const struct vdev_reg edu_bar0_regs[] = {
     {
-        /* id: models/edu.vdev:24 */
+        /* id: models/edu.vdev:31 */
         .offset = 0,
         .state = offsetof(struct edu_state, id),
         .size = 4,
         .rmask = 0xffffffffu,
     },
     {
-        /* liveness: models/edu.vdev:25 */
+        /* liveness: models/edu.vdev:32 */
         .offset = 4,
         .state = offsetof(struct edu_state, liveness),
         .size = 4,
@@ -81,7 +93,7 @@ static const struct vdev_reg edu_bar0_regs[] = {
         .on_write = edu_liveness_on_write,
     },
     {
-        /* fact: models/edu.vdev:28 */
+        /* fact: models/edu.vdev:35 */
         .offset = 8,
         .state = offsetof(struct edu_state, fact),
         .size = 4,
@@ -91,7 +103,7 @@ static const struct vdev_reg edu_bar0_regs[] = {
         .on_write = edu_fact_on_write,
     },
     {
-        /* status: models/edu.vdev:35 */
+        /* status: models/edu.vdev:42 */
         .offset = 0x20u,
         .state = offsetof(struct edu_state, status),
         .size = 4,
@@ -99,14 +111,14 @@ static const struct vdev_reg edu_bar0_regs[] = {
         .rw = 0x80u,
     },
     {
-        /* irq_status: models/edu.vdev:39 */
+        /* irq_status: models/edu.vdev:46 */
         .offset = 0x24u,
         .state = offsetof(struct edu_state, irq_status),
         .size = 4,
         .rmask = 0xffffffffu,
     },
     {
-        /* irq_raise: models/edu.vdev:40 */
+        /* irq_raise: models/edu.vdev:47 */
         .offset = 0x60u,
         .state = offsetof(struct edu_state, irq_raise),
         .size = 4,
@@ -115,7 +127,7 @@ static const struct vdev_reg edu_bar0_regs[] = {
         .on_write = edu_irq_raise_on_write,
     },
     {
-        /* irq_ack: models/edu.vdev:43 */
+        /* irq_ack: models/edu.vdev:50 */
         .offset = 0x64u,
         .state = offsetof(struct edu_state, irq_ack),
         .size = 4,
@@ -124,7 +136,7 @@ static const struct vdev_reg edu_bar0_regs[] = {
         .on_write = edu_irq_ack_on_write,
     },
     {
-        /* dma_src: models/edu.vdev:46 */
+        /* dma_src: models/edu.vdev:53 */
         .offset = 0x80u,
         .state = offsetof(struct edu_state, dma_src),
         .size = 8,
@@ -132,7 +144,7 @@ static const struct vdev_reg edu_bar0_regs[] = {
         .rw = 0xffffffffffffffffull,
     },
     {
-        /* dma_dst: models/edu.vdev:47 */
+        /* dma_dst: models/edu.vdev:54 */
         .offset = 0x88u,
         .state = offsetof(struct edu_state, dma_dst),
         .size = 8,
@@ -140,7 +152,7 @@ static const struct vdev_reg edu_bar0_regs[] = {
         .rw = 0xffffffffffffffffull,
     },
     {
-        /* dma_count: models/edu.vdev:48 */
+        /* dma_count: models/edu.vdev:55 */
         .offset = 0x90u,
         .state = offsetof(struct edu_state, dma_count),
         .size = 8,
@@ -148,7 +160,7 @@ static const struct vdev_reg edu_bar0_regs[] = {
         .rw = 0xffffffffffffffffull,
     },
     {
-        /* dma_cmd: models/edu.vdev:49 */
+        /* dma_cmd: models/edu.vdev:56 */
         .offset = 0x98u,
         .state = offsetof(struct edu_state, dma_cmd),
         .size = 8,
@@ -161,7 +173,7 @@ static const struct vdev_reg edu_bar0_regs[] = {
 
 static const struct vdev_model_bar edu_bars[] = {
     {
-        /* BAR 0: models/edu.vdev:23 */
+        /* BAR 0: models/edu.vdev:30 */
         .index = 0,
         .kind = VDEV_BAR_MEM32,
         .size = 0x100000u,
@@ -176,7 +188,7 @@ static void
 edu_update_irqs(struct vdev_dev *dev, uint64_t which)
 {
     const struct edu *d = vdev_private(dev);
-    /* interrupt: models/edu.vdev:21 */
+    /* interrupt: models/edu.vdev:28 */
     if (which & 1)
         vdev_irq_set_level(dev, 0, d->s.irq_status != 0);
 }
@@ -260,11 +272,6 @@ static const struct vdev_var edu_vars[] = {
         "0: RAM to the buffer, 1: buffer to RAM"),
     VDEV_STATE_VAR(struct edu_state, dma_cmd, "dma_cmd.irq", 2, 1,
         "raise interrupt 0x100 when done"),
-};
-
-/* Companion functions (edu.h): all must be linked in. */
-__attribute__((used)) static void (*const edu_companions[])(void) = {
-    (void (*)(void))factorial,
 };
 
 static const struct vdev_model edu_model = {

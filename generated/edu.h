@@ -60,8 +60,4 @@ struct edu {
 /* The device, ready to serve: vdev_listen() and vdev_run() it. */
 struct vdev_dev *edu_create(void *mem_ctx);
 
-/* Implemented by the model's companion C file: a missing one is a
- * link error. */
-uint32_t factorial(struct vdev_dev *dev, uint32_t n);
-
 #endif /* VDEV_GENERATED_EDU_H */

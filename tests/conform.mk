@@ -34,11 +34,13 @@ $(B)/tests/vdev-mutant-$(1): $(B)/tests/mutant/$(1).o $(3) $(LIBVDEV)
 MUTANTS += $(B)/tests/vdev-mutant-$(1)
 endef
 MUTANTS :=
-$(eval $(call mutant_rule,edu-irq_status-rw,generated/edu.c,$(B)/models/edu.o))
+$(eval $(call mutant_rule,edu-irq_status-rw,generated/edu.c,$(if $(wildcard models/edu.c),$(B)/models/edu.o)))
 $(eval $(call mutant_rule,idio16-out0_7-ro,generated/gpio-pci-idio-16.c,))
 $(eval $(call mutant_rule,regs-irq_ack-rw,tests/golden/lang/03-registers.c,))
 $(eval $(call mutant_rule,regs-lock-ro,tests/golden/lang/03-registers.c,))
 $(eval $(call mutant_rule,regs-lanes,runtime/host/model.c,$(B)/tests/lang/03-registers.o))
+$(eval $(call mutant_rule,banks-dll-when,tests/golden/lang/21-banks.c,))
+$(eval $(call mutant_rule,cfg-esb_config-ro,tests/golden/lang/23-config.c,))
 
 ALL_TARGETS += $(CHECKERS)
 CHECK_DEPS += $(CHECKERS) $(MUTANTS)

@@ -69,8 +69,9 @@ Test(completion, vdevctl)
                       talloc_asprintf(ctx, "%s\n%s\n", s, m));
     vdevctl_completes(talloc_asprintf(ctx, "vdevctl %s ''", s),
                       "info\nread\nwrite\nreset\nsave\nload\n");
-    vdevctl_completes(talloc_asprintf(ctx, "vdevctl -j %s ''", m),
-                      "list\nget\nset\nstats\nwatch\nupgrade\nmgmt\n");
+    vdevctl_completes(
+        talloc_asprintf(ctx, "vdevctl -j %s ''", m),
+        "list\nget\nset\nstats\nwatch\nclock\nevents\nupgrade\nmgmt\n");
     /* the names come from the server; set offers only external ones */
     vdevctl_completes(talloc_asprintf(ctx, "vdevctl %s set ''", m),
                       "state.inputs\n");
@@ -113,8 +114,10 @@ Test(completion, vdevc)
         cr_expect(builds == 1 && fmts == 1, "%s", all);
     }
     vdevc_completes("vdevc build --st", "--static\n");
-    vdevc_completes("vdevc build models/edu.vdev models/ed",
-                    "models/edu.vdev\nmodels/edu.c\n");
+    vdevc_completes("vdevc build examples/out-of-tree/checksum.vdev "
+                    "examples/out-of-tree/ch",
+                    "examples/out-of-tree/checksum.vdev\n"
+                    "examples/out-of-tree/checksum.c\n");
     /* every kind it offers is one vdevc takes */
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
         char *const argv[] = {(char *)vt_vdevc(ctx),

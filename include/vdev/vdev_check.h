@@ -30,6 +30,17 @@ struct vdev_check_field {
     enum vdev_check_acc acc;
 };
 
+/* A write that selects a banked register: bits `mask` of register `reg`
+ * (an index in the device's table) set to `value`. */
+struct vdev_check_sel {
+    uint32_t reg;
+    uint64_t mask, value;
+};
+
+/* The config space "BAR": registers of `config { }` (the vfio-user config
+ * region's index). */
+#define VDEV_CHECK_CONFIG 7u
+
 /* A register (or array) and what the .vdev makes certain about it. rself
  * / wself: a hook of a read / write may assign the register itself, so
  * its value afterwards is not certain; rall / wall: such a hook calls C
@@ -50,6 +61,24 @@ struct vdev_check_reg {
     unsigned nr_fields;
     const uint32_t *rtaint, *wtaint;
     unsigned nr_rtaint, nr_wtaint;
+    /* Banks: the writes that select the register before each access (its
+     * `when` made true through guest-writable fields); unselectable: no
+     * such writes exist, the register is left alone. noread / nowrite:
+     * reads (writes) at its place reach another register (a ro/wo pair):
+     * it is only written (read) there. */
+    const struct vdev_check_sel *sel;
+    unsigned nr_sel;
+    bool unselectable, noread, nowrite;
+    /* An index/data array (stride 0): element i is selected by writing
+     * i << index_shift, under index_mask, into register index_reg; elements
+     * past what the mask holds are left alone. */
+    bool indexed;
+    uint32_t index_reg;
+    uint64_t index_mask;
+    uint32_t index_shift;
+    /* A device reset may leave it other than its reset value: it has
+     * sticky bits, or the device's `on reset` assigns it. */
+    bool reset_unknown;
 };
 
 struct vdev_check_device {

@@ -20,6 +20,8 @@ struct vdev_reg_access {
     uint64_t mask;  /* the register bits the access covers (byte lanes) */
     uint64_t old;   /* write: the value before */
     uint64_t value; /* write: the value after the access kinds applied */
+    uint32_t width; /* bits the client accessed at once (8, 16, 32, 64 for
+                     * a CPU; 0 when no guest access runs the hook) */
 };
 
 typedef void vdev_reg_hook(struct vdev_dev *dev,
@@ -40,6 +42,14 @@ struct vdev_reg {
     uint64_t irqs_read, irqs_write; /* interrupts to re-evaluate after */
     vdev_reg_hook *on_read;         /* before the read */
     vdev_reg_hook *on_write;        /* after the write */
+    /* Banks: registers may share an offset (same size). An access goes to
+     * the first one in table order that takes its direction (a read: rmask
+     * bits or on_read; a write: rw, w1c or w1s bits or on_write) and whose
+     * `when` holds (NULL: always); none: reads 0, writes are dropped. */
+    bool (*when)(struct vdev_dev *dev);
+    /* An index/data array: all `count` elements at `offset` (stride 0),
+     * the one accessed is select()'s value then (out of range: none). */
+    uint64_t (*select)(struct vdev_dev *dev);
 };
 
 /* A BAR of a model: registers sorted by offset (bytes between them read
@@ -57,6 +67,19 @@ struct vdev_model_bar {
     unsigned nr_areas;
     const struct vdev_mmap_area *mmap_areas; /* those offered for mmap */
     unsigned nr_mmap_areas;
+};
+
+/* Registers in config space: offsets are config-space offsets, served
+ * (vdev_config_add) in the windows listed, which hold them all. */
+struct vdev_model_window {
+    uint16_t offset, size;
+};
+
+struct vdev_model_config {
+    const struct vdev_reg *regs; /* sorted by offset */
+    unsigned nr_regs;
+    const struct vdev_model_window *windows;
+    unsigned nr_windows;
 };
 
 /* A generated device: its BARs, the state block, migration and named
@@ -78,6 +101,12 @@ struct vdev_model {
      * NULL when the device has none. */
     void (*update_irqs)(struct vdev_dev *dev, uint64_t which);
     uint64_t all_irqs;
+    /* Config-space registers, or NULL. */
+    const struct vdev_model_config *config;
+    /* A device reset when state survives it or code runs on it: called
+     * instead of reset_values (not at creation, not on a load); then
+     * every interrupt is re-evaluated. NULL: reset_values. */
+    void (*reset)(struct vdev_dev *dev, void *state);
 };
 
 #pragma GCC visibility push(default)
@@ -86,11 +115,12 @@ extern "C" {
 #endif
 
 /* Fills state with its reset values and gives the device the model's
- * BARs (their accesses served by the engine), its reset (reset values,
- * then every interrupt re-evaluated), migration of the state block and
- * its named values. state must live as long as dev. 0 or -errno (-EINVAL:
- * registers or areas that overlap, leave their BAR, or have a size other
- * than 1, 2, 4 or 8); on an error, free dev. */
+ * BARs and config-space windows (their accesses served by the engine), its
+ * reset (reset values or `reset`, then every interrupt re-evaluated),
+ * migration of the state block and its named values. state must live as
+ * long as dev. 0 or -errno (-EINVAL: registers or areas that overlap other
+ * than as a bank, leave their BAR or window, or have a size other than 1,
+ * 2, 4 or 8; vdev_config_add's errors); on an error, free dev. */
 int vdev_model_add(struct vdev_dev *dev, const struct vdev_model *m,
                    void *state);
 

@@ -6,7 +6,9 @@
  * access kind, except after a hook that may assign the register, when
  * the model is forgotten until the next read (which then checks only the
  * certain bits and becomes the model). Partial accesses (--lanes) are
- * modelled per byte lane. */
+ * modelled per byte lane. A banked register is selected before each
+ * access by writes to the fields its condition reads (an index/data
+ * array's element by writing the index), as the tables say. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +43,18 @@ static uint32_t
 elems(const struct vdev_check_reg *r)
 {
     return r->count > 1 ? r->count : 1;
+}
+
+/* Can the checker reach element i at all? */
+static bool
+reachable(const struct vdev_check_reg *r, unsigned i)
+{
+    if (r->unselectable)
+        return false;
+    if (!r->indexed)
+        return true;
+    uint64_t max = r->index_mask >> r->index_shift;
+    return i <= max;
 }
 
 static uint64_t
@@ -292,11 +306,81 @@ write_whole(struct chk *c, uint32_t reg, unsigned i, uint64_t v)
     return write_part(c, reg, i, 0, c->d->regs[reg].size, v);
 }
 
+/* Sets bits `mask` of plain register `reg` to `value`, keeping its other
+ * read/write bits (w1c/w1s ones are written 0: no effect). */
+static int
+set_bits(struct chk *c, uint32_t reg, uint64_t mask, uint64_t value)
+{
+    const struct vdev_check_reg *r = &c->d->regs[reg];
+    struct chk_elem *m = &c->m[c->first[reg]];
+    int rc;
+    if (!m->known && (rc = read_whole(c, reg, 0)) != 0)
+        return rc;
+    return write_whole(c, reg, 0, (m->val & r->rw & ~mask) | (value & mask));
+}
+
+/* Makes the next access at register reg's element i reach it. */
+static int
+select_reg(struct chk *c, uint32_t reg, unsigned i)
+{
+    const struct vdev_check_reg *r = &c->d->regs[reg];
+    int rc;
+    for (unsigned k = 0; k < r->nr_sel; k++)
+        if (r->sel[k].reg < c->d->nr_regs &&
+            (rc = set_bits(c, r->sel[k].reg, r->sel[k].mask,
+                           r->sel[k].value)) != 0)
+            return rc;
+    if (r->indexed && r->index_reg < c->d->nr_regs)
+        return set_bits(c, r->index_reg, r->index_mask,
+                        (uint64_t)i << r->index_shift);
+    return 0;
+}
+
+static bool
+selected(const struct vdev_check_reg *r)
+{
+    return r->nr_sel > 0 || r->indexed;
+}
+
+/* Checked accesses to a register that may need selecting first; those
+ * its place does not take in that direction are skipped. */
+static int
+sel_read(struct chk *c, uint32_t reg, unsigned i, unsigned lane, unsigned n)
+{
+    const struct vdev_check_reg *r = &c->d->regs[reg];
+    int rc;
+    if (r->noread)
+        return 0;
+    if (selected(r) && (rc = select_reg(c, reg, i)) != 0)
+        return rc;
+    return read_part(c, reg, i, lane, n);
+}
+
+static int
+sel_write(struct chk *c, uint32_t reg, unsigned i, unsigned lane, unsigned n,
+          uint64_t v)
+{
+    const struct vdev_check_reg *r = &c->d->regs[reg];
+    int rc;
+    if (r->nowrite)
+        return 0;
+    if (selected(r) && (rc = select_reg(c, reg, i)) != 0)
+        return rc;
+    return write_part(c, reg, i, lane, n, v);
+}
+
+static int
+sel_read_whole(struct chk *c, uint32_t reg, unsigned i)
+{
+    return sel_read(c, reg, i, 0, c->d->regs[reg].size);
+}
+
 /* ------------------------------------------------------------ checks */
 
 /* DEVICE_RESET, then every register reads its reset value: first those
  * whose read hooks assign nothing (so no hook has run yet), then the
- * rest, whose reads check only what no hook can change. */
+ * rest, whose reads check only what no hook can change; in each pass the
+ * registers needing no selection first (selecting writes others). */
 static int
 check_reset(struct chk *c)
 {
@@ -311,18 +395,18 @@ check_reset(struct chk *c)
         for (uint32_t i = 0; i < elems(r); i++) {
             struct chk_elem *m = &c->m[c->first[k] + i];
             m->val = r->reset & r->rmask;
-            m->known = true;
+            m->known = !r->reset_unknown;
             m->op = CHK_OP_RESET;
         }
     }
-    for (int pass = 0; pass < 2; pass++)
+    for (int pass = 0; pass < 4; pass++)
         for (uint32_t k = 0; k < c->d->nr_regs; k++) {
             const struct vdev_check_reg *r = &c->d->regs[k];
             bool quiet = !r->rself && !r->rall && r->nr_rtaint == 0;
-            if (quiet != (pass == 0))
+            if (quiet != (pass < 2) || selected(r) != (pass % 2 == 1))
                 continue;
             for (uint32_t i = 0; i < elems(r); i++)
-                if ((rc = read_whole(c, k, i)) != 0)
+                if (reachable(r, i) && (rc = sel_read_whole(c, k, i)) != 0)
                     return rc;
         }
     return 0;
@@ -339,13 +423,16 @@ check_directed(struct chk *c)
     };
     int rc;
     for (uint32_t k = 0; k < c->d->nr_regs; k++) {
-        for (uint32_t i = 0; i < elems(&c->d->regs[k]); i++) {
-            if ((rc = read_whole(c, k, i)) != 0)
+        const struct vdev_check_reg *r = &c->d->regs[k];
+        for (uint32_t i = 0; i < elems(r); i++) {
+            if (!reachable(r, i))
+                continue;
+            if ((rc = sel_read_whole(c, k, i)) != 0)
                 return rc;
             for (unsigned p = 0; p < sizeof(pats) / sizeof(pats[0]); p++)
-                if ((rc = write_whole(c, k, i, pats[p])) != 0 ||
-                    (rc = read_whole(c, k, i)) != 0 ||
-                    (rc = read_whole(c, k, i)) != 0)
+                if ((rc = sel_write(c, k, i, 0, r->size, pats[p])) != 0 ||
+                    (rc = sel_read_whole(c, k, i)) != 0 ||
+                    (rc = sel_read_whole(c, k, i)) != 0)
                     return rc;
         }
     }
@@ -383,11 +470,13 @@ random_access(struct chk *c)
     }
     if (kind == 255)
         return check_reset(c);
+    if (!reachable(&c->d->regs[reg], i))
+        return 0;
     if (kind < 128)
-        return read_part(c, reg, i, lane, w);
+        return sel_read(c, reg, i, lane, w);
     uint64_t v = kind < 144 ? 0 : kind < 160 ? ~(uint64_t)0 : next_rand(c);
-    int rc = write_part(c, reg, i, lane, w, v << (8 * lane));
-    return rc == 0 ? read_whole(c, reg, i) : rc;
+    int rc = sel_write(c, reg, i, lane, w, v << (8 * lane));
+    return rc == 0 ? sel_read_whole(c, reg, i) : rc;
 }
 
 static int

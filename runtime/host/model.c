@@ -1,12 +1,14 @@
 /* The register engine of vdevc-generated devices (vdev_model.h): a BAR
  * access is split into the register elements, memory areas and gaps it
  * covers, found in a sorted index of them (arrays may interleave) by one
- * load for small register windows, else by binary search; each register
- * part applies the access kinds to the bytes it covers, runs the
- * register's hooks and re-evaluates the interrupts the table names.
- * Devices add their BARs, reset, migration and named values with one
- * vdev_model_add(). Host layer: it registers migration and named
- * values. */
+ * load for small register windows, else by binary search; a place several
+ * registers share (a bank) picks the one its direction and conditions
+ * select; each register part applies the access kinds to the bytes it
+ * covers, runs the register's hooks and re-evaluates the interrupts the
+ * table names. Config-space registers are served the same way in the
+ * config windows they lie in. Devices add their BARs, config registers,
+ * reset, migration and named values with one vdev_model_add(). Host
+ * layer: it registers migration and named values. */
 #include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -20,13 +22,16 @@ struct model;
 /* A register element or memory area of a BAR: bytes [start, end). */
 struct slot {
     uint64_t start, end;
-    const struct vdev_reg *r; /* NULL: a memory area */
+    const struct vdev_reg *r; /* NULL: a memory area (or a bank) */
     unsigned i;               /* register element */
     uint8_t *at;              /* its value in the state block */
     uint64_t all;             /* its bits */
     /* No hooks, interrupts or side effects: a read returns rmask bits, a
      * write replaces rw bits. */
     bool plain_read, plain_write;
+    /* A bank: the registers sharing [start, end), in table order. */
+    const struct slot *alts;
+    unsigned nr_alts;
 };
 
 /* Register windows up to this many bytes get a slot number per byte:
@@ -48,6 +53,7 @@ struct model {
     struct vdev_dev *dev;
     uint8_t *state;
     struct vdev_mig_desc mig;
+    struct model_bar config; /* config-space registers (slots may be 0) */
     struct model_bar bars[];
 };
 
@@ -99,12 +105,12 @@ set(uint8_t *p, uint32_t size, uint64_t v)
 }
 
 static uint64_t
-reg_read(struct model *m, const struct slot *s, uint64_t mask)
+reg_read(struct model *m, const struct slot *s, uint64_t mask, uint32_t width)
 {
     const struct vdev_reg *r = s->r;
     uint8_t *at = s->at;
     if (r->on_read) {
-        struct vdev_reg_access a = {.i = s->i, .mask = mask};
+        struct vdev_reg_access a = {.i = s->i, .mask = mask, .width = width};
         r->on_read(m->dev, &a);
     }
     uint64_t v = get(at, r->size);
@@ -117,7 +123,8 @@ reg_read(struct model *m, const struct slot *s, uint64_t mask)
 }
 
 static void
-reg_write(struct model *m, const struct slot *s, uint64_t v, uint64_t mask)
+reg_write(struct model *m, const struct slot *s, uint64_t v, uint64_t mask,
+          uint32_t width)
 {
     const struct vdev_reg *r = s->r;
     uint8_t *at = s->at;
@@ -128,7 +135,7 @@ reg_write(struct model *m, const struct slot *s, uint64_t v, uint64_t mask)
     set(at, r->size, nv);
     if (r->on_write) {
         struct vdev_reg_access a = {
-            .i = s->i, .mask = mask, .old = old, .value = nv};
+            .i = s->i, .mask = mask, .old = old, .value = nv, .width = width};
         r->on_write(m->dev, &a);
     }
     if (r->irqs_write && m->desc->update_irqs)
@@ -177,22 +184,23 @@ set_le(uint8_t *p, uint32_t size, uint64_t v)
                     : v);
 }
 
-/* Bytes [lane, lane + n) of a register element, little-endian in p. */
+/* Bytes [lane, lane + n) of a register element, little-endian in p;
+ * width: bits of the whole client access. */
 static uint32_t
 reg_access(struct model *m, const struct slot *s, uint64_t lane, uint8_t *p,
-           uint32_t count, bool is_write)
+           uint32_t count, bool is_write, uint32_t width)
 {
     const struct vdev_reg *r = s->r;
     if (lane == 0 && count >= r->size) { /* the whole register: most */
         if (!is_write) {
             uint64_t v = s->plain_read ? get(s->at, r->size) & r->rmask
-                                       : reg_read(m, s, s->all);
+                                       : reg_read(m, s, s->all, width);
             set_le(p, r->size, v);
         } else if (s->plain_write) {
             uint64_t v = get_le(p, r->size);
             set(s->at, r->size, (get(s->at, r->size) & ~r->rw) | (v & r->rw));
         } else {
-            reg_write(m, s, get_le(p, r->size), s->all);
+            reg_write(m, s, get_le(p, r->size), s->all, width);
         }
         return r->size;
     }
@@ -203,13 +211,74 @@ reg_access(struct model *m, const struct slot *s, uint64_t lane, uint8_t *p,
     if (is_write) {
         for (uint32_t k = 0; k < n; k++)
             v |= (uint64_t)p[k] << (8 * (lane + k));
-        reg_write(m, s, v, mask);
+        reg_write(m, s, v, mask, width);
     } else {
-        v = reg_read(m, s, mask);
+        v = reg_read(m, s, mask, width);
         for (uint32_t k = 0; k < n; k++)
             p[k] = (uint8_t)(v >> (8 * (lane + k)));
     }
     return n;
+}
+
+static bool
+takes_reads(const struct vdev_reg *r)
+{
+    return r->rmask || r->on_read;
+}
+
+static bool
+takes_writes(const struct vdev_reg *r)
+{
+    return (r->rw | r->w1c | r->w1s) || r->on_write;
+}
+
+/* The register a bank's access goes to: the first that takes the
+ * direction and whose condition holds; NULL for none. */
+static const struct slot *
+bank_pick(struct model *m, const struct slot *s, bool is_write)
+{
+    for (unsigned k = 0; k < s->nr_alts; k++) {
+        const struct slot *a = &s->alts[k];
+        if (!(is_write ? takes_writes(a->r) : takes_reads(a->r)))
+            continue;
+        if (!a->r->when || a->r->when(m->dev))
+            return a;
+    }
+    return NULL;
+}
+
+/* A register part whose register is picked at access time: a bank, a
+ * register with a condition, an index/data array. Nothing selected: the
+ * bytes read 0 and writes are dropped. */
+static uint32_t
+reg_select(struct model *m, const struct slot *s, uint64_t lane, uint8_t *p,
+           uint32_t count, bool is_write, uint32_t width)
+{
+    uint64_t left = s->end - s->start - lane;
+    uint32_t n = left < count ? (uint32_t)left : count;
+    if (s->nr_alts)
+        s = bank_pick(m, s, is_write);
+    else if (s->r->when && !s->r->when(m->dev))
+        s = NULL;
+    struct slot elem;
+    if (s && s->r->select) {
+        uint64_t i = s->r->select(m->dev);
+        uint32_t count_ = s->r->count > 1 ? s->r->count : 1;
+        if (i >= count_) {
+            s = NULL;
+        } else {
+            elem = *s;
+            elem.i = (unsigned)i;
+            elem.at = s->at + (size_t)i * s->r->size;
+            s = &elem;
+        }
+    }
+    if (!s) {
+        if (!is_write)
+            memset(p, 0, n);
+        return n;
+    }
+    return reg_access(m, s, lane, p, count, is_write, width);
 }
 
 /* A memory area's bytes, or zeros (and dropped writes) without memory. */
@@ -234,7 +303,7 @@ area_access(const struct model_bar *mb, const struct slot *a, uint64_t off,
  * gap byte (reads 0, writes ignored). Returns the bytes done. */
 static uint32_t
 access_one(struct model_bar *mb, uint64_t off, uint8_t *p, uint32_t count,
-           bool is_write)
+           bool is_write, uint32_t width)
 {
     const struct slot *s = slot_find(mb, off);
     if (!s) {
@@ -242,9 +311,11 @@ access_one(struct model_bar *mb, uint64_t off, uint8_t *p, uint32_t count,
             p[0] = 0;
         return 1;
     }
+    if (s->nr_alts || (s->r && (s->r->when || s->r->select)))
+        return reg_select(mb->m, s, off - s->start, p, count, is_write, width);
     if (!s->r)
         return area_access(mb, s, off, p, count, is_write);
-    return reg_access(mb->m, s, off - s->start, p, count, is_write);
+    return reg_access(mb->m, s, off - s->start, p, count, is_write, width);
 }
 
 static int
@@ -253,8 +324,9 @@ model_access(struct vdev_dev *dev, void *opaque, uint64_t offset, void *buf,
 {
     struct model_bar *mb = opaque;
     uint8_t *p = buf;
+    uint32_t width = count <= UINT32_MAX / 8 ? count * 8 : UINT32_MAX;
     while (count > 0) {
-        uint32_t n = access_one(mb, offset, p, count, is_write);
+        uint32_t n = access_one(mb, offset, p, count, is_write, width);
         p += n;
         offset += n;
         count -= n;
@@ -269,7 +341,9 @@ model_reset(struct vdev_dev *dev, void *opaque)
 {
     struct model *m = opaque;
     const struct vdev_model *d = m->desc;
-    if (d->reset_values)
+    if (d->reset)
+        d->reset(dev, m->state);
+    else if (d->reset_values)
         d->reset_values(dev, m->state);
     else
         memset(m->state, 0, d->state_size);
@@ -277,24 +351,85 @@ model_reset(struct vdev_dev *dev, void *opaque)
         d->update_irqs(dev, d->all_irqs);
 }
 
+/* By place, a bank's registers in table order. */
 static int
 cmp_slot(const void *x, const void *y)
 {
     const struct slot *a = x, *b = y;
-    return a->start < b->start ? -1 : a->start > b->start;
+    if (a->start != b->start)
+        return a->start < b->start ? -1 : 1;
+    if (a->end != b->end)
+        return a->end < b->end ? -1 : 1;
+    uintptr_t ra = (uintptr_t)a->r, rb = (uintptr_t)b->r;
+    if (ra != rb)
+        return ra < rb ? -1 : 1;
+    return a->i < b->i ? -1 : a->i > b->i;
 }
 
 /* A register the engine can serve: 1, 2, 4 or 8 bytes, elements apart
- * by at least their size. */
+ * by at least their size (an index/data array's all at one place). */
 static bool
 reg_ok(const struct vdev_reg *r)
 {
     return (r->size == 1 || r->size == 2 || r->size == 4 || r->size == 8) &&
-           (r->count <= 1 || r->stride >= r->size);
+           (r->count <= 1 || r->stride >= r->size || r->select);
 }
 
-/* Every register element and memory area, sorted; -EINVAL when two
- * overlap or one leaves the BAR. */
+static unsigned
+places(const struct vdev_reg *r)
+{
+    return r->count > 1 && !r->select ? r->count : 1;
+}
+
+/* Runs of registers at one place become one bank slot (its registers in
+ * mb->slots' tail, `alts`); -EINVAL when places overlap otherwise. */
+static int
+make_banks(struct model_bar *mb, struct slot *all, size_t n)
+{
+    size_t banked = 0, out = 0;
+    for (size_t k = 0; k < n;) {
+        size_t j = k + 1;
+        while (j < n && all[j].start == all[k].start &&
+               all[j].end == all[k].end)
+            j++;
+        for (size_t x = k; j - k > 1 && x < j; x++)
+            if (!all[x].r)
+                return -EINVAL; /* memory shares no place */
+        banked += j - k > 1 ? j - k : 0;
+        k = j;
+    }
+    size_t groups = 0;
+    for (size_t k = 0; k < n; k++)
+        groups += k == 0 || all[k].start != all[k - 1].start ||
+                  all[k].end != all[k - 1].end;
+    mb->slots = talloc_array(mb->m, struct slot, groups + banked + 1);
+    if (!mb->slots)
+        return -ENOMEM;
+    struct slot *alts = mb->slots + groups;
+    for (size_t k = 0; k < n;) {
+        size_t j = k + 1;
+        while (j < n && all[j].start == all[k].start &&
+               all[j].end == all[k].end)
+            j++;
+        if (j - k == 1) {
+            mb->slots[out++] = all[k];
+        } else {
+            memcpy(alts, &all[k], (j - k) * sizeof(*alts));
+            mb->slots[out++] = (struct slot){.start = all[k].start,
+                                             .end = all[k].end,
+                                             .alts = alts,
+                                             .nr_alts = (unsigned)(j - k)};
+            alts += j - k;
+        }
+        k = j;
+    }
+    mb->nr_slots = (unsigned)out;
+    return 0;
+}
+
+/* Every register element and memory area, sorted; registers at one place
+ * make a bank; -EINVAL when places overlap otherwise or one leaves the
+ * BAR. */
 static int
 index_bar(struct model_bar *mb, const struct vdev_model_bar *b)
 {
@@ -302,15 +437,16 @@ index_bar(struct model_bar *mb, const struct vdev_model_bar *b)
     for (unsigned k = 0; k < b->nr_regs; k++) {
         if (!reg_ok(&b->regs[k]))
             return -EINVAL;
-        n += b->regs[k].count > 1 ? b->regs[k].count : 1;
+        n += places(&b->regs[k]);
     }
-    mb->slots = talloc_array(mb->m, struct slot, n ? n : 1);
-    if (!mb->slots)
+    struct slot *all = talloc_array(mb->m, struct slot, n ? n : 1);
+    if (!all)
         return -ENOMEM;
+    size_t nr = 0;
     for (unsigned k = 0; k < b->nr_regs; k++) {
         const struct vdev_reg *r = &b->regs[k];
-        for (unsigned i = 0; i < (r->count > 1 ? r->count : 1); i++)
-            mb->slots[mb->nr_slots++] = (struct slot){
+        for (unsigned i = 0; i < places(r); i++)
+            all[nr++] = (struct slot){
                 .start = r->offset + (uint64_t)i * r->stride,
                 .end = r->offset + (uint64_t)i * r->stride + r->size,
                 .r = r,
@@ -324,11 +460,15 @@ index_bar(struct model_bar *mb, const struct vdev_model_bar *b)
             };
     }
     for (unsigned k = 0; k < b->nr_areas; k++)
-        mb->slots[mb->nr_slots++] = (struct slot){
+        all[nr++] = (struct slot){
             .start = b->areas[k].offset,
             .end = b->areas[k].offset + b->areas[k].size,
         };
-    qsort(mb->slots, mb->nr_slots, sizeof(mb->slots[0]), cmp_slot);
+    qsort(all, nr, sizeof(all[0]), cmp_slot);
+    int rc = make_banks(mb, all, nr);
+    talloc_free(all);
+    if (rc < 0)
+        return rc;
     for (unsigned k = 0; k < mb->nr_slots; k++)
         if (mb->slots[k].end > b->size ||
             mb->slots[k].end <= mb->slots[k].start ||
@@ -369,6 +509,39 @@ add_bar(struct model *m, struct model_bar *mb, const struct vdev_model_bar *b)
     return rc;
 }
 
+/* Config-space registers: indexed like a BAR of config space's size,
+ * served in their windows, which must hold every register. */
+static int
+add_config(struct model *m, const struct vdev_model_config *c)
+{
+    struct model_bar *mb = &m->config;
+    const struct vdev_model_bar b = {
+        .size = 0x1000,
+        .regs = c->regs,
+        .nr_regs = c->nr_regs,
+    };
+    mb->m = m;
+    int rc = index_bar(mb, &b);
+    if (rc < 0)
+        return rc;
+    for (unsigned k = 0; k < mb->nr_slots; k++) {
+        bool inside = false;
+        for (unsigned w = 0; w < c->nr_windows && !inside; w++)
+            inside = mb->slots[k].start >= c->windows[w].offset &&
+                     mb->slots[k].end <=
+                         (uint64_t)c->windows[w].offset + c->windows[w].size;
+        if (!inside)
+            return -EINVAL;
+    }
+    for (unsigned w = 0; w < c->nr_windows; w++) {
+        rc = vdev_config_add(m->dev, c->windows[w].offset, c->windows[w].size,
+                             model_access, mb);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 int
 vdev_model_add(struct vdev_dev *dev, const struct vdev_model *d, void *state)
 {
@@ -391,6 +564,8 @@ vdev_model_add(struct vdev_dev *dev, const struct vdev_model *d, void *state)
     for (unsigned i = 0; i < d->nr_bars; i++)
         if ((rc = add_bar(m, &m->bars[i], &d->bars[i])) < 0)
             return rc;
+    if (d->config && (rc = add_config(m, d->config)) < 0)
+        return rc;
     vdev_set_reset_cb(dev, model_reset, m);
     m->mig = (struct vdev_mig_desc){
         .device = d->name,

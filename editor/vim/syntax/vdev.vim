@@ -17,6 +17,8 @@ syn keyword vdevStructure  device reg field bar enum var buffer block memory
 syn keyword vdevKeyword    use as on extern interrupt capability let
 syn keyword vdevConditional if else
 syn keyword vdevStatement  raise lower notify dma
+syn keyword vdevKeyword    proc return
+syn keyword vdevRepeat     for break continue
 
 " Contextual words: meaningful in their place, still usable as names
 syn keyword vdevAccess     rw ro wo w1c w1s rc rs const reserved
@@ -29,6 +31,9 @@ syn keyword vdevCapability pm msi msix pcie dsn vectors addr64 maskable table
 syn keyword vdevCapability pba endpoint legacy integrated speed width serial
 syn keyword vdevBuiltin    value old index read write
 syn keyword vdevType       void bool u8 u16 u32 u64
+syn keyword vdevAttribute  sticky when select
+syn keyword vdevStructure  config
+syn keyword vdevBuiltin    init reset width in max
 
 " Operators first: comments defined later win where both start ("//")
 syn match vdevOperator "[-+*/%&|^~!<>=@:]"
@@ -50,6 +55,7 @@ hi def link vdevStructure   Structure
 hi def link vdevKeyword     Keyword
 hi def link vdevConditional Conditional
 hi def link vdevStatement   Statement
+hi def link vdevRepeat      Repeat
 hi def link vdevAccess      StorageClass
 hi def link vdevProperty    Identifier
 hi def link vdevAttribute   Type
