@@ -26,9 +26,14 @@
  *   other. Config-space registers are accessed in config space.
  * - Accesses are full-width at each element's offset, and with --lanes
  *   some random ones cover only some byte lanes (modelled per lane: a
- *   partial read of an uncertain register does not make it certain).
- *   Memory areas, MSI-X tables and gaps between registers are not
- *   checked.
+ *   partial read of an uncertain register does not make it certain);
+ *   in a BAR with `access` or `exact` only those it decodes. Memory
+ *   areas and MSI-X tables are not checked; gaps between registers only
+ *   in BARs that decode other than by default (`fill`, `access`,
+ *   `exact`): a few undecoded places per BAR ("probes": a gap after each
+ *   run of registers and at the BAR's end, a register read wider than
+ *   itself or at its middle, an access of a size the BAR refuses, a
+ *   write-only register read in an exact BAR) must read their byte.
  * The engine is libvdev's (runtime/client/check.c); this file writes the
  * device's tables and a main() that runs it. */
 #include <string.h>
@@ -37,11 +42,29 @@
 #include "emit.h"
 #include "emit_check.h"
 
+/* Probes per BAR at most, gaps and registers each. */
+#define MAX_PROBES 8
+
+static bool
+decodes_plainly(const struct vdevc_bar *b)
+{
+    return b->config || (!b->fill && !b->exact && !b->max_access);
+}
+
+/* In an exact BAR a register no read reaches (no readable bit, no read
+ * hook) reads as undecoded: the checker reads it only as a probe. */
+static bool
+exact_noread(const struct vdevc_reg *r)
+{
+    return !r->bar->config && r->bar->exact && !r->rmask &&
+           !vdevc_reg_has_hooks(r, false) && !r->reads_elsewhere;
+}
+
 /* Which registers one access to a register may assign through hooks
  * (and the procs they call). */
 struct effects {
-    bool *regs; /* by register id */
-    bool all;   /* a hook calls C or resets the device */
+    bool *regs;                      /* by register id */
+    bool all;                        /* a hook calls C or resets the device */
     const struct vdevc_proc **procs; /* followed already */
     unsigned nr_procs;
 };
@@ -195,8 +218,7 @@ struct reg_info {
 /* A register the checker may write to select another: always there, its
  * bits in `mask` plain read/write ones, no write hook. */
 static bool
-selector_ok(const struct vdevc_reg *s, const struct vdevc_reg *r,
-            uint64_t mask)
+selector_ok(const struct vdevc_reg *s, const struct vdevc_reg *r, uint64_t mask)
 {
     return s != r && s->n == 1 && !s->when && !s->select && !s->banked &&
            (mask & ~s->rw) == 0 && !vdevc_reg_has_hooks(s, true);
@@ -291,8 +313,7 @@ analyse_reset(void *tmp, const struct vdevc_device *d, struct reg_info *ri)
     if (d->on_reset != NULL)
         hook_targets(d->on_reset, &fx);
     for (unsigned k = 0; k < d->regs.n; k++)
-        ri[k].reset_unknown =
-            fx.all || fx.regs[k] || has_sticky(d->regs.v[k]);
+        ri[k].reset_unknown = fx.all || fx.regs[k] || has_sticky(d->regs.v[k]);
     talloc_free(fx.regs);
 }
 
@@ -372,8 +393,14 @@ emit_reg(struct vdevc_out *o, const struct vdevc_reg *r,
         vdevc_out_line(o, 2, ".unselectable = true,");
     if (x->reset_unknown)
         vdevc_out_line(o, 2, ".reset_unknown = true,");
-    if (r->reads_elsewhere)
+    if (r->reads_elsewhere || exact_noread(r))
         vdevc_out_line(o, 2, ".noread = true,");
+    if (!r->bar->config && r->bar->max_access) {
+        vdevc_out_line(o, 2, ".min_access = %u,", r->bar->min_access);
+        vdevc_out_line(o, 2, ".max_access = %u,", r->bar->max_access);
+    }
+    if (!r->bar->config && r->bar->exact)
+        vdevc_out_line(o, 2, ".exact = true,");
     if (r->writes_elsewhere)
         vdevc_out_line(o, 2, ".nowrite = true,");
     if (x->index) {
@@ -385,6 +412,90 @@ emit_reg(struct vdevc_out *o, const struct vdevc_reg *r,
             vdevc_out_line(o, 2, ".index_shift = %u,", x->index_shift);
     }
     vdevc_out_line(o, 1, "},");
+}
+
+static void
+probe(struct vdevc_out *o, unsigned *n, const struct vdevc_bar *b, uint64_t off,
+      unsigned size, unsigned byte, bool read_only, const char *why)
+{
+    vdevc_out_line(o, 1,
+                   "{.bar = %u, .offset = %s, .size = %u, .byte = 0x%02x%s}, "
+                   "/* %s */",
+                   b->idx, HEX(off), size, byte,
+                   read_only ? ", .read_only = true" : "", why);
+    (*n)++;
+}
+
+/* Is [off, off + size) clear of every register and memory area? */
+static bool
+clear_of_all(const struct vdevc_bar *b, uint64_t off, uint64_t size)
+{
+    for (unsigned k = 0; k < b->regs.n; k++) {
+        const struct vdevc_reg *r = b->regs.v[k];
+        uint64_t end = r->off + (r->n - 1) * r->stride + r->width / 8;
+        if (off < end && r->off < off + size)
+            return false;
+    }
+    for (unsigned k = 0; k < b->mems.n; k++) {
+        const struct vdevc_memory *m = b->mems.v[k];
+        if (off < m->off + m->size && m->off < off + size)
+            return false;
+    }
+    return true;
+}
+
+/* The undecoded places of one BAR the checker reads (see the top). */
+static void
+bar_probes(struct vdevc_out *o, unsigned *n, const struct vdevc_bar *b)
+{
+    unsigned unit = b->min_access ? b->min_access : 4;
+    unsigned max = b->max_access ? b->max_access : b->kind == BAR_IO ? 4 : 8;
+    unsigned gaps = 0, regs = 0;
+    uint64_t last = b->size >= unit ? b->size - unit : 0;
+    /* Gaps: the first aligned place after each register, the BAR's end. */
+    for (unsigned k = 0; k <= b->regs.n && gaps < MAX_PROBES; k++) {
+        uint64_t from = 0;
+        if (k > 0) {
+            const struct vdevc_reg *r = b->regs.v[k - 1];
+            from = r->off + (r->n - 1) * r->stride + r->width / 8;
+        }
+        from = (from + unit - 1) / unit * unit;
+        if (from + unit <= b->size && clear_of_all(b, from, unit) &&
+            from != last) {
+            probe(o, n, b, from, unit, b->fill, false, "a gap");
+            gaps++;
+        }
+    }
+    if (clear_of_all(b, last, unit))
+        probe(o, n, b, last, unit, b->fill, false, "the BAR's end");
+    for (unsigned k = 0; k < b->regs.n && regs < MAX_PROBES; k++) {
+        const struct vdevc_reg *r = b->regs.v[k];
+        unsigned size = r->width / 8;
+        if (b->exact && exact_noread(r)) {
+            probe(o, n, b, r->off, size, b->fill, true,
+                  talloc_asprintf(o, "%s takes no reads", r->qname));
+            regs++;
+        }
+        if (b->exact && size * 2 <= max && r->off % (size * 2) == 0 &&
+            !r->banked) {
+            probe(o, n, b, r->off, size * 2, b->fill, false,
+                  talloc_asprintf(o, "wider than %s", r->qname));
+            regs++;
+        }
+        if (b->exact && size / 2 >= (b->min_access ? b->min_access : 1) &&
+            !r->banked) {
+            probe(o, n, b, r->off + size / 2, size / 2, b->fill, false,
+                  talloc_asprintf(o, "the middle of %s", r->qname));
+            regs++;
+        }
+    }
+    if (b->min_access > 1 && b->regs.n) {
+        const struct vdevc_reg *r = b->regs.v[0];
+        probe(o, n, b, r->off, b->min_access / 2, 0, false,
+              "an access smaller than the BAR takes");
+        probe(o, n, b, r->off + b->min_access / 2, b->min_access, 0, false,
+              "a misaligned access");
+    }
 }
 
 char *
@@ -425,6 +536,17 @@ vdevc_emit_check(void *mem_ctx, struct vdevc_unit *u)
             "vdev_check_sel). */\n"
             "static const struct vdev_check_sel chk_sel[] = {\n%s};\n\n",
             so->buf);
+    struct vdevc_out *po = vdevc_out_new(tmp);
+    unsigned nr_probes = 0;
+    for (unsigned k = 0; k < d->bars.n; k++)
+        if (!decodes_plainly(d->bars.v[k]))
+            bar_probes(po, &nr_probes, d->bars.v[k]);
+    if (nr_probes)
+        vdevc_out_printf(o,
+                         "/* Undecoded places (struct vdev_check_probe). */\n"
+                         "static const struct vdev_check_probe chk_probes[] = "
+                         "{\n%s};\n\n",
+                         po->buf);
     if (d->regs.n) {
         vdevc_out_printf(o,
                          "static const struct vdev_check_reg chk_regs[] = {\n");
@@ -438,6 +560,9 @@ vdevc_emit_check(void *mem_ctx, struct vdevc_unit *u)
     if (d->regs.n)
         vdevc_out_printf(o, "    .regs = chk_regs,\n    .nr_regs = %u,\n",
                          d->regs.n);
+    if (nr_probes)
+        vdevc_out_printf(o, "    .probes = chk_probes,\n    .nr_probes = %u,\n",
+                         nr_probes);
     vdevc_out_printf(
         o, "};\n\nint\nmain(int argc, char **argv)\n{\n"
            "    return vdev_check_main(argc, argv, &chk_device);\n}\n");

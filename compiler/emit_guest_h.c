@@ -91,6 +91,23 @@ emit_bars(struct guest *g)
           b->memory ? ", all memory" : "");
         defu(g, talloc_asprintf(g->tmp, "%s_BAR%u_SIZE", g->NAME, b->idx),
              b->size);
+        if (b->exact)
+            G("/* registers decode only at their offset, no wider */\n");
+        if (b->max_access) {
+            G("/* aligned accesses of MIN..MAX bytes only (others read 0) "
+              "*/\n");
+            defu(
+                g,
+                talloc_asprintf(g->tmp, "%s_BAR%u_ACCESS_MIN", g->NAME, b->idx),
+                b->min_access);
+            defu(
+                g,
+                talloc_asprintf(g->tmp, "%s_BAR%u_ACCESS_MAX", g->NAME, b->idx),
+                b->max_access);
+        }
+        if (b->fill)
+            defu(g, talloc_asprintf(g->tmp, "%s_BAR%u_FILL", g->NAME, b->idx),
+                 b->fill);
     }
     G("\n");
 }

@@ -91,6 +91,16 @@ bar_json(void *ctx, const struct vdevc_bar *b)
     put(o, "size", jhex(b->size));
     put(o, "prefetchable", json_object_new_boolean(b->prefetchable));
     put(o, "memory", json_object_new_boolean(b->memory));
+    if (b->fill)
+        put(o, "fill", jhex(b->fill));
+    if (b->max_access) {
+        json_object *a = json_object_new_array();
+        json_object_array_add(a, json_object_new_int(b->min_access));
+        json_object_array_add(a, json_object_new_int(b->max_access));
+        put(o, "access", a);
+    }
+    if (b->exact)
+        put(o, "exact", json_object_new_boolean(1));
     json_object *rs = json_object_new_array();
     for (unsigned i = 0; i < b->regs.n; i++)
         json_object_array_add(rs, reg_json(ctx, b->regs.v[i]));

@@ -17,7 +17,7 @@
 #else
 /* talloc caps a block (a pool too) below 256 MiB. */
 #define UNIT_POOL(len)                                                         \
-    ((len) < (4u << 20) ? (len) * 40 + (64u << 10) : (160u << 20))
+    ((len) < (4u << 20) ? (len)*40 + (64u << 10) : (160u << 20))
 #endif
 
 struct vdevc_unit *
@@ -240,7 +240,7 @@ static const char *const attr_words[] = {
     "integrated", "io",    "legacy",    "maskable",     "mem32",    "mem64",
     "memory",     "mmap",  "nomigrate", "prefetchable", "serial",   "since",
     "size",       "speed", "stride",    "vectors",      "width",    "table",
-    "pba",        NULL,
+    "pba",        "fill",  "access",    "exact",        NULL,
 };
 
 static void

@@ -538,8 +538,7 @@ past_end(struct vdevc_unit *u, struct vdevc_bar *b, const struct span *s)
                     "(0x%llx bytes%s)",
                     s->name, (unsigned long long)s->end,
                     (unsigned long long)b->size,
-                    b->size < 0x1000 ? "; 0x1000 with a PCIe capability"
-                                     : "");
+                    b->size < 0x1000 ? "; 0x1000 with a PCIe capability" : "");
         return;
     }
     vdevc_error(u->diag, s->loc, "register-past-bar-end",
@@ -602,6 +601,44 @@ cmp_mem(const void *a, const void *b)
     return x->off < y->off ? -1 : x->off > y->off;
 }
 
+/* `fill N`, `access MIN..MAX`, `exact`: how the BAR's registers decode
+ * (vdev_model.h, struct vdev_model_bar). */
+static void
+check_bar_decode(struct vdevc_unit *u, struct vdevc_bar *b, bool io)
+{
+    uint64_t fill = 0;
+    if (vdevc_attr_value(u, &b->attrs, "fill", &fill) && fill > 0xff) {
+        struct vdevc_attr *a = vdevc_attr_find(&b->attrs, A_VALUE, "fill");
+        vdevc_error(u->diag, a->loc, "bad-bar",
+                    "fill 0x%llx: undecoded bytes read a byte value, "
+                    "0..0xff",
+                    (unsigned long long)fill);
+    }
+    b->fill = (uint8_t)fill;
+    b->exact = vdevc_attr_flag(&b->attrs, "exact");
+    struct vdevc_attr *a = vdevc_attr_find(&b->attrs, A_RANGE, "access");
+    if (!a) {
+        a = vdevc_attr_find(&b->attrs, A_VALUE, "access");
+        if (a)
+            vdevc_error(u->diag, a->loc, "bad-bar",
+                        "access takes the valid sizes as MIN .. MAX bytes, "
+                        "e.g. access 4 .. 8");
+        return;
+    }
+    uint64_t max = io ? 4 : 8;
+    if (!vdevc_is_pow2(a->v1) || !vdevc_is_pow2(a->v2) || a->v1 > a->v2 ||
+        a->v2 > max) {
+        vdevc_error(u->diag, a->loc, "bad-bar",
+                    "access %llu .. %llu: the sizes are 1, 2, 4%s bytes, the "
+                    "smaller first",
+                    (unsigned long long)a->v1, (unsigned long long)a->v2,
+                    io ? " (an io BAR: up to 4)" : " or 8");
+        return;
+    }
+    b->min_access = (uint8_t)a->v1;
+    b->max_access = (uint8_t)a->v2;
+}
+
 static void
 check_bar_attrs(struct vdevc_unit *u, struct vdevc_bar *b)
 {
@@ -637,6 +674,7 @@ check_bar_attrs(struct vdevc_unit *u, struct vdevc_bar *b)
     if (b->memory && b->has_body)
         vdevc_error(u->diag, b->hdr.loc, "bad-bar",
                     "a 'memory' BAR has no body; use memory areas instead");
+    check_bar_decode(u, b, io);
     vdevc_attr_check(u, &b->attrs, "a BAR");
 }
 
@@ -674,6 +712,17 @@ check_bar(struct vdevc_unit *u, struct vdevc_bar *b, struct vdevc_bar **used)
                     b->idx);
     struct expand x = {u, b, 0};
     expand_items(&x, &b->items, "", 0);
+    for (unsigned k = 0; b->max_access && k < b->regs.n; k++) {
+        struct vdevc_reg *r = b->regs.v[k];
+        if (r->width / 8 >= b->min_access && r->width / 8 <= b->max_access)
+            continue;
+        vdevc_error(u->diag, r->hdr.loc, "bad-bar",
+                    "'%s' is %u bytes wide, but BAR %u takes accesses of "
+                    "%u..%u bytes only",
+                    r->qname, r->width / 8, b->idx, b->min_access,
+                    b->max_access);
+        vdevc_note(u->diag, b->hdr.loc, "BAR %u declared here", b->idx);
+    }
     vdevc_vec_sort(&b->regs, cmp_reg);
     vdevc_vec_sort(&b->mems, cmp_mem);
     check_overlaps(u, b);
@@ -698,8 +747,7 @@ has_pcie(const struct vdevc_device *d)
 }
 
 static void
-config_items(struct vdevc_unit *u, struct vdevc_config *c,
-             struct vdevc_bar *cb)
+config_items(struct vdevc_unit *u, struct vdevc_config *c, struct vdevc_bar *cb)
 {
     if (strcmp(c->word, "config") != 0) {
         static const char *const words[] = {"config", NULL};

@@ -151,6 +151,7 @@ enum vdevc_attr_kind {
     A_FLAG,  /* rw, prefetchable, nomigrate, external, mem32 ... */
     A_VALUE, /* size 1M, since 2, stride 4 */
     A_PLACE, /* table 1 @ 0x800 */
+    A_RANGE, /* access 4..8 */
     A_RESET, /* = expr */
     A_WIDTH, /* : 32 */
     A_TYPE,  /* : enum_name */
@@ -342,6 +343,11 @@ struct vdevc_bar {
     struct vdevc_vec mems; /* memory areas, sorted by offset */
     const char *doc;
     bool config; /* not a BAR: the device's config-space registers */
+    /* Decoding: what undecoded bytes read; valid access sizes (0: any);
+     * registers only at their own offset, no wider (`exact`). */
+    uint8_t fill;
+    uint8_t min_access, max_access;
+    bool exact;
 };
 
 struct vdevc_var {

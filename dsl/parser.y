@@ -244,6 +244,9 @@ attr
     | IDENT NUMBER '@' NUMBER
                         { $$ = vdevc_attr_new(CTX, @$, A_PLACE, $1, $2, $4,
                                               NULL); }
+    | IDENT NUMBER DOTDOT NUMBER
+                        { $$ = vdevc_attr_new(CTX, @$, A_RANGE, $1, $2, $4,
+                                              NULL); }
     | '=' expr          { $$ = vdevc_attr_new(CTX, @2, A_RESET, "=", 0, 0,
                                               $2); }
     | ':' NUMBER        { $$ = vdevc_attr_new(CTX, @2, A_WIDTH, ":", $2, 0,

@@ -41,6 +41,8 @@ $(eval $(call mutant_rule,regs-lock-ro,tests/golden/lang/03-registers.c,))
 $(eval $(call mutant_rule,regs-lanes,runtime/host/model.c,$(B)/tests/lang/03-registers.o))
 $(eval $(call mutant_rule,banks-dll-when,tests/golden/lang/21-banks.c,))
 $(eval $(call mutant_rule,cfg-esb_config-ro,tests/golden/lang/23-config.c,))
+$(eval $(call mutant_rule,decode-fill,runtime/host/model.c,$(B)/tests/lang/40-decode.o))
+$(eval $(call mutant_rule,decode-exact,tests/golden/lang/40-decode.c,))
 
 ALL_TARGETS += $(CHECKERS)
 CHECK_DEPS += $(CHECKERS) $(MUTANTS)

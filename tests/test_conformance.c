@@ -249,6 +249,20 @@ Test(conformance, mutant_config_register)
                 "rw bits keep what was written");
 }
 
+/* Undecoded places (`fill`, `exact`, `access`) are probed: an engine
+ * that reads gaps as 0, a BAR that lost `exact`, both fail. */
+Test(conformance, mutant_decode_fill)
+{
+    expect_fail("decode-fill", "lang-40-decode", NULL,
+                "decoded by no register): byte 0 reads 0x00, expected 0xee");
+}
+
+Test(conformance, mutant_decode_exact)
+{
+    expect_fail("decode-exact", "lang-40-decode", NULL,
+                "decoded by no register): byte 0 reads 0x01, expected 0xff");
+}
+
 /* A byte-lane bug (a narrow write replaces the whole register): full
  * width accesses cannot see it, the oracle's --lanes accesses do. */
 Test(conformance, mutant_lanes)

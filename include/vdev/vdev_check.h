@@ -79,12 +79,32 @@ struct vdev_check_reg {
     /* A device reset may leave it other than its reset value: it has
      * sticky bits, or the device's `on reset` assigns it. */
     bool reset_unknown;
+    /* Its BAR's decoding (`access MIN..MAX`, `exact`): only accesses of
+     * min_access..max_access bytes (0: any) are made; in an exact BAR only
+     * at the register's offset, a narrower write setting it whole. */
+    uint8_t min_access, max_access;
+    bool exact;
+};
+
+/* A place no register decodes (a gap, a register read wider than itself
+ * or at its middle in an exact BAR, an access size the BAR refuses):
+ * a read of `size` bytes at `offset` returns `byte` in each, before and
+ * after a write there (read_only: a place that takes writes, as a write-
+ * only register does: not written). */
+struct vdev_check_probe {
+    uint32_t bar;
+    uint64_t offset;
+    uint32_t size;
+    uint8_t byte;
+    bool read_only;
 };
 
 struct vdev_check_device {
     const char *name;
     const struct vdev_check_reg *regs;
     unsigned nr_regs;
+    const struct vdev_check_probe *probes;
+    unsigned nr_probes;
 };
 
 /* How the checker reaches the device: vfio-user (vdev_check_main), or a
@@ -110,9 +130,9 @@ extern "C" {
 #endif
 
 /* DEVICE_RESET and the reset values, write patterns on every register,
- * the random accesses, a final reset. Returns 0 (all passed; *checks
- * counts them), 1 (a violation, reported on err naming the register,
- * fields and the broken invariant), or -errno from the device. */
+ * the undecoded places, the random accesses, a final reset. Returns 0 (all
+ * passed; *checks counts them), 1 (a violation, reported on err naming the
+ * register, fields and the broken invariant), or -errno from the device. */
 int vdev_check_run(const struct vdev_check_device *d,
                    const struct vdev_check_io *io,
                    const struct vdev_check_opts *o, FILE *err,

@@ -45,7 +45,8 @@ struct vdev_reg {
     /* Banks: registers may share an offset (same size). An access goes to
      * the first one in table order that takes its direction (a read: rmask
      * bits or on_read; a write: rw, w1c or w1s bits or on_write) and whose
-     * `when` holds (NULL: always); none: reads 0, writes are dropped. */
+     * `when` holds (NULL: always); none: reads the BAR's fill, writes are
+     * dropped. */
     bool (*when)(struct vdev_dev *dev);
     /* An index/data array: all `count` elements at `offset` (stride 0),
      * the one accessed is select()'s value then (out of range: none). */
@@ -53,7 +54,7 @@ struct vdev_reg {
 };
 
 /* A BAR of a model: registers sorted by offset (bytes between them read
- * zero and ignore writes), memory areas served from the BAR's backing
+ * `fill` and ignore writes), memory areas served from the BAR's backing
  * memory, or all memory (no registers, no areas: `memory`). */
 struct vdev_model_bar {
     unsigned index;
@@ -67,6 +68,17 @@ struct vdev_model_bar {
     unsigned nr_areas;
     const struct vdev_mmap_area *mmap_areas; /* those offered for mmap */
     unsigned nr_mmap_areas;
+    /* How register accesses decode (.vdev `fill`, `access`, `exact`).
+     * Bytes no register takes (a gap, a bank with none selected, a write-
+     * only register read in an exact BAR) read `fill`. An access of fewer
+     * than min_access or more than max_access bytes (0: no bound), or not
+     * aligned to its size, reads 0 and is dropped. exact: an access
+     * reaches a register only when it starts at the register and is no
+     * wider; a narrower read returns the low bytes, a narrower write sets
+     * the whole register, zero-extended; any other access is undecoded. */
+    uint8_t fill;
+    uint8_t min_access, max_access;
+    bool exact;
 };
 
 /* Registers in config space: offsets are config-space offsets, served

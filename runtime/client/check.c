@@ -282,6 +282,9 @@ write_part(struct chk *c, uint32_t reg, unsigned i, unsigned lane, unsigned n,
     int rc = wr(c, r, i, lane, n, v);
     if (rc < 0)
         return rc;
+    /* Exact decoding: a narrower write sets the whole register. */
+    if (r->exact)
+        lanes = all_bits(r);
     uint64_t nv = (m->val & ~(r->rw & lanes)) | (v & r->rw);
     nv = (nv & ~(v & r->w1c)) | (v & r->w1s);
     m->val = nv & r->rmask;
@@ -449,6 +452,57 @@ next_rand(struct chk *c)
     return c->rng * 0x2545f4914f6cdd1dull;
 }
 
+/* A part of a register the device decodes as a part of it: of a size
+ * its BAR takes, and in an exact BAR only at the register's offset. */
+static bool
+decoded(const struct vdev_check_reg *r, unsigned lane, unsigned n)
+{
+    if (r->max_access && (n < r->min_access || n > r->max_access))
+        return false;
+    return !r->exact || lane == 0;
+}
+
+/* Undecoded places read their byte, before and after a write there. */
+static int
+check_probes(struct chk *c)
+{
+    for (unsigned k = 0; k < c->d->nr_probes; k++) {
+        const struct vdev_check_probe *p = &c->d->probes[k];
+        uint8_t b[8], w[8];
+        if (p->size == 0 || p->size > 8)
+            continue;
+        memset(w, 0x5a, sizeof(w));
+        for (int pass = 0; pass < 2; pass++) {
+            int rc = c->io->read(c->io->opaque, p->bar, p->offset, b, p->size);
+            if (rc < 0) {
+                fprintf(c->err, "conformance %s: reading BAR%u + 0x%llx: %s\n",
+                        c->d->name, p->bar, (unsigned long long)p->offset,
+                        strerror(-rc));
+                return rc;
+            }
+            c->checks++;
+            for (unsigned j = 0; j < p->size; j++) {
+                if (b[j] == p->byte)
+                    continue;
+                fprintf(c->err,
+                        "conformance %s: FAIL BAR%u + 0x%llx (%u bytes, "
+                        "decoded by no register%s): byte %u reads 0x%02x, "
+                        "expected 0x%02x\n",
+                        c->d->name, p->bar, (unsigned long long)p->offset,
+                        p->size, pass ? ", after a write there" : "", j, b[j],
+                        p->byte);
+                return 1;
+            }
+            if (p->read_only)
+                break;
+            rc = c->io->write(c->io->opaque, p->bar, p->offset, w, p->size);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
 /* One random access: a read, a write followed by a read of the same
  * register (so every access is checked), or now and then a reset. */
 static int
@@ -470,7 +524,7 @@ random_access(struct chk *c)
     }
     if (kind == 255)
         return check_reset(c);
-    if (!reachable(&c->d->regs[reg], i))
+    if (!reachable(&c->d->regs[reg], i) || !decoded(&c->d->regs[reg], lane, w))
         return 0;
     if (kind < 128)
         return sel_read(c, reg, i, lane, w);
@@ -519,6 +573,7 @@ vdev_check_run(const struct vdev_check_device *d,
     if (!c.m)
         goto done;
     if ((rc = check_reset(&c)) == 0 && (rc = check_directed(&c)) == 0 &&
+        (rc = check_probes(&c)) == 0 && (rc = check_directed(&c)) == 0 &&
         (rc = check_random(&c, o->random)) == 0)
         rc = check_reset(&c);
 done:

@@ -41,7 +41,9 @@ struct slot {
 /* One BAR's engine state: its index and where its memory is. */
 struct model_bar {
     struct model *m;
-    uint8_t *mem; /* backing memory, or NULL */
+    const struct vdev_model_bar *desc; /* NULL: config space */
+    uint8_t fill;                      /* what undecoded bytes read */
+    uint8_t *mem;                      /* backing memory, or NULL */
     struct slot *slots;
     unsigned nr_slots;
     uint16_t *direct; /* by byte offset: slot + 1, 0 for a gap */
@@ -184,6 +186,13 @@ set_le(uint8_t *p, uint32_t size, uint64_t v)
                     : v);
 }
 
+/* The bits of an access's first n bytes. */
+static uint64_t
+lane_mask(uint32_t n)
+{
+    return n >= 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * n)) - 1;
+}
+
 /* Bytes [lane, lane + n) of a register element, little-endian in p;
  * width: bits of the whole client access. */
 static uint32_t
@@ -247,38 +256,46 @@ bank_pick(struct model *m, const struct slot *s, bool is_write)
     return NULL;
 }
 
-/* A register part whose register is picked at access time: a bank, a
- * register with a condition, an index/data array. Nothing selected: the
- * bytes read 0 and writes are dropped. */
-static uint32_t
-reg_select(struct model *m, const struct slot *s, uint64_t lane, uint8_t *p,
-           uint32_t count, bool is_write, uint32_t width)
+/* The register element an access at slot s reaches, picked at access
+ * time for a bank, a register with a condition or an index/data array
+ * (elem holds a picked array element); NULL when nothing is selected. */
+static const struct slot *
+reg_pick(struct model *m, const struct slot *s, bool is_write,
+         struct slot *elem)
 {
-    uint64_t left = s->end - s->start - lane;
-    uint32_t n = left < count ? (uint32_t)left : count;
     if (s->nr_alts)
         s = bank_pick(m, s, is_write);
     else if (s->r->when && !s->r->when(m->dev))
         s = NULL;
-    struct slot elem;
     if (s && s->r->select) {
         uint64_t i = s->r->select(m->dev);
         uint32_t count_ = s->r->count > 1 ? s->r->count : 1;
-        if (i >= count_) {
-            s = NULL;
-        } else {
-            elem = *s;
-            elem.i = (unsigned)i;
-            elem.at = s->at + (size_t)i * s->r->size;
-            s = &elem;
-        }
+        if (i >= count_)
+            return NULL;
+        *elem = *s;
+        elem->i = (unsigned)i;
+        elem->at = s->at + (size_t)i * s->r->size;
+        s = elem;
     }
+    return s;
+}
+
+/* A register part whose register is picked at access time. Nothing
+ * selected: the bytes read the fill and writes are dropped. */
+static uint32_t
+reg_select(struct model_bar *mb, const struct slot *s, uint64_t lane,
+           uint8_t *p, uint32_t count, bool is_write, uint32_t width)
+{
+    uint64_t left = s->end - s->start - lane;
+    uint32_t n = left < count ? (uint32_t)left : count;
+    struct slot elem;
+    s = reg_pick(mb->m, s, is_write, &elem);
     if (!s) {
         if (!is_write)
-            memset(p, 0, n);
+            memset(p, mb->fill, n);
         return n;
     }
-    return reg_access(m, s, lane, p, count, is_write, width);
+    return reg_access(mb->m, s, lane, p, count, is_write, width);
 }
 
 /* A memory area's bytes, or zeros (and dropped writes) without memory. */
@@ -300,7 +317,7 @@ area_access(const struct model_bar *mb, const struct slot *a, uint64_t off,
 }
 
 /* Serves what starts at off: part of a register, of a memory area, or a
- * gap byte (reads 0, writes ignored). Returns the bytes done. */
+ * gap byte (reads the fill, writes ignored). Returns the bytes done. */
 static uint32_t
 access_one(struct model_bar *mb, uint64_t off, uint8_t *p, uint32_t count,
            bool is_write, uint32_t width)
@@ -308,14 +325,61 @@ access_one(struct model_bar *mb, uint64_t off, uint8_t *p, uint32_t count,
     const struct slot *s = slot_find(mb, off);
     if (!s) {
         if (!is_write)
-            p[0] = 0;
+            p[0] = mb->fill;
         return 1;
     }
     if (s->nr_alts || (s->r && (s->r->when || s->r->select)))
-        return reg_select(mb->m, s, off - s->start, p, count, is_write, width);
+        return reg_select(mb, s, off - s->start, p, count, is_write, width);
     if (!s->r)
         return area_access(mb, s, off, p, count, is_write);
     return reg_access(mb->m, s, off - s->start, p, count, is_write, width);
+}
+
+/* An exact BAR's access: a memory area's bytes when it lies in one; a
+ * register's when it starts at the register (the one picked there), is
+ * no wider and the register takes the direction; else undecoded. */
+static void
+exact_access(struct model_bar *mb, uint64_t off, uint8_t *p, uint32_t count,
+             bool is_write)
+{
+    const struct slot *s = slot_find(mb, off);
+    struct slot elem;
+    if (s && !s->r && !s->nr_alts && s->end - off >= count) {
+        area_access(mb, s, off, p, count, is_write);
+        return;
+    }
+    if (s && s->start == off && count <= s->end - s->start && count <= 8)
+        s = reg_pick(mb->m, s, is_write, &elem);
+    else
+        s = NULL;
+    if (s && !(is_write ? takes_writes(s->r) : takes_reads(s->r)))
+        s = NULL;
+    if (!s) {
+        if (!is_write)
+            memset(p, mb->fill, count);
+        return;
+    }
+    uint64_t mask = lane_mask(count) & s->all;
+    if (is_write) {
+        uint64_t v = 0;
+        for (uint32_t k = 0; k < count; k++)
+            v |= (uint64_t)p[k] << (8 * k);
+        reg_write(mb->m, s, v, s->all, count * 8);
+    } else {
+        uint64_t v = reg_read(mb->m, s, mask, count * 8);
+        for (uint32_t k = 0; k < count; k++)
+            p[k] = (uint8_t)(v >> (8 * k));
+    }
+}
+
+/* Outside the BAR's valid sizes, or misaligned: read 0, dropped. */
+static bool
+access_valid(const struct vdev_model_bar *b, uint64_t offset, uint32_t count)
+{
+    if (!b || !b->max_access)
+        return true;
+    return count >= b->min_access && count <= b->max_access &&
+           (offset & (count - 1)) == 0 && (count & (count - 1)) == 0;
 }
 
 static int
@@ -325,6 +389,15 @@ model_access(struct vdev_dev *dev, void *opaque, uint64_t offset, void *buf,
     struct model_bar *mb = opaque;
     uint8_t *p = buf;
     uint32_t width = count <= UINT32_MAX / 8 ? count * 8 : UINT32_MAX;
+    if (!access_valid(mb->desc, offset, count)) {
+        if (!is_write)
+            memset(buf, 0, count);
+        return 0;
+    }
+    if (mb->desc && mb->desc->exact) {
+        exact_access(mb, offset, p, count, is_write);
+        return 0;
+    }
     while (count > 0) {
         uint32_t n = access_one(mb, offset, p, count, is_write, width);
         p += n;
@@ -501,6 +574,8 @@ add_bar(struct model *m, struct model_bar *mb, const struct vdev_model_bar *b)
         .nr_mmap_areas = b->nr_mmap_areas,
     };
     mb->m = m;
+    mb->desc = b;
+    mb->fill = b->fill;
     int rc = b->memory ? 0 : index_bar(mb, b);
     if (rc == 0)
         rc = vdev_bar_add(m->dev, b->index, &desc);

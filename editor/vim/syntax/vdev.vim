@@ -25,6 +25,7 @@ syn keyword vdevAccess     rw ro wo w1c w1s rc rs const reserved
 syn keyword vdevProperty   vendor subsystem_vendor subsystem class revision
 syn keyword vdevProperty   version intx
 syn keyword vdevAttribute  size prefetchable mmap stride since nomigrate
+syn keyword vdevAttribute  fill access exact
 syn keyword vdevAttribute  external
 syn keyword vdevBarKind    mem32 mem64 io
 syn keyword vdevCapability pm msi msix pcie dsn vectors addr64 maskable table

@@ -23,8 +23,18 @@
 
 /* Registers (offsets in the I/O BAR) and bits. */
 enum {
-    RBR = 0, THR = 0, DLL = 0, IER = 1, DLM = 1, IIR = 2, FCR = 2,
-    LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7,
+    RBR = 0,
+    THR = 0,
+    DLL = 0,
+    IER = 1,
+    DLM = 1,
+    IIR = 2,
+    FCR = 2,
+    LCR = 3,
+    MCR = 4,
+    LSR = 5,
+    MSR = 6,
+    SCR = 7,
 };
 #define LSR_DR 0x01
 #define LSR_THRE 0x20
@@ -287,8 +297,8 @@ check_tty_data(struct uart *u)
         for (size_t i = 0; i < got; i++)
             bad += buf[i] != pat((unsigned)i, 7);
         vg_result("uart.tty-rx", got == XFER && !bad,
-                  "%zu of %d bytes from the host arrived, %zu wrong", got,
-                  XFER, bad);
+                  "%zu of %d bytes from the host arrived, %zu wrong", got, XFER,
+                  bad);
     }
     for (unsigned i = 0; i < XFER; i++)
         buf[i] = pat(i, 11);
@@ -307,8 +317,8 @@ check_tty_data(struct uart *u)
     else
         vg_result("uart.tty-tx",
                   strtoul(reply, NULL, 0) == fnv32(buf, XFER) && got == XFER,
-                  "%zu bytes written, the host's FNV-1a %s (want 0x%08x)",
-                  got, reply, fnv32(buf, XFER));
+                  "%zu bytes written, the host's FNV-1a %s (want 0x%08x)", got,
+                  reply, fnv32(buf, XFER));
     irqs = irq_count(u->bdf) - irqs;
     vg_result("uart.tty-irq", irqs > 0,
               "%lu interrupts on the device's INTx line meanwhile", irqs);
@@ -347,8 +357,10 @@ check_shell(struct uart *u)
         return;
     }
     rc = host(reply, sizeof(reply), "shell");
-    vg_result("uart.shell", rc == 0, "a shell on /dev/%s, typed into from the "
-              "host's end of the stream: %s", u->tty, reply);
+    vg_result("uart.shell", rc == 0,
+              "a shell on /dev/%s, typed into from the "
+              "host's end of the stream: %s",
+              u->tty, reply);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
 }
@@ -369,8 +381,7 @@ irq_unmask(struct uart *u)
 
 /* Polls until (reg & mask) == want, for at most ms; the last value. */
 static uint8_t
-poll_reg(struct uart *u, unsigned reg, uint8_t mask, uint8_t want,
-         unsigned ms)
+poll_reg(struct uart *u, unsigned reg, uint8_t mask, uint8_t want, unsigned ms)
 {
     uint64_t end = vg_now_ns() + (uint64_t)ms * 1000000;
     uint8_t v;
@@ -594,17 +605,17 @@ check_trigger(struct uart *u, unsigned n, unsigned code, unsigned seed)
     out(u, IER, 0);
     irq_unmask(u);
     if (n == 1)
-        vg_result(name, at == IIR_RDI && irq_rdi && after == IIR_NONE &&
-                            data_ok && !(lsr & LSR_DR),
+        vg_result(name,
+                  at == IIR_RDI && irq_rdi && after == IIR_NONE && data_ok &&
+                      !(lsr & LSR_DR),
                   "trigger 1: one byte -> IIR 0x%02x, interrupt %d; read "
                   "back right, then IIR 0x%02x LSR 0x%02x",
                   at, irq_rdi, after, lsr);
     else
         vg_result(name,
-                  below == IIR_NONE && !irq_early && at == IIR_RDI &&
-                      irq_rdi && after == IIR_NONE && irq_cti &&
-                      cti == IIR_CTI && cti_ms >= CTI_MS - 10 &&
-                      cti_ms < 3 * CTI_MS && data_ok &&
+                  below == IIR_NONE && !irq_early && at == IIR_RDI && irq_rdi &&
+                      after == IIR_NONE && irq_cti && cti == IIR_CTI &&
+                      cti_ms >= CTI_MS - 10 && cti_ms < 3 * CTI_MS && data_ok &&
                       end_iir == IIR_NONE && !(lsr & LSR_DR),
                   "%u bytes: IIR 0x%02x (interrupt %d); byte %u: IIR "
                   "0x%02x (interrupt %d); one read: IIR 0x%02x; character "
@@ -612,8 +623,7 @@ check_trigger(struct uart *u, unsigned n, unsigned code, unsigned seed)
                   "0x%02x (interrupt %d); %s; then IIR 0x%02x LSR 0x%02x",
                   n - 1, below, irq_early, n, at, irq_rdi, after,
                   (unsigned long long)cti_ms, CTI_MS, cti, irq_cti,
-                  data_ok ? "the bytes in order" : "WRONG bytes", end_iir,
-                  lsr);
+                  data_ok ? "the bytes in order" : "WRONG bytes", end_iir, lsr);
 }
 
 static void

@@ -235,13 +235,12 @@ check_driver(struct wdt *w, const char *name)
     wdt_attr("identity", ident, sizeof(ident));
     flag = host_get("state.rebooted");
     /* WDIOF_CARDRESET: the last reset was the watchdog's. */
-    return vg_result(name,
-                     strstr(link, "/i6300esb") && !strcmp(boot, "32") &&
-                         flag == 0,
-                     "driver '%s', watchdog0 '%s', bootstatus %s (32: "
-                     "WDIOF_CARDRESET from the flag), server's flag %llu "
-                     "after the driver cleared it",
-                     link, ident, boot, (unsigned long long)flag);
+    return vg_result(
+        name, strstr(link, "/i6300esb") && !strcmp(boot, "32") && flag == 0,
+        "driver '%s', watchdog0 '%s', bootstatus %s (32: "
+        "WDIOF_CARDRESET from the flag), server's flag %llu "
+        "after the driver cleared it",
+        link, ident, boot, (unsigned long long)flag);
 }
 
 static int
@@ -336,8 +335,8 @@ vg_wdt_main(int argc, char **argv)
     rc = vg_pci_enable(w.bdf, false);
     if (rc == 0)
         rc = vg_bar_map(w.bdf, 0, &w.bar);
-    if (!vg_result("wdt.setup", rc == 0 && w.bar.mem, "BAR0 of %s: %s",
-                   w.bdf, rc ? strerror(-rc) : "mapped"))
+    if (!vg_result("wdt.setup", rc == 0 && w.bar.mem, "BAR0 of %s: %s", w.bdf,
+                   rc ? strerror(-rc) : "mapped"))
         return 1;
     check_config(&w);
     check_unlock(&w);
