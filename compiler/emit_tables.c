@@ -145,6 +145,14 @@ bar_entry(struct vdevc_emit *e, const struct vdevc_bar *b)
         L(2, ".mmap_areas = %s_bar%u_mmap,", e->name, b->idx);
         L(2, ".nr_mmap_areas = %u,", nr_mmap(b));
     }
+    if (b->fill)
+        L(2, ".fill = 0x%02x,", b->fill);
+    if (b->max_access) {
+        L(2, ".min_access = %u,", b->min_access);
+        L(2, ".max_access = %u,", b->max_access);
+    }
+    if (b->exact)
+        L(2, ".exact = true,");
     L(1, "},");
 }
 

@@ -78,6 +78,10 @@ static const struct vdev_model_bar decode_bars[] = {
         .size = 0x1000u,
         .regs = decode_bar0_regs,
         .nr_regs = 5,
+        .fill = 0xff,
+        .min_access = 4,
+        .max_access = 8,
+        .exact = true,
     },
     {
         /* BAR 1: tests/golden/lang/40-decode.vdev:25 */
@@ -86,6 +90,7 @@ static const struct vdev_model_bar decode_bars[] = {
         .size = 0x100u,
         .regs = decode_bar1_regs,
         .nr_regs = 1,
+        .fill = 0xee,
     },
 };
 
