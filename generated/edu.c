@@ -23,7 +23,7 @@ static void
 edu_liveness_on_write(struct vdev_dev *dev, const struct vdev_reg_access *a)
 {
     struct edu *d = vdev_private(dev);
-    /* liveness on write: models/edu.vdev:33 */
+    /* liveness on write: models/edu.vdev:37 */
     d->s.liveness = ~a->value & 0xffffffffu;
 }
 
@@ -31,7 +31,7 @@ static void
 edu_fact_on_write(struct vdev_dev *dev, const struct vdev_reg_access *a)
 {
     struct edu *d = vdev_private(dev);
-    /* fact on write: models/edu.vdev:36 */
+    /* fact on write: models/edu.vdev:40 */
     d->s.fact = edu_proc_factorial(dev, a->value);
     if (d->s.status >> 7 & 1) {
         d->s.irq_status |= 1;
@@ -42,7 +42,7 @@ static void
 edu_irq_raise_on_write(struct vdev_dev *dev, const struct vdev_reg_access *a)
 {
     struct edu *d = vdev_private(dev);
-    /* irq_raise on write: models/edu.vdev:48 */
+    /* irq_raise on write: models/edu.vdev:52 */
     d->s.irq_status |= a->value;
 }
 
@@ -50,7 +50,7 @@ static void
 edu_irq_ack_on_write(struct vdev_dev *dev, const struct vdev_reg_access *a)
 {
     struct edu *d = vdev_private(dev);
-    /* irq_ack on write: models/edu.vdev:51 */
+    /* irq_ack on write: models/edu.vdev:55 */
     d->s.irq_status &= ~a->value;
 }
 
@@ -58,7 +58,7 @@ static void
 edu_dma_cmd_on_write(struct vdev_dev *dev, const struct vdev_reg_access *a)
 {
     struct edu *d = vdev_private(dev);
-    /* dma_cmd on write: models/edu.vdev:60 */
+    /* dma_cmd on write: models/edu.vdev:64 */
     if (d->s.dma_cmd & 1) {
         if ((d->s.dma_cmd >> 1 & 1) == 0) {
             vdev_dma_buf(dev, false, d->s.dma_buf, sizeof(d->s.dma_buf), d->s.dma_dst - 0x40000u, d->s.dma_src, d->s.dma_count);
@@ -77,14 +77,14 @@ edu_dma_cmd_on_write(struct vdev_dev *dev, const struct vdev_reg_access *a)
 /* BAR 0 registers, by offset. */
 static const struct vdev_reg edu_bar0_regs[] = {
     {
-        /* id: models/edu.vdev:31 */
+        /* id: models/edu.vdev:35 */
         .offset = 0,
         .state = offsetof(struct edu_state, id),
         .size = 4,
         .rmask = 0xffffffffu,
     },
     {
-        /* liveness: models/edu.vdev:32 */
+        /* liveness: models/edu.vdev:36 */
         .offset = 4,
         .state = offsetof(struct edu_state, liveness),
         .size = 4,
@@ -93,7 +93,7 @@ static const struct vdev_reg edu_bar0_regs[] = {
         .on_write = edu_liveness_on_write,
     },
     {
-        /* fact: models/edu.vdev:35 */
+        /* fact: models/edu.vdev:39 */
         .offset = 8,
         .state = offsetof(struct edu_state, fact),
         .size = 4,
@@ -103,7 +103,7 @@ static const struct vdev_reg edu_bar0_regs[] = {
         .on_write = edu_fact_on_write,
     },
     {
-        /* status: models/edu.vdev:42 */
+        /* status: models/edu.vdev:46 */
         .offset = 0x20u,
         .state = offsetof(struct edu_state, status),
         .size = 4,
@@ -111,14 +111,14 @@ static const struct vdev_reg edu_bar0_regs[] = {
         .rw = 0x80u,
     },
     {
-        /* irq_status: models/edu.vdev:46 */
+        /* irq_status: models/edu.vdev:50 */
         .offset = 0x24u,
         .state = offsetof(struct edu_state, irq_status),
         .size = 4,
         .rmask = 0xffffffffu,
     },
     {
-        /* irq_raise: models/edu.vdev:47 */
+        /* irq_raise: models/edu.vdev:51 */
         .offset = 0x60u,
         .state = offsetof(struct edu_state, irq_raise),
         .size = 4,
@@ -127,7 +127,7 @@ static const struct vdev_reg edu_bar0_regs[] = {
         .on_write = edu_irq_raise_on_write,
     },
     {
-        /* irq_ack: models/edu.vdev:50 */
+        /* irq_ack: models/edu.vdev:54 */
         .offset = 0x64u,
         .state = offsetof(struct edu_state, irq_ack),
         .size = 4,
@@ -136,7 +136,7 @@ static const struct vdev_reg edu_bar0_regs[] = {
         .on_write = edu_irq_ack_on_write,
     },
     {
-        /* dma_src: models/edu.vdev:53 */
+        /* dma_src: models/edu.vdev:57 */
         .offset = 0x80u,
         .state = offsetof(struct edu_state, dma_src),
         .size = 8,
@@ -144,7 +144,7 @@ static const struct vdev_reg edu_bar0_regs[] = {
         .rw = 0xffffffffffffffffull,
     },
     {
-        /* dma_dst: models/edu.vdev:54 */
+        /* dma_dst: models/edu.vdev:58 */
         .offset = 0x88u,
         .state = offsetof(struct edu_state, dma_dst),
         .size = 8,
@@ -152,7 +152,7 @@ static const struct vdev_reg edu_bar0_regs[] = {
         .rw = 0xffffffffffffffffull,
     },
     {
-        /* dma_count: models/edu.vdev:55 */
+        /* dma_count: models/edu.vdev:59 */
         .offset = 0x90u,
         .state = offsetof(struct edu_state, dma_count),
         .size = 8,
@@ -160,7 +160,7 @@ static const struct vdev_reg edu_bar0_regs[] = {
         .rw = 0xffffffffffffffffull,
     },
     {
-        /* dma_cmd: models/edu.vdev:56 */
+        /* dma_cmd: models/edu.vdev:60 */
         .offset = 0x98u,
         .state = offsetof(struct edu_state, dma_cmd),
         .size = 8,
@@ -173,12 +173,16 @@ static const struct vdev_reg edu_bar0_regs[] = {
 
 static const struct vdev_model_bar edu_bars[] = {
     {
-        /* BAR 0: models/edu.vdev:30 */
+        /* BAR 0: models/edu.vdev:34 */
         .index = 0,
         .kind = VDEV_BAR_MEM32,
         .size = 0x100000u,
         .regs = edu_bar0_regs,
         .nr_regs = 11,
+        .fill = 0xff,
+        .min_access = 4,
+        .max_access = 8,
+        .exact = true,
     },
 };
 

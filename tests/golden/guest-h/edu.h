@@ -20,6 +20,11 @@
 /* BARs: size in bytes */
 /* BAR 0: 32-bit memory */
 #define EDU_BAR0_SIZE 0x100000u
+/* registers decode only at their offset, no wider */
+/* aligned accesses of MIN..MAX bytes only (others read 0) */
+#define EDU_BAR0_ACCESS_MIN 0x4u
+#define EDU_BAR0_ACCESS_MAX 0x8u
+#define EDU_BAR0_FILL 0xffu
 
 /* Capabilities: offsets in config space */
 #define EDU_CAP_MSI_OFFSET 0x40u
