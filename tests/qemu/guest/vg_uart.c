@@ -477,16 +477,17 @@ check_thre(struct uart *u)
 
     quiesce(u, 0);
     out(u, IER, 0x02);
-    a = in(u, IIR);
+    /* The interrupt first: reading IIR would acknowledge it. */
     irq1 = irq_got(u, 2000);
-    b = in(u, IIR); /* reading the IIR that said THRI clears it */
+    a = in(u, IIR);
+    b = in(u, IIR); /* reading the IIR that said THRI cleared it */
     irq_unmask(u);
     irq2 = irq_got(u, 200);
     host(reply, sizeof(reply), "drain");
     out(u, THR, 'Z');
     lsr = poll_reg(u, LSR, LSR_THRE, LSR_THRE, 2000);
-    c = in(u, IIR);
     irq3 = irq_got(u, 2000);
+    c = in(u, IIR);
     host(reply, sizeof(reply), "recv 1 5000");
     out(u, IER, 0);
     in(u, IIR);

@@ -108,26 +108,26 @@ wait_event(const char *name, uint64_t want, uint64_t since, unsigned ms)
 
 /* ------------------------------------------------------- (1) by hand */
 
+/* Ordinary PCI config registers: any width, byte lanes. */
 static void
 check_config(struct wdt *w)
 {
-    uint64_t reset = cfg_read(w, CONFIG_REG, 2), set, after_byte, dword;
-    uint64_t lock = cfg_read(w, LOCK_REG, 1), host;
+    uint64_t reset = cfg_read(w, CONFIG_REG, 2), set, host, after_byte;
+    uint64_t dword, lock = cfg_read(w, LOCK_REG, 1);
 
     cfg_write(w, CONFIG_REG, 2, 0x0003);
     set = cfg_read(w, CONFIG_REG, 2);
+    host = host_get("wdt_config");
     cfg_write(w, CONFIG_REG, 1, 0x24);
     after_byte = cfg_read(w, CONFIG_REG, 2);
     dword = cfg_read(w, CONFIG_REG, 4);
-    host = host_get("wdt_config");
     cfg_write(w, CONFIG_REG, 2, 0x0000);
     vg_result("wdt.config",
-              reset == 0 && lock == 0 && set == 3 && after_byte == 3 &&
-                  dword == 0 && host == 3,
+              reset == 0 && lock == 0 && set == 3 && host == 3 &&
+                  after_byte == 0x24 && dword == 0x24,
               "0x60 (16-bit) 0x%04llx at reset, 0x%04llx after a word write "
-              "of 3 (server: 0x%llx), 0x%04llx after a byte write of 0x24 "
-              "(ignored), 0x%llx read as a dword (not decoded); 0x68 "
-              "0x%02llx",
+              "of 3 (server: 0x%llx), 0x%04llx after a byte write of 0x24, "
+              "0x%llx as a dword; 0x68 0x%02llx",
               (unsigned long long)reset, (unsigned long long)set,
               (unsigned long long)host, (unsigned long long)after_byte,
               (unsigned long long)dword, (unsigned long long)lock);
@@ -168,7 +168,7 @@ static void
 check_expire_raw(struct wdt *w)
 {
     uint64_t e0 = events("expired"), r0 = events("reset_requested");
-    uint64_t t0, ms, resets, lock, flag, flag_b, flag_l, cfg;
+    uint64_t t0, ms, resets, lock, flag, flag_b, flag_l, cfg, locked;
     const uint64_t want_ms = 2 * 50 * TICK_NS / 1000000;
 
     unlock(w, 1);
@@ -177,7 +177,9 @@ check_expire_raw(struct wdt *w)
     vg_write(&w->bar, TIMER2, 4, 50);
     cfg_write(w, CONFIG_REG, 2, 0x0000); /* reboot on, 1 kHz */
     t0 = vg_now_ns();
-    cfg_write(w, LOCK_REG, 1, 0x02); /* enable */
+    cfg_write(w, LOCK_REG, 1, 0x03); /* enable, lock */
+    cfg_write(w, LOCK_REG, 1, 0x00); /* locked: ignored */
+    locked = cfg_read(w, LOCK_REG, 1);
     ms = wait_event("expired", e0 + 1, t0, 5000);
     resets = events("reset_requested") - r0;
     lock = cfg_read(w, LOCK_REG, 1);
@@ -186,16 +188,19 @@ check_expire_raw(struct wdt *w)
     flag_b = vg_read(&w->bar, RELOAD, 1);
     flag_l = vg_read(&w->bar, RELOAD, 4);
     vg_result("wdt.expire-raw",
-              ms != ~0ull && ms >= want_ms && resets == 1 && lock == 0 &&
-                  cfg == 0 && flag == 0x1200 && flag_b == 0 && flag_l == 0,
-              "preloads 50+50 (%llu ms), enabled: expired after %lld ms, "
+              locked == 3 && ms != ~0ull && ms >= want_ms && resets == 1 &&
+                  lock == 0 && cfg == 0 && flag == 0x1200 && flag_b == 0 &&
+                  flag_l == 0,
+              "preloads 50+50 (%llu ms), enabled and locked (0x68 0x%02llx "
+              "after a write of 0): expired after %lld ms, "
               "%llu reset_requested; then 0x68 0x%02llx and 0x60 0x%04llx "
               "(the device reset itself), reload reads 0x%04llx as a word "
               "(timeout flag kept), 0x%llx as a byte, 0x%llx as a dword",
-              (unsigned long long)want_ms, (long long)ms,
-              (unsigned long long)resets, (unsigned long long)lock,
-              (unsigned long long)cfg, (unsigned long long)flag,
-              (unsigned long long)flag_b, (unsigned long long)flag_l);
+              (unsigned long long)want_ms, (unsigned long long)locked,
+              (long long)ms, (unsigned long long)resets,
+              (unsigned long long)lock, (unsigned long long)cfg,
+              (unsigned long long)flag, (unsigned long long)flag_b,
+              (unsigned long long)flag_l);
 }
 
 /* ------------------------------------------------ (2) Linux's i6300esb */
@@ -233,10 +238,10 @@ check_driver(struct wdt *w, const char *name)
         link[n] = '\0';
     wdt_attr("bootstatus", boot, sizeof(boot));
     wdt_attr("identity", ident, sizeof(ident));
-    flag = host_get("state.rebooted");
+    flag = host_get("state.timed_out");
     /* WDIOF_CARDRESET: the last reset was the watchdog's. */
     return vg_result(
-        name, strstr(link, "/i6300esb") && !strcmp(boot, "32") && flag == 0,
+        name, strstr(link, "/i6300ESB") && !strcmp(boot, "32") && flag == 0,
         "driver '%s', watchdog0 '%s', bootstatus %s (32: "
         "WDIOF_CARDRESET from the flag), server's flag %llu "
         "after the driver cleared it",
