@@ -29,7 +29,7 @@ _vdevctl()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
     local vfio="info read write reset save load"
-    local mgmt="list get set stats watch upgrade mgmt"
+    local mgmt="list get set stats watch clock events upgrade mgmt"
     local opts="--json --hex --interval= --count= --log-level= --help --version -j -x -i -n -v -h -V"
     local i w sock= cmd= nargs=0
     COMPREPLY=()
@@ -92,8 +92,10 @@ _vdevctl()
             ((nargs == 0)) && _vdevctl_names "$sock" "" ;;
         set)
             ((nargs == 0)) && _vdevctl_names "$sock" ext ;;
+        clock)
+            ((nargs == 0)) && COMPREPLY=($(compgen -W "advance" -- "$cur")) ;;
         mgmt)
-            ((nargs == 0)) && COMPREPLY=($(compgen -W "help info list values get doc set stats save load upgrade" -- "$cur")) ;;
+            ((nargs == 0)) && COMPREPLY=($(compgen -W "help info list values get doc set stats save load upgrade clock events" -- "$cur")) ;;
     esac
 }
 complete -F _vdevctl vdevctl

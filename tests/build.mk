@@ -105,3 +105,6 @@ install-check: all
 	@VDEV_DESTDIR=$(INSTALL_TEST_DESTDIR) ./tests/install-check.sh
 check: install-check
 .PHONY: install-check
+
+# The issue-11 test device as a standalone server (tests/hostdev.c).
+$(B)/tests/vdev-hostdev: $(B)/tests/hostdev.o

@@ -18,10 +18,25 @@
 #include "model_server.h"
 
 static void
-spawn(struct model_server *s, const char *rel, bool quiet)
+spawn(struct model_server *s, const char *rel, bool quiet,
+      const char *const *extra)
 {
     const char *b = getenv("VDEV_BUILD");
     char prog[PATH_MAX], arg[200];
+    const char *argv[16] = {prog, arg};
+    char subst[14][300];
+    unsigned n = 2;
+
+    /* "%s" in an option stands for the server's temp dir. */
+    for (; extra && *extra && n < 15; extra++, n++) {
+        const char *pct = strstr(*extra, "%s");
+        argv[n] = *extra;
+        if (!pct)
+            continue;
+        snprintf(subst[n - 2], sizeof(subst[0]), "%.*s%s%s",
+                 (int)(pct - *extra), *extra, s->dir, pct + 2);
+        argv[n] = subst[n - 2];
+    }
 
     snprintf(prog, sizeof(prog), "%s/%s", b ? b : "build", rel);
     cr_assert_eq(access(prog, X_OK), 0, "%s not built", prog);
@@ -36,13 +51,14 @@ spawn(struct model_server *s, const char *rel, bool quiet)
             dup2(null, 1);
         if (null >= 0 && quiet)
             dup2(null, 2);
-        execl(prog, prog, arg, (char *)NULL);
+        execv(prog, (char *const *)argv);
         _exit(127);
     }
 }
 
 static void
-start(struct model_server *s, const char *rel, bool quiet)
+start(struct model_server *s, const char *rel, bool quiet,
+      const char *const *extra)
 {
     const char *name = rel;
 
@@ -52,7 +68,7 @@ start(struct model_server *s, const char *rel, bool quiet)
     cr_assert_not_null(mkdtemp(s->dir));
     snprintf(s->sock, sizeof(s->sock), "%s/dev.sock", s->dir);
     snprintf(s->mgmt, sizeof(s->mgmt), "%s.mgmt", s->sock);
-    spawn(s, rel, quiet);
+    spawn(s, rel, quiet, extra);
     /* Up to 10 s: a sanitizer build starts slowly on a loaded machine. */
     int rc = -ENOENT;
     for (int i = 0; i < 1000 && rc < 0; i++) {
@@ -75,19 +91,26 @@ model_server_start(struct model_server *s, const char *name)
     char rel[128];
 
     snprintf(rel, sizeof(rel), "bin/vdev-%s", name);
-    start(s, rel, false);
+    start(s, rel, false, NULL);
 }
 
 void
 model_server_start_prog(struct model_server *s, const char *rel)
 {
-    start(s, rel, false);
+    start(s, rel, false, NULL);
 }
 
 void
 model_server_start_quiet(struct model_server *s, const char *rel)
 {
-    start(s, rel, true);
+    start(s, rel, true, NULL);
+}
+
+void
+model_server_start_args(struct model_server *s, const char *rel,
+                        const char *const *args)
+{
+    start(s, rel, false, args);
 }
 
 void

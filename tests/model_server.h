@@ -26,6 +26,10 @@ void model_server_start_prog(struct model_server *s, const char *rel);
 /* The same with the server's stderr discarded (for tests that make it
  * refuse things on purpose). */
 void model_server_start_quiet(struct model_server *s, const char *rel);
+/* The same with more options (NULL-terminated; "%s" in one is replaced by
+ * the server's temp dir). */
+void model_server_start_args(struct model_server *s, const char *rel,
+                             const char *const *args);
 /* Closes the client, SIGTERMs the server, waits for it and removes the
  * temp dir. Safe on a partly started or already stopped server. Returns
  * the server's wait status, or -1 when there was no process. */

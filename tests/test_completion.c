@@ -69,8 +69,9 @@ Test(completion, vdevctl)
                       talloc_asprintf(ctx, "%s\n%s\n", s, m));
     vdevctl_completes(talloc_asprintf(ctx, "vdevctl %s ''", s),
                       "info\nread\nwrite\nreset\nsave\nload\n");
-    vdevctl_completes(talloc_asprintf(ctx, "vdevctl -j %s ''", m),
-                      "list\nget\nset\nstats\nwatch\nupgrade\nmgmt\n");
+    vdevctl_completes(
+        talloc_asprintf(ctx, "vdevctl -j %s ''", m),
+        "list\nget\nset\nstats\nwatch\nclock\nevents\nupgrade\nmgmt\n");
     /* the names come from the server; set offers only external ones */
     vdevctl_completes(talloc_asprintf(ctx, "vdevctl %s set ''", m),
                       "state.inputs\n");

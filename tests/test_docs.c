@@ -113,7 +113,7 @@ Test(docs, man_pages_name_every_option_and_command)
                   "vdevctl.1 has no entry for %s", w);
         cmds++;
     }
-    cr_expect_eq(cmds, 13, "commands in vdevctl --help: %u", cmds);
+    cr_expect_eq(cmds, 15, "commands in vdevctl --help: %u", cmds);
 
     /* vdev(5) lists the reserved words */
     char *lexer = vt_read(ctx, "dsl/lexer.l", NULL);

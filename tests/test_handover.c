@@ -940,6 +940,9 @@ Test(handover, device_without_migration_refuses)
 
 /* ------------------------------------------------------------ hostile */
 
+/* The successor the hostile tests start (a test may pick another). */
+static const char *successor_rel = "bin/vdev-edu";
+
 /* Starts vdev-edu --handover-fd on one end of a pair; returns the other. */
 static int
 spawn_successor(pid_t *pid)
@@ -947,7 +950,7 @@ spawn_successor(pid_t *pid)
     char edu[PATH_MAX], arg[32];
     int sv[2];
 
-    build_path(edu, sizeof(edu), "bin/vdev-edu");
+    build_path(edu, sizeof(edu), successor_rel);
     cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
     snprintf(arg, sizeof(arg), "--handover-fd=%d", sv[1]);
     *pid = fork();
@@ -1289,4 +1292,125 @@ Test(handover, successor_survives_mutated_records, .timeout = 240)
     cr_assert_gt(refused, 20u);
     free(mut);
     free(rec);
+}
+
+/* Issue 11's sections: a hostdev server on a virtual clock, with armed
+ * timers and a stream whose host client is connected, hands over a clock
+ * section, a state stream with its clock section and a streams section
+ * (listening socket and client). Replayed intact to vdev-hostdev it is
+ * accepted; corrupted, cut short or with fds missing or of the wrong kind
+ * it is refused or accepted, and never crashes the successor. */
+Test(handover, successor_survives_mutated_clock_and_stream_records,
+     .timeout = 240)
+{
+    static const char *const args[] = {"--clock=virtual",
+                                       "--stream=serial=unix:%s/serial", NULL};
+    struct model_server hd;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    char dump[PATH_MAX], path[300], reply[256], line[PATH_MAX + 16];
+    struct fd_kind kinds[64];
+    unsigned nr = 0, refused = 0;
+    uint8_t *rec, *mut;
+    char *text, *l, *save = NULL;
+    size_t len, tlen;
+    uint32_t seed = 777;
+    int client;
+
+    build_path(dump, sizeof(dump), "tests/vdev-hovdump");
+    model_server_start_args(&hd, "tests/vdev-hostdev", args);
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/serial", hd.dir);
+    client = socket(AF_UNIX, SOCK_STREAM, 0);
+    cr_assert_eq(connect(client, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    model_wr(&hd, BAR0, 0x0c, 4, 0x80000000u | 1000); /* tick, periodic */
+    model_wr(&hd, BAR0, 0x34, 4, 5000);               /* watchdog */
+    cr_assert_eq(vdev_mgmt_client_command(hd.mgmt, "clock advance 1500us",
+                                          reply, sizeof(reply)),
+                 0);
+    snprintf(line, sizeof(line), "upgrade %s", dump);
+    cr_assert_eq(vdev_mgmt_client_command(hd.mgmt, line, reply, sizeof(reply)),
+                 -EREMOTEIO);
+    cr_assert(strstr(reply, "error: upgrade"), "%s", reply);
+
+    snprintf(path, sizeof(path), "%s/record", hd.dir);
+    rec = slurp(path, &len);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/fds", hd.dir);
+    text = slurp(path, &tlen);
+    unlink(path);
+    for (l = strtok_r(text, "\n", &save); l && nr < 64;
+         l = strtok_r(NULL, "\n", &save)) {
+        kinds[nr].type = l[0];
+        kinds[nr].size = l[0] == 'M' ? atoll(l + 2) : 0;
+        nr++;
+    }
+    free(text);
+    cr_assert_geq(nr, 5u, "listen, mgmt, client, stream listen and client");
+
+    successor_rel = "tests/vdev-hostdev";
+    cr_assert_eq(replay(rec, len, kinds, nr, false), 0,
+                 "the intact record is accepted");
+    /* refused late (a bad IRQ vector, installed after the streams): the
+     * successor must leave the stream's socket file alone */
+    mut = malloc(len);
+    cr_assert_not_null(mut);
+    memcpy(mut, rec, len);
+    for (size_t off = 0; off + sizeof(struct hov_sect) <= len;) {
+        struct hov_sect sc;
+        memcpy(&sc, mut + off, sizeof(sc));
+        off += sizeof(sc);
+        if (sc.type == HOV_SECT_IRQ) {
+            mut[off + sizeof(struct hov_irq_index) + 12] = 2; /* masked */
+            break;
+        }
+        off += (sc.len + 7) & ~7ull;
+    }
+    cr_assert_neq(replay(mut, len, kinds, nr, false), 0, "bad IRQ vector");
+    free(mut);
+    snprintf(path, sizeof(path), "%s/serial", hd.dir);
+    cr_assert_eq(access(path, F_OK), 0, "stream socket file kept");
+    cr_assert_neq(replay(rec, len, kinds, nr - 1, false), 0, "an fd short");
+    cr_assert_neq(replay(rec, len, kinds, nr, true), 0, "fds of wrong kinds");
+    mut = malloc(len);
+    cr_assert_not_null(mut);
+    for (unsigned i = 0; i < 80; i++) {
+        size_t mlen = len, pos;
+        uint32_t word;
+
+        memcpy(mut, rec, len);
+        seed = seed * 1103515245u + 12345u;
+        /* the new sections are at the end: aim there half the time */
+        pos = (seed >> 8) % (i % 2 ? len : len / 4);
+        if (i % 2 == 0)
+            pos = len - 1 - pos;
+        switch (i % 5) {
+        case 0:
+            mut[pos] ^= (uint8_t)(1u << (seed & 7));
+            break;
+        case 1:
+        case 2:
+        case 3:
+            pos &= ~(size_t)3;
+            if (pos + 4 > len)
+                pos = len - 4;
+            word = i % 5 == 1   ? 0xffffffffu
+                   : i % 5 == 2 ? 0
+                                : (seed >> 4) % 300;
+            memcpy(mut + pos, &word, 4);
+            break;
+        default:
+            mlen = pos ? pos : 1;
+        }
+        if (replay(mut, mlen, kinds, nr, false) != 0)
+            refused++;
+    }
+    cr_log_info("%u of 80 corrupted records refused", refused);
+    cr_assert_gt(refused, 20u);
+    free(mut);
+    free(rec);
+    close(client);
+    cr_assert_eq(model_rd(&hd, BAR0, 0x10, 4), 1, "the old server serves on");
+    /* successors that refused removed nothing of the old server's */
+    snprintf(path, sizeof(path), "%s/serial", hd.dir);
+    cr_assert_eq(access(path, F_OK), 0, "stream socket file kept");
+    model_server_stop(&hd);
 }

@@ -167,7 +167,7 @@ Test(vdevctl_errors, usage_errors_exit_2)
          "WIDTH"},
         {"S", "info", "extra", "usage: vdevctl SOCKET info"},
         {"-x", "S", "list", "-x applies to info only"},
-        {"--count=3", "S", "info", "--count applies to watch only"},
+        {"--count=3", "S", "info", "--count applies to watch and events only"},
         {"--interval=0", "S", "watch", "invalid interval '0'"},
         {"-n", "0", "S", "invalid count '0'"},
         {"S", "mgmt", NULL, "usage: vdevctl SOCKET mgmt WORD..."},

@@ -58,11 +58,22 @@ void vdev_set_private(struct vdev_dev *dev, void *priv);
 void *vdev_private(const struct vdev_dev *dev);
 
 typedef void vdev_reset_fn(struct vdev_dev *dev, void *opaque);
-/* Called on VFIO_USER_DEVICE_RESET and PCIe function-level reset, after the
- * runtime has reset config space and interrupt state. */
+/* Called on every device reset (VFIO_USER_DEVICE_RESET, PCIe function-level
+ * reset, vdev_request_reset, vdev_reset), after the runtime has reset config
+ * space and interrupt state and stopped every timer. This is where device
+ * code puts its state back to reset values, keeps what is sticky (state
+ * that survives a reset is the callback's to leave alone: the runtime keeps
+ * none of the device's state) and runs its own "on reset" logic; it may
+ * start timers again. A vdev_request_reset() made during a reset is
+ * ignored. */
 void vdev_set_reset_cb(struct vdev_dev *dev, vdev_reset_fn *fn, void *opaque);
-/* Resets the device as DEVICE_RESET would. */
+/* Resets the device as DEVICE_RESET would, at once. */
 void vdev_reset(struct vdev_dev *dev);
+/* The device resets itself: the reset runs when the current callback (a
+ * region or config access, a timer, a stream callback, a management set)
+ * has returned, before anything else is served; outside any callback, on
+ * the loop's next turn. Requests before it runs count once. */
+void vdev_request_reset(struct vdev_dev *dev);
 
 /* ---------------------------------------------------------------- regions */
 
@@ -143,6 +154,21 @@ int vdev_ext_cap_vendor(struct vdev_dev *dev, unsigned offset, uint16_t vsec_id,
                         uint8_t vsec_rev, const uint8_t *body, unsigned len,
                         const uint8_t *wmask);
 
+/* A window of config space served by device code: guest accesses that
+ * touch [offset, offset + size) go to access (any width and alignment; an
+ * access across a window edge is split there, the callback sees only its
+ * part), with offset the absolute config-space offset. The window must lie
+ * in 0x40..0xfff, clear of the header, the capabilities and other windows
+ * (-EBUSY otherwise; -EINVAL for an empty window or one past 4 KiB,
+ * -ENOSPC past VDEV_MAX_CONFIG_WINDOWS). Capabilities added later with
+ * offset 0 are placed around windows; at a fixed offset over one they get
+ * -EBUSY. While migration holds the device stopped, window accesses get
+ * -EBUSY like BAR register callbacks. The runtime keeps no bytes for a
+ * window: its state is the device's (and migrates with it). */
+#define VDEV_MAX_CONFIG_WINDOWS 64u
+int vdev_config_add(struct vdev_dev *dev, uint16_t offset, uint16_t size,
+                    vdev_region_access_fn *access, void *opaque);
+
 /* Direct config-space access for device code (no side effects). */
 int vdev_config_read(struct vdev_dev *dev, unsigned offset, void *buf,
                      unsigned len);
@@ -198,6 +224,131 @@ int vdev_dma_write(struct vdev_dev *dev, uint64_t iova, const void *buf,
 /* For writes through vdev_sg.vaddr: marks the pages dirty. */
 int vdev_dma_mark_dirty(struct vdev_dev *dev, uint64_t iova, uint64_t len);
 
+/* ---------------------------------------------------------- time */
+
+/* Device time: nanoseconds the device has been running. It starts at 0
+ * when the device is created, stands still while migration holds the
+ * device stopped, travels with its state (migration, save/load, upgrade)
+ * and is not reset by a device reset. Inside a timer callback it is that
+ * timer's deadline exactly in virtual mode, and at least the deadline in
+ * real mode. */
+uint64_t vdev_now(struct vdev_dev *dev);
+
+/* The host time source the device clock follows. REAL: CLOCK_MONOTONIC.
+ * VIRTUAL: a clock that moves only by vdev_clock_advance() (management
+ * command "clock advance NS"), for tests that must not sleep. Switching
+ * keeps device time and every timer's remaining time. */
+enum vdev_clock_kind {
+    VDEV_CLOCK_REAL = 0,
+    VDEV_CLOCK_VIRTUAL = 1,
+};
+int vdev_set_clock(struct vdev_dev *dev, enum vdev_clock_kind kind);
+enum vdev_clock_kind vdev_clock_kind(const struct vdev_dev *dev);
+/* Virtual clock only (-EPERM otherwise): moves it forward by ns; timers
+ * that fall due fire in deadline order (ties: creation order), each with
+ * vdev_now() equal to its deadline, as if the time had passed. While the
+ * device is stopped for migration its time does not move. Returns the
+ * number of expiries, or -errno (-EOVERFLOW: device time would wrap). */
+int64_t vdev_clock_advance(struct vdev_dev *dev, uint64_t ns);
+/* Marks the device clock as part of the device state when device code
+ * reads vdev_now() but has no timer (vdev_timer_new implies it): the
+ * state stream then carries device time. */
+void vdev_clock_use(struct vdev_dev *dev);
+
+/* Timers. A timer belongs to its device (freed with it, or with
+ * talloc_free); the serving loop runs it (one timerfd holds the earliest
+ * deadline). fn runs on the loop like a register callback: it may raise
+ * interrupts, do DMA, start and stop timers (its own too), push stream
+ * bytes, emit events and request a reset. A device reset stops every
+ * timer; armed timers travel with the device state, remaining time and
+ * period, matched by name. */
+struct vdev_timer;
+typedef void vdev_timer_fn(struct vdev_dev *dev, void *opaque);
+#define VDEV_MAX_TIMERS 256u
+/* Periods below this run at it (a guest may program a period of 0). */
+#define VDEV_TIMER_MIN_PERIOD_NS 1000u
+/* name: 1..64 printable bytes, no space, ':' or '=', unique per device.
+ * NULL with errno EINVAL (bad name, no fn), EEXIST, ENOSPC, ENOMEM. */
+struct vdev_timer *vdev_timer_new(struct vdev_dev *dev, const char *name,
+                                  vdev_timer_fn *fn, void *opaque);
+/* Arms the timer delay_ns from now, then (period_ns > 0) every period_ns
+ * after that deadline (no drift: the next deadline is the last one plus
+ * the period). A running timer is re-armed. delay 0 fires on the loop's
+ * next turn, never inside this call. Returns 0, -EINVAL (NULL) or
+ * -EOVERFLOW (the deadline would pass 2^64 ns). */
+int vdev_timer_start(struct vdev_timer *t, uint64_t delay_ns,
+                     uint64_t period_ns);
+void vdev_timer_stop(struct vdev_timer *t);
+bool vdev_timer_running(const struct vdev_timer *t);
+/* Nanoseconds to the next expiry (0 when stopped or due). */
+uint64_t vdev_timer_remaining(const struct vdev_timer *t);
+const char *vdev_timer_name(const struct vdev_timer *t);
+
+/* ---------------------------------------------------------- host streams */
+
+/* A byte stream between the device and the host (a console, a serial
+ * line): the device keeps a receive and a transmit FIFO of its own, the
+ * runtime moves bytes between them and a host endpoint on the serving loop
+ * without ever blocking it. Every callback runs on the loop. */
+struct vdev_stream_ops {
+    /* Bytes the receive FIFO can take now. 0 holds the host back (its
+     * bytes wait in the kernel, and then in the host: back-pressure). */
+    size_t (*rx_space)(struct vdev_dev *dev, void *opaque);
+    /* Host bytes, at most what rx_space() said; the device queues them
+     * (and runs its "on receive" logic). */
+    void (*rx)(struct vdev_dev *dev, void *opaque, const uint8_t *buf,
+               size_t len);
+    /* Copies up to max of the oldest transmit bytes to buf without taking
+     * them; returns how many (0: nothing to send). */
+    size_t (*tx_peek)(struct vdev_dev *dev, void *opaque, uint8_t *buf,
+                      size_t max);
+    /* The host took the first n bytes tx_peek returned: drop them. */
+    void (*tx_consume)(struct vdev_dev *dev, void *opaque, size_t n);
+    /* The transmit FIFO became empty because the runtime drained it (not
+     * called for a FIFO that was empty already). May be NULL. */
+    void (*tx_empty)(struct vdev_dev *dev, void *opaque);
+};
+#define VDEV_MAX_STREAMS 16u
+/* Adds a stream (name as for timers, unique); returns its id (0, 1, ...
+ * in order) or -errno (-EINVAL, -EEXIST, -ENOSPC, -ENOMEM). All five ops
+ * but tx_empty are required. Unbound, the stream's transmit bytes are
+ * drained and dropped and nothing is received. */
+int vdev_stream_add(struct vdev_dev *dev, const char *name,
+                    const struct vdev_stream_ops *ops, void *opaque);
+/* After the device queued transmit bytes or freed receive space: the
+ * runtime serves the stream on the loop's next turn (never inside this
+ * call, so it is safe from any callback). */
+void vdev_stream_kick(struct vdev_dev *dev, unsigned id);
+/* Binds a stream to a host endpoint (what --stream NAME=SPEC does):
+ *   unix:PATH  a listening UNIX socket (mode 0600, a stale one replaced)
+ *              serving one host client at a time (others wait in the
+ *              backlog until it goes)
+ *   pty        a new pseudo-terminal in raw mode; its /dev/pts path is in
+ *              vdev_stream_where(). The runtime holds the terminal open, so
+ *              bytes wait in it while nobody has it open.
+ *   file:PATH  transmit bytes appended to PATH (created mode 0600); no
+ *              input
+ *   stdio      input from stdin, output to stdout
+ * While a unix stream has no client, transmit bytes are dropped (a serial
+ * line with nothing plugged in); with a client that does not read, they
+ * wait: the device sees its transmit FIFO full. Returns 0 or -errno
+ * (-ENXIO: no such stream, -EBUSY: bound already, -EINVAL: bad spec,
+ * or the socket's / file's error, such as -ENOENT). */
+int vdev_stream_bind(struct vdev_dev *dev, const char *name, const char *spec);
+/* Where a stream is bound ("unix:PATH", "pty:/dev/pts/N", "file:PATH",
+ * "stdio"), or NULL (no such stream, or unbound). */
+const char *vdev_stream_where(struct vdev_dev *dev, const char *name);
+/* Whether a host client is there (unix: connected; the other kinds: bound). */
+bool vdev_stream_connected(struct vdev_dev *dev, unsigned id);
+
+/* ---------------------------------------------------------- events */
+
+/* Publishes a device event (name as for timers) to the management
+ * socket's subscribers ("events" command, vdevctl MGMT events): a line
+ * "event NAME TIME_NS" with vdev_now(). Also logged at info level.
+ * Without subscribers it goes nowhere. */
+void vdev_event_emit(struct vdev_dev *dev, const char *name);
+
 /* ---------------------------------------------------------------- serving */
 
 /* Listen on a UNIX socket path (mode 0600; a stale socket file is replaced,
@@ -209,7 +360,8 @@ int vdev_listen_fd(struct vdev_dev *dev, int fd);
  * vdev_dispatch() has work. */
 int vdev_fd(const struct vdev_dev *dev);
 /* Does whatever is ready without blocking: accepts, reads and serves
- * messages. Returns 0 or -errno for fatal errors (a client's errors are
+ * messages, fires due timers, moves stream bytes, serves the management
+ * socket. Returns 0 or -errno for fatal errors (a client's errors are
  * answered and the client dropped, not returned). */
 int vdev_dispatch(struct vdev_dev *dev);
 /* Blocking loop until vdev_stop(); returns 0 or -errno. */

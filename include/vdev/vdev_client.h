@@ -150,6 +150,12 @@ int vdev_mgmt_client_save(const char *path, const char *file, char *reply,
                           size_t cap);
 int vdev_mgmt_client_load(const char *path, const char *file, char *reply,
                           size_t cap);
+/* The next line the server sends on fd without a request (the "event
+ * NAME TIME_NS" lines after "events"), newline stripped, cut to cap - 1
+ * bytes. Waits up to timeout_ms (-1: for ever). Returns 0, -ETIMEDOUT,
+ * -ECONNRESET when the server closed the connection, -EINTR when a
+ * signal came, or another -errno. */
+int vdev_mgmt_client_next_line(int fd, char *line, size_t cap, int timeout_ms);
 
 #ifdef __cplusplus
 }

@@ -26,6 +26,23 @@
  *                        --handover-fd=N takes over sockets, client and
  *                        state; this server then exits. On error it goes
  *                        on serving.)
+ *   clock                ok now=NS mode=real|virtual running=yes|no
+ *                           [TIMER:on|off:REMAINING_NS:PERIOD_NS ...]
+ *                        (device time; every timer in creation order,
+ *                        PERIOD_NS 0 for a one-shot)
+ *   clock advance NS     ok now=NS fired=N [left=NS]   (virtual clock only:
+ *                        moves it NS forward, NS a decimal with an
+ *                        optional unit ns, us, ms or s; due timers fire in
+ *                        deadline order. One request fires at most 65536
+ *                        expiries; left= is the time still to advance,
+ *                        asked again by the client)
+ *   events               ok subscribed   (then, on this connection, one
+ *                        line per device event as it happens:
+ *                        "event NAME TIME_NS", TIME_NS the device time;
+ *                        replies to later requests come in between, and
+ *                        an event a request causes may come before its
+ *                        reply. A subscriber that leaves 64 KiB unread is
+ *                        dropped.)
  *
  * One reply per non-blank request, in order; blank lines are ignored. A
  * line longer than VDEV_MGMT_LINE_MAX gets "error: line too long" and is

@@ -119,6 +119,49 @@ recv_line(int fd, char *reply, size_t cap, int64_t deadline, bool *is_ok)
 }
 
 int
+vdev_mgmt_client_next_line(int fd, char *line, size_t cap, int timeout_ms)
+{
+    size_t total = 0;
+    char buf[4096];
+
+    if (!line || !cap)
+        return -EINVAL;
+    line[0] = '\0';
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        char *nl;
+        size_t take;
+
+        if (n == 0)
+            return -ECONNRESET;
+        if (n < 0 && errno != EAGAIN && errno != EINTR)
+            return -errno;
+        if (n < 0) {
+            int r = poll(&p, 1, timeout_ms);
+            if (r < 0)
+                return -errno;
+            if (r == 0)
+                return -ETIMEDOUT;
+            continue;
+        }
+        /* Peek for the newline: a later line stays in the socket. */
+        nl = memchr(buf, '\n', (size_t)n);
+        take = nl ? (size_t)(nl - buf) + 1 : (size_t)n;
+        if (recv(fd, buf, take, MSG_DONTWAIT) != (ssize_t)take)
+            return -EIO;
+        for (size_t i = 0; i < take - (nl ? 1 : 0); i++, total++)
+            if (total + 1 < cap)
+                line[total] = buf[i];
+        line[total < cap ? total : cap - 1] = '\0';
+        if (nl)
+            return 0;
+        if (total > MGMT_REPLY_LIMIT)
+            return -EMSGSIZE;
+    }
+}
+
+int
 vdev_mgmt_client_exchange(int fd, const char *line, char *reply, size_t cap)
 {
     int64_t deadline = vdev_now_ms() + VDEV_MGMT_TIMEOUT_S * 1000;

@@ -54,6 +54,8 @@ vdev_device_init(struct vdev_dev *dev, const char *name,
     dev->log.max = VDEV_LOG_WARN;
     dev->nr_regions = VDEV_NR_PCI_REGIONS;
     dev->running = true;
+    dev->clock.ticking = true;
+    dev->clock.host_base = vdev_clock_host_now(dev);
 
     cfg = &dev->regions[VDEV_CONFIG_INDEX];
     cfg->present = true;
@@ -89,13 +91,71 @@ vdev_set_reset_cb(struct vdev_dev *dev, vdev_reset_fn *fn, void *opaque)
     dev->reset_opaque = opaque;
 }
 
+/* Timers stop before the device's callback, which may start them again
+ * (its "on reset" logic); requests for another reset meanwhile are the
+ * same reset. */
 void
 vdev_reset(struct vdev_dev *dev)
 {
+    bool nested = dev->in_reset;
+
+    dev->in_reset = true;
     vdev_config_reset(dev);
     vdev_irqs_reset(dev);
+    vdev_timers_reset(dev);
     if (dev->reset_fn)
         dev->reset_fn(dev, dev->reset_opaque);
+    dev->in_reset = nested;
+    dev->reset_pending = false;
+}
+
+void
+vdev_request_reset(struct vdev_dev *dev)
+{
+    if (!dev || dev->in_reset || dev->reset_pending)
+        return;
+    dev->reset_pending = true;
+    /* Outside a callback nobody settles: the loop's next turn does. */
+    vdev_dev_wake(dev);
+}
+
+void
+vdev_dev_settle(struct vdev_dev *dev)
+{
+    /* A stopped device must not change: the reset waits until it runs. */
+    if (dev->reset_pending && !dev->in_reset && dev->running) {
+        VDEV_LOG(dev, VDEV_LOG_INFO, "device reset requested by the device");
+        vdev_reset(dev);
+    }
+}
+
+/* ------------------------------------------------------------ events */
+
+bool
+vdev_name_ok(const char *name)
+{
+    size_t n = name ? strnlen(name, VDEV_NAME_MAX + 1) : 0;
+
+    if (n == 0 || n > VDEV_NAME_MAX)
+        return false;
+    for (const char *p = name; *p; p++)
+        if (*p <= ' ' || *p >= 0x7f || *p == ':' || *p == '=')
+            return false;
+    return true;
+}
+
+void
+vdev_event_emit(struct vdev_dev *dev, const char *name)
+{
+    uint64_t now;
+
+    if (!dev || !vdev_name_ok(name))
+        return;
+    now = vdev_now(dev);
+    VDEV_LOG(dev, VDEV_LOG_INFO, "event %s at %llu ns", name,
+             (unsigned long long)now);
+    if (dev->event_sink)
+        dev->event_sink(dev, name, now);
 }
 
 /* ------------------------------------------------------------ BARs */

@@ -62,6 +62,16 @@ struct vdev_config {
     vdev_config_hook_fn *hook;
     void *hook_opaque;
     uint8_t poweron[VDEV_CONFIG_SIZE]; /* reset restores writable bits */
+    struct vdev_cfg_window *windows;   /* device registers (pci_window.c) */
+    unsigned nr_windows;
+};
+
+/* A window of config space the device serves itself (vdev_config_add):
+ * sorted by offset, disjoint, clear of the header and the capabilities. */
+struct vdev_cfg_window {
+    uint16_t offset, size;
+    vdev_region_access_fn *access;
+    void *opaque;
 };
 
 /* ------------------------------------------------------------ IRQs */
@@ -128,6 +138,34 @@ struct vdev_dma {
     void *peer;
 };
 
+/* ------------------------------------------------------------ time */
+
+/* The device clock (timer.c): device time runs only while the device runs
+ * (dev->running) and is anchored to a host time source, CLOCK_MONOTONIC
+ * or the virtual clock that only moves on request. */
+struct vdev_clock {
+    bool is_virtual;
+    bool ticking;       /* follows dev->running (vdev_dev_set_running) */
+    uint64_t virt_host; /* the virtual host clock, ns */
+    uint64_t dev_base;  /* device time at host_base (frozen: the time) */
+    uint64_t host_base;
+    bool used; /* the clock travels in the state stream (timers, now) */
+    struct vdev_timer **timers; /* registration order, VDEV_MAX_TIMERS */
+    unsigned nr_timers;
+};
+
+/* One byte stream to the host (stream.c): the device's side. The server
+ * (server/stream_io.c) binds it to a host endpoint and moves the bytes. */
+struct vdev_stream {
+    struct vdev_dev *dev;
+    unsigned id;
+    char *name;
+    struct vdev_stream_ops ops;
+    void *opaque;
+    bool kicked;   /* the device asked for service */
+    void *binding; /* server/stream_io.c's endpoint, NULL: unbound */
+};
+
 /* ------------------------------------------------------------ device */
 
 /* Parts of a device that higher layers add: opaque here. */
@@ -159,6 +197,19 @@ struct vdev_dev {
     struct vdev_stats stats;
     struct vdev_migration *mig; /* NULL when the device has no migration */
     struct vdev_server *srv;    /* what serves it (vdev_dev_create) */
+
+    /* Issue 11: time, host streams, events, deferred work. */
+    struct vdev_clock clock;
+    struct vdev_stream **streams; /* VDEV_MAX_STREAMS */
+    unsigned nr_streams;
+    bool reset_pending; /* vdev_request_reset: at the end of the callback */
+    bool in_reset;
+    /* Registered by the serving loop: device code wants the loop back
+     * (a timer deadline moved, a stream was kicked, a reset requested). */
+    void (*loop_wake)(struct vdev_dev *dev);
+    /* Registered by the management channel (host/mgmt.c): publishes a
+     * device event to subscribers. */
+    void (*event_sink)(struct vdev_dev *dev, const char *name, uint64_t now);
 };
 
 /* ------------------------------------------------------------ modules */
@@ -174,11 +225,60 @@ void vdev_region_init(struct vdev_region *r);
 int vdev_region_access(struct vdev_dev *dev, uint32_t index, uint64_t offset,
                        void *buf, uint32_t count, bool is_write);
 
+/* timer.c: the device clock and timers. Sets dev->running (the one way
+ * to change it: the clock stops and starts with the device). */
+void vdev_dev_set_running(struct vdev_dev *dev, bool running);
+/* Host time of the clock source (virtual or CLOCK_MONOTONIC), ns. */
+uint64_t vdev_clock_host_now(const struct vdev_dev *dev);
+/* Fires due timers (deadline order), at most budget; returns how many. */
+unsigned vdev_timers_run(struct vdev_dev *dev, unsigned budget);
+/* The earliest armed deadline as a host time (CLOCK_MONOTONIC ns in real
+ * mode): false when no timer can expire (none armed, device stopped). */
+bool vdev_timers_next(const struct vdev_dev *dev, uint64_t *host_ns);
+void vdev_timers_reset(struct vdev_dev *dev);
+/* Sets device time (a load) and asks the loop to re-arm. */
+void vdev_clock_set_now(struct vdev_dev *dev, uint64_t now);
+/* Virtual clock: advances it by at most ns, firing due timers in order,
+ * at most budget of them; *left gets what was not advanced. */
+int vdev_clock_advance_budget(struct vdev_dev *dev, uint64_t ns,
+                              unsigned budget, uint64_t *left);
+/* A timer's state for the state stream (migration/mig_clock.c), and its
+ * restore relative to the present device time. */
+void vdev_timer_get_state(const struct vdev_timer *t, bool *armed,
+                          uint64_t *remaining, uint64_t *period);
+void vdev_timer_set_state(struct vdev_timer *t, bool armed, uint64_t remaining,
+                          uint64_t period);
+/* Calls dev->loop_wake when the loop is there. */
+void vdev_dev_wake(struct vdev_dev *dev);
+
+/* device.c: runs a reset vdev_request_reset() asked for; every place that
+ * calls device code (accesses, timers, streams, management) calls this
+ * once the callback returned. */
+void vdev_dev_settle(struct vdev_dev *dev);
+
+/* stream.c */
+bool vdev_streams_kicked(const struct vdev_dev *dev);
+/* Name rules shared by timers, streams and events: 1..VDEV_NAME_MAX
+ * printable bytes without spaces, ':' or '='. */
+#define VDEV_NAME_MAX 64u
+bool vdev_name_ok(const char *name);
+
+/* pci_window.c: config windows. */
+/* The window overlapping [off, off+len), or NULL. */
+const struct vdev_cfg_window *vdev_config_window_at(const struct vdev_dev *dev,
+                                                    unsigned off, unsigned len);
+/* An access that touches a window: split at window edges. */
+int vdev_config_window_access(struct vdev_dev *dev, uint64_t offset, void *buf,
+                              uint32_t count, bool is_write);
+
 /* pci_config.c */
 void vdev_config_init(struct vdev_dev *dev);
 void vdev_config_reset(struct vdev_dev *dev);
 int vdev_config_access(struct vdev_dev *dev, uint64_t offset, void *buf,
                        uint32_t count, bool is_write);
+/* The same for a range that touches no window (checked by the caller). */
+int vdev_config_access_plain(struct vdev_dev *dev, uint64_t offset, void *buf,
+                             uint32_t count, bool is_write);
 void vdev_config_bar_init(struct vdev_dev *dev, unsigned index);
 
 #endif /* VDEV_DEVICE_DEVICE_H */

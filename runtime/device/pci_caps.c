@@ -94,6 +94,23 @@ ext_overlap(const struct vdev_config *c, unsigned off, unsigned len)
 /* Picks and validates the offset of a new standard capability: -EINVAL for
  * a misplaced or misaligned offset, -ENOSPC when it does not fit, -EBUSY when
  * it overlaps another capability. */
+bool
+vdev_caps_overlap(const struct vdev_dev *dev, unsigned off, unsigned len)
+{
+    return std_overlap(&dev->cfg, off, len) || ext_overlap(&dev->cfg, off, len);
+}
+
+/* An automatic offset moves past the config windows in its way. */
+static unsigned
+skip_windows(const struct vdev_dev *dev, unsigned offset, unsigned len)
+{
+    const struct vdev_cfg_window *w;
+
+    while ((w = vdev_config_window_at(dev, offset, len)) != NULL)
+        offset = ((unsigned)w->offset + w->size + 3) & ~3u;
+    return offset;
+}
+
 static int
 std_place(struct vdev_dev *dev, unsigned offset, unsigned len)
 {
@@ -101,12 +118,12 @@ std_place(struct vdev_dev *dev, unsigned offset, unsigned len)
     unsigned free_off = c->free_cap ? c->free_cap : PCI_CFG_SPACE_SIZE;
 
     if (offset == 0)
-        offset = free_off;
+        offset = skip_windows(dev, free_off, len);
     else if (offset < PCI_STD_HEADER_SIZEOF || (offset & 3))
         return -EINVAL;
     if (offset >= PCI_CFG_SPACE_SIZE || len > PCI_CFG_SPACE_SIZE - offset)
         return -ENOSPC;
-    if (std_overlap(c, offset, len))
+    if (std_overlap(c, offset, len) || vdev_config_window_at(dev, offset, len))
         return -EBUSY;
     return (int)offset;
 }
@@ -138,12 +155,17 @@ ext_place(struct vdev_dev *dev, unsigned offset, unsigned len)
     struct vdev_config *c = &dev->cfg;
 
     if (offset == 0)
-        offset = c->free_ext_cap;
+        offset = skip_windows(dev, c->free_ext_cap, len);
     else if (offset < PCI_CFG_SPACE_SIZE || (offset & 3))
         return -EINVAL;
     if (offset >= VDEV_CONFIG_SIZE || len > VDEV_CONFIG_SIZE - offset)
         return -ENOSPC;
-    if (ext_overlap(c, offset, len))
+    if (ext_overlap(c, offset, len) || vdev_config_window_at(dev, offset, len))
+        return -EBUSY;
+    /* The list starts at 0x100: a first capability elsewhere needs a null
+     * header there (ext_link), which a window must not hold. */
+    if (!c->last_ext_cap && offset != PCI_CFG_SPACE_SIZE &&
+        vdev_config_window_at(dev, PCI_CFG_SPACE_SIZE, 4))
         return -EBUSY;
     return (int)offset;
 }

@@ -241,14 +241,25 @@ int
 vdev_config_access(struct vdev_dev *dev, uint64_t offset, void *buf,
                    uint32_t count, bool is_write)
 {
+    if (count == 0 || offset >= VDEV_CONFIG_SIZE ||
+        count > VDEV_CONFIG_SIZE - offset)
+        return -EINVAL;
+    if (dev->cfg.nr_windows &&
+        vdev_config_window_at(dev, (unsigned)offset, count))
+        return vdev_config_window_access(dev, offset, buf, count, is_write);
+    return vdev_config_access_plain(dev, offset, buf, count, is_write);
+}
+
+/* Config space the runtime keeps: bounds are checked by the caller. */
+int
+vdev_config_access_plain(struct vdev_dev *dev, uint64_t offset, void *buf,
+                         uint32_t count, bool is_write)
+{
     struct vdev_config *c = &dev->cfg;
     const uint8_t *src = buf;
     struct cfg_before before;
     bool flr = false;
 
-    if (count == 0 || offset >= VDEV_CONFIG_SIZE ||
-        count > VDEV_CONFIG_SIZE - offset)
-        return -EINVAL;
     if (!is_write) {
         memcpy(buf, c->data + offset, count);
         return 0;

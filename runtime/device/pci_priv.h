@@ -69,4 +69,7 @@ vdev_cfg_wmask32(struct vdev_config *c, unsigned off, uint32_t m)
     vdev_put32(c->wmask + off, m);
 }
 
+/* pci_caps.c: whether [off, off+len) overlaps a capability. */
+bool vdev_caps_overlap(const struct vdev_dev *dev, unsigned off, unsigned len);
+
 #endif /* VDEV_DEVICE_PCI_PRIV_H */

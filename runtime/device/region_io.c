@@ -41,8 +41,8 @@ access_other(struct vdev_dev *dev, uint32_t index, uint64_t offset, void *buf,
     return 0;
 }
 
-/* Kept free of calls that return here, so the common case (a register
- * callback) costs the checks and one jump. */
+/* The common case (a register callback) costs the checks, one call and
+ * the test for a reset the device requested. */
 int
 vdev_region_access(struct vdev_dev *dev, uint32_t index, uint64_t offset,
                    void *buf, uint32_t count, bool is_write)
@@ -50,6 +50,7 @@ vdev_region_access(struct vdev_dev *dev, uint32_t index, uint64_t offset,
     struct vdev_region *r;
     uint32_t need =
         is_write ? VFIO_REGION_INFO_FLAG_WRITE : VFIO_REGION_INFO_FLAG_READ;
+    int rc;
 
     if (index >= dev->nr_regions)
         return -EINVAL;
@@ -62,6 +63,11 @@ vdev_region_access(struct vdev_dev *dev, uint32_t index, uint64_t offset,
     if (index == VDEV_CONFIG_INDEX || !r->access || dev->mig ||
         (dev->cfg.msix_cap && (index == dev->irqs.msix.table_bar ||
                                index == dev->irqs.msix.pba_bar)))
-        return access_other(dev, index, offset, buf, count, is_write);
-    return r->access(dev, r->opaque, offset, buf, count, is_write);
+        rc = access_other(dev, index, offset, buf, count, is_write);
+    else
+        rc = r->access(dev, r->opaque, offset, buf, count, is_write);
+    /* A reset the device asked for runs once its access is done. */
+    if (__builtin_expect(dev->reset_pending, 0))
+        vdev_dev_settle(dev);
+    return rc;
 }

@@ -273,6 +273,69 @@ put_state(struct hov_out *o, struct vdev_dev *dev)
     sect_end(o, start);
 }
 
+static void
+put_clock(struct hov_out *o, struct vdev_dev *dev)
+{
+    struct hov_clock h = {.virt_host = dev->clock.virt_host, .is_virtual = 1};
+    size_t start;
+
+    if (!dev->clock.is_virtual)
+        return; /* the real clock needs nothing: both ends read it */
+    start = sect_begin(o, HOV_SECT_CLOCK, 0);
+    out_put(o, &h, sizeof(h));
+    sect_end(o, start);
+}
+
+static void
+put_streams(struct hov_out *o, struct vdev_dev *dev)
+{
+    uint32_t n = 0;
+    size_t start, count_at;
+
+    for (unsigned i = 0; i < dev->nr_streams; i++) {
+        struct vdev_stream_ep ep;
+        if (vdev_stream_ep_get(dev, i, &ep) == 0)
+            n++;
+    }
+    if (!n)
+        return;
+    start = sect_begin(o, HOV_SECT_STREAMS, 0);
+    count_at = o->len;
+    out_put(o, &n, sizeof(n));
+    out_reserve(o, 4); /* records start 8-aligned */
+    for (unsigned i = 0; i < dev->nr_streams; i++) {
+        const char *name = dev->streams[i]->name;
+        struct vdev_stream_ep ep;
+        struct hov_stream h;
+
+        if (vdev_stream_ep_get(dev, i, &ep) < 0)
+            continue;
+        h = (struct hov_stream){
+            .id = i,
+            .kind = ep.kind,
+            .listen_fd = out_fd(o, ep.listen_fd),
+            .in_fd = out_fd(o, ep.in_fd),
+            /* one fd both ways travels once */
+            .out_fd = ep.out_fd == ep.in_fd ? HOV_NO_FD : out_fd(o, ep.out_fd),
+            .hold_fd = out_fd(o, ep.hold_fd),
+            .name_len = (uint16_t)strlen(name),
+            .where_len = (uint16_t)strlen(ep.where),
+            .path_len = ep.path ? (uint16_t)strnlen(ep.path, HOV_MAX_PATH) : 0,
+            .in_eof = ep.in_eof,
+        };
+        out_put(o, &h, sizeof(h));
+        out_put(o, name, h.name_len);
+        out_put(o, ep.where, h.where_len);
+        out_put(o, ep.path, h.path_len);
+        out_reserve(
+            o,
+            (8 - (sizeof(h) + h.name_len + h.where_len + h.path_len) % 8) % 8);
+    }
+    if (!o->err)
+        memcpy(o->buf + count_at, &n, sizeof(n));
+    sect_end(o, start);
+}
+
 /* The bitmaps a migration's dirty logging has gathered so far. */
 static void
 put_dirty(struct hov_out *o, struct vdev_conn *c)
@@ -336,7 +399,9 @@ build_record(struct vdev_dev *dev, struct hov_out *o)
     }
     put_irqs(o, dev);
     put_regions(o, dev);
+    put_clock(o, dev);
     put_state(o, dev);
+    put_streams(o, dev);
     return o->err;
 }
 
@@ -447,6 +512,7 @@ let_go(struct vdev_dev *dev)
     }
     TALLOC_FREE(dev->srv->socket_path);
     vdev_mgmt_disown(dev);
+    vdev_streams_disown(dev);
     vdev_stop(dev);
 }
 

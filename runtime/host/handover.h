@@ -65,18 +65,21 @@ struct hov_ack {
 };
 
 enum hov_sect_type {
-    HOV_SECT_SOCKETS = 1, /* struct hov_sockets + socket path + mgmt path */
-    HOV_SECT_CONN = 2,    /* struct hov_conn */
-    HOV_SECT_INPUT = 3,   /* struct hov_input + unserved bytes */
-    HOV_SECT_OUTPUT = 4,  /* unsent reply bytes */
-    HOV_SECT_DMA = 5,     /* struct hov_dma + nr_maps struct hov_map */
-    HOV_SECT_IRQ = 6,     /* per index: struct hov_irq_index + vectors */
-    HOV_SECT_REGIONS = 7, /* uint32 count + struct hov_region each */
-    HOV_SECT_STATE = 8,   /* the migration stream (mig_stream.c) */
-    HOV_SECT_STATS = 9,   /* struct vdev_stats (optional) */
-    HOV_SECT_DIRTY = 10,  /* struct hov_dirty + ranges + bitmaps */
+    HOV_SECT_SOCKETS = 1,  /* struct hov_sockets + socket path + mgmt path */
+    HOV_SECT_CONN = 2,     /* struct hov_conn */
+    HOV_SECT_INPUT = 3,    /* struct hov_input + unserved bytes */
+    HOV_SECT_OUTPUT = 4,   /* unsent reply bytes */
+    HOV_SECT_DMA = 5,      /* struct hov_dma + nr_maps struct hov_map */
+    HOV_SECT_IRQ = 6,      /* per index: struct hov_irq_index + vectors */
+    HOV_SECT_REGIONS = 7,  /* uint32 count + struct hov_region each */
+    HOV_SECT_STATE = 8,    /* the migration stream (mig_stream.c) */
+    HOV_SECT_STATS = 9,    /* struct vdev_stats (optional) */
+    HOV_SECT_DIRTY = 10,   /* struct hov_dirty + ranges + bitmaps */
+    HOV_SECT_CLOCK = 11,   /* struct hov_clock (virtual clock only) */
+    HOV_SECT_STREAMS = 12, /* uint32 count + per bound stream: struct
+                              hov_stream, name, where, path, pad to 8 */
 };
-#define HOV_SECT_MAX HOV_SECT_DIRTY
+#define HOV_SECT_MAX HOV_SECT_STREAMS
 #define HOV_SECT_OPTIONAL 1u
 
 struct hov_sect {
@@ -146,6 +149,29 @@ struct hov_dirty {
     uint32_t nr_ranges;
     uint64_t pgsize;
 };
+
+/* The device clock's host side (device time and timers travel in the
+ * state stream). Sent only for a virtual clock: mandatory, since a
+ * successor that would run it on the real clock must refuse. */
+struct hov_clock {
+    uint64_t virt_host;
+    uint32_t is_virtual;
+    uint32_t pad;
+};
+
+/* A bound stream's host endpoint (server/stream_io.c): a unix stream's
+ * listening socket and client, a pty's master and held terminal side, a
+ * file, stdio's two fds. Matched by id and name; mandatory, so a
+ * successor without the stream refuses rather than cut the host off. */
+struct hov_stream {
+    uint32_t id;
+    uint32_t kind; /* enum vdev_stream_kind */
+    uint32_t listen_fd, in_fd, out_fd, hold_fd;
+    uint16_t name_len, where_len, path_len;
+    uint8_t in_eof;
+    uint8_t pad;
+};
+#define HOV_MAX_STREAM_TEXT 4096u
 
 struct hov_region {
     uint32_t index;

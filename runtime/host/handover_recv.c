@@ -31,6 +31,8 @@ struct hov_in {
     /* sections, once each (NULL if absent) */
     const uint8_t *sect[HOV_SECT_MAX + 1];
     uint64_t sect_len[HOV_SECT_MAX + 1];
+    /* unix streams' socket files, ours once acknowledged */
+    const char *stream_path[VDEV_MAX_STREAMS];
 };
 
 static int
@@ -217,6 +219,116 @@ install_regions(struct vdev_dev *dev, struct hov_in *in)
         r->mem_fd = fd;
     }
     return 0;
+}
+
+/* Before the state: device time re-anchors on the clock it will run on. */
+static int
+install_clock(struct vdev_dev *dev, struct hov_in *in)
+{
+    struct hov_clock h;
+    uint64_t now;
+
+    if (!in->sect[HOV_SECT_CLOCK])
+        return 0;
+    if (in->sect_len[HOV_SECT_CLOCK] != sizeof(h))
+        return -EPROTO;
+    memcpy(&h, in->sect[HOV_SECT_CLOCK], sizeof(h));
+    if (h.is_virtual != 1)
+        return -EPROTO;
+    now = vdev_now(dev);
+    vdev_set_clock(dev, VDEV_CLOCK_VIRTUAL);
+    dev->clock.virt_host = h.virt_host;
+    vdev_clock_set_now(dev, now);
+    return 0;
+}
+
+/* Text of a stream record: no NUL inside, bounded. */
+static char *
+stream_text(void *ctx, const uint8_t *p, uint16_t len)
+{
+    char *t = talloc_strndup(ctx, (const char *)p, len);
+
+    return t && strlen(t) == len ? t : NULL;
+}
+
+static int
+install_stream(struct vdev_dev *dev, struct hov_in *in, const uint8_t *p,
+               uint64_t len, uint64_t *used)
+{
+    struct vdev_stream_ep ep = {0};
+    struct hov_stream h;
+    const char *name;
+    uint64_t need;
+    int rc;
+
+    if (len < sizeof(h))
+        return -EPROTO;
+    memcpy(&h, p, sizeof(h));
+    need = sizeof(h) + (uint64_t)h.name_len + h.where_len + h.path_len;
+    if (h.where_len == 0 || need > HOV_MAX_STREAM_TEXT ||
+        h.path_len >= HOV_MAX_PATH || ((need + 7) & ~7ull) > len ||
+        h.in_eof > 1)
+        return -EPROTO;
+    *used = (need + 7) & ~7ull;
+    if (h.id >= dev->nr_streams)
+        return -EPROTONOSUPPORT;
+    name = stream_text(in->fds, p + sizeof(h), h.name_len);
+    ep.where = stream_text(in->fds, p + sizeof(h) + h.name_len, h.where_len);
+    ep.path = h.path_len ? stream_text(in->fds,
+                                       p + sizeof(h) + h.name_len + h.where_len,
+                                       h.path_len)
+                         : NULL;
+    if (!name || !ep.where || (h.path_len && !ep.path))
+        return -EPROTO;
+    if (strcmp(name, dev->streams[h.id]->name))
+        return -EPROTONOSUPPORT; /* not the same device's streams */
+    ep.kind = (enum vdev_stream_kind)h.kind;
+    ep.in_eof = h.in_eof;
+    if ((rc = take_fd(in, h.listen_fd, &ep.listen_fd)) < 0 ||
+        (rc = take_fd(in, h.in_fd, &ep.in_fd)) < 0 ||
+        (rc = take_fd(in, h.out_fd, &ep.out_fd)) < 0 ||
+        (rc = take_fd(in, h.hold_fd, &ep.hold_fd)) < 0)
+        goto fail;
+    /* One fd both ways travels once. */
+    if ((ep.kind == VDEV_STREAM_UNIX || ep.kind == VDEV_STREAM_PTY) &&
+        ep.out_fd < 0)
+        ep.out_fd = ep.in_fd;
+    if ((rc = vdev_stream_ep_adopt(dev, h.id, &ep)) == 0) {
+        in->stream_path[h.id] = ep.path;
+        return 0;
+    }
+fail:
+    if (ep.out_fd == ep.in_fd)
+        ep.out_fd = -1;
+    vdev_close_fds(&ep.listen_fd, 1);
+    vdev_close_fds(&ep.in_fd, 1);
+    vdev_close_fds(&ep.out_fd, 1);
+    vdev_close_fds(&ep.hold_fd, 1);
+    return rc;
+}
+
+static int
+install_streams(struct vdev_dev *dev, struct hov_in *in)
+{
+    const uint8_t *p = in->sect[HOV_SECT_STREAMS];
+    uint64_t len = in->sect_len[HOV_SECT_STREAMS], off = 8;
+    uint32_t n;
+    int rc;
+
+    if (!p)
+        return 0;
+    if (len < 8)
+        return -EPROTO;
+    memcpy(&n, p, sizeof(n));
+    if (n > VDEV_MAX_STREAMS)
+        return -EPROTO;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t used;
+        if ((rc = install_stream(dev, in, p + off, len - off, &used)) < 0)
+            return rc;
+        off += used;
+    }
+    return off == len ? 0 : -EPROTO;
 }
 
 static int
@@ -508,9 +620,10 @@ install(struct vdev_dev *dev, struct hov_in *in, char **path, char **mgmt)
     /* Device state first, while no IRQ fd is installed: whatever the
      * load raises was delivered by the old server already. */
     if ((rc = install_regions(dev, in)) < 0 ||
-        (rc = install_state(dev, in)) < 0)
+        (rc = install_clock(dev, in)) < 0 || (rc = install_state(dev, in)) < 0)
         return rc;
-    if ((rc = install_sockets(dev, in, path, mgmt)) < 0)
+    if ((rc = install_sockets(dev, in, path, mgmt)) < 0 ||
+        (rc = install_streams(dev, in)) < 0)
         return rc;
     if (in->sect[HOV_SECT_CONN] && (rc = install_conn(dev, in)) < 0)
         return rc;
@@ -550,6 +663,9 @@ vdev_handover_receive(struct vdev_dev *dev, int sock)
             VDEV_LOG(dev, VDEV_LOG_WARN, "hand-over: socket path lost");
         if (*mgmt)
             vdev_mgmt_own_path(dev, mgmt);
+        for (unsigned i = 0; i < VDEV_MAX_STREAMS; i++)
+            if (in.stream_path[i])
+                vdev_stream_own_path(dev, i, in.stream_path[i]);
         VDEV_LOG(dev, VDEV_LOG_INFO, "hand-over received: %u fds, %llu bytes",
                  in.nr_fds, (unsigned long long)in.len);
     } else {

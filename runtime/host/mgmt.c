@@ -32,6 +32,7 @@ struct mgmt_client {
     bool discarding; /* skipping the rest of an overlong line */
     bool closing;    /* peer sent EOF: flush replies, then close */
     bool want_out;   /* EPOLLOUT registered */
+    bool events;     /* subscribed to device events (mgmt_events.c) */
     uint64_t last_active;
     char *out; /* talloc'd, pending reply bytes */
     size_t out_len;
@@ -70,6 +71,8 @@ mgmt_destructor(struct vdev_mgmt *m)
 }
 
 static int mgmt_dispatch(struct vdev_dev *dev, uint32_t tag);
+static void mgmt_event_sink(struct vdev_dev *dev, const char *name,
+                            uint64_t now);
 
 static struct vdev_mgmt *
 mgmt_get(struct vdev_dev *dev)
@@ -88,6 +91,7 @@ mgmt_get(struct vdev_dev *dev)
     talloc_set_destructor(m, mgmt_destructor);
     dev->srv->mgmt = m;
     dev->srv->ext_dispatch = mgmt_dispatch;
+    dev->event_sink = mgmt_event_sink;
     return m;
 }
 
@@ -335,7 +339,7 @@ cmd_help(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
 {
     out_printf(c, "ok commands: help, info, list, values, get NAME, "
                   "doc NAME, set NAME VALUE, stats, save FILE, load FILE, "
-                  "upgrade BINARY\n");
+                  "upgrade BINARY, clock, clock advance NS, events\n");
 }
 
 static void
@@ -438,6 +442,7 @@ cmd_set(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
         return;
     }
     rc = v->set(m->dev, val);
+    vdev_dev_settle(m->dev); /* a reset the device asked for */
     if (rc < 0) {
         out_printf(c, "error: set %s: %s\n", v->name, strerror(-rc));
         return;
@@ -536,6 +541,126 @@ cmd_upgrade(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
     out_printf(c, "ok handed over to pid %d\n", (int)pid);
 }
 
+/* ------------------------------------------------------------ time, events */
+
+static void
+cmd_clock(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
+{
+    struct vdev_dev *dev = m->dev;
+
+    out_printf(c, "ok now=%llu mode=%s running=%s",
+               (unsigned long long)vdev_now(dev),
+               dev->clock.is_virtual ? "virtual" : "real",
+               dev->running ? "yes" : "no");
+    for (unsigned i = 0; i < dev->clock.nr_timers; i++) {
+        const struct vdev_timer *t = dev->clock.timers[i];
+        uint64_t remaining, period;
+        bool armed;
+
+        vdev_timer_get_state(t, &armed, &remaining, &period);
+        out_printf(c, " %s:%s:%llu:%llu", vdev_timer_name(t),
+                   armed ? "on" : "off", (unsigned long long)remaining,
+                   (unsigned long long)period);
+    }
+    out_printf(c, "\n");
+}
+
+/* NS: decimal with an optional unit (ns, us, ms, s). */
+static bool
+parse_duration(const char *s, uint64_t *out)
+{
+    static const struct {
+        const char *unit;
+        uint64_t ns;
+    } units[] = {
+        {"", 1}, {"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000}};
+    uint64_t v;
+    char *end;
+
+    if (*s < '0' || *s > '9')
+        return false;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno)
+        return false;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcmp(end, units[i].unit))
+            continue;
+        if (v > UINT64_MAX / units[i].ns)
+            return false;
+        *out = v * units[i].ns;
+        return true;
+    }
+    return false;
+}
+
+/* Expiries one request may fire: the loop must come back to the VMM. The
+ * reply's left= says how much time is still to advance. */
+#define MGMT_ADVANCE_BUDGET 65536u
+
+static void
+cmd_clock_advance(struct vdev_mgmt *m, struct mgmt_client *c, char **argv,
+                  int argc)
+{
+    uint64_t ns, left = 0;
+    int rc;
+
+    if (strcmp(argv[1], "advance")) {
+        out_printf(c, "error: usage: clock [advance NS]\n");
+        return;
+    }
+    if (!parse_duration(argv[2], &ns)) {
+        out_printf(c,
+                   "error: bad duration '%s' (nanoseconds, or a number "
+                   "with ns, us, ms or s)\n",
+                   argv[2]);
+        return;
+    }
+    rc = vdev_clock_advance_budget(m->dev, ns, MGMT_ADVANCE_BUDGET, &left);
+    if (rc == -EPERM) {
+        out_printf(c, "error: the clock is real; start the server with "
+                      "--clock=virtual to advance it\n");
+        return;
+    }
+    if (rc < 0) {
+        out_printf(c, "error: clock advance: %s\n", strerror(-rc));
+        return;
+    }
+    out_printf(c, "ok now=%llu fired=%d", (unsigned long long)vdev_now(m->dev),
+               rc);
+    out_printf(c, left ? " left=%llu\n" : "\n", (unsigned long long)left);
+}
+
+/* From now on the client gets "event NAME TIME_NS" lines as events happen,
+ * besides the replies to whatever else it asks. */
+static void
+cmd_events(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
+{
+    c->events = true;
+    out_printf(c, "ok subscribed\n");
+}
+
+static void
+mgmt_event_sink(struct vdev_dev *dev, const char *name, uint64_t now)
+{
+    struct vdev_mgmt *m = dev->srv->mgmt;
+
+    for (unsigned i = 0; m && i < MGMT_MAX_CLIENTS; i++) {
+        struct mgmt_client *c = &m->clients[i];
+
+        if (c->fd < 0 || !c->events || c->closing)
+            continue;
+        out_printf(c, "event %s %llu\n", name, (unsigned long long)now);
+        if (!c->out) {
+            VDEV_LOG(dev, VDEV_LOG_WARN,
+                     "mgmt: dropping an event subscriber that does not read");
+            client_close(m, c);
+            continue;
+        }
+        client_flush(m, c);
+    }
+}
+
 typedef void mgmt_cmd_fn(struct vdev_mgmt *m, struct mgmt_client *c,
                          char **argv, int argc);
 
@@ -557,6 +682,9 @@ static const struct mgmt_cmd {
     {"save", "save FILE", 2, cmd_save},
     {"load", "load FILE", 2, cmd_load},
     {"upgrade", "upgrade BINARY", 2, cmd_upgrade},
+    {"clock", "clock [advance NS]", 1, cmd_clock},
+    {"clock", "clock [advance NS]", 3, cmd_clock_advance},
+    {"events", "events", 1, cmd_events},
 };
 
 static void
@@ -585,17 +713,21 @@ run_line(struct vdev_mgmt *m, struct mgmt_client *c, char *line, size_t len)
     }
     if (!argc)
         return; /* blank line: nothing asked, nothing answered */
+    const struct mgmt_cmd *named = NULL;
     for (size_t i = 0; i < sizeof(mgmt_cmds) / sizeof(mgmt_cmds[0]); i++) {
         const struct mgmt_cmd *cmd = &mgmt_cmds[i];
         if (strcmp(argv[0], cmd->name))
             continue;
-        if (argc != cmd->argc)
-            out_printf(c, "error: usage: %s\n", cmd->usage);
-        else
+        named = named ? named : cmd;
+        if (argc == cmd->argc) { /* a name may have rows per word count */
             cmd->fn(m, c, argv, argc);
-        return;
+            return;
+        }
     }
-    out_printf(c, "error: unknown command '%.32s' (try help)\n", argv[0]);
+    if (named)
+        out_printf(c, "error: usage: %s\n", named->usage);
+    else
+        out_printf(c, "error: unknown command '%.32s' (try help)\n", argv[0]);
 }
 
 /* ------------------------------------------------------------ clients */

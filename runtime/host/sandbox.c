@@ -102,6 +102,7 @@ static const int allowed[] = {
     SCMP_SYS(epoll_wait),
     SCMP_SYS(epoll_pwait),
     SCMP_SYS(epoll_ctl),
+    SCMP_SYS(timerfd_settime), /* the loop's tick: device timers */
     SCMP_SYS(poll),
     SCMP_SYS(ppoll),
     SCMP_SYS(clock_gettime),

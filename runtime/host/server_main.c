@@ -358,6 +358,56 @@ listen_mgmt(void *ctx, const struct vdev_server_opts *o, struct run *r,
     return rc;
 }
 
+/* --clock and --stream: before the sockets, so a bad one leaves nothing
+ * behind. */
+static int
+bind_streams(void *ctx, const struct vdev_server_opts *o, struct vdev_dev *dev)
+{
+    int rc;
+
+    if (o->virtual_clock && (rc = vdev_set_clock(dev, VDEV_CLOCK_VIRTUAL)) < 0)
+        return rc;
+    for (unsigned i = 0; i < o->nr_streams; i++) {
+        const char *eq = strchr(o->streams[i], '=');
+        char *name =
+            talloc_strndup(ctx, o->streams[i], (size_t)(eq - o->streams[i]));
+
+        if (!name)
+            return -ENOMEM;
+        rc = vdev_stream_bind(dev, name, eq + 1);
+        if (rc == -ENXIO)
+            vdev_logf(VDEV_LOG_ERROR,
+                      "--stream %s: the device has no stream '%s'",
+                      o->streams[i], name);
+        else if (rc == -EINVAL)
+            vdev_logf(VDEV_LOG_ERROR,
+                      "--stream %s: SPEC is unix:PATH, pty, file:PATH or "
+                      "stdio",
+                      o->streams[i]);
+        else if (rc < 0)
+            vdev_logf(VDEV_LOG_ERROR, "--stream %s: %s", o->streams[i],
+                      strerror(-rc));
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Where each stream went (a pty's /dev/pts/N is only known now). */
+static void
+print_streams(void *ctx, const struct vdev_server_opts *o, struct vdev_dev *dev)
+{
+    for (unsigned i = 0; i < o->nr_streams; i++) {
+        const char *eq = strchr(o->streams[i], '=');
+        char *name =
+            talloc_strndup(ctx, o->streams[i], (size_t)(eq - o->streams[i]));
+
+        if (name)
+            printf("stream %s: %s\n", name, vdev_stream_where(dev, name));
+    }
+    fflush(stdout);
+}
+
 static int
 serve(void *ctx, const struct vdev_server_opts *o, struct run *r,
       const struct vdev_server_info *info, struct vdev_dev *dev)
@@ -369,11 +419,14 @@ serve(void *ctx, const struct vdev_server_opts *o, struct run *r,
     vdev_set_qemu_dma_layout(dev, o->qemu_dma_layout);
     if (o->handover_fd >= 0)
         return take_over(o, r, info, dev);
+    if ((rc = bind_streams(ctx, o, dev)) < 0)
+        return rc;
     if ((rc = listen_vfio(ctx, o, r, dev, &path)) < 0)
         return rc;
     if ((rc = listen_mgmt(ctx, o, r, dev, path, &mgmt)) < 0)
         return rc;
     print_banner(ctx, info, path, mgmt);
+    print_streams(ctx, o, dev);
     notify(r, "READY=1");
     if ((rc = confine(o)) < 0)
         return rc;

@@ -33,6 +33,14 @@ usage(FILE *f, const struct vdev_server_info *info)
             "exist\n"
             "  --seccomp            confine the server loop to the syscalls "
             "it needs\n"
+            "  --clock=real|virtual device time from the host clock "
+            "(default), or only\n"
+            "                       moved by 'vdevctl MGMT clock advance "
+            "NS' (tests)\n"
+            "  --stream=NAME=SPEC   bind the device's stream NAME to "
+            "unix:PATH, pty,\n"
+            "                       file:PATH or stdio (repeat per "
+            "stream)\n"
             "  -v, --log-level=L    error|warn|info|debug (default warn; "
             "-v info, -vv debug)\n"
             "  --print-capabilities print the backend capabilities (JSON) "
@@ -107,6 +115,8 @@ enum {
     OPT_SECCOMP,
     OPT_HANDOVER,
     OPT_UPGRADE,
+    OPT_CLOCK,
+    OPT_STREAM,
 };
 
 static const struct option longopts[] = {
@@ -121,6 +131,8 @@ static const struct option longopts[] = {
     {"seccomp", no_argument, NULL, OPT_SECCOMP},
     {"handover-fd", required_argument, NULL, OPT_HANDOVER},
     {"upgrade-to", required_argument, NULL, OPT_UPGRADE},
+    {"clock", required_argument, NULL, OPT_CLOCK},
+    {"stream", required_argument, NULL, OPT_STREAM},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -167,6 +179,19 @@ apply_option(int opt, char **argv, const struct vdev_server_info *info,
     case OPT_SECCOMP:
         o->seccomp = true;
         return -1;
+    case OPT_CLOCK:
+        if (strcmp(optarg, "real") && strcmp(optarg, "virtual"))
+            return bad_usage(info, "bad --clock '%s' (real or virtual)",
+                             optarg);
+        o->virtual_clock = !strcmp(optarg, "virtual");
+        return -1;
+    case OPT_STREAM:
+        if (!strchr(optarg, '=') || optarg[0] == '=')
+            return bad_usage(info, "bad --stream '%s' (NAME=SPEC)", optarg);
+        if (o->nr_streams == VDEV_MAX_STREAMS)
+            return bad_usage(info, "too many --stream options");
+        o->streams[o->nr_streams++] = optarg;
+        return -1;
     case 'v':
         if (o->level < VDEV_LOG_DEBUG)
             o->level++;
@@ -194,6 +219,10 @@ check_sockets(const struct vdev_server_info *info,
         if (o->socket_path || o->fd >= 0 || o->mgmt_path || o->no_mgmt ||
             o->activated)
             return bad_usage(info, "--handover-fd takes no socket options");
+        /* So do the clock and the streams' endpoints. */
+        if (o->nr_streams || o->virtual_clock)
+            return bad_usage(info, "--handover-fd takes no --stream or "
+                                   "--clock");
         return -1;
     }
     if (o->activated && (o->socket_path || o->fd >= 0))

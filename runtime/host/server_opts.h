@@ -20,7 +20,10 @@ struct vdev_server_opts {
     enum vdev_log_level level;
     const char *user; /* --user: drop to it once the sockets exist */
     bool seccomp;
-    bool activated; /* sockets came by socket activation (set by caller) */
+    bool activated;     /* sockets came by socket activation (set by caller) */
+    bool virtual_clock; /* --clock=virtual */
+    const char *streams[VDEV_MAX_STREAMS]; /* --stream NAME=SPEC */
+    unsigned nr_streams;
 };
 
 /* Parses argv into *o. activated: a service manager passed sockets, so

@@ -7,7 +7,12 @@
  *   u16 name length, name bytes, u32 state version,
  *   section RUNTIME, section DEVICE: u32 section id, u32 byte length,
  *     then fields: u32 id, u32 size, size bytes,
+ *   [section CLOCK, when flags has STREAM_FLAG_CLOCK: device time and
+ *     timers, mig_clock.c],
  *   u32 CRC-32C of everything before it.
+ * The clock section is written only by devices that use their clock, so
+ * other devices' streams are as before, and streams without it (older
+ * builds) still load; a build that does not know the flag refuses it.
  * Runtime field ids are fixed here; device field ids come from the
  * vdev_mig_desc (FNV-1a of the qualified name, stable across revisions).
  *
@@ -40,6 +45,8 @@
 #define STREAM_FORMAT 1u
 #define SEC_RUNTIME 1u
 #define SEC_DEVICE 2u
+#define SEC_CLOCK 3u
+#define STREAM_FLAG_CLOCK 1u
 #define NAME_MAX_LEN 255u
 /* Header with an empty name, two empty sections, checksum. */
 #define MIN_STREAM (18u + 16u + 4u)
@@ -270,7 +277,8 @@ stream_size(const struct vdev_dev *dev, const struct rt_plan *plan,
         s += 8 + (size_t)d->fields[i].size;
     *rt_len = r;
     *dev_len = s;
-    return 18 + strlen(d->device) + 8 + r + 8 + s + 4;
+    return 18 + strlen(d->device) + 8 + r + 8 + s + 4 +
+           (vdev_mig_clock_travels(dev) ? 8 + vdev_mig_clock_size(dev) : 0);
 }
 
 static void
@@ -348,7 +356,7 @@ vdev_mig_stream_save(struct vdev_dev *dev, void *mem_ctx, uint8_t **out,
 
     put32(&w, STREAM_MAGIC);
     put16(&w, STREAM_FORMAT);
-    put16(&w, 0);
+    put16(&w, vdev_mig_clock_travels(dev) ? STREAM_FLAG_CLOCK : 0);
     put32(&w, (uint32_t)total);
     put16(&w, (uint16_t)strlen(d->device));
     put(&w, d->device, strlen(d->device));
@@ -363,6 +371,14 @@ vdev_mig_stream_save(struct vdev_dev *dev, void *mem_ctx, uint8_t **out,
     for (unsigned i = 0; i < d->nr_fields; i++) {
         const struct vdev_mig_field *f = &d->fields[i];
         put_field(&w, f->id, (const uint8_t *)d->state + f->offset, f->size);
+    }
+    if (vdev_mig_clock_travels(dev)) {
+        size_t clock_len = vdev_mig_clock_size(dev);
+
+        put32(&w, SEC_CLOCK);
+        put32(&w, (uint32_t)clock_len);
+        vdev_mig_clock_put(dev, w.p + w.off);
+        w.off += clock_len;
     }
     put32(&w, crc32c(w.p, w.off));
     *out = w.p;
@@ -415,6 +431,8 @@ struct cand {
     uint8_t msix_used;
     const uint8_t *bar[VDEV_NR_BARS];
     uint8_t *block; /* device state block */
+    uint16_t flags;
+    struct vdev_mig_clock_cand *clock; /* NULL: no clock section */
 };
 
 #define FAIL(err, ...)                                                         \
@@ -439,8 +457,9 @@ parse_header(struct vdev_dev *dev, struct rd *r, struct cand *c)
     if (format != STREAM_FORMAT)
         FAIL(-EPROTONOSUPPORT, "stream format %u, this build reads %u", format,
              STREAM_FORMAT);
-    if (flags)
+    if (flags & ~STREAM_FLAG_CLOCK)
         FAIL(-EPROTO, "unknown header flags 0x%x", flags);
+    c->flags = flags;
     if (total < MIN_STREAM || total > r->len)
         FAIL(-EPROTO, "stream length %u does not fit the %zu bytes given",
              total, r->len);
@@ -682,6 +701,10 @@ parse_one(struct vdev_dev *dev, void *ctx, const uint8_t *buf, size_t len,
     if ((rc = parse_section(dev, &r, SEC_DEVICE, &sec)) < 0 ||
         (rc = parse_device(dev, &sec, c, seen)) < 0)
         return rc;
+    if ((c->flags & STREAM_FLAG_CLOCK) &&
+        ((rc = parse_section(dev, &r, SEC_CLOCK, &sec)) < 0 ||
+         (rc = vdev_mig_clock_parse(dev, ctx, sec.p, sec.len, &c->clock)) < 0))
+        return rc;
     if (r.off != r.len)
         FAIL(-EPROTO, "%zu stray bytes after the sections", r.len - r.off);
     if (d->validate && (rc = d->validate(dev, c->block)) < 0)
@@ -749,6 +772,7 @@ commit(struct vdev_dev *dev, const struct cand *c)
         if (c->bar[i])
             memcpy(dev->regions[i].mem, c->bar[i], dev->regions[i].size);
     memcpy(d->state, c->block, d->state_size);
+    vdev_mig_clock_commit(dev, c->clock);
     if (d->post_load)
         d->post_load(dev);
 }

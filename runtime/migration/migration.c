@@ -9,7 +9,9 @@
  * device register callbacks are to be refused with -EBUSY (region_io.c),
  * vectors raised stay pending (irq.c) and the DMA helpers fail with -EBUSY
  * (dma.c); dev->running, which the state machine sets, is the one flag for
- * all three.
+ * all three. It is set through vdev_dev_set_running(), which also stops
+ * and restarts the device clock: timers hold still and host streams pause
+ * while the device is stopped.
  * When the device runs again (STOP -> RUNNING) interrupt lines and pending
  * vectors are re-evaluated, which also delivers what a load installed. */
 #include <errno.h>
@@ -283,7 +285,7 @@ vdev_mig_log_stop(struct vdev_dev *dev, enum vdev_mig_generation gen)
 static void
 device_resume(struct vdev_dev *dev)
 {
-    dev->running = true;
+    vdev_dev_set_running(dev, true);
     /* Lines and vectors raised while stopped, or installed by a load. */
     vdev_irq_intx_update(dev);
     vdev_irq_msi_update(dev);
@@ -308,7 +310,7 @@ arc(struct vdev_dev *dev, uint32_t from, uint32_t to)
 
     switch (from * ST_LIMIT + to) {
     case ST_RUNNING *ST_LIMIT + ST_STOP:
-        dev->running = false;
+        vdev_dev_set_running(dev, false);
         break;
     case ST_STOP_COPY *ST_LIMIT + ST_STOP:
         drop_out(mig);
@@ -331,10 +333,10 @@ arc(struct vdev_dev *dev, uint32_t from, uint32_t to)
         rc = snapshot(dev);
         break;
     case ST_PRE_COPY *ST_LIMIT + ST_STOP_COPY:
-        dev->running = false;
+        vdev_dev_set_running(dev, false);
         rc = snapshot(dev);
         if (rc < 0)
-            dev->running = true;
+            vdev_dev_set_running(dev, true);
         break;
     case ST_STOP *ST_LIMIT + ST_RESUMING:
         drop_in(mig);
@@ -403,7 +405,7 @@ vdev_migration_reset(struct vdev_dev *dev)
     drop_out(mig);
     drop_in(mig);
     mig->state = ST_RUNNING;
-    dev->running = true;
+    vdev_dev_set_running(dev, true);
     vdev_mig_release_idle(mig);
 }
 
@@ -498,7 +500,7 @@ vdev_set_migration(struct vdev_dev *dev, const struct vdev_mig_desc *desc)
     mig->dev = dev;
     mig->desc = *desc;
     mig->state = ST_RUNNING;
-    dev->running = true;
+    vdev_dev_set_running(dev, true);
     mig->v1_region = -1;
     mig->by_id = talloc_array(mig, unsigned, desc->nr_fields + 1);
     if (!mig->by_id) {

@@ -74,6 +74,20 @@ size_t vdev_mig_stream_bound(struct vdev_dev *dev);
  * malformed, -EPROTONOSUPPORT incompatible, -EINVAL invalid values). */
 int vdev_mig_stream_load(struct vdev_dev *dev, const uint8_t *buf, size_t len);
 
+/* mig_clock.c: the stream's clock section (device time and timers). */
+struct vdev_mig_clock_cand;
+/* Whether this device writes the section (it has timers or uses now). */
+bool vdev_mig_clock_travels(const struct vdev_dev *dev);
+/* Exact length of the section's body, and the body itself. */
+size_t vdev_mig_clock_size(const struct vdev_dev *dev);
+void vdev_mig_clock_put(struct vdev_dev *dev, uint8_t *p);
+/* Parses and checks a body; the candidate is a child of ctx. */
+int vdev_mig_clock_parse(struct vdev_dev *dev, void *ctx, const uint8_t *p,
+                         size_t len, struct vdev_mig_clock_cand **out);
+/* Installs it; NULL (a stream without the section) stops every timer. */
+void vdev_mig_clock_commit(struct vdev_dev *dev,
+                           const struct vdev_mig_clock_cand *c);
+
 /* ------------------------------------------------------------ state machine */
 
 /* Runs the (possibly combined) transition to `target`. Returns 0 or -errno;

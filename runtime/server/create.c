@@ -1,6 +1,6 @@
 /* vdev_dev_create: a device model (device.c) and what serves it, the epoll
- * set and stop eventfd the loop waits on; and the teardown, which lets the
- * client go before the device it uses. */
+ * set, stop eventfd and tick timerfd the loop waits on; and the teardown,
+ * which lets the client go before the device it uses. */
 #include <errno.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -25,6 +25,10 @@ dev_destructor(struct vdev_dev *dev)
         close(srv->epoll_fd);
     if (srv->stop_fd >= 0)
         close(srv->stop_fd);
+    if (srv->tick_fd >= 0)
+        close(srv->tick_fd);
+    srv->tick_fd = -1;
+    dev->loop_wake = NULL;
     vdev_device_release(dev);
     return 0;
 }
@@ -59,10 +63,11 @@ vdev_dev_create(void *mem_ctx, const char *name,
         talloc_free(dev);
         return NULL;
     }
-    srv->listen_fd = srv->epoll_fd = srv->stop_fd = -1;
+    srv->listen_fd = srv->epoll_fd = srv->stop_fd = srv->tick_fd = -1;
     dev->srv = srv;
     talloc_set_destructor(dev, dev_destructor);
-    if (vdev_device_init(dev, name, ident) < 0 || open_fds(srv) < 0) {
+    if (vdev_device_init(dev, name, ident) < 0 || open_fds(srv) < 0 ||
+        vdev_tick_init(dev) < 0) {
         talloc_free(dev);
         return NULL;
     }

@@ -313,6 +313,8 @@ handle_events(struct vdev_dev *dev, const struct epoll_event *ev, int n)
             stop = 1;
         } else if (tag >= VDEV_EV_MGMT && dev->srv->ext_dispatch) {
             dev->srv->ext_dispatch(dev, tag);
+        } else if (tag >= VDEV_EV_TICK && tag < VDEV_EV_MGMT) {
+            vdev_server_aux_event(dev, tag, ev[i].events); /* tick.c */
         }
     }
     return stop;

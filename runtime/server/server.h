@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/timerfd.h>
+
 #include "base/fdio.h"
 #include "base/limits.h"
 #include "device/device.h"
@@ -21,6 +23,8 @@
 #define VDEV_EV_LISTEN 0u
 #define VDEV_EV_CONN 1u
 #define VDEV_EV_STOP 2u
+#define VDEV_EV_TICK 3u       /* the timerfd: timers and deferred work */
+#define VDEV_EV_STREAM 0x100u /* + 4 * stream id + STREAM_EV_* */
 #define VDEV_EV_MGMT 0x10000u
 
 struct vdev_mgmt; /* host/mgmt.c */
@@ -40,6 +44,12 @@ struct vdev_server {
     int (*ext_dispatch)(struct vdev_dev *dev, uint32_t tag);
     struct vdev_mgmt *mgmt; /* named values and their socket (host/mgmt.c) */
     pid_t successor;        /* > 0: handed over to it (host/handover.c) */
+    /* tick.c: one timerfd for the earliest timer deadline, or at once for
+     * deferred work (kicked streams, a requested reset). */
+    int tick_fd;
+    bool in_tick;           /* re-armed once when the tick is done */
+    struct itimerspec tick; /* as armed last */
+    int tick_flags;
 };
 
 /* ------------------------------------------------------------ connection */
@@ -112,6 +122,44 @@ struct vdev_reply {
 };
 
 /* ------------------------------------------------------------ modules */
+
+/* tick.c: the loop's timerfd (see struct vdev_server). init creates it and
+ * registers dev->loop_wake; aux_event serves tags VDEV_EV_TICK up to
+ * VDEV_EV_MGMT (the tick, stream endpoints). */
+int vdev_tick_init(struct vdev_dev *dev);
+void vdev_server_aux_event(struct vdev_dev *dev, uint32_t tag, uint32_t events);
+
+/* stream_io.c: host endpoints of the device's streams. */
+/* Serves every kicked stream (at most a turn's bytes each). */
+void vdev_streams_service(struct vdev_dev *dev);
+void vdev_stream_io_event(struct vdev_dev *dev, uint32_t tag, uint32_t events);
+
+/* A bound stream's endpoint as the hand-over carries it (host/). */
+enum vdev_stream_kind {
+    VDEV_STREAM_UNIX = 1,
+    VDEV_STREAM_PTY = 2,
+    VDEV_STREAM_FILE = 3,
+    VDEV_STREAM_STDIO = 4,
+};
+struct vdev_stream_ep {
+    enum vdev_stream_kind kind;
+    int listen_fd, in_fd, out_fd, hold_fd; /* -1: none */
+    const char *path;  /* unix socket file this endpoint removes, or NULL */
+    const char *where; /* as vdev_stream_where() says */
+    bool in_eof;
+};
+/* -ENOENT when the stream is unbound. Fds stay the endpoint's. */
+int vdev_stream_ep_get(struct vdev_dev *dev, unsigned id,
+                       struct vdev_stream_ep *ep);
+/* Binds a stream to received fds (validated; owned on success, left to
+ * the caller on error). ep->path is not taken: a successor that refuses
+ * later must not remove the socket file its predecessor still serves. */
+int vdev_stream_ep_adopt(struct vdev_dev *dev, unsigned id,
+                         const struct vdev_stream_ep *ep);
+/* Once the hand-over is acknowledged: the socket file is ours to remove. */
+void vdev_stream_own_path(struct vdev_dev *dev, unsigned id, const char *path);
+/* The successor owns the endpoints: close ours, keep socket files. */
+void vdev_streams_disown(struct vdev_dev *dev);
 
 /* transport.c: listening, accepting, the connection's life. Its bytes
  * and fds are server/conn.c's (server/conn.h). */

@@ -36,6 +36,11 @@ static const char usage[] =
     "  set NAME VALUE                set an external input\n"
     "  stats                         message counters\n"
     "  watch                         live view of values and rates\n"
+    "  clock [advance DURATION]      device time and timers; advance a\n"
+    "                                --clock=virtual server (DURATION: ns,\n"
+    "                                or with a unit ns, us, ms, s)\n"
+    "  events                        device events, one line each as they\n"
+    "                                happen\n"
     "  upgrade BINARY                hand the running server over to BINARY\n"
     "  mgmt WORD...                  send any other request line\n"
     "\n"
@@ -45,7 +50,8 @@ static const char usage[] =
     "                                (-xxx: 256 bytes, -xxxx: 4096), the\n"
     "                                format lspci -F FILE reads\n"
     "  -i, --interval=SECONDS        watch: refresh period (default 1)\n"
-    "  -n, --count=N                 watch: stop after N refreshes\n"
+    "  -n, --count=N                 watch: stop after N refreshes;\n"
+    "                                events: after N events\n"
     "  -v, --log-level=LEVEL         error|warn|info|debug on stderr (default\n"
     "                                warn; -v info: connections, -vv debug:\n"
     "                                every message and reply)\n"
@@ -149,6 +155,32 @@ run_watch(struct vdevctl *c, int fd, char **args, int nr)
     return vdevctl_watch(c, fd);
 }
 static int
+check_clock(struct vdevctl *c, char **args)
+{
+    if (!args[0])
+        return 0;
+    if (strcmp(args[0], "advance") || !args[1])
+        return vdevctl_usage_error(c, "usage: vdevctl SOCKET clock [advance "
+                                      "DURATION]");
+    if (!vdevctl_parse_duration(args[1]))
+        return vdevctl_usage_error(
+            c,
+            "invalid duration '%s' (nanoseconds, or a number with ns, us, "
+            "ms or s)",
+            args[1]);
+    return 0;
+}
+static int
+run_clock(struct vdevctl *c, int fd, char **args, int nr)
+{
+    return vdevctl_clock(c, fd, args, nr);
+}
+static int
+run_events(struct vdevctl *c, int fd, char **args, int nr)
+{
+    return vdevctl_events(c, fd);
+}
+static int
 run_upgrade(struct vdevctl *c, int fd, char **args, int nr)
 {
     return vdevctl_upgrade(c, fd, args[0]);
@@ -173,6 +205,8 @@ static const struct command commands[] = {
     {"set", " NAME VALUE", 2, 2, MGMT, NULL, NULL, run_set},
     {"stats", "", 0, 0, MGMT, NULL, NULL, run_stats},
     {"watch", "", 0, 0, MGMT, NULL, NULL, run_watch},
+    {"clock", " [advance DURATION]", 0, 2, MGMT, check_clock, NULL, run_clock},
+    {"events", "", 0, 0, MGMT, NULL, NULL, run_events},
     {"upgrade", " BINARY", 1, 1, MGMT, NULL, NULL, run_upgrade},
     {"mgmt", " WORD...", 1, INT_MAX, MGMT, NULL, NULL, run_raw},
 };
@@ -274,12 +308,15 @@ static int
 check_option_use(struct vdevctl *c, bool interval_set, bool count_set)
 {
     bool watch = !strcmp(c->cmd, "watch");
+    bool events = !strcmp(c->cmd, "events");
 
     if (c->hex && strcmp(c->cmd, "info"))
         return vdevctl_usage_error(c, "-x applies to info only");
-    if ((interval_set || count_set) && !watch)
-        return vdevctl_usage_error(c, "%s applies to watch only",
-                                   interval_set ? "--interval" : "--count");
+    if (interval_set && !watch)
+        return vdevctl_usage_error(c, "--interval applies to watch only");
+    if (count_set && !watch && !events)
+        return vdevctl_usage_error(c, "--count applies to watch and events "
+                                      "only");
     return -1;
 }
 

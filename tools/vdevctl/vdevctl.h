@@ -40,7 +40,8 @@ struct vdevctl {
     bool json;
     unsigned hex;         /* -x given this many times (info) */
     unsigned interval_ms; /* watch refresh period */
-    unsigned long count;  /* watch: refreshes before stopping; 0: forever */
+    unsigned long count;  /* watch: refreshes before stopping, events:
+                             events; 0: forever */
     struct vdevctl_access acc;
 };
 
@@ -96,6 +97,11 @@ int vdevctl_upgrade(struct vdevctl *c, int fd, const char *binary);
 /* "mgmt WORD...": the words sent as one request line. */
 int vdevctl_raw(struct vdevctl *c, int fd, char **words, int nr);
 int vdevctl_watch(struct vdevctl *c, int fd);
+/* clock.c: "clock [advance DURATION]" and "events". */
+int vdevctl_clock(struct vdevctl *c, int fd, char **args, int nr);
+int vdevctl_events(struct vdevctl *c, int fd);
+/* A duration: decimal nanoseconds, or with a unit ns, us, ms or s. */
+bool vdevctl_parse_duration(const char *s);
 
 /* One NAME=0xHEX word of a values / get / set reply. */
 struct vdevctl_value {
