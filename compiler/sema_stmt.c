@@ -27,7 +27,15 @@ struct scope {
     unsigned nr_locals, nr_slots;
     uint64_t irq_bit; /* interrupt expression: its vector bit */
     bool target;      /* resolving what a plain '=' writes: not a read */
+    bool plain;       /* a device-level hook: no value, old or index */
 };
+
+/* Where an expression is, for sema_host.c. */
+static struct vdevc_host_ctx
+host_ctx(const struct scope *s)
+{
+    return (struct vdevc_host_ctx){.hook = s->hook, .irq_bit = s->irq_bit};
+}
 
 static bool resolve(struct scope *s, struct vdevc_expr *e, bool value);
 
@@ -174,7 +182,12 @@ resolve_special(struct scope *s, struct vdevc_expr *e)
             return true;
         }
     }
-    if (s->hook == NULL)
+    if (strcmp(e->name, "now") == 0) { /* a reserved word */
+        struct vdevc_host_ctx c = host_ctx(s);
+        vdevc_host_now(s->u, &c, e);
+        return true;
+    }
+    if (s->hook == NULL || s->plain)
         return false;
     if (strcmp(e->name, "value") == 0 ||
         (s->has_old && strcmp(e->name, "old") == 0)) {
@@ -200,7 +213,8 @@ resolve_special(struct scope *s, struct vdevc_expr *e)
  * "did you mean": candidates come from where the name was looked up. */
 
 #define VALUE_KINDS                                                            \
-    (1u << SYM_REG | 1u << SYM_VAR | 1u << SYM_INSTANCE | 1u << SYM_ENUM)
+    (1u << SYM_REG | 1u << SYM_VAR | 1u << SYM_INSTANCE | 1u << SYM_ENUM |     \
+     1u << SYM_TIMER | 1u << SYM_FIFO | 1u << SYM_STREAM)
 
 static const char *
 field_nearest(const struct vdevc_reg *r, const char *word)
@@ -341,6 +355,18 @@ resolve_place(struct scope *s, struct vdevc_expr *e, bool indexed)
     struct vdevc_sym *sym = path ? lookup(s, path) : NULL;
     if (sym != NULL)
         return bind_sym(s, e, sym, indexed);
+    struct vdevc_sym *obj = NULL;
+    if (e->kind == E_MEMBER && (path = path_of(u, e->lhs)) != NULL)
+        obj = lookup(s, path);
+    if (obj != NULL && vdevc_host_object(obj->kind)) {
+        struct vdevc_host_ctx c = host_ctx(s);
+        if (!vdevc_host_member(u, &c, obj, e))
+            return false;
+        if (indexed)
+            vdevc_error(u->diag, e->loc, "bad-array", "'%s.%s' is not an array",
+                        obj->name, e->name);
+        return !indexed;
+    }
     if (e->kind == E_MEMBER && e->lhs->kind == E_INDEX) {
         /* data[i].field */
         struct vdevc_expr *base = e->lhs;
@@ -422,10 +448,25 @@ resolve_index(struct scope *s, struct vdevc_expr *e)
 static bool check_fits(struct scope *s, struct vdevc_expr *e, unsigned width,
                        struct vdevc_enum *etype, const char *what);
 
+/* obj.name(args): FIFO methods (sema_host.c). */
+static bool
+resolve_method(struct scope *s, struct vdevc_expr *e, bool value)
+{
+    char *path = path_of(s->u, e->lhs);
+    struct vdevc_sym *obj = path ? lookup(s, path) : NULL;
+    bool ok = true;
+    for (unsigned i = 0; i < e->args.n; i++)
+        ok &= resolve(s, e->args.v[i], true);
+    struct vdevc_host_ctx c = host_ctx(s);
+    return ok && vdevc_host_method(s->u, &c, obj, e, value);
+}
+
 static bool
 resolve_call(struct scope *s, struct vdevc_expr *e, bool value)
 {
     struct vdevc_unit *u = s->u;
+    if (e->lhs != NULL)
+        return resolve_method(s, e, value);
     struct vdevc_sym *sym = vdevc_sym_get(u->syms, e->name);
     if (sym == NULL || sym->kind != SYM_EXTERN) {
         vdevc_error_unknown(
@@ -878,6 +919,15 @@ check_stmt(struct scope *s, struct vdevc_stmt *st)
     case S_BLOCK:
         check_block(s, st);
         break;
+    case S_START:
+    case S_STOP:
+    case S_EMIT:
+    case S_WORD:
+        if (st->rhs == NULL || resolve(s, st->rhs, true)) {
+            struct vdevc_host_ctx c = host_ctx(s);
+            vdevc_host_stmt(s->u, &c, st);
+        }
+        break;
     }
 }
 
@@ -897,6 +947,21 @@ check_hook(struct vdevc_unit *u, struct vdevc_hook *h, const char *prefix,
         .value_etype = etype,
     };
     check_stmt(&s, h->body);
+}
+
+void
+vdevc_check_device_hook(struct vdevc_unit *u, struct vdevc_hook *h)
+{
+    struct scope s = {.u = u, .prefix = "", .hook = h, .plain = true};
+    check_stmt(&s, h->body);
+}
+
+bool
+vdevc_expr_fits(struct vdevc_unit *u, struct vdevc_expr *e, unsigned width,
+                const char *what)
+{
+    struct scope s = {.u = u};
+    return check_fits(&s, e, width, NULL, what);
 }
 
 /* ------------------------------------------------------------ interrupts */
@@ -976,4 +1041,5 @@ vdevc_sema_behaviour(struct vdevc_unit *u)
         struct vdevc_var *v = d->vars.v[i];
         check_hook(u, v->on_write, "", v->width, v->etype, false);
     }
+    vdevc_sema_host_behaviour(u);
 }
