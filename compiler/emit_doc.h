@@ -25,6 +25,11 @@ void vdevc_doc_interrupts(struct vdevc_emit *e);
 void vdevc_doc_config(struct vdevc_emit *e);
 void vdevc_doc_enums(struct vdevc_emit *e);
 void vdevc_doc_migration(struct vdevc_emit *e);
+/* doc_host.c: timers, FIFOs, streams, events; the FIFOs' migration rows
+ * and what the runtime part carries of time. */
+void vdevc_doc_host(struct vdevc_emit *e);
+void vdevc_doc_fifo_rows(struct vdevc_emit *e);
+void vdevc_doc_clock_note(struct vdevc_emit *e);
 
 /* doc_bits.c: the register's bit-field picture, a fenced text block. */
 struct vdevc_out;

@@ -14,6 +14,7 @@ struct mig_entry {
     unsigned since;
     const char *type; /* what the bytes mean, for "retyped" */
     struct vdevc_loc loc;
+    const char *fifo; /* a FIFO: "16 x 8 bits" (any change resizes it) */
 };
 
 static const char *
@@ -32,15 +33,16 @@ reg_type(void *ctx, const struct vdevc_reg *r)
 static struct mig_entry *
 entries(void *ctx, const struct vdevc_device *d, unsigned *_n)
 {
-    struct mig_entry *m =
-        talloc_zero_array(ctx, struct mig_entry, d->regs.n + d->vars.n + 1);
+    struct mig_entry *m = talloc_zero_array(
+        ctx, struct mig_entry, d->regs.n + d->vars.n + d->fifos.n + 1);
     unsigned n = 0;
     for (unsigned i = 0; i < d->regs.n; i++) {
         const struct vdevc_reg *r = d->regs.v[i];
         if (!r->nomigrate)
             m[n++] =
                 (struct mig_entry){r->qname, (uint64_t)r->n * (r->width / 8),
-                                   r->since, reg_type(ctx, r), r->hdr.loc};
+                                   r->since, reg_type(ctx, r), r->hdr.loc,
+                                   NULL};
     }
     for (unsigned i = 0; i < d->vars.n; i++) {
         const struct vdevc_var *v = d->vars.v[i];
@@ -56,7 +58,19 @@ entries(void *ctx, const struct vdevc_device *d, unsigned *_n)
                       : talloc_asprintf(ctx, "var:%u:%s", v->width,
                                         v->etype ? v->etype->name : "");
         m[n++] = (struct mig_entry){talloc_asprintf(ctx, "state.%s", v->name),
-                                    size, v->since, type, v->hdr.loc};
+                                    size, v->since, type, v->hdr.loc, NULL};
+    }
+    for (unsigned i = 0; i < d->fifos.n; i++) {
+        const struct vdevc_fifo *f = d->fifos.v[i];
+        if (f->nomigrate)
+            continue;
+        const char *shape = talloc_asprintf(ctx, "%llu x %u bits",
+                                            (unsigned long long)f->depth,
+                                            f->width);
+        m[n++] = (struct mig_entry){
+            talloc_asprintf(ctx, "state.%s", f->qname),
+            8 + f->depth * (vdevc_storage_bits(f->width) / 8), f->since,
+            talloc_asprintf(ctx, "fifo:%s", shape), f->hdr.loc, shape};
     }
     *_n = n;
     return m;
@@ -95,6 +109,10 @@ vdevc_check_migration(struct vdevc_unit *old, struct vdevc_unit *new, FILE *out)
                         "'%s' is in the old stream but not in the new "
                         "device",
                         om[i].name);
+        else if (n->fifo && om[i].fifo && strcmp(n->fifo, om[i].fifo) != 0)
+            vdevc_error(new->diag, n->loc, "mig-resized",
+                        "FIFO '%s' was %s, now %s", n->name, om[i].fifo,
+                        n->fifo);
         else if (n->size != om[i].size)
             vdevc_error(new->diag, n->loc, "mig-resized",
                         "'%s' was %llu bytes, now %llu", n->name,

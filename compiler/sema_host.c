@@ -95,9 +95,11 @@ stream_fifo(struct vdevc_unit *u, struct vdevc_stream *s, const char *dir,
     uint64_t depth = 16;
     f->hdr = (struct vdevc_node){N_FIFO, s->hdr.loc};
     f->name = dir;
-    if (vdevc_attr_value(u, &s->attrs, dir, &depth))
-        fifo_depth(u, vdevc_attr_find(&s->attrs, A_VALUE, dir)->loc, depth,
-                   &depth);
+    if (vdevc_attr_value(u, &s->attrs, dir, &depth)) {
+        /* Diagnostics about it point at "rx N" */
+        f->hdr.loc = vdevc_attr_find(&s->attrs, A_VALUE, dir)->loc;
+        fifo_depth(u, f->hdr.loc, depth, &depth);
+    }
     f->depth = depth <= VDEVC_MAX_FIFO && depth > 0 ? depth : 1;
     f->width = 8;
     f->qname = talloc_asprintf(f, "%s.%s", s->name, dir);
@@ -105,7 +107,16 @@ stream_fifo(struct vdevc_unit *u, struct vdevc_stream *s, const char *dir,
     f->doc = doc;
     f->stream = s;
     vdevc_sym_define(u, f->qname, SYM_FIFO, f, s->hdr.loc, "fifo");
-    vdevc_sym_define(u, f->cname, SYM_CNAME, f, s->hdr.loc, "fifo");
+    struct vdevc_sym *old = vdevc_sym_get(u->syms, f->cname);
+    if (old != NULL) {
+        vdevc_error(u->diag, s->hdr.loc, "duplicate-name",
+                    "stream '%s' keeps its %s FIFO in the device state as "
+                    "'%s', which is taken",
+                    s->name, dir, f->cname);
+        vdevc_note(u->diag, old->loc, "'%s' declared here", old->name);
+    } else {
+        vdevc_sym_add(u->syms, f->cname, SYM_CNAME, f, s->hdr.loc);
+    }
     vdevc_vec_push(u->dev, &u->dev->fifos, f);
     return f;
 }
@@ -322,9 +333,9 @@ vdevc_host_method(struct vdevc_unit *u, const struct vdevc_host_ctx *c,
     unsigned k = word_index(fifo_methods, e->name);
     if (fifo_methods[k] == NULL) {
         if (fifo_members[word_index(fifo_members, e->name)] != NULL)
-            vdevc_error_fix(u->diag, e->loc, "type-mismatch", e->name,
-                            "'%s' is not a method: write '%s.%s'", e->name,
-                            f->qname, e->name);
+            vdevc_error(u->diag, e->loc, "type-mismatch",
+                        "'%s' is not a method: write '%s.%s'", e->name,
+                        f->qname, e->name);
         else
             unknown_word(u, e->loc, e->name, fifo_methods, "fifo", f->qname);
         return false;
