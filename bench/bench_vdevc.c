@@ -1,6 +1,6 @@
 /* vdevc throughput: generates devices of 1,000 and 100,000 registers in
  * two mixes (plain registers; and a quarter with four fields, one in eight
- * with a hook), times `vdevc -o X.c --header=X.h` on each (best of 3), and
+ * with a hook, some of those using timers and FIFOs), times `vdevc -o X.c --header=X.h` on each (best of 3), and
  * prints registers/s and how the per-register time grows (1.00 = linear).
  *   VDEV_BUILD=build build/bench/bench_vdevc [--quick]
  * Rates use the compiler's CPU time (user + sys of the child), which a
@@ -17,8 +17,22 @@
 #include <unistd.h>
 
 /* mixed: most registers plain, a quarter with fields (one enum-typed),
- * one in eight with a hook; one interrupt over two fields. plain: every
- * register a plain rw one with a reset value and a doc string. */
+ * one in eight with a hook (one in 32 starting a timer and pushing to a
+ * FIFO, one in 32 popping one); one interrupt over two fields. plain:
+ * every register a plain rw one with a reset value and a doc string. */
+#define BENCH_TIMERS 32u
+#define BENCH_FIFOS 16u
+
+/* The timers and FIFOs the mixed device's hooks use. */
+static void
+write_host(FILE *f)
+{
+    for (unsigned i = 0; i < BENCH_TIMERS; i++)
+        fprintf(f, "    timer t%u { on expire { events += 1; } }\n", i);
+    for (unsigned i = 0; i < BENCH_FIFOS; i++)
+        fprintf(f, "    fifo q%u[16] : 32;\n", i);
+}
+
 static int
 write_device(const char *path, unsigned n, bool mixed)
 {
@@ -36,6 +50,8 @@ write_device(const char *path, unsigned n, bool mixed)
             "    interrupt 0 = r0.f0 & r0.f1;\n"
             "    bar 0 mem64 size %llu {\n",
             n, size);
+    if (mixed)
+        write_host(f);
     for (unsigned i = 0; i < n; i++) {
         unsigned off = i * 4;
         if (!mixed && i > 0)
@@ -49,6 +65,17 @@ write_device(const char *path, unsigned n, bool mixed)
                     "            field m [3:2] rw : mode = mode.high;\n"
                     "            field v [15:8] ro = 0x%x;\n        }\n",
                     i, off, i, i & 0xff);
+        else if (i % 32 == 1)
+            fprintf(f,
+                    "        reg r%u @ 0x%x : 32 rw {\n"
+                    "            on write { start t%u after value us; "
+                    "q%u.push(value); }\n        }\n",
+                    i, off, i / 32 % BENCH_TIMERS, i / 32 % BENCH_FIFOS);
+        else if (i % 32 == 9)
+            fprintf(f,
+                    "        reg r%u @ 0x%x : 32 ro {\n"
+                    "            on read { r%u = q%u.pop(); }\n        }\n",
+                    i, off, i, i / 32 % BENCH_FIFOS);
         else if (i % 8 == 1)
             fprintf(f,
                     "        reg r%u @ 0x%x : 32 rw {\n"
