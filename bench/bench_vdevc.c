@@ -1,10 +1,11 @@
 /* vdevc throughput: generates devices of 1,000 and 100,000 registers in
  * two mixes (plain registers; and a quarter with four fields, one in eight
- * with a hook, some of those using timers and FIFOs), times `vdevc -o X.c --header=X.h` on each (best of 3), and
- * prints registers/s and how the per-register time grows (1.00 = linear).
- *   VDEV_BUILD=build build/bench/bench_vdevc [--quick]
- * Rates use the compiler's CPU time (user + sys of the child), which a
- * loaded machine disturbs far less than wall time; wall time is shown too. */
+ * with a hook, some of those using timers and FIFOs), times `vdevc -o X.c
+ * --header=X.h` on each (best of 3), and prints registers/s and how the
+ * per-register time grows (1.00 = linear). VDEV_BUILD=build
+ * build/bench/bench_vdevc [--quick] Rates use the compiler's CPU time (user +
+ * sys of the child), which a loaded machine disturbs far less than wall time;
+ * wall time is shown too. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>

@@ -77,7 +77,8 @@ emit_timers(struct vdevc_emit *e)
                           : st.after           ? "once"
                                                : "never";
         P("| `%s` | %s | %s | %s |\n", tm->name, how,
-          tm->on_expire ? "device logic" : "nothing", vdevc_doc_text(t, tm->doc));
+          tm->on_expire ? "device logic" : "nothing",
+          vdevc_doc_text(t, tm->doc));
     }
     P("\n");
 }

@@ -30,8 +30,8 @@ vdevc_cx_fifo(struct vdevc_emit *e, const struct vdevc_expr *x)
 {
     const struct vdevc_fifo *f = x->sym;
     const char *q = fifo_place(e, f);
-    struct cx *count = vdevc_cx_leaf(e, talloc_asprintf(e->tmp, "%s.count", q),
-                                     32, f->depth);
+    struct cx *count =
+        vdevc_cx_leaf(e, talloc_asprintf(e->tmp, "%s.count", q), 32, f->depth);
     struct cx *c;
     if (x->kind != E_CALL) {
         if (strcmp(x->name, "empty") == 0)

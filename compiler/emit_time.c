@@ -63,16 +63,15 @@ vdevc_cx_time(struct vdevc_emit *e, const struct vdevc_expr *x)
         const struct vdevc_timer *t = x->sym;
         return vdevc_cx_leaf(
             e,
-            talloc_asprintf(e->tmp, "vdev_timer_running(d->timer.%s)",
-                            t->name),
+            talloc_asprintf(e->tmp, "vdev_timer_running(d->timer.%s)", t->name),
             8, 1);
     } else {
         const struct vdevc_timer *t = x->sym;
-        c = vdevc_cx_leaf(
-            e,
-            talloc_asprintf(e->tmp, "vdev_timer_remaining(d->timer.%s)",
-                            t->name),
-            64, UINT64_MAX);
+        c = vdevc_cx_leaf(e,
+                          talloc_asprintf(e->tmp,
+                                          "vdev_timer_remaining(d->timer.%s)",
+                                          t->name),
+                          64, UINT64_MAX);
     }
     /* Time passes between two readings: never fold two into one. */
     c->pure = false;
@@ -80,8 +79,7 @@ vdevc_cx_time(struct vdevc_emit *e, const struct vdevc_expr *x)
 }
 
 void
-vdevc_emit_host_stmt(struct vdevc_emit *e, const struct vdevc_stmt *s,
-                     int ind)
+vdevc_emit_host_stmt(struct vdevc_emit *e, const struct vdevc_stmt *s, int ind)
 {
     switch (s->kind) {
     case S_START:

@@ -267,8 +267,7 @@ fifo_member(struct vdevc_unit *u, const struct vdevc_host_ctx *c,
                             "'%s' is a method: call it", e->name);
             return false;
         }
-        return unknown_word(u, e->loc, e->name, fifo_members, "fifo",
-                            f->qname);
+        return unknown_word(u, e->loc, e->name, fifo_members, "fifo", f->qname);
     }
     f->used = true;
     f->irqs |= c->irq_bit;
@@ -379,8 +378,7 @@ operand(struct vdevc_unit *u, struct vdevc_expr *x, enum vdevc_sym_kind k,
     struct vdevc_sym *sym = vdevc_sym_get(u->syms, x->name);
     if (sym != NULL && sym->kind == k)
         return sym->ptr;
-    const char *best =
-        vdevc_sym_nearest(u->syms, x->name, "", 1u << k, NULL);
+    const char *best = vdevc_sym_nearest(u->syms, x->name, "", 1u << k, NULL);
     if (sym != NULL)
         vdevc_error_unknown(u->diag, x->loc, "type-mismatch", best,
                             "'%s' is not a%s %s", x->name,

@@ -153,8 +153,8 @@ void vdevc_sema_host_behaviour(struct vdevc_unit *u);
 /* sema_stmt.c, for the above: a device-level hook (no value, old, index);
  * does e fit a `width`-bit target named what? */
 void vdevc_check_device_hook(struct vdevc_unit *u, struct vdevc_hook *h);
-bool vdevc_expr_fits(struct vdevc_unit *u, struct vdevc_expr *e,
-                     unsigned width, const char *what);
+bool vdevc_expr_fits(struct vdevc_unit *u, struct vdevc_expr *e, unsigned width,
+                     const char *what);
 /* sema_names.c: C keywords, migration id collisions. */
 void vdevc_sema_names(struct vdevc_unit *u);
 /* sema_warn.c: what is declared but never used or read (run on a device

@@ -132,7 +132,8 @@ struct vdevc_stmt {
     struct vdevc_stmt *then_s, *else_s;
     struct vdevc_vec body; /* BLOCK: statements */
     int local;             /* LET: slot number */
-    struct vdevc_expr *mode; /* START: `after` or `every`, as a name */
+    /* START: `after` or `every`, as a name */
+    struct vdevc_expr *mode;
 };
 
 /* ------------------------------------------------------------ attributes */
@@ -408,8 +409,8 @@ struct vdevc_fifo {
     bool nomigrate;
     const char *doc;
     struct vdevc_stream *stream; /* a stream's rx or tx, or NULL */
-    uint64_t irqs; /* interrupts that read it */
-    bool used;     /* an expression refers to it (warnings) */
+    uint64_t irqs;               /* interrupts that read it */
+    bool used;                   /* an expression refers to it (warnings) */
 };
 
 struct vdevc_stream {
@@ -503,8 +504,7 @@ struct vdevc_stmt *vdevc_stmt_word(void *ctx, struct vdevc_loc loc,
 struct vdevc_stmt *vdevc_stmt_start(void *ctx, struct vdevc_loc loc,
                                     const char *verb, struct vdevc_loc name_loc,
                                     const char *name, struct vdevc_loc mode_loc,
-                                    const char *mode,
-                                    struct vdevc_expr *delay,
+                                    const char *mode, struct vdevc_expr *delay,
                                     struct vdevc_loc unit_loc,
                                     const char *unit);
 /* now; obj.name(args) */

@@ -17,7 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mig_testdev.h"
 #include "model_server.h"
+#include "vdevc.h"
+#include "vdevc_test.h"
 
 #define BAR0 VFIO_PCI_BAR0_REGION_INDEX
 
@@ -211,12 +214,12 @@ Test(lang_host, armed_timer_and_fifo_migrate)
     cr_assert_eq(rd(&src, T_LEFT, 4), 700);
     uint64_t saved_at = rd(&src, T_TIME, 8);
     snprintf(file, sizeof(file), "%s/ticker.state", src.dir);
-    cr_assert_eq(vdev_mgmt_client_save(src.mgmt, file, reply, sizeof(reply)),
-                 0, "%s", reply);
+    cr_assert_eq(vdev_mgmt_client_save(src.mgmt, file, reply, sizeof(reply)), 0,
+                 "%s", reply);
 
     model_server_start_args(&dst, TICKER, virtual_clock);
-    cr_assert_eq(vdev_mgmt_client_load(dst.mgmt, file, reply, sizeof(reply)),
-                 0, "%s", reply);
+    cr_assert_eq(vdev_mgmt_client_load(dst.mgmt, file, reply, sizeof(reply)), 0,
+                 "%s", reply);
     cr_expect_eq(rd(&dst, T_TIME, 8), saved_at, "device time travelled");
     cr_expect_eq(rd(&dst, T_STATUS, 4), T_EXPIRED | T_RUNNING);
     cr_expect_eq(rd(&dst, T_LEFT, 4), 700);
@@ -271,6 +274,62 @@ Test(lang_host, fifo_push_pop_peek_clear_and_full_interrupt)
     model_server_stop(&s);
 }
 
+/* A saved FIFO whose head or count is past its depth is a hostile
+ * stream: the load is refused and the device keeps what it had. */
+Test(lang_host, fifo_out_of_shape_is_refused_on_load)
+{
+    struct model_server src = {0}, dst = {0};
+    char file[256], reply[512];
+    size_t len;
+
+    model_server_start_prog(&src, QUEUE);
+    model_server_start_quiet(&dst, QUEUE); /* it says what it refuses */
+    for (unsigned i = 1; i <= 3; i++)
+        wr(&src, Q_PUSH, 2, 0x111 * i);
+    snprintf(file, sizeof(file), "%s/queue.state", src.dir);
+    cr_assert_eq(vdev_mgmt_client_save(src.mgmt, file, reply, sizeof(reply)), 0,
+                 "%s", reply);
+    uint8_t *buf = (uint8_t *)vt_read(NULL, file, &len);
+    cr_assert_not_null(buf);
+    /* The field: u32 id, u32 size (head, count, 8 x u16), the bytes. */
+    uint32_t hdr[2] = {vdevc_fnv1a("state.cmds"), 8 + 8 * 2}, v;
+    uint8_t *f = memmem(buf, len, hdr, sizeof(hdr));
+    cr_assert_not_null(f, "no state.cmds field in the stream");
+    f += sizeof(hdr);
+    memcpy(&v, f + 4, 4);
+    cr_assert_eq(v, 3, "count");
+
+    static const struct {
+        unsigned at;
+        uint32_t value;
+    } bad[] = {{4, 9}, {0, 8}};
+    for (unsigned k = 0; k < 2; k++) {
+        uint32_t keep;
+        memcpy(&keep, f + bad[k].at, 4);
+        memcpy(f + bad[k].at, &bad[k].value, 4);
+        mt_fix_crc(buf, len);
+        FILE *out = fopen(file, "w");
+        cr_assert_eq(fwrite(buf, 1, len, out), len);
+        fclose(out);
+        cr_expect_eq(
+            vdev_mgmt_client_load(dst.mgmt, file, reply, sizeof(reply)),
+            -EREMOTEIO, "%s", reply);
+        cr_expect_eq(rd(&dst, Q_STATUS, 4), 0x080000 | Q_EMPTY);
+        memcpy(f + bad[k].at, &keep, 4);
+    }
+    mt_fix_crc(buf, len);
+    FILE *out = fopen(file, "w");
+    cr_assert_eq(fwrite(buf, 1, len, out), len);
+    fclose(out);
+    cr_assert_eq(vdev_mgmt_client_load(dst.mgmt, file, reply, sizeof(reply)), 0,
+                 "%s", reply);
+    for (unsigned i = 1; i <= 3; i++)
+        cr_expect_eq(rd(&dst, Q_POP, 2), 0x111 * i);
+    talloc_free(buf);
+    model_server_stop(&dst);
+    model_server_stop(&src);
+}
+
 /* ------------------------------------------------------------ streams */
 
 static int
@@ -321,8 +380,7 @@ read_some(int fd, char *buf, size_t cap, size_t want)
  * `on transmit` raises the interrupt once tx drained. */
 Test(lang_host, stream_echo_through_the_guest_with_back_pressure)
 {
-    static const char *const args[] = {"--stream=serial=unix:%s/serial",
-                                       NULL};
+    static const char *const args[] = {"--stream=serial=unix:%s/serial", NULL};
     struct model_server s = {0};
     char msg[100], got[100];
 

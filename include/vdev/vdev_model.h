@@ -67,9 +67,9 @@ struct vdev_model_bar {
  * emptied it. After it changed either FIFO it re-evaluates irqs. */
 struct vdev_model_stream {
     const char *name;
-    uint32_t rx, tx;             /* state offsets of the FIFOs */
-    uint32_t rx_depth, tx_depth; /* their elements */
-    uint64_t irqs;               /* interrupts that read them */
+    uint32_t rx, tx;                           /* state offsets of the FIFOs */
+    uint32_t rx_depth, tx_depth;               /* their elements */
+    uint64_t irqs;                             /* interrupts that read them */
     void (*on_receive)(struct vdev_dev *dev);  /* or NULL */
     void (*on_transmit)(struct vdev_dev *dev); /* or NULL */
 };
@@ -209,10 +209,10 @@ vdev_timer_start_in(struct vdev_timer *t, uint64_t n, uint64_t unit,
 #define VDEV_FIFO_DEPTH(q) ((uint32_t)(sizeof((q).v) / sizeof((q).v[0])))
 /* push drops the value when full; pop and peek give 0 when empty. */
 #define VDEV_FIFO_PUSH(q, x)                                                   \
-    vdev_fifo_push(&(q).head, &(q).count, (q).v, VDEV_FIFO_DEPTH(q),         \
+    vdev_fifo_push(&(q).head, &(q).count, (q).v, VDEV_FIFO_DEPTH(q),           \
                    sizeof((q).v[0]), (x))
 #define VDEV_FIFO_POP(q)                                                       \
-    vdev_fifo_pop(&(q).head, &(q).count, (q).v, VDEV_FIFO_DEPTH(q),          \
+    vdev_fifo_pop(&(q).head, &(q).count, (q).v, VDEV_FIFO_DEPTH(q),            \
                   sizeof((q).v[0]))
 #define VDEV_FIFO_PEEK(q)                                                      \
     vdev_fifo_peek((q).head, (q).count, (q).v, sizeof((q).v[0]))
