@@ -48,11 +48,11 @@ write_device(const char *path, unsigned n, bool mixed)
             "device bench {\n    vendor 0x1234;\n    device 0xbe00;\n"
             "    intx A;\n    enum mode { off = 0, low = 1, high = 2 }\n"
             "    var events : 32;\n"
-            "    interrupt 0 = r0.f0 & r0.f1;\n"
-            "    bar 0 mem64 size %llu {\n",
-            n, size);
+            "    interrupt 0 = r0.f0 & r0.f1;\n",
+            n);
     if (mixed)
         write_host(f);
+    fprintf(f, "    bar 0 mem64 size %llu {\n", size);
     for (unsigned i = 0; i < n; i++) {
         unsigned off = i * 4;
         if (!mixed && i > 0)
