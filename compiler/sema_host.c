@@ -10,6 +10,21 @@
 
 /* ------------------------------------------------------------ declarations */
 
+/* libvdev names timers, streams and events by their .vdev name, and
+ * takes names of up to 64 bytes (identifiers have no other byte it
+ * refuses). */
+#define HOST_NAME_MAX 64u
+
+static void
+check_name(struct vdevc_unit *u, const struct vdevc_node *n, const char *name,
+           const char *what)
+{
+    if (strlen(name) > HOST_NAME_MAX)
+        vdevc_error(u->diag, n->loc, "bad-name",
+                    "%s name '%s' is longer than %u bytes", what, name,
+                    HOST_NAME_MAX);
+}
+
 /* The hooks a declaration may have, each at most once. */
 static void
 take_hooks(struct vdevc_unit *u, struct vdevc_vec *hooks,
@@ -42,6 +57,7 @@ check_timer(struct vdevc_unit *u, struct vdevc_timer *t)
 {
     static const char *const names[] = {"expire", NULL};
     vdevc_sym_define(u, t->name, SYM_TIMER, t, t->hdr.loc, "timer");
+    check_name(u, &t->hdr, t->name, "timer");
     t->doc = vdevc_attr_doc(t, &t->attrs);
     vdevc_attr_check(u, &t->attrs, "a timer");
     take_hooks(u, &t->hooks, names, &t->on_expire, "a timer");
@@ -127,6 +143,7 @@ check_stream(struct vdevc_unit *u, struct vdevc_stream *s, unsigned id)
     static const char *const names[] = {"receive", "transmit", NULL};
     struct vdevc_hook *hooks[2] = {NULL, NULL};
     vdevc_sym_define(u, s->name, SYM_STREAM, s, s->hdr.loc, "stream");
+    check_name(u, &s->hdr, s->name, "stream");
     s->id = id;
     s->doc = vdevc_attr_doc(s, &s->attrs);
     unsigned since = vdevc_attr_since(u, &s->attrs);
@@ -148,6 +165,7 @@ static void
 check_event(struct vdevc_unit *u, struct vdevc_event *e)
 {
     vdevc_sym_define(u, e->name, SYM_EVENT, e, e->hdr.loc, "event");
+    check_name(u, &e->hdr, e->name, "event");
     e->doc = vdevc_attr_doc(e, &e->attrs);
     vdevc_attr_check(u, &e->attrs, "an event");
 }
