@@ -565,7 +565,9 @@ cmd_clock_advance(struct vdev_mgmt *m, struct mgmt_client *c, char **argv,
     }
     out_printf(c, "ok now=%llu fired=%d", (unsigned long long)vdev_now(m->dev),
                rc);
-    out_printf(c, left ? " left=%llu\n" : "\n", (unsigned long long)left);
+    if (left) /* the budget ran out: the client asks again for the rest */
+        out_printf(c, " left=%llu", (unsigned long long)left);
+    out_printf(c, "\n");
 }
 
 /* From now on the client gets "event NAME TIME_NS" lines as events happen,
