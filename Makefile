@@ -130,7 +130,7 @@ install: all
 
 # vdevc's output (generated/, golden expectations) is compared byte for byte,
 # so it is not ours to reformat; the conformance engine is C kept in strings.
-FORMAT_SRCS = $(filter-out generated/% tests/golden/% tests/mig/% fuzz/corpus/%,\
+FORMAT_SRCS = $(filter-out generated/% tests/golden/% tests/migration/% fuzz/corpus/%,\
                 $(shell git ls-files '*.c' '*.h' 2>/dev/null))
 format-check:
 	@clang-format --dry-run --Werror $(FORMAT_SRCS) && echo "format ok"

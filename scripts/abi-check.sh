@@ -53,5 +53,5 @@ for lib in libvdev libvdev-client; do
     [ -e "$build/$lib.so" ] || { echo "abi: $build/$lib.so not built" >&2; exit 1; }
 done
 check "$build/libvdev.so" vdev.h vdev_log.h vdev_proto.h vdev_model.h
-check "$build/libvdev-client.so" vdev_client.h vdev_log.h vdev_proto.h
+check "$build/libvdev-client.so" vdev_client.h vdev_log.h vdev_proto.h vdev_check.h
 exit $fail

@@ -389,9 +389,14 @@ sticky_set(struct vdev_dev *dev, uint64_t v)
 }
 
 static const struct vdev_var vars[] = {
-    {"ticks", 32, false, ticks_get, NULL, "tick expiries"},
-    {"resets", 32, false, resets_get, NULL, "resets seen"},
-    {"sticky", 32, true, sticky_get, sticky_set, "survives resets"},
+    {.name = "ticks", .bits = 32, .get = ticks_get, .doc = "tick expiries"},
+    {.name = "resets", .bits = 32, .get = resets_get, .doc = "resets seen"},
+    {.name = "sticky",
+     .bits = 32,
+     .external = true,
+     .get = sticky_get,
+     .set = sticky_set,
+     .doc = "survives resets"},
 };
 
 /* ------------------------------------------------------------ create */

@@ -423,7 +423,8 @@ int vdev_set_migration(struct vdev_dev *dev, const struct vdev_mig_desc *desc);
 
 /* Registers, fields and state exposed by name to the management channel
  * (vdevctl get/set). external: may be set from outside (input pins, a
- * doorbell peer); others are read-only there. */
+ * doorbell peer); others are read-only there. set gets values that fit
+ * in `bits`. */
 struct vdev_var {
     const char *name;
     unsigned bits; /* 1..64 */
@@ -431,10 +432,19 @@ struct vdev_var {
     uint64_t (*get)(struct vdev_dev *dev);
     int (*set)(struct vdev_dev *dev, uint64_t value); /* NULL if !external */
     const char *doc; /* one line for people (vdevctl list), or NULL */
+    /* A plain value in a state block (vdev_register_state_vars(), get
+     * NULL): bits [shift, shift + bits) of the `size`-byte (1, 2, 4, 8)
+     * integer at byte `at`. */
+    uint32_t at;
+    uint8_t size, shift;
 };
 
 int vdev_register_vars(struct vdev_dev *dev, const struct vdev_var *vars,
                        unsigned nr_vars);
+/* The same for values read from state (which must outlive dev) where a
+ * var has no get function. */
+int vdev_register_state_vars(struct vdev_dev *dev, const void *state,
+                             const struct vdev_var *vars, unsigned nr_vars);
 
 /* Management channel: a second UNIX socket (mode 0600) with a line-based
  * text protocol (help, info, list, values, get NAME, doc NAME, set NAME
