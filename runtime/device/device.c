@@ -57,9 +57,11 @@ vdev_device_init(struct vdev_dev *dev, const char *name,
     dev->clock.ticking = true;
     dev->clock.host_base = vdev_clock_host_now(dev);
 
+    /* As vfio-pci's cfg_size: 256 bytes until a PCI Express or extended
+     * capability makes it 4096 (pci_caps.c). */
     cfg = &dev->regions[VDEV_CONFIG_INDEX];
     cfg->present = true;
-    cfg->size = VDEV_CONFIG_SIZE;
+    cfg->size = VDEV_CONFIG_LEGACY_SIZE;
     cfg->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
 
     vdev_config_init(dev);

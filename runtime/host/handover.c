@@ -157,7 +157,8 @@ put_conn(struct hov_out *o, struct vdev_conn *c)
     h.peer_max_data_xfer = c->peer_max_data_xfer;
     h.negotiated = c->negotiated;
     h.write_multi = c->write_multi;
-    h.qemu_dma_layout = c->dev->srv->qemu_dma_layout;
+    h.qemu_dma_layout = c->dma_layout == VDEV_DMA_LAYOUT_QEMU;
+    h.dma_layout_unknown = c->dma_layout == VDEV_DMA_LAYOUT_AUTO;
     h.next_msg_id = c->next_msg_id;
     out_put(o, &h, sizeof(h));
     sect_end(o, start);

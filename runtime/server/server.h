@@ -38,7 +38,8 @@ struct vdev_server {
     int stop_fd; /* eventfd written by vdev_stop() */
     volatile int stopping;
     struct vdev_conn *conn; /* current client, or NULL */
-    bool qemu_dma_layout;
+    /* DMA_READ/WRITE layout for new clients (AUTO: detect, s2c.c). */
+    enum vdev_dma_layout dma_layout;
     /* Sources of a higher layer in epoll_fd (tags >= VDEV_EV_MGMT): the
      * management channel (host/mgmt.c) registers its dispatcher here. */
     int (*ext_dispatch)(struct vdev_dev *dev, uint32_t tag);
@@ -96,6 +97,9 @@ struct vdev_conn {
     bool out_blocked; /* socket full: input paused until EPOLLOUT */
 
     uint16_t next_msg_id; /* server->client requests */
+    /* This client's DMA_READ/WRITE layout: SPEC or QEMU once known, AUTO
+     * until s2c.c has asked (see vdev_set_dma_layout). */
+    enum vdev_dma_layout dma_layout;
     /* While a region write waits for a DMA reply, the client's next
      * commands are served (s2c.c); never from inside one of those. */
     bool s2c_serve, s2c_nested;

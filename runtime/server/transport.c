@@ -130,6 +130,7 @@ vdev_conn_adopt(struct vdev_dev *dev, int fd)
     c->dev = dev;
     c->fd = fd;
     c->twin_fd = -1;
+    c->dma_layout = dev->srv->dma_layout;
     vdev_dma_init(&c->dma, c, vdev_s2c_dma, c);
     c->peer_max_msg_fds = VFIO_USER_DEF_MAX_MSG_FDS;
     c->peer_max_data_xfer = VFIO_USER_DEF_MAX_DATA_XFER;
