@@ -16,7 +16,7 @@
  *                        VALUE: decimal, 0x.. or 0b..; only "ext" values,
  *                        at most 2^BITS - 1
  *   stats                ok messages=N errors=N bytes_in=N bytes_out=N
- *                           connections=N irqs_sent=N
+ *                           connections=N irqs_sent=N irqs_dropped=N
  *   save FILE            ok saved N bytes to FILE     (migration stream,
  *   load FILE            ok loaded N bytes from FILE   mode 0600; FILE is
  *                        the server's path, no spaces; load refuses while

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fdkind.h"
 #include "device/device.h"
 #include "device/dma.h"
 
@@ -106,18 +107,23 @@ map_validate(uint64_t iova, uint64_t size, int fd, uint64_t offset,
     return 0;
 }
 
-/* A file smaller than the map would SIGBUS us on access: refuse it while
- * we can tell (regular files and memfds have a size). */
+/* Only a regular file (memfd, shm, hugetlbfs, ...) is mapped: a device
+ * file could mean anything, and a FUSE file's page faults are served by
+ * whoever runs it. A file smaller than the map would SIGBUS us on access:
+ * refuse it while we can tell. */
 static int
 map_fd(struct vdev_dma_map *m)
 {
     struct stat st;
     int mprot = PROT_NONE;
     void *p;
+    int rc;
 
+    if ((rc = vdev_fd_check_mappable(m->fd)) < 0)
+        return rc == -EBADF ? rc : -EINVAL;
     if (fstat(m->fd, &st) < 0)
         return -errno;
-    if (S_ISREG(st.st_mode) && m->offset + m->size > (uint64_t)st.st_size)
+    if (m->offset + m->size > (uint64_t)st.st_size)
         return -EINVAL;
     if (m->prot & VDEV_DMA_READ)
         mprot |= PROT_READ;

@@ -15,6 +15,7 @@
 
 #include "base/clock.h"
 #include "base/fdio.h"
+#include "base/fdkind.h"
 #include "device/dma.h"
 #include "device/irq.h"
 #include "migration/migration.h"
@@ -45,6 +46,19 @@ take_fd(struct hov_in *in, uint32_t slot, int *out)
     *out = in->fds[slot];
     in->fds[slot] = -1;
     return 0;
+}
+
+/* An interrupt fd: signalled by the loop, so an eventfd like any a
+ * client's SET_IRQS brings. On error *out is set all the same (and closed
+ * with the index). */
+static int
+take_eventfd(struct hov_in *in, uint32_t slot, int *out)
+{
+    int rc = take_fd(in, slot, out);
+
+    if (rc == 0 && *out >= 0 && vdev_fd_check_eventfd(*out) < 0)
+        return -EPROTO;
+    return rc;
 }
 
 /* ------------------------------------------------------------ channel */
@@ -255,9 +269,10 @@ install_irqs(struct vdev_dev *dev, struct hov_in *in)
             off += sizeof(iv);
             if (iv.masked > 1 || iv.pending > 1)
                 return -EPROTO;
-            if ((rc = take_fd(in, iv.trigger_fd, &x->trigger_fd[v])) < 0 ||
-                (rc = take_fd(in, iv.mask_fd, &x->mask_fd[v])) < 0 ||
-                (rc = take_fd(in, iv.unmask_fd, &x->unmask_fd[v])) < 0)
+            if ((rc = take_eventfd(in, iv.trigger_fd, &x->trigger_fd[v])) <
+                    0 ||
+                (rc = take_eventfd(in, iv.mask_fd, &x->mask_fd[v])) < 0 ||
+                (rc = take_eventfd(in, iv.unmask_fd, &x->unmask_fd[v])) < 0)
                 return rc;
             x->masked[v] = iv.masked;
             x->pending[v] = iv.pending;

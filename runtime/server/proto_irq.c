@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "base/fdkind.h"
 #include "device/irq.h"
 #include "server/conn.h"
 
@@ -118,8 +119,10 @@ vdev_handle_set_irqs(struct vdev_conn *c, struct vdev_msg *m,
         /* No fds de-assigns; otherwise exactly one per vector. */
         if (m->nr_fds && m->nr_fds != s.count)
             return -EINVAL;
+        /* Eventfds only: the loop signals them, and anything else (a
+         * pipe, a socket, a file) could block it or mean nothing. */
         for (unsigned i = 0; i < m->nr_fds; i++)
-            if (m->fds[i] < 0)
+            if (vdev_fd_check_eventfd(m->fds[i]) < 0)
                 return -EINVAL;
     }
 
