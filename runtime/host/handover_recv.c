@@ -269,8 +269,7 @@ install_irqs(struct vdev_dev *dev, struct hov_in *in)
             off += sizeof(iv);
             if (iv.masked > 1 || iv.pending > 1)
                 return -EPROTO;
-            if ((rc = take_eventfd(in, iv.trigger_fd, &x->trigger_fd[v])) <
-                    0 ||
+            if ((rc = take_eventfd(in, iv.trigger_fd, &x->trigger_fd[v])) < 0 ||
                 (rc = take_eventfd(in, iv.mask_fd, &x->mask_fd[v])) < 0 ||
                 (rc = take_eventfd(in, iv.unmask_fd, &x->unmask_fd[v])) < 0)
                 return rc;
