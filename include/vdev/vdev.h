@@ -291,9 +291,9 @@ int vdev_register_vars(struct vdev_dev *dev, const struct vdev_var *vars,
 /* Management channel: a second UNIX socket (mode 0600) with a line-based
  * text protocol (help, info, list, values, get NAME, doc NAME, set NAME
  * VALUE, stats, save FILE, load FILE; one reply line each, "ok ..." or "error:
- * ..."; see runtime/base/mgmt_proto.h). Served by vdev_run() and vdev_dispatch()
- * through vdev_fd(). The socket file is removed when the device is freed.
- * Returns 0 or -errno (-EADDRINUSE: a live server). */
+ * ..."; see runtime/base/mgmt_proto.h). Served by vdev_run() and
+ * vdev_dispatch() through vdev_fd(). The socket file is removed when the device
+ * is freed. Returns 0 or -errno (-EADDRINUSE: a live server). */
 int vdev_mgmt_listen(struct vdev_dev *dev, const char *path);
 
 /* ---------------------------------------------------------- upgrade */
