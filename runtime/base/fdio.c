@@ -101,7 +101,7 @@ vdev_recv_fds_take(struct msghdr *mh, ssize_t n, struct vdev_fds_in *in)
 }
 
 int
-vdev_recv_all(int sock, void *buf, size_t len, int64_t deadline,
+vdev_recv_all(int sock, void *buf, size_t len, int64_t deadline, int cancel_fd,
               struct vdev_fds_in *in)
 {
     uint8_t scratch[4096];
@@ -119,7 +119,7 @@ vdev_recv_all(int sock, void *buf, size_t len, int64_t deadline,
         }
         n = vdev_recv_fds(sock, dst, want, MSG_DONTWAIT, in);
         if (n == -EAGAIN) {
-            if ((rc = vdev_wait_fd(sock, POLLIN, deadline, -1)) < 0)
+            if ((rc = vdev_wait_fd(sock, POLLIN, deadline, cancel_fd)) < 0)
                 return rc;
             continue;
         }

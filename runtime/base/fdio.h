@@ -66,11 +66,12 @@ vdev_recv_fds(int sock, void *buf, size_t len, int flags,
 }
 
 /* Reads exactly len bytes (buf NULL: reads and drops them), waiting for
- * them until deadline (vdev_now_ms() time; INT64_MAX: no limit). fds as
- * for vdev_recv_fds. Returns 0, -ECONNRESET on EOF before len bytes,
- * -ETIMEDOUT, or -errno. */
+ * them until deadline (vdev_now_ms() time; INT64_MAX: no limit) or until
+ * cancel_fd (-1: none) is readable. fds as for vdev_recv_fds. Returns 0,
+ * -ECONNRESET on EOF before len bytes, -ETIMEDOUT, -ECANCELED, or
+ * -errno. */
 int vdev_recv_all(int sock, void *buf, size_t len, int64_t deadline,
-                  struct vdev_fds_in *in);
+                  int cancel_fd, struct vdev_fds_in *in);
 
 /* Sends all of iov[0..iovcnt) (iov is advanced), nr_fds fds (at most
  * VDEV_FDIO_MAX_FDS) riding on its first byte, waiting for room until

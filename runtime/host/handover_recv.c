@@ -69,7 +69,7 @@ take_eventfd(struct hov_in *in, uint32_t slot, int *out)
  * expects none are closed. */
 static ssize_t
 recv_pkt(int sock, void *buf, size_t cap, int *fds, unsigned max_fds,
-         unsigned *nr_fds, int64_t deadline)
+         unsigned *nr_fds, int64_t deadline, int cancel_fd)
 {
     struct vdev_fds_in in = {.fds = fds, .max = fds ? max_fds : 0};
     ssize_t n;
@@ -77,7 +77,7 @@ recv_pkt(int sock, void *buf, size_t cap, int *fds, unsigned max_fds,
     if (nr_fds)
         *nr_fds = 0;
     do {
-        int rc = vdev_wait_fd(sock, POLLIN, deadline, -1);
+        int rc = vdev_wait_fd(sock, POLLIN, deadline, cancel_fd);
 
         if (rc < 0)
             return rc;
@@ -94,8 +94,9 @@ recv_pkt(int sock, void *buf, size_t cap, int *fds, unsigned max_fds,
     return n == 0 ? -ECONNRESET : n;
 }
 
+/* cancel_fd: the stop eventfd, so SIGTERM ends the wait. */
 static int
-recv_record(int sock, void *ctx, struct hov_in *in)
+recv_record(int sock, void *ctx, struct hov_in *in, int cancel_fd)
 {
     int64_t deadline = vdev_now_ms() + HOV_TIMEOUT_MS;
     struct hov_head h;
@@ -103,7 +104,7 @@ recv_record(int sock, void *ctx, struct hov_in *in)
     uint64_t got = 0;
     ssize_t n;
 
-    n = recv_pkt(sock, &h, sizeof(h), NULL, 0, NULL, deadline);
+    n = recv_pkt(sock, &h, sizeof(h), NULL, 0, NULL, deadline, cancel_fd);
     if (n < 0)
         return (int)n;
     if ((size_t)n != sizeof(h) || memcmp(h.magic, HOV_MAGIC, 8) ||
@@ -122,7 +123,7 @@ recv_record(int sock, void *ctx, struct hov_in *in)
         struct hov_fds f;
         unsigned k;
         n = recv_pkt(sock, &f, sizeof(f), in->fds + in->nr_fds,
-                     h.nr_fds - in->nr_fds, &k, deadline);
+                     h.nr_fds - in->nr_fds, &k, deadline, cancel_fd);
         if (n < 0)
             return (int)n;
         in->nr_fds += k; /* owned by the table from here on */
@@ -134,7 +135,7 @@ recv_record(int sock, void *ctx, struct hov_in *in)
         n = recv_pkt(sock, rec + got,
                      h.record_len - got < HOV_DATA_PKT ? h.record_len - got
                                                        : HOV_DATA_PKT,
-                     NULL, 0, NULL, deadline);
+                     NULL, 0, NULL, deadline, cancel_fd);
         if (n < 0)
             return (int)n;
         got += (uint64_t)n;
@@ -551,7 +552,7 @@ vdev_handover_receive(struct vdev_dev *dev, int sock)
     ctx = talloc_new(NULL);
     if (!ctx)
         return -ENOMEM;
-    rc = recv_record(sock, ctx, &in);
+    rc = recv_record(sock, ctx, &in, dev->srv->stop_fd);
     if (rc == 0)
         rc = index_sections(&in);
     if (rc == 0)

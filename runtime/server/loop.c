@@ -13,6 +13,10 @@
 
 #define TX_HIGH (256u * 1024) /* queued replies that make us flush early */
 #define HOT_SPINS 64          /* reads in a row without epoll_wait */
+/* Reads of the client per turn (each up to the buffer, 64 KiB): a client
+ * that keeps its socket full then lets the management channel and the
+ * stop in between turns. */
+#define READS_PER_TURN 4
 /* Empty reads before a pipelining client's connection may sleep. A client
  * that finds us asleep pays for waking us on its next write; the few
  * microseconds these take cover its turn-around. */
@@ -132,6 +136,8 @@ rx_process(struct vdev_conn *c)
     while (!c->out_blocked && (rc = vdev_rx_take(c, &m)) > 0) {
         if ((rc = dispatch(c, &m)) < 0)
             return rc;
+        if (c->broken) /* a server->client request failed (s2c.c) */
+            return c->broken;
         /* Blocked: wait for EPOLLOUT. Only setting the flag would leave
          * the edge-triggered socket without an event to come back on if
          * the final flush then goes through. */
@@ -166,6 +172,21 @@ tx_finish(struct vdev_conn *c)
     return rc;
 }
 
+/* The read budget ran out and the socket may hold more. It is edge-
+ * triggered, so re-arm it: a MOD re-checks readiness and queues the event
+ * again, behind the other sources ready now (and vdev_fd() turns readable
+ * for a caller's own loop). */
+static COLD int
+yield_input(struct vdev_conn *c)
+{
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET,
+                             .data.u32 = VDEV_EV_CONN};
+
+    return epoll_ctl(c->dev->srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0
+               ? -errno
+               : 0;
+}
+
 /* Reads and serves what the client sent, then sends the replies in one
  * go. `spec`: called without epoll saying the socket is readable. A call
  * that served several messages, or a speculative one that found any,
@@ -178,6 +199,8 @@ static int
 serve_input(struct vdev_conn *c, bool spec, bool hup)
 {
     uint64_t m0 = c->dev->stats.messages;
+    unsigned reads = 0;
+    bool yield = false;
     int rc;
 
     for (;;) {
@@ -186,6 +209,10 @@ serve_input(struct vdev_conn *c, bool spec, bool hup)
         uint16_t s2c_id;
         bool early;
 
+        if (reads++ == READS_PER_TURN) {
+            yield = true;
+            break;
+        }
         if ((rc = vdev_rx_prepare(c, &limit)) < 0)
             return rc;
         n = vdev_rx_read(c, limit);
@@ -210,7 +237,9 @@ serve_input(struct vdev_conn *c, bool spec, bool hup)
             break;
     }
     m0 = c->dev->stats.messages - m0;
-    c->rx_hot = m0 > 1 || (spec && m0);
+    c->rx_hot = !yield && (m0 > 1 || (spec && m0));
+    if (yield && (rc = yield_input(c)) < 0)
+        return rc;
     return tx_finish(c);
 }
 
@@ -299,6 +328,10 @@ handle_events(struct vdev_dev *dev, const struct epoll_event *ev, int n)
             stop = 1;
         } else if (tag >= VDEV_EV_MGMT && dev->srv->ext_dispatch) {
             dev->srv->ext_dispatch(dev, tag);
+            /* A management command's device hook may have asked the
+             * client something (DMA) and found it unresponsive. */
+            if (dev->srv->conn && dev->srv->conn->broken)
+                drop_client(dev, dev->srv->conn->broken);
         }
     }
     return stop;

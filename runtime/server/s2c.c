@@ -16,6 +16,26 @@
 
 #define S2C_TIMEOUT_MS 5000
 
+/* The stop eventfd: vdev_stop() (SIGTERM) ends any wait for the client. */
+static int
+stop_fd(const struct vdev_conn *c)
+{
+    return c->dev->srv->stop_fd;
+}
+
+/* The client did not take a request or answer it in time, or the stream
+ * lost its framing: it goes once the message being served is done (a
+ * half-sent request or half-read reply would leave the stream out of
+ * step, and one that does not answer would cost every later DMA the
+ * timeout). Returns rc. */
+static int
+broken(struct vdev_conn *c, int rc)
+{
+    if (!c->broken)
+        c->broken = rc;
+    return rc;
+}
+
 /* ------------------------------------------------------------ twin */
 
 struct twin_owner {
@@ -101,11 +121,14 @@ twin_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
         struct vfio_user_header h;
         size_t plen;
 
-        ret = vdev_recv_all(c->twin_fd, &h, sizeof(h), deadline, NULL);
-        if (ret < 0)
+        ret = vdev_recv_all(c->twin_fd, &h, sizeof(h), deadline, stop_fd(c),
+                            NULL);
+        if (ret < 0) {
+            broken(c, ret);
             break;
+        }
         if (h.msg_size < sizeof(h) || h.msg_size > VDEV_MAX_MSG_SIZE) {
-            ret = -EPROTO; /* the stream has lost its framing */
+            ret = broken(c, -EPROTO); /* the stream has lost its framing */
             break;
         }
         plen = h.msg_size - sizeof(h);
@@ -115,9 +138,11 @@ twin_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
             ret = -ENOMEM;
             break;
         }
-        ret = vdev_recv_all(c->twin_fd, body, plen, deadline, NULL);
-        if (ret < 0)
+        ret = vdev_recv_all(c->twin_fd, body, plen, deadline, stop_fd(c), NULL);
+        if (ret < 0) {
+            broken(c, ret);
             break;
+        }
         ret = reply_match(&h, id, cmd);
         if (ret == 0)
             continue;
@@ -146,7 +171,10 @@ take_partial(struct vdev_conn *c, size_t off, size_t have,
     if (!msg)
         return -ENOMEM;
     vdev_rx_cut(c, off, have, msg);
-    ret = vdev_recv_all(c->fd, msg + have, h->msg_size - have, deadline, NULL);
+    ret = vdev_recv_all(c->fd, msg + have, h->msg_size - have, deadline,
+                        stop_fd(c), NULL);
+    if (ret < 0)
+        broken(c, ret);
     if (ret == 0) {
         ret = reply_match(h, id, cmd);
         if (ret > 0)
@@ -204,18 +232,22 @@ main_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
         ssize_t n;
 
         if (ret < 0)
-            return ret;
+            return broken(c, ret);
         if (ret > 0)
             return result;
-        ret = vdev_wait_fd(c->fd, POLLIN, deadline, -1);
+        ret = vdev_wait_fd(c->fd, POLLIN, deadline, stop_fd(c));
         if (ret < 0)
-            return ret;
-        /* Into the free room only: nothing in the buffer moves. */
+            return broken(c, ret);
+        /* Into the free room only: nothing in the buffer moves. With no
+         * room left (commands the client sent meanwhile fill it) the
+         * request fails; its reply, when it comes, is a stale one. */
         n = vdev_rx_read(c, vdev_rx_room(c));
         if (n == 0)
-            return -ECONNRESET;
-        if (n < 0 && n != -EAGAIN && n != -EINTR)
+            return broken(c, -ECONNRESET);
+        if (n == -ENOBUFS)
             return (int)n;
+        if (n < 0 && n != -EAGAIN && n != -EINTR)
+            return broken(c, (int)n);
     }
 }
 
@@ -239,15 +271,17 @@ vdev_conn_request(struct vdev_conn *c, uint16_t cmd, const void *req,
 
     if (req_len > VDEV_MAX_MSG_SIZE - sizeof(h))
         return -EINVAL;
+    if (c->broken)
+        return c->broken;
     /* Replies still batched go first, all of them: the request must not
      * land inside a half-sent reply, and the client may be waiting on them
      * before it reads anything else. */
-    if (!twin && (ret = vdev_tx_drain(c, deadline, -1)) < 0)
-        return ret;
+    if (!twin && (ret = vdev_tx_drain(c, deadline, stop_fd(c))) < 0)
+        return broken(c, ret == -EPIPE ? -ECONNRESET : ret);
     ret = vdev_send_all(twin ? c->twin_fd : c->fd, iov, req_len ? 2 : 1, NULL,
-                        0, deadline, -1);
+                        0, deadline, stop_fd(c));
     if (ret < 0)
-        return ret == -EPIPE ? -ECONNRESET : ret;
+        return broken(c, ret == -EPIPE ? -ECONNRESET : ret);
     if (twin)
         return twin_wait(c, h.msg_id, cmd, reply, reply_len, deadline);
     return main_wait(c, h.msg_id, cmd, reply, reply_len, deadline);

@@ -83,6 +83,10 @@ struct vdev_conn {
     struct vdev_tx tx;
     bool rx_hot;      /* pipelining: read again before epoll_wait */
     bool out_blocked; /* socket full: input paused until EPOLLOUT */
+    /* -errno once the client failed a server->client request (no answer in
+     * time, a stream out of step, a stop): it is dropped once the current
+     * message is served, and later requests fail at once. */
+    int broken;
 
     uint16_t next_msg_id; /* server->client requests */
     struct vdev_dma dma;
