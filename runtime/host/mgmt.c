@@ -43,6 +43,8 @@ struct mgmt_client {
     bool discarding;     /* skipping the rest of an overlong line */
     bool closing;        /* peer sent EOF: flush replies, then close */
     bool want_out;       /* EPOLLOUT registered */
+    bool busy;           /* one of its commands is running */
+    bool parked;         /* input unwatched until the loop is back (nested) */
     int64_t last_active; /* vdev_now_ms() of its last request bytes */
     char *out;           /* talloc'd, pending reply bytes */
     size_t out_len;
@@ -79,6 +81,7 @@ mgmt_destructor(struct vdev_mgmt *m)
 }
 
 static int mgmt_dispatch(struct vdev_dev *dev, uint32_t tag);
+static void mgmt_resume(struct vdev_dev *dev);
 
 static struct vdev_mgmt *
 mgmt_get(struct vdev_dev *dev)
@@ -97,6 +100,7 @@ mgmt_get(struct vdev_dev *dev)
     talloc_set_destructor(m, mgmt_destructor);
     dev->srv->mgmt = m;
     dev->srv->ext_dispatch = mgmt_dispatch;
+    dev->srv->ext_resume = mgmt_resume;
     return m;
 }
 
@@ -165,7 +169,8 @@ static void
 client_events(struct vdev_mgmt *m, struct mgmt_client *c, bool want_out)
 {
     struct epoll_event ev = {
-        .events = (c->closing ? 0 : EPOLLIN) | (want_out ? EPOLLOUT : 0),
+        .events =
+            (c->closing || c->parked ? 0 : EPOLLIN) | (want_out ? EPOLLOUT : 0),
         .data.u32 = VDEV_EV_MGMT + 1 + (uint32_t)(c - m->clients),
     };
 
@@ -487,25 +492,50 @@ cmd_upgrade(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
 typedef void mgmt_cmd_fn(struct vdev_mgmt *m, struct mgmt_client *c,
                          char **argv, int argc);
 
-/* A new command is one more row. */
+/* A new command is one more row. `ro`: it changes nothing, so it may run
+ * while a handler waits for the vfio-user client (srv->nested); the
+ * others wait until the loop is back. */
 static const struct mgmt_cmd {
     const char *name;
     const char *usage;
     int argc; /* words including the command */
+    bool ro;
     mgmt_cmd_fn *fn;
 } mgmt_cmds[] = {
-    {"help", "help", 1, cmd_help},
-    {"info", "info", 1, cmd_info},
-    {"list", "list", 1, cmd_list},
-    {"values", "values", 1, cmd_values},
-    {"get", "get NAME", 2, cmd_get},
-    {"doc", "doc NAME", 2, cmd_doc},
-    {"set", "set NAME VALUE", 3, cmd_set},
-    {"stats", "stats", 1, cmd_stats},
-    {"save", "save FILE", 2, cmd_save},
-    {"load", "load FILE", 2, cmd_load},
-    {"upgrade", "upgrade BINARY", 2, cmd_upgrade},
+    {"help", "help", 1, true, cmd_help},
+    {"info", "info", 1, true, cmd_info},
+    {"list", "list", 1, true, cmd_list},
+    {"values", "values", 1, true, cmd_values},
+    {"get", "get NAME", 2, true, cmd_get},
+    {"doc", "doc NAME", 2, true, cmd_doc},
+    {"set", "set NAME VALUE", 3, false, cmd_set},
+    {"stats", "stats", 1, true, cmd_stats},
+    {"save", "save FILE", 2, false, cmd_save},
+    {"load", "load FILE", 2, false, cmd_load},
+    {"upgrade", "upgrade BINARY", 2, false, cmd_upgrade},
 };
+
+/* Whether a request line may run now: always, unless a handler is
+ * waiting for the vfio-user client and the command changes something.
+ * Blank lines and unknown commands change nothing. */
+static bool
+line_may_run(const struct vdev_mgmt *m, const char *line, size_t len)
+{
+    size_t i = 0, w;
+
+    if (!m->dev->srv->nested)
+        return true;
+    while (i < len && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    for (w = i; w < len && line[w] != ' ' && line[w] != '\t' && line[w] != '\r';
+         w++)
+        ;
+    for (size_t k = 0; k < sizeof(mgmt_cmds) / sizeof(mgmt_cmds[0]); k++)
+        if (strlen(mgmt_cmds[k].name) == w - i &&
+            !memcmp(mgmt_cmds[k].name, line + i, w - i))
+            return mgmt_cmds[k].ro;
+    return true;
+}
 
 static void
 run_line(struct vdev_mgmt *m, struct mgmt_client *c, char *line, size_t len)
@@ -583,6 +613,10 @@ client_input(struct vdev_mgmt *m, struct mgmt_client *c, const char *buf,
         }
         if (ch == '\n') {
             if (!c->discarding) {
+                if (!line_may_run(m, c->line, c->line_len)) {
+                    c->parked = true; /* the line waits, its LF unread */
+                    return i;
+                }
                 c->line[c->line_len] = '\0';
                 run_line(m, c, c->line, c->line_len);
                 lines++;
@@ -616,6 +650,13 @@ client_readable(struct vdev_mgmt *m, struct mgmt_client *c)
         client_flush(m, c);
         return;
     }
+    /* Its own command is what the loop waits in: its next ones wait too,
+     * in order. */
+    if (c->busy && m->dev->srv->nested) {
+        c->parked = true;
+        client_events(m, c, c->want_out);
+        return;
+    }
     n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_PEEK);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
         client_flush(m, c);
@@ -631,10 +672,14 @@ client_readable(struct vdev_mgmt *m, struct mgmt_client *c)
         return;
     }
     c->last_active = vdev_now_ms();
+    c->busy = true;
     used = client_input(m, c, buf, (size_t)n);
+    c->busy = false;
     do
         k = recv(c->fd, buf, used, MSG_DONTWAIT);
     while (k < 0 && errno == EINTR);
+    if (c->parked) /* LT: unwatched, or the rest would wake us at once */
+        client_events(m, c, c->want_out);
     if (!c->out) {
         VDEV_LOG(m->dev, VDEV_LOG_WARN,
                  "mgmt: dropping a client that does not read its replies");
@@ -651,7 +696,7 @@ client_idle(const struct mgmt_client *c)
 {
     char b;
 
-    return !c->line_len && !c->discarding && !c->out_len &&
+    return !c->busy && !c->line_len && !c->discarding && !c->out_len &&
            recv(c->fd, &b, 1, MSG_DONTWAIT | MSG_PEEK) <= 0;
 }
 
@@ -671,7 +716,7 @@ client_slot(struct vdev_mgmt *m)
         if (client_idle(c)) {
             if (!idle || c->last_active < idle->last_active)
                 idle = c;
-        } else if (now - c->last_active >= MGMT_STALL_MS) {
+        } else if (!c->busy && now - c->last_active >= MGMT_STALL_MS) {
             if (!stalled || c->last_active < stalled->last_active)
                 stalled = c;
         }
@@ -729,6 +774,23 @@ accept_clients(struct vdev_mgmt *m)
         }
         c->fd = fd;
         c->last_active = vdev_now_ms();
+    }
+}
+
+/* The loop is back from a wait for the vfio-user client: watch the input
+ * of clients whose requests were put off (srv->ext_resume). */
+static void
+mgmt_resume(struct vdev_dev *dev)
+{
+    struct vdev_mgmt *m = dev->srv->mgmt;
+
+    for (unsigned i = 0; m && i < MGMT_MAX_CLIENTS; i++) {
+        struct mgmt_client *c = &m->clients[i];
+
+        if (c->fd >= 0 && c->parked) {
+            c->parked = false;
+            client_events(m, c, c->want_out);
+        }
     }
 }
 

@@ -326,12 +326,12 @@ vdev_tx_flush(struct vdev_conn *c)
 }
 
 int
-vdev_tx_drain(struct vdev_conn *c, int64_t deadline, int cancel_fd)
+vdev_tx_drain(struct vdev_conn *c, int64_t deadline)
 {
     int rc;
 
     while ((rc = vdev_tx_flush(c)) == -EAGAIN)
-        if ((rc = vdev_wait_fd(c->fd, POLLOUT, deadline, cancel_fd)) < 0)
+        if ((rc = vdev_conn_wait(c, c->fd, POLLOUT, deadline)) < 0)
             return rc;
     return rc;
 }
@@ -348,7 +348,8 @@ vdev_tx_shrink(struct vdev_conn *c)
 }
 
 /* The rare blocking case (a reply carrying fds to a client that does not
- * read): bounded, and vdev_stop() still interrupts it. */
+ * read): bounded, vdev_stop() interrupts it, and the management channel
+ * is answered meanwhile. */
 int
 vdev_tx_send_fds(struct vdev_conn *c, const void *buf, size_t len,
                  const int *fds, unsigned nr_fds)
@@ -359,9 +360,9 @@ vdev_tx_send_fds(struct vdev_conn *c, const void *buf, size_t len,
 
     if (nr_fds > VDEV_MAX_MSG_FDS)
         return -EINVAL;
-    if ((rc = vdev_tx_drain(c, deadline, c->dev->srv->stop_fd)) < 0 ||
-        (rc = vdev_send_all(c->fd, &iov, 1, fds, nr_fds, deadline,
-                            c->dev->srv->stop_fd)) < 0)
+    if ((rc = vdev_tx_drain(c, deadline)) < 0 ||
+        (rc = vdev_send_all_w(c->fd, &iov, 1, fds, nr_fds, deadline,
+                              vdev_conn_wait, c)) < 0)
         return rc;
     c->dev->stats.bytes_out += len;
     return 0;

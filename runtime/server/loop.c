@@ -2,11 +2,14 @@
  * eventfd; dispatch of each message (server/conn.c frames them) to one
  * handler per command; replies flushed once the input is drained. */
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/fdio.h"
 #include "server/server.h"
 #include "server/conn.h"
@@ -264,6 +267,108 @@ serve_output(struct vdev_conn *c, bool hup)
     if (c->out_blocked)
         return tx_finish(c);
     return serve_input(c, false, hup);
+}
+
+/* ------------------------------------------------------------ waits */
+
+/* Registers the client's socket again as the loop has it, so that an
+ * edge a nested epoll_wait took is reported again. */
+static void
+conn_rearm(struct vdev_conn *c)
+{
+    struct epoll_event ev = {
+        .events = c->out_blocked ? EPOLLOUT : EPOLLIN | EPOLLRDHUP | EPOLLET,
+        .data.u32 = VDEV_EV_CONN,
+    };
+
+    epoll_ctl(c->dev->srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* The loop's other sources while a handler waits for the client: the
+ * management channel runs what changes nothing and puts off the rest
+ * (srv->nested); the stop is the caller's. Returns whether an event of
+ * the client's socket was taken. */
+static bool
+serve_aside(struct vdev_dev *dev)
+{
+    struct epoll_event ev[4];
+    bool conn = false;
+    int n = epoll_wait(dev->srv->epoll_fd, ev, 4, 0);
+
+    for (int i = 0; i < n; i++) {
+        uint32_t tag = ev[i].data.u32;
+
+        if (tag == VDEV_EV_CONN)
+            conn = true;
+        else if (tag >= VDEV_EV_MGMT)
+            dev->srv->ext_dispatch(dev, tag);
+    }
+    return conn;
+}
+
+/* vdev_wait_fd's answer for what poll reported on the awaited fd. */
+static int
+ready(short rev, short events)
+{
+    if (rev & POLLNVAL)
+        return -EBADF;
+    if (rev & events & POLLIN)
+        return 0;
+    if (rev & (POLLERR | POLLHUP))
+        return -ECONNRESET;
+    return 0;
+}
+
+int
+vdev_conn_wait(void *conn, int fd, short events, int64_t deadline)
+{
+    struct vdev_conn *c = conn;
+    struct vdev_dev *dev = c->dev;
+    struct vdev_server *srv = dev->srv;
+    bool aside = srv->ext_dispatch && !srv->nested;
+    struct pollfd p[3] = {
+        {.fd = fd, .events = events},
+        {.fd = srv->stop_fd, .events = POLLIN},
+        {.fd = srv->epoll_fd, .events = POLLIN},
+    };
+    bool rearm = false;
+    int rc;
+
+    srv->nested = aside || srv->nested;
+    for (;;) {
+        int64_t left = deadline - vdev_now_ms();
+        int n;
+
+        if (left <= 0) {
+            rc = -ETIMEDOUT;
+            break;
+        }
+        n = poll(p, aside ? 3 : 2, left > INT_MAX ? INT_MAX : (int)left);
+        if (n < 0 && errno != EINTR) {
+            rc = -errno;
+            break;
+        }
+        if (n <= 0)
+            continue;
+        if (p[1].revents & POLLIN) {
+            rc = -ECANCELED;
+            break;
+        }
+        if (p[0].revents) {
+            rc = ready(p[0].revents, events);
+            break;
+        }
+        if (p[2].revents & POLLIN)
+            rearm |= serve_aside(dev);
+    }
+    if (aside) {
+        srv->nested = false;
+        if (srv->ext_resume)
+            srv->ext_resume(dev);
+    }
+    if (rearm && srv->conn == c)
+        conn_rearm(c);
+    return rc;
 }
 
 /* ------------------------------------------------------------ loop */

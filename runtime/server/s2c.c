@@ -16,13 +16,6 @@
 
 #define S2C_TIMEOUT_MS 5000
 
-/* The stop eventfd: vdev_stop() (SIGTERM) ends any wait for the client. */
-static int
-stop_fd(const struct vdev_conn *c)
-{
-    return c->dev->srv->stop_fd;
-}
-
 /* The client did not take a request or answer it in time, or the stream
  * lost its framing: it goes once the message being served is done (a
  * half-sent request or half-read reply would leave the stream out of
@@ -121,8 +114,8 @@ twin_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
         struct vfio_user_header h;
         size_t plen;
 
-        ret = vdev_recv_all(c->twin_fd, &h, sizeof(h), deadline, stop_fd(c),
-                            NULL);
+        ret = vdev_recv_all_w(c->twin_fd, &h, sizeof(h), deadline,
+                              vdev_conn_wait, c, NULL);
         if (ret < 0) {
             broken(c, ret);
             break;
@@ -138,7 +131,8 @@ twin_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
             ret = -ENOMEM;
             break;
         }
-        ret = vdev_recv_all(c->twin_fd, body, plen, deadline, stop_fd(c), NULL);
+        ret = vdev_recv_all_w(c->twin_fd, body, plen, deadline, vdev_conn_wait,
+                              c, NULL);
         if (ret < 0) {
             broken(c, ret);
             break;
@@ -171,8 +165,8 @@ take_partial(struct vdev_conn *c, size_t off, size_t have,
     if (!msg)
         return -ENOMEM;
     vdev_rx_cut(c, off, have, msg);
-    ret = vdev_recv_all(c->fd, msg + have, h->msg_size - have, deadline,
-                        stop_fd(c), NULL);
+    ret = vdev_recv_all_w(c->fd, msg + have, h->msg_size - have, deadline,
+                          vdev_conn_wait, c, NULL);
     if (ret < 0)
         broken(c, ret);
     if (ret == 0) {
@@ -235,7 +229,7 @@ main_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
             return broken(c, ret);
         if (ret > 0)
             return result;
-        ret = vdev_wait_fd(c->fd, POLLIN, deadline, stop_fd(c));
+        ret = vdev_conn_wait(c, c->fd, POLLIN, deadline);
         if (ret < 0)
             return broken(c, ret);
         /* Into the free room only: nothing in the buffer moves. With no
@@ -276,10 +270,10 @@ vdev_conn_request(struct vdev_conn *c, uint16_t cmd, const void *req,
     /* Replies still batched go first, all of them: the request must not
      * land inside a half-sent reply, and the client may be waiting on them
      * before it reads anything else. */
-    if (!twin && (ret = vdev_tx_drain(c, deadline, stop_fd(c))) < 0)
+    if (!twin && (ret = vdev_tx_drain(c, deadline)) < 0)
         return broken(c, ret == -EPIPE ? -ECONNRESET : ret);
-    ret = vdev_send_all(twin ? c->twin_fd : c->fd, iov, req_len ? 2 : 1, NULL,
-                        0, deadline, stop_fd(c));
+    ret = vdev_send_all_w(twin ? c->twin_fd : c->fd, iov, req_len ? 2 : 1, NULL,
+                          0, deadline, vdev_conn_wait, c);
     if (ret < 0)
         return broken(c, ret == -EPIPE ? -ECONNRESET : ret);
     if (twin)

@@ -38,6 +38,11 @@ struct vdev_server {
     /* Sources of a higher layer in epoll_fd (tags >= VDEV_EV_MGMT): the
      * management channel (host/mgmt.c) registers its dispatcher here. */
     int (*ext_dispatch)(struct vdev_dev *dev, uint32_t tag);
+    /* While a handler waits for the client (vdev_conn_wait), nested is set
+     * and ext_dispatch runs only requests that change nothing, putting the
+     * others off; ext_resume is called once the wait is over. */
+    bool nested;
+    void (*ext_resume)(struct vdev_dev *dev);
     struct vdev_mgmt *mgmt; /* named values and their socket (host/mgmt.c) */
 };
 
@@ -130,6 +135,12 @@ int vdev_conn_adopt(struct vdev_dev *dev, int fd);
  * socket meanwhile stay in the input for the dispatcher. */
 int vdev_conn_request(struct vdev_conn *c, uint16_t cmd, const void *req,
                       size_t req_len, void *reply, size_t reply_len);
+
+/* loop.c: a wait for the client's socket in the middle of serving a
+ * message (a vdev_wait_fn; arg: the connection): ends on vdev_stop() with
+ * -ECANCELED, and meanwhile the management channel's read-only requests
+ * are answered, so a client that does not answer cannot silence it. */
+int vdev_conn_wait(void *conn, int fd, short events, int64_t deadline);
 
 /* s2c.c: server-to-client channel. Creates the twin socket pair: the server
  * end goes to c->twin_fd (closed with the connection), the client end to
