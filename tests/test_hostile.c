@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
+#include <talloc.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -977,5 +978,256 @@ Test(hostile, mgmt_flood_does_not_starve_vfio)
     pthread_join(t, NULL);
     cr_assert_lt(worst, 500, "a vfio-user request waited %lld ms",
                  (long long)worst);
+    hs_term_within_1s(&h);
+}
+
+/* ------------------------------------------------------------ memory */
+
+#define MAX_MSG (1048576u + 4096u) /* base/limits.h VDEV_MAX_MSG_SIZE */
+#define MiB (1024u * 1024u)
+
+static long
+rss_kib(pid_t pid)
+{
+    char path[64], line[256];
+    long kib = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    f = fopen(path, "r");
+    cr_assert_not_null(f);
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+            break;
+    fclose(f);
+    return kib;
+}
+
+/* One message of size bytes in all (header included), sent whole; the
+ * body is filler unless given. A reply, if it comes, is read and
+ * dropped. */
+static void
+send_sized(struct hs *h, uint16_t cmd, uint32_t flags, const void *head,
+           size_t head_len, size_t size, bool reply)
+{
+    uint8_t *m = calloc(1, size);
+    struct vfio_user_header hdr = {
+        .msg_id = h->id++,
+        .cmd = cmd,
+        .msg_size = (uint32_t)size,
+        .flags = flags,
+    };
+    struct raw_reply r;
+
+    cr_assert_not_null(m);
+    memset(m + sizeof(hdr), 'x', size - sizeof(hdr));
+    memcpy(m, &hdr, sizeof(hdr));
+    if (head_len)
+        memcpy(m + sizeof(hdr), head, head_len);
+    cr_assert_eq(raw_send(h->fd, m, size, NULL, 0), 0);
+    free(m);
+    if (reply) {
+        cr_assert_eq(raw_recv(h->fd, &r), 0, "cmd %u: no reply", cmd);
+        raw_reply_free(&r);
+    }
+}
+
+/* The largest message of every kind, and the largest replies. */
+static void
+burst(struct hs *h)
+{
+    struct vfio_user_region_access rd = {
+        .offset = 0, .region = VFIO_PCI_BAR2_REGION_INDEX, .count = MiB};
+    struct vfio_irq_set irqs = {
+        .argsz = MAX_MSG - 16,
+        .flags = VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_TRIGGER,
+        .index = VFIO_PCI_MSIX_IRQ_INDEX,
+        .count = 4,
+    };
+    uint64_t entries =
+        (MAX_MSG - 16 - 8) / sizeof(struct vfio_user_write_multi_entry);
+    struct vfio_user_write_multi_entry e = {
+        .offset = 0, .region = VFIO_PCI_BAR2_REGION_INDEX, .count = 4};
+    uint8_t *multi;
+    size_t multi_len = 8 + entries * sizeof(e);
+
+    /* Every command number, at the largest size, and past it. */
+    for (uint16_t cmd = 0; cmd <= 20; cmd++) {
+        send_sized(h, cmd, 0, NULL, 0, MAX_MSG, true);
+        send_sized(h, cmd, VFIO_USER_F_NO_REPLY, NULL, 0, MAX_MSG, false);
+    }
+    send_sized(h, VFIO_USER_REGION_WRITE, 0, NULL, 0, 4 * MiB, true);
+    /* The largest accepted ones: 1 MiB written, read back, written in
+     * 4-byte pieces, and interrupts by the bool. */
+    send_sized(h, VFIO_USER_REGION_WRITE, 0, &rd, sizeof(rd),
+               16 + sizeof(rd) + MiB, true);
+    send_sized(h, VFIO_USER_REGION_READ, 0, &rd, sizeof(rd), 16 + sizeof(rd),
+               true);
+    multi = calloc(1, multi_len);
+    cr_assert_not_null(multi);
+    memcpy(multi, &entries, 8);
+    for (uint64_t i = 0; i < entries; i++) {
+        e.offset = (i * 4) % MiB;
+        memcpy(multi + 8 + i * sizeof(e), &e, sizeof(e));
+    }
+    send_sized(h, VFIO_USER_REGION_WRITE_MULTI, 0, multi, multi_len,
+               16 + multi_len, true);
+    free(multi);
+    send_sized(h, VFIO_USER_DEVICE_SET_IRQS, 0, &irqs, sizeof(irqs), MAX_MSG,
+               true);
+}
+
+/* Every DMA map the server allows (message-based: no fd), then all gone. */
+static void
+all_dma_maps(struct hs *h)
+{
+    struct batch *b = calloc(1, sizeof(*b));
+    struct vfio_user_dma_unmap all = {.argsz = sizeof(all),
+                                      .flags = VFIO_USER_F_DMA_UNMAP_ALL};
+
+    cr_assert_not_null(b);
+    for (uint64_t i = 0; i < 65535; i++) {
+        struct vfio_user_dma_map map = {
+            .argsz = sizeof(map),
+            .flags = VFIO_USER_F_DMA_REGION_READ,
+            .addr = i * 8192,
+            .size = 4096,
+        };
+        batch_add(h, b, VFIO_USER_DMA_MAP, &map, sizeof(map));
+    }
+    batch_flush(h, b);
+    cr_assert_eq(
+        raw_call(h->fd, 5, VFIO_USER_DMA_UNMAP, &all, sizeof(all), NULL), 0);
+    free(b);
+}
+
+/* A VERSION whose JSON is as large as a message can be, on a fresh
+ * connection (then a normal one). */
+static void
+huge_version(struct hs *h)
+{
+    size_t len = MAX_MSG - 16 - 4;
+    char *json = malloc(len);
+    struct raw_reply r;
+
+    cr_assert_not_null(json);
+    close(h->fd);
+    h->fd = -1;
+    for (int i = 0; i < 300 && h->fd < 0; i++) {
+        h->fd = raw_connect(h->srv.sock);
+        cr_assert_geq(h->fd, 0);
+        /* A long array of small objects: what makes a parser allocate. */
+        strcpy(json, "{\"capabilities\":{\"max_msg_fds\":8},\"x\":[");
+        for (size_t o = strlen(json); o + 8 < len; o += 6)
+            memcpy(json + o, "{\"a\":1}," + 1, 6), json[o] = '{';
+        strcpy(json + len - 8, "{}]}");
+        if (raw_version(h->fd, json, &r) == -EAGAIN) {
+            close(h->fd);
+            h->fd = -1;
+            usleep(10000);
+            continue;
+        }
+        raw_reply_free(&r);
+    }
+    free(json);
+    cr_assert_eq(raw_negotiate(h->fd), 0);
+}
+
+/* The state stream through 1 MiB MIG_DATA_READ/WRITE (library client). */
+static void
+migrate_through(struct hs *h)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+
+    close(h->fd);
+    model_server_attach(&h->srv);
+    cr_assert_eq(vdev_client_mig_save(h->srv.cl, NULL, &buf, &len), 0);
+    cr_assert_eq(vdev_client_mig_load(h->srv.cl, buf, len), 0);
+    cr_assert_eq(
+        vdev_client_mig_set_state(h->srv.cl, VFIO_DEVICE_STATE_RUNNING), 0);
+    talloc_free(buf);
+    model_server_detach(&h->srv);
+    hs_connect(h);
+}
+
+/* The device's own memory (ivshmem's 1 MiB shared BAR), written all over
+ * in small pieces: part of a used device's resident set, not the burst's. */
+static void
+touch_bar_memory(struct hs *h)
+{
+    static uint8_t page[4096];
+
+    for (uint64_t off = 0; off < MiB; off += sizeof(page))
+        cr_assert_eq(raw_region_write(h->fd, VFIO_PCI_BAR2_REGION_INDEX, off,
+                                      page, sizeof(page)),
+                     0);
+}
+
+static void
+small_of_everything(struct hs *h)
+{
+    struct vfio_user_region_access rd = {
+        .offset = 0, .region = VFIO_PCI_BAR2_REGION_INDEX, .count = 64};
+
+    for (uint16_t cmd = 0; cmd <= 20; cmd++)
+        send_sized(h, cmd, 0, NULL, 0, 64, true);
+    send_sized(h, VFIO_USER_REGION_READ, 0, &rd, sizeof(rd), 16 + sizeof(rd),
+               true);
+    hs_alive(h, VFIO_PCI_BAR0_REGION_INDEX, 8);
+}
+
+/* After each stage, with a small message to let the connection settle. */
+static void
+rss_check(struct hs *h, long before, long *worst, const char *stage)
+{
+    long now;
+
+    small_of_everything(h);
+    usleep(50000);
+    now = rss_kib(h->srv.pid);
+    if (now > *worst)
+        *worst = now;
+    cr_log_info("server RSS after %s: %ld KiB (%+ld)", stage, now,
+                now - before);
+#if !defined(__SANITIZE_ADDRESS__) /* ASan's quarantine keeps what was freed   \
+                                    */
+    cr_assert_leq(now, before + 256, "RSS %ld KiB -> %ld KiB after %s", before,
+                  now, stage);
+#endif
+}
+
+/* RSS (VmRSS of the server process) after a burst of the largest messages
+ * of every kind is back within 256 KiB of where it was, after each kind of
+ * burst and with the connection still open: buffers grown for large
+ * messages are given back, and so is what the allocator kept. */
+Test(hostile, rss_back_after_burst, .timeout = 120)
+{
+    long before, worst = 0;
+    struct hs h;
+
+    hs_start(&h, "ivshmem");
+    /* Warm up: every code path the burst takes, at small sizes, the BAR
+     * memory, and one round of migration, so that pages of code and the
+     * steady-state buffers are in before the first measure. */
+    small_of_everything(&h);
+    touch_bar_memory(&h);
+    migrate_through(&h);
+    small_of_everything(&h);
+    usleep(100000);
+    before = rss_kib(h.srv.pid);
+    for (int round = 0; round < 3; round++) {
+        burst(&h);
+        rss_check(&h, before, &worst, "the largest messages");
+        all_dma_maps(&h);
+        rss_check(&h, before, &worst, "65535 DMA maps and UNMAP_ALL");
+        huge_version(&h);
+        rss_check(&h, before, &worst, "a 1 MiB VERSION");
+        migrate_through(&h);
+        rss_check(&h, before, &worst, "a migration");
+    }
+    cr_log_info("server RSS: %ld KiB before the bursts, at most %ld KiB "
+                "after one",
+                before, worst);
     hs_term_within_1s(&h);
 }

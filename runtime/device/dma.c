@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/fdkind.h"
+#include "base/mem.h"
 #include "device/device.h"
 #include "device/dma.h"
 
@@ -248,6 +249,29 @@ fail:
     return ret;
 }
 
+/* After unmaps: a table at most a quarter full shrinks to twice what it
+ * holds (16 at least), so 65535 maps leave nothing behind once gone. */
+static void
+table_shrink(struct vdev_dma *dma, size_t freed)
+{
+    unsigned cap = dma->nr_maps * 2 > 16 ? dma->nr_maps * 2 : 16;
+    struct vdev_dma_map **n;
+    uint64_t *k;
+
+    if (dma->cap_maps > 16 && dma->nr_maps <= dma->cap_maps / 4 &&
+        (n = talloc_realloc(dma->mem_ctx, dma->maps, struct vdev_dma_map *,
+                            cap))) {
+        dma->maps = n;
+        /* A failed shrink keeps the larger array: both hold cap. */
+        k = talloc_realloc(dma->mem_ctx, dma->iovas, uint64_t, cap);
+        if (k)
+            dma->iovas = k;
+        freed += (size_t)(dma->cap_maps - cap) * (sizeof(*n) + sizeof(*k));
+        dma->cap_maps = cap;
+    }
+    vdev_mem_released(freed);
+}
+
 int
 vdev_dma_remove(struct vdev_dma *dma, uint64_t iova, uint64_t size)
 {
@@ -265,15 +289,19 @@ vdev_dma_remove(struct vdev_dma *dma, uint64_t iova, uint64_t size)
             (dma->nr_maps - (unsigned)i - 1) * sizeof(dma->iovas[0]));
     dma->nr_maps--;
     talloc_free(m);
+    table_shrink(dma, 0);
     return 0;
 }
 
 void
 vdev_dma_remove_all(struct vdev_dma *dma)
 {
+    size_t freed = (size_t)dma->nr_maps * sizeof(struct vdev_dma_map);
+
     for (unsigned i = 0; i < dma->nr_maps; i++)
         talloc_free(dma->maps[i]);
     dma->nr_maps = 0;
+    table_shrink(dma, freed);
 }
 
 /* ------------------------------------------------------------ helpers */

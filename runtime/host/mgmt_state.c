@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/mem.h"
 #include "host/mgmt_state.h"
 #include "migration/migration.h"
 
@@ -111,6 +112,7 @@ vdev_mgmt_load_file(struct vdev_dev *dev, const char *path, size_t *len)
     close(fd);
     rc = vdev_mig_stream_load(dev, buf, done);
     talloc_free(tmp);
+    vdev_mem_released(done);
     *len = done;
     return rc;
 }

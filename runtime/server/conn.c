@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/mem.h"
 #include "server/conn.h"
 
 #define RX_MIN_ROOM 4096u /* compact the input when less room is left */
@@ -115,6 +116,7 @@ vdev_rx_prepare_slow(struct vdev_conn *c, size_t *limit)
             /* Give a large message's buffer back once it is served. */
             uint8_t *p = talloc_realloc_size(c, rx->buf, VDEV_RBUF_INIT);
             if (p) {
+                vdev_mem_released(rx->cap);
                 rx->buf = p;
                 rx->cap = VDEV_RBUF_INIT;
             }
@@ -342,6 +344,7 @@ vdev_tx_shrink(struct vdev_conn *c)
     uint8_t *p = talloc_realloc_size(c, c->tx.buf, VDEV_SBUF_INIT);
 
     if (p) {
+        vdev_mem_released(c->tx.cap);
         c->tx.buf = p;
         c->tx.cap = VDEV_SBUF_INIT;
     }

@@ -11,6 +11,7 @@
 
 #include "base/clock.h"
 #include "base/fdio.h"
+#include "base/mem.h"
 #include "server/server.h"
 #include "server/conn.h"
 
@@ -144,6 +145,7 @@ twin_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
             ret = reply_take(&h, body, reply, reply_len);
         break;
     }
+    vdev_mem_released(body ? talloc_get_size(body) : 0);
     talloc_free(body);
     return ret;
 }
@@ -177,6 +179,7 @@ take_partial(struct vdev_conn *c, size_t off, size_t have,
             ret = -EAGAIN; /* stale: keep waiting */
     }
     talloc_free(msg);
+    vdev_mem_released(h->msg_size);
     return ret;
 }
 
@@ -355,6 +358,7 @@ msg_read(struct vdev_conn *c, uint64_t iova, uint8_t *buf, uint64_t len)
         len -= n;
         ret = 0;
     }
+    vdev_mem_released(talloc_get_size(reply));
     talloc_free(reply);
     return ret;
 }
@@ -392,6 +396,7 @@ msg_write(struct vdev_conn *c, uint64_t iova, const uint8_t *buf, uint64_t len)
         len -= n;
         ret = 0;
     }
+    vdev_mem_released(talloc_get_size(req));
     talloc_free(req);
     return ret;
 }
