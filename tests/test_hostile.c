@@ -29,6 +29,7 @@
 
 #include "base/evsignal.h"
 #include "base/fdkind.h"
+#include "child.h"
 #include "model_server.h"
 #include "rawsock.h"
 
@@ -118,6 +119,7 @@ hs_term_within_1s(struct hs *h)
     }
     h->srv.pid = -1;
     cr_assert_eq(r > 0, true, "still running 1 s after SIGTERM");
+    child_check(h->srv.sock, status);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
               "exit status 0x%x after SIGTERM", status);
     close(h->fd);
