@@ -40,6 +40,14 @@ child_env(void)
  * in a test worker (BoxFort marks them with BXFI_MAP) every leak counts,
  * libcriterion frames or not: they are on every test's stack. */
 const char *__lsan_default_suppressions(void);
+const char *__lsan_default_options(void);
+
+/* The suppression's count is no report: not printed. */
+const char *
+__lsan_default_options(void)
+{
+    return "print_suppressions=0";
+}
 
 const char *
 __lsan_default_suppressions(void)

@@ -127,15 +127,17 @@ model_server_stop(struct model_server *s)
     model_server_detach(s);
     if (s->pid > 0) {
         pid_t pid = s->pid;
+        char what[160];
 
+        snprintf(what, sizeof(what), "the server at %s", s->sock);
         s->pid = -1;
         kill(pid, SIGTERM);
-        status = child_reap(pid, s->sock);
+        status = child_reap(pid, what);
         /* A server ends cleanly on SIGTERM (or dies of it when it came
          * before the handler): anything else is a failure underneath. */
         if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) &&
             !(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM))
-            child_check_exit(s->sock, status, "exit status after SIGTERM");
+            child_check_exit(what, status, "exit status after SIGTERM");
     }
     if (s->dir[0]) {
         unlink(s->mgmt);

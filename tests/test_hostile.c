@@ -21,6 +21,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <talloc.h>
@@ -1231,5 +1232,28 @@ Test(hostile, rss_back_after_burst, .timeout = 120)
     cr_log_info("server RSS: %ld KiB before the bursts, at most %ld KiB "
                 "after one",
                 before, worst);
+    hs_term_within_1s(&h);
+}
+
+/* save/load through the management socket never wait on a FIFO. */
+Test(hostile, mgmt_state_files_never_wait)
+{
+    char fifo[256], line[300], reply[512];
+    int64_t t0;
+    struct hs h;
+
+    hs_start(&h, "edu");
+    snprintf(fifo, sizeof(fifo), "%s/fifo", h.srv.dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    for (int i = 0; i < 2; i++) {
+        snprintf(line, sizeof(line), "%s %s", i ? "load" : "save", fifo);
+        t0 = now_ms();
+        cr_assert_eq(
+            vdev_mgmt_client_exchange(h.mgmt, line, reply, sizeof(reply)),
+            -EREMOTEIO, "%s: %s", line, reply);
+        cr_assert_lt(now_ms() - t0, ALIVE_MS, "%s waited", line);
+    }
+    unlink(fifo);
+    hs_alive(&h, VFIO_PCI_BAR0_REGION_INDEX, 0);
     hs_term_within_1s(&h);
 }
