@@ -16,3 +16,23 @@ $(VDEVC): $(B)/compiler/main.o $(LIBVDEVC) $(LIBVDEVDSL)
 ALL_TARGETS += $(VDEVC)
 INSTALL_BINS += $(VDEVC)
 endif
+
+# `vdevc fmt` over the repository's .vdev files: fmt-check fails when one
+# is not in the canonical layout, fmt rewrites them (and the language
+# reference's quotes of them; `make golden-update` next). The syntax error
+# cases cannot be formatted; fuzz/corpus holds deliberately odd inputs.
+FMT_BROKEN := tests/golden/errors/lexical.vdev \
+              tests/golden/errors/syntax.vdev \
+              tests/golden/errors/unterminated.vdev \
+              tests/golden/diag/keyword.vdev \
+              tests/golden/diag/semicolon.vdev \
+              tests/golden/diag/json-semicolon.vdev \
+              tests/migration/check/bad-syntax.new.vdev
+FMT_VDEV = $(filter-out fuzz/% $(FMT_BROKEN),$(shell \
+             git ls-files '*.vdev' 2>/dev/null || find . -name '*.vdev' | sed 's|^\./||'))
+fmt-check: $(VDEVC)
+	@$(VDEVC) fmt --check $(FMT_VDEV) && echo "fmt ok"
+fmt: $(VDEVC)
+	./scripts/fmt-vdev.sh $(VDEVC) $(FMT_VDEV)
+CHECK_DEPS += fmt-check
+.PHONY: fmt fmt-check

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <talloc.h>
+#include <unistd.h>
 
+#include "build_cmd.h"
 #include "emit_check.h"
 #include "vdevc.h"
 
@@ -28,13 +30,23 @@ struct options {
     enum emit_kind emit;
     bool deps;
     bool line_directives;
+    const char *color; /* always, never, auto */
+    struct vdevc_diag_opts diag;
+    /* Every file's diagnostics, for one JSON/SARIF report at the end. */
+    struct vdevc_diag *diags[2];
+    unsigned nr_diags;
 };
 
 static void
 usage(FILE *f)
 {
     fputs("usage: vdevc [options] FILE.vdev\n"
-          "Compiles a .vdev device description to C for libvdev.\n\n"
+          "       vdevc --check-migration [options] OLD.vdev NEW.vdev\n"
+          "       vdevc fmt [--check | --stdout] FILE...\n"
+          "       vdevc build [-o PROGRAM] FILE.vdev [COMPANION.c]...\n"
+          "Compiles a .vdev device description to C for libvdev; 'vdevc "
+          "build'\nalso compiles and links it into a server program "
+          "(vdevc build --help).\n\n"
           "  -o FILE              write the output to FILE (default: stdout)\n"
           "  -H, --header=FILE    also write the C header to FILE\n"
           "  -M                   print a make dependency line and stop\n"
@@ -46,28 +58,120 @@ usage(FILE *f)
           "  --line-directives    #line directives instead of comments\n"
           "  --check-migration OLD.vdev NEW.vdev\n"
           "                       can NEW load OLD's migration stream? names\n"
-          "                       every field that breaks it\n"
-          "  --help               this text\n"
-          "  --version            print the version\n"
-          "Exit status: 0 on success, 1 on errors.\n",
+          "                       every field that breaks it (no warnings)\n"
+          "Diagnostics:\n"
+          "  --color[=WHEN]       colour them: auto (default: when stderr is\n"
+          "                       a terminal and NO_COLOR is unset or empty),\n"
+          "                       always (also with NO_COLOR), never\n"
+          "  --diagnostics-format=text|json|sarif\n"
+          "                       json: one document on stderr; sarif: a\n"
+          "                       SARIF 2.1.0 log on stderr\n"
+          "  -Wall                every warning (the default)\n"
+          "  -WNAME, -Wno-NAME    turn warning NAME on or off\n"
+          "  -Werror[=NAME]       report (warning NAME) as an error\n"
+          "  -w                   no warnings\n"
+          "  warnings: ",
+          f);
+    for (unsigned w = 0; w < VDEVC_NR_WARNINGS; w++)
+        fprintf(f, "%s%s", w ? ", " : "", vdevc_warning_name(w));
+    fputs("\n\n"
+          "  -h, --help           this text\n"
+          "  -V, --version        print the version\n"
+          "Exit status: 0 on success, 1 on errors (or an incompatible\n"
+          "migration), 2 on a usage error.\n",
           f);
 }
 
 static int
+parse_emit(struct options *o, const char *kind)
+{
+    static const char *const kinds[] = {
+        [EMIT_C] = "c",
+        [EMIT_H] = "h",
+        [EMIT_JSON] = "json",
+        [EMIT_DOC] = "doc",
+        [EMIT_GUEST_H] = "guest-h",
+        [EMIT_CHECK] = "check",
+    };
+    for (unsigned k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+        if (strcmp(kind, kinds[k]) == 0) {
+            o->emit = k;
+            return 0;
+        }
+    fprintf(stderr,
+            "vdevc: --emit takes c, h, json, doc, guest-h or check, not "
+            "'%s'\n",
+            kind);
+    return 2;
+}
+
+static int
+parse_format(struct options *o, const char *f)
+{
+    if (strcmp(f, "text") == 0)
+        o->diag.format = VDEVC_DIAG_TEXT;
+    else if (strcmp(f, "json") == 0)
+        o->diag.format = VDEVC_DIAG_JSON;
+    else if (strcmp(f, "sarif") == 0)
+        o->diag.format = VDEVC_DIAG_SARIF;
+    else {
+        fprintf(stderr,
+                "vdevc: --diagnostics-format takes text, json or sarif, not "
+                "'%s'\n",
+                f);
+        return 2;
+    }
+    return 0;
+}
+
+/* auto: a terminal, and no NO_COLOR (https://no-color.org) with a value;
+ * always wins over NO_COLOR (asked for by name). */
+static int
+parse_color(struct options *o)
+{
+    const char *c = o->color, *nc = getenv("NO_COLOR");
+    if (strcmp(c, "always") == 0)
+        o->diag.color = true;
+    else if (strcmp(c, "never") == 0)
+        o->diag.color = false;
+    else if (strcmp(c, "auto") == 0)
+        o->diag.color = isatty(2) && (nc == NULL || *nc == '\0');
+    else {
+        fprintf(stderr,
+                "vdevc: --color takes always, never or auto, not '%s'\n", c);
+        return 2;
+    }
+    return 0;
+}
+
+/* 0: go on; 2: usage error (reported); -1: done (help, version). */
+static int
 parse_args(int argc, char **argv, struct options *o)
 {
-    enum { OPT_EMIT = 256, OPT_LINES, OPT_HELP, OPT_VERSION, OPT_MIG };
+    enum {
+        OPT_EMIT = 256,
+        OPT_LINES,
+        OPT_MIG,
+        OPT_COLOR,
+        OPT_FORMAT,
+    };
     static const struct option longs[] = {
         {"header", required_argument, NULL, 'H'},
         {"emit", required_argument, NULL, OPT_EMIT},
         {"line-directives", no_argument, NULL, OPT_LINES},
-        {"help", no_argument, NULL, OPT_HELP},
-        {"version", no_argument, NULL, OPT_VERSION},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {"check-migration", no_argument, NULL, OPT_MIG},
+        {"color", optional_argument, NULL, OPT_COLOR},
+        {"colour", optional_argument, NULL, OPT_COLOR},
+        {"diagnostics-format", required_argument, NULL, OPT_FORMAT},
         {NULL, 0, NULL, 0},
     };
-    int c;
-    while ((c = getopt_long(argc, argv, "o:H:M", longs, NULL)) != -1) {
+    vdevc_diag_opts_init(&o->diag);
+    o->color = "auto";
+    int c, rc = 0;
+    while (rc == 0 &&
+           (c = getopt_long(argc, argv, "o:H:MW:whV", longs, NULL)) != -1) {
         switch (c) {
         case 'o':
             o->output = optarg;
@@ -78,6 +182,16 @@ parse_args(int argc, char **argv, struct options *o)
         case 'M':
             o->deps = true;
             break;
+        case 'W':
+            if (vdevc_diag_opts_flag(&o->diag, optarg) != 0) {
+                fprintf(stderr, "vdevc: unknown warning option '-W%s'\n",
+                        optarg);
+                rc = 2;
+            }
+            break;
+        case 'w':
+            o->diag.enabled = 0;
+            break;
         case OPT_LINES:
             o->line_directives = true;
             break;
@@ -85,114 +199,39 @@ parse_args(int argc, char **argv, struct options *o)
             o->old = "";
             break;
         case OPT_EMIT:
-            if (strcmp(optarg, "c") == 0)
-                o->emit = EMIT_C;
-            else if (strcmp(optarg, "h") == 0)
-                o->emit = EMIT_H;
-            else if (strcmp(optarg, "json") == 0)
-                o->emit = EMIT_JSON;
-            else if (strcmp(optarg, "doc") == 0)
-                o->emit = EMIT_DOC;
-            else if (strcmp(optarg, "guest-h") == 0)
-                o->emit = EMIT_GUEST_H;
-            else if (strcmp(optarg, "check") == 0)
-                o->emit = EMIT_CHECK;
-            else {
-                fprintf(stderr,
-                        "vdevc: --emit takes c, h, json, doc, guest-h or "
-                        "check, not '%s'\n",
-                        optarg);
-                return 1;
-            }
+            rc = parse_emit(o, optarg);
             break;
-        case OPT_HELP:
+        case OPT_COLOR:
+            o->color = optarg ? optarg : "always";
+            break;
+        case OPT_FORMAT:
+            rc = parse_format(o, optarg);
+            break;
+        case 'h':
             usage(stdout);
-            exit(0);
-        case OPT_VERSION:
+            return -1;
+        case 'V':
             printf("vdevc %s\n", VDEVC_VERSION);
-            exit(0);
+            return -1;
         default:
-            usage(stderr);
-            return 1;
+            rc = 2;
+            break;
         }
     }
-    if (o->old != NULL && optind == argc - 2) {
+    if (rc == 0)
+        rc = parse_color(o);
+    if (rc == 0 && o->old != NULL && optind == argc - 2) {
         o->old = argv[optind];
         o->input = argv[optind + 1];
+        o->diag.enabled = 0; /* only what breaks the migration */
         return 0;
     }
-    if (o->old != NULL || optind != argc - 1) {
-        usage(stderr);
-        return 1;
+    if (rc == 0 && o->old == NULL && optind == argc - 1) {
+        o->input = argv[optind];
+        return 0;
     }
-    o->input = argv[optind];
-    return 0;
-}
-
-static char *
-read_file(void *ctx, const char *path, size_t *_len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "vdevc: %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, len = 0;
-    char *buf = talloc_size(ctx, cap);
-    for (;;) {
-        if (len == cap) {
-            if (cap > VDEVC_MAX_SOURCE)
-                break;
-            cap *= 2;
-            buf = talloc_realloc_size(ctx, buf, cap);
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0)
-            break;
-    }
-    bool err = ferror(f);
-    fclose(f);
-    if (err) {
-        fprintf(stderr, "vdevc: %s: read error\n", path);
-        return NULL;
-    }
-    *_len = len;
-    return buf;
-}
-
-/* Writes through a temporary file so a failed run leaves no half output. */
-static int
-write_file(void *ctx, const char *path, const char *text)
-{
-    if (path == NULL || strcmp(path, "-") == 0)
-        return fputs(text, stdout) < 0 ? 1 : 0;
-    /* Not a regular file (/dev/null, a pipe): write to it, never replace
-     * it. */
-    struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        FILE *f = fopen(path, "wb");
-        bool ok = f != NULL && fputs(text, f) >= 0;
-        if (f != NULL)
-            ok &= fclose(f) == 0;
-        if (!ok)
-            fprintf(stderr, "vdevc: cannot write %s\n", path);
-        return ok ? 0 : 1;
-    }
-    char *tmp = talloc_asprintf(ctx, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (f == NULL) {
-        fprintf(stderr, "vdevc: %s: %s\n", tmp, strerror(errno));
-        return 1;
-    }
-    bool ok = fputs(text, f) >= 0;
-    ok &= fclose(f) == 0;
-    if (!ok || rename(tmp, path) != 0) {
-        fprintf(stderr, "vdevc: cannot write %s\n", path);
-        remove(tmp);
-        return 1;
-    }
-    return 0;
+    usage(stderr);
+    return 2;
 }
 
 static const char *
@@ -240,66 +279,101 @@ emit(void *ctx, struct vdevc_unit *u, const struct options *o)
         fprintf(stderr, "vdevc: out of memory\n");
         return 1;
     }
-    if (write_file(ctx, o->output, text) != 0)
+    if (vdevc_write_file(ctx, o->output, text) != 0)
         return 1;
     if (o->header != NULL && o->emit == EMIT_C) {
         char *h = vdevc_emit_h(ctx, u);
-        if (h == NULL || write_file(ctx, o->header, h) != 0)
+        if (h == NULL || vdevc_write_file(ctx, o->header, h) != 0)
             return 1;
     }
     return 0;
 }
 
+static struct vdevc_diag *
+keep(struct options *o, struct vdevc_diag *d)
+{
+    d->opts = &o->diag;
+    o->diags[o->nr_diags++] = d;
+    return d;
+}
+
 static struct vdevc_unit *
-load(void *ctx, const char *path, const struct options *o)
+load(void *ctx, const char *path, struct options *o)
 {
     size_t len = 0;
-    char *src = read_file(ctx, path, &len);
-    if (src == NULL)
+    char *src;
+    int rc = vdevc_read_file(ctx, path, &src, &len);
+    if (rc != 0) {
+        struct vdevc_diag *d =
+            keep(o, vdevc_diag_new(ctx, path, NULL, 0, stderr));
+        struct vdevc_loc none = {0, 0, 0, 0};
+        vdevc_error(d, none, "cannot-read", "%s", strerror(-rc));
         return NULL;
+    }
     struct vdevc_unit *u = vdevc_unit_new(ctx, path, src, len, stderr);
     if (u == NULL)
         return NULL;
+    keep(o, u->diag);
     u->line_directives = o->line_directives;
-    if (vdevc_compile(u) != 0) {
-        vdevc_diag_finish(u->diag);
-        return NULL;
-    }
-    return u;
+    return vdevc_compile(u) == 0 ? u : NULL;
 }
 
 static int
-check_migration(void *ctx, const struct options *o)
+check_migration(void *ctx, struct options *o)
 {
     struct vdevc_unit *old = load(ctx, o->old, o),
                       *new = load(ctx, o->input, o);
     if (old == NULL || new == NULL)
         return 1;
-    if (vdevc_check_migration(old, new, stdout) == 0)
-        return 0;
-    vdevc_diag_finish(old->diag);
-    vdevc_diag_finish(new->diag);
-    return 1;
+    return vdevc_check_migration(old, new, stdout) == 0 ? 0 : 1;
+}
+
+/* Text: the "N errors generated." lines; JSON/SARIF: the one report. */
+static void
+report(void *ctx, struct options *o)
+{
+    char *doc = NULL;
+    switch (o->diag.format) {
+    case VDEVC_DIAG_TEXT:
+        for (unsigned i = 0; i < o->nr_diags; i++)
+            vdevc_diag_finish(o->diags[i]);
+        return;
+    case VDEVC_DIAG_JSON:
+        doc = vdevc_diag_json(ctx, o->diags, o->nr_diags);
+        break;
+    case VDEVC_DIAG_SARIF:
+        doc = vdevc_diag_sarif(ctx, o->diags, o->nr_diags, VDEVC_VERSION);
+        break;
+    }
+    if (doc != NULL)
+        fputs(doc, stderr);
 }
 
 int
 main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "fmt") == 0)
+        return vdevc_fmt_main(argc - 1, argv + 1);
     struct options o = {0};
-    if (parse_args(argc, argv, &o) != 0)
-        return 1;
+    if (argc > 1 && strcmp(argv[1], "build") == 0)
+        return vdevc_build_main(argc - 1, argv + 1);
+    int rc = parse_args(argc, argv, &o);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
     void *ctx = talloc_new(NULL);
     if (o.old != NULL) {
-        int r = check_migration(ctx, &o);
+        rc = check_migration(ctx, &o);
+        report(ctx, &o);
         talloc_free(ctx);
-        return r;
+        return rc;
     }
-    int rc = 1;
+    rc = 1;
     struct vdevc_unit *u = load(ctx, o.input, &o);
-    if (u == NULL)
-        goto done;
-    u->header_name = header_name(u, &o, u->dev->name);
-    rc = emit(ctx, u, &o);
+    if (u != NULL) {
+        u->header_name = header_name(u, &o, u->dev->name);
+        rc = emit(ctx, u, &o);
+    }
+    report(ctx, &o);
 #ifndef __SANITIZE_ADDRESS__
     if (rc == 0) {
         /* Exiting frees it all at once; a tree walk over millions of AST
@@ -308,7 +382,6 @@ main(int argc, char **argv)
         return 0;
     }
 #endif
-done:
     talloc_free(ctx);
     return rc;
 }

@@ -5,6 +5,7 @@
 #include <talloc.h>
 
 #include "parse.h"
+#include "suggest.h"
 #include "vdevc.h"
 
 struct vdevc_unit *
@@ -61,6 +62,10 @@ vdevc_sema(struct vdevc_unit *u)
     vdevc_sema_caps(u);
     vdevc_sema_behaviour(u);
     vdevc_sema_names(u);
+    /* After real errors "unused" is often a consequence; after -Werror
+     * warnings the rest are still wanted. */
+    if (u->diag->errors == u->diag->werrors)
+        vdevc_sema_warnings(u);
     if (!vdevc_diag_failed(u->diag))
         vdevc_layout(u);
     return vdevc_diag_failed(u->diag) ? -EINVAL : 0;
@@ -72,68 +77,12 @@ static bool
 fold(struct vdevc_unit *u, struct vdevc_expr *e, uint64_t l, uint64_t r,
      uint64_t *out)
 {
-    switch (e->op) {
-    case '+':
-        *out = l + r;
-        break;
-    case '-':
-        *out = l - r;
-        break;
-    case '*':
-        *out = l * r;
-        break;
-    case '/':
-    case '%':
-        if (r == 0) {
-            vdevc_error(u->diag, e->loc, "division-by-zero",
-                        "division by zero in a constant expression");
-            return false;
-        }
-        *out = e->op == '/' ? l / r : l % r;
-        break;
-    case '&':
-        *out = l & r;
-        break;
-    case '|':
-        *out = l | r;
-        break;
-    case '^':
-        *out = l ^ r;
-        break;
-    case OP_SHL:
-        *out = r >= 64 ? 0 : l << r;
-        break;
-    case OP_SHR:
-        *out = r >= 64 ? 0 : l >> r;
-        break;
-    case OP_EQ:
-        *out = l == r;
-        break;
-    case OP_NE:
-        *out = l != r;
-        break;
-    case '<':
-        *out = l < r;
-        break;
-    case '>':
-        *out = l > r;
-        break;
-    case OP_LE:
-        *out = l <= r;
-        break;
-    case OP_GE:
-        *out = l >= r;
-        break;
-    case OP_ANDAND:
-        *out = l && r;
-        break;
-    case OP_OROR:
-        *out = l || r;
-        break;
-    default:
+    if ((e->op == '/' || e->op == '%') && r == 0) {
+        vdevc_error(u->diag, e->loc, "division-by-zero",
+                    "division by zero in a constant expression");
         return false;
     }
-    return true;
+    return vdevc_op_eval(e->op, l, r, out);
 }
 
 bool
@@ -147,7 +96,7 @@ vdevc_const_eval(struct vdevc_unit *u, struct vdevc_expr *e, uint64_t *out)
     case E_UNARY:
         if (!vdevc_const_eval(u, e->lhs, &l))
             return false;
-        *out = e->op == '-' ? -l : e->op == '~' ? ~l : !l;
+        *out = vdevc_op_eval_unary(e->op, l);
         return true;
     case E_BINARY:
         if (!vdevc_const_eval(u, e->lhs, &l) ||
@@ -267,6 +216,28 @@ vdevc_attr_access(struct vdevc_unit *u, struct vdevc_vec *attrs)
     return found;
 }
 
+/* Every attribute word of the language, for "did you mean". */
+static const char *const attr_words[] = {
+    "rw",         "ro",    "wo",        "w1c",          "w1s",      "rc",
+    "rs",         "const", "reserved",  "addr64",       "endpoint", "external",
+    "integrated", "io",    "legacy",    "maskable",     "mem32",    "mem64",
+    "memory",     "mmap",  "nomigrate", "prefetchable", "serial",   "since",
+    "size",       "speed", "stride",    "vectors",      "width",    "table",
+    "pba",        NULL,
+};
+
+static void
+unknown_attr(struct vdevc_unit *u, const struct vdevc_attr *a, const char *what)
+{
+    /* The fix replaces the word, not the number after it. */
+    struct vdevc_loc loc = a->loc;
+    loc.last_line = loc.first_line;
+    loc.last_column = loc.first_column + (int)strlen(a->name);
+    vdevc_error_unknown(u->diag, loc, "unknown-attribute",
+                        vdevc_suggest_list(a->name, attr_words),
+                        "'%s' is not an attribute of %s", a->name, what);
+}
+
 void
 vdevc_attr_check(struct vdevc_unit *u, struct vdevc_vec *attrs,
                  const char *what)
@@ -293,8 +264,7 @@ vdevc_attr_check(struct vdevc_unit *u, struct vdevc_vec *attrs,
                         "%s takes no documentation string", what);
             break;
         default:
-            vdevc_error(u->diag, a->loc, "unknown-attribute",
-                        "'%s' is not an attribute of %s", a->name, what);
+            unknown_attr(u, a, what);
             break;
         }
         a->used = true;

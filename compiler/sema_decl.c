@@ -3,6 +3,7 @@
 #include <string.h>
 #include <talloc.h>
 
+#include "suggest.h"
 #include "vdevc.h"
 
 struct prop_rule {
@@ -46,8 +47,22 @@ check_prop(struct vdevc_unit *u, struct vdevc_prop *p, void **seen)
         if (strcmp(names[k], p->name) == 0)
             break;
     if (k == sizeof names / sizeof names[0]) {
-        vdevc_error(u->diag, p->hdr.loc, "unknown-property",
-                    "unknown device property '%s'", p->name);
+        /* Or a keyword misspelt before something that parses as a value
+         * ("bra 0;", "interupt 0 = x;"). */
+        static const char *const words[] = {
+            "vendor",    "device",     "subsystem_vendor",
+            "subsystem", "class",      "revision",
+            "version",   "intx",       "doc",
+            "enum",      "extern",     "var",
+            "buffer",    "block",      "bar",
+            "interrupt", "capability", NULL,
+        };
+        struct vdevc_loc loc = p->hdr.loc;
+        loc.last_line = loc.first_line;
+        loc.last_column = loc.first_column + (int)strlen(p->name);
+        vdevc_error_unknown(u->diag, loc, "unknown-property",
+                            vdevc_suggest_list(p->name, words),
+                            "unknown device property '%s'", p->name);
         return;
     }
     if (seen[k] != NULL) {
@@ -115,10 +130,12 @@ check_enum(struct vdevc_unit *u, struct vdevc_enum *e)
     e->width = vdevc_bits_needed(max);
 }
 
+static const char *const types[] = {"bool", "u8",   "u16", "u32",
+                                    "u64",  "void", NULL};
+
 static bool
 known_type(const char *t, bool allow_void)
 {
-    static const char *const types[] = {"bool", "u8", "u16", "u32", "u64"};
     if (allow_void && strcmp(t, "void") == 0)
         return true;
     for (unsigned i = 0; i < 5; i++)
@@ -127,18 +144,31 @@ known_type(const char *t, bool allow_void)
     return false;
 }
 
+/* loc is the name's (the type has none): help, but no fix-it. */
+static void
+unknown_type(struct vdevc_unit *u, struct vdevc_loc loc, const char *type,
+             const char *what)
+{
+    bool ret = strcmp(what, "return") == 0;
+    vdevc_error(u->diag, loc, "unknown-type",
+                "unknown %s type '%s' (%sbool, "
+                "u8..u64)",
+                what, type, ret ? "void, " : "");
+    const char *best = vdevc_suggest_list(type, types);
+    if (best != NULL && (ret || strcmp(best, "void") != 0))
+        vdevc_help(u->diag, "did you mean '%s'?", best);
+}
+
 static void
 check_extern(struct vdevc_unit *u, struct vdevc_extern *x)
 {
     vdevc_sym_define(u, x->name, SYM_EXTERN, x, x->hdr.loc, "function");
     if (!known_type(x->ret, true))
-        vdevc_error(u->diag, x->hdr.loc, "unknown-type",
-                    "unknown return type '%s' (void, bool, u8..u64)", x->ret);
+        unknown_type(u, x->hdr.loc, x->ret, "return");
     for (unsigned i = 0; i < x->params.n; i++) {
         struct vdevc_param *p = x->params.v[i];
         if (!known_type(p->type, false))
-            vdevc_error(u->diag, p->loc, "unknown-type",
-                        "unknown parameter type '%s' (bool, u8..u64)", p->type);
+            unknown_type(u, p->loc, p->type, "parameter");
         for (unsigned k = 0; k < i; k++)
             if (strcmp(((struct vdevc_param *)x->params.v[k])->name, p->name) ==
                 0)
@@ -183,8 +213,10 @@ vdevc_attr_width(struct vdevc_unit *u, struct vdevc_vec *attrs,
     if (a != NULL) {
         struct vdevc_sym *s = vdevc_sym_get(u->syms, a->name);
         if (s == NULL || s->kind != SYM_ENUM)
-            vdevc_error(u->diag, a->loc, "unknown-name", "unknown enum '%s'",
-                        a->name);
+            vdevc_error_unknown(
+                u->diag, a->loc, "unknown-name",
+                vdevc_sym_nearest(u->syms, a->name, "", 1u << SYM_ENUM, NULL),
+                "unknown enum '%s'", a->name);
         else
             *_etype = s->ptr;
     }

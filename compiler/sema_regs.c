@@ -4,6 +4,7 @@
 #include <string.h>
 #include <talloc.h>
 
+#include "suggest.h"
 #include "vdevc.h"
 
 /* ------------------------------------------------------------ blocks */
@@ -117,8 +118,11 @@ check_field_hooks(struct vdevc_unit *u, struct vdevc_vec *hooks,
                                    : strcmp(h->when, "write") == 0 ? on_write
                                                                    : NULL;
         if (slot == NULL) {
-            vdevc_error(u->diag, h->hdr.loc, "bad-hook",
-                        "unknown hook 'on %s' (read or write)", h->when);
+            static const char *const whens[] = {"read", "write", NULL};
+            vdevc_error_unknown(u->diag, h->hdr.loc, "bad-hook",
+                                vdevc_suggest_list(h->when, whens),
+                                "unknown hook 'on %s' (read or write)",
+                                h->when);
         } else if (*slot != NULL) {
             vdevc_error(u->diag, h->hdr.loc, "duplicate-name",
                         "second 'on %s' hook", h->when);
@@ -386,8 +390,10 @@ instantiate(struct expand *x, struct vdevc_use *use, const char *prefix,
     struct vdevc_unit *u = x->u;
     struct vdevc_sym *s = vdevc_sym_get(u->syms, use->block);
     if (s == NULL || s->kind != SYM_BLOCK) {
-        vdevc_error(u->diag, use->hdr.loc, "unknown-name", "unknown block '%s'",
-                    use->block);
+        vdevc_error_unknown(
+            u->diag, use->hdr.loc, "unknown-name",
+            vdevc_sym_nearest(u->syms, use->block, "", 1u << SYM_BLOCK, NULL),
+            "unknown block '%s'", use->block);
         return;
     }
     struct vdevc_block *blk = s->ptr;
@@ -549,7 +555,7 @@ check_bar_attrs(struct vdevc_unit *u, struct vdevc_bar *b)
     if (m32 + m64 + io > 1)
         vdevc_error(u->diag, b->hdr.loc, "conflicting-access",
                     "a BAR is one of mem32, mem64 or io");
-    b->kind = m64 ? 1 : io ? 2 : 0;
+    b->kind = m64 ? BAR_MEM64 : io ? BAR_IO : BAR_MEM32;
     b->prefetchable = vdevc_attr_flag(&b->attrs, "prefetchable");
     b->memory = vdevc_attr_flag(&b->attrs, "memory");
     b->doc = vdevc_attr_doc(b, &b->attrs);
@@ -590,7 +596,7 @@ check_bar(struct vdevc_unit *u, struct vdevc_bar *b, struct vdevc_bar **used)
     }
     b->idx = (unsigned)idx;
     check_bar_attrs(u, b);
-    unsigned last = b->idx + (b->kind == 1);
+    unsigned last = b->idx + (b->kind == BAR_MEM64);
     if (last > 5) {
         vdevc_error(u->diag, b->index->loc, "bad-bar",
                     "a 64-bit BAR takes two slots: BAR 5 cannot be mem64");

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <talloc.h>
 
+#include "suggest.h"
 #include "vdevc.h"
 
 #define MAX_LOCALS 64
@@ -11,6 +12,8 @@ struct local {
     const char *name;
     unsigned width;
     int slot;
+    struct vdevc_loc loc;
+    unsigned reads;
 };
 
 struct scope {
@@ -23,6 +26,7 @@ struct scope {
     struct local locals[MAX_LOCALS];
     unsigned nr_locals, nr_slots;
     uint64_t irq_bit; /* interrupt expression: its vector bit */
+    bool target;      /* resolving what a plain '=' writes: not a read */
 };
 
 static bool resolve(struct scope *s, struct vdevc_expr *e, bool value);
@@ -73,6 +77,27 @@ note_read(struct scope *s, struct vdevc_expr *e)
         ((struct vdevc_field *)e->sym)->reg->irqs |= s->irq_bit;
     else if (e->ref == REF_VAR)
         ((struct vdevc_var *)e->sym)->irqs |= s->irq_bit;
+}
+
+/* For the warnings: a variable is used when mentioned at all; a field
+ * or register is read unless it is what a plain '=' writes. */
+static void
+note_use(struct scope *s, struct vdevc_expr *e)
+{
+    switch (e->ref) {
+    case REF_VAR:
+    case REF_BUFFER:
+        ((struct vdevc_var *)e->sym)->used = true;
+        break;
+    case REF_FIELD:
+        ((struct vdevc_field *)e->sym)->read |= !s->target;
+        break;
+    case REF_REG:
+        ((struct vdevc_reg *)e->sym)->read |= !s->target;
+        break;
+    default:
+        break;
+    }
 }
 
 static bool
@@ -129,6 +154,7 @@ bind_sym(struct scope *s, struct vdevc_expr *e, struct vdevc_sym *sym,
         return false;
     }
     note_read(s, e);
+    note_use(s, e);
     return true;
 not_value:
     vdevc_error(u->diag, e->loc, "type-mismatch", "'%s' is not a value",
@@ -143,6 +169,7 @@ resolve_special(struct scope *s, struct vdevc_expr *e)
         if (strcmp(s->locals[i].name, e->name) == 0) {
             e->ref = REF_LOCAL;
             e->local = s->locals[i].slot;
+            s->locals[i].reads += !s->target;
             e->width = s->locals[i].width;
             return true;
         }
@@ -167,6 +194,139 @@ resolve_special(struct scope *s, struct vdevc_expr *e)
         return true;
     }
     return false;
+}
+
+/* ------------------------------------------------------------ unknown names
+ * "did you mean": candidates come from where the name was looked up. */
+
+#define VALUE_KINDS                                                            \
+    (1u << SYM_REG | 1u << SYM_VAR | 1u << SYM_INSTANCE | 1u << SYM_ENUM)
+
+static const char *
+field_nearest(const struct vdevc_reg *r, const char *word)
+{
+    struct vdevc_suggest sg;
+    vdevc_suggest_init(&sg, word);
+    for (unsigned i = 0; i < r->fields.n; i++) {
+        const struct vdevc_field *f = r->fields.v[i];
+        if (!f->implicit)
+            vdevc_suggest_add(&sg, f->name);
+    }
+    return vdevc_suggest_best(&sg);
+}
+
+static void
+unknown_field(struct scope *s, const struct vdevc_reg *r,
+              const struct vdevc_expr *e)
+{
+    vdevc_error_unknown(
+        s->u->diag, e->loc, "unknown-name", field_nearest(r, e->name),
+        "unknown field '%s' in register '%s'", e->name, r->qname);
+}
+
+/* A name on its own: locals, the hook's own names, and the device's
+ * names seen from each enclosing instance. */
+static void
+unknown_root(struct scope *s, const struct vdevc_expr *e)
+{
+    struct vdevc_suggest sg;
+    vdevc_suggest_init(&sg, e->name);
+    for (unsigned i = 0; i < s->nr_locals; i++)
+        vdevc_suggest_add(&sg, s->locals[i].name);
+    if (s->hook != NULL) {
+        vdevc_suggest_add(&sg, "value");
+        vdevc_suggest_add(&sg, s->has_old ? "old" : NULL);
+        vdevc_suggest_add(&sg, s->has_index ? "index" : NULL);
+    }
+    char *prefix = talloc_strdup(s->u, s->prefix);
+    for (size_t len = strlen(prefix);;) {
+        prefix[len] = '\0';
+        vdevc_sym_nearest(s->u->syms, e->name, prefix, VALUE_KINDS, &sg);
+        if (len == 0)
+            break;
+        len--;
+        while (len > 0 && prefix[len - 1] != '.')
+            len--;
+    }
+    talloc_free(prefix);
+    vdevc_error_unknown(s->u->diag, e->loc, "unknown-name",
+                        vdevc_suggest_best(&sg), "unknown name '%s'", e->name);
+}
+
+/* sym.name is not there: what sym is decides where to look. */
+static void
+unknown_member(struct scope *s, const struct vdevc_sym *sym,
+               const struct vdevc_expr *e)
+{
+    struct vdevc_unit *u = s->u;
+    switch (sym->kind) {
+    case SYM_REG:
+        unknown_field(s, sym->ptr, e);
+        return;
+    case SYM_ENUM: {
+        const struct vdevc_enum *en = sym->ptr;
+        struct vdevc_suggest sg;
+        vdevc_suggest_init(&sg, e->name);
+        for (unsigned i = 0; i < en->members.n; i++)
+            vdevc_suggest_add(
+                &sg, ((struct vdevc_enum_member *)en->members.v[i])->name);
+        vdevc_error_unknown(
+            u->diag, e->loc, "unknown-name", vdevc_suggest_best(&sg),
+            "unknown value '%s' in enum '%s'", e->name, en->name);
+        return;
+    }
+    case SYM_INSTANCE: {
+        char *prefix = talloc_asprintf(u, "%s.", sym->name);
+        const char *best = vdevc_sym_nearest(
+            u->syms, e->name, prefix, 1u << SYM_REG | 1u << SYM_INSTANCE, NULL);
+        vdevc_error_unknown(u->diag, e->loc, "unknown-name", best,
+                            "unknown name '%s' in instance '%s'", e->name,
+                            sym->name);
+        talloc_free(prefix);
+        return;
+    }
+    default:
+        vdevc_error(u->diag, e->loc, "unknown-name", "'%s' has no member '%s'",
+                    sym->name, e->name);
+        return;
+    }
+}
+
+/* Finds the first part of a dotted name that does not resolve and
+ * reports it with the names that would. */
+static void
+report_unknown(struct scope *s, struct vdevc_expr *e)
+{
+    struct vdevc_expr *chain[64];
+    unsigned n = 0;
+    struct vdevc_expr *x = e;
+    for (; x->kind == E_MEMBER && n < 64; x = x->lhs)
+        chain[n++] = x;
+    if (x->kind != E_NAME) {
+        vdevc_error(s->u->diag, e->loc, "unknown-name", "unknown name");
+        return;
+    }
+    struct vdevc_sym *sym = lookup(s, x->name);
+    if (sym == NULL && n > 0 && resolve_special(s, x)) {
+        vdevc_error(s->u->diag, chain[n - 1]->loc, "unknown-name",
+                    "'%s' has no member '%s'", x->name, chain[n - 1]->name);
+        return;
+    }
+    if (sym == NULL) {
+        unknown_root(s, x);
+        return;
+    }
+    while (n-- > 0) {
+        char *next = talloc_asprintf(s->u, "%s.%s", sym->name, chain[n]->name);
+        struct vdevc_sym *nsym = vdevc_sym_get(s->u->syms, next);
+        talloc_free(next);
+        if (nsym == NULL) {
+            unknown_member(s, sym, chain[n]);
+            return;
+        }
+        sym = nsym;
+    }
+    vdevc_error(s->u->diag, e->loc, "unknown-name", "unknown name");
 }
 
 /* Names, members and indexes: everything that denotes a storage place or
@@ -195,8 +355,7 @@ resolve_place(struct scope *s, struct vdevc_expr *e, bool indexed)
         char *q = talloc_asprintf(u, "%s.%s", r->qname, e->name);
         sym = vdevc_sym_get(u->syms, q);
         if (sym == NULL || sym->kind != SYM_FIELD) {
-            vdevc_error(u->diag, e->loc, "unknown-name",
-                        "register '%s' has no field '%s'", r->qname, e->name);
+            unknown_field(s, r, e);
             return false;
         }
         struct vdevc_field *f = sym->ptr;
@@ -206,10 +365,10 @@ resolve_place(struct scope *s, struct vdevc_expr *e, bool indexed)
         e->width = f->hi_v - f->lo_v + 1;
         e->etype = f->etype;
         note_read(s, e);
+        note_use(s, e);
         return true;
     }
-    vdevc_error(u->diag, e->loc, "unknown-name", "unknown name '%s'",
-                path ? path : "?");
+    report_unknown(s, e);
     return false;
 }
 
@@ -222,7 +381,14 @@ resolve_index(struct scope *s, struct vdevc_expr *e)
                     "only register arrays and buffers take an index");
         return false;
     }
-    if (!resolve_place(s, e->lhs, true) || !resolve(s, e->rhs, true))
+    if (!resolve_place(s, e->lhs, true))
+        return false;
+    /* The index is read even in what '=' writes. */
+    bool target = s->target;
+    s->target = false;
+    bool ok = resolve(s, e->rhs, true);
+    s->target = target;
+    if (!ok)
         return false;
     struct vdevc_expr *b = e->lhs;
     if (b->ref != REF_REG && b->ref != REF_BUFFER) {
@@ -253,22 +419,6 @@ resolve_index(struct scope *s, struct vdevc_expr *e)
     return true;
 }
 
-static unsigned
-param_width(const char *type)
-{
-    if (strcmp(type, "bool") == 0)
-        return 1;
-    if (strcmp(type, "u8") == 0)
-        return 8;
-    if (strcmp(type, "u16") == 0)
-        return 16;
-    if (strcmp(type, "u32") == 0)
-        return 32;
-    if (strcmp(type, "u64") == 0)
-        return 64;
-    return 0;
-}
-
 static bool check_fits(struct scope *s, struct vdevc_expr *e, unsigned width,
                        struct vdevc_enum *etype, const char *what);
 
@@ -278,8 +428,10 @@ resolve_call(struct scope *s, struct vdevc_expr *e, bool value)
     struct vdevc_unit *u = s->u;
     struct vdevc_sym *sym = vdevc_sym_get(u->syms, e->name);
     if (sym == NULL || sym->kind != SYM_EXTERN) {
-        vdevc_error(u->diag, e->loc, "unknown-name", "unknown function '%s'",
-                    e->name);
+        vdevc_error_unknown(
+            u->diag, e->loc, "unknown-name",
+            vdevc_sym_nearest(u->syms, e->name, "", 1u << SYM_EXTERN, NULL),
+            "unknown function '%s'", e->name);
         return false;
     }
     if (s->hook == NULL) {
@@ -291,7 +443,7 @@ resolve_call(struct scope *s, struct vdevc_expr *e, bool value)
     x->used = true;
     s->hook->calls = true;
     e->sym = x;
-    e->width = param_width(x->ret);
+    e->width = vdevc_type_bits(x->ret);
     if (value && e->width == 0) {
         vdevc_error(u->diag, e->loc, "type-mismatch",
                     "'%s' returns void, not a value", x->name);
@@ -308,7 +460,8 @@ resolve_call(struct scope *s, struct vdevc_expr *e, bool value)
     for (unsigned i = 0; i < e->args.n; i++) {
         struct vdevc_param *p = x->params.v[i];
         ok &= resolve(s, e->args.v[i], true) &&
-              check_fits(s, e->args.v[i], param_width(p->type), NULL, p->name);
+              check_fits(s, e->args.v[i], vdevc_type_bits(p->type), NULL,
+                         p->name);
     }
     return ok;
 }
@@ -540,7 +693,10 @@ static void
 check_assign(struct scope *s, struct vdevc_stmt *st)
 {
     const char *name = NULL;
-    if (!resolve(s, st->lhs, false) || !check_target(s, st->lhs, &name))
+    s->target = st->op == 0;
+    bool ok = resolve(s, st->lhs, false);
+    s->target = false;
+    if (!ok || !check_target(s, st->lhs, &name))
         return;
     if (!resolve(s, st->rhs, true))
         return;
@@ -548,6 +704,47 @@ check_assign(struct scope *s, struct vdevc_stmt *st)
     check_fits(s, st->rhs, t->ref == REF_LOCAL ? 64 : t->width,
                st->op == 0 ? t->etype : NULL, name);
     note_write(s, t);
+}
+
+static const char *
+sym_what(enum vdevc_sym_kind k)
+{
+    switch (k) {
+    case SYM_REG:
+        return "register";
+    case SYM_VAR:
+        return "variable";
+    case SYM_INSTANCE:
+        return "instance";
+    case SYM_ENUM:
+        return "enum";
+    default:
+        return NULL;
+    }
+}
+
+/* A let named like a device name hides it for the rest of the block. */
+static void
+shadow(struct scope *s, struct vdevc_stmt *st)
+{
+    struct vdevc_unit *u = s->u;
+    bool special = strcmp(st->name, "value") == 0 ||
+                   (s->has_old && strcmp(st->name, "old") == 0) ||
+                   (s->has_index && strcmp(st->name, "index") == 0);
+    if (special) {
+        vdevc_warn_once(u, VDEVC_W_SHADOW, st->loc,
+                        "local '%s' shadows the hook's '%s'", st->name,
+                        st->name);
+        return;
+    }
+    struct vdevc_sym *sym = lookup(s, st->name);
+    if (sym == NULL || sym_what(sym->kind) == NULL)
+        return;
+    struct vdevc_loc at = sym->loc;
+    if (vdevc_warn_once(u, VDEVC_W_SHADOW, st->loc,
+                        "local '%s' shadows %s '%s'", st->name,
+                        sym_what(sym->kind), sym->name))
+        vdevc_note(u->diag, at, "'%s' declared here", sym->name);
 }
 
 static void
@@ -567,8 +764,11 @@ check_let(struct scope *s, struct vdevc_stmt *st)
                     "more than %u locals in one hook", MAX_LOCALS);
         return;
     }
+    shadow(s, st);
     struct local *l = &s->locals[s->nr_locals++];
     l->name = st->name;
+    l->loc = st->loc;
+    l->reads = 0;
     l->width = st->rhs->width ? st->rhs->width : 64;
     l->slot = (int)s->nr_slots++;
     st->local = l->slot;
@@ -599,8 +799,10 @@ check_dma(struct scope *s, struct vdevc_stmt *st)
     struct vdevc_unit *u = s->u;
     bool rd = strcmp(st->name, "read") == 0;
     if (!rd && strcmp(st->name, "write") != 0) {
-        vdevc_error(u->diag, st->loc, "bad-dma",
-                    "'dma %s': write 'dma read' or 'dma write'", st->name);
+        static const char *const dirs[] = {"read", "write", NULL};
+        vdevc_error_unknown(
+            u->diag, st->loc, "bad-dma", vdevc_suggest_list(st->name, dirs),
+            "'dma %s': write 'dma read' or 'dma write'", st->name);
         return;
     }
     struct vdevc_expr *buf = rd ? st->lhs : st->rhs;
@@ -620,7 +822,25 @@ check_block(struct scope *s, struct vdevc_stmt *st)
     for (unsigned i = 0; i < st->body.n; i++)
         if (st->body.v[i] != NULL)
             check_stmt(s, st->body.v[i]);
+    for (unsigned i = saved; i < s->nr_locals; i++)
+        if (s->locals[i].reads == 0 && s->locals[i].name[0] != '_')
+            vdevc_warn_once(s->u, VDEVC_W_UNUSED_LOCAL, s->locals[i].loc,
+                            "local '%s' is never read", s->locals[i].name);
     s->nr_locals = saved;
+}
+
+/* In a block instance a condition may be constant by design (a block
+ * parameter): only the device's own hooks are warned about. */
+static void
+constant_condition(struct scope *s, const struct vdevc_expr *e)
+{
+    if (s->prefix[0] != '\0')
+        return;
+    bool num = e->kind == E_NUM, enumc = e->ref == REF_ENUMC;
+    if (!num && !enumc)
+        return;
+    vdevc_warn_once(s->u, VDEVC_W_CONSTANT_CONDITION, e->loc,
+                    "condition is always %s", e->num ? "true" : "false");
 }
 
 static void
@@ -631,7 +851,8 @@ check_stmt(struct scope *s, struct vdevc_stmt *st)
         check_assign(s, st);
         break;
     case S_IF:
-        resolve(s, st->lhs, true);
+        if (resolve(s, st->lhs, true))
+            constant_condition(s, st->lhs);
         check_block(s, st->then_s);
         if (st->else_s != NULL)
             check_stmt(s, st->else_s);
@@ -706,7 +927,10 @@ check_interrupt(struct vdevc_unit *u, struct vdevc_interrupt *irq,
     *seen |= UINT64_C(1) << v;
     irq->vec = (unsigned)v;
     struct scope s = {.u = u, .prefix = "", .irq_bit = UINT64_C(1) << v};
-    resolve(&s, irq->expr, true);
+    if (resolve(&s, irq->expr, true) && irq->expr->kind == E_NUM)
+        vdevc_warn_once(u, VDEVC_W_CONSTANT_CONDITION, irq->expr->loc,
+                        "interrupt %llu is %s asserted", (unsigned long long)v,
+                        irq->expr->num ? "always" : "never");
 }
 
 static uint64_t

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <talloc.h>
 
+#include "suggest.h"
 #include "vdevc.h"
 
 /* Symbols live in the slots by value and keep the caller's name pointer
@@ -79,4 +80,25 @@ vdevc_sym_define(struct vdevc_unit *u, const char *name,
     vdevc_note(u->diag, old->loc, "'%s' was first defined here", name);
     (void)what;
     return false;
+}
+
+const char *
+vdevc_sym_nearest(struct vdevc_symtab *t, const char *word, const char *prefix,
+                  unsigned kinds, struct vdevc_suggest *more)
+{
+    struct vdevc_suggest local, *s = more;
+    if (s == NULL) {
+        vdevc_suggest_init(&local, word);
+        s = &local;
+    }
+    size_t plen = strlen(prefix);
+    for (size_t i = 0; i < t->cap; i++) {
+        const struct vdevc_sym *sym = &t->slots[i];
+        if (sym->name == NULL || !(kinds & (1u << sym->kind)) ||
+            strncmp(sym->name, prefix, plen) != 0 ||
+            strchr(sym->name + plen, '.') != NULL)
+            continue;
+        vdevc_suggest_add(s, sym->name + plen);
+    }
+    return vdevc_suggest_best(s);
 }

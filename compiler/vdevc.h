@@ -24,8 +24,9 @@ struct vdevc_unit {
     struct vdevc_diag *diag;
     struct vdevc_device *dev;
     struct vdevc_symtab *syms;
-    bool line_directives;    /* #line instead of comments */
-    const char *header_name; /* #include in the .c file */
+    struct vdevc_symtab *warned; /* warnings given once per place */
+    bool line_directives;        /* #line instead of comments */
+    const char *header_name;     /* #include in the .c file */
 };
 
 /* Creates a unit over a copy of src; diagnostics go to diag_out (NULL:
@@ -52,6 +53,13 @@ int vdevc_check_migration(struct vdevc_unit *old, struct vdevc_unit *new,
  * backed BAR memory, capability layout) on the units' diagnostics. */
 void vdevc_check_migration_runtime(struct vdevc_unit *old,
                                    struct vdevc_unit *new);
+
+/* files.c: a whole file ("-": stdin) under ctx, 0 or -errno; a write
+ * through a temporary file ("-" or NULL: stdout), 0 or 1 (reported). */
+int vdevc_read_file(void *ctx, const char *path, char **_buf, size_t *_len);
+int vdevc_write_file(void *ctx, const char *path, const char *text);
+/* fmt_cmd.c: `vdevc fmt [--check] [--stdout] FILE...`; the exit status. */
+int vdevc_fmt_main(int argc, char **argv);
 
 /* ------------------------------------------------------------ symtab.c */
 
@@ -82,6 +90,13 @@ struct vdevc_sym *vdevc_sym_get(struct vdevc_symtab *t, const char *name);
 struct vdevc_sym *vdevc_sym_add(struct vdevc_symtab *t, const char *name,
                                 enum vdevc_sym_kind kind, void *ptr,
                                 struct vdevc_loc loc);
+struct vdevc_suggest;
+/* "did you mean": the name nearest to word among the symbols of the given
+ * kinds (a mask of 1 << SYM_x) directly under prefix ("" or "ch0."),
+ * offered to `more` when not NULL (which may hold other candidates). */
+const char *vdevc_sym_nearest(struct vdevc_symtab *t, const char *word,
+                              const char *prefix, unsigned kinds,
+                              struct vdevc_suggest *more);
 /* Reports duplicate-name with a note at the first definition. */
 bool vdevc_sym_define(struct vdevc_unit *u, const char *name,
                       enum vdevc_sym_kind kind, void *ptr, struct vdevc_loc loc,
@@ -103,6 +118,14 @@ void vdevc_sema_caps(struct vdevc_unit *u);
 void vdevc_sema_behaviour(struct vdevc_unit *u);
 /* sema_names.c: C keywords, migration id collisions. */
 void vdevc_sema_names(struct vdevc_unit *u);
+/* sema_warn.c: what is declared but never used or read (run on a device
+ * without errors, after the passes above). */
+void vdevc_sema_warnings(struct vdevc_unit *u);
+/* Reports warning w at loc unless it was already reported there (a block
+ * instantiated N times would say it N times); false when not reported. */
+bool vdevc_warn_once(struct vdevc_unit *u, enum vdevc_warning w,
+                     struct vdevc_loc loc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Constant expressions (offsets, sizes, resets, indexes). Reports and
  * returns false when e is not constant. */
@@ -132,10 +155,59 @@ enum vdevc_access vdevc_attr_access(struct vdevc_unit *u,
                                     struct vdevc_vec *attrs);
 const char *vdevc_access_name(enum vdevc_access a);
 
+/* ------------------------------------------------------------ ops.c */
+
+/* What an operator does, for the printers and the folder. */
+enum vdevc_op_flags {
+    OPF_WRAPS = 1 << 0,   /* + - * ~ and unary -: the result wraps mod 2^64 */
+    OPF_LOW = 1 << 1,     /* low result bits need only low operand bits */
+    OPF_SHIFT = 1 << 2,   /* << >> */
+    OPF_DIVIDES = 1 << 3, /* / %: zero divisor gives 0 */
+    OPF_COMPARE = 1 << 4, /* == != < > <= >=: 0 or 1 */
+    OPF_BITWISE = 1 << 5, /* & ^ | */
+    OPF_LOGIC = 1 << 6,   /* && || !: 0 or 1 */
+};
+
+struct vdevc_opinfo {
+    int op;         /* a character or enum vdevc_op */
+    const char *c;  /* spelling, the same in .vdev and C */
+    int prec;       /* C precedence, higher binds tighter */
+    unsigned flags; /* enum vdevc_op_flags */
+};
+
+/* The binary (or unary) operator op, or NULL. */
+const struct vdevc_opinfo *vdevc_op(int op);
+const struct vdevc_opinfo *vdevc_unary_op(int op);
+/* op on constants as the generated C computes it; false for an unknown
+ * operator or a zero divisor (*out is then 0, as at run time). */
+bool vdevc_op_eval(int op, uint64_t l, uint64_t r, uint64_t *out);
+uint64_t vdevc_op_eval_unary(int op, uint64_t v);
+
 /* ------------------------------------------------------------ layout.c */
 
 /* Assigns config-space offsets to capabilities, deterministically. */
 void vdevc_layout(struct vdevc_unit *u);
+
+/* ------------------------------------------------------------ vectors */
+
+/* Typed element access to the AST's pointer vectors:
+ * vdevc_reg_at(&d->regs, i). */
+#define VDEVC_VEC_AT(name, type)                                               \
+    static inline type *vdevc_##name##_at(const struct vdevc_vec *v,           \
+                                          unsigned i)                          \
+    {                                                                          \
+        return (type *)v->v[i];                                                \
+    }
+VDEVC_VEC_AT(reg, struct vdevc_reg)
+VDEVC_VEC_AT(field, struct vdevc_field)
+VDEVC_VEC_AT(var, struct vdevc_var)
+VDEVC_VEC_AT(bar, struct vdevc_bar)
+VDEVC_VEC_AT(cap, struct vdevc_cap)
+VDEVC_VEC_AT(mem, struct vdevc_memory)
+VDEVC_VEC_AT(irq, struct vdevc_interrupt)
+VDEVC_VEC_AT(ext, struct vdevc_extern)
+VDEVC_VEC_AT(param, struct vdevc_param)
+VDEVC_VEC_AT(member, struct vdevc_enum_member)
 
 /* ------------------------------------------------------------ util.c */
 
@@ -151,6 +223,17 @@ char *vdevc_cname(void *ctx, const char *qname);
 char *vdevc_upper(void *ctx, const char *s);
 /* Expression as .vdev source text (for comments and JSON). */
 char *vdevc_expr_text(void *ctx, const struct vdevc_expr *e);
+/* The register x names (itself, or its field's), or NULL. */
+struct vdevc_reg *vdevc_ref_reg(const struct vdevc_expr *x);
+/* s as a C string literal, quotes included. */
+char *vdevc_c_string(void *ctx, const char *s);
+/* The variable or buffer x names, or NULL. */
+struct vdevc_var *vdevc_ref_var(const struct vdevc_expr *x);
+/* Bits of an extern's type: bool 1, u8 .. u64, void (or unknown) 0. */
+unsigned vdevc_type_bits(const char *type);
+/* The C storage of a `bits`-wide value: 8, 16, 32 or 64 bits; its type. */
+unsigned vdevc_storage_bits(unsigned bits);
+const char *vdevc_ctype(unsigned bits);
 /* Source path as written into generated code: never absolute. */
 const char *vdevc_display_name(const char *path);
 

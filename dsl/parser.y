@@ -11,9 +11,16 @@ typedef void *yyscan_t;
 #include <string.h>
 #include <talloc.h>
 
+/* The scanner is vdevc_scan(); yylex() below wraps it. */
+#define YY_DECL                                                                \
+    int vdevc_scan(YYSTYPE *yylval_param, YYLTYPE *yylloc_param,               \
+                   yyscan_t yyscanner)
 #include "lexer.h"
 #include "parse.h"
+#include "suggest.h"
 
+YY_DECL;
+static int yylex(YYSTYPE *lval, YYLTYPE *lloc, yyscan_t scanner);
 static void yyerror(struct vdevc_loc *loc, yyscan_t scanner,
                     struct vdevc_parse *p, const char *msg);
 #define CTX (p->ctx)
@@ -22,7 +29,7 @@ static void yyerror(struct vdevc_loc *loc, yyscan_t scanner,
 %define api.pure full
 %define api.location.type {struct vdevc_loc}
 %locations
-%define parse.error detailed
+%define parse.error custom
 %expect 0
 %param {yyscan_t scanner}
 %parse-param {struct vdevc_parse *p}
@@ -115,7 +122,27 @@ item
     | CAPABILITY IDENT attrs '{' cap_fields '}'
                         { $$ = vdevc_cap_new(CTX, @2, $2, $3, $5, true); }
     | error ';'         { $$ = NULL; }
-    | error '}'         { $$ = NULL; }
+    | error '}'         { $$ = NULL; p->want_semicolon = false; }
+    | error '{' skip '}' { $$ = NULL; }
+    ;
+
+/* Error recovery skips a whole { } body (a misspelt "bra 0 ... { ... }"),
+ * so its '}' does not end the enclosing one. A token missing here only
+ * makes recovery coarser. */
+skip
+    : %empty
+    | skip skip_token
+    | skip '{' skip '}'
+    ;
+
+skip_token
+    : NUMBER | IDENT | STRING | DEVICE | REG | FIELD | BAR | ENUM | VAR
+    | BUFFER | BLOCK | USE | AS | ON | IF | ELSE | EXTERN | INTERRUPT
+    | CAPABILITY | MEMORY | RAISE | LOWER | NOTIFY | DMA | LET | SHL | SHR
+    | EQ | NE | LE | GE | ANDAND | OROR | OR_ASSIGN | AND_ASSIGN | XOR_ASSIGN
+    | ADD_ASSIGN | SUB_ASSIGN | '(' | ')' | '[' | ']' | ';' | ',' | '.' | '@'
+    | ':' | '=' | '+' | '-' | '*' | '/' | '%' | '&' | '|' | '^' | '~' | '!'
+    | '<' | '>'
     ;
 
 enumerators
@@ -166,6 +193,7 @@ cap_field
                         { $$ = vdevc_field_new(CTX, @2, $2, NULL, NULL, $3,
                                                NULL); }
     | error ';'         { $$ = NULL; }
+    | error '{' skip '}' { $$ = NULL; }
     ;
 
 attrs
@@ -207,7 +235,8 @@ bar_item
     | USE IDENT '(' opt_args ')' '@' expr AS IDENT ';'
                         { $$ = vdevc_use_new(CTX, @2, $2, $4, $7, $9, @9); }
     | error ';'         { $$ = NULL; }
-    | error '}'         { $$ = NULL; }
+    | error '}'         { $$ = NULL; p->want_semicolon = false; }
+    | error '{' skip '}' { $$ = NULL; }
     ;
 
 opt_count
@@ -236,6 +265,7 @@ reg_item
                                                $10); }
     | hook              { $$ = $1; }
     | error ';'         { $$ = NULL; }
+    | error '{' skip '}' { $$ = NULL; }
     ;
 
 hooks
@@ -276,6 +306,7 @@ stmt
                         { $$ = vdevc_stmt_dma(CTX, @2, $2, $3, $5, $7); }
     | block_stmt        { $$ = $1; }
     | error ';'         { $$ = NULL; }
+    | error '{' skip '}' { $$ = NULL; }
     ;
 
 else_part
@@ -349,27 +380,313 @@ args
 
 %%
 
+void
+vdevc_token_push(struct vdevc_parse *p, int kind, struct vdevc_loc loc,
+                 size_t start, size_t end)
+{
+    struct vdevc_tokens *t = p->toks;
+    if (t == NULL)
+        return;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 256;
+        struct vdevc_token *v =
+            talloc_realloc(t, t->v, struct vdevc_token, cap);
+        if (v == NULL)
+            return;
+        t->v = v;
+        t->cap = cap;
+    }
+    t->v[t->n++] = (struct vdevc_token){kind, loc, start, end};
+}
+
+/* After a missing ';' was reported, error recovery drops the token that
+ * revealed it (no error rule shifts it, except `error '}'`, whose action
+ * cancels this): the ';' comes first, then that token again. */
+static int
+next_token(struct vdevc_parse *p, YYSTYPE *lval, YYLTYPE *lloc,
+           yyscan_t scanner)
+{
+    if (p->want_semicolon) {
+        p->want_semicolon = false;
+        p->redeliver = true;
+        *lloc = (struct vdevc_loc){p->prev.loc.last_line,
+                                   p->prev.loc.last_column,
+                                   p->prev.loc.last_line,
+                                   p->prev.loc.last_column};
+        return ';';
+    }
+    if (p->redeliver) {
+        p->redeliver = false;
+        *lloc = p->held.loc;
+        if (p->held.kind == NUMBER)
+            lval->num = p->held_num;
+        else
+            lval->str = p->held_str;
+        return p->held.kind;
+    }
+    return vdevc_scan(lval, lloc, scanner);
+}
+
+/* Keeps the last two tokens, and the first two of each statement (what
+ * follows ';', '{' or '}'), for the syntax error messages. */
+static int
+yylex(YYSTYPE *lval, YYLTYPE *lloc, yyscan_t scanner)
+{
+    struct vdevc_parse *p = yyget_extra(scanner);
+    bool again = p->redeliver, inserted = p->want_semicolon;
+    int kind = next_token(p, lval, lloc, scanner);
+    struct vdevc_token tok = {kind, *lloc, p->offset, p->offset};
+    if (again)
+        tok = p->held;
+    else if (inserted)
+        tok.start = tok.end = p->prev.end;
+    else if (kind != 0)
+        tok.start = p->offset - (size_t)yyget_leng(scanner);
+    int last = p->cur.kind;
+    if (last == ';' || last == '{' || last == '}' || last == 0) {
+        p->stmt[0] = tok;
+        p->nr_stmt = 1;
+        p->stmt_word = kind == IDENT ? lval->str : NULL;
+    } else if (p->nr_stmt == 1) {
+        p->stmt[1] = tok;
+        p->nr_stmt = 2;
+    }
+    p->prev = p->cur;
+    p->cur = tok;
+    p->cur_num = kind == NUMBER ? lval->num : 0;
+    p->cur_str = kind == IDENT || kind == STRING ? lval->str : NULL;
+    if (kind != 0 && !again && !inserted)
+        vdevc_token_push(p, kind, *lloc, tok.start, tok.end);
+    return kind;
+}
+
+/* "reg" for the keyword token REG: its name is a lower-case word. */
+static const char *
+symbol_keyword(yysymbol_kind_t k)
+{
+    if (k == YYSYMBOL_IDENT || k == YYSYMBOL_NUMBER || k == YYSYMBOL_STRING ||
+        k == YYSYMBOL_YYerror || k < 0 || k >= YYNTOKENS)
+        return NULL;
+    const char *n = yysymbol_name(k);
+    if (*n == '\0')
+        return NULL;
+    for (const char *c = n; *c; c++)
+        if (*c < 'a' || *c > 'z')
+            return NULL;
+    return n;
+}
+
+const char *
+vdevc_keyword(int kind)
+{
+    if (kind <= 0 || kind > YYMAXUTOK)
+        return NULL;
+    return symbol_keyword(YYTRANSLATE(kind));
+}
+
+/* How a message names a token: 'reg', ';', identifier 'foo', 'end of
+ * file'. */
+static char *
+describe(void *ctx, struct vdevc_parse *p, yysymbol_kind_t k,
+         const struct vdevc_token *t)
+{
+    const char *kw = symbol_keyword(k);
+    if (kw != NULL)
+        return talloc_asprintf(ctx, "'%s'", kw);
+    switch (k) {
+    case YYSYMBOL_YYEOF:
+        return talloc_strdup(ctx, "end of file");
+    case YYSYMBOL_IDENT:
+    case YYSYMBOL_NUMBER:
+        if (t != NULL && t->end > t->start && t->end - t->start < 40)
+            return talloc_asprintf(ctx, "%s '%.*s'",
+                                   k == YYSYMBOL_IDENT ? "identifier"
+                                                       : "number",
+                                   (int)(t->end - t->start), p->src + t->start);
+        return talloc_strdup(ctx, k == YYSYMBOL_IDENT ? "identifier"
+                                                      : "number");
+    case YYSYMBOL_STRING:
+        return talloc_strdup(ctx, "string");
+    default:
+        break;
+    }
+    return talloc_strdup(ctx, yysymbol_name(k));
+}
+
+static const struct vdevc_token *
+token_of(struct vdevc_parse *p, yysymbol_kind_t k)
+{
+    return YYTRANSLATE(p->cur.kind) == k ? &p->cur : NULL;
+}
+
+/* Long forms people write for a keyword. */
+static const char *
+keyword_alias(const char *word)
+{
+    static const char *const aliases[][2] = {
+        {"register", "reg"},
+    };
+    for (unsigned i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+        if (vdevc_edit_distance(word, aliases[i][0], 1) <= 1)
+            return aliases[i][1];
+    return NULL;
+}
+
+/* The lookahead is an identifier where keywords were expected: the
+ * nearest expected keyword. */
+static const char *
+expected_keyword(struct vdevc_parse *p, const yysymbol_kind_t *exp, int n,
+                 yysymbol_kind_t look)
+{
+    if (look != YYSYMBOL_IDENT || p->cur.kind != IDENT)
+        return NULL;
+    char *word = talloc_strndup(p->ctx, p->src + p->cur.start,
+                                p->cur.end - p->cur.start);
+    struct vdevc_suggest s;
+    vdevc_suggest_init(&s, word);
+    bool any = false;
+    for (int i = 0; i < n; i++) {
+        const char *kw = symbol_keyword(exp[i]);
+        any |= kw != NULL;
+        vdevc_suggest_add(&s, kw);
+    }
+    const char *best = vdevc_suggest_best(&s);
+    const char *alias = any && best == NULL ? keyword_alias(word) : NULL;
+    for (int i = 0; alias != NULL && i < n; i++) {
+        const char *kw = symbol_keyword(exp[i]);
+        if (kw != NULL && strcmp(kw, alias) == 0)
+            best = alias;
+    }
+    talloc_free(word);
+    return best;
+}
+
+/* The statement began with an identifier that is nothing but a misspelt
+ * keyword ("bra 0 mem32 ...", "iff (x) {"): the keyword, or NULL. An
+ * assignment, member or index after it means it is a name. */
+static const char *
+misspelt_statement(struct vdevc_parse *p)
+{
+    if (p->stmt_word == NULL || p->nr_stmt < 2 ||
+        p->stmt[0].start == p->cur.start)
+        return NULL;
+    switch (p->stmt[1].kind) {
+    case '=':
+    case OR_ASSIGN:
+    case AND_ASSIGN:
+    case XOR_ASSIGN:
+    case ADD_ASSIGN:
+    case SUB_ASSIGN:
+    case '.':
+    case '[':
+        return NULL;
+    case '(':
+        if (p->cur.kind != '{')
+            return NULL;
+        break;
+    default:
+        break;
+    }
+    struct vdevc_suggest s;
+    vdevc_suggest_init(&s, p->stmt_word);
+    for (int k = 0; k < YYNTOKENS; k++) {
+        const char *kw = symbol_keyword(k);
+        if (kw != NULL && strcmp(kw, "as") != 0 && strcmp(kw, "else") != 0)
+            vdevc_suggest_add(&s, kw);
+    }
+    const char *best = vdevc_suggest_best(&s);
+    return best ? best : keyword_alias(p->stmt_word);
+}
+
+static bool
+expects(const yysymbol_kind_t *exp, int n, yysymbol_kind_t k)
+{
+    for (int i = 0; i < n; i++)
+        if (exp[i] == k)
+            return true;
+    return false;
+}
+
+/* A missing ';' shows at the end of the token it should follow: the
+ * next token is on a later line, or closes or starts something. */
+static bool
+missing_semicolon(struct vdevc_parse *p, const yysymbol_kind_t *exp, int n,
+                  yysymbol_kind_t look)
+{
+    if (!expects(exp, n, YYTRANSLATE(';')))
+        return false;
+    if (p->prev.kind == 0 || look == YYTRANSLATE('{'))
+        return false;
+    return p->cur.loc.first_line > p->prev.loc.last_line ||
+           look == YYTRANSLATE('}') || look == YYSYMBOL_YYEOF ||
+           symbol_keyword(look) != NULL;
+}
+
+static int
+yyreport_syntax_error(const yypcontext_t *yyctx, yyscan_t scanner,
+                      struct vdevc_parse *p)
+{
+    (void)scanner;
+    void *tmp = talloc_new(NULL);
+    yysymbol_kind_t look = yypcontext_token(yyctx);
+    int n = yypcontext_expected_tokens(yyctx, NULL, 0);
+    yysymbol_kind_t *exp = talloc_array(tmp, yysymbol_kind_t, n + 1);
+    n = yypcontext_expected_tokens(yyctx, exp, n + 1);
+    struct vdevc_loc at = *yypcontext_location(yyctx);
+    const char *what = describe(tmp, p, look, token_of(p, look));
+    const char *kw = expected_keyword(p, exp, n, look);
+    const char *misspelt = kw ? NULL : misspelt_statement(p);
+    if (misspelt != NULL) {
+        vdevc_error_unknown(p->diag, p->stmt[0].loc, "syntax-error", misspelt,
+                            "'%s' is not a keyword", p->stmt_word);
+    } else if (kw == NULL && missing_semicolon(p, exp, n, look)) {
+        struct vdevc_loc end = {p->prev.loc.last_line, p->prev.loc.last_column,
+                                p->prev.loc.last_line, p->prev.loc.last_column};
+        vdevc_error_fix(p->diag, end, "syntax-error", ";",
+                        "expected ';' after %s",
+                        describe(tmp, p, YYTRANSLATE(p->prev.kind), &p->prev));
+        p->want_semicolon = true;
+        p->held = p->cur;
+        p->held_num = p->cur_num;
+        p->held_str = p->cur_str;
+    } else {
+        char *msg = talloc_asprintf(tmp, "unexpected %s", what);
+        if (n > 0 && n <= 4) {
+            msg = talloc_strdup_append(msg, ", expected ");
+            for (int i = 0; i < n; i++)
+                msg = talloc_asprintf_append(
+                    msg, "%s%s", i == 0 ? "" : i == n - 1 ? " or " : ", ",
+                    describe(tmp, p, exp[i], NULL));
+        }
+        vdevc_error_unknown(p->diag, at, "syntax-error", kw, "%s", msg);
+    }
+    /* At the end of input the culprit is usually an unclosed brace. */
+    if (look == YYSYMBOL_YYEOF && p->depth > 0 &&
+        p->depth <= VDEVC_MAX_NESTING)
+        vdevc_note(p->diag, p->open[p->depth - 1], "to match this '{'");
+    talloc_free(tmp);
+    return 0;
+}
+
 static void
 yyerror(struct vdevc_loc *loc, yyscan_t scanner, struct vdevc_parse *p,
         const char *msg)
 {
     (void)scanner;
     vdevc_error(p->diag, *loc, "syntax-error", "%s", msg);
-    /* At the end of input the culprit is usually an unclosed brace. */
-    if (p->depth > 0 && p->depth <= VDEVC_MAX_NESTING &&
-        strstr(msg, "end of file") != NULL)
-        vdevc_note(p->diag, p->open[p->depth - 1], "to match this '{'");
 }
 
-int
-vdevc_parse(void *ctx, struct vdevc_diag *diag, const char *src, size_t len,
-            struct vdevc_device **_device)
+static int
+run(void *ctx, struct vdevc_diag *diag, const char *src, size_t len,
+    struct vdevc_tokens *toks, struct vdevc_device **_device)
 {
     struct vdevc_parse p = {
         .ctx = ctx,
         .diag = diag,
+        .src = src,
         .line = 1,
         .column = 1,
+        .toks = toks,
     };
     yyscan_t scanner;
     if (yylex_init_extra(&p, &scanner) != 0)
@@ -383,4 +700,25 @@ vdevc_parse(void *ctx, struct vdevc_diag *diag, const char *src, size_t len,
         return -EINVAL;
     *_device = p.device;
     return 0;
+}
+
+int
+vdevc_parse(void *ctx, struct vdevc_diag *diag, const char *src, size_t len,
+            struct vdevc_device **_device)
+{
+    return run(ctx, diag, src, len, NULL, _device);
+}
+
+int
+vdevc_parse_tokens(void *ctx, struct vdevc_diag *diag, const char *src,
+                   size_t len, struct vdevc_tokens **_toks)
+{
+    void *tmp = talloc_new(NULL);
+    struct vdevc_tokens *toks = talloc_zero(tmp, struct vdevc_tokens);
+    struct vdevc_device *dev;
+    int rc = run(tmp, diag, src, len, toks, &dev);
+    if (rc == 0)
+        *_toks = talloc_steal(ctx, toks);
+    talloc_free(tmp);
+    return rc;
 }

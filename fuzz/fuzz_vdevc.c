@@ -2,13 +2,17 @@
  * (parse, check, lay out, every emitter: C, header, JSON, doc, guest header,
  * conformance checker); output is discarded. It must not crash, leak or
  * hang, and a device that compiles must be migration-compatible with
- * itself (vdevc --check-migration against its own source). */
+ * itself (vdevc --check-migration against its own source). vdevc fmt
+ * never changes a token (-EPROTO) and its output is a fixed point. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <talloc.h>
 
 #include "emit_check.h"
+#include "fmt.h"
 #include "vdevc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -29,6 +33,22 @@ emit_all(void *ctx, struct vdevc_unit *u)
         abort();
 }
 
+static void
+check_fmt(void *ctx, const char *src, size_t size)
+{
+    struct vdevc_diag *d = vdevc_diag_new(ctx, "fuzz.vdev", src, size, NULL);
+    char *out, *again;
+    int rc = vdevc_fmt(ctx, d, src, size, &out);
+    if (rc == -EPROTO)
+        abort(); /* fmt would have changed the tokens */
+    if (rc != 0)
+        return;
+    d = vdevc_diag_new(ctx, "fuzz.vdev", out, strlen(out), NULL);
+    if (vdevc_fmt(ctx, d, out, strlen(out), &again) != 0 ||
+        strcmp(out, again) != 0)
+        abort(); /* not idempotent */
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -37,6 +57,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (!devnull && !(devnull = fopen("/dev/null", "w")))
         abort();
+    check_fmt(ctx, (const char *)data, size);
     u = vdevc_unit_new(ctx, "fuzz.vdev", (const char *)data, size, NULL);
     if (!u)
         abort();

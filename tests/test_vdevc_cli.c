@@ -35,9 +35,22 @@ Test(vdevc_cli, help_and_version)
     cr_assert(strstr(out, "usage: vdevc") != NULL);
     cr_assert_eq(run(ctx, &out, &err, "--version", NULL, NULL, NULL), 0);
     cr_assert(strncmp(out, "vdevc ", 6) == 0);
-    cr_assert_eq(run(ctx, &out, &err, "--bogus", MODEL, NULL, NULL), 1);
-    cr_assert_eq(run(ctx, &out, &err, NULL, NULL, NULL, NULL), 1);
-    cr_assert_eq(run(ctx, &out, &err, "--emit=pdf", MODEL, NULL, NULL), 1);
+    /* Usage errors are 2, compile errors 1. */
+    cr_assert_eq(run(ctx, &out, &err, "--bogus", MODEL, NULL, NULL), 2);
+    cr_assert_eq(run(ctx, &out, &err, NULL, NULL, NULL, NULL), 2);
+    cr_assert_eq(run(ctx, &out, &err, "--emit=pdf", MODEL, NULL, NULL), 2);
+    cr_assert_eq(run(ctx, &out, &err, "-h", NULL, NULL, NULL), 0);
+    cr_assert(strstr(out, "usage: vdevc") != NULL);
+    cr_assert_eq(run(ctx, &out, &err, "-V", NULL, NULL, NULL), 0);
+    cr_assert(strncmp(out, "vdevc ", 6) == 0);
+    cr_assert_eq(run(ctx, &out, &err, "-Wno-such-warning", MODEL, NULL, NULL),
+                 2);
+    cr_assert_eq(run(ctx, &out, &err, "--color=sometimes", MODEL, NULL, NULL),
+                 2);
+    cr_assert_eq(
+        run(ctx, &out, &err, "--diagnostics-format=xml", MODEL, NULL, NULL), 2);
+    cr_assert_eq(run(ctx, &out, &err, "fmt", NULL, NULL, NULL), 2);
+    cr_assert_eq(run(ctx, &out, &err, "fmt", "--bogus", MODEL, NULL), 2);
     talloc_free(ctx);
 }
 
@@ -48,7 +61,9 @@ Test(vdevc_cli, errors_exit_1_with_diagnostics)
     cr_assert_eq(run(ctx, &out, &err, "tests/golden/errors/syntax.vdev", NULL,
                      NULL, NULL),
                  1);
-    cr_assert(strstr(err, "syntax.vdev:6:9: error:") != NULL, "%s", err);
+    /* The missing ';' is reported where it belongs: after line 5's rw. */
+    cr_assert(strstr(err, "syntax.vdev:5:28: error: expected ';'") != NULL,
+              "%s", err);
     cr_assert(strstr(err, "[syntax-error]") != NULL);
     cr_assert_eq(strlen(out), 0);
     cr_assert_eq(run(ctx, &out, &err, "/nonexistent.vdev", NULL, NULL, NULL),
@@ -191,7 +206,7 @@ Test(vdevc_cli, check_migration)
                   err);
     cr_assert_eq(run(ctx, &out, &err, "--check-migration",
                      "tests/migration/v1.vdev", NULL, NULL),
-                 1, "needs two files");
+                 2, "needs two files");
     talloc_free(ctx);
 }
 

@@ -176,5 +176,6 @@ Test(vdevctl_watch, server_gone)
     st = child_reap(pid, "vdevctl watch");
     cr_assert(WIFEXITED(st));
     cr_expect_eq(WEXITSTATUS(st), 1, "%s", out);
-    cr_expect_not_null(strstr(out, "vdevctl: "), "%s", out);
+    cr_expect_not_null(strstr(out, "vdevctl["), "%s", out);
+    cr_expect_not_null(strstr(out, "]: error: "), "%s", out);
 }
