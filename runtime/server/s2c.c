@@ -193,7 +193,7 @@ serve_waiting(struct vdev_conn *c, int64_t deadline)
     int rc = 0;
 
     while (c->s2c_serve && !c->s2c_nested && (rc = vdev_serve_nested(c)) > 0)
-        if ((rc = vdev_tx_drain(c, deadline, -1)) < 0)
+        if ((rc = vdev_tx_drain(c, deadline)) < 0)
             break;
     return rc < 0 ? rc : 0;
 }
