@@ -30,11 +30,14 @@
  * One reply per non-blank request, in order; blank lines are ignored. A
  * line longer than VDEV_MGMT_LINE_MAX gets "error: line too long" and is
  * skipped up to its newline. A client that leaves 64 KiB of replies unread
- * is dropped, as is the least recently active one when a ninth connects.
- * A NUL byte (a vfio-user client on the wrong socket) gets "error: binary
- * data; ..." and the connection is closed. Clients pad short requests with
- * spaces to 16 bytes, so a vfio-user server sent one by mistake sees a
- * whole header and answers at once. */
+ * is dropped. Of 16 clients, one that is idle (or stalled mid-command for
+ * 2 s) makes room for a 17th; when all are mid-command the newcomer gets
+ * "error: busy: ..." and is closed. While the server waits for its
+ * vfio-user client, only set, save, load and upgrade wait with it; the
+ * other commands are answered. A NUL byte (a vfio-user client on the wrong
+ * socket) gets "error: binary data; ..." and the connection is closed. Clients
+ * pad short requests with spaces to 16 bytes, so a vfio-user server sent one by
+ * mistake sees a whole header and answers at once. */
 #ifndef VDEV_MGMT_PROTO_H
 #define VDEV_MGMT_PROTO_H
 
