@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/fdkind.h"
+#include "base/guard.h"
 #include "base/mem.h"
 #include "device/device.h"
 #include "device/dma.h"
@@ -111,7 +112,8 @@ map_validate(uint64_t iova, uint64_t size, int fd, uint64_t offset,
 /* Only a regular file (memfd, shm, hugetlbfs, ...) is mapped: a device
  * file could mean anything, and a FUSE file's page faults are served by
  * whoever runs it. A file smaller than the map would SIGBUS us on access:
- * refuse it while we can tell. */
+ * refuse it while we can tell; one the client may still shrink is copied
+ * with a guard (base/guard.h). */
 static int
 map_fd(struct vdev_dma_map *m)
 {
@@ -135,6 +137,7 @@ map_fd(struct vdev_dma_map *m)
         return -errno;
     m->vaddr = p;
     m->mmap_len = (size_t)m->size;
+    m->sealed = vdev_fd_sealed_shrink(m->fd);
     return 0;
 }
 
@@ -403,10 +406,11 @@ copy_piece(struct vdev_dma *dma, struct vdev_dma_map *m, uint64_t iova,
     if (m->vaddr) {
         uint8_t *p = (uint8_t *)m->vaddr + (iova - m->iova);
 
-        if (x->is_write)
-            memcpy(p, x->buf, len);
+        if (m->sealed)
+            memcpy(x->is_write ? p : x->buf, x->is_write ? x->buf : p, len);
         else
-            memcpy(x->buf, p, len);
+            ret = vdev_guarded_copy(x->is_write ? p : x->buf,
+                                    x->is_write ? x->buf : p, len);
     } else if (dma->msg) {
         ret = dma->msg(dma->peer, iova, x->buf, len, x->is_write);
     } else {
