@@ -462,10 +462,8 @@ unknown_statement(struct vdevc_unit *u, struct vdevc_stmt *st)
 }
 
 void
-vdevc_host_stmt(struct vdevc_unit *u, const struct vdevc_host_ctx *c,
-                struct vdevc_stmt *st)
+vdevc_host_stmt(struct vdevc_unit *u, struct vdevc_stmt *st)
 {
-    (void)c;
     switch (st->kind) {
     case S_START:
         check_start(u, st);

@@ -247,7 +247,7 @@ unknown_root(struct scope *s, const struct vdevc_expr *e)
     vdevc_suggest_init(&sg, e->name);
     for (unsigned i = 0; i < s->nr_locals; i++)
         vdevc_suggest_add(&sg, s->locals[i].name);
-    if (s->hook != NULL) {
+    if (s->hook != NULL && !s->plain) {
         vdevc_suggest_add(&sg, "value");
         vdevc_suggest_add(&sg, s->has_old ? "old" : NULL);
         vdevc_suggest_add(&sg, s->has_index ? "index" : NULL);
@@ -923,10 +923,8 @@ check_stmt(struct scope *s, struct vdevc_stmt *st)
     case S_STOP:
     case S_EMIT:
     case S_WORD:
-        if (st->rhs == NULL || resolve(s, st->rhs, true)) {
-            struct vdevc_host_ctx c = host_ctx(s);
-            vdevc_host_stmt(s->u, &c, st);
-        }
+        if (st->rhs == NULL || resolve(s, st->rhs, true))
+            vdevc_host_stmt(s->u, st);
         break;
     }
 }

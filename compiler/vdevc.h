@@ -146,8 +146,7 @@ bool vdevc_host_method(struct vdevc_unit *u, const struct vdevc_host_ctx *c,
 bool vdevc_host_now(struct vdevc_unit *u, const struct vdevc_host_ctx *c,
                     struct vdevc_expr *e);
 /* start, stop, emit (and unknown words), the delay resolved. */
-void vdevc_host_stmt(struct vdevc_unit *u, const struct vdevc_host_ctx *c,
-                     struct vdevc_stmt *st);
+void vdevc_host_stmt(struct vdevc_unit *u, struct vdevc_stmt *st);
 /* The timers' and streams' hooks; after the interrupts are resolved. */
 void vdevc_sema_host_behaviour(struct vdevc_unit *u);
 /* sema_stmt.c, for the above: a device-level hook (no value, old, index);
