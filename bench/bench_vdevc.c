@@ -1,10 +1,11 @@
 /* vdevc throughput: generates devices of 1,000 and 100,000 registers in
  * two mixes (plain registers; and a quarter with four fields, one in eight
- * with a hook), times `vdevc -o X.c --header=X.h` on each (best of 3), and
- * prints registers/s and how the per-register time grows (1.00 = linear).
- *   VDEV_BUILD=build build/bench/bench_vdevc [--quick]
- * Rates use the compiler's CPU time (user + sys of the child), which a
- * loaded machine disturbs far less than wall time; wall time is shown too. */
+ * with a hook, some of those using timers and FIFOs), times `vdevc -o X.c
+ * --header=X.h` on each (best of 3), and prints registers/s and how the
+ * per-register time grows (1.00 = linear). VDEV_BUILD=build
+ * build/bench/bench_vdevc [--quick] Rates use the compiler's CPU time (user +
+ * sys of the child), which a loaded machine disturbs far less than wall time;
+ * wall time is shown too. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,8 +18,22 @@
 #include <unistd.h>
 
 /* mixed: most registers plain, a quarter with fields (one enum-typed),
- * one in eight with a hook; one interrupt over two fields. plain: every
- * register a plain rw one with a reset value and a doc string. */
+ * one in eight with a hook (one in 32 starting a timer and pushing to a
+ * FIFO, one in 32 popping one); one interrupt over two fields. plain:
+ * every register a plain rw one with a reset value and a doc string. */
+#define BENCH_TIMERS 32u
+#define BENCH_FIFOS 16u
+
+/* The timers and FIFOs the mixed device's hooks use. */
+static void
+write_host(FILE *f)
+{
+    for (unsigned i = 0; i < BENCH_TIMERS; i++)
+        fprintf(f, "    timer t%u { on expire { events += 1; } }\n", i);
+    for (unsigned i = 0; i < BENCH_FIFOS; i++)
+        fprintf(f, "    fifo q%u[16] : 32;\n", i);
+}
+
 static int
 write_device(const char *path, unsigned n, bool mixed)
 {
@@ -33,9 +48,11 @@ write_device(const char *path, unsigned n, bool mixed)
             "device bench {\n    vendor 0x1234;\n    device 0xbe00;\n"
             "    intx A;\n    enum mode { off = 0, low = 1, high = 2 }\n"
             "    var events : 32;\n"
-            "    interrupt 0 = r0.f0 & r0.f1;\n"
-            "    bar 0 mem64 size %llu {\n",
-            n, size);
+            "    interrupt 0 = r0.f0 & r0.f1;\n",
+            n);
+    if (mixed)
+        write_host(f);
+    fprintf(f, "    bar 0 mem64 size %llu {\n", size);
     for (unsigned i = 0; i < n; i++) {
         unsigned off = i * 4;
         if (!mixed && i > 0)
@@ -49,6 +66,17 @@ write_device(const char *path, unsigned n, bool mixed)
                     "            field m [3:2] rw : mode = mode.high;\n"
                     "            field v [15:8] ro = 0x%x;\n        }\n",
                     i, off, i, i & 0xff);
+        else if (i % 32 == 1)
+            fprintf(f,
+                    "        reg r%u @ 0x%x : 32 rw {\n"
+                    "            on write { start t%u after value us; "
+                    "q%u.push(value); }\n        }\n",
+                    i, off, i / 32 % BENCH_TIMERS, i / 32 % BENCH_FIFOS);
+        else if (i % 32 == 9)
+            fprintf(f,
+                    "        reg r%u @ 0x%x : 32 ro {\n"
+                    "            on read { r%u = q%u.pop(); }\n        }\n",
+                    i, off, i, i / 32 % BENCH_FIFOS);
         else if (i % 8 == 1)
             fprintf(f,
                     "        reg r%u @ 0x%x : 32 rw {\n"

@@ -98,13 +98,22 @@ static bool
 is_state(const struct vdevc_expr *x, int arg)
 {
     return x->ref == REF_REG || x->ref == REF_FIELD || x->ref == REF_VAR ||
-           x->ref == REF_BUFFER;
+           x->ref == REF_BUFFER || x->ref == REF_TIMER || x->ref == REF_FIFO;
 }
 
 static bool
 is_call(const struct vdevc_expr *x, int arg)
 {
-    return x->kind == E_CALL;
+    return x->kind == E_CALL || x->ref == REF_NOW;
+}
+
+/* A push, pop or clear of stream `id`'s rx or tx. */
+static bool
+changes_stream(const struct vdevc_expr *x, int id)
+{
+    const struct vdevc_fifo *f = x->ref == REF_FIFO ? x->sym : NULL;
+    return x->kind == E_CALL && f && f->stream && (int)f->stream->id == id &&
+           strcmp(x->name, "peek") != 0;
 }
 
 static bool
@@ -118,7 +127,8 @@ static bool
 takes_dev(const struct vdevc_stmt *s)
 {
     return s->kind == S_RAISE || s->kind == S_LOWER || s->kind == S_NOTIFY ||
-           s->kind == S_DMA || s->kind == S_CALL || s->kind == S_RESET;
+           s->kind == S_DMA || s->kind == S_CALL || s->kind == S_RESET ||
+           s->kind == S_EMIT;
 }
 
 bool
@@ -140,6 +150,18 @@ vdevc_stmt_uses_dev(const struct vdevc_stmt *s)
 {
     const struct walk w = {.expr = is_call, .stmt = takes_dev};
     return stmt_any(&w, s);
+}
+
+uint32_t
+vdevc_stmt_streams(const struct vdevc_stmt *s, unsigned nr_streams)
+{
+    uint32_t m = 0;
+    for (unsigned i = 0; i < nr_streams && i < VDEVC_MAX_STREAMS; i++) {
+        const struct walk w = {.expr = changes_stream, .arg = (int)i};
+        if (stmt_any(&w, s))
+            m |= UINT32_C(1) << i;
+    }
+    return m;
 }
 
 /* Is local `slot` read by s? */
@@ -370,6 +392,12 @@ emit_stmt_in(struct vdevc_emit *e, const struct vdevc_stmt *s,
         break;
     case S_RESET:
         L(ind, "vdev_request_reset(dev);");
+        break;
+    case S_START:
+    case S_STOP:
+    case S_EMIT:
+    case S_WORD:
+        vdevc_emit_host_stmt(e, s, ind);
         break;
     }
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/evsignal.h"
 #include "device/irq.h"
 #include "device/pci_priv.h"
 
@@ -163,23 +164,24 @@ vdev_irqs_drop_fds(struct vdev_dev *dev)
         vdev_irq_disable_index(dev, i);
 }
 
+/* Signals a client eventfd; never blocks (base/evsignal.c). A full
+ * counter is an edge that coalesces with one the client has not read yet,
+ * a failed signal a lost one: both are counted, and the client still has
+ * an event pending for the first. Returns whether the client has one. */
 static bool
 signal_fd(struct vdev_dev *dev, int fd)
 {
-    uint64_t one = 1;
-    ssize_t n;
+    int rc;
 
     if (fd < 0)
         return false;
-    do
-        n = write(fd, &one, sizeof(one));
-    while (n < 0 && errno == EINTR);
-    /* EAGAIN: the counter is saturated, the client has an event anyway. */
-    if (n == (ssize_t)sizeof(one) || (n < 0 && errno == EAGAIN)) {
+    rc = vdev_eventfd_signal(fd);
+    if (rc > 0) {
         dev->stats.irqs_sent++;
         return true;
     }
-    return false;
+    dev->stats.irqs_dropped++;
+    return rc == 0;
 }
 
 void
@@ -187,15 +189,13 @@ vdev_irq_notify_mask(struct vdev_dev *dev, unsigned index, unsigned vector,
                      bool masked)
 {
     struct vdev_irq_index *x = &dev->irqs.index[index];
-    uint64_t one = 1;
     int fd;
 
     if (vector >= x->count)
         return;
     fd = masked ? x->mask_fd[vector] : x->unmask_fd[vector];
-    if (fd >= 0 && write(fd, &one, sizeof(one)) < 0) {
-        /* Nothing to do: a full counter already tells the client. */
-    }
+    if (fd >= 0 && vdev_eventfd_signal(fd) <= 0)
+        dev->stats.irqs_dropped++;
 }
 
 /* ------------------------------------------------------------ INTx */

@@ -15,7 +15,8 @@
 #include "server/conn.h"
 #include "server/server.h"
 
-#define LISTEN_BACKLOG 16
+/* Clients waiting their turn (one is served at a time): room for a burst. */
+#define LISTEN_BACKLOG 64
 
 static int
 epoll_set(struct vdev_dev *dev, int op, int fd, uint32_t events, uint32_t tag)
