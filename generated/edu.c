@@ -7,13 +7,13 @@
 #include "vdev_model.h"
 #include "edu.h"
 
-/* proc factorial: models/edu.vdev:15 */
+/* proc factorial: models/edu.vdev:23 */
 static uint32_t
 edu_proc_factorial(struct vdev_dev *dev, uint64_t l_n)
 {
     (void)dev;
     uint64_t l_r = 1;
-    for (uint64_t t1 = l_n + 1, l_i = 2; l_i < t1 && l_i < 36; l_i++) {
+    for (uint64_t t1 = l_n + 1, l_i = 2; l_i < t1 && l_i < 35; l_i++) {
         l_r = l_r * l_i & 0xffffffffu;
     }
     return l_r & 0xffffffffu;
@@ -23,7 +23,7 @@ static void
 edu_liveness_on_write(struct vdev_dev *dev, const struct vdev_reg_access *a)
 {
     struct edu *d = vdev_private(dev);
-    /* liveness on write: models/edu.vdev:37 */
+    /* liveness on write: models/edu.vdev:50 */
     d->s.liveness = ~a->value & 0xffffffffu;
 }
 
@@ -31,10 +31,16 @@ static void
 edu_fact_on_write(struct vdev_dev *dev, const struct vdev_reg_access *a)
 {
     struct edu *d = vdev_private(dev);
-    /* fact on write: models/edu.vdev:40 */
-    d->s.fact = edu_proc_factorial(dev, a->value);
-    if (d->s.status >> 7 & 1) {
-        d->s.irq_status |= 1;
+    /* fact on write: models/edu.vdev:53 */
+    if (d->s.status & 1) {
+        d->s.fact = a->old;
+    } else {
+        uint64_t l_steps = a->value;
+        if (l_steps > 0x22u) {
+            l_steps = 0x22u;
+        }
+        d->s.status |= 1;
+        vdev_timer_start_in(d->timer.fact_done, l_steps * 0x64u, VDEV_US, false);
     }
 }
 
@@ -42,7 +48,7 @@ static void
 edu_irq_raise_on_write(struct vdev_dev *dev, const struct vdev_reg_access *a)
 {
     struct edu *d = vdev_private(dev);
-    /* irq_raise on write: models/edu.vdev:52 */
+    /* irq_raise on write: models/edu.vdev:72 */
     d->s.irq_status |= a->value;
 }
 
@@ -50,7 +56,7 @@ static void
 edu_irq_ack_on_write(struct vdev_dev *dev, const struct vdev_reg_access *a)
 {
     struct edu *d = vdev_private(dev);
-    /* irq_ack on write: models/edu.vdev:55 */
+    /* irq_ack on write: models/edu.vdev:75 */
     d->s.irq_status &= ~a->value;
 }
 
@@ -58,8 +64,10 @@ static void
 edu_dma_cmd_on_write(struct vdev_dev *dev, const struct vdev_reg_access *a)
 {
     struct edu *d = vdev_private(dev);
-    /* dma_cmd on write: models/edu.vdev:64 */
-    if (d->s.dma_cmd & 1) {
+    /* dma_cmd on write: models/edu.vdev:87 */
+    if (!(d->s.dma_cmd & 1)) {
+        d->s.dma_cmd = (d->s.dma_cmd & ~(uint64_t)7) | (a->old & 7);
+    } else {
         if ((d->s.dma_cmd >> 1 & 1) == 0) {
             vdev_dma_buf(dev, false, d->s.dma_buf, sizeof(d->s.dma_buf), d->s.dma_dst - 0x40000u, d->s.dma_src, d->s.dma_count);
         } else {
@@ -69,22 +77,20 @@ edu_dma_cmd_on_write(struct vdev_dev *dev, const struct vdev_reg_access *a)
         if (d->s.dma_cmd >> 2 & 1) {
             d->s.irq_status |= 0x100u;
         }
-    } else {
-        d->s.dma_cmd = (d->s.dma_cmd & ~(uint64_t)7) | (a->old & 7);
     }
 }
 
 /* BAR 0 registers, by offset. */
 static const struct vdev_reg edu_bar0_regs[] = {
     {
-        /* id: models/edu.vdev:35 */
+        /* id: models/edu.vdev:48 */
         .offset = 0,
         .state = offsetof(struct edu_state, id),
         .size = 4,
         .rmask = 0xffffffffu,
     },
     {
-        /* liveness: models/edu.vdev:36 */
+        /* liveness: models/edu.vdev:49 */
         .offset = 4,
         .state = offsetof(struct edu_state, liveness),
         .size = 4,
@@ -93,17 +99,16 @@ static const struct vdev_reg edu_bar0_regs[] = {
         .on_write = edu_liveness_on_write,
     },
     {
-        /* fact: models/edu.vdev:39 */
+        /* fact: models/edu.vdev:52 */
         .offset = 8,
         .state = offsetof(struct edu_state, fact),
         .size = 4,
         .rmask = 0xffffffffu,
         .rw = 0xffffffffu,
-        .irqs_write = 1,
         .on_write = edu_fact_on_write,
     },
     {
-        /* status: models/edu.vdev:46 */
+        /* status: models/edu.vdev:66 */
         .offset = 0x20u,
         .state = offsetof(struct edu_state, status),
         .size = 4,
@@ -111,14 +116,14 @@ static const struct vdev_reg edu_bar0_regs[] = {
         .rw = 0x80u,
     },
     {
-        /* irq_status: models/edu.vdev:50 */
+        /* irq_status: models/edu.vdev:70 */
         .offset = 0x24u,
         .state = offsetof(struct edu_state, irq_status),
         .size = 4,
         .rmask = 0xffffffffu,
     },
     {
-        /* irq_raise: models/edu.vdev:51 */
+        /* irq_raise: models/edu.vdev:71 */
         .offset = 0x60u,
         .state = offsetof(struct edu_state, irq_raise),
         .size = 4,
@@ -127,7 +132,7 @@ static const struct vdev_reg edu_bar0_regs[] = {
         .on_write = edu_irq_raise_on_write,
     },
     {
-        /* irq_ack: models/edu.vdev:54 */
+        /* irq_ack: models/edu.vdev:74 */
         .offset = 0x64u,
         .state = offsetof(struct edu_state, irq_ack),
         .size = 4,
@@ -136,7 +141,7 @@ static const struct vdev_reg edu_bar0_regs[] = {
         .on_write = edu_irq_ack_on_write,
     },
     {
-        /* dma_src: models/edu.vdev:57 */
+        /* dma_src: models/edu.vdev:77 */
         .offset = 0x80u,
         .state = offsetof(struct edu_state, dma_src),
         .size = 8,
@@ -144,7 +149,7 @@ static const struct vdev_reg edu_bar0_regs[] = {
         .rw = 0xffffffffffffffffull,
     },
     {
-        /* dma_dst: models/edu.vdev:58 */
+        /* dma_dst: models/edu.vdev:78 */
         .offset = 0x88u,
         .state = offsetof(struct edu_state, dma_dst),
         .size = 8,
@@ -152,7 +157,7 @@ static const struct vdev_reg edu_bar0_regs[] = {
         .rw = 0xffffffffffffffffull,
     },
     {
-        /* dma_count: models/edu.vdev:59 */
+        /* dma_count: models/edu.vdev:79 */
         .offset = 0x90u,
         .state = offsetof(struct edu_state, dma_count),
         .size = 8,
@@ -160,7 +165,7 @@ static const struct vdev_reg edu_bar0_regs[] = {
         .rw = 0xffffffffffffffffull,
     },
     {
-        /* dma_cmd: models/edu.vdev:60 */
+        /* dma_cmd: models/edu.vdev:80 */
         .offset = 0x98u,
         .state = offsetof(struct edu_state, dma_cmd),
         .size = 8,
@@ -173,7 +178,7 @@ static const struct vdev_reg edu_bar0_regs[] = {
 
 static const struct vdev_model_bar edu_bars[] = {
     {
-        /* BAR 0: models/edu.vdev:34 */
+        /* BAR 0: models/edu.vdev:47 */
         .index = 0,
         .kind = VDEV_BAR_MEM32,
         .size = 0x100000u,
@@ -192,9 +197,23 @@ static void
 edu_update_irqs(struct vdev_dev *dev, uint64_t which)
 {
     const struct edu *d = vdev_private(dev);
-    /* interrupt: models/edu.vdev:28 */
+    /* interrupt: models/edu.vdev:19 */
     if (which & 1)
         vdev_irq_set_level(dev, 0, d->s.irq_status != 0);
+}
+
+static void
+edu_fact_done_on_expire(struct vdev_dev *dev, void *opaque)
+{
+    struct edu *d = vdev_private(dev);
+    (void)opaque;
+    /* fact_done on expire: models/edu.vdev:34 */
+    d->s.fact = edu_proc_factorial(dev, d->s.fact);
+    d->s.status &= ~1u;
+    if (d->s.status >> 7 & 1) {
+        d->s.irq_status |= 1;
+    }
+    edu_update_irqs(dev, 1);
 }
 
 static void
@@ -251,7 +270,8 @@ static const struct vdev_var edu_vars[] = {
     VDEV_STATE_VAR(struct edu_state, id, "id", 0, 32, "0xRRrr00ed: version 1.0"),
     VDEV_STATE_VAR(struct edu_state, liveness, "liveness", 0, 32,
         "reads back the inverse of what was written"),
-    VDEV_STATE_VAR(struct edu_state, fact, "fact", 0, 32, "write n, read n!"),
+    VDEV_STATE_VAR(struct edu_state, fact, "fact", 0, 32,
+        "write n, read n! once status.computing is 0"),
     VDEV_STATE_VAR(struct edu_state, status, "status", 0, 32, NULL),
     VDEV_STATE_VAR(struct edu_state, status, "status.computing", 0, 1,
         "factorial in progress"),
@@ -313,7 +333,8 @@ edu_create(void *mem_ctx)
         goto fail;
     d->dev = dev;
     vdev_set_private(dev, d);
-    if (vdev_model_add(dev, &edu_model, &d->s) != 0 ||
+    if (!(d->timer.fact_done = vdev_timer_new(dev, "fact_done", edu_fact_done_on_expire, NULL)) ||
+        vdev_model_add(dev, &edu_model, &d->s) != 0 ||
         vdev_cap_msi(dev, 0x40u, 1, true, false) < 0)
         goto fail;
     return dev;

@@ -55,6 +55,9 @@ struct edu_state {
 struct edu {
     struct vdev_dev *dev;
     struct edu_state s;
+    struct {
+        struct vdev_timer *fact_done;
+    } timer; /* libvdev's handles */
 };
 
 /* The device, ready to serve: vdev_listen() and vdev_run() it. */

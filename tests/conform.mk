@@ -34,7 +34,7 @@ $(B)/tests/vdev-mutant-$(1): $(B)/tests/mutant/$(1).o $(3) $(LIBVDEV)
 MUTANTS += $(B)/tests/vdev-mutant-$(1)
 endef
 MUTANTS :=
-$(eval $(call mutant_rule,edu-irq_status-rw,generated/edu.c,$(if $(wildcard models/edu.c),$(B)/models/edu.o)))
+$(eval $(call mutant_rule,regs-status-rw,tests/golden/lang/03-registers.c,))
 $(eval $(call mutant_rule,idio16-out0_7-ro,generated/gpio-pci-idio-16.c,))
 $(eval $(call mutant_rule,regs-irq_ack-rw,tests/golden/lang/03-registers.c,))
 $(eval $(call mutant_rule,regs-lock-ro,tests/golden/lang/03-registers.c,))

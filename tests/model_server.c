@@ -184,6 +184,19 @@ model_rd(struct model_server *s, uint32_t region, uint64_t off, unsigned width)
     return v;
 }
 
+uint64_t
+model_poll(struct model_server *s, uint32_t region, uint64_t off,
+           unsigned width, uint64_t mask, uint64_t want, int timeout_ms)
+{
+    uint64_t v = model_rd(s, region, off, width);
+
+    for (int i = 0; i < timeout_ms && (v & mask) != want; i++) {
+        usleep(1000);
+        v = model_rd(s, region, off, width);
+    }
+    return v;
+}
+
 void
 model_wr(struct model_server *s, uint32_t region, uint64_t off, unsigned width,
          uint64_t v)

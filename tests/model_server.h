@@ -46,6 +46,13 @@ uint64_t model_rd(struct model_server *s, uint32_t region, uint64_t off,
 void model_wr(struct model_server *s, uint32_t region, uint64_t off,
               unsigned width, uint64_t v);
 
+/* Reads until (value & mask) == want, for up to timeout_ms (1 ms apart);
+ * the last value read (asserts nothing). For device work that takes
+ * time, such as edu's factorial (status bit 0 while computing). */
+uint64_t model_poll(struct model_server *s, uint32_t region, uint64_t off,
+                    unsigned width, uint64_t mask, uint64_t want,
+                    int timeout_ms);
+
 /* Management channel get/set; assert success. */
 uint64_t model_get(struct model_server *s, const char *name);
 void model_set(struct model_server *s, const char *name, uint64_t v);

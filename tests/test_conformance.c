@@ -213,7 +213,7 @@ expect_fail(const char *mutant, const char *checker, const char *reg,
 
 Test(conformance, mutant_ro_made_writable)
 {
-    expect_fail("edu-irq_status-rw", "edu", "irq_status",
+    expect_fail("regs-status-rw", "lang-03-registers", "status",
                 "read-only bits ignore writes");
 }
 

@@ -237,6 +237,7 @@ Test(mig_e2e_v1, pre_copy_then_stop_copy)
     model_wr(&src, EDU_BAR0, EDU_LIVENESS, 4, 0x0badf00d);
     model_wr(&src, EDU_BAR0, EDU_STATUS, 4, 0x80);
     model_wr(&src, EDU_BAR0, EDU_FACT, 4, 12);
+    model_poll(&src, EDU_BAR0, EDU_STATUS, 4, 1, 0, 5000);
     model_wr(&src, EDU_BAR0, EDU_IRQ_RAISE, 4, 0x300);
     cr_assert_eq(model_rd(&src, EDU_BAR0, EDU_FACT, 4), 479001600);
 
@@ -271,6 +272,7 @@ Test(mig_e2e_v1, pre_copy_then_stop_copy)
 
     /* Destination: RESUMING, data in pieces, then RUNNING. */
     model_wr(&dst, EDU_BAR0, EDU_FACT, 4, 2);
+    model_poll(&dst, EDU_BAR0, EDU_STATUS, 4, 1, 0, 5000);
     cr_assert_eq(reg_wr(&dst, drg, OFF_DATA_SIZE, 16), -EINVAL,
                  "data_size is written only while resuming");
     set_bits(&dst, drg, V1_RESUMING);
@@ -294,6 +296,7 @@ Test(mig_e2e_v1, pre_copy_then_stop_copy)
 
     /* The destination keeps working. */
     model_wr(&dst, EDU_BAR0, EDU_FACT, 4, 7);
+    model_poll(&dst, EDU_BAR0, EDU_STATUS, 4, 1, 0, 5000);
     cr_assert_eq(model_rd(&dst, EDU_BAR0, EDU_FACT, 4), 5040);
     model_wr(&dst, EDU_BAR0, EDU_LIVENESS, 4, 0);
     cr_assert_eq(model_rd(&dst, EDU_BAR0, EDU_LIVENESS, 4), 0xffffffffu);
@@ -344,7 +347,9 @@ Test(mig_e2e_v1, corrupted_stream_refused)
     size_t len;
 
     model_wr(&src, EDU_BAR0, EDU_FACT, 4, 8);
+    model_poll(&src, EDU_BAR0, EDU_STATUS, 4, 1, 0, 5000);
     model_wr(&dst, EDU_BAR0, EDU_FACT, 4, 3);
+    model_poll(&dst, EDU_BAR0, EDU_STATUS, 4, 1, 0, 5000);
     model_wr(&dst, EDU_BAR0, EDU_LIVENESS, 4, 0x77);
     set_bits(&src, srg, V1_SAVING);
     len = drain(&src, srg, ssize, stream, 0, sizeof(stream));

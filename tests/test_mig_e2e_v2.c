@@ -227,6 +227,7 @@ Test(mig_e2e_v2, pre_copy_then_stop_copy)
     model_wr(&src, EDU_BAR0, EDU_LIVENESS, 4, 0x12345678);
     model_wr(&src, EDU_BAR0, EDU_STATUS, 4, 0x80);
     model_wr(&src, EDU_BAR0, EDU_FACT, 4, 10);
+    model_poll(&src, EDU_BAR0, EDU_STATUS, 4, 1, 0, 5000);
     model_wr(&src, EDU_BAR0, EDU_IRQ_RAISE, 4, 0x40);
     cr_assert_eq(model_rd(&src, EDU_BAR0, EDU_FACT, 4), 3628800);
 
@@ -291,6 +292,7 @@ Test(mig_e2e_v2, pre_copy_then_stop_copy)
 
     /* The destination keeps working: a factorial, DMA both ways. */
     model_wr(&dst, EDU_BAR0, EDU_FACT, 4, 5);
+    model_poll(&dst, EDU_BAR0, EDU_STATUS, 4, 1, 0, 5000);
     cr_assert_eq(model_rd(&dst, EDU_BAR0, EDU_FACT, 4), 120);
     model_wr(&dst, EDU_BAR0, EDU_IRQ_ACK, 4, 0x1);
     cr_assert_eq(model_rd(&dst, EDU_BAR0, EDU_IRQ_STATUS, 4), 0);
@@ -332,9 +334,11 @@ refused_load(const uint8_t *stream, size_t len)
     cr_assert_eq(vdev_client_reset(dst.cl), 0);
     cr_assert_eq(state_of(&dst), VFIO_DEVICE_STATE_RUNNING);
     model_wr(&dst, EDU_BAR0, EDU_FACT, 4, 3);
+    model_poll(&dst, EDU_BAR0, EDU_STATUS, 4, 1, 0, 5000);
     cr_assert_eq(model_rd(&dst, EDU_BAR0, EDU_FACT, 4), 6);
     model_wr(&dst, EDU_BAR0, EDU_LIVENESS, 4, 0x22);
     model_wr(&dst, EDU_BAR0, EDU_FACT, 4, 4);
+    model_poll(&dst, EDU_BAR0, EDU_STATUS, 4, 1, 0, 5000);
 }
 
 static size_t
@@ -356,8 +360,10 @@ Test(mig_e2e_v2, corrupted_streams_refused)
 
     model_wr(&src, EDU_BAR0, EDU_LIVENESS, 4, 0x11);
     model_wr(&src, EDU_BAR0, EDU_FACT, 4, 6);
+    model_poll(&src, EDU_BAR0, EDU_STATUS, 4, 1, 0, 5000);
     model_wr(&dst, EDU_BAR0, EDU_LIVENESS, 4, 0x22);
     model_wr(&dst, EDU_BAR0, EDU_FACT, 4, 4);
+    model_poll(&dst, EDU_BAR0, EDU_STATUS, 4, 1, 0, 5000);
     len = save_src(good, sizeof(good));
     cr_assert_gt(len, 64);
 

@@ -93,10 +93,82 @@ Test(model_edu, factorial)
 
     for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         wr32(FACT, t[i].n);
-        cr_assert_eq(rd32(STATUS) & 1, 0, "never seen computing");
+        cr_assert_eq(model_poll(&srv, BAR0, STATUS, 4, 1, 0, 5000) & 1, 0,
+                     "%u! never done", t[i].n);
         cr_assert_eq(rd32(FACT), t[i].f, "%u!", t[i].n);
     }
     cr_assert_eq(rd32(IRQ_STATUS), 0, "no interrupt unless asked");
+}
+
+/* The factorial unit takes 100 us per multiplication (at most 34), with
+ * status.computing up meanwhile; under a virtual clock, exactly. */
+static struct model_server vsrv;
+
+static void
+vsetup(void)
+{
+    static const char *const virt[] = {"--clock=virtual", NULL};
+
+    model_server_start_args(&vsrv, "bin/vdev-edu", virt);
+}
+
+static void
+vteardown(void)
+{
+    model_server_stop(&vsrv);
+}
+
+TestSuite(model_edu_clock, .init = vsetup, .fini = vteardown, .timeout = 30);
+
+static void
+advance(uint64_t ns)
+{
+    char line[64], reply[256];
+
+    snprintf(line, sizeof(line), "clock advance %llu",
+             (unsigned long long)ns);
+    cr_assert_eq(vdev_mgmt_client_command(vsrv.mgmt, line, reply,
+                                          sizeof(reply)),
+                 0, "%s: %s", line, reply);
+}
+
+static uint32_t
+vrd(uint64_t off)
+{
+    return (uint32_t)model_rd(&vsrv, BAR0, off, 4);
+}
+
+Test(model_edu_clock, computing_lasts_the_factorial)
+{
+    static const uint32_t ns[] = {5, 12, 33, 34, 100};
+    static const uint32_t f[] = {120, 479001600, 0x80000000u, 0, 0};
+
+    for (unsigned i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+        uint64_t steps = ns[i] < 34 ? ns[i] : 34;
+
+        model_wr(&vsrv, BAR0, FACT, 4, ns[i]);
+        cr_assert_eq(vrd(STATUS) & 1, 1, "%u!: computing", ns[i]);
+        cr_assert_eq(vrd(FACT), ns[i], "n reads back while computing");
+        model_wr(&vsrv, BAR0, FACT, 4, 7);
+        cr_assert_eq(vrd(FACT), ns[i], "a write while computing is dropped");
+        advance(steps * 100000 - 1);
+        cr_assert_eq(vrd(STATUS) & 1, 1, "%u!: 1 ns early", ns[i]);
+        advance(1);
+        cr_assert_eq(vrd(STATUS) & 1, 0, "%u!: done after %llu us", ns[i],
+                     (unsigned long long)steps * 100);
+        cr_assert_eq(vrd(FACT), f[i], "%u!", ns[i]);
+    }
+}
+
+/* With status.irq_fact the interrupt comes when the result does. */
+Test(model_edu_clock, interrupt_when_done)
+{
+    model_wr(&vsrv, BAR0, STATUS, 4, 0x80);
+    model_wr(&vsrv, BAR0, FACT, 4, 6);
+    cr_assert_eq(vrd(IRQ_STATUS), 0, "not yet");
+    advance(600000);
+    cr_assert_eq(vrd(IRQ_STATUS), 1);
+    cr_assert_eq(vrd(FACT), 720);
 }
 
 static bool

@@ -141,6 +141,7 @@ session(bool mgmt_save)
     model_wr(&srv, BAR0, LIVENESS, 4, 0x0f0f0f0f);
     cr_assert_eq(model_rd(&srv, BAR0, LIVENESS, 4), 0xf0f0f0f0u);
     model_wr(&srv, BAR0, FACT, 4, 6);
+    model_poll(&srv, BAR0, 0x20, 4, 1, 0, 5000);
     cr_assert_eq(model_rd(&srv, BAR0, FACT, 4), 720);
 
     cr_assert_eq(vdev_client_set_irqs(srv.cl, VFIO_PCI_INTX_IRQ_INDEX,

@@ -42,7 +42,7 @@
 #define EDU_LIVENESS_OFFSET 0x04u
 #define EDU_LIVENESS_RESET 0x00000000u
 
-/* fact: 32-bit rw, write n, read n! */
+/* fact: 32-bit rw, write n, read n! once status.computing is 0 */
 #define EDU_FACT_BAR 0
 #define EDU_FACT_OFFSET 0x08u
 #define EDU_FACT_RESET 0x00000000u
