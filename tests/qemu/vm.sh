@@ -18,13 +18,22 @@ if ! vt_qemu_ok; then
 fi
 vt_init "vm-$MODEL"
 vt_image || exit 1
-vt_server dev "$VT_BUILD/bin/vdev-$MODEL" --socket-path=@SOCK@ || exit 1
+# A model's byte streams (a UART's line) get a pseudo-terminal each.
+streams=()
+for st in $(sed -n 's/^ *stream \([A-Za-z_][A-Za-z0-9_]*\).*/\1/p' \
+    "$VT_ROOT/models/$MODEL.vdev"); do
+    streams+=(--stream "$st=pty")
+done
+vt_server dev "$VT_BUILD/bin/vdev-$MODEL" --socket-path=@SOCK@ \
+    "${streams[@]}" || exit 1
 cat <<MSG
 vm: $MODEL server pid ${VT_PID[dev]}, log $VT_TMP/dev.log
 vm: management socket ${VT_SOCK[dev]}.mgmt
 vm:   e.g. $VDEVCTL ${VT_SOCK[dev]}.mgmt list
-vm: booting (TCG, 5-10 s); the guest's device is 0000:00:05.0
 MSG
+sed -n 's/^stream \([^:]*\): pty:\(.*\)/vm: stream \1 is the terminal \2 (e.g. screen \2)/p' \
+    "$VT_TMP/dev.log"
+echo "vm: booting (TCG, 5-10 s); the guest's device is 0000:00:05.0"
 "$QEMU" -L "$VT_BIOS" -machine q35,memory-backend=mem -accel tcg -m "$VT_MEM" \
     -object "memory-backend-memfd,id=mem,size=$VT_MEM,share=on" \
     -nodefaults -display none -monitor none -no-reboot -serial stdio \
