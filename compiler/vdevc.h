@@ -262,8 +262,7 @@ void vdevc_layout(struct vdevc_unit *u);
  * do neighbours with no capability between them. Their number (at most
  * VDEVC_MAX_CONFIG_WINDOWS: layout reports more). */
 #define VDEVC_MAX_CONFIG_WINDOWS 64u
-unsigned vdevc_config_windows(const struct vdevc_device *d,
-                              uint64_t (*win)[2]);
+unsigned vdevc_config_windows(const struct vdevc_device *d, uint64_t (*win)[2]);
 
 /* ------------------------------------------------------------ vectors */
 

@@ -32,7 +32,7 @@
       "an if or interrupt expression whose value is known at compile time")    \
     X(SHADOW, "shadow", "a 'let' that hides a register, field or variable")    \
     X(BANK_UNSELECTABLE, "bank-unselectable",                                  \
-      "a banked register whose condition is never true")                      \
+      "a banked register whose condition is never true")                       \
     X(MIG_TIMER_REMOVED, "mig-timer-removed",                                  \
       "--check-migration: the old revision's timer is gone (a stream saved "   \
       "while it runs is refused)")                                             \

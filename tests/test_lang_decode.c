@@ -47,8 +47,9 @@ Test(lang_decode, exact_offsets)
     wr(0x04, 4, 0x12345678);
     cr_assert_eq(rd(0x04, 4), 0x12345678);
     wr(0x00, 8, 0);
-    cr_assert_eq(rd(0x04, 4), 0x12345678, "an 8-byte write at id is "
-                                          "undecoded, ctrl keeps its value");
+    cr_assert_eq(rd(0x04, 4), 0x12345678,
+                 "an 8-byte write at id is "
+                 "undecoded, ctrl keeps its value");
 }
 
 /* A 4-byte access to the 64-bit register: at its offset a read gives

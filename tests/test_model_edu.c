@@ -84,11 +84,15 @@ Test(model_edu, factorial)
     static const struct {
         uint32_t n, f;
     } t[] = {
-        {0, 1},          {1, 1},
-        {5, 120},        {10, 3628800},
-        {12, 479001600}, {13, 1932053504u}, /* 6227020800 mod 2^32 */
+        {0, 1},
+        {1, 1},
+        {5, 120},
+        {10, 3628800},
+        {12, 479001600},
+        {13, 1932053504u}, /* 6227020800 mod 2^32 */
         {33, 0x80000000u}, /* 2^31 divides 33! */
-        {34, 0},         {0xffffffffu, 0},
+        {34, 0},
+        {0xffffffffu, 0},
     };
 
     for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -125,11 +129,10 @@ advance(uint64_t ns)
 {
     char line[64], reply[256];
 
-    snprintf(line, sizeof(line), "clock advance %llu",
-             (unsigned long long)ns);
-    cr_assert_eq(vdev_mgmt_client_command(vsrv.mgmt, line, reply,
-                                          sizeof(reply)),
-                 0, "%s: %s", line, reply);
+    snprintf(line, sizeof(line), "clock advance %llu", (unsigned long long)ns);
+    cr_assert_eq(
+        vdev_mgmt_client_command(vsrv.mgmt, line, reply, sizeof(reply)), 0,
+        "%s: %s", line, reply);
 }
 
 static uint32_t

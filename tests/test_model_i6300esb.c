@@ -36,8 +36,7 @@ setup(void)
     model_server_start_args(&srv, "bin/vdev-i6300esb", virt);
     events = vdev_mgmt_client_open(srv.mgmt);
     cr_assert_geq(events, 0);
-    cr_assert_eq(vdev_mgmt_client_exchange(events, "events", r, sizeof(r)),
-                 0);
+    cr_assert_eq(vdev_mgmt_client_exchange(events, "events", r, sizeof(r)), 0);
 }
 
 static void
@@ -87,10 +86,8 @@ advance(uint64_t ns)
 {
     char line[64], reply[256];
 
-    snprintf(line, sizeof(line), "clock advance %llu",
-             (unsigned long long)ns);
-    cr_assert_eq(vdev_mgmt_client_command(srv.mgmt, line, reply,
-                                          sizeof(reply)),
+    snprintf(line, sizeof(line), "clock advance %llu", (unsigned long long)ns);
+    cr_assert_eq(vdev_mgmt_client_command(srv.mgmt, line, reply, sizeof(reply)),
                  0, "%s: %s", line, reply);
 }
 

@@ -26,8 +26,8 @@ enum { LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
 #define CHAR_NS (10ull * 1000000000 / 115200)
 #define CTI_NS (4 * CHAR_NS)
 
-static const char *const args[] = {
-    "--clock=virtual", "--stream=console=unix:%s/console", NULL};
+static const char *const args[] = {"--clock=virtual",
+                                   "--stream=console=unix:%s/console", NULL};
 
 static struct model_server srv;
 static int line = -1; /* the host end of the serial line */
@@ -104,9 +104,8 @@ advance(uint64_t ns)
     char cmd[64], reply[256];
 
     snprintf(cmd, sizeof(cmd), "clock advance %llu", (unsigned long long)ns);
-    cr_assert_eq(
-        vdev_mgmt_client_command(srv.mgmt, cmd, reply, sizeof(reply)), 0,
-        "%s: %s", cmd, reply);
+    cr_assert_eq(vdev_mgmt_client_command(srv.mgmt, cmd, reply, sizeof(reply)),
+                 0, "%s: %s", cmd, reply);
 }
 
 static void
@@ -217,7 +216,7 @@ Test(model_pci_serial, trigger_and_character_timeout)
     cr_assert_eq(in(IIR), 0xcc, "and starts it over");
     for (const char *p = "BCDEFG"; *p; p++)
         cr_assert_eq(in(RBR), (uint8_t)*p);
-    cr_assert_eq(in(LSR) & 1, 0);
+    cr_assert_eq(in(LSR)&1, 0);
     cr_assert_eq(in(IIR), 0xc1);
     advance(10 * CTI_NS);
     cr_assert_eq(in(IIR), 0xc1, "an empty FIFO times out never");
@@ -252,7 +251,7 @@ Test(model_pci_serial, trigger_levels)
         send_host("z");
         wait_reg(IIR, 0xff, 0xc4);
         out(FCR, (uint8_t)(code << 6 | 0x03));
-        cr_assert_eq(in(LSR) & 1, 0, "receive FIFO reset");
+        cr_assert_eq(in(LSR)&1, 0, "receive FIFO reset");
         cr_assert_eq(in(IIR), 0xc1);
     }
     out(FCR, 0);
@@ -295,7 +294,7 @@ Test(model_pci_serial, back_pressure)
         want[i] = (char)('!' + i % 90);
     cr_assert_eq(write(line, want, sizeof(want)), (ssize_t)sizeof(want));
     for (int tries = 0; n < sizeof(got) && tries < 5000; tries++) {
-        if (!(in(LSR) & 1)) {
+        if (!(in(LSR)&1)) {
             usleep(1000);
             continue;
         }
@@ -317,7 +316,7 @@ Test(model_pci_serial, loopback)
     out(MCR, 0x11);
     cr_assert_eq(in(MSR), 0x20, "DTR -> DSR");
     out(THR, 'L');
-    cr_assert_eq(in(LSR) & 1, 1);
+    cr_assert_eq(in(LSR)&1, 1);
     cr_assert_eq(in(RBR), 'L');
     out(MCR, 0x08);
     cr_assert_eq(in(MSR), 0xb0);
