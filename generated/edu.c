@@ -64,9 +64,9 @@ static void
 edu_dma_cmd_on_write(struct vdev_dev *dev, const struct vdev_reg_access *a)
 {
     struct edu *d = vdev_private(dev);
-    /* dma_cmd on write: models/edu.vdev:87 */
+    /* dma_cmd on write: models/edu.vdev:88 */
     if (!(d->s.dma_cmd & 1)) {
-        d->s.dma_cmd = (d->s.dma_cmd & ~(uint64_t)7) | (a->old & 7);
+        d->s.dma_cmd = a->old;
     } else {
         if ((d->s.dma_cmd >> 1 & 1) == 0) {
             vdev_dma_buf(dev, false, d->s.dma_buf, sizeof(d->s.dma_buf), d->s.dma_dst - 0x40000u, d->s.dma_src, d->s.dma_count);
@@ -169,8 +169,8 @@ static const struct vdev_reg edu_bar0_regs[] = {
         .offset = 0x98u,
         .state = offsetof(struct edu_state, dma_cmd),
         .size = 8,
-        .rmask = 7,
-        .rw = 7,
+        .rmask = 0xffffffffffffffffull,
+        .rw = 0xffffffffffffffffull,
         .irqs_write = 1,
         .on_write = edu_dma_cmd_on_write,
     },
@@ -236,8 +236,6 @@ edu_validate(struct vdev_dev *dev, const void *state)
         return -EINVAL;
     if (s->status & ~0x81u)
         return -EINVAL;
-    if (s->dma_cmd & ~(uint64_t)7)
-        return -EINVAL;
     return 0;
 }
 
@@ -296,6 +294,8 @@ static const struct vdev_var edu_vars[] = {
         "0: RAM to the buffer, 1: buffer to RAM"),
     VDEV_STATE_VAR(struct edu_state, dma_cmd, "dma_cmd.irq", 2, 1,
         "raise interrupt 0x100 when done"),
+    VDEV_STATE_VAR(struct edu_state, dma_cmd, "dma_cmd.other", 3, 61,
+        "kept as written, as QEMU's edu does"),
 };
 
 static const struct vdev_model edu_model = {
@@ -307,7 +307,7 @@ static const struct vdev_model edu_model = {
     .fields = edu_mig_fields,
     .nr_fields = 12,
     .vars = edu_vars,
-    .nr_vars = 16,
+    .nr_vars = 17,
     .reset_values = edu_reset_values,
     .validate = edu_validate,
     .post_load = edu_post_load,

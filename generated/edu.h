@@ -29,6 +29,8 @@
 #define EDU_DMA_CMD_DIR_MASK 2
 #define EDU_DMA_CMD_IRQ_SHIFT 2
 #define EDU_DMA_CMD_IRQ_MASK 4
+#define EDU_DMA_CMD_OTHER_SHIFT 3
+#define EDU_DMA_CMD_OTHER_MASK 0xfffffffffffffff8ull
 
 enum edu_dir {
     EDU_DIR_FROM_RAM = 0,

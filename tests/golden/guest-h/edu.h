@@ -106,6 +106,10 @@
 #define EDU_DMA_CMD_IRQ_SHIFT 2
 #define EDU_DMA_CMD_IRQ_WIDTH 1
 #define EDU_DMA_CMD_IRQ_MASK UINT64_C(0x0000000000000004)
+/*   other [63:3] rw: kept as written, as QEMU's edu does */
+#define EDU_DMA_CMD_OTHER_SHIFT 3
+#define EDU_DMA_CMD_OTHER_WIDTH 61
+#define EDU_DMA_CMD_OTHER_MASK UINT64_C(0xfffffffffffffff8)
 
 /* enum dir */
 #define EDU_DIR_FROM_RAM 0x0u
