@@ -11,6 +11,7 @@
 #include <talloc.h>
 #include <unistd.h>
 
+#include "device/device.h"
 #include "host/handover.h"
 #include "host/sandbox.h"
 #include "host/server_opts.h"
@@ -365,8 +366,13 @@ bind_streams(void *ctx, const struct vdev_server_opts *o, struct vdev_dev *dev)
 {
     int rc;
 
-    if (o->virtual_clock && (rc = vdev_set_clock(dev, VDEV_CLOCK_VIRTUAL)) < 0)
-        return rc;
+    if (o->virtual_clock) {
+        if ((rc = vdev_set_clock(dev, VDEV_CLOCK_VIRTUAL)) < 0)
+            return rc;
+        /* What passed since the device was created is this program's
+         * start-up: a virtual clock starts at 0, so runs repeat exactly. */
+        vdev_clock_set_now(dev, 0);
+    }
     for (unsigned i = 0; i < o->nr_streams; i++) {
         const char *eq = strchr(o->streams[i], '=');
         char *name =
