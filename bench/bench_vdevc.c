@@ -17,8 +17,10 @@
 #include <unistd.h>
 
 /* mixed: most registers plain, a quarter with fields (one enum-typed),
- * one in eight with a hook; one interrupt over two fields. plain: every
- * register a plain rw one with a reset value and a doc string. */
+ * one in eight with a hook; one interrupt over two fields; one in sixteen
+ * is a bank of two registers at one offset (`when`) whose write hook
+ * calls a proc with a loop. plain: every register a plain rw one with a
+ * reset value and a doc string. */
 static int
 write_device(const char *path, unsigned n, bool mixed)
 {
@@ -33,9 +35,16 @@ write_device(const char *path, unsigned n, bool mixed)
             "device bench {\n    vendor 0x1234;\n    device 0xbe00;\n"
             "    intx A;\n    enum mode { off = 0, low = 1, high = 2 }\n"
             "    var events : 32;\n"
+            "%s"
             "    interrupt 0 = r0.f0 & r0.f1;\n"
             "    bar 0 mem64 size %llu {\n",
-            n, size);
+            n,
+            mixed ? "    proc bump(v : 32) : 32 {\n"
+                    "        let r = v;\n"
+                    "        for i in 0 .. 4 { r = (r + i) & 0xffffffff; }\n"
+                    "        return r & 0xffffffff;\n    }\n"
+                  : "",
+            size);
     for (unsigned i = 0; i < n; i++) {
         unsigned off = i * 4;
         if (!mixed && i > 0)
@@ -49,6 +58,13 @@ write_device(const char *path, unsigned n, bool mixed)
                     "            field m [3:2] rw : mode = mode.high;\n"
                     "            field v [15:8] ro = 0x%x;\n        }\n",
                     i, off, i, i & 0xff);
+        else if (i % 16 == 3)
+            fprintf(f,
+                    "        reg r%u @ 0x%x : 32 rw when (r0.f0) {\n"
+                    "            on write { events = bump(value); }\n"
+                    "        }\n"
+                    "        reg r%ub @ 0x%x : 32 rw when (!r0.f0);\n",
+                    i, off, i, off);
         else if (i % 8 == 1)
             fprintf(f,
                     "        reg r%u @ 0x%x : 32 rw {\n"

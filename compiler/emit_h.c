@@ -17,6 +17,7 @@ emit_reg_defines(struct vdevc_emit *e, const struct vdevc_bar *b)
         P("/* BAR %u */\n", b->idx);
     for (unsigned k = 0; k < b->regs.n; k++) {
         const struct vdevc_reg *r = b->regs.v[k];
+        vdevc_emit_flush(e);
         const char *R = vdevc_upper(e->tmp, r->cname);
         P("#define %s_%s_OFFSET %s\n", e->NAME, R, HEX(r->off));
         if (r->n > 1)

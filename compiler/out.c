@@ -78,7 +78,12 @@ append(struct vdevc_out *o, const char *s, size_t n)
 {
     if (o->len + n + 1 > o->cap && !reserve(o, n))
         return;
-    memcpy(o->buf + o->len, s, n);
+    char *d = o->buf + o->len;
+    if (n <= 16) /* most pieces: cheaper than a call */
+        for (size_t i = 0; i < n; i++)
+            d[i] = s[i];
+    else
+        memcpy(d, s, n);
     o->len += n;
     o->buf[o->len] = '\0';
 }
@@ -120,9 +125,9 @@ static void
 out_vformat(struct vdevc_out *o, const char *fmt, va_list ap)
 {
     for (const char *p = fmt;;) {
-        const char *pct = strchr(p, '%');
-        append(o, p, pct ? (size_t)(pct - p) : strlen(p));
-        if (!pct || o->failed)
+        const char *pct = strchrnul(p, '%');
+        append(o, p, (size_t)(pct - p));
+        if (*pct == '\0' || o->failed)
             return;
         const char *q = pct + 1;
         bool zero = *q == '0';

@@ -8,30 +8,13 @@
 #include "suggest.h"
 #include "vdevc.h"
 
-/* The AST and everything sema hangs on it come from one pool in the unit,
- * sized by the source: a 100,000-register device makes millions of small
- * allocations, and malloc's bookkeeping was a tenth of the compile. (Not
- * under AddressSanitizer, which must see each allocation.) */
-#if defined(__SANITIZE_ADDRESS__)
-#define UNIT_POOL(len) 0
-#else
-/* talloc caps a block (a pool too) below 256 MiB. */
-#define UNIT_POOL(len)                                                         \
-    ((len) < (4u << 20) ? (len) * 40 + (64u << 10) : (160u << 20))
-#endif
-
 struct vdevc_unit *
 vdevc_unit_new(void *mem_ctx, const char *file, const char *src, size_t len,
                FILE *diag_out)
 {
-    struct vdevc_unit *u =
-        UNIT_POOL(len) && len <= VDEVC_MAX_SOURCE
-            ? talloc_pooled_object(mem_ctx, struct vdevc_unit, 1,
-                                   UNIT_POOL(len))
-            : talloc(mem_ctx, struct vdevc_unit);
+    struct vdevc_unit *u = talloc_zero(mem_ctx, struct vdevc_unit);
     if (u == NULL)
         return NULL;
-    memset(u, 0, sizeof(*u));
     u->file = talloc_strdup(u, file);
     char *copy = talloc_size(u, len + 1);
     if (copy == NULL) {
