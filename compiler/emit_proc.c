@@ -93,11 +93,8 @@ vdevc_emit_procs(struct vdevc_emit *e)
                 const struct vdevc_expr *call =
                     p->callees.v[next[depth - 1]++];
                 const struct vdevc_proc *c = call->sym;
-                unsigned k = 0;
-                while (procs->v[k] != c)
-                    k++;
-                if (!done[k]) {
-                    done[k] = true; /* acyclic: never on the stack twice */
+                if (!done[c->id]) {
+                    done[c->id] = true; /* acyclic: never on the stack twice */
                     stack[depth] = c;
                     next[depth++] = 0;
                 }

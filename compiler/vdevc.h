@@ -28,6 +28,7 @@ struct vdevc_unit {
     struct vdevc_symtab *warned; /* warnings given once per place */
     bool line_directives;        /* #line instead of comments */
     const char *header_name;     /* #include in the .c file */
+    uint64_t bank_work;          /* sema_bank.c: assignments tried so far */
 };
 
 /* Creates a unit over a copy of src; diagnostics go to diag_out (NULL:
@@ -141,9 +142,10 @@ struct vdevc_assign {
 };
 /* An assignment of the bits cond reads that makes it true (low values
  * first), as an array under ctx: its length, or -1 when cond is never
- * true or reads too many bits to tell. */
+ * true, reads too many bits to tell, or *work (assignments tried, when
+ * not NULL) passes the budget. */
 int vdevc_cond_witness(void *ctx, const struct vdevc_expr *cond,
-                       struct vdevc_assign **_out);
+                       uint64_t *work, struct vdevc_assign **_out);
 /* Can a guest read (write) reach the register at all? */
 bool vdevc_reg_readable(const struct vdevc_reg *r);
 bool vdevc_reg_writable(const struct vdevc_reg *r);

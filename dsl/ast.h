@@ -416,6 +416,8 @@ struct vdevc_proc {
     uint64_t irqs;        /* interrupts fed by what it (and callees) write */
     bool used;            /* a hook or a used proc calls it */
     bool checked, visiting; /* call-graph walk */
+    unsigned id;          /* index in the device's procs */
+    unsigned mark;        /* walks of the generators: last one that saw it */
 };
 
 /* config { ... }: registers in config space, kept as a BAR of their own
