@@ -162,6 +162,8 @@ reg_read(struct hostdev *h, unsigned reg)
         return h->st.echo;
     case HD_SEEN_RESET:
         return h->st.seen_reset;
+    case HD_DMA:
+        return h->st.dma_word;
     default:
         return 0;
     }
@@ -211,6 +213,10 @@ reg_write(struct hostdev *h, unsigned reg, uint32_t v)
         break;
     case HD_ECHO:
         h->st.echo = v & 1;
+        break;
+    case HD_DMA:
+        if (vdev_dma_read(dev, v, &h->st.dma_word, 4) < 0)
+            h->st.dma_word = 0xffffffffu;
         break;
     default:
         break;
@@ -343,6 +349,7 @@ static struct vdev_mig_field fields[] = {
     F("cfg_width", cfg_width),
     F("seen_reset", seen_reset),
     F("tick_event", tick_event),
+    F("dma_word", dma_word),
     F("cfg_reg2", cfg_reg2),
     F("rx", rx),
     F("tx", tx),

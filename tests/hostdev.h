@@ -34,7 +34,8 @@ enum {
     HD_WDOG = 0x34,    /* write us: arm the watchdog; 0 stops it */
     HD_TXEMPTY = 0x38, /* ro: tx_empty callbacks */
     HD_ECHO = 0x3c,    /* rw: 1 echoes received bytes back */
-    HD_SEEN_RESET = 0x40 /* ro: resets seen by the write that asked (0) */
+    HD_SEEN_RESET = 0x40, /* ro: resets seen by the write that asked (0) */
+    HD_DMA = 0x44         /* write IOVA: read 4 bytes of guest memory */
 };
 #define HD_PERIODIC 0x80000000u
 #define HD_TICK_EVENT 0x40000000u /* each tick also emits "tick" */
@@ -57,7 +58,7 @@ struct hd_fifo {
 /* The migrating state block. */
 struct hostdev_state {
     uint32_t sticky, scratch, resets, ticks, tick_at, txempty, echo;
-    uint32_t cfg_reg, cfg_width, seen_reset, tick_event;
+    uint32_t cfg_reg, cfg_width, seen_reset, tick_event, dma_word;
     uint16_t cfg_reg2;
     uint16_t pad;
     struct hd_fifo rx, tx;

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "server/server.h"
 #include "model_server.h"
 #include "rawsock.h"
@@ -317,7 +318,7 @@ replay_server_input(const char *path, const uint8_t *p, size_t len)
 
     /* Clean exit: a sanitizer build exits non-zero after a leak. */
     kill(s.pid, SIGTERM);
-    cr_assert_eq(waitpid(s.pid, &status, 0), s.pid);
+    status = child_reap(s.pid, path);
     s.pid = -1;
     model_server_stop(&s);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,

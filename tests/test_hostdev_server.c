@@ -23,6 +23,7 @@
 
 #include "hostdev.h"
 #include "model_server.h"
+#include "rawsock.h"
 #include "vdevctl_run.h"
 
 #define BAR0 VFIO_PCI_BAR0_REGION_INDEX
@@ -495,4 +496,83 @@ Test(hostdev_server, works_under_seccomp)
     cr_assert_eq(waitpid(srv.pid, NULL, WNOHANG), 0, "still alive");
     stop();
     talloc_free(ctx);
+}
+
+/* CPU time the server used so far, in clock ticks. */
+static long
+cpu_ticks(pid_t pid)
+{
+    char path[64], buf[1024], *p;
+    unsigned long ut = 0, st = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    f = fopen(path, "r");
+    cr_assert_not_null(f);
+    cr_assert_not_null(fgets(buf, sizeof(buf), f));
+    fclose(f);
+    p = strrchr(buf, ')');
+    cr_assert_eq(sscanf(p + 2,
+                        "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+                        &ut, &st),
+                 2);
+    return (long)(ut + st);
+}
+
+/* While a register write waits for the client to answer its DMA, the
+ * stream's host sends: the loop neither runs device code for it nor
+ * spins on the readable socket; once the wait is over (the client went
+ * away) the bytes reach the device. */
+Test(hostdev_server, streams_wait_quietly_while_a_handler_waits)
+{
+    struct vfio_user_dma_map map = {
+        .argsz = sizeof(map),
+        .flags = VFIO_USER_F_DMA_REGION_READ | VFIO_USER_F_DMA_REGION_WRITE,
+        .addr = 0x100000,
+        .size = 4096,
+    };
+    uint8_t m[sizeof(struct vfio_user_region_access) + 4];
+    struct vfio_user_region_access a = {
+        .offset = HD_DMA, .region = BAR0, .count = 4};
+    uint32_t v = 1, iova = 0x100000;
+    struct raw_reply r;
+    char buf[8];
+    long t0;
+    int raw = -1, fd;
+
+    start(false);
+    model_server_detach(&srv);
+    for (int i = 0; i < 300 && raw < 0; i++) {
+        raw = raw_connect(srv.sock);
+        if (raw >= 0 && raw_negotiate(raw) < 0) {
+            close(raw);
+            raw = -1;
+            usleep(10000);
+        }
+    }
+    cr_assert_geq(raw, 0);
+    cr_assert_eq(raw_region_write(raw, BAR0, HD_ECHO, &v, 4), 0);
+    fd = stream_client();
+    echo_check(fd, "x");
+    cr_assert_eq(raw_call(raw, 3, VFIO_USER_DMA_MAP, &map, sizeof(map), NULL),
+                 0);
+    memcpy(m, &a, sizeof(a));
+    memcpy(m + sizeof(a), &iova, 4);
+    cr_assert_eq(
+        raw_send_msg(raw, 9, VFIO_USER_REGION_WRITE, 0, m, sizeof(m), NULL, 0),
+        0);
+    cr_assert_eq(raw_recv(raw, &r), 0); /* the server's request: unanswered */
+    raw_reply_free(&r);
+    cr_assert_eq(write(fd, "abc", 3), 3);
+    t0 = cpu_ticks(srv.pid);
+    usleep(1000000);
+    cr_assert_lt(cpu_ticks(srv.pid) - t0, 30, "the loop spun while waiting");
+    cr_assert_eq(read_some(fd, buf, sizeof(buf), 3, 50), 0,
+                 "no device code ran meanwhile");
+    close(raw); /* the wait ends: the client is gone */
+    cr_assert_eq(read_some(fd, buf, sizeof(buf), 3, 5000), 3);
+    cr_assert_eq(memcmp(buf, "abc", 3), 0);
+    close(fd);
+    model_server_attach(&srv);
+    stop();
 }

@@ -20,6 +20,7 @@
 #include "device/device.h"
 #include "hostdev.h"
 #include "migration/migration.h"
+#include "server/server.h"
 
 static struct vdev_dev *dev;
 static struct hostdev *h;
@@ -411,4 +412,131 @@ Test(streams, add_checks_its_arguments)
     vdev_stream_kick(dev, 999); /* ignored */
     cr_assert_not(vdev_stream_connected(dev, 999));
     pump();
+}
+
+/* What a hand-over does with endpoints, in one process: the endpoint of
+ * one device (fds duplicated as SCM_RIGHTS would) adopted by a second,
+ * the first letting go; the host side notices nothing. */
+static void
+move_endpoint(struct vdev_dev *to)
+{
+    struct vdev_stream_ep ep;
+    int *fds[] = {&ep.listen_fd, &ep.in_fd, &ep.out_fd, &ep.hold_fd};
+    bool shared;
+
+    cr_assert_eq(vdev_stream_ep_get(dev, (unsigned)h->stream, &ep), 0);
+    shared = ep.in_fd >= 0 && ep.in_fd == ep.out_fd;
+    ep.where = talloc_strdup(to, ep.where);
+    ep.path = ep.path ? talloc_strdup(to, ep.path) : NULL;
+    for (unsigned i = 0; i < 4; i++)
+        if (*fds[i] >= 0 && !(i == 2 && shared))
+            *fds[i] = dup(*fds[i]);
+    if (shared)
+        ep.out_fd = ep.in_fd;
+    cr_assert_eq(vdev_stream_ep_adopt(to, 0, &ep), 0);
+    vdev_streams_disown(dev);
+    cr_assert_null(vdev_stream_where(dev, "serial"));
+    if (ep.path)
+        vdev_stream_own_path(to, 0, ep.path);
+}
+
+static void
+pump_dev(struct vdev_dev *d)
+{
+    for (int i = 0; i < 8; i++) {
+        struct pollfd p = {.fd = vdev_fd(d), .events = POLLIN};
+        if (poll(&p, 1, i ? 5 : 20) != 1)
+            break;
+        cr_assert_eq(vdev_dispatch(d), 0);
+    }
+}
+
+Test(streams, endpoints_move_to_another_device)
+{
+    struct vdev_dev *to = hostdev_create(NULL);
+    char buf[16], file[160], spec[170];
+    struct stat st;
+    int fd;
+
+    vdev_set_log(to, quiet, NULL, VDEV_LOG_DEBUG);
+    hostdev_write(to, HD_ECHO, 1);
+    /* unix, with its client connected */
+    vdev_stream_bind(dev, "serial", talloc_asprintf(dev, "unix:%s", path));
+    fd = client();
+    move_endpoint(to);
+    cr_assert_eq(stat(path, &st), 0, "the socket file stays");
+    cr_assert_eq(write(fd, "moved", 5), 5);
+    pump_dev(to);
+    cr_assert_eq(host_read(fd, (uint8_t *)buf, sizeof(buf)), 5);
+    cr_assert_eq(memcmp(buf, "moved", 5), 0);
+    close(fd);
+    talloc_free(to);
+    cr_assert_neq(stat(path, &st), 0, "removed by its new owner");
+
+    /* a pty and its terminal */
+    to = hostdev_create(NULL);
+    vdev_set_log(to, quiet, NULL, VDEV_LOG_DEBUG);
+    hostdev_write(to, HD_ECHO, 1);
+    cr_assert_eq(vdev_stream_bind(dev, "serial", "pty"), 0);
+    fd = open(vdev_stream_where(dev, "serial") + 4, O_RDWR | O_NOCTTY);
+    cr_assert_geq(fd, 0);
+    move_endpoint(to);
+    cr_assert_eq(write(fd, "tty", 3), 3);
+    pump_dev(to);
+    cr_assert_eq(host_read(fd, (uint8_t *)buf, sizeof(buf)), 3);
+    cr_assert_eq(memcmp(buf, "tty", 3), 0);
+    close(fd);
+    talloc_free(to);
+
+    /* a file: appending goes on */
+    to = hostdev_create(NULL);
+    vdev_set_log(to, quiet, NULL, VDEV_LOG_DEBUG);
+    snprintf(file, sizeof(file), "%s/out", dir);
+    snprintf(spec, sizeof(spec), "file:%s", file);
+    cr_assert_eq(vdev_stream_bind(dev, "serial", spec), 0);
+    guest_send("a");
+    pump();
+    move_endpoint(to);
+    hostdev_write(to, HD_DATA, 'b');
+    pump_dev(to);
+    FILE *f = fopen(file, "r");
+    cr_assert_not_null(f);
+    cr_assert_not_null(fgets(buf, sizeof(buf), f));
+    fclose(f);
+    cr_assert_str_eq(buf, "ab");
+    talloc_free(to);
+}
+
+/* Adoption checks the fds it is given. */
+Test(streams, adopt_refuses_fds_of_the_wrong_kind)
+{
+    struct vdev_dev *to = hostdev_create(NULL);
+    int sv[2], rc;
+    struct vdev_stream_ep ep = {.kind = VDEV_STREAM_UNIX,
+                                .listen_fd = -1,
+                                .in_fd = -1,
+                                .out_fd = -1,
+                                .hold_fd = -1,
+                                .where = "unix:x"};
+
+    vdev_set_log(to, quiet, NULL, VDEV_LOG_DEBUG);
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    ep.listen_fd = sv[0]; /* connected, not listening */
+    cr_assert_eq(vdev_stream_ep_adopt(to, 0, &ep), -EINVAL);
+    ep.kind = VDEV_STREAM_PTY;
+    ep.listen_fd = -1;
+    ep.in_fd = ep.out_fd = sv[0]; /* a socket, not a terminal */
+    ep.hold_fd = sv[1];
+    cr_assert_eq(vdev_stream_ep_adopt(to, 0, &ep), -EINVAL);
+    ep.kind = (enum vdev_stream_kind)9;
+    cr_assert_eq(vdev_stream_ep_adopt(to, 0, &ep), -EINVAL);
+    ep.kind = VDEV_STREAM_STDIO;
+    ep.hold_fd = -1;
+    cr_assert_eq(vdev_stream_ep_adopt(to, 0, &ep), -EINVAL, "one fd both ways");
+    ep.out_fd = sv[1];
+    rc = vdev_stream_ep_adopt(to, 7, &ep);
+    cr_assert_eq(rc, -EINVAL, "no stream 7");
+    cr_assert_eq(vdev_stream_ep_adopt(to, 0, &ep), 0);
+    cr_assert_eq(vdev_stream_ep_adopt(to, 0, &ep), -EBUSY);
+    talloc_free(to); /* closes sv[0], sv[1] */
 }

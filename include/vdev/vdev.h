@@ -370,8 +370,19 @@ int vdev_run(struct vdev_dev *dev);
 void vdev_stop(struct vdev_dev *dev);
 bool vdev_connected(const struct vdev_dev *dev);
 
-/* QEMU 10.1/10.2 lay out message-based DMA_READ/WRITE with a 32-bit count
- * (data at offset 12). Off by default: the spec's layout. */
+/* How the server lays out its DMA_READ/DMA_WRITE requests (message-based
+ * DMA, for maps without an fd): the spec's (64-bit count, data at offset
+ * 16), QEMU 10.1/10.2's (32-bit count, data at 12), or AUTO, the default:
+ * found out per client, by a zero-length DMA_WRITE before its first
+ * message-based access (QEMU answers it without a payload, a client of
+ * the spec's layout with the address and count). */
+enum vdev_dma_layout {
+    VDEV_DMA_LAYOUT_AUTO = 0,
+    VDEV_DMA_LAYOUT_SPEC = 1,
+    VDEV_DMA_LAYOUT_QEMU = 2,
+};
+int vdev_set_dma_layout(struct vdev_dev *dev, enum vdev_dma_layout layout);
+/* vdev_set_dma_layout with QEMU's layout (on) or the spec's (off). */
 void vdev_set_qemu_dma_layout(struct vdev_dev *dev, bool on);
 
 struct vdev_stats {
@@ -381,6 +392,10 @@ struct vdev_stats {
     uint64_t bytes_out;
     uint64_t connections;
     uint64_t irqs_sent;
+    /* Interrupt and mask signals the client's eventfd could not take: its
+     * counter was full (the edge coalesced with one it has not read) or
+     * the signal failed. The server never waits for a client's fd. */
+    uint64_t irqs_dropped;
 };
 void vdev_get_stats(const struct vdev_dev *dev, struct vdev_stats *out);
 

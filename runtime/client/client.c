@@ -120,6 +120,12 @@ vdev_client_set_timeout(struct vdev_client *cl, unsigned timeout_ms)
     cl->timeout_ms = timeout_ms;
 }
 
+void
+vdev_client_set_qemu_dma_layout(struct vdev_client *cl, bool on)
+{
+    cl->qemu_dma = on;
+}
+
 static int
 wait_reply(struct vdev_client *cl, uint16_t id, struct vdev_client_msg *m)
 {

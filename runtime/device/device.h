@@ -18,10 +18,11 @@
 #define VDEV_NR_BARS 6
 #define VDEV_ROM_INDEX 6
 #define VDEV_CONFIG_INDEX 7
-#define VDEV_NR_PCI_REGIONS 9 /* BAR0-5, ROM, config, VGA */
-#define VDEV_MAX_REGIONS 16   /* + device-specific regions */
-#define VDEV_NR_IRQ_INDEXES 5 /* INTx, MSI, MSI-X, ERR, REQ */
-#define VDEV_CONFIG_SIZE 4096 /* PCIe extended config space */
+#define VDEV_NR_PCI_REGIONS 9       /* BAR0-5, ROM, config, VGA */
+#define VDEV_MAX_REGIONS 16         /* + device-specific regions */
+#define VDEV_NR_IRQ_INDEXES 5       /* INTx, MSI, MSI-X, ERR, REQ */
+#define VDEV_CONFIG_SIZE 4096       /* PCIe extended config space */
+#define VDEV_CONFIG_LEGACY_SIZE 256 /* a conventional device's, to clients */
 
 #define VDEV_LOG(dev, lvl, ...)                                                \
     do {                                                                       \
@@ -114,6 +115,7 @@ struct vdev_dma_map {
     int fd;      /* -1: served by DMA_READ/WRITE messages */
     void *vaddr; /* mmap of fd, or NULL */
     size_t mmap_len;
+    bool sealed;     /* fd cannot shrink: copies need no SIGBUS guard */
     uint64_t *dirty; /* bitmap, one bit per page, while logging */
 };
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/evsignal.h"
 #include "device/irq.h"
 #include "device/pci_priv.h"
 
@@ -35,11 +36,24 @@ vdev_irq_count(const struct vdev_dev *dev, unsigned index)
     case VFIO_PCI_MSIX_IRQ_INDEX:
         return dev->cfg.msix_cap ? dev->irqs.msix.nr_vectors : 0;
     case VFIO_PCI_ERR_IRQ_INDEX:
+        /* vfio-pci: error reporting belongs to PCI Express devices. */
+        return dev->cfg.pcie_cap ? 1 : 0;
     case VFIO_PCI_REQ_IRQ_INDEX:
         return 1;
     default:
         return 0;
     }
+}
+
+bool
+vdev_irq_armed(const struct vdev_dev *dev, unsigned index)
+{
+    const struct vdev_irq_index *x = &dev->irqs.index[index];
+
+    for (unsigned v = 0; v < x->count; v++)
+        if (x->trigger_fd[v] >= 0)
+            return true;
+    return false;
 }
 
 static int
@@ -150,23 +164,24 @@ vdev_irqs_drop_fds(struct vdev_dev *dev)
         vdev_irq_disable_index(dev, i);
 }
 
+/* Signals a client eventfd; never blocks (base/evsignal.c). A full
+ * counter is an edge that coalesces with one the client has not read yet,
+ * a failed signal a lost one: both are counted, and the client still has
+ * an event pending for the first. Returns whether the client has one. */
 static bool
 signal_fd(struct vdev_dev *dev, int fd)
 {
-    uint64_t one = 1;
-    ssize_t n;
+    int rc;
 
     if (fd < 0)
         return false;
-    do
-        n = write(fd, &one, sizeof(one));
-    while (n < 0 && errno == EINTR);
-    /* EAGAIN: the counter is saturated, the client has an event anyway. */
-    if (n == (ssize_t)sizeof(one) || (n < 0 && errno == EAGAIN)) {
+    rc = vdev_eventfd_signal(fd);
+    if (rc > 0) {
         dev->stats.irqs_sent++;
         return true;
     }
-    return false;
+    dev->stats.irqs_dropped++;
+    return rc == 0;
 }
 
 void
@@ -174,15 +189,13 @@ vdev_irq_notify_mask(struct vdev_dev *dev, unsigned index, unsigned vector,
                      bool masked)
 {
     struct vdev_irq_index *x = &dev->irqs.index[index];
-    uint64_t one = 1;
     int fd;
 
     if (vector >= x->count)
         return;
     fd = masked ? x->mask_fd[vector] : x->unmask_fd[vector];
-    if (fd >= 0 && write(fd, &one, sizeof(one)) < 0) {
-        /* Nothing to do: a full counter already tells the client. */
-    }
+    if (fd >= 0 && vdev_eventfd_signal(fd) <= 0)
+        dev->stats.irqs_dropped++;
 }
 
 /* ------------------------------------------------------------ INTx */
@@ -570,13 +583,22 @@ vdev_irq_client_mask(struct vdev_dev *dev, unsigned index, unsigned vector,
         msix_try(dev, vector);
 }
 
-/* The client raising a device interrupt itself (loopback): honour the
- * client's own mask, as vfio-pci does. */
+/* The client raising a device interrupt itself (loopback). As vfio-pci
+ * does (vfio_send_intx_eventfd, vfio_pci_set_msi_trigger): INTx signals
+ * its eventfd whatever the mask, without masking itself, unless the guest
+ * set Interrupt Disable; MSI and MSI-X signal the vector, and a vector the
+ * client masked (which vfio-pci cannot do) goes pending instead. */
 void
 vdev_irq_client_trigger(struct vdev_dev *dev, unsigned index, unsigned vector)
 {
     struct vdev_irq_index *x = &dev->irqs.index[index];
 
+    if (index == VFIO_PCI_INTX_IRQ_INDEX) {
+        if (!(vdev_le16(dev->cfg.data + PCI_COMMAND) &
+              PCI_COMMAND_INTX_DISABLE))
+            signal_fd(dev, x->trigger_fd[vector]);
+        return;
+    }
     if (x->masked[vector]) {
         if (index == VFIO_PCI_MSI_IRQ_INDEX) {
             dev->irqs.msi_pending |= 1u << vector;
@@ -586,9 +608,5 @@ vdev_irq_client_trigger(struct vdev_dev *dev, unsigned index, unsigned vector)
         }
         return;
     }
-    if (signal_fd(dev, x->trigger_fd[vector]) &&
-        index == VFIO_PCI_INTX_IRQ_INDEX) {
-        x->masked[vector] = true;
-        vdev_irq_notify_mask(dev, index, vector, true);
-    }
+    signal_fd(dev, x->trigger_fd[vector]);
 }

@@ -104,8 +104,8 @@ struct hov_conn {
     uint32_t peer_max_data_xfer;
     uint8_t negotiated;
     uint8_t write_multi;
-    uint8_t qemu_dma_layout;
-    uint8_t pad;
+    uint8_t qemu_dma_layout;    /* 1: QEMU's DMA_READ/WRITE layout, 0: spec */
+    uint8_t dma_layout_unknown; /* 1: not yet detected (ignore the above) */
     uint16_t next_msg_id;
     uint16_t pad2;
 };

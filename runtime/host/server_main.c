@@ -416,7 +416,7 @@ serve(void *ctx, const struct vdev_server_opts *o, struct run *r,
     int rc;
 
     vdev_set_log(dev, NULL, NULL, o->level);
-    vdev_set_qemu_dma_layout(dev, o->qemu_dma_layout);
+    vdev_set_dma_layout(dev, o->dma_layout);
     if (o->handover_fd >= 0)
         return take_over(o, r, info, dev);
     if ((rc = bind_streams(ctx, o, dev)) < 0)

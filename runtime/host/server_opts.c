@@ -27,8 +27,11 @@ usage(FILE *f, const struct vdev_server_info *info)
             "BINARY\n"
             "  --handover-fd=N      take over from a running server (set "
             "by upgrade)\n"
-            "  --qemu-dma-layout    DMA_READ/WRITE payloads as QEMU 10.1/10.2 "
-            "send them\n"
+            "  --dma-layout=L       DMA_READ/WRITE layout: auto (default: "
+            "asked of each\n"
+            "                       client), spec, or qemu (QEMU 10.1/10.2's "
+            "32-bit count)\n"
+            "  --qemu-dma-layout    the same as --dma-layout=qemu\n"
             "  --user=NAME          run as user NAME once the sockets "
             "exist\n"
             "  --seccomp            confine the server loop to the syscalls "
@@ -84,8 +87,8 @@ static void
 print_capabilities(void)
 {
     printf("{\"type\": \"vfio-user-pci\", \"features\": "
-           "[\"mgmt-socket\", \"qemu-dma-layout\", \"seccomp\", "
-           "\"user\"]}\n");
+           "[\"mgmt-socket\", \"dma-layout\", \"qemu-dma-layout\", "
+           "\"seccomp\", \"user\"]}\n");
 }
 
 static int
@@ -109,6 +112,7 @@ enum {
     OPT_MGMT,
     OPT_NO_MGMT,
     OPT_QEMU_DMA,
+    OPT_DMA_LAYOUT,
     OPT_LOG_LEVEL,
     OPT_CAPS,
     OPT_USER,
@@ -125,6 +129,7 @@ static const struct option longopts[] = {
     {"mgmt-socket", required_argument, NULL, OPT_MGMT},
     {"no-mgmt", no_argument, NULL, OPT_NO_MGMT},
     {"qemu-dma-layout", no_argument, NULL, OPT_QEMU_DMA},
+    {"dma-layout", required_argument, NULL, OPT_DMA_LAYOUT},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"print-capabilities", no_argument, NULL, OPT_CAPS},
     {"user", required_argument, NULL, OPT_USER},
@@ -137,6 +142,24 @@ static const struct option longopts[] = {
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
+
+static bool
+parse_dma_layout(const char *s, enum vdev_dma_layout *out)
+{
+    static const char *const names[] = {
+        [VDEV_DMA_LAYOUT_AUTO] = "auto",
+        [VDEV_DMA_LAYOUT_SPEC] = "spec",
+        [VDEV_DMA_LAYOUT_QEMU] = "qemu",
+    };
+
+    for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *out = (enum vdev_dma_layout)i;
+            return true;
+        }
+    }
+    return false;
+}
 
 /* A string option's value; empty is a usage error. */
 static int
@@ -168,7 +191,12 @@ apply_option(int opt, char **argv, const struct vdev_server_info *info,
         o->no_mgmt = true;
         return -1;
     case OPT_QEMU_DMA:
-        o->qemu_dma_layout = true;
+        o->dma_layout = VDEV_DMA_LAYOUT_QEMU;
+        return -1;
+    case OPT_DMA_LAYOUT:
+        if (!parse_dma_layout(optarg, &o->dma_layout))
+            return bad_usage(info, "bad --dma-layout '%s' (auto, spec or qemu)",
+                             optarg);
         return -1;
     case OPT_LOG_LEVEL:
         if (vdev_log_level_parse(optarg, &o->level) < 0)

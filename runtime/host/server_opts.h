@@ -16,7 +16,7 @@ struct vdev_server_opts {
     const char *upgrade_to; /* binary SIGUSR2 upgrades to */
     const char *mgmt_path;
     bool no_mgmt;
-    bool qemu_dma_layout;
+    enum vdev_dma_layout dma_layout; /* --dma-layout (AUTO: detect) */
     enum vdev_log_level level;
     const char *user; /* --user: drop to it once the sockets exist */
     bool seccomp;

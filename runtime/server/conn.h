@@ -181,8 +181,8 @@ vdev_tx_reserve(struct vdev_conn *c, size_t need)
  * socket is full, -errno. */
 int vdev_tx_flush(struct vdev_conn *c);
 /* Sends all pending bytes, waiting for room until deadline (vdev_now_ms()
- * time) or until cancel_fd (-1: none) is readable; see vdev_wait_fd. */
-int vdev_tx_drain(struct vdev_conn *c, int64_t deadline, int cancel_fd);
+ * time) with vdev_conn_wait (vdev_stop() ends it). */
+int vdev_tx_drain(struct vdev_conn *c, int64_t deadline);
 /* Gives a large send buffer back once it is empty. */
 void vdev_tx_shrink(struct vdev_conn *c);
 /* Pending bytes first, then buf with fds riding on its first byte; waits

@@ -2,17 +2,24 @@
  * eventfd; dispatch of each message (server/conn.c frames them) to one
  * handler per command; replies flushed once the input is drained. */
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/fdio.h"
 #include "server/server.h"
 #include "server/conn.h"
 
 #define TX_HIGH (256u * 1024) /* queued replies that make us flush early */
 #define HOT_SPINS 64          /* reads in a row without epoll_wait */
+/* Reads of the client per turn (each up to the buffer, 64 KiB): a client
+ * that keeps its socket full then lets the management channel and the
+ * stop in between turns. */
+#define READS_PER_TURN 4
 /* Empty reads before a pipelining client's connection may sleep. A client
  * that finds us asleep pays for waking us on its next write; the few
  * microseconds these take cover its turn-around. */
@@ -22,7 +29,9 @@
 #define COLD __attribute__((cold, noinline))
 
 /* One handler per command, and how many fds a message may carry. Commands
- * without an entry are answered with ENOSYS. */
+ * without an entry are answered with ENOSYS (the kernel's unknown ioctl is
+ * ENOTTY, but QEMU's vfio-user client answers an unknown command with
+ * ENOSYS: runtime/KERNEL.md, H1). */
 static const struct {
     vdev_handler_fn *fn;
     unsigned max_fds;
@@ -52,7 +61,9 @@ static const struct {
  * session's state does not allow (a second VERSION is also EINVAL). A
  * reply, or a command with reserved flag bits set, is EINVAL too; the
  * error field is reserved in commands and ignored, as a reserved field
- * should be by a receiver. */
+ * should be by a receiver. fds sent with a command that takes none mean
+ * nothing to it (an ioctl has no fds to refuse): they are closed and the
+ * command served (KERNEL.md, H4). */
 static int
 check_and_call(struct vdev_conn *c, struct vdev_msg *m, struct vdev_reply *r,
                bool fds_lost)
@@ -66,7 +77,9 @@ check_and_call(struct vdev_conn *c, struct vdev_msg *m, struct vdev_reply *r,
         return ENOSYS;
     if (!c->negotiated && cmd != VFIO_USER_VERSION)
         return EINVAL;
-    if (fds_lost || m->nr_fds > handlers[cmd].max_fds)
+    if (!handlers[cmd].max_fds)
+        m->nr_fds = 0; /* dispatch() closes them, even cut-off ones */
+    else if (fds_lost || m->nr_fds > handlers[cmd].max_fds)
         return EINVAL;
     return -handlers[cmd].fn(c, m, r);
 }
@@ -146,6 +159,8 @@ rx_process(struct vdev_conn *c)
     while (!c->out_blocked && (rc = vdev_rx_take(c, &m)) > 0) {
         if ((rc = dispatch(c, &m)) < 0)
             return rc;
+        if (c->broken) /* a server->client request failed (s2c.c) */
+            return c->broken;
         /* Blocked: wait for EPOLLOUT. Only setting the flag would leave
          * the edge-triggered socket without an event to come back on if
          * the final flush then goes through. */
@@ -180,6 +195,21 @@ tx_finish(struct vdev_conn *c)
     return rc;
 }
 
+/* The read budget ran out and the socket may hold more. It is edge-
+ * triggered, so re-arm it: a MOD re-checks readiness and queues the event
+ * again, behind the other sources ready now (and vdev_fd() turns readable
+ * for a caller's own loop). */
+static COLD int
+yield_input(struct vdev_conn *c)
+{
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET,
+                             .data.u32 = VDEV_EV_CONN};
+
+    return epoll_ctl(c->dev->srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0
+               ? -errno
+               : 0;
+}
+
 /* Reads and serves what the client sent, then sends the replies in one
  * go. `spec`: called without epoll saying the socket is readable. A call
  * that served several messages, or a speculative one that found any,
@@ -192,6 +222,8 @@ static int
 serve_input(struct vdev_conn *c, bool spec, bool hup)
 {
     uint64_t m0 = c->dev->stats.messages;
+    unsigned reads = 0;
+    bool yield = false;
     int rc;
 
     for (;;) {
@@ -200,6 +232,10 @@ serve_input(struct vdev_conn *c, bool spec, bool hup)
         uint16_t s2c_id;
         bool early;
 
+        if (reads++ == READS_PER_TURN) {
+            yield = true;
+            break;
+        }
         if ((rc = vdev_rx_prepare(c, &limit)) < 0)
             return rc;
         n = vdev_rx_read(c, limit);
@@ -224,7 +260,9 @@ serve_input(struct vdev_conn *c, bool spec, bool hup)
             break;
     }
     m0 = c->dev->stats.messages - m0;
-    c->rx_hot = m0 > 1 || (spec && m0);
+    c->rx_hot = !yield && (m0 > 1 || (spec && m0));
+    if (yield && (rc = yield_input(c)) < 0)
+        return rc;
     return tx_finish(c);
 }
 
@@ -249,6 +287,111 @@ serve_output(struct vdev_conn *c, bool hup)
     if (c->out_blocked)
         return tx_finish(c);
     return serve_input(c, false, hup);
+}
+
+/* ------------------------------------------------------------ waits */
+
+/* Registers the client's socket again as the loop has it, so that an
+ * edge a nested epoll_wait took is reported again. */
+static void
+conn_rearm(struct vdev_conn *c)
+{
+    struct epoll_event ev = {
+        .events = c->out_blocked ? EPOLLOUT : EPOLLIN | EPOLLRDHUP | EPOLLET,
+        .data.u32 = VDEV_EV_CONN,
+    };
+
+    epoll_ctl(c->dev->srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* The loop's other sources while a handler waits for the client: the
+ * management channel runs what changes nothing and puts off the rest
+ * (srv->nested); the stop is the caller's. Returns whether an event of
+ * the client's socket was taken. */
+static bool
+serve_aside(struct vdev_dev *dev)
+{
+    struct epoll_event ev[4];
+    bool conn = false;
+    int n = epoll_wait(dev->srv->epoll_fd, ev, 4, 0);
+
+    for (int i = 0; i < n; i++) {
+        uint32_t tag = ev[i].data.u32;
+
+        if (tag == VDEV_EV_CONN)
+            conn = true;
+        else if (tag >= VDEV_EV_MGMT)
+            dev->srv->ext_dispatch(dev, tag);
+        else if (tag >= VDEV_EV_TICK)
+            vdev_server_aux_aside(dev, tag); /* tick.c: wait, quietly */
+    }
+    return conn;
+}
+
+/* vdev_wait_fd's answer for what poll reported on the awaited fd. */
+static int
+ready(short rev, short events)
+{
+    if (rev & POLLNVAL)
+        return -EBADF;
+    if (rev & events & POLLIN)
+        return 0;
+    if (rev & (POLLERR | POLLHUP))
+        return -ECONNRESET;
+    return 0;
+}
+
+int
+vdev_conn_wait(void *conn, int fd, short events, int64_t deadline)
+{
+    struct vdev_conn *c = conn;
+    struct vdev_dev *dev = c->dev;
+    struct vdev_server *srv = dev->srv;
+    bool aside = srv->ext_dispatch && !srv->nested;
+    struct pollfd p[3] = {
+        {.fd = fd, .events = events},
+        {.fd = srv->stop_fd, .events = POLLIN},
+        {.fd = srv->epoll_fd, .events = POLLIN},
+    };
+    bool rearm = false;
+    int rc;
+
+    srv->nested = aside || srv->nested;
+    for (;;) {
+        int64_t left = deadline - vdev_now_ms();
+        int n;
+
+        if (left <= 0) {
+            rc = -ETIMEDOUT;
+            break;
+        }
+        n = poll(p, aside ? 3 : 2, left > INT_MAX ? INT_MAX : (int)left);
+        if (n < 0 && errno != EINTR) {
+            rc = -errno;
+            break;
+        }
+        if (n <= 0)
+            continue;
+        if (p[1].revents & POLLIN) {
+            rc = -ECANCELED;
+            break;
+        }
+        if (p[0].revents) {
+            rc = ready(p[0].revents, events);
+            break;
+        }
+        if (p[2].revents & POLLIN)
+            rearm |= serve_aside(dev);
+    }
+    if (aside) {
+        srv->nested = false;
+        if (srv->ext_resume)
+            srv->ext_resume(dev);
+        vdev_server_aux_resume(dev);
+    }
+    if (rearm && srv->conn == c)
+        conn_rearm(c);
+    return rc;
 }
 
 /* ------------------------------------------------------------ loop */
@@ -313,8 +456,16 @@ handle_events(struct vdev_dev *dev, const struct epoll_event *ev, int n)
             stop = 1;
         } else if (tag >= VDEV_EV_MGMT && dev->srv->ext_dispatch) {
             dev->srv->ext_dispatch(dev, tag);
+            /* A management command's device hook may have asked the
+             * client something (DMA) and found it unresponsive. */
+            if (dev->srv->conn && dev->srv->conn->broken)
+                drop_client(dev, dev->srv->conn->broken);
         } else if (tag >= VDEV_EV_TICK && tag < VDEV_EV_MGMT) {
             vdev_server_aux_event(dev, tag, ev[i].events); /* tick.c */
+            /* A timer's or stream's device code did DMA and found the
+             * client unresponsive. */
+            if (dev->srv->conn && dev->srv->conn->broken)
+                drop_client(dev, dev->srv->conn->broken);
         }
     }
     return stop;

@@ -11,10 +11,24 @@
 
 #include "base/clock.h"
 #include "base/fdio.h"
+#include "base/mem.h"
 #include "server/server.h"
 #include "server/conn.h"
 
 #define S2C_TIMEOUT_MS 5000
+
+/* The client did not take a request or answer it in time, or the stream
+ * lost its framing: it goes once the message being served is done (a
+ * half-sent request or half-read reply would leave the stream out of
+ * step, and one that does not answer would cost every later DMA the
+ * timeout). Returns rc. */
+static int
+broken(struct vdev_conn *c, int rc)
+{
+    if (!c->broken)
+        c->broken = rc;
+    return rc;
+}
 
 /* ------------------------------------------------------------ twin */
 
@@ -101,11 +115,14 @@ twin_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
         struct vfio_user_header h;
         size_t plen;
 
-        ret = vdev_recv_all(c->twin_fd, &h, sizeof(h), deadline, NULL);
-        if (ret < 0)
+        ret = vdev_recv_all_w(c->twin_fd, &h, sizeof(h), deadline,
+                              vdev_conn_wait, c, NULL);
+        if (ret < 0) {
+            broken(c, ret);
             break;
+        }
         if (h.msg_size < sizeof(h) || h.msg_size > VDEV_MAX_MSG_SIZE) {
-            ret = -EPROTO; /* the stream has lost its framing */
+            ret = broken(c, -EPROTO); /* the stream has lost its framing */
             break;
         }
         plen = h.msg_size - sizeof(h);
@@ -115,9 +132,12 @@ twin_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
             ret = -ENOMEM;
             break;
         }
-        ret = vdev_recv_all(c->twin_fd, body, plen, deadline, NULL);
-        if (ret < 0)
+        ret = vdev_recv_all_w(c->twin_fd, body, plen, deadline, vdev_conn_wait,
+                              c, NULL);
+        if (ret < 0) {
+            broken(c, ret);
             break;
+        }
         ret = reply_match(&h, id, cmd);
         if (ret == 0)
             continue;
@@ -125,6 +145,7 @@ twin_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
             ret = reply_take(&h, body, reply, reply_len);
         break;
     }
+    vdev_mem_released(body ? talloc_get_size(body) : 0);
     talloc_free(body);
     return ret;
 }
@@ -146,7 +167,10 @@ take_partial(struct vdev_conn *c, size_t off, size_t have,
     if (!msg)
         return -ENOMEM;
     vdev_rx_cut(c, off, have, msg);
-    ret = vdev_recv_all(c->fd, msg + have, h->msg_size - have, deadline, NULL);
+    ret = vdev_recv_all_w(c->fd, msg + have, h->msg_size - have, deadline,
+                          vdev_conn_wait, c, NULL);
+    if (ret < 0)
+        broken(c, ret);
     if (ret == 0) {
         ret = reply_match(h, id, cmd);
         if (ret > 0)
@@ -155,6 +179,7 @@ take_partial(struct vdev_conn *c, size_t off, size_t have,
             ret = -EAGAIN; /* stale: keep waiting */
     }
     talloc_free(msg);
+    vdev_mem_released(h->msg_size);
     return ret;
 }
 
@@ -168,7 +193,7 @@ serve_waiting(struct vdev_conn *c, int64_t deadline)
     int rc = 0;
 
     while (c->s2c_serve && !c->s2c_nested && (rc = vdev_serve_nested(c)) > 0)
-        if ((rc = vdev_tx_drain(c, deadline, -1)) < 0)
+        if ((rc = vdev_tx_drain(c, deadline)) < 0)
             break;
     return rc < 0 ? rc : 0;
 }
@@ -222,18 +247,22 @@ main_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
         ssize_t n;
 
         if (ret < 0)
-            return ret;
+            return broken(c, ret);
         if (ret > 0)
             return result;
-        ret = vdev_wait_fd(c->fd, POLLIN, deadline, -1);
+        ret = vdev_conn_wait(c, c->fd, POLLIN, deadline);
         if (ret < 0)
-            return ret;
-        /* Into the free room only: nothing in the buffer moves. */
+            return broken(c, ret);
+        /* Into the free room only: nothing in the buffer moves. With no
+         * room left (commands the client sent meanwhile fill it) the
+         * request fails; its reply, when it comes, is a stale one. */
         n = vdev_rx_read(c, vdev_rx_room(c));
         if (n == 0)
-            return -ECONNRESET;
-        if (n < 0 && n != -EAGAIN && n != -EINTR)
+            return broken(c, -ECONNRESET);
+        if (n == -ENOBUFS)
             return (int)n;
+        if (n < 0 && n != -EAGAIN && n != -EINTR)
+            return broken(c, (int)n);
     }
 }
 
@@ -257,21 +286,33 @@ vdev_conn_request(struct vdev_conn *c, uint16_t cmd, const void *req,
 
     if (req_len > VDEV_MAX_MSG_SIZE - sizeof(h))
         return -EINVAL;
+    if (c->broken)
+        return c->broken;
     /* Replies still batched go first, all of them: the request must not
      * land inside a half-sent reply, and the client may be waiting on them
      * before it reads anything else. */
-    if (!twin && (ret = vdev_tx_drain(c, deadline, -1)) < 0)
-        return ret;
-    ret = vdev_send_all(twin ? c->twin_fd : c->fd, iov, req_len ? 2 : 1, NULL,
-                        0, deadline, -1);
+    if (!twin && (ret = vdev_tx_drain(c, deadline)) < 0)
+        return broken(c, ret == -EPIPE ? -ECONNRESET : ret);
+    ret = vdev_send_all_w(twin ? c->twin_fd : c->fd, iov, req_len ? 2 : 1, NULL,
+                          0, deadline, vdev_conn_wait, c);
     if (ret < 0)
-        return ret == -EPIPE ? -ECONNRESET : ret;
+        return broken(c, ret == -EPIPE ? -ECONNRESET : ret);
     if (twin)
         return twin_wait(c, h.msg_id, cmd, reply, reply_len, deadline);
     return main_wait(c, h.msg_id, cmd, reply, reply_len, deadline);
 }
 
 /* ------------------------------------------------- message-based DMA */
+
+/* Two layouts of DMA_READ/DMA_WRITE are in use. The spec's: address (u64),
+ * count (u64), data at 16; a DMA_WRITE reply echoes address and count.
+ * QEMU 10.1/10.2's: address (u64), count (u32), data at 12, each message
+ * padded to the spec's size (its struct ends on an 8-byte boundary), a
+ * DMA_WRITE reply with no payload. A DMA_READ request reads the same in
+ * both (the upper half of a 64-bit count is QEMU's padding, zero), so only
+ * where data sits differs, and the reply to a DMA_WRITE. */
+#define ADDR_COUNT 16u /* address + count (+ QEMU's padding) */
+#define QEMU_DATA 12u  /* where QEMU's data starts */
 
 static uint32_t
 xfer_chunk(const struct vdev_conn *c)
@@ -282,44 +323,17 @@ xfer_chunk(const struct vdev_conn *c)
     return n < VDEV_MAX_DATA_XFER ? n : VDEV_MAX_DATA_XFER;
 }
 
-/* Both layouts start with the 64-bit address; the spec's count is 64-bit
- * (data at 16), QEMU 10.1/10.2's 32-bit (data at 12). */
-static size_t
-access_hdr_len(const struct vdev_conn *c)
-{
-    return c->dev && c->dev->srv && c->dev->srv->qemu_dma_layout
-               ? sizeof(struct vfio_user_dma_access_qemu)
-               : sizeof(struct vfio_user_dma_access);
-}
-
+/* address, then count as a u64: also QEMU's count and padding */
 static void
-access_hdr_put(const struct vdev_conn *c, uint8_t *p, uint64_t addr,
-               uint32_t count)
+addr_count_put(uint8_t *p, uint64_t addr, uint64_t count)
 {
     memcpy(p, &addr, 8);
-    if (access_hdr_len(c) == 12) {
-        memcpy(p + 8, &count, 4);
-    } else {
-        uint64_t c64 = count;
-
-        memcpy(p + 8, &c64, 8);
-    }
+    memcpy(p + 8, &count, 8);
 }
 
-/* QEMU sizes its DMA_READ/WRITE messages with sizeof of a struct whose
- * 32-bit count leaves 4 bytes of tail padding: it refuses a request
- * shorter than header + 16 (EINVAL), takes a write's data at 12 but
- * wants 4 bytes more behind it (E2BIG), and answers a read with 4 bytes
- * after the data. Those 4 bytes are sent as zeros and ignored. */
-static size_t
-access_pad(const struct vdev_conn *c)
-{
-    return access_hdr_len(c) == 12 ? 4 : 0;
-}
-
-/* Checks the echoed address and count of a reply; hlen is 12 or 16. */
+/* Checks the echoed address and count of a reply (count hlen - 8 bytes). */
 static bool
-access_hdr_ok(const uint8_t *p, size_t hlen, uint64_t addr, uint32_t count)
+addr_count_ok(const uint8_t *p, size_t hlen, uint64_t addr, uint32_t count)
 {
     uint64_t a, c64 = 0;
 
@@ -328,27 +342,72 @@ access_hdr_ok(const uint8_t *p, size_t hlen, uint64_t addr, uint32_t count)
     return a == addr && c64 == count;
 }
 
+/* Which layout the client speaks, asked once per client when the server
+ * is set to detect it (the default): a zero-length DMA_WRITE at an address
+ * of the access about to be made. QEMU 10.1/10.2 write nothing and answer
+ * without a payload; a client of the spec's layout answers with address
+ * and count, or refuses an empty write (only QEMU is known to use the
+ * other layout). Neither layout's reading of the probe writes a byte.
+ * Returns 0, or -errno when the client could not be asked (the access
+ * fails, and the next one asks again). */
+static int
+layout_detect(struct vdev_conn *c, uint64_t iova)
+{
+    uint8_t req[ADDR_COUNT], reply[ADDR_COUNT];
+    int ret;
+
+    addr_count_put(req, iova, 0);
+    ret = vdev_conn_request(c, VFIO_USER_DMA_WRITE, req, sizeof(req), reply,
+                            sizeof(reply));
+    if (ret == -ETIMEDOUT || ret == -ECONNRESET || ret == -EPIPE ||
+        ret == -ENOMEM)
+        return ret;
+    c->dma_layout = ret == 0 ? VDEV_DMA_LAYOUT_QEMU : VDEV_DMA_LAYOUT_SPEC;
+    VDEV_LOG(c->dev, VDEV_LOG_INFO,
+             "DMA_READ/WRITE layout: %s, detected from the client's reply "
+             "to a zero-length DMA_WRITE (%d); --dma-layout overrides",
+             ret == 0 ? "QEMU 10.1/10.2 (32-bit count)" : "the spec's", ret);
+    return 0;
+}
+
+static int
+layout_of(struct vdev_conn *c, uint64_t iova, bool *qemu)
+{
+    int ret = 0;
+
+    if (c->dma_layout == VDEV_DMA_LAYOUT_AUTO)
+        ret = layout_detect(c, iova);
+    *qemu = c->dma_layout == VDEV_DMA_LAYOUT_QEMU;
+    return ret;
+}
+
+/* QEMU's reply carries its 4 bytes of padding after the data; a client
+ * that leaves them off is taken too. */
 static int
 msg_read(struct vdev_conn *c, uint64_t iova, uint8_t *buf, uint64_t len)
 {
-    size_t hl = access_hdr_len(c), pad = access_pad(c);
     uint32_t chunk = xfer_chunk(c);
-    uint8_t req[16] = {0};
-    uint8_t *reply = talloc_size(c, hl + (len < chunk ? len : chunk) + pad);
-    int ret = 0;
+    uint8_t req[ADDR_COUNT];
+    uint8_t *reply = talloc_size(c, ADDR_COUNT + (len < chunk ? len : chunk));
+    bool qemu;
+    int ret;
 
     if (!reply)
         return -ENOMEM;
+    if ((ret = layout_of(c, iova, &qemu)) < 0)
+        goto out;
     while (len) {
         uint32_t n = len < chunk ? (uint32_t)len : chunk;
+        size_t hl = qemu ? QEMU_DATA : ADDR_COUNT;
 
-        access_hdr_put(c, req, iova, n);
-        ret = vdev_conn_request(c, VFIO_USER_DMA_READ, req, hl + pad, reply,
-                                hl + n + pad);
+        addr_count_put(req, iova, n);
+        ret = vdev_conn_request(c, VFIO_USER_DMA_READ, req, sizeof(req), reply,
+                                ADDR_COUNT + n);
         if (ret < 0)
             break;
-        if (((size_t)ret != hl + n && (size_t)ret != hl + n + pad) ||
-            !access_hdr_ok(reply, hl, iova, n)) {
+        if (((size_t)ret != hl + n &&
+             !(qemu && (size_t)ret == ADDR_COUNT + n)) ||
+            !addr_count_ok(reply, hl, iova, n)) {
             ret = -EPROTO;
             break;
         }
@@ -358,6 +417,8 @@ msg_read(struct vdev_conn *c, uint64_t iova, uint8_t *buf, uint64_t len)
         len -= n;
         ret = 0;
     }
+out:
+    vdev_mem_released(talloc_get_size(reply));
     talloc_free(reply);
     return ret;
 }
@@ -365,29 +426,33 @@ msg_read(struct vdev_conn *c, uint64_t iova, uint8_t *buf, uint64_t len)
 static int
 msg_write(struct vdev_conn *c, uint64_t iova, const uint8_t *buf, uint64_t len)
 {
-    size_t hl = access_hdr_len(c), pad = access_pad(c);
     uint32_t chunk = xfer_chunk(c);
-    uint8_t *req = talloc_zero_size(c, hl + (len < chunk ? len : chunk) + pad);
-    uint8_t reply[16];
-    int ret = 0;
+    uint8_t *req =
+        talloc_zero_size(c, ADDR_COUNT + (len < chunk ? len : chunk));
+    uint8_t reply[ADDR_COUNT];
+    bool qemu;
+    int ret;
 
     if (!req)
         return -ENOMEM;
+    if ((ret = layout_of(c, iova, &qemu)) < 0)
+        goto out;
     while (len) {
         uint32_t n = len < chunk ? (uint32_t)len : chunk;
 
-        access_hdr_put(c, req, iova, n);
-        memcpy(req + hl, buf, n);
-        memset(req + hl + n, 0, pad);
-        ret = vdev_conn_request(c, VFIO_USER_DMA_WRITE, req, hl + n + pad,
+        addr_count_put(req, iova, n);
+        if (qemu)
+            memset(req + QEMU_DATA + n, 0, ADDR_COUNT - QEMU_DATA);
+        memcpy(req + (qemu ? QEMU_DATA : ADDR_COUNT), buf, n);
+        ret = vdev_conn_request(c, VFIO_USER_DMA_WRITE, req, ADDR_COUNT + n,
                                 reply, sizeof(reply));
         if (ret < 0)
             break;
         /* The spec's table gives the reply's count 4 bytes, its request 8;
-         * QEMU replies with the header alone. Accept what each may send. */
-        if (!((ret == 12 || ret == 16) &&
-              access_hdr_ok(reply, (size_t)ret, iova, n)) &&
-            !(ret == 0 && hl == 12)) {
+         * QEMU replies with the header alone. */
+        if (qemu ? ret != 0
+                 : !((ret == 12 || ret == 16) &&
+                     addr_count_ok(reply, (size_t)ret, iova, n))) {
             ret = -EPROTO;
             break;
         }
@@ -396,6 +461,8 @@ msg_write(struct vdev_conn *c, uint64_t iova, const uint8_t *buf, uint64_t len)
         len -= n;
         ret = 0;
     }
+out:
+    vdev_mem_released(talloc_get_size(req));
     talloc_free(req);
     return ret;
 }
@@ -405,6 +472,8 @@ vdev_s2c_dma(void *peer, uint64_t iova, void *buf, uint64_t len, bool is_write)
 {
     struct vdev_conn *c = peer;
 
+    if (!len)
+        return 0;
     return is_write ? msg_write(c, iova, buf, len)
                     : msg_read(c, iova, buf, len);
 }

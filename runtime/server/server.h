@@ -38,10 +38,16 @@ struct vdev_server {
     int stop_fd; /* eventfd written by vdev_stop() */
     volatile int stopping;
     struct vdev_conn *conn; /* current client, or NULL */
-    bool qemu_dma_layout;
+    /* DMA_READ/WRITE layout for new clients (AUTO: detect, s2c.c). */
+    enum vdev_dma_layout dma_layout;
     /* Sources of a higher layer in epoll_fd (tags >= VDEV_EV_MGMT): the
      * management channel (host/mgmt.c) registers its dispatcher here. */
     int (*ext_dispatch)(struct vdev_dev *dev, uint32_t tag);
+    /* While a handler waits for the client (vdev_conn_wait), nested is set
+     * and ext_dispatch runs only requests that change nothing, putting the
+     * others off; ext_resume is called once the wait is over. */
+    bool nested;
+    void (*ext_resume)(struct vdev_dev *dev);
     struct vdev_mgmt *mgmt; /* named values and their socket (host/mgmt.c) */
     pid_t successor;        /* > 0: handed over to it (host/handover.c) */
     /* tick.c: one timerfd for the earliest timer deadline, or at once for
@@ -94,8 +100,15 @@ struct vdev_conn {
     struct vdev_tx tx;
     bool rx_hot;      /* pipelining: read again before epoll_wait */
     bool out_blocked; /* socket full: input paused until EPOLLOUT */
+    /* -errno once the client failed a server->client request (no answer in
+     * time, a stream out of step, a stop): it is dropped once the current
+     * message is served, and later requests fail at once. */
+    int broken;
 
     uint16_t next_msg_id; /* server->client requests */
+    /* This client's DMA_READ/WRITE layout: SPEC or QEMU once known, AUTO
+     * until s2c.c has asked (see vdev_set_dma_layout). */
+    enum vdev_dma_layout dma_layout;
     /* While a region write waits for a DMA reply, the client's next
      * commands are served (s2c.c); never from inside one of those. */
     bool s2c_serve, s2c_nested;
@@ -128,11 +141,17 @@ struct vdev_reply {
  * VDEV_EV_MGMT (the tick, stream endpoints). */
 int vdev_tick_init(struct vdev_dev *dev);
 void vdev_server_aux_event(struct vdev_dev *dev, uint32_t tag, uint32_t events);
+/* While a handler waits for the client (vdev_conn_wait): such a tag's
+ * event is put off (no device code runs meanwhile, and the fd stops
+ * reporting); resume, after the wait, has the loop serve them again. */
+void vdev_server_aux_aside(struct vdev_dev *dev, uint32_t tag);
+void vdev_server_aux_resume(struct vdev_dev *dev);
 
 /* stream_io.c: host endpoints of the device's streams. */
 /* Serves every kicked stream (at most a turn's bytes each). */
 void vdev_streams_service(struct vdev_dev *dev);
 void vdev_stream_io_event(struct vdev_dev *dev, uint32_t tag, uint32_t events);
+void vdev_stream_io_park(struct vdev_dev *dev, uint32_t tag);
 
 /* A bound stream's endpoint as the hand-over carries it (host/). */
 enum vdev_stream_kind {
@@ -183,6 +202,12 @@ int vdev_conn_request(struct vdev_conn *c, uint16_t cmd, const void *req,
  * no fds, while a handler waits for the client (s2c.c): 1 when one was
  * served (its reply queued), 0 when there is none such, -errno. */
 int vdev_serve_nested(struct vdev_conn *c);
+
+/* loop.c: a wait for the client's socket in the middle of serving a
+ * message (a vdev_wait_fn; arg: the connection): ends on vdev_stop() with
+ * -ECANCELED, and meanwhile the management channel's read-only requests
+ * are answered, so a client that does not answer cannot silence it. */
+int vdev_conn_wait(void *conn, int fd, short events, int64_t deadline);
 
 /* s2c.c: server-to-client channel. Creates the twin socket pair: the server
  * end goes to c->twin_fd (closed with the connection), the client end to

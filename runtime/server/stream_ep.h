@@ -26,6 +26,7 @@ struct vdev_sep {
     bool in_eof;
     bool out_blocked; /* a write met a full endpoint */
     bool out_dead;    /* writes fail: transmit bytes are dropped */
+    unsigned parked;  /* 1 << SEP_*: out of epoll while a handler waits */
 };
 
 static inline int

@@ -70,11 +70,14 @@ ep_ctl(struct vdev_sep *e, int fd, unsigned k, uint32_t want, uint32_t *have,
        bool *polled)
 {
     struct epoll_event ev = {.events = want, .data.u32 = vdev_sep_tag(e, k)};
+    bool parked = e->parked & (1u << k);
 
-    if (!*polled || want == *have)
+    if (!*polled || (want == *have && !parked))
         return 0;
-    if (epoll_ctl(vdev_sep_epfd(e), EPOLL_CTL_MOD, fd, &ev) < 0)
+    if (epoll_ctl(vdev_sep_epfd(e), parked ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd,
+                  &ev) < 0)
         return -errno;
+    e->parked &= ~(1u << k);
     *have = want;
     return 0;
 }
@@ -117,6 +120,8 @@ update_interest(struct vdev_sep *e)
         ep_ctl(e, e->in_fd, SEP_IN, in, &e->in_ev, &e->in_poll);
     if (e->out_fd >= 0)
         ep_ctl(e, e->out_fd, SEP_OUT, out, &e->out_ev, &e->out_poll);
+    if (e->parked & (1u << SEP_LISTEN))
+        vdev_sep_listen(e, e->in_fd < 0);
     /* A regular file never signals: read it on the next turn. */
     if (in && !e->in_poll)
         s->kicked = true;
@@ -129,9 +134,13 @@ vdev_sep_listen(struct vdev_sep *e, bool on)
 {
     struct epoll_event ev = {.events = on ? EPOLLIN : 0,
                              .data.u32 = vdev_sep_tag(e, SEP_LISTEN)};
+    bool parked = e->parked & (1u << SEP_LISTEN);
 
-    if (e->listen_fd >= 0)
-        epoll_ctl(vdev_sep_epfd(e), EPOLL_CTL_MOD, e->listen_fd, &ev);
+    if (e->listen_fd < 0)
+        return;
+    epoll_ctl(vdev_sep_epfd(e), parked ? EPOLL_CTL_ADD : EPOLL_CTL_MOD,
+              e->listen_fd, &ev);
+    e->parked &= ~(1u << SEP_LISTEN);
 }
 
 /* The unix client went away (or failed): the next one may come. */
@@ -143,6 +152,7 @@ drop_client(struct vdev_sep *e, const char *why)
     drop_fd(e, &e->in_fd);
     e->in_ev = e->out_ev = 0;
     e->in_eof = e->out_blocked = false;
+    e->parked &= ~(1u << SEP_IN);
     vdev_sep_listen(e, true);
 }
 
@@ -326,6 +336,26 @@ vdev_streams_service(struct vdev_dev *dev)
     for (unsigned i = 0; i < dev->nr_streams; i++)
         if (dev->streams[i]->kicked)
             service(dev->streams[i]);
+}
+
+/* A handler waits for the vfio-user client (loop.c's vdev_conn_wait):
+ * device code must not run, and a level-triggered fd would report again
+ * at once. Out of epoll it goes until the stream is served again. */
+void
+vdev_stream_io_park(struct vdev_dev *dev, uint32_t t)
+{
+    unsigned id = (t - VDEV_EV_STREAM) / 4, k = (t - VDEV_EV_STREAM) % 4;
+    struct vdev_sep *e;
+    int fd;
+
+    if (id >= dev->nr_streams || !(e = dev->streams[id]->binding) || k > 2)
+        return;
+    fd = k == SEP_LISTEN ? e->listen_fd : k == SEP_IN ? e->in_fd : e->out_fd;
+    if (fd < 0 || (e->parked & (1u << k)))
+        return;
+    epoll_ctl(vdev_sep_epfd(e), EPOLL_CTL_DEL, fd, NULL);
+    e->parked |= 1u << k;
+    e->s->kicked = true;
 }
 
 void

@@ -54,11 +54,12 @@ tick_arm(struct vdev_dev *dev)
     tick_set(dev->srv, &its, flags);
 }
 
-/* dev->loop_wake: inside the tick, once at its end. */
+/* dev->loop_wake: inside the tick, once at its end; while a handler
+ * waits for the client, once the wait is over (vdev_server_aux_resume). */
 static void
 tick_wake(struct vdev_dev *dev)
 {
-    if (!dev->srv->in_tick)
+    if (!dev->srv->in_tick && !dev->srv->nested)
         tick_arm(dev);
 }
 
@@ -79,6 +80,30 @@ tick_event(struct vdev_dev *dev)
     vdev_streams_service(dev);
     vdev_timers_run(dev, TICK_TIMER_BUDGET);
     srv->in_tick = false;
+    tick_arm(dev);
+}
+
+void
+vdev_server_aux_aside(struct vdev_dev *dev, uint32_t tag)
+{
+    struct vdev_server *srv = dev->srv;
+    uint64_t expirations;
+
+    if (tag == VDEV_EV_TICK) {
+        /* Quiet until the wait is over; timers fire then. */
+        if (read(srv->tick_fd, &expirations, sizeof(expirations)) < 0 &&
+            errno != EAGAIN)
+            VDEV_LOG(dev, VDEV_LOG_WARN, "tick: %s", strerror(errno));
+        memset(&srv->tick, 0, sizeof(srv->tick));
+        srv->tick_flags = 0;
+    } else if (tag >= VDEV_EV_STREAM) {
+        vdev_stream_io_park(dev, tag);
+    }
+}
+
+void
+vdev_server_aux_resume(struct vdev_dev *dev)
+{
     tick_arm(dev);
 }
 
