@@ -179,21 +179,19 @@ vdevc_doc_config(struct vdevc_emit *e)
     const struct vdevc_bar *cb = e->d->config;
     unsigned nr = cb ? cb->regs.n : 0, k = 0;
     for (unsigned i = 0; i <= e->d->caps.n; i++) {
-        const struct vdevc_cap *c =
-            i < e->d->caps.n ? e->d->caps.v[i] : NULL;
-        for (; k < nr && (c == NULL || vdevc_reg_at(&cb->regs, k)->off <
-                                           c->offset);
+        const struct vdevc_cap *c = i < e->d->caps.n ? e->d->caps.v[i] : NULL;
+        for (; k < nr &&
+               (c == NULL || vdevc_reg_at(&cb->regs, k)->off < c->offset);
              k++) {
             const struct vdevc_reg *r = cb->regs.v[k];
             P("| `%s` | %u | register [%s](#%s)%s |\n",
               vdevc_doc_hex(t, r->off),
-              r->select ? r->width / 8 : r->n * (unsigned)r->stride,
-              r->qname, vdevc_doc_anchor(t, r),
-              r->when ? talloc_asprintf(t, " (when `%s`)",
-                                        vdevc_doc_line(t,
-                                                       vdevc_doc_expr(
-                                                           t, r->when),
-                                                       DOC_MD_CODE))
+              r->select ? r->width / 8 : r->n * (unsigned)r->stride, r->qname,
+              vdevc_doc_anchor(t, r),
+              r->when ? talloc_asprintf(
+                            t, " (when `%s`)",
+                            vdevc_doc_line(t, vdevc_doc_expr(t, r->when),
+                                           DOC_MD_CODE))
                       : "");
         }
         if (c != NULL)
@@ -270,10 +268,10 @@ vdevc_doc_reset(struct vdevc_emit *e)
             const struct vdevc_field *f = r->fields.v[k];
             if (!f->sticky || (r->sticky && k > 0))
                 continue;
-            const char *n = r->sticky || f->implicit
-                                ? r->qname
-                                : talloc_asprintf(t, "%s.%s", r->qname,
-                                                  f->name);
+            const char *n =
+                r->sticky || f->implicit
+                    ? r->qname
+                    : talloc_asprintf(t, "%s.%s", r->qname, f->name);
             kept = kept ? talloc_asprintf_append(kept, ", `%s`", n)
                         : talloc_asprintf(t, "`%s`", n);
         }
@@ -289,8 +287,7 @@ vdevc_doc_reset(struct vdevc_emit *e)
     P("## Device reset\n\nA device reset (VFIO_USER_DEVICE_RESET, "
       "function-level reset, or the device resetting itself) puts every "
       "register to its reset value%s%s.%s\n\n",
-      kept ? ", except what keeps its value across it: " : "",
-      kept ? kept : "",
+      kept ? ", except what keeps its value across it: " : "", kept ? kept : "",
       d->on_reset ? " Then the device runs its own reset logic." : "");
 }
 

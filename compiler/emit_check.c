@@ -41,8 +41,8 @@
  * (and the procs they call, followed through a work list: a chain of
  * procs recurses no deeper than one). */
 struct effects {
-    bool *regs; /* by register id */
-    bool all;   /* a hook calls C or resets the device */
+    bool *regs;                      /* by register id */
+    bool all;                        /* a hook calls C or resets the device */
     const struct vdevc_proc **procs; /* to follow, then followed */
     unsigned nr_procs, done;
     unsigned mark; /* this walk's */
@@ -208,8 +208,7 @@ struct reg_info {
 /* A register the checker may write to select another: always there, its
  * bits in `mask` plain read/write ones, no write hook. */
 static bool
-selector_ok(const struct vdevc_reg *s, const struct vdevc_reg *r,
-            uint64_t mask)
+selector_ok(const struct vdevc_reg *s, const struct vdevc_reg *r, uint64_t mask)
 {
     return s != r && s->n == 1 && !s->when && !s->select && !s->banked &&
            (mask & ~s->rw) == 0 && !vdevc_reg_has_hooks(s, true);
@@ -305,8 +304,7 @@ analyse_reset(void *tmp, const struct vdevc_device *d, struct reg_info *ri)
     if (d->on_reset != NULL)
         hook_targets(d->on_reset, &fx);
     for (unsigned k = 0; k < d->regs.n; k++)
-        ri[k].reset_unknown =
-            fx.all || fx.regs[k] || has_sticky(d->regs.v[k]);
+        ri[k].reset_unknown = fx.all || fx.regs[k] || has_sticky(d->regs.v[k]);
     talloc_free(fx.regs);
 }
 
@@ -326,9 +324,9 @@ analyse(void *tmp, const struct vdevc_device *d, struct reg_info *ri,
         ri[k].nr_fields = emit_fields(fo, r);
         nf += ri[k].nr_fields;
         for (int w = 0; w < 2; w++) {
-            struct effects fx = {
-                .regs = talloc_zero_array(tmp, bool, d->regs.n),
-                .mark = new_mark()};
+            struct effects fx = {.regs =
+                                     talloc_zero_array(tmp, bool, d->regs.n),
+                                 .mark = new_mark()};
             reg_effects(r, w, &fx);
             ri[k].taint0[w] = nt;
             ri[k].nr_taint[w] = emit_taint(to, d, &fx, k, &ri[k].self[w]);

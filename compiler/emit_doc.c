@@ -260,8 +260,8 @@ emit_summary(struct vdevc_emit *e, const struct vdevc_bar *b)
     for (unsigned k = 0; k < b->regs.n; k++) {
         const struct vdevc_reg *r = b->regs.v[k];
         P("| `%s` | [%s](#%s) | %u | %s | `%s` | %s |\n",
-          vdevc_doc_hex(t, r->off), reg_title(t, r), vdevc_doc_anchor(t, r), r->width,
-          reg_access(t, r), vdevc_doc_hexw(t, r->reset, r->width),
+          vdevc_doc_hex(t, r->off), reg_title(t, r), vdevc_doc_anchor(t, r),
+          r->width, reg_access(t, r), vdevc_doc_hexw(t, r->reset, r->width),
           summary_text(t, r));
     }
     P("\n");
@@ -412,11 +412,11 @@ emit_reg(struct vdevc_emit *e, const struct vdevc_reg *r)
 {
     void *t = e->tmp;
     bool plain = r->fields.n == 1 && vdevc_field_at(&r->fields, 0)->implicit;
-    P("<a id=\"%s\"></a>\n\n### %s\n\n", vdevc_doc_anchor(t, r), reg_title(t, r));
+    P("<a id=\"%s\"></a>\n\n### %s\n\n", vdevc_doc_anchor(t, r),
+      reg_title(t, r));
     P("| BAR | Offset | Width | Access | Reset |\n|---|---|---|---|---|\n");
     P("| %s | `%s` | %u bits | %s | `%s` |\n\n",
-      r->bar->config ? "config"
-                     : talloc_asprintf(t, "%u", r->bar->idx),
+      r->bar->config ? "config" : talloc_asprintf(t, "%u", r->bar->idx),
       vdevc_doc_hex(t, r->off), r->width, reg_access(t, r),
       vdevc_doc_hexw(t, r->reset, r->width));
     if (r->doc)

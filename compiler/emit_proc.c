@@ -90,8 +90,7 @@ vdevc_emit_procs(struct vdevc_emit *e)
         while (depth > 0) {
             const struct vdevc_proc *p = stack[depth - 1];
             if (next[depth - 1] < p->callees.n) {
-                const struct vdevc_expr *call =
-                    p->callees.v[next[depth - 1]++];
+                const struct vdevc_expr *call = p->callees.v[next[depth - 1]++];
                 const struct vdevc_proc *c = call->sym;
                 if (!done[c->id]) {
                     done[c->id] = true; /* acyclic: never on the stack twice */
@@ -165,8 +164,9 @@ reset_members(struct vdevc_emit *e)
         uint64_t keep = sticky_bits(r);
         if (keep == r->all)
             continue;
-        const char *el = r->n > 1 ? talloc_asprintf(e->tmp, "s->%s[i]", r->cname)
-                                  : talloc_asprintf(e->tmp, "s->%s", r->cname);
+        const char *el = r->n > 1
+                             ? talloc_asprintf(e->tmp, "s->%s[i]", r->cname)
+                             : talloc_asprintf(e->tmp, "s->%s", r->cname);
         if (r->n > 1)
             L(1, "for (unsigned i = 0; i < %u; i++)", r->n);
         if (keep == 0)
@@ -237,12 +237,11 @@ bank_fn(struct vdevc_emit *e, const struct vdevc_reg *r, bool when)
         L(1, "const struct %s *d = vdev_private(dev);", e->name);
     else
         L(1, "(void)dev;");
-    vdevc_emit_where(e, x->loc.first_line,
-                     talloc_asprintf(e->tmp, "%s %s", r->qname,
-                                     when ? "when" : "select"),
-                     1);
-    L(1, "return %s;",
-      when ? vdevc_emit_cond(e, x) : vdevc_emit_expr(e, x));
+    vdevc_emit_where(
+        e, x->loc.first_line,
+        talloc_asprintf(e->tmp, "%s %s", r->qname, when ? "when" : "select"),
+        1);
+    L(1, "return %s;", when ? vdevc_emit_cond(e, x) : vdevc_emit_expr(e, x));
     P("}\n\n");
 }
 

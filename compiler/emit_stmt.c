@@ -266,9 +266,9 @@ emit_for(struct vdevc_emit *e, const struct vdevc_stmt *s, int ind)
         const char *count;
         if (s->lhs->kind == E_NUM && s->lhs->num <= UINT64_MAX - l->bound) {
             init = talloc_asprintf_append(init, "%s = %s", v, from);
-            count = talloc_asprintf(e->tmp, "%s < %llu", v,
-                                    (unsigned long long)(s->lhs->num +
-                                                         l->bound));
+            count =
+                talloc_asprintf(e->tmp, "%s < %llu", v,
+                                (unsigned long long)(s->lhs->num + l->bound));
         } else {
             unsigned f = ++e->temps;
             init = talloc_asprintf(e->tmp, "t%u = %s, %s%s = t%u", f, from,

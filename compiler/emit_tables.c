@@ -424,9 +424,9 @@ var_line(struct vdevc_emit *e, const char *prefix, const char *name,
           e->name, member, prefix, name, field ? "." : "", field ? field : "",
           shift, bits, set);
     else
-        P("VDEV_STATE_VAR(struct %s_state, %s, \"%s%s%s%s\", %u, %u,",
-          e->name, member, prefix, name, field ? "." : "", field ? field : "",
-          shift, bits);
+        P("VDEV_STATE_VAR(struct %s_state, %s, \"%s%s%s%s\", %u, %u,", e->name,
+          member, prefix, name, field ? "." : "", field ? field : "", shift,
+          bits);
     if (e->o->len - start + strlen(d) > 74)
         P("\n        %s),\n", d);
     else
@@ -458,9 +458,9 @@ emit_setters(struct vdevc_emit *e)
     for (unsigned i = 0; i < e->d->vars.n; i++) {
         const struct vdevc_var *v = e->d->vars.v[i];
         if (!v->buffer && v->external)
-            vdevc_emit_var_setter(e, v,
-                                  talloc_asprintf(e->tmp, "%s_set_state_%s",
-                                                  e->name, v->name));
+            vdevc_emit_var_setter(
+                e, v,
+                talloc_asprintf(e->tmp, "%s_set_state_%s", e->name, v->name));
         vdevc_emit_flush(e);
     }
 }
@@ -492,9 +492,9 @@ vdevc_emit_vars(struct vdevc_emit *e)
         if (r->n > 1)
             continue;
         var_line(e, "", r->qname, NULL, r->cname, 0, r->width,
-                 r->external ? talloc_asprintf(e->tmp, "%s_set_%s", e->name,
-                                               r->cname)
-                             : NULL,
+                 r->external
+                     ? talloc_asprintf(e->tmp, "%s_set_%s", e->name, r->cname)
+                     : NULL,
                  r->doc);
         for (unsigned k = 0; k < r->fields.n; k++) {
             const struct vdevc_field *f = r->fields.v[k];

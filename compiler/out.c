@@ -168,7 +168,8 @@ out_vformat(struct vdevc_out *o, const char *fmt, va_list ap)
                           : len == 1 ? va_arg(ap, long)
                           : len == 3 ? (long long)va_arg(ap, ssize_t)
                                      : va_arg(ap, int);
-            append_num(o, v < 0 ? -(unsigned long long)v : (unsigned long long)v,
+            append_num(o,
+                       v < 0 ? -(unsigned long long)v : (unsigned long long)v,
                        v < 0, 10, width, zero);
             break;
         }

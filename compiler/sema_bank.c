@@ -71,8 +71,7 @@ low_mask(uint64_t demand)
  * general; fewer under a constant mask or shift, and only the low ones
  * for the operators whose low result bits need only low operand bits. */
 static void
-collect(void *ctx, struct cbits *b, const struct vdevc_expr *e,
-        uint64_t demand)
+collect(void *ctx, struct cbits *b, const struct vdevc_expr *e, uint64_t demand)
 {
     if (demand == 0)
         return;
@@ -81,9 +80,9 @@ collect(void *ctx, struct cbits *b, const struct vdevc_expr *e,
         return;
     case E_UNARY: {
         const struct vdevc_opinfo *oi = vdevc_unary_op(e->op);
-        uint64_t d = e->op == '~'                      ? demand
+        uint64_t d = e->op == '~'                    ? demand
                      : oi && (oi->flags & OPF_WRAPS) ? low_mask(demand)
-                                                      : UINT64_MAX;
+                                                     : UINT64_MAX;
         collect(ctx, b, e->lhs, d);
         return;
     }
@@ -280,10 +279,9 @@ witness_text(void *ctx, const struct cbits *b, const struct vdevc_expr *x,
     char *s = talloc_strdup(ctx, "when ");
     for (unsigned i = 0; i < ns.n; i++) {
         uint64_t v = eval(b, ns.v[i]);
-        s = talloc_asprintf_append(s, v < 10 ? "%s%s = %llu" : "%s%s = 0x%llx",
-                                   i ? " and " : "",
-                                   vdevc_expr_text(ctx, ns.v[i]),
-                                   (unsigned long long)v);
+        s = talloc_asprintf_append(
+            s, v < 10 ? "%s%s = %llu" : "%s%s = 0x%llx", i ? " and " : "",
+            vdevc_expr_text(ctx, ns.v[i]), (unsigned long long)v);
     }
     talloc_free(ns.v);
     return s;

@@ -15,8 +15,7 @@ check_width(struct vdevc_unit *u, uint64_t w, struct vdevc_loc loc,
 {
     if (w <= 64)
         return (unsigned)w;
-    vdevc_error(u->diag, loc, "bad-width", "%s width must be 1..64 bits",
-                what);
+    vdevc_error(u->diag, loc, "bad-width", "%s width must be 1..64 bits", what);
     return 64;
 }
 

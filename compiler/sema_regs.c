@@ -538,8 +538,7 @@ past_end(struct vdevc_unit *u, struct vdevc_bar *b, const struct span *s)
                     "(0x%llx bytes%s)",
                     s->name, (unsigned long long)s->end,
                     (unsigned long long)b->size,
-                    b->size < 0x1000 ? "; 0x1000 with a PCIe capability"
-                                     : "");
+                    b->size < 0x1000 ? "; 0x1000 with a PCIe capability" : "");
         return;
     }
     vdevc_error(u->diag, s->loc, "register-past-bar-end",
@@ -698,8 +697,7 @@ has_pcie(const struct vdevc_device *d)
 }
 
 static void
-config_items(struct vdevc_unit *u, struct vdevc_config *c,
-             struct vdevc_bar *cb)
+config_items(struct vdevc_unit *u, struct vdevc_config *c, struct vdevc_bar *cb)
 {
     if (strcmp(c->word, "config") != 0) {
         static const char *const words[] = {"config", NULL};

@@ -451,8 +451,7 @@ resolve_call(struct scope *s, struct vdevc_expr *e, bool value)
     if (sym == NULL || (sym->kind != SYM_EXTERN && sym->kind != SYM_PROC)) {
         vdevc_error_unknown(u->diag, e->loc, "unknown-name",
                             vdevc_sym_nearest(u->syms, e->name, "",
-                                              1u << SYM_EXTERN |
-                                                  1u << SYM_PROC,
+                                              1u << SYM_EXTERN | 1u << SYM_PROC,
                                               NULL),
                             "unknown function '%s'", e->name);
         return false;
@@ -760,8 +759,7 @@ check_target(struct scope *s, struct vdevc_expr *t, const char **_name)
         for (unsigned i = s->nr_locals; i-- > 0;)
             if (s->locals[i].slot == t->local && s->locals[i].readonly) {
                 vdevc_error(u->diag, t->loc, "not-assignable",
-                            "'%s' is a loop variable: it only counts",
-                            t->name);
+                            "'%s' is a loop variable: it only counts", t->name);
                 return false;
             }
         return true;
@@ -964,8 +962,9 @@ loop_bound(struct scope *s, struct vdevc_stmt *st)
         vdevc_error(u->diag, st->rhs->loc, "unbounded-loop",
                     "the loop's end is not a constant: bound it with "
                     "'max N'");
-        vdevc_help(u->diag, "write 'for %s in ... .. ... max N { }', N the "
-                            "most iterations it may take",
+        vdevc_help(u->diag,
+                   "write 'for %s in ... .. ... max N { }', N the "
+                   "most iterations it may take",
                    l->var);
         return false;
     } else if (n > VDEVC_MAX_LOOP) {
@@ -1032,14 +1031,14 @@ check_return(struct scope *s, struct vdevc_stmt *st)
     bool literal = st->lhs->kind == E_NUM && st->lhs->ref == REF_NONE;
     if (literal ? st->lhs->num > vdevc_mask(p->width)
                 : st->lhs->width > p->width)
-        vdevc_error(u->diag, st->lhs->loc, "width-mismatch",
-                    "%s returned from proc '%s', whose result has %u bits "
-                    "(mask or shift it to fit)",
-                    literal ? talloc_asprintf(u, "0x%llx",
-                                              (unsigned long long)st->lhs->num)
-                            : talloc_asprintf(u, "%u-bit value",
-                                              st->lhs->width),
-                    p->name, p->width);
+        vdevc_error(
+            u->diag, st->lhs->loc, "width-mismatch",
+            "%s returned from proc '%s', whose result has %u bits "
+            "(mask or shift it to fit)",
+            literal
+                ? talloc_asprintf(u, "0x%llx", (unsigned long long)st->lhs->num)
+                : talloc_asprintf(u, "%u-bit value", st->lhs->width),
+            p->name, p->width);
 }
 
 /* In a block instance a condition may be constant by design (a block
@@ -1103,8 +1102,7 @@ check_stmt(struct scope *s, struct vdevc_stmt *st)
     case S_BREAK:
     case S_CONTINUE:
         if (s->loops == 0)
-            vdevc_error(s->u->diag, st->loc, "bad-loop",
-                        "'%s' outside a loop",
+            vdevc_error(s->u->diag, st->loc, "bad-loop", "'%s' outside a loop",
                         st->kind == S_BREAK ? "break" : "continue");
         break;
     case S_RESET:

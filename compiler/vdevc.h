@@ -144,8 +144,8 @@ struct vdevc_assign {
  * first), as an array under ctx: its length, or -1 when cond is never
  * true, reads too many bits to tell, or *work (assignments tried, when
  * not NULL) passes the budget. */
-int vdevc_cond_witness(void *ctx, const struct vdevc_expr *cond,
-                       uint64_t *work, struct vdevc_assign **_out);
+int vdevc_cond_witness(void *ctx, const struct vdevc_expr *cond, uint64_t *work,
+                       struct vdevc_assign **_out);
 /* Can a guest read (write) reach the register at all? */
 bool vdevc_reg_readable(const struct vdevc_reg *r);
 bool vdevc_reg_writable(const struct vdevc_reg *r);
@@ -226,8 +226,7 @@ void vdevc_layout(struct vdevc_unit *u);
  * do neighbours with no capability between them. Their number (at most
  * VDEVC_MAX_CONFIG_WINDOWS: layout reports more). */
 #define VDEVC_MAX_CONFIG_WINDOWS 64u
-unsigned vdevc_config_windows(const struct vdevc_device *d,
-                              uint64_t (*win)[2]);
+unsigned vdevc_config_windows(const struct vdevc_device *d, uint64_t (*win)[2]);
 
 /* ------------------------------------------------------------ vectors */
 

@@ -255,9 +255,8 @@ vdevc_stmt_block(void *ctx, struct vdevc_loc loc, struct vdevc_vec *body)
 struct vdevc_stmt *
 vdevc_stmt_for(void *ctx, struct vdevc_loc loc, const char *var,
                struct vdevc_loc in_loc, const char *in, struct vdevc_expr *from,
-               struct vdevc_expr *to, struct vdevc_loc max_loc,
-               const char *max, struct vdevc_expr *bound,
-               struct vdevc_stmt *body)
+               struct vdevc_expr *to, struct vdevc_loc max_loc, const char *max,
+               struct vdevc_expr *bound, struct vdevc_stmt *body)
 {
     struct vdevc_stmt *s = vdevc_stmt_new(ctx, loc, S_FOR);
     struct vdevc_loop *l = talloc_zero(s, struct vdevc_loop);

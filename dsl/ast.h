@@ -113,11 +113,11 @@ enum vdevc_stmt_kind {
     S_DMA, /* dma read buf[i], addr, len; dma write addr, buf[i], len; */
     S_CALL,
     S_BLOCK,
-    S_RETURN,   /* return [lhs]; */
-    S_FOR,      /* for loop->var in lhs .. rhs [max third] then_s */
+    S_RETURN, /* return [lhs]; */
+    S_FOR,    /* for loop->var in lhs .. rhs [max third] then_s */
     S_BREAK,
     S_CONTINUE,
-    S_RESET,    /* reset; (sema turns the call-like statement into it) */
+    S_RESET, /* reset; (sema turns the call-like statement into it) */
 };
 
 /* A for loop's parts the grammar takes as plain words ("in", "max"),
@@ -140,8 +140,8 @@ struct vdevc_stmt {
     const char *name; /* LET variable, DMA direction */
     struct vdevc_expr *lhs, *rhs, *third;
     struct vdevc_stmt *then_s, *else_s;
-    struct vdevc_vec body; /* BLOCK: statements */
-    int local;             /* LET: slot number */
+    struct vdevc_vec body;   /* BLOCK: statements */
+    int local;               /* LET: slot number */
     struct vdevc_loop *loop; /* FOR */
 };
 
@@ -409,15 +409,15 @@ struct vdevc_proc {
     uint64_t result;         /* result bits as written; 0: none */
     struct vdevc_stmt *body;
     /* sema */
-    unsigned width;       /* of the result, 0: returns nothing */
-    unsigned nr_locals;   /* parameters and lets */
+    unsigned width;           /* of the result, 0: returns nothing */
+    unsigned nr_locals;       /* parameters and lets */
     struct vdevc_vec callees; /* struct vdevc_proc it calls */
-    bool calls;           /* calls an extern, itself or through a callee */
-    uint64_t irqs;        /* interrupts fed by what it (and callees) write */
-    bool used;            /* a hook or a used proc calls it */
+    bool calls;               /* calls an extern, itself or through a callee */
+    uint64_t irqs;          /* interrupts fed by what it (and callees) write */
+    bool used;              /* a hook or a used proc calls it */
     bool checked, visiting; /* call-graph walk */
-    unsigned id;          /* index in the device's procs */
-    unsigned mark;        /* walks of the generators: last one that saw it */
+    unsigned id;            /* index in the device's procs */
+    unsigned mark;          /* walks of the generators: last one that saw it */
 };
 
 /* config { ... }: registers in config space, kept as a BAR of their own
@@ -495,13 +495,11 @@ struct vdevc_stmt *vdevc_stmt_dma(void *ctx, struct vdevc_loc loc,
                                   struct vdevc_expr *b, struct vdevc_expr *c);
 struct vdevc_stmt *vdevc_stmt_block(void *ctx, struct vdevc_loc loc,
                                     struct vdevc_vec *body);
-struct vdevc_stmt *vdevc_stmt_for(void *ctx, struct vdevc_loc loc,
-                                  const char *var, struct vdevc_loc in_loc,
-                                  const char *in, struct vdevc_expr *from,
-                                  struct vdevc_expr *to,
-                                  struct vdevc_loc max_loc, const char *max,
-                                  struct vdevc_expr *bound,
-                                  struct vdevc_stmt *body);
+struct vdevc_stmt *
+vdevc_stmt_for(void *ctx, struct vdevc_loc loc, const char *var,
+               struct vdevc_loc in_loc, const char *in, struct vdevc_expr *from,
+               struct vdevc_expr *to, struct vdevc_loc max_loc, const char *max,
+               struct vdevc_expr *bound, struct vdevc_stmt *body);
 
 struct vdevc_attr *vdevc_attr_new(void *ctx, struct vdevc_loc loc,
                                   enum vdevc_attr_kind kind, const char *name,

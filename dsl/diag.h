@@ -30,7 +30,7 @@
       "what the guest writes is lost")                                         \
     X(CONSTANT_CONDITION, "constant-condition",                                \
       "an if or interrupt expression whose value is known at compile time")    \
-    X(SHADOW, "shadow", "a 'let' that hides a register, field or variable") \
+    X(SHADOW, "shadow", "a 'let' that hides a register, field or variable")    \
     X(BANK_UNSELECTABLE, "bank-unselectable",                                  \
       "a banked register whose condition is never true")
 

@@ -143,8 +143,7 @@ start_indexed(void)
     model_server_start_prog(&srv, "tests/vdev-lang-22-index-data");
 }
 
-TestSuite(lang_indexed, .init = start_indexed, .fini = teardown,
-          .timeout = 30);
+TestSuite(lang_indexed, .init = start_indexed, .fini = teardown, .timeout = 30);
 
 Test(lang_indexed, select_picks_the_element)
 {
