@@ -2,6 +2,7 @@
  * tables libvdev's register engine runs on (emit_tables.c), the device's
  * model descriptor, its constructor and main(). Same input, same
  * bytes. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <talloc.h>
@@ -40,7 +41,8 @@ vdevc_emit_where(struct vdevc_emit *e, int line, const char *what, int ind)
 }
 
 /* Scratch strings live until the next top-level item; freed in batches,
- * allocated from a pool (they are many and small). */
+ * allocated from a pool (they are many and small). Streamed output goes
+ * to its file here too, between items. */
 void
 vdevc_emit_flush(struct vdevc_emit *e)
 {
@@ -48,6 +50,7 @@ vdevc_emit_flush(struct vdevc_emit *e)
         return;
     talloc_free(e->tmp);
     e->tmp = talloc_pool(e, TMP_POOL);
+    vdevc_out_drain(e->o, 1u << 20);
 }
 
 /* ------------------------------------------------------------ preamble */
@@ -240,10 +243,9 @@ emit_create(struct vdevc_emit *e, const struct parts *p)
 
 /* ------------------------------------------------------------ driver */
 
-char *
-vdevc_emit_c(void *mem_ctx, struct vdevc_unit *u)
+static void
+emit_all(struct vdevc_emit *e)
 {
-    struct vdevc_emit *e = vdevc_emit_new(mem_ctx, u);
     struct parts p = {0};
     /* Its scratch strings outlive the flushes until it is written. */
     const char *checks = talloc_strdup(e, vdevc_validate_checks(e));
@@ -267,7 +269,25 @@ vdevc_emit_c(void *mem_ctx, struct vdevc_unit *u)
     emit_vendor_bodies(e);
     emit_model(e, &p);
     emit_create(e, &p);
+}
+
+char *
+vdevc_emit_c(void *mem_ctx, struct vdevc_unit *u)
+{
+    struct vdevc_emit *e = vdevc_emit_new(mem_ctx, u);
+    emit_all(e);
     char *text = vdevc_out_steal(mem_ctx, e->o);
     talloc_free(e);
     return text;
+}
+
+int
+vdevc_emit_c_file(struct vdevc_unit *u, FILE *f)
+{
+    struct vdevc_emit *e = vdevc_emit_new(NULL, u);
+    e->o->sink = f;
+    emit_all(e);
+    bool ok = vdevc_out_drain(e->o, 0);
+    talloc_free(e);
+    return ok ? 0 : -EIO;
 }

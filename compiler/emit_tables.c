@@ -199,6 +199,7 @@ vdevc_emit_reset_values(struct vdevc_emit *e)
         } else {
             L(1, "s->%s = %s;", r->cname, HEX(r->reset));
         }
+        vdevc_emit_flush(e);
     }
     for (unsigned i = 0; i < e->d->vars.n; i++) {
         const struct vdevc_var *v = e->d->vars.v[i];
@@ -392,6 +393,7 @@ vdevc_emit_mig_table(struct vdevc_emit *e)
         if (!r->nomigrate)
             L(1, "VDEV_MIG_FIELD(struct %s_state, %s, \"%s\", 0x%08xu, %u),",
               e->name, r->cname, r->qname, vdevc_fnv1a(r->qname), r->since);
+        vdevc_emit_flush(e);
     }
     for (unsigned i = 0; i < e->d->vars.n; i++) {
         const struct vdevc_var *v = e->d->vars.v[i];

@@ -79,11 +79,22 @@ append(struct vdevc_out *o, const char *s, size_t n)
     if (o->len + n + 1 > o->cap && !reserve(o, n))
         return;
     char *d = o->buf + o->len;
-    if (n <= 16) /* most pieces: cheaper than a call */
-        for (size_t i = 0; i < n; i++)
-            d[i] = s[i];
-    else
+    /* Most pieces are short: two overlapping fixed-size moves (each one
+     * instruction) instead of a call or a loop. */
+    if (n >= 8 && n <= 16) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n >= 4 && n < 8) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else if (n >= 2 && n < 4) {
+        memcpy(d, s, 2);
+        memcpy(d + n - 2, s + n - 2, 2);
+    } else if (n == 1) {
+        *d = *s;
+    } else if (n > 16) {
         memcpy(d, s, n);
+    }
     o->len += n;
     o->buf[o->len] = '\0';
 }
@@ -219,4 +230,18 @@ vdevc_out_steal(void *mem_ctx, struct vdevc_out *o)
         return NULL;
     talloc_steal(mem_ctx, o);
     return o->buf;
+}
+
+bool
+vdevc_out_drain(struct vdevc_out *o, size_t keep)
+{
+    if (o->sink == NULL || o->failed || o->len <= keep)
+        return !o->failed;
+    if (fwrite(o->buf, 1, o->len, o->sink) != o->len) {
+        o->failed = true;
+        return false;
+    }
+    o->len = 0;
+    o->buf[0] = '\0';
+    return true;
 }

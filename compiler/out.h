@@ -6,11 +6,13 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct vdevc_out {
     char *buf;
     size_t len, cap;
     bool failed;
+    FILE *sink; /* vdevc_out_drain writes the text there, or NULL */
 };
 
 struct vdevc_out *vdevc_out_new(void *mem_ctx);
@@ -22,5 +24,10 @@ void vdevc_out_line(struct vdevc_out *o, int indent, const char *fmt, ...)
 /* The text, alive as long as mem_ctx (o moves there; the text is not a
  * talloc block itself); NULL after a failure. */
 char *vdevc_out_steal(void *mem_ctx, struct vdevc_out *o);
+/* With a sink: once the text passes `keep` bytes (0: always), it goes to
+ * the sink and the buffer starts again, so a large output is never whole
+ * in memory. Call between items, never inside a line. false after a
+ * write error (o->failed). */
+bool vdevc_out_drain(struct vdevc_out *o, size_t keep);
 
 #endif /* VDEVC_OUT_H */

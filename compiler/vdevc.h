@@ -42,6 +42,10 @@ int vdevc_compile(struct vdevc_unit *u);
 char *vdevc_emit_c(void *mem_ctx, struct vdevc_unit *u);
 char *vdevc_emit_h(void *mem_ctx, struct vdevc_unit *u);
 char *vdevc_emit_json(void *mem_ctx, struct vdevc_unit *u);
+/* The same C and header written to f as they are made (a large device's
+ * text is never whole in memory): 0 or -EIO. */
+int vdevc_emit_c_file(struct vdevc_unit *u, FILE *f);
+int vdevc_emit_h_file(struct vdevc_unit *u, FILE *f);
 /* emit_doc.c: the register map as Markdown, and a guest-driver header. */
 char *vdevc_emit_doc(void *mem_ctx, struct vdevc_unit *u);
 char *vdevc_emit_guest_h(void *mem_ctx, struct vdevc_unit *u);
@@ -60,6 +64,9 @@ void vdevc_check_migration_runtime(struct vdevc_unit *old,
  * through a temporary file ("-" or NULL: stdout), 0 or 1 (reported). */
 int vdevc_read_file(void *ctx, const char *path, char **_buf, size_t *_len);
 int vdevc_write_file(void *ctx, const char *path, const char *text);
+/* The same, the text made by write(arg, f) (0 or -errno) as it goes. */
+int vdevc_write_stream(void *ctx, const char *path,
+                       int (*write)(void *arg, FILE *f), void *arg);
 /* fmt_cmd.c: `vdevc fmt [--check] [--stdout] FILE...`; the exit status. */
 int vdevc_fmt_main(int argc, char **argv);
 
