@@ -32,12 +32,22 @@ vdevc_emit_new(void *mem_ctx, struct vdevc_unit *u)
 void
 vdevc_emit_where(struct vdevc_emit *e, int line, const char *what, int ind)
 {
-    if (e->u->line_directives)
+    if (e->u->line_directives) {
         P("#line %d \"%s\"\n", line, e->file);
-    else if (what)
-        L(ind, "/* %s: %s:%d */", what, e->file, line);
-    else
-        L(ind, "/* %s:%d */", e->file, line);
+        return;
+    }
+    /* One per register and hook: without a format. */
+    for (int i = 0; i < ind; i++)
+        vdevc_out_puts(e->o, "    ");
+    vdevc_out_puts(e->o, "/* ");
+    if (what) {
+        vdevc_out_puts(e->o, what);
+        vdevc_out_puts(e->o, ": ");
+    }
+    vdevc_out_puts(e->o, e->file);
+    vdevc_out_puts(e->o, ":");
+    vdevc_out_putu(e->o, (unsigned)line);
+    vdevc_out_puts(e->o, " */\n");
 }
 
 /* Scratch strings live until the next top-level item; freed in batches,

@@ -376,19 +376,27 @@ char *
 vdevc_emit_bits(struct vdevc_emit *e, const char *place, unsigned storage,
                 unsigned lo, unsigned w)
 {
-    struct cx *v = vdevc_cx_leaf(e, place, storage, vdevc_mask(storage));
-    return print(e,
-                 vdevc_cx_bin(e, '&',
-                              vdevc_cx_bin(e, OP_SHR, v, vdevc_cx_num(e, lo)),
-                              vdevc_cx_num(e, vdevc_mask(w))),
-                 64)
-        .s;
+    /* What print() makes of (place >> lo) & mask, written at once (every
+     * field of a large device asks): a shift by 0 and a mask covering
+     * what is left fold away, a low mask prints plainly, and neither
+     * operator needs parentheses or a cast here. */
+    if (lo + w >= storage)
+        return lo == 0 ? talloc_strdup(e->tmp, place)
+                       : talloc_asprintf(e->tmp, "%s >> %u", place, lo);
+    const char *m = vdevc_hex(e->tmp, vdevc_mask(w));
+    return lo == 0 ? talloc_asprintf(e->tmp, "%s & %s", place, m)
+                   : talloc_asprintf(e->tmp, "%s >> %u & %s", place, lo, m);
 }
 
 const char *
 vdevc_emit_const(struct vdevc_emit *e, uint64_t v)
 {
-    return print_num(e, v).s;
+    /* print_num's masks of mostly ones ("~0xfu"), else plain hex. */
+    uint64_t c32 = ~v & 0xffffffffu;
+    bool mostly_ones =
+        (v > 0xffffffffu && ~v != 0 && ~v < 0x10000u) ||
+        (v >= 0x10000u && v <= 0xffffffffu && c32 != 0 && c32 < 0x10000u);
+    return mostly_ones ? print_num(e, v).s : vdevc_hex(e->tmp, v);
 }
 
 /* ------------------------------------------------------------ stores */

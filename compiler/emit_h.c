@@ -7,6 +7,28 @@
 
 #include "emit.h"
 
+/* "#define DEV_REG[_FIELD]_WHAT value": several per register, so
+ * without a format. */
+static void
+define(struct vdevc_emit *e, const char *reg, const char *field,
+       const char *what, const char *value)
+{
+    struct vdevc_out *o = e->o;
+    vdevc_out_puts(o, "#define ");
+    vdevc_out_puts(o, e->NAME);
+    vdevc_out_puts(o, "_");
+    vdevc_out_puts(o, reg);
+    if (field) {
+        vdevc_out_puts(o, "_");
+        vdevc_out_puts(o, field);
+    }
+    vdevc_out_puts(o, "_");
+    vdevc_out_puts(o, what);
+    vdevc_out_puts(o, " ");
+    vdevc_out_puts(o, value);
+    vdevc_out_puts(o, "\n");
+}
+
 static void
 emit_reg_defines(struct vdevc_emit *e, const struct vdevc_bar *b)
 {
@@ -20,7 +42,7 @@ emit_reg_defines(struct vdevc_emit *e, const struct vdevc_bar *b)
         const struct vdevc_reg *r = b->regs.v[k];
         vdevc_emit_flush(e);
         const char *R = vdevc_upper(e->tmp, r->cname);
-        P("#define %s_%s_OFFSET %s\n", e->NAME, R, HEX(r->off));
+        define(e, R, NULL, "OFFSET", HEX(r->off));
         if (r->n > 1)
             P("#define %s_%s_COUNT %u\n#define %s_%s_STRIDE %u\n", e->NAME, R,
               r->n, e->NAME, R, (unsigned)r->stride);
@@ -29,9 +51,11 @@ emit_reg_defines(struct vdevc_emit *e, const struct vdevc_bar *b)
             if (fl->implicit)
                 continue;
             const char *F = vdevc_upper(e->tmp, fl->name);
-            P("#define %s_%s_%s_SHIFT %u\n", e->NAME, R, F, fl->lo_v);
-            P("#define %s_%s_%s_MASK %s\n", e->NAME, R, F,
-              HEX(vdevc_mask(fl->hi_v - fl->lo_v + 1) << fl->lo_v));
+            char shift[4] = {(char)('0' + fl->lo_v / 10),
+                             (char)('0' + fl->lo_v % 10)};
+            define(e, R, F, "SHIFT", fl->lo_v < 10 ? shift + 1 : shift);
+            define(e, R, F, "MASK",
+                   HEX(vdevc_mask(fl->hi_v - fl->lo_v + 1) << fl->lo_v));
         }
     }
     P("\n");

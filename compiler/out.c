@@ -204,6 +204,18 @@ out_vformat(struct vdevc_out *o, const char *fmt, va_list ap)
 }
 
 void
+vdevc_out_puts(struct vdevc_out *o, const char *s)
+{
+    append(o, s, strlen(s));
+}
+
+void
+vdevc_out_putu(struct vdevc_out *o, unsigned long long v)
+{
+    append_num(o, v, false, 10, 0, false);
+}
+
+void
 vdevc_out_printf(struct vdevc_out *o, const char *fmt, ...)
 {
     va_list ap;

@@ -21,6 +21,10 @@ void vdevc_out_printf(struct vdevc_out *o, const char *fmt, ...)
 /* One line: `indent` levels of four spaces, the text and a newline. */
 void vdevc_out_line(struct vdevc_out *o, int indent, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Without a format, for the lines a large device has hundreds of
+ * thousands of: s whole; v in decimal. */
+void vdevc_out_puts(struct vdevc_out *o, const char *s);
+void vdevc_out_putu(struct vdevc_out *o, unsigned long long v);
 /* The text, alive as long as mem_ctx (o moves there; the text is not a
  * talloc block itself); NULL after a failure. */
 char *vdevc_out_steal(void *mem_ctx, struct vdevc_out *o);
