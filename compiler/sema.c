@@ -198,8 +198,14 @@ vdevc_attr_access(struct vdevc_unit *u, struct vdevc_vec *attrs)
         struct vdevc_attr *a = attrs->v[i];
         if (a->kind != A_FLAG)
             continue;
+        /* Every access kind starts with r, w or c, and its second letter
+         * tells most apart: one strcmp, not nine, per flag (a large device
+         * has hundreds of thousands). */
+        if (a->name[0] != 'r' && a->name[0] != 'w' && a->name[0] != 'c')
+            continue;
         for (unsigned k = ACC_RW; k <= ACC_RESERVED; k++) {
-            if (strcmp(a->name, access_names[k]) != 0)
+            if (a->name[1] != access_names[k][1] ||
+                strcmp(a->name, access_names[k]) != 0)
                 continue;
             a->used = true;
             if (first != NULL) {

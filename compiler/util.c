@@ -198,6 +198,5 @@ vdevc_join(void *ctx, const char *a, const char *sep, const char *b)
     memcpy(s, a, la);
     memcpy(s + la, sep, ls);
     memcpy(s + la + ls, b, lb + 1);
-    talloc_set_name_const(s, s);
     return s;
 }
