@@ -160,17 +160,18 @@ vdevc_attr_value(struct vdevc_unit *u, struct vdevc_vec *attrs,
     return false;
 }
 
+/* One string is the attribute's own (it lives as long as the unit);
+ * several are joined. */
 const char *
 vdevc_attr_doc(void *ctx, struct vdevc_vec *attrs)
 {
-    char *doc = NULL;
+    const char *doc = NULL;
     for (unsigned i = 0; i < attrs->n; i++) {
         struct vdevc_attr *a = attrs->v[i];
         if (a->kind != A_DOC)
             continue;
         a->used = true;
-        doc = doc ? talloc_asprintf_append(doc, " %s", a->name)
-                  : talloc_strdup(ctx, a->name);
+        doc = doc ? vdevc_join(ctx, doc, " ", a->name) : a->name;
     }
     return doc;
 }

@@ -243,8 +243,10 @@ check_fields(struct vdevc_unit *u, struct vdevc_reg *r)
             vdevc_vec_push(r, &r->fields, n);
     }
     if (r->fields.n == 0) {
-        /* A plain register is one field covering all its bits. */
-        struct vdevc_field *f = talloc_zero(r, struct vdevc_field);
+        /* A plain register is one field covering all its bits (from the
+         * slab: a large device has one per register). */
+        struct vdevc_field *f =
+            vdevc_slab_zero(u->dev->slab, sizeof(struct vdevc_field));
         f->hdr.kind = N_FIELD;
         f->hdr.loc = r->hdr.loc;
         f->name = r->name;

@@ -450,6 +450,7 @@ struct vdevc_device {
     struct vdevc_vec procs;
     struct vdevc_hook *on_init, *on_reset;
     struct vdevc_bar *config; /* config-space registers, or NULL */
+    void *slab; /* the parse's slab context (vdevc_slab_zero), or d */
 };
 
 /* ------------------------------------------------------------ constructors
@@ -458,6 +459,12 @@ struct vdevc_device {
  * its blocks and are no talloc chunks (never a talloc parent, never freed
  * alone). */
 void *vdevc_slab_new(void *ctx);
+/* A copy of str[0..n) (NUL-terminated) under ctx: from the slab when ctx
+ * is one (names and doc strings: never talloc parents, never freed). */
+char *vdevc_slab_strndup(void *ctx, const char *str, size_t n);
+/* size zeroed bytes under ctx, from the slab when ctx is one: for nodes
+ * that are no talloc parents and never freed alone. */
+void *vdevc_slab_zero(void *ctx, size_t size);
 
 struct vdevc_expr *vdevc_expr_num(void *ctx, struct vdevc_loc loc, uint64_t v);
 struct vdevc_expr *vdevc_expr_name(void *ctx, struct vdevc_loc loc,
