@@ -76,7 +76,10 @@ node_zero(void *ctx, size_t size)
     if (s == NULL)
         return talloc_zero_size(ctx, size);
     size = (size + 15) & ~(size_t)15;
-    if ((size_t)(s->end - s->next) < size) {
+    /* Strings leave the next free byte anywhere: nodes start aligned. */
+    if (s->next != NULL)
+        s->next += -(uintptr_t)s->next & 15;
+    if (s->next > s->end || (size_t)(s->end - s->next) < size) {
         s->next = talloc_size(s, SLAB_BLOCK);
         if (s->next == NULL) {
             s->end = NULL;
