@@ -3,7 +3,9 @@
  * model descriptor, its constructor and main(). Same input, same
  * bytes. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <talloc.h>
 
@@ -15,6 +17,83 @@
 #define TMP_POOL (256u << 10)
 #endif
 
+/* ------------------------------------------------------------ scratch */
+
+struct vdevc_arena {
+    struct vdevc_arena *next;
+    size_t used, cap;
+    char data[];
+};
+
+#define ARENA_BLOCK (64u << 10)
+
+static void
+arena_free(struct vdevc_arena *a)
+{
+    while (a != NULL) {
+        struct vdevc_arena *next = a->next;
+        free(a);
+        a = next;
+    }
+}
+
+/* Keeps the first block, empty. */
+static void
+arena_reset(struct vdevc_emit *e)
+{
+    if (e->arena == NULL)
+        return;
+    arena_free(e->arena->next);
+    e->arena->next = NULL;
+    e->arena->used = 0;
+}
+
+static int
+emit_free(struct vdevc_emit *e)
+{
+    arena_free(e->arena);
+    return 0;
+}
+
+void *
+vdevc_emit_alloc(struct vdevc_emit *e, size_t size)
+{
+    size = (size + 15) & ~(size_t)15;
+    struct vdevc_arena *a = e->arena;
+    if (a == NULL || a->cap - a->used < size) {
+        size_t cap = size > ARENA_BLOCK ? size : ARENA_BLOCK;
+        struct vdevc_arena *b = malloc(sizeof(*b) + cap);
+        if (b == NULL)
+            abort(); /* as talloc's failures are: nothing to go on with */
+        b->used = 0;
+        b->cap = cap;
+        /* A full first block stays first: new ones go behind it. */
+        b->next = a ? a->next : NULL;
+        if (a)
+            a->next = b;
+        else
+            e->arena = b;
+        a = b;
+    }
+    void *p = a->data + a->used;
+    a->used += size;
+    memset(p, 0, size);
+    return p;
+}
+
+char *
+vdevc_emit_strf(struct vdevc_emit *e, const char *fmt, ...)
+{
+    va_list ap;
+    e->fmt->len = 0;
+    va_start(ap, fmt);
+    vdevc_out_vprintf(e->fmt, fmt, ap);
+    va_end(ap);
+    char *s = vdevc_emit_alloc(e, e->fmt->len + 1);
+    memcpy(s, e->fmt->buf, e->fmt->len + 1);
+    return s;
+}
+
 struct vdevc_emit *
 vdevc_emit_new(void *mem_ctx, struct vdevc_unit *u)
 {
@@ -22,6 +101,8 @@ vdevc_emit_new(void *mem_ctx, struct vdevc_unit *u)
     e->u = u;
     e->d = u->dev;
     e->o = vdevc_out_new(e);
+    e->fmt = vdevc_out_new(e);
+    talloc_set_destructor(e, emit_free);
     e->tmp = talloc_pool(e, TMP_POOL);
     e->name = u->dev->name;
     e->NAME = vdevc_upper(e, u->dev->name);
@@ -60,6 +141,7 @@ vdevc_emit_flush(struct vdevc_emit *e)
         return;
     talloc_free(e->tmp);
     e->tmp = talloc_pool(e, TMP_POOL);
+    arena_reset(e);
     vdevc_out_drain(e->o, 1u << 20);
 }
 

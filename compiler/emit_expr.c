@@ -42,7 +42,7 @@ print_num(struct vdevc_emit *e, uint64_t v)
 {
     uint64_t c32 = ~v & 0xffffffffu;
     if (v > 0xffffffffu && ~v != 0 && ~v < 0x10000u)
-        return (struct ctext){.s = talloc_asprintf(e->tmp, "~(uint64_t)%s",
+        return (struct ctext){.s = vdevc_emit_strf(e, "~(uint64_t)%s",
                                                    vdevc_hex(e->tmp, ~v)),
                               .prec = PREC_UNARY,
                               .op = '~',
@@ -50,7 +50,7 @@ print_num(struct vdevc_emit *e, uint64_t v)
                               .type = T_U64,
                               .exact = true};
     if (v >= 0x10000u && v <= 0xffffffffu && c32 != 0 && c32 < 0x10000u)
-        return (struct ctext){.s = talloc_asprintf(e->tmp, "~%s%s",
+        return (struct ctext){.s = vdevc_emit_strf(e, "~%s%s",
                                                    vdevc_hex(e->tmp, c32),
                                                    c32 < 10 ? "u" : ""),
                               .prec = PREC_UNARY,
@@ -114,7 +114,7 @@ static char *
 operand(struct vdevc_emit *e, int parent, const struct ctext *k, bool right)
 {
     return needs_parens(parent, k, right)
-               ? talloc_asprintf(e->tmp, "(%s)", k->s)
+               ? vdevc_emit_strf(e, "(%s)", k->s)
                : k->s;
 }
 
@@ -124,8 +124,8 @@ widen(struct vdevc_emit *e, struct ctext k)
     if (k.type == T_U64)
         return k;
     const char *s =
-        k.prec >= PREC_PRIMARY ? k.s : talloc_asprintf(e->tmp, "(%s)", k.s);
-    return (struct ctext){.s = talloc_asprintf(e->tmp, "(uint64_t)%s", s),
+        k.prec >= PREC_PRIMARY ? k.s : vdevc_emit_strf(e, "(%s)", k.s);
+    return (struct ctext){.s = vdevc_emit_strf(e, "(uint64_t)%s", s),
                           .prec = PREC_UNARY,
                           .type = T_U64,
                           .exact = k.exact};
@@ -189,7 +189,7 @@ static struct ctext
 print_helper(struct vdevc_emit *e, const char *fn, const struct cx *c)
 {
     struct ctext a = print(e, c->a, 64), b = print(e, c->b, 64);
-    return primary(talloc_asprintf(e->tmp, "%s(%s, %s)", fn, a.s, b.s), T_U64);
+    return primary(vdevc_emit_strf(e, "%s(%s, %s)", fn, a.s, b.s), T_U64);
 }
 
 static struct ctext
@@ -214,7 +214,7 @@ print_bin(struct vdevc_emit *e, const struct cx *c, unsigned dem)
         b = print(e, c->b, op == OP_SHL ? 64 : d);
         if (oi->flags & OPF_SHIFT) /* a count, not a mask: decimal */
             b.s =
-                talloc_asprintf(e->tmp, "%llu", (unsigned long long)c->b->num);
+                vdevc_emit_strf(e, "%llu", (unsigned long long)c->b->num);
     }
     /* -Wsign-compare: an int-typed operand that is more than a promoted
      * leaf, compared with an unsigned one, is widened too. */
@@ -238,7 +238,7 @@ print_bin(struct vdevc_emit *e, const struct cx *c, unsigned dem)
                      : op == OP_SHL || op == OP_SHR
                          ? a.type
                          : common_type(a.type, b.type);
-    return (struct ctext){.s = talloc_asprintf(e->tmp, "%s %s %s",
+    return (struct ctext){.s = vdevc_emit_strf(e, "%s %s %s",
                                                operand(e, op, &a, false), oi->c,
                                                operand(e, op, &b, true)),
                           .prec = oi->prec,
@@ -258,8 +258,8 @@ print_unary(struct vdevc_emit *e, const struct cx *c, unsigned dem)
     }
     /* -(-x): not the decrement operator */
     bool paren = a.prec < PREC_UNARY || (c->op == '-' && a.s[0] == '-');
-    const char *s = paren ? talloc_asprintf(e->tmp, "(%s)", a.s) : a.s;
-    return (struct ctext){.s = talloc_asprintf(e->tmp, "%c%s", c->op, s),
+    const char *s = paren ? vdevc_emit_strf(e, "(%s)", a.s) : a.s;
+    return (struct ctext){.s = vdevc_emit_strf(e, "%c%s", c->op, s),
                           .prec = PREC_UNARY,
                           .op = c->op,
                           .unary = true,
@@ -271,14 +271,14 @@ print_unary(struct vdevc_emit *e, const struct cx *c, unsigned dem)
 static struct ctext
 print_call(struct vdevc_emit *e, const struct cx *c)
 {
-    char *s = talloc_asprintf(e->tmp, "%s(dev", c->text);
+    char *s = vdevc_emit_strf(e, "%s(dev", c->text);
     for (unsigned i = 0; i < c->nargs; i++) {
         struct ctext a = c->arg_bits[i] == 1
                              ? truth(e, c->args[i])
                              : print(e, c->args[i], c->arg_bits[i]);
-        s = talloc_asprintf_append(s, ", %s", a.s);
+        s = vdevc_emit_strf(e, "%s, %s", s, a.s);
     }
-    return primary(talloc_strdup_append(s, ")"), c->type);
+    return primary(vdevc_emit_strf(e, "%s)", s), c->type);
 }
 
 static struct ctext
@@ -286,11 +286,11 @@ print_index(struct vdevc_emit *e, const struct cx *c)
 {
     struct ctext i = print(e, c->a, 64);
     if (!c->checked)
-        return primary(talloc_asprintf(e->tmp, "%s[%s]", c->text, i.s),
+        return primary(vdevc_emit_strf(e, "%s[%s]", c->text, i.s),
                        c->type);
     if (c->a->pure && c->a->kind == CX_LEAF)
         return (struct ctext){
-            .s = talloc_asprintf(e->tmp, "%s < %llu ? %s[%s] : 0", i.s,
+            .s = vdevc_emit_strf(e, "%s < %llu ? %s[%s] : 0", i.s,
                                  (unsigned long long)c->num, c->text, i.s),
             .prec = PREC_COND,
             .type = c->type,
@@ -312,7 +312,7 @@ print(struct vdevc_emit *e, const struct cx *c, unsigned dem)
     case CX_NUM:
         return print_num(e, c->num);
     case CX_LEAF:
-        return primary(talloc_strdup(e->tmp, c->text), c->type);
+        return primary(vdevc_emit_strf(e, "%s", c->text), c->type);
     case CX_UNARY:
         return print_unary(e, c, dem);
     case CX_CALL:
@@ -336,7 +336,7 @@ truth(struct vdevc_emit *e, const struct cx *c)
     /* GCC's -Wint-in-bool-context: say what a product or shift is tested
      * for. */
     if (!t.unary && (t.op == '*' || t.op == OP_SHL))
-        return (struct ctext){.s = talloc_asprintf(e->tmp, "(%s) != 0", t.s),
+        return (struct ctext){.s = vdevc_emit_strf(e, "(%s) != 0", t.s),
                               .prec = 9,
                               .op = OP_NE,
                               .type = T_INT,
@@ -381,11 +381,11 @@ vdevc_emit_bits(struct vdevc_emit *e, const char *place, unsigned storage,
      * what is left fold away, a low mask prints plainly, and neither
      * operator needs parentheses or a cast here. */
     if (lo + w >= storage)
-        return lo == 0 ? talloc_strdup(e->tmp, place)
-                       : talloc_asprintf(e->tmp, "%s >> %u", place, lo);
+        return lo == 0 ? vdevc_emit_strf(e, "%s", place)
+                       : vdevc_emit_strf(e, "%s >> %u", place, lo);
     const char *m = vdevc_hex(e->tmp, vdevc_mask(w));
-    return lo == 0 ? talloc_asprintf(e->tmp, "%s & %s", place, m)
-                   : talloc_asprintf(e->tmp, "%s >> %u & %s", place, lo, m);
+    return lo == 0 ? vdevc_emit_strf(e, "%s & %s", place, m)
+                   : vdevc_emit_strf(e, "%s >> %u & %s", place, lo, m);
 }
 
 const char *
@@ -418,7 +418,7 @@ store_cx(struct vdevc_emit *e, const char *place, unsigned bits, struct cx *val,
             struct ctext a = print(e, val->a, bits);
             struct ctext b = print(e, val->b, oi->flags & OPF_LOW ? bits : 64);
             if (oi->flags & OPF_SHIFT)
-                b.s = talloc_asprintf(e->tmp, "%llu",
+                b.s = vdevc_emit_strf(e, "%llu",
                                       (unsigned long long)val->b->num);
             bool exact, ok;
             judge(val, &a, &b, bits, &exact, &ok);

@@ -204,9 +204,15 @@ out_vformat(struct vdevc_out *o, const char *fmt, va_list ap)
 }
 
 void
-vdevc_out_puts(struct vdevc_out *o, const char *s)
+vdevc_out_vprintf(struct vdevc_out *o, const char *fmt, va_list ap)
 {
-    append(o, s, strlen(s));
+    out_vformat(o, fmt, ap);
+}
+
+void
+vdevc_out_putn(struct vdevc_out *o, const char *s, size_t n)
+{
+    append(o, s, n);
 }
 
 void

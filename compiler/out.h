@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 struct vdevc_out {
     char *buf;
@@ -21,9 +22,16 @@ void vdevc_out_printf(struct vdevc_out *o, const char *fmt, ...)
 /* One line: `indent` levels of four spaces, the text and a newline. */
 void vdevc_out_line(struct vdevc_out *o, int indent, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+void vdevc_out_vprintf(struct vdevc_out *o, const char *fmt, va_list ap);
 /* Without a format, for the lines a large device has hundreds of
- * thousands of: s whole; v in decimal. */
-void vdevc_out_puts(struct vdevc_out *o, const char *s);
+ * thousands of: n bytes of s; s whole (inline: a literal's length is a
+ * constant); v in decimal. */
+void vdevc_out_putn(struct vdevc_out *o, const char *s, size_t n);
+static inline void
+vdevc_out_puts(struct vdevc_out *o, const char *s)
+{
+    vdevc_out_putn(o, s, strlen(s));
+}
 void vdevc_out_putu(struct vdevc_out *o, unsigned long long v);
 /* The text, alive as long as mem_ctx (o moves there; the text is not a
  * talloc block itself); NULL after a failure. */
