@@ -42,13 +42,13 @@ print_num(struct vdevc_emit *e, uint64_t v)
 {
     uint64_t c32 = ~v & 0xffffffffu;
     if (v > 0xffffffffu && ~v != 0 && ~v < 0x10000u)
-        return (struct ctext){.s = vdevc_emit_strf(e, "~(uint64_t)%s",
-                                                   vdevc_hex(e->tmp, ~v)),
-                              .prec = PREC_UNARY,
-                              .op = '~',
-                              .unary = true,
-                              .type = T_U64,
-                              .exact = true};
+        return (struct ctext){
+            .s = vdevc_emit_strf(e, "~(uint64_t)%s", vdevc_hex(e->tmp, ~v)),
+            .prec = PREC_UNARY,
+            .op = '~',
+            .unary = true,
+            .type = T_U64,
+            .exact = true};
     if (v >= 0x10000u && v <= 0xffffffffu && c32 != 0 && c32 < 0x10000u)
         return (struct ctext){.s = vdevc_emit_strf(e, "~%s%s",
                                                    vdevc_hex(e->tmp, c32),
@@ -113,9 +113,8 @@ needs_parens(int parent, const struct ctext *k, bool right)
 static char *
 operand(struct vdevc_emit *e, int parent, const struct ctext *k, bool right)
 {
-    return needs_parens(parent, k, right)
-               ? vdevc_emit_strf(e, "(%s)", k->s)
-               : k->s;
+    return needs_parens(parent, k, right) ? vdevc_emit_strf(e, "(%s)", k->s)
+                                          : k->s;
 }
 
 static struct ctext
@@ -213,8 +212,7 @@ print_bin(struct vdevc_emit *e, const struct cx *c, unsigned dem)
         a = print(e, c->a, d);
         b = print(e, c->b, op == OP_SHL ? 64 : d);
         if (oi->flags & OPF_SHIFT) /* a count, not a mask: decimal */
-            b.s =
-                vdevc_emit_strf(e, "%llu", (unsigned long long)c->b->num);
+            b.s = vdevc_emit_strf(e, "%llu", (unsigned long long)c->b->num);
     }
     /* -Wsign-compare: an int-typed operand that is more than a promoted
      * leaf, compared with an unsigned one, is widened too. */
@@ -286,8 +284,7 @@ print_index(struct vdevc_emit *e, const struct cx *c)
 {
     struct ctext i = print(e, c->a, 64);
     if (!c->checked)
-        return primary(vdevc_emit_strf(e, "%s[%s]", c->text, i.s),
-                       c->type);
+        return primary(vdevc_emit_strf(e, "%s[%s]", c->text, i.s), c->type);
     if (c->a->pure && c->a->kind == CX_LEAF)
         return (struct ctext){
             .s = vdevc_emit_strf(e, "%s < %llu ? %s[%s] : 0", i.s,
@@ -418,8 +415,8 @@ store_cx(struct vdevc_emit *e, const char *place, unsigned bits, struct cx *val,
             struct ctext a = print(e, val->a, bits);
             struct ctext b = print(e, val->b, oi->flags & OPF_LOW ? bits : 64);
             if (oi->flags & OPF_SHIFT)
-                b.s = vdevc_emit_strf(e, "%llu",
-                                      (unsigned long long)val->b->num);
+                b.s =
+                    vdevc_emit_strf(e, "%llu", (unsigned long long)val->b->num);
             bool exact, ok;
             judge(val, &a, &b, bits, &exact, &ok);
             if (ok) {
