@@ -18,23 +18,13 @@
 bool
 vdevc_reg_readable(const struct vdevc_reg *r)
 {
-    if (r->rmask != 0 || r->on_read != NULL)
-        return true;
-    for (unsigned i = 0; i < r->fields.n; i++)
-        if (vdevc_field_at(&r->fields, i)->on_read != NULL)
-            return true;
-    return false;
+    return r->rmask != 0 || r->hooked_read;
 }
 
 bool
 vdevc_reg_writable(const struct vdevc_reg *r)
 {
-    if ((r->rw | r->w1c | r->w1s) != 0 || r->on_write != NULL)
-        return true;
-    for (unsigned i = 0; i < r->fields.n; i++)
-        if (vdevc_field_at(&r->fields, i)->on_write != NULL)
-            return true;
-    return false;
+    return (r->rw | r->w1c | r->w1s) != 0 || r->hooked_write;
 }
 
 /* ------------------------------------------------------------ the bits */
@@ -446,7 +436,7 @@ check_places(struct vdevc_unit *u, struct vdevc_bar *b, struct seen *seen)
             p[k++] = (struct place){r->off + e * r->stride, r->width / 8, r};
     }
     if (n > 1)
-        qsort(p, n, sizeof *p, cmp_place);
+        vdevc_sort(p, n, sizeof *p, cmp_place);
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && p[j].start == p[i].start && p[j].size == p[i].size)

@@ -266,6 +266,9 @@ bool vdevc_is_pow2(uint64_t v);
 /* qsort of a vec's pointers; empty and one-element vecs are left alone. */
 void vdevc_vec_sort(struct vdevc_vec *v,
                     int (*cmp)(const void *, const void *));
+/* qsort, but not of what is sorted already (most tables are). */
+void vdevc_sort(void *base, size_t n, size_t size,
+                int (*cmp)(const void *, const void *));
 /* a sep b as a new string: names are joined often (talloc_asprintf's
  * formatting would dominate a large device's compile). */
 char *vdevc_join(void *ctx, const char *a, const char *sep, const char *b);

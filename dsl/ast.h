@@ -287,6 +287,7 @@ struct vdevc_reg {
      * register itself does not: a ro/wo pair, or a bank. */
     bool reads_elsewhere, writes_elsewhere;
     bool banked; /* shares its offset with another register */
+    bool hooked_read, hooked_write; /* it or a field has on read / write */
 };
 
 struct vdevc_memory {
