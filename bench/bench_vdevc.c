@@ -1,10 +1,11 @@
 /* vdevc throughput: generates devices of 1,000 and 100,000 registers in
  * two mixes (plain registers; and a quarter with four fields, one in eight
- * with a hook), times `vdevc -o X.c --header=X.h` on each (best of 3), and
- * prints registers/s and how the per-register time grows (1.00 = linear).
- *   VDEV_BUILD=build build/bench/bench_vdevc [--quick]
- * Rates use the compiler's CPU time (user + sys of the child), which a
- * loaded machine disturbs far less than wall time; wall time is shown too. */
+ * with a hook, some of those using timers and FIFOs), times `vdevc -o X.c
+ * --header=X.h` on each (best of 3), and prints registers/s and how the
+ * per-register time grows (1.00 = linear). VDEV_BUILD=build
+ * build/bench/bench_vdevc [--quick] Rates use the compiler's CPU time (user +
+ * sys of the child), which a loaded machine disturbs far less than wall time;
+ * wall time is shown too. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,10 +18,28 @@
 #include <unistd.h>
 
 /* mixed: most registers plain, a quarter with fields (one enum-typed),
- * one in eight with a hook; one interrupt over two fields; one in sixteen
- * is a bank of two registers at one offset (`when`) whose write hook
- * calls a proc with a loop. plain: every register a plain rw one with a
- * reset value and a doc string. */
+ * one in eight with a hook (one in 32 starting a timer and pushing to a
+ * FIFO, one in 32 popping one); one interrupt over two fields; one in
+ * sixteen is a bank of two registers at one offset (`when`) whose write
+ * hook calls a proc with a loop. plain: every register a plain rw one
+ * with a reset value and a doc string. */
+#define BENCH_TIMERS 32u
+#define BENCH_FIFOS 16u
+
+/* The timers, FIFOs and the proc the mixed device's hooks use. */
+static void
+write_host(FILE *f)
+{
+    for (unsigned i = 0; i < BENCH_TIMERS; i++)
+        fprintf(f, "    timer t%u { on expire { events += 1; } }\n", i);
+    for (unsigned i = 0; i < BENCH_FIFOS; i++)
+        fprintf(f, "    fifo q%u[16] : 32;\n", i);
+    fprintf(f, "    proc bump(v : 32) : 32 {\n"
+               "        let r = v;\n"
+               "        for i in 0 .. 4 { r = (r + i) & 0xffffffff; }\n"
+               "        return r & 0xffffffff;\n    }\n");
+}
+
 static int
 write_device(const char *path, unsigned n, bool mixed)
 {
@@ -35,16 +54,11 @@ write_device(const char *path, unsigned n, bool mixed)
             "device bench {\n    vendor 0x1234;\n    device 0xbe00;\n"
             "    intx A;\n    enum mode { off = 0, low = 1, high = 2 }\n"
             "    var events : 32;\n"
-            "%s"
-            "    interrupt 0 = r0.f0 & r0.f1;\n"
-            "    bar 0 mem64 size %llu {\n",
-            n,
-            mixed ? "    proc bump(v : 32) : 32 {\n"
-                    "        let r = v;\n"
-                    "        for i in 0 .. 4 { r = (r + i) & 0xffffffff; }\n"
-                    "        return r & 0xffffffff;\n    }\n"
-                  : "",
-            size);
+            "    interrupt 0 = r0.f0 & r0.f1;\n",
+            n);
+    if (mixed)
+        write_host(f);
+    fprintf(f, "    bar 0 mem64 size %llu {\n", size);
     for (unsigned i = 0; i < n; i++) {
         unsigned off = i * 4;
         if (!mixed && i > 0)
@@ -65,6 +79,17 @@ write_device(const char *path, unsigned n, bool mixed)
                     "        }\n"
                     "        reg r%ub @ 0x%x : 32 rw when (!r0.f0);\n",
                     i, off, i, off);
+        else if (i % 32 == 1)
+            fprintf(f,
+                    "        reg r%u @ 0x%x : 32 rw {\n"
+                    "            on write { start t%u after value us; "
+                    "q%u.push(value); }\n        }\n",
+                    i, off, i / 32 % BENCH_TIMERS, i / 32 % BENCH_FIFOS);
+        else if (i % 32 == 9)
+            fprintf(f,
+                    "        reg r%u @ 0x%x : 32 ro {\n"
+                    "            on read { r%u = q%u.pop(); }\n        }\n",
+                    i, off, i, i / 32 % BENCH_FIFOS);
         else if (i % 8 == 1)
             fprintf(f,
                     "        reg r%u @ 0x%x : 32 rw {\n"

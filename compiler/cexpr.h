@@ -51,5 +51,9 @@ bool vdevc_known_nonzero(const struct cx *c);
 enum cx_type vdevc_storage_type(unsigned bits);
 /* Bits needed for max (0 for 0). */
 unsigned vdevc_bits_of(uint64_t max);
+/* now, a timer's running / remaining (emit_time.c); a FIFO's members and
+ * methods (emit_stream.c). */
+struct cx *vdevc_cx_time(struct vdevc_emit *e, const struct vdevc_expr *x);
+struct cx *vdevc_cx_fifo(struct vdevc_emit *e, const struct vdevc_expr *x);
 
 #endif /* VDEVC_CEXPR_H */

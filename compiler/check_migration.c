@@ -174,6 +174,33 @@ check_caps(struct vdevc_unit *old, struct vdevc_unit *new)
     }
 }
 
+static const struct vdevc_timer *
+timer_named(const struct vdevc_device *d, const char *name)
+{
+    for (unsigned i = 0; i < d->timers.n; i++)
+        if (strcmp(vdevc_timer_at(&d->timers, i)->name, name) == 0)
+            return d->timers.v[i];
+    return NULL;
+}
+
+/* Timers travel by name in the clock section: one the new revision adds
+ * starts stopped; one it lacks is refused only while it runs in the
+ * stream, which a device saved at any moment may do. */
+static void
+check_timers(struct vdevc_unit *old, struct vdevc_unit *new)
+{
+    for (unsigned i = 0; i < old->dev->timers.n; i++) {
+        const struct vdevc_timer *t = old->dev->timers.v[i];
+        if (timer_named(new->dev, t->name) == NULL &&
+            vdevc_warning(old->diag, t->hdr.loc, VDEVC_W_MIG_TIMER_REMOVED,
+                          "timer '%s' is gone: a stream saved while it runs "
+                          "is refused",
+                          t->name))
+            vdevc_help(old->diag, "stop it (or let it expire) before the "
+                                  "state is saved, or keep the timer");
+    }
+}
+
 void
 vdevc_check_migration_runtime(struct vdevc_unit *old, struct vdevc_unit *new)
 {
@@ -181,4 +208,5 @@ vdevc_check_migration_runtime(struct vdevc_unit *old, struct vdevc_unit *new)
     check_msix(old, new);
     check_bars(old, new);
     check_caps(old, new);
+    check_timers(old, new);
 }

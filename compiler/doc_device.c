@@ -77,6 +77,15 @@ emit_signals(struct vdevc_emit *e)
         scan_hook(&sg, v->on_write, "outside input",
                   talloc_asprintf(t, "state.%s", v->name));
     }
+    for (unsigned i = 0; i < e->d->timers.n; i++) {
+        const struct vdevc_timer *tm = e->d->timers.v[i];
+        scan_hook(&sg, tm->on_expire, "expiry of timer", tm->name);
+    }
+    for (unsigned i = 0; i < e->d->streams.n; i++) {
+        const struct vdevc_stream *s = e->d->streams.v[i];
+        scan_hook(&sg, s->on_receive, "bytes from stream", s->name);
+        scan_hook(&sg, s->on_transmit, "drained stream", s->name);
+    }
     if (sg.any)
         P("\n");
 }
@@ -253,7 +262,9 @@ vdevc_doc_migration(struct vdevc_emit *e)
           size, v->since, v->nomigrate ? "no" : "yes", vdevc_fnv1a(q),
           v->external ? "external input; " : "", vdevc_doc_text(t, v->doc));
     }
+    vdevc_doc_fifo_rows(e);
     P("\n");
+    vdevc_doc_clock_note(e);
 }
 
 void

@@ -100,6 +100,8 @@ void vdevc_emit_procs(struct vdevc_emit *e);
 const char *vdevc_proc_cname(struct vdevc_emit *e, const struct vdevc_proc *p);
 void vdevc_emit_banks(struct vdevc_emit *e);
 bool vdevc_emit_device_reset(struct vdevc_emit *e, bool reset_values);
+/* Does any register bit or variable survive a device reset? */
+bool vdevc_any_sticky(const struct vdevc_device *d);
 bool vdevc_emit_on_init(struct vdevc_emit *e);
 
 /* emit_tables.c: register and BAR tables, state (reset values, load
@@ -117,5 +119,31 @@ void vdevc_emit_validate(struct vdevc_emit *e, const char *checks);
 bool vdevc_emit_post_load(struct vdevc_emit *e);
 unsigned vdevc_emit_mig_table(struct vdevc_emit *e);
 unsigned vdevc_emit_vars(struct vdevc_emit *e);
+
+/* A device-level hook (timer, stream) as `static void fn(dev[, params])`:
+ * stream kicks, its statements, then the interrupts they may change. */
+void vdevc_emit_device_hook(struct vdevc_emit *e, const struct vdevc_hook *h,
+                            const char *fn, const char *params,
+                            const char *what);
+/* Streams whose FIFOs s pushes, pops or clears: bit i for stream id i
+ * (of the device's first nr_streams). */
+uint32_t vdevc_stmt_streams(const struct vdevc_stmt *s, unsigned nr_streams);
+
+/* emit_time.c: timers, now, start / stop / emit. */
+void vdevc_emit_timer_handles(struct vdevc_emit *e);
+void vdevc_emit_timer_hooks(struct vdevc_emit *e);
+/* "!(d->timer.t = vdev_timer_new(...)) ||" per timer, for create(). */
+void vdevc_emit_timer_create(struct vdevc_emit *e);
+void vdevc_emit_host_stmt(struct vdevc_emit *e, const struct vdevc_stmt *s,
+                          int indent);
+
+/* emit_stream.c: FIFOs and streams. */
+void vdevc_emit_fifo_members(struct vdevc_emit *e);
+void vdevc_emit_fifo_checks(struct vdevc_emit *e, struct vdevc_out *o);
+unsigned vdevc_fifo_mig_count(const struct vdevc_device *d);
+void vdevc_emit_fifo_mig(struct vdevc_emit *e);
+/* The streams' hooks and table; its entry count. */
+unsigned vdevc_emit_streams(struct vdevc_emit *e);
+void vdevc_emit_kicks(struct vdevc_emit *e, uint32_t streams, int indent);
 
 #endif /* VDEVC_EMIT_H */

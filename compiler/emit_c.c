@@ -237,7 +237,7 @@ emit_companions(struct vdevc_emit *e)
 }
 
 struct parts {
-    unsigned bars, mig, vars;
+    unsigned bars, mig, vars, streams;
     bool reset_values, validate, post_load;
     bool config, reset, init;
 };
@@ -276,6 +276,10 @@ emit_model(struct vdevc_emit *e, const struct parts *p)
         L(1, ".config = &%s_config,", n);
     if (p->reset)
         L(1, ".reset = %s_reset,", n);
+    if (p->streams) {
+        L(1, ".streams = %s_streams,", n);
+        L(1, ".nr_streams = %u,", p->streams);
+    }
     P("};\n\n");
 }
 
@@ -314,7 +318,13 @@ emit_create(struct vdevc_emit *e, const struct parts *p)
     L(2, "goto fail;");
     L(1, "d->dev = dev;");
     L(1, "vdev_set_private(dev, d);");
-    P("    if (vdev_model_add(dev, &%s_model, &d->s) != 0", n);
+    /* Device time travels with the state when it is read (a timer makes
+     * it travel anyway). */
+    if (e->d->uses_now && e->d->timers.n == 0)
+        L(1, "vdev_clock_use(dev);");
+    P("    if (");
+    vdevc_emit_timer_create(e);
+    P("vdev_model_add(dev, &%s_model, &d->s) != 0", n);
     emit_caps(e);
     P(")\n");
     L(2, "goto fail;");
@@ -342,13 +352,16 @@ emit_all(struct vdevc_emit *e)
     /* Its scratch strings outlive the flushes until it is written. */
     const char *checks = talloc_strdup(e, vdevc_validate_checks(e));
     emit_preamble(e, checks != NULL,
-                  vdevc_has_resets(e->d) || e->d->on_reset != NULL);
+                  vdevc_has_resets(e->d) || e->d->on_reset != NULL ||
+                      vdevc_any_sticky(e->d));
     vdevc_emit_procs(e);
     vdevc_emit_all_hooks(e);
     vdevc_emit_banks(e);
     p.bars = vdevc_emit_bar_tables(e);
     p.config = vdevc_emit_config_table(e);
     vdevc_emit_irqs(e);
+    vdevc_emit_timer_hooks(e);
+    p.streams = vdevc_emit_streams(e);
     p.reset_values = vdevc_emit_reset_values(e);
     p.reset = vdevc_emit_device_reset(e, p.reset_values);
     p.init = vdevc_emit_on_init(e);

@@ -24,6 +24,9 @@
  *   whose condition needs a variable or hooked bits is not exercised. At
  *   a ro/wo pair's place the checker only reads the one and writes the
  *   other. Config-space registers are accessed in config space.
+ * - Timers expire, and streams receive and drain, between the checker's
+ *   accesses: a register their hooks may assign is uncertain at every
+ *   read, as if its own read hook assigned it (rself).
  * - Accesses are full-width at each element's offset, and with --lanes
  *   some random ones cover only some byte lanes (modelled per lane: a
  *   partial read of an uncertain register does not make it certain).
@@ -132,6 +135,20 @@ reg_effects(const struct vdevc_reg *r, bool write, struct effects *fx)
         hook_targets(write ? f->on_write : f->on_read, fx);
     }
     hook_targets(write ? r->on_write : r->on_read, fx);
+}
+
+/* What the device-level hooks (timers, streams) may assign: they run
+ * whenever the server's loop gets to them. */
+static void
+async_effects(const struct vdevc_device *d, struct effects *fx)
+{
+    for (unsigned i = 0; i < d->timers.n; i++)
+        hook_targets(vdevc_timer_at(&d->timers, i)->on_expire, fx);
+    for (unsigned i = 0; i < d->streams.n; i++) {
+        const struct vdevc_stream *s = d->streams.v[i];
+        hook_targets(s->on_receive, fx);
+        hook_targets(s->on_transmit, fx);
+    }
 }
 
 /* vdev_check.h's enum vdev_check_acc uses enum vdevc_access's numbers. */
@@ -316,7 +333,10 @@ analyse(void *tmp, const struct vdevc_device *d, struct reg_info *ri,
 {
     unsigned nf = 0, nt = 0, ns = 0;
     uint64_t work = 0; /* witnesses tried: past the budget, not selected */
+    struct effects async = {.regs = talloc_zero_array(tmp, bool, d->regs.n + 1),
+                            .mark = new_mark()};
     analyse_reset(tmp, d, ri);
+    async_effects(d, &async);
     for (unsigned k = 0; k < d->regs.n; k++) {
         const struct vdevc_reg *r = d->regs.v[k];
         analyse_bank(tmp, r, &ri[k], so, &ns, &work);
@@ -334,7 +354,9 @@ analyse(void *tmp, const struct vdevc_device *d, struct reg_info *ri,
             nt += ri[k].nr_taint[w];
             talloc_free(fx.regs);
         }
+        ri[k].self[0] |= async.all || async.regs[k];
     }
+    talloc_free(async.regs);
 }
 
 /* Zero values and false flags are left out. */

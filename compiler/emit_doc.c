@@ -473,6 +473,7 @@ vdevc_emit_doc(void *mem_ctx, struct vdevc_unit *u)
     emit_access_kinds(e);
     emit_registers(e);
     vdevc_doc_interrupts(e);
+    vdevc_doc_host(e);
     vdevc_doc_config(e);
     vdevc_doc_enums(e);
     vdevc_doc_reset(e);

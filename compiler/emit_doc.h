@@ -29,6 +29,11 @@ void vdevc_doc_migration(struct vdevc_emit *e);
 const char *vdevc_doc_anchor(void *ctx, const struct vdevc_reg *r);
 /* What a device reset keeps (sticky state) and whether logic runs. */
 void vdevc_doc_reset(struct vdevc_emit *e);
+/* doc_host.c: timers, FIFOs, streams, events; the FIFOs' migration rows
+ * and what the runtime part carries of time. */
+void vdevc_doc_host(struct vdevc_emit *e);
+void vdevc_doc_fifo_rows(struct vdevc_emit *e);
+void vdevc_doc_clock_note(struct vdevc_emit *e);
 
 /* doc_bits.c: the register's bit-field picture, a fenced text block. */
 struct vdevc_out;

@@ -466,7 +466,7 @@ vdevc_cx_from(struct vdevc_emit *e, const struct vdevc_expr *x)
     case E_NUM:
         return vdevc_cx_num(e, x->num);
     case E_CALL:
-        return cx_call(e, x);
+        return x->lhs ? vdevc_cx_fifo(e, x) : cx_call(e, x);
     case E_UNARY:
         return cx_unary(e, x->op, vdevc_cx_from(e, x->lhs));
     case E_BINARY:
@@ -505,6 +505,11 @@ vdevc_cx_from(struct vdevc_emit *e, const struct vdevc_expr *x)
     case REF_ENUMC:
     case REF_CONST:
         return vdevc_cx_num(e, x->num);
+    case REF_NOW:
+    case REF_TIMER:
+        return vdevc_cx_time(e, x);
+    case REF_FIFO:
+        return vdevc_cx_fifo(e, x);
     default:
         return vdevc_cx_num(e, 0);
     }

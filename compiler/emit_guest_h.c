@@ -264,6 +264,23 @@ emit_enums(struct guest *g)
     }
 }
 
+/* FIFO depths: how much a driver may queue before the device drops. */
+static void
+emit_fifos(struct guest *g)
+{
+    if (g->d->fifos.n == 0)
+        return;
+    G("/* ---- FIFO depths, in elements ---- */\n\n");
+    for (unsigned i = 0; i < g->d->fifos.n; i++) {
+        const struct vdevc_fifo *f = g->d->fifos.v[i];
+        defn(g,
+             talloc_asprintf(g->tmp, "%s_%s_DEPTH", g->NAME,
+                             vdevc_upper(g->tmp, f->cname)),
+             f->depth);
+    }
+    G("\n");
+}
+
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -307,6 +324,7 @@ vdevc_emit_guest_h(void *mem_ctx, struct vdevc_unit *u)
     emit_caps(g);
     emit_bar_contents(g);
     emit_enums(g);
+    emit_fifos(g);
     emit_clashes(g);
     G("#endif /* %s_GUEST_H */\n", g->NAME);
     char *text = vdevc_out_steal(mem_ctx, e->o);

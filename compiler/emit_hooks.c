@@ -23,17 +23,19 @@ vdevc_reg_has_hooks(const struct vdevc_reg *r, bool write)
 /* What the hook functions of one register and direction use. */
 struct hook_uses {
     bool d, dev, a;
+    uint32_t streams; /* to kick */
 };
 
 static void
-hook_uses(const struct vdevc_hook *h, bool write, bool field,
-          struct hook_uses *u)
+hook_uses(const struct vdevc_emit *e, const struct vdevc_hook *h, bool write,
+          bool field, struct hook_uses *u)
 {
     if (!h)
         return;
     bool state = vdevc_stmt_uses_state(h->body) || (!write && h->uses_value);
+    u->streams |= vdevc_stmt_streams(h->body, e->d->streams.n);
     u->d |= state;
-    u->dev |= state || vdevc_stmt_uses_dev(h->body);
+    u->dev |= state || vdevc_stmt_uses_dev(h->body) || u->streams;
     u->a |= field || h->uses_index || h->uses_width ||
             (write && (h->uses_value || h->uses_old));
 }
@@ -86,9 +88,9 @@ emit_hooks(struct vdevc_emit *e, const struct vdevc_reg *r, bool write)
     struct hook_uses u = {0};
     for (unsigned k = 0; k < r->fields.n; k++) {
         const struct vdevc_field *f = r->fields.v[k];
-        hook_uses(write ? f->on_write : f->on_read, write, true, &u);
+        hook_uses(e, write ? f->on_write : f->on_read, write, true, &u);
     }
-    hook_uses(rh, write, false, &u);
+    hook_uses(e, rh, write, false, &u);
     P("static void\n%s_%s_on_%s(struct vdev_dev *dev, "
       "const struct vdev_reg_access *a)\n{\n",
       e->name, r->cname, kind);
@@ -98,6 +100,7 @@ emit_hooks(struct vdevc_emit *e, const struct vdevc_reg *r, bool write)
         L(1, "(void)dev;");
     if (!u.a)
         L(1, "(void)a;");
+    vdevc_emit_kicks(e, u.streams, 1);
     e->index = "a->i";
     e->index_max = r->n - 1;
     e->width = "a->width";
@@ -221,6 +224,8 @@ vdevc_emit_var_setter(struct vdevc_emit *e, const struct vdevc_var *v,
     const struct vdevc_hook *h = v->on_write;
     uint64_t irqs = v->irqs;
     setter_head(e, fn);
+    if (h)
+        vdevc_emit_kicks(e, vdevc_stmt_streams(h->body, e->d->streams.n), 1);
     if (h && h->uses_old)
         L(1, "const uint64_t old = d->s.%s;", v->name);
     L(1, "d->s.%s = value;", v->name);
@@ -232,4 +237,30 @@ vdevc_emit_var_setter(struct vdevc_emit *e, const struct vdevc_var *v,
         irqs |= h->calls ? vdevc_all_irqs(e->d) : h->irqs;
     }
     setter_tail(e, irqs);
+}
+
+/* ------------------------------------------------------------ device hooks */
+
+void
+vdevc_emit_device_hook(struct vdevc_emit *e, const struct vdevc_hook *h,
+                       const char *fn, const char *params, const char *what)
+{
+    struct hook_uses u = {0};
+    hook_uses(e, h, false, false, &u);
+    uint64_t irqs = h->calls ? vdevc_all_irqs(e->d) : h->irqs;
+    P("static void\n%s(struct vdev_dev *dev%s%s)\n{\n", fn, params ? ", " : "",
+      params ? params : "");
+    if (u.d)
+        L(1, "struct %s *d = vdev_private(dev);", e->name);
+    if (!u.dev && irqs == 0)
+        L(1, "(void)dev;");
+    if (params) /* "void *opaque": its name is what follows the last * */
+        L(1, "(void)%s;", strrchr(params, '*') + 1);
+    vdevc_emit_kicks(e, u.streams, 1);
+    vdevc_emit_where(e, h->hdr.loc.first_line, what, 1);
+    e->index = NULL;
+    hook_body(e, h, NULL, NULL, 0, 1);
+    if (irqs != 0)
+        L(1, "%s_update_irqs(dev, %s);", e->name, HEX(irqs));
+    P("}\n\n");
 }

@@ -165,6 +165,62 @@ caps_json(const struct vdevc_device *d)
 }
 
 static json_object *
+fifo_json(const struct vdevc_fifo *f)
+{
+    json_object *o = json_object_new_object();
+    put_str(o, "name", f->qname);
+    put(o, "depth", jhex(f->depth));
+    put(o, "width", json_object_new_int((int)f->width));
+    put(o, "since", json_object_new_int((int)f->since));
+    put(o, "migrate", json_object_new_boolean(!f->nomigrate));
+    put_str(o, "doc", f->doc);
+    return o;
+}
+
+/* Timers, FIFOs (streams' too), streams and events. */
+static void
+host_json(const struct vdevc_device *d, json_object *root)
+{
+    json_object *a = json_object_new_array();
+    for (unsigned i = 0; i < d->timers.n; i++) {
+        const struct vdevc_timer *t = d->timers.v[i];
+        json_object *o = json_object_new_object();
+        put_str(o, "name", t->name);
+        put(o, "on_expire", json_object_new_boolean(t->on_expire != NULL));
+        put_str(o, "doc", t->doc);
+        json_object_array_add(a, o);
+    }
+    put(root, "timers", a);
+    a = json_object_new_array();
+    for (unsigned i = 0; i < d->fifos.n; i++)
+        json_object_array_add(a, fifo_json(d->fifos.v[i]));
+    put(root, "fifos", a);
+    a = json_object_new_array();
+    for (unsigned i = 0; i < d->streams.n; i++) {
+        const struct vdevc_stream *s = d->streams.v[i];
+        json_object *o = json_object_new_object();
+        put_str(o, "name", s->name);
+        put(o, "id", json_object_new_int((int)s->id));
+        put(o, "rx_depth", jhex(s->rx->depth));
+        put(o, "tx_depth", jhex(s->tx->depth));
+        put(o, "on_receive", json_object_new_boolean(s->on_receive != NULL));
+        put(o, "on_transmit", json_object_new_boolean(s->on_transmit != NULL));
+        put_str(o, "doc", s->doc);
+        json_object_array_add(a, o);
+    }
+    put(root, "streams", a);
+    a = json_object_new_array();
+    for (unsigned i = 0; i < d->events.n; i++) {
+        const struct vdevc_event *ev = d->events.v[i];
+        json_object *o = json_object_new_object();
+        put_str(o, "name", ev->name);
+        put_str(o, "doc", ev->doc);
+        json_object_array_add(a, o);
+    }
+    put(root, "events", a);
+}
+
+static json_object *
 misc_json(void *ctx, const struct vdevc_device *d, json_object *root)
 {
     json_object *irqs = json_object_new_array();
@@ -255,6 +311,7 @@ vdevc_emit_json(void *mem_ctx, struct vdevc_unit *u)
     put(root, "capabilities", caps_json(d));
     misc_json(tmp, d, root);
     behaviour_json(d, root);
+    host_json(d, root);
     const char *s = json_object_to_json_string_ext(
         root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
     char *out = talloc_asprintf(mem_ctx, "%s\n", s);

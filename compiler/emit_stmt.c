@@ -98,13 +98,26 @@ static bool
 is_state(const struct vdevc_expr *x, int arg)
 {
     return x->ref == REF_REG || x->ref == REF_FIELD || x->ref == REF_VAR ||
-           x->ref == REF_BUFFER;
+           x->ref == REF_BUFFER || x->ref == REF_TIMER || x->ref == REF_FIFO;
 }
 
 static bool
 is_call(const struct vdevc_expr *x, int arg)
 {
-    return x->kind == E_CALL;
+    return x->kind == E_CALL || x->ref == REF_NOW;
+}
+
+static uint32_t proc_streams(const struct vdevc_proc *p);
+
+/* A push, pop or clear of stream `id`'s rx or tx (in a proc called too). */
+static bool
+changes_stream(const struct vdevc_expr *x, int id)
+{
+    if (x->kind == E_CALL && x->ref == REF_PROC)
+        return proc_streams(x->sym) >> id & 1;
+    const struct vdevc_fifo *f = x->ref == REF_FIFO ? x->sym : NULL;
+    return x->kind == E_CALL && f && f->stream && (int)f->stream->id == id &&
+           strcmp(x->name, "peek") != 0;
 }
 
 static bool
@@ -118,7 +131,8 @@ static bool
 takes_dev(const struct vdevc_stmt *s)
 {
     return s->kind == S_RAISE || s->kind == S_LOWER || s->kind == S_NOTIFY ||
-           s->kind == S_DMA || s->kind == S_CALL || s->kind == S_RESET;
+           s->kind == S_DMA || s->kind == S_CALL || s->kind == S_RESET ||
+           s->kind == S_EMIT;
 }
 
 bool
@@ -140,6 +154,31 @@ vdevc_stmt_uses_dev(const struct vdevc_stmt *s)
 {
     const struct walk w = {.expr = is_call, .stmt = takes_dev};
     return stmt_any(&w, s);
+}
+
+uint32_t
+vdevc_stmt_streams(const struct vdevc_stmt *s, unsigned nr_streams)
+{
+    uint32_t m = 0;
+    for (unsigned i = 0; i < nr_streams && i < VDEVC_MAX_STREAMS; i++) {
+        const struct walk w = {.expr = changes_stream, .arg = (int)i};
+        if (stmt_any(&w, s))
+            m |= UINT32_C(1) << i;
+    }
+    return m;
+}
+
+/* The streams a proc changes, its callees' included: worked out once
+ * (procs do not recurse). */
+static uint32_t
+proc_streams(const struct vdevc_proc *p)
+{
+    struct vdevc_proc *q = (struct vdevc_proc *)p;
+    if (!q->streams_known) {
+        q->streams = vdevc_stmt_streams(p->body, VDEVC_MAX_STREAMS);
+        q->streams_known = true;
+    }
+    return q->streams;
 }
 
 /* Is local `slot` read by s? */
@@ -370,6 +409,12 @@ emit_stmt_in(struct vdevc_emit *e, const struct vdevc_stmt *s,
         break;
     case S_RESET:
         L(ind, "vdev_request_reset(dev);");
+        break;
+    case S_START:
+    case S_STOP:
+    case S_EMIT:
+    case S_WORD:
+        vdevc_emit_host_stmt(e, s, ind);
         break;
     }
 }

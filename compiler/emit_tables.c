@@ -333,6 +333,7 @@ vdevc_validate_checks(struct vdevc_emit *e)
                     talloc_asprintf(e->tmp, "%s > %s", s,
                                     HEX(vdevc_mask(v->width))));
     }
+    vdevc_emit_fifo_checks(e, o);
     return o->len > 0 ? o->buf : NULL;
 }
 
@@ -374,7 +375,8 @@ vdevc_emit_post_load(struct vdevc_emit *e)
                        vdevc_emit_const(e, r->all & ~m), HEX(r->reset & m));
     }
     uint64_t irqs = vdevc_all_irqs(e->d);
-    if (o->len == 0 && irqs == 0)
+    unsigned streams = e->d->streams.n;
+    if (o->len == 0 && irqs == 0 && streams == 0)
         return false;
     P("/* After a load: fields that are not migrated start from their reset\n"
       " * values; interrupt lines follow the loaded state. */\n"
@@ -384,6 +386,7 @@ vdevc_emit_post_load(struct vdevc_emit *e)
         P("    struct %s *d = vdev_private(dev);\n%s", e->name, o->buf);
     if (irqs != 0)
         L(1, "%s_update_irqs(dev, %s);", e->name, HEX(irqs));
+    vdevc_emit_kicks(e, (UINT32_C(1) << streams) - 1, 1);
     P("}\n\n");
     vdevc_emit_flush(e);
     return true;
@@ -399,6 +402,7 @@ vdevc_emit_mig_table(struct vdevc_emit *e)
         n += !vdevc_reg_at(&e->d->regs, i)->nomigrate;
     for (unsigned i = 0; i < e->d->vars.n; i++)
         n += !vdevc_var_at(&e->d->vars, i)->nomigrate;
+    n += vdevc_fifo_mig_count(e->d);
     if (n == 0)
         return 0;
     P("/* Migrated state: id = FNV-1a 32 of the name, stable across "
@@ -418,6 +422,7 @@ vdevc_emit_mig_table(struct vdevc_emit *e)
             L(1, "VDEV_MIG_FIELD(struct %s_state, %s, \"%s\", 0x%08xu, %u),",
               e->name, v->name, q, vdevc_fnv1a(q), v->since);
     }
+    vdevc_emit_fifo_mig(e);
     P("};\n\n");
     vdevc_emit_flush(e);
     return n;

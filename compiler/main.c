@@ -223,7 +223,8 @@ parse_args(int argc, char **argv, struct options *o)
     if (rc == 0 && o->old != NULL && optind == argc - 2) {
         o->old = argv[optind];
         o->input = argv[optind + 1];
-        o->diag.enabled = 0; /* only what breaks the migration */
+        /* Only what breaks the migration, or may. */
+        o->diag.enabled &= 1u << VDEVC_W_MIG_TIMER_REMOVED;
         return 0;
     }
     if (rc == 0 && o->old == NULL && optind == argc - 1) {

@@ -12,7 +12,8 @@ struct mig_entry {
     const char *name; /* as in the stream: "reg", "inst.reg", "state.v" */
     uint64_t size;    /* bytes */
     unsigned since;
-    const char *type; /* what the bytes mean, for "retyped" */
+    const char *type; /* what the bytes mean, for "retyped"; a FIFO's
+                       * "fifo:16 x 8 bits" (any change resizes it) */
     struct vdevc_loc loc;
 };
 
@@ -29,11 +30,38 @@ reg_type(void *ctx, const struct vdevc_reg *r)
     return t;
 }
 
+static void
+fifo_entries(void *ctx, const struct vdevc_device *d, struct mig_entry *m,
+             unsigned *n)
+{
+    for (unsigned i = 0; i < d->fifos.n; i++) {
+        const struct vdevc_fifo *f = d->fifos.v[i];
+        if (f->nomigrate)
+            continue;
+        m[(*n)++] = (struct mig_entry){
+            .name = talloc_asprintf(ctx, "state.%s", f->qname),
+            .size = 8 + f->depth * (vdevc_storage_bits(f->width) / 8),
+            .since = f->since,
+            .type = talloc_asprintf(ctx, "fifo:%llu x %u bits",
+                                    (unsigned long long)f->depth, f->width),
+            .loc = f->hdr.loc,
+        };
+    }
+}
+
+/* A FIFO's shape changed: its depth or element width. */
+static bool
+fifo_resized(const struct mig_entry *o, const struct mig_entry *n)
+{
+    return strncmp(o->type, "fifo:", 5) == 0 &&
+           strncmp(n->type, "fifo:", 5) == 0 && strcmp(o->type, n->type) != 0;
+}
+
 static struct mig_entry *
 entries(void *ctx, const struct vdevc_device *d, unsigned *_n)
 {
-    struct mig_entry *m =
-        talloc_zero_array(ctx, struct mig_entry, d->regs.n + d->vars.n + 1);
+    struct mig_entry *m = talloc_zero_array(
+        ctx, struct mig_entry, d->regs.n + d->vars.n + d->fifos.n + 1);
     unsigned n = 0;
     for (unsigned i = 0; i < d->regs.n; i++) {
         const struct vdevc_reg *r = d->regs.v[i];
@@ -58,6 +86,7 @@ entries(void *ctx, const struct vdevc_device *d, unsigned *_n)
         m[n++] = (struct mig_entry){talloc_asprintf(ctx, "state.%s", v->name),
                                     size, v->since, type, v->hdr.loc};
     }
+    fifo_entries(ctx, d, m, &n);
     *_n = n;
     return m;
 }
@@ -95,6 +124,10 @@ vdevc_check_migration(struct vdevc_unit *old, struct vdevc_unit *new, FILE *out)
                         "'%s' is in the old stream but not in the new "
                         "device",
                         om[i].name);
+        else if (fifo_resized(&om[i], n))
+            vdevc_error(new->diag, n->loc, "mig-resized",
+                        "FIFO '%s' was %s, now %s", n->name, om[i].type + 5,
+                        n->type + 5);
         else if (n->size != om[i].size)
             vdevc_error(new->diag, n->loc, "mig-resized",
                         "'%s' was %llu bytes, now %llu", n->name,

@@ -356,6 +356,18 @@ collect(struct vdevc_unit *u, struct vdevc_vec *props)
         case N_HOOK:
             device_hook(u, (struct vdevc_hook *)n);
             break;
+        case N_TIMER:
+            to = &d->timers;
+            break;
+        case N_FIFO:
+            to = &d->fifos;
+            break;
+        case N_STREAM:
+            to = &d->streams;
+            break;
+        case N_EVENT:
+            to = &d->events;
+            break;
         default:
             break;
         }
@@ -379,4 +391,5 @@ vdevc_sema_decls(struct vdevc_unit *u)
     for (unsigned i = 0; i < d->vars.n; i++)
         check_var(u, d->vars.v[i]);
     vdevc_sema_proc_decls(u);
+    vdevc_sema_host_decls(u);
 }

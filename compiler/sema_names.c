@@ -61,8 +61,8 @@ static void
 check_ids(struct vdevc_unit *u)
 {
     struct vdevc_device *d = u->dev;
-    struct mig_name *m =
-        talloc_array(u, struct mig_name, d->regs.n + d->vars.n + 1);
+    struct mig_name *m = talloc_array(u, struct mig_name,
+                                      d->regs.n + d->vars.n + d->fifos.n + 1);
     size_t n = 0;
     for (unsigned i = 0; i < d->regs.n; i++) {
         struct vdevc_reg *r = d->regs.v[i];
@@ -76,6 +76,13 @@ check_ids(struct vdevc_unit *u)
             continue;
         char *q = talloc_asprintf(m, "state.%s", v->name);
         m[n++] = (struct mig_name){vdevc_fnv1a(q), q, v->hdr.loc};
+    }
+    for (unsigned i = 0; i < d->fifos.n; i++) {
+        struct vdevc_fifo *f = d->fifos.v[i];
+        if (f->nomigrate)
+            continue;
+        char *q = talloc_asprintf(m, "state.%s", f->qname);
+        m[n++] = (struct mig_name){vdevc_fnv1a(q), q, f->hdr.loc};
     }
     if (n > 1)
         qsort(m, n, sizeof *m, cmp_id);
@@ -104,6 +111,16 @@ vdevc_sema_names(struct vdevc_unit *u)
     for (unsigned i = 0; i < d->vars.n; i++) {
         struct vdevc_var *v = d->vars.v[i];
         check_word(u, v->name, v->hdr.loc);
+    }
+    /* A FIFO is a state member, a timer a member of the device struct. */
+    for (unsigned i = 0; i < d->fifos.n; i++) {
+        struct vdevc_fifo *f = d->fifos.v[i];
+        if (f->stream == NULL)
+            check_word(u, f->name, f->hdr.loc);
+    }
+    for (unsigned i = 0; i < d->timers.n; i++) {
+        struct vdevc_timer *t = d->timers.v[i];
+        check_word(u, t->name, t->hdr.loc);
     }
     for (unsigned i = 0; i < d->externs.n; i++) {
         struct vdevc_extern *x = d->externs.v[i];

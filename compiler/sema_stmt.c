@@ -31,7 +31,15 @@ struct scope {
     unsigned nr_locals, nr_slots;
     uint64_t irq_bit; /* interrupt expression: its vector bit */
     bool target;      /* resolving what a plain '=' writes: not a read */
+    bool plain;       /* a device-level hook: no value, old or index */
 };
+
+/* Where an expression is, for sema_host.c. */
+static struct vdevc_host_ctx
+host_ctx(const struct scope *s)
+{
+    return (struct vdevc_host_ctx){.hook = s->hook, .irq_bit = s->irq_bit};
+}
 
 static bool resolve(struct scope *s, struct vdevc_expr *e, bool value);
 
@@ -178,7 +186,12 @@ resolve_special(struct scope *s, struct vdevc_expr *e)
             return true;
         }
     }
-    if (s->hook == NULL)
+    if (strcmp(e->name, "now") == 0) { /* a reserved word */
+        struct vdevc_host_ctx c = host_ctx(s);
+        vdevc_host_now(s->u, &c, e);
+        return true;
+    }
+    if (s->hook == NULL || s->plain)
         return false;
     if ((s->has_value && strcmp(e->name, "value") == 0) ||
         (s->has_old && strcmp(e->name, "old") == 0)) {
@@ -210,7 +223,8 @@ resolve_special(struct scope *s, struct vdevc_expr *e)
  * "did you mean": candidates come from where the name was looked up. */
 
 #define VALUE_KINDS                                                            \
-    (1u << SYM_REG | 1u << SYM_VAR | 1u << SYM_INSTANCE | 1u << SYM_ENUM)
+    (1u << SYM_REG | 1u << SYM_VAR | 1u << SYM_INSTANCE | 1u << SYM_ENUM |     \
+     1u << SYM_TIMER | 1u << SYM_FIFO | 1u << SYM_STREAM)
 
 static const char *
 field_nearest(const struct vdevc_reg *r, const char *word)
@@ -243,7 +257,7 @@ unknown_root(struct scope *s, const struct vdevc_expr *e)
     vdevc_suggest_init(&sg, e->name);
     for (unsigned i = 0; i < s->nr_locals; i++)
         vdevc_suggest_add(&sg, s->locals[i].name);
-    if (s->hook != NULL) {
+    if (s->hook != NULL && !s->plain) {
         vdevc_suggest_add(&sg, s->has_value ? "value" : NULL);
         vdevc_suggest_add(&sg, s->has_old ? "old" : NULL);
         vdevc_suggest_add(&sg, s->has_index ? "index" : NULL);
@@ -352,6 +366,18 @@ resolve_place(struct scope *s, struct vdevc_expr *e, bool indexed)
     struct vdevc_sym *sym = path ? lookup(s, path) : NULL;
     if (sym != NULL)
         return bind_sym(s, e, sym, indexed);
+    struct vdevc_sym *obj = NULL;
+    if (e->kind == E_MEMBER && (path = path_of(u, e->lhs)) != NULL)
+        obj = lookup(s, path);
+    if (obj != NULL && vdevc_host_object(obj->kind)) {
+        struct vdevc_host_ctx c = host_ctx(s);
+        if (!vdevc_host_member(u, &c, obj, e))
+            return false;
+        if (indexed)
+            vdevc_error(u->diag, e->loc, "bad-array", "'%s.%s' is not an array",
+                        obj->name, e->name);
+        return !indexed;
+    }
     if (e->kind == E_MEMBER && e->lhs->kind == E_INDEX) {
         /* data[i].field */
         struct vdevc_expr *base = e->lhs;
@@ -442,11 +468,25 @@ static bool check_fits(struct scope *s, struct vdevc_expr *e, unsigned width,
 
 static bool resolve_proc_call(struct scope *s, struct vdevc_expr *e,
                               struct vdevc_proc *p, bool value);
+/* obj.name(args): FIFO methods (sema_host.c). */
+static bool
+resolve_method(struct scope *s, struct vdevc_expr *e, bool value)
+{
+    char *path = path_of(s->u, e->lhs);
+    struct vdevc_sym *obj = path ? lookup(s, path) : NULL;
+    bool ok = true;
+    for (unsigned i = 0; i < e->args.n; i++)
+        ok &= resolve(s, e->args.v[i], true);
+    struct vdevc_host_ctx c = host_ctx(s);
+    return ok && vdevc_host_method(s->u, &c, obj, e, value);
+}
 
 static bool
 resolve_call(struct scope *s, struct vdevc_expr *e, bool value)
 {
     struct vdevc_unit *u = s->u;
+    if (e->lhs != NULL)
+        return resolve_method(s, e, value);
     struct vdevc_sym *sym = vdevc_sym_get(u->syms, e->name);
     if (sym == NULL || (sym->kind != SYM_EXTERN && sym->kind != SYM_PROC)) {
         vdevc_error_unknown(u->diag, e->loc, "unknown-name",
@@ -1107,6 +1147,13 @@ check_stmt(struct scope *s, struct vdevc_stmt *st)
         break;
     case S_RESET:
         break;
+    case S_START:
+    case S_STOP:
+    case S_EMIT:
+    case S_WORD:
+        if (st->rhs == NULL || resolve(s, st->rhs, true))
+            vdevc_host_stmt(s->u, st);
+        break;
     }
 }
 
@@ -1130,16 +1177,6 @@ check_hook(struct vdevc_unit *u, struct vdevc_hook *h, const char *prefix,
         .value_width = width,
         .value_etype = etype,
     };
-    check_stmt(&s, h->body);
-}
-
-/* on init, on reset: statements without an access. */
-static void
-check_device_hook(struct vdevc_unit *u, struct vdevc_hook *h)
-{
-    if (h == NULL)
-        return;
-    struct scope s = {.u = u, .prefix = "", .hook = h};
     check_stmt(&s, h->body);
 }
 
@@ -1170,6 +1207,21 @@ vdevc_sema_cond(struct vdevc_unit *u, struct vdevc_expr *e, const char *prefix,
 {
     struct scope s = {.u = u, .prefix = prefix, .what = what};
     return resolve(&s, e, true);
+}
+
+void
+vdevc_check_device_hook(struct vdevc_unit *u, struct vdevc_hook *h)
+{
+    struct scope s = {.u = u, .prefix = "", .hook = h, .plain = true};
+    check_stmt(&s, h->body);
+}
+
+bool
+vdevc_expr_fits(struct vdevc_unit *u, struct vdevc_expr *e, unsigned width,
+                const char *what)
+{
+    struct scope s = {.u = u};
+    return check_fits(&s, e, width, NULL, what);
 }
 
 /* ------------------------------------------------------------ interrupts */
@@ -1253,8 +1305,12 @@ vdevc_sema_behaviour(struct vdevc_unit *u)
         struct vdevc_var *v = d->vars.v[i];
         check_hook(u, v->on_write, "", v->width, v->etype, false, false);
     }
-    check_device_hook(u, d->on_init);
-    check_device_hook(u, d->on_reset);
+    /* on init, on reset: statements without an access. */
+    if (d->on_init != NULL)
+        vdevc_check_device_hook(u, d->on_init);
+    if (d->on_reset != NULL)
+        vdevc_check_device_hook(u, d->on_reset);
+    vdevc_sema_host_behaviour(u);
     vdevc_sema_proc_usage(u);
     vdevc_sema_banks(u);
 }

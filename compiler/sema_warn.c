@@ -104,10 +104,39 @@ unread_fields(struct vdevc_unit *u)
     }
 }
 
+/* Timers never started, events never emitted, FIFOs nothing touches (a
+ * stream's are the host's to use). */
+static void
+unused_host(struct vdevc_unit *u)
+{
+    struct vdevc_device *d = u->dev;
+    for (unsigned i = 0; i < d->timers.n; i++) {
+        struct vdevc_timer *t = d->timers.v[i];
+        if (!t->started)
+            vdevc_warn_once(u, VDEVC_W_UNUSED_TIMER, t->hdr.loc,
+                            "timer '%s' is never started", t->name);
+    }
+    for (unsigned i = 0; i < d->events.n; i++) {
+        struct vdevc_event *e = d->events.v[i];
+        if (!e->emitted)
+            vdevc_warn_once(u, VDEVC_W_UNUSED_EVENT, e->hdr.loc,
+                            "event '%s' is never emitted", e->name);
+    }
+    for (unsigned i = 0; i < d->fifos.n; i++) {
+        struct vdevc_fifo *f = d->fifos.v[i];
+        if (!f->used && f->stream == NULL)
+            vdevc_warn_once(u, VDEVC_W_UNUSED_VARIABLE, f->hdr.loc,
+                            "fifo '%s' is never used by a hook or interrupt "
+                            "expression",
+                            f->name);
+    }
+}
+
 void
 vdevc_sema_warnings(struct vdevc_unit *u)
 {
     unused_vars(u);
+    unused_host(u);
     unused_externs(u);
     unread_fields(u);
 }

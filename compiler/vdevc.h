@@ -83,6 +83,10 @@ enum vdevc_sym_kind {
     SYM_INSTANCE,
     SYM_CNAME,
     SYM_PROC,
+    SYM_TIMER,
+    SYM_FIFO, /* also a stream's "NAME.rx", "NAME.tx" */
+    SYM_STREAM,
+    SYM_EVENT,
 };
 
 struct vdevc_sym {
@@ -156,6 +160,40 @@ int vdevc_cond_witness(void *ctx, const struct vdevc_expr *cond, uint64_t *work,
 /* Can a guest read (write) reach the register at all? */
 bool vdevc_reg_readable(const struct vdevc_reg *r);
 bool vdevc_reg_writable(const struct vdevc_reg *r);
+/* sema_host.c: timers, FIFOs, streams and events; what statements and
+ * expressions do with them. A host context says where an expression is:
+ * a hook (what it changes feeds which interrupts) or an interrupt
+ * expression (irq_bit set; no time, no methods). */
+struct vdevc_host_ctx {
+    struct vdevc_hook *hook;
+    uint64_t irq_bit;
+};
+#define VDEVC_MAX_STREAMS 16u
+#define VDEVC_MAX_TIMERS 256u
+#define VDEVC_MAX_FIFO 65536u
+void vdevc_sema_host_decls(struct vdevc_unit *u);
+/* Is a symbol of this kind something with members and methods? */
+bool vdevc_host_object(enum vdevc_sym_kind k);
+/* e = obj.member (obj a timer, FIFO or stream); false when reported. */
+bool vdevc_host_member(struct vdevc_unit *u, const struct vdevc_host_ctx *c,
+                       const struct vdevc_sym *obj, struct vdevc_expr *e);
+/* e = obj.method(args), its arguments resolved; obj NULL when e->lhs
+ * names nothing. value: the result is used. */
+bool vdevc_host_method(struct vdevc_unit *u, const struct vdevc_host_ctx *c,
+                       const struct vdevc_sym *obj, struct vdevc_expr *e,
+                       bool value);
+/* `now` in e's place. */
+bool vdevc_host_now(struct vdevc_unit *u, const struct vdevc_host_ctx *c,
+                    struct vdevc_expr *e);
+/* start, stop, emit (and unknown words), the delay resolved. */
+void vdevc_host_stmt(struct vdevc_unit *u, struct vdevc_stmt *st);
+/* The timers' and streams' hooks; after the interrupts are resolved. */
+void vdevc_sema_host_behaviour(struct vdevc_unit *u);
+/* sema_stmt.c, for the above: a device-level hook (no value, old, index);
+ * does e fit a `width`-bit target named what? */
+void vdevc_check_device_hook(struct vdevc_unit *u, struct vdevc_hook *h);
+bool vdevc_expr_fits(struct vdevc_unit *u, struct vdevc_expr *e, unsigned width,
+                     const char *what);
 /* sema_names.c: C keywords, migration id collisions. */
 void vdevc_sema_names(struct vdevc_unit *u);
 /* sema_warn.c: what is declared but never used or read (run on a device
@@ -256,6 +294,10 @@ VDEVC_VEC_AT(ext, struct vdevc_extern)
 VDEVC_VEC_AT(param, struct vdevc_param)
 VDEVC_VEC_AT(member, struct vdevc_enum_member)
 VDEVC_VEC_AT(proc, struct vdevc_proc)
+VDEVC_VEC_AT(timer, struct vdevc_timer)
+VDEVC_VEC_AT(fifo, struct vdevc_fifo)
+VDEVC_VEC_AT(stream, struct vdevc_stream)
+VDEVC_VEC_AT(event, struct vdevc_event)
 
 /* ------------------------------------------------------------ util.c */
 

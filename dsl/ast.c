@@ -551,6 +551,105 @@ vdevc_slab_zero(void *ctx, size_t size)
     return node_zero(ctx, size);
 }
 
+/* ------------------------------------------------------------ time, host */
+
+struct vdevc_expr *
+vdevc_expr_now(void *ctx, struct vdevc_loc loc)
+{
+    /* A reserved word, so no declaration or local can take the name. */
+    return vdevc_expr_name(ctx, loc, "now");
+}
+
+struct vdevc_expr *
+vdevc_expr_method(void *ctx, struct vdevc_loc loc, struct vdevc_expr *obj,
+                  const char *name, struct vdevc_vec *args)
+{
+    struct vdevc_expr *e = vdevc_expr_call(ctx, loc, name, args);
+    e->lhs = obj;
+    set_depth(e, obj);
+    return e;
+}
+
+static enum vdevc_stmt_kind
+word_kind(const char *verb)
+{
+    if (strcmp(verb, "stop") == 0)
+        return S_STOP;
+    if (strcmp(verb, "emit") == 0)
+        return S_EMIT;
+    return S_WORD;
+}
+
+struct vdevc_stmt *
+vdevc_stmt_word(void *ctx, struct vdevc_loc loc, const char *verb,
+                struct vdevc_loc name_loc, const char *name)
+{
+    struct vdevc_stmt *s = vdevc_stmt_new(ctx, loc, word_kind(verb));
+    s->name = verb;
+    s->lhs = vdevc_expr_name(ctx, name_loc, name);
+    return s;
+}
+
+struct vdevc_stmt *
+vdevc_stmt_start(void *ctx, struct vdevc_loc loc, const char *verb,
+                 struct vdevc_loc name_loc, const char *name,
+                 struct vdevc_loc mode_loc, const char *mode,
+                 struct vdevc_expr *delay, struct vdevc_loc unit_loc,
+                 const char *unit)
+{
+    bool start = strcmp(verb, "start") == 0;
+    struct vdevc_stmt *s = vdevc_stmt_new(ctx, loc, start ? S_START : S_WORD);
+    s->name = verb;
+    s->lhs = vdevc_expr_name(ctx, name_loc, name);
+    s->mode = vdevc_expr_name(ctx, mode_loc, mode);
+    s->rhs = delay;
+    s->third = vdevc_expr_name(ctx, unit_loc, unit);
+    return s;
+}
+
+struct vdevc_node *
+vdevc_timer_new(void *ctx, struct vdevc_loc loc, const char *name,
+                struct vdevc_vec *attrs, struct vdevc_vec *hooks)
+{
+    struct vdevc_timer *t = NODE_NEW(ctx, struct vdevc_timer, N_TIMER, loc);
+    t->name = name;
+    take(t, &t->attrs, attrs);
+    take(t, &t->hooks, hooks);
+    return &t->hdr;
+}
+
+struct vdevc_node *
+vdevc_fifo_new(void *ctx, struct vdevc_loc loc, const char *name,
+               struct vdevc_expr *depth, struct vdevc_vec *attrs)
+{
+    struct vdevc_fifo *f = NODE_NEW(ctx, struct vdevc_fifo, N_FIFO, loc);
+    f->name = name;
+    f->size = depth;
+    take(f, &f->attrs, attrs);
+    return &f->hdr;
+}
+
+struct vdevc_node *
+vdevc_stream_new(void *ctx, struct vdevc_loc loc, const char *name,
+                 struct vdevc_vec *attrs, struct vdevc_vec *hooks)
+{
+    struct vdevc_stream *s = NODE_NEW(ctx, struct vdevc_stream, N_STREAM, loc);
+    s->name = name;
+    take(s, &s->attrs, attrs);
+    take(s, &s->hooks, hooks);
+    return &s->hdr;
+}
+
+struct vdevc_node *
+vdevc_event_new(void *ctx, struct vdevc_loc loc, const char *name,
+                struct vdevc_vec *attrs)
+{
+    struct vdevc_event *e = NODE_NEW(ctx, struct vdevc_event, N_EVENT, loc);
+    e->name = name;
+    take(e, &e->attrs, attrs);
+    return &e->hdr;
+}
+
 /* ------------------------------------------------------------ clones */
 
 struct vdevc_expr *
@@ -583,6 +682,7 @@ vdevc_stmt_clone(void *ctx, const struct vdevc_stmt *s)
     c->lhs = vdevc_expr_clone(ctx, s->lhs);
     c->rhs = vdevc_expr_clone(ctx, s->rhs);
     c->third = vdevc_expr_clone(ctx, s->third);
+    c->mode = vdevc_expr_clone(ctx, s->mode);
     c->then_s = vdevc_stmt_clone(ctx, s->then_s);
     c->else_s = vdevc_stmt_clone(ctx, s->else_s);
     if (s->loop != NULL) {

@@ -35,6 +35,10 @@ enum vdevc_node_kind {
     N_HOOK,
     N_PROC,   /* proc name(params) : width { body } */
     N_CONFIG, /* config { registers } */
+    N_TIMER,  /* timer NAME { on expire { } } */
+    N_FIFO,   /* fifo NAME[DEPTH] : WIDTH; */
+    N_STREAM, /* stream NAME rx N tx N { on receive { } on transmit { } } */
+    N_EVENT,  /* event NAME "doc"; */
 };
 
 struct vdevc_node {
@@ -49,7 +53,7 @@ enum vdevc_expr_kind {
     E_NAME,
     E_MEMBER, /* lhs.name */
     E_INDEX,  /* lhs[rhs] */
-    E_CALL,   /* name(args) */
+    E_CALL,   /* name(args); lhs.name(args) when lhs is set */
     E_UNARY,  /* op lhs */
     E_BINARY, /* lhs op rhs */
 };
@@ -81,6 +85,10 @@ enum vdevc_ref_kind {
     REF_CONST,  /* block parameter, already a number */
     REF_PROC,   /* E_CALL of a proc (an extern's call stays REF_NONE) */
     REF_WIDTH,  /* the hook's `width`: bits of the guest access */
+    REF_NOW,    /* now: device time in ns */
+    REF_TIMER,  /* a timer; E_MEMBER: its running / remaining */
+    REF_FIFO,   /* a FIFO; E_MEMBER: count / full / empty, E_CALL: method */
+    REF_EVENT,  /* an event (emit's operand) */
 };
 
 struct vdevc_expr {
@@ -118,6 +126,10 @@ enum vdevc_stmt_kind {
     S_BREAK,
     S_CONTINUE,
     S_RESET, /* reset; (sema turns the call-like statement into it) */
+    S_START, /* start lhs mode rhs third; (mode after|every, third a unit) */
+    S_STOP,  /* stop lhs; */
+    S_EMIT,  /* emit lhs; */
+    S_WORD,  /* name lhs ...; with a verb none of the above: an error */
 };
 
 /* A for loop's parts the grammar takes as plain words ("in", "max"),
@@ -143,6 +155,8 @@ struct vdevc_stmt {
     struct vdevc_vec body;   /* BLOCK: statements */
     int local;               /* LET: slot number */
     struct vdevc_loop *loop; /* FOR */
+    /* START: `after` or `every`, as a name */
+    struct vdevc_expr *mode;
 };
 
 /* ------------------------------------------------------------ attributes */
@@ -419,6 +433,8 @@ struct vdevc_proc {
     bool checked, visiting; /* call-graph walk */
     unsigned id;            /* index in the device's procs */
     unsigned mark;          /* walks of the generators: last one that saw it */
+    uint32_t streams;       /* host streams it changes (emit_stmt.c) */
+    bool streams_known;
 };
 
 /* config { ... }: registers in config space, kept as a BAR of their own
@@ -427,6 +443,60 @@ struct vdevc_config {
     struct vdevc_node hdr;
     const char *word; /* "config" when written right */
     struct vdevc_vec items;
+};
+
+/* Time and the host side (sema_host.c). */
+struct vdevc_timer {
+    struct vdevc_node hdr;
+    const char *name;
+    struct vdevc_vec attrs;
+    struct vdevc_vec hooks;
+    /* resolved */
+    const char *doc;
+    struct vdevc_hook *on_expire;
+    unsigned id;  /* in declaration order */
+    bool started; /* a start statement names it (warnings) */
+};
+
+struct vdevc_stream;
+
+struct vdevc_fifo {
+    struct vdevc_node hdr;
+    const char *name;
+    struct vdevc_expr *size; /* depth; NULL for a stream's */
+    struct vdevc_vec attrs;
+    /* resolved */
+    const char *qname; /* "rx", "serial.rx" */
+    const char *cname; /* state member: "rx", "serial_rx" */
+    uint64_t depth;
+    unsigned width; /* element bits */
+    unsigned since;
+    bool nomigrate;
+    const char *doc;
+    struct vdevc_stream *stream; /* a stream's rx or tx, or NULL */
+    uint64_t irqs;               /* interrupts that read it */
+    bool used;                   /* an expression refers to it (warnings) */
+};
+
+struct vdevc_stream {
+    struct vdevc_node hdr;
+    const char *name;
+    struct vdevc_vec attrs;
+    struct vdevc_vec hooks;
+    /* resolved */
+    const char *doc;
+    struct vdevc_fifo *rx, *tx;
+    struct vdevc_hook *on_receive, *on_transmit;
+    unsigned id; /* libvdev's stream id: declaration order */
+};
+
+struct vdevc_event {
+    struct vdevc_node hdr;
+    const char *name;
+    struct vdevc_vec attrs;
+    /* resolved */
+    const char *doc;
+    bool emitted; /* an emit statement names it (warnings) */
 };
 
 struct vdevc_prop {
@@ -452,6 +522,8 @@ struct vdevc_device {
     struct vdevc_hook *on_init, *on_reset;
     struct vdevc_bar *config; /* config-space registers, or NULL */
     void *slab; /* the parse's slab context (vdevc_slab_zero), or d */
+    struct vdevc_vec timers, fifos, streams, events; /* fifos: streams' too */
+    bool uses_now; /* an expression reads `now` */
 };
 
 /* ------------------------------------------------------------ constructors
@@ -508,6 +580,22 @@ vdevc_stmt_for(void *ctx, struct vdevc_loc loc, const char *var,
                struct vdevc_loc in_loc, const char *in, struct vdevc_expr *from,
                struct vdevc_expr *to, struct vdevc_loc max_loc, const char *max,
                struct vdevc_expr *bound, struct vdevc_stmt *body);
+/* `verb NAME;` (stop, emit) and `verb NAME mode EXPR unit;` (start); an
+ * unknown verb gives S_WORD, which sema reports. */
+struct vdevc_stmt *vdevc_stmt_word(void *ctx, struct vdevc_loc loc,
+                                   const char *verb, struct vdevc_loc name_loc,
+                                   const char *name);
+struct vdevc_stmt *vdevc_stmt_start(void *ctx, struct vdevc_loc loc,
+                                    const char *verb, struct vdevc_loc name_loc,
+                                    const char *name, struct vdevc_loc mode_loc,
+                                    const char *mode, struct vdevc_expr *delay,
+                                    struct vdevc_loc unit_loc,
+                                    const char *unit);
+/* now; obj.name(args) */
+struct vdevc_expr *vdevc_expr_now(void *ctx, struct vdevc_loc loc);
+struct vdevc_expr *vdevc_expr_method(void *ctx, struct vdevc_loc loc,
+                                     struct vdevc_expr *obj, const char *name,
+                                     struct vdevc_vec *args);
 
 struct vdevc_attr *vdevc_attr_new(void *ctx, struct vdevc_loc loc,
                                   enum vdevc_attr_kind kind, const char *name,
@@ -569,6 +657,18 @@ struct vdevc_node *vdevc_proc_new(void *ctx, struct vdevc_loc loc,
                                   uint64_t result, struct vdevc_stmt *body);
 struct vdevc_node *vdevc_config_new(void *ctx, struct vdevc_loc loc,
                                     const char *word, struct vdevc_vec *items);
+/* timer, stream (hooks: N_HOOK nodes), fifo, event. */
+struct vdevc_node *vdevc_timer_new(void *ctx, struct vdevc_loc loc,
+                                   const char *name, struct vdevc_vec *attrs,
+                                   struct vdevc_vec *hooks);
+struct vdevc_node *vdevc_fifo_new(void *ctx, struct vdevc_loc loc,
+                                  const char *name, struct vdevc_expr *depth,
+                                  struct vdevc_vec *attrs);
+struct vdevc_node *vdevc_stream_new(void *ctx, struct vdevc_loc loc,
+                                    const char *name, struct vdevc_vec *attrs,
+                                    struct vdevc_vec *hooks);
+struct vdevc_node *vdevc_event_new(void *ctx, struct vdevc_loc loc,
+                                   const char *name, struct vdevc_vec *attrs);
 struct vdevc_device *vdevc_device_new(void *ctx, struct vdevc_loc loc,
                                       const char *name,
                                       struct vdevc_vec *items);

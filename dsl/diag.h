@@ -32,7 +32,12 @@
       "an if or interrupt expression whose value is known at compile time")    \
     X(SHADOW, "shadow", "a 'let' that hides a register, field or variable")    \
     X(BANK_UNSELECTABLE, "bank-unselectable",                                  \
-      "a banked register whose condition is never true")
+      "a banked register whose condition is never true")                       \
+    X(MIG_TIMER_REMOVED, "mig-timer-removed",                                  \
+      "--check-migration: the old revision's timer is gone (a stream saved "   \
+      "while it runs is refused)")                                             \
+    X(UNUSED_TIMER, "unused-timer", "a timer no statement starts")             \
+    X(UNUSED_EVENT, "unused-event", "an event no statement emits")
 
 enum vdevc_warning {
 #define VDEVC_W_ENUM(id, name, help) VDEVC_W_##id,

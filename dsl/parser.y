@@ -56,6 +56,7 @@ static void yyerror(struct vdevc_loc *loc, yyscan_t scanner,
 %token NOTIFY "notify" DMA "dma" LET "let"
 %token PROC "proc" RETURN "return" FOR "for" BREAK "break" CONTINUE "continue"
 %token DOTDOT ".."
+%token TIMER "timer" FIFO "fifo" STREAM "stream" EVENT "event" NOW "now"
 %token SHL "<<" SHR ">>" EQ "==" NE "!=" LE "<=" GE ">=" ANDAND "&&"
 %token OROR "||" OR_ASSIGN "|=" AND_ASSIGN "&=" XOR_ASSIGN "^="
 %token ADD_ASSIGN "+=" SUB_ASSIGN "-="
@@ -131,6 +132,18 @@ item
     | hook              { $$ = $1; }
     | IDENT '{' bar_items '}'
                         { $$ = vdevc_config_new(CTX, @1, $1, $3); }
+    | TIMER IDENT attrs '{' hooks '}'
+                        { $$ = vdevc_timer_new(CTX, @2, $2, $3, $5); }
+    | TIMER IDENT attrs ';'
+                        { $$ = vdevc_timer_new(CTX, @2, $2, $3, NULL); }
+    | FIFO IDENT '[' expr ']' attrs ';'
+                        { $$ = vdevc_fifo_new(CTX, @2, $2, $4, $6); }
+    | STREAM IDENT attrs '{' hooks '}'
+                        { $$ = vdevc_stream_new(CTX, @2, $2, $3, $5); }
+    | STREAM IDENT attrs ';'
+                        { $$ = vdevc_stream_new(CTX, @2, $2, $3, NULL); }
+    | EVENT IDENT attrs ';'
+                        { $$ = vdevc_event_new(CTX, @2, $2, $3); }
     | error ';'         { $$ = NULL; }
     | error '}'         { $$ = NULL; p->want_semicolon = false; }
     | error '{' skip '}' { $$ = NULL; }
@@ -154,6 +167,7 @@ skip_token
     | ADD_ASSIGN | SUB_ASSIGN | '(' | ')' | '[' | ']' | ';' | ',' | '.' | '@'
     | ':' | '=' | '+' | '-' | '*' | '/' | '%' | '&' | '|' | '^' | '~' | '!'
     | '<' | '>'
+    | TIMER | FIFO | STREAM | EVENT | NOW
     ;
 
 enumerators
@@ -352,6 +366,10 @@ stmt
     | FOR IDENT IDENT expr DOTDOT expr IDENT expr block_stmt
                         { $$ = vdevc_stmt_for(CTX, @2, $2, @3, $3, $4, $6,
                                               @7, $7, $8, $9); }
+    | IDENT IDENT ';'   { $$ = vdevc_stmt_word(CTX, @1, $1, @2, $2); }
+    | IDENT IDENT IDENT expr IDENT ';'
+                        { $$ = vdevc_stmt_start(CTX, @1, $1, @2, $2, @3, $3,
+                                                $4, @5, $5); }
     | block_stmt        { $$ = $1; }
     | error ';'         { $$ = NULL; }
     | error '{' skip '}' { $$ = NULL; }
@@ -404,6 +422,8 @@ expr
 postfix
     : primary           { $$ = $1; }
     | postfix '.' IDENT { $$ = vdevc_expr_member(CTX, @3, $1, $3); }
+    | postfix '.' IDENT '(' opt_args ')'
+                        { $$ = vdevc_expr_method(CTX, @3, $1, $3, $5); }
     | postfix '[' expr ']'
                         { $$ = vdevc_expr_index(CTX, @$, $1, $3); }
     ;
@@ -411,6 +431,7 @@ postfix
 primary
     : NUMBER            { $$ = vdevc_expr_num(CTX, @1, $1); }
     | IDENT             { $$ = vdevc_expr_name(CTX, @1, $1); }
+    | NOW               { $$ = vdevc_expr_now(CTX, @1); }
     | IDENT '(' opt_args ')'
                         { $$ = vdevc_expr_call(CTX, @1, $1, $3); }
     | '(' expr ')'      { $$ = $2; }

@@ -28,7 +28,7 @@ $(B)/tests/mutant/$(1).c: $(2) tests/mutants/$(1).sed
 	    echo "mutant $(1): the edit did not apply to $$<"; exit 1; fi
 	mv $$@.tmp $$@
 $(B)/tests/mutant/$(1).o: $(B)/tests/mutant/$(1).c | $(DEPS_STAMP)
-	$$(CC) $$(CFLAGS_ALL) -I$(dir $(2)) -c $$< -o $$@
+	$$(CC) $$(CFLAGS_ALL) $$(RUNTIME_PRIV_CFLAGS) -I$(dir $(2)) -c $$< -o $$@
 $(B)/tests/vdev-mutant-$(1): $(B)/tests/mutant/$(1).o $(3) $(LIBVDEV)
 	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$(PKG_LIBS)
 MUTANTS += $(B)/tests/vdev-mutant-$(1)

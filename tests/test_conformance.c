@@ -371,3 +371,18 @@ Test(conformance, emit_every_example)
     cr_assert_not_null(strstr(ext, ".wall = true,"));
     talloc_free(ctx);
 }
+
+/* Timers and streams run their hooks between the checker's accesses:
+ * what they assign is uncertain at every read (expiries has no hook of
+ * its own, only the timer's), what only guest accesses change is not. */
+Test(conformance, timer_and_stream_hooks_run_between_accesses)
+{
+    void *ctx = talloc_new(NULL);
+    char *t = emit_check(ctx, "tests/golden/lang/30-timers.vdev");
+    cr_assert_not_null(strstr(reg_entry(ctx, t, "expiries"), ".rself = true,"));
+    cr_assert_null(strstr(reg_entry(ctx, t, "period"), "self"));
+    cr_assert_null(strstr(reg_entry(ctx, t, "ctrl"), "self"));
+    char *u = emit_check(ctx, "tests/golden/lang/32-streams.vdev");
+    cr_assert_null(strstr(reg_entry(ctx, u, "ctrl"), "self"));
+    talloc_free(ctx);
+}

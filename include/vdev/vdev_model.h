@@ -82,6 +82,21 @@ struct vdev_model_config {
     unsigned nr_windows;
 };
 
+/* A host byte stream of a model (vdev_stream_add): two 8-bit FIFOs in the
+ * state block (VDEV_FIFO(uint8_t, depth) at offsets rx and tx), so their
+ * bytes migrate and reset with it. The engine pushes host bytes into rx
+ * while it has room (back-pressure: the host waits while it is full), then
+ * runs on_receive; it drains tx to the host and runs on_transmit when that
+ * emptied it. After it changed either FIFO it re-evaluates irqs. */
+struct vdev_model_stream {
+    const char *name;
+    uint32_t rx, tx;                           /* state offsets of the FIFOs */
+    uint32_t rx_depth, tx_depth;               /* their elements */
+    uint64_t irqs;                             /* interrupts that read them */
+    void (*on_receive)(struct vdev_dev *dev);  /* or NULL */
+    void (*on_transmit)(struct vdev_dev *dev); /* or NULL */
+};
+
 /* A generated device: its BARs, the state block, migration and named
  * values, and the functions the engine calls. */
 struct vdev_model {
@@ -107,6 +122,9 @@ struct vdev_model {
      * instead of reset_values (not at creation, not on a load); then
      * every interrupt is re-evaluated. NULL: reset_values. */
     void (*reset)(struct vdev_dev *dev, void *state);
+    /* Host streams, added in order: stream i gets libvdev's id i. */
+    const struct vdev_model_stream *streams;
+    unsigned nr_streams;
 };
 
 #pragma GCC visibility push(default)
@@ -116,11 +134,13 @@ extern "C" {
 
 /* Fills state with its reset values and gives the device the model's
  * BARs and config-space windows (their accesses served by the engine), its
- * reset (reset values or `reset`, then every interrupt re-evaluated),
- * migration of the state block and its named values. state must live as
- * long as dev. 0 or -errno (-EINVAL: registers or areas that overlap other
- * than as a bank, leave their BAR or window, or have a size other than 1,
- * 2, 4 or 8; vdev_config_add's errors); on an error, free dev. */
+ * reset (reset values or `reset`, then every interrupt re-evaluated,
+ * streams served again), migration of the state block, its named values
+ * and its streams. state must live as long as dev. 0 or -errno (-EINVAL:
+ * registers or areas that overlap other than as a bank, leave their BAR or
+ * window, or have a size other than 1, 2, 4 or 8; -EBUSY: the device had
+ * streams already, so the ids would not be the table's; vdev_config_add's
+ * errors); on an error, free dev. */
 int vdev_model_add(struct vdev_dev *dev, const struct vdev_model *m,
                    void *state);
 
@@ -183,6 +203,112 @@ static inline uint64_t
 vdev_shr(uint64_t a, uint64_t b)
 {
     return b < 64 ? a >> b : 0;
+}
+
+/* ---------------------------------------------------------- time */
+
+/* start NAME after|every N UNIT: N * unit ns from now (then every as
+ * long, at least libvdev's minimum period). A delay past the end of
+ * device time never comes: the timer stops. */
+#define VDEV_NS UINT64_C(1)
+#define VDEV_US UINT64_C(1000)
+#define VDEV_MS UINT64_C(1000000)
+#define VDEV_S UINT64_C(1000000000)
+
+static inline void
+vdev_timer_start_in(struct vdev_timer *t, uint64_t n, uint64_t unit,
+                    bool periodic)
+{
+    uint64_t ns = n > UINT64_MAX / unit ? UINT64_MAX : n * unit;
+    if (periodic && ns < VDEV_TIMER_MIN_PERIOD_NS)
+        ns = VDEV_TIMER_MIN_PERIOD_NS;
+    if (vdev_timer_start(t, ns, periodic ? ns : 0) < 0)
+        vdev_timer_stop(t);
+}
+
+/* ---------------------------------------------------------- FIFOs */
+
+/* A FIFO of the statement language, a member of the state block (so it
+ * migrates and resets with it): count elements from v[head], wrapping at
+ * the depth. A load's checks keep head < depth and count <= depth. */
+#define VDEV_FIFO(type, depth)                                                 \
+    struct {                                                                   \
+        uint32_t head, count;                                                  \
+        type v[depth];                                                         \
+    }
+#define VDEV_FIFO_DEPTH(q) ((uint32_t)(sizeof((q).v) / sizeof((q).v[0])))
+/* push drops the value when full; pop and peek give 0 when empty. */
+#define VDEV_FIFO_PUSH(q, x)                                                   \
+    vdev_fifo_push(&(q).head, &(q).count, (q).v, VDEV_FIFO_DEPTH(q),           \
+                   sizeof((q).v[0]), (x))
+#define VDEV_FIFO_POP(q)                                                       \
+    vdev_fifo_pop(&(q).head, &(q).count, (q).v, VDEV_FIFO_DEPTH(q),            \
+                  sizeof((q).v[0]))
+#define VDEV_FIFO_PEEK(q)                                                      \
+    vdev_fifo_peek((q).head, (q).count, (q).v, sizeof((q).v[0]))
+#define VDEV_FIFO_CLEAR(q) ((void)((q).head = 0, (q).count = 0))
+
+static inline uint64_t
+vdev_fifo_get(const void *v, unsigned size, uint32_t i)
+{
+    switch (size) {
+    case 1:
+        return ((const uint8_t *)v)[i];
+    case 2:
+        return ((const uint16_t *)v)[i];
+    case 4:
+        return ((const uint32_t *)v)[i];
+    default:
+        return ((const uint64_t *)v)[i];
+    }
+}
+
+static inline void
+vdev_fifo_set(void *v, unsigned size, uint32_t i, uint64_t x)
+{
+    switch (size) {
+    case 1:
+        ((uint8_t *)v)[i] = (uint8_t)x;
+        break;
+    case 2:
+        ((uint16_t *)v)[i] = (uint16_t)x;
+        break;
+    case 4:
+        ((uint32_t *)v)[i] = (uint32_t)x;
+        break;
+    default:
+        ((uint64_t *)v)[i] = x;
+        break;
+    }
+}
+
+static inline bool
+vdev_fifo_push(uint32_t *head, uint32_t *count, void *v, uint32_t depth,
+               unsigned size, uint64_t x)
+{
+    if (*count >= depth)
+        return false;
+    vdev_fifo_set(v, size, (*head + *count) % depth, x);
+    ++*count;
+    return true;
+}
+
+static inline uint64_t
+vdev_fifo_pop(uint32_t *head, uint32_t *count, const void *v, uint32_t depth,
+              unsigned size)
+{
+    if (*count == 0)
+        return 0;
+    uint64_t x = vdev_fifo_get(v, size, *head);
+    *head = (*head + 1) % depth;
+    --*count;
+    return x;
+}
+
+static inline uint64_t
+vdev_fifo_peek(uint32_t head, uint32_t count, const void *v, unsigned size)
+{
+    return count ? vdev_fifo_get(v, size, head) : 0;
 }
 
 #endif /* VDEV_MODEL_H */

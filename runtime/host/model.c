@@ -7,14 +7,16 @@
  * covers, runs the register's hooks and re-evaluates the interrupts the
  * table names. Config-space registers are served the same way in the
  * config windows they lie in. Devices add their BARs, config registers,
- * reset, migration and named values with one vdev_model_add(). Host
- * layer: it registers migration and named values. */
+ * reset, migration, named values and host streams (model_stream.c) with
+ * one vdev_model_add(). Host layer: it registers migration and named
+ * values. */
 #include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <talloc.h>
 
+#include "host/model.h"
 #include "vdev_model.h"
 
 struct model;
@@ -349,6 +351,8 @@ model_reset(struct vdev_dev *dev, void *opaque)
         memset(m->state, 0, d->state_size);
     if (d->update_irqs)
         d->update_irqs(dev, d->all_irqs);
+    for (unsigned i = 0; i < d->nr_streams; i++) /* rx has room again */
+        vdev_stream_kick(dev, i);
 }
 
 /* By place, a bank's registers in table order. */
@@ -583,7 +587,7 @@ vdev_model_add(struct vdev_dev *dev, const struct vdev_model *d, void *state)
     if (d->nr_vars &&
         (rc = vdev_register_state_vars(dev, state, d->vars, d->nr_vars)) < 0)
         return rc;
-    return 0;
+    return vdev_model_streams_add(dev, d, m->state);
 }
 
 /* ------------------------------------------------------------ statements */

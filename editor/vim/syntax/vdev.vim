@@ -14,11 +14,13 @@ set cpo&vim
 
 " Reserved words (dsl/lexer.l)
 syn keyword vdevStructure  device reg field bar enum var buffer block memory
+syn keyword vdevStructure  timer fifo stream event
 syn keyword vdevKeyword    use as on extern interrupt capability let
 syn keyword vdevConditional if else
 syn keyword vdevStatement  raise lower notify dma
 syn keyword vdevKeyword    proc return
 syn keyword vdevRepeat     for break continue
+syn keyword vdevBuiltin    now
 
 " Contextual words: meaningful in their place, still usable as names
 syn keyword vdevAccess     rw ro wo w1c w1s rc rs const reserved
@@ -30,6 +32,9 @@ syn keyword vdevBarKind    mem32 mem64 io
 syn keyword vdevCapability pm msi msix pcie dsn vectors addr64 maskable table
 syn keyword vdevCapability pba endpoint legacy integrated speed width serial
 syn keyword vdevBuiltin    value old index read write
+syn keyword vdevBuiltin    expire receive transmit
+syn keyword vdevStatement  start stop emit
+syn keyword vdevKeyword    after every
 syn keyword vdevType       void bool u8 u16 u32 u64
 syn keyword vdevAttribute  sticky when select
 syn keyword vdevStructure  config
