@@ -67,13 +67,9 @@ vdevc_emit_alloc(struct vdevc_emit *e, size_t size)
             abort(); /* as talloc's failures are: nothing to go on with */
         b->used = 0;
         b->cap = cap;
-        /* A full first block stays first: new ones go behind it. */
-        b->next = a ? a->next : NULL;
-        if (a)
-            a->next = b;
-        else
-            e->arena = b;
-        a = b;
+        /* The block in use is the first (a reset keeps it, empty). */
+        b->next = a;
+        e->arena = a = b;
     }
     void *p = a->data + a->used;
     a->used += size;
