@@ -19,12 +19,14 @@
 
 /* mixed: most registers plain, a quarter with fields (one enum-typed),
  * one in eight with a hook (one in 32 starting a timer and pushing to a
- * FIFO, one in 32 popping one); one interrupt over two fields. plain:
- * every register a plain rw one with a reset value and a doc string. */
+ * FIFO, one in 32 popping one); one interrupt over two fields; one in
+ * sixteen is a bank of two registers at one offset (`when`) whose write
+ * hook calls a proc with a loop. plain: every register a plain rw one
+ * with a reset value and a doc string. */
 #define BENCH_TIMERS 32u
 #define BENCH_FIFOS 16u
 
-/* The timers and FIFOs the mixed device's hooks use. */
+/* The timers, FIFOs and the proc the mixed device's hooks use. */
 static void
 write_host(FILE *f)
 {
@@ -32,6 +34,10 @@ write_host(FILE *f)
         fprintf(f, "    timer t%u { on expire { events += 1; } }\n", i);
     for (unsigned i = 0; i < BENCH_FIFOS; i++)
         fprintf(f, "    fifo q%u[16] : 32;\n", i);
+    fprintf(f, "    proc bump(v : 32) : 32 {\n"
+               "        let r = v;\n"
+               "        for i in 0 .. 4 { r = (r + i) & 0xffffffff; }\n"
+               "        return r & 0xffffffff;\n    }\n");
 }
 
 static int
@@ -66,6 +72,13 @@ write_device(const char *path, unsigned n, bool mixed)
                     "            field m [3:2] rw : mode = mode.high;\n"
                     "            field v [15:8] ro = 0x%x;\n        }\n",
                     i, off, i, i & 0xff);
+        else if (i % 16 == 3)
+            fprintf(f,
+                    "        reg r%u @ 0x%x : 32 rw when (r0.f0) {\n"
+                    "            on write { events = bump(value); }\n"
+                    "        }\n"
+                    "        reg r%ub @ 0x%x : 32 rw when (!r0.f0);\n",
+                    i, off, i, off);
         else if (i % 32 == 1)
             fprintf(f,
                     "        reg r%u @ 0x%x : 32 rw {\n"

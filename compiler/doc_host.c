@@ -58,6 +58,10 @@ scan_device(struct starts *st, const struct vdevc_device *d)
         scan_hook_starts(st, vdevc_stream_at(&d->streams, i)->on_receive);
         scan_hook_starts(st, vdevc_stream_at(&d->streams, i)->on_transmit);
     }
+    scan_hook_starts(st, d->on_init);
+    scan_hook_starts(st, d->on_reset);
+    for (unsigned i = 0; i < d->procs.n; i++)
+        scan_starts(st, vdevc_proc_at(&d->procs, i)->body);
 }
 
 static void

@@ -24,6 +24,10 @@ struct vdevc_emit {
     uint64_t index_max;
     const char *width;    /* the hook's `width` in C */
     unsigned result_bits; /* the proc being written: its result */
+    /* The expression printer's scratch (its tree and strings): bump
+     * allocated, dropped at each flush with e->tmp. */
+    struct vdevc_arena *arena;
+    struct vdevc_out *fmt; /* vdevc_emit_strf's formatting buffer */
 };
 
 /* Printf to the emitter's output; a line at an indent. */
@@ -33,6 +37,11 @@ struct vdevc_emit {
 struct vdevc_emit *vdevc_emit_new(void *mem_ctx, struct vdevc_unit *u);
 /* Frees the scratch strings now and then (between top-level items). */
 void vdevc_emit_flush(struct vdevc_emit *e);
+/* Scratch as e->tmp's, cheaper (no talloc chunk each): size zeroed
+ * bytes; a formatted string. Valid until the next flush. */
+void *vdevc_emit_alloc(struct vdevc_emit *e, size_t size);
+char *vdevc_emit_strf(struct vdevc_emit *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* "/ * edu.vdev:42 * /" or "#line 42 "edu.vdev"", on its own line. */
 void vdevc_emit_where(struct vdevc_emit *e, int line, const char *what,
                       int indent);
@@ -91,6 +100,8 @@ void vdevc_emit_procs(struct vdevc_emit *e);
 const char *vdevc_proc_cname(struct vdevc_emit *e, const struct vdevc_proc *p);
 void vdevc_emit_banks(struct vdevc_emit *e);
 bool vdevc_emit_device_reset(struct vdevc_emit *e, bool reset_values);
+/* Does any register bit or variable survive a device reset? */
+bool vdevc_any_sticky(const struct vdevc_device *d);
 bool vdevc_emit_on_init(struct vdevc_emit *e);
 
 /* emit_tables.c: register and BAR tables, state (reset values, load

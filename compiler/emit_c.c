@@ -2,7 +2,10 @@
  * tables libvdev's register engine runs on (emit_tables.c), the device's
  * model descriptor, its constructor and main(). Same input, same
  * bytes. */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <talloc.h>
 
@@ -14,6 +17,79 @@
 #define TMP_POOL (256u << 10)
 #endif
 
+/* ------------------------------------------------------------ scratch */
+
+struct vdevc_arena {
+    struct vdevc_arena *next;
+    size_t used, cap;
+    char data[];
+};
+
+#define ARENA_BLOCK (64u << 10)
+
+static void
+arena_free(struct vdevc_arena *a)
+{
+    while (a != NULL) {
+        struct vdevc_arena *next = a->next;
+        free(a);
+        a = next;
+    }
+}
+
+/* Keeps the first block, empty. */
+static void
+arena_reset(struct vdevc_emit *e)
+{
+    if (e->arena == NULL)
+        return;
+    arena_free(e->arena->next);
+    e->arena->next = NULL;
+    e->arena->used = 0;
+}
+
+static int
+emit_free(struct vdevc_emit *e)
+{
+    arena_free(e->arena);
+    return 0;
+}
+
+void *
+vdevc_emit_alloc(struct vdevc_emit *e, size_t size)
+{
+    size = (size + 15) & ~(size_t)15;
+    struct vdevc_arena *a = e->arena;
+    if (a == NULL || a->cap - a->used < size) {
+        size_t cap = size > ARENA_BLOCK ? size : ARENA_BLOCK;
+        struct vdevc_arena *b = malloc(sizeof(*b) + cap);
+        if (b == NULL)
+            abort(); /* as talloc's failures are: nothing to go on with */
+        b->used = 0;
+        b->cap = cap;
+        /* The block in use is the first (a reset keeps it, empty). */
+        b->next = a;
+        e->arena = a = b;
+    }
+    void *p = a->data + a->used;
+    a->used += size;
+    memset(p, 0, size);
+    return p;
+}
+
+char *
+vdevc_emit_strf(struct vdevc_emit *e, const char *fmt, ...)
+{
+    va_list ap;
+    e->fmt->len = 0;
+    va_start(ap, fmt);
+    vdevc_out_vprintf(e->fmt, fmt, ap);
+    va_end(ap);
+    char *s = vdevc_emit_alloc(e, e->fmt->len + 1);
+    memcpy(s, e->fmt->buf, e->fmt->len + 1);
+    return s;
+}
+
 struct vdevc_emit *
 vdevc_emit_new(void *mem_ctx, struct vdevc_unit *u)
 {
@@ -21,6 +97,8 @@ vdevc_emit_new(void *mem_ctx, struct vdevc_unit *u)
     e->u = u;
     e->d = u->dev;
     e->o = vdevc_out_new(e);
+    e->fmt = vdevc_out_new(e);
+    talloc_set_destructor(e, emit_free);
     e->tmp = talloc_pool(e, TMP_POOL);
     e->name = u->dev->name;
     e->NAME = vdevc_upper(e, u->dev->name);
@@ -31,16 +109,27 @@ vdevc_emit_new(void *mem_ctx, struct vdevc_unit *u)
 void
 vdevc_emit_where(struct vdevc_emit *e, int line, const char *what, int ind)
 {
-    if (e->u->line_directives)
+    if (e->u->line_directives) {
         P("#line %d \"%s\"\n", line, e->file);
-    else if (what)
-        L(ind, "/* %s: %s:%d */", what, e->file, line);
-    else
-        L(ind, "/* %s:%d */", e->file, line);
+        return;
+    }
+    /* One per register and hook: without a format. */
+    for (int i = 0; i < ind; i++)
+        vdevc_out_puts(e->o, "    ");
+    vdevc_out_puts(e->o, "/* ");
+    if (what) {
+        vdevc_out_puts(e->o, what);
+        vdevc_out_puts(e->o, ": ");
+    }
+    vdevc_out_puts(e->o, e->file);
+    vdevc_out_puts(e->o, ":");
+    vdevc_out_putu(e->o, (unsigned)line);
+    vdevc_out_puts(e->o, " */\n");
 }
 
 /* Scratch strings live until the next top-level item; freed in batches,
- * allocated from a pool (they are many and small). */
+ * allocated from a pool (they are many and small). Streamed output goes
+ * to its file here too, between items. */
 void
 vdevc_emit_flush(struct vdevc_emit *e)
 {
@@ -48,6 +137,8 @@ vdevc_emit_flush(struct vdevc_emit *e)
         return;
     talloc_free(e->tmp);
     e->tmp = talloc_pool(e, TMP_POOL);
+    arena_reset(e);
+    vdevc_out_drain(e->o, 1u << 20);
 }
 
 /* ------------------------------------------------------------ preamble */
@@ -250,15 +341,15 @@ emit_create(struct vdevc_emit *e, const struct parts *p)
 
 /* ------------------------------------------------------------ driver */
 
-char *
-vdevc_emit_c(void *mem_ctx, struct vdevc_unit *u)
+static void
+emit_all(struct vdevc_emit *e)
 {
-    struct vdevc_emit *e = vdevc_emit_new(mem_ctx, u);
     struct parts p = {0};
     /* Its scratch strings outlive the flushes until it is written. */
     const char *checks = talloc_strdup(e, vdevc_validate_checks(e));
     emit_preamble(e, checks != NULL,
-                  vdevc_has_resets(e->d) || e->d->on_reset != NULL);
+                  vdevc_has_resets(e->d) || e->d->on_reset != NULL ||
+                      vdevc_any_sticky(e->d));
     vdevc_emit_procs(e);
     vdevc_emit_all_hooks(e);
     vdevc_emit_banks(e);
@@ -279,7 +370,25 @@ vdevc_emit_c(void *mem_ctx, struct vdevc_unit *u)
     emit_vendor_bodies(e);
     emit_model(e, &p);
     emit_create(e, &p);
+}
+
+char *
+vdevc_emit_c(void *mem_ctx, struct vdevc_unit *u)
+{
+    struct vdevc_emit *e = vdevc_emit_new(mem_ctx, u);
+    emit_all(e);
     char *text = vdevc_out_steal(mem_ctx, e->o);
     talloc_free(e);
     return text;
+}
+
+int
+vdevc_emit_c_file(struct vdevc_unit *u, FILE *f)
+{
+    struct vdevc_emit *e = vdevc_emit_new(NULL, u);
+    e->o->sink = f;
+    emit_all(e);
+    bool ok = vdevc_out_drain(e->o, 0);
+    talloc_free(e);
+    return ok ? 0 : -EIO;
 }

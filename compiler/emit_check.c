@@ -64,12 +64,14 @@ exact_noread(const struct vdevc_reg *r)
 }
 
 /* Which registers one access to a register may assign through hooks
- * (and the procs they call). */
+ * (and the procs they call, followed through a work list: a chain of
+ * procs recurses no deeper than one). */
 struct effects {
     bool *regs;                      /* by register id */
     bool all;                        /* a hook calls C or resets the device */
-    const struct vdevc_proc **procs; /* followed already */
-    unsigned nr_procs;
+    const struct vdevc_proc **procs; /* to follow, then followed */
+    unsigned nr_procs, done;
+    unsigned mark; /* this walk's */
 };
 
 static void stmt_targets(const struct vdevc_stmt *s, struct effects *fx);
@@ -77,14 +79,12 @@ static void stmt_targets(const struct vdevc_stmt *s, struct effects *fx);
 static void
 proc_targets(const struct vdevc_proc *p, struct effects *fx)
 {
-    for (unsigned i = 0; i < fx->nr_procs; i++)
-        if (fx->procs[i] == p)
-            return;
+    if (p->mark == fx->mark)
+        return;
+    ((struct vdevc_proc *)p)->mark = fx->mark;
     fx->procs = talloc_realloc(fx->regs, fx->procs, const struct vdevc_proc *,
                                fx->nr_procs + 1);
     fx->procs[fx->nr_procs++] = p;
-    fx->all |= p->calls;
-    stmt_targets(p->body, fx);
 }
 
 static void
@@ -134,6 +134,19 @@ hook_targets(const struct vdevc_hook *h, struct effects *fx)
         return;
     fx->all |= h->calls;
     stmt_targets(h->body, fx);
+    while (fx->done < fx->nr_procs) {
+        const struct vdevc_proc *p = fx->procs[fx->done++];
+        fx->all |= p->calls;
+        stmt_targets(p->body, fx);
+    }
+}
+
+/* A new walk: procs it has not seen are those marked otherwise. */
+static unsigned
+new_mark(void)
+{
+    static unsigned mark;
+    return ++mark ? mark : ++mark;
 }
 
 /* The register's own hooks for one direction, fields included. */
@@ -245,10 +258,10 @@ selector_ok(const struct vdevc_reg *s, const struct vdevc_reg *r, uint64_t mask)
  * need a variable, or bits the guest cannot simply write. */
 static bool
 sel_steps(void *tmp, const struct vdevc_reg *r, struct vdevc_out *so,
-          unsigned *n)
+          unsigned *n, uint64_t *work)
 {
     struct vdevc_assign *as = NULL;
-    int k = vdevc_cond_witness(tmp, r->when, &as);
+    int k = vdevc_cond_witness(tmp, r->when, work, &as);
     if (k < 0)
         return false;
     for (int i = 0; i < k; i++)
@@ -302,10 +315,10 @@ index_of(const struct vdevc_reg *r, const struct vdevc_expr *x,
 
 static void
 analyse_bank(void *tmp, const struct vdevc_reg *r, struct reg_info *ri,
-             struct vdevc_out *so, unsigned *nsel)
+             struct vdevc_out *so, unsigned *nsel, uint64_t *work)
 {
     ri->sel0 = *nsel;
-    if (r->when != NULL && !sel_steps(tmp, r, so, &ri->nr_sel))
+    if (r->when != NULL && !sel_steps(tmp, r, so, &ri->nr_sel, work))
         ri->unselectable = true;
     if (r->select != NULL && !index_of(r, r->select, ri))
         ri->unselectable = true;
@@ -326,7 +339,8 @@ has_sticky(const struct vdevc_reg *r)
 static void
 analyse_reset(void *tmp, const struct vdevc_device *d, struct reg_info *ri)
 {
-    struct effects fx = {.regs = talloc_zero_array(tmp, bool, d->regs.n + 1)};
+    struct effects fx = {.regs = talloc_zero_array(tmp, bool, d->regs.n + 1),
+                         .mark = new_mark()};
     if (d->on_reset != NULL)
         hook_targets(d->on_reset, &fx);
     for (unsigned k = 0; k < d->regs.n; k++)
@@ -341,18 +355,21 @@ analyse(void *tmp, const struct vdevc_device *d, struct reg_info *ri,
         struct vdevc_out *fo, struct vdevc_out *to, struct vdevc_out *so)
 {
     unsigned nf = 0, nt = 0, ns = 0;
+    uint64_t work = 0; /* witnesses tried: past the budget, not selected */
+    struct effects async = {.regs = talloc_zero_array(tmp, bool, d->regs.n + 1),
+                            .mark = new_mark()};
     analyse_reset(tmp, d, ri);
-    struct effects async = {.regs = talloc_zero_array(tmp, bool, d->regs.n)};
     async_effects(d, &async);
     for (unsigned k = 0; k < d->regs.n; k++) {
         const struct vdevc_reg *r = d->regs.v[k];
-        analyse_bank(tmp, r, &ri[k], so, &ns);
+        analyse_bank(tmp, r, &ri[k], so, &ns, &work);
         ri[k].field0 = nf;
         ri[k].nr_fields = emit_fields(fo, r);
         nf += ri[k].nr_fields;
         for (int w = 0; w < 2; w++) {
             struct effects fx = {.regs =
-                                     talloc_zero_array(tmp, bool, d->regs.n)};
+                                     talloc_zero_array(tmp, bool, d->regs.n),
+                                 .mark = new_mark()};
             reg_effects(r, w, &fx);
             ri[k].taint0[w] = nt;
             ri[k].nr_taint[w] = emit_taint(to, d, &fx, k, &ri[k].self[w]);

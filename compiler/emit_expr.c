@@ -42,15 +42,15 @@ print_num(struct vdevc_emit *e, uint64_t v)
 {
     uint64_t c32 = ~v & 0xffffffffu;
     if (v > 0xffffffffu && ~v != 0 && ~v < 0x10000u)
-        return (struct ctext){.s = talloc_asprintf(e->tmp, "~(uint64_t)%s",
-                                                   vdevc_hex(e->tmp, ~v)),
-                              .prec = PREC_UNARY,
-                              .op = '~',
-                              .unary = true,
-                              .type = T_U64,
-                              .exact = true};
+        return (struct ctext){
+            .s = vdevc_emit_strf(e, "~(uint64_t)%s", vdevc_hex(e->tmp, ~v)),
+            .prec = PREC_UNARY,
+            .op = '~',
+            .unary = true,
+            .type = T_U64,
+            .exact = true};
     if (v >= 0x10000u && v <= 0xffffffffu && c32 != 0 && c32 < 0x10000u)
-        return (struct ctext){.s = talloc_asprintf(e->tmp, "~%s%s",
+        return (struct ctext){.s = vdevc_emit_strf(e, "~%s%s",
                                                    vdevc_hex(e->tmp, c32),
                                                    c32 < 10 ? "u" : ""),
                               .prec = PREC_UNARY,
@@ -113,9 +113,8 @@ needs_parens(int parent, const struct ctext *k, bool right)
 static char *
 operand(struct vdevc_emit *e, int parent, const struct ctext *k, bool right)
 {
-    return needs_parens(parent, k, right)
-               ? talloc_asprintf(e->tmp, "(%s)", k->s)
-               : k->s;
+    return needs_parens(parent, k, right) ? vdevc_emit_strf(e, "(%s)", k->s)
+                                          : k->s;
 }
 
 static struct ctext
@@ -124,8 +123,8 @@ widen(struct vdevc_emit *e, struct ctext k)
     if (k.type == T_U64)
         return k;
     const char *s =
-        k.prec >= PREC_PRIMARY ? k.s : talloc_asprintf(e->tmp, "(%s)", k.s);
-    return (struct ctext){.s = talloc_asprintf(e->tmp, "(uint64_t)%s", s),
+        k.prec >= PREC_PRIMARY ? k.s : vdevc_emit_strf(e, "(%s)", k.s);
+    return (struct ctext){.s = vdevc_emit_strf(e, "(uint64_t)%s", s),
                           .prec = PREC_UNARY,
                           .type = T_U64,
                           .exact = k.exact};
@@ -189,7 +188,7 @@ static struct ctext
 print_helper(struct vdevc_emit *e, const char *fn, const struct cx *c)
 {
     struct ctext a = print(e, c->a, 64), b = print(e, c->b, 64);
-    return primary(talloc_asprintf(e->tmp, "%s(%s, %s)", fn, a.s, b.s), T_U64);
+    return primary(vdevc_emit_strf(e, "%s(%s, %s)", fn, a.s, b.s), T_U64);
 }
 
 static struct ctext
@@ -213,8 +212,7 @@ print_bin(struct vdevc_emit *e, const struct cx *c, unsigned dem)
         a = print(e, c->a, d);
         b = print(e, c->b, op == OP_SHL ? 64 : d);
         if (oi->flags & OPF_SHIFT) /* a count, not a mask: decimal */
-            b.s =
-                talloc_asprintf(e->tmp, "%llu", (unsigned long long)c->b->num);
+            b.s = vdevc_emit_strf(e, "%llu", (unsigned long long)c->b->num);
     }
     /* -Wsign-compare: an int-typed operand that is more than a promoted
      * leaf, compared with an unsigned one, is widened too. */
@@ -238,7 +236,7 @@ print_bin(struct vdevc_emit *e, const struct cx *c, unsigned dem)
                      : op == OP_SHL || op == OP_SHR
                          ? a.type
                          : common_type(a.type, b.type);
-    return (struct ctext){.s = talloc_asprintf(e->tmp, "%s %s %s",
+    return (struct ctext){.s = vdevc_emit_strf(e, "%s %s %s",
                                                operand(e, op, &a, false), oi->c,
                                                operand(e, op, &b, true)),
                           .prec = oi->prec,
@@ -258,8 +256,8 @@ print_unary(struct vdevc_emit *e, const struct cx *c, unsigned dem)
     }
     /* -(-x): not the decrement operator */
     bool paren = a.prec < PREC_UNARY || (c->op == '-' && a.s[0] == '-');
-    const char *s = paren ? talloc_asprintf(e->tmp, "(%s)", a.s) : a.s;
-    return (struct ctext){.s = talloc_asprintf(e->tmp, "%c%s", c->op, s),
+    const char *s = paren ? vdevc_emit_strf(e, "(%s)", a.s) : a.s;
+    return (struct ctext){.s = vdevc_emit_strf(e, "%c%s", c->op, s),
                           .prec = PREC_UNARY,
                           .op = c->op,
                           .unary = true,
@@ -271,14 +269,14 @@ print_unary(struct vdevc_emit *e, const struct cx *c, unsigned dem)
 static struct ctext
 print_call(struct vdevc_emit *e, const struct cx *c)
 {
-    char *s = talloc_asprintf(e->tmp, "%s(dev", c->text);
+    char *s = vdevc_emit_strf(e, "%s(dev", c->text);
     for (unsigned i = 0; i < c->nargs; i++) {
         struct ctext a = c->arg_bits[i] == 1
                              ? truth(e, c->args[i])
                              : print(e, c->args[i], c->arg_bits[i]);
-        s = talloc_asprintf_append(s, ", %s", a.s);
+        s = vdevc_emit_strf(e, "%s, %s", s, a.s);
     }
-    return primary(talloc_strdup_append(s, ")"), c->type);
+    return primary(vdevc_emit_strf(e, "%s)", s), c->type);
 }
 
 static struct ctext
@@ -286,11 +284,10 @@ print_index(struct vdevc_emit *e, const struct cx *c)
 {
     struct ctext i = print(e, c->a, 64);
     if (!c->checked)
-        return primary(talloc_asprintf(e->tmp, "%s[%s]", c->text, i.s),
-                       c->type);
+        return primary(vdevc_emit_strf(e, "%s[%s]", c->text, i.s), c->type);
     if (c->a->pure && c->a->kind == CX_LEAF)
         return (struct ctext){
-            .s = talloc_asprintf(e->tmp, "%s < %llu ? %s[%s] : 0", i.s,
+            .s = vdevc_emit_strf(e, "%s < %llu ? %s[%s] : 0", i.s,
                                  (unsigned long long)c->num, c->text, i.s),
             .prec = PREC_COND,
             .type = c->type,
@@ -312,7 +309,7 @@ print(struct vdevc_emit *e, const struct cx *c, unsigned dem)
     case CX_NUM:
         return print_num(e, c->num);
     case CX_LEAF:
-        return primary(talloc_strdup(e->tmp, c->text), c->type);
+        return primary(vdevc_emit_strf(e, "%s", c->text), c->type);
     case CX_UNARY:
         return print_unary(e, c, dem);
     case CX_CALL:
@@ -336,7 +333,7 @@ truth(struct vdevc_emit *e, const struct cx *c)
     /* GCC's -Wint-in-bool-context: say what a product or shift is tested
      * for. */
     if (!t.unary && (t.op == '*' || t.op == OP_SHL))
-        return (struct ctext){.s = talloc_asprintf(e->tmp, "(%s) != 0", t.s),
+        return (struct ctext){.s = vdevc_emit_strf(e, "(%s) != 0", t.s),
                               .prec = 9,
                               .op = OP_NE,
                               .type = T_INT,
@@ -376,19 +373,27 @@ char *
 vdevc_emit_bits(struct vdevc_emit *e, const char *place, unsigned storage,
                 unsigned lo, unsigned w)
 {
-    struct cx *v = vdevc_cx_leaf(e, place, storage, vdevc_mask(storage));
-    return print(e,
-                 vdevc_cx_bin(e, '&',
-                              vdevc_cx_bin(e, OP_SHR, v, vdevc_cx_num(e, lo)),
-                              vdevc_cx_num(e, vdevc_mask(w))),
-                 64)
-        .s;
+    /* What print() makes of (place >> lo) & mask, written at once (every
+     * field of a large device asks): a shift by 0 and a mask covering
+     * what is left fold away, a low mask prints plainly, and neither
+     * operator needs parentheses or a cast here. */
+    if (lo + w >= storage)
+        return lo == 0 ? vdevc_emit_strf(e, "%s", place)
+                       : vdevc_emit_strf(e, "%s >> %u", place, lo);
+    const char *m = vdevc_hex(e->tmp, vdevc_mask(w));
+    return lo == 0 ? vdevc_emit_strf(e, "%s & %s", place, m)
+                   : vdevc_emit_strf(e, "%s >> %u & %s", place, lo, m);
 }
 
 const char *
 vdevc_emit_const(struct vdevc_emit *e, uint64_t v)
 {
-    return print_num(e, v).s;
+    /* print_num's masks of mostly ones ("~0xfu"), else plain hex. */
+    uint64_t c32 = ~v & 0xffffffffu;
+    bool mostly_ones =
+        (v > 0xffffffffu && ~v != 0 && ~v < 0x10000u) ||
+        (v >= 0x10000u && v <= 0xffffffffu && c32 != 0 && c32 < 0x10000u);
+    return mostly_ones ? print_num(e, v).s : vdevc_hex(e->tmp, v);
 }
 
 /* ------------------------------------------------------------ stores */
@@ -410,8 +415,8 @@ store_cx(struct vdevc_emit *e, const char *place, unsigned bits, struct cx *val,
             struct ctext a = print(e, val->a, bits);
             struct ctext b = print(e, val->b, oi->flags & OPF_LOW ? bits : 64);
             if (oi->flags & OPF_SHIFT)
-                b.s = talloc_asprintf(e->tmp, "%llu",
-                                      (unsigned long long)val->b->num);
+                b.s =
+                    vdevc_emit_strf(e, "%llu", (unsigned long long)val->b->num);
             bool exact, ok;
             judge(val, &a, &b, bits, &exact, &ok);
             if (ok) {

@@ -106,7 +106,7 @@ bin_range(int op, const struct cx *a, const struct cx *b, uint64_t *min,
 static struct cx *
 cx_new(struct vdevc_emit *e, enum cx_kind kind)
 {
-    struct cx *c = talloc_zero(e->tmp, struct cx);
+    struct cx *c = vdevc_emit_alloc(e, sizeof(struct cx));
     c->kind = kind;
     c->pure = true;
     return c;
@@ -411,7 +411,7 @@ cx_storage(struct vdevc_emit *e, const struct vdevc_expr *x)
     uint64_t n;
     unsigned bits;
     const char *name = state_name(x, &n, &bits);
-    char *place = talloc_asprintf(e->tmp, "d->s.%s", name);
+    char *place = vdevc_emit_strf(e, "d->s.%s", name);
     if (!x->idx)
         return vdevc_cx_leaf(e, place, bits, vdevc_mask(bits));
     struct cx *i = vdevc_cx_from(e, x->idx);
@@ -419,7 +419,7 @@ cx_storage(struct vdevc_emit *e, const struct vdevc_expr *x)
     if (i->kind == CX_NUM)
         return i->num < n
                    ? vdevc_cx_leaf(e,
-                                   talloc_asprintf(e->tmp, "%s[%llu]", place,
+                                   vdevc_emit_strf(e, "%s[%llu]", place,
                                                    (unsigned long long)i->num),
                                    bits, vdevc_mask(bits))
                    : vdevc_cx_num(e, 0);
@@ -446,8 +446,8 @@ cx_call(struct vdevc_emit *e, const struct vdevc_expr *x)
     c->text = p ? vdevc_proc_cname(e, p) : f->name;
     c->pure = false;
     c->nargs = x->args.n;
-    c->args = talloc_array(c, struct cx *, x->args.n ? x->args.n : 1);
-    c->arg_bits = talloc_array(c, unsigned, x->args.n ? x->args.n : 1);
+    c->args = vdevc_emit_alloc(e, sizeof(struct cx *) * (x->args.n + 1));
+    c->arg_bits = vdevc_emit_alloc(e, sizeof(unsigned) * (x->args.n + 1));
     for (unsigned i = 0; i < x->args.n; i++) {
         c->args[i] = vdevc_cx_from(e, x->args.v[i]);
         c->arg_bits[i] =
@@ -488,11 +488,11 @@ vdevc_cx_from(struct vdevc_emit *e, const struct vdevc_expr *x)
     }
     case REF_VAR: {
         const struct vdevc_var *v = x->sym;
-        return vdevc_cx_leaf(e, talloc_asprintf(e->tmp, "d->s.%s", v->name),
+        return vdevc_cx_leaf(e, vdevc_emit_strf(e, "d->s.%s", v->name),
                              v->width, vdevc_mask(v->width));
     }
     case REF_LOCAL:
-        return vdevc_cx_leaf(e, talloc_asprintf(e->tmp, "l_%s", x->name), 64,
+        return vdevc_cx_leaf(e, vdevc_emit_strf(e, "l_%s", x->name), 64,
                              UINT64_MAX);
     case REF_VALUE:
     case REF_OLD:

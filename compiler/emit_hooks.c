@@ -6,17 +6,12 @@
 
 #include "emit.h"
 
+/* sema_regs.c knows (a large device's fields need not be walked again for
+ * every table). */
 static bool
 has_hooks(const struct vdevc_reg *r, bool write)
 {
-    if (write ? r->on_write : r->on_read)
-        return true;
-    for (unsigned i = 0; i < r->fields.n; i++) {
-        const struct vdevc_field *f = r->fields.v[i];
-        if (write ? f->on_write : f->on_read)
-            return true;
-    }
-    return false;
+    return write ? r->hooked_write : r->hooked_read;
 }
 
 bool

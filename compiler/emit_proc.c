@@ -92,11 +92,8 @@ vdevc_emit_procs(struct vdevc_emit *e)
             if (next[depth - 1] < p->callees.n) {
                 const struct vdevc_expr *call = p->callees.v[next[depth - 1]++];
                 const struct vdevc_proc *c = call->sym;
-                unsigned k = 0;
-                while (procs->v[k] != c)
-                    k++;
-                if (!done[k]) {
-                    done[k] = true; /* acyclic: never on the stack twice */
+                if (!done[c->id]) {
+                    done[c->id] = true; /* acyclic: never on the stack twice */
                     stack[depth] = c;
                     next[depth++] = 0;
                 }
@@ -122,6 +119,7 @@ vdevc_emit_on_init(struct vdevc_emit *e)
         return false;
     P("static void\n%s_on_init(struct vdev_dev *dev)\n{\n", e->name);
     body_head(e, h->body);
+    vdevc_emit_kicks(e, vdevc_stmt_streams(h->body, e->d->streams.n), 1);
     vdevc_emit_where(e, h->hdr.loc.first_line, "on init", 1);
     no_access(e, 0);
     vdevc_emit_stmt(e, h->body, 1);
@@ -144,8 +142,8 @@ sticky_bits(const struct vdevc_reg *r)
     return m;
 }
 
-static bool
-any_sticky(const struct vdevc_device *d)
+bool
+vdevc_any_sticky(const struct vdevc_device *d)
 {
     for (unsigned i = 0; i < d->regs.n; i++)
         if (sticky_bits(d->regs.v[i]) != 0)
@@ -189,6 +187,10 @@ reset_members(struct vdevc_emit *e)
         else
             L(1, "s->%s = %s;", v->name, HEX(v->reset));
     }
+    for (unsigned i = 0; i < e->d->fifos.n; i++) { /* FIFOs empty */
+        const char *c = vdevc_fifo_at(&e->d->fifos, i)->cname;
+        L(1, "memset(&s->%s, 0, sizeof(s->%s));", c, c);
+    }
     return e->o->len != before;
 }
 
@@ -198,7 +200,7 @@ bool
 vdevc_emit_device_reset(struct vdevc_emit *e, bool reset_values)
 {
     const struct vdevc_hook *h = e->d->on_reset;
-    bool sticky = any_sticky(e->d);
+    bool sticky = vdevc_any_sticky(e->d);
     if (h == NULL && !sticky)
         return false;
     P("/* A device reset: %s%s. */\n",

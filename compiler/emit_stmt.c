@@ -107,10 +107,14 @@ is_call(const struct vdevc_expr *x, int arg)
     return x->kind == E_CALL || x->ref == REF_NOW;
 }
 
-/* A push, pop or clear of stream `id`'s rx or tx. */
+static uint32_t proc_streams(const struct vdevc_proc *p);
+
+/* A push, pop or clear of stream `id`'s rx or tx (in a proc called too). */
 static bool
 changes_stream(const struct vdevc_expr *x, int id)
 {
+    if (x->kind == E_CALL && x->ref == REF_PROC)
+        return proc_streams(x->sym) >> id & 1;
     const struct vdevc_fifo *f = x->ref == REF_FIFO ? x->sym : NULL;
     return x->kind == E_CALL && f && f->stream && (int)f->stream->id == id &&
            strcmp(x->name, "peek") != 0;
@@ -162,6 +166,19 @@ vdevc_stmt_streams(const struct vdevc_stmt *s, unsigned nr_streams)
             m |= UINT32_C(1) << i;
     }
     return m;
+}
+
+/* The streams a proc changes, its callees' included: worked out once
+ * (procs do not recurse). */
+static uint32_t
+proc_streams(const struct vdevc_proc *p)
+{
+    struct vdevc_proc *q = (struct vdevc_proc *)p;
+    if (!q->streams_known) {
+        q->streams = vdevc_stmt_streams(p->body, VDEVC_MAX_STREAMS);
+        q->streams_known = true;
+    }
+    return q->streams;
 }
 
 /* Is local `slot` read by s? */

@@ -9,6 +9,18 @@
 
 /* ------------------------------------------------------------ registers */
 
+/* "        .KEY = VALUE,": the register tables' lines (a large device has
+ * hundreds of thousands) appended without a format. */
+static void
+member(struct vdevc_emit *e, const char *key, const char *value)
+{
+    vdevc_out_puts(e->o, "        .");
+    vdevc_out_puts(e->o, key);
+    vdevc_out_puts(e->o, " = ");
+    vdevc_out_puts(e->o, value);
+    vdevc_out_puts(e->o, ",\n");
+}
+
 /* Zero masks and absent hooks are left out: an entry lists what its
  * register does. */
 static void
@@ -18,18 +30,22 @@ reg_entry(struct vdevc_emit *e, const struct vdevc_reg *r)
         "rmask", "rw", "w1c", "w1s", "rc", "rs", "irqs_read", "irqs_write"};
     const uint64_t vals[] = {r->rmask, r->rw, r->w1c,       r->w1s,
                              r->rc,    r->rs, r->irqs_read, r->irqs_write};
-    L(1, "{");
+    vdevc_out_puts(e->o, "    {\n");
     vdevc_emit_where(e, r->hdr.loc.first_line, r->qname, 2);
-    L(2, ".offset = %s,", HEX(r->off));
-    L(2, ".state = offsetof(struct %s_state, %s),", e->name, r->cname);
-    L(2, ".size = %u,", r->width / 8);
+    member(e, "offset", HEX(r->off));
+    vdevc_out_puts(e->o, "        .state = offsetof(struct ");
+    vdevc_out_puts(e->o, e->name);
+    vdevc_out_puts(e->o, "_state, ");
+    vdevc_out_puts(e->o, r->cname);
+    vdevc_out_puts(e->o, "),\n");
+    member(e, "size", HEX(r->width / 8));
     if (r->n > 1) {
         L(2, ".count = %u,", r->n);
         L(2, ".stride = %u,", (unsigned)r->stride);
     }
     for (unsigned k = 0; k < sizeof vals / sizeof vals[0]; k++)
         if (vals[k] != 0)
-            L(2, ".%s = %s,", names[k], HEX(vals[k]));
+            member(e, names[k], HEX(vals[k]));
     if (vdevc_reg_has_hooks(r, false))
         L(2, ".on_read = %s_%s_on_read,", e->name, r->cname);
     if (vdevc_reg_has_hooks(r, true))
@@ -207,6 +223,7 @@ vdevc_emit_reset_values(struct vdevc_emit *e)
         } else {
             L(1, "s->%s = %s;", r->cname, HEX(r->reset));
         }
+        vdevc_emit_flush(e);
     }
     for (unsigned i = 0; i < e->d->vars.n; i++) {
         const struct vdevc_var *v = e->d->vars.v[i];
@@ -404,6 +421,7 @@ vdevc_emit_mig_table(struct vdevc_emit *e)
         if (!r->nomigrate)
             L(1, "VDEV_MIG_FIELD(struct %s_state, %s, \"%s\", 0x%08xu, %u),",
               e->name, r->cname, r->qname, vdevc_fnv1a(r->qname), r->since);
+        vdevc_emit_flush(e);
     }
     for (unsigned i = 0; i < e->d->vars.n; i++) {
         const struct vdevc_var *v = e->d->vars.v[i];
@@ -428,22 +446,35 @@ var_line(struct vdevc_emit *e, const char *prefix, const char *name,
          const char *field, const char *member, unsigned shift, unsigned bits,
          const char *set, const char *doc)
 {
+    struct vdevc_out *o = e->o;
     const char *d = doc && *doc ? vdevc_c_string(e->tmp, doc) : "NULL";
-    P("    ");
-    size_t start = e->o->len;
-    if (set)
-        P("VDEV_STATE_VAR_SET(struct %s_state, %s, \"%s%s%s%s\", %u, %u, "
-          "%s,",
-          e->name, member, prefix, name, field ? "." : "", field ? field : "",
-          shift, bits, set);
-    else
-        P("VDEV_STATE_VAR(struct %s_state, %s, \"%s%s%s%s\", %u, %u,", e->name,
-          member, prefix, name, field ? "." : "", field ? field : "", shift,
-          bits);
-    if (e->o->len - start + strlen(d) > 74)
-        P("\n        %s),\n", d);
-    else
-        P(" %s),\n", d);
+    vdevc_out_puts(o, "    ");
+    size_t start = o->len;
+    vdevc_out_puts(o, set ? "VDEV_STATE_VAR_SET(struct "
+                          : "VDEV_STATE_VAR(struct ");
+    vdevc_out_puts(o, e->name);
+    vdevc_out_puts(o, "_state, ");
+    vdevc_out_puts(o, member);
+    vdevc_out_puts(o, ", \"");
+    vdevc_out_puts(o, prefix);
+    vdevc_out_puts(o, name);
+    if (field) {
+        vdevc_out_puts(o, ".");
+        vdevc_out_puts(o, field);
+    }
+    vdevc_out_puts(o, "\", ");
+    vdevc_out_putu(o, shift);
+    vdevc_out_puts(o, ", ");
+    vdevc_out_putu(o, bits);
+    vdevc_out_puts(o, ",");
+    if (set) {
+        vdevc_out_puts(o, " ");
+        vdevc_out_puts(o, set);
+        vdevc_out_puts(o, ",");
+    }
+    vdevc_out_puts(o, o->len - start + strlen(d) > 74 ? "\n        " : " ");
+    vdevc_out_puts(o, d);
+    vdevc_out_puts(o, "),\n");
 }
 
 /* Setters of external registers, fields and variables, before the table

@@ -43,10 +43,16 @@ vdevc_read_file(void *ctx, const char *path, char **_buf, size_t *_len)
 }
 
 static int
-write_special(const char *path, const char *text)
+put_text(void *arg, FILE *f)
+{
+    return fputs(arg, f) >= 0 ? 0 : -EIO;
+}
+
+static int
+write_special(const char *path, int (*write)(void *arg, FILE *f), void *arg)
 {
     FILE *f = fopen(path, "wb");
-    bool ok = f != NULL && fputs(text, f) >= 0;
+    bool ok = f != NULL && write(arg, f) == 0;
     if (f != NULL)
         ok &= fclose(f) == 0;
     if (!ok)
@@ -55,23 +61,24 @@ write_special(const char *path, const char *text)
 }
 
 int
-vdevc_write_file(void *ctx, const char *path, const char *text)
+vdevc_write_stream(void *ctx, const char *path,
+                   int (*write)(void *arg, FILE *f), void *arg)
 {
     if (path == NULL || strcmp(path, "-") == 0)
-        return fputs(text, stdout) < 0 ? 1 : 0;
+        return write(arg, stdout) != 0 || fflush(stdout) != 0 ? 1 : 0;
     /* Not a regular file (/dev/null, a pipe): write to it, never replace
      * it. A regular one keeps its permissions. */
     struct stat st;
     bool exists = stat(path, &st) == 0;
     if (exists && !S_ISREG(st.st_mode))
-        return write_special(path, text);
+        return write_special(path, write, arg);
     char *tmp = talloc_asprintf(ctx, "%s.tmp", path);
     FILE *f = fopen(tmp, "wb");
     if (f == NULL) {
         fprintf(stderr, "vdevc: %s: %s\n", tmp, strerror(errno));
         return 1;
     }
-    bool ok = fputs(text, f) >= 0;
+    bool ok = write(arg, f) == 0;
     ok &= fclose(f) == 0;
     if (ok && exists)
         ok = chmod(tmp, st.st_mode & 07777) == 0;
@@ -81,4 +88,10 @@ vdevc_write_file(void *ctx, const char *path, const char *text)
         return 1;
     }
     return 0;
+}
+
+int
+vdevc_write_file(void *ctx, const char *path, const char *text)
+{
+    return vdevc_write_stream(ctx, path, put_text, (void *)text);
 }

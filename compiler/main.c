@@ -261,6 +261,18 @@ header_name(void *ctx, const struct options *o, const char *device)
 }
 
 static int
+write_c(void *u, FILE *f)
+{
+    return vdevc_emit_c_file(u, f);
+}
+
+static int
+write_h(void *u, FILE *f)
+{
+    return vdevc_emit_h_file(u, f);
+}
+
+static int
 emit(void *ctx, struct vdevc_unit *u, const struct options *o)
 {
     if (o->deps) {
@@ -270,8 +282,18 @@ emit(void *ctx, struct vdevc_unit *u, const struct options *o)
                o->header ? o->header : "", o->input);
         return 0;
     }
-    char *text = o->emit == EMIT_C       ? vdevc_emit_c(ctx, u)
-                 : o->emit == EMIT_H     ? vdevc_emit_h(ctx, u)
+    /* C and its header go out as they are made: a large device's text is
+     * never whole in memory. */
+    if (o->emit == EMIT_C || o->emit == EMIT_H) {
+        if (vdevc_write_stream(ctx, o->output,
+                               o->emit == EMIT_C ? write_c : write_h, u) != 0)
+            return 1;
+        if (o->header != NULL && o->emit == EMIT_C &&
+            vdevc_write_stream(ctx, o->header, write_h, u) != 0)
+            return 1;
+        return 0;
+    }
+    char *text = o->emit == EMIT_H       ? vdevc_emit_h(ctx, u)
                  : o->emit == EMIT_JSON  ? vdevc_emit_json(ctx, u)
                  : o->emit == EMIT_DOC   ? vdevc_emit_doc(ctx, u)
                  : o->emit == EMIT_CHECK ? vdevc_emit_check(ctx, u)
@@ -282,11 +304,6 @@ emit(void *ctx, struct vdevc_unit *u, const struct options *o)
     }
     if (vdevc_write_file(ctx, o->output, text) != 0)
         return 1;
-    if (o->header != NULL && o->emit == EMIT_C) {
-        char *h = vdevc_emit_h(ctx, u);
-        if (h == NULL || vdevc_write_file(ctx, o->header, h) != 0)
-            return 1;
-    }
     return 0;
 }
 

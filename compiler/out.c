@@ -78,7 +78,23 @@ append(struct vdevc_out *o, const char *s, size_t n)
 {
     if (o->len + n + 1 > o->cap && !reserve(o, n))
         return;
-    memcpy(o->buf + o->len, s, n);
+    char *d = o->buf + o->len;
+    /* Most pieces are short: two overlapping fixed-size moves (each one
+     * instruction) instead of a call or a loop. */
+    if (n >= 8 && n <= 16) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n >= 4 && n < 8) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else if (n >= 2 && n < 4) {
+        memcpy(d, s, 2);
+        memcpy(d + n - 2, s + n - 2, 2);
+    } else if (n == 1) {
+        *d = *s;
+    } else if (n > 16) {
+        memcpy(d, s, n);
+    }
     o->len += n;
     o->buf[o->len] = '\0';
 }
@@ -120,9 +136,9 @@ static void
 out_vformat(struct vdevc_out *o, const char *fmt, va_list ap)
 {
     for (const char *p = fmt;;) {
-        const char *pct = strchr(p, '%');
-        append(o, p, pct ? (size_t)(pct - p) : strlen(p));
-        if (!pct || o->failed)
+        const char *pct = strchrnul(p, '%');
+        append(o, p, (size_t)(pct - p));
+        if (*pct == '\0' || o->failed)
             return;
         const char *q = pct + 1;
         bool zero = *q == '0';
@@ -188,6 +204,24 @@ out_vformat(struct vdevc_out *o, const char *fmt, va_list ap)
 }
 
 void
+vdevc_out_vprintf(struct vdevc_out *o, const char *fmt, va_list ap)
+{
+    out_vformat(o, fmt, ap);
+}
+
+void
+vdevc_out_putn(struct vdevc_out *o, const char *s, size_t n)
+{
+    append(o, s, n);
+}
+
+void
+vdevc_out_putu(struct vdevc_out *o, unsigned long long v)
+{
+    append_num(o, v, false, 10, 0, false);
+}
+
+void
 vdevc_out_printf(struct vdevc_out *o, const char *fmt, ...)
 {
     va_list ap;
@@ -214,4 +248,18 @@ vdevc_out_steal(void *mem_ctx, struct vdevc_out *o)
         return NULL;
     talloc_steal(mem_ctx, o);
     return o->buf;
+}
+
+bool
+vdevc_out_drain(struct vdevc_out *o, size_t keep)
+{
+    if (o->sink == NULL || o->failed || o->len <= keep)
+        return !o->failed;
+    if (fwrite(o->buf, 1, o->len, o->sink) != o->len) {
+        o->failed = true;
+        return false;
+    }
+    o->len = 0;
+    o->buf[0] = '\0';
+    return true;
 }

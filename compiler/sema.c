@@ -8,30 +8,13 @@
 #include "suggest.h"
 #include "vdevc.h"
 
-/* The AST and everything sema hangs on it come from one pool in the unit,
- * sized by the source: a 100,000-register device makes millions of small
- * allocations, and malloc's bookkeeping was a tenth of the compile. (Not
- * under AddressSanitizer, which must see each allocation.) */
-#if defined(__SANITIZE_ADDRESS__)
-#define UNIT_POOL(len) 0
-#else
-/* talloc caps a block (a pool too) below 256 MiB. */
-#define UNIT_POOL(len)                                                         \
-    ((len) < (4u << 20) ? (len)*40 + (64u << 10) : (160u << 20))
-#endif
-
 struct vdevc_unit *
 vdevc_unit_new(void *mem_ctx, const char *file, const char *src, size_t len,
                FILE *diag_out)
 {
-    struct vdevc_unit *u =
-        UNIT_POOL(len) && len <= VDEVC_MAX_SOURCE
-            ? talloc_pooled_object(mem_ctx, struct vdevc_unit, 1,
-                                   UNIT_POOL(len))
-            : talloc(mem_ctx, struct vdevc_unit);
+    struct vdevc_unit *u = talloc_zero(mem_ctx, struct vdevc_unit);
     if (u == NULL)
         return NULL;
-    memset(u, 0, sizeof(*u));
     u->file = talloc_strdup(u, file);
     char *copy = talloc_size(u, len + 1);
     if (copy == NULL) {
@@ -177,17 +160,18 @@ vdevc_attr_value(struct vdevc_unit *u, struct vdevc_vec *attrs,
     return false;
 }
 
+/* One string is the attribute's own (it lives as long as the unit);
+ * several are joined. */
 const char *
 vdevc_attr_doc(void *ctx, struct vdevc_vec *attrs)
 {
-    char *doc = NULL;
+    const char *doc = NULL;
     for (unsigned i = 0; i < attrs->n; i++) {
         struct vdevc_attr *a = attrs->v[i];
         if (a->kind != A_DOC)
             continue;
         a->used = true;
-        doc = doc ? talloc_asprintf_append(doc, " %s", a->name)
-                  : talloc_strdup(ctx, a->name);
+        doc = doc ? vdevc_join(ctx, doc, " ", a->name) : a->name;
     }
     return doc;
 }
@@ -215,8 +199,14 @@ vdevc_attr_access(struct vdevc_unit *u, struct vdevc_vec *attrs)
         struct vdevc_attr *a = attrs->v[i];
         if (a->kind != A_FLAG)
             continue;
+        /* Every access kind starts with r, w or c, and its second letter
+         * tells most apart: one strcmp, not nine, per flag (a large device
+         * has hundreds of thousands). */
+        if (a->name[0] != 'r' && a->name[0] != 'w' && a->name[0] != 'c')
+            continue;
         for (unsigned k = ACC_RW; k <= ACC_RESERVED; k++) {
-            if (strcmp(a->name, access_names[k]) != 0)
+            if (a->name[1] != access_names[k][1] ||
+                strcmp(a->name, access_names[k]) != 0)
                 continue;
             a->used = true;
             if (first != NULL) {

@@ -11,27 +11,20 @@
 #include "vdevc.h"
 
 #define VDEVC_BANK_BITS 20u
+/* Assignments tried in one compile, all proofs together: a device with
+ * thousands of wide conditions at one offset must not take hours. */
+#define VDEVC_BANK_WORK (UINT64_C(1) << 28)
 
 bool
 vdevc_reg_readable(const struct vdevc_reg *r)
 {
-    if (r->rmask != 0 || r->on_read != NULL)
-        return true;
-    for (unsigned i = 0; i < r->fields.n; i++)
-        if (vdevc_field_at(&r->fields, i)->on_read != NULL)
-            return true;
-    return false;
+    return r->rmask != 0 || r->hooked_read;
 }
 
 bool
 vdevc_reg_writable(const struct vdevc_reg *r)
 {
-    if ((r->rw | r->w1c | r->w1s) != 0 || r->on_write != NULL)
-        return true;
-    for (unsigned i = 0; i < r->fields.n; i++)
-        if (vdevc_field_at(&r->fields, i)->on_write != NULL)
-            return true;
-    return false;
+    return (r->rw | r->w1c | r->w1s) != 0 || r->hooked_write;
 }
 
 /* ------------------------------------------------------------ the bits */
@@ -197,13 +190,18 @@ eval(const struct cbits *b, const struct vdevc_expr *e)
 
 /* The first assignment (low values first) under which both a and b (b
  * may be NULL) are true: 1, 0 when there is none, -1 when they read too
- * many bits to try them all. */
+ * many bits to try them all, -2 when the compile's budget is spent. */
 static int
 solve(struct cbits *bits, const struct vdevc_expr *a,
-      const struct vdevc_expr *b)
+      const struct vdevc_expr *b, uint64_t *work)
 {
     if (bits->total > VDEVC_BANK_BITS)
         return -1;
+    if (work != NULL) {
+        *work += UINT64_C(1) << bits->total;
+        if (*work > VDEVC_BANK_WORK)
+            return -2;
+    }
     for (uint64_t k = 0; k < (UINT64_C(1) << bits->total); k++) {
         assign(bits, k);
         if ((a == NULL || eval(bits, a) != 0) &&
@@ -214,12 +212,12 @@ solve(struct cbits *bits, const struct vdevc_expr *a,
 }
 
 int
-vdevc_cond_witness(void *ctx, const struct vdevc_expr *cond,
+vdevc_cond_witness(void *ctx, const struct vdevc_expr *cond, uint64_t *work,
                    struct vdevc_assign **_out)
 {
     struct cbits b = {0};
     collect(ctx, &b, cond, UINT64_MAX);
-    int rc = solve(&b, cond, NULL);
+    int rc = solve(&b, cond, NULL, work);
     if (rc <= 0) {
         talloc_free(b.obj);
         return -1;
@@ -307,8 +305,8 @@ prove(struct vdevc_unit *u, struct vdevc_reg *a, struct vdevc_reg *b,
         collect(u, &bits, a->when, UINT64_MAX);
     if (b->when != NULL)
         collect(u, &bits, b->when, UINT64_MAX);
-    int rc = solve(&bits, a->when, b->when);
-    if (rc < 0) {
+    int rc = solve(&bits, a->when, b->when, &u->bank_work);
+    if (rc == -1) {
         vdevc_error(u->diag, reg_where(b), "bank-undecidable",
                     "the conditions of '%s' and '%s' read %u bits: more "
                     "than the %u the compiler tries to prove them "
@@ -316,6 +314,11 @@ prove(struct vdevc_unit *u, struct vdevc_reg *a, struct vdevc_reg *b,
                     b->qname, a->qname, bits.total, VDEVC_BANK_BITS);
         vdevc_help(u->diag, "test fields, or mask what a condition reads "
                             "('(mode & 3) == 2')");
+    } else if (rc == -2) {
+        vdevc_error(u->diag, reg_where(b), "bank-undecidable",
+                    "'%s' and '%s': the device's bank conditions together "
+                    "take more than 2^28 assignments to prove disjoint",
+                    b->qname, a->qname);
     } else if (rc > 0) {
         char *w = witness_text(u, &bits, a->when, b->when);
         vdevc_error(u->diag, reg_where(b), "bank-overlap",
@@ -330,14 +333,15 @@ prove(struct vdevc_unit *u, struct vdevc_reg *a, struct vdevc_reg *b,
 /* Can both be selected at once (both conditions true)? Undecidable
  * counts as yes. */
 static bool
-together(void *ctx, const struct vdevc_reg *a, const struct vdevc_reg *b)
+together(struct vdevc_unit *u, const struct vdevc_reg *a,
+         const struct vdevc_reg *b)
 {
     if (a->when == NULL || b->when == NULL)
         return true;
     struct cbits bits = {0};
-    collect(ctx, &bits, a->when, UINT64_MAX);
-    collect(ctx, &bits, b->when, UINT64_MAX);
-    int rc = solve(&bits, a->when, b->when);
+    collect(u, &bits, a->when, UINT64_MAX);
+    collect(u, &bits, b->when, UINT64_MAX);
+    int rc = solve(&bits, a->when, b->when, &u->bank_work);
     talloc_free(bits.obj);
     return rc != 0;
 }
@@ -432,7 +436,7 @@ check_places(struct vdevc_unit *u, struct vdevc_bar *b, struct seen *seen)
             p[k++] = (struct place){r->off + e * r->stride, r->width / 8, r};
     }
     if (n > 1)
-        qsort(p, n, sizeof *p, cmp_place);
+        vdevc_sort(p, n, sizeof *p, cmp_place);
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
         while (j < n && p[j].start == p[i].start && p[j].size == p[i].size)
@@ -462,7 +466,7 @@ check_when(struct vdevc_unit *u, struct vdevc_reg *r)
     }
     struct cbits bits = {0};
     collect(u, &bits, r->when, UINT64_MAX);
-    if (solve(&bits, r->when, NULL) == 0)
+    if (solve(&bits, r->when, NULL, &u->bank_work) == 0)
         vdevc_warn_once(u, VDEVC_W_BANK_UNSELECTABLE, r->when->loc,
                         "'%s' is never selected: its condition is never "
                         "true",

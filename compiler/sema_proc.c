@@ -39,8 +39,10 @@ check_decl(struct vdevc_unit *u, struct vdevc_proc *p)
 void
 vdevc_sema_proc_decls(struct vdevc_unit *u)
 {
-    for (unsigned i = 0; i < u->dev->procs.n; i++)
+    for (unsigned i = 0; i < u->dev->procs.n; i++) {
+        vdevc_proc_at(&u->dev->procs, i)->id = i;
         check_decl(u, u->dev->procs.v[i]);
+    }
 }
 
 /* ------------------------------------------------------------ call graph */
@@ -54,16 +56,25 @@ struct walk {
     unsigned depth;
 };
 
-/* "a -> b -> a": the cycle from `p` on the stack. */
+/* "a -> b -> a": the cycle from `p` on the stack (a long one with its
+ * middle left out). */
 static char *
 cycle_text(void *ctx, const struct walk *w, const struct vdevc_proc *p)
 {
     unsigned from = w->depth;
     while (from > 0 && w->stack[from - 1] != p)
         from--;
+    from = from ? from - 1 : 0;
+    unsigned n = w->depth - from;
     char *s = talloc_strdup(ctx, "");
-    for (unsigned i = from ? from - 1 : 0; i < w->depth; i++)
+    for (unsigned i = from; i < w->depth; i++) {
+        if (n > 8 && i == from + 3) {
+            s = talloc_asprintf_append(s, "... (%u procs) -> ", n - 6);
+            i = w->depth - 4;
+            continue;
+        }
         s = talloc_asprintf_append(s, "%s -> ", w->stack[i]->name);
+    }
     return talloc_asprintf_append(s, "%s", p->name);
 }
 

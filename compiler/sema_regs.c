@@ -243,8 +243,10 @@ check_fields(struct vdevc_unit *u, struct vdevc_reg *r)
             vdevc_vec_push(r, &r->fields, n);
     }
     if (r->fields.n == 0) {
-        /* A plain register is one field covering all its bits. */
-        struct vdevc_field *f = talloc_zero(r, struct vdevc_field);
+        /* A plain register is one field covering all its bits (from the
+         * slab: a large device has one per register). */
+        struct vdevc_field *f =
+            vdevc_slab_zero(u->dev->slab, sizeof(struct vdevc_field));
         f->hdr.kind = N_FIELD;
         f->hdr.loc = r->hdr.loc;
         f->name = r->name;
@@ -365,6 +367,13 @@ check_reg(struct expand *x, struct vdevc_reg *r, const char *prefix,
             vdevc_vec_push(r, &hooks, nd);
     }
     check_field_hooks(u, &hooks, &r->on_read, &r->on_write);
+    r->hooked_read = r->on_read != NULL;
+    r->hooked_write = r->on_write != NULL;
+    for (unsigned i = 0; i < r->fields.n; i++) {
+        const struct vdevc_field *f = r->fields.v[i];
+        r->hooked_read |= f->on_read != NULL;
+        r->hooked_write |= f->on_write != NULL;
+    }
     r->id = u->dev->regs.n;
     vdevc_vec_push(u->dev, &u->dev->regs, r);
     vdevc_vec_push(x->bar, &x->bar->regs, r);
@@ -554,7 +563,7 @@ check_overlaps(struct vdevc_unit *u, struct vdevc_bar *b)
     size_t n;
     struct span *s = bar_spans(b, &n);
     if (n > 1)
-        qsort(s, n, sizeof *s, cmp_span);
+        vdevc_sort(s, n, sizeof *s, cmp_span);
     const char *last_reported = NULL;
     const char *code = b->config ? "config-overlap" : "register-overlap";
     for (size_t i = 0; i < n; i++) {

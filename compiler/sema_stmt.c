@@ -468,7 +468,6 @@ static bool check_fits(struct scope *s, struct vdevc_expr *e, unsigned width,
 
 static bool resolve_proc_call(struct scope *s, struct vdevc_expr *e,
                               struct vdevc_proc *p, bool value);
-
 /* obj.name(args): FIFO methods (sema_host.c). */
 static bool
 resolve_method(struct scope *s, struct vdevc_expr *e, bool value)
@@ -1181,16 +1180,6 @@ check_hook(struct vdevc_unit *u, struct vdevc_hook *h, const char *prefix,
     check_stmt(&s, h->body);
 }
 
-/* on init, on reset: statements without an access. */
-static void
-check_device_hook(struct vdevc_unit *u, struct vdevc_hook *h)
-{
-    if (h == NULL)
-        return;
-    struct scope s = {.u = u, .prefix = "", .hook = h};
-    check_stmt(&s, h->body);
-}
-
 void
 vdevc_sema_proc_body(struct vdevc_unit *u, struct vdevc_proc *p)
 {
@@ -1316,9 +1305,12 @@ vdevc_sema_behaviour(struct vdevc_unit *u)
         struct vdevc_var *v = d->vars.v[i];
         check_hook(u, v->on_write, "", v->width, v->etype, false, false);
     }
-    check_device_hook(u, d->on_init);
-    check_device_hook(u, d->on_reset);
+    /* on init, on reset: statements without an access. */
+    if (d->on_init != NULL)
+        vdevc_check_device_hook(u, d->on_init);
+    if (d->on_reset != NULL)
+        vdevc_check_device_hook(u, d->on_reset);
+    vdevc_sema_host_behaviour(u);
     vdevc_sema_proc_usage(u);
     vdevc_sema_banks(u);
-    vdevc_sema_host_behaviour(u);
 }

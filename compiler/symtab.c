@@ -9,9 +9,16 @@
 
 /* Symbols live in the slots by value and keep the caller's name pointer
  * (names live as long as the unit): no allocation per symbol. Slots move
- * when the table grows, so a returned symbol is valid until the next add. */
+ * when the table grows, so a returned symbol is valid until the next add.
+ * Each slot keeps its name's hash beside it: a probe compares strings only
+ * when the hashes match, and growing rehashes no string. */
+struct slot {
+    struct vdevc_sym sym;
+    uint32_t hash;
+};
+
 struct vdevc_symtab {
-    struct vdevc_sym *slots;
+    struct slot *slots;
     size_t cap, used;
 };
 
@@ -22,15 +29,16 @@ vdevc_symtab_new(void *mem_ctx)
     if (t == NULL)
         return NULL;
     t->cap = 256;
-    t->slots = talloc_zero_array(t, struct vdevc_sym, t->cap);
+    t->slots = talloc_zero_array(t, struct slot, t->cap);
     return t;
 }
 
 static size_t
-probe(const struct vdevc_symtab *t, const char *name)
+probe(const struct vdevc_symtab *t, const char *name, uint32_t h)
 {
-    size_t i = vdevc_fnv1a(name) & (t->cap - 1);
-    while (t->slots[i].name != NULL && strcmp(t->slots[i].name, name) != 0)
+    size_t i = h & (t->cap - 1);
+    while (t->slots[i].sym.name != NULL &&
+           (t->slots[i].hash != h || strcmp(t->slots[i].sym.name, name) != 0))
         i = (i + 1) & (t->cap - 1);
     return i;
 }
@@ -38,31 +46,37 @@ probe(const struct vdevc_symtab *t, const char *name)
 static void
 grow(struct vdevc_symtab *t)
 {
-    struct vdevc_sym *old = t->slots;
+    struct slot *old = t->slots;
     size_t old_cap = t->cap;
     t->cap *= 2;
-    t->slots = talloc_zero_array(t, struct vdevc_sym, t->cap);
-    for (size_t i = 0; i < old_cap; i++)
-        if (old[i].name != NULL)
-            t->slots[probe(t, old[i].name)] = old[i];
+    t->slots = talloc_zero_array(t, struct slot, t->cap);
+    for (size_t i = 0; i < old_cap; i++) {
+        if (old[i].sym.name == NULL)
+            continue;
+        size_t k = old[i].hash & (t->cap - 1);
+        while (t->slots[k].sym.name != NULL)
+            k = (k + 1) & (t->cap - 1);
+        t->slots[k] = old[i];
+    }
     talloc_free(old);
 }
 
 struct vdevc_sym *
 vdevc_sym_get(struct vdevc_symtab *t, const char *name)
 {
-    struct vdevc_sym *s = &t->slots[probe(t, name)];
-    return s->name != NULL ? s : NULL;
+    struct slot *s = &t->slots[probe(t, name, vdevc_fnv1a(name))];
+    return s->sym.name != NULL ? &s->sym : NULL;
 }
 
 struct vdevc_sym *
 vdevc_sym_add(struct vdevc_symtab *t, const char *name,
               enum vdevc_sym_kind kind, void *ptr, struct vdevc_loc loc)
 {
-    size_t i = probe(t, name);
-    if (t->slots[i].name != NULL)
-        return &t->slots[i];
-    t->slots[i] = (struct vdevc_sym){name, kind, ptr, loc};
+    uint32_t h = vdevc_fnv1a(name);
+    size_t i = probe(t, name, h);
+    if (t->slots[i].sym.name != NULL)
+        return &t->slots[i].sym;
+    t->slots[i] = (struct slot){{name, kind, ptr, loc}, h};
     if (++t->used * 2 > t->cap)
         grow(t);
     return NULL;
@@ -93,7 +107,7 @@ vdevc_sym_nearest(struct vdevc_symtab *t, const char *word, const char *prefix,
     }
     size_t plen = strlen(prefix);
     for (size_t i = 0; i < t->cap; i++) {
-        const struct vdevc_sym *sym = &t->slots[i];
+        const struct vdevc_sym *sym = &t->slots[i].sym;
         if (sym->name == NULL || !(kinds & (1u << sym->kind)) ||
             strncmp(sym->name, prefix, plen) != 0 ||
             strchr(sym->name + plen, '.') != NULL)

@@ -184,8 +184,20 @@ vdevc_ctype(unsigned bits)
 void
 vdevc_vec_sort(struct vdevc_vec *v, int (*cmp)(const void *, const void *))
 {
-    if (v->n > 1)
-        qsort(v->v, v->n, sizeof(void *), cmp);
+    vdevc_sort(v->v, v->n, sizeof(void *), cmp);
+}
+
+/* Declarations usually come in order: a linear look first. */
+void
+vdevc_sort(void *base, size_t n, size_t size,
+           int (*cmp)(const void *, const void *))
+{
+    char *b = base;
+    size_t i = 1;
+    while (i < n && cmp(b + (i - 1) * size, b + i * size) <= 0)
+        i++;
+    if (i < n)
+        qsort(base, n, size, cmp);
 }
 
 char *
@@ -198,6 +210,5 @@ vdevc_join(void *ctx, const char *a, const char *sep, const char *b)
     memcpy(s, a, la);
     memcpy(s + la, sep, ls);
     memcpy(s + la + ls, b, lb + 1);
-    talloc_set_name_const(s, s);
     return s;
 }

@@ -28,6 +28,7 @@ struct vdevc_unit {
     struct vdevc_symtab *warned; /* warnings given once per place */
     bool line_directives;        /* #line instead of comments */
     const char *header_name;     /* #include in the .c file */
+    uint64_t bank_work;          /* sema_bank.c: assignments tried so far */
 };
 
 /* Creates a unit over a copy of src; diagnostics go to diag_out (NULL:
@@ -41,6 +42,10 @@ int vdevc_compile(struct vdevc_unit *u);
 char *vdevc_emit_c(void *mem_ctx, struct vdevc_unit *u);
 char *vdevc_emit_h(void *mem_ctx, struct vdevc_unit *u);
 char *vdevc_emit_json(void *mem_ctx, struct vdevc_unit *u);
+/* The same C and header written to f as they are made (a large device's
+ * text is never whole in memory): 0 or -EIO. */
+int vdevc_emit_c_file(struct vdevc_unit *u, FILE *f);
+int vdevc_emit_h_file(struct vdevc_unit *u, FILE *f);
 /* emit_doc.c: the register map as Markdown, and a guest-driver header. */
 char *vdevc_emit_doc(void *mem_ctx, struct vdevc_unit *u);
 char *vdevc_emit_guest_h(void *mem_ctx, struct vdevc_unit *u);
@@ -59,6 +64,9 @@ void vdevc_check_migration_runtime(struct vdevc_unit *old,
  * through a temporary file ("-" or NULL: stdout), 0 or 1 (reported). */
 int vdevc_read_file(void *ctx, const char *path, char **_buf, size_t *_len);
 int vdevc_write_file(void *ctx, const char *path, const char *text);
+/* The same, the text made by write(arg, f) (0 or -errno) as it goes. */
+int vdevc_write_stream(void *ctx, const char *path,
+                       int (*write)(void *arg, FILE *f), void *arg);
 /* fmt_cmd.c: `vdevc fmt [--check] [--stdout] FILE...`; the exit status. */
 int vdevc_fmt_main(int argc, char **argv);
 
@@ -145,8 +153,9 @@ struct vdevc_assign {
 };
 /* An assignment of the bits cond reads that makes it true (low values
  * first), as an array under ctx: its length, or -1 when cond is never
- * true or reads too many bits to tell. */
-int vdevc_cond_witness(void *ctx, const struct vdevc_expr *cond,
+ * true, reads too many bits to tell, or *work (assignments tried, when
+ * not NULL) passes the budget. */
+int vdevc_cond_witness(void *ctx, const struct vdevc_expr *cond, uint64_t *work,
                        struct vdevc_assign **_out);
 /* Can a guest read (write) reach the register at all? */
 bool vdevc_reg_readable(const struct vdevc_reg *r);
@@ -299,6 +308,9 @@ bool vdevc_is_pow2(uint64_t v);
 /* qsort of a vec's pointers; empty and one-element vecs are left alone. */
 void vdevc_vec_sort(struct vdevc_vec *v,
                     int (*cmp)(const void *, const void *));
+/* qsort, but not of what is sorted already (most tables are). */
+void vdevc_sort(void *base, size_t n, size_t size,
+                int (*cmp)(const void *, const void *));
 /* a sep b as a new string: names are joined often (talloc_asprintf's
  * formatting would dominate a large device's compile). */
 char *vdevc_join(void *ctx, const char *a, const char *sep, const char *b);

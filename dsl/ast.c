@@ -5,6 +5,8 @@
 
 #include "ast.h"
 
+static void *node_zero(void *ctx, size_t size);
+
 void
 vdevc_vec_push(void *owner, struct vdevc_vec *vec, void *item)
 {
@@ -29,14 +31,14 @@ vdevc_list(void *ctx, struct vdevc_vec *list, void *item)
     if (list == NULL && item == NULL)
         return NULL;
     if (list == NULL)
-        list = talloc_zero(ctx, struct vdevc_vec);
+        list = node_zero(ctx, sizeof(*list));
     if (item != NULL)
         vdevc_vec_push(ctx, list, item);
     return list;
 }
 
-/* The node keeps the array; the grammar's list wrapper goes away (a
- * 100,000-register device has hundreds of thousands of them). */
+/* The node keeps the array. The grammar's list wrapper stays where it is
+ * (in the parse's slab: 16 bytes, not a talloc chunk to free). */
 static void
 take(void *owner, struct vdevc_vec *dst, struct vdevc_vec *src)
 {
@@ -45,7 +47,6 @@ take(void *owner, struct vdevc_vec *dst, struct vdevc_vec *src)
     *dst = *src;
     if (dst->v != NULL)
         talloc_steal(owner, dst->v);
-    talloc_free(src);
 }
 
 /* ------------------------------------------------------------ slabs
@@ -75,7 +76,10 @@ node_zero(void *ctx, size_t size)
     if (s == NULL)
         return talloc_zero_size(ctx, size);
     size = (size + 15) & ~(size_t)15;
-    if ((size_t)(s->end - s->next) < size) {
+    /* Strings leave the next free byte anywhere: nodes start aligned. */
+    if (s->next != NULL)
+        s->next += -(uintptr_t)s->next & 15;
+    if (s->next > s->end || (size_t)(s->end - s->next) < size) {
         s->next = talloc_size(s, SLAB_BLOCK);
         if (s->next == NULL) {
             s->end = NULL;
@@ -86,6 +90,27 @@ node_zero(void *ctx, size_t size)
     void *p = s->next;
     s->next += size;
     memset(p, 0, size);
+    return p;
+}
+
+char *
+vdevc_slab_strndup(void *ctx, const char *str, size_t n)
+{
+    struct vdevc_slab *s = talloc_get_type(ctx, struct vdevc_slab);
+    if (s == NULL || n >= SLAB_BLOCK / 4)
+        return talloc_strndup(ctx, str, n);
+    if ((size_t)(s->end - s->next) < n + 1) {
+        s->next = talloc_size(s, SLAB_BLOCK);
+        if (s->next == NULL) {
+            s->end = NULL;
+            return NULL;
+        }
+        s->end = s->next + SLAB_BLOCK;
+    }
+    char *p = s->next;
+    s->next += n + 1;
+    memcpy(p, str, n);
+    p[n] = '\0';
     return p;
 }
 
@@ -515,7 +540,15 @@ vdevc_device_new(void *ctx, struct vdevc_loc loc, const char *name,
     d->loc = loc;
     d->name = name;
     take(d, &d->items, items);
+    /* The passes after the parser allocate leaves there too. */
+    d->slab = talloc_get_type(ctx, struct vdevc_slab) ? ctx : d;
     return d;
+}
+
+void *
+vdevc_slab_zero(void *ctx, size_t size)
+{
+    return node_zero(ctx, size);
 }
 
 /* ------------------------------------------------------------ time, host */

@@ -302,6 +302,7 @@ struct vdevc_reg {
      * register itself does not: a ro/wo pair, or a bank. */
     bool reads_elsewhere, writes_elsewhere;
     bool banked; /* shares its offset with another register */
+    bool hooked_read, hooked_write; /* it or a field has on read / write */
 };
 
 struct vdevc_memory {
@@ -436,6 +437,10 @@ struct vdevc_proc {
     uint64_t irqs;          /* interrupts fed by what it (and callees) write */
     bool used;              /* a hook or a used proc calls it */
     bool checked, visiting; /* call-graph walk */
+    unsigned id;            /* index in the device's procs */
+    unsigned mark;          /* walks of the generators: last one that saw it */
+    uint32_t streams;       /* host streams it changes (emit_stmt.c) */
+    bool streams_known;
 };
 
 /* config { ... }: registers in config space, kept as a BAR of their own
@@ -522,6 +527,7 @@ struct vdevc_device {
     struct vdevc_vec procs;
     struct vdevc_hook *on_init, *on_reset;
     struct vdevc_bar *config; /* config-space registers, or NULL */
+    void *slab; /* the parse's slab context (vdevc_slab_zero), or d */
     struct vdevc_vec timers, fifos, streams, events; /* fifos: streams' too */
     bool uses_now; /* an expression reads `now` */
 };
@@ -532,6 +538,12 @@ struct vdevc_device {
  * its blocks and are no talloc chunks (never a talloc parent, never freed
  * alone). */
 void *vdevc_slab_new(void *ctx);
+/* A copy of str[0..n) (NUL-terminated) under ctx: from the slab when ctx
+ * is one (names and doc strings: never talloc parents, never freed). */
+char *vdevc_slab_strndup(void *ctx, const char *str, size_t n);
+/* size zeroed bytes under ctx, from the slab when ctx is one: for nodes
+ * that are no talloc parents and never freed alone. */
+void *vdevc_slab_zero(void *ctx, size_t size);
 
 struct vdevc_expr *vdevc_expr_num(void *ctx, struct vdevc_loc loc, uint64_t v);
 struct vdevc_expr *vdevc_expr_name(void *ctx, struct vdevc_loc loc,

@@ -149,10 +149,10 @@ extern "C" {
  * reset (reset values or `reset`, then every interrupt re-evaluated,
  * streams served again), migration of the state block, its named values
  * and its streams. state must live as long as dev. 0 or -errno (-EINVAL:
- * registers or areas that overlap other than as a bank, leave their BAR
- * or window, or have a size other than 1, 2, 4 or 8; vdev_config_add's
- * errors; -EBUSY: the device had streams already, so the ids would not be
- * the table's); on an error, free dev. */
+ * registers or areas that overlap other than as a bank, leave their BAR or
+ * window, or have a size other than 1, 2, 4 or 8; -EBUSY: the device had
+ * streams already, so the ids would not be the table's; vdev_config_add's
+ * errors); on an error, free dev. */
 int vdev_model_add(struct vdev_dev *dev, const struct vdev_model *m,
                    void *state);
 
