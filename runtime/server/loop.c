@@ -281,6 +281,20 @@ serve_conn(struct vdev_dev *dev, uint32_t events)
         drop_client(dev, rc);
 }
 
+int
+vdev_conn_serve(struct vdev_dev *dev, bool hup)
+{
+    struct vdev_conn *c = dev->srv->conn;
+    int rc;
+
+    if (!c)
+        return -ENOTCONN;
+    rc = c->out_blocked ? serve_output(c, hup) : serve_input(c, false, hup);
+    if (rc < 0)
+        drop_client(dev, rc);
+    return rc < 0 ? rc : 0;
+}
+
 /* Returns 1 when a stop was requested, else 0. */
 static int
 handle_events(struct vdev_dev *dev, const struct epoll_event *ev, int n)

@@ -146,7 +146,7 @@ take_partial(struct vdev_conn *c, size_t off, size_t have,
     if (!msg)
         return -ENOMEM;
     vdev_rx_cut(c, off, have, msg);
-    ret = vdev_recv_all(c->fd, msg + have, h->msg_size - have, deadline, NULL);
+    ret = vdev_conn_recv_all(c, msg + have, h->msg_size - have, deadline);
     if (ret == 0) {
         ret = reply_match(h, id, cmd);
         if (ret > 0)
@@ -207,7 +207,7 @@ main_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
             return ret;
         if (ret > 0)
             return result;
-        ret = vdev_wait_fd(c->fd, POLLIN, deadline, -1);
+        ret = vdev_conn_wait_input(c, deadline);
         if (ret < 0)
             return ret;
         /* Into the free room only: nothing in the buffer moves. */
@@ -244,8 +244,9 @@ vdev_conn_request(struct vdev_conn *c, uint16_t cmd, const void *req,
      * before it reads anything else. */
     if (!twin && (ret = vdev_tx_drain(c, deadline, -1)) < 0)
         return ret;
-    ret = vdev_send_all(twin ? c->twin_fd : c->fd, iov, req_len ? 2 : 1, NULL,
-                        0, deadline, -1);
+    ret = twin ? vdev_send_all(c->twin_fd, iov, req_len ? 2 : 1, NULL, 0,
+                               deadline, -1)
+               : vdev_conn_send(c, iov, req_len ? 2 : 1, NULL, 0, deadline, -1);
     if (ret < 0)
         return ret == -EPIPE ? -ECONNRESET : ret;
     if (twin)

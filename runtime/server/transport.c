@@ -102,8 +102,10 @@ conn_destructor(struct vdev_conn *c)
         dev->dma = NULL;
     if (c->twin_fd >= 0)
         close(c->twin_fd);
-    epoll_ctl(dev->srv->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
-    close(c->fd);
+    if (c->fd >= 0) {
+        epoll_ctl(dev->srv->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+        close(c->fd);
+    }
     if (dev->srv->conn == c)
         dev->srv->conn = NULL;
     /* The next client, waiting in the backlog, may now be accepted. */
@@ -131,18 +133,20 @@ vdev_transport_accept(struct vdev_dev *dev)
 }
 
 int
-vdev_conn_adopt(struct vdev_dev *dev, int fd)
+vdev_conn_new(struct vdev_dev *dev, int fd, struct vdev_conn **_c)
 {
     struct vdev_conn *c;
 
     if (dev->srv->conn) {
-        close(fd);
+        if (fd >= 0)
+            close(fd);
         return -EBUSY;
     }
     c = talloc_zero(dev, struct vdev_conn);
     if (!c || vdev_conn_io_init(c) < 0) {
         talloc_free(c);
-        close(fd);
+        if (fd >= 0)
+            close(fd);
         return -ENOMEM;
     }
     c->dev = dev;
@@ -155,16 +159,27 @@ vdev_conn_adopt(struct vdev_dev *dev, int fd)
     dev->srv->conn = c;
     dev->dma = &c->dma;
     /* One client at a time: later ones wait in the backlog. */
-    epoll_ctl(dev->srv->epoll_fd, EPOLL_CTL_DEL, dev->srv->listen_fd, NULL);
+    if (dev->srv->listen_fd >= 0)
+        epoll_ctl(dev->srv->epoll_fd, EPOLL_CTL_DEL, dev->srv->listen_fd, NULL);
+    *_c = c;
+    return 0;
+}
+
+int
+vdev_conn_adopt(struct vdev_dev *dev, int fd)
+{
+    struct vdev_conn *c;
+    int rc;
+
+    if ((rc = vdev_conn_new(dev, fd, &c)) < 0)
+        return rc;
     /* Edge-triggered: loop.c reads until it knows the socket is empty,
      * and epoll_wait is spared re-polling it after every message. */
-    if (epoll_set(dev, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP | EPOLLET,
-                  VDEV_EV_CONN) < 0) {
-        int rc = -errno;
+    rc = epoll_set(dev, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP | EPOLLET,
+                   VDEV_EV_CONN);
+    if (rc < 0)
         talloc_free(c);
-        return rc;
-    }
-    return 0;
+    return rc;
 }
 
 void
