@@ -18,7 +18,7 @@ FUZZ_LIB_CFLAGS = $(FUZZ_BASE) -fsanitize=fuzzer-no-link -Wall \
                   -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter \
                   -Wno-gnu-variable-sized-type-not-at-end \
                   -Wno-bitwise-instead-of-logical
-FUZZ_HARNESS_CFLAGS = $(FUZZ_BASE) -fsanitize=fuzzer-no-link $(WARN)
+FUZZ_HARNESS_CFLAGS = $(FUZZ_BASE) $(WARN) -Itests
 
 # clang and its libFuzzer runtime, through the project's installer.
 FUZZ_DEPS := $(FB)/.deps-ok
@@ -32,6 +32,8 @@ FUZZ_DSL_OBJS := $(patsubst %.c,$(FB)/%.o,$(wildcard dsl/*.c)) \
 FUZZ_VDEVC_OBJS := $(patsubst %.c,$(FB)/%.o,\
                    $(filter-out compiler/main.c,$(wildcard compiler/*.c)))
 FUZZ_EDU_OBJS := $(FB)/generated/edu.o $(FB)/models/edu.o
+FUZZ_MODEL_OBJS := $(FUZZ_EDU_OBJS) $(FB)/generated/gpio-pci-idio-16.o \
+                   $(FB)/generated/ivshmem.o
 
 $(FB)/dsl/parser.c $(FB)/dsl/parser.h &: dsl/parser.y | $(FUZZ_DEPS)
 	@mkdir -p $(@D)
@@ -45,15 +47,21 @@ $(FB)/dsl/%.o: $(FB)/dsl/%.c $(FB)/dsl/parser.h $(FB)/dsl/lexer.h
 $(FB)/%.o: %.c | $(FUZZ_DEPS) $(FB)/dsl/parser.h $(FB)/dsl/lexer.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_LIB_CFLAGS) -c $< -o $@
-$(FB)/generated/edu.o: FUZZ_LIB_CFLAGS += -DVDEV_NO_MAIN
+$(FB)/generated/%.o: FUZZ_LIB_CFLAGS += -DVDEV_NO_MAIN
 $(FB)/fuzz/%.o: fuzz/%.c | $(FUZZ_DEPS) $(FB)/dsl/parser.h $(FB)/dsl/lexer.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_HARNESS_CFLAGS) -c $< -o $@
 
 FUZZ_LINK = $(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(PKG_LIBS)
-$(FB)/bin/fuzz_server: $(FB)/fuzz/fuzz_server.o $(FUZZ_EDU_OBJS) $(FUZZ_RT_OBJS)
+# The server harness: records (msgseq), their mutator, hostile fds.
+FUZZ_SERVER_OBJS := $(FB)/fuzz/fuzz_server.o $(FB)/fuzz/msgseq.o \
+                    $(FB)/fuzz/msgseq_mutate.o $(FB)/tests/hostile_fd.o
+$(FB)/tests/hostile_fd.o: tests/hostile_fd.c | $(FUZZ_DEPS)
 	@mkdir -p $(@D)
-	$(FUZZ_LINK) -lpthread
+	$(FUZZ_CC) $(FUZZ_HARNESS_CFLAGS) -c $< -o $@
+$(FB)/bin/fuzz_server: $(FUZZ_SERVER_OBJS) $(FUZZ_MODEL_OBJS) $(FUZZ_RT_OBJS)
+	@mkdir -p $(@D)
+	$(FUZZ_LINK)
 $(FB)/bin/fuzz_migstream: $(FB)/fuzz/fuzz_migstream.o $(FUZZ_EDU_OBJS) \
                           $(FUZZ_RT_OBJS)
 	@mkdir -p $(@D)
@@ -82,3 +90,20 @@ fuzz: $(FUZZ_BINS)
 CLEAN_EXTRA += $(FB)
 .PHONY: fuzz fuzz-build fuzz-seeds
 -include $(shell find $(FB) -name '*.d' 2>/dev/null)
+
+# The server harness built with the project's compiler and flags, without
+# libFuzzer (fuzz/replay_main.c): make check replays the inputs of
+# tests/fuzz-regressions/server/ with it (tests/test_fuzz_regressions.c).
+FUZZ_REPLAY := $(B)/tests/vdev-fuzz-server
+FUZZ_REPLAY_MODELS := $(patsubst %,$(B)/fuzz/models/%.o,edu gpio-pci-idio-16 ivshmem)
+$(B)/fuzz/models/%.o: generated/%.c generated/%.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -DVDEV_NO_MAIN -Igenerated -c $< -o $@
+$(B)/fuzz/fuzz_server.o $(B)/fuzz/msgseq.o $(B)/fuzz/replay_main.o: \
+    CFLAGS += -Igenerated -Itests $(RUNTIME_PRIV_CFLAGS)
+$(FUZZ_REPLAY): $(B)/fuzz/replay_main.o $(B)/fuzz/fuzz_server.o \
+                $(B)/fuzz/msgseq.o $(B)/tests/hostile_fd.o \
+                $(FUZZ_REPLAY_MODELS) $(B)/models/edu.o $(LIBVDEV)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+CHECK_DEPS += $(FUZZ_REPLAY)

@@ -2,6 +2,7 @@
  * auto-masking, MSI and MSI-X with guest and client masks and pending bits,
  * the MSI-X table/PBA, and the client's eventfds per IRQ index. */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/pci_regs.h>
 #include <string.h>
 #include <unistd.h>
@@ -535,12 +536,28 @@ vdev_irq_send(struct vdev_dev *dev, unsigned vector)
 
 /* ------------------------------------------------------------ SET_IRQS */
 
+/* A client's fd must never block us: signalling a full counter (or a
+ * full pipe or socket) is then a lost edge, not a stalled server. The
+ * flag is on the client's open file, which it polls anyway. */
+static void
+make_nonblocking(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+
+    /* An fd that takes no flags (O_PATH) takes no writes either. */
+    if (fl >= 0 && !(fl & O_NONBLOCK))
+        (void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
 void
 vdev_irq_set_fd(struct vdev_dev *dev, unsigned index, unsigned vector,
                 uint32_t action, int fd)
 {
     struct vdev_irq_index *x = &dev->irqs.index[index];
     int *slot;
+
+    if (fd >= 0)
+        make_nonblocking(fd);
 
     if (action == VFIO_IRQ_SET_ACTION_MASK)
         slot = &x->mask_fd[vector];

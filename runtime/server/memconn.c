@@ -12,14 +12,14 @@
 #include "server/conn.h"
 #include "server/server.h"
 
-/* One send of the client: its bytes not read yet, and its fds until the
- * read that takes its first bytes. */
+/* One send of the client, in one allocation: its bytes not read yet, and
+ * its fds until the read that takes its first bytes. */
 struct mem_seg {
     struct mem_seg *next;
     uint8_t *buf;
     size_t len, off;
-    int fds[VDEV_FDIO_MAX_FDS];
     unsigned nr_fds;
+    int fds[];
 };
 
 struct vdev_memio {
@@ -71,16 +71,18 @@ vdev_mem_send(struct vdev_conn *c, const void *buf, size_t len, int *fds,
         vdev_close_fds(fds, nr_fds);
         return -EINVAL;
     }
-    s = talloc_zero(m, struct mem_seg);
-    if (s)
-        s->buf = talloc_memdup(s, buf, len);
-    if (!s || !s->buf) {
-        talloc_free(s);
+    s = talloc_size(m, sizeof(*s) + nr_fds * sizeof(int) + len);
+    if (!s) {
         vdev_close_fds(fds, nr_fds);
         return -ENOMEM;
     }
+    s->next = NULL;
+    s->buf = (uint8_t *)(s->fds + nr_fds);
     s->len = len;
-    memcpy(s->fds, fds, nr_fds * sizeof(int));
+    s->off = 0;
+    memcpy(s->buf, buf, len);
+    if (nr_fds)
+        memcpy(s->fds, fds, nr_fds * sizeof(int));
     s->nr_fds = nr_fds;
     if (m->tail)
         m->tail->next = s;
