@@ -339,7 +339,10 @@ Test(fuzz_regressions, server_socket_inputs)
 /* irq-full-eventfd, irq-full-pipe, irq-full-socket: an IRQ fd whose
  * counter or buffer was full (0xfffffffffffffffe, a full pipe, a full
  * socket), blocking, froze the server in write() on the first trigger;
- * signalling now never blocks (device/irq.c). */
+ * signalling now never blocks (device/irq.c).
+ * dma-map-devzero-offset: /dev/zero as a DMA map's fd at a large offset
+ * mapped, and the device's first DMA there killed the server (SIGBUS);
+ * DMA maps now take regular files only (device/dma.c). */
 Test(fuzz_regressions, server_sessions)
 {
     const char *b = getenv("VDEV_BUILD");

@@ -107,7 +107,9 @@ map_validate(uint64_t iova, uint64_t size, int fd, uint64_t offset,
 }
 
 /* A file smaller than the map would SIGBUS us on access: refuse it while
- * we can tell (regular files and memfds have a size). */
+ * we can tell. Guest memory is a regular file (memfd, tmpfs, hugetlbfs):
+ * anything else is refused, as some devices map past their end too
+ * (/dev/zero at a large offset maps, then faults). */
 static int
 map_fd(struct vdev_dma_map *m)
 {
@@ -117,7 +119,9 @@ map_fd(struct vdev_dma_map *m)
 
     if (fstat(m->fd, &st) < 0)
         return -errno;
-    if (S_ISREG(st.st_mode) && m->offset + m->size > (uint64_t)st.st_size)
+    if (!S_ISREG(st.st_mode))
+        return -ENODEV; /* as mmap says of what it cannot map */
+    if (m->offset + m->size > (uint64_t)st.st_size)
         return -EINVAL;
     if (m->prot & VDEV_DMA_READ)
         mprot |= PROT_READ;
