@@ -1,6 +1,7 @@
 /* vdev_server_main(): a device as a whole server program, after the
  * vhost-user / vfio-user backend program conventions. */
 #include <errno.h>
+#include <malloc.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -503,6 +504,11 @@ vdev_server_main(int argc, char **argv, const struct vdev_server_info *info,
             return EXIT_FAILURE;
         }
     }
+    /* Buffers of 64 KiB and more (a connection's, a large message's) come
+     * from mmap and go back to the system when freed. glibc would raise
+     * this threshold after the first such free and keep later ones in its
+     * heap: a client's burst of large messages left the RSS up for good. */
+    mallopt(M_MMAP_THRESHOLD, 64 * 1024);
     ctx = talloc_new(NULL);
     if (!ctx)
         return EXIT_FAILURE;
