@@ -342,7 +342,9 @@ Test(fuzz_regressions, server_socket_inputs)
  * signalling now never blocks (device/irq.c).
  * dma-map-devzero-offset: /dev/zero as a DMA map's fd at a large offset
  * mapped, and the device's first DMA there killed the server (SIGBUS);
- * DMA maps now take regular files only (device/dma.c). */
+ * DMA maps now take regular files only (device/dma.c).
+ * mig-data-write-empty: an empty MIG_DATA_WRITE as the first of a
+ * resume did pointer arithmetic on a NULL buffer (UBSan). */
 Test(fuzz_regressions, server_sessions)
 {
     const char *b = getenv("VDEV_BUILD");
