@@ -59,13 +59,14 @@ $(FB)/fuzz/%.o: fuzz/%.c | $(FUZZ_DEPS) $(FB)/dsl/parser.h $(FB)/dsl/lexer.h
 FUZZ_LINK = $(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(PKG_LIBS)
 # The server harness: records (msgseq), their mutator, hostile fds.
 FUZZ_SERVER_OBJS := $(FB)/fuzz/fuzz_server.o $(FB)/fuzz/msgseq.o \
-                    $(FB)/fuzz/msgseq_mutate.o $(FB)/tests/hostile_fd.o
-$(FB)/tests/hostile_fd.o: tests/hostile_fd.c | $(FUZZ_DEPS)
+                    $(FB)/fuzz/msgseq_mutate.o $(FB)/tests/hostile_fd.o \
+                    $(FB)/tests/testdev.o
+$(FB)/tests/%.o: tests/%.c | $(FUZZ_DEPS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_HARNESS_CFLAGS) -c $< -o $@
 $(FB)/bin/fuzz_server: $(FUZZ_SERVER_OBJS) $(FUZZ_MODEL_OBJS) $(FUZZ_RT_OBJS)
 	@mkdir -p $(@D)
-	$(FUZZ_LINK)
+	$(FUZZ_LINK) -lpthread
 $(FB)/bin/fuzz_migstream: $(FB)/fuzz/fuzz_migstream.o $(FUZZ_EDU_OBJS) \
                           $(FUZZ_RT_OBJS)
 	@mkdir -p $(@D)
@@ -112,8 +113,35 @@ $(B)/fuzz/models/%.o: generated/%.c generated/%.h | $(DEPS_STAMP)
 $(B)/fuzz/fuzz_server.o $(B)/fuzz/msgseq.o $(B)/fuzz/replay_main.o: \
     CFLAGS += -Igenerated -Itests $(RUNTIME_PRIV_CFLAGS)
 $(FUZZ_REPLAY): $(B)/fuzz/replay_main.o $(B)/fuzz/fuzz_server.o \
-                $(B)/fuzz/msgseq.o $(B)/tests/hostile_fd.o \
+                $(B)/fuzz/msgseq.o $(B)/tests/hostile_fd.o $(B)/tests/testdev.o \
                 $(FUZZ_REPLAY_MODELS) $(B)/models/edu.o $(LIBVDEV)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lpthread
 CHECK_DEPS += $(FUZZ_REPLAY)
+
+# Line coverage (make fuzz-coverage): the server harness built by clang
+# with source-based coverage, no sanitizers, run by fuzz/replay_main.c over
+# the corpus (fuzz/coverage.sh prints the report per file).
+FCB := build-fuzz-cov
+FUZZ_COV_CFLAGS = -std=gnu11 -O0 -g -D_GNU_SOURCE -MMD -MP \
+                  -fprofile-instr-generate -fcoverage-mapping $(PKG_CFLAGS) \
+                  -Iinclude/vdev $(RUNTIME_PRIV_CFLAGS) -Igenerated -Itests \
+                  -Wno-unused-command-line-argument
+FUZZ_COV_OBJS := $(patsubst %.c,$(FCB)/%.o,$(RUNTIME_SRCS) fuzz/replay_main.c \
+                   fuzz/fuzz_server.c fuzz/msgseq.c tests/hostile_fd.c \
+                   tests/testdev.c models/edu.c)
+FUZZ_COV_MODELS := $(patsubst %,$(FCB)/models-nomain/%.o,edu gpio-pci-idio-16 \
+                   ivshmem)
+$(FCB)/%.o: %.c | $(FUZZ_DEPS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -c $< -o $@
+$(FCB)/models-nomain/%.o: generated/%.c | $(FUZZ_DEPS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -DVDEV_NO_MAIN -c $< -o $@
+$(FCB)/bin/cov_server: $(FUZZ_COV_OBJS) $(FUZZ_COV_MODELS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -fprofile-instr-generate -o $@ $^ $(PKG_LIBS) -lpthread
+fuzz-coverage: $(FCB)/bin/cov_server
+	@FUZZ_BUILD=$(FB) ./fuzz/coverage.sh $<
+CLEAN_EXTRA += $(FCB)
+.PHONY: fuzz-coverage

@@ -32,6 +32,7 @@
 #include "migration/migration.h"
 #include "msgseq.h"
 #include "server/server.h"
+#include "testdev.h"
 
 #define HDR ((uint32_t)sizeof(struct vfio_user_header))
 #define MAX_KEEP 256   /* client-side ends held during one input */
@@ -73,10 +74,24 @@ struct model {
     struct snap fresh; /* right after creation */
 };
 
+/* The tests' device (tests/testdev.c) with every capability: sparse mmap
+ * areas, a typed region, MSI and MSI-X in BAR0, which no model has. */
+static struct vdev_dev *
+testdev_full(void *mem_ctx)
+{
+    static struct testdev td;
+    struct vdev_dev *dev = testdev_create(mem_ctx, &td);
+
+    if (dev && testdev_add_caps(dev) < 0)
+        return NULL;
+    return dev;
+}
+
 static struct model models[] = {
     {.name = "edu", .create = edu_create},
     {.name = "gpio", .create = idio16_create},
     {.name = "ivshmem", .create = ivshmem_create},
+    {.name = "testdev", .create = testdev_full},
 };
 
 static void
@@ -137,7 +152,7 @@ clear_bar_memory(struct vdev_dev *dev)
 static struct model *
 model_get(unsigned i)
 {
-    struct model *m = &models[i % 3];
+    struct model *m = &models[i % 4];
 
     if (m->dev)
         return m;
@@ -213,6 +228,10 @@ struct session {
     uint16_t next_id;
     /* How the client answers the server's requests. */
     unsigned answer, requests;
+    /* Bytes the client still reads (SIZE_MAX: all), and whether it has
+     * closed (the server's sends fail). */
+    size_t window;
+    bool gone;
     const uint8_t *ans_data;
     size_t ans_len;
     /* Ends the client keeps (pipe readers, socket peers, twin ends). */
@@ -367,7 +386,14 @@ answer_request(struct session *s, const struct vfio_user_header *h,
     }
     memcpy(r, &rh, HDR);
     if (s->answer == MSGSEQ_ANS_SPLIT && rh.msg_size > HDR) {
-        send_to_server(s, r, HDR + 1);
+        /* An fd on the head ends the server's read there (as the kernel
+         * ends one): the rest is read while the head is buffered. */
+        int fd = hostile_fd_make(HFD_EVENTFD, &(int){0});
+
+        if (s->c)
+            vdev_mem_send(s->c, r, HDR + 1, &fd, fd >= 0);
+        else if (fd >= 0)
+            close(fd);
         send_to_server(s, r + HDR + 1, rh.msg_size - HDR - 1);
     } else {
         send_to_server(s, r, rh.msg_size);
@@ -391,13 +417,23 @@ take_twin(struct session *s, int fd)
     keep_fd(s, t);
 }
 
-/* Everything the server sends comes here (struct vdev_mem_peer). */
-static void
+/* Everything the server sends comes here (struct vdev_mem_peer), as much
+ * as the client's window takes. */
+static ssize_t
 peer_recv(void *opaque, struct vdev_conn *c, const uint8_t *buf, size_t len,
           const int *fds, unsigned nr_fds)
 {
     struct session *s = opaque;
     size_t off = 0;
+
+    if (s->gone)
+        return -EPIPE;
+    if (len > s->window)
+        len = s->window;
+    if (!len)
+        return 0;
+    if (s->window != SIZE_MAX)
+        s->window -= len;
 
     for (unsigned i = 0; i < nr_fds; i++) {
         int type = 0;
@@ -435,6 +471,7 @@ peer_recv(void *opaque, struct vdev_conn *c, const uint8_t *buf, size_t len,
     }
     memmove(s->out, s->out + off, s->out_len - off);
     s->out_len -= off;
+    return (ssize_t)len;
 }
 
 /* ------------------------------------------------------------ records */
@@ -457,23 +494,28 @@ serve(struct session *s, bool hup)
     int rc = vdev_conn_serve(s->m->dev, hup);
 
     if (rc < 0) {
-        if (!hup)
+        /* A client that stops reading may be dropped (a reply with fds
+         * waits for it only so long: runtime/LIMITS.md). */
+        if (!hup && s->window == SIZE_MAX)
             fail("%s dropped the client: %s", s->m->name, strerror(-rc));
         s->c = NULL;
         return;
     }
-    if (hup)
+    /* Kept after its EOF only while it waits for the client to read. */
+    if (hup && !s->m->dev->srv->conn->out_blocked)
         fail("%s kept the client after its EOF", s->m->name);
     if (s->clean && s->head != s->nr_expect)
         fail("%s: %u replies missing (of %u)", s->m->name,
              s->nr_expect - s->head, s->nr_expect);
 }
 
+/* The client shuts down its side (and is gone, at the end). */
 static void
-hang_up(struct session *s)
+hang_up(struct session *s, bool gone)
 {
     if (!s->c)
         return;
+    s->gone = gone;
     vdev_mem_shutdown(s->c);
     serve(s, true);
 }
@@ -555,17 +597,29 @@ do_control(struct session *s, const struct msgseq_rec *r)
             vdev_conn_close(s->m->dev);
         connect_client(s);
         s->clean = true;
+        s->window = SIZE_MAX;
+        s->gone = false;
         break;
+    case MSGSEQ_CTL_WINDOW: {
+        uint32_t w = (uint32_t)r->flags * 256;
+
+        if (r->blen >= 4)
+            memcpy(&w, r->body, 4);
+        s->window = w == UINT32_MAX ? SIZE_MAX : w;
+        if (s->window != SIZE_MAX)
+            s->clean = false; /* replies wait: the order check is off */
+        if (s->c)
+            serve(s, false);
+        break;
+    }
     default:
-        hang_up(s);
+        hang_up(s, false);
         break;
     }
 }
 
-/* The capabilities are optional: without them the server's defaults hold
- * and no JSON is parsed (most inputs, faster). */
 static void
-version_first(struct session *s, bool caps_on, bool twin)
+version_first(struct session *s, bool twin)
 {
     static const char plain[] =
         "{\"capabilities\":{\"max_msg_fds\":16,"
@@ -575,7 +629,7 @@ version_first(struct session *s, bool caps_on, bool twin)
         "\"max_data_xfer_size\":65536,\"write_multiple\":true,"
         "\"twin_socket\":{\"supported\":true}}}";
     const char *caps = twin ? with_twin : plain;
-    size_t jlen = twin || caps_on ? strlen(caps) + 1 : 0;
+    size_t jlen = strlen(caps) + 1;
     uint8_t msg[256];
     struct vfio_user_version v = {.major = 0, .minor = 1};
     struct vfio_user_header h = {
@@ -586,21 +640,23 @@ version_first(struct session *s, bool caps_on, bool twin)
 
     memcpy(msg, &h, HDR);
     memcpy(msg + HDR, &v, 4);
-    if (jlen)
-        memcpy(msg + HDR + 4, caps, jlen);
+    memcpy(msg + HDR + 4, caps, jlen);
     expect_reply(s, h.msg_id, h.cmd);
     vdev_mem_send(s->c, msg, h.msg_size, NULL, 0);
     serve(s, false);
 }
 
-/* The state VERSION without capabilities leaves, set directly: most
- * inputs start here, and JSON is not built for each (fuzz/msgseq.h). */
+/* The state version_first's VERSION leaves, set directly: most inputs
+ * start here, and JSON is not parsed and built for each. */
 static void
 negotiated(struct vdev_conn *c)
 {
     c->negotiated = true;
     c->major = VFIO_USER_MAJOR;
     c->minor = 1;
+    c->write_multi = true;
+    c->peer_max_msg_fds = 16;
+    c->peer_max_data_xfer = 65536;
 }
 
 /* ------------------------------------------------------------ checks */
@@ -694,7 +750,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     proc_fd_dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (proc_fd_dir < 0)
         abort();
-    for (unsigned i = 0; i < 3; i++)
+    for (unsigned i = 0; i < 4; i++)
         model_get(i);
     base_fds = count_fds();
     base_but_pipes = count_fds_but_pipes();
@@ -720,6 +776,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s.qemu_layout = mode & 0x10;
     s.answer = mode >> 6; /* ok, error, none, short: the first four */
     s.clean = true;
+    s.window = SIZE_MAX;
+    s.gone = false;
     vdev_set_qemu_dma_layout(s.m->dev, s.qemu_layout);
     /* Every log line formatted for one input in eight (the same ones each
      * run): the messages' formats are exercised, the rest run faster. */
@@ -728,7 +786,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                                      : VDEV_LOG_ERROR);
     connect_client(&s);
     if (mode & 4)
-        version_first(&s, (mode & 3) == 3, mode & 8);
+        version_first(&s, mode & 8);
     else if (mode & 0x20)
         negotiated(s.c);
 
@@ -748,7 +806,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!(r.op & MSGSEQ_HOLD))
             serve(&s, false);
     }
-    hang_up(&s);
+    hang_up(&s, true);
     if (getenv("FUZZ_LOG")) {
         const struct vdev_stats *st = &s.m->dev->stats;
 

@@ -14,14 +14,14 @@ FEAT_GET, FEAT_SET = 1 << 16, 1 << 17
 # Records of fuzz/msgseq.h: op, nfds, flags, adj, cmd, len, fd kinds, body.
 MSG, RAW, CTL = 0, 1, 2
 HOLD, SPLIT, SIZE, BIG, ID = 0x04, 0x08, 0x10, 0x20, 0x40
-CTL_ANSWER, CTL_RECONNECT, CTL_EOF = 0, 1, 2
+CTL_ANSWER, CTL_RECONNECT, CTL_EOF, CTL_WINDOW = 0, 1, 2, 3
 ANS_OK, ANS_ERROR, ANS_NONE, ANS_SHORT, ANS_STALE, ANS_WRONG_CMD, \
     ANS_SPLIT, ANS_INTERLEAVE = range(8)
 # Fd kinds (tests/hostile_fd.h).
 EVENTFD, EVENTFD_BLOCK, EVENTFD_FULL, EVENTFD_FULL_NB, PIPE_W, PIPE_W_FULL, \
     PIPE_W_GONE, PIPE_R, SOCKET, SOCKET_FULL, MEMFD_4K, MEMFD_64K, \
     MEMFD_EMPTY, DEVNULL, DEVZERO, OPATH = range(16)
-EDU, GPIO, IVSHMEM = 0, 1, 2
+EDU, GPIO, IVSHMEM, TESTDEV = 0, 1, 2, 3
 VERSION_FIRST, TWIN, QEMU = 4, 8, 0x10
 
 
@@ -124,7 +124,8 @@ def server_seeds():
     for i in range(5):
         info += rec(V_IRQ_INFO, struct.pack('<IIII', 16, 0, i, 0))
     info += rec(V_IO_FDS, struct.pack('<IIII', 16, 0, 0, 0))
-    for name, m in (('edu', EDU), ('gpio', GPIO), ('ivshmem', IVSHMEM)):
+    for name, m in (('edu', EDU), ('gpio', GPIO), ('ivshmem', IVSHMEM),
+                    ('testdev', TESTDEV)):
         write('server/info-' + name, mode(m, version=(m == EDU)) + info)
         cfg = rd(7, 0, 256) + wr(7, 4, b'\x06\x04') + \
             wr(7, 0x10, b'\xff\xff\xff\xff') + rd(7, 0x10, 4) + \
@@ -141,7 +142,7 @@ def server_seeds():
     multi = struct.pack('<Q', 2) + \
         struct.pack('<QII', 0x60, 0, 4) + struct.pack('<Q', 1) + \
         struct.pack('<QII', 0x04, 0, 4) + struct.pack('<Q', 7)
-    write('server/multi', mode(3, version=True) + rec(V_MULTI, multi))
+    write('server/multi', mode(version=True) + rec(V_MULTI, multi))
     # DMA: a memfd-backed map, the edu engine copying from it, unmap.
     dma = w64(0x80, 0x100000) + w64(0x88, 0x40000) + w64(0x90, 64) + \
         w64(0x98, 1) + w64(0x80, 0x40000) + w64(0x88, 0x100000) + \
@@ -166,6 +167,23 @@ def server_seeds():
     for a in range(8):
         write('server/dma-msg-%d' % a, mode(answer=a) + nofd)
     write('server/dma-msg-qemu', mode(qemu=True) + nofd)
+    # The twin socket: what the client wrote there before the server asks
+    # (a stale reply, then the right one; an error; broken framing).
+    twin = version(b'{"capabilities":{"twin_socket":{"supported":true}}}')
+    dma_rd = dma_map(0x200000, 8192) + w64(0x80, 0x200000) + \
+        w64(0x88, 0x40000) + w64(0x90, 16) + w64(0x98, 1) + \
+        w64(0x80, 0x40000) + w64(0x88, 0x200010) + w64(0x98, 3)
+    good = struct.pack('<HHIII', 0, 11, 48, 1, 0) + \
+        struct.pack('<QQ', 0x200000, 16) + bytes(range(16))
+    stale = struct.pack('<HHIII', 9, 11, 32, 1, 0) + \
+        struct.pack('<QQ', 0x200000, 16)
+    for name, blob in (('ok', stale + good),
+                       ('error', struct.pack('<HHIII', 0, 11, 16, 0x21, 14)),
+                       ('framing', struct.pack('<HHIII', 0, 11, 8, 1, 0)),
+                       ('command', struct.pack('<HHIII', 0, 11, 16, 0, 0)),
+                       ('short', good[:30])):
+        write('server/dma-twin-' + name, mode(negotiated=False) +
+              ctl(CTL_ANSWER, ANS_OK, blob) + twin + dma_rd)
     write('server/dma-msg-twin', mode(twin=True) +
           ctl(CTL_ANSWER, ANS_OK, struct.pack('<HHIII', 0, 11, 32, 1, 0) +
               struct.pack('<QQ', 0x200000, 16)) + nofd)
@@ -251,6 +269,56 @@ def server_seeds():
     write('server/eof-inside', mode() + raw(struct.pack('<HHIII', 7, 9, 64,
                                                           0, 0)) +
           ctl(CTL_EOF) + ctl(CTL_RECONNECT) + version(b'{}') + rd(0, 0, 4))
+    # A client that stops reading: replies wait, the server stops reading
+    # (and a reply with fds gives up on it); then it reads, or goes.
+    many = rd(7, 0, 4096) * 80
+    write('server/window', mode() + ctl(CTL_WINDOW, 0, struct.pack('<I', 100))
+          + many + ctl(CTL_WINDOW, 0, struct.pack('<I', 0xffffffff)) + many +
+          ctl(CTL_WINDOW, 4) + many + ctl(CTL_EOF))
+    write('server/window-twin', mode() + ctl(CTL_WINDOW, 1) + many +
+          version(b'{"capabilities":{"twin_socket":{"supported":true}}}') +
+          ctl(CTL_WINDOW, 0, struct.pack('<I', 0xffffffff)) + many)
+    # Every way VERSION capabilities can be wrong.
+    bad = [b'{"capabilities":{"max_msg_fds":-1}}',
+           b'{"capabilities":{"max_msg_fds":"8"}}',
+           b'{"capabilities":{"max_msg_fds":4294967296}}',
+           b'{"capabilities":{"max_data_xfer_size":true}}',
+           b'{"capabilities":{"max_dma_maps":[]}}',
+           b'{"capabilities":{"pgsizes":"4096"}}',
+           b'{"capabilities":{"pgsizes":-4096}}',
+           b'{"capabilities":{"pgsizes":8192}}',
+           b'{"capabilities":{"max_data_xfer_size":0}}',
+           b'{"capabilities":{"write_multiple":1}}',
+           b'{"capabilities":{"twin_socket":true}}',
+           b'{"capabilities":{"twin_socket":{"supported":1}}}',
+           b'{"capabilities":{"twin_socket":{"fd_index":"0"}}}',
+           b'{"capabilities":{"migration":4096}}',
+           b'{"capabilities":[]}', b'[]', b'{"a":1} x', b'{\x00}',
+           b'{"capabilities":{"pgsizes":18446744073709551615}}']
+    for i, j in enumerate(bad):
+        write('server/version-bad-%02d' % i,
+              mode(version=False, negotiated=False) + version(j) +
+              version(b'{}', minor=0) + rd(7, 0, 4))
+    # The legacy generation's unmap with a dirty bitmap.
+    unmap_bm = struct.pack('<IIQQ', 24 + 16 + 8, 1, 0x100000, 4096) + \
+        struct.pack('<QII', 4096, 8, 0)
+    write('server/dirty-legacy-unmap', mode(version=False, negotiated=False) +
+          version(b'{"capabilities":{"migration":{"pgsize":4096}}}') +
+          dma_map(0x100000, 4096, [MEMFD_4K]) +
+          rec(V_DIRTY, struct.pack('<II', 8, 1)) +
+          w64(0x80, 0x40000) + w64(0x88, 0x100000) + w64(0x90, 64) +
+          w64(0x98, 3) + rec(V_DMA_UNMAP, unmap_bm) +
+          rec(V_DIRTY, struct.pack('<II', 8, 2)))
+    write('server/testdev-msix', mode(TESTDEV) +
+          set_irqs(D_EVENTFD | A_TRIGGER, 2, 0, 4,
+                   fds=[EVENTFD, EVENTFD_FULL, PIPE_W_FULL, SOCKET_FULL]) +
+          set_irqs(D_EVENTFD | A_TRIGGER, 1, 0, 4, fds=[EVENTFD] * 4) +
+          rd(7, 0x40, 64) + rd(0, 0x800, 64) + wr(0, 0x80c, b'\0\0\0\0') +
+          rd(0, 0xc00, 8) + rec(V_REGION_INFO, struct.pack('<IIIIQQ', 256, 0,
+                                                           2, 0, 0, 0)) +
+          rec(V_REGION_INFO, struct.pack('<IIIIQQ', 256, 0, 9, 0, 0, 0)) +
+          rd(9, 0, 256) + wr(9, 8, b'typed') + rd(2, 0, 64) +
+          wr(2, 0x80000, b'past the mmap area'))
     write('server/too-many-fds', mode() +
           set_irqs(D_EVENTFD | A_TRIGGER, 1, 0, 1, fds=[EVENTFD] * 20) +
           raw(b'\0' * 16, fds=[MEMFD_4K] * 31))

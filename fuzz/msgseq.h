@@ -6,11 +6,11 @@
  * numbers are little-endian.
  *
  *   input  = mode record*
- *   mode   = u8: bits 0-1 the model (edu, gpio, ivshmem, edu); bit 2
- *            a valid VERSION first (with capabilities JSON for model 3:
- *            write_multiple, 16 fds); bit 3 ...offering a twin socket;
+ *   mode   = u8: bits 0-1 the model (edu, gpio, ivshmem, the tests'
+ *            testdev with every capability); bit 2 a valid VERSION first
+ *            (write_multiple, 16 fds); bit 3 ...offering a twin socket;
  *            bit 4 QEMU's DMA_READ/WRITE layout; bit 5 (without bit 2)
- *            start negotiated, as after a VERSION without capabilities;
+ *            start negotiated, as after such a VERSION, without one;
  *            bits 6-7 the first answer to the server's requests (enum
  *            msgseq_answer: ok, error, none, short)
  *   record = op u8, nfds u8, flags u8, adj i8, cmd u16, len u16,
@@ -45,6 +45,8 @@ enum msgseq_ctl {
     MSGSEQ_CTL_ANSWER = 0,    /* flags: how requests are answered from now */
     MSGSEQ_CTL_RECONNECT = 1, /* the client goes, a new one comes */
     MSGSEQ_CTL_EOF = 2,       /* the client shuts down its sending side */
+    MSGSEQ_CTL_WINDOW = 3,    /* the client reads only so much more: the
+                               * body's u32 (none: flags * 256; ~0: all) */
     MSGSEQ_CTL_NR
 };
 

@@ -361,10 +361,15 @@ make_control(struct rec *d)
     memset(&d->r, 0, sizeof(d->r));
     d->r.op = MSGSEQ_CTL;
     d->r.cmd = (uint16_t)rnd(MSGSEQ_CTL_NR);
-    d->r.flags = (uint8_t)rnd(MSGSEQ_ANS_NR);
+    d->r.flags = (uint8_t)rnd(d->r.cmd == MSGSEQ_CTL_WINDOW ? 256
+                                                            : MSGSEQ_ANS_NR);
     d->r.blen = rnd(3) ? 0 : 1 + rnd(16);
     for (size_t i = 0; i < d->r.blen; i++)
         d->body[i] = (uint8_t)rnd(256);
+    if (d->r.cmd == MSGSEQ_CTL_WINDOW && rnd(2)) {
+        put(d->body, 0, 4, rnd(2) ? 0xffffffffu : rnd(1 << 20));
+        d->r.blen = 4;
+    }
     d->r.len = (uint16_t)d->r.blen;
 }
 

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
+/* Optional in a harness, as under libFuzzer. */
+__attribute__((weak)) int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint8_t *
@@ -31,12 +32,14 @@ load(const char *path, size_t *len)
 int
 main(int argc, char **argv)
 {
-    LLVMFuzzerInitialize(&argc, &argv);
+    if (LLVMFuzzerInitialize)
+        LLVMFuzzerInitialize(&argc, &argv);
     for (int i = 1; i < argc; i++) {
         size_t len;
         uint8_t *p = load(argv[i], &len);
 
-        fprintf(stderr, "replay %s (%zu bytes)\n", argv[i], len);
+        if (!getenv("REPLAY_QUIET"))
+            fprintf(stderr, "replay %s (%zu bytes)\n", argv[i], len);
         alarm(60); /* a hang fails too (SIGALRM), as libFuzzer's -timeout */
         LLVMFuzzerTestOneInput(p, len);
         alarm(0);

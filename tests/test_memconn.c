@@ -19,7 +19,7 @@
 
 /* What the server sent, as the client side sees it. */
 struct peer_log {
-    uint8_t buf[1 << 16];
+    uint8_t buf[1 << 20];
     size_t len;
     int fds[8];
     unsigned nr_fds;
@@ -28,9 +28,11 @@ struct peer_log {
     uint8_t dma_fill;
     bool answer;
     unsigned requests;
+    size_t room; /* bytes the client takes before it is "full" */
+    bool gone;   /* the client has closed: sends fail with EPIPE */
 };
 
-static void
+static ssize_t
 peer_recv(void *opaque, struct vdev_conn *c, const uint8_t *buf, size_t len,
           const int *fds, unsigned nr_fds)
 {
@@ -38,6 +40,16 @@ peer_recv(void *opaque, struct vdev_conn *c, const uint8_t *buf, size_t len,
     struct vfio_user_header h;
 
     l->calls++;
+    if (l->gone)
+        return -EPIPE;
+    if (l->room < len) {
+        /* A full socket: take what fits, whole messages or not. */
+        if (!l->room)
+            return 0;
+        len = l->room;
+    }
+    if (l->room != SIZE_MAX)
+        l->room -= len;
     for (unsigned i = 0; i < nr_fds && l->nr_fds < 8; i++)
         l->fds[l->nr_fds++] = dup(fds[i]);
     memcpy(&h, buf, sizeof(h));
@@ -49,7 +61,7 @@ peer_recv(void *opaque, struct vdev_conn *c, const uint8_t *buf, size_t len,
 
         l->requests++;
         if (!l->answer)
-            return;
+            return (ssize_t)len;
         memcpy(&a, buf + HDR, sizeof(a));
         cr_assert_leq(a.count, 256);
         r.flags = VFIO_USER_F_TYPE_REPLY;
@@ -58,11 +70,12 @@ peer_recv(void *opaque, struct vdev_conn *c, const uint8_t *buf, size_t len,
         memcpy(out + HDR, &a, 16);
         memset(out + HDR + 16, l->dma_fill, a.count);
         cr_assert_eq(vdev_mem_send(c, out, r.msg_size, NULL, 0), 0);
-        return;
+        return (ssize_t)len;
     }
     cr_assert_leq(l->len + len, sizeof(l->buf));
     memcpy(l->buf + l->len, buf, len);
     l->len += len;
+    return (ssize_t)len;
 }
 
 static void *ctx;
@@ -79,6 +92,7 @@ setup(void)
     dev = testdev_create(ctx, &td);
     cr_assert_not_null(dev);
     log_ = talloc_zero(ctx, struct peer_log);
+    log_->room = SIZE_MAX;
     struct vdev_mem_peer p = peer;
     p.opaque = log_;
     cr_assert_eq(vdev_mem_adopt(dev, &p), 0);
@@ -334,4 +348,48 @@ Test(memconn, a_second_client_is_refused)
 
     cr_assert_eq(vdev_mem_adopt(dev, &peer), -EBUSY);
     cr_assert_eq(vdev_mem_adopt(dev, NULL), -EINVAL);
+}
+
+Test(memconn, a_full_client_pauses_input_until_it_reads)
+{
+    uint8_t m[200 * 32];
+    size_t n = 0, off = 0;
+    uint64_t served;
+    struct vfio_user_header h;
+
+    negotiate();
+    /* 200 replies of 4 KiB: the server stops reading once 256 KiB of
+     * them wait for a client that takes 1000 bytes. */
+    for (unsigned i = 0; i < 200; i++)
+        n += put_read(m + n, (uint16_t)(100 + i), VDEV_CONFIG_INDEX, 0, 4096);
+    log_->room = 1000;
+    cr_assert_eq(vdev_mem_send(dev->srv->conn, m, n, NULL, 0), 0);
+    cr_assert_eq(vdev_conn_serve(dev, false), 0);
+    cr_assert(dev->srv->conn->out_blocked, "the server did not wait");
+    served = dev->stats.messages;
+    cr_assert_lt(served, 201, "it read on while blocked");
+    cr_assert_eq(log_->len, 1000);
+    cr_assert_eq(vdev_conn_serve(dev, false), 0);
+    cr_assert_eq(dev->stats.messages, served, "served while still full");
+
+    /* The client reads: everything is served, in order. */
+    log_->room = SIZE_MAX;
+    cr_assert_eq(vdev_conn_serve(dev, false), 0);
+    cr_assert_not(dev->srv->conn->out_blocked);
+    cr_assert_eq(dev->stats.messages, 201);
+    for (unsigned i = 0; i < 200; i++) {
+        h = next_reply(&off);
+        cr_assert_eq(h.msg_id, (uint16_t)(100 + i));
+        cr_assert_eq(h.error_no, 0);
+    }
+
+    /* Full again, then gone: the server drops it. */
+    log_->room = 0;
+    cr_assert_eq(vdev_mem_send(dev->srv->conn, m, n, NULL, 0), 0);
+    cr_assert_eq(vdev_conn_serve(dev, false), 0);
+    cr_assert(dev->srv->conn->out_blocked);
+    log_->gone = true;
+    vdev_mem_shutdown(dev->srv->conn);
+    cr_assert_eq(vdev_conn_serve(dev, true), -EPIPE);
+    cr_assert_null(dev->srv->conn);
 }

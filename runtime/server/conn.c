@@ -306,18 +306,20 @@ vdev_tx_reserve_slow(struct vdev_conn *c, size_t need)
     return p + tx->len;
 }
 
-/* A memory connection's pending bytes, all of them, to its peer. */
+/* A memory connection's pending bytes to its peer, as much as it takes. */
 static COLD int
 mem_flush(struct vdev_conn *c)
 {
-    struct iovec iov = {.iov_base = c->tx.buf, .iov_len = c->tx.len};
-    int rc = vdev_mem_deliver(c, &iov, 1, NULL, 0);
+    struct vdev_tx *tx = &c->tx;
+    ssize_t n = vdev_mem_deliver(c, tx->buf, tx->len, NULL, 0);
 
-    if (rc < 0)
-        return rc;
-    c->dev->stats.bytes_out += c->tx.len;
-    c->tx.len = 0;
-    return 0;
+    if (n < 0)
+        return (int)n;
+    c->dev->stats.bytes_out += (size_t)n;
+    tx->len -= (size_t)n;
+    if (tx->len)
+        memmove(tx->buf, tx->buf + n, tx->len);
+    return tx->len ? -EAGAIN : 0;
 }
 
 int
@@ -355,9 +357,13 @@ vdev_tx_drain(struct vdev_conn *c, int64_t deadline, int cancel_fd)
 {
     int rc;
 
-    while ((rc = vdev_tx_flush(c)) == -EAGAIN)
+    while ((rc = vdev_tx_flush(c)) == -EAGAIN) {
+        /* A memory client makes no room while the server waits on it. */
+        if (c->mem)
+            return -ETIMEDOUT;
         if ((rc = vdev_wait_fd(c->fd, POLLOUT, deadline, cancel_fd)) < 0)
             return rc;
+    }
     return rc;
 }
 
@@ -434,7 +440,7 @@ vdev_conn_send(struct vdev_conn *c, struct iovec *iov, int iovcnt,
                const int *fds, unsigned nr_fds, int64_t deadline, int cancel_fd)
 {
     if (c->mem)
-        return vdev_mem_deliver(c, iov, iovcnt, fds, nr_fds);
+        return vdev_mem_send_all(c, iov, iovcnt, fds, nr_fds);
     return vdev_send_all(c->fd, iov, iovcnt, fds, nr_fds, deadline, cancel_fd);
 }
 

@@ -148,6 +148,9 @@ tx_blocked(struct vdev_conn *c)
     struct epoll_event ev = {.events = EPOLLOUT, .data.u32 = VDEV_EV_CONN};
 
     c->out_blocked = true;
+    /* A memory connection is in no epoll set: vdev_conn_serve resumes it. */
+    if (c->mem)
+        return 0;
     /* Stop reading until the client takes its replies. */
     return epoll_ctl(c->dev->srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0
                ? -errno
@@ -228,7 +231,8 @@ serve_output(struct vdev_conn *c, bool hup)
     if (rc < 0)
         return rc;
     c->out_blocked = false;
-    if (epoll_ctl(c->dev->srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
+    if (!c->mem &&
+        epoll_ctl(c->dev->srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
         return -errno;
     if ((rc = rx_process(c)) < 0)
         return rc;

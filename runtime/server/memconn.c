@@ -162,29 +162,43 @@ vdev_mem_readable(const struct vdev_conn *c)
     return c->mem->head || c->mem->eof;
 }
 
-int
-vdev_mem_deliver(struct vdev_conn *c, const struct iovec *iov, int iovcnt,
+ssize_t
+vdev_mem_deliver(struct vdev_conn *c, const void *buf, size_t len,
                  const int *fds, unsigned nr_fds)
 {
     struct vdev_memio *m = c->mem;
-    uint8_t *joined = NULL;
-    const uint8_t *p;
+
+    return m->peer.recv(m->peer.opaque, c, buf, len, fds, nr_fds);
+}
+
+int
+vdev_mem_send_all(struct vdev_conn *c, const struct iovec *iov, int iovcnt,
+                  const int *fds, unsigned nr_fds)
+{
+    uint8_t *joined;
     size_t len = 0, off = 0;
+    int rc = 0;
 
     for (int i = 0; i < iovcnt; i++)
         len += iov[i].iov_len;
-    if (iovcnt == 1) {
-        p = iov[0].iov_base;
-    } else {
-        if (!(joined = talloc_size(m, len ? len : 1)))
-            return -ENOMEM;
-        for (int i = 0; i < iovcnt; i++) {
-            memcpy(joined + off, iov[i].iov_base, iov[i].iov_len);
-            off += iov[i].iov_len;
-        }
-        p = joined;
+    if (!(joined = talloc_size(c->mem, len ? len : 1)))
+        return -ENOMEM;
+    for (int i = 0; i < iovcnt; i++) {
+        memcpy(joined + off, iov[i].iov_base, iov[i].iov_len);
+        off += iov[i].iov_len;
     }
-    m->peer.recv(m->peer.opaque, c, p, len, fds, nr_fds);
+    /* fds ride on the first byte taken; a peer that takes nothing while
+     * the server waits never will (it is the caller, and busy). */
+    for (off = 0; off < len || (!len && nr_fds);) {
+        ssize_t n = vdev_mem_deliver(c, joined + off, len - off, fds, nr_fds);
+
+        if (n <= 0) {
+            rc = n < 0 ? (int)n : -ETIMEDOUT;
+            break;
+        }
+        off += (size_t)n;
+        nr_fds = 0;
+    }
     talloc_free(joined);
-    return 0;
+    return rc;
 }

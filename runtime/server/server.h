@@ -137,12 +137,15 @@ int vdev_conn_serve(struct vdev_dev *dev, bool hup);
  * through peer->recv. */
 struct vdev_mem_peer {
     /* What the server sends: bytes, and fds riding on their first byte
-     * (the caller's only for the call: dup what must live on). Called
+     * (the caller's only for the call: dup what must live on). Returns
+     * how many bytes it took (fds go with the first), fewer than len
+     * when its side is full (the server then waits, as for a socket, until
+     * vdev_conn_serve), or -errno (-EPIPE: the client is gone). Called
      * from inside a handler too (a request to the client, s2c.c): the
      * client's answer may be queued here, and is read before the handler
      * goes on. */
-    void (*recv)(void *opaque, struct vdev_conn *c, const uint8_t *buf,
-                 size_t len, const int *fds, unsigned nr_fds);
+    ssize_t (*recv)(void *opaque, struct vdev_conn *c, const uint8_t *buf,
+                    size_t len, const int *fds, unsigned nr_fds);
     void *opaque;
 };
 /* Makes a memory connection dev's client (dev must have none). */
@@ -155,13 +158,16 @@ int vdev_mem_send(struct vdev_conn *c, const void *buf, size_t len, int *fds,
  * queue is empty. */
 void vdev_mem_shutdown(struct vdev_conn *c);
 /* conn.c's side of it: a stream read of the queue (as vdev_recv_fds;
- * -EAGAIN when empty, 0 at EOF), whether a read would find anything, and
- * the delivery of the server's bytes to the peer. */
+ * -EAGAIN when empty, 0 at EOF), whether a read would find anything, one
+ * non-blocking send to the peer (bytes taken, or -errno), and a send of
+ * all of iov (0, -ETIMEDOUT when the peer takes no more, or -errno). */
 ssize_t vdev_mem_recv(struct vdev_conn *c, void *buf, size_t len,
                       struct vdev_fds_in *in);
 bool vdev_mem_readable(const struct vdev_conn *c);
-int vdev_mem_deliver(struct vdev_conn *c, const struct iovec *iov, int iovcnt,
-                     const int *fds, unsigned nr_fds);
+ssize_t vdev_mem_deliver(struct vdev_conn *c, const void *buf, size_t len,
+                         const int *fds, unsigned nr_fds);
+int vdev_mem_send_all(struct vdev_conn *c, const struct iovec *iov, int iovcnt,
+                      const int *fds, unsigned nr_fds);
 
 /* Server->client request (DMA_READ/WRITE) and its reply, synchronously
  * (s2c.c). req is the payload (the header is built here); the reply's
