@@ -12,6 +12,7 @@
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
 
+VDEV_VERSION := 0.1.0
 PREFIX ?= /usr/local
 DESTDIR ?=
 SANITIZE ?= 0
@@ -28,10 +29,19 @@ SAN_FLAGS :=
 OPT := -O2
 endif
 
-# Dependencies come from apt; install them before anything needs a header.
+# Dependencies come from apt. Plain `make` and `make install` only check
+# the build set (and say what is missing and how to install it); the goals
+# below install what they need; `make deps` installs the build set.
+# Test objects and `make check` also need the test set (Criterion, ...).
+DEPS_INSTALL_GOALS := check demo valgrind-check bench soak soak-short deps
+DEPS_MODE := $(if $(filter $(DEPS_INSTALL_GOALS),$(MAKECMDGOALS)),install,check)
 DEPS_STAMP := $(B)/.deps-ok
+TEST_DEPS_STAMP := $(B)/.test-deps-ok
 $(DEPS_STAMP): scripts/install-deps.sh
-	@./scripts/install-deps.sh
+	@./scripts/install-deps.sh --$(DEPS_MODE) build
+	@mkdir -p $(@D) && touch $@
+$(TEST_DEPS_STAMP): scripts/install-deps.sh
+	@./scripts/install-deps.sh --$(DEPS_MODE) test
 	@mkdir -p $(@D) && touch $@
 deps: $(DEPS_STAMP)
 
@@ -78,6 +88,8 @@ include tests/conform.mk
 include bench/build.mk
 include fuzz/build.mk
 include doc/build.mk
+include dist/build.mk
+include tests/qemu/qemu.mk
 
 all: $(ALL_TARGETS)
 
@@ -87,7 +99,7 @@ layering-check: $(LIBVDEV) $(LIBVDEV_CLIENT)
 	@VDEV_BUILD=$(B) ./scripts/layering-check.sh
 
 # The test runner is Criterion; its Synthesis line is the closing line.
-check: all $(CHECK_DEPS) layering-check
+check: all $(TEST_DEPS_STAMP) $(CHECK_DEPS) layering-check abi-check
 	@echo "== vdev tests ($(B)) =="
 	VDEV_BUILD=$(B) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	    $(B)/tests/vdev-tests --jobs=2 $(CRITERION_ARGS)
@@ -103,6 +115,12 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/vdev \
 	    $(DESTDIR)$(PREFIX)/bin
 	install -m 644 $(LIBVDEV) $(LIBVDEV_CLIENT) $(DESTDIR)$(PREFIX)/lib/
+	for l in libvdev libvdev-client; do \
+	    install -m 755 $(B)/$$l.so.$(VDEV_VERSION) $(DESTDIR)$(PREFIX)/lib/ && \
+	    ln -sf $$l.so.$(VDEV_VERSION) $(DESTDIR)$(PREFIX)/lib/$$l.so.$(SO_MAJOR) && \
+	    ln -sf $$l.so.$(SO_MAJOR) $(DESTDIR)$(PREFIX)/lib/$$l.so || exit 1; \
+	done
+	@[ -n "$(DESTDIR)" ] || ldconfig 2>/dev/null || true
 	install -m 644 $(RUNTIME_PUBLIC_HEADERS) $(DESTDIR)$(PREFIX)/include/vdev/
 	for pc in libvdev libvdev-client; do \
 	    sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VDEV_VERSION)|' \
@@ -112,7 +130,7 @@ install: all
 
 # vdevc's output (generated/, golden expectations) is compared byte for byte,
 # so it is not ours to reformat; the conformance engine is C kept in strings.
-FORMAT_SRCS = $(filter-out generated/% tests/golden/% tests/mig/% fuzz/corpus/%,\
+FORMAT_SRCS = $(filter-out generated/% tests/golden/% tests/migration/% fuzz/corpus/%,\
                 $(shell git ls-files '*.c' '*.h' 2>/dev/null))
 format-check:
 	@clang-format --dry-run --Werror $(FORMAT_SRCS) && echo "format ok"
@@ -122,8 +140,7 @@ format:
 clean:
 	rm -rf build build-san $(CLEAN_EXTRA)
 
-VDEV_VERSION := 0.1.0
-
 .PHONY: all check valgrind-check bench install clean deps format format-check \
         layering-check
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# build/qemu holds the QEMU tier's guest (Debian packages): not ours to scan.
+-include $(shell find $(B) -path $(B)/qemu -prune -o -name '*.d' -print 2>/dev/null)

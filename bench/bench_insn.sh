@@ -16,7 +16,7 @@ if [ "$(basename "$build")" = build-san ]; then
 fi
 if ! command -v valgrind >/dev/null; then
     # Installed like the build's own dependencies (apt, only when missing).
-    VDEV_EXTRA_PKGS=valgrind "$(dirname "$0")/../scripts/install-deps.sh" ||
+    VDEV_EXTRA_PKGS=valgrind "$(dirname "$0")/../scripts/install-deps.sh" --install ||
         true
 fi
 if ! command -v valgrind >/dev/null; then

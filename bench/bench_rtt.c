@@ -141,6 +141,11 @@ static const struct op ops[] = {
     {"region_write", VFIO_USER_REGION_WRITE, HDR + ACC + DATA, HDR + ACC},
 };
 
+/* Where the 4-byte accesses go: the bench device's register by default;
+ * --region/--offset aim the client at a model server's register. */
+static uint32_t target_region = 0;
+static uint64_t target_offset = 4;
+
 static void
 build_request(const struct op *op, uint8_t *buf)
 {
@@ -149,8 +154,8 @@ build_request(const struct op *op, uint8_t *buf)
         .msg_size = (uint32_t)op->req_len,
     };
     struct vfio_user_region_access a = {
-        .offset = 4,
-        .region = 0,
+        .offset = target_offset,
+        .region = target_region,
         .count = DATA,
     };
     uint32_t v = 0x12345678;
@@ -704,7 +709,8 @@ usage(void)
         "       bench_rtt --serve-floor PATH [--op read|write]\n"
         "       bench_rtt --client PATH --count N [--inflight K] "
         "[--op read|write]\n"
-        "                 [--version 0]   (0: no VERSION, for the floor)\n");
+        "                 [--version 0]   (0: no VERSION, for the floor)\n"
+        "                 [--region R --offset O]   (default 0, 4)\n");
 }
 
 int
@@ -745,6 +751,10 @@ main(int argc, char **argv)
             runs = atoi(v);
         else if (!strcmp(a, "--seconds"))
             seconds = atof(v);
+        else if (!strcmp(a, "--region"))
+            target_region = (uint32_t)strtoul(v, NULL, 0);
+        else if (!strcmp(a, "--offset"))
+            target_offset = strtoull(v, NULL, 0);
         else if (!strcmp(a, "--op"))
             op = !strcmp(v, "write") ? &ops[1] : &ops[0];
         else {

@@ -27,7 +27,7 @@ FMT_BROKEN := tests/golden/errors/lexical.vdev \
               tests/golden/diag/keyword.vdev \
               tests/golden/diag/semicolon.vdev \
               tests/golden/diag/json-semicolon.vdev \
-              tests/mig/check/bad-syntax.new.vdev
+              tests/migration/check/bad-syntax.new.vdev
 FMT_VDEV = $(filter-out fuzz/% $(FMT_BROKEN),$(shell \
              git ls-files '*.vdev' 2>/dev/null || find . -name '*.vdev' | sed 's|^\./||'))
 fmt-check: $(VDEVC)

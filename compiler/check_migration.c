@@ -56,9 +56,9 @@ static void
 check_msix(struct vdevc_unit *old, struct vdevc_unit *new)
 {
     const struct vdevc_cap *o = old->dev->msix, *n = new->dev->msix;
-    if (o == NULL && n == NULL)
+    if (!o && !n)
         return;
-    if (o != NULL && n != NULL) {
+    if (o && n) {
         if (o->vectors != n->vectors)
             vdevc_error(new->diag, n->hdr.loc, "mig-msix",
                         "%u MSI-X vectors, the old revision had %u: the "
@@ -66,7 +66,7 @@ check_msix(struct vdevc_unit *old, struct vdevc_unit *new)
                         n->vectors, o->vectors);
         return;
     }
-    if (n != NULL)
+    if (n)
         vdevc_error(new->diag, n->hdr.loc, "mig-msix",
                     "MSI-X is new: the old stream has no table or PBA for "
                     "it");
@@ -92,7 +92,7 @@ bar_at(const struct vdevc_device *d, unsigned idx)
 static uint64_t
 bar_carried(const struct vdevc_bar *b)
 {
-    if (b == NULL || !(b->memory || b->mems.n > 0) || b->size > MIG_BAR_MAX)
+    if (!b || !(b->memory || b->mems.n > 0) || b->size > MIG_BAR_MAX)
         return 0;
     return b->size;
 }
@@ -106,7 +106,7 @@ check_bars(struct vdevc_unit *old, struct vdevc_unit *new)
         uint64_t o = bar_carried(ob), n = bar_carried(nb);
         if (o == n)
             continue;
-        if (nb != NULL)
+        if (nb)
             vdevc_error(new->diag, nb->hdr.loc, "mig-bar",
                         "BAR %u memory in the stream: %llu bytes, the old "
                         "revision's %llu",
@@ -119,13 +119,13 @@ check_bars(struct vdevc_unit *old, struct vdevc_unit *new)
     }
 }
 
-/* The k-th capability named name, or NULL. */
+/* The k-th capability of a kind, or NULL. */
 static const struct vdevc_cap *
-cap_nth(const struct vdevc_device *d, const char *name, unsigned k)
+cap_nth(const struct vdevc_device *d, enum vdevc_cap_kind kind, unsigned k)
 {
     for (unsigned i = 0; i < d->caps.n; i++) {
         const struct vdevc_cap *c = d->caps.v[i];
-        if (strcmp(c->name, name) == 0 && k-- == 0)
+        if (c->kind == kind && k-- == 0)
             return c;
     }
     return NULL;
@@ -135,10 +135,9 @@ cap_nth(const struct vdevc_device *d, const char *name, unsigned k)
 static bool
 guest_writable(const struct vdevc_cap *c)
 {
-    static const char *const rw[] = {"pm", "msi", "msix", "pcie"};
-    for (unsigned i = 0; i < sizeof rw / sizeof rw[0]; i++)
-        if (strcmp(c->name, rw[i]) == 0)
-            return true;
+    if (c->kind == CAP_PM || c->kind == CAP_MSI || c->kind == CAP_MSIX ||
+        c->kind == CAP_PCIE)
+        return true;
     for (unsigned i = 0; i < c->body_len && i < sizeof c->wmask; i++)
         if (c->wmask[i])
             return true;
@@ -159,10 +158,9 @@ check_caps(struct vdevc_unit *old, struct vdevc_unit *new)
         if (!guest_writable(o))
             continue;
         for (unsigned j = 0; j < i; j++)
-            k += strcmp(((const struct vdevc_cap *)od->caps.v[j])->name,
-                        o->name) == 0;
-        n = cap_nth(nd, o->name, k);
-        if (n == NULL)
+            k += vdevc_cap_at(&od->caps, j)->kind == o->kind;
+        n = cap_nth(nd, o->kind, k);
+        if (!n)
             vdevc_error(old->diag, o->hdr.loc, "mig-config",
                         "capability '%s' is gone: the guest's settings in "
                         "it would be lost",

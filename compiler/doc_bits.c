@@ -86,7 +86,7 @@ pad(struct vdevc_out *o, char c, unsigned n)
         n = sizeof buf - 1;
     memset(buf, c, n);
     buf[n] = '\0';
-    vdevc_out_puts(o, buf);
+    vdevc_out_printf(o, "%s", buf);
 }
 
 /* One line of digits per decimal place, read top to bottom; no trailing
@@ -110,8 +110,8 @@ numbers(struct vdevc_out *o, unsigned top, unsigned bot)
             break;
     }
     for (unsigned b = top + 1; b-- > bot;)
-        vdevc_out_puts(o, "+-");
-    vdevc_out_puts(o, "+\n");
+        vdevc_out_printf(o, "+-");
+    vdevc_out_printf(o, "+\n");
 }
 
 static void
@@ -125,7 +125,7 @@ row(struct vdevc_out *o, void *tmp, const struct vdevc_reg *r, unsigned top,
         unsigned room = inner(&s[i]);
         char key[2] = {0, 0};
         const char *label;
-        if (s[i].f == NULL)
+        if (!s[i].f)
             label = reserved_label(room);
         else if (split(&s[i]) &&
                  strlen(label = talloc_asprintf(tmp, "%s[%u:%u]", s[i].f->name,
@@ -138,17 +138,17 @@ row(struct vdevc_out *o, void *tmp, const struct vdevc_reg *r, unsigned top,
             label = key;
         }
         unsigned len = (unsigned)strlen(label);
-        vdevc_out_puts(o, "|");
+        vdevc_out_printf(o, "|");
         pad(o, ' ', (room - len) / 2);
-        vdevc_out_puts(o, label);
+        vdevc_out_printf(o, "%s", label);
         pad(o, ' ', room - len - (room - len) / 2);
     }
-    vdevc_out_puts(o, "|\n");
+    vdevc_out_printf(o, "|\n");
     for (unsigned i = 0; i < n; i++) {
-        vdevc_out_puts(o, "+");
+        vdevc_out_printf(o, "+");
         pad(o, '-', inner(&s[i]));
     }
-    vdevc_out_puts(o, "+\n");
+    vdevc_out_printf(o, "+\n");
 }
 
 void
@@ -157,7 +157,7 @@ vdevc_doc_bits(struct vdevc_out *o, const struct vdevc_reg *r)
     struct keyed k[64];
     unsigned nk = 0;
     void *tmp = talloc_new(NULL);
-    vdevc_out_puts(o, "```text\n");
+    vdevc_out_printf(o, "```text\n");
     if (r->width > 32) {
         row(o, tmp, r, r->width - 1, 32, k, &nk);
         row(o, tmp, r, 31, 0, k, &nk);
@@ -172,6 +172,6 @@ vdevc_doc_bits(struct vdevc_out *o, const struct vdevc_reg *r)
             vdevc_out_printf(o, "%c = %s [%u:%u]\n", k[i].key, f->name, f->hi_v,
                              f->lo_v);
     }
-    vdevc_out_puts(o, "```\n");
+    vdevc_out_printf(o, "```\n");
     talloc_free(tmp);
 }

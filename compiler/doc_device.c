@@ -7,8 +7,6 @@
 #include "emit.h"
 #include "emit_doc.h"
 
-#define P(...) vdevc_out_printf(e->o, __VA_ARGS__)
-
 /* Where hooks raise, lower or notify a vector: the edges and levels the
  * interrupt expressions do not show. */
 struct signals {
@@ -19,7 +17,7 @@ struct signals {
 static void
 scan_stmt(struct signals *sg, const struct vdevc_stmt *s, const char *where)
 {
-    if (s == NULL)
+    if (!s)
         return;
     struct vdevc_emit *e = sg->e;
     switch (s->kind) {
@@ -53,7 +51,7 @@ static void
 scan_hook(struct signals *sg, const struct vdevc_hook *h, const char *what,
           const char *name)
 {
-    if (h != NULL)
+    if (h)
         scan_stmt(sg, h->body,
                   talloc_asprintf(sg->e->tmp, "%s `%s`", what, name));
 }
@@ -91,18 +89,18 @@ vdevc_doc_interrupts(struct vdevc_emit *e)
     P("## Interrupts\n\n");
     if (d->intx)
         P("- INTx: pin INT%c.\n", 'A' + d->intx - 1);
-    if (d->msi != NULL)
+    if (d->msi)
         P("- MSI: %u vector%s%s%s.\n", d->msi->vectors,
           d->msi->vectors == 1 ? "" : "s",
           d->msi->addr64 ? ", 64-bit address" : "",
           d->msi->maskable ? ", per-vector masking" : "");
-    if (d->msix != NULL)
+    if (d->msix)
         P("- MSI-X: %u vectors; table in BAR %u at `%s`, PBA in BAR %u at "
           "`%s`.\n",
           d->msix->vectors, d->msix->table_bar,
           vdevc_doc_hex(t, d->msix->table_off), d->msix->pba_bar,
           vdevc_doc_hex(t, d->msix->pba_off));
-    if (!d->intx && d->msi == NULL && d->msix == NULL)
+    if (!d->intx && !d->msi && !d->msix)
         P("- None.\n");
     P("\n");
     emit_signals(e);
@@ -121,15 +119,16 @@ vdevc_doc_interrupts(struct vdevc_emit *e)
 static const char *
 cap_title(void *ctx, const struct vdevc_cap *c)
 {
-    if (strcmp(c->name, "pm") == 0)
+    switch (c->kind) {
+    case CAP_PM:
         return "Power management";
-    if (strcmp(c->name, "msi") == 0)
+    case CAP_MSI:
         return talloc_asprintf(
             ctx, "MSI: %u vector%s%s%s", c->vectors, c->vectors == 1 ? "" : "s",
             c->addr64 ? ", 64-bit" : "", c->maskable ? ", maskable" : "");
-    if (strcmp(c->name, "msix") == 0)
+    case CAP_MSIX:
         return talloc_asprintf(ctx, "MSI-X: %u vectors", c->vectors);
-    if (strcmp(c->name, "pcie") == 0) {
+    case CAP_PCIE: {
         static const char *const gts[] = {"", "2.5", "5", "8", "16", "32"};
         return talloc_asprintf(ctx, "PCI Express %s, link %s GT/s x%u",
                                c->pcie_type == 1   ? "legacy endpoint"
@@ -137,13 +136,15 @@ cap_title(void *ctx, const struct vdevc_cap *c)
                                                    : "endpoint",
                                gts[c->speed <= 5 ? c->speed : 0], c->lwidth);
     }
-    if (strcmp(c->name, "vendor") == 0)
+    case CAP_VENDOR:
         return "Vendor-specific";
-    if (strcmp(c->name, "dsn") == 0)
+    case CAP_DSN:
         return talloc_asprintf(
             ctx, "Device serial number `0x%016" PRIx64 "` (extended)",
             c->serial);
-    return c->name;
+    default:
+        return c->name;
+    }
 }
 
 static void
@@ -156,7 +157,7 @@ emit_vendor_fields(struct vdevc_emit *e, const struct vdevc_cap *c)
       vdevc_doc_hex(t, c->offset));
     for (unsigned k = 0; k < c->fields.n; k++) {
         const struct vdevc_field *f = c->fields.v[k];
-        if (f == NULL)
+        if (!f)
             continue;
         unsigned w = f->hi_v - f->lo_v + 1;
         P("| `%s` | %s | %u | %s | `%s` | %s |\n",

@@ -22,15 +22,14 @@
  *   some random ones cover only some byte lanes (modelled per lane: a
  *   partial read of an uncertain register does not make it certain).
  *   Memory areas, MSI-X tables and gaps between registers are not
- *   checked. */
+ *   checked.
+ * The engine is libvdev's (runtime/client/check.c); this file writes the
+ * device's tables and a main() that runs it. */
 #include <string.h>
 #include <talloc.h>
 
 #include "emit.h"
 #include "emit_check.h"
-
-#define P(...) vdevc_out_printf(o, __VA_ARGS__)
-#define HEX(v) vdevc_hex_ring(v)
 
 /* Which registers one access to a register may assign through hooks. */
 struct effects {
@@ -41,7 +40,7 @@ struct effects {
 static void
 stmt_targets(const struct vdevc_stmt *s, struct effects *fx)
 {
-    if (s == NULL)
+    if (!s)
         return;
     switch (s->kind) {
     case S_ASSIGN:
@@ -66,7 +65,7 @@ stmt_targets(const struct vdevc_stmt *s, struct effects *fx)
 static void
 hook_targets(const struct vdevc_hook *h, struct effects *fx)
 {
-    if (h == NULL)
+    if (!h)
         return;
     fx->all |= h->calls;
     stmt_targets(h->body, fx);
@@ -83,46 +82,47 @@ reg_effects(const struct vdevc_reg *r, bool write, struct effects *fx)
     hook_targets(write ? r->on_write : r->on_read, fx);
 }
 
-static unsigned
-acc_code(enum vdevc_access a)
-{
-    /* Same numbering as the checker's enum chk_acc (and enum
-     * vdevc_access): rw=1 ... reserved=9. */
-    return a >= ACC_RW && a <= ACC_RESERVED ? (unsigned)a : ACC_RW;
-}
-
+/* vdev_check.h's enum vdev_check_acc uses enum vdevc_access's numbers. */
 static const char *const acc_enum[] = {
-    "CHK_RW",  "CHK_RW", "CHK_RO", "CHK_WO",    "CHK_W1C",
-    "CHK_W1S", "CHK_RC", "CHK_RS", "CHK_CONST", "CHK_RESERVED",
+    "VDEV_CHK_RW",    "VDEV_CHK_RW",       "VDEV_CHK_RO", "VDEV_CHK_WO",
+    "VDEV_CHK_W1C",   "VDEV_CHK_W1S",      "VDEV_CHK_RC", "VDEV_CHK_RS",
+    "VDEV_CHK_CONST", "VDEV_CHK_RESERVED",
 };
 
+static const char *
+acc_of(enum vdevc_access a)
+{
+    return acc_enum[a >= ACC_RW && a <= ACC_RESERVED ? a : ACC_RW];
+}
+
+/* One line per field; bits no field covers are reserved. */
 static unsigned
 emit_fields(struct vdevc_out *o, const struct vdevc_reg *r)
 {
     uint64_t covered = 0;
     unsigned n = 0;
-    for (unsigned k = 0; k < r->fields.n; k++) {
+    for (unsigned k = 0; k < r->fields.n; k++, n++) {
         const struct vdevc_field *f = r->fields.v[k];
         uint64_t m = vdevc_mask(f->hi_v - f->lo_v + 1) << f->lo_v;
         covered |= m;
         if (f->implicit)
-            P("    {\"%s\", %s, %s},\n", r->qname, HEX(m),
-              acc_enum[acc_code(f->access)]);
+            vdevc_out_line(o, 1, "{\"%s\", %s, %s},", r->qname, HEX(m),
+                           acc_of(f->access));
         else
-            P("    {\"%s.%s\", %s, %s},\n", r->qname, f->name, HEX(m),
-              acc_enum[acc_code(f->access)]);
-        n++;
+            vdevc_out_line(o, 1, "{\"%s.%s\", %s, %s},", r->qname, f->name,
+                           HEX(m), acc_of(f->access));
     }
     if (r->all & ~covered) {
-        P("    {\"%s (bits no field covers)\", %s, CHK_RESERVED},\n", r->qname,
-          HEX(r->all & ~covered));
+        vdevc_out_line(
+            o, 1, "{\"%s (bits no field covers)\", %s, VDEV_CHK_RESERVED},",
+            r->qname, HEX(r->all & ~covered));
         n++;
     }
     return n;
 }
 
-/* Appends the taint list of one access to the list text; returns its
- * length. The register itself is left out (it goes in *self). */
+/* The other registers one access's hooks may assign, appended to the
+ * list; *self: the register itself (or everything: a C call). */
 static unsigned
 emit_taint(struct vdevc_out *o, const struct vdevc_device *d,
            const struct effects *fx, unsigned self_id, bool *self)
@@ -132,7 +132,8 @@ emit_taint(struct vdevc_out *o, const struct vdevc_device *d,
     for (unsigned k = 0; k < d->regs.n; k++) {
         if (k == self_id || !fx->regs[k])
             continue;
-        P("    %u, /* %s */\n", k, ((struct vdevc_reg *)d->regs.v[k])->qname);
+        vdevc_out_line(o, 1, "%u, /* %s */", k,
+                       vdevc_reg_at(&d->regs, k)->qname);
         n++;
     }
     return n;
@@ -140,109 +141,122 @@ emit_taint(struct vdevc_out *o, const struct vdevc_device *d,
 
 struct reg_info {
     unsigned field0, nr_fields;
-    unsigned rtaint0, nr_rtaint, wtaint0, nr_wtaint;
-    bool rself, wself, rall, wall;
+    unsigned taint0[2], nr_taint[2]; /* by read, write */
+    bool self[2], all[2];
 };
+
+/* Analyses every register's hooks, writing the field and taint lists. */
+static void
+analyse(void *tmp, const struct vdevc_device *d, struct reg_info *ri,
+        struct vdevc_out *fo, struct vdevc_out *to)
+{
+    unsigned nf = 0, nt = 0;
+    for (unsigned k = 0; k < d->regs.n; k++) {
+        const struct vdevc_reg *r = d->regs.v[k];
+        ri[k].field0 = nf;
+        ri[k].nr_fields = emit_fields(fo, r);
+        nf += ri[k].nr_fields;
+        for (int w = 0; w < 2; w++) {
+            struct effects fx = {.regs =
+                                     talloc_zero_array(tmp, bool, d->regs.n)};
+            reg_effects(r, w, &fx);
+            ri[k].taint0[w] = nt;
+            ri[k].nr_taint[w] = emit_taint(to, d, &fx, k, &ri[k].self[w]);
+            ri[k].all[w] = fx.all;
+            nt += ri[k].nr_taint[w];
+            talloc_free(fx.regs);
+        }
+    }
+}
+
+/* Zero values and false flags are left out. */
+static void
+emit_reg(struct vdevc_out *o, const struct vdevc_reg *r,
+         const struct reg_info *x)
+{
+    static const char *const masks[] = {"rmask", "rw", "w1c",  "w1s",
+                                        "rc",    "rs", "cnst", "reset"};
+    const uint64_t vals[] = {
+        r->rmask,          r->rw,   r->w1c, r->w1s, r->rc, r->rs,
+        r->rmask & ~r->hw, r->reset};
+    static const char *const flags[] = {"rself", "wself", "rall", "wall"};
+    const bool on[] = {x->self[0], x->self[1], x->all[0], x->all[1]};
+    vdevc_out_line(o, 1, "{");
+    vdevc_out_line(o, 2, ".name = \"%s\",", r->qname);
+    if (r->bar->idx)
+        vdevc_out_line(o, 2, ".bar = %u,", r->bar->idx);
+    vdevc_out_line(o, 2, ".offset = %s,", HEX(r->off));
+    vdevc_out_line(o, 2, ".size = %u,", r->width / 8);
+    if (r->n > 1) {
+        vdevc_out_line(o, 2, ".count = %u,", r->n);
+        vdevc_out_line(o, 2, ".stride = %u,", (unsigned)r->stride);
+    }
+    for (unsigned k = 0; k < 8; k++)
+        if (vals[k])
+            vdevc_out_line(o, 2, ".%s = %s,", masks[k], HEX(vals[k]));
+    for (unsigned k = 0; k < 4; k++)
+        if (on[k])
+            vdevc_out_line(o, 2, ".%s = true,", flags[k]);
+    if (x->nr_fields) {
+        vdevc_out_line(o, 2, ".fields = &chk_fields[%u],", x->field0);
+        vdevc_out_line(o, 2, ".nr_fields = %u,", x->nr_fields);
+    }
+    for (int w = 0; w < 2; w++)
+        if (x->nr_taint[w]) {
+            vdevc_out_line(o, 2, ".%ctaint = &chk_taint[%u],", "rw"[w],
+                           x -> taint0[w]);
+            vdevc_out_line(o, 2, ".nr_%ctaint = %u,", "rw"[w],
+                           x -> nr_taint[w]);
+        }
+    vdevc_out_line(o, 1, "},");
+}
 
 char *
 vdevc_emit_check(void *mem_ctx, struct vdevc_unit *u)
 {
     void *tmp = talloc_new(NULL);
     const struct vdevc_device *d = u->dev;
-    unsigned nregs = d->regs.n;
     struct reg_info *ri =
-        talloc_zero_array(tmp, struct reg_info, nregs ? nregs : 1);
+        talloc_zero_array(tmp, struct reg_info, d->regs.n ? d->regs.n : 1);
     struct vdevc_out *o = vdevc_out_new(tmp);
     struct vdevc_out *fo = vdevc_out_new(tmp), *to = vdevc_out_new(tmp);
-    unsigned nf = 0, nt = 0;
+    analyse(tmp, d, ri, fo, to);
 
-    for (unsigned k = 0; k < nregs; k++) {
-        const struct vdevc_reg *r = d->regs.v[k];
-        ri[k].field0 = nf;
-        ri[k].nr_fields = emit_fields(fo, r);
-        nf += ri[k].nr_fields;
-        for (int w = 0; w < 2; w++) {
-            struct effects fx = {
-                .regs = talloc_zero_array(tmp, bool, nregs),
-            };
-            reg_effects(r, w, &fx);
-            bool self;
-            unsigned n = emit_taint(to, d, &fx, k, &self);
-            if (w) {
-                ri[k].wtaint0 = nt, ri[k].nr_wtaint = n;
-                ri[k].wself = self, ri[k].wall = fx.all;
-            } else {
-                ri[k].rtaint0 = nt, ri[k].nr_rtaint = n;
-                ri[k].rself = self, ri[k].rall = fx.all;
-            }
-            nt += n;
-            talloc_free(fx.regs);
-        }
+    vdevc_out_printf(
+        o,
+        "/* Generated by vdevc --emit=check from %s: do not edit.\n"
+        " * Conformance checker for the %s device (vdev_check.h):\n"
+        " * check-%s [--random N] [--seed S] [--lanes] SOCKET. */\n"
+        "#include \"vdev_check.h\"\n\n",
+        vdevc_display_name(u->file), d->name, d->name);
+    if (fo->len)
+        vdevc_out_printf(
+            o,
+            "/* Fields by register: name, bits, access kind. */\n"
+            "static const struct vdev_check_field chk_fields[] = {\n%s};\n\n",
+            fo->buf);
+    if (to->len)
+        vdevc_out_printf(
+            o,
+            "/* Registers a hook may assign (see struct vdev_check_reg). */\n"
+            "static const uint32_t chk_taint[] = {\n%s};\n\n",
+            to->buf);
+    if (d->regs.n) {
+        vdevc_out_printf(o,
+                         "static const struct vdev_check_reg chk_regs[] = {\n");
+        for (unsigned k = 0; k < d->regs.n; k++)
+            emit_reg(o, d->regs.v[k], &ri[k]);
+        vdevc_out_printf(o, "};\n\n");
     }
-
-    P("/* Generated by vdevc --emit=check from %s: do not edit.\n"
-      " * Conformance checker for the %s device: %s [--random N] [--seed S]"
-      "\n * SOCKET. */\n",
-      vdevc_display_name(u->file), d->name, d->name);
-    P("#include <errno.h>\n#include <stdbool.h>\n#include <stdint.h>\n"
-      "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n"
-      "#include <unistd.h>\n\n#include \"vdev_client.h\"\n\n");
-    P("#define CHK_DEVICE \"%s\"\n\n", d->name);
-    vdevc_out_puts(o, vdevc_check_rt_types);
-    P("/* Fields by register: name, bits, access kind. */\n");
-    P("static const struct chk_field chk_fields[%u] = {\n", nf ? nf : 1);
-    if (fo->len > 0)
-        vdevc_out_puts(o, fo->buf);
-    else
-        P("    {\"\", 0, CHK_RESERVED},\n");
-    P("};\n\n");
-    P("/* Registers a hook may assign (see struct chk_reg). */\n");
-    P("static const uint32_t chk_taint_list[%u] = {\n", nt ? nt : 1);
-    if (to->len > 0)
-        vdevc_out_puts(o, to->buf);
-    else
-        P("    0,\n");
-    P("};\n\n");
-    /* A variable, not sizeof: no always-false loop test (and no
-     * zero-length array) for a device without registers. */
-    P("#define CHK_NR_REGS chk_nr_regs\n");
-    P("static const uint32_t chk_nr_regs = %u;\n", nregs);
-    P("static const struct chk_reg chk_regs[%u] = {\n", nregs ? nregs : 1);
-    if (nregs == 0)
-        P("    {.name = \"\"},\n");
-    for (unsigned k = 0; k < nregs; k++) {
-        const struct vdevc_reg *r = d->regs.v[k];
-        const struct reg_info *x = &ri[k];
-        uint64_t cnst = r->rmask & ~r->hw;
-        P("    [%u] = {\n", k);
-        P("        .name = \"%s\",\n", r->qname);
-        P("        .bar = %u,\n", r->bar->idx);
-        P("        .offset = %s,\n", HEX(r->off));
-        P("        .size = %u,\n", r->width / 8);
-        P("        .count = %u,\n", r->n);
-        P("        .stride = %u,\n", (unsigned)r->stride);
-        P("        .rmask = %s,\n", HEX(r->rmask));
-        P("        .rw = %s,\n", HEX(r->rw));
-        P("        .w1c = %s,\n", HEX(r->w1c));
-        P("        .w1s = %s,\n", HEX(r->w1s));
-        P("        .rc = %s,\n", HEX(r->rc));
-        P("        .rs = %s,\n", HEX(r->rs));
-        P("        .cnst = %s,\n", HEX(cnst));
-        P("        .reset = %s,\n", HEX(r->reset));
-        P("        .rself = %s,\n", x->rself ? "true" : "false");
-        P("        .wself = %s,\n", x->wself ? "true" : "false");
-        P("        .rall = %s,\n", x->rall ? "true" : "false");
-        P("        .wall = %s,\n", x->wall ? "true" : "false");
-        P("        .field0 = %u,\n", x->field0);
-        P("        .nr_fields = %u,\n", x->nr_fields);
-        P("        .rtaint0 = %u,\n", x->rtaint0);
-        P("        .nr_rtaint = %u,\n", x->nr_rtaint);
-        P("        .wtaint0 = %u,\n", x->wtaint0);
-        P("        .nr_wtaint = %u,\n", x->nr_wtaint);
-        P("    },\n");
-    }
-    P("};\n\n");
-    vdevc_out_puts(o, vdevc_check_rt_code);
+    vdevc_out_printf(o,
+                     "static const struct vdev_check_device chk_device = {\n");
+    vdevc_out_printf(o, "    .name = \"%s\",\n", d->name);
+    if (d->regs.n)
+        vdevc_out_printf(o, "    .regs = chk_regs,\n    .nr_regs = %u,\n",
+                         d->regs.n);
+    vdevc_out_printf(
+        o, "};\n\nint\nmain(int argc, char **argv)\n{\n"
+           "    return vdev_check_main(argc, argv, &chk_device);\n}\n");
     char *text = vdevc_out_steal(mem_ctx, o);
     talloc_free(tmp);
     return text;

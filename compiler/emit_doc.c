@@ -9,14 +9,12 @@
 #include "emit.h"
 #include "emit_doc.h"
 
-#define P(...) vdevc_out_printf(e->o, __VA_ARGS__)
-
 char *
 vdevc_doc_line(void *ctx, const char *doc, enum vdevc_doc_mode mode)
 {
     /* Each byte becomes at most 4 ("&lt;"). */
     char *s = talloc_size(ctx, 4 * strlen(doc) + 1), *q = s;
-    if (s == NULL)
+    if (!s)
         return NULL;
     for (const char *p = doc; *p; p++) {
         const char *rep = NULL;
@@ -30,7 +28,7 @@ vdevc_doc_line(void *ctx, const char *doc, enum vdevc_doc_mode mode)
             rep = "&lt;";
         else if (mode == DOC_MD_TEXT && *p == '>')
             rep = "&gt;";
-        if (rep == NULL) {
+        if (!rep) {
             *q++ = *p;
             continue;
         }
@@ -74,7 +72,7 @@ size_text(void *ctx, uint64_t v)
 const char *
 vdevc_doc_text(void *ctx, const char *doc)
 {
-    return doc != NULL ? vdevc_doc_line(ctx, doc, DOC_MD_TEXT) : "";
+    return doc ? vdevc_doc_line(ctx, doc, DOC_MD_TEXT) : "";
 }
 
 static const char *
@@ -134,8 +132,7 @@ emit_identity(struct vdevc_emit *e)
 static bool
 msix_in(const struct vdevc_device *d, unsigned bar, bool pba)
 {
-    return d->msix != NULL &&
-           (pba ? d->msix->pba_bar : d->msix->table_bar) == bar;
+    return d->msix && (pba ? d->msix->pba_bar : d->msix->table_bar) == bar;
 }
 
 static void
@@ -173,7 +170,7 @@ emit_bars(struct vdevc_emit *e)
                                        vdevc_doc_hex(t, e->d->msix->pba_off));
             sep = "; ";
         }
-        if (b->doc != NULL)
+        if (b->doc)
             what = talloc_asprintf_append(what, "%s%s", sep,
                                           vdevc_doc_text(t, b->doc));
         P("| %u | %s%s | %s (`%s`) | %s |\n", b->idx, bar_kind(b),
@@ -204,7 +201,7 @@ emit_access_kinds(struct vdevc_emit *e)
     for (unsigned i = 0; i < e->d->regs.n; i++) {
         const struct vdevc_reg *r = e->d->regs.v[i];
         for (unsigned k = 0; k < r->fields.n; k++)
-            used[((struct vdevc_field *)r->fields.v[k])->access] = true;
+            used[vdevc_field_at(&r->fields, k)->access] = true;
     }
     P("## Access kinds\n\n| Access | Meaning |\n|---|---|\n");
     for (unsigned a = ACC_RW; a <= ACC_RESERVED; a++)
@@ -218,9 +215,8 @@ emit_access_kinds(struct vdevc_emit *e)
 static const char *
 reg_access(void *ctx, const struct vdevc_reg *r)
 {
-    if (r->fields.n == 1 && ((struct vdevc_field *)r->fields.v[0])->implicit)
-        return vdevc_access_name(
-            ((struct vdevc_field *)r->fields.v[0])->access);
+    if (r->fields.n == 1 && vdevc_field_at(&r->fields, 0)->implicit)
+        return vdevc_access_name(vdevc_field_at(&r->fields, 0)->access);
     return r->access != ACC_NONE ? talloc_asprintf(ctx, "%s (fields)",
                                                    vdevc_access_name(r->access))
                                  : "fields";
@@ -271,7 +267,7 @@ emit_summary(struct vdevc_emit *e, const struct vdevc_bar *b)
 static const char *
 enum_values(void *ctx, const struct vdevc_enum *en)
 {
-    if (en == NULL)
+    if (!en)
         return "";
     char *s = talloc_asprintf(ctx, "enum `%s`:", en->name);
     for (unsigned i = 0; i < en->members.n; i++) {
@@ -286,9 +282,9 @@ static const char *
 field_notes(void *ctx, const struct vdevc_field *f)
 {
     char *s = talloc_strdup(ctx, "");
-    if (f->on_read != NULL)
+    if (f->on_read)
         s = talloc_strdup_append(s, " Reading runs device logic.");
-    if (f->on_write != NULL)
+    if (f->on_write)
         s = talloc_strdup_append(s, " Writing runs device logic.");
     if (f->external)
         s = talloc_strdup_append(s, " Driven from outside (management).");
@@ -329,7 +325,7 @@ any_field_hook(const struct vdevc_reg *r, bool read)
 {
     for (unsigned i = 0; i < r->fields.n; i++) {
         const struct vdevc_field *f = r->fields.v[i];
-        if (read ? f->on_read != NULL : f->on_write != NULL)
+        if (read ? f->on_read : f->on_write)
             return true;
     }
     return false;
@@ -342,10 +338,10 @@ emit_reg_notes(struct vdevc_emit *e, const struct vdevc_reg *r)
     if (r->n > 1)
         P("- Array of %u: element *n* at `%s + %s * n` (n = 0..%u).\n", r->n,
           vdevc_doc_hex(t, r->off), vdevc_doc_hex(t, r->stride), r->n - 1);
-    if (r->on_read != NULL || any_field_hook(r, true) || (r->rc | r->rs))
+    if (r->on_read || any_field_hook(r, true) || (r->rc | r->rs))
         P("- Reading has side effects%s.\n",
           r->rc | r->rs ? " (read-to-clear or read-to-set bits)" : "");
-    if (r->on_write != NULL || any_field_hook(r, false))
+    if (r->on_write || any_field_hook(r, false))
         P("- Writing triggers device logic.\n");
     if (r->external)
         P("- Driven from outside the guest (management channel).\n");
@@ -360,14 +356,13 @@ static void
 emit_reg(struct vdevc_emit *e, const struct vdevc_reg *r)
 {
     void *t = e->tmp;
-    bool plain =
-        r->fields.n == 1 && ((struct vdevc_field *)r->fields.v[0])->implicit;
+    bool plain = r->fields.n == 1 && vdevc_field_at(&r->fields, 0)->implicit;
     P("<a id=\"%s\"></a>\n\n### %s\n\n", anchor(t, r), reg_title(t, r));
     P("| BAR | Offset | Width | Access | Reset |\n|---|---|---|---|---|\n");
     P("| %u | `%s` | %u bits | %s | `%s` |\n\n", r->bar->idx,
       vdevc_doc_hex(t, r->off), r->width, reg_access(t, r),
       vdevc_doc_hexw(t, r->reset, r->width));
-    if (r->doc != NULL)
+    if (r->doc)
         P("%s\n\n", vdevc_doc_line(t, r->doc, DOC_MD_TEXT));
     vdevc_doc_bits(e->o, r);
     P("\n");
@@ -399,7 +394,7 @@ char *
 vdevc_emit_doc(void *mem_ctx, struct vdevc_unit *u)
 {
     struct vdevc_emit *e = vdevc_emit_new(mem_ctx, u);
-    if (e == NULL || e->o == NULL)
+    if (!e || !e->o)
         return NULL;
     P("# %s register map\n\n", e->name);
     P("Generated by `vdevc --emit=doc` from `%s`: do not edit. A C header "

@@ -9,7 +9,8 @@
 #include "emit.h"
 #include "emit_doc.h"
 
-#define P(...) vdevc_out_printf(g->o, __VA_ARGS__)
+/* Printf to the guest header (emit.h's P writes through an emitter). */
+#define G(...) vdevc_out_printf(g->o, __VA_ARGS__)
 
 /* The emitter's output, device and scratch, plus every macro defined. */
 struct guest {
@@ -35,7 +36,7 @@ lit(void *ctx, uint64_t v, bool wide, unsigned digits)
 static void
 def(struct guest *g, const char *name, const char *value)
 {
-    P("#define %s %s\n", name, value);
+    G("#define %s %s\n", name, value);
     vdevc_vec_push(g->tmp, &g->names, talloc_strdup(g->tmp, name));
 }
 
@@ -66,7 +67,7 @@ emit_identity(struct guest *g)
     const struct vdevc_device *d = g->d;
     const char *N = g->NAME;
     void *t = g->tmp;
-    P("/* PCI identity */\n");
+    G("/* PCI identity */\n");
     def(g, talloc_asprintf(t, "%s_VENDOR_ID", N), lit(t, d->vendor, 0, 4));
     def(g, talloc_asprintf(t, "%s_DEVICE_ID", N), lit(t, d->device, 0, 4));
     def(g, talloc_asprintf(t, "%s_SUBSYSTEM_VENDOR_ID", N),
@@ -74,24 +75,24 @@ emit_identity(struct guest *g)
     def(g, talloc_asprintf(t, "%s_SUBSYSTEM_ID", N), lit(t, d->subsys, 0, 4));
     def(g, talloc_asprintf(t, "%s_CLASS_CODE", N), lit(t, d->class_code, 0, 6));
     def(g, talloc_asprintf(t, "%s_REVISION", N), lit(t, d->revision, 0, 2));
-    P("/* Interrupt pin: 1..4 = INTA..INTD, 0 = none */\n");
+    G("/* Interrupt pin: 1..4 = INTA..INTD, 0 = none */\n");
     defn(g, talloc_asprintf(t, "%s_INTX_PIN", N), d->intx);
-    P("\n");
+    G("\n");
 }
 
 static void
 emit_bars(struct guest *g)
 {
-    P("/* BARs: size in bytes */\n");
+    G("/* BARs: size in bytes */\n");
     for (unsigned i = 0; i < g->d->bars.n; i++) {
         const struct vdevc_bar *b = g->d->bars.v[i];
-        P("/* BAR %u: %s%s%s */\n", b->idx, bar_kind(b),
+        G("/* BAR %u: %s%s%s */\n", b->idx, bar_kind(b),
           b->prefetchable ? ", prefetchable" : "",
           b->memory ? ", all memory" : "");
         defu(g, talloc_asprintf(g->tmp, "%s_BAR%u_SIZE", g->NAME, b->idx),
              b->size);
     }
-    P("\n");
+    G("\n");
 }
 
 static void
@@ -101,19 +102,19 @@ emit_caps(struct guest *g)
     void *t = g->tmp;
     if (d->caps.n == 0)
         return;
-    P("/* Capabilities: offsets in config space */\n");
+    G("/* Capabilities: offsets in config space */\n");
     unsigned vendors = 0;
     for (unsigned i = 0; i < d->caps.n; i++) {
         const struct vdevc_cap *c = d->caps.v[i];
         const char *K = vdevc_upper(t, c->name);
-        if (strcmp(c->name, "vendor") == 0 && vendors++ > 0)
+        if (c->kind == CAP_VENDOR && vendors++ > 0)
             K = talloc_asprintf(t, "VENDOR%u", vendors);
         def(g, talloc_asprintf(t, "%s_CAP_%s_OFFSET", g->NAME, K),
             lit(t, c->offset, 0, 2));
         /* Vendor fields follow the 3-byte header (id, next, length). */
         for (unsigned k = 0; k < c->fields.n; k++) {
             const struct vdevc_field *f = c->fields.v[k];
-            if (f == NULL)
+            if (!f)
                 continue;
             const char *F = vdevc_upper(t, f->name);
             def(g, talloc_asprintf(t, "%s_CAP_%s_%s_OFFSET", g->NAME, K, F),
@@ -122,11 +123,11 @@ emit_caps(struct guest *g)
                 talloc_asprintf(t, "%u", f->hi_v - f->lo_v + 1));
         }
     }
-    if (d->msi != NULL)
+    if (d->msi)
         defn(g, talloc_asprintf(t, "%s_MSI_VECTORS", g->NAME), d->msi->vectors);
     const struct vdevc_cap *x = d->msix;
-    if (x != NULL) {
-        P("/* MSI-X: 16-byte table entries, 1 PBA bit per vector */\n");
+    if (x) {
+        G("/* MSI-X: 16-byte table entries, 1 PBA bit per vector */\n");
         defn(g, talloc_asprintf(t, "%s_MSIX_VECTORS", g->NAME), x->vectors);
         def(g, talloc_asprintf(t, "%s_MSIX_TABLE_BAR", g->NAME),
             talloc_asprintf(t, "%u", x->table_bar));
@@ -136,7 +137,7 @@ emit_caps(struct guest *g)
             talloc_asprintf(t, "%u", x->pba_bar));
         defu(g, talloc_asprintf(t, "%s_MSIX_PBA_OFFSET", g->NAME), x->pba_off);
     }
-    P("\n");
+    G("\n");
 }
 
 static void
@@ -149,16 +150,16 @@ emit_field(struct guest *g, const struct vdevc_reg *r, const char *R,
     const char *F =
         talloc_asprintf(t, "%s_%s_%s", g->NAME, R, vdevc_upper(t, f->name));
     if (w == 1)
-        P("/*   %s [%u] %s", f->name, f->lo_v, vdevc_access_name(f->access));
+        G("/*   %s [%u] %s", f->name, f->lo_v, vdevc_access_name(f->access));
     else
-        P("/*   %s [%u:%u] %s", f->name, f->hi_v, f->lo_v,
+        G("/*   %s [%u:%u] %s", f->name, f->hi_v, f->lo_v,
           vdevc_access_name(f->access));
-    if (f->etype != NULL)
-        P(", enum %s (%s_%s_*)", f->etype->name, g->NAME,
+    if (f->etype)
+        G(", enum %s (%s_%s_*)", f->etype->name, g->NAME,
           vdevc_upper(t, f->etype->name));
-    if (f->doc != NULL)
-        P(": %s", vdevc_doc_line(t, f->doc, DOC_C_COMMENT));
-    P(" */\n");
+    if (f->doc)
+        G(": %s", vdevc_doc_line(t, f->doc, DOC_C_COMMENT));
+    G(" */\n");
     def(g, talloc_asprintf(t, "%s_SHIFT", F),
         talloc_asprintf(t, "%u", f->lo_v));
     def(g, talloc_asprintf(t, "%s_WIDTH", F), talloc_asprintf(t, "%u", w));
@@ -172,13 +173,13 @@ emit_reg(struct guest *g, const struct vdevc_reg *r)
     void *t = g->tmp;
     const char *R = vdevc_upper(t, r->cname);
     const char *RN = talloc_asprintf(t, "%s_%s", g->NAME, R);
-    P("/* %s%s: %u-bit", r->qname,
+    G("/* %s%s: %u-bit", r->qname,
       r->n > 1 ? talloc_asprintf(t, "[%u]", r->n) : "", r->width);
     if (r->access != ACC_NONE)
-        P(" %s", vdevc_access_name(r->access));
-    if (r->doc != NULL)
-        P(", %s", vdevc_doc_line(t, r->doc, DOC_C_COMMENT));
-    P(" */\n");
+        G(" %s", vdevc_access_name(r->access));
+    if (r->doc)
+        G(", %s", vdevc_doc_line(t, r->doc, DOC_C_COMMENT));
+    G(" */\n");
     def(g, talloc_asprintf(t, "%s_BAR", RN),
         talloc_asprintf(t, "%u", r->bar->idx));
     def(g, talloc_asprintf(t, "%s_OFFSET", RN), lit(t, r->off, 0, 2));
@@ -204,24 +205,24 @@ emit_bar_contents(struct guest *g)
         const struct vdevc_bar *b = g->d->bars.v[i];
         if (b->regs.n == 0 && b->mems.n == 0)
             continue;
-        P("/* ---- BAR %u: offsets from the start of the BAR ---- */\n\n",
+        G("/* ---- BAR %u: offsets from the start of the BAR ---- */\n\n",
           b->idx);
         for (unsigned k = 0; k < b->regs.n; k++) {
             emit_reg(g, b->regs.v[k]);
-            P("\n");
+            G("\n");
         }
         for (unsigned k = 0; k < b->mems.n; k++) {
             const struct vdevc_memory *m = b->mems.v[k];
             const char *M = talloc_asprintf(g->tmp, "%s_%s", g->NAME,
                                             vdevc_upper(g->tmp, m->name));
-            P("/* memory %s%s%s%s */\n", m->name, m->mmap ? " (mmap)" : "",
+            G("/* memory %s%s%s%s */\n", m->name, m->mmap ? " (mmap)" : "",
               m->doc ? ", " : "",
               m->doc ? vdevc_doc_line(g->tmp, m->doc, DOC_C_COMMENT) : "");
             def(g, talloc_asprintf(g->tmp, "%s_BAR", M),
                 talloc_asprintf(g->tmp, "%u", b->idx));
             defu(g, talloc_asprintf(g->tmp, "%s_OFFSET", M), m->off);
             defu(g, talloc_asprintf(g->tmp, "%s_SIZE", M), m->size);
-            P("\n");
+            G("\n");
         }
     }
 }
@@ -231,7 +232,7 @@ emit_enums(struct guest *g)
 {
     for (unsigned i = 0; i < g->d->enums.n; i++) {
         const struct vdevc_enum *en = g->d->enums.v[i];
-        P("/* enum %s */\n", en->name);
+        G("/* enum %s */\n", en->name);
         const char *E = vdevc_upper(g->tmp, en->name);
         for (unsigned k = 0; k < en->members.n; k++) {
             const struct vdevc_enum_member *m = en->members.v[k];
@@ -240,7 +241,7 @@ emit_enums(struct guest *g)
                                  vdevc_upper(g->tmp, m->name)),
                  m->v);
         }
-        P("\n");
+        G("\n");
     }
 }
 
@@ -258,7 +259,7 @@ emit_clashes(struct guest *g)
     vdevc_vec_sort(&g->names, cmp_str);
     for (unsigned i = 1; i < g->names.n; i++)
         if (strcmp(g->names.v[i - 1], g->names.v[i]) == 0)
-            P("#error \"vdevc: %s is defined twice: rename a register, "
+            G("#error \"vdevc: %s is defined twice: rename a register, "
               "field or enum value\"\n",
               (const char *)g->names.v[i]);
 }
@@ -267,20 +268,20 @@ char *
 vdevc_emit_guest_h(void *mem_ctx, struct vdevc_unit *u)
 {
     struct vdevc_emit *e = vdevc_emit_new(mem_ctx, u);
-    if (e == NULL || e->o == NULL)
+    if (!e || !e->o)
         return NULL;
     struct guest *g = talloc_zero(e, struct guest);
-    if (g == NULL) {
+    if (!g) {
         talloc_free(e);
         return NULL;
     }
     *g = (struct guest){e, e->o, e->d, e->NAME, e->tmp, {0}};
-    P("/* %s: register map for guest driver writers.\n"
+    G("/* %s: register map for guest driver writers.\n"
       " * Generated by vdevc --emit=guest-h from %s: do not edit.\n"
       " * Offsets are from the start of their BAR; a field is\n"
       " * (reg & NAME_MASK) >> NAME_SHIFT. */\n",
       e->name, e->file);
-    P("#ifndef %s_GUEST_H\n#define %s_GUEST_H\n\n#include <stdint.h>\n\n",
+    G("#ifndef %s_GUEST_H\n#define %s_GUEST_H\n\n#include <stdint.h>\n\n",
       g->NAME, g->NAME);
     emit_identity(g);
     emit_bars(g);
@@ -288,7 +289,7 @@ vdevc_emit_guest_h(void *mem_ctx, struct vdevc_unit *u)
     emit_bar_contents(g);
     emit_enums(g);
     emit_clashes(g);
-    P("#endif /* %s_GUEST_H */\n", g->NAME);
+    G("#endif /* %s_GUEST_H */\n", g->NAME);
     char *text = vdevc_out_steal(mem_ctx, e->o);
     talloc_free(e);
     return text;

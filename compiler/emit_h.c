@@ -6,9 +6,6 @@
 
 #include "emit.h"
 
-#define P(...) vdevc_out_printf(e->o, __VA_ARGS__)
-#define HEX(v) vdevc_hex_ring(v)
-
 static void
 emit_defines(struct vdevc_emit *e)
 {
@@ -20,8 +17,7 @@ emit_defines(struct vdevc_emit *e)
         for (unsigned k = 0; k < b->regs.n; k++) {
             const struct vdevc_reg *r = b->regs.v[k];
             const char *R = vdevc_upper(e->tmp, r->cname);
-            vdevc_out_cat(e->o, "#define ", e->NAME, "_", R, "_OFFSET ",
-                          HEX(r->off), "\n", NULL);
+            P("#define %s_%s_OFFSET %s\n", e->NAME, R, HEX(r->off));
             if (r->n > 1)
                 P("#define %s_%s_COUNT %u\n#define %s_%s_STRIDE %u\n", e->NAME,
                   R, r->n, e->NAME, R, (unsigned)r->stride);
@@ -68,8 +64,7 @@ emit_state(struct vdevc_emit *e)
         if (r->n > 1)
             P("    %s %s[%u];\n", vdevc_ctype(r->width), r->cname, r->n);
         else
-            vdevc_out_cat(e->o, "    ", vdevc_ctype(r->width), " ", r->cname,
-                          ";\n", NULL);
+            P("    %s %s;\n", vdevc_ctype(r->width), r->cname);
     }
     for (unsigned i = 0; i < e->d->vars.n; i++, n++) {
         const struct vdevc_var *v = e->d->vars.v[i];
@@ -81,23 +76,15 @@ emit_state(struct vdevc_emit *e)
     if (n == 0)
         P("    uint8_t unused;\n");
     P("};\n\n");
-    P("struct %s {\n    struct vdev_dev *dev;\n"
-      "    struct vdev_mig_desc mig;\n    struct %s_state s;\n};\n\n",
+    P("struct %s {\n    struct vdev_dev *dev;\n    struct %s_state s;\n};\n\n",
       e->name, e->name);
 }
 
 static const char *
 ctype_of(const char *t)
 {
-    if (strcmp(t, "void") == 0 || strcmp(t, "bool") == 0)
-        return t;
-    if (strcmp(t, "u8") == 0)
-        return "uint8_t";
-    if (strcmp(t, "u16") == 0)
-        return "uint16_t";
-    if (strcmp(t, "u32") == 0)
-        return "uint32_t";
-    return "uint64_t";
+    unsigned bits = vdevc_type_bits(t);
+    return bits == 0 ? "void" : bits == 1 ? "bool" : vdevc_ctype(bits);
 }
 
 static void

@@ -21,7 +21,7 @@ put(json_object *o, const char *k, json_object *v)
 static void
 put_str(json_object *o, const char *k, const char *s)
 {
-    if (s != NULL)
+    if (s)
         put(o, k, json_object_new_string(s));
 }
 
@@ -34,7 +34,7 @@ field_json(const struct vdevc_field *f)
     put(o, "lsb", json_object_new_int((int)f->lo_v));
     put_str(o, "access", vdevc_access_name(f->access));
     put(o, "reset", jhex(f->reset));
-    if (f->etype != NULL)
+    if (f->etype)
         put_str(o, "enum", f->etype->name);
     put_str(o, "doc", f->doc);
     if (f->nomigrate)
@@ -129,19 +129,19 @@ caps_json(const struct vdevc_device *d)
         put_str(o, "kind", c->name);
         put(o, "offset", json_object_new_int((int)c->offset));
         put(o, "size", json_object_new_int((int)c->size));
-        if (strcmp(c->name, "msi") == 0 || strcmp(c->name, "msix") == 0)
+        if (c->kind == CAP_MSI || c->kind == CAP_MSIX)
             put(o, "vectors", json_object_new_int((int)c->vectors));
-        if (strcmp(c->name, "msix") == 0) {
+        if (c->kind == CAP_MSIX) {
             put(o, "table_bar", json_object_new_int((int)c->table_bar));
             put(o, "table_offset", jhex(c->table_off));
             put(o, "pba_bar", json_object_new_int((int)c->pba_bar));
             put(o, "pba_offset", jhex(c->pba_off));
         }
-        if (strcmp(c->name, "pcie") == 0) {
+        if (c->kind == CAP_PCIE) {
             put(o, "link_speed", json_object_new_int((int)c->speed));
             put(o, "link_width", json_object_new_int((int)c->lwidth));
         }
-        if (strcmp(c->name, "dsn") == 0)
+        if (c->kind == CAP_DSN)
             put(o, "serial", jhex(c->serial));
         json_object_array_add(a, o);
     }
@@ -174,8 +174,7 @@ misc_json(void *ctx, const struct vdevc_device *d, json_object *root)
     json_object *ext = json_object_new_array();
     for (unsigned i = 0; i < d->externs.n; i++)
         json_object_array_add(
-            ext, json_object_new_string(
-                     ((struct vdevc_extern *)d->externs.v[i])->name));
+            ext, json_object_new_string(vdevc_ext_at(&d->externs, i)->name));
     put(root, "externs", ext);
     return root;
 }

@@ -1,8 +1,6 @@
 /* Config-space layout: capabilities get fixed offsets in declaration
  * order (standard ones from 0x40, extended ones from 0x100), each dword
  * aligned, so the same .vdev always gives the same config space. */
-#include <string.h>
-
 #include "vdevc.h"
 
 #define CAP_START 0x40u
@@ -14,25 +12,28 @@
 static unsigned
 cap_size(const struct vdevc_cap *c)
 {
-    if (strcmp(c->name, "pm") == 0)
+    switch (c->kind) {
+    case CAP_PM:
         return 8; /* PCI_PM_SIZEOF */
-    if (strcmp(c->name, "msi") == 0)
+    case CAP_MSI:
         return 10 + (c->addr64 ? 4 : 0) + (c->maskable ? 10 : 0);
-    if (strcmp(c->name, "msix") == 0)
+    case CAP_MSIX:
         return 12; /* PCI_CAP_MSIX_SIZEOF */
-    if (strcmp(c->name, "pcie") == 0)
+    case CAP_PCIE:
         return 0x3c; /* PCI_CAP_EXP_ENDPOINT_SIZEOF_V2 */
-    if (strcmp(c->name, "vendor") == 0)
+    case CAP_VENDOR:
         return 3 + c->body_len;
-    if (strcmp(c->name, "dsn") == 0)
+    case CAP_DSN:
         return 12; /* PCI_EXT_CAP_DSN_SIZEOF */
-    return 0;
+    default:
+        return 0;
+    }
 }
 
 static bool
 is_extended(const struct vdevc_cap *c)
 {
-    return strcmp(c->name, "dsn") == 0;
+    return c->kind == CAP_DSN;
 }
 
 void

@@ -9,6 +9,7 @@
 #include <talloc.h>
 #include <unistd.h>
 
+#include "build_cmd.h"
 #include "emit_check.h"
 #include "vdevc.h"
 
@@ -42,7 +43,10 @@ usage(FILE *f)
     fputs("usage: vdevc [options] FILE.vdev\n"
           "       vdevc --check-migration [options] OLD.vdev NEW.vdev\n"
           "       vdevc fmt [--check | --stdout] FILE...\n"
-          "Compiles a .vdev device description to C for libvdev.\n\n"
+          "       vdevc build [-o PROGRAM] FILE.vdev [COMPANION.c]...\n"
+          "Compiles a .vdev device description to C for libvdev; 'vdevc "
+          "build'\nalso compiles and links it into a server program "
+          "(vdevc build --help).\n\n"
           "  -o FILE              write the output to FILE (default: stdout)\n"
           "  -H, --header=FILE    also write the C header to FILE\n"
           "  -M                   print a make dependency line and stop\n"
@@ -351,6 +355,8 @@ main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "fmt") == 0)
         return vdevc_fmt_main(argc - 1, argv + 1);
     struct options o = {0};
+    if (argc > 1 && strcmp(argv[1], "build") == 0)
+        return vdevc_build_main(argc - 1, argv + 1);
     int rc = parse_args(argc, argv, &o);
     if (rc != 0)
         return rc < 0 ? 0 : rc;

@@ -22,7 +22,7 @@ reg_type(void *ctx, const struct vdevc_reg *r)
     char *t = talloc_asprintf(ctx, "reg:%u", r->width);
     for (unsigned i = 0; i < r->fields.n; i++) {
         const struct vdevc_field *f = r->fields.v[i];
-        if (f->etype != NULL)
+        if (f->etype)
             t = talloc_asprintf_append(t, " %u:%u:%s", f->hi_v, f->lo_v,
                                        f->etype->name);
     }
@@ -90,7 +90,7 @@ vdevc_check_migration(struct vdevc_unit *old, struct vdevc_unit *new, FILE *out)
     bool added = false;
     for (unsigned i = 0; i < on; i++) {
         const struct mig_entry *n = find(nm, nn, om[i].name);
-        if (n == NULL)
+        if (!n)
             vdevc_error(old->diag, om[i].loc, "mig-removed",
                         "'%s' is in the old stream but not in the new "
                         "device",
@@ -111,7 +111,7 @@ vdevc_check_migration(struct vdevc_unit *old, struct vdevc_unit *new, FILE *out)
                         n->name, od->version, n->since);
     }
     for (unsigned i = 0; i < nn; i++) {
-        if (find(om, on, nm[i].name) != NULL)
+        if (find(om, on, nm[i].name))
             continue;
         added = true;
         if (nm[i].since <= od->version)

@@ -19,11 +19,11 @@ struct vdevc_out *
 vdevc_out_new(void *mem_ctx)
 {
     struct vdevc_out *o = talloc_zero(mem_ctx, struct vdevc_out);
-    if (o == NULL)
+    if (!o)
         return NULL;
     o->cap = 1 << 16;
     o->buf = malloc(o->cap);
-    if (o->buf == NULL) {
+    if (!o->buf) {
         talloc_free(o);
         return NULL;
     }
@@ -43,7 +43,7 @@ reserve(struct vdevc_out *o, size_t more)
     while (o->len + more + 1 > cap)
         cap *= 2;
     char *b = realloc(o->buf, cap);
-    if (b == NULL) {
+    if (!b) {
         o->failed = true;
         return false;
     }
@@ -52,56 +52,52 @@ reserve(struct vdevc_out *o, size_t more)
     return true;
 }
 
-void
-vdevc_out_puts(struct vdevc_out *o, const char *s)
+/* Formats straight into the buffer; a second pass only when it grew. */
+static void
+out_vprintf(struct vdevc_out *o, const char *fmt, va_list ap)
 {
-    size_t n = strlen(s);
-    if (!reserve(o, n))
+    va_list again;
+    if (o->failed)
         return;
-    memcpy(o->buf + o->len, s, n + 1);
-    o->len += n;
+    va_copy(again, ap);
+    int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+    if (n < 0) {
+        o->failed = true;
+    } else if ((size_t)n < o->cap - o->len) {
+        o->len += (size_t)n;
+    } else if (reserve(o, (size_t)n)) {
+        vsnprintf(o->buf + o->len, o->cap - o->len, fmt, again);
+        o->len += (size_t)n;
+    }
+    va_end(again);
 }
 
 void
 vdevc_out_printf(struct vdevc_out *o, const char *fmt, ...)
 {
-    if (o->failed)
-        return;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+    out_vprintf(o, fmt, ap);
     va_end(ap);
-    if (n < 0) {
-        o->failed = true;
-        return;
-    }
-    if ((size_t)n < o->cap - o->len) {
-        o->len += (size_t)n;
-        return;
-    }
-    if (!reserve(o, (size_t)n))
-        return;
-    va_start(ap, fmt);
-    vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-    va_end(ap);
-    o->len += (size_t)n;
 }
 
-/* Strings up to a NULL, without a format parse: the hot tables use it. */
 void
-vdevc_out_cat(struct vdevc_out *o, ...)
+vdevc_out_line(struct vdevc_out *o, int indent, const char *fmt, ...)
 {
     va_list ap;
-    va_start(ap, o);
-    for (const char *s = va_arg(ap, const char *); s != NULL;
-         s = va_arg(ap, const char *)) {
-        size_t n = strlen(s);
-        if (!reserve(o, n))
-            break;
-        memcpy(o->buf + o->len, s, n + 1);
-        o->len += n;
-    }
+    size_t n = 4 * (size_t)(indent > 0 ? indent : 0);
+    if (!reserve(o, n + 1))
+        return;
+    memset(o->buf + o->len, ' ', n);
+    o->len += n;
+    o->buf[o->len] = '\0';
+    va_start(ap, fmt);
+    out_vprintf(o, fmt, ap);
     va_end(ap);
+    if (reserve(o, 1)) {
+        o->buf[o->len++] = '\n';
+        o->buf[o->len] = '\0';
+    }
 }
 
 char *

@@ -1,4 +1,5 @@
-/* A growable output buffer for the code generators. */
+/* The code generators' one way to write output: a growable buffer with
+ * printf-style appends and a helper for indented lines. */
 #ifndef VDEVC_OUT_H
 #define VDEVC_OUT_H
 
@@ -13,11 +14,11 @@ struct vdevc_out {
 };
 
 struct vdevc_out *vdevc_out_new(void *mem_ctx);
-void vdevc_out_puts(struct vdevc_out *o, const char *s);
 void vdevc_out_printf(struct vdevc_out *o, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Appends each string argument up to a NULL one. */
-void vdevc_out_cat(struct vdevc_out *o, ...) __attribute__((sentinel));
+/* One line: `indent` levels of four spaces, the text and a newline. */
+void vdevc_out_line(struct vdevc_out *o, int indent, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The text, alive as long as mem_ctx (o moves there; the text is not a
  * talloc block itself); NULL after a failure. */
 char *vdevc_out_steal(void *mem_ctx, struct vdevc_out *o);

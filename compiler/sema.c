@@ -77,68 +77,12 @@ static bool
 fold(struct vdevc_unit *u, struct vdevc_expr *e, uint64_t l, uint64_t r,
      uint64_t *out)
 {
-    switch (e->op) {
-    case '+':
-        *out = l + r;
-        break;
-    case '-':
-        *out = l - r;
-        break;
-    case '*':
-        *out = l * r;
-        break;
-    case '/':
-    case '%':
-        if (r == 0) {
-            vdevc_error(u->diag, e->loc, "division-by-zero",
-                        "division by zero in a constant expression");
-            return false;
-        }
-        *out = e->op == '/' ? l / r : l % r;
-        break;
-    case '&':
-        *out = l & r;
-        break;
-    case '|':
-        *out = l | r;
-        break;
-    case '^':
-        *out = l ^ r;
-        break;
-    case OP_SHL:
-        *out = r >= 64 ? 0 : l << r;
-        break;
-    case OP_SHR:
-        *out = r >= 64 ? 0 : l >> r;
-        break;
-    case OP_EQ:
-        *out = l == r;
-        break;
-    case OP_NE:
-        *out = l != r;
-        break;
-    case '<':
-        *out = l < r;
-        break;
-    case '>':
-        *out = l > r;
-        break;
-    case OP_LE:
-        *out = l <= r;
-        break;
-    case OP_GE:
-        *out = l >= r;
-        break;
-    case OP_ANDAND:
-        *out = l && r;
-        break;
-    case OP_OROR:
-        *out = l || r;
-        break;
-    default:
+    if ((e->op == '/' || e->op == '%') && r == 0) {
+        vdevc_error(u->diag, e->loc, "division-by-zero",
+                    "division by zero in a constant expression");
         return false;
     }
-    return true;
+    return vdevc_op_eval(e->op, l, r, out);
 }
 
 bool
@@ -152,7 +96,7 @@ vdevc_const_eval(struct vdevc_unit *u, struct vdevc_expr *e, uint64_t *out)
     case E_UNARY:
         if (!vdevc_const_eval(u, e->lhs, &l))
             return false;
-        *out = e->op == '-' ? -l : e->op == '~' ? ~l : !l;
+        *out = vdevc_op_eval_unary(e->op, l);
         return true;
     case E_BINARY:
         if (!vdevc_const_eval(u, e->lhs, &l) ||

@@ -199,6 +199,7 @@ check_vendor(struct vdevc_unit *u, struct vdevc_cap *c)
 static void
 check_cap(struct vdevc_unit *u, struct vdevc_cap *c, struct vdevc_cap **seen)
 {
+    /* By enum vdevc_cap_kind, from CAP_PM. */
     static const char *const kinds[] = {"pm",   "msi",    "msix",
                                         "pcie", "vendor", "dsn"};
     unsigned k;
@@ -215,30 +216,31 @@ check_cap(struct vdevc_unit *u, struct vdevc_cap *c, struct vdevc_cap **seen)
                             c->name);
         return;
     }
-    if (k != 4 && seen[k] != NULL) {
+    c->kind = CAP_PM + k;
+    if (c->kind != CAP_VENDOR && seen[k] != NULL) {
         vdevc_error(u->diag, c->hdr.loc, "duplicate-name",
                     "second '%s' capability", c->name);
         vdevc_note(u->diag, seen[k]->hdr.loc, "first one here");
         return;
     }
     seen[k] = c;
-    if (c->has_body && k != 4)
+    if (c->has_body && c->kind != CAP_VENDOR)
         vdevc_error(u->diag, c->hdr.loc, "bad-capability",
                     "only a vendor capability has fields");
-    switch (k) {
-    case 1:
+    switch (c->kind) {
+    case CAP_MSI:
         check_msi(u, c);
         break;
-    case 2:
+    case CAP_MSIX:
         check_msix(u, c);
         break;
-    case 3:
+    case CAP_PCIE:
         check_pcie(u, c);
         break;
-    case 4:
+    case CAP_VENDOR:
         check_vendor(u, c);
         break;
-    case 5:
+    case CAP_DSN:
         if (!vdevc_attr_value(u, &c->attrs, "serial", &c->serial))
             vdevc_error(u->diag, c->hdr.loc, "missing-value",
                         "dsn needs 'serial N'");

@@ -555,7 +555,7 @@ check_bar_attrs(struct vdevc_unit *u, struct vdevc_bar *b)
     if (m32 + m64 + io > 1)
         vdevc_error(u->diag, b->hdr.loc, "conflicting-access",
                     "a BAR is one of mem32, mem64 or io");
-    b->kind = m64 ? 1 : io ? 2 : 0;
+    b->kind = m64 ? BAR_MEM64 : io ? BAR_IO : BAR_MEM32;
     b->prefetchable = vdevc_attr_flag(&b->attrs, "prefetchable");
     b->memory = vdevc_attr_flag(&b->attrs, "memory");
     b->doc = vdevc_attr_doc(b, &b->attrs);
@@ -596,7 +596,7 @@ check_bar(struct vdevc_unit *u, struct vdevc_bar *b, struct vdevc_bar **used)
     }
     b->idx = (unsigned)idx;
     check_bar_attrs(u, b);
-    unsigned last = b->idx + (b->kind == 1);
+    unsigned last = b->idx + (b->kind == BAR_MEM64);
     if (last > 5) {
         vdevc_error(u->diag, b->index->loc, "bad-bar",
                     "a 64-bit BAR takes two slots: BAR 5 cannot be mem64");

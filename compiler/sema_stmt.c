@@ -419,22 +419,6 @@ resolve_index(struct scope *s, struct vdevc_expr *e)
     return true;
 }
 
-static unsigned
-param_width(const char *type)
-{
-    if (strcmp(type, "bool") == 0)
-        return 1;
-    if (strcmp(type, "u8") == 0)
-        return 8;
-    if (strcmp(type, "u16") == 0)
-        return 16;
-    if (strcmp(type, "u32") == 0)
-        return 32;
-    if (strcmp(type, "u64") == 0)
-        return 64;
-    return 0;
-}
-
 static bool check_fits(struct scope *s, struct vdevc_expr *e, unsigned width,
                        struct vdevc_enum *etype, const char *what);
 
@@ -459,7 +443,7 @@ resolve_call(struct scope *s, struct vdevc_expr *e, bool value)
     x->used = true;
     s->hook->calls = true;
     e->sym = x;
-    e->width = param_width(x->ret);
+    e->width = vdevc_type_bits(x->ret);
     if (value && e->width == 0) {
         vdevc_error(u->diag, e->loc, "type-mismatch",
                     "'%s' returns void, not a value", x->name);
@@ -476,7 +460,8 @@ resolve_call(struct scope *s, struct vdevc_expr *e, bool value)
     for (unsigned i = 0; i < e->args.n; i++) {
         struct vdevc_param *p = x->params.v[i];
         ok &= resolve(s, e->args.v[i], true) &&
-              check_fits(s, e->args.v[i], param_width(p->type), NULL, p->name);
+              check_fits(s, e->args.v[i], vdevc_type_bits(p->type), NULL,
+                         p->name);
     }
     return ok;
 }

@@ -66,33 +66,6 @@ vdevc_display_name(const char *path)
     return slash + 1;
 }
 
-static const char *
-op_text(int op)
-{
-    static char one[256][2];
-    switch (op) {
-    case OP_SHL:
-        return "<<";
-    case OP_SHR:
-        return ">>";
-    case OP_EQ:
-        return "==";
-    case OP_NE:
-        return "!=";
-    case OP_LE:
-        return "<=";
-    case OP_GE:
-        return ">=";
-    case OP_ANDAND:
-        return "&&";
-    case OP_OROR:
-        return "||";
-    default:
-        one[op & 0xff][0] = (char)op;
-        return one[op & 0xff];
-    }
-}
-
 char *
 vdevc_expr_text(void *ctx, const struct vdevc_expr *e)
 {
@@ -117,16 +90,83 @@ vdevc_expr_text(void *ctx, const struct vdevc_expr *e)
         return talloc_strdup_append(s, ")");
     }
     case E_UNARY:
-        return talloc_asprintf(ctx, "%s%s", op_text(e->op),
+        return talloc_asprintf(ctx, "%s%s", vdevc_unary_op(e->op)->c,
                                vdevc_expr_text(ctx, e->lhs));
     case E_BINARY: {
         const char *l = vdevc_expr_text(ctx, e->lhs);
-        const char *o = talloc_strdup(ctx, op_text(e->op));
-        return talloc_asprintf(ctx, "(%s %s %s)", l, o,
+        return talloc_asprintf(ctx, "(%s %s %s)", l, vdevc_op(e->op)->c,
                                vdevc_expr_text(ctx, e->rhs));
     }
     }
     return talloc_strdup(ctx, "?");
+}
+
+struct vdevc_reg *
+vdevc_ref_reg(const struct vdevc_expr *x)
+{
+    if (x->ref == REF_REG)
+        return x->sym;
+    if (x->ref == REF_FIELD)
+        return ((struct vdevc_field *)x->sym)->reg;
+    return NULL;
+}
+
+char *
+vdevc_c_string(void *ctx, const char *s)
+{
+    char *out = talloc_strdup(ctx, "\"");
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            out = talloc_asprintf_append(out, "\\%c", ch);
+        else if (ch == '\n')
+            out = talloc_strdup_append(out, "\\n");
+        else if (ch < ' ' || ch == 0x7f)
+            out = talloc_asprintf_append(out, "\\%03o", ch);
+        else
+            out = talloc_asprintf_append(out, "%c", ch);
+    }
+    return talloc_strdup_append(out, "\"");
+}
+
+struct vdevc_var *
+vdevc_ref_var(const struct vdevc_expr *x)
+{
+    return x->ref == REF_VAR || x->ref == REF_BUFFER ? x->sym : NULL;
+}
+
+unsigned
+vdevc_type_bits(const char *type)
+{
+    static const struct {
+        const char *name;
+        unsigned bits;
+    } types[] = {{"bool", 1}, {"u8", 8}, {"u16", 16}, {"u32", 32}, {"u64", 64}};
+    for (unsigned i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(types[i].name, type) == 0)
+            return types[i].bits;
+    return 0;
+}
+
+unsigned
+vdevc_storage_bits(unsigned bits)
+{
+    return bits <= 8 ? 8 : bits <= 16 ? 16 : bits <= 32 ? 32 : 64;
+}
+
+const char *
+vdevc_ctype(unsigned bits)
+{
+    switch (vdevc_storage_bits(bits)) {
+    case 8:
+        return "uint8_t";
+    case 16:
+        return "uint16_t";
+    case 32:
+        return "uint32_t";
+    default:
+        return "uint64_t";
+    }
 }
 
 void

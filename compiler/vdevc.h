@@ -155,10 +155,59 @@ enum vdevc_access vdevc_attr_access(struct vdevc_unit *u,
                                     struct vdevc_vec *attrs);
 const char *vdevc_access_name(enum vdevc_access a);
 
+/* ------------------------------------------------------------ ops.c */
+
+/* What an operator does, for the printers and the folder. */
+enum vdevc_op_flags {
+    OPF_WRAPS = 1 << 0,   /* + - * ~ and unary -: the result wraps mod 2^64 */
+    OPF_LOW = 1 << 1,     /* low result bits need only low operand bits */
+    OPF_SHIFT = 1 << 2,   /* << >> */
+    OPF_DIVIDES = 1 << 3, /* / %: zero divisor gives 0 */
+    OPF_COMPARE = 1 << 4, /* == != < > <= >=: 0 or 1 */
+    OPF_BITWISE = 1 << 5, /* & ^ | */
+    OPF_LOGIC = 1 << 6,   /* && || !: 0 or 1 */
+};
+
+struct vdevc_opinfo {
+    int op;         /* a character or enum vdevc_op */
+    const char *c;  /* spelling, the same in .vdev and C */
+    int prec;       /* C precedence, higher binds tighter */
+    unsigned flags; /* enum vdevc_op_flags */
+};
+
+/* The binary (or unary) operator op, or NULL. */
+const struct vdevc_opinfo *vdevc_op(int op);
+const struct vdevc_opinfo *vdevc_unary_op(int op);
+/* op on constants as the generated C computes it; false for an unknown
+ * operator or a zero divisor (*out is then 0, as at run time). */
+bool vdevc_op_eval(int op, uint64_t l, uint64_t r, uint64_t *out);
+uint64_t vdevc_op_eval_unary(int op, uint64_t v);
+
 /* ------------------------------------------------------------ layout.c */
 
 /* Assigns config-space offsets to capabilities, deterministically. */
 void vdevc_layout(struct vdevc_unit *u);
+
+/* ------------------------------------------------------------ vectors */
+
+/* Typed element access to the AST's pointer vectors:
+ * vdevc_reg_at(&d->regs, i). */
+#define VDEVC_VEC_AT(name, type)                                               \
+    static inline type *vdevc_##name##_at(const struct vdevc_vec *v,           \
+                                          unsigned i)                          \
+    {                                                                          \
+        return (type *)v->v[i];                                                \
+    }
+VDEVC_VEC_AT(reg, struct vdevc_reg)
+VDEVC_VEC_AT(field, struct vdevc_field)
+VDEVC_VEC_AT(var, struct vdevc_var)
+VDEVC_VEC_AT(bar, struct vdevc_bar)
+VDEVC_VEC_AT(cap, struct vdevc_cap)
+VDEVC_VEC_AT(mem, struct vdevc_memory)
+VDEVC_VEC_AT(irq, struct vdevc_interrupt)
+VDEVC_VEC_AT(ext, struct vdevc_extern)
+VDEVC_VEC_AT(param, struct vdevc_param)
+VDEVC_VEC_AT(member, struct vdevc_enum_member)
 
 /* ------------------------------------------------------------ util.c */
 
@@ -174,6 +223,17 @@ char *vdevc_cname(void *ctx, const char *qname);
 char *vdevc_upper(void *ctx, const char *s);
 /* Expression as .vdev source text (for comments and JSON). */
 char *vdevc_expr_text(void *ctx, const struct vdevc_expr *e);
+/* The register x names (itself, or its field's), or NULL. */
+struct vdevc_reg *vdevc_ref_reg(const struct vdevc_expr *x);
+/* s as a C string literal, quotes included. */
+char *vdevc_c_string(void *ctx, const char *s);
+/* The variable or buffer x names, or NULL. */
+struct vdevc_var *vdevc_ref_var(const struct vdevc_expr *x);
+/* Bits of an extern's type: bool 1, u8 .. u64, void (or unknown) 0. */
+unsigned vdevc_type_bits(const char *type);
+/* The C storage of a `bits`-wide value: 8, 16, 32 or 64 bits; its type. */
+unsigned vdevc_storage_bits(unsigned bits);
+const char *vdevc_ctype(unsigned bits);
 /* Source path as written into generated code: never absolute. */
 const char *vdevc_display_name(const char *path);
 

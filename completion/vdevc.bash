@@ -6,8 +6,10 @@ _vdevc()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
     local emit_kinds="c h json doc guest-h check"
-    local help opts opt
+    local help opts opt sub=
     COMPREPLY=()
+    # vdevc build ...: its own options (vdevc build --help) and files
+    [[ $COMP_CWORD -gt 1 && ${COMP_WORDS[1]} == build ]] && sub=build
 
     # --opt=value arrives as "--opt" "=" "value" (= breaks words)
     if [[ $cur == = ]]; then
@@ -17,7 +19,7 @@ _vdevc()
     elif [[ $cur == --*=* ]]; then
         opt=${cur%%=*} cur=${cur#*=}
     fi
-    help=$(command vdevc --help 2>/dev/null)
+    help=$(command vdevc $sub --help 2>/dev/null)
     if [[ -n $opt ]]; then
         case $opt in
             --emit) COMPREPLY=($(compgen -W "$emit_kinds" -- "$cur")) ;;
@@ -39,8 +41,17 @@ _vdevc()
         [[ ${COMPREPLY[0]} == *= ]] && compopt -o nospace 2>/dev/null
         return
     fi
-    # .vdev files and directories to find them in
+    # .vdev files and directories to find them in (and companions to link)
     compopt -o filenames 2>/dev/null
     COMPREPLY=($(compgen -d -- "$cur") $(compgen -f -X '!*.vdev' -- "$cur"))
+    if [[ $sub == build ]]; then
+        COMPREPLY+=($(compgen -f -X '!*.c' -- "$cur") $(compgen -f -X '!*.o' -- "$cur")
+            $(compgen -f -X '!*.a' -- "$cur"))
+    elif [[ $COMP_CWORD -eq 1 ]]; then
+        local c # the subcommands, once even beside a folder named build
+        for c in build fmt; do
+            [[ $c == "$cur"* && " ${COMPREPLY[*]} " != *" $c "* ]] && COMPREPLY+=($c)
+        done
+    fi
 }
 complete -F _vdevc vdevc

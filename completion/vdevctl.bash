@@ -30,7 +30,7 @@ _vdevctl()
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
     local vfio="info read write reset save load"
     local mgmt="list get set stats watch upgrade mgmt"
-    local opts="--json --hex --interval= --count= --help --version -j -x -i -n -h -V"
+    local opts="--json --hex --interval= --count= --log-level= --help --version -j -x -i -n -v -h -V"
     local i w sock= cmd= nargs=0
     COMPREPLY=()
 
@@ -39,12 +39,15 @@ _vdevctl()
     [[ $prev == = ]] && prev=${COMP_WORDS[COMP_CWORD-2]}
     case $prev in
         -i|--interval|-n|--count) return ;;
+        --log-level)
+            COMPREPLY=($(compgen -W "error warn info debug" -- "$cur"))
+            return ;;
     esac
     # the positional words so far: SOCKET, COMMAND, its arguments
     for ((i = 1; i < COMP_CWORD; i++)); do
         w=${COMP_WORDS[i]}
         case $w in
-            -i|-n|--interval|--count)
+            -i|-n|--interval|--count|--log-level)
                 [[ ${COMP_WORDS[i+1]} == = ]] && ((i++))
                 ((i++)); continue ;;
             =|-*) continue ;;

@@ -284,6 +284,14 @@ struct vdevc_block {
     bool expanding;          /* sema: recursion guard */
 };
 
+/* BAR kinds (sema resolves mem32 / mem64 / io), same values as libvdev's
+ * enum vdev_bar_kind. */
+enum vdevc_bar_kind {
+    BAR_MEM32,
+    BAR_MEM64,
+    BAR_IO,
+};
+
 struct vdevc_bar {
     struct vdevc_node hdr;
     struct vdevc_expr *index;
@@ -292,7 +300,7 @@ struct vdevc_bar {
     bool has_body;
     /* resolved */
     unsigned idx;
-    int kind; /* 0 mem32, 1 mem64, 2 io */
+    enum vdevc_bar_kind kind;
     bool prefetchable;
     uint64_t size;
     bool memory;           /* whole BAR is backing memory */
@@ -328,6 +336,17 @@ struct vdevc_interrupt {
     unsigned vec;
 };
 
+/* PCI capabilities of the language; sema resolves the name once. */
+enum vdevc_cap_kind {
+    CAP_UNKNOWN,
+    CAP_PM,
+    CAP_MSI,
+    CAP_MSIX,
+    CAP_PCIE,
+    CAP_VENDOR,
+    CAP_DSN,
+};
+
 struct vdevc_cap {
     struct vdevc_node hdr;
     const char *name; /* pm, msi, msix, pcie, vendor, dsn */
@@ -335,6 +354,7 @@ struct vdevc_cap {
     struct vdevc_vec fields; /* vendor: struct vdevc_field (hi/lo unused) */
     bool has_body;
     /* resolved by sema / layout */
+    enum vdevc_cap_kind kind;
     unsigned offset, size;
     unsigned vectors;
     bool addr64, maskable;

@@ -24,7 +24,7 @@ FUZZ_HARNESS_CFLAGS = $(FUZZ_BASE) $(WARN) -Itests
 # clang and its libFuzzer runtime, through the project's installer.
 FUZZ_DEPS := $(FB)/.deps-ok
 $(FUZZ_DEPS): scripts/install-deps.sh
-	@VDEV_EXTRA_PKGS="clang libclang-rt-14-dev" ./scripts/install-deps.sh
+	@VDEV_EXTRA_PKGS="clang libclang-rt-14-dev" ./scripts/install-deps.sh --install
 	@mkdir -p $(@D) && touch $@
 
 FUZZ_RT_OBJS := $(patsubst %.c,$(FB)/%.o,$(RUNTIME_SRCS))

@@ -9,7 +9,8 @@
  *   mode   = u8: bits 0-1 the model (edu, gpio, ivshmem, the tests'
  *            testdev with every capability); bit 2 a valid VERSION first
  *            (write_multiple, 16 fds); bit 3 ...offering a twin socket;
- *            bit 4 QEMU's DMA_READ/WRITE layout; bit 5 (without bit 2)
+ *            bit 4 QEMU's DMA_READ/WRITE layout (else the server finds
+ *            out: AUTO); bit 5 (without bit 2)
  *            start negotiated, as after such a VERSION, without one;
  *            bits 6-7 the first answer to the server's requests (enum
  *            msgseq_answer: ok, error, none, short)

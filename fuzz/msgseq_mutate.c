@@ -361,8 +361,8 @@ make_control(struct rec *d)
     memset(&d->r, 0, sizeof(d->r));
     d->r.op = MSGSEQ_CTL;
     d->r.cmd = (uint16_t)rnd(MSGSEQ_CTL_NR);
-    d->r.flags = (uint8_t)rnd(d->r.cmd == MSGSEQ_CTL_WINDOW ? 256
-                                                            : MSGSEQ_ANS_NR);
+    d->r.flags =
+        (uint8_t)rnd(d->r.cmd == MSGSEQ_CTL_WINDOW ? 256 : MSGSEQ_ANS_NR);
     d->r.blen = rnd(3) ? 0 : 1 + rnd(16);
     for (size_t i = 0; i < d->r.blen; i++)
         d->body[i] = (uint8_t)rnd(256);

@@ -54,7 +54,6 @@ struct edu_state {
 
 struct edu {
     struct vdev_dev *dev;
-    struct vdev_mig_desc mig;
     struct edu_state s;
 };
 

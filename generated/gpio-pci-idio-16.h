@@ -39,7 +39,6 @@ struct idio16_state {
 
 struct idio16 {
     struct vdev_dev *dev;
-    struct vdev_mig_desc mig;
     struct idio16_state s;
 };
 

@@ -28,7 +28,6 @@ struct ivshmem_state {
 
 struct ivshmem {
     struct vdev_dev *dev;
-    struct vdev_mig_desc mig;
     struct ivshmem_state s;
 };
 

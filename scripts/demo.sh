@@ -39,7 +39,7 @@ die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 
 if [ -z "${VDEV_DEMO_SKIP_BUILD:-}" ]; then
     step "install the packages vdev needs (only those missing)"
-    ./scripts/install-deps.sh
+    ./scripts/install-deps.sh --install build
     say "all build dependencies are installed"
     step "build the compiler, the runtime, vdevctl and the device servers"
     log=$(mktemp /tmp/vdev-demo-build.XXXXXX)

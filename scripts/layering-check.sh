@@ -69,7 +69,7 @@ done
 for f in $(git ls-files '*.c' '*.h' '*.y' '*.l'); do
     case $f in
     runtime/*) continue ;;
-    tests/golden/* | tests/mig/*) ;; # generated C: public headers only
+    tests/golden/* | tests/migration/*) ;; # generated C: public headers only
     tests/* | bench/* | fuzz/*) continue ;;
     esac
     while read -r inc; do

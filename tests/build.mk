@@ -12,6 +12,19 @@ GOLDEN_C_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard tests/golden/*.c tests/golde
 $(GOLDEN_C_OBJS): CFLAGS += -DVDEV_NO_MAIN -Itests/golden -Itests/golden/lang
 CHECK_DEPS += $(GOLDEN_C_OBJS)
 TEST_OBJS += $(B)/tests/golden/access.o
+
+# One test per golden file (tests/golden/cases.sh): the list is rewritten
+# on every make and replaced only when it changed.
+GOLDEN_CASES := $(B)/tests/golden_cases.c
+$(GOLDEN_CASES): tests/golden/cases.sh FORCE
+	@mkdir -p $(@D)
+	@./tests/golden/cases.sh > $@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+$(B)/tests/golden_cases.o: $(GOLDEN_CASES) | $(DEPS_STAMP)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+TEST_OBJS += $(B)/tests/golden_cases.o
+FORCE:
+.PHONY: FORCE
 $(B)/tests/test_vdevc_semantics.o: CFLAGS += -Itests/golden
 TEST_BIN := $(B)/tests/vdev-tests
 TEST_LINK_LIBS = $(LIBVDEVC) $(LIBVDEVDSL) $(LIBVDEV) $(LIBVDEV_CLIENT)
@@ -19,6 +32,7 @@ TEST_LINK_LIBS = $(LIBVDEVC) $(LIBVDEVDSL) $(LIBVDEV) $(LIBVDEV_CLIENT)
 $(TEST_OBJS): CFLAGS += -I$(B)/dsl -Idsl -Icompiler -Itests -Igenerated \
                          $(RUNTIME_PRIV_CFLAGS)
 $(TEST_OBJS): | $(if $(LIBVDEVDSL),$(B)/dsl/parser.h $(B)/dsl/lexer.h)
+$(TEST_OBJS): | $(TEST_DEPS_STAMP)
 $(TEST_BIN): $(TEST_OBJS) $(TEST_LINK_LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJS) $(TEST_LINK_LIBS) $(PKG_LIBS) -lcriterion
@@ -34,14 +48,14 @@ CHECK_DEPS += $(TEST_PROGS)
 
 golden-update: $(VDEVC) generated-update
 	@./tests/golden/update.sh $(VDEVC)
-	@./tests/mig/update.sh $(VDEVC)
+	@./tests/migration/update.sh $(VDEVC)
 .PHONY: golden-update
 
 # Cross-version migration: one device compiled from two revisions of its
-# .vdev (tests/mig/counter-v1.vdev, -v2.vdev; vdevc output committed beside
+# .vdev (tests/migration/counter-v1.vdev, -v2.vdev; vdevc output committed beside
 # them) becomes two servers the migration tests run side by side.
-MIG_REV_BINS := $(patsubst tests/mig/%.vdev,$(B)/tests/vdev-%,$(wildcard tests/mig/*-v*.vdev))
-$(MIG_REV_BINS): $(B)/tests/vdev-%: $(B)/tests/mig/%.o $(LIBVDEV)
+MIG_REV_BINS := $(patsubst tests/migration/%.vdev,$(B)/tests/vdev-%,$(wildcard tests/migration/*-v*.vdev))
+$(MIG_REV_BINS): $(B)/tests/vdev-%: $(B)/tests/migration/%.o $(LIBVDEV)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 CHECK_DEPS += $(MIG_REV_BINS)
@@ -78,3 +92,16 @@ golden-update: golden-diag-update
 golden-diag-update: $(VDEVC)
 	@./tests/golden/diag/update.sh $(VDEVC)
 .PHONY: golden-diag-update
+
+# What `make install DESTDIR=...` gives users, checked from the installed
+# files only: the README's out-of-tree example built with plain pkg-config
+# and with vdevc build (tests/out-of-tree.sh), the vfio-user descriptors,
+# unit templates and the dependency check (tests/install-check.sh).
+INSTALL_TEST_DESTDIR = $(CURDIR)/$(B)/install-test
+install-check: all
+	@rm -rf $(INSTALL_TEST_DESTDIR)
+	@$(MAKE) -s install DESTDIR=$(INSTALL_TEST_DESTDIR) PREFIX=/usr >/dev/null
+	@VDEV_DESTDIR=$(INSTALL_TEST_DESTDIR) SAN_FLAGS="$(SAN_FLAGS)" ./tests/out-of-tree.sh
+	@VDEV_DESTDIR=$(INSTALL_TEST_DESTDIR) ./tests/install-check.sh
+check: install-check
+.PHONY: install-check

@@ -24,7 +24,7 @@
 #define MAX_WANT 1024 /* replies awaited in one session */
 #define MAX_KEEP 128  /* client ends of hostile fds held in one session */
 #define MAX_REPLY (2u << 20)
-#define TIMEOUT_S 5 /* an answer later than this is a frozen server */
+#define TIMEOUT_S 12 /* later than the server's own waits (5 s): frozen */
 
 static const char caps_json[] = "{\"capabilities\":{\"max_msg_fds\":16,"
                                 "\"write_multiple\":true}}";
@@ -117,8 +117,10 @@ struct session {
     uint16_t next_id;
     struct {
         uint16_t id, cmd;
+        bool done;
     } want[MAX_WANT];
     unsigned nwant, head;
+    unsigned requests; /* the server's DMA requests seen */
     int keep[MAX_KEEP];
     unsigned nkeep;
     uint8_t answer; /* server requests: 0 error, 1 data, 2 a wrong id */
@@ -252,30 +254,43 @@ session_drain(struct session *s)
         struct vfio_user_header h;
         uint8_t *body;
         int rc = recv_msg(s->fd, &h, &body);
+        unsigned i;
 
         if (rc < 0)
             return fail(
                 c, "no reply to id %u (cmd %u), %u of %u: %s",
                 s->want[s->head].id, s->want[s->head].cmd, s->head, s->nwant,
-                rc == -ETIMEDOUT ? "nothing within 5 s" : strerror(-rc));
+                rc == -ETIMEDOUT ? "nothing in time" : strerror(-rc));
         if ((h.flags & VFIO_USER_F_TYPE_MASK) != VFIO_USER_F_TYPE_REPLY) {
             if (h.cmd != VFIO_USER_DMA_READ && h.cmd != VFIO_USER_DMA_WRITE) {
                 free(body);
                 return fail(c, "server sent command %u", h.cmd);
             }
+            s->requests++;
             answer_request(s, &h, body);
             free(body);
             continue;
         }
         free(body);
-        if (h.msg_id != s->want[s->head].id || h.cmd != s->want[s->head].cmd)
+        /* In order; but while a region access waits for the answer to a
+         * request of the server's, the commands behind it are served
+         * first (server/s2c.c): then any message awaiting a reply. */
+        i = s->head;
+        while (s->requests && i < s->nwant &&
+               (s->want[i].done || h.msg_id != s->want[i].id ||
+                h.cmd != s->want[i].cmd))
+            i++;
+        if (i == s->nwant || h.msg_id != s->want[i].id ||
+            h.cmd != s->want[i].cmd)
             return fail(c, "reply id %u cmd %u where id %u cmd %u was due",
                         h.msg_id, h.cmd, s->want[s->head].id,
                         s->want[s->head].cmd);
         if ((h.flags & VFIO_USER_F_ERROR) && h.msg_size != HDR)
             return fail(c, "error reply of %u bytes (cmd %u)", h.msg_size,
                         h.cmd);
-        s->head++;
+        s->want[i].done = true;
+        while (s->head < s->nwant && s->want[s->head].done)
+            s->head++;
         c->replies++;
     }
     s->head = s->nwant = 0;
@@ -295,6 +310,7 @@ session_send(struct session *s, uint16_t cmd, uint32_t flags, const void *body,
     if (!(flags & VFIO_USER_F_NO_REPLY)) {
         s->want[s->nwant].id = id;
         s->want[s->nwant].cmd = cmd;
+        s->want[s->nwant].done = false;
         s->nwant++;
     }
     if (s->nwant - s->head >= PIPELINE || s->nwant == MAX_WANT)
@@ -341,6 +357,10 @@ learn(struct chaos *c)
         raw_reply_free(&r);
     }
     close(fd);
+    for (uint32_t i = 0; i < 7; i++)
+        if (c->region_size[i] >= 4096 &&
+            c->region_size[i] > c->region_size[c->big_region])
+            c->big_region = i;
     c->learnt = true;
     return 0;
 }
@@ -792,7 +812,7 @@ batch_churn(struct chaos *c)
         case 3: /* many requests, no reads */
             for (unsigned k = 0; k < 50 + below(c, 400); k++) {
                 struct vfio_user_region_access a = {
-                    .offset = 0, .region = 7, .count = 4096};
+                    .offset = 0, .region = c->big_region, .count = 4096};
 
                 h.msg_id = (uint16_t)k;
                 memcpy(buf, &h, HDR);

@@ -37,6 +37,7 @@ struct chaos {
     /* Learnt from the device once: region sizes, IRQ counts. */
     uint64_t region_size[9];
     uint32_t irq_count[5];
+    uint32_t big_region; /* the largest, for floods of 4 KiB reads */
     bool learnt;
     /* Counts, for the test's log. */
     unsigned batches[CHAOS_NR_KINDS];

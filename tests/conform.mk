@@ -15,10 +15,11 @@ $(B)/check/check-%: $(B)/check/%_check.o $(LIBVDEV_CLIENT)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 .PRECIOUS: $(B)/check/%_check.c $(B)/check/%_check.o
 
-# A mutant: $(1) its name (tests/mutants/$(1).sed edits the generated C),
-# $(2) that C file, $(3) its companion object if any. The rule fails when
-# the script no longer changes anything (the generator's table changed
-# shape: update the script).
+# A mutant: $(1) its name (tests/mutants/$(1).sed edits one C file), $(2)
+# that file (a generated device, or the runtime's register engine), $(3)
+# the objects linked with it (a companion; the device when the engine is
+# the mutant). The rule fails when the script no longer changes anything
+# (the code changed shape: update the script).
 define mutant_rule
 $(B)/tests/mutant/$(1).c: $(2) tests/mutants/$(1).sed
 	@mkdir -p $$(@D)
@@ -37,7 +38,7 @@ $(eval $(call mutant_rule,edu-irq_status-rw,generated/edu.c,$(B)/models/edu.o))
 $(eval $(call mutant_rule,idio16-out0_7-ro,generated/gpio-pci-idio-16.c,))
 $(eval $(call mutant_rule,regs-irq_ack-rw,tests/golden/lang/03-registers.c,))
 $(eval $(call mutant_rule,regs-lock-ro,tests/golden/lang/03-registers.c,))
-$(eval $(call mutant_rule,regs-lanes,tests/golden/lang/03-registers.c,))
+$(eval $(call mutant_rule,regs-lanes,runtime/host/model.c,$(B)/tests/lang/03-registers.o))
 
 ALL_TARGETS += $(CHECKERS)
 CHECK_DEPS += $(CHECKERS) $(MUTANTS)

@@ -198,7 +198,10 @@ chaos_model(const char *model)
     r->model = model;
     r->seed = chaos_seed();
     snprintf(prog, sizeof(prog), "bin/vdev-%s", model);
-    model_server_start_quiet(&r->s, prog);
+    if (getenv("VDEV_CHAOS_LOG"))
+        model_server_start_prog(&r->s, prog);
+    else
+        model_server_start_quiet(&r->s, prog);
     model_server_detach(&r->s);
     chaos_init(&r->c, r->seed, r->s.sock, r->s.mgmt, r->s.dir);
     wait_unconnected(r);

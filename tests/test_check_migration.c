@@ -1,7 +1,7 @@
 /* `vdevc --check-migration OLD NEW`, golden style: every pair
- * tests/mig/check/NAME.old.vdev + NAME.new.vdev gives exactly the exit
- * status and output in NAME.expect (tests/mig/update.sh regenerates them);
- * every diagnostic points at the definition it names; the counter
+ * tests/migration/check/NAME.old.vdev + NAME.new.vdev gives exactly the exit
+ * status and output in NAME.expect (tests/migration/update.sh regenerates
+ * them); every diagnostic points at the definition it names; the counter
  * revisions the cross-version tests run check as they migrate. Also: the
  * committed vdevc output of those revisions is fresh. */
 #include <criterion/criterion.h>
@@ -61,7 +61,7 @@ replace_ext(void *ctx, const char *path, const char *from, const char *to)
 Test(check_migration, golden_pairs)
 {
     void *ctx = talloc_new(NULL);
-    char **olds = vt_glob(ctx, "tests/mig/check/*.old.vdev");
+    char **olds = vt_glob(ctx, "tests/migration/check/*.old.vdev");
     unsigned n = 0, compatible = 0;
 
     need_option(ctx);
@@ -125,7 +125,7 @@ check_locations(void *ctx, const char *err)
 Test(check_migration, diagnostics_point_at_definitions)
 {
     void *ctx = talloc_new(NULL);
-    char **olds = vt_glob(ctx, "tests/mig/check/*.old.vdev");
+    char **olds = vt_glob(ctx, "tests/migration/check/*.old.vdev");
 
     need_option(ctx);
     for (char **p = olds; *p; p++) {
@@ -141,26 +141,29 @@ Test(check_migration, counter_revisions)
     struct result r;
 
     need_option(ctx);
-    r = check(ctx, "tests/mig/counter-v1.vdev", "tests/mig/counter-v2.vdev");
+    r = check(ctx, "tests/migration/counter-v1.vdev",
+              "tests/migration/counter-v2.vdev");
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert_str_eq(r.err, "");
-    r = check(ctx, "tests/mig/counter-v2.vdev", "tests/mig/counter-v1.vdev");
+    r = check(ctx, "tests/migration/counter-v2.vdev",
+              "tests/migration/counter-v1.vdev");
     cr_assert_eq(r.status, 1);
     cr_expect(strstr(r.err, "'limit'") != NULL, "%s", r.err);
     cr_expect(strstr(r.err, "'state.wraps'") != NULL, "%s", r.err);
     cr_expect(strstr(r.err, "version") != NULL, "%s", r.err);
     check_locations(ctx, r.err);
     /* A revision against itself always loads. */
-    r = check(ctx, "tests/mig/counter-v2.vdev", "tests/mig/counter-v2.vdev");
+    r = check(ctx, "tests/migration/counter-v2.vdev",
+              "tests/migration/counter-v2.vdev");
     cr_assert_eq(r.status, 0, "%s", r.err);
     talloc_free(ctx);
 }
 
-/* The servers of tests/mig/ are built from committed vdevc output. */
+/* The servers of tests/migration/ are built from committed vdevc output. */
 Test(check_migration, revisions_output_fresh)
 {
     void *ctx = talloc_new(NULL);
-    char **revs = vt_glob(ctx, "tests/mig/*-v*.vdev");
+    char **revs = vt_glob(ctx, "tests/migration/*-v*.vdev");
     unsigned n = 0;
 
     for (char **p = revs; *p; p++, n++) {

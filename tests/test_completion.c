@@ -99,6 +99,22 @@ Test(completion, vdevc)
     vdevc_completes("vdevc --emit = g", "guest-h\n");
     vdevc_completes("vdevc --emit=j", "json\n");
     vdevc_completes("vdevc models/gpio", "models/gpio-pci-idio-16.vdev\n");
+    /* vdevc build: the subcommand, its options, companion C */
+    vdevc_completes("vdevc fm", "fmt\n");
+    {
+        /* the subcommands once each, among the folders and .vdev files */
+        char *all = complete(ctx, "vdevc.bash", "_vdevc", "vdevc ''");
+        unsigned builds = 0, fmts = 0;
+
+        for (char *l = all; l && *l; l = strchr(l, '\n') + 1) {
+            builds += !strncmp(l, "build\n", 6);
+            fmts += !strncmp(l, "fmt\n", 4);
+        }
+        cr_expect(builds == 1 && fmts == 1, "%s", all);
+    }
+    vdevc_completes("vdevc build --st", "--static\n");
+    vdevc_completes("vdevc build models/edu.vdev models/ed",
+                    "models/edu.vdev\nmodels/edu.c\n");
     /* every kind it offers is one vdevc takes */
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
         char *const argv[] = {(char *)vt_vdevc(ctx),

@@ -389,11 +389,14 @@ Test(dma_proto, map_malformed_variants)
     cr_assert_eq(do_map(c, &b, &bad, 32, &fd, 1), -EINVAL);
     cr_assert_not(fd_is_open(fd));
     cr_assert_eq(b.fds[0], -1);
+    /* argsz above the structure, and bytes after it, are accepted as the
+     * kernel accepts them (runtime/KERNEL.md, M2); a short body is not */
     bad.argsz = 40;
-    cr_assert_eq(do_map(c, &b, &bad, 32, NULL, 0), -EINVAL);
-    /* msg size must be exact */
+    cr_assert_eq(do_map(c, &b, &bad, 32, NULL, 0), 0);
+    cr_assert_eq(vdev_dma_remove(dma, req.addr, req.size), 0);
     cr_assert_eq(do_map(c, &b, &req, 31, NULL, 0), -EINVAL);
-    cr_assert_eq(do_map(c, &b, &req, 33, NULL, 0), -EINVAL);
+    cr_assert_eq(do_map(c, &b, &req, 33, NULL, 0), 0);
+    cr_assert_eq(vdev_dma_remove(dma, req.addr, req.size), 0);
     bad = req;
     bad.flags = 4;
     cr_assert_eq(do_map(c, &b, &bad, 32, NULL, 0), -EINVAL);
@@ -471,16 +474,8 @@ Test(dma_proto, unmap_variants)
     bad = req;
     bad.addr = 0x500000;
     cr_assert_eq(do_unmap(c, &b, &bad, 24), -ENOENT);
-    /* fds on an unmap: refused and closed */
-    {
-        int f = dma_fixture_memfd(PG);
-
-        cr_assert_eq(
-            vdev_handle_dma_unmap(
-                c, mk_msg(&b, VFIO_USER_DMA_UNMAP, &req, 24, &f, 1), &b.r),
-            -EINVAL);
-        cr_assert_not(fd_is_open(f));
-    }
+    /* (fds on an unmap are closed by the dispatcher and the unmap served:
+     * kernel_header/fds_on_fdless_closed_and_served) */
     cr_assert_eq(dma->nr_maps, 3);
 
     /* exact match: removed, reply echoes the request entry */

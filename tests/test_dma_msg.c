@@ -1,6 +1,7 @@
 /* Message-based DMA (maps without an fd): vdev_dma_read/write through
  * vdev_conn_request, with a thread on a socketpair playing the client, in
- * both DMA_READ/WRITE layouts, on the main socket and on the twin socket. */
+ * both DMA_READ/WRITE layouts (the QEMU one as QEMU 10.1/10.2 checks and
+ * pads it), set or detected, on the main socket and on the twin socket. */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -17,6 +18,7 @@ enum fake_mode {
     FAKE_WRONG_CMD,
     FAKE_WRONG_COUNT,
     FAKE_HANGUP,
+    FAKE_PROBE_ERROR, /* an error reply to a zero-length DMA_WRITE */
 };
 
 struct fake_client {
@@ -27,6 +29,7 @@ struct fake_client {
     uint8_t mem[GUEST_SIZE];
     unsigned requests;
     unsigned replies_seen; /* server replies met before a request */
+    unsigned probes;       /* zero-length DMA_WRITEs */
     uint64_t max_count;
     bool bad_request;
 };
@@ -81,7 +84,8 @@ send_reply(struct fake_client *f, const struct vfio_user_header *req,
         len = 0;
     }
     memcpy(out, &h, sizeof(h));
-    memcpy(out + sizeof(h), payload, len);
+    if (len)
+        memcpy(out + sizeof(h), payload, len);
     if (f->mode == FAKE_INTERLEAVE) {
         /* A client command the server must leave for its dispatcher. */
         struct {
@@ -107,6 +111,24 @@ send_reply(struct fake_client *f, const struct vfio_user_header *req,
     write_full(f->fd, out, sizeof(h) + len);
 }
 
+/* What one request carries: QEMU's (hw/vfio-user/pci.c) is address, a
+ * 32-bit count, data at 12, at least 16 bytes of payload; the spec's has a
+ * 64-bit count, data at 16. Both are exactly 16 bytes (+ data for a write)
+ * from our server. */
+static bool
+parse_request(struct fake_client *f, const struct vfio_user_header *h,
+              const uint8_t *body, size_t blen, uint64_t *addr, uint64_t *count)
+{
+    *count = 0;
+    if (blen < 16)
+        return false;
+    memcpy(addr, body, 8);
+    memcpy(count, body + 8, f->qemu ? 4 : 8);
+    if (h->cmd == VFIO_USER_DMA_READ)
+        return blen == 16;
+    return blen == 16 + *count;
+}
+
 static void *
 fake_client_run(void *arg)
 {
@@ -127,13 +149,14 @@ fake_client_run(void *arg)
             f->replies_seen++;
             continue;
         }
-        if (blen < hl || blen > sizeof(body) || !read_full(f->fd, body, blen)) {
+        if (blen > sizeof(body) || !read_full(f->fd, body, blen) ||
+            !parse_request(f, &h, body, blen, &addr, &count)) {
             f->bad_request = true;
             break;
         }
         f->requests++;
-        memcpy(&addr, body, 8);
-        memcpy(&count, body + 8, hl - 8);
+        if (count == 0 && h.cmd == VFIO_USER_DMA_WRITE)
+            f->probes++;
         if (count > f->max_count)
             f->max_count = count;
         if ((h.flags & VFIO_USER_F_TYPE_MASK) != VFIO_USER_F_TYPE_COMMAND ||
@@ -143,20 +166,20 @@ fake_client_run(void *arg)
         }
         if (f->mode == FAKE_WRONG_COUNT)
             count--;
+        if (f->mode == FAKE_PROBE_ERROR && count == 0) {
+            f->mode = FAKE_ERROR;
+            send_reply(f, &h, NULL, 0);
+            f->mode = FAKE_OK;
+            continue;
+        }
         if (h.cmd == VFIO_USER_DMA_READ) {
-            if (blen != hl) {
-                f->bad_request = true;
-                break;
-            }
-            memcpy(reply, body, hl);
-            memcpy(reply + 8, &count, hl - 8);
+            memcpy(reply, body, 8);
+            memcpy(reply + 8, &count, 8); /* QEMU: count, then zeros */
             memcpy(reply + hl, f->mem + (addr - GUEST_BASE), count);
-            send_reply(f, &h, reply, hl + count);
+            /* QEMU's reply is its padded struct plus the data */
+            memset(reply + hl + count, 0, 16 - hl);
+            send_reply(f, &h, reply, 16 + count);
         } else if (h.cmd == VFIO_USER_DMA_WRITE) {
-            if (blen != hl + count && f->mode != FAKE_WRONG_COUNT) {
-                f->bad_request = true;
-                break;
-            }
             memcpy(f->mem + (addr - GUEST_BASE), body + hl, count);
             /* QEMU answers a write with the header alone */
             memcpy(reply, &addr, 8);
@@ -179,16 +202,20 @@ struct rig {
     int client_fd;
 };
 
+/* The fake client speaks QEMU's layout or the spec's; the server is told
+ * which, or (detect) finds out. */
 static void
-rig_start(struct rig *r, bool qemu, bool twin, enum fake_mode mode,
-          unsigned max_requests, uint32_t peer_xfer)
+rig_start_as(struct rig *r, bool qemu, bool detect, bool twin,
+             enum fake_mode mode, unsigned max_requests, uint32_t peer_xfer)
 {
     struct vdev_conn *c;
     int sv[2];
 
     r->dev = dma_fixture_dev();
     c = r->dev->srv->conn;
-    r->dev->srv->qemu_dma_layout = qemu;
+    c->dma_layout = detect ? VDEV_DMA_LAYOUT_AUTO
+                    : qemu ? VDEV_DMA_LAYOUT_QEMU
+                           : VDEV_DMA_LAYOUT_SPEC;
     c->peer_max_data_xfer = peer_xfer;
     cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
     c->fd = sv[0];
@@ -207,6 +234,13 @@ rig_start(struct rig *r, bool qemu, bool twin, enum fake_mode mode,
         r->f->mem[i] = (uint8_t)(i * 13 + 5);
     cr_assert_eq(vdev_dma_add(&c->dma, GUEST_BASE, GUEST_SIZE, -1, 0, 3), 0);
     cr_assert_eq(pthread_create(&r->thr, NULL, fake_client_run, r->f), 0);
+}
+
+static void
+rig_start(struct rig *r, bool qemu, bool twin, enum fake_mode mode,
+          unsigned max_requests, uint32_t peer_xfer)
+{
+    rig_start_as(r, qemu, false, twin, mode, max_requests, peer_xfer);
 }
 
 static void
@@ -386,5 +420,72 @@ Test(dma_msg, batched_replies_are_sent_before_the_request)
     cr_assert_eq(vdev_dma_read(r.dev, GUEST_BASE, buf, sizeof(buf)), 0);
     cr_assert_eq(c->tx.len, 0);
     cr_assert_eq(r.f->replies_seen, 1);
+    rig_stop(&r);
+}
+
+/* A server left to detect the layout asks once, with a zero-length
+ * DMA_WRITE, then speaks what the client does (runtime/KERNEL.md, X1). */
+static void
+detect_roundtrip(bool qemu, bool twin)
+{
+    struct rig r;
+    static uint8_t buf[5000];
+
+    rig_start_as(&r, qemu, true, twin, FAKE_OK, 5, 1 << 20);
+    cr_assert_eq(vdev_dma_read(r.dev, GUEST_BASE + 11, buf, sizeof(buf)), 0);
+    for (unsigned i = 0; i < sizeof(buf); i++)
+        cr_assert_eq(buf[i], (uint8_t)((i + 11) * 13 + 5));
+    cr_assert_eq(r.dev->srv->conn->dma_layout,
+                 qemu ? VDEV_DMA_LAYOUT_QEMU : VDEV_DMA_LAYOUT_SPEC);
+    for (unsigned i = 0; i < sizeof(buf); i++)
+        buf[i] = (uint8_t)(i * 7);
+    cr_assert_eq(vdev_dma_write(r.dev, GUEST_BASE + 2, buf, sizeof(buf)), 0);
+    cr_assert_eq(vdev_dma_read(r.dev, GUEST_BASE, buf, 16), 0);
+    cr_assert_arr_eq(r.f->mem + 2, buf + 2, 14);
+    /* one probe, before the first access; the probe wrote nothing */
+    cr_assert_eq(r.f->probes, 1);
+    cr_assert_eq(r.f->requests, 4);
+    rig_stop(&r);
+}
+
+Test(dma_msg, detects_qemu_layout)
+{
+    detect_roundtrip(true, false);
+}
+
+Test(dma_msg, detects_spec_layout)
+{
+    detect_roundtrip(false, false);
+}
+
+Test(dma_msg, detects_qemu_layout_on_the_twin_socket)
+{
+    detect_roundtrip(true, true);
+}
+
+/* A client that refuses an empty write is not QEMU: the spec's layout. */
+Test(dma_msg, refused_probe_means_spec_layout)
+{
+    struct rig r;
+    uint8_t buf[32];
+
+    rig_start_as(&r, false, true, false, FAKE_PROBE_ERROR, 2, 1 << 20);
+    cr_assert_eq(vdev_dma_read(r.dev, GUEST_BASE, buf, sizeof(buf)), 0);
+    cr_assert_eq(r.dev->srv->conn->dma_layout, VDEV_DMA_LAYOUT_SPEC);
+    cr_assert_eq(buf[1], (uint8_t)(13 + 5));
+    rig_stop(&r);
+}
+
+/* No answer to the probe: the access fails and the next one asks again. */
+Test(dma_msg, unanswered_probe_fails_the_access)
+{
+    struct rig r;
+    uint8_t buf[16] = {0};
+
+    rig_start_as(&r, true, true, false, FAKE_HANGUP, 1, 1 << 20);
+    pthread_join(r.thr, NULL);
+    cr_assert_lt(vdev_dma_read(r.dev, GUEST_BASE, buf, sizeof(buf)), 0);
+    cr_assert_eq(r.dev->srv->conn->dma_layout, VDEV_DMA_LAYOUT_AUTO);
+    cr_assert_eq(pthread_create(&r.thr, NULL, fake_client_run, r.f), 0);
     rig_stop(&r);
 }

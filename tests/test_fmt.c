@@ -298,9 +298,8 @@ static const char *const repo_globs[] = {
     "tests/golden/lang/*.vdev",
     "tests/golden/errors/*.vdev",
     "tests/golden/diag/*.vdev",
-    "tests/mig/*.vdev",
-    "tests/mig/check/*.vdev",
     "tests/migration/*.vdev",
+    "tests/migration/check/*.vdev",
 };
 
 Test(fmt, every_vdev_in_the_repo)

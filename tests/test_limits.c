@@ -168,7 +168,7 @@ log_stop(void)
 
 Test(limits, dma_logging_ranges_bounded)
 {
-    cr_assert_eq(log_start(1025, 4096), -EINVAL);
+    cr_assert_eq(log_start(1025, 4096), -E2BIG);
     assert_served();
     cr_assert_eq(log_start(1024, 4096), 0);
     cr_assert_eq(log_stop(), 0);
@@ -265,8 +265,9 @@ Test(limits, fds_of_refused_messages_closed)
     base = proc_fds(srv.pid);
 
     /* More fds than vectors; more than max_msg_fds; fds on a command that
-     * takes none; a DMA_MAP with a bad argsz; a map past the file's end;
-     * SET_IRQS for an index that does not exist. */
+     * takes none (closed, the command served: runtime/KERNEL.md, H4); a
+     * DMA_MAP with a bad argsz; a map past the file's end; SET_IRQS for an
+     * index that does not exist. */
     set.count = 1;
     cr_assert_eq(raw_send_msg(fd, 50, VFIO_USER_DEVICE_SET_IRQS, 0, &set,
                               sizeof(set), efd, 2),
@@ -284,7 +285,7 @@ Test(limits, fds_of_refused_messages_closed)
         raw_send_msg(fd, 52, VFIO_USER_REGION_READ, 0, &a, sizeof(a), efd, 3),
         0);
     cr_assert_eq(raw_recv(fd, &r), 0);
-    cr_assert(r.hdr.flags & VFIO_USER_F_ERROR);
+    cr_assert_not(r.hdr.flags & VFIO_USER_F_ERROR);
     raw_reply_free(&r);
     cr_assert_eq(
         raw_send_msg(fd, 53, VFIO_USER_DMA_MAP, 0, &bad, sizeof(bad), &mfd, 1),

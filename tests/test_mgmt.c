@@ -78,11 +78,31 @@ busy_set(struct vdev_dev *d, uint64_t v)
 }
 
 static const struct vdev_var t_vars[] = {
-    {"pins", 16, true, pins_get, pins_set, "input pins,\n\tone per bit"},
-    {"state.level", 1, true, level_get, level_set, NULL},
-    {"count", 32, false, count_get, NULL, "messages \"counted\""},
-    {"wide", 64, true, wide_get, wide_set, NULL},
-    {"busy", 8, true, busy_get, busy_set, NULL},
+    {.name = "pins",
+     .bits = 16,
+     .external = true,
+     .get = pins_get,
+     .set = pins_set,
+     .doc = "input pins,\n\tone per bit"},
+    {.name = "state.level",
+     .bits = 1,
+     .external = true,
+     .get = level_get,
+     .set = level_set},
+    {.name = "count",
+     .bits = 32,
+     .get = count_get,
+     .doc = "messages \"counted\""},
+    {.name = "wide",
+     .bits = 64,
+     .external = true,
+     .get = wide_get,
+     .set = wide_set},
+    {.name = "busy",
+     .bits = 8,
+     .external = true,
+     .get = busy_get,
+     .set = busy_set},
 };
 
 static void *
@@ -484,13 +504,13 @@ Test(mgmt_setup, register_vars_validates)
     void *ctx = talloc_new(NULL);
     struct vdev_dev *dev = make_dev(ctx);
     struct vdev_var bad[] = {
-        {"zero", 0, false, count_get, NULL, NULL},
-        {"ext-no-set", 8, true, count_get, NULL, NULL},
-        {"has space", 8, false, count_get, NULL, NULL},
-        {"noget", 8, false, NULL, NULL, NULL},
-        {"wide", 65, false, count_get, NULL, NULL},
-        {"a=b", 8, false, count_get, NULL, NULL},
-        {"", 8, false, count_get, NULL, NULL},
+        {.name = "zero", .bits = 0, .get = count_get},
+        {.name = "ext-no-set", .bits = 8, .external = true, .get = count_get},
+        {.name = "has space", .bits = 8, .get = count_get},
+        {.name = "noget", .bits = 8, .get = NULL},
+        {.name = "wide", .bits = 65, .get = count_get},
+        {.name = "a=b", .bits = 8, .get = count_get},
+        {.name = "", .bits = 8, .get = count_get},
     };
 
     cr_assert_not_null(dev);

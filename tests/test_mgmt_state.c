@@ -223,8 +223,11 @@ pins_set(struct vdev_dev *dev, uint64_t v)
 
 Test(mgmt_state, stopped_device_refuses_set_and_load)
 {
-    static const struct vdev_var var = {"pins",   16,       true,
-                                        pins_get, pins_set, NULL};
+    static const struct vdev_var var = {.name = "pins",
+                                        .bits = 16,
+                                        .external = true,
+                                        .get = pins_get,
+                                        .set = pins_set};
     struct st_side stopped;
     char file[128], reply[256];
 

@@ -1,5 +1,5 @@
 /* Cross-version migration between real servers built from two revisions
- * of one device (tests/mig/counter-v1.vdev, counter-v2.vdev; revision 2
+ * of one device (tests/migration/counter-v1.vdev, counter-v2.vdev; revision 2
  * adds a register and a variable `since 2` and raises the version):
  * 1 -> 2 migrates, the new fields holding their reset values; 2 -> 1 is
  * refused with the destination unchanged and still serving. */

@@ -86,8 +86,10 @@ Test(proto_region, config_region)
     struct raw_reply r;
     uint16_t ids[2];
 
+    /* 256 bytes: the test device (without its capabilities here) is not
+     * PCI Express (runtime/KERNEL.md, R6). */
     cr_assert_eq(region_info(VDEV_CONFIG_INDEX, sizeof(out), &r, &out), 0);
-    cr_assert_eq(out.size, VDEV_CONFIG_SIZE);
+    cr_assert_eq(out.size, VDEV_CONFIG_LEGACY_SIZE);
     cr_assert_eq(out.flags,
                  VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE);
     raw_reply_free(&r);
@@ -293,8 +295,8 @@ Test(proto_region, reset)
     cr_assert_eq(raw_call(fd, 50, VFIO_USER_DEVICE_RESET, NULL, 0, NULL), 0);
     cr_assert_eq(raw_region_read(fd, 0, TESTDEV_REG_SCRATCH, &v, 4), 0);
     cr_assert_eq(v, 0);
-    cr_assert_eq(raw_call(fd, 51, VFIO_USER_DEVICE_RESET, "x", 1, NULL),
-                 -EINVAL);
+    /* A body is ignored, as VFIO_DEVICE_RESET ignores its argument. */
+    cr_assert_eq(raw_call(fd, 51, VFIO_USER_DEVICE_RESET, "x", 1, NULL), 0);
 }
 
 Test(proto_region, pipelined_in_order)

@@ -13,6 +13,7 @@
 
 #include "access.h"
 #include "device/device.h"
+#include "migration/migration.h"
 #include "vdev_client.h"
 
 static struct vdev_dev *dev;
@@ -242,8 +243,7 @@ Test(vdevc_semantics, external_input_through_mgmt)
 
 Test(vdevc_semantics, migration_validate_rejects_bad_blocks)
 {
-    struct access *a = state();
-    const struct vdev_mig_desc *m = &a->mig;
+    const struct vdev_mig_desc *m = &dev->mig->desc;
     struct access_state blk;
     m->reset_values(dev, &blk);
     cr_assert_eq(blk.rw_reg, 0x11223344);

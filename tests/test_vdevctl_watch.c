@@ -175,5 +175,6 @@ Test(vdevctl_watch, server_gone)
     cr_assert_eq(waitpid(pid, &st, 0), pid);
     cr_assert(WIFEXITED(st));
     cr_expect_eq(WEXITSTATUS(st), 1, "%s", out);
-    cr_expect_not_null(strstr(out, "vdevctl: "), "%s", out);
+    cr_expect_not_null(strstr(out, "vdevctl["), "%s", out);
+    cr_expect_not_null(strstr(out, "]: error: "), "%s", out);
 }

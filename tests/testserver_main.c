@@ -32,8 +32,13 @@ writes_get(struct vdev_dev *dev)
 }
 
 static const struct vdev_var ts_vars[] = {
-    {"pins", 16, true, pins_get, pins_set, "input pins"},
-    {"writes", 32, false, writes_get, NULL, NULL},
+    {.name = "pins",
+     .bits = 16,
+     .external = true,
+     .get = pins_get,
+     .set = pins_set,
+     .doc = "input pins"},
+    {.name = "writes", .bits = 32, .get = writes_get},
 };
 
 static struct vdev_dev *

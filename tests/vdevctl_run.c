@@ -178,3 +178,21 @@ json_schema_check(const char *schema, const char *text, bool lines, char *why,
     cr_assert(WIFEXITED(st));
     return WEXITSTATUS(st);
 }
+
+bool
+log_line_is(const char *text, const char *level, const char *msg)
+{
+    size_t n = strlen(level);
+
+    if (strncmp(text, "vdevctl[", 8) != 0)
+        return false;
+    text += 8;
+    if (*text < '1' || *text > '9')
+        return false;
+    while (*text >= '0' && *text <= '9')
+        text++;
+    if (strncmp(text, "]: ", 3) != 0 || strncmp(text + 3, level, n) != 0 ||
+        strncmp(text + 3 + n, ": ", 2) != 0)
+        return false;
+    return !msg || strcmp(text + 5 + n, msg) == 0;
+}

@@ -26,6 +26,10 @@ pid_t vdevctl_spawn(int fd, const char *const *argv);
 bool read_until(int fd, char *buf, size_t cap, const char *needle,
                 int timeout_ms);
 
+/* Whether text is a log line of vdevctl, "vdevctl[PID]: LEVEL: ", followed
+ * by msg exactly (any rest when msg is NULL). */
+bool log_line_is(const char *text, const char *level, const char *msg);
+
 /* Validates text against tools/vdevctl/schema/SCHEMA.json (lines: one
  * document per line). Returns the validator's exit status (0 valid) and
  * its complaints in why (cap bytes). */

@@ -9,6 +9,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "vdev_log.h"
+
+/* Everything declared here is libvdev.so's interface; the rest of the
+ * library is hidden (make abi-check). */
+#pragma GCC visibility push(default)
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -19,17 +24,12 @@ struct vdev_dev;
 
 /* ---------------------------------------------------------------- logging */
 
-enum vdev_log_level {
-    VDEV_LOG_ERROR = 0,
-    VDEV_LOG_WARN = 1,
-    VDEV_LOG_INFO = 2,
-    VDEV_LOG_DEBUG = 3,
-};
-
+/* enum vdev_log_level and the program's own log lines: vdev_log.h. */
 typedef void vdev_log_fn(void *opaque, enum vdev_log_level level,
                          const char *msg);
 
-/* Default: messages at or below VDEV_LOG_WARN go to stderr. */
+/* Default: messages at or below VDEV_LOG_WARN go to stderr as
+ * vdev_logf() writes them. */
 void vdev_set_log(struct vdev_dev *dev, vdev_log_fn *fn, void *opaque,
                   enum vdev_log_level max_level);
 void vdev_log(struct vdev_dev *dev, enum vdev_log_level level, const char *fmt,
@@ -218,8 +218,19 @@ int vdev_run(struct vdev_dev *dev);
 void vdev_stop(struct vdev_dev *dev);
 bool vdev_connected(const struct vdev_dev *dev);
 
-/* QEMU 10.1/10.2 lay out message-based DMA_READ/WRITE with a 32-bit count
- * (data at offset 12). Off by default: the spec's layout. */
+/* How the server lays out its DMA_READ/DMA_WRITE requests (message-based
+ * DMA, for maps without an fd): the spec's (64-bit count, data at offset
+ * 16), QEMU 10.1/10.2's (32-bit count, data at 12), or AUTO, the default:
+ * found out per client, by a zero-length DMA_WRITE before its first
+ * message-based access (QEMU answers it without a payload, a client of
+ * the spec's layout with the address and count). */
+enum vdev_dma_layout {
+    VDEV_DMA_LAYOUT_AUTO = 0,
+    VDEV_DMA_LAYOUT_SPEC = 1,
+    VDEV_DMA_LAYOUT_QEMU = 2,
+};
+int vdev_set_dma_layout(struct vdev_dev *dev, enum vdev_dma_layout layout);
+/* vdev_set_dma_layout with QEMU's layout (on) or the spec's (off). */
 void vdev_set_qemu_dma_layout(struct vdev_dev *dev, bool on);
 
 struct vdev_stats {
@@ -271,7 +282,8 @@ int vdev_set_migration(struct vdev_dev *dev, const struct vdev_mig_desc *desc);
 
 /* Registers, fields and state exposed by name to the management channel
  * (vdevctl get/set). external: may be set from outside (input pins, a
- * doorbell peer); others are read-only there. */
+ * doorbell peer); others are read-only there. set gets values that fit
+ * in `bits`. */
 struct vdev_var {
     const char *name;
     unsigned bits; /* 1..64 */
@@ -279,18 +291,30 @@ struct vdev_var {
     uint64_t (*get)(struct vdev_dev *dev);
     int (*set)(struct vdev_dev *dev, uint64_t value); /* NULL if !external */
     const char *doc; /* one line for people (vdevctl list), or NULL */
+    /* A plain value in a state block (vdev_register_state_vars(), get
+     * NULL): bits [shift, shift + bits) of the `size`-byte (1, 2, 4, 8)
+     * integer at byte `at`. */
+    uint32_t at;
+    uint8_t size, shift;
 };
 
 int vdev_register_vars(struct vdev_dev *dev, const struct vdev_var *vars,
                        unsigned nr_vars);
+/* The same for values read from state (which must outlive dev) where a
+ * var has no get function. */
+int vdev_register_state_vars(struct vdev_dev *dev, const void *state,
+                             const struct vdev_var *vars, unsigned nr_vars);
 
 /* Management channel: a second UNIX socket (mode 0600) with a line-based
  * text protocol (help, info, list, values, get NAME, doc NAME, set NAME
  * VALUE, stats, save FILE, load FILE; one reply line each, "ok ..." or "error:
- * ..."; see runtime/base/mgmt_proto.h). Served by vdev_run() and vdev_dispatch()
- * through vdev_fd(). The socket file is removed when the device is freed.
- * Returns 0 or -errno (-EADDRINUSE: a live server). */
+ * ..."; see runtime/base/mgmt_proto.h). Served by vdev_run() and
+ * vdev_dispatch() through vdev_fd(). The socket file is removed when the device
+ * is freed. Returns 0 or -errno (-EADDRINUSE: a live server). */
 int vdev_mgmt_listen(struct vdev_dev *dev, const char *path);
+/* The same on an inherited listening UNIX socket (socket activation); the
+ * fd becomes the device's, its socket file is left alone. */
+int vdev_mgmt_listen_fd(struct vdev_dev *dev, int fd);
 
 /* ---------------------------------------------------------- upgrade */
 
@@ -328,5 +352,6 @@ int vdev_server_main(int argc, char **argv, const struct vdev_server_info *info,
 #ifdef __cplusplus
 }
 #endif
+#pragma GCC visibility pop
 
 #endif /* VDEV_H */

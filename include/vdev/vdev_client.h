@@ -8,8 +8,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "vdev_log.h"
 #include "vdev_proto.h"
 
+#pragma GCC visibility push(default)
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -106,6 +108,11 @@ int vdev_client_add_dma_memory(struct vdev_client *cl, uint64_t iova,
 /* Serves pending server->client requests without blocking; returns the
  * number served or -errno. */
 int vdev_client_serve(struct vdev_client *cl);
+/* Answers DMA_READ/DMA_WRITE as QEMU 10.1/10.2 do instead of in the spec's
+ * layout: a 32-bit count, data at offset 12, replies padded to the spec's
+ * size, a DMA_WRITE reply without payload (to test a server against what
+ * QEMU sends). Off by default. */
+void vdev_client_set_qemu_dma_layout(struct vdev_client *cl, bool on);
 
 /* ------------------------------------------------ migration (v2) */
 
@@ -152,5 +159,6 @@ int vdev_mgmt_client_load(const char *path, const char *file, char *reply,
 #ifdef __cplusplus
 }
 #endif
+#pragma GCC visibility pop
 
 #endif /* VDEV_CLIENT_H */

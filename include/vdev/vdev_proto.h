@@ -210,6 +210,8 @@ _Static_assert(sizeof(struct vfio_user_sub_region_ioeventfd) == 40, "iofd");
 _Static_assert(sizeof(struct vfio_user_dma_logging_control) == 16, "logc");
 _Static_assert(sizeof(struct vfio_user_dma_logging_report) == 24, "logr");
 
+#pragma GCC visibility push(default)
 const char *vfio_user_command_name(unsigned cmd);
+#pragma GCC visibility pop
 
 #endif /* VDEV_PROTO_H */

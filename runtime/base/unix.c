@@ -1,6 +1,7 @@
 /* UNIX socket paths (see unix.h): connect, and listen with the stale-file
  * rule both the vfio-user and the management socket follow. */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -105,4 +106,32 @@ fail:
     rc = -errno;
     close(fd);
     return rc;
+}
+
+static int
+sockopt_int(int fd, int opt, int *val)
+{
+    socklen_t len = sizeof(*val);
+
+    return getsockopt(fd, SOL_SOCKET, opt, val, &len) < 0 ? -errno : 0;
+}
+
+int
+vdev_unix_adopt_listener(int fd)
+{
+    int on = 0, type = 0, domain = 0, fl, rc;
+
+    if (fd < 0)
+        return -EBADF;
+    if ((rc = sockopt_int(fd, SO_ACCEPTCONN, &on)) < 0 ||
+        (rc = sockopt_int(fd, SO_TYPE, &type)) < 0 ||
+        (rc = sockopt_int(fd, SO_DOMAIN, &domain)) < 0)
+        return rc;
+    if (!on || type != SOCK_STREAM || domain != AF_UNIX)
+        return -EINVAL;
+    fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+        fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+        return -errno;
+    return 0;
 }

@@ -18,4 +18,9 @@ int vdev_unix_connect(const char *path);
  * the fd or -errno. */
 int vdev_unix_listen(const char *path, int backlog, struct stat *st);
 
+/* Checks that an inherited fd is a listening UNIX stream socket (what
+ * socket activation and --fd hand us) and makes it non-blocking and
+ * close-on-exec. Returns 0 or -errno (-EINVAL: another kind of fd). */
+int vdev_unix_adopt_listener(int fd);
+
 #endif /* VDEV_BASE_UNIX_H */

@@ -120,6 +120,12 @@ vdev_client_set_timeout(struct vdev_client *cl, unsigned timeout_ms)
     cl->timeout_ms = timeout_ms;
 }
 
+void
+vdev_client_set_qemu_dma_layout(struct vdev_client *cl, bool on)
+{
+    cl->qemu_dma = on;
+}
+
 static int
 wait_reply(struct vdev_client *cl, uint16_t id, struct vdev_client_msg *m)
 {
@@ -204,15 +210,26 @@ vdev_client_call(struct vdev_client *cl, uint16_t cmd, const void *req,
         .msg_size = (uint32_t)(sizeof(hdr) + req_len),
         .flags = VFIO_USER_F_TYPE_COMMAND,
     };
+    if (vdev_log_level() >= VDEV_LOG_DEBUG)
+        vdev_logf(VDEV_LOG_DEBUG, "vfio-user: > %s #%u: %zu bytes, %u fds",
+                  vfio_user_command_name(cmd), hdr.msg_id, req_len, nr_fds);
     rc =
         vdev_client_sendv(cl->fd, &hdr, sizeof(hdr), req, req_len, fds, nr_fds);
     if (rc == 0)
         rc = wait_reply(cl, hdr.msg_id, &m);
     if (rc < 0) {
+        vdev_logf(VDEV_LOG_DEBUG, "vfio-user: #%u: %s", hdr.msg_id,
+                  strerror(-rc));
         if (nr_rfds)
             *nr_rfds = 0;
         return rc;
     }
+    if (vdev_log_level() >= VDEV_LOG_DEBUG)
+        vdev_logf(VDEV_LOG_DEBUG, "vfio-user: < %s #%u: %s, %u bytes, %u fds",
+                  vfio_user_command_name(m.hdr.cmd), hdr.msg_id,
+                  m.hdr.flags & VFIO_USER_F_ERROR ? strerror(m.hdr.error_no)
+                                                  : "ok",
+                  (unsigned)m.body_len, m.nr_fds);
     if (m.hdr.cmd != cmd) {
         rc = -EPROTO;
     } else if (m.hdr.flags & VFIO_USER_F_ERROR) {

@@ -1,6 +1,7 @@
 /* libvdev client: memory the client lends for message-based DMA, and the
  * answers to the server's DMA_READ / DMA_WRITE requests (spec layout:
- * address u64, count u64, data at offset 16). */
+ * address u64, count u64, data at offset 16; or QEMU 10.1/10.2's, on
+ * request). */
 #include <errno.h>
 #include <string.h>
 #include <talloc.h>
@@ -101,10 +102,65 @@ serve_dma(struct vdev_client *cl, int fd, struct vdev_client_msg *m,
     return vdev_client_sendv(fd, head, sizeof(head), host, a.count, NULL, 0);
 }
 
+/* QEMU 10.1/10.2's side of DMA_READ/WRITE (hw/vfio-user/pci.c): address
+ * (u64), count (u32), data at 12; a message is at least 16 bytes of
+ * payload (its struct is padded to 8 bytes), a read's reply is padded by
+ * 4 zero bytes after the data, a write's has no payload. */
+#define QEMU_DMA_FIXED 16u
+#define QEMU_DMA_DATA 12u
+
+static int
+serve_dma_qemu(struct vdev_client *cl, int fd, struct vdev_client_msg *m,
+               bool is_write)
+{
+    bool no_reply = m->hdr.flags & VFIO_USER_F_NO_REPLY;
+    uint64_t addr;
+    uint32_t count;
+    uint8_t *host;
+
+    if (m->body_len < QEMU_DMA_FIXED)
+        return no_reply ? 0 : send_reply(fd, &m->hdr, EINVAL, NULL, 0);
+    memcpy(&addr, m->body, 8);
+    memcpy(&count, m->body + 8, 4);
+    if (is_write ? count > m->body_len - QEMU_DMA_FIXED
+                 : count > cl->want.max_data_xfer_size)
+        return no_reply ? 0 : send_reply(fd, &m->hdr, E2BIG, NULL, 0);
+    /* An empty access touches nothing, wherever it points (QEMU's DMA of
+     * 0 bytes succeeds). */
+    host = count ? dma_lookup(cl, addr, count) : NULL;
+    if (count && !host)
+        return no_reply ? 0 : send_reply(fd, &m->hdr, EFAULT, NULL, 0);
+    if (is_write) {
+        if (count)
+            memcpy(host, m->body + QEMU_DMA_DATA, count);
+        return no_reply ? 0 : send_reply(fd, &m->hdr, 0, NULL, 0);
+    }
+    if (no_reply)
+        return 0;
+    {
+        static const uint8_t pad[QEMU_DMA_FIXED - QEMU_DMA_DATA];
+        uint8_t *out = talloc_size(cl, QEMU_DMA_FIXED + count);
+        int rc;
+
+        if (!out)
+            return -ENOMEM;
+        memcpy(out, m->body, QEMU_DMA_DATA);
+        if (count)
+            memcpy(out + QEMU_DMA_DATA, host, count);
+        memcpy(out + QEMU_DMA_DATA + count, pad, sizeof(pad));
+        rc = send_reply(fd, &m->hdr, 0, out, QEMU_DMA_FIXED + count);
+        talloc_free(out);
+        return rc;
+    }
+}
+
 int
 vdev_client_serve_request(struct vdev_client *cl, int fd,
                           struct vdev_client_msg *m)
 {
+    if (cl->qemu_dma &&
+        (m->hdr.cmd == VFIO_USER_DMA_READ || m->hdr.cmd == VFIO_USER_DMA_WRITE))
+        return serve_dma_qemu(cl, fd, m, m->hdr.cmd == VFIO_USER_DMA_WRITE);
     if (m->hdr.flags & VFIO_USER_F_NO_REPLY) {
         if (m->hdr.cmd == VFIO_USER_DMA_WRITE) {
             struct vfio_user_dma_access a;

@@ -28,8 +28,9 @@ struct vdev_client {
     uint16_t next_id;
     unsigned timeout_ms; /* 0: wait for replies forever */
     bool negotiated;
-    struct vdev_client_caps want;    /* what we proposed */
-    struct vdev_client_caps caps;    /* what the server answered */
+    bool qemu_dma;                /* answer DMA_READ/WRITE as QEMU 10.1/10.2 */
+    struct vdev_client_caps want; /* what we proposed */
+    struct vdev_client_caps caps; /* what the server answered */
     struct vdev_client_dma_mem *mem; /* talloc array */
     unsigned nr_mem;
     uint8_t *rbuf; /* one received message */

@@ -129,9 +129,13 @@ vdev_mgmt_client_exchange(int fd, const char *line, char *reply, size_t cap)
         return -EINVAL;
     if (reply && cap)
         reply[0] = '\0';
+    vdev_logf(VDEV_LOG_DEBUG, "mgmt: > %s", line);
     if ((rc = send_line(fd, line, deadline)) < 0 ||
-        (rc = recv_line(fd, reply, cap, deadline, &ok)) < 0)
+        (rc = recv_line(fd, reply, cap, deadline, &ok)) < 0) {
+        vdev_logf(VDEV_LOG_DEBUG, "mgmt: %s", strerror(-rc));
         return rc;
+    }
+    vdev_logf(VDEV_LOG_DEBUG, "mgmt: < %s", reply && cap ? reply : "");
     return ok ? 0 : -EREMOTEIO;
 }
 

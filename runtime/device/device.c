@@ -55,9 +55,11 @@ vdev_device_init(struct vdev_dev *dev, const char *name,
     dev->nr_regions = VDEV_NR_PCI_REGIONS;
     dev->running = true;
 
+    /* As vfio-pci's cfg_size: 256 bytes until a PCI Express or extended
+     * capability makes it 4096 (pci_caps.c). */
     cfg = &dev->regions[VDEV_CONFIG_INDEX];
     cfg->present = true;
-    cfg->size = VDEV_CONFIG_SIZE;
+    cfg->size = VDEV_CONFIG_LEGACY_SIZE;
     cfg->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
 
     vdev_config_init(dev);
@@ -273,7 +275,7 @@ vdev_log(struct vdev_dev *dev, enum vdev_log_level level, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vdev_log_vwrite(&dev->log, dev->name, level, fmt, ap);
+    vdev_log_vwrite(&dev->log, level, fmt, ap);
     va_end(ap);
 }
 

@@ -18,10 +18,11 @@
 #define VDEV_NR_BARS 6
 #define VDEV_ROM_INDEX 6
 #define VDEV_CONFIG_INDEX 7
-#define VDEV_NR_PCI_REGIONS 9 /* BAR0-5, ROM, config, VGA */
-#define VDEV_MAX_REGIONS 16   /* + device-specific regions */
-#define VDEV_NR_IRQ_INDEXES 5 /* INTx, MSI, MSI-X, ERR, REQ */
-#define VDEV_CONFIG_SIZE 4096 /* PCIe extended config space */
+#define VDEV_NR_PCI_REGIONS 9       /* BAR0-5, ROM, config, VGA */
+#define VDEV_MAX_REGIONS 16         /* + device-specific regions */
+#define VDEV_NR_IRQ_INDEXES 5       /* INTx, MSI, MSI-X, ERR, REQ */
+#define VDEV_CONFIG_SIZE 4096       /* PCIe extended config space */
+#define VDEV_CONFIG_LEGACY_SIZE 256 /* a conventional device's, to clients */
 
 #define VDEV_LOG(dev, lvl, ...)                                                \
     do {                                                                       \

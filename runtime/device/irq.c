@@ -36,11 +36,24 @@ vdev_irq_count(const struct vdev_dev *dev, unsigned index)
     case VFIO_PCI_MSIX_IRQ_INDEX:
         return dev->cfg.msix_cap ? dev->irqs.msix.nr_vectors : 0;
     case VFIO_PCI_ERR_IRQ_INDEX:
+        /* vfio-pci: error reporting belongs to PCI Express devices. */
+        return dev->cfg.pcie_cap ? 1 : 0;
     case VFIO_PCI_REQ_IRQ_INDEX:
         return 1;
     default:
         return 0;
     }
+}
+
+bool
+vdev_irq_armed(const struct vdev_dev *dev, unsigned index)
+{
+    const struct vdev_irq_index *x = &dev->irqs.index[index];
+
+    for (unsigned v = 0; v < x->count; v++)
+        if (x->trigger_fd[v] >= 0)
+            return true;
+    return false;
 }
 
 static int
@@ -587,13 +600,22 @@ vdev_irq_client_mask(struct vdev_dev *dev, unsigned index, unsigned vector,
         msix_try(dev, vector);
 }
 
-/* The client raising a device interrupt itself (loopback): honour the
- * client's own mask, as vfio-pci does. */
+/* The client raising a device interrupt itself (loopback). As vfio-pci
+ * does (vfio_send_intx_eventfd, vfio_pci_set_msi_trigger): INTx signals
+ * its eventfd whatever the mask, without masking itself, unless the guest
+ * set Interrupt Disable; MSI and MSI-X signal the vector, and a vector the
+ * client masked (which vfio-pci cannot do) goes pending instead. */
 void
 vdev_irq_client_trigger(struct vdev_dev *dev, unsigned index, unsigned vector)
 {
     struct vdev_irq_index *x = &dev->irqs.index[index];
 
+    if (index == VFIO_PCI_INTX_IRQ_INDEX) {
+        if (!(vdev_le16(dev->cfg.data + PCI_COMMAND) &
+              PCI_COMMAND_INTX_DISABLE))
+            signal_fd(dev, x->trigger_fd[vector]);
+        return;
+    }
     if (x->masked[vector]) {
         if (index == VFIO_PCI_MSI_IRQ_INDEX) {
             dev->irqs.msi_pending |= 1u << vector;
@@ -603,9 +625,5 @@ vdev_irq_client_trigger(struct vdev_dev *dev, unsigned index, unsigned vector)
         }
         return;
     }
-    if (signal_fd(dev, x->trigger_fd[vector]) &&
-        index == VFIO_PCI_INTX_IRQ_INDEX) {
-        x->masked[vector] = true;
-        vdev_irq_notify_mask(dev, index, vector, true);
-    }
+    signal_fd(dev, x->trigger_fd[vector]);
 }

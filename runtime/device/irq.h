@@ -24,6 +24,9 @@ void vdev_irq_msi_update(struct vdev_dev *dev);
 
 /* Number of interrupts of an index, derived from the current capabilities. */
 unsigned vdev_irq_count(const struct vdev_dev *dev, unsigned index);
+/* Whether the client installed a trigger eventfd on any vector of index
+ * (the index is "enabled", in vfio-pci's words). */
+bool vdev_irq_armed(const struct vdev_dev *dev, unsigned index);
 /* Signals the client's mask/unmask eventfd of a vector, if it set one. */
 void vdev_irq_notify_mask(struct vdev_dev *dev, unsigned index, unsigned vector,
                           bool masked);

@@ -156,12 +156,21 @@ ext_set_next(struct vdev_config *c, unsigned pos, unsigned next)
     vdev_cfg_set32(c, pos, (hdr & 0xfffff) | (uint32_t)next << 20);
 }
 
+/* PCI Express, and extended capabilities, make the config space clients
+ * see 4096 bytes (vfio-pci reports pdev->cfg_size). */
+static void
+config_extend(struct vdev_dev *dev)
+{
+    dev->regions[VDEV_CONFIG_INDEX].size = VDEV_CONFIG_SIZE;
+}
+
 static void
 ext_link(struct vdev_dev *dev, unsigned off, uint32_t hdr, unsigned len)
 {
     struct vdev_config *c = &dev->cfg;
     unsigned end = (off + len + 3) & ~3u;
 
+    config_extend(dev);
     vdev_cfg_set32(c, off, hdr & 0xfffff);
     if (c->last_ext_cap == 0 && off != PCI_CFG_SPACE_SIZE) {
         /* The list must start at 0x100: a null header leads to off. */
@@ -325,7 +334,7 @@ vdev_cap_pcie(struct vdev_dev *dev, unsigned offset, enum vdev_pcie_type type,
 {
     struct vdev_config *c = &dev->cfg;
     bool link = type != VDEV_PCIE_RC_INTEGRATED;
-    int off;
+    int off, rc;
 
     if (type != VDEV_PCIE_ENDPOINT && type != VDEV_PCIE_LEGACY_ENDPOINT &&
         type != VDEV_PCIE_RC_INTEGRATED)
@@ -367,7 +376,10 @@ vdev_cap_pcie(struct vdev_dev *dev, unsigned offset, enum vdev_pcie_type type,
         vdev_cfg_wmask16(c, off + PCI_EXP_LNKCTL2, PCI_EXP_LNKCTL2_TLS);
     }
     c->pcie_cap = (uint8_t)off;
-    return off;
+    config_extend(dev);
+    /* The ERR interrupt comes with PCI Express (irq.c). */
+    rc = vdev_irqs_init(dev);
+    return rc < 0 ? rc : off;
 }
 
 int

@@ -57,9 +57,9 @@ vdev_region_access(struct vdev_dev *dev, uint32_t index, uint64_t offset,
     if (!r->present || !count || offset > r->size || count > r->size - offset ||
         !(r->flags & need))
         return -EINVAL;
-    /* Only a BAR holding the MSI-X table or PBA, or a device that can be
-     * stopped for migration, needs the detour. */
-    if (index == VDEV_CONFIG_INDEX || !r->access || dev->mig ||
+    /* Only a BAR holding the MSI-X table or PBA, or a device migration
+     * has stopped, needs the detour. */
+    if (index == VDEV_CONFIG_INDEX || !r->access || !dev->running ||
         (dev->cfg.msix_cap && (index == dev->irqs.msix.table_bar ||
                                index == dev->irqs.msix.pba_bar)))
         return access_other(dev, index, offset, buf, count, is_write);

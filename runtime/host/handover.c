@@ -157,7 +157,8 @@ put_conn(struct hov_out *o, struct vdev_conn *c)
     h.peer_max_data_xfer = c->peer_max_data_xfer;
     h.negotiated = c->negotiated;
     h.write_multi = c->write_multi;
-    h.qemu_dma_layout = c->dev->srv->qemu_dma_layout;
+    h.qemu_dma_layout = c->dma_layout == VDEV_DMA_LAYOUT_QEMU;
+    h.dma_layout_unknown = c->dma_layout == VDEV_DMA_LAYOUT_AUTO;
     h.next_msg_id = c->next_msg_id;
     out_put(o, &h, sizeof(h));
     sect_end(o, start);
@@ -494,9 +495,16 @@ vdev_upgrade(struct vdev_dev *dev, const char *binary, pid_t *pid_out)
     VDEV_LOG(dev, VDEV_LOG_INFO, "handed over to %s (pid %d)", binary,
              (int)pid);
     let_go(dev);
+    dev->srv->successor = pid;
     if (pid_out)
         *pid_out = pid;
 out:
     talloc_free(o.buf);
     return rc;
+}
+
+pid_t
+vdev_handover_successor(const struct vdev_dev *dev)
+{
+    return dev->srv->successor;
 }

@@ -101,8 +101,8 @@ struct hov_conn {
     uint32_t peer_max_data_xfer;
     uint8_t negotiated;
     uint8_t write_multi;
-    uint8_t qemu_dma_layout;
-    uint8_t pad;
+    uint8_t qemu_dma_layout;    /* 1: QEMU's DMA_READ/WRITE layout, 0: spec */
+    uint8_t dma_layout_unknown; /* 1: not yet detected (ignore the above) */
     uint16_t next_msg_id;
     uint16_t pad2;
 };
@@ -152,5 +152,10 @@ struct hov_region {
     uint32_t fd; /* the region's backing memfd */
     uint64_t size;
 };
+
+/* After vdev_run() returned: the server a hand-over that worked (SIGUSR2 or
+ * the management command "upgrade") went to, or 0 (the program tells its
+ * service manager about the new main process). */
+pid_t vdev_handover_successor(const struct vdev_dev *dev);
 
 #endif /* VDEV_HANDOVER_H */

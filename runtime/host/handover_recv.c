@@ -445,7 +445,8 @@ install_conn(struct vdev_dev *dev, struct hov_in *in)
         return -EPROTO;
     memcpy(&h, in->sect[HOV_SECT_CONN], sizeof(h));
     /* The peer's limits are any uint32 a VERSION may carry: kept as is. */
-    if (h.negotiated > 1 || h.write_multi > 1 || h.qemu_dma_layout > 1)
+    if (h.negotiated > 1 || h.write_multi > 1 || h.qemu_dma_layout > 1 ||
+        h.dma_layout_unknown > 1)
         return -EPROTO;
     if ((rc = take_fd(in, h.fd, &fd)) < 0)
         return rc;
@@ -463,7 +464,11 @@ install_conn(struct vdev_dev *dev, struct hov_in *in)
     c->peer_max_data_xfer = h.peer_max_data_xfer;
     c->write_multi = h.write_multi;
     c->next_msg_id = h.next_msg_id;
-    dev->srv->qemu_dma_layout = h.qemu_dma_layout;
+    /* The client's DMA layout as the predecessor knew it; new clients get
+     * this server's own setting. */
+    c->dma_layout = h.dma_layout_unknown ? VDEV_DMA_LAYOUT_AUTO
+                    : h.qemu_dma_layout  ? VDEV_DMA_LAYOUT_QEMU
+                                         : VDEV_DMA_LAYOUT_SPEC;
     if ((rc = install_backlog(c, in)) < 0 || (rc = install_dma(c, in)) < 0)
         return rc;
     if (in->sect[HOV_SECT_DIRTY] && (rc = install_dirty(c, in)) < 0)

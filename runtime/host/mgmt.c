@@ -40,6 +40,7 @@ struct mgmt_client {
 struct vdev_mgmt {
     struct vdev_dev *dev;
     struct vdev_var *vars;
+    const void **states; /* by var: the state block of a get-less one */
     unsigned nr_vars;
     int listen_fd;
     char *path;
@@ -113,19 +114,61 @@ var_find(const struct vdev_mgmt *m, const char *name)
     return NULL;
 }
 
-int
-vdev_register_vars(struct vdev_dev *dev, const struct vdev_var *vars,
-                   unsigned nr_vars)
+/* A get-less var reads bits of a 1, 2, 4 or 8-byte integer in state. */
+static bool
+var_place_ok(const struct vdev_var *v, const void *state)
+{
+    return state &&
+           (v->size == 1 || v->size == 2 || v->size == 4 || v->size == 8) &&
+           v->shift + v->bits <= 8u * v->size;
+}
+
+static uint64_t
+var_value(const struct vdev_mgmt *m, const struct vdev_var *v)
+{
+    const uint8_t *p;
+    uint64_t val = 0;
+
+    if (v->get)
+        return v->get(m->dev);
+    p = (const uint8_t *)m->states[v - m->vars] + v->at;
+    switch (v->size) {
+    case 1:
+        val = *p;
+        break;
+    case 2: {
+        uint16_t x;
+        memcpy(&x, p, 2);
+        val = x;
+        break;
+    }
+    case 4: {
+        uint32_t x;
+        memcpy(&x, p, 4);
+        val = x;
+        break;
+    }
+    default:
+        memcpy(&val, p, 8);
+        break;
+    }
+    return val >> v->shift;
+}
+
+static int
+register_vars(struct vdev_dev *dev, const void *state,
+              const struct vdev_var *vars, unsigned nr_vars)
 {
     struct vdev_mgmt *m;
     struct vdev_var *all;
+    const void **states;
 
     if (!dev || (nr_vars && !vars))
         return -EINVAL;
     for (unsigned i = 0; i < nr_vars; i++) {
         const struct vdev_var *v = &vars[i];
-        if (!var_name_ok(v->name) || v->bits < 1 || v->bits > 64 || !v->get ||
-            (v->external && !v->set))
+        if (!var_name_ok(v->name) || v->bits < 1 || v->bits > 64 ||
+            (!v->get && !var_place_ok(v, state)) || (v->external && !v->set))
             return -EINVAL;
         for (unsigned j = 0; j < i; j++)
             if (!strcmp(vars[j].name, v->name))
@@ -140,11 +183,31 @@ vdev_register_vars(struct vdev_dev *dev, const struct vdev_var *vars,
     all = talloc_realloc(m, m->vars, struct vdev_var, m->nr_vars + nr_vars);
     if (!all && m->nr_vars + nr_vars)
         return -ENOMEM;
-    if (nr_vars)
-        memcpy(all + m->nr_vars, vars, nr_vars * sizeof(*vars));
     m->vars = all;
+    states = talloc_realloc(m, m->states, const void *, m->nr_vars + nr_vars);
+    if (!states && m->nr_vars + nr_vars)
+        return -ENOMEM;
+    m->states = states;
+    for (unsigned i = 0; i < nr_vars; i++) {
+        all[m->nr_vars + i] = vars[i];
+        states[m->nr_vars + i] = state;
+    }
     m->nr_vars += nr_vars;
     return 0;
+}
+
+int
+vdev_register_vars(struct vdev_dev *dev, const struct vdev_var *vars,
+                   unsigned nr_vars)
+{
+    return register_vars(dev, NULL, vars, nr_vars);
+}
+
+int
+vdev_register_state_vars(struct vdev_dev *dev, const void *state,
+                         const struct vdev_var *vars, unsigned nr_vars)
+{
+    return register_vars(dev, state, vars, nr_vars);
 }
 
 /* ------------------------------------------------------------ output */
@@ -306,7 +369,7 @@ cmd_values(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
     for (unsigned i = 0; i < m->nr_vars; i++) {
         const struct vdev_var *v = &m->vars[i];
         out_printf(c, " ");
-        print_value(c, v, v->get(m->dev) & var_max(v));
+        print_value(c, v, var_value(m, v) & var_max(v));
     }
     out_printf(c, "\n");
 }
@@ -340,7 +403,7 @@ cmd_get(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
         return;
     }
     out_printf(c, "ok ");
-    print_value(c, v, v->get(m->dev) & var_max(v));
+    print_value(c, v, var_value(m, v) & var_max(v));
     out_printf(c, "\n");
 }
 
@@ -382,7 +445,7 @@ cmd_set(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
     VDEV_LOG(m->dev, VDEV_LOG_INFO, "mgmt: %s set to 0x%llx", v->name,
              (unsigned long long)val);
     out_printf(c, "ok ");
-    print_value(c, v, v->get(m->dev) & var_max(v));
+    print_value(c, v, var_value(m, v) & var_max(v));
     out_printf(c, "\n");
 }
 

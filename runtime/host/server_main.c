@@ -1,8 +1,8 @@
 /* vdev_server_main(): a device as a whole server program, after the
- * vhost-user / vfio-user backend program conventions. */
+ * vhost-user / vfio-user backend program conventions (command line in
+ * host/server_opts.c), at home under a service manager (host/systemd.c). */
 #include <errno.h>
 #include <malloc.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,25 +12,20 @@
 #include <talloc.h>
 #include <unistd.h>
 
+#include "host/handover.h"
 #include "host/sandbox.h"
+#include "host/server_opts.h"
+#include "host/systemd.h"
 #include "vdev.h"
 
-#define EXIT_USAGE 2
-
-struct options {
-    const char *socket_path;
-    int fd;                 /* -1 unless --fd */
-    int handover_fd;        /* -1 unless --handover-fd */
-    const char *upgrade_to; /* binary SIGUSR2 upgrades to */
-    const char *mgmt_path;
-    bool no_mgmt;
-    bool qemu_dma_layout;
-    enum vdev_log_level level;
-    const char *user; /* --user: drop to it once the sockets exist */
-    bool seccomp;
+/* What a run needs besides its options: the sockets a service manager
+ * passed and the connection to its notification socket. */
+struct run {
+    struct vdev_activation act;
+    int notify_fd; /* -1: no NOTIFY_SOCKET */
 };
 
-/* The device SIGTERM/SIGINT stop; only read by the handler. */
+/* The device SIGTERM/SIGINT/SIGHUP stop; only read by the handler. */
 static struct vdev_dev *volatile signal_dev;
 /* SIGUSR2: stop the loop and upgrade (with --upgrade-to). */
 static volatile sig_atomic_t upgrade_requested;
@@ -56,196 +51,6 @@ on_signal(int sig)
     if (dev)
         vdev_stop(dev);
     errno = saved;
-}
-
-static void
-usage(FILE *f, const struct vdev_server_info *info)
-{
-    fprintf(f,
-            "Usage: %s [OPTION]... (--socket-path=PATH | --fd=N)\n"
-            "%s\n\n"
-            "  --socket-path=PATH   serve vfio-user on a new UNIX socket at "
-            "PATH\n"
-            "  --fd=N               serve an inherited listening UNIX socket\n"
-            "  --mgmt-socket=PATH   management socket for vdevctl "
-            "(default: PATH.mgmt\n"
-            "                       next to --socket-path; none with --fd)\n"
-            "  --no-mgmt            no management socket\n"
-            "  --upgrade-to=BINARY  on SIGUSR2, hand everything over to "
-            "BINARY\n"
-            "  --handover-fd=N      take over from a running server (set "
-            "by upgrade)\n"
-            "  --qemu-dma-layout    DMA_READ/WRITE payloads as QEMU 10.1/10.2 "
-            "send them\n"
-            "  --user=NAME          run as user NAME once the sockets "
-            "exist\n"
-            "  --seccomp            confine the server loop to the syscalls "
-            "it needs\n"
-            "  -v, --log-level=L    error|warn|info|debug (default warn; "
-            "-v info, -vv debug)\n"
-            "  --print-capabilities print the backend capabilities (JSON)\n"
-            "  -h, --help           this text\n"
-            "  -V, --version        version\n"
-            "\nStays in the foreground; SIGTERM or SIGINT stop it and remove "
-            "its sockets.\n",
-            info->name, info->description ? info->description : "");
-}
-
-static int
-bad_usage(const struct vdev_server_info *info, const char *fmt, const char *arg)
-{
-    fprintf(stderr, "%s: ", info->name);
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n");
-    usage(stderr, info);
-    return EXIT_USAGE;
-}
-
-static bool
-parse_level(const char *s, enum vdev_log_level *out)
-{
-    static const char *const names[] = {"error", "warn", "info", "debug"};
-
-    for (unsigned i = 0; i < 4; i++) {
-        if (!strcmp(s, names[i])) {
-            *out = (enum vdev_log_level)i;
-            return true;
-        }
-    }
-    return false;
-}
-
-enum {
-    OPT_SOCKET = 256,
-    OPT_FD,
-    OPT_MGMT,
-    OPT_NO_MGMT,
-    OPT_QEMU_DMA,
-    OPT_LOG_LEVEL,
-    OPT_CAPS,
-    OPT_USER,
-    OPT_SECCOMP,
-    OPT_HANDOVER,
-    OPT_UPGRADE,
-};
-
-/* Returns -1 to go on, or the exit status. */
-static int
-parse_options(int argc, char **argv, const struct vdev_server_info *info,
-              struct options *o)
-{
-    static const struct option longopts[] = {
-        {"socket-path", required_argument, NULL, OPT_SOCKET},
-        {"fd", required_argument, NULL, OPT_FD},
-        {"mgmt-socket", required_argument, NULL, OPT_MGMT},
-        {"no-mgmt", no_argument, NULL, OPT_NO_MGMT},
-        {"qemu-dma-layout", no_argument, NULL, OPT_QEMU_DMA},
-        {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-        {"print-capabilities", no_argument, NULL, OPT_CAPS},
-        {"user", required_argument, NULL, OPT_USER},
-        {"seccomp", no_argument, NULL, OPT_SECCOMP},
-        {"handover-fd", required_argument, NULL, OPT_HANDOVER},
-        {"upgrade-to", required_argument, NULL, OPT_UPGRADE},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
-    int opt;
-    char *end;
-    long v;
-
-    *o = (struct options){.fd = -1, .handover_fd = -1, .level = VDEV_LOG_WARN};
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":hVv", longopts, NULL)) != -1) {
-        switch (opt) {
-        case OPT_SOCKET:
-            if (!*optarg)
-                return bad_usage(info, "empty --socket-path%s", "");
-            o->socket_path = optarg;
-            break;
-        case OPT_FD:
-            errno = 0;
-            v = strtol(optarg, &end, 10);
-            if (errno || *end || !*optarg || v < 0 || v > INT32_MAX)
-                return bad_usage(info, "bad --fd value '%s'", optarg);
-            o->fd = (int)v;
-            break;
-        case OPT_HANDOVER:
-            errno = 0;
-            v = strtol(optarg, &end, 10);
-            if (errno || *end || !*optarg || v < 0 || v > INT32_MAX)
-                return bad_usage(info, "bad --handover-fd value '%s'", optarg);
-            o->handover_fd = (int)v;
-            break;
-        case OPT_UPGRADE:
-            if (!*optarg)
-                return bad_usage(info, "empty --upgrade-to%s", "");
-            o->upgrade_to = optarg;
-            break;
-        case OPT_MGMT:
-            if (!*optarg)
-                return bad_usage(info, "empty --mgmt-socket%s", "");
-            o->mgmt_path = optarg;
-            break;
-        case OPT_NO_MGMT:
-            o->no_mgmt = true;
-            break;
-        case OPT_QEMU_DMA:
-            o->qemu_dma_layout = true;
-            break;
-        case OPT_LOG_LEVEL:
-            if (!parse_level(optarg, &o->level))
-                return bad_usage(info, "bad --log-level '%s'", optarg);
-            break;
-        case OPT_USER:
-            if (!*optarg)
-                return bad_usage(info, "empty --user%s", "");
-            o->user = optarg;
-            break;
-        case OPT_SECCOMP:
-            o->seccomp = true;
-            break;
-        case 'v':
-            if (o->level < VDEV_LOG_DEBUG)
-                o->level++;
-            break;
-        case OPT_CAPS:
-            printf("{\"type\": \"vfio-user-pci\", \"features\": "
-                   "[\"mgmt-socket\", \"qemu-dma-layout\", \"seccomp\", "
-                   "\"user\"]}\n");
-            return EXIT_SUCCESS;
-        case 'h':
-            usage(stdout, info);
-            return EXIT_SUCCESS;
-        case 'V':
-            printf("%s (vdev) %s\n", info->name, VDEV_VERSION_STRING);
-            return EXIT_SUCCESS;
-        case ':':
-            return bad_usage(info, "option '%s' needs a value",
-                             argv[optind - 1]);
-        default:
-            return bad_usage(info, "unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return bad_usage(info, "unexpected argument '%s'", argv[optind]);
-    /* An upgrade starts a new binary: exactly what the filter forbids. */
-    if (o->seccomp && o->upgrade_to)
-        return bad_usage(info, "--seccomp and --upgrade-to conflict%s", "");
-    if (o->handover_fd >= 0) {
-        /* Sockets and paths come with the hand-over. */
-        if (o->socket_path || o->fd >= 0 || o->mgmt_path || o->no_mgmt)
-            return bad_usage(info, "--handover-fd takes no socket options%s",
-                             "");
-        return -1;
-    }
-    if (!o->socket_path == (o->fd < 0))
-        return bad_usage(info, "give exactly one of --socket-path and --fd%s",
-                         "");
-    if (o->no_mgmt && o->mgmt_path)
-        return bad_usage(info, "--no-mgmt and --mgmt-socket conflict%s", "");
-    return -1;
 }
 
 /* QEMU resolves the socket path from its own cwd: print it absolute. */
@@ -324,9 +129,9 @@ print_banner(void *ctx, const struct vdev_server_info *info, const char *path,
 }
 
 static int
-install_signals(struct vdev_dev *dev, struct sigaction *old_term,
-                struct sigaction *old_int)
+install_signals(struct vdev_dev *dev, struct sigaction old[3])
 {
+    static const int stops[3] = {SIGTERM, SIGINT, SIGHUP};
     struct sigaction sa;
     sigset_t set;
 
@@ -335,16 +140,21 @@ install_signals(struct vdev_dev *dev, struct sigaction *old_term,
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = 0; /* no SA_RESTART: the loop's wait must see EINTR */
     signal_dev = dev;
-    if (sigaction(SIGTERM, &sa, old_term) < 0 ||
-        sigaction(SIGINT, &sa, old_int) < 0)
-        return -errno;
+    sigemptyset(&set);
+    for (unsigned i = 0; i < 3; i++) {
+        if (sigaction(stops[i], NULL, &old[i]) < 0)
+            return -errno;
+        /* Under nohup, a hang-up stays ignored. */
+        if (stops[i] == SIGHUP && old[i].sa_handler == SIG_IGN)
+            continue;
+        if (sigaction(stops[i], &sa, NULL) < 0)
+            return -errno;
+        sigaddset(&set, stops[i]);
+    }
     sa.sa_handler = on_usr2;
     if (sigaction(SIGUSR2, &sa, NULL) < 0)
         return -errno;
     /* A parent may have left them blocked; the convention needs SIGTERM. */
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
     sigaddset(&set, SIGUSR2);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
     /* A VMM that goes away mid-reply must not kill the server. */
@@ -352,31 +162,63 @@ install_signals(struct vdev_dev *dev, struct sigaction *old_term,
     return 0;
 }
 
+static void
+restore_signals(const struct sigaction old[3])
+{
+    static const int stops[3] = {SIGTERM, SIGINT, SIGHUP};
+
+    for (unsigned i = 0; i < 3; i++)
+        sigaction(stops[i], &old[i], NULL);
+}
+
 /* After setup, before the first client: what the server needs from here on
- * is the sockets it holds. The socket files stay owned by the user that
- * created them (removing them at exit may then fail: harmless). */
+ * is the sockets it holds (and the notification socket, already
+ * connected). The socket files stay owned by the user that created them
+ * (removing them at exit may then fail: harmless). */
 static int
-confine(const struct options *o, const struct vdev_server_info *info)
+confine(const struct vdev_server_opts *o)
 {
     int rc;
 
     if (o->user && (rc = vdev_sandbox_user(o->user)) < 0) {
-        fprintf(stderr, "%s: cannot switch to user %s: %s\n", info->name,
-                o->user, strerror(-rc));
+        vdev_logf(VDEV_LOG_ERROR, "cannot switch to user %s: %s", o->user,
+                  strerror(-rc));
         return rc;
     }
     if (o->seccomp && (rc = vdev_sandbox_seccomp()) < 0) {
-        fprintf(stderr, "%s: cannot install the seccomp filter: %s\n",
-                info->name, strerror(-rc));
+        vdev_logf(VDEV_LOG_ERROR, "cannot install the seccomp filter: %s",
+                  strerror(-rc));
         return rc;
     }
     return 0;
 }
 
-/* The loop, until a stop that is not an upgrade or an upgrade that
- * worked (the successor serves on: exit quietly). */
+static void
+notify(struct run *r, const char *state)
+{
+    int rc = vdev_sd_notify(r->notify_fd, state);
+
+    if (rc < 0)
+        vdev_logf(VDEV_LOG_WARN, "NOTIFY_SOCKET: cannot send %s: %s", state,
+                  strerror(-rc));
+}
+
+/* A hand-over worked: the successor serves on and is the service's main
+ * process now (this one exits quietly, without STOPPING=1). */
 static int
-run_upgradable(const struct options *o, const struct vdev_server_info *info,
+handed_over(struct run *r, pid_t pid)
+{
+    char msg[48];
+
+    snprintf(msg, sizeof(msg), "MAINPID=%d", (int)pid);
+    notify(r, msg);
+    return 0;
+}
+
+/* The loop, until a stop that is not an upgrade or an upgrade that worked,
+ * asked for by SIGUSR2 or by the management command "upgrade". */
+static int
+run_upgradable(const struct vdev_server_opts *o, struct run *r,
                struct vdev_dev *dev)
 {
     for (;;) {
@@ -384,126 +226,227 @@ run_upgradable(const struct options *o, const struct vdev_server_info *info,
         int rc = vdev_run(dev);
 
         if (rc < 0) {
-            fprintf(stderr, "%s: %s\n", info->name, strerror(-rc));
+            vdev_logf(VDEV_LOG_ERROR, "%s", strerror(-rc));
             return rc;
         }
-        if (!upgrade_requested)
+        if ((pid = vdev_handover_successor(dev)) > 0)
+            return handed_over(r, pid);
+        if (!upgrade_requested) {
+            notify(r, "STOPPING=1");
             return 0;
+        }
         upgrade_requested = 0;
         if (!o->upgrade_to) {
-            fprintf(stderr, "%s: SIGUSR2 without --upgrade-to: ignored\n",
-                    info->name);
+            vdev_logf(VDEV_LOG_WARN, "SIGUSR2 without --upgrade-to: ignored");
             continue;
         }
         rc = vdev_upgrade(dev, o->upgrade_to, &pid);
         if (rc == 0)
-            return 0;
-        fprintf(stderr, "%s: upgrade to %s failed: %s; still serving\n",
-                info->name, o->upgrade_to, strerror(-rc));
+            return handed_over(r, pid);
+        vdev_logf(VDEV_LOG_ERROR, "upgrade to %s failed: %s; still serving",
+                  o->upgrade_to, strerror(-rc));
     }
 }
 
+/* The server this one takes over from: the process that made the
+ * hand-over socket pair (its peer credentials), or -1. */
+static pid_t
+predecessor(int fd)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+        len != sizeof(cred) || cred.pid <= 0)
+        return -1;
+    return cred.pid;
+}
+
 static int
-serve(void *ctx, const struct options *o, const struct vdev_server_info *info,
-      struct vdev_dev *dev)
+take_over(const struct vdev_server_opts *o, struct run *r,
+          const struct vdev_server_info *info, struct vdev_dev *dev)
+{
+    pid_t prev = predecessor(o->handover_fd);
+    char msg[64];
+    int rc = vdev_handover_receive(dev, o->handover_fd);
+
+    if (rc < 0) {
+        vdev_logf(VDEV_LOG_ERROR, "hand-over failed: %s", strerror(-rc));
+        return rc;
+    }
+    printf("%s: took over from the previous server (pid %d)\n", info->name,
+           (int)prev);
+    fflush(stdout);
+    /* The predecessor names us the main process too; whichever arrives
+     * first, the service manager ends up tracking this pid. */
+    snprintf(msg, sizeof(msg), "MAINPID=%d\nREADY=1", (int)getpid());
+    notify(r, msg);
+    if ((rc = confine(o)) < 0)
+        return rc;
+    return run_upgradable(o, r, dev);
+}
+
+/* The vfio-user socket: a new one at --socket-path, --fd, or the one a
+ * service manager passed. *path gets its file's path (or NULL). */
+static int
+listen_vfio(void *ctx, const struct vdev_server_opts *o, const struct run *r,
+            struct vdev_dev *dev, const char **path)
+{
+    int fd = r->act.vfio_fd >= 0 ? r->act.vfio_fd : o->fd;
+    int rc;
+
+    if (o->socket_path) {
+        *path = absolute(ctx, o->socket_path);
+        if (!*path)
+            return -ENOMEM;
+        if ((rc = vdev_listen(dev, *path)) < 0)
+            vdev_logf(VDEV_LOG_ERROR, "cannot listen on %s: %s", *path,
+                      strerror(-rc));
+        return rc;
+    }
+    if ((rc = vdev_listen_fd(dev, fd)) < 0) {
+        vdev_logf(VDEV_LOG_ERROR, "cannot serve fd %d: %s", fd, strerror(-rc));
+        return rc;
+    }
+    *path = fd_path(ctx, fd);
+    return 0;
+}
+
+/* The management socket, if any: passed by the service manager, at
+ * --mgmt-socket, or PATH.mgmt beside --socket-path. */
+static int
+listen_mgmt(void *ctx, const struct vdev_server_opts *o, struct run *r,
+            struct vdev_dev *dev, const char *path, const char **mgmt)
+{
+    int rc;
+
+    *mgmt = NULL;
+    if (r->act.mgmt_fd >= 0 && (o->no_mgmt || o->mgmt_path)) {
+        /* The command line overrides the passed socket. */
+        close(r->act.mgmt_fd);
+        r->act.mgmt_fd = -1;
+    }
+    if (o->no_mgmt)
+        return 0;
+    if (r->act.mgmt_fd >= 0) {
+        if ((rc = vdev_mgmt_listen_fd(dev, r->act.mgmt_fd)) < 0) {
+            vdev_logf(VDEV_LOG_ERROR, "cannot serve the passed mgmt socket: %s",
+                      strerror(-rc));
+            return rc;
+        }
+        *mgmt = fd_path(ctx, r->act.mgmt_fd);
+        return 0;
+    }
+    if (!o->mgmt_path && !o->socket_path)
+        return 0;
+    *mgmt = o->mgmt_path ? absolute(ctx, o->mgmt_path)
+                         : talloc_asprintf(ctx, "%s.mgmt", path);
+    if (!*mgmt)
+        return -ENOMEM;
+    rc = vdev_mgmt_listen(dev, *mgmt);
+    if (rc == -ENAMETOOLONG && !o->mgmt_path) {
+        /* Only asked for implicitly: serve the VMM without it. */
+        vdev_logf(VDEV_LOG_WARN,
+                  "%s is too long for a socket; no management socket (see "
+                  "--mgmt-socket)",
+                  *mgmt);
+        *mgmt = NULL;
+        return 0;
+    }
+    if (rc < 0)
+        vdev_logf(VDEV_LOG_ERROR, "cannot listen on %s: %s", *mgmt,
+                  strerror(-rc));
+    return rc;
+}
+
+static int
+serve(void *ctx, const struct vdev_server_opts *o, struct run *r,
+      const struct vdev_server_info *info, struct vdev_dev *dev)
 {
     const char *path = NULL, *mgmt = NULL;
     int rc;
 
     vdev_set_log(dev, NULL, NULL, o->level);
-    vdev_set_qemu_dma_layout(dev, o->qemu_dma_layout);
-    if (o->handover_fd >= 0) {
-        rc = vdev_handover_receive(dev, o->handover_fd);
-        if (rc < 0) {
-            fprintf(stderr, "%s: hand-over failed: %s\n", info->name,
-                    strerror(-rc));
-            return rc;
-        }
-        printf("%s: took over from the previous server (pid %d)\n", info->name,
-               (int)getpid());
-        fflush(stdout);
-        if ((rc = confine(o, info)) < 0)
-            return rc;
-        return run_upgradable(o, info, dev);
-    }
-    if (o->socket_path) {
-        path = absolute(ctx, o->socket_path);
-        if (!path)
-            return -ENOMEM;
-        rc = vdev_listen(dev, path);
-        if (rc < 0) {
-            fprintf(stderr, "%s: cannot listen on %s: %s\n", info->name, path,
-                    strerror(-rc));
-            return rc;
-        }
-    } else {
-        rc = vdev_listen_fd(dev, o->fd);
-        if (rc < 0) {
-            fprintf(stderr, "%s: cannot serve fd %d: %s\n", info->name, o->fd,
-                    strerror(-rc));
-            return rc;
-        }
-        path = fd_path(ctx, o->fd);
-    }
-    if (!o->no_mgmt && (o->mgmt_path || o->socket_path)) {
-        mgmt = o->mgmt_path ? absolute(ctx, o->mgmt_path)
-                            : talloc_asprintf(ctx, "%s.mgmt", path);
-        if (!mgmt)
-            return -ENOMEM;
-        rc = vdev_mgmt_listen(dev, mgmt);
-        if (rc == -ENAMETOOLONG && !o->mgmt_path) {
-            /* Only asked for implicitly: serve the VMM without it. */
-            fprintf(stderr,
-                    "%s: warning: %s is too long for a socket; no "
-                    "management socket (see --mgmt-socket)\n",
-                    info->name, mgmt);
-            mgmt = NULL;
-        } else if (rc < 0) {
-            fprintf(stderr, "%s: cannot listen on %s: %s\n", info->name, mgmt,
-                    strerror(-rc));
-            return rc;
-        }
-    }
-    print_banner(ctx, info, path, mgmt);
-    if ((rc = confine(o, info)) < 0)
+    vdev_set_dma_layout(dev, o->dma_layout);
+    if (o->handover_fd >= 0)
+        return take_over(o, r, info, dev);
+    if ((rc = listen_vfio(ctx, o, r, dev, &path)) < 0)
         return rc;
-    return run_upgradable(o, info, dev);
+    if ((rc = listen_mgmt(ctx, o, r, dev, path, &mgmt)) < 0)
+        return rc;
+    print_banner(ctx, info, path, mgmt);
+    notify(r, "READY=1");
+    if ((rc = confine(o)) < 0)
+        return rc;
+    return run_upgradable(o, r, dev);
+}
+
+/* An inherited --fd must be a listening UNIX stream socket. */
+static bool
+fd_listens(int fd)
+{
+    int type = 0, domain = 0, listening = 0;
+    socklen_t len = sizeof(int);
+
+    return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
+           domain == AF_UNIX &&
+           getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+           type == SOCK_STREAM &&
+           getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 &&
+           listening;
+}
+
+/* Options, passed sockets and the notification socket; returns -1 to go
+ * on or the exit status. */
+static int
+prepare(int argc, char **argv, const struct vdev_server_info *info,
+        struct vdev_server_opts *o, struct run *r)
+{
+    char why[160] = "";
+    int act, rc;
+
+    vdev_log_init(NULL, VDEV_LOG_WARN);
+    act = vdev_sd_listen_fds(&r->act, why, sizeof(why));
+    rc = vdev_server_parse(argc, argv, info, act != 0, o);
+    if (rc >= 0)
+        return rc;
+    vdev_log_init(NULL, o->level);
+    if (act < 0) {
+        vdev_logf(VDEV_LOG_ERROR, "%s", why);
+        return EXIT_FAILURE;
+    }
+    if (o->fd >= 0 && !fd_listens(o->fd)) {
+        vdev_logf(VDEV_LOG_ERROR,
+                  "--fd=%d is not a listening UNIX stream socket", o->fd);
+        return EXIT_FAILURE;
+    }
+    r->notify_fd = vdev_sd_notify_open();
+    if (r->notify_fd < -1) {
+        vdev_logf(VDEV_LOG_WARN, "NOTIFY_SOCKET=%s: %s",
+                  getenv("NOTIFY_SOCKET"), strerror(-r->notify_fd));
+        r->notify_fd = -1;
+    }
+    return -1;
 }
 
 int
 vdev_server_main(int argc, char **argv, const struct vdev_server_info *info,
                  vdev_create_fn *create)
 {
-    struct sigaction old_term, old_int;
-    struct options o;
+    struct sigaction old[3];
+    struct vdev_server_opts o;
+    struct run r = {.act = {-1, -1}, .notify_fd = -1};
     struct vdev_dev *dev;
     void *ctx;
     int rc;
 
     if (!info || !info->name || !create)
         return EXIT_FAILURE;
-    memset(&old_term, 0, sizeof(old_term)); /* SIG_DFL if never set */
-    memset(&old_int, 0, sizeof(old_int));
-    rc = parse_options(argc, argv, info, &o);
+    memset(old, 0, sizeof(old)); /* SIG_DFL if never set */
+    rc = prepare(argc, argv, info, &o, &r);
     if (rc >= 0)
-        return rc;
-    if (o.fd >= 0) {
-        int type = 0, domain = 0, listening = 0;
-        socklen_t len = sizeof(int);
-
-        if (getsockopt(o.fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
-            domain != AF_UNIX ||
-            getsockopt(o.fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
-            type != SOCK_STREAM ||
-            getsockopt(o.fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 ||
-            !listening) {
-            fprintf(stderr,
-                    "%s: --fd=%d is not a listening UNIX stream "
-                    "socket\n",
-                    info->name, o.fd);
-            return EXIT_FAILURE;
-        }
-    }
+        goto out;
+    rc = EXIT_FAILURE;
     /* Buffers of 64 KiB and more (a connection's, a large message's) come
      * from mmap and go back to the system when freed. glibc would raise
      * this threshold after the first such free and keep later ones in its
@@ -511,19 +454,21 @@ vdev_server_main(int argc, char **argv, const struct vdev_server_info *info,
     mallopt(M_MMAP_THRESHOLD, 64 * 1024);
     ctx = talloc_new(NULL);
     if (!ctx)
-        return EXIT_FAILURE;
+        goto out;
     dev = create(ctx);
     if (!dev) {
-        fprintf(stderr, "%s: cannot create the device\n", info->name);
+        vdev_logf(VDEV_LOG_ERROR, "cannot create the device");
         talloc_free(ctx);
-        return EXIT_FAILURE;
+        goto out;
     }
     /* Before any socket file exists, so a signal always cleans up. */
-    if ((rc = install_signals(dev, &old_term, &old_int)) == 0)
-        rc = serve(ctx, &o, info, dev);
+    if (install_signals(dev, old) == 0)
+        rc = serve(ctx, &o, &r, info, dev) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
     signal_dev = NULL;
-    sigaction(SIGTERM, &old_term, NULL);
-    sigaction(SIGINT, &old_int, NULL);
+    restore_signals(old);
     talloc_free(ctx); /* closes sockets, removes their files */
-    return rc < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+out:
+    if (r.notify_fd >= 0)
+        close(r.notify_fd);
+    return rc;
 }

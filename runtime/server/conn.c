@@ -268,6 +268,30 @@ vdev_rx_find_reply(const struct vdev_conn *c, size_t *off,
     return 0;
 }
 
+int
+vdev_rx_take_command(struct vdev_conn *c, struct vdev_rx_msg *m)
+{
+    struct vdev_rx *rx = &c->rx;
+    struct vfio_user_header h;
+
+    if (rx->skip || rx->end - rx->start < sizeof(h))
+        return 0;
+    memcpy(&h, rx->buf + rx->start, sizeof(h));
+    if ((h.flags & VFIO_USER_F_TYPE_MASK) != VFIO_USER_F_TYPE_COMMAND ||
+        h.msg_size < sizeof(h) || h.msg_size > VDEV_MAX_MSG_SIZE ||
+        rx->end - rx->start < h.msg_size)
+        return 0;
+    if ((rx->fdq.nr || rx->fdq.lost) && rx->fds_msg_end > rx->start &&
+        rx->fds_msg_end <= rx->start + h.msg_size)
+        return 0;
+    m->p = rx->buf + rx->start;
+    m->size = h.msg_size;
+    m->nr_fds = 0;
+    m->fds_lost = false;
+    rx->start += h.msg_size;
+    return 1;
+}
+
 void
 vdev_rx_cut(struct vdev_conn *c, size_t off, size_t len, void *copy)
 {

@@ -141,6 +141,12 @@ vdev_rx_take(struct vdev_conn *c, struct vdev_rx_msg *m)
     return 0;
 }
 
+/* The next whole message if it is a command that brought no fds (and no
+ * rejected message is being skipped): 1 with *m set, as vdev_rx_take, else
+ * 0 and the input as it was. For serving while a handler waits (s2c.c):
+ * reads nothing, moves nothing. */
+int vdev_rx_take_command(struct vdev_conn *c, struct vdev_rx_msg *m);
+
 /* Server-to-client replies on the main socket (s2c.c; see the ordering
  * above). Finds the next reply at or after *off (>= rx.start), stepping
  * over client commands. Returns how many of its bytes are buffered (at

@@ -69,8 +69,18 @@ vdev_dev_create(void *mem_ctx, const char *name,
     return dev;
 }
 
+int
+vdev_set_dma_layout(struct vdev_dev *dev, enum vdev_dma_layout layout)
+{
+    if (layout != VDEV_DMA_LAYOUT_AUTO && layout != VDEV_DMA_LAYOUT_SPEC &&
+        layout != VDEV_DMA_LAYOUT_QEMU)
+        return -EINVAL;
+    dev->srv->dma_layout = layout;
+    return 0;
+}
+
 void
 vdev_set_qemu_dma_layout(struct vdev_dev *dev, bool on)
 {
-    dev->srv->qemu_dma_layout = on;
+    vdev_set_dma_layout(dev, on ? VDEV_DMA_LAYOUT_QEMU : VDEV_DMA_LAYOUT_SPEC);
 }

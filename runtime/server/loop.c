@@ -22,7 +22,9 @@
 #define COLD __attribute__((cold, noinline))
 
 /* One handler per command, and how many fds a message may carry. Commands
- * without an entry are answered with ENOSYS. */
+ * without an entry are answered with ENOSYS (the kernel's unknown ioctl is
+ * ENOTTY, but QEMU's vfio-user client answers an unknown command with
+ * ENOSYS: runtime/KERNEL.md, H1). */
 static const struct {
     vdev_handler_fn *fn;
     unsigned max_fds;
@@ -52,7 +54,9 @@ static const struct {
  * session's state does not allow (a second VERSION is also EINVAL). A
  * reply, or a command with reserved flag bits set, is EINVAL too; the
  * error field is reserved in commands and ignored, as a reserved field
- * should be by a receiver. */
+ * should be by a receiver. fds sent with a command that takes none mean
+ * nothing to it (an ioctl has no fds to refuse): they are closed and the
+ * command served (KERNEL.md, H4). */
 static int
 check_and_call(struct vdev_conn *c, struct vdev_msg *m, struct vdev_reply *r,
                bool fds_lost)
@@ -66,7 +70,9 @@ check_and_call(struct vdev_conn *c, struct vdev_msg *m, struct vdev_reply *r,
         return ENOSYS;
     if (!c->negotiated && cmd != VFIO_USER_VERSION)
         return EINVAL;
-    if (fds_lost || m->nr_fds > handlers[cmd].max_fds)
+    if (!handlers[cmd].max_fds)
+        m->nr_fds = 0; /* dispatch() closes them, even cut-off ones */
+    else if (fds_lost || m->nr_fds > handlers[cmd].max_fds)
         return EINVAL;
     return -handlers[cmd].fn(c, m, r);
 }
@@ -117,6 +123,20 @@ dispatch(struct vdev_conn *c, const struct vdev_rx_msg *in)
     if (err | h->flags | r.close_fds)
         return finish_slow(c, h, &r, err, in->nr_fds);
     return vdev_tx_reply(c, h, &r);
+}
+
+int
+vdev_serve_nested(struct vdev_conn *c)
+{
+    struct vdev_rx_msg m;
+    int rc = vdev_rx_take_command(c, &m);
+
+    if (rc <= 0)
+        return rc;
+    c->s2c_nested = true;
+    rc = dispatch(c, &m);
+    c->s2c_nested = false;
+    return rc < 0 ? rc : 1;
 }
 
 static int tx_blocked(struct vdev_conn *c);

@@ -183,45 +183,89 @@ vdev_handle_region_io_fds(struct vdev_conn *c, struct vdev_msg *m,
 
 #define ACCESS_SIZE ((uint32_t)sizeof(struct vfio_user_region_access))
 
+/* Where an access lands, as vfio-pci decides it (runtime/KERNEL.md, A1-A7):
+ * the bytes to access, fewer than asked when a BAR or ROM access runs past
+ * the end (the kernel cuts it there), or -errno: EINVAL for an absent BAR
+ * or ROM, VGA, a region past the device's or an offset at or past the
+ * end, EFAULT for config space past its size. */
+static int64_t
+access_span(struct vdev_dev *dev, uint32_t index, uint64_t offset,
+            uint32_t count)
+{
+    const struct vdev_region *reg = region_get(dev, index);
+
+    if (!reg)
+        return -EINVAL;
+    if (offset < reg->size && count <= reg->size - offset)
+        return count;
+    if (index == VDEV_CONFIG_INDEX)
+        return -EFAULT;
+    if (offset >= reg->size || index > VDEV_ROM_INDEX)
+        return -EINVAL;
+    return (int64_t)(reg->size - offset);
+}
+
+/* Bytes after the 16-byte request are ignored, as an ioctl reads its
+ * minimum size; a count of 0 succeeds and touches nothing (KERNEL.md H5,
+ * A5). The reply's count is what was read. */
 int
 vdev_handle_region_read(struct vdev_conn *c, struct vdev_msg *m,
                         struct vdev_reply *r)
 {
     struct vfio_user_region_access a;
+    int64_t n = 0;
     uint8_t *p;
 
-    if (m->body_len != ACCESS_SIZE)
+    if (m->body_len < ACCESS_SIZE)
         return -EINVAL;
     memcpy(&a, m->body, ACCESS_SIZE);
-    if (!a.count || a.count > VDEV_MAX_DATA_XFER)
+    if (a.count > VDEV_MAX_DATA_XFER)
         return -EINVAL;
+    if (a.count && (n = access_span(c->dev, a.region, a.offset, a.count)) < 0)
+        return (int)n;
+    a.count = (uint32_t)n;
     if (!(p = vdev_reply_alloc(r, c, ACCESS_SIZE + a.count)))
         return -ENOMEM;
     /* Filled first so the access is the last call (an error reply drops
      * the payload anyway). */
     memcpy(p, &a, ACCESS_SIZE);
+    if (!a.count)
+        return 0;
     return vdev_region_access(c->dev, a.region, a.offset, p + ACCESS_SIZE,
                               a.count, false);
 }
 
+/* The data must be count bytes; the reply's count is what was written. */
 int
 vdev_handle_region_write(struct vdev_conn *c, struct vdev_msg *m,
                          struct vdev_reply *r)
 {
     struct vfio_user_region_access a;
+    int64_t n = 0;
     uint8_t *p;
+    bool serve;
     int rc;
 
     if (m->body_len < ACCESS_SIZE)
         return -EINVAL;
     memcpy(&a, m->body, ACCESS_SIZE);
-    if (!a.count || a.count > VDEV_MAX_DATA_XFER ||
-        m->body_len - ACCESS_SIZE != a.count)
+    if (a.count > VDEV_MAX_DATA_XFER || m->body_len - ACCESS_SIZE != a.count)
         return -EINVAL;
-    /* The body sits in our own receive buffer. */
-    rc = vdev_region_access(c->dev, a.region, a.offset,
-                            (uint8_t *)(uintptr_t)(m->body + ACCESS_SIZE),
-                            a.count, true);
+    if (a.count && (n = access_span(c->dev, a.region, a.offset, a.count)) < 0)
+        return (int)n;
+    a.count = (uint32_t)n;
+    /* The body sits in our own receive buffer. A DMA the write starts
+     * lets the client's next commands be served meanwhile (QEMU's vCPU
+     * waits for a read reply holding the lock its DMA handler needs); the
+     * reply is built after the access, so theirs cannot overwrite it. */
+    serve = c->s2c_serve;
+    c->s2c_serve = !c->s2c_nested;
+    rc = a.count
+             ? vdev_region_access(c->dev, a.region, a.offset,
+                                  (uint8_t *)(uintptr_t)(m->body + ACCESS_SIZE),
+                                  a.count, true)
+             : 0;
+    c->s2c_serve = serve;
     if (rc < 0)
         return rc;
     if (!(p = vdev_reply_alloc(r, c, ACCESS_SIZE)))
@@ -250,6 +294,8 @@ vdev_handle_region_write_multi(struct vdev_conn *c, struct vdev_msg *m,
     struct vfio_user_write_multi_entry e;
     uint64_t cnt;
     uint8_t *p;
+    bool serve;
+    int rc = 0;
 
     if (!c->write_multi || m->body_len < sizeof(cnt))
         return -EINVAL;
@@ -262,26 +308,28 @@ vdev_handle_region_write_multi(struct vdev_conn *c, struct vdev_msg *m,
         if (!multi_entry_ok(c->dev, &e))
             return -EINVAL;
     }
-    for (uint64_t i = 0; i < cnt; i++) {
-        int rc;
+    serve = c->s2c_serve;
+    c->s2c_serve = !c->s2c_nested; /* as in vdev_handle_region_write */
+    for (uint64_t i = 0; i < cnt && rc == 0; i++) {
         memcpy(&e, m->body + sizeof(cnt) + i * esz, esz);
         rc = vdev_region_access(c->dev, e.region, e.offset, e.data, e.count,
                                 true);
-        if (rc < 0)
-            return rc;
     }
+    c->s2c_serve = serve;
+    if (rc < 0)
+        return rc;
     if (!(p = vdev_reply_alloc(r, c, sizeof(cnt))))
         return -ENOMEM;
     memcpy(p, &cnt, sizeof(cnt));
     return 0;
 }
 
+/* A body is ignored, as VFIO_DEVICE_RESET ignores its argument (KERNEL.md,
+ * B1). */
 int
 vdev_handle_device_reset(struct vdev_conn *c, struct vdev_msg *m,
                          struct vdev_reply *r)
 {
-    if (m->body_len)
-        return -EINVAL;
     vdev_reset(c->dev);
     /* Only the client's reset ends a migration session; a guest FLR (which
      * also calls vdev_reset) must not abort one. */

@@ -62,13 +62,9 @@ vdev_handle_dirty_pages(struct vdev_conn *c, struct vdev_msg *m,
             rc = 0; /* already on: starting again changes nothing */
         else
             rc = vdev_mig_log_start(c->dev, VDEV_MIG_V1, 4096, NULL, 0);
-        if (rc < 0)
-            return rc;
-        p = vdev_reply_alloc(r, c, sizeof(dp));
-        if (!p)
-            return -ENOMEM;
-        memcpy(p, &dp, sizeof(dp));
-        return 0;
+        /* No reply payload: VFIO_IOMMU_DIRTY_PAGES has no output here,
+         * and libvfio-user sends none (runtime/KERNEL.md, P1). */
+        return rc < 0 ? rc : 0;
     case VFIO_USER_DIRTY_PAGES_FLAG_GET_BITMAP:
         break;
     default:

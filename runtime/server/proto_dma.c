@@ -21,6 +21,9 @@ close_fds(struct vdev_msg *m)
     }
 }
 
+/* As VFIO_IOMMU_MAP_DMA (vfio_iommu_type1, runtime/KERNEL.md M1-M5): argsz
+ * at least the structure (more is accepted), known flags, a size and an
+ * iova in whole pages of our pgsizes (4 KiB), 0 or 1 fd. */
 int
 vdev_handle_dma_map(struct vdev_conn *c, struct vdev_msg *m,
                     struct vdev_reply *r)
@@ -29,14 +32,15 @@ vdev_handle_dma_map(struct vdev_conn *c, struct vdev_msg *m,
     uint32_t prot = 0;
     int fd = -1;
 
-    if (m->body_len != sizeof(req) || m->nr_fds > 1) {
+    if (m->body_len < sizeof(req) || m->nr_fds > 1) {
         close_fds(m);
         return -EINVAL;
     }
     memcpy(&req, m->body, sizeof(req));
-    if (req.argsz != sizeof(req) ||
+    if (req.argsz < sizeof(req) ||
         (req.flags &
-         ~(VFIO_USER_F_DMA_REGION_READ | VFIO_USER_F_DMA_REGION_WRITE))) {
+         ~(VFIO_USER_F_DMA_REGION_READ | VFIO_USER_F_DMA_REGION_WRITE)) ||
+        !req.size || ((req.addr | req.size) & (VFIO_USER_DEF_PGSIZES - 1))) {
         close_fds(m);
         return -EINVAL;
     }
@@ -97,10 +101,6 @@ vdev_handle_dma_unmap(struct vdev_conn *c, struct vdev_msg *m,
     struct vfio_user_dma_unmap req;
     void *out;
 
-    if (m->nr_fds) {
-        close_fds(m);
-        return -EINVAL;
-    }
     if (m->body_len < sizeof(req))
         return -EINVAL;
     memcpy(&req, m->body, sizeof(req));

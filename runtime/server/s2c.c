@@ -158,11 +158,26 @@ take_partial(struct vdev_conn *c, size_t off, size_t have,
     return ret;
 }
 
+/* While a region write waits here (c->s2c_serve), the client's commands
+ * at the head of the input are served, in order, and their replies sent:
+ * QEMU's vCPU waits for a region read holding the lock its DMA_READ/WRITE
+ * handler needs, so only waiting would deadlock until both time out. */
+static int
+serve_waiting(struct vdev_conn *c, int64_t deadline)
+{
+    int rc = 0;
+
+    while (c->s2c_serve && !c->s2c_nested && (rc = vdev_serve_nested(c)) > 0)
+        if ((rc = vdev_tx_drain(c, deadline, -1)) < 0)
+            break;
+    return rc < 0 ? rc : 0;
+}
+
 /* Looks through the buffered input for our reply. Client commands are
- * stepped over and left in place for the dispatcher; the reply (and any
- * stale reply) is cut out of the buffer. Returns 1 with the reply taken
- * (its result in *result), 0 if more input is needed, -errno if the input
- * cannot be parsed. */
+ * served first when serve_waiting() may, else stepped over and left in
+ * place for the dispatcher; the reply (and any stale reply) is cut out of
+ * the buffer. Returns 1 with the reply taken (its result in *result), 0 if
+ * more input is needed, -errno if the input cannot be parsed. */
 static int
 main_scan(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
           size_t reply_len, int *result, int64_t deadline)
@@ -170,7 +185,10 @@ main_scan(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
     struct vfio_user_header h;
     size_t off = 0;
     ssize_t have;
+    int rc = serve_waiting(c, deadline);
 
+    if (rc < 0)
+        return rc;
     while ((have = vdev_rx_find_reply(c, &off, &h)) > 0) {
         int m;
 
@@ -256,6 +274,16 @@ vdev_conn_request(struct vdev_conn *c, uint16_t cmd, const void *req,
 
 /* ------------------------------------------------- message-based DMA */
 
+/* Two layouts of DMA_READ/DMA_WRITE are in use. The spec's: address (u64),
+ * count (u64), data at 16; a DMA_WRITE reply echoes address and count.
+ * QEMU 10.1/10.2's: address (u64), count (u32), data at 12, each message
+ * padded to the spec's size (its struct ends on an 8-byte boundary), a
+ * DMA_WRITE reply with no payload. A DMA_READ request reads the same in
+ * both (the upper half of a 64-bit count is QEMU's padding, zero), so only
+ * where data sits differs, and the reply to a DMA_WRITE. */
+#define ADDR_COUNT 16u /* address + count (+ QEMU's padding) */
+#define QEMU_DATA 12u  /* where QEMU's data starts */
+
 static uint32_t
 xfer_chunk(const struct vdev_conn *c)
 {
@@ -265,33 +293,17 @@ xfer_chunk(const struct vdev_conn *c)
     return n < VDEV_MAX_DATA_XFER ? n : VDEV_MAX_DATA_XFER;
 }
 
-/* Both layouts start with the 64-bit address; the spec's count is 64-bit
- * (data at 16), QEMU 10.1/10.2's 32-bit (data at 12). */
-static size_t
-access_hdr_len(const struct vdev_conn *c)
-{
-    return c->dev && c->dev->srv && c->dev->srv->qemu_dma_layout
-               ? sizeof(struct vfio_user_dma_access_qemu)
-               : sizeof(struct vfio_user_dma_access);
-}
-
+/* address, then count as a u64: also QEMU's count and padding */
 static void
-access_hdr_put(const struct vdev_conn *c, uint8_t *p, uint64_t addr,
-               uint32_t count)
+addr_count_put(uint8_t *p, uint64_t addr, uint64_t count)
 {
     memcpy(p, &addr, 8);
-    if (access_hdr_len(c) == 12) {
-        memcpy(p + 8, &count, 4);
-    } else {
-        uint64_t c64 = count;
-
-        memcpy(p + 8, &c64, 8);
-    }
+    memcpy(p + 8, &count, 8);
 }
 
-/* Checks the echoed address and count of a reply; hlen is 12 or 16. */
+/* Checks the echoed address and count of a reply (count hlen - 8 bytes). */
 static bool
-access_hdr_ok(const uint8_t *p, size_t hlen, uint64_t addr, uint32_t count)
+addr_count_ok(const uint8_t *p, size_t hlen, uint64_t addr, uint32_t count)
 {
     uint64_t a, c64 = 0;
 
@@ -300,25 +312,72 @@ access_hdr_ok(const uint8_t *p, size_t hlen, uint64_t addr, uint32_t count)
     return a == addr && c64 == count;
 }
 
+/* Which layout the client speaks, asked once per client when the server
+ * is set to detect it (the default): a zero-length DMA_WRITE at an address
+ * of the access about to be made. QEMU 10.1/10.2 write nothing and answer
+ * without a payload; a client of the spec's layout answers with address
+ * and count, or refuses an empty write (only QEMU is known to use the
+ * other layout). Neither layout's reading of the probe writes a byte.
+ * Returns 0, or -errno when the client could not be asked (the access
+ * fails, and the next one asks again). */
+static int
+layout_detect(struct vdev_conn *c, uint64_t iova)
+{
+    uint8_t req[ADDR_COUNT], reply[ADDR_COUNT];
+    int ret;
+
+    addr_count_put(req, iova, 0);
+    ret = vdev_conn_request(c, VFIO_USER_DMA_WRITE, req, sizeof(req), reply,
+                            sizeof(reply));
+    if (ret == -ETIMEDOUT || ret == -ECONNRESET || ret == -EPIPE ||
+        ret == -ENOMEM)
+        return ret;
+    c->dma_layout = ret == 0 ? VDEV_DMA_LAYOUT_QEMU : VDEV_DMA_LAYOUT_SPEC;
+    VDEV_LOG(c->dev, VDEV_LOG_INFO,
+             "DMA_READ/WRITE layout: %s, detected from the client's reply "
+             "to a zero-length DMA_WRITE (%d); --dma-layout overrides",
+             ret == 0 ? "QEMU 10.1/10.2 (32-bit count)" : "the spec's", ret);
+    return 0;
+}
+
+static int
+layout_of(struct vdev_conn *c, uint64_t iova, bool *qemu)
+{
+    int ret = 0;
+
+    if (c->dma_layout == VDEV_DMA_LAYOUT_AUTO)
+        ret = layout_detect(c, iova);
+    *qemu = c->dma_layout == VDEV_DMA_LAYOUT_QEMU;
+    return ret;
+}
+
+/* QEMU's reply carries its 4 bytes of padding after the data; a client
+ * that leaves them off is taken too. */
 static int
 msg_read(struct vdev_conn *c, uint64_t iova, uint8_t *buf, uint64_t len)
 {
-    size_t hl = access_hdr_len(c);
     uint32_t chunk = xfer_chunk(c);
-    uint8_t req[16];
-    uint8_t *reply = talloc_size(c, hl + (len < chunk ? len : chunk));
-    int ret = 0;
+    uint8_t req[ADDR_COUNT];
+    uint8_t *reply = talloc_size(c, ADDR_COUNT + (len < chunk ? len : chunk));
+    bool qemu;
+    int ret;
 
     if (!reply)
         return -ENOMEM;
+    if ((ret = layout_of(c, iova, &qemu)) < 0)
+        goto out;
     while (len) {
         uint32_t n = len < chunk ? (uint32_t)len : chunk;
+        size_t hl = qemu ? QEMU_DATA : ADDR_COUNT;
 
-        access_hdr_put(c, req, iova, n);
-        ret = vdev_conn_request(c, VFIO_USER_DMA_READ, req, hl, reply, hl + n);
+        addr_count_put(req, iova, n);
+        ret = vdev_conn_request(c, VFIO_USER_DMA_READ, req, sizeof(req), reply,
+                                ADDR_COUNT + n);
         if (ret < 0)
             break;
-        if ((size_t)ret != hl + n || !access_hdr_ok(reply, hl, iova, n)) {
+        if (((size_t)ret != hl + n &&
+             !(qemu && (size_t)ret == ADDR_COUNT + n)) ||
+            !addr_count_ok(reply, hl, iova, n)) {
             ret = -EPROTO;
             break;
         }
@@ -328,6 +387,7 @@ msg_read(struct vdev_conn *c, uint64_t iova, uint8_t *buf, uint64_t len)
         len -= n;
         ret = 0;
     }
+out:
     talloc_free(reply);
     return ret;
 }
@@ -335,28 +395,33 @@ msg_read(struct vdev_conn *c, uint64_t iova, uint8_t *buf, uint64_t len)
 static int
 msg_write(struct vdev_conn *c, uint64_t iova, const uint8_t *buf, uint64_t len)
 {
-    size_t hl = access_hdr_len(c);
     uint32_t chunk = xfer_chunk(c);
-    uint8_t *req = talloc_size(c, hl + (len < chunk ? len : chunk));
-    uint8_t reply[16];
-    int ret = 0;
+    uint8_t *req =
+        talloc_zero_size(c, ADDR_COUNT + (len < chunk ? len : chunk));
+    uint8_t reply[ADDR_COUNT];
+    bool qemu;
+    int ret;
 
     if (!req)
         return -ENOMEM;
+    if ((ret = layout_of(c, iova, &qemu)) < 0)
+        goto out;
     while (len) {
         uint32_t n = len < chunk ? (uint32_t)len : chunk;
 
-        access_hdr_put(c, req, iova, n);
-        memcpy(req + hl, buf, n);
-        ret = vdev_conn_request(c, VFIO_USER_DMA_WRITE, req, hl + n, reply,
-                                sizeof(reply));
+        addr_count_put(req, iova, n);
+        if (qemu)
+            memset(req + QEMU_DATA + n, 0, ADDR_COUNT - QEMU_DATA);
+        memcpy(req + (qemu ? QEMU_DATA : ADDR_COUNT), buf, n);
+        ret = vdev_conn_request(c, VFIO_USER_DMA_WRITE, req, ADDR_COUNT + n,
+                                reply, sizeof(reply));
         if (ret < 0)
             break;
         /* The spec's table gives the reply's count 4 bytes, its request 8;
-         * QEMU replies with the header alone. Accept what each may send. */
-        if (!((ret == 12 || ret == 16) &&
-              access_hdr_ok(reply, (size_t)ret, iova, n)) &&
-            !(ret == 0 && hl == 12)) {
+         * QEMU replies with the header alone. */
+        if (qemu ? ret != 0
+                 : !((ret == 12 || ret == 16) &&
+                     addr_count_ok(reply, (size_t)ret, iova, n))) {
             ret = -EPROTO;
             break;
         }
@@ -365,6 +430,7 @@ msg_write(struct vdev_conn *c, uint64_t iova, const uint8_t *buf, uint64_t len)
         len -= n;
         ret = 0;
     }
+out:
     talloc_free(req);
     return ret;
 }
@@ -374,6 +440,8 @@ vdev_s2c_dma(void *peer, uint64_t iova, void *buf, uint64_t len, bool is_write)
 {
     struct vdev_conn *c = peer;
 
+    if (!len)
+        return 0;
     return is_write ? msg_write(c, iova, buf, len)
                     : msg_read(c, iova, buf, len);
 }

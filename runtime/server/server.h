@@ -35,11 +35,13 @@ struct vdev_server {
     int stop_fd; /* eventfd written by vdev_stop() */
     volatile int stopping;
     struct vdev_conn *conn; /* current client, or NULL */
-    bool qemu_dma_layout;
+    /* DMA_READ/WRITE layout for new clients (AUTO: detect, s2c.c). */
+    enum vdev_dma_layout dma_layout;
     /* Sources of a higher layer in epoll_fd (tags >= VDEV_EV_MGMT): the
      * management channel (host/mgmt.c) registers its dispatcher here. */
     int (*ext_dispatch)(struct vdev_dev *dev, uint32_t tag);
     struct vdev_mgmt *mgmt; /* named values and their socket (host/mgmt.c) */
+    pid_t successor;        /* > 0: handed over to it (host/handover.c) */
 };
 
 /* ------------------------------------------------------------ connection */
@@ -86,6 +88,12 @@ struct vdev_conn {
     bool out_blocked; /* socket full: input paused until EPOLLOUT */
 
     uint16_t next_msg_id; /* server->client requests */
+    /* This client's DMA_READ/WRITE layout: SPEC or QEMU once known, AUTO
+     * until s2c.c has asked (see vdev_set_dma_layout). */
+    enum vdev_dma_layout dma_layout;
+    /* While a region write waits for a DMA reply, the client's next
+     * commands are served (s2c.c); never from inside one of those. */
+    bool s2c_serve, s2c_nested;
     struct vdev_dma dma;
     /* A memory connection's transport (memconn.c; fd is -1), or NULL. */
     struct vdev_memio *mem;
@@ -174,9 +182,14 @@ int vdev_mem_send_all(struct vdev_conn *c, const struct iovec *iov, int iovcnt,
  * payload is copied to reply. Returns the reply payload length (at most
  * reply_len), or -errno: the client's error, -ETIMEDOUT, -EPROTO for a
  * malformed reply, -ECONNRESET. Client commands that arrive on the main
- * socket meanwhile stay in the input for the dispatcher. */
+ * socket meanwhile stay in the input for the dispatcher, unless
+ * c->s2c_serve says they may be served at once, in order. */
 int vdev_conn_request(struct vdev_conn *c, uint16_t cmd, const void *req,
                       size_t req_len, void *reply, size_t reply_len);
+/* loop.c: dispatches the command at the head of the input if it carries
+ * no fds, while a handler waits for the client (s2c.c): 1 when one was
+ * served (its reply queued), 0 when there is none such, -errno. */
+int vdev_serve_nested(struct vdev_conn *c);
 
 /* s2c.c: server-to-client channel. Creates the twin socket pair: the server
  * end goes to c->twin_fd (closed with the connection), the client end to

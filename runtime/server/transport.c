@@ -54,35 +54,17 @@ vdev_listen(struct vdev_dev *dev, const char *path)
                      VDEV_EV_LISTEN);
 }
 
-static int
-sockopt_int(int fd, int opt, int *val)
-{
-    socklen_t len = sizeof(*val);
-
-    return getsockopt(fd, SOL_SOCKET, opt, val, &len) < 0 ? -errno : 0;
-}
-
 /* The fd becomes ours: closed with the device. It must be a listening
  * UNIX stream socket, since fds travel as SCM_RIGHTS. */
 int
 vdev_listen_fd(struct vdev_dev *dev, int fd)
 {
-    int on = 0, type = 0, domain = 0, fl, rc;
+    int rc;
 
-    if (fd < 0)
-        return -EBADF;
     if (dev->srv->listen_fd >= 0)
         return -EBUSY;
-    if ((rc = sockopt_int(fd, SO_ACCEPTCONN, &on)) < 0 ||
-        (rc = sockopt_int(fd, SO_TYPE, &type)) < 0 ||
-        (rc = sockopt_int(fd, SO_DOMAIN, &domain)) < 0)
+    if ((rc = vdev_unix_adopt_listener(fd)) < 0)
         return rc;
-    if (!on || type != SOCK_STREAM || domain != AF_UNIX)
-        return -EINVAL;
-    fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
-        fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
-        return -errno;
     dev->srv->listen_fd = fd;
     return epoll_set(dev, EPOLL_CTL_ADD, fd, EPOLLIN, VDEV_EV_LISTEN);
 }
@@ -152,6 +134,7 @@ vdev_conn_new(struct vdev_dev *dev, int fd, struct vdev_conn **_c)
     c->dev = dev;
     c->fd = fd;
     c->twin_fd = -1;
+    c->dma_layout = dev->srv->dma_layout;
     vdev_dma_init(&c->dma, c, vdev_s2c_dma, c);
     c->peer_max_msg_fds = VFIO_USER_DEF_MAX_MSG_FDS;
     c->peer_max_data_xfer = VFIO_USER_DEF_MAX_DATA_XFER;

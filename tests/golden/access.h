@@ -69,7 +69,6 @@ struct access_state {
 
 struct access {
     struct vdev_dev *dev;
-    struct vdev_mig_desc mig;
     struct access_state s;
 };
 

@@ -51,7 +51,6 @@ struct full_state {
 
 struct full {
     struct vdev_dev *dev;
-    struct vdev_mig_desc mig;
     struct full_state s;
 };
 

@@ -144,6 +144,13 @@ vdevctl_open_vfio(struct vdevctl *c, struct vdev_client **out)
     vdev_client_set_timeout(cl, VDEVCTL_TIMEOUT_MS);
     rc = vdev_client_negotiate(cl, NULL);
     if (rc == 0) {
+        const struct vdev_client_caps *caps = vdev_client_server_caps(cl);
+
+        vdev_logf(VDEV_LOG_INFO,
+                  "connected to %s: vfio-user %u.%u, transfers up to %u "
+                  "bytes, %u fds per message",
+                  c->sock, VFIO_USER_MAJOR, VFIO_USER_MINOR,
+                  caps->max_data_xfer_size, caps->max_msg_fds);
         *out = cl;
         return 0;
     }
@@ -175,6 +182,7 @@ vdevctl_open_mgmt(struct vdevctl *c)
         connect_failed(c, fd);
         return -1;
     }
+    vdev_logf(VDEV_LOG_INFO, "connected to the management socket %s", c->sock);
     return fd;
 }
 

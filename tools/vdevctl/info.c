@@ -68,7 +68,14 @@ gather(struct vdev_client *cl, struct vdevctl_devinfo *d, const char **what)
     *what = "irq info";
     for (unsigned i = 0; i < d->nr_irqs; i++) {
         struct vfio_irq_info ii;
-        if ((rc = vdev_client_irq_info(cl, i, &ii)) < 0)
+        /* As vfio-pci, a server has no ERR interrupt on a device that is
+         * not PCI Express: EINVAL there means none (QEMU reads it so). */
+        rc = vdev_client_irq_info(cl, i, &ii);
+        if (rc == -EINVAL && i == VFIO_PCI_ERR_IRQ_INDEX) {
+            d->irq_counts[i] = 0;
+            continue;
+        }
+        if (rc < 0)
             return rc;
         d->irq_counts[i] = ii.count;
     }

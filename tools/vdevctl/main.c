@@ -46,6 +46,9 @@ static const char usage[] =
     "                                format lspci -F FILE reads\n"
     "  -i, --interval=SECONDS        watch: refresh period (default 1)\n"
     "  -n, --count=N                 watch: stop after N refreshes\n"
+    "  -v, --log-level=LEVEL         error|warn|info|debug on stderr (default\n"
+    "                                warn; -v info: connections, -vv debug:\n"
+    "                                every message and reply)\n"
     "  -h, --help                    this text\n"
     "  -V, --version                 version\n"
     "\n"
@@ -195,6 +198,7 @@ parse_options(struct vdevctl *c, int argc, char **argv, bool *interval_set,
         {"hex", no_argument, NULL, 'x'},
         {"interval", required_argument, NULL, 'i'},
         {"count", required_argument, NULL, 'n'},
+        {"log-level", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -202,7 +206,8 @@ parse_options(struct vdevctl *c, int argc, char **argv, bool *interval_set,
     int opt;
 
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":jxi:n:hV", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":jxi:n:vhV", longopts, NULL)) !=
+           -1) {
         char *end;
         switch (opt) {
         case 'j':
@@ -232,6 +237,19 @@ parse_options(struct vdevctl *c, int argc, char **argv, bool *interval_set,
             *count_set = true;
             break;
         }
+        case 'L': {
+            enum vdev_log_level l;
+            if (vdev_log_level_parse(optarg, &l) < 0)
+                return vdevctl_usage_error(
+                    c, "invalid log level '%s' (error, warn, info, debug)",
+                    optarg);
+            vdev_log_init(NULL, l);
+            break;
+        }
+        case 'v':
+            if (vdev_log_level() < VDEV_LOG_DEBUG)
+                vdev_log_init(NULL, vdev_log_level() + 1);
+            break;
         case 'h':
             fputs(usage, stdout);
             return VDEVCTL_EXIT_OK;

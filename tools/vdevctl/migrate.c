@@ -74,8 +74,8 @@ vdevctl_load(struct vdevctl *c, struct vdev_client *cl, const char *file)
     fclose(f);
     if (rc < 0) {
         file_fail(c, "load from", file, rc);
-        fprintf(stderr, "vdevctl: the device kept its state and waits, "
-                        "stopped, for a good stream (or a reset)\n");
+        vdev_logf(VDEV_LOG_WARN, "the device kept its state and waits, "
+                                 "stopped, for a good stream (or a reset)");
         return VDEVCTL_EXIT_FAIL;
     }
     rc = vdev_client_mig_set_state(cl, VFIO_DEVICE_STATE_RUNNING);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vdev_log.h"
 #include "vdevctl.h"
 
 static void
@@ -32,7 +33,7 @@ report(struct vdevctl *c, const char *kind, int status, const char *fmt,
     char msg[1024];
 
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    fprintf(stderr, "vdevctl: %s\n", msg);
+    vdev_logf(VDEV_LOG_ERROR, "%s", msg);
     if (status == VDEVCTL_EXIT_USAGE)
         fprintf(stderr, "Try 'vdevctl --help'.\n");
     if (c->json)

@@ -46,13 +46,14 @@ struct vdevctl {
 
 /* ------------------------------------------------------------ report.c */
 
-/* Prints a run-time failure: "vdevctl: MESSAGE" on stderr and, with
+/* Prints a run-time failure: "vdevctl[PID]: error: MESSAGE" on stderr
+ * (vdev_logf) and, with
  * --json, {"error": {...}} on stdout. kind is a short word programs can
  * test (no-server, wrong-socket, busy, timeout, refused, io, protocol,
  * permission). Returns VDEVCTL_EXIT_FAIL. */
 int vdevctl_fail(struct vdevctl *c, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* "vdevctl: SOCKET: WHAT: strerror(-err)". */
+/* "SOCKET: WHAT: strerror(-err)" as a failure. */
 int vdevctl_fail_errno(struct vdevctl *c, const char *what, int err);
 /* A usage error: the message and a pointer to --help; returns
  * VDEVCTL_EXIT_USAGE. */

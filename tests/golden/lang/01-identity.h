@@ -18,7 +18,6 @@ struct ident_state {
 
 struct ident {
     struct vdev_dev *dev;
-    struct vdev_mig_desc mig;
     struct ident_state s;
 };
 

@@ -26,7 +26,6 @@ struct bars_state {
 
 struct bars {
     struct vdev_dev *dev;
-    struct vdev_mig_desc mig;
     struct bars_state s;
 };
 

@@ -40,7 +40,6 @@ struct regs_state {
 
 struct regs {
     struct vdev_dev *dev;
-    struct vdev_mig_desc mig;
     struct regs_state s;
 };
 

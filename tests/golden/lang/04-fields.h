@@ -38,7 +38,6 @@ struct fields_state {
 
 struct fields {
     struct vdev_dev *dev;
-    struct vdev_mig_desc mig;
     struct fields_state s;
 };
 

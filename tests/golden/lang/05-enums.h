@@ -29,7 +29,6 @@ struct enums_state {
 
 struct enums {
     struct vdev_dev *dev;
-    struct vdev_mig_desc mig;
     struct enums_state s;
 };
 

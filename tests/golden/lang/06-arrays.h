@@ -27,7 +27,6 @@ struct arrays_state {
 
 struct arrays {
     struct vdev_dev *dev;
-    struct vdev_mig_desc mig;
     struct arrays_state s;
 };
 

@@ -34,7 +34,6 @@ struct blocks_state {
 
 struct blocks {
     struct vdev_dev *dev;
-    struct vdev_mig_desc mig;
     struct blocks_state s;
 };
 

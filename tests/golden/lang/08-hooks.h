@@ -28,7 +28,6 @@ struct hooks_state {
 
 struct hooks {
     struct vdev_dev *dev;
-    struct vdev_mig_desc mig;
     struct hooks_state s;
 };
 

@@ -31,7 +31,6 @@ struct state_state {
 
 struct state {
     struct vdev_dev *dev;
-    struct vdev_mig_desc mig;
     struct state_state s;
 };
 

@@ -26,7 +26,6 @@ struct irqs_state {
 
 struct irqs {
     struct vdev_dev *dev;
-    struct vdev_mig_desc mig;
     struct irqs_state s;
 };
 

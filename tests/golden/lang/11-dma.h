@@ -31,7 +31,6 @@ struct dmacopy_state {
 
 struct dmacopy {
     struct vdev_dev *dev;
-    struct vdev_mig_desc mig;
     struct dmacopy_state s;
 };
 

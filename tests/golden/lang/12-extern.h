@@ -18,7 +18,6 @@ struct ext_state {
 
 struct ext {
     struct vdev_dev *dev;
-    struct vdev_mig_desc mig;
     struct ext_state s;
 };
 

@@ -26,7 +26,6 @@ struct msix_state {
 
 struct msix {
     struct vdev_dev *dev;
-    struct vdev_mig_desc mig;
     struct msix_state s;
 };
 

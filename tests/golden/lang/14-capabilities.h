@@ -18,7 +18,6 @@ struct caps_state {
 
 struct caps {
     struct vdev_dev *dev;
-    struct vdev_mig_desc mig;
     struct caps_state s;
 };
 

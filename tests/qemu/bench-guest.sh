@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Guest-visible latency of one BAR register, ours against libvfio-user's:
+# one QEMU (TCG) guest with our PCI-IDIO-16 server (slot 5) and
+# libvfio-user's gpio sample (slot 6) attached, no driver bound; the guest
+# times N reads and N writes of BAR2 offset 0 (1 byte, an I/O BAR in both)
+# in alternating rounds and the median round of each is reported, with
+# the ratio ours/theirs. Measures only; judges nothing.
+#   tests/qemu/bench-guest.sh [N [ROUNDS]]     (default 4000 15)
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+N=${1:-4000}
+ROUNDS=${2:-15}
+PEER=${VDEV_PEER_GPIO:-$VT_ROOT/../shared/peers/libvfio-user/samples/gpio-pci-idio-16}
+
+if ! vt_qemu_ok; then
+    echo "bench-guest: skipped: no QEMU with vfio-user-pci at $QEMU"
+    exit 0
+fi
+if [[ ! -x $PEER ]]; then
+    echo "bench-guest: skipped: no libvfio-user gpio sample at $PEER"
+    exit 0
+fi
+vt_init bench
+vt_image || exit 1
+vt_server ours "$VT_BUILD/bin/vdev-gpio-pci-idio-16" --socket-path=@SOCK@ ||
+    exit 1
+vt_server theirs "$PEER" @SOCK@ || exit 1
+VT_MAIN=ours
+vt_qemu 1 "vdev.test=bench vdev.dev=0000:00:05.0 vdev.ref=0000:00:06.0 vdev.n=$N vdev.rounds=$ROUNDS" \
+    -device "$(vt_vfio_user ours 5)" -device "$(vt_vfio_user theirs 6)"
+vt_serve
+rc=$?
+declare -A rd wr
+while read -r _ label r w _; do
+    rd[$label]=${r#read_ns=}
+    wr[$label]=${w#write_ns=}
+done < <(tr -d '\r' <"$VT_TMP/console.log" | grep -a '^VDEV-BENCH ')
+if ((rc != 0)) || [[ -z ${rd[ours]:-} || -z ${rd[theirs]:-} ]]; then
+    echo "bench-guest: FAIL: no measurement (QEMU status $rc)"
+    vt_logs
+    exit 1
+fi
+echo "guest-visible latency of BAR2+0 (1-byte I/O), QEMU TCG, $N accesses x $ROUNDS rounds, median round:"
+printf '  %-46s read %7s ns   write %7s ns\n' \
+    "ours (vdev-gpio-pci-idio-16)" "${rd[ours]}" "${wr[ours]}" \
+    "theirs (libvfio-user samples/gpio-pci-idio-16)" "${rd[theirs]}" "${wr[theirs]}"
+awk -v r1="${rd[ours]}" -v r2="${rd[theirs]}" -v w1="${wr[ours]}" \
+    -v w2="${wr[theirs]}" 'BEGIN {
+        printf "  %-46s read %7.2f      write %7.2f\n", "ratio ours/theirs",
+            r1 / r2, w1 / w2 }'
