@@ -257,10 +257,10 @@ session_drain(struct session *s)
         unsigned i;
 
         if (rc < 0)
-            return fail(
-                c, "no reply to id %u (cmd %u), %u of %u: %s",
-                s->want[s->head].id, s->want[s->head].cmd, s->head, s->nwant,
-                rc == -ETIMEDOUT ? "nothing in time" : strerror(-rc));
+            return fail(c, "no reply to id %u (cmd %u), %u of %u: %s",
+                        s->want[s->head].id, s->want[s->head].cmd, s->head,
+                        s->nwant,
+                        rc == -ETIMEDOUT ? "nothing in time" : strerror(-rc));
         if ((h.flags & VFIO_USER_F_TYPE_MASK) != VFIO_USER_F_TYPE_REPLY) {
             if (h.cmd != VFIO_USER_DMA_READ && h.cmd != VFIO_USER_DMA_WRITE) {
                 free(body);
