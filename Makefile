@@ -99,10 +99,16 @@ layering-check: $(LIBVDEV) $(LIBVDEV_CLIENT)
 	@VDEV_BUILD=$(B) ./scripts/layering-check.sh
 
 # The test runner is Criterion; its Synthesis line is the closing line.
+# Every process the tests start is checked (tests/child.h): sanitizer
+# reports of all of them go to REPORTS, and the run fails on any.
+REPORTS = $(abspath $(B))/tests/reports
 check: all $(TEST_DEPS_STAMP) $(CHECK_DEPS) layering-check abi-check
 	@echo "== vdev tests ($(B)) =="
-	VDEV_BUILD=$(B) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
-	    $(B)/tests/vdev-tests --jobs=2 $(CRITERION_ARGS)
+	@rm -rf $(REPORTS) && mkdir -p $(REPORTS)
+	VDEV_BUILD=$(B) VDEV_SAN_DIR=$(REPORTS) VDEV_CHILD_LEDGER=$(REPORTS)/children \
+	    ASAN_OPTIONS=log_path=$(REPORTS)/asan$${ASAN_OPTIONS:+:$$ASAN_OPTIONS} \
+	    $(B)/tests/vdev-tests --jobs=2 $(CRITERION_ARGS); \
+	    rc=$$?; ./scripts/check-reports.sh $(REPORTS) || rc=1; exit $$rc
 
 # Model server processes under valgrind while the suites drive them.
 valgrind-check: all $(CHECK_DEPS) $(MODEL_DYNAMIC_BINS)

@@ -702,15 +702,14 @@ client_main(const char *path, unsigned long count, unsigned inflight,
 static void
 usage(void)
 {
-    fprintf(
-        stderr,
-        "usage: bench_rtt [--runs N] [--seconds S]   the whole benchmark\n"
-        "       bench_rtt --serve PATH [--count N] | --serve-fd FD\n"
-        "       bench_rtt --serve-floor PATH [--op read|write]\n"
-        "       bench_rtt --client PATH --count N [--inflight K] "
-        "[--op read|write]\n"
-        "                 [--version 0]   (0: no VERSION, for the floor)\n"
-        "                 [--region R --offset O]   (default 0, 4)\n");
+    fprintf(stderr,
+            "usage: bench_rtt [--runs N] [--seconds S]   the whole benchmark\n"
+            "       bench_rtt --serve PATH [--count N] | --serve-fd FD\n"
+            "       bench_rtt --serve-floor PATH [--op read|write]\n"
+            "       bench_rtt --client PATH --count N [--inflight K] "
+            "[--op read|write]\n"
+            "                 [--version 0]   (0: no VERSION, for the floor)\n"
+            "                 [--region R --offset O]   (default 0, 4)\n");
 }
 
 int

@@ -232,6 +232,10 @@ struct session {
      * closed (the server's sends fail). */
     size_t window;
     bool gone;
+    /* A request left unanswered, or a twin socket (whose answers are
+     * whatever the input wrote there): the server may drop the client
+     * (runtime/LIMITS.md), and does when the exchange broke. */
+    bool unanswered, twin;
     const uint8_t *ans_data;
     size_t ans_len;
     /* Ends the client keeps (pipe readers, socket peers, twin ends). */
@@ -364,6 +368,7 @@ answer_request(struct session *s, const struct vfio_user_header *h,
         rh.msg_size = HDR;
         break;
     case MSGSEQ_ANS_NONE:
+        s->unanswered = true;
         return;
     case MSGSEQ_ANS_SHORT:
         rh.msg_size--;
@@ -423,6 +428,7 @@ take_twin(struct session *s, int fd)
 
     if (t < 0)
         abort();
+    s->twin = true;
     if (s->ans_len &&
         send(t, s->ans_data, s->ans_len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
         /* a full buffer: the server reads what is there */
@@ -509,8 +515,9 @@ serve(struct session *s, bool hup)
 
     if (rc < 0) {
         /* A client that stops reading may be dropped (a reply with fds
-         * waits for it only so long: runtime/LIMITS.md). */
-        if (!hup && s->window == SIZE_MAX)
+         * waits for it only so long), and one that broke an exchange the
+         * server started (runtime/LIMITS.md). */
+        if (!hup && s->window == SIZE_MAX && !s->unanswered && !s->twin)
             fail("%s dropped the client: %s", s->m->name, strerror(-rc));
         s->c = NULL;
         return;
@@ -582,6 +589,10 @@ do_message(struct session *s, const struct msgseq_rec *r)
         h.msg_size += (uint32_t)(int32_t)r->adj;
         s->clean = false;
     }
+    /* A twin socket may come of it even when its reply (with the fd) is
+     * not sent: requests there find the client gone. */
+    if (r->cmd == VFIO_USER_VERSION && memmem(r->body, r->blen, "twin", 4))
+        s->twin = true;
     if (r->flags & VFIO_USER_F_TYPE_MASK)
         s->clean = false; /* may be taken for a reply to a request */
     else if (!(r->flags & VFIO_USER_F_NO_REPLY))
@@ -612,7 +623,7 @@ do_control(struct session *s, const struct msgseq_rec *r)
         connect_client(s);
         s->clean = true;
         s->window = SIZE_MAX;
-        s->gone = false;
+        s->gone = s->unanswered = s->twin = false;
         break;
     case MSGSEQ_CTL_WINDOW: {
         uint32_t w = (uint32_t)r->flags * 256;
@@ -791,7 +802,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s.answer = mode >> 6; /* ok, error, none, short: the first four */
     s.clean = true;
     s.window = SIZE_MAX;
-    s.gone = false;
+    s.gone = s.unanswered = s.twin = false;
     /* QEMU's DMA_READ/WRITE layout, or found out per client (the
      * default: a probe the answers below take for the spec's). */
     vdev_set_dma_layout(s.m->dev, s.qemu_layout ? VDEV_DMA_LAYOUT_QEMU

@@ -267,6 +267,9 @@ session_drain(struct session *s)
                 return fail(c, "server sent command %u", h.cmd);
             }
             s->requests++;
+            if (getenv("VDEV_CHAOS_LOG"))
+                fprintf(stderr, "chaos: request id %u cmd %u size %u\n",
+                        h.msg_id, h.cmd, h.msg_size);
             answer_request(s, &h, body);
             free(body);
             continue;

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "model_server.h"
 
 static void
@@ -36,6 +37,8 @@ spawn(struct model_server *s, const char *rel, bool quiet)
             dup2(null, 1);
         if (null >= 0 && quiet)
             dup2(null, 2);
+        if (getenv("VDEV_CHAOS_LOG"))
+            execl(prog, prog, arg, "--log-level=debug", (char *)NULL);
         execl(prog, prog, arg, (char *)NULL);
         _exit(127);
     }
@@ -125,9 +128,18 @@ model_server_stop(struct model_server *s)
 
     model_server_detach(s);
     if (s->pid > 0) {
-        kill(s->pid, SIGTERM);
-        waitpid(s->pid, &status, 0);
+        pid_t pid = s->pid;
+        char what[160];
+
+        snprintf(what, sizeof(what), "the server at %s", s->sock);
         s->pid = -1;
+        kill(pid, SIGTERM);
+        status = child_reap(pid, what);
+        /* A server ends cleanly on SIGTERM (or dies of it when it came
+         * before the handler): anything else is a failure underneath. */
+        if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) &&
+            !(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM))
+            child_check_exit(what, status, "exit status after SIGTERM");
     }
     if (s->dir[0]) {
         unlink(s->mgmt);

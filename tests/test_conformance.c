@@ -14,6 +14,7 @@
 #include <talloc.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "emit_check.h"
 #include "vdevc_test.h"
 
@@ -61,7 +62,7 @@ server_stop(struct server *s)
     cr_assert_eq(waitpid(s->pid, &status, WNOHANG), 0,
                  "the server died during the check");
     kill(s->pid, SIGTERM);
-    cr_assert_eq(waitpid(s->pid, &status, 0), s->pid);
+    status = child_reap(s->pid, "the model server");
     cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
               "server exit status 0x%x", status);
     char path[PATH_MAX];

@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
+
 #define SCRIPT "scripts/demo.sh"
 
 Test(demo, runs_without_a_terminal, .timeout = 60)
@@ -42,7 +44,7 @@ Test(demo, runs_without_a_terminal, .timeout = 60)
         len += (size_t)n;
     buf[len] = '\0';
     close(out[0]);
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    status = child_reap(pid, "demo.sh");
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
               "demo failed (status 0x%x):\n%s", status, buf);
     cr_assert_not_null(strstr(buf, "Demo finished"), "%s", buf);

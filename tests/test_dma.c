@@ -1,7 +1,10 @@
 /* DMA map table, memfd-backed DMA helpers and the DMA_MAP/DMA_UNMAP
  * handlers, driven through hand-built connections and messages. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "dma_fixture.h"
 
@@ -107,9 +110,9 @@ Test(dma_table, mmap_failure_errno_and_fd_closed)
     char path[64];
     int p[2], fd, ro;
 
-    /* a pipe cannot be mapped */
+    /* a pipe is not a file to map: refused before mmap is tried */
     cr_assert_eq(pipe(p), 0);
-    cr_assert_eq(vdev_dma_add(dma, 0, PG, p[0], 0, VDEV_DMA_READ), -ENODEV);
+    cr_assert_eq(vdev_dma_add(dma, 0, PG, p[0], 0, VDEV_DMA_READ), -EINVAL);
     cr_assert_not(fd_is_open(p[0]));
     close(p[1]);
 
@@ -228,6 +231,44 @@ Test(dma_mem, write_then_read_back_through_memfd)
     cr_assert_eq(vdev_dma_read(dev, 0x40000 + 2 * PG - 4, back, 8), -ENOENT);
     cr_assert_eq(vdev_dma_read(dev, 0x40000 - 1, back, 2), -ENOENT);
     cr_assert_eq(vdev_dma_read(dev, 0x40000, back, 0), 0);
+    talloc_free(dev);
+}
+
+/* The client owns the file behind a map: shrinking it under us makes the
+ * copy fail with EFAULT (SIGBUS caught), not the server die; a sealed file
+ * (QEMU's memfd backend seals by default) is copied without the guard. */
+Test(dma_mem, truncated_file_is_efault_not_sigbus)
+{
+    struct vdev_dev *dev = dma_fixture_dev();
+    int fd = dma_fixture_memfd(4 * PG);
+    uint8_t buf[64] = {1, 2, 3};
+
+    cr_assert_eq(vdev_dma_add(dev->dma, 0x40000, 4 * PG, fd, 0, 3), 0);
+    cr_assert_not(dev->dma->maps[0]->sealed);
+    cr_assert_eq(vdev_dma_write(dev, 0x40000 + 2 * PG, buf, sizeof(buf)), 0);
+    cr_assert_eq(ftruncate(fd, PG), 0);
+    cr_assert_eq(vdev_dma_read(dev, 0x40000 + 2 * PG, buf, sizeof(buf)),
+                 -EFAULT);
+    cr_assert_eq(vdev_dma_write(dev, 0x40000 + 3 * PG, buf, sizeof(buf)),
+                 -EFAULT);
+    /* the pages that are still there still work */
+    cr_assert_eq(vdev_dma_write(dev, 0x40000 + 8, buf, sizeof(buf)), 0);
+    cr_assert_eq(vdev_dma_read(dev, 0x40000 + 8, buf, sizeof(buf)), 0);
+    cr_assert_eq(buf[2], 3);
+    talloc_free(dev);
+}
+
+Test(dma_mem, sealed_file_needs_no_guard)
+{
+    struct vdev_dev *dev = dma_fixture_dev();
+    int fd = memfd_create("sealed", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(ftruncate(fd, 2 * PG), 0);
+    cr_assert_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
+    cr_assert_eq(vdev_dma_add(dev->dma, 0x40000, 2 * PG, fd, 0, 3), 0);
+    cr_assert(dev->dma->maps[0]->sealed);
+    cr_assert_neq(ftruncate(fd, PG), 0);
     talloc_free(dev);
 }
 

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "model_server.h"
 #include "rawsock.h"
 
@@ -649,8 +650,10 @@ term_within_1s(int poke)
     t0 = now_s();
     while (now_s() - t0 < 1.0) {
         got = waitpid(srv.pid, &status, WNOHANG);
-        if (got == srv.pid)
+        if (got == srv.pid) {
+            child_check("the server", status);
             break;
+        }
         if (poke >= 0) {
             static const uint8_t b = 0;
             send(poke, &b, 1, MSG_NOSIGNAL | MSG_DONTWAIT);

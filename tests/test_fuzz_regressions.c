@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "server/server.h"
 #include "model_server.h"
 #include "rawsock.h"
@@ -322,7 +323,7 @@ replay_server_input(const char *path, const uint8_t *p, size_t len)
 
     /* Clean exit: a sanitizer build exits non-zero after a leak. */
     kill(s.pid, SIGTERM);
-    cr_assert_eq(waitpid(s.pid, &status, 0), s.pid);
+    status = child_reap(s.pid, path);
     s.pid = -1;
     model_server_stop(&s);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
@@ -344,7 +345,20 @@ Test(fuzz_regressions, server_socket_inputs)
  * mapped, and the device's first DMA there killed the server (SIGBUS);
  * DMA maps now take regular files only (device/dma.c).
  * mig-data-write-empty: an empty MIG_DATA_WRITE as the first of a
- * resume did pointer arithmetic on a NULL buffer (UBSan). */
+ * resume did pointer arithmetic on a NULL buffer (UBSan).
+ * stray-fd-during-dma: a REGION_WRITE carrying an fd (closed, as for any
+ * command that takes none) started the edu DMA engine; the client's
+ * answer came with an fd of its own, stored where the write's still was:
+ * the write's fd stayed open for good, the answer's was closed in its
+ * place (server/loop.c closes them before the handler now).
+ * eof-after-a-turn: a memory client's EOF waited behind the loop's read
+ * budget (server/loop.c: vdev_conn_serve serves a memory connection to
+ * the end).
+ * unmap-during-dma: while the edu DMA engine waited for the client's
+ * answer through a map without fd, the DMA_UNMAP the client sent
+ * meanwhile was served at once and freed the map the copy was walking
+ * (use after free); only region accesses and questions are served while
+ * a handler waits now (server/loop.c). */
 Test(fuzz_regressions, server_sessions)
 {
     const char *b = getenv("VDEV_BUILD");

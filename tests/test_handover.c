@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "host/handover.h"
 #include "model_server.h"
 
@@ -74,7 +75,7 @@ teardown(void)
     /* a successor left behind by a failed assertion */
     while ((orphan = find_child(-1)) > 0) {
         kill(orphan, SIGTERM);
-        waitpid(orphan, NULL, 0);
+        child_reap(orphan, "a successor left behind");
     }
     if (guest)
         munmap(guest, GUEST_SIZE);
@@ -175,8 +176,10 @@ wait_exit(pid_t pid)
 
     for (int64_t end = now_ms() + 20000; now_ms() < end;) {
         pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid)
+        if (r == pid) {
+            child_check("a server", status);
             return status;
+        }
         cr_assert_eq(r, 0, "waitpid: %s", strerror(errno));
         usleep(10000);
     }

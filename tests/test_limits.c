@@ -310,29 +310,152 @@ Test(limits, fds_of_refused_messages_closed)
     close(mfd);
 }
 
-/* The management channel holds at most 8 clients: a ninth takes the slot
- * of the least recently active one, which is closed. */
-Test(limits, mgmt_clients_bounded)
-{
-    int m[9];
-    char reply[128];
-    struct pollfd p;
+#define MGMT_CLIENTS 16 /* host/mgmt.c MGMT_MAX_CLIENTS */
 
-    for (int i = 0; i < 9; i++) {
+static bool
+sees_eof(int m, int timeout_ms)
+{
+    struct pollfd p = {.fd = m, .events = POLLIN};
+    char b[256];
+
+    /* Replies it had coming are read first. */
+    while (poll(&p, 1, timeout_ms) == 1) {
+        ssize_t n = recv(m, b, sizeof(b), MSG_DONTWAIT);
+        if (n <= 0)
+            return n == 0;
+    }
+    return false;
+}
+
+static void
+open_all(int *m, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
         m[i] = vdev_mgmt_client_open(srv.mgmt);
         cr_assert_geq(m[i], 0);
-        if (i < 8)
-            cr_assert_eq(
-                vdev_mgmt_client_exchange(m[i], "stats", reply, sizeof(reply)),
-                0);
     }
-    cr_assert_eq(vdev_mgmt_client_exchange(m[8], "stats", reply, sizeof(reply)),
+}
+
+/* Sends part of a request line: that client is in the middle of a
+ * command. The server has read it once a later client got an answer. */
+static void
+half_line(int m, const char *part)
+{
+    cr_assert_eq(send(m, part, strlen(part), MSG_NOSIGNAL),
+                 (ssize_t)strlen(part));
+}
+
+static void
+finish_line(int m, const char *rest)
+{
+    char reply[128];
+    ssize_t n;
+
+    cr_assert_eq(send(m, rest, strlen(rest), MSG_NOSIGNAL),
+                 (ssize_t)strlen(rest));
+    struct pollfd p = {.fd = m, .events = POLLIN};
+    cr_assert_eq(poll(&p, 1, 5000), 1, "no reply to a finished command");
+    n = recv(m, reply, sizeof(reply) - 1, 0);
+    cr_assert_gt(n, 0, "closed in the middle of a command");
+    reply[n] = '\0';
+    cr_assert(!strncmp(reply, "ok ", 3), "%s", reply);
+}
+
+/* The management channel holds 16 clients; a 17th takes the slot of the
+ * least recently active idle one, which is closed. */
+Test(limits, mgmt_clients_bounded)
+{
+    int m[MGMT_CLIENTS + 1];
+    char reply[128];
+
+    /* The 17th connects once the others are in (else it could take the
+     * place of one that has not spoken yet: idle too). */
+    open_all(m, MGMT_CLIENTS);
+    for (int i = 0; i < MGMT_CLIENTS; i++)
+        cr_assert_eq(
+            vdev_mgmt_client_exchange(m[i], "stats", reply, sizeof(reply)), 0);
+    open_all(m + MGMT_CLIENTS, 1);
+    cr_assert_eq(vdev_mgmt_client_exchange(m[MGMT_CLIENTS], "stats", reply,
+                                           sizeof(reply)),
                  0);
     /* m[0] was the least recently active: it sees EOF. */
-    p = (struct pollfd){.fd = m[0], .events = POLLIN};
-    cr_assert_eq(poll(&p, 1, 2000), 1);
-    cr_assert_eq(recv(m[0], reply, sizeof(reply), MSG_DONTWAIT), 0);
-    for (int i = 0; i < 9; i++)
+    cr_assert(sees_eof(m[0], 2000));
+    for (int i = 0; i <= MGMT_CLIENTS; i++)
+        close(m[i]);
+    assert_served();
+}
+
+/* A client in the middle of a command is never the one evicted, even when
+ * it is the least recently active: the oldest idle one goes instead. */
+Test(limits, mgmt_eviction_spares_a_command)
+{
+    int m[MGMT_CLIENTS + 1];
+    char reply[128];
+
+    open_all(m, MGMT_CLIENTS);
+    half_line(m[0], "sta");
+    for (int i = 1; i < MGMT_CLIENTS; i++)
+        cr_assert_eq(
+            vdev_mgmt_client_exchange(m[i], "info", reply, sizeof(reply)), 0);
+    open_all(m + MGMT_CLIENTS, 1);
+    cr_assert_eq(vdev_mgmt_client_exchange(m[MGMT_CLIENTS], "stats", reply,
+                                           sizeof(reply)),
+                 0);
+    cr_assert(sees_eof(m[1], 2000), "the oldest idle client stays");
+    finish_line(m[0], "ts\n");
+    for (int i = 0; i <= MGMT_CLIENTS; i++)
+        close(m[i]);
+    assert_served();
+}
+
+/* Every client in the middle of a command: the newcomer is told the
+ * server is busy and closed; each command then completes. */
+Test(limits, mgmt_all_busy_refuses_newcomer)
+{
+    int m[MGMT_CLIENTS], late;
+    char reply[256];
+    ssize_t n;
+
+    open_all(m, MGMT_CLIENTS);
+    for (int i = 0; i < MGMT_CLIENTS; i++)
+        half_line(m[i], "sta");
+    /* The server reads the half lines as it accepts: wait for that. */
+    usleep(200000);
+    late = vdev_mgmt_client_open(srv.mgmt);
+    cr_assert_geq(late, 0);
+    struct pollfd p = {.fd = late, .events = POLLIN};
+    cr_assert_eq(poll(&p, 1, 5000), 1);
+    n = recv(late, reply, sizeof(reply) - 1, 0);
+    cr_assert_gt(n, 0);
+    reply[n] = '\0';
+    cr_assert(strstr(reply, "error: busy"), "%s", reply);
+    cr_assert(sees_eof(late, 2000));
+    close(late);
+    for (int i = 0; i < MGMT_CLIENTS; i++) {
+        finish_line(m[i], "ts\n");
+        close(m[i]);
+    }
+    assert_served();
+}
+
+/* A command stalled for two seconds (half a line, then silence) no longer
+ * holds its slot against a newcomer. */
+Test(limits, mgmt_stalled_client_evicted)
+{
+    int m[MGMT_CLIENTS], late;
+    char reply[128];
+
+    open_all(m, MGMT_CLIENTS);
+    for (int i = 0; i < MGMT_CLIENTS; i++)
+        half_line(m[i], "sta");
+    usleep(2200000);
+    late = vdev_mgmt_client_open(srv.mgmt);
+    cr_assert_geq(late, 0);
+    cr_assert_eq(vdev_mgmt_client_exchange(late, "stats", reply, sizeof(reply)),
+                 0);
+    cr_assert(sees_eof(m[0], 2000), "the oldest stalled client stays");
+    close(late);
+    for (int i = 0; i < MGMT_CLIENTS; i++)
         close(m[i]);
     assert_served();
 }

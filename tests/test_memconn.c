@@ -396,3 +396,27 @@ Test(memconn, a_full_client_pauses_input_until_it_reads)
     cr_assert_eq(vdev_conn_serve(dev, true), -EPIPE);
     cr_assert_null(dev->srv->conn);
 }
+
+Test(memconn, a_long_turn_is_served_to_the_end)
+{
+    uint8_t m[64];
+    size_t off = 0;
+    struct vfio_user_header h;
+
+    negotiate();
+    /* Each send carries an fd, so each ends a read: more sends than one
+     * turn of the loop reads, all served by one call. */
+    for (unsigned i = 0; i < 300; i++) {
+        int fd = eventfd(0, EFD_CLOEXEC);
+
+        cr_assert_eq(vdev_mem_send(dev->srv->conn, m,
+                                   put_read(m, (uint16_t)i, 0, 0, 4), &fd, 1),
+                     0);
+    }
+    cr_assert_eq(vdev_conn_serve(dev, false), 0);
+    for (unsigned i = 0; i < 300; i++) {
+        h = next_reply(&off);
+        cr_assert_eq(h.msg_id, i);
+    }
+    cr_assert_eq(off, log_->len);
+}

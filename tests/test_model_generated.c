@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
+
 static char *
 slurp(const char *path, size_t *len)
 {
@@ -55,8 +57,7 @@ compile(const char *vdevc, const char *model, const char *dir, const char *name)
         execl(vdevc, vdevc, "-o", c, hopt, model, (char *)NULL);
         _exit(127);
     }
-    int status;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    int status = child_reap(pid, "vdevc");
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "vdevc %s failed",
               model);
 }

@@ -19,6 +19,7 @@
 #include <talloc.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "model_server.h"
 
 #define BAR0 VFIO_PCI_BAR0_REGION_INDEX
@@ -202,7 +203,7 @@ sigterm_exits_0(void)
 
     model_server_detach(&srv);
     kill(srv.pid, SIGTERM);
-    cr_assert_eq(waitpid(srv.pid, &status, 0), srv.pid);
+    status = child_reap(srv.pid, "the confined server");
     srv.pid = -1;
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
               "status 0x%x (signal %d: a syscall off the allow-list?)", status,

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "vdev.h"
 #include "vdev_client.h"
 
@@ -115,6 +116,7 @@ wait_exit(struct proc *p)
     for (int i = 0; i < 1000; i++) {
         pid_t r = waitpid(p->pid, &status, WNOHANG);
         if (r == p->pid) {
+            child_check("the server", status);
             close(p->out);
             close(p->err);
             cr_assert(WIFEXITED(status), "killed by signal %d",

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "child.h"
 #include "clientdev.h"
 #include "vdevctl_run.h"
 
@@ -48,7 +49,7 @@ vdevctl(char **out, const char *fmt, ...)
     while ((n = fread(buf + len, 1, cap - 1 - len, p)) > 0)
         len += n;
     buf[len] = 0;
-    int st = pclose(p);
+    int st = child_pclose(p, cmd);
     *out = buf;
     cr_assert(WIFEXITED(st), "vdevctl died: %s", cmd);
     return WEXITSTATUS(st);

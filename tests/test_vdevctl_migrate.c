@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "model_server.h"
 
 #define BAR2 VFIO_PCI_BAR2_REGION_INDEX
@@ -61,7 +62,7 @@ vdevctl(struct model_server *s, const char *cmd, const char *path, char *err,
         len += (size_t)n;
     err[len] = '\0';
     close(p[0]);
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    status = child_reap(pid, "vdevctl");
     cr_assert(WIFEXITED(status));
     return WEXITSTATUS(status);
 }

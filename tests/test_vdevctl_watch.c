@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "model_server.h"
 #include "vdevctl_run.h"
 
@@ -43,7 +44,7 @@ stop(pid_t pid, int sig)
     int st;
 
     cr_assert_eq(kill(pid, sig), 0);
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    st = child_reap(pid, "vdevctl watch");
     cr_assert(WIFEXITED(st), "watch died of signal %d", WTERMSIG(st));
     return WEXITSTATUS(st);
 }
@@ -172,7 +173,7 @@ Test(vdevctl_watch, server_gone)
     model_server_stop(&srv);
     drain(p[0]);
     close(p[0]);
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    st = child_reap(pid, "vdevctl watch");
     cr_assert(WIFEXITED(st));
     cr_expect_eq(WEXITSTATUS(st), 1, "%s", out);
     cr_expect_not_null(strstr(out, "vdevctl["), "%s", out);

@@ -9,6 +9,7 @@
 #include <talloc.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "vdevc_test.h"
 
 char *
@@ -128,8 +129,7 @@ vt_run(void *ctx, char *const argv[], char **_out, char **_err)
         execv(argv[0], argv);
         _exit(127);
     }
-    int status = -1;
-    waitpid(pid, &status, 0);
+    int status = child_reap(pid, argv[0]);
     lseek(fo, 0, SEEK_SET);
     lseek(fe, 0, SEEK_SET);
     char *out = slurp_fd(ctx, fo), *err = slurp_fd(ctx, fe);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "vdevctl_run.h"
 
 #define MAX_ARGS 32
@@ -90,7 +91,7 @@ vdevctl_run(struct vdevctl_run *r, const char *arg, ...)
     close(out[1]);
     r->out = slurp_fd(out[0]);
     close(out[0]);
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    status = child_reap(pid, "vdevctl");
     r->ms = now_ms() - t0;
     lseek(errfd, 0, SEEK_SET);
     r->err = slurp_fd(errfd);
@@ -173,7 +174,7 @@ json_schema_check(const char *schema, const char *text, bool lines, char *why,
     while (got + 1 < cap && (n = fread(why + got, 1, cap - 1 - got, p)) > 0)
         got += n;
     why[got] = '\0';
-    int st = pclose(p);
+    int st = child_pclose(p, "validate_json.py");
     unlink(path);
     cr_assert(WIFEXITED(st));
     return WEXITSTATUS(st);

@@ -240,6 +240,10 @@ struct vdev_stats {
     uint64_t bytes_out;
     uint64_t connections;
     uint64_t irqs_sent;
+    /* Interrupt and mask signals the client's eventfd could not take: its
+     * counter was full (the edge coalesced with one it has not read) or
+     * the signal failed. The server never waits for a client's fd. */
+    uint64_t irqs_dropped;
 };
 void vdev_get_stats(const struct vdev_dev *dev, struct vdev_stats *out);
 

@@ -57,6 +57,13 @@ vdev_wait_fd(int fd, short events, int64_t deadline, int cancel_fd)
     return 0;
 }
 
+/* vdev_wait_fd as a vdev_wait_fn: arg points to the cancel fd. */
+static int
+cancel_wait(void *arg, int fd, short events, int64_t deadline)
+{
+    return vdev_wait_fd(fd, events, deadline, *(const int *)arg);
+}
+
 /* ------------------------------------------------------------ receive */
 
 static unsigned
@@ -101,8 +108,16 @@ vdev_recv_fds_take(struct msghdr *mh, ssize_t n, struct vdev_fds_in *in)
 }
 
 int
-vdev_recv_all(int sock, void *buf, size_t len, int64_t deadline,
+vdev_recv_all(int sock, void *buf, size_t len, int64_t deadline, int cancel_fd,
               struct vdev_fds_in *in)
+{
+    return vdev_recv_all_w(sock, buf, len, deadline, cancel_wait, &cancel_fd,
+                           in);
+}
+
+int
+vdev_recv_all_w(int sock, void *buf, size_t len, int64_t deadline,
+                vdev_wait_fn *wait, void *arg, struct vdev_fds_in *in)
 {
     uint8_t scratch[4096];
     uint8_t *p = buf;
@@ -119,7 +134,7 @@ vdev_recv_all(int sock, void *buf, size_t len, int64_t deadline,
         }
         n = vdev_recv_fds(sock, dst, want, MSG_DONTWAIT, in);
         if (n == -EAGAIN) {
-            if ((rc = vdev_wait_fd(sock, POLLIN, deadline, -1)) < 0)
+            if ((rc = wait(arg, sock, POLLIN, deadline)) < 0)
                 return rc;
             continue;
         }
@@ -170,6 +185,15 @@ int
 vdev_send_all(int sock, struct iovec *iov, int iovcnt, const int *fds,
               unsigned nr_fds, int64_t deadline, int cancel_fd)
 {
+    return vdev_send_all_w(sock, iov, iovcnt, fds, nr_fds, deadline,
+                           cancel_wait, &cancel_fd);
+}
+
+int
+vdev_send_all_w(int sock, struct iovec *iov, int iovcnt, const int *fds,
+                unsigned nr_fds, int64_t deadline, vdev_wait_fn *wait,
+                void *arg)
+{
     if (nr_fds > VDEV_FDIO_MAX_FDS)
         return -EINVAL;
     while (iovcnt > 0 && iov->iov_len == 0 && !nr_fds) {
@@ -181,7 +205,7 @@ vdev_send_all(int sock, struct iovec *iov, int iovcnt, const int *fds,
         int rc;
 
         if (n == -EAGAIN) {
-            rc = vdev_wait_fd(sock, POLLOUT, deadline, cancel_fd);
+            rc = wait(arg, sock, POLLOUT, deadline);
             if (rc < 0)
                 return rc;
             continue;

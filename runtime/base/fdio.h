@@ -65,12 +65,21 @@ vdev_recv_fds(int sock, void *buf, size_t len, int flags,
     return n;
 }
 
+/* A wait for fd to become ready for events until deadline, with
+ * vdev_wait_fd's contract: the caller's own (the serving loop answers its
+ * management channel while it waits for the client). */
+typedef int vdev_wait_fn(void *arg, int fd, short events, int64_t deadline);
+
 /* Reads exactly len bytes (buf NULL: reads and drops them), waiting for
- * them until deadline (vdev_now_ms() time; INT64_MAX: no limit). fds as
- * for vdev_recv_fds. Returns 0, -ECONNRESET on EOF before len bytes,
- * -ETIMEDOUT, or -errno. */
+ * them until deadline (vdev_now_ms() time; INT64_MAX: no limit) or until
+ * cancel_fd (-1: none) is readable. fds as for vdev_recv_fds. Returns 0,
+ * -ECONNRESET on EOF before len bytes, -ETIMEDOUT, -ECANCELED, or
+ * -errno. */
 int vdev_recv_all(int sock, void *buf, size_t len, int64_t deadline,
-                  struct vdev_fds_in *in);
+                  int cancel_fd, struct vdev_fds_in *in);
+/* The same, waiting with wait(arg, ...). */
+int vdev_recv_all_w(int sock, void *buf, size_t len, int64_t deadline,
+                    vdev_wait_fn *wait, void *arg, struct vdev_fds_in *in);
 
 /* Sends all of iov[0..iovcnt) (iov is advanced), nr_fds fds (at most
  * VDEV_FDIO_MAX_FDS) riding on its first byte, waiting for room until
@@ -79,6 +88,10 @@ int vdev_recv_all(int sock, void *buf, size_t len, int64_t deadline,
  * -errno (-EPIPE: the peer is gone). */
 int vdev_send_all(int sock, struct iovec *iov, int iovcnt, const int *fds,
                   unsigned nr_fds, int64_t deadline, int cancel_fd);
+/* The same, waiting with wait(arg, ...). */
+int vdev_send_all_w(int sock, struct iovec *iov, int iovcnt, const int *fds,
+                    unsigned nr_fds, int64_t deadline, vdev_wait_fn *wait,
+                    void *arg);
 
 /* Waits until fd is ready for events (POLLIN, POLLOUT), the deadline
  * (vdev_now_ms() time; INT64_MAX: no limit) passes, or cancel_fd (-1:

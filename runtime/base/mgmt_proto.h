@@ -16,7 +16,7 @@
  *                        VALUE: decimal, 0x.. or 0b..; only "ext" values,
  *                        at most 2^BITS - 1
  *   stats                ok messages=N errors=N bytes_in=N bytes_out=N
- *                           connections=N irqs_sent=N
+ *                           connections=N irqs_sent=N irqs_dropped=N
  *   save FILE            ok saved N bytes to FILE     (migration stream,
  *   load FILE            ok loaded N bytes from FILE   mode 0600; FILE is
  *                        the server's path, no spaces; load refuses while
@@ -30,11 +30,14 @@
  * One reply per non-blank request, in order; blank lines are ignored. A
  * line longer than VDEV_MGMT_LINE_MAX gets "error: line too long" and is
  * skipped up to its newline. A client that leaves 64 KiB of replies unread
- * is dropped, as is the least recently active one when a ninth connects.
- * A NUL byte (a vfio-user client on the wrong socket) gets "error: binary
- * data; ..." and the connection is closed. Clients pad short requests with
- * spaces to 16 bytes, so a vfio-user server sent one by mistake sees a
- * whole header and answers at once. */
+ * is dropped. Of 16 clients, one that is idle (or stalled mid-command for
+ * 2 s) makes room for a 17th; when all are mid-command the newcomer gets
+ * "error: busy: ..." and is closed. While the server waits for its
+ * vfio-user client, only set, save, load and upgrade wait with it; the
+ * other commands are answered. A NUL byte (a vfio-user client on the wrong
+ * socket) gets "error: binary data; ..." and the connection is closed. Clients
+ * pad short requests with spaces to 16 bytes, so a vfio-user server sent one by
+ * mistake sees a whole header and answers at once. */
 #ifndef VDEV_MGMT_PROTO_H
 #define VDEV_MGMT_PROTO_H
 

@@ -32,7 +32,7 @@ read_full(int fd, void *buf, size_t len, struct vdev_client_msg *m)
         .max = VDEV_CLIENT_MAX_FDS,
         .nr = m->nr_fds,
     };
-    int rc = vdev_recv_all(fd, buf, len, INT64_MAX, &in);
+    int rc = vdev_recv_all(fd, buf, len, INT64_MAX, -1, &in);
 
     m->nr_fds = in.nr;
     return rc;

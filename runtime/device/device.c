@@ -2,6 +2,7 @@
  * server/create.c, adds what serves it), BARs and device-specific regions,
  * reset, logging and statistics. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -164,10 +165,14 @@ bar_back(struct vdev_dev *dev, struct vdev_region *r, unsigned index)
     char name[64];
 
     snprintf(name, sizeof(name), "%s-bar%u", dev->name, index);
-    r->mem_fd = memfd_create(name, MFD_CLOEXEC);
+    r->mem_fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (r->mem_fd < 0)
         return -errno;
-    if (ftruncate(r->mem_fd, (off_t)len) < 0)
+    /* The client gets this fd to mmap the BAR: sealed, it cannot shrink
+     * the file under our own mapping. */
+    if (ftruncate(r->mem_fd, (off_t)len) < 0 ||
+        fcntl(r->mem_fd, F_ADD_SEALS,
+              F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
         goto fail;
     r->mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, r->mem_fd, 0);
     if (r->mem == MAP_FAILED) {

@@ -105,6 +105,7 @@ struct vdev_dma_map {
     int fd;      /* -1: served by DMA_READ/WRITE messages */
     void *vaddr; /* mmap of fd, or NULL */
     size_t mmap_len;
+    bool sealed;     /* fd cannot shrink: copies need no SIGBUS guard */
     uint64_t *dirty; /* bitmap, one bit per page, while logging */
 };
 

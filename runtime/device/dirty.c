@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "base/mem.h"
 #include "device/device.h"
 #include "device/dma.h"
 
@@ -102,10 +103,15 @@ vdev_dirty_start(struct vdev_dma *dma, uint64_t pgsize)
 void
 vdev_dirty_stop(struct vdev_dma *dma)
 {
+    size_t freed = 0;
+
     for (unsigned i = 0; i < dma->nr_maps; i++) {
+        if (dma->maps[i]->dirty)
+            freed += talloc_get_size(dma->maps[i]->dirty);
         talloc_free(dma->maps[i]->dirty);
         dma->maps[i]->dirty = NULL;
     }
+    vdev_mem_released(freed);
     dma->logging = false;
     dma->log_pgsize = 0;
 }

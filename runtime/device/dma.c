@@ -8,6 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fdkind.h"
+#include "base/guard.h"
+#include "base/mem.h"
 #include "device/device.h"
 #include "device/dma.h"
 
@@ -106,21 +109,23 @@ map_validate(uint64_t iova, uint64_t size, int fd, uint64_t offset,
     return 0;
 }
 
-/* A file smaller than the map would SIGBUS us on access: refuse it while
- * we can tell. Guest memory is a regular file (memfd, tmpfs, hugetlbfs):
- * anything else is refused, as some devices map past their end too
- * (/dev/zero at a large offset maps, then faults). */
+/* Only a regular file (memfd, shm, hugetlbfs, ...) is mapped: a device
+ * file could mean anything, and a FUSE file's page faults are served by
+ * whoever runs it. A file smaller than the map would SIGBUS us on access:
+ * refuse it while we can tell; one the client may still shrink is copied
+ * with a guard (base/guard.h). */
 static int
 map_fd(struct vdev_dma_map *m)
 {
     struct stat st;
     int mprot = PROT_NONE;
     void *p;
+    int rc;
 
+    if ((rc = vdev_fd_check_mappable(m->fd)) < 0)
+        return rc == -EBADF ? rc : -EINVAL;
     if (fstat(m->fd, &st) < 0)
         return -errno;
-    if (!S_ISREG(st.st_mode))
-        return -ENODEV; /* as mmap says of what it cannot map */
     if (m->offset + m->size > (uint64_t)st.st_size)
         return -EINVAL;
     if (m->prot & VDEV_DMA_READ)
@@ -132,6 +137,7 @@ map_fd(struct vdev_dma_map *m)
         return -errno;
     m->vaddr = p;
     m->mmap_len = (size_t)m->size;
+    m->sealed = vdev_fd_sealed_shrink(m->fd);
     return 0;
 }
 
@@ -246,6 +252,29 @@ fail:
     return ret;
 }
 
+/* After unmaps: a table at most a quarter full shrinks to twice what it
+ * holds (16 at least), so 65535 maps leave nothing behind once gone. */
+static void
+table_shrink(struct vdev_dma *dma, size_t freed)
+{
+    unsigned cap = dma->nr_maps * 2 > 16 ? dma->nr_maps * 2 : 16;
+    struct vdev_dma_map **n;
+    uint64_t *k;
+
+    if (dma->cap_maps > 16 && dma->nr_maps <= dma->cap_maps / 4 &&
+        (n = talloc_realloc(dma->mem_ctx, dma->maps, struct vdev_dma_map *,
+                            cap))) {
+        dma->maps = n;
+        /* A failed shrink keeps the larger array: both hold cap. */
+        k = talloc_realloc(dma->mem_ctx, dma->iovas, uint64_t, cap);
+        if (k)
+            dma->iovas = k;
+        freed += (size_t)(dma->cap_maps - cap) * (sizeof(*n) + sizeof(*k));
+        dma->cap_maps = cap;
+    }
+    vdev_mem_released(freed);
+}
+
 int
 vdev_dma_remove(struct vdev_dma *dma, uint64_t iova, uint64_t size)
 {
@@ -263,15 +292,19 @@ vdev_dma_remove(struct vdev_dma *dma, uint64_t iova, uint64_t size)
             (dma->nr_maps - (unsigned)i - 1) * sizeof(dma->iovas[0]));
     dma->nr_maps--;
     talloc_free(m);
+    table_shrink(dma, 0);
     return 0;
 }
 
 void
 vdev_dma_remove_all(struct vdev_dma *dma)
 {
+    size_t freed = (size_t)dma->nr_maps * sizeof(struct vdev_dma_map);
+
     for (unsigned i = 0; i < dma->nr_maps; i++)
         talloc_free(dma->maps[i]);
     dma->nr_maps = 0;
+    table_shrink(dma, freed);
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -373,10 +406,11 @@ copy_piece(struct vdev_dma *dma, struct vdev_dma_map *m, uint64_t iova,
     if (m->vaddr) {
         uint8_t *p = (uint8_t *)m->vaddr + (iova - m->iova);
 
-        if (x->is_write)
-            memcpy(p, x->buf, len);
+        if (m->sealed)
+            memcpy(x->is_write ? p : x->buf, x->is_write ? x->buf : p, len);
         else
-            memcpy(x->buf, p, len);
+            ret = vdev_guarded_copy(x->is_write ? p : x->buf,
+                                    x->is_write ? x->buf : p, len);
     } else if (dma->msg) {
         ret = dma->msg(dma->peer, iova, x->buf, len, x->is_write);
     } else {

@@ -2,11 +2,11 @@
  * auto-masking, MSI and MSI-X with guest and client masks and pending bits,
  * the MSI-X table/PBA, and the client's eventfds per IRQ index. */
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/pci_regs.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "base/evsignal.h"
 #include "device/irq.h"
 #include "device/pci_priv.h"
 
@@ -164,23 +164,24 @@ vdev_irqs_drop_fds(struct vdev_dev *dev)
         vdev_irq_disable_index(dev, i);
 }
 
+/* Signals a client eventfd; never blocks (base/evsignal.c). A full
+ * counter is an edge that coalesces with one the client has not read yet,
+ * a failed signal a lost one: both are counted, and the client still has
+ * an event pending for the first. Returns whether the client has one. */
 static bool
 signal_fd(struct vdev_dev *dev, int fd)
 {
-    uint64_t one = 1;
-    ssize_t n;
+    int rc;
 
     if (fd < 0)
         return false;
-    do
-        n = write(fd, &one, sizeof(one));
-    while (n < 0 && errno == EINTR);
-    /* EAGAIN: the counter is saturated, the client has an event anyway. */
-    if (n == (ssize_t)sizeof(one) || (n < 0 && errno == EAGAIN)) {
+    rc = vdev_eventfd_signal(fd);
+    if (rc > 0) {
         dev->stats.irqs_sent++;
         return true;
     }
-    return false;
+    dev->stats.irqs_dropped++;
+    return rc == 0;
 }
 
 void
@@ -188,15 +189,13 @@ vdev_irq_notify_mask(struct vdev_dev *dev, unsigned index, unsigned vector,
                      bool masked)
 {
     struct vdev_irq_index *x = &dev->irqs.index[index];
-    uint64_t one = 1;
     int fd;
 
     if (vector >= x->count)
         return;
     fd = masked ? x->mask_fd[vector] : x->unmask_fd[vector];
-    if (fd >= 0 && write(fd, &one, sizeof(one)) < 0) {
-        /* Nothing to do: a full counter already tells the client. */
-    }
+    if (fd >= 0 && vdev_eventfd_signal(fd) <= 0)
+        dev->stats.irqs_dropped++;
 }
 
 /* ------------------------------------------------------------ INTx */
@@ -549,28 +548,12 @@ vdev_irq_send(struct vdev_dev *dev, unsigned vector)
 
 /* ------------------------------------------------------------ SET_IRQS */
 
-/* A client's fd must never block us: signalling a full counter (or a
- * full pipe or socket) is then a lost edge, not a stalled server. The
- * flag is on the client's open file, which it polls anyway. */
-static void
-make_nonblocking(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-
-    /* An fd that takes no flags (O_PATH) takes no writes either. */
-    if (fl >= 0 && !(fl & O_NONBLOCK))
-        (void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
-
 void
 vdev_irq_set_fd(struct vdev_dev *dev, unsigned index, unsigned vector,
                 uint32_t action, int fd)
 {
     struct vdev_irq_index *x = &dev->irqs.index[index];
     int *slot;
-
-    if (fd >= 0)
-        make_nonblocking(fd);
 
     if (action == VFIO_IRQ_SET_ACTION_MASK)
         slot = &x->mask_fd[vector];

@@ -348,15 +348,17 @@ build_record(struct vdev_dev *dev, struct hov_out *o)
 /* One packet (SOCK_SEQPACKET: all of it or nothing) with its fds. */
 static int
 send_pkt(int sock, const void *buf, size_t len, const int *fds, unsigned nr,
-         int64_t deadline)
+         int64_t deadline, int cancel_fd)
 {
     struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
 
-    return vdev_send_all(sock, &iov, 1, fds, nr, deadline, -1);
+    return vdev_send_all(sock, &iov, 1, fds, nr, deadline, cancel_fd);
 }
 
+/* cancel_fd: the stop eventfd, so SIGTERM ends a stuck hand-over (the
+ * successor is killed and this server stops as asked). */
 static int
-send_record(int sock, const struct hov_out *o, int64_t deadline)
+send_record(int sock, const struct hov_out *o, int64_t deadline, int cancel_fd)
 {
     struct hov_head h = {
         .version = HOV_VERSION,
@@ -368,32 +370,34 @@ send_record(int sock, const struct hov_out *o, int64_t deadline)
     int rc;
 
     memcpy(h.magic, HOV_MAGIC, sizeof(h.magic));
-    if ((rc = send_pkt(sock, &h, sizeof(h), NULL, 0, deadline)) < 0)
+    if ((rc = send_pkt(sock, &h, sizeof(h), NULL, 0, deadline, cancel_fd)) < 0)
         return rc;
     for (unsigned i = 0; i < o->nr_fds; i += HOV_FDS_PER_PKT) {
         struct hov_fds f = {.first = i, .count = o->nr_fds - i};
         if (f.count > HOV_FDS_PER_PKT)
             f.count = HOV_FDS_PER_PKT;
-        rc = send_pkt(sock, &f, sizeof(f), o->fds + i, f.count, deadline);
+        rc = send_pkt(sock, &f, sizeof(f), o->fds + i, f.count, deadline,
+                      cancel_fd);
         if (rc < 0)
             return rc;
     }
     for (size_t off = 0; off < o->len; off += HOV_DATA_PKT) {
         size_t n = o->len - off < HOV_DATA_PKT ? o->len - off : HOV_DATA_PKT;
-        if ((rc = send_pkt(sock, o->buf + off, n, NULL, 0, deadline)) < 0)
+        if ((rc = send_pkt(sock, o->buf + off, n, NULL, 0, deadline,
+                           cancel_fd)) < 0)
             return rc;
     }
     return 0;
 }
 
 static int
-wait_ack(int sock, pid_t child, int64_t deadline)
+wait_ack(int sock, pid_t child, int64_t deadline, int cancel_fd)
 {
     struct hov_ack a;
     ssize_t n;
     int rc;
 
-    if ((rc = vdev_wait_fd(sock, POLLIN, deadline, -1)) < 0)
+    if ((rc = vdev_wait_fd(sock, POLLIN, deadline, cancel_fd)) < 0)
         return rc;
     do {
         n = recv(sock, &a, sizeof(a), MSG_DONTWAIT);
@@ -479,9 +483,9 @@ vdev_upgrade(struct vdev_dev *dev, const char *binary, pid_t *pid_out)
         goto out;
     }
     deadline = vdev_now_ms() + HOV_TIMEOUT_MS;
-    rc = send_record(sv[0], &o, deadline);
+    rc = send_record(sv[0], &o, deadline, dev->srv->stop_fd);
     if (rc == 0)
-        rc = wait_ack(sv[0], pid, deadline);
+        rc = wait_ack(sv[0], pid, deadline, dev->srv->stop_fd);
     close(sv[0]);
     if (rc < 0) {
         /* Aborted: the successor never touched the client; we go on. */

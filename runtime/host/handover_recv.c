@@ -15,6 +15,7 @@
 
 #include "base/clock.h"
 #include "base/fdio.h"
+#include "base/fdkind.h"
 #include "device/dma.h"
 #include "device/irq.h"
 #include "migration/migration.h"
@@ -47,6 +48,19 @@ take_fd(struct hov_in *in, uint32_t slot, int *out)
     return 0;
 }
 
+/* An interrupt fd: signalled by the loop, so an eventfd like any a
+ * client's SET_IRQS brings. On error *out is set all the same (and closed
+ * with the index). */
+static int
+take_eventfd(struct hov_in *in, uint32_t slot, int *out)
+{
+    int rc = take_fd(in, slot, out);
+
+    if (rc == 0 && *out >= 0 && vdev_fd_check_eventfd(*out) < 0)
+        return -EPROTO;
+    return rc;
+}
+
 /* ------------------------------------------------------------ channel */
 
 /* One packet into buf (at most cap bytes; longer ones fail). fds, if not
@@ -55,7 +69,7 @@ take_fd(struct hov_in *in, uint32_t slot, int *out)
  * expects none are closed. */
 static ssize_t
 recv_pkt(int sock, void *buf, size_t cap, int *fds, unsigned max_fds,
-         unsigned *nr_fds, int64_t deadline)
+         unsigned *nr_fds, int64_t deadline, int cancel_fd)
 {
     struct vdev_fds_in in = {.fds = fds, .max = fds ? max_fds : 0};
     ssize_t n;
@@ -63,7 +77,7 @@ recv_pkt(int sock, void *buf, size_t cap, int *fds, unsigned max_fds,
     if (nr_fds)
         *nr_fds = 0;
     do {
-        int rc = vdev_wait_fd(sock, POLLIN, deadline, -1);
+        int rc = vdev_wait_fd(sock, POLLIN, deadline, cancel_fd);
 
         if (rc < 0)
             return rc;
@@ -80,8 +94,9 @@ recv_pkt(int sock, void *buf, size_t cap, int *fds, unsigned max_fds,
     return n == 0 ? -ECONNRESET : n;
 }
 
+/* cancel_fd: the stop eventfd, so SIGTERM ends the wait. */
 static int
-recv_record(int sock, void *ctx, struct hov_in *in)
+recv_record(int sock, void *ctx, struct hov_in *in, int cancel_fd)
 {
     int64_t deadline = vdev_now_ms() + HOV_TIMEOUT_MS;
     struct hov_head h;
@@ -89,7 +104,7 @@ recv_record(int sock, void *ctx, struct hov_in *in)
     uint64_t got = 0;
     ssize_t n;
 
-    n = recv_pkt(sock, &h, sizeof(h), NULL, 0, NULL, deadline);
+    n = recv_pkt(sock, &h, sizeof(h), NULL, 0, NULL, deadline, cancel_fd);
     if (n < 0)
         return (int)n;
     if ((size_t)n != sizeof(h) || memcmp(h.magic, HOV_MAGIC, 8) ||
@@ -108,7 +123,7 @@ recv_record(int sock, void *ctx, struct hov_in *in)
         struct hov_fds f;
         unsigned k;
         n = recv_pkt(sock, &f, sizeof(f), in->fds + in->nr_fds,
-                     h.nr_fds - in->nr_fds, &k, deadline);
+                     h.nr_fds - in->nr_fds, &k, deadline, cancel_fd);
         if (n < 0)
             return (int)n;
         in->nr_fds += k; /* owned by the table from here on */
@@ -120,7 +135,7 @@ recv_record(int sock, void *ctx, struct hov_in *in)
         n = recv_pkt(sock, rec + got,
                      h.record_len - got < HOV_DATA_PKT ? h.record_len - got
                                                        : HOV_DATA_PKT,
-                     NULL, 0, NULL, deadline);
+                     NULL, 0, NULL, deadline, cancel_fd);
         if (n < 0)
             return (int)n;
         got += (uint64_t)n;
@@ -255,9 +270,9 @@ install_irqs(struct vdev_dev *dev, struct hov_in *in)
             off += sizeof(iv);
             if (iv.masked > 1 || iv.pending > 1)
                 return -EPROTO;
-            if ((rc = take_fd(in, iv.trigger_fd, &x->trigger_fd[v])) < 0 ||
-                (rc = take_fd(in, iv.mask_fd, &x->mask_fd[v])) < 0 ||
-                (rc = take_fd(in, iv.unmask_fd, &x->unmask_fd[v])) < 0)
+            if ((rc = take_eventfd(in, iv.trigger_fd, &x->trigger_fd[v])) < 0 ||
+                (rc = take_eventfd(in, iv.mask_fd, &x->mask_fd[v])) < 0 ||
+                (rc = take_eventfd(in, iv.unmask_fd, &x->unmask_fd[v])) < 0)
                 return rc;
             x->masked[v] = iv.masked;
             x->pending[v] = iv.pending;
@@ -542,7 +557,7 @@ vdev_handover_receive(struct vdev_dev *dev, int sock)
     ctx = talloc_new(NULL);
     if (!ctx)
         return -ENOMEM;
-    rc = recv_record(sock, ctx, &in);
+    rc = recv_record(sock, ctx, &in, dev->srv->stop_fd);
     if (rc == 0)
         rc = index_sections(&in);
     if (rc == 0)

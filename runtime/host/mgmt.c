@@ -10,30 +10,43 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/mgmt_proto.h"
 #include "base/unix.h"
 #include "server/server.h"
 #include "host/mgmt.h"
 #include "host/mgmt_state.h"
 
-/* Beyond this many clients the least recently active one is dropped, so
- * silent connections can never lock people out. */
-#define MGMT_MAX_CLIENTS 8
+/* Clients served at once. One more takes the place of the least recently
+ * active idle one (between commands), or of one stalled in the middle of
+ * a command for MGMT_STALL_MS; a client is never dropped while a command
+ * of its is under way. When every client is busy the newcomer is told so
+ * and closed. */
+#define MGMT_MAX_CLIENTS 16
+#define MGMT_STALL_MS 2000
+/* Connections a burst may leave waiting to be accepted. */
+#define MGMT_BACKLOG 64
 /* Replies a client leaves unread past this mean it is not listening. */
 #define MGMT_OUT_MAX (64u * 1024u)
-/* Bytes read per event: the vfio-user client must not wait on us. */
+/* Work per client per wake-up: one read, at most this many request lines;
+ * the rest stays in the socket for the next turn (level-triggered), so
+ * neither the vfio-user client nor the other management clients wait on
+ * a flood. */
 #define MGMT_READ_CHUNK 4096u
+#define MGMT_LINES_PER_TURN 8
 #define MGMT_MAX_ARGS 4
 
 struct mgmt_client {
     int fd; /* -1: slot free */
     char line[VDEV_MGMT_LINE_MAX + 1];
     size_t line_len;
-    bool discarding; /* skipping the rest of an overlong line */
-    bool closing;    /* peer sent EOF: flush replies, then close */
-    bool want_out;   /* EPOLLOUT registered */
-    uint64_t last_active;
-    char *out; /* talloc'd, pending reply bytes */
+    bool discarding;     /* skipping the rest of an overlong line */
+    bool closing;        /* peer sent EOF: flush replies, then close */
+    bool want_out;       /* EPOLLOUT registered */
+    bool busy;           /* one of its commands is running */
+    bool parked;         /* input unwatched until the loop is back (nested) */
+    int64_t last_active; /* vdev_now_ms() of its last request bytes */
+    char *out;           /* talloc'd, pending reply bytes */
     size_t out_len;
 };
 
@@ -46,7 +59,6 @@ struct vdev_mgmt {
     char *path;
     dev_t sock_dev; /* identity of the socket file we created */
     ino_t sock_ino;
-    uint64_t activity; /* clock for last_active */
     struct mgmt_client clients[MGMT_MAX_CLIENTS];
 };
 
@@ -70,6 +82,7 @@ mgmt_destructor(struct vdev_mgmt *m)
 }
 
 static int mgmt_dispatch(struct vdev_dev *dev, uint32_t tag);
+static void mgmt_resume(struct vdev_dev *dev);
 
 static struct vdev_mgmt *
 mgmt_get(struct vdev_dev *dev)
@@ -88,6 +101,7 @@ mgmt_get(struct vdev_dev *dev)
     talloc_set_destructor(m, mgmt_destructor);
     dev->srv->mgmt = m;
     dev->srv->ext_dispatch = mgmt_dispatch;
+    dev->srv->ext_resume = mgmt_resume;
     return m;
 }
 
@@ -218,7 +232,8 @@ static void
 client_events(struct vdev_mgmt *m, struct mgmt_client *c, bool want_out)
 {
     struct epoll_event ev = {
-        .events = (c->closing ? 0 : EPOLLIN) | (want_out ? EPOLLOUT : 0),
+        .events =
+            (c->closing || c->parked ? 0 : EPOLLIN) | (want_out ? EPOLLOUT : 0),
         .data.u32 = VDEV_EV_MGMT + 1 + (uint32_t)(c - m->clients),
     };
 
@@ -458,10 +473,11 @@ cmd_stats(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
     out_printf(
         c,
         "ok messages=%llu errors=%llu bytes_in=%llu bytes_out=%llu "
-        "connections=%llu irqs_sent=%llu\n",
+        "connections=%llu irqs_sent=%llu irqs_dropped=%llu\n",
         (unsigned long long)st.messages, (unsigned long long)st.errors,
         (unsigned long long)st.bytes_in, (unsigned long long)st.bytes_out,
-        (unsigned long long)st.connections, (unsigned long long)st.irqs_sent);
+        (unsigned long long)st.connections, (unsigned long long)st.irqs_sent,
+        (unsigned long long)st.irqs_dropped);
 }
 
 static const char *
@@ -539,25 +555,50 @@ cmd_upgrade(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
 typedef void mgmt_cmd_fn(struct vdev_mgmt *m, struct mgmt_client *c,
                          char **argv, int argc);
 
-/* A new command is one more row. */
+/* A new command is one more row. `ro`: it changes nothing, so it may run
+ * while a handler waits for the vfio-user client (srv->nested); the
+ * others wait until the loop is back. */
 static const struct mgmt_cmd {
     const char *name;
     const char *usage;
     int argc; /* words including the command */
+    bool ro;
     mgmt_cmd_fn *fn;
 } mgmt_cmds[] = {
-    {"help", "help", 1, cmd_help},
-    {"info", "info", 1, cmd_info},
-    {"list", "list", 1, cmd_list},
-    {"values", "values", 1, cmd_values},
-    {"get", "get NAME", 2, cmd_get},
-    {"doc", "doc NAME", 2, cmd_doc},
-    {"set", "set NAME VALUE", 3, cmd_set},
-    {"stats", "stats", 1, cmd_stats},
-    {"save", "save FILE", 2, cmd_save},
-    {"load", "load FILE", 2, cmd_load},
-    {"upgrade", "upgrade BINARY", 2, cmd_upgrade},
+    {"help", "help", 1, true, cmd_help},
+    {"info", "info", 1, true, cmd_info},
+    {"list", "list", 1, true, cmd_list},
+    {"values", "values", 1, true, cmd_values},
+    {"get", "get NAME", 2, true, cmd_get},
+    {"doc", "doc NAME", 2, true, cmd_doc},
+    {"set", "set NAME VALUE", 3, false, cmd_set},
+    {"stats", "stats", 1, true, cmd_stats},
+    {"save", "save FILE", 2, false, cmd_save},
+    {"load", "load FILE", 2, false, cmd_load},
+    {"upgrade", "upgrade BINARY", 2, false, cmd_upgrade},
 };
+
+/* Whether a request line may run now: always, unless a handler is
+ * waiting for the vfio-user client and the command changes something.
+ * Blank lines and unknown commands change nothing. */
+static bool
+line_may_run(const struct vdev_mgmt *m, const char *line, size_t len)
+{
+    size_t i = 0, w;
+
+    if (!m->dev->srv->nested)
+        return true;
+    while (i < len && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    for (w = i; w < len && line[w] != ' ' && line[w] != '\t' && line[w] != '\r';
+         w++)
+        ;
+    for (size_t k = 0; k < sizeof(mgmt_cmds) / sizeof(mgmt_cmds[0]); k++)
+        if (strlen(mgmt_cmds[k].name) == w - i &&
+            !memcmp(mgmt_cmds[k].name, line + i, w - i))
+            return mgmt_cmds[k].ro;
+    return true;
+}
 
 static void
 run_line(struct vdev_mgmt *m, struct mgmt_client *c, char *line, size_t len)
@@ -612,11 +653,17 @@ client_close(struct vdev_mgmt *m, struct mgmt_client *c)
     c->fd = -1;
 }
 
-static void
+/* Runs the complete lines in buf, at most MGMT_LINES_PER_TURN of them.
+ * Returns how many bytes it took: up to the last line run, or all of buf
+ * when the budget was not reached (a line's head is kept in c->line). */
+static size_t
 client_input(struct vdev_mgmt *m, struct mgmt_client *c, const char *buf,
              size_t n)
 {
-    for (size_t i = 0; i < n && c->out; i++) {
+    unsigned lines = 0;
+    size_t i;
+
+    for (i = 0; i < n && c->out && lines < MGMT_LINES_PER_TURN; i++) {
         char ch = buf[i];
         if (ch == '\0') {
             /* No text line holds a NUL; a vfio-user header always does
@@ -625,12 +672,17 @@ client_input(struct vdev_mgmt *m, struct mgmt_client *c, const char *buf,
             out_printf(c, "error: binary data; this is a vdev management "
                           "socket (text lines, try help), not vfio-user\n");
             c->closing = true;
-            return;
+            return n;
         }
         if (ch == '\n') {
             if (!c->discarding) {
+                if (!line_may_run(m, c->line, c->line_len)) {
+                    c->parked = true; /* the line waits, its LF unread */
+                    return i;
+                }
                 c->line[c->line_len] = '\0';
                 run_line(m, c, c->line, c->line_len);
+                lines++;
             }
             c->discarding = false;
             c->line_len = 0;
@@ -645,19 +697,30 @@ client_input(struct vdev_mgmt *m, struct mgmt_client *c, const char *buf,
             c->line[c->line_len++] = ch;
         }
     }
+    return i;
 }
 
+/* Looks at what the client sent without taking it, runs what the turn's
+ * budget allows, then takes exactly those bytes. */
 static void
 client_readable(struct vdev_mgmt *m, struct mgmt_client *c)
 {
     char buf[MGMT_READ_CHUNK];
-    ssize_t n;
+    ssize_t n, k;
+    size_t used;
 
     if (c->closing) {
         client_flush(m, c);
         return;
     }
-    n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+    /* Its own command is what the loop waits in: its next ones wait too,
+     * in order. */
+    if (c->busy && m->dev->srv->nested) {
+        c->parked = true;
+        client_events(m, c, c->want_out);
+        return;
+    }
+    n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_PEEK);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
         client_flush(m, c);
         return;
@@ -671,8 +734,15 @@ client_readable(struct vdev_mgmt *m, struct mgmt_client *c)
         client_flush(m, c);
         return;
     }
-    c->last_active = ++m->activity;
-    client_input(m, c, buf, (size_t)n);
+    c->last_active = vdev_now_ms();
+    c->busy = true;
+    used = client_input(m, c, buf, (size_t)n);
+    c->busy = false;
+    do
+        k = recv(c->fd, buf, used, MSG_DONTWAIT);
+    while (k < 0 && errno == EINTR);
+    if (c->parked) /* LT: unwatched, or the rest would wake us at once */
+        client_events(m, c, c->want_out);
     if (!c->out) {
         VDEV_LOG(m->dev, VDEV_LOG_WARN,
                  "mgmt: dropping a client that does not read its replies");
@@ -682,22 +752,62 @@ client_readable(struct vdev_mgmt *m, struct mgmt_client *c)
     client_flush(m, c);
 }
 
+/* Between commands: no part of a request line, no reply left to send and
+ * no request waiting in its socket. */
+static bool
+client_idle(const struct mgmt_client *c)
+{
+    char b;
+
+    return !c->busy && !c->line_len && !c->discarding && !c->out_len &&
+           recv(c->fd, &b, 1, MSG_DONTWAIT | MSG_PEEK) <= 0;
+}
+
+/* A slot for a new client (see MGMT_MAX_CLIENTS), or NULL when every
+ * client is in the middle of a command. */
 static struct mgmt_client *
 client_slot(struct vdev_mgmt *m)
 {
-    struct mgmt_client *lru = &m->clients[0];
+    struct mgmt_client *idle = NULL, *stalled = NULL;
+    int64_t now = vdev_now_ms();
 
     for (unsigned i = 0; i < MGMT_MAX_CLIENTS; i++) {
-        if (m->clients[i].fd < 0)
-            return &m->clients[i];
-        if (m->clients[i].last_active < lru->last_active)
-            lru = &m->clients[i];
+        struct mgmt_client *c = &m->clients[i];
+
+        if (c->fd < 0)
+            return c;
+        if (client_idle(c)) {
+            if (!idle || c->last_active < idle->last_active)
+                idle = c;
+        } else if (!c->busy && now - c->last_active >= MGMT_STALL_MS) {
+            if (!stalled || c->last_active < stalled->last_active)
+                stalled = c;
+        }
     }
+    if (!idle && !stalled)
+        return NULL;
     VDEV_LOG(m->dev, VDEV_LOG_INFO,
-             "mgmt: %d clients, dropping the least recently active",
+             "mgmt: %d clients, dropping the least recently active %s one",
+             MGMT_MAX_CLIENTS, idle ? "idle" : "stalled");
+    client_close(m, idle ? idle : stalled);
+    return idle ? idle : stalled;
+}
+
+static void
+refuse_busy(struct vdev_mgmt *m, int fd)
+{
+    char msg[128];
+    int n = snprintf(msg, sizeof(msg),
+                     "error: busy: %d management clients, each in the middle "
+                     "of a command; try again\n",
+                     MGMT_MAX_CLIENTS);
+
+    VDEV_LOG(m->dev, VDEV_LOG_INFO, "mgmt: all %d clients busy: refused one",
              MGMT_MAX_CLIENTS);
-    client_close(m, lru);
-    return lru;
+    if (send(fd, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+        /* it learns from the hang-up */
+    }
+    close(fd);
 }
 
 static void
@@ -712,7 +822,10 @@ accept_clients(struct vdev_mgmt *m)
 
         if (fd < 0)
             return;
-        c = client_slot(m);
+        if (!(c = client_slot(m))) {
+            refuse_busy(m, fd);
+            continue;
+        }
         c->out = talloc_size(m, 256);
         ev.data.u32 = VDEV_EV_MGMT + 1 + (uint32_t)(c - m->clients);
         if (!c->out ||
@@ -723,7 +836,24 @@ accept_clients(struct vdev_mgmt *m)
             return;
         }
         c->fd = fd;
-        c->last_active = ++m->activity;
+        c->last_active = vdev_now_ms();
+    }
+}
+
+/* The loop is back from a wait for the vfio-user client: watch the input
+ * of clients whose requests were put off (srv->ext_resume). */
+static void
+mgmt_resume(struct vdev_dev *dev)
+{
+    struct vdev_mgmt *m = dev->srv->mgmt;
+
+    for (unsigned i = 0; m && i < MGMT_MAX_CLIENTS; i++) {
+        struct mgmt_client *c = &m->clients[i];
+
+        if (c->fd >= 0 && c->parked) {
+            c->parked = false;
+            client_events(m, c, c->want_out);
+        }
     }
 }
 
@@ -769,7 +899,7 @@ vdev_mgmt_listen(struct vdev_dev *dev, const char *path)
         return -ENOMEM;
     if (m->listen_fd >= 0)
         return -EBUSY;
-    fd = vdev_unix_listen(path, MGMT_MAX_CLIENTS, &st);
+    fd = vdev_unix_listen(path, MGMT_BACKLOG, &st);
     if (fd < 0)
         return fd;
     m->path = talloc_strdup(m, path);

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/mem.h"
 #include "host/mgmt_state.h"
 #include "migration/migration.h"
 
@@ -29,6 +30,7 @@ vdev_mgmt_save_file(struct vdev_dev *dev, const char *path, size_t *len)
 {
     void *tmp = talloc_new(NULL);
     uint8_t *buf = NULL;
+    struct stat st;
     int fd, rc;
 
     if (!tmp)
@@ -36,11 +38,20 @@ vdev_mgmt_save_file(struct vdev_dev *dev, const char *path, size_t *len)
     rc = vdev_mig_stream_save(dev, tmp, &buf, len);
     if (rc < 0)
         goto out;
-    /* State may hold guest data: private like the sockets. */
+    /* State may hold guest data: private like the sockets. O_NONBLOCK: a
+     * FIFO at path must not hold the loop until someone reads it (a
+     * regular file ignores the flag); anything but a file is refused. */
     fd =
-        open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        open(path,
+             O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+             0600);
     if (fd < 0) {
         rc = -errno;
+        goto out;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        rc = -EINVAL;
         goto out;
     }
     rc = write_all(fd, buf, *len);
@@ -66,7 +77,8 @@ vdev_mgmt_load_file(struct vdev_dev *dev, const char *path, size_t *len)
     if (dev->mig->gen != VDEV_MIG_NONE ||
         dev->mig->state != VFIO_DEVICE_STATE_RUNNING)
         return -EBUSY;
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
         return -errno;
     if (fstat(fd, &st) < 0) {
@@ -100,6 +112,7 @@ vdev_mgmt_load_file(struct vdev_dev *dev, const char *path, size_t *len)
     close(fd);
     rc = vdev_mig_stream_load(dev, buf, done);
     talloc_free(tmp);
+    vdev_mem_released(done);
     *len = done;
     return rc;
 }

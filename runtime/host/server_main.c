@@ -2,7 +2,6 @@
  * vhost-user / vfio-user backend program conventions (command line in
  * host/server_opts.c), at home under a service manager (host/systemd.c). */
 #include <errno.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -447,11 +446,6 @@ vdev_server_main(int argc, char **argv, const struct vdev_server_info *info,
     if (rc >= 0)
         goto out;
     rc = EXIT_FAILURE;
-    /* Buffers of 64 KiB and more (a connection's, a large message's) come
-     * from mmap and go back to the system when freed. glibc would raise
-     * this threshold after the first such free and keep later ones in its
-     * heap: a client's burst of large messages left the RSS up for good. */
-    mallopt(M_MMAP_THRESHOLD, 64 * 1024);
     ctx = talloc_new(NULL);
     if (!ctx)
         goto out;

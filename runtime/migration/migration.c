@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/mem.h"
 #include "device/dma.h"
 #include "device/irq.h"
 #include "migration/migration.h"
@@ -98,6 +99,7 @@ vdev_mig_is_saving(uint32_t state)
 static void
 drop_out(struct vdev_migration *mig)
 {
+    vdev_mem_released(mig->out ? talloc_get_size(mig->out) : 0);
     TALLOC_FREE(mig->out);
     mig->out_len = mig->out_off = 0;
     mig->v1_chunk_open = false;
@@ -107,7 +109,10 @@ drop_out(struct vdev_migration *mig)
 static void
 drop_in(struct vdev_migration *mig)
 {
+    size_t had = mig->in_cap;
+
     TALLOC_FREE(mig->in);
+    vdev_mem_released(had);
     mig->in_len = mig->in_cap = 0;
 }
 

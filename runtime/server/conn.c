@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/mem.h"
 #include "server/conn.h"
 
 #define RX_MIN_ROOM 4096u /* compact the input when less room is left */
@@ -123,6 +124,7 @@ vdev_rx_prepare_slow(struct vdev_conn *c, size_t *limit)
             /* Give a large message's buffer back once it is served. */
             uint8_t *p = talloc_realloc_size(c, rx->buf, VDEV_RBUF_INIT);
             if (p) {
+                vdev_mem_released(rx->cap);
                 rx->buf = p;
                 rx->cap = VDEV_RBUF_INIT;
             }
@@ -377,17 +379,13 @@ vdev_tx_flush(struct vdev_conn *c)
 }
 
 int
-vdev_tx_drain(struct vdev_conn *c, int64_t deadline, int cancel_fd)
+vdev_tx_drain(struct vdev_conn *c, int64_t deadline)
 {
     int rc;
 
-    while ((rc = vdev_tx_flush(c)) == -EAGAIN) {
-        /* A memory client makes no room while the server waits on it. */
-        if (c->mem)
-            return -ETIMEDOUT;
-        if ((rc = vdev_wait_fd(c->fd, POLLOUT, deadline, cancel_fd)) < 0)
+    while ((rc = vdev_tx_flush(c)) == -EAGAIN)
+        if ((rc = vdev_conn_wait(c, c->fd, POLLOUT, deadline)) < 0)
             return rc;
-    }
     return rc;
 }
 
@@ -397,13 +395,15 @@ vdev_tx_shrink(struct vdev_conn *c)
     uint8_t *p = talloc_realloc_size(c, c->tx.buf, VDEV_SBUF_INIT);
 
     if (p) {
+        vdev_mem_released(c->tx.cap);
         c->tx.buf = p;
         c->tx.cap = VDEV_SBUF_INIT;
     }
 }
 
 /* The rare blocking case (a reply carrying fds to a client that does not
- * read): bounded, and vdev_stop() still interrupts it. */
+ * read): bounded, vdev_stop() interrupts it, and the management channel
+ * is answered meanwhile. */
 int
 vdev_tx_send_fds(struct vdev_conn *c, const void *buf, size_t len,
                  const int *fds, unsigned nr_fds)
@@ -414,9 +414,8 @@ vdev_tx_send_fds(struct vdev_conn *c, const void *buf, size_t len,
 
     if (nr_fds > VDEV_MAX_MSG_FDS)
         return -EINVAL;
-    if ((rc = vdev_tx_drain(c, deadline, c->dev->srv->stop_fd)) < 0 ||
-        (rc = vdev_conn_send(c, &iov, 1, fds, nr_fds, deadline,
-                             c->dev->srv->stop_fd)) < 0)
+    if ((rc = vdev_tx_drain(c, deadline)) < 0 ||
+        (rc = vdev_conn_send(c, &iov, 1, fds, nr_fds, deadline)) < 0)
         return rc;
     c->dev->stats.bytes_out += len;
     return 0;
@@ -461,11 +460,12 @@ vdev_tx_reply_fds(struct vdev_conn *c, uint8_t *p, struct vdev_reply *r)
 
 int
 vdev_conn_send(struct vdev_conn *c, struct iovec *iov, int iovcnt,
-               const int *fds, unsigned nr_fds, int64_t deadline, int cancel_fd)
+               const int *fds, unsigned nr_fds, int64_t deadline)
 {
     if (c->mem)
         return vdev_mem_send_all(c, iov, iovcnt, fds, nr_fds);
-    return vdev_send_all(c->fd, iov, iovcnt, fds, nr_fds, deadline, cancel_fd);
+    return vdev_send_all_w(c->fd, iov, iovcnt, fds, nr_fds, deadline,
+                           vdev_conn_wait, c);
 }
 
 int
@@ -474,7 +474,8 @@ vdev_conn_recv_all(struct vdev_conn *c, void *buf, size_t len, int64_t deadline)
     uint8_t *p = buf;
 
     if (!c->mem)
-        return vdev_recv_all(c->fd, buf, len, deadline, NULL);
+        return vdev_recv_all_w(c->fd, buf, len, deadline, vdev_conn_wait, c,
+                               NULL);
     while (len) {
         ssize_t n = vdev_mem_recv(c, p, len, NULL);
 
@@ -484,14 +485,6 @@ vdev_conn_recv_all(struct vdev_conn *c, void *buf, size_t len, int64_t deadline)
         len -= (size_t)n;
     }
     return 0;
-}
-
-int
-vdev_conn_wait_input(struct vdev_conn *c, int64_t deadline)
-{
-    if (c->mem)
-        return vdev_mem_readable(c) ? 0 : -ETIMEDOUT;
-    return vdev_wait_fd(c->fd, POLLIN, deadline, -1);
 }
 
 /* ------------------------------------------------------------ hand-over */

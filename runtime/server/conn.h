@@ -181,8 +181,8 @@ vdev_tx_reserve(struct vdev_conn *c, size_t need)
  * socket is full, -errno. */
 int vdev_tx_flush(struct vdev_conn *c);
 /* Sends all pending bytes, waiting for room until deadline (vdev_now_ms()
- * time) or until cancel_fd (-1: none) is readable; see vdev_wait_fd. */
-int vdev_tx_drain(struct vdev_conn *c, int64_t deadline, int cancel_fd);
+ * time) with vdev_conn_wait (vdev_stop() ends it). */
+int vdev_tx_drain(struct vdev_conn *c, int64_t deadline);
 /* Gives a large send buffer back once it is empty. */
 void vdev_tx_shrink(struct vdev_conn *c);
 /* Pending bytes first, then buf with fds riding on its first byte; waits
@@ -193,16 +193,12 @@ int vdev_tx_send_fds(struct vdev_conn *c, const void *buf, size_t len,
 
 /* What a handler that asks the client something (s2c.c) needs of the
  * connection, on a socket or in memory (memconn.c). Sends all of iov,
- * fds on its first byte (as vdev_send_all). Reads exactly len bytes,
- * fds closed (as vdev_recv_all). Waits until input is there (as
- * vdev_wait_fd): a memory client, the caller itself, cannot send while
- * the server waits, so what is not queued yet times out at once. */
+ * fds on its first byte (as vdev_send_all_w); reads exactly len bytes,
+ * fds closed (as vdev_recv_all_w); both wait with vdev_conn_wait. */
 int vdev_conn_send(struct vdev_conn *c, struct iovec *iov, int iovcnt,
-                   const int *fds, unsigned nr_fds, int64_t deadline,
-                   int cancel_fd);
+                   const int *fds, unsigned nr_fds, int64_t deadline);
 int vdev_conn_recv_all(struct vdev_conn *c, void *buf, size_t len,
                        int64_t deadline);
-int vdev_conn_wait_input(struct vdev_conn *c, int64_t deadline);
 
 /* Replies: the payload is reserved in the send buffer, so a reply costs
  * no copy. */

@@ -2,17 +2,24 @@
  * eventfd; dispatch of each message (server/conn.c frames them) to one
  * handler per command; replies flushed once the input is drained. */
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/fdio.h"
 #include "server/server.h"
 #include "server/conn.h"
 
 #define TX_HIGH (256u * 1024) /* queued replies that make us flush early */
 #define HOT_SPINS 64          /* reads in a row without epoll_wait */
+/* Reads of the client per turn (each up to the buffer, 64 KiB): a client
+ * that keeps its socket full then lets the management channel and the
+ * stop in between turns. */
+#define READS_PER_TURN 4
 /* Empty reads before a pipelining client's connection may sleep. A client
  * that finds us asleep pays for waking us on its next write; the few
  * microseconds these take cover its turn-around. */
@@ -49,6 +56,18 @@ static const struct {
 
 /* ------------------------------------------------------------ dispatch */
 
+/* fds on a command that takes none: closed before its handler runs. A
+ * handler that asks the client something (s2c.c) reads on, and fds that
+ * arrive then are stored where these are (rx.fds): they would be lost,
+ * open, and the new ones closed in their place. (dispatch() closes what
+ * a handler leaves, even cut-off ones.) */
+static COLD void
+drop_fds(struct vdev_msg *m)
+{
+    vdev_close_fds(m->fds, m->nr_fds);
+    m->nr_fds = 0;
+}
+
 /* Returns the errno for the client, 0 when served. Before VERSION only
  * VERSION is served; everything else gets EINVAL, as for any message the
  * session's state does not allow (a second VERSION is also EINVAL). A
@@ -70,9 +89,10 @@ check_and_call(struct vdev_conn *c, struct vdev_msg *m, struct vdev_reply *r,
         return ENOSYS;
     if (!c->negotiated && cmd != VFIO_USER_VERSION)
         return EINVAL;
-    if (!handlers[cmd].max_fds)
-        m->nr_fds = 0; /* dispatch() closes them, even cut-off ones */
-    else if (fds_lost || m->nr_fds > handlers[cmd].max_fds)
+    if (!handlers[cmd].max_fds) {
+        if (__builtin_expect(m->nr_fds != 0, 0))
+            drop_fds(m);
+    } else if (fds_lost || m->nr_fds > handlers[cmd].max_fds)
         return EINVAL;
     return -handlers[cmd].fn(c, m, r);
 }
@@ -125,11 +145,41 @@ dispatch(struct vdev_conn *c, const struct vdev_rx_msg *in)
     return vdev_tx_reply(c, h, &r);
 }
 
+/* Whether the command at the head of the input may be served while a
+ * handler waits for the client: accesses to BARs and config space (what a
+ * VMM's vCPU may be blocked on) and questions. Anything that changes what
+ * the waiting handler holds waits for it: an unmap freed the DMA map a
+ * device's copy was walking; a reset, a feature or the legacy migration
+ * region (dirty logging, the device's state) change what is under it. */
+static bool
+nested_safe(const struct vdev_conn *c)
+{
+    const struct vdev_rx *rx = &c->rx;
+    struct vfio_user_header h;
+    uint32_t region;
+
+    if (rx->end - rx->start < VDEV_HDR_SIZE + 16)
+        return false;
+    memcpy(&h, rx->buf + rx->start, sizeof(h));
+    memcpy(&region, rx->buf + rx->start + VDEV_HDR_SIZE + 8, sizeof(region));
+    switch (h.cmd) {
+    case VFIO_USER_REGION_READ:
+    case VFIO_USER_REGION_WRITE:
+        return region <= VDEV_CONFIG_INDEX;
+    case VFIO_USER_DEVICE_GET_INFO:
+    case VFIO_USER_DEVICE_GET_REGION_INFO:
+    case VFIO_USER_DEVICE_GET_IRQ_INFO:
+        return true;
+    default:
+        return false;
+    }
+}
+
 int
 vdev_serve_nested(struct vdev_conn *c)
 {
     struct vdev_rx_msg m;
-    int rc = vdev_rx_take_command(c, &m);
+    int rc = nested_safe(c) ? vdev_rx_take_command(c, &m) : 0;
 
     if (rc <= 0)
         return rc;
@@ -152,6 +202,8 @@ rx_process(struct vdev_conn *c)
     while (!c->out_blocked && (rc = vdev_rx_take(c, &m)) > 0) {
         if ((rc = dispatch(c, &m)) < 0)
             return rc;
+        if (c->broken) /* a server->client request failed (s2c.c) */
+            return c->broken;
         /* Blocked: wait for EPOLLOUT. Only setting the flag would leave
          * the edge-triggered socket without an event to come back on if
          * the final flush then goes through. */
@@ -189,6 +241,24 @@ tx_finish(struct vdev_conn *c)
     return rc;
 }
 
+/* The read budget ran out and the socket may hold more. It is edge-
+ * triggered, so re-arm it: a MOD re-checks readiness and queues the event
+ * again, behind the other sources ready now (and vdev_fd() turns readable
+ * for a caller's own loop). */
+static COLD int
+yield_input(struct vdev_conn *c)
+{
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET,
+                             .data.u32 = VDEV_EV_CONN};
+
+    /* A memory connection: vdev_conn_serve comes back for the rest. */
+    if (c->mem)
+        return 0;
+    return epoll_ctl(c->dev->srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0
+               ? -errno
+               : 0;
+}
+
 /* Reads and serves what the client sent, then sends the replies in one
  * go. `spec`: called without epoll saying the socket is readable. A call
  * that served several messages, or a speculative one that found any,
@@ -201,6 +271,8 @@ static int
 serve_input(struct vdev_conn *c, bool spec, bool hup)
 {
     uint64_t m0 = c->dev->stats.messages;
+    unsigned reads = 0;
+    bool yield = false;
     int rc;
 
     for (;;) {
@@ -209,6 +281,10 @@ serve_input(struct vdev_conn *c, bool spec, bool hup)
         uint16_t s2c_id;
         bool early;
 
+        if (reads++ == READS_PER_TURN) {
+            yield = true;
+            break;
+        }
         if ((rc = vdev_rx_prepare(c, &limit)) < 0)
             return rc;
         n = vdev_rx_read(c, limit);
@@ -233,7 +309,9 @@ serve_input(struct vdev_conn *c, bool spec, bool hup)
             break;
     }
     m0 = c->dev->stats.messages - m0;
-    c->rx_hot = m0 > 1 || (spec && m0);
+    c->rx_hot = !yield && (m0 > 1 || (spec && m0));
+    if (yield && (rc = yield_input(c)) < 0)
+        return rc;
     return tx_finish(c);
 }
 
@@ -259,6 +337,119 @@ serve_output(struct vdev_conn *c, bool hup)
     if (c->out_blocked)
         return tx_finish(c);
     return serve_input(c, false, hup);
+}
+
+/* ------------------------------------------------------------ waits */
+
+/* Registers the client's socket again as the loop has it, so that an
+ * edge a nested epoll_wait took is reported again. */
+static void
+conn_rearm(struct vdev_conn *c)
+{
+    struct epoll_event ev = {
+        .events = c->out_blocked ? EPOLLOUT : EPOLLIN | EPOLLRDHUP | EPOLLET,
+        .data.u32 = VDEV_EV_CONN,
+    };
+
+    epoll_ctl(c->dev->srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* The loop's other sources while a handler waits for the client: the
+ * management channel runs what changes nothing and puts off the rest
+ * (srv->nested); the stop is the caller's. Returns whether an event of
+ * the client's socket was taken. */
+static bool
+serve_aside(struct vdev_dev *dev)
+{
+    struct epoll_event ev[4];
+    bool conn = false;
+    int n = epoll_wait(dev->srv->epoll_fd, ev, 4, 0);
+
+    for (int i = 0; i < n; i++) {
+        uint32_t tag = ev[i].data.u32;
+
+        if (tag == VDEV_EV_CONN)
+            conn = true;
+        else if (tag >= VDEV_EV_MGMT)
+            dev->srv->ext_dispatch(dev, tag);
+    }
+    return conn;
+}
+
+/* vdev_wait_fd's answer for what poll reported on the awaited fd. */
+static int
+ready(short rev, short events)
+{
+    if (rev & POLLNVAL)
+        return -EBADF;
+    if (rev & events & POLLIN)
+        return 0;
+    if (rev & (POLLERR | POLLHUP))
+        return -ECONNRESET;
+    return 0;
+}
+
+/* A memory connection (memconn.c) on its own fd: its client is the
+ * caller and busy; what it has queued is all that will come, and it makes
+ * no room while the server waits. */
+static COLD int
+mem_wait(struct vdev_conn *c, short events)
+{
+    return (events & POLLIN) && vdev_mem_readable(c) ? 0 : -ETIMEDOUT;
+}
+
+int
+vdev_conn_wait(void *conn, int fd, short events, int64_t deadline)
+{
+    struct vdev_conn *c = conn;
+    struct vdev_dev *dev = c->dev;
+    struct vdev_server *srv = dev->srv;
+    bool aside = srv->ext_dispatch && !srv->nested;
+    struct pollfd p[3] = {
+        {.fd = fd, .events = events},
+        {.fd = srv->stop_fd, .events = POLLIN},
+        {.fd = srv->epoll_fd, .events = POLLIN},
+    };
+    bool rearm = false;
+    int rc;
+
+    if (c->mem && fd == c->fd)
+        return mem_wait(c, events);
+    srv->nested = aside || srv->nested;
+    for (;;) {
+        int64_t left = deadline - vdev_now_ms();
+        int n;
+
+        if (left <= 0) {
+            rc = -ETIMEDOUT;
+            break;
+        }
+        n = poll(p, aside ? 3 : 2, left > INT_MAX ? INT_MAX : (int)left);
+        if (n < 0 && errno != EINTR) {
+            rc = -errno;
+            break;
+        }
+        if (n <= 0)
+            continue;
+        if (p[1].revents & POLLIN) {
+            rc = -ECANCELED;
+            break;
+        }
+        if (p[0].revents) {
+            rc = ready(p[0].revents, events);
+            break;
+        }
+        if (p[2].revents & POLLIN)
+            rearm |= serve_aside(dev);
+    }
+    if (aside) {
+        srv->nested = false;
+        if (srv->ext_resume)
+            srv->ext_resume(dev);
+    }
+    if (rearm && srv->conn == c)
+        conn_rearm(c);
+    return rc;
 }
 
 /* ------------------------------------------------------------ loop */
@@ -313,7 +504,11 @@ vdev_conn_serve(struct vdev_dev *dev, bool hup)
 
     if (!c)
         return -ENOTCONN;
-    rc = c->out_blocked ? serve_output(c, hup) : serve_input(c, false, hup);
+    /* A turn ends after so many reads (fairness); a socket's epoll event
+     * brings the loop back for the rest, a memory connection loops here. */
+    do
+        rc = c->out_blocked ? serve_output(c, hup) : serve_input(c, false, hup);
+    while (rc >= 0 && c->mem && !c->out_blocked && vdev_mem_readable(c));
     if (rc < 0)
         drop_client(dev, rc);
     return rc < 0 ? rc : 0;
@@ -337,6 +532,10 @@ handle_events(struct vdev_dev *dev, const struct epoll_event *ev, int n)
             stop = 1;
         } else if (tag >= VDEV_EV_MGMT && dev->srv->ext_dispatch) {
             dev->srv->ext_dispatch(dev, tag);
+            /* A management command's device hook may have asked the
+             * client something (DMA) and found it unresponsive. */
+            if (dev->srv->conn && dev->srv->conn->broken)
+                drop_client(dev, dev->srv->conn->broken);
         }
     }
     return stop;

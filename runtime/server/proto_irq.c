@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "base/fdkind.h"
 #include "device/irq.h"
 #include "server/conn.h"
 
@@ -199,8 +200,10 @@ irq_set_parse(struct vdev_dev *dev, struct vdev_msg *m, struct irq_set *q)
             ? q->nr_fds && q->nr_fds != q->count
             : q->nr_fds != 0)
         return -EINVAL;
+    /* Eventfds only: the loop signals them, and anything else (a pipe, a
+     * socket, a file) could block it or mean nothing. */
     for (unsigned i = 0; i < q->nr_fds; i++)
-        if (q->fds[i] < 0)
+        if (vdev_fd_check_eventfd(q->fds[i]) < 0)
             return -EINVAL;
     return 0;
 }

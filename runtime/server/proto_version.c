@@ -86,7 +86,8 @@ parse_caps(struct json_object *caps, struct peer_caps *pc)
 }
 
 /* The JSON part is optional; when present it is one object, NUL-terminated
- * or not, with nothing after it. */
+ * or not, with nothing after it, at most VDEV_MAX_VERSION_JSON bytes and
+ * VDEV_MAX_JSON_DEPTH levels deep. */
 static int
 parse_json(const uint8_t *data, size_t len, struct peer_caps *pc)
 {
@@ -98,9 +99,9 @@ parse_json(const uint8_t *data, size_t len, struct peer_caps *pc)
         len--;
     if (!len)
         return 0;
-    if (memchr(data, '\0', len) || len > INT32_MAX)
+    if (memchr(data, '\0', len) || len > VDEV_MAX_VERSION_JSON)
         return -EINVAL;
-    if (!(tok = json_tokener_new()))
+    if (!(tok = json_tokener_new_ex(VDEV_MAX_JSON_DEPTH)))
         return -ENOMEM;
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
     root = json_tokener_parse_ex(tok, (const char *)data, (int)len);

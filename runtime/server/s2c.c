@@ -11,10 +11,24 @@
 
 #include "base/clock.h"
 #include "base/fdio.h"
+#include "base/mem.h"
 #include "server/server.h"
 #include "server/conn.h"
 
 #define S2C_TIMEOUT_MS 5000
+
+/* The client did not take a request or answer it in time, or the stream
+ * lost its framing: it goes once the message being served is done (a
+ * half-sent request or half-read reply would leave the stream out of
+ * step, and one that does not answer would cost every later DMA the
+ * timeout). Returns rc. */
+static int
+broken(struct vdev_conn *c, int rc)
+{
+    if (!c->broken)
+        c->broken = rc;
+    return rc;
+}
 
 /* ------------------------------------------------------------ twin */
 
@@ -101,11 +115,14 @@ twin_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
         struct vfio_user_header h;
         size_t plen;
 
-        ret = vdev_recv_all(c->twin_fd, &h, sizeof(h), deadline, NULL);
-        if (ret < 0)
+        ret = vdev_recv_all_w(c->twin_fd, &h, sizeof(h), deadline,
+                              vdev_conn_wait, c, NULL);
+        if (ret < 0) {
+            broken(c, ret);
             break;
+        }
         if (h.msg_size < sizeof(h) || h.msg_size > VDEV_MAX_MSG_SIZE) {
-            ret = -EPROTO; /* the stream has lost its framing */
+            ret = broken(c, -EPROTO); /* the stream has lost its framing */
             break;
         }
         plen = h.msg_size - sizeof(h);
@@ -115,9 +132,12 @@ twin_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
             ret = -ENOMEM;
             break;
         }
-        ret = vdev_recv_all(c->twin_fd, body, plen, deadline, NULL);
-        if (ret < 0)
+        ret = vdev_recv_all_w(c->twin_fd, body, plen, deadline, vdev_conn_wait,
+                              c, NULL);
+        if (ret < 0) {
+            broken(c, ret);
             break;
+        }
         ret = reply_match(&h, id, cmd);
         if (ret == 0)
             continue;
@@ -125,6 +145,7 @@ twin_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
             ret = reply_take(&h, body, reply, reply_len);
         break;
     }
+    vdev_mem_released(body ? talloc_get_size(body) : 0);
     talloc_free(body);
     return ret;
 }
@@ -147,6 +168,8 @@ take_partial(struct vdev_conn *c, size_t off, size_t have,
         return -ENOMEM;
     vdev_rx_cut(c, off, have, msg);
     ret = vdev_conn_recv_all(c, msg + have, h->msg_size - have, deadline);
+    if (ret < 0)
+        broken(c, ret);
     if (ret == 0) {
         ret = reply_match(h, id, cmd);
         if (ret > 0)
@@ -155,6 +178,7 @@ take_partial(struct vdev_conn *c, size_t off, size_t have,
             ret = -EAGAIN; /* stale: keep waiting */
     }
     talloc_free(msg);
+    vdev_mem_released(h->msg_size);
     return ret;
 }
 
@@ -168,7 +192,7 @@ serve_waiting(struct vdev_conn *c, int64_t deadline)
     int rc = 0;
 
     while (c->s2c_serve && !c->s2c_nested && (rc = vdev_serve_nested(c)) > 0)
-        if ((rc = vdev_tx_drain(c, deadline, -1)) < 0)
+        if ((rc = vdev_tx_drain(c, deadline)) < 0)
             break;
     return rc < 0 ? rc : 0;
 }
@@ -222,18 +246,22 @@ main_wait(struct vdev_conn *c, uint16_t id, uint16_t cmd, void *reply,
         ssize_t n;
 
         if (ret < 0)
-            return ret;
+            return broken(c, ret);
         if (ret > 0)
             return result;
-        ret = vdev_conn_wait_input(c, deadline);
+        ret = vdev_conn_wait(c, c->fd, POLLIN, deadline);
         if (ret < 0)
-            return ret;
-        /* Into the free room only: nothing in the buffer moves. */
+            return broken(c, ret);
+        /* Into the free room only: nothing in the buffer moves. With no
+         * room left (commands the client sent meanwhile fill it) the
+         * request fails; its reply, when it comes, is a stale one. */
         n = vdev_rx_read(c, vdev_rx_room(c));
         if (n == 0)
-            return -ECONNRESET;
-        if (n < 0 && n != -EAGAIN && n != -EINTR)
+            return broken(c, -ECONNRESET);
+        if (n == -ENOBUFS)
             return (int)n;
+        if (n < 0 && n != -EAGAIN && n != -EINTR)
+            return broken(c, (int)n);
     }
 }
 
@@ -257,16 +285,18 @@ vdev_conn_request(struct vdev_conn *c, uint16_t cmd, const void *req,
 
     if (req_len > VDEV_MAX_MSG_SIZE - sizeof(h))
         return -EINVAL;
+    if (c->broken)
+        return c->broken;
     /* Replies still batched go first, all of them: the request must not
      * land inside a half-sent reply, and the client may be waiting on them
      * before it reads anything else. */
-    if (!twin && (ret = vdev_tx_drain(c, deadline, -1)) < 0)
-        return ret;
-    ret = twin ? vdev_send_all(c->twin_fd, iov, req_len ? 2 : 1, NULL, 0,
-                               deadline, -1)
-               : vdev_conn_send(c, iov, req_len ? 2 : 1, NULL, 0, deadline, -1);
+    if (!twin && (ret = vdev_tx_drain(c, deadline)) < 0)
+        return broken(c, ret == -EPIPE ? -ECONNRESET : ret);
+    ret = twin ? vdev_send_all_w(c->twin_fd, iov, req_len ? 2 : 1, NULL, 0,
+                                 deadline, vdev_conn_wait, c)
+               : vdev_conn_send(c, iov, req_len ? 2 : 1, NULL, 0, deadline);
     if (ret < 0)
-        return ret == -EPIPE ? -ECONNRESET : ret;
+        return broken(c, ret == -EPIPE ? -ECONNRESET : ret);
     if (twin)
         return twin_wait(c, h.msg_id, cmd, reply, reply_len, deadline);
     return main_wait(c, h.msg_id, cmd, reply, reply_len, deadline);
@@ -388,6 +418,7 @@ msg_read(struct vdev_conn *c, uint64_t iova, uint8_t *buf, uint64_t len)
         ret = 0;
     }
 out:
+    vdev_mem_released(talloc_get_size(reply));
     talloc_free(reply);
     return ret;
 }
@@ -431,6 +462,7 @@ msg_write(struct vdev_conn *c, uint64_t iova, const uint8_t *buf, uint64_t len)
         ret = 0;
     }
 out:
+    vdev_mem_released(talloc_get_size(req));
     talloc_free(req);
     return ret;
 }

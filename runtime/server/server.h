@@ -40,6 +40,11 @@ struct vdev_server {
     /* Sources of a higher layer in epoll_fd (tags >= VDEV_EV_MGMT): the
      * management channel (host/mgmt.c) registers its dispatcher here. */
     int (*ext_dispatch)(struct vdev_dev *dev, uint32_t tag);
+    /* While a handler waits for the client (vdev_conn_wait), nested is set
+     * and ext_dispatch runs only requests that change nothing, putting the
+     * others off; ext_resume is called once the wait is over. */
+    bool nested;
+    void (*ext_resume)(struct vdev_dev *dev);
     struct vdev_mgmt *mgmt; /* named values and their socket (host/mgmt.c) */
     pid_t successor;        /* > 0: handed over to it (host/handover.c) */
 };
@@ -86,6 +91,10 @@ struct vdev_conn {
     struct vdev_tx tx;
     bool rx_hot;      /* pipelining: read again before epoll_wait */
     bool out_blocked; /* socket full: input paused until EPOLLOUT */
+    /* -errno once the client failed a server->client request (no answer in
+     * time, a stream out of step, a stop): it is dropped once the current
+     * message is served, and later requests fail at once. */
+    int broken;
 
     uint16_t next_msg_id; /* server->client requests */
     /* This client's DMA_READ/WRITE layout: SPEC or QEMU once known, AUTO
@@ -165,8 +174,9 @@ int vdev_mem_send(struct vdev_conn *c, const void *buf, size_t len, int *fds,
 /* The client shuts down its sending side: reads end in EOF once the
  * queue is empty. */
 void vdev_mem_shutdown(struct vdev_conn *c);
-/* conn.c's side of it: a stream read of the queue (as vdev_recv_fds;
- * -EAGAIN when empty, 0 at EOF), whether a read would find anything, one
+/* conn.c's and loop.c's side of it: a stream read of the queue (as
+ * vdev_recv_fds; -EAGAIN when empty, 0 at EOF), whether a read would find
+ * anything (bytes, or EOF), one
  * non-blocking send to the peer (bytes taken, or -errno), and a send of
  * all of iov (0, -ETIMEDOUT when the peer takes no more, or -errno). */
 ssize_t vdev_mem_recv(struct vdev_conn *c, void *buf, size_t len,
@@ -190,6 +200,14 @@ int vdev_conn_request(struct vdev_conn *c, uint16_t cmd, const void *req,
  * no fds, while a handler waits for the client (s2c.c): 1 when one was
  * served (its reply queued), 0 when there is none such, -errno. */
 int vdev_serve_nested(struct vdev_conn *c);
+
+/* loop.c: a wait for the client's socket in the middle of serving a
+ * message (a vdev_wait_fn; arg: the connection): ends on vdev_stop() with
+ * -ECANCELED, and meanwhile the management channel's read-only requests
+ * are answered, so a client that does not answer cannot silence it. A
+ * memory connection's wait ends at once (-ETIMEDOUT unless its queue has
+ * input for a reader). */
+int vdev_conn_wait(void *conn, int fd, short events, int64_t deadline);
 
 /* s2c.c: server-to-client channel. Creates the twin socket pair: the server
  * end goes to c->twin_fd (closed with the connection), the client end to

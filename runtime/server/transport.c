@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/mem.h"
 #include "base/unix.h"
 #include "device/dma.h"
 #include "device/irq.h"
@@ -15,7 +16,8 @@
 #include "server/conn.h"
 #include "server/server.h"
 
-#define LISTEN_BACKLOG 16
+/* Clients waiting their turn (one is served at a time): room for a burst. */
+#define LISTEN_BACKLOG 64
 
 static int
 epoll_set(struct vdev_dev *dev, int op, int fd, uint32_t events, uint32_t tag)
@@ -168,5 +170,11 @@ vdev_conn_adopt(struct vdev_dev *dev, int fd)
 void
 vdev_conn_close(struct vdev_dev *dev)
 {
-    talloc_free(dev->srv->conn);
+    struct vdev_conn *c = dev->srv->conn;
+    size_t held = c ? c->rx.cap + c->tx.cap : 0;
+
+    talloc_free(c);
+    /* A client that left with large buffers (a flood of replies it never
+     * read): they go back to the system with it. */
+    vdev_mem_released(held);
 }
