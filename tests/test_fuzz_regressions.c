@@ -340,10 +340,10 @@ Test(fuzz_regressions, server_socket_inputs)
 /* irq-full-eventfd, irq-full-pipe, irq-full-socket: an IRQ fd whose
  * counter or buffer was full (0xfffffffffffffffe, a full pipe, a full
  * socket), blocking, froze the server in write() on the first trigger;
- * signalling now never blocks (device/irq.c).
+ * signalling never blocks now (base/evsignal.c).
  * dma-map-devzero-offset: /dev/zero as a DMA map's fd at a large offset
  * mapped, and the device's first DMA there killed the server (SIGBUS);
- * DMA maps now take regular files only (device/dma.c).
+ * DMA maps take regular files only now (device/dma.c).
  * mig-data-write-empty: an empty MIG_DATA_WRITE as the first of a
  * resume did pointer arithmetic on a NULL buffer (UBSan).
  * stray-fd-during-dma: a REGION_WRITE carrying an fd (closed, as for any
