@@ -19,11 +19,17 @@ $(BENCH_DYNAMIC): $(B)/bench/bench_rtt.o $(LIBVDEV)
 BENCH_TARGETS += $(BENCH_DYNAMIC)
 
 # Soak: not a bench_* program, so bench/run.sh (and CI) leave it alone.
-#   make soak               10 million mixed messages (SOAK_MESSAGES=N)
-#   make soak-short         200000 of them
+#   make soak               10 million mixed messages (SOAK_MESSAGES=N), then
+#                           the chaos test 5 minutes per model
+#                           (VDEV_CHAOS_SECONDS=N, VDEV_CHAOS_SEED=S)
+#   make soak-short         200000 messages, 30 s of chaos per model
 SOAK_BIN := $(B)/bench/soak
-soak: all $(SOAK_BIN)
+CHAOS_RUN = VDEV_BUILD=$(B) $(TEST_BIN) --filter 'chaos/*' --verbose \
+            --jobs=1 2>&1 | grep -v -e '^\[SKIP\]' -e '^\[====\] Running'; exit $${PIPESTATUS[0]}
+soak: all $(SOAK_BIN) $(CHECK_DEPS)
 	VDEV_BUILD=$(B) $(SOAK_BIN)
-soak-short: all $(SOAK_BIN)
+	VDEV_CHAOS_SECONDS=$${VDEV_CHAOS_SECONDS:-300} $(CHAOS_RUN)
+soak-short: all $(SOAK_BIN) $(CHECK_DEPS)
 	VDEV_BUILD=$(B) SOAK_MESSAGES=$${SOAK_MESSAGES:-200000} $(SOAK_BIN)
+	VDEV_CHAOS_SECONDS=$${VDEV_CHAOS_SECONDS:-30} $(CHAOS_RUN)
 .PHONY: soak soak-short

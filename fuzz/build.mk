@@ -1,6 +1,7 @@
 # libFuzzer harnesses (fuzz/fuzz_*.c), built with clang into build-fuzz/ with
 # their own rules so the gcc build in $(B) is untouched.
 #   make fuzz FUZZ_SECONDS=N   build, then run each harness N seconds
+#   make fuzz-long             each harness to ten million inputs
 #   make fuzz-build            build only
 #   make fuzz-seeds            rewrite fuzz/corpus/ (seeds)
 FB := build-fuzz
@@ -18,7 +19,7 @@ FUZZ_LIB_CFLAGS = $(FUZZ_BASE) -fsanitize=fuzzer-no-link -Wall \
                   -Wno-unused-function -Wno-sign-compare -Wno-unused-parameter \
                   -Wno-gnu-variable-sized-type-not-at-end \
                   -Wno-bitwise-instead-of-logical
-FUZZ_HARNESS_CFLAGS = $(FUZZ_BASE) -fsanitize=fuzzer-no-link $(WARN)
+FUZZ_HARNESS_CFLAGS = $(FUZZ_BASE) $(WARN) -Itests
 
 # clang and its libFuzzer runtime, through the project's installer.
 FUZZ_DEPS := $(FB)/.deps-ok
@@ -31,7 +32,9 @@ FUZZ_DSL_OBJS := $(patsubst %.c,$(FB)/%.o,$(wildcard dsl/*.c)) \
                  $(FB)/dsl/parser.o $(FB)/dsl/lexer.o
 FUZZ_VDEVC_OBJS := $(patsubst %.c,$(FB)/%.o,\
                    $(filter-out compiler/main.c,$(wildcard compiler/*.c)))
-FUZZ_EDU_OBJS := $(FB)/generated/edu.o $(if $(wildcard models/edu.c),$(FB)/models/edu.o)
+FUZZ_EDU_OBJS := $(FB)/generated/edu.o
+FUZZ_MODEL_OBJS := $(FUZZ_EDU_OBJS) $(FB)/generated/gpio-pci-idio-16.o \
+                   $(FB)/generated/ivshmem.o
 
 $(FB)/dsl/parser.c $(FB)/dsl/parser.h &: dsl/parser.y | $(FUZZ_DEPS)
 	@mkdir -p $(@D)
@@ -39,19 +42,29 @@ $(FB)/dsl/parser.c $(FB)/dsl/parser.h &: dsl/parser.y | $(FUZZ_DEPS)
 $(FB)/dsl/lexer.c $(FB)/dsl/lexer.h &: dsl/lexer.l $(FB)/dsl/parser.h
 	@mkdir -p $(@D)
 	flex -o $(FB)/dsl/lexer.c --header-file=$(FB)/dsl/lexer.h $<
+# bison's and flex's tables: edges are what tells inputs apart there; the
+# comparison hooks fired on every character (half the parse time) and
+# find nothing a table lookup hides.
 $(FB)/dsl/%.o: $(FB)/dsl/%.c $(FB)/dsl/parser.h $(FB)/dsl/lexer.h
-	$(FUZZ_CC) $(FUZZ_LIB_CFLAGS) -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_LIB_CFLAGS) -fno-sanitize-coverage=trace-cmp -c $< -o $@
 
 $(FB)/%.o: %.c | $(FUZZ_DEPS) $(FB)/dsl/parser.h $(FB)/dsl/lexer.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_LIB_CFLAGS) -c $< -o $@
-$(FB)/generated/edu.o: FUZZ_LIB_CFLAGS += -DVDEV_NO_MAIN
+$(FB)/generated/%.o: FUZZ_LIB_CFLAGS += -DVDEV_NO_MAIN
 $(FB)/fuzz/%.o: fuzz/%.c | $(FUZZ_DEPS) $(FB)/dsl/parser.h $(FB)/dsl/lexer.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_HARNESS_CFLAGS) -c $< -o $@
 
 FUZZ_LINK = $(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(PKG_LIBS)
-$(FB)/bin/fuzz_server: $(FB)/fuzz/fuzz_server.o $(FUZZ_EDU_OBJS) $(FUZZ_RT_OBJS)
+# The server harness: records (msgseq), their mutator, hostile fds.
+FUZZ_SERVER_OBJS := $(FB)/fuzz/fuzz_server.o $(FB)/fuzz/msgseq.o \
+                    $(FB)/fuzz/msgseq_mutate.o $(FB)/tests/hostile_fd.o \
+                    $(FB)/tests/testdev.o
+$(FB)/tests/%.o: tests/%.c | $(FUZZ_DEPS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_HARNESS_CFLAGS) -c $< -o $@
+$(FB)/bin/fuzz_server: $(FUZZ_SERVER_OBJS) $(FUZZ_MODEL_OBJS) $(FUZZ_RT_OBJS)
 	@mkdir -p $(@D)
 	$(FUZZ_LINK) -lpthread
 $(FB)/bin/fuzz_migstream: $(FB)/fuzz/fuzz_migstream.o $(FUZZ_EDU_OBJS) \
@@ -79,6 +92,56 @@ fuzz-build: $(FUZZ_BINS)
 fuzz: $(FUZZ_BINS)
 	@FUZZ_BUILD=$(FB) ./fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
+# Each harness to FUZZ_RUNS inputs (ten million), in turn: hours on a
+# shared machine (fuzz/README.md has the figures). FUZZ_NAMES=server for one.
+FUZZ_RUNS ?= 10000000
+fuzz-long: $(FUZZ_BINS)
+	@FUZZ_BUILD=$(FB) FUZZ_RUNS=$(FUZZ_RUNS) ./fuzz/run.sh 0 $(FUZZ_NAMES)
+
 CLEAN_EXTRA += $(FB)
-.PHONY: fuzz fuzz-build fuzz-seeds
+.PHONY: fuzz fuzz-build fuzz-seeds fuzz-long
 -include $(shell find $(FB) -name '*.d' 2>/dev/null)
+
+# The server harness built with the project's compiler and flags, without
+# libFuzzer (fuzz/replay_main.c): make check replays the inputs of
+# tests/fuzz-regressions/server/ with it (tests/test_fuzz_regressions.c).
+FUZZ_REPLAY := $(B)/tests/vdev-fuzz-server
+FUZZ_REPLAY_MODELS := $(patsubst %,$(B)/fuzz/models/%.o,edu gpio-pci-idio-16 ivshmem)
+$(B)/fuzz/models/%.o: generated/%.c generated/%.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -DVDEV_NO_MAIN -Igenerated -c $< -o $@
+$(B)/fuzz/fuzz_server.o $(B)/fuzz/msgseq.o $(B)/fuzz/replay_main.o: \
+    CFLAGS += -Igenerated -Itests $(RUNTIME_PRIV_CFLAGS)
+$(FUZZ_REPLAY): $(B)/fuzz/replay_main.o $(B)/fuzz/fuzz_server.o \
+                $(B)/fuzz/msgseq.o $(B)/tests/hostile_fd.o $(B)/tests/testdev.o \
+                $(FUZZ_REPLAY_MODELS) $(LIBVDEV)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lpthread
+CHECK_DEPS += $(FUZZ_REPLAY)
+
+# Line coverage (make fuzz-coverage): the server harness built by clang
+# with source-based coverage, no sanitizers, run by fuzz/replay_main.c over
+# the corpus (fuzz/coverage.sh prints the report per file).
+FCB := build-fuzz-cov
+FUZZ_COV_CFLAGS = -std=gnu11 -O0 -g -D_GNU_SOURCE -MMD -MP \
+                  -fprofile-instr-generate -fcoverage-mapping $(PKG_CFLAGS) \
+                  -Iinclude/vdev $(RUNTIME_PRIV_CFLAGS) -Igenerated -Itests \
+                  -Wno-unused-command-line-argument
+FUZZ_COV_OBJS := $(patsubst %.c,$(FCB)/%.o,$(RUNTIME_SRCS) fuzz/replay_main.c \
+                   fuzz/fuzz_server.c fuzz/msgseq.c tests/hostile_fd.c \
+                   tests/testdev.c)
+FUZZ_COV_MODELS := $(patsubst %,$(FCB)/models-nomain/%.o,edu gpio-pci-idio-16 \
+                   ivshmem)
+$(FCB)/%.o: %.c | $(FUZZ_DEPS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -c $< -o $@
+$(FCB)/models-nomain/%.o: generated/%.c | $(FUZZ_DEPS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -DVDEV_NO_MAIN -c $< -o $@
+$(FCB)/bin/cov_server: $(FUZZ_COV_OBJS) $(FUZZ_COV_MODELS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -fprofile-instr-generate -o $@ $^ $(PKG_LIBS) -lpthread
+fuzz-coverage: $(FCB)/bin/cov_server
+	@FUZZ_BUILD=$(FB) ./fuzz/coverage.sh $<
+CLEAN_EXTRA += $(FCB)
+.PHONY: fuzz-coverage

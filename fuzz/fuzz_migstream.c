@@ -63,24 +63,44 @@ fail(const char *what, int rc)
     abort();
 }
 
+/* One device for every input, reset in between (creating one cost more
+ * than most loads); the reset must bring back a fresh device's state. */
+static struct vdev_dev *
+device(void)
+{
+    static struct vdev_dev *dev;
+    static struct snap fresh;
+    struct snap now;
+
+    if (!dev) {
+        if (!(dev = edu_create(NULL)))
+            abort();
+        vdev_set_log(dev, quiet_log, NULL, VDEV_LOG_DEBUG);
+        take(dev, &fresh);
+        return dev;
+    }
+    vdev_reset(dev);
+    vdev_migration_reset(dev);
+    take(dev, &now);
+    if (memcmp(&now, &fresh, sizeof(now)))
+        fail("a reset did not bring back a fresh device", 0);
+    return dev;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    void *ctx = talloc_new(NULL);
+    void *ctx;
     struct vdev_dev *dev;
     struct snap before, after, loaded;
     uint8_t *buf, *out1, *out2;
     size_t len, len1, len2;
     int rc;
 
-    if (size < 1) {
-        talloc_free(ctx);
+    if (size < 1)
         return 0;
-    }
-    dev = edu_create(ctx);
-    if (!dev)
-        abort();
-    vdev_set_log(dev, quiet_log, NULL, VDEV_LOG_DEBUG);
+    ctx = talloc_new(NULL);
+    dev = device();
     len = size - 1;
     /* An exact-size copy, so reads past the end are caught. */
     buf = talloc_size(ctx, len ? len : 1);

@@ -1,14 +1,29 @@
 #!/usr/bin/env bash
-# Runs each libFuzzer harness for SECONDS (one job each, in turn) from its
-# committed seeds plus a working corpus in $FUZZ_BUILD/corpus, and prints
-# "fuzz NAME: execs=N crashes=M". Exits non-zero if any harness crashed,
-# leaked or hung (the input is kept in $FUZZ_BUILD/artifacts).
+# Runs each libFuzzer harness (one job each, in turn, niced) from its
+# committed seeds plus a working corpus in $FUZZ_BUILD/corpus, for SECONDS
+# each, or for FUZZ_RUNS inputs each when that is set (make fuzz-long), and
+# prints "fuzz NAME: execs=N crashes=M time=Ts execs/s=R cpu=Cs". Exits
+# non-zero if any harness crashed, leaked or hung (the input is kept in
+# $FUZZ_BUILD/artifacts).
 #   fuzz/run.sh SECONDS NAME...
+#   FUZZ_RUNS=10000000 fuzz/run.sh 0 NAME...
 set -uo pipefail
 secs=${1:?seconds}
 shift
 fb=${FUZZ_BUILD:-build-fuzz}
 status=0
+
+# Longest input per harness: a session of records (fuzz/msgseq.h; a BIG
+# record makes a large message from a short input), a .vdev file (the
+# models are under 3 KiB), a migration stream (edu's is about 8 KiB).
+max_len() {
+    case $1 in
+    server) echo 2048 ;;
+    vdevc) echo 4096 ;;
+    *) echo 16384 ;;
+    esac
+}
+
 for name in "$@"; do
     work=$fb/corpus/$name
     art=$fb/artifacts/$name
@@ -16,19 +31,33 @@ for name in "$@"; do
     mkdir -p "$work" "$art" "$(dirname "$log")"
     seeds=fuzz/corpus/$name
     [ -d "$seeds" ] || seeds=
+    if [ -n "${FUZZ_RUNS:-}" ]; then
+        limit=-runs=$FUZZ_RUNS
+    else
+        limit=-max_total_time=$secs
+    fi
     before=$(ls "$art" | wc -l)
-    "$fb/bin/fuzz_$name" -max_total_time="$secs" -timeout=20 \
-        -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 \
-        -artifact_prefix="$art/" "$work" $seeds >"$log" 2>&1
+    start=$(date +%s.%N)
+    # shellcheck disable=SC2086 # $seeds: none or one folder
+    /usr/bin/time -f "%U %S" -o "$log.cpu" \
+        nice -n "${FUZZ_NICE:-10}" "$fb/bin/fuzz_$name" "$limit" -timeout=20 \
+        -rss_limit_mb=2048 -max_len="$(max_len "$name")" \
+        -print_final_stats=1 -artifact_prefix="$art/" "$work" $seeds \
+        >"$log" 2>&1
     rc=$?
+    wall=$(echo "$start $(date +%s.%N)" | awk '{printf "%.0f", $2 - $1}')
+    cpu=$(awk 'END {printf "%.1f", $1 + $2}' "$log.cpu" 2>/dev/null)
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     if [ -z "$execs" ]; then
         # A crash ends the run before the final stats: take the last status.
         execs=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')
     fi
-    crashes=$(( $(ls "$art" | wc -l) - before ))
+    execs=${execs:-0}
+    crashes=$(($(ls "$art" | wc -l) - before))
     [ $rc -ne 0 ] && [ $crashes -eq 0 ] && crashes=1
-    echo "fuzz $name: execs=${execs:-0} crashes=$crashes time=${secs}s"
+    rate=$(echo "$execs ${wall:-0}" | awk '{printf "%.0f", $2 ? $1 / $2 : 0}')
+    echo "fuzz $name: execs=$execs crashes=$crashes time=${wall}s" \
+        "execs/s=$rate cpu=${cpu:-?}s"
     if [ $rc -ne 0 ]; then
         status=1
         echo "fuzz $name: failed (exit $rc); log $log, inputs in $art:" >&2

@@ -73,7 +73,7 @@ $(B)/tests/edunext_gen.o: generated/edu.c generated/edu.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -DVDEV_NO_MAIN -Igenerated -c $< -o $@
 $(B)/tests/edunext/main.o: CFLAGS += -Igenerated
-$(B)/tests/vdev-edunext: $(B)/tests/edunext/main.o $(B)/tests/edunext_gen.o $(if $(wildcard models/edu.c),$(B)/models/edu.o) $(LIBVDEV)
+$(B)/tests/vdev-edunext: $(B)/tests/edunext/main.o $(B)/tests/edunext_gen.o $(LIBVDEV)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 CHECK_DEPS += $(B)/tests/vdev-edunext

@@ -52,6 +52,8 @@ spawn(struct model_server *s, const char *rel, bool quiet,
             dup2(null, 1);
         if (null >= 0 && quiet)
             dup2(null, 2);
+        if (getenv("VDEV_CHAOS_LOG") && n < 15)
+            argv[n++] = "--log-level=debug";
         execv(prog, (char *const *)argv);
         _exit(127);
     }

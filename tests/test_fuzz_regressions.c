@@ -1,6 +1,10 @@
 /* Replays the inputs that made a fuzz harness (fuzz/) fail, saved under
  * tests/fuzz-regressions/HARNESS/, in the harness's input format:
- *   server/:    against a real vdev-edu process (a sanitizer build crashes
+ *   server/:    client sessions (fuzz/msgseq.h) through the harness
+ *               itself, built without libFuzzer (vdev-fuzz-server), with
+ *               all its checks;
+ *   server-socket/: byte streams of the socket harness it replaced,
+ *               against a real vdev-edu process (a sanitizer build crashes
  *               or exits non-zero on a leak), which must then still serve
  *               a new client and exit cleanly on SIGTERM;
  *   vdevc/:     through the compiler's passes and emitters;
@@ -9,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -327,9 +332,79 @@ replay_server_input(const char *path, const uint8_t *p, size_t len)
 
 TestSuite(fuzz_regressions, .timeout = 120);
 
-Test(fuzz_regressions, server_inputs)
+Test(fuzz_regressions, server_socket_inputs)
 {
-    cr_assert_gt(each_input("server", replay_server_input), 0);
+    cr_assert_gt(each_input("server-socket", replay_server_input), 0);
+}
+
+/* irq-full-eventfd, irq-full-pipe, irq-full-socket: an IRQ fd whose
+ * counter or buffer was full (0xfffffffffffffffe, a full pipe, a full
+ * socket), blocking, froze the server in write() on the first trigger;
+ * signalling never blocks now (base/evsignal.c).
+ * dma-map-devzero-offset: /dev/zero as a DMA map's fd at a large offset
+ * mapped, and the device's first DMA there killed the server (SIGBUS);
+ * DMA maps take regular files only now (device/dma.c).
+ * mig-data-write-empty: an empty MIG_DATA_WRITE as the first of a
+ * resume did pointer arithmetic on a NULL buffer (UBSan).
+ * stray-fd-during-dma: a REGION_WRITE carrying an fd (closed, as for any
+ * command that takes none) started the edu DMA engine; the client's
+ * answer came with an fd of its own, stored where the write's still was:
+ * the write's fd stayed open for good, the answer's was closed in its
+ * place (server/loop.c closes them before the handler now).
+ * eof-after-a-turn: a memory client's EOF waited behind the loop's read
+ * budget (server/loop.c: vdev_conn_serve serves a memory connection to
+ * the end).
+ * unmap-during-dma: while the edu DMA engine waited for the client's
+ * answer through a map without fd, the DMA_UNMAP the client sent
+ * meanwhile was served at once and freed the map the copy was walking
+ * (use after free); only region accesses and questions are served while
+ * a handler waits now (server/loop.c). */
+Test(fuzz_regressions, server_sessions)
+{
+    const char *b = getenv("VDEV_BUILD");
+    char prog[PATH_MAX], log[] = "/tmp/vdev-fuzz-replay-XXXXXX";
+    char *argv[256];
+    struct dirent *e;
+    unsigned n = 1;
+    int status, fd;
+    DIR *d;
+    pid_t pid;
+
+    snprintf(prog, sizeof(prog), "%s/tests/vdev-fuzz-server", b ? b : "build");
+    cr_assert_eq(access(prog, X_OK), 0, "%s not built", prog);
+    d = opendir(REG_DIR "/server");
+    cr_assert_not_null(d);
+    argv[0] = prog;
+    while ((e = readdir(d)) && n < 255)
+        if (e->d_name[0] != '.')
+            argv[n++] = talloc_asprintf(NULL, REG_DIR "/server/%s", e->d_name);
+    argv[n] = NULL;
+    closedir(d);
+    cr_assert_gt(n, 1);
+    fd = mkstemp(log);
+    cr_assert_geq(fd, 0);
+    pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        dup2(fd, 2);
+        execv(prog, argv);
+        _exit(127);
+    }
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        char buf[4096];
+        ssize_t len = pread(fd, buf, sizeof(buf) - 1, 0);
+
+        buf[len > 0 ? len : 0] = 0;
+        cr_log_error("%s", buf);
+    }
+    close(fd);
+    unlink(log);
+    for (unsigned i = 1; i < n; i++)
+        talloc_free(argv[i]);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "%s failed on an input of " REG_DIR "/server (status 0x%x)", prog,
+              status);
 }
 
 /* ------------------------------------------------------------ EOF */

@@ -117,10 +117,16 @@ vdev_config_reset(struct vdev_dev *dev)
     /* Read-only bits hold the device's structure and state; only what the
      * guest could change goes back to its power-on value. This also clears
      * MSI/MSI-X enables, MSI masks and the ROM enable. */
-    for (unsigned i = 0; i < VDEV_CONFIG_SIZE; i++) {
-        uint8_t m = c->wmask[i] | c->w1cmask[i];
+    for (unsigned i = 0; i < VDEV_CONFIG_SIZE; i += 8) {
+        uint64_t d, w, w1, p, m;
 
-        c->data[i] = (uint8_t)((c->data[i] & ~m) | (c->poweron[i] & m));
+        memcpy(&d, c->data + i, 8);
+        memcpy(&w, c->wmask + i, 8);
+        memcpy(&w1, c->w1cmask + i, 8);
+        memcpy(&p, c->poweron + i, 8);
+        m = w | w1;
+        d = (d & ~m) | (p & m);
+        memcpy(c->data + i, &d, 8);
     }
     c->data[PCI_STATUS] &= (uint8_t)~PCI_STATUS_INTERRUPT;
     if (c->msi_cap && (vdev_le16(c->data + c->msi_cap + PCI_MSI_FLAGS) &

@@ -371,6 +371,8 @@ check_ready(struct vdev_dev *dev)
 
     if (!mig)
         return -ENOTSUP; /* no migration desc: its state cannot travel */
+    if (dev->srv->conn && dev->srv->conn->mem)
+        return -EOPNOTSUPP; /* a memory client has no socket to pass on */
     vdev_mig_release_idle(mig);
     if (mig->state != VFIO_DEVICE_STATE_RUNNING ||
         (mig->gen != VDEV_MIG_NONE &&

@@ -178,6 +178,8 @@ vdev_mig_resume_append(struct vdev_dev *dev, const void *data, size_t len)
                  "migration: resume data exceeds %zu bytes", limit);
         return -EFBIG;
     }
+    if (!len)
+        return 0; /* an empty write: nothing to keep (mig->in may be NULL) */
     if (mig->in_len + len > mig->in_cap) {
         size_t cap = mig->in_cap ? mig->in_cap : 4096;
         uint8_t *p;

@@ -50,8 +50,16 @@ vdev_rx_read(struct vdev_conn *c, size_t limit)
     if (!limit)
         return -ENOBUFS; /* a zero-length read would look like EOF */
     n = vdev_recv_fds(c->fd, rx->buf + rx->end, limit, MSG_DONTWAIT, &rx->fdq);
-    if (n < 0)
-        return n;
+    if (n < 0) {
+        /* A memory connection has no socket (fd -1): its input is in
+         * memconn.c. Asked only once the call failed, so sockets pay
+         * nothing for it. */
+        if (n != -EBADF || !c->mem)
+            return n;
+        n = vdev_mem_recv(c, rx->buf + rx->end, limit, &rx->fdq);
+        if (n < 0)
+            return n;
+    }
     /* fds arrived with this read: they belong to the message holding its
      * last byte (the kernel ends a stream read after an skb that carries
      * fds). */
@@ -324,6 +332,22 @@ vdev_tx_reserve_slow(struct vdev_conn *c, size_t need)
     return p + tx->len;
 }
 
+/* A memory connection's pending bytes to its peer, as much as it takes. */
+static COLD int
+mem_flush(struct vdev_conn *c)
+{
+    struct vdev_tx *tx = &c->tx;
+    ssize_t n = vdev_mem_deliver(c, tx->buf, tx->len, NULL, 0);
+
+    if (n < 0)
+        return (int)n;
+    c->dev->stats.bytes_out += (size_t)n;
+    tx->len -= (size_t)n;
+    if (tx->len)
+        memmove(tx->buf, tx->buf + n, tx->len);
+    return tx->len ? -EAGAIN : 0;
+}
+
 int
 vdev_tx_flush(struct vdev_conn *c)
 {
@@ -338,6 +362,9 @@ vdev_tx_flush(struct vdev_conn *c)
                 continue;
             if (errno == EAGAIN)
                 break;
+            /* No socket: a memory connection's (see vdev_rx_read). */
+            if (errno == EBADF && c->mem)
+                return mem_flush(c);
             return -errno;
         }
         off += (size_t)n;
@@ -388,8 +415,7 @@ vdev_tx_send_fds(struct vdev_conn *c, const void *buf, size_t len,
     if (nr_fds > VDEV_MAX_MSG_FDS)
         return -EINVAL;
     if ((rc = vdev_tx_drain(c, deadline)) < 0 ||
-        (rc = vdev_send_all_w(c->fd, &iov, 1, fds, nr_fds, deadline,
-                              vdev_conn_wait, c)) < 0)
+        (rc = vdev_conn_send(c, &iov, 1, fds, nr_fds, deadline)) < 0)
         return rc;
     c->dev->stats.bytes_out += len;
     return 0;
@@ -428,6 +454,37 @@ vdev_tx_reply_fds(struct vdev_conn *c, uint8_t *p, struct vdev_reply *r)
     if (r->close_fds)
         vdev_close_fds(r->fds, r->nr_fds);
     return rc;
+}
+
+/* ------------------------------------------------- socket or memory */
+
+int
+vdev_conn_send(struct vdev_conn *c, struct iovec *iov, int iovcnt,
+               const int *fds, unsigned nr_fds, int64_t deadline)
+{
+    if (c->mem)
+        return vdev_mem_send_all(c, iov, iovcnt, fds, nr_fds);
+    return vdev_send_all_w(c->fd, iov, iovcnt, fds, nr_fds, deadline,
+                           vdev_conn_wait, c);
+}
+
+int
+vdev_conn_recv_all(struct vdev_conn *c, void *buf, size_t len, int64_t deadline)
+{
+    uint8_t *p = buf;
+
+    if (!c->mem)
+        return vdev_recv_all_w(c->fd, buf, len, deadline, vdev_conn_wait, c,
+                               NULL);
+    while (len) {
+        ssize_t n = vdev_mem_recv(c, p, len, NULL);
+
+        if (n <= 0)
+            return n == 0 ? -ECONNRESET : -ETIMEDOUT;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------ hand-over */

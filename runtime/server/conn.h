@@ -191,6 +191,15 @@ void vdev_tx_shrink(struct vdev_conn *c);
 int vdev_tx_send_fds(struct vdev_conn *c, const void *buf, size_t len,
                      const int *fds, unsigned nr_fds);
 
+/* What a handler that asks the client something (s2c.c) needs of the
+ * connection, on a socket or in memory (memconn.c). Sends all of iov,
+ * fds on its first byte (as vdev_send_all_w); reads exactly len bytes,
+ * fds closed (as vdev_recv_all_w); both wait with vdev_conn_wait. */
+int vdev_conn_send(struct vdev_conn *c, struct iovec *iov, int iovcnt,
+                   const int *fds, unsigned nr_fds, int64_t deadline);
+int vdev_conn_recv_all(struct vdev_conn *c, void *buf, size_t len,
+                       int64_t deadline);
+
 /* Replies: the payload is reserved in the send buffer, so a reply costs
  * no copy. */
 void *vdev_reply_alloc(struct vdev_reply *r, struct vdev_conn *c, uint32_t len);

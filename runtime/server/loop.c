@@ -56,6 +56,18 @@ static const struct {
 
 /* ------------------------------------------------------------ dispatch */
 
+/* fds on a command that takes none: closed before its handler runs. A
+ * handler that asks the client something (s2c.c) reads on, and fds that
+ * arrive then are stored where these are (rx.fds): they would be lost,
+ * open, and the new ones closed in their place. (dispatch() closes what
+ * a handler leaves, even cut-off ones.) */
+static COLD void
+drop_fds(struct vdev_msg *m)
+{
+    vdev_close_fds(m->fds, m->nr_fds);
+    m->nr_fds = 0;
+}
+
 /* Returns the errno for the client, 0 when served. Before VERSION only
  * VERSION is served; everything else gets EINVAL, as for any message the
  * session's state does not allow (a second VERSION is also EINVAL). A
@@ -77,9 +89,10 @@ check_and_call(struct vdev_conn *c, struct vdev_msg *m, struct vdev_reply *r,
         return ENOSYS;
     if (!c->negotiated && cmd != VFIO_USER_VERSION)
         return EINVAL;
-    if (!handlers[cmd].max_fds)
-        m->nr_fds = 0; /* dispatch() closes them, even cut-off ones */
-    else if (fds_lost || m->nr_fds > handlers[cmd].max_fds)
+    if (!handlers[cmd].max_fds) {
+        if (__builtin_expect(m->nr_fds != 0, 0))
+            drop_fds(m);
+    } else if (fds_lost || m->nr_fds > handlers[cmd].max_fds)
         return EINVAL;
     return -handlers[cmd].fn(c, m, r);
 }
@@ -132,11 +145,41 @@ dispatch(struct vdev_conn *c, const struct vdev_rx_msg *in)
     return vdev_tx_reply(c, h, &r);
 }
 
+/* Whether the command at the head of the input may be served while a
+ * handler waits for the client: accesses to BARs and config space (what a
+ * VMM's vCPU may be blocked on) and questions. Anything that changes what
+ * the waiting handler holds waits for it: an unmap freed the DMA map a
+ * device's copy was walking; a reset, a feature or the legacy migration
+ * region (dirty logging, the device's state) change what is under it. */
+static bool
+nested_safe(const struct vdev_conn *c)
+{
+    const struct vdev_rx *rx = &c->rx;
+    struct vfio_user_header h;
+    uint32_t region;
+
+    if (rx->end - rx->start < VDEV_HDR_SIZE + 16)
+        return false;
+    memcpy(&h, rx->buf + rx->start, sizeof(h));
+    memcpy(&region, rx->buf + rx->start + VDEV_HDR_SIZE + 8, sizeof(region));
+    switch (h.cmd) {
+    case VFIO_USER_REGION_READ:
+    case VFIO_USER_REGION_WRITE:
+        return region <= VDEV_CONFIG_INDEX;
+    case VFIO_USER_DEVICE_GET_INFO:
+    case VFIO_USER_DEVICE_GET_REGION_INFO:
+    case VFIO_USER_DEVICE_GET_IRQ_INFO:
+        return true;
+    default:
+        return false;
+    }
+}
+
 int
 vdev_serve_nested(struct vdev_conn *c)
 {
     struct vdev_rx_msg m;
-    int rc = vdev_rx_take_command(c, &m);
+    int rc = nested_safe(c) ? vdev_rx_take_command(c, &m) : 0;
 
     if (rc <= 0)
         return rc;
@@ -177,6 +220,9 @@ tx_blocked(struct vdev_conn *c)
     struct epoll_event ev = {.events = EPOLLOUT, .data.u32 = VDEV_EV_CONN};
 
     c->out_blocked = true;
+    /* A memory connection is in no epoll set: vdev_conn_serve resumes it. */
+    if (c->mem)
+        return 0;
     /* Stop reading until the client takes its replies. */
     return epoll_ctl(c->dev->srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0
                ? -errno
@@ -205,6 +251,9 @@ yield_input(struct vdev_conn *c)
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET,
                              .data.u32 = VDEV_EV_CONN};
 
+    /* A memory connection: vdev_conn_serve comes back for the rest. */
+    if (c->mem)
+        return 0;
     return epoll_ctl(c->dev->srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0
                ? -errno
                : 0;
@@ -280,7 +329,8 @@ serve_output(struct vdev_conn *c, bool hup)
     if (rc < 0)
         return rc;
     c->out_blocked = false;
-    if (epoll_ctl(c->dev->srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
+    if (!c->mem &&
+        epoll_ctl(c->dev->srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
         return -errno;
     if ((rc = rx_process(c)) < 0)
         return rc;
@@ -341,6 +391,15 @@ ready(short rev, short events)
     return 0;
 }
 
+/* A memory connection (memconn.c) on its own fd: its client is the
+ * caller and busy; what it has queued is all that will come, and it makes
+ * no room while the server waits. */
+static COLD int
+mem_wait(struct vdev_conn *c, short events)
+{
+    return (events & POLLIN) && vdev_mem_readable(c) ? 0 : -ETIMEDOUT;
+}
+
 int
 vdev_conn_wait(void *conn, int fd, short events, int64_t deadline)
 {
@@ -356,6 +415,8 @@ vdev_conn_wait(void *conn, int fd, short events, int64_t deadline)
     bool rearm = false;
     int rc;
 
+    if (c->mem && fd == c->fd)
+        return mem_wait(c, events);
     srv->nested = aside || srv->nested;
     for (;;) {
         int64_t left = deadline - vdev_now_ms();
@@ -436,6 +497,24 @@ serve_conn(struct vdev_dev *dev, uint32_t events)
     rc = c->out_blocked ? serve_output(c, hup) : serve_input(c, false, hup);
     if (rc < 0)
         drop_client(dev, rc);
+}
+
+int
+vdev_conn_serve(struct vdev_dev *dev, bool hup)
+{
+    struct vdev_conn *c = dev->srv->conn;
+    int rc;
+
+    if (!c)
+        return -ENOTCONN;
+    /* A turn ends after so many reads (fairness); a socket's epoll event
+     * brings the loop back for the rest, a memory connection loops here. */
+    do
+        rc = c->out_blocked ? serve_output(c, hup) : serve_input(c, false, hup);
+    while (rc >= 0 && c->mem && !c->out_blocked && vdev_mem_readable(c));
+    if (rc < 0)
+        drop_client(dev, rc);
+    return rc < 0 ? rc : 0;
 }
 
 /* Returns 1 when a stop was requested, else 0. */

@@ -167,8 +167,7 @@ take_partial(struct vdev_conn *c, size_t off, size_t have,
     if (!msg)
         return -ENOMEM;
     vdev_rx_cut(c, off, have, msg);
-    ret = vdev_recv_all_w(c->fd, msg + have, h->msg_size - have, deadline,
-                          vdev_conn_wait, c, NULL);
+    ret = vdev_conn_recv_all(c, msg + have, h->msg_size - have, deadline);
     if (ret < 0)
         broken(c, ret);
     if (ret == 0) {
@@ -293,8 +292,9 @@ vdev_conn_request(struct vdev_conn *c, uint16_t cmd, const void *req,
      * before it reads anything else. */
     if (!twin && (ret = vdev_tx_drain(c, deadline)) < 0)
         return broken(c, ret == -EPIPE ? -ECONNRESET : ret);
-    ret = vdev_send_all_w(twin ? c->twin_fd : c->fd, iov, req_len ? 2 : 1, NULL,
-                          0, deadline, vdev_conn_wait, c);
+    ret = twin ? vdev_send_all_w(c->twin_fd, iov, req_len ? 2 : 1, NULL, 0,
+                                 deadline, vdev_conn_wait, c)
+               : vdev_conn_send(c, iov, req_len ? 2 : 1, NULL, 0, deadline);
     if (ret < 0)
         return broken(c, ret == -EPIPE ? -ECONNRESET : ret);
     if (twin)

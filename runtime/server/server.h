@@ -27,7 +27,8 @@
 #define VDEV_EV_STREAM 0x100u /* + 4 * stream id + STREAM_EV_* */
 #define VDEV_EV_MGMT 0x10000u
 
-struct vdev_mgmt; /* host/mgmt.c */
+struct vdev_mgmt;  /* host/mgmt.c */
+struct vdev_memio; /* server/memconn.c */
 
 /* The serving side of a device (server/): the sockets, the loop's fds and
  * the client. */
@@ -113,6 +114,8 @@ struct vdev_conn {
      * commands are served (s2c.c); never from inside one of those. */
     bool s2c_serve, s2c_nested;
     struct vdev_dma dma;
+    /* A memory connection's transport (memconn.c; fd is -1), or NULL. */
+    struct vdev_memio *mem;
 };
 
 /* A received message as handlers see it. fds not taken by the handler
@@ -188,6 +191,55 @@ void vdev_conn_close(struct vdev_dev *dev);
 /* A connected client socket becomes srv->conn (fd owned, closed on error);
  * accept and the hand-over (handover_recv.c) share it. */
 int vdev_conn_adopt(struct vdev_dev *dev, int fd);
+/* A new connection over fd (-1: memory) as srv->conn, watched by nobody
+ * yet; adopt and memconn.c's adopt share it. */
+int vdev_conn_new(struct vdev_dev *dev, int fd, struct vdev_conn **_c);
+
+/* loop.c: serves the client now, as the loop does when epoll reports its
+ * socket readable (hup: and hung up); for connections no epoll set
+ * watches, memory ones. Returns 0, or the -errno the client was dropped
+ * for (srv->conn is then NULL). */
+int vdev_conn_serve(struct vdev_dev *dev, bool hup);
+
+/* memconn.c: a connection over memory, for programs that drive the server
+ * in one thread without sockets (fuzz/fuzz_dispatch.c, tests). The client
+ * side is the caller: it queues what the client sends with vdev_mem_send,
+ * has it served with vdev_conn_serve, and gets what the server sends
+ * through peer->recv. */
+struct vdev_mem_peer {
+    /* What the server sends: bytes, and fds riding on their first byte
+     * (the caller's only for the call: dup what must live on). Returns
+     * how many bytes it took (fds go with the first), fewer than len
+     * when its side is full (the server then waits, as for a socket, until
+     * vdev_conn_serve), or -errno (-EPIPE: the client is gone). Called
+     * from inside a handler too (a request to the client, s2c.c): the
+     * client's answer may be queued here, and is read before the handler
+     * goes on. */
+    ssize_t (*recv)(void *opaque, struct vdev_conn *c, const uint8_t *buf,
+                    size_t len, const int *fds, unsigned nr_fds);
+    void *opaque;
+};
+/* Makes a memory connection dev's client (dev must have none). */
+int vdev_mem_adopt(struct vdev_dev *dev, const struct vdev_mem_peer *peer);
+/* Queues one send of the client: len (> 0) bytes, and nr_fds fds on the
+ * first of them that become the connection's whatever the result. */
+int vdev_mem_send(struct vdev_conn *c, const void *buf, size_t len, int *fds,
+                  unsigned nr_fds);
+/* The client shuts down its sending side: reads end in EOF once the
+ * queue is empty. */
+void vdev_mem_shutdown(struct vdev_conn *c);
+/* conn.c's and loop.c's side of it: a stream read of the queue (as
+ * vdev_recv_fds; -EAGAIN when empty, 0 at EOF), whether a read would find
+ * anything (bytes, or EOF), one
+ * non-blocking send to the peer (bytes taken, or -errno), and a send of
+ * all of iov (0, -ETIMEDOUT when the peer takes no more, or -errno). */
+ssize_t vdev_mem_recv(struct vdev_conn *c, void *buf, size_t len,
+                      struct vdev_fds_in *in);
+bool vdev_mem_readable(const struct vdev_conn *c);
+ssize_t vdev_mem_deliver(struct vdev_conn *c, const void *buf, size_t len,
+                         const int *fds, unsigned nr_fds);
+int vdev_mem_send_all(struct vdev_conn *c, const struct iovec *iov, int iovcnt,
+                      const int *fds, unsigned nr_fds);
 
 /* Server->client request (DMA_READ/WRITE) and its reply, synchronously
  * (s2c.c). req is the payload (the header is built here); the reply's
@@ -206,7 +258,9 @@ int vdev_serve_nested(struct vdev_conn *c);
 /* loop.c: a wait for the client's socket in the middle of serving a
  * message (a vdev_wait_fn; arg: the connection): ends on vdev_stop() with
  * -ECANCELED, and meanwhile the management channel's read-only requests
- * are answered, so a client that does not answer cannot silence it. */
+ * are answered, so a client that does not answer cannot silence it. A
+ * memory connection's wait ends at once (-ETIMEDOUT unless its queue has
+ * input for a reader). */
 int vdev_conn_wait(void *conn, int fd, short events, int64_t deadline);
 
 /* s2c.c: server-to-client channel. Creates the twin socket pair: the server

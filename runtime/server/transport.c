@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/mem.h"
 #include "base/unix.h"
 #include "device/dma.h"
 #include "device/irq.h"
@@ -85,8 +86,10 @@ conn_destructor(struct vdev_conn *c)
         dev->dma = NULL;
     if (c->twin_fd >= 0)
         close(c->twin_fd);
-    epoll_ctl(dev->srv->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
-    close(c->fd);
+    if (c->fd >= 0) {
+        epoll_ctl(dev->srv->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+        close(c->fd);
+    }
     if (dev->srv->conn == c)
         dev->srv->conn = NULL;
     /* The next client, waiting in the backlog, may now be accepted. */
@@ -114,18 +117,20 @@ vdev_transport_accept(struct vdev_dev *dev)
 }
 
 int
-vdev_conn_adopt(struct vdev_dev *dev, int fd)
+vdev_conn_new(struct vdev_dev *dev, int fd, struct vdev_conn **_c)
 {
     struct vdev_conn *c;
 
     if (dev->srv->conn) {
-        close(fd);
+        if (fd >= 0)
+            close(fd);
         return -EBUSY;
     }
     c = talloc_zero(dev, struct vdev_conn);
     if (!c || vdev_conn_io_init(c) < 0) {
         talloc_free(c);
-        close(fd);
+        if (fd >= 0)
+            close(fd);
         return -ENOMEM;
     }
     c->dev = dev;
@@ -139,20 +144,37 @@ vdev_conn_adopt(struct vdev_dev *dev, int fd)
     dev->srv->conn = c;
     dev->dma = &c->dma;
     /* One client at a time: later ones wait in the backlog. */
-    epoll_ctl(dev->srv->epoll_fd, EPOLL_CTL_DEL, dev->srv->listen_fd, NULL);
+    if (dev->srv->listen_fd >= 0)
+        epoll_ctl(dev->srv->epoll_fd, EPOLL_CTL_DEL, dev->srv->listen_fd, NULL);
+    *_c = c;
+    return 0;
+}
+
+int
+vdev_conn_adopt(struct vdev_dev *dev, int fd)
+{
+    struct vdev_conn *c;
+    int rc;
+
+    if ((rc = vdev_conn_new(dev, fd, &c)) < 0)
+        return rc;
     /* Edge-triggered: loop.c reads until it knows the socket is empty,
      * and epoll_wait is spared re-polling it after every message. */
-    if (epoll_set(dev, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP | EPOLLET,
-                  VDEV_EV_CONN) < 0) {
-        int rc = -errno;
+    rc = epoll_set(dev, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP | EPOLLET,
+                   VDEV_EV_CONN);
+    if (rc < 0)
         talloc_free(c);
-        return rc;
-    }
-    return 0;
+    return rc;
 }
 
 void
 vdev_conn_close(struct vdev_dev *dev)
 {
-    talloc_free(dev->srv->conn);
+    struct vdev_conn *c = dev->srv->conn;
+    size_t held = c ? c->rx.cap + c->tx.cap : 0;
+
+    talloc_free(c);
+    /* A client that left with large buffers (a flood of replies it never
+     * read): they go back to the system with it. */
+    vdev_mem_released(held);
 }
