@@ -219,6 +219,76 @@ count_fds_but_pipes(void)
     return n - 1; /* opendir's own */
 }
 
+/* ------------------------------------------------------------ fd pool */
+
+/* One fd of each hostile kind (tests/hostile_fd.h), made once; a message
+ * carries a dup() of it. Making fresh ones (a memfd, a socket pair, an
+ * open of /dev/null) and tearing them down cost more than a short session
+ * itself. A dup is a new fd of the same open file: the server's checks see
+ * the same kind, flags and fullness, and closing it is the server's job as
+ * before (check_fds). What a session may have changed in the shared file
+ * is put back after it, for the kinds it used: the bytes the server wrote
+ * to a pipe or socket (read off the client's end) and a memfd's contents
+ * (written through a DMA map). Eventfds need nothing: the server only
+ * signals them (base/evsignal.c), and a counter that saturated (full
+ * kinds) stays full, as it was made. */
+static struct {
+    int fd, keep;
+} pool[HFD_NR_KINDS];
+static uint32_t pool_used; /* kinds handed out since the last restore */
+
+static void
+pool_init(void)
+{
+    for (unsigned k = 0; k < HFD_NR_KINDS; k++) {
+        pool[k].fd = hostile_fd_make(k, &pool[k].keep);
+        if (pool[k].fd < 0)
+            fail("cannot make a %s: %s", hostile_fd_name(k),
+                 strerror(-pool[k].fd));
+        /* The client's own ends: drained without blocking. */
+        if (pool[k].keep >= 0 &&
+            fcntl(pool[k].keep, F_SETFL,
+                  fcntl(pool[k].keep, F_GETFL) | O_NONBLOCK) < 0)
+            abort();
+    }
+}
+
+/* A new fd of kind (modulo HFD_NR_KINDS), or -1. */
+static int
+pool_take(unsigned kind)
+{
+    int fd;
+
+    kind %= HFD_NR_KINDS;
+    if ((fd = fcntl(pool[kind].fd, F_DUPFD_CLOEXEC, 3)) < 0)
+        return -1; /* EMFILE: sent without it, as a failed make was */
+    pool_used |= 1u << kind;
+    return fd;
+}
+
+static void
+pool_restore(void)
+{
+    static const unsigned drain[] = {HFD_PIPE_W, HFD_SOCKET};
+    static const struct {
+        unsigned kind;
+        off_t size;
+    } memfds[] = {{HFD_MEMFD_4K, 4096}, {HFD_MEMFD_64K, 65536}};
+    uint8_t buf[4096];
+
+    for (unsigned i = 0; i < sizeof(drain) / sizeof(drain[0]); i++)
+        if (pool_used & (1u << drain[i]))
+            while (read(pool[drain[i]].keep, buf, sizeof(buf)) > 0)
+                ;
+    for (unsigned i = 0; i < sizeof(memfds) / sizeof(memfds[0]); i++)
+        if ((pool_used & (1u << memfds[i].kind)) &&
+            fallocate(pool[memfds[i].kind].fd,
+                      FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+                      memfds[i].size) < 0)
+            fail("cannot clear a memfd: %s", strerror(errno));
+    pool_used = 0;
+}
+
 /* ------------------------------------------------------------ session */
 
 struct session {
@@ -408,7 +478,7 @@ answer_request(struct session *s, const struct vfio_user_header *h,
     if (s->answer == MSGSEQ_ANS_SPLIT && rh.msg_size > HDR) {
         /* An fd on the head ends the server's read there (as the kernel
          * ends one): the rest is read while the head is buffered. */
-        int fd = hostile_fd_make(HFD_EVENTFD, &(int){0});
+        int fd = pool_take(HFD_EVENTFD);
 
         if (s->c)
             vdev_mem_send(s->c, r, HDR + 1, &fd, fd >= 0);
@@ -559,9 +629,8 @@ send_fds(struct session *s, const uint8_t *p, size_t len,
 
     for (unsigned i = 0; i < n; i++) {
         unsigned kind = r->kinds[i] % HFD_NR_KINDS;
-        int keep, fd = hostile_fd_make(kind, &keep);
+        int fd = pool_take(kind);
 
-        keep_fd(s, keep);
         if (fd < 0)
             continue;
         fds[nf++] = fd;
@@ -783,6 +852,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     proc_fd_dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (proc_fd_dir < 0)
         abort();
+    pool_init();
     for (unsigned i = 0; i < 4; i++)
         model_get(i);
     base_fds = count_fds();
@@ -861,5 +931,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         close(s.keep[i]);
     reset_and_check(s.m);
     check_fds(&s);
+    pool_restore();
     return 0;
 }

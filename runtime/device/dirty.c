@@ -9,8 +9,11 @@
 
 /* Bitmaps of all maps together may not exceed this (8 TiB of guest memory
  * at 4 KiB pages): fd-less maps cost nothing, so their size alone must not
- * make us allocate without bound. */
+ * make us allocate without bound. The fuzz build's is smaller
+ * (fuzz/build.mk). */
+#ifndef DIRTY_MAX_TOTAL_BYTES
 #define DIRTY_MAX_TOTAL_BYTES (256ull << 20)
+#endif
 
 static unsigned
 log_shift(const struct vdev_dma *dma)
