@@ -162,3 +162,6 @@ fuzz-coverage: $(FCB)/bin/cov_server
 	@FUZZ_BUILD=$(FB) ./fuzz/coverage.sh $<
 CLEAN_EXTRA += $(FCB)
 .PHONY: fuzz-coverage
+# Its objects' header dependencies: without them a changed struct left
+# stale objects that crashed at start.
+-include $(shell find $(FCB) -name '*.d' 2>/dev/null)
