@@ -6,7 +6,9 @@
 #include <poll.h>
 #include <stdint.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -588,12 +590,66 @@ linger(struct vdev_conn *c)
     return rc;
 }
 
+static uint64_t
+now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Waits for events: probing while the polling window is open (poll.h),
+ * then asleep. */
+static int
+wait_events(struct vdev_server *srv, struct epoll_event *ev)
+{
+    struct vdev_poll *p = &srv->poll;
+    int n;
+
+    if (p->ns && srv->conn) {
+        p->probing = true;
+        do {
+            if ((n = epoll_wait(srv->epoll_fd, ev, 4, 0)) != 0)
+                return n;
+            /* On 2 CPUs the QEMU thread our reply woke may be queued
+             * behind us: let it run rather than spin in its way. */
+            sched_yield();
+        } while (vdev_poll_open(p, now_ns()));
+    }
+    p->probing = false;
+    return epoll_wait(srv->epoll_fd, ev, 4, -1);
+}
+
+static bool
+has_conn_event(const struct epoll_event *ev, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (ev[i].data.u32 == VDEV_EV_CONN)
+            return true;
+    return false;
+}
+
+int
+vdev_set_poll_us(struct vdev_dev *dev, unsigned us)
+{
+    struct vdev_poll *p = &dev->srv->poll;
+
+    if (us > VDEV_POLL_MAX_US_LIMIT)
+        return -EINVAL;
+    p->max_ns = us * 1000ull;
+    if (p->ns > p->max_ns)
+        p->ns = p->max_ns;
+    return 0;
+}
+
 int
 vdev_run(struct vdev_dev *dev)
 {
     struct vdev_server *srv = dev->srv;
     struct epoll_event ev[4];
     unsigned spins = 0;
+    bool client;
     int n;
 
     while (!srv->stopping) {
@@ -611,19 +667,22 @@ vdev_run(struct vdev_dev *dev)
             continue;
         }
         spins = 0;
-        n = epoll_wait(srv->epoll_fd, ev, 4, -1);
-        /* The common wake-up: the client, alone. */
-        if (n == 1 && ev[0].data.u32 == VDEV_EV_CONN) {
-            serve_conn(dev, ev[0].events);
-            continue;
-        }
+        n = wait_events(srv, ev);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             return -errno;
         }
-        if (handle_events(dev, ev, n))
+        client = srv->poll.max_ns && has_conn_event(ev, n);
+        if (client)
+            vdev_poll_request(&srv->poll, now_ns(), srv->poll.probing);
+        /* The common wake-up: the client, alone. */
+        if (n == 1 && ev[0].data.u32 == VDEV_EV_CONN)
+            serve_conn(dev, ev[0].events);
+        else if (handle_events(dev, ev, n))
             break;
+        if (client)
+            vdev_poll_idle(&srv->poll, now_ns());
     }
     drain_stop(dev);
     srv->stopping = 0;
