@@ -216,19 +216,31 @@ rx_process(struct vdev_conn *c)
     return rc < 0 ? rc : 0;
 }
 
-static COLD int
-tx_blocked(struct vdev_conn *c)
+/* What epoll waits for on the client's socket: its input (edge-triggered;
+ * a MOD re-checks readiness and queues the event again, behind the other
+ * sources ready now), or, while our replies wait, room for them. A memory
+ * connection is in no epoll set: vdev_conn_serve resumes it. */
+static int
+conn_epoll_mod(struct vdev_conn *c)
 {
-    struct epoll_event ev = {.events = EPOLLOUT, .data.u32 = VDEV_EV_CONN};
+    struct epoll_event ev = {
+        .events = c->out_blocked ? EPOLLOUT : EPOLLIN | EPOLLRDHUP | EPOLLET,
+        .data.u32 = VDEV_EV_CONN,
+    };
 
-    c->out_blocked = true;
-    /* A memory connection is in no epoll set: vdev_conn_serve resumes it. */
     if (c->mem)
         return 0;
-    /* Stop reading until the client takes its replies. */
     return epoll_ctl(c->dev->srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0
                ? -errno
                : 0;
+}
+
+/* Stop reading until the client takes its replies. */
+static COLD int
+tx_blocked(struct vdev_conn *c)
+{
+    c->out_blocked = true;
+    return conn_epoll_mod(c);
 }
 
 static int
@@ -244,21 +256,12 @@ tx_finish(struct vdev_conn *c)
 }
 
 /* The read budget ran out and the socket may hold more. It is edge-
- * triggered, so re-arm it: a MOD re-checks readiness and queues the event
- * again, behind the other sources ready now (and vdev_fd() turns readable
- * for a caller's own loop). */
+ * triggered, so re-arm it (and vdev_fd() turns readable for a caller's
+ * own loop). */
 static COLD int
 yield_input(struct vdev_conn *c)
 {
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET,
-                             .data.u32 = VDEV_EV_CONN};
-
-    /* A memory connection: vdev_conn_serve comes back for the rest. */
-    if (c->mem)
-        return 0;
-    return epoll_ctl(c->dev->srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0
-               ? -errno
-               : 0;
+    return conn_epoll_mod(c);
 }
 
 /* Reads and serves what the client sent, then sends the replies in one
@@ -343,19 +346,6 @@ serve_output(struct vdev_conn *c, bool hup)
 
 /* ------------------------------------------------------------ waits */
 
-/* Registers the client's socket again as the loop has it, so that an
- * edge a nested epoll_wait took is reported again. */
-static void
-conn_rearm(struct vdev_conn *c)
-{
-    struct epoll_event ev = {
-        .events = c->out_blocked ? EPOLLOUT : EPOLLIN | EPOLLRDHUP | EPOLLET,
-        .data.u32 = VDEV_EV_CONN,
-    };
-
-    epoll_ctl(c->dev->srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
-}
-
 /* The loop's other sources while a handler waits for the client: the
  * management channel runs what changes nothing and puts off the rest
  * (srv->nested); the stop is the caller's. Returns whether an event of
@@ -378,19 +368,6 @@ serve_aside(struct vdev_dev *dev)
             vdev_server_aux_aside(dev, tag); /* tick.c: wait, quietly */
     }
     return conn;
-}
-
-/* vdev_wait_fd's answer for what poll reported on the awaited fd. */
-static int
-ready(short rev, short events)
-{
-    if (rev & POLLNVAL)
-        return -EBADF;
-    if (rev & events & POLLIN)
-        return 0;
-    if (rev & (POLLERR | POLLHUP))
-        return -ECONNRESET;
-    return 0;
 }
 
 /* A memory connection (memconn.c) on its own fd: its client is the
@@ -440,7 +417,7 @@ vdev_conn_wait(void *conn, int fd, short events, int64_t deadline)
             break;
         }
         if (p[0].revents) {
-            rc = ready(p[0].revents, events);
+            rc = vdev_poll_ready(p[0].revents, events);
             break;
         }
         if (p[2].revents & POLLIN)
@@ -452,8 +429,10 @@ vdev_conn_wait(void *conn, int fd, short events, int64_t deadline)
             srv->ext_resume(dev);
         vdev_server_aux_resume(dev);
     }
+    /* An edge of the client's socket a nested epoll_wait took is
+     * reported again. */
     if (rearm && srv->conn == c)
-        conn_rearm(c);
+        conn_epoll_mod(c);
     return rc;
 }
 

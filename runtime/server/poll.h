@@ -22,14 +22,14 @@
  * asleep more than max_ns after our replies ends a pause of the client,
  * not a turn-around: it teaches nothing, and the next wait sleeps. */
 struct vdev_poll {
-    uint64_t max_ns;   /* longest probe; 0: never probe */
-    uint64_t ns;       /* the next wait's probe; 0: sleep at once */
-    uint64_t idle_at;  /* when the last replies went out; 0: unknown */
-    bool probing;      /* the wait in progress probes */
-    int8_t way;        /* how the request being served was waited for:
-                        * 0 slept, 1 probed, -1 a pause (not learnt) */
-    uint64_t avg[2];   /* cycle (ns) after sleeping [0], probing [1] */
-    uint32_t requests; /* learnt cycles, for exploring */
+    uint64_t max_ns;       /* longest probe; 0: never probe */
+    uint64_t ns;           /* the next wait's probe; 0: sleep at once */
+    uint64_t idle_at;      /* when the last replies went out; 0: unknown */
+    bool probing;          /* the wait in progress probes */
+    int8_t way;            /* how the request being served was waited for:
+                            * 0 slept, 1 probed, -1 a pause (not learnt) */
+    uint64_t avg[2];       /* cycle (ns) after sleeping [0], probing [1] */
+    uint32_t requests;     /* learnt cycles, for exploring */
     uint64_t hits, misses; /* requests found probing / after a sleep */
 };
 
