@@ -159,6 +159,10 @@ model_get(unsigned i)
     if (!(m->dev = m->create(NULL)))
         fail("%s: cannot create the device", m->name);
     vdev_set_log(m->dev, quiet_log, NULL, VDEV_LOG_DEBUG);
+    /* Device time moves only when an input says (MSGSEQ_CTL_CLOCK), so
+     * that timers fire, and an input runs the same each time. */
+    if (vdev_set_clock(m->dev, VDEV_CLOCK_VIRTUAL) < 0)
+        fail("%s: no virtual clock", m->name);
     clear_bar_memory(m->dev);
     snap_take(m->dev, &m->fresh);
     return m;
@@ -714,6 +718,18 @@ do_control(struct session *s, const struct msgseq_rec *r)
             serve(s, false);
         break;
     }
+    case MSGSEQ_CTL_CLOCK: {
+        uint64_t ns = (uint64_t)r->flags << 14, left;
+
+        if (r->blen >= 8)
+            memcpy(&ns, r->body, 8);
+        /* Due timers fire, 256 at most: a periodic one of 1 ns would
+         * otherwise run for as long as the input asked. */
+        vdev_clock_advance_budget(s->m->dev, ns, 256, &left);
+        if (s->c)
+            serve(s, false);
+        break;
+    }
     default:
         hang_up(s, false);
         break;
@@ -885,6 +901,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * default: a probe the answers below take for the spec's). */
     vdev_set_dma_layout(s.m->dev, s.qemu_layout ? VDEV_DMA_LAYOUT_QEMU
                                                 : VDEV_DMA_LAYOUT_AUTO);
+    vdev_clock_set_now(s.m->dev, 0); /* each input from device time 0 */
     /* Every log line formatted for one input in eight (the same ones each
      * run): the messages' formats are exercised, the rest run faster. */
     vdev_set_log(s.m->dev, quiet_log, NULL,

@@ -14,7 +14,7 @@ FEAT_GET, FEAT_SET = 1 << 16, 1 << 17
 # Records of fuzz/msgseq.h: op, nfds, flags, adj, cmd, len, fd kinds, body.
 MSG, RAW, CTL = 0, 1, 2
 HOLD, SPLIT, SIZE, BIG, ID = 0x04, 0x08, 0x10, 0x20, 0x40
-CTL_ANSWER, CTL_RECONNECT, CTL_EOF, CTL_WINDOW = 0, 1, 2, 3
+CTL_ANSWER, CTL_RECONNECT, CTL_EOF, CTL_WINDOW, CTL_CLOCK = 0, 1, 2, 3, 4
 ANS_OK, ANS_ERROR, ANS_NONE, ANS_SHORT, ANS_STALE, ANS_WRONG_CMD, \
     ANS_SPLIT, ANS_INTERLEAVE = range(8)
 # Fd kinds (tests/hostile_fd.h).
@@ -136,6 +136,14 @@ def server_seeds():
         w32(0x08, 5) + rd(0, 0x08, 4) + w32(0x60, 3) + rd(0, 0x24, 4) + \
         w32(0x64, 1) + rd(0, 0, 8) + rec(V_RESET)
     write('server/regs-edu', mode() + regs)
+    # The factorial unit: done (and its interrupt raised) only once device
+    # time has moved on; a periodic-free timer, stopped by a reset.
+    clock = w32(0x20, 0x80) + w32(0x08, 6) + rd(0, 0x20, 4) + \
+        ctl(CTL_CLOCK, 1) + rd(0, 0x20, 4) + \
+        ctl(CTL_CLOCK, 0, struct.pack('<Q', 10 ** 7)) + rd(0, 0x08, 4) + \
+        rd(0, 0x24, 4) + w32(0x64, 1) + w32(0x08, 12) + rec(V_RESET) + \
+        ctl(CTL_CLOCK, 0, struct.pack('<Q', 10 ** 9)) + rd(0, 0x20, 4)
+    write('server/clock-edu', mode() + clock)
     gpio = wr(2, 0, b'\x5a') + rd(2, 0, 8) + rd(2, 2, 1) + wr(2, 1, b'\0') + \
         wr(2, 2, b'\0') + rd(2, 3, 1) + wr(2, 3, b'\0') + wr(2, 4, b'\xa5')
     write('server/regs-gpio', mode(GPIO) + gpio)

@@ -48,6 +48,8 @@ enum msgseq_ctl {
     MSGSEQ_CTL_EOF = 2,       /* the client shuts down its sending side */
     MSGSEQ_CTL_WINDOW = 3,    /* the client reads only so much more: the
                                * body's u32 (none: flags * 256; ~0: all) */
+    MSGSEQ_CTL_CLOCK = 4,     /* device time moves on by the body's u64 ns
+                               * (none: flags * 16 us); timers fire */
     MSGSEQ_CTL_NR
 };
 

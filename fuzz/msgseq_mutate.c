@@ -370,6 +370,11 @@ make_control(struct rec *d)
         put(d->body, 0, 4, rnd(2) ? 0xffffffffu : rnd(1 << 20));
         d->r.blen = 4;
     }
+    if (d->r.cmd == MSGSEQ_CTL_CLOCK && rnd(2)) {
+        /* up to a second, or past the end of device time */
+        put(d->body, 0, 8, rnd(8) ? rnd(1u << 30) : ~0ull - rnd(1u << 20));
+        d->r.blen = 8;
+    }
     d->r.len = (uint16_t)d->r.blen;
 }
 
