@@ -33,8 +33,9 @@ FUZZ_DSL_OBJS := $(patsubst %.c,$(FB)/%.o,$(wildcard dsl/*.c)) \
 FUZZ_VDEVC_OBJS := $(patsubst %.c,$(FB)/%.o,\
                    $(filter-out compiler/main.c,$(wildcard compiler/*.c)))
 FUZZ_EDU_OBJS := $(FB)/generated/edu.o
-FUZZ_MODEL_OBJS := $(FUZZ_EDU_OBJS) $(FB)/generated/gpio-pci-idio-16.o \
-                   $(FB)/generated/ivshmem.o
+# The server harness's models (fuzz/fuzz_server.c's table).
+FUZZ_SERVER_MODELS := edu gpio-pci-idio-16 ivshmem pci-serial i6300esb
+FUZZ_MODEL_OBJS := $(FUZZ_SERVER_MODELS:%=$(FB)/generated/%.o)
 
 $(FB)/dsl/parser.c $(FB)/dsl/parser.h &: dsl/parser.y | $(FUZZ_DEPS)
 	@mkdir -p $(@D)
@@ -123,7 +124,7 @@ CLEAN_EXTRA += $(FB)
 # libFuzzer (fuzz/replay_main.c): make check replays the inputs of
 # tests/fuzz-regressions/server/ with it (tests/test_fuzz_regressions.c).
 FUZZ_REPLAY := $(B)/tests/vdev-fuzz-server
-FUZZ_REPLAY_MODELS := $(patsubst %,$(B)/fuzz/models/%.o,edu gpio-pci-idio-16 ivshmem)
+FUZZ_REPLAY_MODELS := $(FUZZ_SERVER_MODELS:%=$(B)/fuzz/models/%.o)
 $(B)/fuzz/models/%.o: generated/%.c generated/%.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -DVDEV_NO_MAIN -Igenerated -c $< -o $@
@@ -147,8 +148,7 @@ FUZZ_COV_CFLAGS = -std=gnu11 -O0 -g -D_GNU_SOURCE -MMD -MP \
 FUZZ_COV_OBJS := $(patsubst %.c,$(FCB)/%.o,$(RUNTIME_SRCS) fuzz/replay_main.c \
                    fuzz/fuzz_server.c fuzz/msgseq.c tests/hostile_fd.c \
                    tests/testdev.c)
-FUZZ_COV_MODELS := $(patsubst %,$(FCB)/models-nomain/%.o,edu gpio-pci-idio-16 \
-                   ivshmem)
+FUZZ_COV_MODELS := $(FUZZ_SERVER_MODELS:%=$(FCB)/models-nomain/%.o)
 $(FCB)/%.o: %.c | $(FUZZ_DEPS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -c $< -o $@
@@ -158,8 +158,15 @@ $(FCB)/models-nomain/%.o: generated/%.c | $(FUZZ_DEPS)
 $(FCB)/bin/cov_server: $(FUZZ_COV_OBJS) $(FUZZ_COV_MODELS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -fprofile-instr-generate -o $@ $^ $(PKG_LIBS) -lpthread
-fuzz-coverage: $(FCB)/bin/cov_server
-	@FUZZ_BUILD=$(FB) ./fuzz/coverage.sh $<
+# The migration loader's harness too: its streams reach the parser
+# (migration/mig_stream.c) that the server's sessions mostly do not.
+FUZZ_COV_MIG_OBJS := $(patsubst %.c,$(FCB)/%.o,$(RUNTIME_SRCS) \
+                       fuzz/replay_main.c fuzz/fuzz_migstream.c)
+$(FCB)/bin/cov_migstream: $(FUZZ_COV_MIG_OBJS) $(FCB)/models-nomain/edu.o
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -fprofile-instr-generate -o $@ $^ $(PKG_LIBS) -lpthread
+fuzz-coverage: $(FCB)/bin/cov_server $(FCB)/bin/cov_migstream
+	@FUZZ_BUILD=$(FB) ./fuzz/coverage.sh $^
 CLEAN_EXTRA += $(FCB)
 .PHONY: fuzz-coverage
 # Its objects' header dependencies: without them a changed struct left

@@ -5,9 +5,12 @@
 # regression inputs, replayed by a clang coverage build of the harness.
 # Per file, then per function of the loop (only its dispatch half runs for
 # a memory connection: accept, epoll and the run loop are sockets').
-#   fuzz/coverage.sh COV_BINARY
+# Then migration/ and device/ again with fuzz_migstream's corpus added
+# (MIG_BINARY): the loader's parser is that harness's target.
+#   fuzz/coverage.sh COV_BINARY [MIG_BINARY]
 set -euo pipefail
 bin=${1:?coverage binary}
+mig=${2:-}
 out=$(dirname "$(dirname "$bin")")
 prof=$out/profiles
 rm -rf "$prof" && mkdir -p "$prof"
@@ -40,3 +43,18 @@ llvm-cov report "$bin" -instr-profile="$out/server.profdata" \
         }
     }
     END { printf "dispatch half: %d lines, %d missed, %.2f%%\n", lines, miss, 100 * (lines - miss) / lines }'
+[ -n "$mig" ] || exit 0
+mcorp=fuzz/corpus/migstream
+if [ -d "${FUZZ_BUILD:-build-fuzz}/corpus/migstream" ]; then
+    mcorp="$mcorp ${FUZZ_BUILD:-build-fuzz}/corpus/migstream"
+fi
+# shellcheck disable=SC2086 # the folders
+echo "with fuzz_migstream's $(find $mcorp -type f | wc -l) streams too:"
+# shellcheck disable=SC2086 # the folders
+find $mcorp -type f -print0 |
+    LLVM_PROFILE_FILE="$prof/mig-%p.profraw" REPLAY_QUIET=1 \
+        xargs -0 -n 500 "$mig" 2>/dev/null
+llvm-profdata merge -sparse "$prof"/*.profraw -o "$out/all.profdata"
+# shellcheck disable=SC2086 # the files
+llvm-cov report "$bin" -object "$mig" -instr-profile="$out/all.profdata" \
+    $(ls runtime/device/*.c runtime/migration/*.c) | sed "s|$PWD/||"

@@ -28,9 +28,11 @@
 #include "edu.h"
 #include "gpio-pci-idio-16.h"
 #include "hostile_fd.h"
+#include "i6300esb.h"
 #include "ivshmem.h"
 #include "migration/migration.h"
 #include "msgseq.h"
+#include "pci-serial.h"
 #include "server/server.h"
 #include "testdev.h"
 
@@ -72,6 +74,9 @@ struct model {
     struct vdev_dev *(*create)(void *mem_ctx);
     struct vdev_dev *dev;
     struct snap fresh; /* right after creation */
+    /* Bits of the state block a reset keeps (find_sticky). */
+    uint8_t sticky[sizeof(((struct snap *)0)->state)];
+    bool has_sticky;
 };
 
 /* The tests' device (tests/testdev.c) with every capability: sparse mmap
@@ -92,7 +97,10 @@ static struct model models[] = {
     {.name = "gpio", .create = idio16_create},
     {.name = "ivshmem", .create = ivshmem_create},
     {.name = "testdev", .create = testdev_full},
+    {.name = "serial", .create = serial_create},     /* a byte stream */
+    {.name = "i6300esb", .create = i6300esb_create}, /* a config window */
 };
+#define NR_MODELS (sizeof(models) / sizeof(models[0]))
 
 static void
 snap_take(const struct vdev_dev *dev, struct snap *sn)
@@ -149,10 +157,41 @@ clear_bar_memory(struct vdev_dev *dev)
             memset(dev->regions[i].mem, 0, dev->regions[i].size);
 }
 
+/* State a reset keeps on purpose (a `sticky` variable, as i6300esb's
+ * "the last reset was the watchdog's"): the bits of the state block that
+ * hold whatever they held through a reset, found once by resetting the
+ * block filled with two patterns. The reset check skips them, and puts
+ * them back to their fresh values after it, so that no input sees what
+ * the one before left there. */
+static void
+find_sticky(struct model *m)
+{
+    static const uint8_t pat[2] = {0xa5, 0x5a};
+    struct vdev_migration *mig = m->dev->mig;
+    uint8_t *st;
+    size_t n;
+
+    if (!mig)
+        return;
+    st = mig->desc.state;
+    n = mig->desc.state_size;
+    memset(m->sticky, 0xff, n);
+    for (unsigned p = 0; p < 2; p++) {
+        memset(st, pat[p], n);
+        vdev_reset(m->dev);
+        for (size_t i = 0; i < n; i++)
+            m->sticky[i] &= (uint8_t) ~(st[i] ^ pat[p]);
+    }
+    memcpy(st, m->fresh.state, n);
+    vdev_reset(m->dev);
+    for (size_t i = 0; i < n; i++)
+        m->has_sticky |= m->sticky[i] != 0;
+}
+
 static struct model *
 model_get(unsigned i)
 {
-    struct model *m = &models[i % 4];
+    struct model *m = &models[i % NR_MODELS];
 
     if (m->dev)
         return m;
@@ -165,6 +204,7 @@ model_get(unsigned i)
         fail("%s: no virtual clock", m->name);
     clear_bar_memory(m->dev);
     snap_take(m->dev, &m->fresh);
+    find_sticky(m);
     return m;
 }
 
@@ -836,6 +876,16 @@ reset_and_check(struct model *m)
     vdev_migration_reset(m->dev);
     clear_bar_memory(m->dev);
     snap_take(m->dev, &now);
+    if (m->has_sticky) {
+        uint8_t *st = m->dev->mig->desc.state;
+
+        for (size_t j = 0; j < m->dev->mig->desc.state_size; j++) {
+            uint8_t k = m->sticky[j];
+
+            st[j] = (uint8_t)((st[j] & ~k) | (m->fresh.state[j] & k));
+            now.state[j] = st[j];
+        }
+    }
     if (!memcmp(&now, &m->fresh, sizeof(now)))
         return;
     while (a[i] == b[i])
@@ -869,7 +919,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     if (proc_fd_dir < 0)
         abort();
     pool_init();
-    for (unsigned i = 0; i < 4; i++)
+    for (unsigned i = 0; i < NR_MODELS; i++)
         model_get(i);
     base_fds = count_fds();
     base_but_pipes = count_fds_but_pipes();
@@ -891,9 +941,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     data++;
     size--;
     memset(&s, 0, offsetof(struct session, out));
-    s.m = model_get(mode & 3);
+    s.m = model_get((mode & 3) | (mode >> 7) << 2);
     s.qemu_layout = mode & 0x10;
-    s.answer = mode >> 6; /* ok, error, none, short: the first four */
+    s.answer = (mode >> 6) & 1; /* ok or error (others: CTL_ANSWER) */
     s.clean = true;
     s.window = SIZE_MAX;
     s.gone = s.unanswered = s.twin = s.eof = false;

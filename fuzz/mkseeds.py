@@ -21,7 +21,8 @@ ANS_OK, ANS_ERROR, ANS_NONE, ANS_SHORT, ANS_STALE, ANS_WRONG_CMD, \
 EVENTFD, EVENTFD_BLOCK, EVENTFD_FULL, EVENTFD_FULL_NB, PIPE_W, PIPE_W_FULL, \
     PIPE_W_GONE, PIPE_R, SOCKET, SOCKET_FULL, MEMFD_4K, MEMFD_64K, \
     MEMFD_EMPTY, DEVNULL, DEVZERO, OPATH = range(16)
-EDU, GPIO, IVSHMEM, TESTDEV = 0, 1, 2, 3
+# Models: bits 0-1 and 7 of the mode byte.
+EDU, GPIO, IVSHMEM, TESTDEV, SERIAL, ESB = 0, 1, 2, 3, 0x80, 0x81
 VERSION_FIRST, TWIN, QEMU = 4, 8, 0x10
 
 
@@ -38,7 +39,7 @@ def mode(model=EDU, version=False, twin=False, qemu=False, answer=ANS_OK,
     elif negotiated:
         m |= NEGOTIATED
     ctl_answer = b''
-    if answer < 4:
+    if answer < 2:
         m |= answer << 6
     else:
         ctl_answer = ctl(CTL_ANSWER, answer)
@@ -125,7 +126,8 @@ def server_seeds():
         info += rec(V_IRQ_INFO, struct.pack('<IIII', 16, 0, i, 0))
     info += rec(V_IO_FDS, struct.pack('<IIII', 16, 0, 0, 0))
     for name, m in (('edu', EDU), ('gpio', GPIO), ('ivshmem', IVSHMEM),
-                    ('testdev', TESTDEV)):
+                    ('testdev', TESTDEV), ('serial', SERIAL),
+                    ('i6300esb', ESB)):
         write('server/info-' + name, mode(m, version=(m == EDU)) + info)
         cfg = rd(7, 0, 256) + wr(7, 4, b'\x06\x04') + \
             wr(7, 0x10, b'\xff\xff\xff\xff') + rd(7, 0x10, 4) + \
@@ -147,6 +149,24 @@ def server_seeds():
     gpio = wr(2, 0, b'\x5a') + rd(2, 0, 8) + rd(2, 2, 1) + wr(2, 1, b'\0') + \
         wr(2, 2, b'\0') + rd(2, 3, 1) + wr(2, 3, b'\0') + wr(2, 4, b'\xa5')
     write('server/regs-gpio', mode(GPIO) + gpio)
+    # The UART: divisor latch, FIFOs, bytes out to its stream, the
+    # transmitter-empty interrupt, scratch.
+    uart = wr(0, 3, b'\x80') + wr(0, 0, b'\x01') + wr(0, 1, b'\0') + \
+        wr(0, 3, b'\x03') + wr(0, 2, b'\x07') + wr(0, 1, b'\x03') + \
+        wr(0, 0, b'h') + wr(0, 0, b'i') + rd(0, 2, 1) + rd(0, 5, 1) + \
+        rd(0, 0, 1) + wr(0, 4, b'\x1b') + rd(0, 6, 1) + wr(0, 7, b'\x5a') + \
+        rd(0, 0, 8) + ctl(CTL_CLOCK, 255) + rd(0, 5, 1) + rec(V_RESET)
+    write('server/regs-serial', mode(SERIAL) + uart)
+    # The watchdog: its config window in config space, unlock and reload
+    # through BAR0, time running out.
+    esb = wr(7, 0x60, b'\x00\x00') + rd(7, 0x60, 2) + wr(7, 0x68, b'\x02') + \
+        rd(7, 0x68, 1) + wr(0, 0xc, b'\x80\x00') + wr(0, 0xc, b'\x86\x00') + \
+        w32(0, 0x10) + wr(0, 0xc, b'\x80\x00') + wr(0, 0xc, b'\x86\x00') + \
+        w32(4, 0x10) + wr(0, 0xc, b'\x80\x00') + wr(0, 0xc, b'\x86\x00') + \
+        wr(0, 0xc, b'\x00\x01') + ctl(CTL_CLOCK, 0, struct.pack('<Q', 10 ** 9)) + \
+        rd(0, 0xc, 2) + rd(0, 8, 4) + ctl(CTL_CLOCK, 0, struct.pack('<Q', 10 ** 10)) + \
+        rd(0, 0xc, 2) + wr(7, 0x68, b'\x03') + rd(7, 0x60, 16) + rec(V_RESET)
+    write('server/regs-i6300esb', mode(ESB) + esb)
     multi = struct.pack('<Q', 2) + \
         struct.pack('<QII', 0x60, 0, 4) + struct.pack('<Q', 1) + \
         struct.pack('<QII', 0x04, 0, 4) + struct.pack('<Q', 7)

@@ -6,14 +6,15 @@
  * numbers are little-endian.
  *
  *   input  = mode record*
- *   mode   = u8: bits 0-1 the model (edu, gpio, ivshmem, the tests'
- *            testdev with every capability); bit 2 a valid VERSION first
- *            (write_multiple, 16 fds); bit 3 ...offering a twin socket;
- *            bit 4 QEMU's DMA_READ/WRITE layout (else the server finds
- *            out: AUTO); bit 5 (without bit 2)
- *            start negotiated, as after such a VERSION, without one;
- *            bits 6-7 the first answer to the server's requests (enum
- *            msgseq_answer: ok, error, none, short)
+ *   mode   = u8: bits 0-1 and 7 the model (0 edu, 1 gpio, 2 ivshmem,
+ *            3 the tests' testdev with every capability, 4 pci-serial, 5
+ *            i6300esb; 6 and 7 edu and gpio again); bit 2 a valid VERSION
+ *            first (write_multiple, 16 fds); bit 3 ...offering a twin
+ *            socket; bit 4 QEMU's DMA_READ/WRITE layout (else the server
+ *            finds out: AUTO); bit 5 (without bit 2) start negotiated, as
+ *            after such a VERSION, without one; bit 6 the first answer to
+ *            the server's requests (enum msgseq_answer: ok or error; the
+ *            others through a MSGSEQ_CTL_ANSWER record)
  *   record = op u8, nfds u8, flags u8, adj i8, cmd u16, len u16,
  *            fd kinds u8[nfds & 31], body u8[len]
  *
