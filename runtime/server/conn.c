@@ -421,18 +421,6 @@ vdev_tx_send_fds(struct vdev_conn *c, const void *buf, size_t len,
     return 0;
 }
 
-void *
-vdev_reply_alloc(struct vdev_reply *r, struct vdev_conn *c, uint32_t len)
-{
-    uint8_t *p = vdev_tx_reserve(c, VDEV_HDR_SIZE + (size_t)len);
-
-    if (!p)
-        return NULL;
-    r->payload = p + VDEV_HDR_SIZE;
-    r->len = len;
-    return r->payload;
-}
-
 int
 vdev_tx_error(struct vdev_conn *c, const struct vfio_user_header *req, int err)
 {

@@ -202,7 +202,17 @@ int vdev_conn_recv_all(struct vdev_conn *c, void *buf, size_t len,
 
 /* Replies: the payload is reserved in the send buffer, so a reply costs
  * no copy. */
-void *vdev_reply_alloc(struct vdev_reply *r, struct vdev_conn *c, uint32_t len);
+static inline void *
+vdev_reply_alloc(struct vdev_reply *r, struct vdev_conn *c, uint32_t len)
+{
+    uint8_t *p = vdev_tx_reserve(c, VDEV_HDR_SIZE + (size_t)len);
+
+    if (!p)
+        return NULL;
+    r->payload = p + VDEV_HDR_SIZE;
+    r->len = len;
+    return r->payload;
+}
 /* An error reply (header only) to req. */
 int vdev_tx_error(struct vdev_conn *c, const struct vfio_user_header *req,
                   int err);

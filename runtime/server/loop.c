@@ -76,7 +76,7 @@ drop_fds(struct vdev_msg *m)
  * should be by a receiver. fds sent with a command that takes none mean
  * nothing to it (an ioctl has no fds to refuse): they are closed and the
  * command served (KERNEL.md, H4). */
-static int
+static inline __attribute__((always_inline)) int
 check_and_call(struct vdev_conn *c, struct vdev_msg *m, struct vdev_reply *r,
                bool fds_lost)
 {
@@ -119,7 +119,7 @@ finish_slow(struct vdev_conn *c, const struct vfio_user_header *h,
     return vdev_tx_reply(c, h, r);
 }
 
-static int
+static inline __attribute__((always_inline)) int
 dispatch(struct vdev_conn *c, const struct vdev_rx_msg *in)
 {
     const struct vfio_user_header *h = (const struct vfio_user_header *)in->p;
@@ -193,7 +193,7 @@ static int tx_blocked(struct vdev_conn *c);
 
 /* Serves every whole message in the buffer. Returns 0, or -errno when
  * the connection must go (out of memory, socket errors). */
-static int
+static inline __attribute__((always_inline)) int
 rx_process(struct vdev_conn *c)
 {
     struct vdev_rx_msg m;
