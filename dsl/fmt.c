@@ -11,7 +11,8 @@
  *     before '}';
  *   - one space between tokens, none inside ( ) [ ], around '.', before
  *     ';' ',' or after a unary - ~ !, before '(' after a name (but
- *     `when (` and `select (`), before '[' except after a field's name,
+ *     `when (`, `select (`, a timer's `after (` / `every (` and a loop's
+ *     `in (` / `max (`), before '[' except after a field's name,
  *     around ':' inside [ ];
  *   - runs of one-line reg, field, var and buffer declarations align what
  *     follows the name (and a field's bit range); runs of trailing //
@@ -56,6 +57,7 @@ struct fmt {
     struct block *stack;
     unsigned nr_blocks, depth; /* open blocks, open multi-line blocks */
     unsigned brackets, parens;
+    bool for_head; /* between `for` and its '{' */
     int prev;      /* last token placed (not a comment), or -1 */
     int last_item; /* last token or comment placed, or -1 */
     bool need_nl;
@@ -202,13 +204,29 @@ field_name(const struct fmt *f, int p)
     return kind(f, p) == IDENT && kind(f, f->prv[p]) == FIELD;
 }
 
-/* `when (COND)`, `select (EXPR)`: a word with a condition, not a call. */
+static bool
+is_word(const struct fmt *f, int p, const char *w)
+{
+    size_t n = strlen(w);
+    return kind(f, p) == IDENT && tlen(f, p) == n &&
+           strncmp(text(f, p), w, n) == 0;
+}
+
+/* A word before an expression, not a call: `when (COND)`, `select (EXPR)`,
+ * `start T after (N) ns` / `every (N)`, `for i in (A) .. B max (N)`. */
 static bool
 cond_word(const struct fmt *f, int p)
 {
-    return kind(f, p) == IDENT &&
-           ((tlen(f, p) == 4 && strncmp(text(f, p), "when", 4) == 0) ||
-            (tlen(f, p) == 6 && strncmp(text(f, p), "select", 6) == 0));
+    if (is_word(f, p, "when") || is_word(f, p, "select"))
+        return true;
+    int q = f->prv[p];
+    if ((is_word(f, p, "after") || is_word(f, p, "every")) &&
+        kind(f, q) == IDENT && q >= 0 && is_word(f, f->prv[q], "start"))
+        return true;
+    if (is_word(f, p, "in") && kind(f, q) == IDENT && q >= 0 &&
+        kind(f, f->prv[q]) == FOR)
+        return true;
+    return f->for_head && is_word(f, p, "max") && operand_end(kind(f, q));
 }
 
 static unsigned
@@ -365,6 +383,7 @@ place_token(struct fmt *f, int i)
     }
     f->brackets += (k == '[') - (k == ']' && f->brackets > 0);
     f->parens += (k == '(') - (k == ')' && f->parens > 0);
+    f->for_head = k == FOR || (f->for_head && k != '{');
     f->prev = i;
     f->last_item = i;
 }
