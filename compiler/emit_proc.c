@@ -11,7 +11,7 @@
 const char *
 vdevc_proc_cname(struct vdevc_emit *e, const struct vdevc_proc *p)
 {
-    return talloc_asprintf(e->tmp, "%s_proc_%s", e->name, p->name);
+    return vdevc_emit_strf(e, "%s_proc_%s", e->name, p->name);
 }
 
 /* The hook context a body is written in: none of `value`, `old`, `index`
@@ -49,7 +49,7 @@ static void
 emit_proc(struct vdevc_emit *e, const struct vdevc_proc *p)
 {
     vdevc_emit_where(e, p->hdr.loc.first_line,
-                     talloc_asprintf(e->tmp, "proc %s", p->name), 0);
+                     vdevc_emit_strf(e, "proc %s", p->name), 0);
     P("static %s\n%s(struct vdev_dev *dev",
       p->width ? vdevc_ctype(vdevc_storage_bits(p->width)) : "void",
       vdevc_proc_cname(e, p));
@@ -165,9 +165,8 @@ reset_members(struct vdevc_emit *e)
         uint64_t keep = sticky_bits(r);
         if (keep == r->all)
             continue;
-        const char *el = r->n > 1
-                             ? talloc_asprintf(e->tmp, "s->%s[i]", r->cname)
-                             : talloc_asprintf(e->tmp, "s->%s", r->cname);
+        const char *el = r->n > 1 ? vdevc_emit_strf(e, "s->%s[i]", r->cname)
+                                  : vdevc_emit_strf(e, "s->%s", r->cname);
         if (r->n > 1)
             L(1, "for (unsigned i = 0; i < %u; i++)", r->n);
         if (keep == 0)
@@ -244,8 +243,7 @@ bank_fn(struct vdevc_emit *e, const struct vdevc_reg *r, bool when)
         L(1, "(void)dev;");
     vdevc_emit_where(
         e, x->loc.first_line,
-        talloc_asprintf(e->tmp, "%s %s", r->qname, when ? "when" : "select"),
-        1);
+        vdevc_emit_strf(e, "%s %s", r->qname, when ? "when" : "select"), 1);
     L(1, "return %s;", when ? vdevc_emit_cond(e, x) : vdevc_emit_expr(e, x));
     P("}\n\n");
 }

@@ -50,6 +50,22 @@ vdevc_compile(struct vdevc_unit *u)
     return vdevc_sema(u);
 }
 
+/* About as many names as the register map declares (registers, fields,
+ * hooks; blocks add theirs as they are instantiated). */
+static size_t
+map_names(const struct vdevc_bar *b)
+{
+    if (!b)
+        return 0;
+    size_t n = b->items.n;
+    for (unsigned i = 0; i < b->items.n; i++) {
+        const struct vdevc_node *x = b->items.v[i];
+        if (x != NULL && x->kind == N_REG)
+            n += ((const struct vdevc_reg *)x)->items.n;
+    }
+    return n;
+}
+
 /* Declarations first (names everything refers to), then the register map,
  * then interrupts and capabilities, then behaviour over all of it. */
 int
@@ -57,6 +73,12 @@ vdevc_sema(struct vdevc_unit *u)
 {
     if (!vdevc_sema_depth(u))
         return -EINVAL;
+    size_t names = 0;
+    for (unsigned i = 0; i < u->dev->bars.n; i++)
+        names += map_names(u->dev->bars.v[i]);
+    if (u->dev->config)
+        names += map_names(u->dev->config);
+    vdevc_symtab_reserve(u->syms, names);
     vdevc_sema_decls(u);
     vdevc_sema_bars(u);
     vdevc_sema_caps(u);
@@ -130,7 +152,9 @@ vdevc_attr_find(struct vdevc_vec *attrs, enum vdevc_attr_kind kind,
 {
     for (unsigned i = 0; i < attrs->n; i++) {
         struct vdevc_attr *a = attrs->v[i];
-        if (a->kind == kind && (name == NULL || strcmp(a->name, name) == 0)) {
+        /* The first byte first: most attributes of a list differ there. */
+        if (a->kind == kind &&
+            (!name || (a->name[0] == name[0] && strcmp(a->name, name) == 0))) {
             a->used = true;
             return a;
         }

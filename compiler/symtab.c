@@ -33,22 +33,19 @@ vdevc_symtab_new(void *mem_ctx)
     return t;
 }
 
-static size_t
-probe(const struct vdevc_symtab *t, const char *name, uint32_t h)
+/* Room for n more symbols without growing: a large device's names are
+ * placed once instead of being rehashed at every doubling. */
+void
+vdevc_symtab_reserve(struct vdevc_symtab *t, size_t n)
 {
-    size_t i = h & (t->cap - 1);
-    while (t->slots[i].sym.name != NULL &&
-           (t->slots[i].hash != h || strcmp(t->slots[i].sym.name, name) != 0))
-        i = (i + 1) & (t->cap - 1);
-    return i;
-}
-
-static void
-grow(struct vdevc_symtab *t)
-{
+    size_t cap = t->cap;
+    while ((t->used + n) * 2 > cap)
+        cap *= 2;
+    if (cap == t->cap)
+        return;
     struct slot *old = t->slots;
     size_t old_cap = t->cap;
-    t->cap *= 2;
+    t->cap = cap;
     t->slots = talloc_zero_array(t, struct slot, t->cap);
     for (size_t i = 0; i < old_cap; i++) {
         if (old[i].sym.name == NULL)
@@ -59,6 +56,16 @@ grow(struct vdevc_symtab *t)
         t->slots[k] = old[i];
     }
     talloc_free(old);
+}
+
+static size_t
+probe(const struct vdevc_symtab *t, const char *name, uint32_t h)
+{
+    size_t i = h & (t->cap - 1);
+    while (t->slots[i].sym.name != NULL &&
+           (t->slots[i].hash != h || strcmp(t->slots[i].sym.name, name) != 0))
+        i = (i + 1) & (t->cap - 1);
+    return i;
 }
 
 struct vdevc_sym *
@@ -78,7 +85,7 @@ vdevc_sym_add(struct vdevc_symtab *t, const char *name,
         return &t->slots[i].sym;
     t->slots[i] = (struct slot){{name, kind, ptr, loc}, h};
     if (++t->used * 2 > t->cap)
-        grow(t);
+        vdevc_symtab_reserve(t, 0); /* double */
     return NULL;
 }
 

@@ -97,6 +97,7 @@ struct vdevc_sym {
 };
 
 struct vdevc_symtab *vdevc_symtab_new(void *mem_ctx);
+void vdevc_symtab_reserve(struct vdevc_symtab *t, size_t n);
 /* Symbols are valid until the next vdevc_sym_add(); names are not copied
  * and must live as long as the table. */
 struct vdevc_sym *vdevc_sym_get(struct vdevc_symtab *t, const char *name);

@@ -527,7 +527,7 @@ yylex(YYSTYPE *lval, YYLTYPE *lloc, yyscan_t scanner)
     p->cur = tok;
     p->cur_num = kind == NUMBER ? lval->num : 0;
     p->cur_str = kind == IDENT || kind == STRING ? lval->str : NULL;
-    if (kind != 0 && !again && !inserted)
+    if (p->toks && kind != 0 && !again && !inserted)
         vdevc_token_push(p, kind, *lloc, tok.start, tok.end);
     return kind;
 }
