@@ -15,7 +15,8 @@ struct vdevc_emit {
     const char *name; /* C prefix: the device name */
     const char *NAME; /* its upper-case form */
     const char *file; /* source as named in comments */
-    unsigned temps;   /* unique temporaries in statement expressions */
+    size_t file_len;
+    unsigned temps; /* unique temporaries in statement expressions */
     unsigned flushes;
     /* The hook being written: how its `value`, `old` and `index` read in
      * C, and their bounds. */
@@ -42,6 +43,8 @@ void vdevc_emit_flush(struct vdevc_emit *e);
 void *vdevc_emit_alloc(struct vdevc_emit *e, size_t size);
 char *vdevc_emit_strf(struct vdevc_emit *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* s in upper case, as scratch. */
+char *vdevc_emit_upper(struct vdevc_emit *e, const char *s);
 /* "/ * edu.vdev:42 * /" or "#line 42 "edu.vdev"", on its own line. */
 void vdevc_emit_where(struct vdevc_emit *e, int line, const char *what,
                       int indent);

@@ -2,6 +2,7 @@
  * tables libvdev's register engine runs on (emit_tables.c), the device's
  * model descriptor, its constructor and main(). Same input, same
  * bytes. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -90,6 +91,16 @@ vdevc_emit_strf(struct vdevc_emit *e, const char *fmt, ...)
     return s;
 }
 
+char *
+vdevc_emit_upper(struct vdevc_emit *e, const char *s)
+{
+    size_t n = strlen(s);
+    char *u = vdevc_emit_alloc(e, n + 1);
+    for (size_t i = 0; i < n; i++)
+        u[i] = (char)toupper((unsigned char)s[i]);
+    return u;
+}
+
 struct vdevc_emit *
 vdevc_emit_new(void *mem_ctx, struct vdevc_unit *u)
 {
@@ -103,6 +114,7 @@ vdevc_emit_new(void *mem_ctx, struct vdevc_unit *u)
     e->name = u->dev->name;
     e->NAME = vdevc_upper(e, u->dev->name);
     e->file = vdevc_display_name(u->file);
+    e->file_len = strlen(e->file);
     return e;
 }
 
@@ -121,7 +133,7 @@ vdevc_emit_where(struct vdevc_emit *e, int line, const char *what, int ind)
         vdevc_out_puts(e->o, what);
         vdevc_out_puts(e->o, ": ");
     }
-    vdevc_out_puts(e->o, e->file);
+    vdevc_out_putn(e->o, e->file, e->file_len);
     vdevc_out_puts(e->o, ":");
     vdevc_out_putu(e->o, (unsigned)line);
     vdevc_out_puts(e->o, " */\n");

@@ -41,7 +41,7 @@ emit_reg_defines(struct vdevc_emit *e, const struct vdevc_bar *b)
     for (unsigned k = 0; k < b->regs.n; k++) {
         const struct vdevc_reg *r = b->regs.v[k];
         vdevc_emit_flush(e);
-        const char *R = vdevc_upper(e->tmp, r->cname);
+        const char *R = vdevc_emit_upper(e, r->cname);
         define(e, R, NULL, "OFFSET", HEX(r->off));
         if (r->n > 1)
             P("#define %s_%s_COUNT %u\n#define %s_%s_STRIDE %u\n", e->NAME, R,
@@ -50,7 +50,7 @@ emit_reg_defines(struct vdevc_emit *e, const struct vdevc_bar *b)
             const struct vdevc_field *fl = r->fields.v[f];
             if (fl->implicit)
                 continue;
-            const char *F = vdevc_upper(e->tmp, fl->name);
+            const char *F = vdevc_emit_upper(e, fl->name);
             char shift[4] = {(char)('0' + fl->lo_v / 10),
                              (char)('0' + fl->lo_v % 10)};
             define(e, R, F, "SHIFT", fl->lo_v < 10 ? shift + 1 : shift);

@@ -763,6 +763,16 @@ run(void *ctx, struct vdevc_diag *diag, const char *src, size_t len,
     yyscan_t scanner;
     if (p.ctx == NULL || yylex_init_extra(&p, &scanner) != 0)
         return -ENOMEM;
+    /* A large file's names interned without rehashing them at every
+     * doubling: about one distinct name per 32 bytes at most. */
+    if (len >= 1u << 16) {
+        p.cap_strings = 1024;
+        while (p.cap_strings < len / 16)
+            p.cap_strings *= 2;
+        p.strings = talloc_zero_array(p.ctx, const char *, p.cap_strings);
+        if (p.strings == NULL)
+            p.cap_strings = 0;
+    }
     YY_BUFFER_STATE buf = yy_scan_bytes(src, (int)len, scanner);
     int rc = yyparse(scanner, &p);
     yy_delete_buffer(buf, scanner);
