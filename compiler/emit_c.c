@@ -31,7 +31,7 @@ struct vdevc_arena {
 static void
 arena_free(struct vdevc_arena *a)
 {
-    while (a != NULL) {
+    while (a) {
         struct vdevc_arena *next = a->next;
         free(a);
         a = next;
@@ -42,7 +42,7 @@ arena_free(struct vdevc_arena *a)
 static void
 arena_reset(struct vdevc_emit *e)
 {
-    if (e->arena == NULL)
+    if (!e->arena)
         return;
     arena_free(e->arena->next);
     e->arena->next = NULL;
@@ -61,10 +61,10 @@ vdevc_emit_alloc(struct vdevc_emit *e, size_t size)
 {
     size = (size + 15) & ~(size_t)15;
     struct vdevc_arena *a = e->arena;
-    if (a == NULL || a->cap - a->used < size) {
+    if (!a || a->cap - a->used < size) {
         size_t cap = size > ARENA_BLOCK ? size : ARENA_BLOCK;
         struct vdevc_arena *b = malloc(sizeof(*b) + cap);
-        if (b == NULL)
+        if (!b)
             abort(); /* as talloc's failures are: nothing to go on with */
         b->used = 0;
         b->cap = cap;
@@ -359,8 +359,8 @@ emit_all(struct vdevc_emit *e)
     struct parts p = {0};
     /* Its scratch strings outlive the flushes until it is written. */
     const char *checks = talloc_strdup(e, vdevc_validate_checks(e));
-    emit_preamble(e, checks != NULL,
-                  vdevc_has_resets(e->d) || e->d->on_reset != NULL ||
+    emit_preamble(e, !!checks,
+                  vdevc_has_resets(e->d) || e->d->on_reset ||
                       vdevc_any_sticky(e->d));
     vdevc_emit_procs(e);
     vdevc_emit_all_hooks(e);
@@ -373,7 +373,7 @@ emit_all(struct vdevc_emit *e)
     p.reset_values = vdevc_emit_reset_values(e);
     p.reset = vdevc_emit_device_reset(e, p.reset_values);
     p.init = vdevc_emit_on_init(e);
-    if ((p.validate = checks != NULL))
+    if ((p.validate = !!checks))
         vdevc_emit_validate(e, checks);
     p.post_load = vdevc_emit_post_load(e);
     p.mig = vdevc_emit_mig_table(e);

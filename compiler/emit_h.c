@@ -68,7 +68,7 @@ emit_defines(struct vdevc_emit *e)
 {
     for (unsigned i = 0; i < e->d->bars.n; i++)
         emit_reg_defines(e, e->d->bars.v[i]);
-    if (e->d->config != NULL)
+    if (e->d->config)
         emit_reg_defines(e, e->d->config);
 }
 

@@ -39,8 +39,7 @@ body_head(struct vdevc_emit *e, const struct vdevc_stmt *body)
 static bool
 ends_in_return(const struct vdevc_stmt *s)
 {
-    return s->kind == S_BLOCK && s->body.n > 0 &&
-           s->body.v[s->body.n - 1] != NULL &&
+    return s->kind == S_BLOCK && s->body.n > 0 && s->body.v[s->body.n - 1] &&
            ((const struct vdevc_stmt *)s->body.v[s->body.n - 1])->kind ==
                S_RETURN;
 }
@@ -115,7 +114,7 @@ bool
 vdevc_emit_on_init(struct vdevc_emit *e)
 {
     const struct vdevc_hook *h = e->d->on_init;
-    if (h == NULL)
+    if (!h)
         return false;
     P("static void\n%s_on_init(struct vdev_dev *dev)\n{\n", e->name);
     body_head(e, h->body);
@@ -200,7 +199,7 @@ vdevc_emit_device_reset(struct vdevc_emit *e, bool reset_values)
 {
     const struct vdevc_hook *h = e->d->on_reset;
     bool sticky = vdevc_any_sticky(e->d);
-    if (h == NULL && !sticky)
+    if (!h && !sticky)
         return false;
     P("/* A device reset: %s%s. */\n",
       sticky ? "what is not sticky takes its reset\n * value"
@@ -208,9 +207,9 @@ vdevc_emit_device_reset(struct vdevc_emit *e, bool reset_values)
       h ? ", then 'on reset'" : "");
     P("static void\n%s_reset(struct vdev_dev *dev, void *state)\n{\n", e->name);
     L(1, "struct %s_state *s = state;", e->name);
-    if (h != NULL && vdevc_stmt_uses_state(h->body))
+    if (h && vdevc_stmt_uses_state(h->body))
         L(1, "struct %s *d = vdev_private(dev);", e->name);
-    else if (h == NULL || !vdevc_stmt_uses_dev(h->body))
+    else if (!h || !vdevc_stmt_uses_dev(h->body))
         L(1, "(void)dev;");
     if (sticky) {
         if (!reset_members(e))
@@ -219,7 +218,7 @@ vdevc_emit_device_reset(struct vdevc_emit *e, bool reset_values)
         L(1, "%s_reset_values(dev, s);", e->name);
     else
         L(1, "memset(s, 0, sizeof(*s));");
-    if (h != NULL) {
+    if (h) {
         vdevc_emit_where(e, h->hdr.loc.first_line, "on reset", 1);
         no_access(e, 0);
         vdevc_emit_stmt(e, h->body, 1);
@@ -254,9 +253,9 @@ vdevc_emit_banks(struct vdevc_emit *e)
     no_access(e, 0);
     for (unsigned i = 0; i < e->d->regs.n; i++) {
         const struct vdevc_reg *r = e->d->regs.v[i];
-        if (r->when != NULL)
+        if (r->when)
             bank_fn(e, r, true);
-        if (r->select != NULL)
+        if (r->select)
             bank_fn(e, r, false);
         vdevc_emit_flush(e);
     }

@@ -325,7 +325,7 @@ emit_for(struct vdevc_emit *e, const struct vdevc_stmt *s, int ind)
 static void
 emit_return(struct vdevc_emit *e, const struct vdevc_stmt *s, int ind)
 {
-    if (s->lhs == NULL)
+    if (!s->lhs)
         L(ind, "return;");
     else
         L(ind, "return %s;", vdevc_emit_arg(e, s->lhs, e->result_bits));

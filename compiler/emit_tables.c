@@ -106,7 +106,7 @@ bool
 vdevc_emit_config_table(struct vdevc_emit *e)
 {
     const struct vdevc_bar *cb = e->d->config;
-    if (cb == NULL || cb->regs.n == 0)
+    if (!cb || cb->regs.n == 0)
         return false;
     P("/* Config-space registers, by offset. */\n");
     P("static const struct vdev_reg %s_config_regs[] = {\n", e->name);
@@ -292,7 +292,7 @@ validate_reg(struct vdevc_emit *e, struct vdevc_out *o,
         used |= m;
         if (f->access == ACC_CONST)
             cmask |= m;
-        enums |= f->etype != NULL;
+        enums |= !!f->etype;
     }
     if (used == r->all && cmask == 0 && !enums)
         return;

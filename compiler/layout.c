@@ -44,7 +44,7 @@ static uint64_t (*config_spans(void *ctx, const struct vdevc_device *d,
                                unsigned *_n))[2]
 {
     *_n = 0;
-    if (d->config == NULL)
+    if (!d->config)
         return NULL;
     const struct vdevc_vec *regs = &d->config->regs;
     unsigned n = 0;

@@ -13,11 +13,11 @@ vdevc_unit_new(void *mem_ctx, const char *file, const char *src, size_t len,
                FILE *diag_out)
 {
     struct vdevc_unit *u = talloc_zero(mem_ctx, struct vdevc_unit);
-    if (u == NULL)
+    if (!u)
         return NULL;
     u->file = talloc_strdup(u, file);
     char *copy = talloc_size(u, len + 1);
-    if (copy == NULL) {
+    if (!copy) {
         talloc_free(u);
         return NULL;
     }
@@ -28,7 +28,7 @@ vdevc_unit_new(void *mem_ctx, const char *file, const char *src, size_t len,
     u->diag =
         vdevc_diag_new(u, vdevc_display_name(file), u->src, len, diag_out);
     u->syms = vdevc_symtab_new(u);
-    if (u->diag == NULL || u->syms == NULL) {
+    if (!u->diag || !u->syms) {
         talloc_free(u);
         return NULL;
     }
@@ -60,7 +60,7 @@ map_names(const struct vdevc_bar *b)
     size_t n = b->items.n;
     for (unsigned i = 0; i < b->items.n; i++) {
         const struct vdevc_node *x = b->items.v[i];
-        if (x != NULL && x->kind == N_REG)
+        if (x && x->kind == N_REG)
             n += ((const struct vdevc_reg *)x)->items.n;
     }
     return n;
@@ -130,7 +130,7 @@ vdevc_const_eval(struct vdevc_unit *u, struct vdevc_expr *e, uint64_t *out)
             char *n = talloc_asprintf(u, "%s.%s", e->lhs->name, e->name);
             struct vdevc_sym *s = vdevc_sym_get(u->syms, n);
             talloc_free(n);
-            if (s != NULL && s->kind == SYM_ENUMC) {
+            if (s && s->kind == SYM_ENUMC) {
                 *out = ((struct vdevc_enum_member *)s->ptr)->v;
                 return true;
             }
@@ -165,7 +165,7 @@ vdevc_attr_find(struct vdevc_vec *attrs, enum vdevc_attr_kind kind,
 bool
 vdevc_attr_flag(struct vdevc_vec *attrs, const char *name)
 {
-    return vdevc_attr_find(attrs, A_FLAG, name) != NULL;
+    return !!vdevc_attr_find(attrs, A_FLAG, name);
 }
 
 bool
@@ -173,12 +173,12 @@ vdevc_attr_value(struct vdevc_unit *u, struct vdevc_vec *attrs,
                  const char *name, uint64_t *out)
 {
     struct vdevc_attr *a = vdevc_attr_find(attrs, A_VALUE, name);
-    if (a != NULL) {
+    if (a) {
         *out = a->v1;
         return true;
     }
     a = vdevc_attr_find(attrs, A_FLAG, name);
-    if (a != NULL)
+    if (a)
         vdevc_error(u->diag, a->loc, "missing-value", "'%s' needs a number",
                     name);
     return false;
@@ -233,7 +233,7 @@ vdevc_attr_access(struct vdevc_unit *u, struct vdevc_vec *attrs)
                 strcmp(a->name, access_names[k]) != 0)
                 continue;
             a->used = true;
-            if (first != NULL) {
+            if (first) {
                 vdevc_error(u->diag, a->loc, "conflicting-access",
                             "second access kind '%s'", a->name);
                 vdevc_note(u->diag, first->loc, "access is already '%s'",

@@ -37,7 +37,7 @@ static void
 check_word(struct vdevc_unit *u, const char *name, struct vdevc_loc loc)
 {
     if (bsearch(&name, c_words, sizeof c_words / sizeof c_words[0],
-                sizeof c_words[0], cmp_word) != NULL)
+                sizeof c_words[0], cmp_word))
         vdevc_error(u->diag, loc, "reserved-name",
                     "'%s' is a C keyword and cannot name this", name);
 }
@@ -153,7 +153,7 @@ vdevc_sema_names(struct vdevc_unit *u)
     /* A FIFO is a state member, a timer a member of the device struct. */
     for (unsigned i = 0; i < d->fifos.n; i++) {
         struct vdevc_fifo *f = d->fifos.v[i];
-        if (f->stream == NULL)
+        if (!f->stream)
             check_word(u, f->name, f->hdr.loc);
     }
     for (unsigned i = 0; i < d->timers.n; i++) {

@@ -93,7 +93,7 @@ comment_len(const struct fmt *f, int i)
 {
     unsigned len = tlen(f, i);
     if (text(f, i)[1] == '/')
-        while (len > 2 && strchr(" \t\r\f\v", text(f, i)[len - 1]) != NULL)
+        while (len > 2 && strchr(" \t\r\f\v", text(f, i)[len - 1]))
             len--;
     return len;
 }
@@ -298,9 +298,9 @@ static void
 place_comment(struct fmt *f, int i)
 {
     const char *s = text(f, i);
-    bool own_line = s[1] == '/' || memchr(s, '\n', tlen(f, i)) != NULL;
-    if (f->cur != NULL && f->cur->n > 0 && !f->need_nl &&
-        f->cur->trailing < 0 && newlines_before(f, i) == 0) {
+    bool own_line = s[1] == '/' || memchr(s, '\n', tlen(f, i));
+    if (f->cur && f->cur->n > 0 && !f->need_nl && f->cur->trailing < 0 &&
+        newlines_before(f, i) == 0) {
         if (own_line) {
             f->cur->trailing = i;
             f->cur->trailing_gap = 1;
@@ -336,7 +336,7 @@ breaks_before(const struct fmt *f, int i)
 {
     int p = f->prev, pk = kind(f, p), k = f->t[i].kind;
     const struct block *b = inner(f);
-    if (f->cur == NULL || f->cur->n == 0 || f->need_nl)
+    if (!f->cur || f->cur->n == 0 || f->need_nl)
         return true;
     if (!b->multi)
         return false;
@@ -611,9 +611,9 @@ same_token(const char *a, const struct vdevc_token *x, const char *b,
     size_t la = x->end - x->start, lb = y->end - y->start;
     const char *sa = a + x->start, *sb = b + y->start;
     if (x->kind == VDEVC_TOK_COMMENT && sa[1] == '/') {
-        while (la > 2 && strchr(" \t\r\f\v", sa[la - 1]) != NULL)
+        while (la > 2 && strchr(" \t\r\f\v", sa[la - 1]))
             la--;
-        while (lb > 2 && strchr(" \t\r\f\v", sb[lb - 1]) != NULL)
+        while (lb > 2 && strchr(" \t\r\f\v", sb[lb - 1]))
             lb--;
     }
     return la == lb && memcmp(sa, sb, la) == 0;
@@ -623,7 +623,7 @@ int
 vdevc_fmt(void *mem_ctx, struct vdevc_diag *diag, const char *src, size_t len,
           char **_out)
 {
-    if (memchr(src, '\0', len) != NULL) {
+    if (memchr(src, '\0', len)) {
         /* The layout is built as C strings. */
         const char *nul = memchr(src, '\0', len);
         int line = 1;
@@ -641,8 +641,8 @@ vdevc_fmt(void *mem_ctx, struct vdevc_diag *diag, const char *src, size_t len,
     char *out = layout(tmp, src, before);
     struct vdevc_diag *check =
         vdevc_diag_new(tmp, diag->file, out, out ? strlen(out) : 0, NULL);
-    rc = out == NULL ? -EPROTO
-                     : vdevc_parse_tokens(tmp, check, out, strlen(out), &after);
+    rc = !out ? -EPROTO
+              : vdevc_parse_tokens(tmp, check, out, strlen(out), &after);
     for (size_t i = 0; rc == 0 && i < before->n; i++)
         if (i >= after->n || !same_token(src, &before->v[i], out, &after->v[i]))
             rc = -EPROTO;
