@@ -36,6 +36,12 @@ struct vdevc_emit {
 #define L(ind, ...) vdevc_out_line(e->o, ind, __VA_ARGS__)
 
 struct vdevc_emit *vdevc_emit_new(void *mem_ctx, struct vdevc_unit *u);
+/* The output `all` writes: as text under mem_ctx; streamed to f (0 or
+ * -EIO). */
+char *vdevc_emit_text(void *mem_ctx, struct vdevc_unit *u,
+                      void (*all)(struct vdevc_emit *e));
+int vdevc_emit_stream(struct vdevc_unit *u, FILE *f,
+                      void (*all)(struct vdevc_emit *e));
 /* Frees the scratch strings now and then (between top-level items). */
 void vdevc_emit_flush(struct vdevc_emit *e);
 /* Scratch as e->tmp's, cheaper (no talloc chunk each): size zeroed

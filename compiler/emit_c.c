@@ -384,23 +384,39 @@ emit_all(struct vdevc_emit *e)
     emit_create(e, &p);
 }
 
+/* One output of the emitter, written by `all`: as text under mem_ctx, or
+ * streamed to f (0 or -EIO). */
 char *
-vdevc_emit_c(void *mem_ctx, struct vdevc_unit *u)
+vdevc_emit_text(void *mem_ctx, struct vdevc_unit *u,
+                void (*all)(struct vdevc_emit *e))
 {
     struct vdevc_emit *e = vdevc_emit_new(mem_ctx, u);
-    emit_all(e);
+    all(e);
     char *text = vdevc_out_steal(mem_ctx, e->o);
     talloc_free(e);
     return text;
 }
 
 int
-vdevc_emit_c_file(struct vdevc_unit *u, FILE *f)
+vdevc_emit_stream(struct vdevc_unit *u, FILE *f,
+                  void (*all)(struct vdevc_emit *e))
 {
     struct vdevc_emit *e = vdevc_emit_new(NULL, u);
     e->o->sink = f;
-    emit_all(e);
+    all(e);
     bool ok = vdevc_out_drain(e->o, 0);
     talloc_free(e);
     return ok ? 0 : -EIO;
+}
+
+char *
+vdevc_emit_c(void *mem_ctx, struct vdevc_unit *u)
+{
+    return vdevc_emit_text(mem_ctx, u, emit_all);
+}
+
+int
+vdevc_emit_c_file(struct vdevc_unit *u, FILE *f)
+{
+    return vdevc_emit_stream(u, f, emit_all);
 }

@@ -165,20 +165,11 @@ emit_all(struct vdevc_emit *e)
 char *
 vdevc_emit_h(void *mem_ctx, struct vdevc_unit *u)
 {
-    struct vdevc_emit *e = vdevc_emit_new(mem_ctx, u);
-    emit_all(e);
-    char *text = vdevc_out_steal(mem_ctx, e->o);
-    talloc_free(e);
-    return text;
+    return vdevc_emit_text(mem_ctx, u, emit_all);
 }
 
 int
 vdevc_emit_h_file(struct vdevc_unit *u, FILE *f)
 {
-    struct vdevc_emit *e = vdevc_emit_new(NULL, u);
-    e->o->sink = f;
-    emit_all(e);
-    bool ok = vdevc_out_drain(e->o, 0);
-    talloc_free(e);
-    return ok ? 0 : -EIO;
+    return vdevc_emit_stream(u, f, emit_all);
 }

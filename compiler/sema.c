@@ -144,6 +144,22 @@ vdevc_const_eval(struct vdevc_unit *u, struct vdevc_expr *e, uint64_t *out)
     return false;
 }
 
+/* ------------------------------------------------------------ hooks */
+
+/* h in *slot, or a duplicate-name error when a hook is there already. */
+void
+vdevc_hook_place(struct vdevc_unit *u, struct vdevc_hook *h,
+                 struct vdevc_hook **slot)
+{
+    if (*slot) {
+        vdevc_error(u->diag, h->hdr.loc, "duplicate-name",
+                    "second 'on %s' hook", h->when);
+        vdevc_note(u->diag, (*slot)->hdr.loc, "first one here");
+        return;
+    }
+    *slot = h;
+}
+
 /* ------------------------------------------------------------ attributes */
 
 struct vdevc_attr *

@@ -308,12 +308,8 @@ device_hook(struct vdevc_unit *u, struct vdevc_hook *h)
                             "a device has 'on init' and 'on reset', not 'on "
                             "%s'",
                             h->when);
-    } else if (*slot) {
-        vdevc_error(u->diag, h->hdr.loc, "duplicate-name",
-                    "second 'on %s' hook", h->when);
-        vdevc_note(u->diag, (*slot)->hdr.loc, "first one here");
     } else {
-        *slot = h;
+        vdevc_hook_place(u, h, slot);
     }
 }
 

@@ -123,12 +123,8 @@ check_field_hooks(struct vdevc_unit *u, struct vdevc_vec *hooks,
                                 vdevc_suggest_list(h->when, whens),
                                 "unknown hook 'on %s' (read or write)",
                                 h->when);
-        } else if (*slot) {
-            vdevc_error(u->diag, h->hdr.loc, "duplicate-name",
-                        "second 'on %s' hook", h->when);
-            vdevc_note(u->diag, (*slot)->hdr.loc, "first one here");
         } else {
-            *slot = h;
+            vdevc_hook_place(u, h, slot);
         }
     }
 }

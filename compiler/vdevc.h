@@ -211,6 +211,11 @@ bool vdevc_warn_once(struct vdevc_unit *u, enum vdevc_warning w,
 bool vdevc_const_eval(struct vdevc_unit *u, struct vdevc_expr *e,
                       uint64_t *out);
 
+/* A hook into its slot (on_read, on_init, ...), or duplicate-name when
+ * the slot has one already. */
+void vdevc_hook_place(struct vdevc_unit *u, struct vdevc_hook *h,
+                      struct vdevc_hook **slot);
+
 /* Attributes: the flag/value helpers mark what they consume; the check
  * reports anything left as not applying to `what`. */
 struct vdevc_attr *vdevc_attr_find(struct vdevc_vec *attrs,
