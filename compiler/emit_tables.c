@@ -480,6 +480,8 @@ var_line(struct vdevc_emit *e, const char *prefix, const char *name,
 static void
 emit_setters(struct vdevc_emit *e)
 {
+    if (!e->d->nr_external)
+        return; /* no walk over a large device's registers for nothing */
     for (unsigned i = 0; i < e->d->regs.n; i++) {
         const struct vdevc_reg *r = e->d->regs.v[i];
         if (r->n > 1)
@@ -511,19 +513,15 @@ emit_setters(struct vdevc_emit *e)
 unsigned
 vdevc_emit_vars(struct vdevc_emit *e)
 {
-    unsigned n = 0;
-    for (unsigned i = 0; i < e->d->regs.n; i++) {
-        const struct vdevc_reg *r = e->d->regs.v[i];
-        if (r->n > 1)
-            continue;
-        for (unsigned k = 0; k < r->fields.n; k++)
-            n += !vdevc_field_at(&r->fields, k)->implicit;
-        n++;
-    }
-    for (unsigned i = 0; i < e->d->vars.n; i++)
-        n += !vdevc_var_at(&e->d->vars, i)->buffer;
-    if (n == 0)
+    /* Is there a line at all? (Counted as they are written.) */
+    bool any = false;
+    for (unsigned i = 0; i < e->d->regs.n && !any; i++)
+        any = vdevc_reg_at(&e->d->regs, i)->n <= 1;
+    for (unsigned i = 0; i < e->d->vars.n && !any; i++)
+        any = !vdevc_var_at(&e->d->vars, i)->buffer;
+    if (!any)
         return 0;
+    unsigned n = 0;
     emit_setters(e);
     P("/* Named values for the management channel; external ones are "
       "settable. */\n");
@@ -532,6 +530,7 @@ vdevc_emit_vars(struct vdevc_emit *e)
         const struct vdevc_reg *r = e->d->regs.v[i];
         if (r->n > 1)
             continue;
+        n++;
         var_line(e, "", r->qname, NULL, r->cname, 0, r->width,
                  r->external
                      ? vdevc_emit_strf(e, "%s_set_%s", e->name, r->cname)
@@ -541,6 +540,7 @@ vdevc_emit_vars(struct vdevc_emit *e)
             const struct vdevc_field *f = r->fields.v[k];
             if (f->implicit)
                 continue;
+            n++;
             var_line(e, "", r->qname, f->name, r->cname, f->lo_v,
                      f->hi_v - f->lo_v + 1,
                      f->external ? vdevc_emit_strf(e, "%s_set_%s_%s", e->name,
@@ -554,6 +554,7 @@ vdevc_emit_vars(struct vdevc_emit *e)
         const struct vdevc_var *v = e->d->vars.v[i];
         if (v->buffer)
             continue;
+        n++;
         var_line(e, "state.", v->name, NULL, v->name, 0, v->width,
                  v->external
                      ? vdevc_emit_strf(e, "%s_set_state_%s", e->name, v->name)

@@ -272,6 +272,7 @@ check_var(struct vdevc_unit *u, struct vdevc_var *v)
         return;
     }
     v->external = vdevc_attr_flag(&v->attrs, "external");
+    u->dev->nr_external += v->external;
     v->sticky = vdevc_attr_flag(&v->attrs, "sticky");
     v->width = vdevc_attr_width(u, &v->attrs, &v->etype);
     if (v->width == 0)

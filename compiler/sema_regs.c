@@ -162,6 +162,7 @@ check_field(struct vdevc_unit *u, struct vdevc_reg *r, struct vdevc_field *f)
     f->doc = vdevc_attr_doc(f, &f->attrs);
     f->nomigrate = vdevc_attr_flag(&f->attrs, "nomigrate");
     f->external = vdevc_attr_flag(&f->attrs, "external");
+    u->dev->nr_external += f->external;
     f->sticky = vdevc_attr_flag(&f->attrs, "sticky") || r->sticky;
     vdevc_attr_width(u, &f->attrs, &f->etype);
     f->reset = (r->reset >> f->lo_v) & vdevc_mask(w);
@@ -295,6 +296,7 @@ check_reg_attrs(struct vdevc_unit *u, struct vdevc_reg *r)
     r->since = vdevc_attr_since(u, &r->attrs);
     r->nomigrate = vdevc_attr_flag(&r->attrs, "nomigrate");
     r->external = vdevc_attr_flag(&r->attrs, "external");
+    u->dev->nr_external += r->external;
     r->sticky = vdevc_attr_flag(&r->attrs, "sticky");
     struct vdevc_attr *a = vdevc_attr_find(&r->attrs, A_EXPR, "when");
     r->when = a ? a->expr : NULL;
