@@ -309,6 +309,10 @@ Test(server_main, bad_options_exit_2)
         {"--socket-path=/tmp/x", "--log-level=loud", NULL},
         {"--socket-path=/tmp/x", "extra", NULL},
         {"--socket-path=/tmp/x", "--no-mgmt", "--mgmt-socket=/tmp/y", NULL},
+        {"--socket-path=/tmp/x", "--poll-us=abc", NULL},
+        {"--socket-path=/tmp/x", "--poll-us=-1", NULL},
+        {"--socket-path=/tmp/x", "--poll-us=10001", NULL},
+        {"--socket-path=/tmp/x", "--poll-us=", NULL},
     };
     char out[4096], err[4096];
 
@@ -413,4 +417,63 @@ Test(server_main, implicit_mgmt_path_too_long_is_skipped, .timeout = 30)
     cr_expect_eq(wait_exit(&p), 0);
     cr_expect_eq(access(path, F_OK), -1);
     rmdir(dir);
+}
+
+static uint64_t
+stat_of(const char *reply, const char *key)
+{
+    char pat[64];
+    const char *p;
+
+    snprintf(pat, sizeof(pat), " %s=", key);
+    p = strstr(reply, pat);
+    cr_assert_not_null(p, "no %s in '%s'", key, reply);
+    return strtoull(p + strlen(pat), NULL, 10);
+}
+
+/* 200 requests back to back, counted by how the loop waited for them. */
+static void
+requests_by_wait(const char *poll_opt, uint64_t *polled, uint64_t *woken)
+{
+    char dir[32], path[64], mgmt[80], opt[96], line[512], reply[512];
+    const char *args[] = {opt, poll_opt, NULL};
+    struct vdev_client *cl = NULL;
+    uint16_t ids[2];
+    struct proc p;
+
+    make_dir(dir);
+    snprintf(path, sizeof(path), "%s/d", dir);
+    snprintf(mgmt, sizeof(mgmt), "%s.mgmt", path);
+    snprintf(opt, sizeof(opt), "--socket-path=%s", path);
+    p = spawn(args, -1, NULL);
+    find_line(p.out, "-device ", line, sizeof(line));
+    cr_assert_eq(vdev_client_connect(NULL, path, &cl), 0);
+    cr_assert_eq(vdev_client_negotiate(cl, NULL), 0);
+    for (int i = 0; i < 200; i++)
+        cr_assert_eq(vdev_client_config_read(cl, 0, ids, 4), 0);
+    cr_assert_eq(vdev_mgmt_client_command(mgmt, "stats", reply, sizeof(reply)),
+                 0);
+    *polled = stat_of(reply, "polled_requests");
+    *woken = stat_of(reply, "woken_requests");
+    vdev_client_close(cl);
+    cr_assert_eq(kill(p.pid, SIGTERM), 0);
+    cr_expect_eq(wait_exit(&p), 0);
+    rmdir(dir);
+}
+
+/* Probing is on by default: some requests are found without a wake-up
+ * (the first ones teach the loop; one in 16 tries sleeping). Every
+ * request after the first is counted one way or the other. With
+ * --poll-us=0 none is probed for. */
+Test(server_main, poll_us_default_and_off, .timeout = 30)
+{
+    uint64_t polled, woken;
+
+    requests_by_wait("--log-level=warn", &polled, &woken);
+    cr_expect_gt(polled, 0, "polled %llu woken %llu",
+                 (unsigned long long)polled, (unsigned long long)woken);
+    cr_expect_geq(polled + woken, 200);
+    requests_by_wait("--poll-us=0", &polled, &woken);
+    cr_expect_eq(polled, 0, "polled %llu with --poll-us=0",
+                 (unsigned long long)polled);
 }

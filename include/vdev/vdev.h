@@ -384,6 +384,13 @@ enum vdev_dma_layout {
 int vdev_set_dma_layout(struct vdev_dev *dev, enum vdev_dma_layout layout);
 /* vdev_set_dma_layout with QEMU's layout (on) or the spec's (off). */
 void vdev_set_qemu_dma_layout(struct vdev_dev *dev, bool on);
+/* After its replies the loop keeps probing for the client's next request
+ * for up to `us` microseconds (adaptively: only as long as the client's
+ * recent requests took to follow, and not at all while it is idle) before
+ * sleeping, so a guest driving the device in a loop does not wait for the
+ * server's wake-up. 0 turns probing off; default 200, at most 10000.
+ * 0 or -EINVAL. */
+int vdev_set_poll_us(struct vdev_dev *dev, unsigned us);
 
 struct vdev_stats {
     uint64_t messages;

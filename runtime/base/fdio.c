@@ -28,8 +28,6 @@ vdev_wait_fd(int fd, short events, int64_t deadline, int cancel_fd)
         {.fd = fd, .events = events},
         {.fd = cancel_fd, .events = POLLIN},
     };
-    short rev;
-
     for (;;) {
         int64_t left = deadline - vdev_now_ms();
         int n;
@@ -45,7 +43,12 @@ vdev_wait_fd(int fd, short events, int64_t deadline, int cancel_fd)
     }
     if (cancel_fd >= 0 && (p[1].revents & POLLIN))
         return -ECANCELED;
-    rev = p[0].revents;
+    return vdev_poll_ready(p[0].revents, events);
+}
+
+int
+vdev_poll_ready(short rev, short events)
+{
     if (rev & POLLNVAL)
         return -EBADF;
     /* Bytes sent before a hang-up are still there to read; a writer can

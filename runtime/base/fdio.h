@@ -100,6 +100,9 @@ int vdev_send_all_w(int sock, struct iovec *iov, int iovcnt, const int *fds,
  * -ECONNRESET when the peer hung up or the socket failed, -EBADF, or the
  * -errno of poll; EINTR restarts the wait. */
 int vdev_wait_fd(int fd, short events, int64_t deadline, int cancel_fd);
+/* vdev_wait_fd's answer for what poll reported (rev) on an fd awaited for
+ * events: 0 ready, -ECONNRESET, -EBADF. */
+int vdev_poll_ready(short rev, short events);
 
 /* Closes fds[0..n) that are >= 0 and sets them to -1. */
 void vdev_close_fds(int *fds, unsigned n);

@@ -110,6 +110,7 @@ static const int allowed[] = {
     SCMP_SYS(epoll_wait),
     SCMP_SYS(epoll_pwait),
     SCMP_SYS(epoll_ctl),
+    SCMP_SYS(sched_yield),     /* probing for the next request (poll.h) */
     SCMP_SYS(timerfd_settime), /* the loop's tick: device timers */
     SCMP_SYS(poll),
     SCMP_SYS(ppoll),

@@ -44,6 +44,11 @@ usage(FILE *f, const struct vdev_server_info *info)
             "unix:PATH, pty,\n"
             "                       file:PATH or stdio (repeat per "
             "stream)\n"
+            "  --poll-us=N          after replying, probe up to N us for "
+            "the client's\n"
+            "                       next request before sleeping "
+            "(adaptive; default 200,\n"
+            "                       0: never; at most 10000)\n"
             "  -v, --log-level=L    error|warn|info|debug (default warn; "
             "-v info, -vv debug)\n"
             "  --print-capabilities print the backend capabilities (JSON) "
@@ -121,6 +126,7 @@ enum {
     OPT_UPGRADE,
     OPT_CLOCK,
     OPT_STREAM,
+    OPT_POLL,
 };
 
 static const struct option longopts[] = {
@@ -138,6 +144,7 @@ static const struct option longopts[] = {
     {"upgrade-to", required_argument, NULL, OPT_UPGRADE},
     {"clock", required_argument, NULL, OPT_CLOCK},
     {"stream", required_argument, NULL, OPT_STREAM},
+    {"poll-us", required_argument, NULL, OPT_POLL},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -220,6 +227,17 @@ apply_option(int opt, char **argv, const struct vdev_server_info *info,
             return bad_usage(info, "too many --stream options");
         o->streams[o->nr_streams++] = optarg;
         return -1;
+    case OPT_POLL: {
+        char *end;
+        unsigned long v;
+
+        errno = 0;
+        v = strtoul(optarg, &end, 10);
+        if (errno || *end || !*optarg || optarg[0] == '-' || v > 10000)
+            return bad_usage(info, "bad --poll-us '%s' (0 to 10000)", optarg);
+        o->poll_us = (int)v;
+        return -1;
+    }
     case 'v':
         if (o->level < VDEV_LOG_DEBUG)
             o->level++;
@@ -272,6 +290,7 @@ vdev_server_parse(int argc, char **argv, const struct vdev_server_info *info,
     *o = (struct vdev_server_opts){
         .fd = -1,
         .handover_fd = -1,
+        .poll_us = -1,
         .level = VDEV_LOG_WARN,
         .activated = activated,
     };

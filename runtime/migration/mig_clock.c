@@ -93,12 +93,6 @@ find_timer(const struct vdev_dev *dev, const char *name)
     return -1;
 }
 
-#define FAIL(err, ...)                                                         \
-    do {                                                                       \
-        VDEV_LOG(dev, VDEV_LOG_ERROR, "migration stream: " __VA_ARGS__);       \
-        return (err);                                                          \
-    } while (0)
-
 /* One timer entry at p (len bytes left); *used gets its size. */
 static int
 parse_timer(struct vdev_dev *dev, const uint8_t *p, size_t len, size_t *used,
@@ -109,33 +103,34 @@ parse_timer(struct vdev_dev *dev, const uint8_t *p, size_t len, size_t *used,
     int k;
 
     if (len < 1 || len - 1 < (size_t)p[0] + TIMER_FIXED - 1)
-        FAIL(-EPROTO, "truncated timer entry");
+        VDEV_MIG_FAIL(-EPROTO, "truncated timer entry");
     nlen = p[0];
     memcpy(name, p + 1, nlen);
     name[nlen] = '\0';
     if (!vdev_name_ok(name) || strlen(name) != nlen)
-        FAIL(-EPROTO, "bad timer name");
+        VDEV_MIG_FAIL(-EPROTO, "bad timer name");
     *used = TIMER_FIXED + nlen;
     p += 1 + nlen;
     if (p[0] > 1)
-        FAIL(-EINVAL, "timer '%s' armed flag %u", name, p[0]);
+        VDEV_MIG_FAIL(-EINVAL, "timer '%s' armed flag %u", name, p[0]);
     k = find_timer(dev, name);
     if (k < 0) {
         if (p[0])
-            FAIL(-EPROTONOSUPPORT,
-                 "timer '%s' is running in the stream but not part of this "
-                 "device",
-                 name);
+            VDEV_MIG_FAIL(
+                -EPROTONOSUPPORT,
+                "timer '%s' is running in the stream but not part of this "
+                "device",
+                name);
         return 0; /* stopped: nothing of it to keep */
     }
     if (seen[k])
-        FAIL(-EPROTO, "timer '%s' appears twice", name);
+        VDEV_MIG_FAIL(-EPROTO, "timer '%s' appears twice", name);
     seen[k] = true;
     c->armed[k] = p[0];
     c->remaining[k] = get64(p + 1);
     c->period[k] = get64(p + 9);
     if (c->remaining[k] > UINT64_MAX - c->now)
-        FAIL(-EINVAL, "timer '%s' deadline past 2^64 ns", name);
+        VDEV_MIG_FAIL(-EINVAL, "timer '%s' deadline past 2^64 ns", name);
     return 0;
 }
 
@@ -156,13 +151,13 @@ vdev_mig_clock_parse(struct vdev_dev *dev, void *ctx, const uint8_t *p,
         !(c->period = talloc_zero_array(c, uint64_t, nr + 1)))
         return -ENOMEM;
     if (len < off)
-        FAIL(-EPROTO, "truncated clock section");
+        VDEV_MIG_FAIL(-EPROTO, "truncated clock section");
     c->now = get64(p);
     memcpy(&count, p + 8, 4);
     count = le32toh(count);
     /* Each entry takes TIMER_FIXED bytes at least: bounded by len. */
     if (count > (len - off) / TIMER_FIXED)
-        FAIL(-EPROTO, "%u timers do not fit the clock section", count);
+        VDEV_MIG_FAIL(-EPROTO, "%u timers do not fit the clock section", count);
     for (uint32_t i = 0; i < count; i++) {
         size_t used;
         if ((rc = parse_timer(dev, p + off, len - off, &used, c, seen)) < 0)
@@ -170,7 +165,8 @@ vdev_mig_clock_parse(struct vdev_dev *dev, void *ctx, const uint8_t *p,
         off += used;
     }
     if (off != len)
-        FAIL(-EPROTO, "%zu stray bytes in the clock section", len - off);
+        VDEV_MIG_FAIL(-EPROTO, "%zu stray bytes in the clock section",
+                      len - off);
     *out = c;
     return 0;
 }

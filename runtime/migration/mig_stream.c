@@ -435,12 +435,6 @@ struct cand {
     struct vdev_mig_clock_cand *clock; /* NULL: no clock section */
 };
 
-#define FAIL(err, ...)                                                         \
-    do {                                                                       \
-        VDEV_LOG(dev, VDEV_LOG_ERROR, "migration stream: " __VA_ARGS__);       \
-        return (err);                                                          \
-    } while (0)
-
 static int
 parse_header(struct vdev_dev *dev, struct rd *r, struct cand *c)
 {
@@ -451,40 +445,41 @@ parse_header(struct vdev_dev *dev, struct rd *r, struct cand *c)
 
     if (!get32(r, &magic) || !get16(r, &format) || !get16(r, &flags) ||
         !get32(r, &total))
-        FAIL(-EPROTO, "truncated header");
+        VDEV_MIG_FAIL(-EPROTO, "truncated header");
     if (magic != STREAM_MAGIC)
-        FAIL(-EPROTO, "bad magic 0x%08x", magic);
+        VDEV_MIG_FAIL(-EPROTO, "bad magic 0x%08x", magic);
     if (format != STREAM_FORMAT)
-        FAIL(-EPROTONOSUPPORT, "stream format %u, this build reads %u", format,
-             STREAM_FORMAT);
+        VDEV_MIG_FAIL(-EPROTONOSUPPORT, "stream format %u, this build reads %u",
+                      format, STREAM_FORMAT);
     if (flags & ~STREAM_FLAG_CLOCK)
-        FAIL(-EPROTO, "unknown header flags 0x%x", flags);
+        VDEV_MIG_FAIL(-EPROTO, "unknown header flags 0x%x", flags);
     c->flags = flags;
     if (total < MIN_STREAM || total > r->len)
-        FAIL(-EPROTO, "stream length %u does not fit the %zu bytes given",
-             total, r->len);
+        VDEV_MIG_FAIL(-EPROTO,
+                      "stream length %u does not fit the %zu bytes given",
+                      total, r->len);
     r->len = total; /* one stream; anything after it is the next */
     memcpy(&crc, r->p + total - 4, 4);
     if (crc32c(r->p, total - 4) != le32toh(crc))
-        FAIL(-EPROTO, "checksum mismatch");
+        VDEV_MIG_FAIL(-EPROTO, "checksum mismatch");
     r->len = total - 4;
     if (!get16(r, &name_len) || name_len > NAME_MAX_LEN ||
         !get(r, name, name_len))
-        FAIL(-EPROTO, "bad device name");
+        VDEV_MIG_FAIL(-EPROTO, "bad device name");
     name[name_len] = 0;
     if (memchr(name, 0, name_len))
-        FAIL(-EPROTO, "device name with a NUL byte");
+        VDEV_MIG_FAIL(-EPROTO, "device name with a NUL byte");
     if (strcmp(name, want))
-        FAIL(-EPROTONOSUPPORT, "stream is for device '%s', this is '%s'", name,
-             want);
+        VDEV_MIG_FAIL(-EPROTONOSUPPORT,
+                      "stream is for device '%s', this is '%s'", name, want);
     if (!get32(r, &c->version))
-        FAIL(-EPROTO, "truncated header");
+        VDEV_MIG_FAIL(-EPROTO, "truncated header");
     if (c->version > dev->mig->desc.version)
-        FAIL(-EPROTONOSUPPORT,
-             "stream has state version %u, newer than this build's %u",
-             c->version, dev->mig->desc.version);
+        VDEV_MIG_FAIL(-EPROTONOSUPPORT,
+                      "stream has state version %u, newer than this build's %u",
+                      c->version, dev->mig->desc.version);
     if (c->version == 0)
-        FAIL(-EPROTO, "state version 0");
+        VDEV_MIG_FAIL(-EPROTO, "state version 0");
     return 0;
 }
 
@@ -495,11 +490,12 @@ parse_section(struct vdev_dev *dev, struct rd *r, uint32_t want, struct rd *sub)
     uint32_t id, len;
 
     if (!get32(r, &id) || !get32(r, &len))
-        FAIL(-EPROTO, "truncated section header");
+        VDEV_MIG_FAIL(-EPROTO, "truncated section header");
     if (id != want)
-        FAIL(-EPROTO, "section %u where %u was expected", id, want);
+        VDEV_MIG_FAIL(-EPROTO, "section %u where %u was expected", id, want);
     if (len > r->len - r->off)
-        FAIL(-EPROTO, "section %u length %u runs past the stream", id, len);
+        VDEV_MIG_FAIL(-EPROTO, "section %u length %u runs past the stream", id,
+                      len);
     sub->p = r->p + r->off;
     sub->len = len;
     sub->off = 0;
@@ -512,9 +508,10 @@ next_field(struct vdev_dev *dev, struct rd *s, uint32_t *id, uint32_t *size,
            const uint8_t **data)
 {
     if (!get32(s, id) || !get32(s, size))
-        FAIL(-EPROTO, "truncated field header");
+        VDEV_MIG_FAIL(-EPROTO, "truncated field header");
     if (*size > s->len - s->off)
-        FAIL(-EPROTO, "field 0x%x size %u runs past its section", *id, *size);
+        VDEV_MIG_FAIL(-EPROTO, "field 0x%x size %u runs past its section", *id,
+                      *size);
     *data = s->p + s->off;
     s->off += *size;
     return 0;
@@ -538,14 +535,14 @@ parse_runtime(struct vdev_dev *dev, struct rd *s, struct cand *c)
         for (k = 0; k < nr_plan && plan[k].id != id; k++)
             ;
         if (k == nr_plan)
-            FAIL(-EPROTONOSUPPORT,
-                 "runtime field 0x%x is not part of this device", id);
+            VDEV_MIG_FAIL(-EPROTONOSUPPORT,
+                          "runtime field 0x%x is not part of this device", id);
         if (seen[k])
-            FAIL(-EPROTO, "runtime field 0x%x appears twice", id);
+            VDEV_MIG_FAIL(-EPROTO, "runtime field 0x%x appears twice", id);
         if (size != plan[k].size)
-            FAIL(-EPROTONOSUPPORT,
-                 "runtime field 0x%x has %u bytes, this device %u", id, size,
-                 plan[k].size);
+            VDEV_MIG_FAIL(-EPROTONOSUPPORT,
+                          "runtime field 0x%x has %u bytes, this device %u", id,
+                          size, plan[k].size);
         seen[k] = true;
         switch (id) {
         case RT_CONFIG:
@@ -553,7 +550,7 @@ parse_runtime(struct vdev_dev *dev, struct rd *s, struct cand *c)
             break;
         case RT_INTX:
             if (data[0] > 1)
-                FAIL(-EINVAL, "INTx level %u", data[0]);
+                VDEV_MIG_FAIL(-EINVAL, "INTx level %u", data[0]);
             c->intx = data[0];
             break;
         case RT_LEVELS:
@@ -572,7 +569,7 @@ parse_runtime(struct vdev_dev *dev, struct rd *s, struct cand *c)
             break;
         case RT_MSIX_USED:
             if (data[0] > 1)
-                FAIL(-EINVAL, "MSI-X table use flag %u", data[0]);
+                VDEV_MIG_FAIL(-EINVAL, "MSI-X table use flag %u", data[0]);
             c->msix_used = data[0];
             break;
         default:
@@ -582,7 +579,7 @@ parse_runtime(struct vdev_dev *dev, struct rd *s, struct cand *c)
     }
     for (unsigned k = 0; k < nr_plan; k++)
         if (!seen[k])
-            FAIL(-EPROTO, "runtime field 0x%x missing", plan[k].id);
+            VDEV_MIG_FAIL(-EPROTO, "runtime field 0x%x missing", plan[k].id);
     /* The stream must describe the same PCI function: IDs, revision, class,
      * subsystem. The rest of the read-only bits stay ours (see commit). */
     static const struct {
@@ -595,9 +592,10 @@ parse_runtime(struct vdev_dev *dev, struct rd *s, struct cand *c)
     for (unsigned i = 0; i < sizeof(ident) / sizeof(ident[0]); i++)
         if (memcmp(c->cfg + ident[i].off, dev->cfg.data + ident[i].off,
                    ident[i].len))
-            FAIL(-EPROTONOSUPPORT,
-                 "config space identity at 0x%x differs from this device",
-                 ident[i].off);
+            VDEV_MIG_FAIL(
+                -EPROTONOSUPPORT,
+                "config space identity at 0x%x differs from this device",
+                ident[i].off);
     return 0;
 }
 
@@ -635,19 +633,22 @@ parse_device(struct vdev_dev *dev, struct rd *s, struct cand *c, bool *seen)
             return rc;
         k = find_field(dev->mig, id);
         if (k < 0)
-            FAIL(-EPROTONOSUPPORT,
-                 "unknown field id 0x%08x: the stream comes from a newer or "
-                 "different revision of '%s'",
-                 id, d->device);
+            VDEV_MIG_FAIL(
+                -EPROTONOSUPPORT,
+                "unknown field id 0x%08x: the stream comes from a newer or "
+                "different revision of '%s'",
+                id, d->device);
         f = &d->fields[k];
         if (seen[k])
-            FAIL(-EPROTO, "field '%s' appears twice", f->name);
+            VDEV_MIG_FAIL(-EPROTO, "field '%s' appears twice", f->name);
         if (f->since > c->version)
-            FAIL(-EPROTO, "field '%s' (since %u) in a version %u stream",
-                 f->name, f->since, c->version);
+            VDEV_MIG_FAIL(-EPROTO,
+                          "field '%s' (since %u) in a version %u stream",
+                          f->name, f->since, c->version);
         if (size != f->size)
-            FAIL(-EPROTONOSUPPORT, "field '%s' has %u bytes, this build %u",
-                 f->name, size, f->size);
+            VDEV_MIG_FAIL(-EPROTONOSUPPORT,
+                          "field '%s' has %u bytes, this build %u", f->name,
+                          size, f->size);
         seen[k] = true;
         memcpy(c->block + f->offset, data, size);
     }
@@ -655,10 +656,10 @@ parse_device(struct vdev_dev *dev, struct rd *s, struct cand *c, bool *seen)
         if (seen[k])
             continue;
         if (d->fields[k].since <= c->version)
-            FAIL(-EPROTO,
-                 "field '%s' (since %u) missing from a version %u "
-                 "stream",
-                 d->fields[k].name, d->fields[k].since, c->version);
+            VDEV_MIG_FAIL(-EPROTO,
+                          "field '%s' (since %u) missing from a version %u "
+                          "stream",
+                          d->fields[k].name, d->fields[k].since, c->version);
         /* Added after the stream's version: keeps its reset value. */
     }
     return 0;
@@ -706,10 +707,11 @@ parse_one(struct vdev_dev *dev, void *ctx, const uint8_t *buf, size_t len,
          (rc = vdev_mig_clock_parse(dev, ctx, sec.p, sec.len, &c->clock)) < 0))
         return rc;
     if (r.off != r.len)
-        FAIL(-EPROTO, "%zu stray bytes after the sections", r.len - r.off);
+        VDEV_MIG_FAIL(-EPROTO, "%zu stray bytes after the sections",
+                      r.len - r.off);
     if (d->validate && (rc = d->validate(dev, c->block)) < 0)
-        FAIL(rc == -ENOMEM ? rc : -EINVAL,
-             "device rejected the loaded values (%d)", rc);
+        VDEV_MIG_FAIL(rc == -ENOMEM ? rc : -EINVAL,
+                      "device rejected the loaded values (%d)", rc);
     return 0;
 }
 

@@ -124,4 +124,12 @@ void vdev_migration_reset(struct vdev_dev *dev);
 /* The client disconnected: ends its data transfer (see migration.c). */
 void vdev_migration_conn_gone(struct vdev_dev *dev);
 
+/* The stream parsers' refusal (mig_stream.c, mig_clock.c): logs why, with
+ * `dev` in scope, and returns err from the parsing function. */
+#define VDEV_MIG_FAIL(err, ...)                                                \
+    do {                                                                       \
+        VDEV_LOG(dev, VDEV_LOG_ERROR, "migration stream: " __VA_ARGS__);       \
+        return (err);                                                          \
+    } while (0)
+
 #endif /* VDEV_MIGRATION_MIGRATION_H */

@@ -6,7 +6,9 @@
 #include <poll.h>
 #include <stdint.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -76,7 +78,7 @@ drop_fds(struct vdev_msg *m)
  * should be by a receiver. fds sent with a command that takes none mean
  * nothing to it (an ioctl has no fds to refuse): they are closed and the
  * command served (KERNEL.md, H4). */
-static int
+static inline __attribute__((always_inline)) int
 check_and_call(struct vdev_conn *c, struct vdev_msg *m, struct vdev_reply *r,
                bool fds_lost)
 {
@@ -119,7 +121,7 @@ finish_slow(struct vdev_conn *c, const struct vfio_user_header *h,
     return vdev_tx_reply(c, h, r);
 }
 
-static int
+static inline __attribute__((always_inline)) int
 dispatch(struct vdev_conn *c, const struct vdev_rx_msg *in)
 {
     const struct vfio_user_header *h = (const struct vfio_user_header *)in->p;
@@ -193,7 +195,7 @@ static int tx_blocked(struct vdev_conn *c);
 
 /* Serves every whole message in the buffer. Returns 0, or -errno when
  * the connection must go (out of memory, socket errors). */
-static int
+static inline __attribute__((always_inline)) int
 rx_process(struct vdev_conn *c)
 {
     struct vdev_rx_msg m;
@@ -214,19 +216,31 @@ rx_process(struct vdev_conn *c)
     return rc < 0 ? rc : 0;
 }
 
-static COLD int
-tx_blocked(struct vdev_conn *c)
+/* What epoll waits for on the client's socket: its input (edge-triggered;
+ * a MOD re-checks readiness and queues the event again, behind the other
+ * sources ready now), or, while our replies wait, room for them. A memory
+ * connection is in no epoll set: vdev_conn_serve resumes it. */
+static int
+conn_epoll_mod(struct vdev_conn *c)
 {
-    struct epoll_event ev = {.events = EPOLLOUT, .data.u32 = VDEV_EV_CONN};
+    struct epoll_event ev = {
+        .events = c->out_blocked ? EPOLLOUT : EPOLLIN | EPOLLRDHUP | EPOLLET,
+        .data.u32 = VDEV_EV_CONN,
+    };
 
-    c->out_blocked = true;
-    /* A memory connection is in no epoll set: vdev_conn_serve resumes it. */
     if (c->mem)
         return 0;
-    /* Stop reading until the client takes its replies. */
     return epoll_ctl(c->dev->srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0
                ? -errno
                : 0;
+}
+
+/* Stop reading until the client takes its replies. */
+static COLD int
+tx_blocked(struct vdev_conn *c)
+{
+    c->out_blocked = true;
+    return conn_epoll_mod(c);
 }
 
 static int
@@ -242,21 +256,12 @@ tx_finish(struct vdev_conn *c)
 }
 
 /* The read budget ran out and the socket may hold more. It is edge-
- * triggered, so re-arm it: a MOD re-checks readiness and queues the event
- * again, behind the other sources ready now (and vdev_fd() turns readable
- * for a caller's own loop). */
+ * triggered, so re-arm it (and vdev_fd() turns readable for a caller's
+ * own loop). */
 static COLD int
 yield_input(struct vdev_conn *c)
 {
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET,
-                             .data.u32 = VDEV_EV_CONN};
-
-    /* A memory connection: vdev_conn_serve comes back for the rest. */
-    if (c->mem)
-        return 0;
-    return epoll_ctl(c->dev->srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) < 0
-               ? -errno
-               : 0;
+    return conn_epoll_mod(c);
 }
 
 /* Reads and serves what the client sent, then sends the replies in one
@@ -341,19 +346,6 @@ serve_output(struct vdev_conn *c, bool hup)
 
 /* ------------------------------------------------------------ waits */
 
-/* Registers the client's socket again as the loop has it, so that an
- * edge a nested epoll_wait took is reported again. */
-static void
-conn_rearm(struct vdev_conn *c)
-{
-    struct epoll_event ev = {
-        .events = c->out_blocked ? EPOLLOUT : EPOLLIN | EPOLLRDHUP | EPOLLET,
-        .data.u32 = VDEV_EV_CONN,
-    };
-
-    epoll_ctl(c->dev->srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
-}
-
 /* The loop's other sources while a handler waits for the client: the
  * management channel runs what changes nothing and puts off the rest
  * (srv->nested); the stop is the caller's. Returns whether an event of
@@ -376,19 +368,6 @@ serve_aside(struct vdev_dev *dev)
             vdev_server_aux_aside(dev, tag); /* tick.c: wait, quietly */
     }
     return conn;
-}
-
-/* vdev_wait_fd's answer for what poll reported on the awaited fd. */
-static int
-ready(short rev, short events)
-{
-    if (rev & POLLNVAL)
-        return -EBADF;
-    if (rev & events & POLLIN)
-        return 0;
-    if (rev & (POLLERR | POLLHUP))
-        return -ECONNRESET;
-    return 0;
 }
 
 /* A memory connection (memconn.c) on its own fd: its client is the
@@ -438,7 +417,7 @@ vdev_conn_wait(void *conn, int fd, short events, int64_t deadline)
             break;
         }
         if (p[0].revents) {
-            rc = ready(p[0].revents, events);
+            rc = vdev_poll_ready(p[0].revents, events);
             break;
         }
         if (p[2].revents & POLLIN)
@@ -450,8 +429,10 @@ vdev_conn_wait(void *conn, int fd, short events, int64_t deadline)
             srv->ext_resume(dev);
         vdev_server_aux_resume(dev);
     }
+    /* An edge of the client's socket a nested epoll_wait took is
+     * reported again. */
     if (rearm && srv->conn == c)
-        conn_rearm(c);
+        conn_epoll_mod(c);
     return rc;
 }
 
@@ -588,12 +569,66 @@ linger(struct vdev_conn *c)
     return rc;
 }
 
+static uint64_t
+now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Waits for events: probing while the polling window is open (poll.h),
+ * then asleep. */
+static int
+wait_events(struct vdev_server *srv, struct epoll_event *ev)
+{
+    struct vdev_poll *p = &srv->poll;
+    int n;
+
+    if (p->ns && srv->conn) {
+        p->probing = true;
+        do {
+            if ((n = epoll_wait(srv->epoll_fd, ev, 4, 0)) != 0)
+                return n;
+            /* On 2 CPUs the QEMU thread our reply woke may be queued
+             * behind us: let it run rather than spin in its way. */
+            sched_yield();
+        } while (vdev_poll_open(p, now_ns()));
+    }
+    p->probing = false;
+    return epoll_wait(srv->epoll_fd, ev, 4, -1);
+}
+
+static bool
+has_conn_event(const struct epoll_event *ev, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (ev[i].data.u32 == VDEV_EV_CONN)
+            return true;
+    return false;
+}
+
+int
+vdev_set_poll_us(struct vdev_dev *dev, unsigned us)
+{
+    struct vdev_poll *p = &dev->srv->poll;
+
+    if (us > VDEV_POLL_MAX_US_LIMIT)
+        return -EINVAL;
+    p->max_ns = us * 1000ull;
+    if (p->ns > p->max_ns)
+        p->ns = p->max_ns;
+    return 0;
+}
+
 int
 vdev_run(struct vdev_dev *dev)
 {
     struct vdev_server *srv = dev->srv;
     struct epoll_event ev[4];
     unsigned spins = 0;
+    bool client;
     int n;
 
     while (!srv->stopping) {
@@ -611,19 +646,22 @@ vdev_run(struct vdev_dev *dev)
             continue;
         }
         spins = 0;
-        n = epoll_wait(srv->epoll_fd, ev, 4, -1);
-        /* The common wake-up: the client, alone. */
-        if (n == 1 && ev[0].data.u32 == VDEV_EV_CONN) {
-            serve_conn(dev, ev[0].events);
-            continue;
-        }
+        n = wait_events(srv, ev);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             return -errno;
         }
-        if (handle_events(dev, ev, n))
+        client = srv->poll.max_ns && has_conn_event(ev, n);
+        if (client)
+            vdev_poll_request(&srv->poll, now_ns(), srv->poll.probing);
+        /* The common wake-up: the client, alone. */
+        if (n == 1 && ev[0].data.u32 == VDEV_EV_CONN)
+            serve_conn(dev, ev[0].events);
+        else if (handle_events(dev, ev, n))
             break;
+        if (client)
+            vdev_poll_idle(&srv->poll, now_ns());
     }
     drain_stop(dev);
     srv->stopping = 0;

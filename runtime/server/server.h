@@ -14,6 +14,7 @@
 #include "base/fdio.h"
 #include "base/limits.h"
 #include "device/device.h"
+#include "server/poll.h"
 
 /* ------------------------------------------------------------ server */
 
@@ -57,6 +58,7 @@ struct vdev_server {
     bool in_tick;           /* re-armed once when the tick is done */
     struct itimerspec tick; /* as armed last */
     int tick_flags;
+    struct vdev_poll poll; /* probing before sleeping (poll.h) */
 };
 
 /* ------------------------------------------------------------ connection */

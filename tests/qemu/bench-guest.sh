@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Guest-visible latency of one BAR register, ours against libvfio-user's:
-# one QEMU (TCG) guest with our PCI-IDIO-16 server (slot 5) and
-# libvfio-user's gpio sample (slot 6) attached, no driver bound; the guest
-# times N reads and N writes of BAR2 offset 0 (1 byte, an I/O BAR in both)
-# in alternating rounds and the median round of each is reported, with
-# the ratio ours/theirs. Measures only; judges nothing.
+# one QEMU (TCG) guest with three servers attached, no driver bound: our
+# PCI-IDIO-16 server as shipped (slot 5), the same binary with probing
+# off (--poll-us=0, slot 6: the wake-up part of the breakdown), and
+# libvfio-user's gpio sample (slot 7). The guest times N reads and N
+# writes of BAR2 offset 0 (1 byte, an I/O BAR in all three) in rounds that
+# alternate between them, and the median round of each is reported, with
+# the ratios to theirs. Measures only; judges nothing.
 #   tests/qemu/bench-guest.sh [N [ROUNDS]]     (default 4000 15)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -22,12 +24,14 @@ if [[ ! -x $PEER ]]; then
 fi
 vt_init bench
 vt_image || exit 1
-vt_server ours "$VT_BUILD/bin/vdev-gpio-pci-idio-16" --socket-path=@SOCK@ ||
-    exit 1
+OURS=$VT_BUILD/bin/vdev-gpio-pci-idio-16
+vt_server ours "$OURS" --socket-path=@SOCK@ || exit 1
+vt_server nopoll "$OURS" --poll-us=0 --socket-path=@SOCK@ || exit 1
 vt_server theirs "$PEER" @SOCK@ || exit 1
 VT_MAIN=ours
-vt_qemu 1 "vdev.test=bench vdev.dev=0000:00:05.0 vdev.ref=0000:00:06.0 vdev.n=$N vdev.rounds=$ROUNDS" \
-    -device "$(vt_vfio_user ours 5)" -device "$(vt_vfio_user theirs 6)"
+vt_qemu 1 "vdev.test=bench vdev.targets=ours=0000:00:05.0,nopoll=0000:00:06.0,theirs=0000:00:07.0 vdev.n=$N vdev.rounds=$ROUNDS" \
+    -device "$(vt_vfio_user ours 5)" -device "$(vt_vfio_user nopoll 6)" \
+    -device "$(vt_vfio_user theirs 7)"
 vt_serve
 rc=$?
 declare -A rd wr
@@ -35,16 +39,19 @@ while read -r _ label r w _; do
     rd[$label]=${r#read_ns=}
     wr[$label]=${w#write_ns=}
 done < <(tr -d '\r' <"$VT_TMP/console.log" | grep -a '^VDEV-BENCH ')
-if ((rc != 0)) || [[ -z ${rd[ours]:-} || -z ${rd[theirs]:-} ]]; then
+if ((rc != 0)) || [[ -z ${rd[ours]:-} || -z ${rd[nopoll]:-} || -z ${rd[theirs]:-} ]]; then
     echo "bench-guest: FAIL: no measurement (QEMU status $rc)"
     vt_logs
     exit 1
 fi
 echo "guest-visible latency of BAR2+0 (1-byte I/O), QEMU TCG, $N accesses x $ROUNDS rounds, median round:"
 printf '  %-46s read %7s ns   write %7s ns\n' \
-    "ours (vdev-gpio-pci-idio-16)" "${rd[ours]}" "${wr[ours]}" \
+    "ours (vdev-gpio-pci-idio-16, as shipped)" "${rd[ours]}" "${wr[ours]}" \
+    "ours with --poll-us=0 (sleeps for each request)" "${rd[nopoll]}" "${wr[nopoll]}" \
     "theirs (libvfio-user samples/gpio-pci-idio-16)" "${rd[theirs]}" "${wr[theirs]}"
-awk -v r1="${rd[ours]}" -v r2="${rd[theirs]}" -v w1="${wr[ours]}" \
-    -v w2="${wr[theirs]}" 'BEGIN {
+awk -v r1="${rd[ours]}" -v r0="${rd[nopoll]}" -v r2="${rd[theirs]}" \
+    -v w1="${wr[ours]}" -v w0="${wr[nopoll]}" -v w2="${wr[theirs]}" 'BEGIN {
         printf "  %-46s read %7.2f      write %7.2f\n", "ratio ours/theirs",
-            r1 / r2, w1 / w2 }'
+            r1 / r2, w1 / w2
+        printf "  %-46s read %7.2f      write %7.2f\n",
+            "ratio ours --poll-us=0/theirs", r0 / r2, w0 / w2 }'
