@@ -691,5 +691,5 @@ vdev_stop(struct vdev_dev *dev)
 bool
 vdev_connected(const struct vdev_dev *dev)
 {
-    return dev->srv->conn != NULL;
+    return !!dev->srv->conn;
 }
