@@ -25,7 +25,7 @@ cycle(struct vdev_poll *p, uint64_t gap, uint64_t serve)
     bool probed = p->ns && gap < p->ns;
 
     fake_now += gap + serve;
-    vdev_poll_replied(p, probed, fake_clock);
+    vdev_poll_replied(p, p->ns != 0, probed, fake_clock);
     return probed;
 }
 
@@ -142,7 +142,7 @@ Test(poll, stalls_count_against_probing)
     /* a timed cycle after a probe, found probing but 50 ms late */
     p.idle_at = fake_now;
     fake_now += 50000 * US;
-    vdev_poll_learn(&p, fake_now, true);
+    vdev_poll_learn(&p, fake_now, true, true);
     cr_assert_gt(p.avg[1], p.avg[0]);
     cr_assert_leq(p.avg[1], 10 * p.max_ns);
 }

@@ -586,13 +586,16 @@ wait_events(struct vdev_server *srv, struct epoll_event *ev)
     struct vdev_poll *p = &srv->poll;
     int n;
 
-    if (p->ns && srv->conn) {
+    p->probing = p->ns && srv->conn;
+    p->found = false;
+    if (p->probing) {
         uint64_t start = 0;
 
-        p->probing = true;
         for (unsigned i = 1;; i++) {
-            if ((n = epoll_wait(srv->epoll_fd, ev, 4, 0)) != 0)
+            if ((n = epoll_wait(srv->epoll_fd, ev, 4, 0)) != 0) {
+                p->found = n > 0;
                 return n;
+            }
             /* On 2 CPUs the QEMU thread our reply woke may be queued
              * behind us: let it run rather than spin in its way. */
             sched_yield();
@@ -607,7 +610,6 @@ wait_events(struct vdev_server *srv, struct epoll_event *ev)
                 break;
         }
     }
-    p->probing = false;
     return epoll_wait(srv->epoll_fd, ev, 4, -1);
 }
 
@@ -670,7 +672,8 @@ vdev_run(struct vdev_dev *dev)
         else if (handle_events(dev, ev, n))
             break;
         if (client)
-            vdev_poll_replied(&srv->poll, srv->poll.probing, now_ns);
+            vdev_poll_replied(&srv->poll, srv->poll.probing, srv->poll.found,
+                              now_ns);
     }
     drain_stop(dev);
     srv->stopping = 0;
