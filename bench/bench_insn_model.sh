@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Server user-space instructions per 4-byte BAR read on a model server as
-# shipped (build/bin/vdev-NAME: statically linked, management socket open),
-# under callgrind, driven by bench_rtt's client one request at a time: the
-# totals for N and 2N reads, differenced, over N (startup cancels out).
-#   bench/bench_insn_model.sh [MODEL REGION OFFSET]...
+# Server user-space instructions per BAR read of a plain register on each
+# model server as shipped (build/bin/vdev-NAME: statically linked,
+# management socket open), under callgrind, driven by bench_rtt's client
+# one request at a time: the totals for N and 2N reads, differenced, over N
+# (startup cancels out). Default: every shipped model, a 4-byte read
+# (pci-serial: its scratch register, one byte, as a UART is read).
+#   bench/bench_insn_model.sh [MODEL REGION OFFSET SIZE]...
 set -euo pipefail
 
 build=${VDEV_BUILD:-build}
@@ -15,11 +17,18 @@ if [ "$(basename "$build")" = build-san ]; then
     echo "insn_per_bar_read: skipped for the sanitizer build (use make bench)"
     exit 0
 fi
+if ! command -v valgrind >/dev/null; then
+    # Installed like the build's own dependencies (apt, only when missing).
+    VDEV_EXTRA_PKGS=valgrind "$(dirname "$0")/../scripts/install-deps.sh" --install ||
+        true
+fi
 command -v valgrind >/dev/null || {
     echo "insn_per_bar_read: valgrind not installed" >&2
     exit 1
 }
-[ $# -gt 0 ] || set -- gpio-pci-idio-16 2 4 edu 0 4 ivshmem 0 0
+[ -x "$client" ] || { echo "insn_per_bar_read: no $client" >&2; exit 1; }
+[ $# -gt 0 ] || set -- gpio-pci-idio-16 2 4 4 edu 0 4 4 ivshmem 0 0 4 \
+    pci-serial 0 7 1 i6300esb 0 8 4
 
 dir=$(mktemp -d /tmp/vdev-insn-model-XXXXXX)
 vg_pid=
@@ -29,9 +38,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# server_insn MODEL REGION OFFSET COUNT: the server's callgrind total.
+# server_insn MODEL REGION OFFSET SIZE COUNT: the server's callgrind total.
 server_insn() {
-    local model=$1 region=$2 off=$3 count=$4
+    local model=$1 region=$2 off=$3 size=$4 count=$5
     local sock=$dir/$model.$count.sock out=$dir/cg.$model.$count
     valgrind --tool=callgrind --callgrind-out-file="$out" \
         --log-file="$dir/vg.$model.$count.log" \
@@ -39,7 +48,7 @@ server_insn() {
     vg_pid=$!
     for _ in $(seq 200); do [ -S "$sock" ] && break; sleep 0.05; done
     if ! timeout 300 "$client" --client "$sock" --count "$count" \
-        --region "$region" --offset "$off"; then
+        --region "$region" --offset "$off" --size "$size"; then
         echo "insn_per_bar_read: client failed ($model, $count reads)" >&2
         return 1
     fi
@@ -50,15 +59,22 @@ server_insn() {
 }
 
 rc=0
-while [ $# -ge 3 ]; do
-    model=$1 region=$2 off=$3
-    shift 3
-    a=$(server_insn "$model" "$region" "$off" "$n") || { rc=1; continue; }
-    b=$(server_insn "$model" "$region" "$off" $((2 * n))) || { rc=1; continue; }
+while [ $# -ge 4 ]; do
+    model=$1 region=$2 off=$3 size=$4
+    shift 4
+    a=$(server_insn "$model" "$region" "$off" "$size" "$n") || {
+        rc=1
+        continue
+    }
+    b=$(server_insn "$model" "$region" "$off" "$size" $((2 * n))) || {
+        rc=1
+        continue
+    }
     per=$(( (b - a + n / 2) / n ))
     verdict=ok
     [ "$per" -le "$target" ] || verdict=MISSED
     echo "insn_per_bar_read[$model]=$per (callgrind, build/bin/vdev-$model" \
-        "as shipped, region $region offset $off, 4 bytes; target <= $target) $verdict"
+        "as shipped, region $region offset $off, $size bytes;" \
+        "target <= $target) $verdict"
 done
 exit $rc

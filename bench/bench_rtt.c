@@ -145,6 +145,8 @@ static const struct op ops[] = {
  * --region/--offset aim the client at a model server's register. */
 static uint32_t target_region = 0;
 static uint64_t target_offset = 4;
+/* --size: bytes per access (a UART's registers are one byte wide). */
+static uint32_t target_count = DATA;
 
 static void
 build_request(const struct op *op, uint8_t *buf)
@@ -156,14 +158,14 @@ build_request(const struct op *op, uint8_t *buf)
     struct vfio_user_region_access a = {
         .offset = target_offset,
         .region = target_region,
-        .count = DATA,
+        .count = target_count,
     };
-    uint32_t v = 0x12345678;
+    uint64_t v = 0x1122334412345678;
 
     memcpy(buf, &h, HDR);
     memcpy(buf + HDR, &a, ACC);
     if (op->req_len > HDR + ACC)
-        memcpy(buf + HDR + ACC, &v, DATA);
+        memcpy(buf + HDR + ACC, &v, target_count);
 }
 
 /* The floor answers with what a successful runtime reply looks like. */
@@ -709,7 +711,8 @@ usage(void)
             "       bench_rtt --client PATH --count N [--inflight K] "
             "[--op read|write]\n"
             "                 [--version 0]   (0: no VERSION, for the floor)\n"
-            "                 [--region R --offset O]   (default 0, 4)\n");
+            "                 [--region R --offset O --size S]   (default "
+            "0, 4, 4)\n");
 }
 
 int
@@ -754,6 +757,8 @@ main(int argc, char **argv)
             target_region = (uint32_t)strtoul(v, NULL, 0);
         else if (!strcmp(a, "--offset"))
             target_offset = strtoull(v, NULL, 0);
+        else if (!strcmp(a, "--size"))
+            target_count = (uint32_t)strtoul(v, NULL, 0);
         else if (!strcmp(a, "--op"))
             op = !strcmp(v, "write") ? &ops[1] : &ops[0];
         else {
@@ -761,7 +766,8 @@ main(int argc, char **argv)
             return 2;
         }
     }
-    if (inflight < 1 || inflight > MAX_INFLIGHT || seconds <= 0 || runs < 1) {
+    if (inflight < 1 || inflight > MAX_INFLIGHT || seconds <= 0 || runs < 1 ||
+        target_count < 1 || target_count > 8) {
         usage();
         return 2;
     }
@@ -774,10 +780,16 @@ main(int argc, char **argv)
             floor_serve(lfd, op);
     } else if (serve_path || serve_fd >= 0)
         rc = serve(serve_path, serve_fd, count);
-    else if (client_path)
-        rc = count ? client_main(client_path, count, inflight, op, version)
+    else if (client_path) {
+        /* The access's data is target_count bytes, not DATA. */
+        struct op sized = *op;
+        if (op->cmd == VFIO_USER_REGION_READ)
+            sized.reply_len = op->reply_len - DATA + target_count;
+        else
+            sized.req_len = op->req_len - DATA + target_count;
+        rc = count ? client_main(client_path, count, inflight, &sized, version)
                    : -EINVAL;
-    else {
+    } else {
         n = readlink("/proc/self/exe", self, sizeof(self) - 1);
         if (n < 0) {
             perror("bench_rtt: /proc/self/exe");

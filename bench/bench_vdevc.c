@@ -30,6 +30,7 @@
 static void
 write_host(FILE *f)
 {
+    fprintf(f, "    var events : 32;\n");
     for (unsigned i = 0; i < BENCH_TIMERS; i++)
         fprintf(f, "    timer t%u { on expire { events += 1; } }\n", i);
     for (unsigned i = 0; i < BENCH_FIFOS; i++)
@@ -53,7 +54,6 @@ write_device(const char *path, unsigned n, bool mixed)
             "// %u registers for bench_vdevc\n"
             "device bench {\n    vendor 0x1234;\n    device 0xbe00;\n"
             "    intx A;\n    enum mode { off = 0, low = 1, high = 2 }\n"
-            "    var events : 32;\n"
             "    interrupt 0 = r0.f0 & r0.f1;\n",
             n);
     if (mixed)

@@ -189,13 +189,26 @@ timer_named(const struct vdevc_device *d, const char *name)
 static void
 check_timers(struct vdevc_unit *old, struct vdevc_unit *new)
 {
+    /* A timer only the new revision has may be a gone one renamed. */
+    const struct vdevc_timer *added = NULL;
+    for (unsigned i = 0; i < new->dev->timers.n && !added; i++)
+        if (!timer_named(old->dev, vdevc_timer_at(&new->dev->timers, i)->name))
+            added = new->dev->timers.v[i];
     for (unsigned i = 0; i < old->dev->timers.n; i++) {
         const struct vdevc_timer *t = old->dev->timers.v[i];
-        if (timer_named(new->dev, t->name) == NULL &&
-            vdevc_warning(old->diag, t->hdr.loc, VDEVC_W_MIG_TIMER_REMOVED,
-                          "timer '%s' is gone: a stream saved while it runs "
-                          "is refused",
-                          t->name))
+        if (timer_named(new->dev, t->name) ||
+            !vdevc_warning(old->diag, t->hdr.loc, VDEVC_W_MIG_TIMER_REMOVED,
+                           "timer '%s' is gone: a stream saved while it runs "
+                           "is refused",
+                           t->name))
+            continue;
+        if (added)
+            vdevc_help(old->diag,
+                       "timers are matched by name: if '%s' is '%s' renamed, "
+                       "keep the old name; else stop '%s' (or let it expire) "
+                       "before the state is saved",
+                       added->name, t->name, t->name);
+        else
             vdevc_help(old->diag, "stop it (or let it expire) before the "
                                   "state is saved, or keep the timer");
     }

@@ -189,8 +189,7 @@ vdevc_doc_config(struct vdevc_emit *e)
     unsigned nr = cb ? cb->regs.n : 0, k = 0;
     for (unsigned i = 0; i <= e->d->caps.n; i++) {
         const struct vdevc_cap *c = i < e->d->caps.n ? e->d->caps.v[i] : NULL;
-        for (; k < nr &&
-               (c == NULL || vdevc_reg_at(&cb->regs, k)->off < c->offset);
+        for (; k < nr && (!c || vdevc_reg_at(&cb->regs, k)->off < c->offset);
              k++) {
             const struct vdevc_reg *r = cb->regs.v[k];
             P("| `%s` | %u | register [%s](#%s)%s |\n",
@@ -203,7 +202,7 @@ vdevc_doc_config(struct vdevc_emit *e)
                                            DOC_MD_CODE))
                       : "");
         }
-        if (c != NULL)
+        if (c)
             P("| `%s` | %u | %s |\n", vdevc_doc_hex(t, c->offset), c->size,
               cap_title(t, c));
     }
@@ -293,7 +292,7 @@ vdevc_doc_reset(struct vdevc_emit *e)
             kept = kept ? talloc_asprintf_append(kept, ", `state.%s`", v->name)
                         : talloc_asprintf(t, "`state.%s`", v->name);
     }
-    if (kept == NULL && d->on_reset == NULL)
+    if (!kept && !d->on_reset)
         return;
     P("## Device reset\n\nA device reset (VFIO_USER_DEVICE_RESET, "
       "function-level reset, or the device resetting itself) puts every "

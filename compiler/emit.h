@@ -15,7 +15,8 @@ struct vdevc_emit {
     const char *name; /* C prefix: the device name */
     const char *NAME; /* its upper-case form */
     const char *file; /* source as named in comments */
-    unsigned temps;   /* unique temporaries in statement expressions */
+    size_t file_len;
+    unsigned temps; /* unique temporaries in statement expressions */
     unsigned flushes;
     /* The hook being written: how its `value`, `old` and `index` read in
      * C, and their bounds. */
@@ -35,6 +36,12 @@ struct vdevc_emit {
 #define L(ind, ...) vdevc_out_line(e->o, ind, __VA_ARGS__)
 
 struct vdevc_emit *vdevc_emit_new(void *mem_ctx, struct vdevc_unit *u);
+/* The output `all` writes: as text under mem_ctx; streamed to f (0 or
+ * -EIO). */
+char *vdevc_emit_text(void *mem_ctx, struct vdevc_unit *u,
+                      void (*all)(struct vdevc_emit *e));
+int vdevc_emit_stream(struct vdevc_unit *u, FILE *f,
+                      void (*all)(struct vdevc_emit *e));
 /* Frees the scratch strings now and then (between top-level items). */
 void vdevc_emit_flush(struct vdevc_emit *e);
 /* Scratch as e->tmp's, cheaper (no talloc chunk each): size zeroed
@@ -42,6 +49,8 @@ void vdevc_emit_flush(struct vdevc_emit *e);
 void *vdevc_emit_alloc(struct vdevc_emit *e, size_t size);
 char *vdevc_emit_strf(struct vdevc_emit *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* s in upper case, as scratch. */
+char *vdevc_emit_upper(struct vdevc_emit *e, const char *s);
 /* "/ * edu.vdev:42 * /" or "#line 42 "edu.vdev"", on its own line. */
 void vdevc_emit_where(struct vdevc_emit *e, int line, const char *what,
                       int indent);

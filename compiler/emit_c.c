@@ -2,6 +2,7 @@
  * tables libvdev's register engine runs on (emit_tables.c), the device's
  * model descriptor, its constructor and main(). Same input, same
  * bytes. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,7 +31,7 @@ struct vdevc_arena {
 static void
 arena_free(struct vdevc_arena *a)
 {
-    while (a != NULL) {
+    while (a) {
         struct vdevc_arena *next = a->next;
         free(a);
         a = next;
@@ -41,7 +42,7 @@ arena_free(struct vdevc_arena *a)
 static void
 arena_reset(struct vdevc_emit *e)
 {
-    if (e->arena == NULL)
+    if (!e->arena)
         return;
     arena_free(e->arena->next);
     e->arena->next = NULL;
@@ -60,10 +61,10 @@ vdevc_emit_alloc(struct vdevc_emit *e, size_t size)
 {
     size = (size + 15) & ~(size_t)15;
     struct vdevc_arena *a = e->arena;
-    if (a == NULL || a->cap - a->used < size) {
+    if (!a || a->cap - a->used < size) {
         size_t cap = size > ARENA_BLOCK ? size : ARENA_BLOCK;
         struct vdevc_arena *b = malloc(sizeof(*b) + cap);
-        if (b == NULL)
+        if (!b)
             abort(); /* as talloc's failures are: nothing to go on with */
         b->used = 0;
         b->cap = cap;
@@ -90,6 +91,16 @@ vdevc_emit_strf(struct vdevc_emit *e, const char *fmt, ...)
     return s;
 }
 
+char *
+vdevc_emit_upper(struct vdevc_emit *e, const char *s)
+{
+    size_t n = strlen(s);
+    char *u = vdevc_emit_alloc(e, n + 1);
+    for (size_t i = 0; i < n; i++)
+        u[i] = (char)toupper((unsigned char)s[i]);
+    return u;
+}
+
 struct vdevc_emit *
 vdevc_emit_new(void *mem_ctx, struct vdevc_unit *u)
 {
@@ -103,6 +114,7 @@ vdevc_emit_new(void *mem_ctx, struct vdevc_unit *u)
     e->name = u->dev->name;
     e->NAME = vdevc_upper(e, u->dev->name);
     e->file = vdevc_display_name(u->file);
+    e->file_len = strlen(e->file);
     return e;
 }
 
@@ -121,7 +133,7 @@ vdevc_emit_where(struct vdevc_emit *e, int line, const char *what, int ind)
         vdevc_out_puts(e->o, what);
         vdevc_out_puts(e->o, ": ");
     }
-    vdevc_out_puts(e->o, e->file);
+    vdevc_out_putn(e->o, e->file, e->file_len);
     vdevc_out_puts(e->o, ":");
     vdevc_out_putu(e->o, (unsigned)line);
     vdevc_out_puts(e->o, " */\n");
@@ -347,8 +359,8 @@ emit_all(struct vdevc_emit *e)
     struct parts p = {0};
     /* Its scratch strings outlive the flushes until it is written. */
     const char *checks = talloc_strdup(e, vdevc_validate_checks(e));
-    emit_preamble(e, checks != NULL,
-                  vdevc_has_resets(e->d) || e->d->on_reset != NULL ||
+    emit_preamble(e, !!checks,
+                  vdevc_has_resets(e->d) || e->d->on_reset ||
                       vdevc_any_sticky(e->d));
     vdevc_emit_procs(e);
     vdevc_emit_all_hooks(e);
@@ -361,7 +373,7 @@ emit_all(struct vdevc_emit *e)
     p.reset_values = vdevc_emit_reset_values(e);
     p.reset = vdevc_emit_device_reset(e, p.reset_values);
     p.init = vdevc_emit_on_init(e);
-    if ((p.validate = checks != NULL))
+    if ((p.validate = !!checks))
         vdevc_emit_validate(e, checks);
     p.post_load = vdevc_emit_post_load(e);
     p.mig = vdevc_emit_mig_table(e);
@@ -372,23 +384,39 @@ emit_all(struct vdevc_emit *e)
     emit_create(e, &p);
 }
 
+/* One output of the emitter, written by `all`: as text under mem_ctx, or
+ * streamed to f (0 or -EIO). */
 char *
-vdevc_emit_c(void *mem_ctx, struct vdevc_unit *u)
+vdevc_emit_text(void *mem_ctx, struct vdevc_unit *u,
+                void (*all)(struct vdevc_emit *e))
 {
     struct vdevc_emit *e = vdevc_emit_new(mem_ctx, u);
-    emit_all(e);
+    all(e);
     char *text = vdevc_out_steal(mem_ctx, e->o);
     talloc_free(e);
     return text;
 }
 
 int
-vdevc_emit_c_file(struct vdevc_unit *u, FILE *f)
+vdevc_emit_stream(struct vdevc_unit *u, FILE *f,
+                  void (*all)(struct vdevc_emit *e))
 {
     struct vdevc_emit *e = vdevc_emit_new(NULL, u);
     e->o->sink = f;
-    emit_all(e);
+    all(e);
     bool ok = vdevc_out_drain(e->o, 0);
     talloc_free(e);
     return ok ? 0 : -EIO;
+}
+
+char *
+vdevc_emit_c(void *mem_ctx, struct vdevc_unit *u)
+{
+    return vdevc_emit_text(mem_ctx, u, emit_all);
+}
+
+int
+vdevc_emit_c_file(struct vdevc_unit *u, FILE *f)
+{
+    return vdevc_emit_stream(u, f, emit_all);
 }

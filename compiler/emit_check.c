@@ -266,7 +266,7 @@ sel_steps(void *tmp, const struct vdevc_reg *r, struct vdevc_out *so,
         return false;
     for (int i = 0; i < k; i++)
         if (as[i].mask != 0 &&
-            (as[i].var != NULL || !selector_ok(as[i].reg, r, as[i].mask)))
+            (as[i].var || !selector_ok(as[i].reg, r, as[i].mask)))
             return false;
     for (int i = 0; i < k; i++) {
         if (as[i].mask == 0)
@@ -293,10 +293,10 @@ index_of(const struct vdevc_reg *r, const struct vdevc_expr *x,
     }
     const struct vdevc_reg *s;
     unsigned lo = 0, w;
-    if (x->ref == REF_REG && x->idx == NULL) {
+    if (x->ref == REF_REG && !x->idx) {
         s = x->sym;
         w = s->width;
-    } else if (x->ref == REF_FIELD && x->idx == NULL) {
+    } else if (x->ref == REF_FIELD && !x->idx) {
         const struct vdevc_field *f = x->sym;
         s = f->reg;
         lo = f->lo_v;
@@ -318,9 +318,9 @@ analyse_bank(void *tmp, const struct vdevc_reg *r, struct reg_info *ri,
              struct vdevc_out *so, unsigned *nsel, uint64_t *work)
 {
     ri->sel0 = *nsel;
-    if (r->when != NULL && !sel_steps(tmp, r, so, &ri->nr_sel, work))
+    if (r->when && !sel_steps(tmp, r, so, &ri->nr_sel, work))
         ri->unselectable = true;
-    if (r->select != NULL && !index_of(r, r->select, ri))
+    if (r->select && !index_of(r, r->select, ri))
         ri->unselectable = true;
     *nsel += ri->nr_sel;
 }
@@ -341,7 +341,7 @@ analyse_reset(void *tmp, const struct vdevc_device *d, struct reg_info *ri)
 {
     struct effects fx = {.regs = talloc_zero_array(tmp, bool, d->regs.n + 1),
                          .mark = new_mark()};
-    if (d->on_reset != NULL)
+    if (d->on_reset)
         hook_targets(d->on_reset, &fx);
     for (unsigned k = 0; k < d->regs.n; k++)
         ri[k].reset_unknown = fx.all || fx.regs[k] || has_sticky(d->regs.v[k]);

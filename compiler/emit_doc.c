@@ -262,7 +262,7 @@ static const char *
 summary_text(void *ctx, const struct vdevc_reg *r)
 {
     const char *doc = vdevc_doc_text(ctx, r->doc);
-    if (r->when == NULL)
+    if (!r->when)
         return doc;
     return talloc_asprintf(
         ctx, "when `%s`%s%s",
@@ -465,7 +465,7 @@ emit_registers(struct vdevc_emit *e)
         e->tmp = talloc_new(e);
     }
     const struct vdevc_bar *cb = e->d->config;
-    if (cb == NULL || cb->regs.n == 0)
+    if (!cb || cb->regs.n == 0)
         return;
     P("## Config-space registers\n\nOffsets are config-space offsets.\n\n");
     emit_summary(e, cb);

@@ -293,7 +293,7 @@ print_index(struct vdevc_emit *e, const struct cx *c)
             .type = c->type,
             .exact = true};
     unsigned k = ++e->temps;
-    return primary(talloc_asprintf(e->tmp,
+    return primary(vdevc_emit_strf(e,
                                    "({ uint64_t t%u = %s; t%u < %llu ? "
                                    "%s[t%u] : 0; })",
                                    k, i.s, k, (unsigned long long)c->num,

@@ -254,7 +254,7 @@ emit_bar_contents(struct guest *g)
         }
     }
     const struct vdevc_bar *cb = g->d->config;
-    if (cb == NULL || cb->regs.n == 0)
+    if (!cb || cb->regs.n == 0)
         return;
     G("/* ---- Config space: offsets in config space ---- */\n\n");
     for (unsigned k = 0; k < cb->regs.n; k++) {

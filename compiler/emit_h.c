@@ -41,7 +41,7 @@ emit_reg_defines(struct vdevc_emit *e, const struct vdevc_bar *b)
     for (unsigned k = 0; k < b->regs.n; k++) {
         const struct vdevc_reg *r = b->regs.v[k];
         vdevc_emit_flush(e);
-        const char *R = vdevc_upper(e->tmp, r->cname);
+        const char *R = vdevc_emit_upper(e, r->cname);
         define(e, R, NULL, "OFFSET", HEX(r->off));
         if (r->n > 1)
             P("#define %s_%s_COUNT %u\n#define %s_%s_STRIDE %u\n", e->NAME, R,
@@ -50,7 +50,7 @@ emit_reg_defines(struct vdevc_emit *e, const struct vdevc_bar *b)
             const struct vdevc_field *fl = r->fields.v[f];
             if (fl->implicit)
                 continue;
-            const char *F = vdevc_upper(e->tmp, fl->name);
+            const char *F = vdevc_emit_upper(e, fl->name);
             char shift[4] = {(char)('0' + fl->lo_v / 10),
                              (char)('0' + fl->lo_v % 10)};
             define(e, R, F, "SHIFT", fl->lo_v < 10 ? shift + 1 : shift);
@@ -68,7 +68,7 @@ emit_defines(struct vdevc_emit *e)
 {
     for (unsigned i = 0; i < e->d->bars.n; i++)
         emit_reg_defines(e, e->d->bars.v[i]);
-    if (e->d->config != NULL)
+    if (e->d->config)
         emit_reg_defines(e, e->d->config);
 }
 
@@ -165,20 +165,11 @@ emit_all(struct vdevc_emit *e)
 char *
 vdevc_emit_h(void *mem_ctx, struct vdevc_unit *u)
 {
-    struct vdevc_emit *e = vdevc_emit_new(mem_ctx, u);
-    emit_all(e);
-    char *text = vdevc_out_steal(mem_ctx, e->o);
-    talloc_free(e);
-    return text;
+    return vdevc_emit_text(mem_ctx, u, emit_all);
 }
 
 int
 vdevc_emit_h_file(struct vdevc_unit *u, FILE *f)
 {
-    struct vdevc_emit *e = vdevc_emit_new(NULL, u);
-    e->o->sink = f;
-    emit_all(e);
-    bool ok = vdevc_out_drain(e->o, 0);
-    talloc_free(e);
-    return ok ? 0 : -EIO;
+    return vdevc_emit_stream(u, f, emit_all);
 }

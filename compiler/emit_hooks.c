@@ -44,8 +44,8 @@ hook_uses(const struct vdevc_emit *e, const struct vdevc_hook *h, bool write,
 static const char *
 elem(struct vdevc_emit *e, const struct vdevc_reg *r)
 {
-    return r->n > 1 ? talloc_asprintf(e->tmp, "d->s.%s[a->i]", r->cname)
-                    : talloc_asprintf(e->tmp, "d->s.%s", r->cname);
+    return r->n > 1 ? vdevc_emit_strf(e, "d->s.%s[a->i]", r->cname)
+                    : vdevc_emit_strf(e, "d->s.%s", r->cname);
 }
 
 /* A hook's statements, with its `value` and `old` as C. */
@@ -66,7 +66,7 @@ field_hook(struct vdevc_emit *e, const struct vdevc_reg *r,
     unsigned w = f->hi_v - f->lo_v + 1;
     L(1, "if (a->mask & %s) {", HEX(vdevc_mask(w) << f->lo_v));
     vdevc_emit_where(e, h->hdr.loc.first_line,
-                     talloc_asprintf(e->tmp, "%s.%s on %s", r->qname, f->name,
+                     vdevc_emit_strf(e, "%s.%s on %s", r->qname, f->name,
                                      write ? "write" : "read"),
                      2);
     if (h->uses_value)
@@ -112,8 +112,7 @@ emit_hooks(struct vdevc_emit *e, const struct vdevc_reg *r, bool write)
     }
     if (rh) {
         vdevc_emit_where(e, rh->hdr.loc.first_line,
-                         talloc_asprintf(e->tmp, "%s on %s", r->qname, kind),
-                         1);
+                         vdevc_emit_strf(e, "%s on %s", r->qname, kind), 1);
         if (write) {
             hook_body(e, rh, "a->value", "a->old", r->width, 1);
         } else {
@@ -231,7 +230,7 @@ vdevc_emit_var_setter(struct vdevc_emit *e, const struct vdevc_var *v,
     L(1, "d->s.%s = value;", v->name);
     if (h) {
         vdevc_emit_where(e, h->hdr.loc.first_line,
-                         talloc_asprintf(e->tmp, "%s on write", v->name), 1);
+                         vdevc_emit_strf(e, "%s on write", v->name), 1);
         e->index = NULL;
         hook_body(e, h, "value", "old", v->width, 1);
         irqs |= h->calls ? vdevc_all_irqs(e->d) : h->irqs;

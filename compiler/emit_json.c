@@ -43,8 +43,8 @@ field_json(const struct vdevc_field *f)
         put(o, "external", json_object_new_boolean(1));
     if (f->sticky)
         put(o, "sticky", json_object_new_boolean(1));
-    put(o, "on_read", json_object_new_boolean(f->on_read != NULL));
-    put(o, "on_write", json_object_new_boolean(f->on_write != NULL));
+    put(o, "on_read", json_object_new_boolean(!!f->on_read));
+    put(o, "on_write", json_object_new_boolean(!!f->on_write));
     return o;
 }
 
@@ -196,7 +196,7 @@ host_json(const struct vdevc_device *d, json_object *root)
         const struct vdevc_timer *t = d->timers.v[i];
         json_object *o = json_object_new_object();
         put_str(o, "name", t->name);
-        put(o, "on_expire", json_object_new_boolean(t->on_expire != NULL));
+        put(o, "on_expire", json_object_new_boolean(!!t->on_expire));
         put_str(o, "doc", t->doc);
         json_object_array_add(a, o);
     }
@@ -213,8 +213,8 @@ host_json(const struct vdevc_device *d, json_object *root)
         put(o, "id", json_object_new_int((int)s->id));
         put(o, "rx_depth", jhex(s->rx->depth));
         put(o, "tx_depth", jhex(s->tx->depth));
-        put(o, "on_receive", json_object_new_boolean(s->on_receive != NULL));
-        put(o, "on_transmit", json_object_new_boolean(s->on_transmit != NULL));
+        put(o, "on_receive", json_object_new_boolean(!!s->on_receive));
+        put(o, "on_transmit", json_object_new_boolean(!!s->on_transmit));
         put_str(o, "doc", s->doc);
         json_object_array_add(a, o);
     }
@@ -286,8 +286,8 @@ behaviour_json(const struct vdevc_device *d, json_object *root)
     }
     put(root, "procs", procs);
     json_object *hooks = json_object_new_object();
-    put(hooks, "init", json_object_new_boolean(d->on_init != NULL));
-    put(hooks, "reset", json_object_new_boolean(d->on_reset != NULL));
+    put(hooks, "init", json_object_new_boolean(!!d->on_init));
+    put(hooks, "reset", json_object_new_boolean(!!d->on_reset));
     put(root, "device_hooks", hooks);
 }
 

@@ -11,7 +11,7 @@
 const char *
 vdevc_proc_cname(struct vdevc_emit *e, const struct vdevc_proc *p)
 {
-    return talloc_asprintf(e->tmp, "%s_proc_%s", e->name, p->name);
+    return vdevc_emit_strf(e, "%s_proc_%s", e->name, p->name);
 }
 
 /* The hook context a body is written in: none of `value`, `old`, `index`
@@ -39,8 +39,7 @@ body_head(struct vdevc_emit *e, const struct vdevc_stmt *body)
 static bool
 ends_in_return(const struct vdevc_stmt *s)
 {
-    return s->kind == S_BLOCK && s->body.n > 0 &&
-           s->body.v[s->body.n - 1] != NULL &&
+    return s->kind == S_BLOCK && s->body.n > 0 && s->body.v[s->body.n - 1] &&
            ((const struct vdevc_stmt *)s->body.v[s->body.n - 1])->kind ==
                S_RETURN;
 }
@@ -49,7 +48,7 @@ static void
 emit_proc(struct vdevc_emit *e, const struct vdevc_proc *p)
 {
     vdevc_emit_where(e, p->hdr.loc.first_line,
-                     talloc_asprintf(e->tmp, "proc %s", p->name), 0);
+                     vdevc_emit_strf(e, "proc %s", p->name), 0);
     P("static %s\n%s(struct vdev_dev *dev",
       p->width ? vdevc_ctype(vdevc_storage_bits(p->width)) : "void",
       vdevc_proc_cname(e, p));
@@ -115,7 +114,7 @@ bool
 vdevc_emit_on_init(struct vdevc_emit *e)
 {
     const struct vdevc_hook *h = e->d->on_init;
-    if (h == NULL)
+    if (!h)
         return false;
     P("static void\n%s_on_init(struct vdev_dev *dev)\n{\n", e->name);
     body_head(e, h->body);
@@ -165,9 +164,8 @@ reset_members(struct vdevc_emit *e)
         uint64_t keep = sticky_bits(r);
         if (keep == r->all)
             continue;
-        const char *el = r->n > 1
-                             ? talloc_asprintf(e->tmp, "s->%s[i]", r->cname)
-                             : talloc_asprintf(e->tmp, "s->%s", r->cname);
+        const char *el = r->n > 1 ? vdevc_emit_strf(e, "s->%s[i]", r->cname)
+                                  : vdevc_emit_strf(e, "s->%s", r->cname);
         if (r->n > 1)
             L(1, "for (unsigned i = 0; i < %u; i++)", r->n);
         if (keep == 0)
@@ -201,7 +199,7 @@ vdevc_emit_device_reset(struct vdevc_emit *e, bool reset_values)
 {
     const struct vdevc_hook *h = e->d->on_reset;
     bool sticky = vdevc_any_sticky(e->d);
-    if (h == NULL && !sticky)
+    if (!h && !sticky)
         return false;
     P("/* A device reset: %s%s. */\n",
       sticky ? "what is not sticky takes its reset\n * value"
@@ -209,9 +207,9 @@ vdevc_emit_device_reset(struct vdevc_emit *e, bool reset_values)
       h ? ", then 'on reset'" : "");
     P("static void\n%s_reset(struct vdev_dev *dev, void *state)\n{\n", e->name);
     L(1, "struct %s_state *s = state;", e->name);
-    if (h != NULL && vdevc_stmt_uses_state(h->body))
+    if (h && vdevc_stmt_uses_state(h->body))
         L(1, "struct %s *d = vdev_private(dev);", e->name);
-    else if (h == NULL || !vdevc_stmt_uses_dev(h->body))
+    else if (!h || !vdevc_stmt_uses_dev(h->body))
         L(1, "(void)dev;");
     if (sticky) {
         if (!reset_members(e))
@@ -220,7 +218,7 @@ vdevc_emit_device_reset(struct vdevc_emit *e, bool reset_values)
         L(1, "%s_reset_values(dev, s);", e->name);
     else
         L(1, "memset(s, 0, sizeof(*s));");
-    if (h != NULL) {
+    if (h) {
         vdevc_emit_where(e, h->hdr.loc.first_line, "on reset", 1);
         no_access(e, 0);
         vdevc_emit_stmt(e, h->body, 1);
@@ -244,8 +242,7 @@ bank_fn(struct vdevc_emit *e, const struct vdevc_reg *r, bool when)
         L(1, "(void)dev;");
     vdevc_emit_where(
         e, x->loc.first_line,
-        talloc_asprintf(e->tmp, "%s %s", r->qname, when ? "when" : "select"),
-        1);
+        vdevc_emit_strf(e, "%s %s", r->qname, when ? "when" : "select"), 1);
     L(1, "return %s;", when ? vdevc_emit_cond(e, x) : vdevc_emit_expr(e, x));
     P("}\n\n");
 }
@@ -256,9 +253,9 @@ vdevc_emit_banks(struct vdevc_emit *e)
     no_access(e, 0);
     for (unsigned i = 0; i < e->d->regs.n; i++) {
         const struct vdevc_reg *r = e->d->regs.v[i];
-        if (r->when != NULL)
+        if (r->when)
             bank_fn(e, r, true);
-        if (r->select != NULL)
+        if (r->select)
             bank_fn(e, r, false);
         vdevc_emit_flush(e);
     }

@@ -215,14 +215,14 @@ emit_indexed_store(struct vdevc_emit *e, const struct vdevc_stmt *s, int ind)
     if (idx->kind == E_NUM) {
         if (idx->num < n)
             vdevc_emit_store(e, x,
-                             talloc_asprintf(e->tmp, "d->s.%s[%llu]", name,
+                             vdevc_emit_strf(e, "d->s.%s[%llu]", name,
                                              (unsigned long long)idx->num),
                              s->rhs, s->op, ind);
         return;
     }
     if (idx->ref == REF_INDEX && e->index_max < n) {
         vdevc_emit_store(e, x,
-                         talloc_asprintf(e->tmp, "d->s.%s[%s]", name, e->index),
+                         vdevc_emit_strf(e, "d->s.%s[%s]", name, e->index),
                          s->rhs, s->op, ind);
         return;
     }
@@ -230,8 +230,8 @@ emit_indexed_store(struct vdevc_emit *e, const struct vdevc_stmt *s, int ind)
     L(ind, "{");
     L(ind + 1, "uint64_t t%u = %s;", k, vdevc_emit_expr(e, idx));
     L(ind + 1, "if (t%u < %llu)", k, (unsigned long long)n);
-    vdevc_emit_store(e, x, talloc_asprintf(e->tmp, "d->s.%s[t%u]", name, k),
-                     s->rhs, s->op, ind + 2);
+    vdevc_emit_store(e, x, vdevc_emit_strf(e, "d->s.%s[t%u]", name, k), s->rhs,
+                     s->op, ind + 2);
     L(ind, "}");
 }
 
@@ -242,17 +242,17 @@ emit_assign(struct vdevc_emit *e, const struct vdevc_stmt *s, int ind)
     const char *place;
     switch (x->ref) {
     case REF_LOCAL:
-        place = talloc_asprintf(e->tmp, "l_%s", x->name);
+        place = vdevc_emit_strf(e, "l_%s", x->name);
         break;
     case REF_VAR:
-        place = talloc_asprintf(e->tmp, "d->s.%s", vdevc_ref_var(x)->name);
+        place = vdevc_emit_strf(e, "d->s.%s", vdevc_ref_var(x)->name);
         break;
     default:
         if (x->idx) {
             emit_indexed_store(e, s, ind);
             return;
         }
-        place = talloc_asprintf(e->tmp, "d->s.%s", vdevc_ref_reg(x)->cname);
+        place = vdevc_emit_strf(e, "d->s.%s", vdevc_ref_reg(x)->cname);
         break;
     }
     vdevc_emit_store(e, x, place, s->rhs, s->op, ind);
@@ -292,27 +292,27 @@ static void
 emit_for(struct vdevc_emit *e, const struct vdevc_stmt *s, int ind)
 {
     const struct vdevc_loop *l = s->loop;
-    const char *v = talloc_asprintf(e->tmp, "l_%s", l->var);
+    const char *v = vdevc_emit_strf(e, "l_%s", l->var);
     const char *from = vdevc_emit_expr(e, s->lhs);
     if (l->constant) {
         L(ind, "for (uint64_t %s = %s; %s < %llu; %s++) {", v, from, v,
           (unsigned long long)(s->lhs->num + l->bound), v);
     } else {
         unsigned k = ++e->temps;
-        char *init = talloc_asprintf(e->tmp, "t%u = %s, ", k,
-                                     vdevc_emit_expr(e, s->rhs));
-        const char *end = talloc_asprintf(e->tmp, "t%u", k);
+        char *init =
+            vdevc_emit_strf(e, "t%u = %s, ", k, vdevc_emit_expr(e, s->rhs));
+        const char *end = vdevc_emit_strf(e, "t%u", k);
         const char *count;
         if (s->lhs->kind == E_NUM && s->lhs->num <= UINT64_MAX - l->bound) {
-            init = talloc_asprintf_append(init, "%s = %s", v, from);
+            init = vdevc_emit_strf(e, "%s%s = %s", init, v, from);
             count =
-                talloc_asprintf(e->tmp, "%s < %llu", v,
+                vdevc_emit_strf(e, "%s < %llu", v,
                                 (unsigned long long)(s->lhs->num + l->bound));
         } else {
             unsigned f = ++e->temps;
-            init = talloc_asprintf(e->tmp, "t%u = %s, %s%s = t%u", f, from,
-                                   init, v, f);
-            count = talloc_asprintf(e->tmp, "%s - t%u < %llu", v, f,
+            init =
+                vdevc_emit_strf(e, "t%u = %s, %s%s = t%u", f, from, init, v, f);
+            count = vdevc_emit_strf(e, "%s - t%u < %llu", v, f,
                                     (unsigned long long)l->bound);
         }
         L(ind, "for (uint64_t %s; %s < %s && %s; %s++) {", init, v, end, count,
@@ -325,7 +325,7 @@ emit_for(struct vdevc_emit *e, const struct vdevc_stmt *s, int ind)
 static void
 emit_return(struct vdevc_emit *e, const struct vdevc_stmt *s, int ind)
 {
-    if (s->lhs == NULL)
+    if (!s->lhs)
         L(ind, "return;");
     else
         L(ind, "return %s;", vdevc_emit_arg(e, s->lhs, e->result_bits));

@@ -11,7 +11,7 @@
 static const char *
 fifo_place(struct vdevc_emit *e, const struct vdevc_fifo *f)
 {
-    return talloc_asprintf(e->tmp, "d->s.%s", f->cname);
+    return vdevc_emit_strf(e, "d->s.%s", f->cname);
 }
 
 void
@@ -31,7 +31,7 @@ vdevc_cx_fifo(struct vdevc_emit *e, const struct vdevc_expr *x)
     const struct vdevc_fifo *f = x->sym;
     const char *q = fifo_place(e, f);
     struct cx *count =
-        vdevc_cx_leaf(e, talloc_asprintf(e->tmp, "%s.count", q), 32, f->depth);
+        vdevc_cx_leaf(e, vdevc_emit_strf(e, "%s.count", q), 32, f->depth);
     struct cx *c;
     if (x->kind != E_CALL) {
         if (strcmp(x->name, "empty") == 0)
@@ -43,11 +43,11 @@ vdevc_cx_fifo(struct vdevc_emit *e, const struct vdevc_expr *x)
     unsigned bits = vdevc_storage_bits(f->width);
     if (strcmp(x->name, "push") == 0) {
         const char *v = vdevc_emit_arg(e, x->args.v[0], f->width);
-        c = vdevc_cx_leaf(
-            e, talloc_asprintf(e->tmp, "VDEV_FIFO_PUSH(%s, %s)", q, v), 8, 1);
+        c = vdevc_cx_leaf(e, vdevc_emit_strf(e, "VDEV_FIFO_PUSH(%s, %s)", q, v),
+                          8, 1);
     } else {
         char *up = vdevc_upper(e->tmp, x->name);
-        c = vdevc_cx_leaf(e, talloc_asprintf(e->tmp, "VDEV_FIFO_%s(%s)", up, q),
+        c = vdevc_cx_leaf(e, vdevc_emit_strf(e, "VDEV_FIFO_%s(%s)", up, q),
                           bits, vdevc_mask(f->width));
     }
     c->pure = strcmp(x->name, "peek") == 0;
@@ -90,7 +90,7 @@ vdevc_emit_fifo_mig(struct vdevc_emit *e)
 {
     for (unsigned i = 0; i < e->d->fifos.n; i++) {
         const struct vdevc_fifo *f = e->d->fifos.v[i];
-        const char *q = talloc_asprintf(e->tmp, "state.%s", f->qname);
+        const char *q = vdevc_emit_strf(e, "state.%s", f->qname);
         if (!f->nomigrate)
             L(1, "VDEV_MIG_FIELD(struct %s_state, %s, \"%s\", 0x%08xu, %u),",
               e->name, f->cname, q, vdevc_fnv1a(q), f->since);
@@ -103,7 +103,7 @@ static const char *
 stream_fn(struct vdevc_emit *e, const struct vdevc_stream *s,
           const struct vdevc_hook *h)
 {
-    return talloc_asprintf(e->tmp, "%s_%s_on_%s", e->name, s->name, h->when);
+    return vdevc_emit_strf(e, "%s_%s_on_%s", e->name, s->name, h->when);
 }
 
 unsigned
@@ -119,8 +119,7 @@ vdevc_emit_streams(struct vdevc_emit *e)
             if (hooks[k])
                 vdevc_emit_device_hook(
                     e, hooks[k], stream_fn(e, s, hooks[k]), NULL,
-                    talloc_asprintf(e->tmp, "%s on %s", s->name,
-                                    hooks[k]->when));
+                    vdevc_emit_strf(e, "%s on %s", s->name, hooks[k]->when));
         vdevc_emit_flush(e);
     }
     P("/* Host streams: stream i is libvdev's stream id i. */\n");

@@ -106,7 +106,7 @@ bool
 vdevc_emit_config_table(struct vdevc_emit *e)
 {
     const struct vdevc_bar *cb = e->d->config;
-    if (cb == NULL || cb->regs.n == 0)
+    if (!cb || cb->regs.n == 0)
         return false;
     P("/* Config-space registers, by offset. */\n");
     P("static const struct vdev_reg %s_config_regs[] = {\n", e->name);
@@ -141,7 +141,7 @@ bar_entry(struct vdevc_emit *e, const struct vdevc_bar *b)
     };
     L(1, "{");
     vdevc_emit_where(e, b->hdr.loc.first_line,
-                     talloc_asprintf(e->tmp, "BAR %u", b->idx), 2);
+                     vdevc_emit_strf(e, "BAR %u", b->idx), 2);
     L(2, ".index = %u,", b->idx);
     L(2, ".kind = %s,", kinds[b->kind]);
     if (b->prefetchable)
@@ -264,10 +264,9 @@ enum_check(struct vdevc_emit *e, struct vdevc_out *o,
         dense &= vals[i] < n;
     if (dense && w < 64 && n == (1ull << w))
         return;
-    const char *v =
-        strchr(val, ' ') ? talloc_asprintf(e->tmp, "(%s)", val) : val;
+    const char *v = strchr(val, ' ') ? vdevc_emit_strf(e, "(%s)", val) : val;
     if (dense) {
-        fail_if(o, ind, talloc_asprintf(e->tmp, "%s > %s", v, HEX(n - 1)));
+        fail_if(o, ind, vdevc_emit_strf(e, "%s > %s", v, HEX(n - 1)));
         return;
     }
     vdevc_out_line(o, ind, "switch (%s) {", val);
@@ -293,24 +292,24 @@ validate_reg(struct vdevc_emit *e, struct vdevc_out *o,
         used |= m;
         if (f->access == ACC_CONST)
             cmask |= m;
-        enums |= f->etype != NULL;
+        enums |= !!f->etype;
     }
     if (used == r->all && cmask == 0 && !enums)
         return;
     int ind = 1 + (r->n > 1);
-    const char *v = r->n > 1 ? talloc_asprintf(e->tmp, "s->%s[i]", r->cname)
-                             : talloc_asprintf(e->tmp, "s->%s", r->cname);
+    const char *v = r->n > 1 ? vdevc_emit_strf(e, "s->%s[i]", r->cname)
+                             : vdevc_emit_strf(e, "s->%s", r->cname);
     if (r->n > 1)
         vdevc_out_line(o, 1, "for (unsigned i = 0; i < %u; i++) {", r->n);
     if (used != r->all)
         fail_if(o, ind,
-                talloc_asprintf(e->tmp, "%s & %s", v,
+                vdevc_emit_strf(e, "%s & %s", v,
                                 vdevc_emit_const(e, r->all & ~used)));
     if (cmask == r->all)
-        fail_if(o, ind, talloc_asprintf(e->tmp, "%s != %s", v, HEX(r->reset)));
+        fail_if(o, ind, vdevc_emit_strf(e, "%s != %s", v, HEX(r->reset)));
     else if (cmask != 0)
         fail_if(o, ind,
-                talloc_asprintf(e->tmp, "(%s & %s) != %s", v, HEX(cmask),
+                vdevc_emit_strf(e, "(%s & %s) != %s", v, HEX(cmask),
                                 HEX(r->reset & cmask)));
     for (unsigned k = 0; k < r->fields.n; k++) {
         const struct vdevc_field *f = r->fields.v[k];
@@ -331,15 +330,15 @@ vdevc_validate_checks(struct vdevc_emit *e)
         validate_reg(e, o, e->d->regs.v[i]);
     for (unsigned i = 0; i < e->d->vars.n; i++) {
         const struct vdevc_var *v = e->d->vars.v[i];
-        const char *s = talloc_asprintf(e->tmp, "s->%s", v->name);
+        const char *s = vdevc_emit_strf(e, "s->%s", v->name);
         if (v->buffer)
             continue;
         if (v->etype)
             enum_check(e, o, v->etype, s, v->width, 1);
         else if (vdevc_storage_bits(v->width) != v->width)
-            fail_if(o, 1,
-                    talloc_asprintf(e->tmp, "%s > %s", s,
-                                    HEX(vdevc_mask(v->width))));
+            fail_if(
+                o, 1,
+                vdevc_emit_strf(e, "%s > %s", s, HEX(vdevc_mask(v->width))));
     }
     vdevc_emit_fifo_checks(e, o);
     return o->len > 0 ? o->buf : NULL;
@@ -374,9 +373,8 @@ vdevc_emit_post_load(struct vdevc_emit *e)
         }
         if (m == 0 || r->nomigrate)
             continue;
-        const char *el = r->n > 1
-                             ? talloc_asprintf(e->tmp, "d->s.%s[i]", r->cname)
-                             : talloc_asprintf(e->tmp, "d->s.%s", r->cname);
+        const char *el = r->n > 1 ? vdevc_emit_strf(e, "d->s.%s[i]", r->cname)
+                                  : vdevc_emit_strf(e, "d->s.%s", r->cname);
         if (r->n > 1)
             vdevc_out_line(o, 1, "for (unsigned i = 0; i < %u; i++)", r->n);
         vdevc_out_line(o, 1 + (r->n > 1), "%s = (%s & %s) | %s;", el, el,
@@ -425,7 +423,7 @@ vdevc_emit_mig_table(struct vdevc_emit *e)
     }
     for (unsigned i = 0; i < e->d->vars.n; i++) {
         const struct vdevc_var *v = e->d->vars.v[i];
-        const char *q = talloc_asprintf(e->tmp, "state.%s", v->name);
+        const char *q = vdevc_emit_strf(e, "state.%s", v->name);
         if (!v->nomigrate)
             L(1, "VDEV_MIG_FIELD(struct %s_state, %s, \"%s\", 0x%08xu, %u),",
               e->name, v->name, q, vdevc_fnv1a(q), v->since);
@@ -482,18 +480,20 @@ var_line(struct vdevc_emit *e, const char *prefix, const char *name,
 static void
 emit_setters(struct vdevc_emit *e)
 {
+    if (!e->d->nr_external)
+        return; /* no walk over a large device's registers for nothing */
     for (unsigned i = 0; i < e->d->regs.n; i++) {
         const struct vdevc_reg *r = e->d->regs.v[i];
         if (r->n > 1)
             continue;
         if (r->external)
             vdevc_emit_reg_setter(
-                e, r, talloc_asprintf(e->tmp, "%s_set_%s", e->name, r->cname));
+                e, r, vdevc_emit_strf(e, "%s_set_%s", e->name, r->cname));
         for (unsigned k = 0; k < r->fields.n; k++) {
             const struct vdevc_field *f = r->fields.v[k];
             if (!f->implicit && f->external)
                 vdevc_emit_field_setter(e, r, f,
-                                        talloc_asprintf(e->tmp, "%s_set_%s_%s",
+                                        vdevc_emit_strf(e, "%s_set_%s_%s",
                                                         e->name, r->cname,
                                                         f->name));
         }
@@ -503,8 +503,7 @@ emit_setters(struct vdevc_emit *e)
         const struct vdevc_var *v = e->d->vars.v[i];
         if (!v->buffer && v->external)
             vdevc_emit_var_setter(
-                e, v,
-                talloc_asprintf(e->tmp, "%s_set_state_%s", e->name, v->name));
+                e, v, vdevc_emit_strf(e, "%s_set_state_%s", e->name, v->name));
         vdevc_emit_flush(e);
     }
 }
@@ -514,19 +513,15 @@ emit_setters(struct vdevc_emit *e)
 unsigned
 vdevc_emit_vars(struct vdevc_emit *e)
 {
-    unsigned n = 0;
-    for (unsigned i = 0; i < e->d->regs.n; i++) {
-        const struct vdevc_reg *r = e->d->regs.v[i];
-        if (r->n > 1)
-            continue;
-        for (unsigned k = 0; k < r->fields.n; k++)
-            n += !vdevc_field_at(&r->fields, k)->implicit;
-        n++;
-    }
-    for (unsigned i = 0; i < e->d->vars.n; i++)
-        n += !vdevc_var_at(&e->d->vars, i)->buffer;
-    if (n == 0)
+    /* Is there a line at all? (Counted as they are written.) */
+    bool any = false;
+    for (unsigned i = 0; i < e->d->regs.n && !any; i++)
+        any = vdevc_reg_at(&e->d->regs, i)->n <= 1;
+    for (unsigned i = 0; i < e->d->vars.n && !any; i++)
+        any = !vdevc_var_at(&e->d->vars, i)->buffer;
+    if (!any)
         return 0;
+    unsigned n = 0;
     emit_setters(e);
     P("/* Named values for the management channel; external ones are "
       "settable. */\n");
@@ -535,19 +530,21 @@ vdevc_emit_vars(struct vdevc_emit *e)
         const struct vdevc_reg *r = e->d->regs.v[i];
         if (r->n > 1)
             continue;
+        n++;
         var_line(e, "", r->qname, NULL, r->cname, 0, r->width,
                  r->external
-                     ? talloc_asprintf(e->tmp, "%s_set_%s", e->name, r->cname)
+                     ? vdevc_emit_strf(e, "%s_set_%s", e->name, r->cname)
                      : NULL,
                  r->doc);
         for (unsigned k = 0; k < r->fields.n; k++) {
             const struct vdevc_field *f = r->fields.v[k];
             if (f->implicit)
                 continue;
+            n++;
             var_line(e, "", r->qname, f->name, r->cname, f->lo_v,
                      f->hi_v - f->lo_v + 1,
-                     f->external ? talloc_asprintf(e->tmp, "%s_set_%s_%s",
-                                                   e->name, r->cname, f->name)
+                     f->external ? vdevc_emit_strf(e, "%s_set_%s_%s", e->name,
+                                                   r->cname, f->name)
                                  : NULL,
                      f->doc);
         }
@@ -557,10 +554,11 @@ vdevc_emit_vars(struct vdevc_emit *e)
         const struct vdevc_var *v = e->d->vars.v[i];
         if (v->buffer)
             continue;
+        n++;
         var_line(e, "state.", v->name, NULL, v->name, 0, v->width,
-                 v->external ? talloc_asprintf(e->tmp, "%s_set_state_%s",
-                                               e->name, v->name)
-                             : NULL,
+                 v->external
+                     ? vdevc_emit_strf(e, "%s_set_state_%s", e->name, v->name)
+                     : NULL,
                  v->doc);
     }
     P("};\n\n");

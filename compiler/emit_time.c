@@ -22,7 +22,7 @@ vdevc_emit_timer_handles(struct vdevc_emit *e)
 static const char *
 expire_fn(struct vdevc_emit *e, const struct vdevc_timer *t)
 {
-    return talloc_asprintf(e->tmp, "%s_%s_on_expire", e->name, t->name);
+    return vdevc_emit_strf(e, "%s_%s_on_expire", e->name, t->name);
 }
 
 void
@@ -31,7 +31,7 @@ vdevc_emit_timer_hooks(struct vdevc_emit *e)
     for (unsigned i = 0; i < e->d->timers.n; i++) {
         const struct vdevc_timer *t = e->d->timers.v[i];
         const char *fn = expire_fn(e, t);
-        const char *what = talloc_asprintf(e->tmp, "%s on expire", t->name);
+        const char *what = vdevc_emit_strf(e, "%s on expire", t->name);
         if (t->on_expire)
             vdevc_emit_device_hook(e, t->on_expire, fn, "void *opaque", what);
         else /* a timer only looked at: nothing to do when it expires */
@@ -62,16 +62,13 @@ vdevc_cx_time(struct vdevc_emit *e, const struct vdevc_expr *x)
     } else if (strcmp(x->name, "running") == 0) {
         const struct vdevc_timer *t = x->sym;
         return vdevc_cx_leaf(
-            e,
-            talloc_asprintf(e->tmp, "vdev_timer_running(d->timer.%s)", t->name),
+            e, vdevc_emit_strf(e, "vdev_timer_running(d->timer.%s)", t->name),
             8, 1);
     } else {
         const struct vdevc_timer *t = x->sym;
-        c = vdevc_cx_leaf(e,
-                          talloc_asprintf(e->tmp,
-                                          "vdev_timer_remaining(d->timer.%s)",
-                                          t->name),
-                          64, UINT64_MAX);
+        c = vdevc_cx_leaf(
+            e, vdevc_emit_strf(e, "vdev_timer_remaining(d->timer.%s)", t->name),
+            64, UINT64_MAX);
     }
     /* Time passes between two readings: never fold two into one. */
     c->pure = false;

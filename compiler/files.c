@@ -14,7 +14,7 @@ vdevc_read_file(void *ctx, const char *path, char **_buf, size_t *_len)
 {
     bool std = strcmp(path, "-") == 0;
     FILE *f = std ? stdin : fopen(path, "rb");
-    if (f == NULL)
+    if (!f)
         return -errno;
     size_t cap = 1 << 16, len = 0;
     char *buf = talloc_size(ctx, cap);
@@ -52,8 +52,8 @@ static int
 write_special(const char *path, int (*write)(void *arg, FILE *f), void *arg)
 {
     FILE *f = fopen(path, "wb");
-    bool ok = f != NULL && write(arg, f) == 0;
-    if (f != NULL)
+    bool ok = f && write(arg, f) == 0;
+    if (f)
         ok &= fclose(f) == 0;
     if (!ok)
         fprintf(stderr, "vdevc: cannot write %s\n", path);
@@ -64,7 +64,7 @@ int
 vdevc_write_stream(void *ctx, const char *path,
                    int (*write)(void *arg, FILE *f), void *arg)
 {
-    if (path == NULL || strcmp(path, "-") == 0)
+    if (!path || strcmp(path, "-") == 0)
         return write(arg, stdout) != 0 || fflush(stdout) != 0 ? 1 : 0;
     /* Not a regular file (/dev/null, a pipe): write to it, never replace
      * it. A regular one keeps its permissions. */
@@ -74,7 +74,7 @@ vdevc_write_stream(void *ctx, const char *path,
         return write_special(path, write, arg);
     char *tmp = talloc_asprintf(ctx, "%s.tmp", path);
     FILE *f = fopen(tmp, "wb");
-    if (f == NULL) {
+    if (!f) {
         fprintf(stderr, "vdevc: %s: %s\n", tmp, strerror(errno));
         return 1;
     }

@@ -74,7 +74,7 @@ vdevc_fmt_main(int argc, char **argv)
     struct fmt_opts o = {0};
     vdevc_diag_opts_init(&o.diag);
     const char *nc = getenv("NO_COLOR");
-    o.diag.color = isatty(2) && (nc == NULL || *nc == '\0');
+    o.diag.color = isatty(2) && (!nc || *nc == '\0');
     int c;
     while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
         switch (c) {

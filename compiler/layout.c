@@ -44,7 +44,7 @@ static uint64_t (*config_spans(void *ctx, const struct vdevc_device *d,
                                unsigned *_n))[2]
 {
     *_n = 0;
-    if (d->config == NULL)
+    if (!d->config)
         return NULL;
     const struct vdevc_vec *regs = &d->config->regs;
     unsigned n = 0;
@@ -88,6 +88,22 @@ fit(uint64_t (*sp)[2], unsigned n, unsigned at, unsigned size)
             }
     }
     return at;
+}
+
+/* The config register with a byte in [at, at + size), or NULL. */
+static const struct vdevc_reg *
+config_reg_over(const struct vdevc_device *d, unsigned at, unsigned size)
+{
+    const struct vdevc_vec *regs = &d->config->regs;
+    for (unsigned i = 0; i < regs->n; i++) {
+        const struct vdevc_reg *r = regs->v[i];
+        for (unsigned e = 0; e < (r->select ? 1 : r->n); e++) {
+            uint64_t start = r->off + e * r->stride;
+            if (start < at + size && at < start + r->width / 8)
+                return r;
+        }
+    }
+    return NULL;
 }
 
 static bool
@@ -148,7 +164,19 @@ vdevc_layout(struct vdevc_unit *u)
         unsigned *at = is_extended(c) ? &next_ext : &next;
         unsigned end = is_extended(c) ? EXT_CAP_END : CAP_END;
         c->size = cap_size(c);
+        unsigned want = *at;
         *at = fit(sp, n, *at, c->size);
+        /* The extended list has no pointer to its head: it is 0x100. */
+        if (want == EXT_CAP_START && *at != want) {
+            const struct vdevc_reg *r = config_reg_over(d, want, c->size);
+            vdevc_error(u->diag, r->hdr.loc, "config-overlap",
+                        "'%s' at 0x%llx covers 0x100, the head of the "
+                        "extended capability list, where '%s' goes",
+                        r->qname, (unsigned long long)r->off, c->name);
+            vdevc_note(u->diag, c->hdr.loc, "'%s' declared here", c->name);
+            talloc_free(sp);
+            return;
+        }
         if (*at + c->size > end) {
             vdevc_error(u->diag, c->hdr.loc, "config-space-full",
                         "capability '%s' does not fit in config space%s",

@@ -135,7 +135,7 @@ parse_color(struct options *o)
     else if (strcmp(c, "never") == 0)
         o->diag.color = false;
     else if (strcmp(c, "auto") == 0)
-        o->diag.color = isatty(2) && (nc == NULL || *nc == '\0');
+        o->diag.color = isatty(2) && (!nc || *nc == '\0');
     else {
         fprintf(stderr,
                 "vdevc: --color takes always, never or auto, not '%s'\n", c);
@@ -220,14 +220,14 @@ parse_args(int argc, char **argv, struct options *o)
     }
     if (rc == 0)
         rc = parse_color(o);
-    if (rc == 0 && o->old != NULL && optind == argc - 2) {
+    if (rc == 0 && o->old && optind == argc - 2) {
         o->old = argv[optind];
         o->input = argv[optind + 1];
         /* Only what breaks the migration, or may. */
         o->diag.enabled &= 1u << VDEVC_W_MIG_TIMER_REMOVED;
         return 0;
     }
-    if (rc == 0 && o->old == NULL && optind == argc - 1) {
+    if (rc == 0 && !o->old && optind == argc - 1) {
         o->input = argv[optind];
         return 0;
     }
@@ -246,9 +246,9 @@ base_name(const char *p)
 static const char *
 header_name(void *ctx, const struct options *o, const char *device)
 {
-    if (o->header != NULL)
+    if (o->header)
         return base_name(o->header);
-    if (o->output != NULL && strcmp(o->output, "-") != 0) {
+    if (o->output && strcmp(o->output, "-") != 0) {
         char *h = talloc_strdup(ctx, base_name(o->output));
         size_t n = strlen(h);
         if (n > 2 && strcmp(h + n - 2, ".c") == 0)
@@ -288,7 +288,7 @@ emit(void *ctx, struct vdevc_unit *u, const struct options *o)
         if (vdevc_write_stream(ctx, o->output,
                                o->emit == EMIT_C ? write_c : write_h, u) != 0)
             return 1;
-        if (o->header != NULL && o->emit == EMIT_C &&
+        if (o->header && o->emit == EMIT_C &&
             vdevc_write_stream(ctx, o->header, write_h, u) != 0)
             return 1;
         return 0;
@@ -298,7 +298,7 @@ emit(void *ctx, struct vdevc_unit *u, const struct options *o)
                  : o->emit == EMIT_DOC   ? vdevc_emit_doc(ctx, u)
                  : o->emit == EMIT_CHECK ? vdevc_emit_check(ctx, u)
                                          : vdevc_emit_guest_h(ctx, u);
-    if (text == NULL) {
+    if (!text) {
         fprintf(stderr, "vdevc: out of memory\n");
         return 1;
     }
@@ -329,7 +329,7 @@ load(void *ctx, const char *path, struct options *o)
         return NULL;
     }
     struct vdevc_unit *u = vdevc_unit_new(ctx, path, src, len, stderr);
-    if (u == NULL)
+    if (!u)
         return NULL;
     keep(o, u->diag);
     u->line_directives = o->line_directives;
@@ -341,7 +341,7 @@ check_migration(void *ctx, struct options *o)
 {
     struct vdevc_unit *old = load(ctx, o->old, o),
                       *new = load(ctx, o->input, o);
-    if (old == NULL || new == NULL)
+    if (!old || !new)
         return 1;
     return vdevc_check_migration(old, new, stdout) == 0 ? 0 : 1;
 }
@@ -363,7 +363,7 @@ report(void *ctx, struct options *o)
         doc = vdevc_diag_sarif(ctx, o->diags, o->nr_diags, VDEVC_VERSION);
         break;
     }
-    if (doc != NULL)
+    if (doc)
         fputs(doc, stderr);
 }
 
@@ -379,7 +379,7 @@ main(int argc, char **argv)
     if (rc != 0)
         return rc < 0 ? 0 : rc;
     void *ctx = talloc_new(NULL);
-    if (o.old != NULL) {
+    if (o.old) {
         rc = check_migration(ctx, &o);
         report(ctx, &o);
         talloc_free(ctx);
@@ -387,7 +387,7 @@ main(int argc, char **argv)
     }
     rc = 1;
     struct vdevc_unit *u = load(ctx, o.input, &o);
-    if (u != NULL) {
+    if (u) {
         u->header_name = header_name(u, &o, u->dev->name);
         rc = emit(ctx, u, &o);
     }

@@ -253,7 +253,7 @@ vdevc_out_steal(void *mem_ctx, struct vdevc_out *o)
 bool
 vdevc_out_drain(struct vdevc_out *o, size_t keep)
 {
-    if (o->sink == NULL || o->failed || o->len <= keep)
+    if (!o->sink || o->failed || o->len <= keep)
         return !o->failed;
     if (fwrite(o->buf, 1, o->len, o->sink) != o->len) {
         o->failed = true;

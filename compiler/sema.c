@@ -13,11 +13,11 @@ vdevc_unit_new(void *mem_ctx, const char *file, const char *src, size_t len,
                FILE *diag_out)
 {
     struct vdevc_unit *u = talloc_zero(mem_ctx, struct vdevc_unit);
-    if (u == NULL)
+    if (!u)
         return NULL;
     u->file = talloc_strdup(u, file);
     char *copy = talloc_size(u, len + 1);
-    if (copy == NULL) {
+    if (!copy) {
         talloc_free(u);
         return NULL;
     }
@@ -28,7 +28,7 @@ vdevc_unit_new(void *mem_ctx, const char *file, const char *src, size_t len,
     u->diag =
         vdevc_diag_new(u, vdevc_display_name(file), u->src, len, diag_out);
     u->syms = vdevc_symtab_new(u);
-    if (u->diag == NULL || u->syms == NULL) {
+    if (!u->diag || !u->syms) {
         talloc_free(u);
         return NULL;
     }
@@ -50,6 +50,22 @@ vdevc_compile(struct vdevc_unit *u)
     return vdevc_sema(u);
 }
 
+/* About as many names as the register map declares (registers, fields,
+ * hooks; blocks add theirs as they are instantiated). */
+static size_t
+map_names(const struct vdevc_bar *b)
+{
+    if (!b)
+        return 0;
+    size_t n = b->items.n;
+    for (unsigned i = 0; i < b->items.n; i++) {
+        const struct vdevc_node *x = b->items.v[i];
+        if (x && x->kind == N_REG)
+            n += ((const struct vdevc_reg *)x)->items.n;
+    }
+    return n;
+}
+
 /* Declarations first (names everything refers to), then the register map,
  * then interrupts and capabilities, then behaviour over all of it. */
 int
@@ -57,6 +73,12 @@ vdevc_sema(struct vdevc_unit *u)
 {
     if (!vdevc_sema_depth(u))
         return -EINVAL;
+    size_t names = 0;
+    for (unsigned i = 0; i < u->dev->bars.n; i++)
+        names += map_names(u->dev->bars.v[i]);
+    if (u->dev->config)
+        names += map_names(u->dev->config);
+    vdevc_symtab_reserve(u->syms, names);
     vdevc_sema_decls(u);
     vdevc_sema_bars(u);
     vdevc_sema_caps(u);
@@ -108,7 +130,7 @@ vdevc_const_eval(struct vdevc_unit *u, struct vdevc_expr *e, uint64_t *out)
             char *n = talloc_asprintf(u, "%s.%s", e->lhs->name, e->name);
             struct vdevc_sym *s = vdevc_sym_get(u->syms, n);
             talloc_free(n);
-            if (s != NULL && s->kind == SYM_ENUMC) {
+            if (s && s->kind == SYM_ENUMC) {
                 *out = ((struct vdevc_enum_member *)s->ptr)->v;
                 return true;
             }
@@ -122,6 +144,22 @@ vdevc_const_eval(struct vdevc_unit *u, struct vdevc_expr *e, uint64_t *out)
     return false;
 }
 
+/* ------------------------------------------------------------ hooks */
+
+/* h in *slot, or a duplicate-name error when a hook is there already. */
+void
+vdevc_hook_place(struct vdevc_unit *u, struct vdevc_hook *h,
+                 struct vdevc_hook **slot)
+{
+    if (*slot) {
+        vdevc_error(u->diag, h->hdr.loc, "duplicate-name",
+                    "second 'on %s' hook", h->when);
+        vdevc_note(u->diag, (*slot)->hdr.loc, "first one here");
+        return;
+    }
+    *slot = h;
+}
+
 /* ------------------------------------------------------------ attributes */
 
 struct vdevc_attr *
@@ -130,7 +168,9 @@ vdevc_attr_find(struct vdevc_vec *attrs, enum vdevc_attr_kind kind,
 {
     for (unsigned i = 0; i < attrs->n; i++) {
         struct vdevc_attr *a = attrs->v[i];
-        if (a->kind == kind && (name == NULL || strcmp(a->name, name) == 0)) {
+        /* The first byte first: most attributes of a list differ there. */
+        if (a->kind == kind &&
+            (!name || (a->name[0] == name[0] && strcmp(a->name, name) == 0))) {
             a->used = true;
             return a;
         }
@@ -141,7 +181,7 @@ vdevc_attr_find(struct vdevc_vec *attrs, enum vdevc_attr_kind kind,
 bool
 vdevc_attr_flag(struct vdevc_vec *attrs, const char *name)
 {
-    return vdevc_attr_find(attrs, A_FLAG, name) != NULL;
+    return !!vdevc_attr_find(attrs, A_FLAG, name);
 }
 
 bool
@@ -149,12 +189,12 @@ vdevc_attr_value(struct vdevc_unit *u, struct vdevc_vec *attrs,
                  const char *name, uint64_t *out)
 {
     struct vdevc_attr *a = vdevc_attr_find(attrs, A_VALUE, name);
-    if (a != NULL) {
+    if (a) {
         *out = a->v1;
         return true;
     }
     a = vdevc_attr_find(attrs, A_FLAG, name);
-    if (a != NULL)
+    if (a)
         vdevc_error(u->diag, a->loc, "missing-value", "'%s' needs a number",
                     name);
     return false;
@@ -209,7 +249,7 @@ vdevc_attr_access(struct vdevc_unit *u, struct vdevc_vec *attrs)
                 strcmp(a->name, access_names[k]) != 0)
                 continue;
             a->used = true;
-            if (first != NULL) {
+            if (first) {
                 vdevc_error(u->diag, a->loc, "conflicting-access",
                             "second access kind '%s'", a->name);
                 vdevc_note(u->diag, first->loc, "access is already '%s'",

@@ -197,15 +197,14 @@ solve(struct cbits *bits, const struct vdevc_expr *a,
 {
     if (bits->total > VDEVC_BANK_BITS)
         return -1;
-    if (work != NULL) {
+    if (work) {
         *work += UINT64_C(1) << bits->total;
         if (*work > VDEVC_BANK_WORK)
             return -2;
     }
     for (uint64_t k = 0; k < (UINT64_C(1) << bits->total); k++) {
         assign(bits, k);
-        if ((a == NULL || eval(bits, a) != 0) &&
-            (b == NULL || eval(bits, b) != 0))
+        if ((!a || eval(bits, a) != 0) && (!b || eval(bits, b) != 0))
             return 1;
     }
     return 0;
@@ -238,7 +237,7 @@ struct names {
 static void
 names_of(void *ctx, struct names *ns, const struct vdevc_expr *e)
 {
-    if (e == NULL)
+    if (!e)
         return;
     if (e->kind == E_UNARY || e->kind == E_BINARY) {
         names_of(ctx, ns, e->lhs);
@@ -280,7 +279,7 @@ witness_text(void *ctx, const struct cbits *b, const struct vdevc_expr *x,
 static struct vdevc_loc
 reg_where(const struct vdevc_reg *r)
 {
-    return r->when != NULL ? r->when->loc : r->hdr.loc;
+    return r->when ? r->when->loc : r->hdr.loc;
 }
 
 /* a and b share a place and both take reads (or writes): their
@@ -289,7 +288,7 @@ static void
 prove(struct vdevc_unit *u, struct vdevc_reg *a, struct vdevc_reg *b,
       const char *dir)
 {
-    if (a->when == NULL && b->when == NULL) {
+    if (!a->when && !b->when) {
         vdevc_error(u->diag, b->hdr.loc,
                     b->bar->config ? "config-overlap" : "register-overlap",
                     "'%s' at 0x%llx overlaps '%s'", b->qname,
@@ -301,9 +300,9 @@ prove(struct vdevc_unit *u, struct vdevc_reg *a, struct vdevc_reg *b,
         return;
     }
     struct cbits bits = {0};
-    if (a->when != NULL)
+    if (a->when)
         collect(u, &bits, a->when, UINT64_MAX);
-    if (b->when != NULL)
+    if (b->when)
         collect(u, &bits, b->when, UINT64_MAX);
     int rc = solve(&bits, a->when, b->when, &u->bank_work);
     if (rc == -1) {
@@ -336,7 +335,7 @@ static bool
 together(struct vdevc_unit *u, const struct vdevc_reg *a,
          const struct vdevc_reg *b)
 {
-    if (a->when == NULL || b->when == NULL)
+    if (!a->when || !b->when)
         return true;
     struct cbits bits = {0};
     collect(u, &bits, a->when, UINT64_MAX);
@@ -357,7 +356,7 @@ check_pair(struct vdevc_unit *u, struct vdevc_reg *a, struct vdevc_reg *b)
                       : ra && rb           ? "reads"
                       : wa && wb           ? "writes"
                                            : NULL;
-    if (dir != NULL)
+    if (dir)
         prove(u, a, b, dir);
     /* A write-only register's reads (a read-only one's writes) reach its
      * partner when both can be selected at once. */
@@ -499,15 +498,15 @@ vdevc_sema_banks(struct vdevc_unit *u)
     struct vdevc_device *d = u->dev;
     for (unsigned i = 0; i < d->regs.n; i++) {
         struct vdevc_reg *r = d->regs.v[i];
-        if (r->when != NULL)
+        if (r->when)
             check_when(u, r);
-        if (r->select != NULL)
+        if (r->select)
             check_select(u, r);
     }
     struct seen seen = {0};
     for (unsigned i = 0; i < d->bars.n; i++)
         check_places(u, d->bars.v[i], &seen);
-    if (d->config != NULL)
+    if (d->config)
         check_places(u, d->config, &seen);
     talloc_free(seen.v);
 }

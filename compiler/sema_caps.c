@@ -32,7 +32,7 @@ check_msix_place(struct vdevc_unit *u, struct vdevc_cap *c, const char *what,
     struct vdevc_attr *a = vdevc_attr_find(&c->attrs, A_PLACE, what);
     struct vdevc_loc loc = a ? a->loc : c->hdr.loc;
     struct vdevc_bar *b = find_bar(u->dev, bar);
-    if (b == NULL) {
+    if (!b) {
         vdevc_error(u->diag, loc, "unknown-name",
                     "MSI-X %s is in BAR %u, which is not declared", what, bar);
         return;
@@ -80,7 +80,7 @@ place(struct vdevc_unit *u, struct vdevc_cap *c, const char *name,
       unsigned *bar, uint64_t *off)
 {
     struct vdevc_attr *a = vdevc_attr_find(&c->attrs, A_PLACE, name);
-    if (a == NULL) {
+    if (!a) {
         vdevc_error(u->diag, c->hdr.loc, "missing-value",
                     "msix needs '%s BAR @ OFFSET'", name);
         return false;
@@ -155,11 +155,11 @@ check_vendor(struct vdevc_unit *u, struct vdevc_cap *c)
     unsigned pos = 0;
     for (unsigned i = 0; i < c->fields.n; i++) {
         struct vdevc_field *f = c->fields.v[i];
-        if (f == NULL)
+        if (!f)
             continue;
         for (unsigned k = 0; k < i; k++) {
             struct vdevc_field *g = c->fields.v[k];
-            if (g != NULL && strcmp(g->name, f->name) == 0) {
+            if (g && strcmp(g->name, f->name) == 0) {
                 vdevc_error(u->diag, f->hdr.loc, "duplicate-name",
                             "redefinition of '%s'", f->name);
                 vdevc_note(u->diag, g->hdr.loc, "'%s' was first defined here",
@@ -217,7 +217,7 @@ check_cap(struct vdevc_unit *u, struct vdevc_cap *c, struct vdevc_cap **seen)
         return;
     }
     c->kind = CAP_PM + k;
-    if (c->kind != CAP_VENDOR && seen[k] != NULL) {
+    if (c->kind != CAP_VENDOR && seen[k]) {
         vdevc_error(u->diag, c->hdr.loc, "duplicate-name",
                     "second '%s' capability", c->name);
         vdevc_note(u->diag, seen[k]->hdr.loc, "first one here");
@@ -259,8 +259,8 @@ vdevc_sema_caps(struct vdevc_unit *u)
     for (unsigned i = 0; i < d->caps.n; i++)
         check_cap(u, d->caps.v[i], seen);
     d->nr_vectors = d->intx ? 1 : 0;
-    if (d->msi != NULL && d->msi->vectors > d->nr_vectors)
+    if (d->msi && d->msi->vectors > d->nr_vectors)
         d->nr_vectors = d->msi->vectors;
-    if (d->msix != NULL && d->msix->vectors > d->nr_vectors)
+    if (d->msix && d->msix->vectors > d->nr_vectors)
         d->nr_vectors = d->msix->vectors;
 }

@@ -65,7 +65,7 @@ check_prop(struct vdevc_unit *u, struct vdevc_prop *p, void **seen)
                             "unknown device property '%s'", p->name);
         return;
     }
-    if (seen[k] != NULL) {
+    if (seen[k]) {
         vdevc_error(u->diag, p->hdr.loc, "duplicate-name", "'%s' is set twice",
                     p->name);
         vdevc_note(u->diag, ((struct vdevc_prop *)seen[k])->hdr.loc,
@@ -110,7 +110,7 @@ check_props(struct vdevc_unit *u, struct vdevc_vec *props)
     u->dev->version = 1;
     for (unsigned i = 0; i < props->n; i++)
         check_prop(u, props->v[i], seen);
-    if (seen[0] == NULL || seen[1] == NULL)
+    if (!seen[0] || !seen[1])
         vdevc_error(u->diag, u->dev->loc, "missing-identity",
                     "device '%s' needs a vendor and a device id", u->dev->name);
 }
@@ -155,7 +155,7 @@ unknown_type(struct vdevc_unit *u, struct vdevc_loc loc, const char *type,
                 "u8..u64)",
                 what, type, ret ? "void, " : "");
     const char *best = vdevc_suggest_list(type, types);
-    if (best != NULL && (ret || strcmp(best, "void") != 0))
+    if (best && (ret || strcmp(best, "void") != 0))
         vdevc_help(u->diag, "did you mean '%s'?", best);
 }
 
@@ -200,7 +200,7 @@ vdevc_attr_width(struct vdevc_unit *u, struct vdevc_vec *attrs,
 {
     unsigned width = 0;
     struct vdevc_attr *a = vdevc_attr_find(attrs, A_WIDTH, NULL);
-    if (a != NULL) {
+    if (a) {
         if (a->v1 < 1 || a->v1 > 64)
             vdevc_error(u->diag, a->loc, "bad-width",
                         "width %llu is outside 1..64",
@@ -210,9 +210,9 @@ vdevc_attr_width(struct vdevc_unit *u, struct vdevc_vec *attrs,
     }
     *_etype = NULL;
     a = vdevc_attr_find(attrs, A_TYPE, NULL);
-    if (a != NULL) {
+    if (a) {
         struct vdevc_sym *s = vdevc_sym_get(u->syms, a->name);
-        if (s == NULL || s->kind != SYM_ENUM)
+        if (!s || s->kind != SYM_ENUM)
             vdevc_error_unknown(
                 u->diag, a->loc, "unknown-name",
                 vdevc_sym_nearest(u->syms, a->name, "", 1u << SYM_ENUM, NULL),
@@ -228,7 +228,7 @@ vdevc_check_reset(struct vdevc_unit *u, struct vdevc_vec *attrs, unsigned width,
                   struct vdevc_enum *etype, uint64_t *_reset, const char *what)
 {
     struct vdevc_attr *a = vdevc_attr_find(attrs, A_RESET, NULL);
-    if (a == NULL)
+    if (!a)
         return false;
     uint64_t v;
     if (!vdevc_const_eval(u, a->expr, &v))
@@ -239,7 +239,7 @@ vdevc_check_reset(struct vdevc_unit *u, struct vdevc_vec *attrs, unsigned width,
                     (unsigned long long)v, width, what);
         return false;
     }
-    if (etype != NULL) {
+    if (etype) {
         bool ok = false;
         for (unsigned i = 0; i < etype->members.n; i++)
             ok |= ((struct vdevc_enum_member *)etype->members.v[i])->v == v;
@@ -272,10 +272,11 @@ check_var(struct vdevc_unit *u, struct vdevc_var *v)
         return;
     }
     v->external = vdevc_attr_flag(&v->attrs, "external");
+    u->dev->nr_external += v->external;
     v->sticky = vdevc_attr_flag(&v->attrs, "sticky");
     v->width = vdevc_attr_width(u, &v->attrs, &v->etype);
     if (v->width == 0)
-        v->width = v->etype != NULL ? v->etype->width : 32;
+        v->width = v->etype ? v->etype->width : 32;
     vdevc_check_reset(u, &v->attrs, v->width, v->etype, &v->reset, "variable");
     vdevc_attr_check(u, &v->attrs, "a variable");
     for (unsigned i = 0; i < v->hooks.n; i++) {
@@ -286,7 +287,7 @@ check_var(struct vdevc_unit *u, struct vdevc_var *v)
                         "is external");
             continue;
         }
-        if (v->on_write != NULL)
+        if (v->on_write)
             vdevc_error(u->diag, h->hdr.loc, "duplicate-name",
                         "second 'on write' hook");
         v->on_write = h;
@@ -301,19 +302,15 @@ device_hook(struct vdevc_unit *u, struct vdevc_hook *h)
     struct vdevc_hook **slot = strcmp(h->when, "init") == 0    ? &d->on_init
                                : strcmp(h->when, "reset") == 0 ? &d->on_reset
                                                                : NULL;
-    if (slot == NULL) {
+    if (!slot) {
         static const char *const whens[] = {"init", "reset", NULL};
         vdevc_error_unknown(u->diag, h->hdr.loc, "bad-hook",
                             vdevc_suggest_list(h->when, whens),
                             "a device has 'on init' and 'on reset', not 'on "
                             "%s'",
                             h->when);
-    } else if (*slot != NULL) {
-        vdevc_error(u->diag, h->hdr.loc, "duplicate-name",
-                    "second 'on %s' hook", h->when);
-        vdevc_note(u->diag, (*slot)->hdr.loc, "first one here");
     } else {
-        *slot = h;
+        vdevc_hook_place(u, h, slot);
     }
 }
 
@@ -371,7 +368,7 @@ collect(struct vdevc_unit *u, struct vdevc_vec *props)
         default:
             break;
         }
-        if (to != NULL)
+        if (to)
             vdevc_vec_push(d, to, n);
     }
 }

@@ -13,7 +13,7 @@ struct walk {
 static void
 expr(struct walk *w, const struct vdevc_expr *e)
 {
-    if (e == NULL || e->depth <= MAX_EXPR_DEPTH || w->too_deep)
+    if (!e || e->depth <= MAX_EXPR_DEPTH || w->too_deep)
         return;
     vdevc_error(w->u->diag, e->loc, "too-deep",
                 "expression nested more than %u levels deep", MAX_EXPR_DEPTH);
@@ -30,7 +30,7 @@ attrs(struct walk *w, const struct vdevc_vec *v)
 static void
 stmt(struct walk *w, const struct vdevc_stmt *s)
 {
-    if (s == NULL)
+    if (!s)
         return;
     expr(w, s->lhs);
     expr(w, s->rhs);
@@ -47,7 +47,7 @@ static void
 nodes(struct walk *w, const struct vdevc_vec *v)
 {
     for (unsigned i = 0; i < v->n; i++)
-        if (v->v[i] != NULL)
+        if (v->v[i])
             node(w, v->v[i]);
 }
 

@@ -34,15 +34,15 @@ take_hooks(struct vdevc_unit *u, struct vdevc_vec *hooks,
     for (unsigned i = 0; i < hooks->n; i++) {
         struct vdevc_hook *h = hooks->v[i];
         unsigned k = 0;
-        while (names[k] != NULL && strcmp(names[k], h->when) != 0)
+        while (names[k] && strcmp(names[k], h->when) != 0)
             k++;
-        if (names[k] == NULL) {
+        if (!names[k]) {
             vdevc_error_unknown(u->diag, h->hdr.loc, "bad-hook",
                                 vdevc_suggest_list(h->when, names),
                                 "%s has no 'on %s' hook", what, h->when);
             continue;
         }
-        if (slots[k] != NULL) {
+        if (slots[k]) {
             vdevc_error(u->diag, h->hdr.loc, "duplicate-name",
                         "second 'on %s' hook", h->when);
             vdevc_note(u->diag, slots[k]->hdr.loc, "first one here");
@@ -93,7 +93,7 @@ check_fifo(struct vdevc_unit *u, struct vdevc_fifo *f)
     f->width = vdevc_attr_width(u, &f->attrs, &etype);
     if (f->width == 0)
         f->width = 8;
-    if (etype != NULL) {
+    if (etype) {
         struct vdevc_attr *a = vdevc_attr_find(&f->attrs, A_TYPE, NULL);
         vdevc_error(u->diag, a->loc, "unknown-attribute",
                     "a fifo holds numbers, not enum '%s' values", etype->name);
@@ -124,7 +124,7 @@ stream_fifo(struct vdevc_unit *u, struct vdevc_stream *s, const char *dir,
     f->stream = s;
     vdevc_sym_define(u, f->qname, SYM_FIFO, f, s->hdr.loc, "fifo");
     struct vdevc_sym *old = vdevc_sym_get(u->syms, f->cname);
-    if (old != NULL) {
+    if (old) {
         vdevc_error(u->diag, s->hdr.loc, "duplicate-name",
                     "stream '%s' keeps its %s FIFO in the device state as "
                     "'%s', which is taken",
@@ -214,7 +214,7 @@ static unsigned
 word_index(const char *const *words, const char *w)
 {
     unsigned k = 0;
-    while (words[k] != NULL && strcmp(words[k], w) != 0)
+    while (words[k] && strcmp(words[k], w) != 0)
         k++;
     return k;
 }
@@ -262,7 +262,7 @@ timer_member(struct vdevc_unit *u, const struct vdevc_host_ctx *c,
              struct vdevc_timer *t, struct vdevc_expr *e)
 {
     unsigned k = word_index(timer_members, e->name);
-    if (timer_members[k] == NULL)
+    if (!timer_members[k])
         return unknown_word(u, e->loc, e->name, timer_members, "timer",
                             t->name);
     if (!no_time_in_irq(u, c, e->loc, "a timer"))
@@ -278,8 +278,8 @@ fifo_member(struct vdevc_unit *u, const struct vdevc_host_ctx *c,
             struct vdevc_fifo *f, struct vdevc_expr *e)
 {
     unsigned k = word_index(fifo_members, e->name);
-    if (fifo_members[k] == NULL) {
-        if (fifo_methods[word_index(fifo_methods, e->name)] != NULL) {
+    if (!fifo_members[k]) {
+        if (fifo_methods[word_index(fifo_methods, e->name)]) {
             vdevc_error_fix(u->diag, e->loc, "type-mismatch",
                             talloc_asprintf(u, "%s()", e->name),
                             "'%s' is a method: call it", e->name);
@@ -320,7 +320,7 @@ vdevc_host_member(struct vdevc_unit *u, const struct vdevc_host_ctx *c,
 static void
 note_change(const struct vdevc_host_ctx *c, const struct vdevc_fifo *f)
 {
-    if (c->hook != NULL)
+    if (c->hook)
         c->hook->irqs |= f->irqs;
 }
 
@@ -339,7 +339,7 @@ bool
 vdevc_host_method(struct vdevc_unit *u, const struct vdevc_host_ctx *c,
                   const struct vdevc_sym *obj, struct vdevc_expr *e, bool value)
 {
-    if (obj == NULL || obj->kind != SYM_FIFO) {
+    if (!obj || obj->kind != SYM_FIFO) {
         char *what = vdevc_expr_text(u, e->lhs);
         vdevc_error(u->diag, e->loc, "type-mismatch",
                     "'%s' has no methods: only FIFOs have (%s.%s(...))", what,
@@ -348,8 +348,8 @@ vdevc_host_method(struct vdevc_unit *u, const struct vdevc_host_ctx *c,
     }
     struct vdevc_fifo *f = obj->ptr;
     unsigned k = word_index(fifo_methods, e->name);
-    if (fifo_methods[k] == NULL) {
-        if (fifo_members[word_index(fifo_members, e->name)] != NULL)
+    if (!fifo_methods[k]) {
+        if (fifo_members[word_index(fifo_members, e->name)])
             vdevc_error(u->diag, e->loc, "type-mismatch",
                         "'%s' is not a method: write '%s.%s'", e->name,
                         f->qname, e->name);
@@ -394,10 +394,10 @@ operand(struct vdevc_unit *u, struct vdevc_expr *x, enum vdevc_sym_kind k,
         const char *noun)
 {
     struct vdevc_sym *sym = vdevc_sym_get(u->syms, x->name);
-    if (sym != NULL && sym->kind == k)
+    if (sym && sym->kind == k)
         return sym->ptr;
     const char *best = vdevc_sym_nearest(u->syms, x->name, "", 1u << k, NULL);
-    if (sym != NULL)
+    if (sym)
         vdevc_error_unknown(u->diag, x->loc, "type-mismatch", best,
                             "'%s' is not a%s %s", x->name,
                             noun[0] == 'e' ? "n" : "", noun);
@@ -413,18 +413,18 @@ check_start(struct vdevc_unit *u, struct vdevc_stmt *st)
     struct vdevc_timer *t = operand(u, st->lhs, SYM_TIMER, "timer");
     unsigned m = word_index(modes, st->mode->name);
     unsigned k = word_index(units, st->third->name);
-    if (modes[m] == NULL)
+    if (!modes[m])
         vdevc_error_unknown(u->diag, st->mode->loc, "bad-timer",
                             vdevc_suggest_list(st->mode->name, modes),
                             "'%s': write 'after' (once) or 'every' "
                             "(periodic)",
                             st->mode->name);
-    if (units[k] == NULL)
+    if (!units[k])
         vdevc_error_unknown(u->diag, st->third->loc, "bad-unit",
                             vdevc_suggest_list(st->third->name, units),
                             "'%s' is not a time unit (ns, us, ms, s)",
                             st->third->name);
-    if (t == NULL || modes[m] == NULL || units[k] == NULL)
+    if (!t || !modes[m] || !units[k])
         return;
     st->lhs->ref = REF_TIMER;
     st->lhs->sym = t;
@@ -450,7 +450,7 @@ unknown_statement(struct vdevc_unit *u, struct vdevc_stmt *st)
                     st->lhs->name, st->lhs->name);
         return;
     }
-    if (verbs[v] != NULL) {
+    if (verbs[v]) {
         vdevc_error(u->diag, st->mode->loc, "syntax-error",
                     "'%s' takes only a name: %s %s;", st->name, st->name,
                     st->lhs->name);
@@ -470,7 +470,7 @@ vdevc_host_stmt(struct vdevc_unit *u, struct vdevc_stmt *st)
         break;
     case S_STOP: {
         struct vdevc_timer *t = operand(u, st->lhs, SYM_TIMER, "timer");
-        if (t != NULL) {
+        if (t) {
             st->lhs->ref = REF_TIMER;
             st->lhs->sym = t;
         }
@@ -478,7 +478,7 @@ vdevc_host_stmt(struct vdevc_unit *u, struct vdevc_stmt *st)
     }
     case S_EMIT: {
         struct vdevc_event *ev = operand(u, st->lhs, SYM_EVENT, "event");
-        if (ev != NULL) {
+        if (ev) {
             ev->emitted = true;
             st->lhs->ref = REF_EVENT;
             st->lhs->sym = ev;

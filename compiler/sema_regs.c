@@ -19,7 +19,7 @@ static void subst_stmt(struct vdevc_stmt *s, const struct binding *b);
 static void
 subst_expr(struct vdevc_expr *e, const struct binding *b)
 {
-    if (e == NULL)
+    if (!e)
         return;
     if (e->kind == E_NAME) {
         for (unsigned i = 0; i < b->params->n; i++) {
@@ -44,7 +44,7 @@ subst_expr(struct vdevc_expr *e, const struct binding *b)
 static void
 subst_stmt(struct vdevc_stmt *s, const struct binding *b)
 {
-    if (s == NULL)
+    if (!s)
         return;
     subst_expr(s->lhs, b);
     subst_expr(s->rhs, b);
@@ -112,23 +112,19 @@ check_field_hooks(struct vdevc_unit *u, struct vdevc_vec *hooks,
 {
     for (unsigned i = 0; i < hooks->n; i++) {
         struct vdevc_hook *h = hooks->v[i];
-        if (h == NULL)
+        if (!h)
             continue;
         struct vdevc_hook **slot = strcmp(h->when, "read") == 0    ? on_read
                                    : strcmp(h->when, "write") == 0 ? on_write
                                                                    : NULL;
-        if (slot == NULL) {
+        if (!slot) {
             static const char *const whens[] = {"read", "write", NULL};
             vdevc_error_unknown(u->diag, h->hdr.loc, "bad-hook",
                                 vdevc_suggest_list(h->when, whens),
                                 "unknown hook 'on %s' (read or write)",
                                 h->when);
-        } else if (*slot != NULL) {
-            vdevc_error(u->diag, h->hdr.loc, "duplicate-name",
-                        "second 'on %s' hook", h->when);
-            vdevc_note(u->diag, (*slot)->hdr.loc, "first one here");
         } else {
-            *slot = h;
+            vdevc_hook_place(u, h, slot);
         }
     }
 }
@@ -166,6 +162,7 @@ check_field(struct vdevc_unit *u, struct vdevc_reg *r, struct vdevc_field *f)
     f->doc = vdevc_attr_doc(f, &f->attrs);
     f->nomigrate = vdevc_attr_flag(&f->attrs, "nomigrate");
     f->external = vdevc_attr_flag(&f->attrs, "external");
+    u->dev->nr_external += f->external;
     f->sticky = vdevc_attr_flag(&f->attrs, "sticky") || r->sticky;
     vdevc_attr_width(u, &f->attrs, &f->etype);
     f->reset = (r->reset >> f->lo_v) & vdevc_mask(w);
@@ -239,7 +236,7 @@ check_fields(struct vdevc_unit *u, struct vdevc_reg *r)
 {
     for (unsigned i = 0; i < r->items.n; i++) {
         struct vdevc_node *n = r->items.v[i];
-        if (n != NULL && n->kind == N_FIELD && check_field(u, r, (void *)n))
+        if (n && n->kind == N_FIELD && check_field(u, r, (void *)n))
             vdevc_vec_push(r, &r->fields, n);
     }
     if (r->fields.n == 0) {
@@ -283,7 +280,7 @@ check_reg_attrs(struct vdevc_unit *u, struct vdevc_reg *r)
 {
     struct vdevc_enum *etype;
     unsigned w = vdevc_attr_width(u, &r->attrs, &etype);
-    if (etype != NULL)
+    if (etype)
         vdevc_error(u->diag, r->hdr.loc, "type-mismatch",
                     "give the enum type to a field, not a register");
     if (w == 0)
@@ -299,12 +296,13 @@ check_reg_attrs(struct vdevc_unit *u, struct vdevc_reg *r)
     r->since = vdevc_attr_since(u, &r->attrs);
     r->nomigrate = vdevc_attr_flag(&r->attrs, "nomigrate");
     r->external = vdevc_attr_flag(&r->attrs, "external");
+    u->dev->nr_external += r->external;
     r->sticky = vdevc_attr_flag(&r->attrs, "sticky");
     struct vdevc_attr *a = vdevc_attr_find(&r->attrs, A_EXPR, "when");
     r->when = a ? a->expr : NULL;
     a = vdevc_attr_find(&r->attrs, A_EXPR, "select");
     r->select = a ? a->expr : NULL;
-    if (r->select != NULL && r->count == NULL)
+    if (r->select && !r->count)
         vdevc_error(u->diag, a->loc, "bad-array",
                     "'select' picks an element of an array register: "
                     "NAME[count]");
@@ -312,10 +310,10 @@ check_reg_attrs(struct vdevc_unit *u, struct vdevc_reg *r)
     r->stride = w / 8;
     uint64_t stride;
     if (vdevc_attr_value(u, &r->attrs, "stride", &stride)) {
-        if (r->count == NULL)
+        if (!r->count)
             vdevc_error(u->diag, r->hdr.loc, "bad-array",
                         "'stride' needs an array register: NAME[count]");
-        else if (r->select != NULL)
+        else if (r->select)
             vdevc_error(u->diag, r->hdr.loc, "bad-array",
                         "an index/data array ('select') has all its "
                         "elements at one offset: no stride");
@@ -327,7 +325,7 @@ check_reg_attrs(struct vdevc_unit *u, struct vdevc_reg *r)
         else
             r->stride = stride;
     }
-    if (r->select != NULL)
+    if (r->select)
         r->stride = 0;
     vdevc_attr_check(u, &r->attrs, "a register");
 }
@@ -347,7 +345,7 @@ check_reg(struct expand *x, struct vdevc_reg *r, const char *prefix,
     uint64_t off = 0, n = 1;
     vdevc_const_eval(u, r->offset, &off);
     r->off = base + off;
-    if (r->count != NULL && vdevc_const_eval(u, r->count, &n) &&
+    if (r->count && vdevc_const_eval(u, r->count, &n) &&
         (n < 1 || n > VDEVC_MAX_ARRAY)) {
         vdevc_error(u->diag, r->count->loc, "bad-array",
                     "array length must be 1..%u", VDEVC_MAX_ARRAY);
@@ -363,16 +361,16 @@ check_reg(struct expand *x, struct vdevc_reg *r, const char *prefix,
     struct vdevc_vec hooks = {0};
     for (unsigned i = 0; i < r->items.n; i++) {
         struct vdevc_node *nd = r->items.v[i];
-        if (nd != NULL && nd->kind == N_HOOK)
+        if (nd && nd->kind == N_HOOK)
             vdevc_vec_push(r, &hooks, nd);
     }
     check_field_hooks(u, &hooks, &r->on_read, &r->on_write);
-    r->hooked_read = r->on_read != NULL;
-    r->hooked_write = r->on_write != NULL;
+    r->hooked_read = !!r->on_read;
+    r->hooked_write = !!r->on_write;
     for (unsigned i = 0; i < r->fields.n; i++) {
         const struct vdevc_field *f = r->fields.v[i];
-        r->hooked_read |= f->on_read != NULL;
-        r->hooked_write |= f->on_write != NULL;
+        r->hooked_read |= !!f->on_read;
+        r->hooked_write |= !!f->on_write;
     }
     r->id = u->dev->regs.n;
     vdevc_vec_push(u->dev, &u->dev->regs, r);
@@ -414,7 +412,7 @@ instantiate(struct expand *x, struct vdevc_use *use, const char *prefix,
 {
     struct vdevc_unit *u = x->u;
     struct vdevc_sym *s = vdevc_sym_get(u->syms, use->block);
-    if (s == NULL || s->kind != SYM_BLOCK) {
+    if (!s || s->kind != SYM_BLOCK) {
         vdevc_error_unknown(
             u->diag, use->hdr.loc, "unknown-name",
             vdevc_sym_nearest(u->syms, use->block, "", 1u << SYM_BLOCK, NULL),
@@ -450,7 +448,7 @@ instantiate(struct expand *x, struct vdevc_use *use, const char *prefix,
         vdevc_const_eval(u, use->args.v[i], &b.values[i]);
     struct vdevc_vec items = {0};
     for (unsigned i = 0; i < blk->items.n; i++) {
-        if (blk->items.v[i] == NULL)
+        if (!blk->items.v[i])
             continue;
         struct vdevc_node *c = vdevc_node_clone(use, blk->items.v[i]);
         subst_node(c, &b);
@@ -469,7 +467,7 @@ expand_items(struct expand *x, struct vdevc_vec *items, const char *prefix,
 {
     for (unsigned i = 0; i < items->n; i++) {
         struct vdevc_node *n = items->v[i];
-        if (n == NULL)
+        if (!n)
             continue;
         if (n->kind == N_REG)
             check_reg(x, (void *)n, prefix, base);
@@ -509,7 +507,7 @@ bar_spans(struct vdevc_bar *b, size_t *_n)
     for (unsigned i = 0; i < b->regs.n; i++) {
         struct vdevc_reg *r = b->regs.v[i];
         /* An index/data array is one place, whatever its length. */
-        unsigned places = r->select != NULL ? 1 : r->n;
+        unsigned places = r->select ? 1 : r->n;
         for (unsigned e = 0; e < places; e++) {
             s[k].start = r->off + e * r->stride;
             s[k].end = s[k].start + r->width / 8;
@@ -706,7 +704,7 @@ check_bar(struct vdevc_unit *u, struct vdevc_bar *b, struct vdevc_bar **used)
         last = 5;
     }
     for (unsigned i = b->idx; i <= last; i++) {
-        if (used[i] != NULL && used[i] != b) {
+        if (used[i] && used[i] != b) {
             vdevc_error(u->diag, b->hdr.loc, "duplicate-name",
                         "BAR %u is already taken", i);
             vdevc_note(u->diag, used[i]->hdr.loc, "by this BAR");
@@ -769,7 +767,7 @@ config_items(struct vdevc_unit *u, struct vdevc_config *c, struct vdevc_bar *cb)
     }
     for (unsigned i = 0; i < c->items.n; i++) {
         struct vdevc_node *n = c->items.v[i];
-        if (n == NULL)
+        if (!n)
             continue;
         if (n->kind == N_REG)
             vdevc_vec_push(cb, &cb->items, n);
@@ -789,7 +787,7 @@ check_config(struct vdevc_unit *u)
         struct vdevc_node *n = d->items.v[i];
         if (n->kind != N_CONFIG)
             continue;
-        if (cb == NULL) {
+        if (!cb) {
             cb = talloc_zero(d, struct vdevc_bar);
             cb->hdr = *n;
             cb->hdr.kind = N_BAR;
@@ -799,7 +797,7 @@ check_config(struct vdevc_unit *u)
         }
         config_items(u, (struct vdevc_config *)n, cb);
     }
-    if (cb == NULL)
+    if (!cb)
         return;
     d->config = cb;
     struct expand x = {u, cb, 0};

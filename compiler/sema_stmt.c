@@ -55,7 +55,7 @@ lookup(struct scope *s, const char *name)
         memcpy(buf, prefix, len);
         strcpy(buf + len, name);
         sym = vdevc_sym_get(s->u->syms, buf);
-        if (sym != NULL || len == 0)
+        if (sym || len == 0)
             break;
         /* "a.b." -> "a." -> "" */
         len--;
@@ -158,7 +158,7 @@ bind_sym(struct scope *s, struct vdevc_expr *e, struct vdevc_sym *sym,
         goto not_value;
     }
     e->sym = sym->ptr;
-    if (r != NULL && (r->n > 1) != indexed) {
+    if (r && (r->n > 1) != indexed) {
         vdevc_error(u->diag, e->loc, "bad-array",
                     r->n > 1 ? "register array '%s' needs an index"
                              : "register '%s' is not an array",
@@ -191,7 +191,7 @@ resolve_special(struct scope *s, struct vdevc_expr *e)
         vdevc_host_now(s->u, &c, e);
         return true;
     }
-    if (s->hook == NULL || s->plain)
+    if (!s->hook || s->plain)
         return false;
     if ((s->has_value && strcmp(e->name, "value") == 0) ||
         (s->has_old && strcmp(e->name, "old") == 0)) {
@@ -257,7 +257,7 @@ unknown_root(struct scope *s, const struct vdevc_expr *e)
     vdevc_suggest_init(&sg, e->name);
     for (unsigned i = 0; i < s->nr_locals; i++)
         vdevc_suggest_add(&sg, s->locals[i].name);
-    if (s->hook != NULL && !s->plain) {
+    if (s->hook && !s->plain) {
         vdevc_suggest_add(&sg, s->has_value ? "value" : NULL);
         vdevc_suggest_add(&sg, s->has_old ? "old" : NULL);
         vdevc_suggest_add(&sg, s->has_index ? "index" : NULL);
@@ -332,12 +332,12 @@ report_unknown(struct scope *s, struct vdevc_expr *e)
         return;
     }
     struct vdevc_sym *sym = lookup(s, x->name);
-    if (sym == NULL && n > 0 && resolve_special(s, x)) {
+    if (!sym && n > 0 && resolve_special(s, x)) {
         vdevc_error(s->u->diag, chain[n - 1]->loc, "unknown-name",
                     "'%s' has no member '%s'", x->name, chain[n - 1]->name);
         return;
     }
-    if (sym == NULL) {
+    if (!sym) {
         unknown_root(s, x);
         return;
     }
@@ -345,7 +345,7 @@ report_unknown(struct scope *s, struct vdevc_expr *e)
         char *next = talloc_asprintf(s->u, "%s.%s", sym->name, chain[n]->name);
         struct vdevc_sym *nsym = vdevc_sym_get(s->u->syms, next);
         talloc_free(next);
-        if (nsym == NULL) {
+        if (!nsym) {
             unknown_member(s, sym, chain[n]);
             return;
         }
@@ -364,12 +364,12 @@ resolve_place(struct scope *s, struct vdevc_expr *e, bool indexed)
         return !indexed || e->ref != REF_LOCAL ? true : false;
     char *path = path_of(u, e);
     struct vdevc_sym *sym = path ? lookup(s, path) : NULL;
-    if (sym != NULL)
+    if (sym)
         return bind_sym(s, e, sym, indexed);
     struct vdevc_sym *obj = NULL;
-    if (e->kind == E_MEMBER && (path = path_of(u, e->lhs)) != NULL)
+    if (e->kind == E_MEMBER && (path = path_of(u, e->lhs)))
         obj = lookup(s, path);
-    if (obj != NULL && vdevc_host_object(obj->kind)) {
+    if (obj && vdevc_host_object(obj->kind)) {
         struct vdevc_host_ctx c = host_ctx(s);
         if (!vdevc_host_member(u, &c, obj, e))
             return false;
@@ -391,7 +391,7 @@ resolve_place(struct scope *s, struct vdevc_expr *e, bool indexed)
         struct vdevc_reg *r = base->sym;
         char *q = talloc_asprintf(u, "%s.%s", r->qname, e->name);
         sym = vdevc_sym_get(u->syms, q);
-        if (sym == NULL || sym->kind != SYM_FIELD) {
+        if (!sym || sym->kind != SYM_FIELD) {
             unknown_field(s, r, e);
             return false;
         }
@@ -453,7 +453,7 @@ resolve_index(struct scope *s, struct vdevc_expr *e)
                     "not buffers");
         return false;
     }
-    if (s->hook == NULL && s->irq_bit == 0) {
+    if (!s->hook && s->irq_bit == 0) {
         vdevc_error(u->diag, e->loc, "type-mismatch",
                     "%s read registers, fields and variables, not array "
                     "elements or buffers",
@@ -485,10 +485,10 @@ static bool
 resolve_call(struct scope *s, struct vdevc_expr *e, bool value)
 {
     struct vdevc_unit *u = s->u;
-    if (e->lhs != NULL)
+    if (e->lhs)
         return resolve_method(s, e, value);
     struct vdevc_sym *sym = vdevc_sym_get(u->syms, e->name);
-    if (sym == NULL || (sym->kind != SYM_EXTERN && sym->kind != SYM_PROC)) {
+    if (!sym || (sym->kind != SYM_EXTERN && sym->kind != SYM_PROC)) {
         vdevc_error_unknown(u->diag, e->loc, "unknown-name",
                             vdevc_sym_nearest(u->syms, e->name, "",
                                               1u << SYM_EXTERN | 1u << SYM_PROC,
@@ -496,7 +496,7 @@ resolve_call(struct scope *s, struct vdevc_expr *e, bool value)
                             "unknown function '%s'", e->name);
         return false;
     }
-    if (s->hook == NULL) {
+    if (!s->hook) {
         vdevc_error(u->diag, e->loc, "type-mismatch",
                     "%s cannot call functions", s->what);
         return false;
@@ -571,7 +571,7 @@ resolve_proc_call(struct scope *s, struct vdevc_expr *e, struct vdevc_proc *p,
         ok &= resolve(s, e->args.v[i], true) &&
               check_fits(s, e->args.v[i], (unsigned)a->width, NULL, a->name);
     }
-    if (s->proc != NULL) {
+    if (s->proc) {
         note_callee(s, e, p);
     } else {
         p->used = true;
@@ -641,7 +641,7 @@ resolve_op(struct scope *s, struct vdevc_expr *e)
         return false;
     bool cmp = e->op == OP_EQ || e->op == OP_NE || e->op == '<' ||
                e->op == '>' || e->op == OP_LE || e->op == OP_GE;
-    if (cmp && e->lhs->etype != NULL && e->rhs->etype != NULL &&
+    if (cmp && e->lhs->etype && e->rhs->etype &&
         e->lhs->etype != e->rhs->etype) {
         vdevc_error(u->diag, e->loc, "type-mismatch",
                     "comparing enum '%s' with enum '%s'", e->lhs->etype->name,
@@ -702,7 +702,7 @@ check_fits(struct scope *s, struct vdevc_expr *e, unsigned width,
 {
     struct vdevc_unit *u = s->u;
     bool literal = e->kind == E_NUM && e->ref == REF_NONE;
-    if (etype != NULL) {
+    if (etype) {
         if (literal) {
             for (unsigned i = 0; i < etype->members.n; i++)
                 if (((struct vdevc_enum_member *)etype->members.v[i])->v ==
@@ -713,7 +713,7 @@ check_fits(struct scope *s, struct vdevc_expr *e, unsigned width,
                         (unsigned long long)e->num, etype->name, what);
             return false;
         }
-        if (e->etype != NULL && e->etype != etype) {
+        if (e->etype && e->etype != etype) {
             vdevc_error(u->diag, e->loc, "type-mismatch",
                         "enum '%s' value assigned to '%s' of enum '%s'",
                         e->etype->name, what, etype->name);
@@ -788,7 +788,7 @@ check_target(struct scope *s, struct vdevc_expr *t, const char **_name)
     case REF_VAR:
     case REF_BUFFER:
         *_name = ((struct vdevc_var *)t->sym)->name;
-        if (t->ref == REF_BUFFER && t->idx == NULL) {
+        if (t->ref == REF_BUFFER && !t->idx) {
             vdevc_error(u->diag, t->loc, "type-mismatch",
                         "assign to an element of buffer '%s'", *_name);
             return false;
@@ -860,7 +860,7 @@ shadow(struct scope *s, const char *name, struct vdevc_loc loc)
         return;
     }
     struct vdevc_sym *sym = lookup(s, name);
-    if (sym == NULL || sym_what(sym->kind) == NULL)
+    if (!sym || !sym_what(sym->kind))
         return;
     struct vdevc_loc at = sym->loc;
     if (vdevc_warn_once(u, VDEVC_W_SHADOW, loc, "local '%s' shadows %s '%s'",
@@ -954,7 +954,7 @@ check_block(struct scope *s, struct vdevc_stmt *st)
 {
     unsigned saved = s->nr_locals;
     for (unsigned i = 0; i < st->body.n; i++)
-        if (st->body.v[i] != NULL)
+        if (st->body.v[i])
             check_stmt(s, st->body.v[i]);
     for (unsigned i = saved; i < s->nr_locals; i++)
         if (s->locals[i].reads == 0 && s->locals[i].name[0] != '_')
@@ -986,7 +986,7 @@ loop_bound(struct scope *s, struct vdevc_stmt *st)
     uint64_t n = 0;
     if (l->constant)
         n = st->rhs->num > st->lhs->num ? st->rhs->num - st->lhs->num : 0;
-    if (st->third != NULL) {
+    if (st->third) {
         uint64_t max;
         if (!loop_word(s, l->max, "max", l->max_loc) ||
             !vdevc_const_eval(u, st->third, &max))
@@ -1048,25 +1048,25 @@ check_return(struct scope *s, struct vdevc_stmt *st)
 {
     struct vdevc_unit *u = s->u;
     struct vdevc_proc *p = s->proc;
-    if (p == NULL) {
+    if (!p) {
         vdevc_error(u->diag, st->loc, "bad-return",
                     "'return' belongs in a proc; a hook ends at its '}'");
         return;
     }
-    if (st->lhs == NULL && p->width != 0) {
+    if (!st->lhs && p->width != 0) {
         vdevc_error(u->diag, st->loc, "bad-return",
                     "proc '%s' returns a value (%u bits): 'return EXPR;'",
                     p->name, p->width);
         return;
     }
-    if (st->lhs != NULL && p->width == 0) {
+    if (st->lhs && p->width == 0) {
         vdevc_error(u->diag, st->lhs->loc, "bad-return",
                     "proc '%s' returns no value (declare one: '%s(...) : "
                     "WIDTH')",
                     p->name, p->name);
         return;
     }
-    if (st->lhs == NULL || !resolve(s, st->lhs, true))
+    if (!st->lhs || !resolve(s, st->lhs, true))
         return;
     bool literal = st->lhs->kind == E_NUM && st->lhs->ref == REF_NONE;
     if (literal ? st->lhs->num > vdevc_mask(p->width)
@@ -1106,7 +1106,7 @@ check_stmt(struct scope *s, struct vdevc_stmt *st)
         if (resolve(s, st->lhs, true))
             constant_condition(s, st->lhs);
         check_block(s, st->then_s);
-        if (st->else_s != NULL)
+        if (st->else_s)
             check_stmt(s, st->else_s);
         break;
     case S_LET:
@@ -1151,7 +1151,7 @@ check_stmt(struct scope *s, struct vdevc_stmt *st)
     case S_STOP:
     case S_EMIT:
     case S_WORD:
-        if (st->rhs == NULL || resolve(s, st->rhs, true))
+        if (!st->rhs || resolve(s, st->rhs, true))
             vdevc_host_stmt(s->u, st);
         break;
     }
@@ -1164,7 +1164,7 @@ check_hook(struct vdevc_unit *u, struct vdevc_hook *h, const char *prefix,
            unsigned width, struct vdevc_enum *etype, bool has_index,
            bool has_width)
 {
-    if (h == NULL)
+    if (!h)
         return;
     struct scope s = {
         .u = u,
@@ -1264,7 +1264,7 @@ check_interrupt(struct vdevc_unit *u, struct vdevc_interrupt *irq,
 static uint64_t
 hook_irqs(const struct vdevc_hook *h, uint64_t all)
 {
-    if (h == NULL)
+    if (!h)
         return 0;
     return h->calls ? all : h->irqs;
 }
@@ -1306,9 +1306,9 @@ vdevc_sema_behaviour(struct vdevc_unit *u)
         check_hook(u, v->on_write, "", v->width, v->etype, false, false);
     }
     /* on init, on reset: statements without an access. */
-    if (d->on_init != NULL)
+    if (d->on_init)
         vdevc_check_device_hook(u, d->on_init);
-    if (d->on_reset != NULL)
+    if (d->on_reset)
         vdevc_check_device_hook(u, d->on_reset);
     vdevc_sema_host_behaviour(u);
     vdevc_sema_proc_usage(u);

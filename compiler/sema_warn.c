@@ -13,11 +13,11 @@ vdevc_warn_once(struct vdevc_unit *u, enum vdevc_warning w,
 {
     if (!vdevc_warning_enabled(u->diag, w))
         return false;
-    if (u->warned == NULL)
+    if (!u->warned)
         u->warned = vdevc_symtab_new(u);
     char *key = talloc_asprintf(u->warned, "%d:%d:%d", (int)w, loc.first_line,
                                 loc.first_column);
-    if (vdevc_sym_add(u->warned, key, SYM_CNAME, NULL, loc) != NULL) {
+    if (vdevc_sym_add(u->warned, key, SYM_CNAME, NULL, loc)) {
         talloc_free(key);
         return false;
     }
@@ -35,7 +35,7 @@ unused_vars(struct vdevc_unit *u)
     for (unsigned i = 0; i < d->vars.n; i++) {
         struct vdevc_var *v = d->vars.v[i];
         /* An external variable's own hook is its use. */
-        if (v->used || v->on_write != NULL)
+        if (v->used || v->on_write)
             continue;
         vdevc_warn_once(u, VDEVC_W_UNUSED_VARIABLE, v->hdr.loc,
                         "%s '%s' is never used by a hook or interrupt "
@@ -70,8 +70,8 @@ unused_externs(struct vdevc_unit *u)
 static bool
 unread(const struct vdevc_reg *r, const struct vdevc_field *f)
 {
-    return f->access == ACC_WO && !f->read && !r->read && f->on_write == NULL &&
-           r->on_write == NULL && !f->external && !r->external;
+    return f->access == ACC_WO && !f->read && !r->read && !f->on_write &&
+           !r->on_write && !f->external && !r->external;
 }
 
 static void
@@ -124,7 +124,7 @@ unused_host(struct vdevc_unit *u)
     }
     for (unsigned i = 0; i < d->fifos.n; i++) {
         struct vdevc_fifo *f = d->fifos.v[i];
-        if (!f->used && f->stream == NULL)
+        if (!f->used && !f->stream)
             vdevc_warn_once(u, VDEVC_W_UNUSED_VARIABLE, f->hdr.loc,
                             "fifo '%s' is never used by a hook or interrupt "
                             "expression",

@@ -26,46 +26,53 @@ struct vdevc_symtab *
 vdevc_symtab_new(void *mem_ctx)
 {
     struct vdevc_symtab *t = talloc_zero(mem_ctx, struct vdevc_symtab);
-    if (t == NULL)
+    if (!t)
         return NULL;
     t->cap = 256;
     t->slots = talloc_zero_array(t, struct slot, t->cap);
     return t;
 }
 
-static size_t
-probe(const struct vdevc_symtab *t, const char *name, uint32_t h)
+/* Room for n more symbols without growing: a large device's names are
+ * placed once instead of being rehashed at every doubling. */
+void
+vdevc_symtab_reserve(struct vdevc_symtab *t, size_t n)
 {
-    size_t i = h & (t->cap - 1);
-    while (t->slots[i].sym.name != NULL &&
-           (t->slots[i].hash != h || strcmp(t->slots[i].sym.name, name) != 0))
-        i = (i + 1) & (t->cap - 1);
-    return i;
-}
-
-static void
-grow(struct vdevc_symtab *t)
-{
+    size_t cap = t->cap;
+    while ((t->used + n) * 2 > cap)
+        cap *= 2;
+    if (cap == t->cap)
+        return;
     struct slot *old = t->slots;
     size_t old_cap = t->cap;
-    t->cap *= 2;
+    t->cap = cap;
     t->slots = talloc_zero_array(t, struct slot, t->cap);
     for (size_t i = 0; i < old_cap; i++) {
-        if (old[i].sym.name == NULL)
+        if (!old[i].sym.name)
             continue;
         size_t k = old[i].hash & (t->cap - 1);
-        while (t->slots[k].sym.name != NULL)
+        while (t->slots[k].sym.name)
             k = (k + 1) & (t->cap - 1);
         t->slots[k] = old[i];
     }
     talloc_free(old);
 }
 
+static size_t
+probe(const struct vdevc_symtab *t, const char *name, uint32_t h)
+{
+    size_t i = h & (t->cap - 1);
+    while (t->slots[i].sym.name &&
+           (t->slots[i].hash != h || strcmp(t->slots[i].sym.name, name) != 0))
+        i = (i + 1) & (t->cap - 1);
+    return i;
+}
+
 struct vdevc_sym *
 vdevc_sym_get(struct vdevc_symtab *t, const char *name)
 {
     struct slot *s = &t->slots[probe(t, name, vdevc_fnv1a(name))];
-    return s->sym.name != NULL ? &s->sym : NULL;
+    return s->sym.name ? &s->sym : NULL;
 }
 
 struct vdevc_sym *
@@ -74,11 +81,11 @@ vdevc_sym_add(struct vdevc_symtab *t, const char *name,
 {
     uint32_t h = vdevc_fnv1a(name);
     size_t i = probe(t, name, h);
-    if (t->slots[i].sym.name != NULL)
+    if (t->slots[i].sym.name)
         return &t->slots[i].sym;
     t->slots[i] = (struct slot){{name, kind, ptr, loc}, h};
     if (++t->used * 2 > t->cap)
-        grow(t);
+        vdevc_symtab_reserve(t, 0); /* double */
     return NULL;
 }
 
@@ -88,7 +95,7 @@ vdevc_sym_define(struct vdevc_unit *u, const char *name,
                  const char *what)
 {
     struct vdevc_sym *old = vdevc_sym_add(u->syms, name, kind, ptr, loc);
-    if (old == NULL)
+    if (!old)
         return true;
     vdevc_error(u->diag, loc, "duplicate-name", "redefinition of '%s'", name);
     vdevc_note(u->diag, old->loc, "'%s' was first defined here", name);
@@ -101,16 +108,16 @@ vdevc_sym_nearest(struct vdevc_symtab *t, const char *word, const char *prefix,
                   unsigned kinds, struct vdevc_suggest *more)
 {
     struct vdevc_suggest local, *s = more;
-    if (s == NULL) {
+    if (!s) {
         vdevc_suggest_init(&local, word);
         s = &local;
     }
     size_t plen = strlen(prefix);
     for (size_t i = 0; i < t->cap; i++) {
         const struct vdevc_sym *sym = &t->slots[i].sym;
-        if (sym->name == NULL || !(kinds & (1u << sym->kind)) ||
+        if (!sym->name || !(kinds & (1u << sym->kind)) ||
             strncmp(sym->name, prefix, plen) != 0 ||
-            strchr(sym->name + plen, '.') != NULL)
+            strchr(sym->name + plen, '.'))
             continue;
         vdevc_suggest_add(s, sym->name + plen);
     }

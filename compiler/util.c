@@ -116,7 +116,7 @@ vdevc_c_string(void *ctx, const char *s)
 {
     /* Each byte takes at most 4 ("\\ooo"), plus the quotes. */
     char *out = talloc_size(ctx, 4 * strlen(s) + 3), *q = out;
-    if (out == NULL)
+    if (!out)
         return NULL;
     *q++ = '"';
     for (; *s; s++) {
@@ -205,7 +205,7 @@ vdevc_join(void *ctx, const char *a, const char *sep, const char *b)
 {
     size_t la = strlen(a), ls = strlen(sep), lb = strlen(b);
     char *s = talloc_size(ctx, la + ls + lb + 1);
-    if (s == NULL)
+    if (!s)
         return NULL;
     memcpy(s, a, la);
     memcpy(s + la, sep, ls);

@@ -97,6 +97,7 @@ struct vdevc_sym {
 };
 
 struct vdevc_symtab *vdevc_symtab_new(void *mem_ctx);
+void vdevc_symtab_reserve(struct vdevc_symtab *t, size_t n);
 /* Symbols are valid until the next vdevc_sym_add(); names are not copied
  * and must live as long as the table. */
 struct vdevc_sym *vdevc_sym_get(struct vdevc_symtab *t, const char *name);
@@ -209,6 +210,11 @@ bool vdevc_warn_once(struct vdevc_unit *u, enum vdevc_warning w,
  * returns false when e is not constant. */
 bool vdevc_const_eval(struct vdevc_unit *u, struct vdevc_expr *e,
                       uint64_t *out);
+
+/* A hook into its slot (on_read, on_init, ...), or duplicate-name when
+ * the slot has one already. */
+void vdevc_hook_place(struct vdevc_unit *u, struct vdevc_hook *h,
+                      struct vdevc_hook **slot);
 
 /* Attributes: the flag/value helpers mark what they consume; the check
  * reports anything left as not applying to `what`. */

@@ -13,7 +13,7 @@ vdevc_vec_push(void *owner, struct vdevc_vec *vec, void *item)
     if (vec->n == vec->cap) {
         unsigned cap = vec->cap ? vec->cap * 2 : 4;
         void **v = talloc_realloc(owner, vec->v, void *, cap);
-        if (v == NULL)
+        if (!v)
             return;
         vec->v = v;
         vec->cap = cap;
@@ -28,11 +28,11 @@ vdevc_vec_push(void *owner, struct vdevc_vec *vec, void *item)
 struct vdevc_vec *
 vdevc_list(void *ctx, struct vdevc_vec *list, void *item)
 {
-    if (list == NULL && item == NULL)
+    if (!list && !item)
         return NULL;
-    if (list == NULL)
+    if (!list)
         list = node_zero(ctx, sizeof(*list));
-    if (item != NULL)
+    if (item)
         vdevc_vec_push(ctx, list, item);
     return list;
 }
@@ -42,10 +42,10 @@ vdevc_list(void *ctx, struct vdevc_vec *list, void *item)
 static void
 take(void *owner, struct vdevc_vec *dst, struct vdevc_vec *src)
 {
-    if (src == NULL)
+    if (!src)
         return;
     *dst = *src;
-    if (dst->v != NULL)
+    if (dst->v)
         talloc_steal(owner, dst->v);
 }
 
@@ -73,15 +73,15 @@ static void *
 node_zero(void *ctx, size_t size)
 {
     struct vdevc_slab *s = talloc_get_type(ctx, struct vdevc_slab);
-    if (s == NULL)
+    if (!s)
         return talloc_zero_size(ctx, size);
     size = (size + 15) & ~(size_t)15;
     /* Strings leave the next free byte anywhere: nodes start aligned. */
-    if (s->next != NULL)
+    if (s->next)
         s->next += -(uintptr_t)s->next & 15;
     if (s->next > s->end || (size_t)(s->end - s->next) < size) {
         s->next = talloc_size(s, SLAB_BLOCK);
-        if (s->next == NULL) {
+        if (!s->next) {
             s->end = NULL;
             return NULL;
         }
@@ -97,11 +97,11 @@ char *
 vdevc_slab_strndup(void *ctx, const char *str, size_t n)
 {
     struct vdevc_slab *s = talloc_get_type(ctx, struct vdevc_slab);
-    if (s == NULL || n >= SLAB_BLOCK / 4)
+    if (!s || n >= SLAB_BLOCK / 4)
         return talloc_strndup(ctx, str, n);
     if ((size_t)(s->end - s->next) < n + 1) {
         s->next = talloc_size(s, SLAB_BLOCK);
-        if (s->next == NULL) {
+        if (!s->next) {
             s->end = NULL;
             return NULL;
         }
@@ -119,7 +119,7 @@ vdevc_slab_strndup(void *ctx, const char *str, size_t n)
 static void
 set_depth(struct vdevc_expr *e, const struct vdevc_expr *sub)
 {
-    if (sub != NULL && sub->depth + 1 > e->depth)
+    if (sub && sub->depth + 1 > e->depth)
         e->depth = sub->depth + 1;
 }
 
@@ -384,7 +384,7 @@ vdevc_var_new(void *ctx, struct vdevc_loc loc, const char *name,
 {
     struct vdevc_var *v = NODE_NEW(ctx, struct vdevc_var, N_VAR, loc);
     v->name = name;
-    v->buffer = size != NULL;
+    v->buffer = !!size;
     v->size = size;
     take(v, &v->attrs, attrs);
     take(v, &v->hooks, hooks);
@@ -459,7 +459,7 @@ vdevc_field_new(void *ctx, struct vdevc_loc loc, const char *name,
     struct vdevc_field *f = NODE_NEW(ctx, struct vdevc_field, N_FIELD, loc);
     f->name = name;
     f->hi = hi;
-    f->lo = lo != NULL ? lo : hi;
+    f->lo = lo ? lo : hi;
     take(f, &f->attrs, attrs);
     take(f, &f->hooks, hooks);
     return &f->hdr;
@@ -655,7 +655,7 @@ vdevc_event_new(void *ctx, struct vdevc_loc loc, const char *name,
 struct vdevc_expr *
 vdevc_expr_clone(void *ctx, const struct vdevc_expr *e)
 {
-    if (e == NULL)
+    if (!e)
         return NULL;
     struct vdevc_expr *c = node_zero(ctx, sizeof(struct vdevc_expr));
     c->kind = e->kind;
@@ -674,7 +674,7 @@ vdevc_expr_clone(void *ctx, const struct vdevc_expr *e)
 struct vdevc_stmt *
 vdevc_stmt_clone(void *ctx, const struct vdevc_stmt *s)
 {
-    if (s == NULL)
+    if (!s)
         return NULL;
     struct vdevc_stmt *c = vdevc_stmt_new(ctx, s->loc, s->kind);
     c->op = s->op;
@@ -685,7 +685,7 @@ vdevc_stmt_clone(void *ctx, const struct vdevc_stmt *s)
     c->mode = vdevc_expr_clone(ctx, s->mode);
     c->then_s = vdevc_stmt_clone(ctx, s->then_s);
     c->else_s = vdevc_stmt_clone(ctx, s->else_s);
-    if (s->loop != NULL) {
+    if (s->loop) {
         c->loop = talloc_memdup(c, s->loop, sizeof(*s->loop));
         c->loop->slot = -1;
     }

@@ -529,7 +529,8 @@ struct vdevc_device {
     struct vdevc_bar *config; /* config-space registers, or NULL */
     void *slab; /* the parse's slab context (vdevc_slab_zero), or d */
     struct vdevc_vec timers, fifos, streams, events; /* fifos: streams' too */
-    bool uses_now; /* an expression reads `now` */
+    bool uses_now;        /* an expression reads `now` */
+    unsigned nr_external; /* registers, fields, variables marked external */
 };
 
 /* ------------------------------------------------------------ constructors

@@ -96,7 +96,7 @@ vdevc_diag_new(void *mem_ctx, const char *file, const char *src, size_t len,
                FILE *out)
 {
     struct vdevc_diag *d = talloc_zero(mem_ctx, struct vdevc_diag);
-    if (d == NULL)
+    if (!d)
         return NULL;
     d->file = talloc_strdup(d, file);
     d->src = src;
@@ -159,7 +159,7 @@ emit(struct vdevc_diag *d, const char *s)
 {
     if (!text_format(d))
         return;
-    if (d->out != NULL)
+    if (d->out)
         fputs(s, d->out);
     else
         d->text = talloc_strdup_append(d->text, s);
@@ -187,9 +187,9 @@ index_lines(struct vdevc_diag *d)
 static void
 show_line(struct vdevc_diag *d, struct vdevc_loc loc, const char *fix)
 {
-    if (d->src == NULL)
+    if (!d->src)
         return;
-    if (d->lines == NULL)
+    if (!d->lines)
         index_lines(d);
     if (loc.first_line < 1 || (unsigned)loc.first_line > d->nr_lines)
         return;
@@ -226,7 +226,7 @@ show_line(struct vdevc_diag *d, struct vdevc_loc loc, const char *fix)
         caret = talloc_strdup_append(caret, "~");
     char *s = talloc_asprintf(d, "%5d | %s\n      | %s%s%s%s\n", loc.first_line,
                               line, pad, on(d, C_CARET), caret, off(d));
-    if (fix != NULL)
+    if (fix)
         s = talloc_asprintf_append(s, "      | %s%s%s%s\n", pad, on(d, C_FIXIT),
                                    fix, off(d));
     emit(d, s);
@@ -262,7 +262,7 @@ print_item(struct vdevc_diag *d, const struct vdevc_diag_item *it)
     s = talloc_asprintf_append(s, "%s%s:%s %s", on(d, color),
                                sev_names[it->sev], off(d), it->msg);
     const char *tag = it->option ? it->option : it->code;
-    if (tag != NULL)
+    if (tag)
         s = talloc_asprintf_append(s, " [%s%s%s]", on(d, color), tag, off(d));
     s = talloc_strdup_append(s, "\n");
     emit(d, s);
@@ -343,7 +343,7 @@ verror_fix(struct vdevc_diag *d, struct vdevc_loc loc, const char *code,
         return;
     struct vdevc_diag_item *it =
         item_new(d, VDEVC_SEV_ERROR, loc, code, fmt, ap);
-    if (fix != NULL)
+    if (fix)
         it->fix = talloc_strdup(it, fix);
     report(d, it);
 }
@@ -366,7 +366,7 @@ vdevc_error_unknown(struct vdevc_diag *d, struct vdevc_loc loc,
     va_start(ap, fmt);
     verror_fix(d, loc, code, best, fmt, ap);
     va_end(ap);
-    if (best != NULL)
+    if (best)
         vdevc_help(d, "did you mean '%s'?", best);
 }
 
@@ -417,7 +417,7 @@ vdevc_warning(struct vdevc_diag *d, struct vdevc_loc loc, enum vdevc_warning w,
 static void
 attach(struct vdevc_diag *d, struct vdevc_diag_item *it)
 {
-    if (text_format(d) || d->last == NULL) {
+    if (text_format(d) || !d->last) {
         print_item(d, it);
         talloc_free(it);
         return;

@@ -52,16 +52,16 @@ json_item(const struct vdevc_diag *d, const struct vdevc_diag_item *it)
 {
     json_object *o = json_object_new_object();
     add_str(o, "severity", sev_names[it->sev]);
-    if (it->code != NULL)
+    if (it->code)
         add_str(o, "code", it->code);
-    if (it->option != NULL)
+    if (it->option)
         add_str(o, "option", it->option);
     add_str(o, "message", it->msg);
     if (it->loc.first_line > 0) {
         add_str(o, "file", d->file);
         add_span(o, it->loc);
     }
-    if (it->fix != NULL) {
+    if (it->fix) {
         json_object *f = json_object_new_object();
         add_span(f, it->loc);
         add_str(f, "replacement", it->fix);
@@ -110,7 +110,7 @@ path_uri(void *ctx, const char *path)
     char *u = talloc_strdup(ctx, "");
     for (const unsigned char *p = (const void *)path; *p; p++) {
         if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-            (*p >= '0' && *p <= '9') || strchr("-._~/", *p) != NULL)
+            (*p >= '0' && *p <= '9') || strchr("-._~/", *p))
             u = talloc_asprintf_append(u, "%c", *p);
         else
             u = talloc_asprintf_append(u, "%%%02X", *p);
@@ -195,7 +195,7 @@ rule_index(json_object *rules, const char *id, const char *help)
     }
     json_object *r = json_object_new_object();
     add_str(r, "id", id);
-    if (help != NULL)
+    if (help)
         json_object_object_add(r, "shortDescription", sarif_message(help));
     json_object_array_add(rules, r);
     return (int)n;
@@ -215,7 +215,7 @@ sarif_result(void *ctx, const struct vdevc_diag *d,
              const struct vdevc_diag_item *it, json_object *rules)
 {
     const char *uri = path_uri(ctx, d->file);
-    const char *id = it->code != NULL ? it->code : "error";
+    const char *id = it->code ? it->code : "error";
     json_object *res = json_object_new_object();
     add_str(res, "ruleId", id);
     add_int(res, "ruleIndex",
@@ -246,7 +246,7 @@ sarif_result(void *ctx, const struct vdevc_diag *d,
         json_object_object_add(res, "relatedLocations", related);
     else
         json_object_put(related);
-    if (it->fix != NULL && it->loc.first_line > 0)
+    if (it->fix && it->loc.first_line > 0)
         json_object_object_add(res, "fixes", sarif_fix(uri, it));
     return res;
 }

@@ -11,7 +11,8 @@
  *     before '}';
  *   - one space between tokens, none inside ( ) [ ], around '.', before
  *     ';' ',' or after a unary - ~ !, before '(' after a name (but
- *     `when (` and `select (`), before '[' except after a field's name,
+ *     `when (`, `select (`, a timer's `after (` / `every (` and a loop's
+ *     `in (` / `max (`), before '[' except after a field's name,
  *     around ':' inside [ ];
  *   - runs of one-line reg, field, var and buffer declarations align what
  *     follows the name (and a field's bit range); runs of trailing //
@@ -56,6 +57,7 @@ struct fmt {
     struct block *stack;
     unsigned nr_blocks, depth; /* open blocks, open multi-line blocks */
     unsigned brackets, parens;
+    bool for_head; /* between `for` and its '{' */
     int prev;      /* last token placed (not a comment), or -1 */
     int last_item; /* last token or comment placed, or -1 */
     bool need_nl;
@@ -91,7 +93,7 @@ comment_len(const struct fmt *f, int i)
 {
     unsigned len = tlen(f, i);
     if (text(f, i)[1] == '/')
-        while (len > 2 && strchr(" \t\r\f\v", text(f, i)[len - 1]) != NULL)
+        while (len > 2 && strchr(" \t\r\f\v", text(f, i)[len - 1]))
             len--;
     return len;
 }
@@ -202,13 +204,29 @@ field_name(const struct fmt *f, int p)
     return kind(f, p) == IDENT && kind(f, f->prv[p]) == FIELD;
 }
 
-/* `when (COND)`, `select (EXPR)`: a word with a condition, not a call. */
+static bool
+is_word(const struct fmt *f, int p, const char *w)
+{
+    size_t n = strlen(w);
+    return kind(f, p) == IDENT && tlen(f, p) == n &&
+           strncmp(text(f, p), w, n) == 0;
+}
+
+/* A word before an expression, not a call: `when (COND)`, `select (EXPR)`,
+ * `start T after (N) ns` / `every (N)`, `for i in (A) .. B max (N)`. */
 static bool
 cond_word(const struct fmt *f, int p)
 {
-    return kind(f, p) == IDENT &&
-           ((tlen(f, p) == 4 && strncmp(text(f, p), "when", 4) == 0) ||
-            (tlen(f, p) == 6 && strncmp(text(f, p), "select", 6) == 0));
+    if (is_word(f, p, "when") || is_word(f, p, "select"))
+        return true;
+    int q = f->prv[p];
+    if ((is_word(f, p, "after") || is_word(f, p, "every")) &&
+        kind(f, q) == IDENT && q >= 0 && is_word(f, f->prv[q], "start"))
+        return true;
+    if (is_word(f, p, "in") && kind(f, q) == IDENT && q >= 0 &&
+        kind(f, f->prv[q]) == FOR)
+        return true;
+    return f->for_head && is_word(f, p, "max") && operand_end(kind(f, q));
 }
 
 static unsigned
@@ -280,9 +298,9 @@ static void
 place_comment(struct fmt *f, int i)
 {
     const char *s = text(f, i);
-    bool own_line = s[1] == '/' || memchr(s, '\n', tlen(f, i)) != NULL;
-    if (f->cur != NULL && f->cur->n > 0 && !f->need_nl &&
-        f->cur->trailing < 0 && newlines_before(f, i) == 0) {
+    bool own_line = s[1] == '/' || memchr(s, '\n', tlen(f, i));
+    if (f->cur && f->cur->n > 0 && !f->need_nl && f->cur->trailing < 0 &&
+        newlines_before(f, i) == 0) {
         if (own_line) {
             f->cur->trailing = i;
             f->cur->trailing_gap = 1;
@@ -318,7 +336,7 @@ breaks_before(const struct fmt *f, int i)
 {
     int p = f->prev, pk = kind(f, p), k = f->t[i].kind;
     const struct block *b = inner(f);
-    if (f->cur == NULL || f->cur->n == 0 || f->need_nl)
+    if (!f->cur || f->cur->n == 0 || f->need_nl)
         return true;
     if (!b->multi)
         return false;
@@ -365,6 +383,7 @@ place_token(struct fmt *f, int i)
     }
     f->brackets += (k == '[') - (k == ']' && f->brackets > 0);
     f->parens += (k == '(') - (k == ')' && f->parens > 0);
+    f->for_head = k == FOR || (f->for_head && k != '{');
     f->prev = i;
     f->last_item = i;
 }
@@ -592,9 +611,9 @@ same_token(const char *a, const struct vdevc_token *x, const char *b,
     size_t la = x->end - x->start, lb = y->end - y->start;
     const char *sa = a + x->start, *sb = b + y->start;
     if (x->kind == VDEVC_TOK_COMMENT && sa[1] == '/') {
-        while (la > 2 && strchr(" \t\r\f\v", sa[la - 1]) != NULL)
+        while (la > 2 && strchr(" \t\r\f\v", sa[la - 1]))
             la--;
-        while (lb > 2 && strchr(" \t\r\f\v", sb[lb - 1]) != NULL)
+        while (lb > 2 && strchr(" \t\r\f\v", sb[lb - 1]))
             lb--;
     }
     return la == lb && memcmp(sa, sb, la) == 0;
@@ -604,7 +623,7 @@ int
 vdevc_fmt(void *mem_ctx, struct vdevc_diag *diag, const char *src, size_t len,
           char **_out)
 {
-    if (memchr(src, '\0', len) != NULL) {
+    if (memchr(src, '\0', len)) {
         /* The layout is built as C strings. */
         const char *nul = memchr(src, '\0', len);
         int line = 1;
@@ -622,8 +641,8 @@ vdevc_fmt(void *mem_ctx, struct vdevc_diag *diag, const char *src, size_t len,
     char *out = layout(tmp, src, before);
     struct vdevc_diag *check =
         vdevc_diag_new(tmp, diag->file, out, out ? strlen(out) : 0, NULL);
-    rc = out == NULL ? -EPROTO
-                     : vdevc_parse_tokens(tmp, check, out, strlen(out), &after);
+    rc = !out ? -EPROTO
+              : vdevc_parse_tokens(tmp, check, out, strlen(out), &after);
     for (size_t i = 0; rc == 0 && i < before->n; i++)
         if (i >= after->n || !same_token(src, &before->v[i], out, &after->v[i]))
             rc = -EPROTO;

@@ -457,13 +457,13 @@ vdevc_token_push(struct vdevc_parse *p, int kind, struct vdevc_loc loc,
                  size_t start, size_t end)
 {
     struct vdevc_tokens *t = p->toks;
-    if (t == NULL)
+    if (!t)
         return;
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 256;
         struct vdevc_token *v =
             talloc_realloc(t, t->v, struct vdevc_token, cap);
-        if (v == NULL)
+        if (!v)
             return;
         t->v = v;
         t->cap = cap;
@@ -527,7 +527,7 @@ yylex(YYSTYPE *lval, YYLTYPE *lloc, yyscan_t scanner)
     p->cur = tok;
     p->cur_num = kind == NUMBER ? lval->num : 0;
     p->cur_str = kind == IDENT || kind == STRING ? lval->str : NULL;
-    if (kind != 0 && !again && !inserted)
+    if (p->toks && kind != 0 && !again && !inserted)
         vdevc_token_push(p, kind, *lloc, tok.start, tok.end);
     return kind;
 }
@@ -563,14 +563,14 @@ describe(void *ctx, struct vdevc_parse *p, yysymbol_kind_t k,
          const struct vdevc_token *t)
 {
     const char *kw = symbol_keyword(k);
-    if (kw != NULL)
+    if (kw)
         return talloc_asprintf(ctx, "'%s'", kw);
     switch (k) {
     case YYSYMBOL_YYEOF:
         return talloc_strdup(ctx, "end of file");
     case YYSYMBOL_IDENT:
     case YYSYMBOL_NUMBER:
-        if (t != NULL && t->end > t->start && t->end - t->start < 40)
+        if (t && t->end > t->start && t->end - t->start < 40)
             return talloc_asprintf(ctx, "%s '%.*s'",
                                    k == YYSYMBOL_IDENT ? "identifier"
                                                        : "number",
@@ -619,14 +619,14 @@ expected_keyword(struct vdevc_parse *p, const yysymbol_kind_t *exp, int n,
     bool any = false;
     for (int i = 0; i < n; i++) {
         const char *kw = symbol_keyword(exp[i]);
-        any |= kw != NULL;
+        any |= !!kw;
         vdevc_suggest_add(&s, kw);
     }
     const char *best = vdevc_suggest_best(&s);
-    const char *alias = any && best == NULL ? keyword_alias(word) : NULL;
-    for (int i = 0; alias != NULL && i < n; i++) {
+    const char *alias = any && !best ? keyword_alias(word) : NULL;
+    for (int i = 0; alias && i < n; i++) {
         const char *kw = symbol_keyword(exp[i]);
-        if (kw != NULL && strcmp(kw, alias) == 0)
+        if (kw && strcmp(kw, alias) == 0)
             best = alias;
     }
     talloc_free(word);
@@ -639,7 +639,7 @@ expected_keyword(struct vdevc_parse *p, const yysymbol_kind_t *exp, int n,
 static const char *
 misspelt_statement(struct vdevc_parse *p)
 {
-    if (p->stmt_word == NULL || p->nr_stmt < 2 ||
+    if (!p->stmt_word || p->nr_stmt < 2 ||
         p->stmt[0].start == p->cur.start)
         return NULL;
     switch (p->stmt[1].kind) {
@@ -663,7 +663,7 @@ misspelt_statement(struct vdevc_parse *p)
     vdevc_suggest_init(&s, p->stmt_word);
     for (int k = 0; k < YYNTOKENS; k++) {
         const char *kw = symbol_keyword(k);
-        if (kw != NULL && strcmp(kw, "as") != 0 && strcmp(kw, "else") != 0)
+        if (kw && strcmp(kw, "as") != 0 && strcmp(kw, "else") != 0)
             vdevc_suggest_add(&s, kw);
     }
     const char *best = vdevc_suggest_best(&s);
@@ -691,7 +691,7 @@ missing_semicolon(struct vdevc_parse *p, const yysymbol_kind_t *exp, int n,
         return false;
     return p->cur.loc.first_line > p->prev.loc.last_line ||
            look == YYTRANSLATE('}') || look == YYSYMBOL_YYEOF ||
-           symbol_keyword(look) != NULL;
+           symbol_keyword(look);
 }
 
 static int
@@ -708,10 +708,10 @@ yyreport_syntax_error(const yypcontext_t *yyctx, yyscan_t scanner,
     const char *what = describe(tmp, p, look, token_of(p, look));
     const char *kw = expected_keyword(p, exp, n, look);
     const char *misspelt = kw ? NULL : misspelt_statement(p);
-    if (misspelt != NULL) {
+    if (misspelt) {
         vdevc_error_unknown(p->diag, p->stmt[0].loc, "syntax-error", misspelt,
                             "'%s' is not a keyword", p->stmt_word);
-    } else if (kw == NULL && missing_semicolon(p, exp, n, look)) {
+    } else if (!kw && missing_semicolon(p, exp, n, look)) {
         struct vdevc_loc end = {p->prev.loc.last_line, p->prev.loc.last_column,
                                 p->prev.loc.last_line, p->prev.loc.last_column};
         vdevc_error_fix(p->diag, end, "syntax-error", ";",
@@ -761,14 +761,24 @@ run(void *ctx, struct vdevc_diag *diag, const char *src, size_t len,
         .toks = toks,
     };
     yyscan_t scanner;
-    if (p.ctx == NULL || yylex_init_extra(&p, &scanner) != 0)
+    if (!p.ctx || yylex_init_extra(&p, &scanner) != 0)
         return -ENOMEM;
+    /* A large file's names interned without rehashing them at every
+     * doubling: about one distinct name per 32 bytes at most. */
+    if (len >= 1u << 16) {
+        p.cap_strings = 1024;
+        while (p.cap_strings < len / 16)
+            p.cap_strings *= 2;
+        p.strings = talloc_zero_array(p.ctx, const char *, p.cap_strings);
+        if (!p.strings)
+            p.cap_strings = 0;
+    }
     YY_BUFFER_STATE buf = yy_scan_bytes(src, (int)len, scanner);
     int rc = yyparse(scanner, &p);
     yy_delete_buffer(buf, scanner);
     yylex_destroy(scanner);
     talloc_free(p.strings);
-    if (rc != 0 || p.device == NULL || vdevc_diag_failed(diag))
+    if (rc != 0 || !p.device || vdevc_diag_failed(diag))
         return -EINVAL;
     *_device = p.device;
     return 0;

@@ -62,7 +62,7 @@ vdevc_suggest_init(struct vdevc_suggest *s, const char *word)
 void
 vdevc_suggest_add(struct vdevc_suggest *s, const char *candidate)
 {
-    if (candidate == NULL || s->max == 0 || strcmp(candidate, s->word) == 0)
+    if (!candidate || s->max == 0 || strcmp(candidate, s->word) == 0)
         return;
     unsigned d = vdevc_edit_distance(s->word, candidate, s->max);
     /* Not a rewrite of the whole candidate ('ab' for 'xy'). */
@@ -85,7 +85,7 @@ vdevc_suggest_list(const char *word, const char *const *list)
 {
     struct vdevc_suggest s;
     vdevc_suggest_init(&s, word);
-    for (; *list != NULL; list++)
+    for (; *list; list++)
         vdevc_suggest_add(&s, *list);
     return vdevc_suggest_best(&s);
 }

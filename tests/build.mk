@@ -6,6 +6,14 @@ TEST_PROG_SRCS := $(filter-out $(TEST_SRCS),$(wildcard tests/*_main.c))
 TEST_SUPPORT_SRCS := $(filter-out $(TEST_SRCS) $(TEST_PROG_SRCS),$(wildcard tests/*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(B)/%.o) $(TEST_SUPPORT_SRCS:%.c=$(B)/%.o)
 
+# The shipped models without their main(), for tests that drive their
+# devices in process (tests/test_model_plain.c).
+TEST_GEN_MODELS := edu gpio-pci-idio-16 i6300esb ivshmem pci-serial
+TEST_GEN_OBJS := $(TEST_GEN_MODELS:%=$(B)/tests/gen/%.o)
+$(TEST_GEN_OBJS): $(B)/tests/gen/%.o: generated/%.c generated/%.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -DVDEV_NO_MAIN -Igenerated -c $< -o $@
+
 # vdevc goldens: every expected .c must build warning-free with the project
 # flags; the access model is linked in and driven by the semantics tests.
 GOLDEN_C_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard tests/golden/*.c tests/golden/lang/*.c))
@@ -33,9 +41,9 @@ $(TEST_OBJS): CFLAGS += -I$(B)/dsl -Idsl -Icompiler -Itests -Igenerated \
                          $(RUNTIME_PRIV_CFLAGS)
 $(TEST_OBJS): | $(if $(LIBVDEVDSL),$(B)/dsl/parser.h $(B)/dsl/lexer.h)
 $(TEST_OBJS): | $(TEST_DEPS_STAMP)
-$(TEST_BIN): $(TEST_OBJS) $(TEST_LINK_LIBS)
+$(TEST_BIN): $(TEST_OBJS) $(TEST_GEN_OBJS) $(TEST_LINK_LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJS) $(TEST_LINK_LIBS) $(PKG_LIBS) -lcriterion
+	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJS) $(TEST_GEN_OBJS) $(TEST_LINK_LIBS) $(PKG_LIBS) -lcriterion
 
 CHECK_DEPS += $(TEST_BIN)
 

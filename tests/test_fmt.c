@@ -106,6 +106,35 @@ Test(fmt, spacing)
                "}\n");
 }
 
+/* A word before a parenthesised expression is no call: a timer's `after
+ * (N)` / `every (N)`, a loop's `in (A)` / `max (N)` keep their space; a
+ * call or a declared name does not get one. */
+Test(fmt, words_before_parentheses)
+{
+    expect_fmt("device d {\n"
+               "timer t;\n"
+               "proc max(a : 32, b : 32) : 32 { return a; }\n"
+               "proc p(n : 32) {\n"
+               "start t after(n * 2) ns;\n"
+               "start t every   (n + 1) us;\n"
+               "start t after n ms;\n"
+               "for i in(n) .. (n + 4) max(8) { n = max(i, 2); }\n"
+               "for i in 0 .. max(n, 1) max 8 { n = i; }\n"
+               "}\n"
+               "}\n",
+               "device d {\n"
+               "    timer t;\n"
+               "    proc max(a : 32, b : 32) : 32 { return a; }\n"
+               "    proc p(n : 32) {\n"
+               "        start t after (n * 2) ns;\n"
+               "        start t every (n + 1) us;\n"
+               "        start t after n ms;\n"
+               "        for i in (n) .. (n + 4) max (8) { n = max(i, 2); }\n"
+               "        for i in 0 .. max(n, 1) max 8 { n = i; }\n"
+               "    }\n"
+               "}\n");
+}
+
 Test(fmt, blocks_else_and_enum_lists)
 {
     expect_fmt("device d {\n"
@@ -294,6 +323,7 @@ c_without_lines(void *ctx, const char *path, const char *src, bool *_ok)
 
 static const char *const repo_globs[] = {
     "models/*.vdev",
+    "examples/*/*.vdev",
     "tests/golden/*.vdev",
     "tests/golden/lang/*.vdev",
     "tests/golden/errors/*.vdev",

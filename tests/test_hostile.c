@@ -797,7 +797,14 @@ Test(hostile, dma_unanswered_client_dropped)
                  "management waited for the unanswered request");
     /* What changes something waits for the loop (answered below). */
     cr_assert_eq(send(h.mgmt, "set nothing 1\n", 14, MSG_NOSIGNAL), 14);
-    /* The client sees its write answered (the DMA failed), then EOF. */
+    /* The client sees its write answered (the DMA failed), then EOF. The
+     * server gives up on its request after 5 s; wait longer than that
+     * for it, so a loaded machine does not time the reading out first. */
+    {
+        struct timeval tv = {.tv_sec = 15};
+        cr_assert_eq(setsockopt(h.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)),
+                     0);
+    }
     for (;;) {
         int rc = raw_recv(h.fd, &r);
         if (rc < 0) {

@@ -1,8 +1,8 @@
 /* The language reference's examples of procs and loops, banks, index/data
- * arrays, config-space registers, a device's life (init, reset, sticky
- * state, self-reset, access width) and procs with streams, run: each golden .c
- * built into a server (build/tests/vdev-lang-NN-NAME) and driven over vfio-user
- * as a guest would. */
+ * arrays, config-space registers (extended space too), a device's life (init,
+ * reset, sticky state, self-reset, access width) and procs with streams, run:
+ * each golden .c built into a server (build/tests/vdev-lang-NN-NAME) and driven
+ * over vfio-user as a guest would. */
 #include <criterion/criterion.h>
 #include <linux/pci_regs.h>
 #include <poll.h>
@@ -217,6 +217,41 @@ Test(lang_config, registers)
     cr_assert_eq(vdev_client_reset(srv.cl), 0);
     cr_assert_eq(cfg_rd(0x68, 1), 0x00, "a reset unlocks");
     cr_assert_eq(cfg_rd(0x40, 4), 0);
+}
+
+/* Extended config space (26-config-ext): the serial number heads the
+ * extended list at 0x100, the registers beyond it answer config accesses,
+ * the last dword of the 4 KiB included. */
+static void
+start_config_ext(void)
+{
+    model_server_start_prog(&srv, "tests/vdev-lang-26-config-ext");
+}
+
+TestSuite(lang_config_ext, .init = start_config_ext, .fini = teardown,
+          .timeout = 30);
+
+Test(lang_config_ext, registers_past_0x100)
+{
+    uint64_t hdr = cfg_rd(0x100, 4);
+    cr_assert_eq(PCI_EXT_CAP_ID(hdr), PCI_EXT_CAP_ID_DSN, "0x100: %08llx",
+                 (unsigned long long)hdr);
+    cr_assert_eq(PCI_EXT_CAP_NEXT(hdr), 0, "the only extended capability");
+    cr_assert_eq(cfg_rd(0x104, 4), 0x05060708);
+    cr_assert_eq(cfg_rd(0x200, 4), 0x4, "mode resets to 2");
+    cfg_wr(0x200, 4, 0xffffffff);
+    cr_assert_eq(cfg_rd(0x200, 4), 0xf, "only the fields' bits");
+    cr_assert_eq(cfg_rd(0x204, 4), 0x5a);
+    cfg_wr(0x204, 4, 0);
+    cr_assert_eq(cfg_rd(0x204, 4), 0x5a, "ro");
+    cfg_wr(0xffc, 4, 0x1234);
+    cr_assert_eq(cfg_rd(0xffc, 4), 0x1234);
+    cr_assert_eq(cfg_rd(0x204, 4), 0x34, "the mailbox hook ran");
+    cr_assert_eq(cfg_rd(0xffe, 2), 0, "a narrow read of the last dword");
+    cr_assert_eq(model_get(&srv, "ext_ctrl.mode"), 7);
+    cr_assert_eq(vdev_client_reset(srv.cl), 0);
+    cr_assert_eq(cfg_rd(0x200, 4), 0x4);
+    cr_assert_eq(cfg_rd(0x204, 4), 0x5a);
 }
 
 /* ------------------------------------------------------------ lifecycle */

@@ -5,6 +5,7 @@
 #ifndef VDEV_DEVICE_DEVICE_H
 #define VDEV_DEVICE_DEVICE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -223,9 +224,13 @@ int vdev_device_init(struct vdev_dev *dev, const char *name,
 void vdev_device_release(struct vdev_dev *dev);
 void vdev_region_init(struct vdev_region *r);
 
-/* region_io.c: one region access, shared by READ/WRITE/WRITE_MULTI. */
+/* region_io.c: one region access, shared by READ/WRITE/WRITE_MULTI:
+ * bounds, then config space, MSI-X, callback or memory. */
 int vdev_region_access(struct vdev_dev *dev, uint32_t index, uint64_t offset,
                        void *buf, uint32_t count, bool is_write);
+int vdev_region_access_other(struct vdev_dev *dev, uint32_t index,
+                             uint64_t offset, void *buf, uint32_t count,
+                             bool is_write);
 
 /* timer.c: the device clock and timers. Sets dev->running (the one way
  * to change it: the clock stops and starts with the device). */
@@ -257,6 +262,36 @@ void vdev_dev_wake(struct vdev_dev *dev);
  * calls device code (accesses, timers, streams, management) calls this
  * once the callback returned. */
 void vdev_dev_settle(struct vdev_dev *dev);
+
+/* The same for an access its caller has bounded already: region index is
+ * present and [offset, offset + count) a non-empty part of it. The common
+ * case (a register callback of a running device) costs the direction's
+ * flag, the tests for a detour, one call and the test for a reset the
+ * device requested. */
+static inline int
+vdev_region_access_in(struct vdev_dev *dev, uint32_t index, uint64_t offset,
+                      void *buf, uint32_t count, bool is_write)
+{
+    struct vdev_region *r = &dev->regions[index];
+    uint32_t need =
+        is_write ? VFIO_REGION_INFO_FLAG_WRITE : VFIO_REGION_INFO_FLAG_READ;
+    int rc;
+
+    if (!(r->flags & need))
+        return -EINVAL;
+    /* Only a BAR holding the MSI-X table or PBA, or a device migration
+     * has stopped, needs the detour. */
+    if (index == VDEV_CONFIG_INDEX || !r->access || !dev->running ||
+        (dev->cfg.msix_cap && (index == dev->irqs.msix.table_bar ||
+                               index == dev->irqs.msix.pba_bar)))
+        rc = vdev_region_access_other(dev, index, offset, buf, count, is_write);
+    else
+        rc = r->access(dev, r->opaque, offset, buf, count, is_write);
+    /* A reset the device asked for runs once its access is done. */
+    if (__builtin_expect(dev->reset_pending, 0))
+        vdev_dev_settle(dev);
+    return rc;
+}
 
 /* stream.c */
 bool vdev_streams_kicked(const struct vdev_dev *dev);

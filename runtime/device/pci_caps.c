@@ -106,7 +106,7 @@ skip_windows(const struct vdev_dev *dev, unsigned offset, unsigned len)
 {
     const struct vdev_cfg_window *w;
 
-    while ((w = vdev_config_window_at(dev, offset, len)) != NULL)
+    while ((w = vdev_config_window_at(dev, offset, len)))
         offset = ((unsigned)w->offset + w->size + 3) & ~3u;
     return offset;
 }

@@ -11,9 +11,9 @@
 
 /* Everything but a plain callback of a running device: config space,
  * MSI-X, backing memory, and callbacks while migration has it stopped. */
-static __attribute__((noinline)) int
-access_other(struct vdev_dev *dev, uint32_t index, uint64_t offset, void *buf,
-             uint32_t count, bool is_write)
+__attribute__((noinline)) int
+vdev_region_access_other(struct vdev_dev *dev, uint32_t index, uint64_t offset,
+                         void *buf, uint32_t count, bool is_write)
 {
     struct vdev_region *r = &dev->regions[index];
     int rc;
@@ -41,33 +41,16 @@ access_other(struct vdev_dev *dev, uint32_t index, uint64_t offset, void *buf,
     return 0;
 }
 
-/* The common case (a register callback) costs the checks, one call and
- * the test for a reset the device requested. */
 int
 vdev_region_access(struct vdev_dev *dev, uint32_t index, uint64_t offset,
                    void *buf, uint32_t count, bool is_write)
 {
     struct vdev_region *r;
-    uint32_t need =
-        is_write ? VFIO_REGION_INFO_FLAG_WRITE : VFIO_REGION_INFO_FLAG_READ;
-    int rc;
 
     if (index >= dev->nr_regions)
         return -EINVAL;
     r = &dev->regions[index];
-    if (!r->present || !count || offset > r->size || count > r->size - offset ||
-        !(r->flags & need))
+    if (!r->present || !count || offset > r->size || count > r->size - offset)
         return -EINVAL;
-    /* Only a BAR holding the MSI-X table or PBA, or a device migration
-     * has stopped, needs the detour. */
-    if (index == VDEV_CONFIG_INDEX || !r->access || !dev->running ||
-        (dev->cfg.msix_cap && (index == dev->irqs.msix.table_bar ||
-                               index == dev->irqs.msix.pba_bar)))
-        rc = access_other(dev, index, offset, buf, count, is_write);
-    else
-        rc = r->access(dev, r->opaque, offset, buf, count, is_write);
-    /* A reset the device asked for runs once its access is done. */
-    if (__builtin_expect(dev->reset_pending, 0))
-        vdev_dev_settle(dev);
-    return rc;
+    return vdev_region_access_in(dev, index, offset, buf, count, is_write);
 }

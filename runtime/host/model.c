@@ -5,17 +5,21 @@
  * registers share (a bank) picks the one its direction and conditions
  * select; each register part applies the access kinds to the bytes it
  * covers, runs the register's hooks and re-evaluates the interrupts the
- * table names. Config-space registers are served the same way in the
- * config windows they lie in. Devices add their BARs, config registers,
- * reset, migration, named values and host streams (model_stream.c) with
- * one vdev_model_add(). Host layer: it registers migration and named
- * values. */
+ * table names. A read of only plain bytes (registers with no hooks,
+ * conditions, banks or side effects on a read, and gaps) skips all that:
+ * a plan made once per BAR says where each byte lies in the state block
+ * and which bits it shows. Config-space registers are served the same
+ * way in the config windows they lie in. Devices add their BARs, config
+ * registers, reset, migration, named values and host streams
+ * (model_stream.c) with one vdev_model_add(). Host layer: it registers
+ * migration and named values. */
 #include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <talloc.h>
 
+#include "device/device.h"
 #include "host/model.h"
 #include "vdev_model.h"
 
@@ -50,6 +54,17 @@ struct model_bar {
     unsigned nr_slots;
     uint16_t *direct; /* by byte offset: slot + 1, 0 for a gap */
     uint64_t direct_len;
+    /* The plain-read plan of a direct window, by byte offset (plan_len
+     * bytes): a read of count bytes at o with count <= plan_run[o] reads
+     * byte k as (state[plan_at[o] + k] & plan_and[o + k]) | plan_or[o + k]:
+     * the bytes of registers that have no hooks, conditions, banks or
+     * side effects on a read, and gaps (their fill), lying one after the
+     * other in the state block too. Any other read takes the general
+     * path, which the plan must equal (tests/test_model_plain.c). */
+    uint8_t *state;
+    uint64_t plan_len;
+    uint32_t *plan_at;
+    uint8_t *plan_run, *plan_and, *plan_or;
 };
 
 struct model {
@@ -384,11 +399,45 @@ access_valid(const struct vdev_model_bar *b, uint64_t offset, uint32_t count)
            (offset & (count - 1)) == 0 && (count & (count - 1)) == 0;
 }
 
-static int
-model_access(struct vdev_dev *dev, void *opaque, uint64_t offset, void *buf,
-             uint32_t count, bool is_write)
+/* A read the plain-read plan serves (see struct model_bar): true with p
+ * filled, false when it takes the general path. */
+static inline bool
+plain_read(const struct model_bar *mb, uint64_t off, uint8_t *p, uint32_t count)
 {
-    struct model_bar *mb = opaque;
+    if (off >= mb->plan_len || mb->plan_run[off] < count)
+        return false;
+    const uint8_t *st = mb->state + mb->plan_at[off];
+    const uint8_t *and = mb->plan_and + off, * or = mb->plan_or + off;
+    uint32_t v32, a32, o32;
+    uint64_t v64, a64, o64;
+    switch (count) {
+    case 4: /* the usual one: a fixed-size copy each, no loop */
+        memcpy(&v32, st, 4);
+        memcpy(&a32, and, 4);
+        memcpy(&o32, or, 4);
+        v32 = (v32 & a32) | o32;
+        memcpy(p, &v32, 4);
+        break;
+    case 8:
+        memcpy(&v64, st, 8);
+        memcpy(&a64, and, 8);
+        memcpy(&o64, or, 8);
+        v64 = (v64 & a64) | o64;
+        memcpy(p, &v64, 8);
+        break;
+    default:
+        for (uint32_t k = 0; k < count; k++)
+            p[k] = (uint8_t)((st[k] & and[k]) | or [k]);
+        break;
+    }
+    return true;
+}
+
+/* Every access but a plain read. */
+static int
+general_access(struct model_bar *mb, uint64_t offset, void *buf, uint32_t count,
+               bool is_write)
+{
     uint8_t *p = buf;
     uint32_t width = count <= UINT32_MAX / 8 ? count * 8 : UINT32_MAX;
     if (!access_valid(mb->desc, offset, count)) {
@@ -407,6 +456,18 @@ model_access(struct vdev_dev *dev, void *opaque, uint64_t offset, void *buf,
         count -= n;
     }
     return 0;
+}
+
+static int
+model_access(struct vdev_dev *dev, void *opaque, uint64_t offset, void *buf,
+             uint32_t count, bool is_write)
+{
+    struct model_bar *mb = opaque;
+    (void)dev;
+    if (!is_write && access_valid(mb->desc, offset, count) &&
+        plain_read(mb, offset, buf, count))
+        return 0;
+    return general_access(mb, offset, buf, count, is_write);
 }
 
 /* ------------------------------------------------------------ device */
@@ -504,6 +565,108 @@ make_banks(struct model_bar *mb, struct slot *all, size_t n)
     return 0;
 }
 
+/* Where byte `lane` of a register element lies in the state block: the
+ * value is kept in host order, the BAR's bytes are little-endian. */
+static uint32_t
+lane_at(const struct model_bar *mb, const struct slot *s, uint64_t lane)
+{
+    uint32_t at = (uint32_t)(s->at - mb->state);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return at + (uint32_t)(s->r->size - 1 - lane);
+#else
+    return at + (uint32_t)lane;
+#endif
+}
+
+/* Whether a read of slot s's register is only its rmask bits: one
+ * register, always there, and nothing runs or changes on a read. An
+ * exact BAR decodes a register without rmask bits as undecoded (fill). */
+static bool
+plain_slot(const struct slot *s, bool exact)
+{
+    return s->r && !s->nr_alts && !s->r->when && !s->r->select &&
+           s->plain_read && (!exact || s->r->rmask);
+}
+
+/* The plain-read plan of a direct window (struct model_bar). A gap byte
+ * reads its fill whatever state byte it names (its and-mask is 0), so it
+ * names the one after its neighbour's: runs go on across it. An exact
+ * BAR's plain reads start at a register and stay inside it. */
+static int
+make_plan(struct model_bar *mb, const struct vdev_model_bar *b)
+{
+    bool exact = b->exact;
+    /* The gap after the last register too, for reads that run into it */
+    uint64_t len = b->size - mb->direct_len < 7 ? b->size : mb->direct_len + 7;
+    size_t state_size = mb->m->desc->state_size;
+    uint8_t *ok;
+
+    if (!len || !state_size)
+        return 0;
+    mb->plan_at = talloc_array(mb->m, uint32_t, len);
+    mb->plan_run = talloc_zero_array(mb->m, uint8_t, len);
+    mb->plan_and = talloc_zero_array(mb->m, uint8_t, len);
+    mb->plan_or = talloc_zero_array(mb->m, uint8_t, len);
+    ok = talloc_zero_array(mb->m, uint8_t, len); /* 1 reg, 2 gap, 3 placed */
+    if (!mb->plan_at || !mb->plan_run || !mb->plan_and || !mb->plan_or || !ok)
+        return -ENOMEM;
+    for (uint64_t o = 0; o < len; o++) {
+        const struct slot *s = o < mb->direct_len && mb->direct[o]
+                                   ? &mb->slots[mb->direct[o] - 1]
+                                   : NULL;
+        if (!s) {
+            ok[o] = exact ? 0 : 2;
+            mb->plan_or[o] = mb->fill;
+        } else if (plain_slot(s, exact)) {
+            uint64_t lane = o - s->start;
+            ok[o] = 1;
+            mb->plan_at[o] = lane_at(mb, s, lane);
+            mb->plan_and[o] = (uint8_t)(s->r->rmask >> (8 * lane));
+        }
+    }
+    /* Gaps name the state byte after the one before them, else the one
+     * before the one after them, else the first. */
+    for (uint64_t o = 1; o < len; o++)
+        if (ok[o] == 2 && (ok[o - 1] == 1 || ok[o - 1] == 3) &&
+            mb->plan_at[o - 1] + 1 < state_size) {
+            mb->plan_at[o] = mb->plan_at[o - 1] + 1;
+            ok[o] = 3;
+        }
+    for (uint64_t o = len; o-- > 0;)
+        if (ok[o] == 2) {
+            bool after = o + 1 < len && (ok[o + 1] == 1 || ok[o + 1] == 3) &&
+                         mb->plan_at[o + 1] > 0;
+            mb->plan_at[o] = after ? mb->plan_at[o + 1] - 1 : 0;
+            ok[o] = 3;
+        }
+    /* Runs, capped at 8 (the widest read served): each byte's state byte
+     * follows the one before. */
+    for (uint64_t o = len; o-- > 0;) {
+        if (!ok[o])
+            continue;
+        bool next = o + 1 < len && ok[o + 1] &&
+                    mb->plan_at[o + 1] == mb->plan_at[o] + 1;
+        mb->plan_run[o] = next && mb->plan_run[o + 1] < 8
+                              ? (uint8_t)(mb->plan_run[o + 1] + 1)
+                          : next ? 8
+                                 : 1;
+    }
+    if (exact)
+        for (uint64_t o = 0; o < len; o++) {
+            const struct slot *s = o < mb->direct_len && mb->direct[o]
+                                       ? &mb->slots[mb->direct[o] - 1]
+                                       : NULL;
+            uint64_t size = s ? s->end - s->start : 0;
+            if (!s || o != s->start)
+                mb->plan_run[o] = 0;
+            else if (mb->plan_run[o] > size)
+                mb->plan_run[o] = (uint8_t)size;
+        }
+    talloc_free(ok);
+    mb->plan_len = len;
+    return 0;
+}
+
 /* Every register element and memory area, sorted; registers at one place
  * make a bank; -EINVAL when places overlap otherwise or one leaves the
  * BAR. */
@@ -516,6 +679,7 @@ index_bar(struct model_bar *mb, const struct vdev_model_bar *b)
             return -EINVAL;
         n += places(&b->regs[k]);
     }
+    mb->state = mb->m->state;
     struct slot *all = talloc_array(mb->m, struct slot, n ? n : 1);
     if (!all)
         return -ENOMEM;
@@ -561,7 +725,7 @@ index_bar(struct model_bar *mb, const struct vdev_model_bar *b)
     for (unsigned k = 0; k < mb->nr_slots; k++)
         for (uint64_t o = mb->slots[k].start; o < mb->slots[k].end; o++)
             mb->direct[o] = (uint16_t)(k + 1);
-    return 0;
+    return make_plan(mb, b);
 }
 
 static int
@@ -663,6 +827,29 @@ vdev_model_add(struct vdev_dev *dev, const struct vdev_model *d, void *state)
         (rc = vdev_register_state_vars(dev, state, d->vars, d->nr_vars)) < 0)
         return rc;
     return vdev_model_streams_add(dev, d, m->state);
+}
+
+int
+vdev_model_read_by(struct vdev_dev *dev, uint32_t index, uint64_t offset,
+                   void *buf, uint32_t count, bool plain)
+{
+    struct model *m =
+        dev && dev->reset_fn == model_reset ? dev->reset_opaque : NULL;
+    struct model_bar *mb = NULL;
+
+    if (!m)
+        return -EINVAL;
+    if (index == VDEV_CONFIG_INDEX)
+        mb = &m->config;
+    for (unsigned i = 0; !mb && i < m->desc->nr_bars; i++)
+        if (m->bars[i].desc->index == index && !m->bars[i].desc->memory)
+            mb = &m->bars[i];
+    if (!mb)
+        return -EINVAL;
+    if (plain)
+        return access_valid(mb->desc, offset, count) &&
+               plain_read(mb, offset, buf, count);
+    return general_access(mb, offset, buf, count, false);
 }
 
 /* ------------------------------------------------------------ statements */

@@ -42,14 +42,10 @@ vdev_conn_io_release(struct vdev_conn *c)
 static void rx_skip(struct vdev_conn *c);
 
 ssize_t
-vdev_rx_read(struct vdev_conn *c, size_t limit)
+vdev_rx_read_slow(struct vdev_conn *c, ssize_t n, size_t limit)
 {
     struct vdev_rx *rx = &c->rx;
-    ssize_t n;
 
-    if (!limit)
-        return -ENOBUFS; /* a zero-length read would look like EOF */
-    n = vdev_recv_fds(c->fd, rx->buf + rx->end, limit, MSG_DONTWAIT, &rx->fdq);
     if (n < 0) {
         /* A memory connection has no socket (fd -1): its input is in
          * memconn.c. Asked only once the call failed, so sockets pay
@@ -63,13 +59,13 @@ vdev_rx_read(struct vdev_conn *c, size_t limit)
     /* fds arrived with this read: they belong to the message holding its
      * last byte (the kernel ends a stream read after an skb that carries
      * fds). */
-    if (__builtin_expect(rx->fdq.arrived, 0)) {
+    if (rx->fdq.arrived) {
         rx->fdq.arrived = false;
         rx->fds_msg_end = rx->end + (size_t)n;
     }
     rx->end += (size_t)n;
     c->dev->stats.bytes_in += (uint64_t)n;
-    if (__builtin_expect(rx->skip != 0, 0))
+    if (rx->skip != 0)
         rx_skip(c);
     return n;
 }
@@ -349,25 +345,26 @@ mem_flush(struct vdev_conn *c)
 }
 
 int
-vdev_tx_flush(struct vdev_conn *c)
+vdev_tx_flush_from(struct vdev_conn *c, ssize_t n)
 {
     struct vdev_tx *tx = &c->tx;
     size_t off = 0;
 
-    while (off < tx->len) {
-        ssize_t n = send(c->fd, tx->buf + off, tx->len - off,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN)
-                break;
-            /* No socket: a memory connection's (see vdev_rx_read). */
-            if (errno == EBADF && c->mem)
-                return mem_flush(c);
-            return -errno;
-        }
-        off += (size_t)n;
+    for (;;) {
+        if (n >= 0)
+            off += (size_t)n;
+        else if (n == -EAGAIN)
+            break;
+        else if (n == -EBADF && c->mem) /* no socket: see vdev_rx_read */
+            return mem_flush(c);
+        else if (n != -EINTR)
+            return (int)n;
+        if (off >= tx->len)
+            break;
+        n = send(c->fd, tx->buf + off, tx->len - off,
+                 MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0)
+            n = -errno;
     }
     if (off) {
         c->dev->stats.bytes_out += off;
@@ -419,18 +416,6 @@ vdev_tx_send_fds(struct vdev_conn *c, const void *buf, size_t len,
         return rc;
     c->dev->stats.bytes_out += len;
     return 0;
-}
-
-void *
-vdev_reply_alloc(struct vdev_reply *r, struct vdev_conn *c, uint32_t len)
-{
-    uint8_t *p = vdev_tx_reserve(c, VDEV_HDR_SIZE + (size_t)len);
-
-    if (!p)
-        return NULL;
-    r->payload = p + VDEV_HDR_SIZE;
-    r->len = len;
-    return r->payload;
 }
 
 int

@@ -79,10 +79,29 @@ vdev_rx_room(const struct vdev_conn *c)
     return c->rx.cap - c->rx.end;
 }
 
+/* The rest of vdev_rx_read after its recvmsg returned n: a memory
+ * connection's input, fds that came, a rejected message's bytes. */
+ssize_t vdev_rx_read_slow(struct vdev_conn *c, ssize_t n, size_t limit);
+
 /* One non-blocking read of at most limit bytes (and fds) after rx.end;
  * bytes of a rejected message are dropped as they come. Returns the bytes
- * read, 0 on EOF, -EAGAIN, -ENOBUFS (limit 0), -errno. */
-ssize_t vdev_rx_read(struct vdev_conn *c, size_t limit);
+ * read, 0 on EOF, -EAGAIN, -ENOBUFS (limit 0), -errno. Inline: every
+ * message's read; the rare cases are vdev_rx_read_slow's. */
+static inline ssize_t
+vdev_rx_read(struct vdev_conn *c, size_t limit)
+{
+    struct vdev_rx *rx = &c->rx;
+    ssize_t n;
+
+    if (!limit)
+        return -ENOBUFS; /* a zero-length read would look like EOF */
+    n = vdev_recv_fds(c->fd, rx->buf + rx->end, limit, MSG_DONTWAIT, &rx->fdq);
+    if (__builtin_expect(n < 0 || rx->fdq.arrived || rx->skip != 0, 0))
+        return vdev_rx_read_slow(c, n, limit);
+    rx->end += (size_t)n;
+    c->dev->stats.bytes_in += (uint64_t)n;
+    return n;
+}
 
 /* The last read ended at fds (the kernel stops a read after the bytes
  * that carry them): the socket may hold more, whatever the read's size. */
@@ -177,9 +196,27 @@ vdev_tx_reserve(struct vdev_conn *c, size_t need)
     return vdev_tx_reserve_slow(c, need);
 }
 
+/* The rest of vdev_tx_flush after its first send returned n (bytes, or
+ * -errno): more sends, a memory connection, errors. */
+int vdev_tx_flush_from(struct vdev_conn *c, ssize_t n);
+
 /* Sends pending bytes without blocking: 0 when all went, -EAGAIN when the
- * socket is full, -errno. */
-int vdev_tx_flush(struct vdev_conn *c);
+ * socket is full, -errno. Inline: one send that takes everything (the
+ * usual reply); anything else is vdev_tx_flush_from's. */
+static inline int
+vdev_tx_flush(struct vdev_conn *c)
+{
+    ssize_t n;
+
+    if (!c->tx.len)
+        return 0;
+    n = send(c->fd, c->tx.buf, c->tx.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (__builtin_expect(n != (ssize_t)c->tx.len, 0))
+        return vdev_tx_flush_from(c, n < 0 ? -errno : n);
+    c->dev->stats.bytes_out += (size_t)n;
+    c->tx.len = 0;
+    return 0;
+}
 /* Sends all pending bytes, waiting for room until deadline (vdev_now_ms()
  * time) with vdev_conn_wait (vdev_stop() ends it). */
 int vdev_tx_drain(struct vdev_conn *c, int64_t deadline);
@@ -202,7 +239,17 @@ int vdev_conn_recv_all(struct vdev_conn *c, void *buf, size_t len,
 
 /* Replies: the payload is reserved in the send buffer, so a reply costs
  * no copy. */
-void *vdev_reply_alloc(struct vdev_reply *r, struct vdev_conn *c, uint32_t len);
+static inline void *
+vdev_reply_alloc(struct vdev_reply *r, struct vdev_conn *c, uint32_t len)
+{
+    uint8_t *p = vdev_tx_reserve(c, VDEV_HDR_SIZE + (size_t)len);
+
+    if (!p)
+        return NULL;
+    r->payload = p + VDEV_HDR_SIZE;
+    r->len = len;
+    return r->payload;
+}
 /* An error reply (header only) to req. */
 int vdev_tx_error(struct vdev_conn *c, const struct vfio_user_header *req,
                   int err);

@@ -23,34 +23,46 @@
  * not a turn-around: it teaches nothing, and the next wait sleeps. */
 struct vdev_poll {
     uint64_t max_ns;       /* longest probe; 0: never probe */
-    uint64_t ns;           /* the next wait's probe; 0: sleep at once */
-    uint64_t idle_at;      /* when the last replies went out; 0: unknown */
-    bool probing;          /* the wait in progress probes */
-    int8_t way;            /* how the request being served was waited for:
-                            * 0 slept, 1 probed, -1 a pause (not learnt) */
-    uint64_t avg[2];       /* cycle (ns) after sleeping [0], probing [1] */
-    uint32_t requests;     /* learnt cycles, for exploring */
+    uint64_t ns;           /* the waits' probe; 0: sleep at once */
+    uint64_t idle_at;      /* a sampled cycle's start; 0: none */
+    bool probing;          /* the wait in progress began probing */
+    bool found;            /* and found the request while it did */
+    uint64_t avg[2];       /* cycle (ns) after sleeping [0], probing [1]; 0:
+                            * untried */
+    uint32_t seq;          /* requests, for sampling */
+    uint32_t cycles;       /* learnt cycles, for exploring */
     uint64_t hits, misses; /* requests found probing / after a sleep */
 };
 
 /* KVM's default halt_poll_ns. */
 #define VDEV_POLL_MAX_US_DEFAULT 200u
 #define VDEV_POLL_MAX_US_LIMIT 10000u
-#define VDEV_POLL_EXPLORE 16u
+#define VDEV_POLL_EXPLORE 32u /* learnt cycles; a power of 2 */
+#define VDEV_POLL_SAMPLE 4u   /* requests a cycle is learnt from; power of 2 */
 
-/* The client's next request arrived at `now`, found while probing or
- * not. */
-void vdev_poll_request(struct vdev_poll *p, uint64_t now, bool probed);
+/* Learns from a cycle that ended at `now` (replies out) after a wait that
+ * began probing or not, and whose probe found the request or not; sets
+ * the probe of the waits to come. */
+void vdev_poll_learn(struct vdev_poll *p, uint64_t now, bool probed,
+                     bool found);
 
-/* The replies to it are out at `now`: learns from the cycle and sets the
- * next wait's probe. */
-void vdev_poll_idle(struct vdev_poll *p, uint64_t now);
-
-/* True while the probe opened at idle_at is open at `now`. */
-static inline bool
-vdev_poll_open(const struct vdev_poll *p, uint64_t now)
+/* A request woke the loop and its replies are out. `probed`: the wait
+ * began probing (the way learnt about, whether the probe found the
+ * request or ran out and slept: a probe in vain is part of its cost);
+ * `found`: the probe found it. One cycle in VDEV_POLL_SAMPLE is timed
+ * (two clock reads), so the other requests pay a counter and a branch. */
+static inline void
+vdev_poll_replied(struct vdev_poll *p, bool probed, bool found,
+                  uint64_t (*clock)(void))
 {
-    return p->ns && p->idle_at && now - p->idle_at < p->ns;
+    uint32_t k = ++p->seq & (VDEV_POLL_SAMPLE - 1);
+
+    p->hits += found;
+    p->misses += !found;
+    if (k == VDEV_POLL_SAMPLE - 1)
+        p->idle_at = clock(); /* the next cycle is timed */
+    else if (k == 0 && p->idle_at)
+        vdev_poll_learn(p, clock(), probed, found);
 }
 
 #endif /* VDEV_SERVER_POLL_H */

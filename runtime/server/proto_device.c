@@ -184,7 +184,8 @@ vdev_handle_region_io_fds(struct vdev_conn *c, struct vdev_msg *m,
 #define ACCESS_SIZE ((uint32_t)sizeof(struct vfio_user_region_access))
 
 /* Where an access lands, as vfio-pci decides it (runtime/KERNEL.md, A1-A7):
- * the bytes to access, fewer than asked when a BAR or ROM access runs past
+ * the bytes to access (the bounds vdev_region_access_in relies on), fewer
+ * than asked when a BAR or ROM access runs past
  * the end (the kernel cuts it there), or -errno: EINVAL for an absent BAR
  * or ROM, VGA, a region past the device's or an offset at or past the
  * end, EFAULT for config space past its size. */
@@ -231,8 +232,8 @@ vdev_handle_region_read(struct vdev_conn *c, struct vdev_msg *m,
     memcpy(p, &a, ACCESS_SIZE);
     if (!a.count)
         return 0;
-    return vdev_region_access(c->dev, a.region, a.offset, p + ACCESS_SIZE,
-                              a.count, false);
+    return vdev_region_access_in(c->dev, a.region, a.offset, p + ACCESS_SIZE,
+                                 a.count, false);
 }
 
 /* The data must be count bytes; the reply's count is what was written. */
@@ -261,9 +262,9 @@ vdev_handle_region_write(struct vdev_conn *c, struct vdev_msg *m,
     serve = c->s2c_serve;
     c->s2c_serve = !c->s2c_nested;
     rc = a.count
-             ? vdev_region_access(c->dev, a.region, a.offset,
-                                  (uint8_t *)(uintptr_t)(m->body + ACCESS_SIZE),
-                                  a.count, true)
+             ? vdev_region_access_in(
+                   c->dev, a.region, a.offset,
+                   (uint8_t *)(uintptr_t)(m->body + ACCESS_SIZE), a.count, true)
              : 0;
     c->s2c_serve = serve;
     if (rc < 0)

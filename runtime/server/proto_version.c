@@ -81,7 +81,7 @@ parse_caps(struct json_object *caps, struct peer_caps *pc)
     }
     if ((rc = member(caps, "migration", json_type_object, &v)) < 0)
         return rc;
-    pc->migration = v != NULL;
+    pc->migration = !!v;
     return 0;
 }
 

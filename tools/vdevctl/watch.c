@@ -47,7 +47,7 @@ stat_field(const char *reply, const char *key)
 {
     size_t len = strlen(key);
 
-    for (const char *w = reply; (w = strstr(w, key)) != NULL; w += len)
+    for (const char *w = reply; (w = strstr(w, key)); w += len)
         if ((w == reply || w[-1] == ' ') && w[len] == '=')
             return strtoull(w + len + 1, NULL, 10);
     return 0;
