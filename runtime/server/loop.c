@@ -99,12 +99,34 @@ check_and_call(struct vdev_conn *c, struct vdev_msg *m, struct vdev_reply *r,
     return -handlers[cmd].fn(c, m, r);
 }
 
+/* A reply to one of our DMA requests (s2c.c) that no wait took: its wait
+ * had given up (a timeout), or the client answered twice. Answering it
+ * would send the client a reply to its own reply; any other reply where a
+ * command belongs is refused (KERNEL.md, H2). */
+static bool
+late_reply(const struct vdev_conn *c, const struct vfio_user_header *h)
+{
+    uint16_t back = (uint16_t)(c->next_msg_id - 1u - h->msg_id);
+
+    return (h->flags & VFIO_USER_F_TYPE_MASK) == VFIO_USER_F_TYPE_REPLY &&
+           (h->cmd == VFIO_USER_DMA_READ || h->cmd == VFIO_USER_DMA_WRITE) &&
+           back < c->s2c_sent;
+}
+
 /* Errors, No_reply and owned reply fds: everything but a plain reply. */
 static COLD int
 finish_slow(struct vdev_conn *c, const struct vfio_user_header *h,
             struct vdev_reply *r, int err, unsigned nr_fds)
 {
     bool no_reply = h->flags & VFIO_USER_F_NO_REPLY;
+
+    if (err && late_reply(c, h)) {
+        VDEV_LOG(c->dev, VDEV_LOG_WARN,
+                 "a late reply to our %s (id %u) dropped",
+                 vfio_user_command_name(h->cmd), h->msg_id);
+        c->dev->stats.errors++;
+        return 0;
+    }
 
     if (err) {
         c->dev->stats.errors++;

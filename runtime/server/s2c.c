@@ -271,7 +271,7 @@ vdev_conn_request(struct vdev_conn *c, uint16_t cmd, const void *req,
 {
     int64_t deadline = vdev_now_ms() + S2C_TIMEOUT_MS;
     struct vfio_user_header h = {
-        .msg_id = c->next_msg_id++,
+        .msg_id = (c->s2c_sent++, c->next_msg_id++),
         .cmd = cmd,
         .msg_size = (uint32_t)(sizeof(h) + req_len),
         .flags = VFIO_USER_F_TYPE_COMMAND,

@@ -109,6 +109,7 @@ struct vdev_conn {
     int broken;
 
     uint16_t next_msg_id; /* server->client requests */
+    uint32_t s2c_sent;    /* how many, for telling a late reply (loop.c) */
     /* This client's DMA_READ/WRITE layout: SPEC or QEMU once known, AUTO
      * until s2c.c has asked (see vdev_set_dma_layout). */
     enum vdev_dma_layout dma_layout;
