@@ -446,6 +446,19 @@ send_to_server(struct session *s, const void *buf, size_t len)
         vdev_mem_send(s->c, buf, len, NULL, 0);
 }
 
+/* The largest message the server may send: any, but the legacy DMA_UNMAP
+ * reply carrying a dirty bitmap, which cannot be split and may be as
+ * large as the legacy max_bitmap_size default (runtime/LIMITS.md). */
+static uint32_t
+max_server_msg(const struct vfio_user_header *h)
+{
+    if (h->cmd == VFIO_USER_DMA_UNMAP &&
+        (h->flags & VFIO_USER_F_TYPE_MASK) == VFIO_USER_F_TYPE_REPLY)
+        return HDR + sizeof(struct vfio_user_dma_unmap) +
+               sizeof(struct vfio_user_bitmap) + (256u << 20);
+    return VDEV_MAX_MSG_SIZE;
+}
+
 static uint8_t answer_buf[HDR + 16 + VDEV_MAX_DATA_XFER];
 
 static void
@@ -592,7 +605,7 @@ peer_recv(void *opaque, struct vdev_conn *c, const uint8_t *buf, size_t len,
         struct vfio_user_header h;
 
         memcpy(&h, s->out + off, HDR);
-        if (h.msg_size < HDR || h.msg_size > VDEV_MAX_MSG_SIZE)
+        if (h.msg_size < HDR || h.msg_size > max_server_msg(&h))
             fail("server framing: msg_size %u (cmd %u)", h.msg_size, h.cmd);
         if (s->out_len - off < h.msg_size)
             break;
