@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "device/device.h"
 
 struct vdev_timer {
@@ -23,12 +24,9 @@ struct vdev_timer {
 uint64_t
 vdev_clock_host_now(const struct vdev_dev *dev)
 {
-    struct timespec ts;
-
     if (dev->clock.is_virtual)
         return dev->clock.virt_host;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return vdev_now_ns();
 }
 
 uint64_t

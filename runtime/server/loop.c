@@ -591,15 +591,6 @@ linger(struct vdev_conn *c)
     return rc;
 }
 
-static uint64_t
-now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Waits for events: probing while the polling window is open (poll.h),
  * then asleep. */
 static int
@@ -627,8 +618,8 @@ wait_events(struct vdev_server *srv, struct epoll_event *ev)
             if (i & 3)
                 continue;
             if (!start)
-                start = now_ns();
-            else if (now_ns() - start >= p->ns)
+                start = vdev_now_ns();
+            else if (vdev_now_ns() - start >= p->ns)
                 break;
         }
     }
@@ -695,7 +686,7 @@ vdev_run(struct vdev_dev *dev)
             break;
         if (client)
             vdev_poll_replied(&srv->poll, srv->poll.probing, srv->poll.found,
-                              now_ns);
+                              vdev_now_ns);
     }
     drain_stop(dev);
     srv->stopping = 0;
