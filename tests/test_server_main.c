@@ -433,7 +433,8 @@ stat_of(const char *reply, const char *key)
 
 /* 200 requests back to back, counted by how the loop waited for them. */
 static void
-requests_by_wait(const char *poll_opt, uint64_t *polled, uint64_t *woken)
+requests_by_wait(const char *poll_opt, uint64_t *polled, uint64_t *woken,
+                 uint64_t cycle[2])
 {
     char dir[32], path[64], mgmt[80], opt[96], line[512], reply[512];
     const char *args[] = {opt, poll_opt, NULL};
@@ -455,6 +456,8 @@ requests_by_wait(const char *poll_opt, uint64_t *polled, uint64_t *woken)
                  0);
     *polled = stat_of(reply, "polled_requests");
     *woken = stat_of(reply, "woken_requests");
+    cycle[0] = stat_of(reply, "cycle_sleeping_ns");
+    cycle[1] = stat_of(reply, "cycle_probing_ns");
     vdev_client_close(cl);
     cr_assert_eq(kill(p.pid, SIGTERM), 0);
     cr_expect_eq(wait_exit(&p), 0);
@@ -462,18 +465,22 @@ requests_by_wait(const char *poll_opt, uint64_t *polled, uint64_t *woken)
 }
 
 /* Probing is on by default: some requests are found without a wake-up
- * (the first ones teach the loop; one in 16 tries sleeping). Every
- * request after the first is counted one way or the other. With
- * --poll-us=0 none is probed for. */
+ * (the loop starts probing, and measures sleeping for an epoch early
+ * on), and the mean cycle of both ways is reported. Every request after
+ * the first is counted one way or the other. With --poll-us=0 none is
+ * probed for and nothing is measured. */
 Test(server_main, poll_us_default_and_off, .timeout = 30)
 {
-    uint64_t polled, woken;
+    uint64_t polled, woken, cycle[2];
 
-    requests_by_wait("--log-level=warn", &polled, &woken);
+    requests_by_wait("--log-level=warn", &polled, &woken, cycle);
     cr_expect_gt(polled, 0, "polled %llu woken %llu",
                  (unsigned long long)polled, (unsigned long long)woken);
     cr_expect_geq(polled + woken, 200);
-    requests_by_wait("--poll-us=0", &polled, &woken);
+    cr_expect_gt(cycle[0], 0);
+    cr_expect_gt(cycle[1], 0);
+    requests_by_wait("--poll-us=0", &polled, &woken, cycle);
     cr_expect_eq(polled, 0, "polled %llu with --poll-us=0",
                  (unsigned long long)polled);
+    cr_expect_eq(cycle[0] + cycle[1], 0);
 }

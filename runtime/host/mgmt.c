@@ -479,13 +479,16 @@ cmd_stats(struct vdev_mgmt *m, struct mgmt_client *c, char **argv, int argc)
         c,
         "ok messages=%llu errors=%llu bytes_in=%llu bytes_out=%llu "
         "connections=%llu irqs_sent=%llu irqs_dropped=%llu "
-        "polled_requests=%llu woken_requests=%llu\n",
+        "polled_requests=%llu woken_requests=%llu "
+        "cycle_probing_ns=%llu cycle_sleeping_ns=%llu\n",
         (unsigned long long)st.messages, (unsigned long long)st.errors,
         (unsigned long long)st.bytes_in, (unsigned long long)st.bytes_out,
         (unsigned long long)st.connections, (unsigned long long)st.irqs_sent,
         (unsigned long long)st.irqs_dropped,
         (unsigned long long)m->dev->srv->poll.hits,
-        (unsigned long long)m->dev->srv->poll.misses);
+        (unsigned long long)m->dev->srv->poll.misses,
+        (unsigned long long)m->dev->srv->poll.avg[1],
+        (unsigned long long)m->dev->srv->poll.avg[0]);
 }
 
 static const char *

@@ -64,7 +64,7 @@ vdev_dev_create(void *mem_ctx, const char *name,
         return NULL;
     }
     srv->listen_fd = srv->epoll_fd = srv->stop_fd = srv->tick_fd = -1;
-    srv->poll.max_ns = VDEV_POLL_MAX_US_DEFAULT * 1000ull;
+    vdev_poll_init(&srv->poll, VDEV_POLL_MAX_US_DEFAULT * 1000ull);
     dev->srv = srv;
     talloc_set_destructor(dev, dev_destructor);
     if (vdev_device_init(dev, name, ident) < 0 || open_fds(srv) < 0 ||

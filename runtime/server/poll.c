@@ -4,11 +4,73 @@
 
 #define MIN_PROBE_NS 5000u
 
+/* A probe covers the sleeping cycle twice over, within [5 us, max_ns]. */
+static uint64_t
+probe_ns(const struct vdev_poll *p)
+{
+    uint64_t probe = p->avg[0] ? 2 * p->avg[0] : p->max_ns;
+
+    if (probe < MIN_PROBE_NS)
+        probe = MIN_PROBE_NS;
+    return probe < p->max_ns ? probe : p->max_ns;
+}
+
+static void
+measure(struct vdev_poll *p, bool way)
+{
+    p->way = way;
+    p->settle = VDEV_POLL_SETTLE;
+    p->n = 0;
+    p->sum = 0;
+}
+
+/* An epoch of p->way ended with this mean cycle. */
+static void
+decide(struct vdev_poll *p, uint64_t mean)
+{
+    bool probe;
+
+    p->avg[p->way] = mean;
+    p->n = 0;
+    p->sum = 0;
+    if (!p->avg[!p->way]) {
+        measure(p, !p->way);
+        return;
+    }
+    /* Probing unless it is clearly slower, by an eighth: the two are
+     * compared over epochs a few milliseconds apart, and on a quiet host
+     * the gain of probing shows fully only once it is sustained, so the
+     * doubt goes to probing (as KVM's halt polling does); a host too busy
+     * for it shows as probing epochs well behind. */
+    probe = p->avg[1] <= p->avg[0] + p->avg[0] / 8;
+    if (p->way != p->best || !p->run) {
+        /* The other way measured: confirm the choice or change it. */
+        if (probe == p->best && p->run)
+            p->run = p->run < VDEV_POLL_STAY_MAX / 2 ? 2 * p->run
+                                                     : VDEV_POLL_STAY_MAX;
+        else
+            p->run = 1;
+        p->best = probe;
+        p->stay = p->run;
+        measure(p, p->best);
+        return;
+    }
+    /* An epoch of the chosen way: measure the other again when its turn
+     * comes, or now if the chosen way has fallen behind it. */
+    if (probe != p->best || !--p->stay)
+        measure(p, !p->best);
+}
+
+void
+vdev_poll_init(struct vdev_poll *p, uint64_t max_ns)
+{
+    *p = (struct vdev_poll){.max_ns = max_ns, .best = true, .way = true};
+}
+
 void
 vdev_poll_learn(struct vdev_poll *p, uint64_t now, bool probed, bool found)
 {
-    uint64_t cycle = now - p->idle_at, *avg = &p->avg[probed], probe;
-    bool want;
+    uint64_t cycle = now - p->idle_at;
 
     p->idle_at = 0;
     if (!p->max_ns) {
@@ -21,27 +83,21 @@ vdev_poll_learn(struct vdev_poll *p, uint64_t now, bool probed, bool found)
         p->ns = 0;
         return;
     }
-    /* Found probing but late: the probe was not running all along (the
-     * CPU went to others), the cost of probing on a busy host; learnt up
-     * to a bound so one long stall is not all. */
-    if (cycle > 10 * p->max_ns)
-        cycle = 10 * p->max_ns;
-    /* A moving average over about the last 8 cycles. */
-    *avg = *avg ? *avg - *avg / 8 + cycle / 8 : cycle;
-    /* Untried ways first (0 < anything), then probing only where it is
-     * clearly faster, by a quarter: the sleeping average moves with every
-     * hiccup of the host and the probing one only while probing, and
-     * where the two are close probing's CPU time is better left to the
-     * client. One cycle in VDEV_POLL_EXPLORE goes the other way. */
-    want = p->avg[1] < p->avg[0] - p->avg[0] / 4;
-    if ((++p->cycles & (VDEV_POLL_EXPLORE - 1)) == 0)
-        want = !want;
-    if (!want) {
-        p->ns = 0;
-        return;
+    /* A cycle of the other way (the waits after a pause slept) is not
+     * counted; the way is simply taken up again. */
+    if (probed == p->way) {
+        /* Found probing but late: the probe was not running all along
+         * (the CPU went to others), the cost of probing on a busy host;
+         * counted up to a bound so one long stall is not all. */
+        if (cycle > 10 * p->max_ns)
+            cycle = 10 * p->max_ns;
+        if (p->settle)
+            p->settle--;
+        else {
+            p->sum += cycle;
+            if (++p->n == VDEV_POLL_EPOCH)
+                decide(p, p->sum / VDEV_POLL_EPOCH);
+        }
     }
-    probe = 2 * p->avg[0];
-    if (probe < MIN_PROBE_NS)
-        probe = MIN_PROBE_NS;
-    p->ns = probe < p->max_ns ? probe : p->max_ns;
+    p->ns = p->way ? probe_ns(p) : 0;
 }

@@ -15,30 +15,47 @@
  * share spent, is preempted while it serves), and the guest gets slower.
  * Neither is right everywhere, so the loop measures both: the cycle from
  * one reply out to the next (the client's turn-around, our wake-up if we
- * slept, and our serving) is kept as a moving average per way of
- * waiting; the faster way is used, and one request in VDEV_POLL_EXPLORE
- * tries the other so a change of load is noticed. A probe lasts twice
- * the sleeping cycle at most, and max_ns at most. A request that found us
- * asleep more than max_ns after our replies ends a pause of the client,
- * not a turn-around: it teaches nothing, and the next wait sleeps. */
+ * slept, and our serving), averaged over an epoch of cycles spent in one
+ * way of waiting. A way pays only once it is sustained (the host settles:
+ * its CPUs stop idling, threads stay where they run), so an epoch starts
+ * after a few cycles of settling, and the two ways are compared epoch
+ * against epoch, never cycle against cycle. Probing is kept unless it is
+ * clearly slower; the other way is measured again after a run of epochs
+ * that doubles each time the choice is confirmed, and at once when the
+ * chosen way's epoch comes out slower than the other's last one. A probe
+ * lasts twice the sleeping cycle at most, and max_ns at most. A request
+ * that found us asleep more than max_ns after our replies ends a pause of
+ * the client, not a turn-around: it teaches nothing, and the next waits
+ * sleep until a cycle shows the client is back in step. */
 struct vdev_poll {
     uint64_t max_ns;       /* longest probe; 0: never probe */
     uint64_t ns;           /* the waits' probe; 0: sleep at once */
     uint64_t idle_at;      /* a sampled cycle's start; 0: none */
     bool probing;          /* the wait in progress began probing */
     bool found;            /* and found the request while it did */
-    uint64_t avg[2];       /* cycle (ns) after sleeping [0], probing [1]; 0:
-                            * untried */
+    bool best;             /* the way chosen: probing */
+    bool way;              /* the way being measured: best, or the other */
+    uint8_t settle;        /* samples left before the epoch counts */
+    uint8_t n;             /* samples in the epoch */
+    uint64_t sum;          /* their cycles (ns) */
+    uint64_t avg[2];       /* last epoch's mean cycle (ns) after sleeping
+                            * [0], probing [1]; 0: untried */
+    uint32_t stay;         /* epochs of best left before measuring again */
+    uint32_t run;          /* epochs of best the last confirmation earned */
     uint32_t seq;          /* requests, for sampling */
-    uint32_t cycles;       /* learnt cycles, for exploring */
     uint64_t hits, misses; /* requests found probing / after a sleep */
 };
 
 /* KVM's default halt_poll_ns. */
 #define VDEV_POLL_MAX_US_DEFAULT 200u
 #define VDEV_POLL_MAX_US_LIMIT 10000u
-#define VDEV_POLL_EXPLORE 32u /* learnt cycles; a power of 2 */
-#define VDEV_POLL_SAMPLE 4u   /* requests a cycle is learnt from; power of 2 */
+#define VDEV_POLL_SAMPLE 4u    /* requests a cycle is learnt from; power of 2 */
+#define VDEV_POLL_SETTLE 2u    /* samples after a switch that do not count */
+#define VDEV_POLL_EPOCH 8u     /* samples an epoch averages */
+#define VDEV_POLL_STAY_MAX 32u /* epochs between measurements, at most */
+
+/* Starts probing, for at most max_ns. */
+void vdev_poll_init(struct vdev_poll *p, uint64_t max_ns);
 
 /* Learns from a cycle that ended at `now` (replies out) after a wait that
  * began probing or not, and whose probe found the request or not; sets
