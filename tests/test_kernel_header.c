@@ -170,3 +170,46 @@ Test(kernel_header, trailing_bytes_ignored)
                  0);
     assert_served();
 }
+
+/* Whether a fresh connection offering write_multiple has it accepted;
+ * a REGION_WRITE_MULTI is served either way. */
+static bool
+write_multiple_accepted(void)
+{
+    struct vfio_user_write_multi_entry e = {.offset = TESTDEV_REG_SCRATCH,
+                                            .region = 0,
+                                            .count = 4,
+                                            .data = {0x78, 0x56, 0x34, 0x12}};
+    uint8_t buf[sizeof(uint64_t) + sizeof(e)];
+    struct raw_reply r;
+    uint64_t one = 1;
+    uint32_t back = 0;
+    bool on;
+
+    close(k.fd);
+    k.fd = raw_connect(k.srv.path);
+    cr_assert_geq(k.fd, 0);
+    cr_assert_eq(
+        raw_version(k.fd, "{\"capabilities\":{\"write_multiple\":true}}", &r),
+        0);
+    on = strstr((const char *)r.payload + sizeof(struct vfio_user_version),
+                "\"write_multiple\"") != NULL;
+    raw_reply_free(&r);
+    memcpy(buf, &one, sizeof(one));
+    memcpy(buf + sizeof(one), &e, sizeof(e));
+    cr_assert_eq(kfix_call(&k, VFIO_USER_REGION_WRITE_MULTI, buf, sizeof(buf),
+                           NULL, 0, NULL),
+                 0);
+    cr_assert_eq(kfix_read(&k, 0, TESTDEV_REG_SCRATCH, &back, 4, NULL), 0);
+    cr_assert_eq(back, 0x12345678u);
+    return on;
+}
+
+/* X2: QEMU 10.1/10.2 queue every message for their I/O thread once
+ * write_multiple is accepted, so it is accepted only when asked for. */
+Test(kernel_header, write_multiple_only_when_asked)
+{
+    cr_expect(!write_multiple_accepted());
+    vdev_set_write_multiple(k.srv.dev, true);
+    cr_expect(write_multiple_accepted());
+}

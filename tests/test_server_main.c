@@ -484,3 +484,41 @@ Test(server_main, poll_us_default_and_off, .timeout = 30)
                  (unsigned long long)polled);
     cr_expect_eq(cycle[0] + cycle[1], 0);
 }
+
+/* Whether the server accepts a client's write_multiple offer. */
+static bool
+accepts_write_multiple(const char *opt)
+{
+    char dir[32], path[64], sock[96], line[512];
+    const char *args[] = {sock, opt, NULL};
+    struct vdev_client_caps want = {.max_msg_fds = 16,
+                                    .max_data_xfer_size = 1 << 20,
+                                    .max_dma_maps = 1024,
+                                    .pgsizes = 4096,
+                                    .write_multiple = true};
+    struct vdev_client *cl = NULL;
+    struct proc p;
+    bool on;
+
+    make_dir(dir);
+    snprintf(path, sizeof(path), "%s/d", dir);
+    snprintf(sock, sizeof(sock), "--socket-path=%s", path);
+    p = spawn(args, -1, NULL);
+    find_line(p.out, "-device ", line, sizeof(line));
+    cr_assert_eq(vdev_client_connect(NULL, path, &cl), 0);
+    cr_assert_eq(vdev_client_negotiate(cl, &want), 0);
+    on = vdev_client_server_caps(cl)->write_multiple;
+    vdev_client_close(cl);
+    cr_assert_eq(kill(p.pid, SIGTERM), 0);
+    cr_expect_eq(wait_exit(&p), 0);
+    rmdir(dir);
+    return on;
+}
+
+/* QEMU 10.1/10.2 queue every message for their I/O thread once
+ * write_multiple is accepted, so it is only with --write-multiple. */
+Test(server_main, write_multiple_only_when_asked, .timeout = 30)
+{
+    cr_expect(!accepts_write_multiple("--log-level=warn"));
+    cr_expect(accepts_write_multiple("--write-multiple"));
+}

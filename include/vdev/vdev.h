@@ -385,12 +385,20 @@ int vdev_set_dma_layout(struct vdev_dev *dev, enum vdev_dma_layout layout);
 /* vdev_set_dma_layout with QEMU's layout (on) or the spec's (off). */
 void vdev_set_qemu_dma_layout(struct vdev_dev *dev, bool on);
 /* After its replies the loop keeps probing for the client's next request
- * for up to `us` microseconds (adaptively: only as long as the client's
- * recent requests took to follow, and not at all while it is idle) before
- * sleeping, so a guest driving the device in a loop does not wait for the
- * server's wake-up. 0 turns probing off; default 200, at most 10000.
- * 0 or -EINVAL. */
+ * for up to `us` microseconds before sleeping, so a guest driving the
+ * device in a loop does not wait for the server's wake-up. Adaptive: it
+ * probes unless that measurably slows the client's request cycle, and not
+ * while the client is idle. 0 turns probing off; default 200, at most
+ * 10000. 0 or -EINVAL. */
 int vdev_set_poll_us(struct vdev_dev *dev, unsigned us);
+/* Whether VERSION accepts a client's write_multiple offer (default: no).
+ * QEMU 10.1 and 10.2 offer it and, once it is accepted, queue every
+ * message for their I/O thread (their flag for it, 0x16, includes the one
+ * that forces queued sends, 0x4), one more thread hop on every register
+ * access; QEMU only batches posted writes into WRITE_MULTI when over a
+ * thousand are queued anyway. A client that offered it may send
+ * WRITE_MULTI either way. */
+void vdev_set_write_multiple(struct vdev_dev *dev, bool on);
 
 struct vdev_stats {
     uint64_t messages;

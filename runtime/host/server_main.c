@@ -425,6 +425,7 @@ serve(void *ctx, const struct vdev_server_opts *o, struct run *r,
     vdev_set_dma_layout(dev, o->dma_layout);
     if (o->poll_us >= 0)
         vdev_set_poll_us(dev, (unsigned)o->poll_us);
+    vdev_set_write_multiple(dev, o->write_multiple);
     if (o->handover_fd >= 0)
         return take_over(o, r, info, dev);
     if ((rc = bind_streams(ctx, o, dev)) < 0)

@@ -49,6 +49,11 @@ usage(FILE *f, const struct vdev_server_info *info)
             "                       next request before sleeping "
             "(adaptive; default 200,\n"
             "                       0: never; at most 10000)\n"
+            "  --write-multiple     accept a client's write_multiple offer "
+            "(default off:\n"
+            "                       once it is accepted, QEMU 10.1/10.2 "
+            "queue every\n"
+            "                       message for their I/O thread)\n"
             "  -v, --log-level=L    error|warn|info|debug (default warn; "
             "-v info, -vv debug)\n"
             "  --print-capabilities print the backend capabilities (JSON) "
@@ -127,6 +132,7 @@ enum {
     OPT_CLOCK,
     OPT_STREAM,
     OPT_POLL,
+    OPT_WRITE_MULTI,
 };
 
 static const struct option longopts[] = {
@@ -145,6 +151,7 @@ static const struct option longopts[] = {
     {"clock", required_argument, NULL, OPT_CLOCK},
     {"stream", required_argument, NULL, OPT_STREAM},
     {"poll-us", required_argument, NULL, OPT_POLL},
+    {"write-multiple", no_argument, NULL, OPT_WRITE_MULTI},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -238,6 +245,9 @@ apply_option(int opt, char **argv, const struct vdev_server_info *info,
         o->poll_us = (int)v;
         return -1;
     }
+    case OPT_WRITE_MULTI:
+        o->write_multiple = true;
+        return -1;
     case 'v':
         if (o->level < VDEV_LOG_DEBUG)
             o->level++;

@@ -24,7 +24,8 @@ struct vdev_server_opts {
     bool virtual_clock; /* --clock=virtual */
     const char *streams[VDEV_MAX_STREAMS]; /* --stream NAME=SPEC */
     unsigned nr_streams;
-    int poll_us; /* --poll-us, or -1: the runtime's default */
+    int poll_us;         /* --poll-us, or -1: the runtime's default */
+    bool write_multiple; /* --write-multiple */
 };
 
 /* Parses argv into *o. activated: a service manager passed sockets, so

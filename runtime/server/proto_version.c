@@ -229,6 +229,10 @@ vdev_handle_version(struct vdev_conn *c, struct vdev_msg *m,
         VDEV_LOG(c->dev, VDEV_LOG_INFO, "VERSION: bad capabilities JSON");
         return rc;
     }
+    /* write_multiple is echoed only when asked for (vdev.h,
+     * vdev_set_write_multiple): QEMU 10.1 and 10.2, the clients that
+     * offer it, then queue every message for their I/O thread. A
+     * WRITE_MULTI from a client that offered it is served either way. */
     /* Twin mode is the server's to offer: without it, DMA requests share
      * the main socket, which every client must handle anyway. */
     if (pc.twin) {
@@ -239,7 +243,8 @@ vdev_handle_version(struct vdev_conn *c, struct vdev_msg *m,
         twin = rc == 0;
     }
     rc = reply_version(c, r, v.minor < OUR_MINOR ? v.minor : OUR_MINOR,
-                       pc.write_multi, twin, pc.migration && c->dev->mig);
+                       pc.write_multi && c->dev->srv->offer_write_multi, twin,
+                       pc.migration && c->dev->mig);
     if (rc < 0)
         return rc;
     c->major = v.major;
@@ -249,4 +254,10 @@ vdev_handle_version(struct vdev_conn *c, struct vdev_msg *m,
     c->write_multi = pc.write_multi;
     c->negotiated = true;
     return 0;
+}
+
+void
+vdev_set_write_multiple(struct vdev_dev *dev, bool on)
+{
+    dev->srv->offer_write_multi = on;
 }

@@ -58,7 +58,8 @@ struct vdev_server {
     bool in_tick;           /* re-armed once when the tick is done */
     struct itimerspec tick; /* as armed last */
     int tick_flags;
-    struct vdev_poll poll; /* probing before sleeping (poll.h) */
+    struct vdev_poll poll;  /* probing before sleeping (poll.h) */
+    bool offer_write_multi; /* VERSION echoes write_multiple */
 };
 
 /* ------------------------------------------------------------ connection */

@@ -1,6 +1,7 @@
 /* Guest-side latency of one BAR register: N reads, then N writes, timed
  * with clock_gettime inside the guest, for several devices in rounds that
- * alternate between them (so drift on a shared host hits all alike); the
+ * alternate between them (so drift on a shared host hits all alike), each
+ * round starting at the next device; the
  * median round of each is printed as "VDEV-BENCH LABEL read_ns=R
  * write_ns=W n=N rounds=K". Nothing is judged. */
 #include <errno.h>
@@ -107,10 +108,15 @@ vg_bench_main(int argc, char **argv)
                    1;
         time_accesses(t, n / 10 + 1, false); /* warm up */
     }
+    /* Each round starts at the next target: a device's place in the
+     * round (after which other, after how long a pause) is not its
+     * result. */
     for (unsigned r = 0; r < rounds; r++)
-        for (unsigned i = 0; i < nt; i++) {
-            ts[i].read_ns[r] = time_accesses(&ts[i], n, false);
-            ts[i].write_ns[r] = time_accesses(&ts[i], n, true);
+        for (unsigned k = 0; k < nt; k++) {
+            struct target *t = &ts[(r + k) % nt];
+
+            t->read_ns[r] = time_accesses(t, n, false);
+            t->write_ns[r] = time_accesses(t, n, true);
         }
     for (unsigned i = 0; i < nt; i++) {
         struct target *t = &ts[i];
