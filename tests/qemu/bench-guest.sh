@@ -49,9 +49,26 @@ printf '  %-46s read %7s ns   write %7s ns\n' \
     "ours (vdev-gpio-pci-idio-16, as shipped)" "${rd[ours]}" "${wr[ours]}" \
     "ours with --poll-us=0 (sleeps for each request)" "${rd[nopoll]}" "${wr[nopoll]}" \
     "theirs (libvfio-user samples/gpio-pci-idio-16)" "${rd[theirs]}" "${wr[theirs]}"
-awk -v r1="${rd[ours]}" -v r0="${rd[nopoll]}" -v r2="${rd[theirs]}" \
-    -v w1="${wr[ours]}" -v w0="${wr[nopoll]}" -v w2="${wr[theirs]}" 'BEGIN {
-        printf "  %-46s read %7.2f      write %7.2f\n", "ratio ours/theirs",
-            r1 / r2, w1 / w2
+# The ratios are the median of each round's ratio: a round measures the
+# three servers back to back, so the host's drift between rounds cancels.
+tr -d '\r' <"$VT_TMP/console.log" | grep -a '^VDEV-BENCH-ROUND ' | awk '
+    function med(a, n,    i, j, t) {
+        for (i = 2; i <= n; i++)
+            for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+                t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+            }
+        return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    { split($4, r, "="); split($5, w, "="); R[$2, $3] = r[2]; W[$2, $3] = w[2]
+      if ($3 + 1 > n) n = $3 + 1 }
+    END {
+        for (i = 0; i < n; i++) {
+            r1[i + 1] = R["ours", i] / R["theirs", i]
+            w1[i + 1] = W["ours", i] / W["theirs", i]
+            r0[i + 1] = R["nopoll", i] / R["theirs", i]
+            w0[i + 1] = W["nopoll", i] / W["theirs", i]
+        }
         printf "  %-46s read %7.2f      write %7.2f\n",
-            "ratio ours --poll-us=0/theirs", r0 / r2, w0 / w2 }'
+            "ratio ours/theirs (median round)", med(r1, n), med(w1, n)
+        printf "  %-46s read %7.2f      write %7.2f\n",
+            "ratio ours --poll-us=0/theirs", med(r0, n), med(w0, n) }'
