@@ -605,14 +605,13 @@ wait_events(struct vdev_server *srv, struct epoll_event *ev)
         uint64_t start = 0;
 
         for (unsigned i = 1;; i++) {
-            /* On 2 CPUs the QEMU threads our reply woke may be queued
-             * behind us: let them run first rather than spin in their
-             * way (the request cannot be back before they ran). */
-            sched_yield();
             if ((n = epoll_wait(srv->epoll_fd, ev, 4, 0)) != 0) {
                 p->found = n > 0;
                 return n;
             }
+            /* On 2 CPUs the QEMU thread our reply woke may be queued
+             * behind us: let it run rather than spin in its way. */
+            sched_yield();
             /* Two system calls a turn take a microsecond or more: the
              * clock every fourth turn is close enough, and a request
              * found in the first turns reads none. */
