@@ -51,17 +51,24 @@ server_insn() {
         cat "$dir/vg.$count.log" >&2
         return 1
     fi
+    # The total, and the probe loop's share (bench_insn_model.sh says why
+    # it is apart).
     awk '/^(summary|totals):/ { print $2; exit }' "$out"
+    callgrind_annotate --inclusive=yes "$out" 2>/dev/null |
+        awk '!f && /:probe_events( |$)/ { gsub(",", "", $1); v = $1; f = 1 }
+             END { print f ? v : 0 }'
 }
 
-a=$(server_insn "$n")
-b=$(server_insn $((2 * n)))
-if [ -z "$a" ] || [ -z "$b" ]; then
+read -r a pa <<<"$(echo $(server_insn "$n"))"
+read -r b pb <<<"$(echo $(server_insn $((2 * n))))"
+if [ -z "$a" ] || [ -z "$b" ] || [ -z "$pa" ] || [ -z "$pb" ]; then
     echo "insn_per_region_read: no callgrind totals" >&2
     exit 1
 fi
-per=$(( (b - a + n / 2) / n ))
+per=$(( (b - pb - a + pa + n / 2) / n ))
 verdict=ok
 [ "$per" -le "$target" ] || verdict=MISSED
-echo "insn_per_region_read=$per (callgrind, server, ($b - $a) / $n;" \
+echo "insn_per_region_read=$per (callgrind, server, serving: ($b - $pb - $a + $pa) / $n;" \
     "target <= $target) $verdict"
+echo "insn_per_region_read_probing=$(( (pb - pa + n / 2) / n )) (the probe" \
+    "loop's turns while the next read was on its way; not judged)"
