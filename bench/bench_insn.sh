@@ -3,6 +3,7 @@
 # server under callgrind for N and for 2N reads (one at a time); the
 # difference of the totals, over N, cancels startup and negotiation.
 set -euo pipefail
+. "$(dirname "$0")/callgrind_cost.sh"
 
 build=${VDEV_BUILD:-build}
 bin=$build/bench/bench_rtt
@@ -33,7 +34,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Total instructions of one server run serving $1 reads.
+# One server run serving $1 reads: its total instructions and the probe
+# loop's (callgrind_cost).
 server_insn() {
     local count=$1 sock=$dir/s$1 out=$dir/cg.$1 rc=0
     valgrind --tool=callgrind --callgrind-out-file="$out" \
@@ -51,16 +53,11 @@ server_insn() {
         cat "$dir/vg.$count.log" >&2
         return 1
     fi
-    # The total, and the probe loop's share (bench_insn_model.sh says why
-    # it is apart).
-    awk '/^(summary|totals):/ { print $2; exit }' "$out"
-    callgrind_annotate --inclusive=yes "$out" 2>/dev/null |
-        awk '!f && /:probe_events( |$)/ { gsub(",", "", $1); v = $1; f = 1 }
-             END { print f ? v : 0 }'
+    callgrind_cost "$out"
 }
 
-read -r a pa <<<"$(echo $(server_insn "$n"))"
-read -r b pb <<<"$(echo $(server_insn $((2 * n))))"
+read -r a pa <<<"$(server_insn "$n")"
+read -r b pb <<<"$(server_insn $((2 * n)))"
 if [ -z "$a" ] || [ -z "$b" ] || [ -z "$pa" ] || [ -z "$pb" ]; then
     echo "insn_per_region_read: no callgrind totals" >&2
     exit 1

@@ -9,6 +9,7 @@
 # (pci-serial: its scratch register, one byte, as a UART is read).
 #   bench/bench_insn_model.sh [MODEL REGION OFFSET SIZE]...
 set -euo pipefail
+. "$(dirname "$0")/callgrind_cost.sh"
 
 build=${VDEV_BUILD:-build}
 n=${VDEV_BENCH_INSN_N:-20000}
@@ -40,7 +41,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# server_insn MODEL REGION OFFSET SIZE COUNT: the server's callgrind total.
+# server_insn MODEL REGION OFFSET SIZE COUNT: the server's total
+# instructions and the probe loop's (callgrind_cost).
 server_insn() {
     local model=$1 region=$2 off=$3 size=$4 count=$5
     local sock=$dir/$model.$count.sock out=$dir/cg.$model.$count
@@ -57,13 +59,7 @@ server_insn() {
     kill -TERM "$vg_pid"
     wait "$vg_pid" || true
     vg_pid=
-    # The total, and what the probe loop (loop.c, probe_events) spent
-    # waiting for the next request: turns that depend on how soon the
-    # client comes back, not on serving.
-    awk '/^(summary|totals):/ { print $2; exit }' "$out"
-    callgrind_annotate --inclusive=yes "$out" 2>/dev/null |
-        awk '!f && /:probe_events( |$)/ { gsub(",", "", $1); v = $1; f = 1 }
-             END { print f ? v : 0 }'
+    callgrind_cost "$out"
 }
 
 rc=0
@@ -74,12 +70,12 @@ while [ $# -ge 4 ]; do
         rc=1
         continue
     }
-    read -r a pa <<<"$(echo $r)"
+    read -r a pa <<<"$r"
     r=$(server_insn "$model" "$region" "$off" "$size" $((2 * n))) || {
         rc=1
         continue
     }
-    read -r b pb <<<"$(echo $r)"
+    read -r b pb <<<"$r"
     per=$(( (b - pb - a + pa + n / 2) / n ))
     probe=$(( (pb - pa + n / 2) / n ))
     verdict=ok

@@ -71,41 +71,12 @@ Test(proto_version, negotiates_and_reports_caps)
     cr_assert_eq(cap_int(caps, "max_data_xfer_size"), VDEV_MAX_DATA_XFER);
     cr_assert_eq(cap_int(caps, "max_dma_maps"), VDEV_MAX_DMA_MAPS);
     cr_assert_eq(cap_int(caps, "pgsizes"), 4096);
-    /* not accepted unless the server is told to (vdev_set_write_multiple) */
+    /* not accepted unless the server is told to (vdev_set_write_multiple;
+     * kernel_header/write_multiple_only_when_asked) */
     cr_assert(!json_object_object_get_ex(caps, "write_multiple", &v));
     cr_assert(!json_object_object_get_ex(caps, "migration", &v));
     json_object_put(root);
     raw_reply_free(&r);
-}
-
-/* vdev_set_write_multiple: the offer is accepted, and WRITE_MULTI served. */
-Test(proto_version, write_multiple_when_enabled)
-{
-    struct vfio_user_write_multi_entry e = {.offset = TESTDEV_REG_SCRATCH,
-                                            .region = 0,
-                                            .count = 4,
-                                            .data = {0x78, 0x56, 0x34, 0x12}};
-    uint8_t buf[sizeof(uint64_t) + sizeof(e)];
-    struct json_object *root, *caps, *v;
-    struct raw_reply r;
-    uint64_t one = 1;
-    uint32_t back;
-
-    vdev_set_write_multiple(srv.dev, true);
-    cr_assert_eq(
-        raw_version(fd, "{\"capabilities\":{\"write_multiple\":true}}", &r), 0);
-    caps = reply_caps(&r, &root);
-    cr_assert(json_object_object_get_ex(caps, "write_multiple", &v));
-    cr_assert(json_object_get_boolean(v));
-    json_object_put(root);
-    raw_reply_free(&r);
-    memcpy(buf, &one, sizeof(one));
-    memcpy(buf + sizeof(one), &e, sizeof(e));
-    cr_assert_eq(
-        raw_call(fd, 2, VFIO_USER_REGION_WRITE_MULTI, buf, sizeof(buf), NULL),
-        0);
-    cr_assert_eq(raw_region_read(fd, 0, TESTDEV_REG_SCRATCH, &back, 4), 0);
-    cr_assert_eq(back, 0x12345678u);
 }
 
 Test(proto_version, subset_of_proposal)

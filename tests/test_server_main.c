@@ -431,37 +431,59 @@ stat_of(const char *reply, const char *key)
     return strtoull(p + strlen(pat), NULL, 10);
 }
 
+/* A server started with --socket-path and `opt`, and a client connected
+ * to it and negotiated (want: NULL for the defaults). */
+struct served {
+    char dir[32], path[64];
+    struct proc p;
+    struct vdev_client *cl;
+};
+
+static void
+serve_up(struct served *s, const char *opt, const struct vdev_client_caps *want)
+{
+    char sock[96], line[512];
+    const char *args[] = {sock, opt, NULL};
+
+    make_dir(s->dir);
+    snprintf(s->path, sizeof(s->path), "%s/d", s->dir);
+    snprintf(sock, sizeof(sock), "--socket-path=%s", s->path);
+    s->p = spawn(args, -1, NULL);
+    find_line(s->p.out, "-device ", line, sizeof(line));
+    s->cl = NULL;
+    cr_assert_eq(vdev_client_connect(NULL, s->path, &s->cl), 0);
+    cr_assert_eq(vdev_client_negotiate(s->cl, want), 0);
+}
+
+static void
+serve_down(struct served *s)
+{
+    vdev_client_close(s->cl);
+    cr_assert_eq(kill(s->p.pid, SIGTERM), 0);
+    cr_expect_eq(wait_exit(&s->p), 0);
+    rmdir(s->dir);
+}
+
 /* 200 requests back to back, counted by how the loop waited for them. */
 static void
 requests_by_wait(const char *poll_opt, uint64_t *polled, uint64_t *woken,
                  uint64_t cycle[2])
 {
-    char dir[32], path[64], mgmt[80], opt[96], line[512], reply[512];
-    const char *args[] = {opt, poll_opt, NULL};
-    struct vdev_client *cl = NULL;
+    char mgmt[80], reply[512];
+    struct served s;
     uint16_t ids[2];
-    struct proc p;
 
-    make_dir(dir);
-    snprintf(path, sizeof(path), "%s/d", dir);
-    snprintf(mgmt, sizeof(mgmt), "%s.mgmt", path);
-    snprintf(opt, sizeof(opt), "--socket-path=%s", path);
-    p = spawn(args, -1, NULL);
-    find_line(p.out, "-device ", line, sizeof(line));
-    cr_assert_eq(vdev_client_connect(NULL, path, &cl), 0);
-    cr_assert_eq(vdev_client_negotiate(cl, NULL), 0);
+    serve_up(&s, poll_opt, NULL);
+    snprintf(mgmt, sizeof(mgmt), "%s.mgmt", s.path);
     for (int i = 0; i < 200; i++)
-        cr_assert_eq(vdev_client_config_read(cl, 0, ids, 4), 0);
+        cr_assert_eq(vdev_client_config_read(s.cl, 0, ids, 4), 0);
     cr_assert_eq(vdev_mgmt_client_command(mgmt, "stats", reply, sizeof(reply)),
                  0);
     *polled = stat_of(reply, "polled_requests");
     *woken = stat_of(reply, "woken_requests");
     cycle[0] = stat_of(reply, "cycle_sleeping_ns");
     cycle[1] = stat_of(reply, "cycle_probing_ns");
-    vdev_client_close(cl);
-    cr_assert_eq(kill(p.pid, SIGTERM), 0);
-    cr_expect_eq(wait_exit(&p), 0);
-    rmdir(dir);
+    serve_down(&s);
 }
 
 /* Probing is on by default: some requests are found without a wake-up
@@ -489,29 +511,17 @@ Test(server_main, poll_us_default_and_off, .timeout = 30)
 static bool
 accepts_write_multiple(const char *opt)
 {
-    char dir[32], path[64], sock[96], line[512];
-    const char *args[] = {sock, opt, NULL};
     struct vdev_client_caps want = {.max_msg_fds = 16,
                                     .max_data_xfer_size = 1 << 20,
                                     .max_dma_maps = 1024,
                                     .pgsizes = 4096,
                                     .write_multiple = true};
-    struct vdev_client *cl = NULL;
-    struct proc p;
+    struct served s;
     bool on;
 
-    make_dir(dir);
-    snprintf(path, sizeof(path), "%s/d", dir);
-    snprintf(sock, sizeof(sock), "--socket-path=%s", path);
-    p = spawn(args, -1, NULL);
-    find_line(p.out, "-device ", line, sizeof(line));
-    cr_assert_eq(vdev_client_connect(NULL, path, &cl), 0);
-    cr_assert_eq(vdev_client_negotiate(cl, &want), 0);
-    on = vdev_client_server_caps(cl)->write_multiple;
-    vdev_client_close(cl);
-    cr_assert_eq(kill(p.pid, SIGTERM), 0);
-    cr_expect_eq(wait_exit(&p), 0);
-    rmdir(dir);
+    serve_up(&s, opt, &want);
+    on = vdev_client_server_caps(s.cl)->write_multiple;
+    serve_down(&s);
     return on;
 }
 

@@ -15,13 +15,13 @@ probe_ns(const struct vdev_poll *p)
     return probe < p->max_ns ? probe : p->max_ns;
 }
 
+/* Epochs end with n and sum zeroed (vdev_poll_learn), so a switch only
+ * names the way and starts settling. */
 static void
 measure(struct vdev_poll *p, bool way)
 {
     p->way = way;
     p->settle = VDEV_POLL_SETTLE;
-    p->n = 0;
-    p->sum = 0;
 }
 
 /* An epoch of p->way ended with this mean cycle. */
@@ -31,8 +31,6 @@ decide(struct vdev_poll *p, uint64_t mean)
     bool probe;
 
     p->avg[p->way] = mean;
-    p->n = 0;
-    p->sum = 0;
     if (!p->avg[!p->way]) {
         measure(p, !p->way);
         return;
@@ -95,8 +93,13 @@ vdev_poll_learn(struct vdev_poll *p, uint64_t now, bool probed, bool found)
             p->settle--;
         else {
             p->sum += cycle;
-            if (++p->n == VDEV_POLL_EPOCH)
-                decide(p, p->sum / VDEV_POLL_EPOCH);
+            if (++p->n == VDEV_POLL_EPOCH) {
+                uint64_t mean = p->sum / VDEV_POLL_EPOCH;
+
+                p->n = 0;
+                p->sum = 0;
+                decide(p, mean);
+            }
         }
     }
     p->ns = p->way ? probe_ns(p) : 0;

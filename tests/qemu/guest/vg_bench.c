@@ -21,7 +21,6 @@ struct target {
     uint64_t off;
     struct vg_bar map;
     double read_ns[MAX_ROUNDS], write_ns[MAX_ROUNDS];
-    double read_sorted[MAX_ROUNDS], write_sorted[MAX_ROUNDS];
 };
 
 /* LABEL=BDF[:BAR:OFFSET:WIDTH]; BAR 2, offset 0, width 1 by default. */
@@ -74,11 +73,15 @@ cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The rounds stay in order (they are printed one by one too). */
 static double
-median(double *v, unsigned n)
+median(const double *v, unsigned n)
 {
-    qsort(v, n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    double s[MAX_ROUNDS];
+
+    memcpy(s, v, n * sizeof(*v));
+    qsort(s, n, sizeof(*s), cmp_double);
+    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
 int
@@ -121,12 +124,8 @@ vg_bench_main(int argc, char **argv)
         }
     for (unsigned i = 0; i < nt; i++) {
         struct target *t = &ts[i];
-        double rd, wr;
-
-        memcpy(t->read_sorted, t->read_ns, sizeof(t->read_ns));
-        memcpy(t->write_sorted, t->write_ns, sizeof(t->write_ns));
-        rd = median(t->read_sorted, rounds);
-        wr = median(t->write_sorted, rounds);
+        double rd = median(t->read_ns, rounds),
+               wr = median(t->write_ns, rounds);
 
         printf("VDEV-BENCH %s read_ns=%.0f write_ns=%.0f n=%u rounds=%u "
                "bdf=%s bar=%u off=0x%llx width=%u\n",
